@@ -1,0 +1,125 @@
+//! JSON views of events, for the CLI and people: one JSON object per event, enum symbols as strings,
+//! timestamps as RFC 3339, bytes as base64. `tail` prints this and `produce` reads it back, so a
+//! tailed line can be produced again unchanged.
+
+use apache_avro::types::Value;
+use base64::Engine;
+use serde_json::{Map, Number, Value as Json};
+
+use crate::codec::{Codec, EncodeError, to_resolved_value};
+use crate::event::{Event, EventKind};
+use crate::model::*;
+use crate::time::Timestamp;
+
+/// Renders a decoded Avro value as JSON.
+pub fn avro_to_json(value: &Value) -> Json {
+    match value {
+        Value::Null => Json::Null,
+        Value::Boolean(b) => Json::Bool(*b),
+        Value::Int(i) | Value::Date(i) | Value::TimeMillis(i) => Json::from(*i),
+        Value::Long(l) | Value::TimeMicros(l) => Json::from(*l),
+        Value::TimestampMillis(ms) | Value::LocalTimestampMillis(ms) => {
+            Json::String(Timestamp(*ms).to_rfc3339())
+        }
+        Value::TimestampMicros(us) | Value::LocalTimestampMicros(us) => {
+            Json::String(Timestamp(us.div_euclid(1000)).to_rfc3339())
+        }
+        Value::Float(f) => Number::from_f64(f64::from(*f)).map_or(Json::Null, Json::Number),
+        Value::Double(d) => Number::from_f64(*d).map_or(Json::Null, Json::Number),
+        Value::Bytes(b) | Value::Fixed(_, b) => {
+            Json::String(base64::engine::general_purpose::STANDARD.encode(b))
+        }
+        Value::String(s) | Value::Enum(_, s) => Json::String(s.clone()),
+        Value::Uuid(u) => Json::String(u.to_string()),
+        Value::Union(_, inner) => avro_to_json(inner),
+        Value::Array(items) => Json::Array(items.iter().map(avro_to_json).collect()),
+        Value::Map(m) => {
+            let mut keys: Vec<_> = m.keys().collect();
+            keys.sort();
+            Json::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), avro_to_json(&m[k])))
+                    .collect(),
+            )
+        }
+        Value::Record(fields) => Json::Object(
+            fields
+                .iter()
+                .map(|(k, v)| (k.clone(), avro_to_json(v)))
+                .collect::<Map<_, _>>(),
+        ),
+        other => Json::String(format!("{other:?}")),
+    }
+}
+
+/// An event as the JSON `tail` prints.
+pub fn event_to_json<E: Event>(event: &E) -> Result<Json, EncodeError> {
+    Ok(avro_to_json(&to_resolved_value(event)?))
+}
+
+macro_rules! any_event {
+    ($($kind:ident),* $(,)?) => {
+        /// Any event of the contract, for tools that handle topics generically.
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum AnyEvent {
+            $($kind($kind),)*
+        }
+
+        impl AnyEvent {
+            /// Parses one JSON object as an event of `kind`.
+            pub fn from_json(kind: EventKind, text: &str) -> Result<AnyEvent, serde_json::Error> {
+                Ok(match kind {
+                    $(EventKind::$kind => AnyEvent::$kind(serde_json::from_str(text)?),)*
+                })
+            }
+
+            /// Which schema the event uses.
+            pub fn kind(&self) -> EventKind {
+                match self {
+                    $(AnyEvent::$kind(_) => EventKind::$kind,)*
+                }
+            }
+
+            /// The Kafka key.
+            pub fn key(&self) -> &str {
+                match self {
+                    $(AnyEvent::$kind(e) => e.key(),)*
+                }
+            }
+
+            /// Encodes for `topic`.
+            pub async fn encode(&self, codec: &Codec, topic: &str) -> Result<Vec<u8>, EncodeError> {
+                match self {
+                    $(AnyEvent::$kind(e) => codec.encode(topic, e).await,)*
+                }
+            }
+
+            /// The JSON `tail` prints for it.
+            pub fn to_json(&self) -> Result<Json, EncodeError> {
+                match self {
+                    $(AnyEvent::$kind(e) => event_to_json(e),)*
+                }
+            }
+        }
+
+        $(impl From<$kind> for AnyEvent {
+            fn from(e: $kind) -> Self {
+                AnyEvent::$kind(e)
+            }
+        })*
+    };
+}
+
+any_event!(
+    LeadEvent,
+    EnrichedLead,
+    ScoredLead,
+    TierDecision,
+    HandoffPacket,
+    DeliveryReceipt,
+    RepActivity,
+    SlaEscalation,
+    LeadOutcome,
+    ModelParams,
+    ExceptionRecord,
+);

@@ -1,0 +1,47 @@
+//! `schemas/delivery_receipt.avsc`: one channel's delivery result on `handoff.deliveries`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::{Event, EventKind};
+use crate::time::Timestamp;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryReceipt {
+    pub receipt_id: String,
+    pub packet_id: String,
+    pub lead_id: String,
+    pub channel: DeliveryChannel,
+    pub status: DeliveryStatus,
+    pub attempts: i32,
+    #[serde(default)]
+    pub external_id: Option<String>,
+    #[serde(default)]
+    pub error: Option<String>,
+    pub delivered_at: Timestamp,
+}
+
+impl Event for DeliveryReceipt {
+    const KIND: EventKind = EventKind::DeliveryReceipt;
+    fn key(&self) -> &str {
+        &self.lead_id
+    }
+    fn lead_id(&self) -> Option<&str> {
+        Some(&self.lead_id)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DeliveryChannel {
+    Slack,
+    Crm,
+    Email,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DeliveryStatus {
+    Delivered,
+    Failed,
+    Skipped,
+}

@@ -1,0 +1,87 @@
+//! `schemas/enriched_lead.avsc`: output of the enrich stage on `leads.enriched`.
+
+use serde::{Deserialize, Serialize};
+
+use super::LeadEvent;
+use crate::event::{Event, EventKind};
+use crate::time::Timestamp;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EnrichedLead {
+    pub lead: LeadEvent,
+    pub enriched_at: Timestamp,
+    pub account_key: String,
+    #[serde(default)]
+    pub email_domain: Option<String>,
+    #[serde(default)]
+    pub free_mail: bool,
+    #[serde(default)]
+    pub company_domain: Option<String>,
+    #[serde(default)]
+    pub enrichment: EnrichmentStatus,
+    #[serde(default)]
+    pub firmographics: Option<Firmographics>,
+    #[serde(default)]
+    pub persona: Persona,
+    #[serde(default)]
+    pub persona_reason: String,
+    #[serde(default)]
+    pub is_update: bool,
+    #[serde(default)]
+    pub previous_event_id: Option<String>,
+    #[serde(default)]
+    pub quality_warnings: Vec<String>,
+}
+
+impl Event for EnrichedLead {
+    const KIND: EventKind = EventKind::EnrichedLead;
+    fn key(&self) -> &str {
+        &self.lead.lead_id
+    }
+    fn lead_id(&self) -> Option<&str> {
+        Some(&self.lead.lead_id)
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EnrichmentStatus {
+    Enriched,
+    NotFound,
+    ProviderUnavailable,
+    #[default]
+    Skipped,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Firmographics {
+    pub provider: String,
+    #[serde(default)]
+    pub industry: Option<String>,
+    #[serde(default)]
+    pub employee_band: Option<String>,
+    #[serde(default)]
+    pub revenue_band: Option<String>,
+    #[serde(default)]
+    pub country: Option<String>,
+}
+
+/// Persona class (seed 001): P1–P3 positive, N1 competitor, N2 researcher.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Persona {
+    P1,
+    P2,
+    P3,
+    N1,
+    N2,
+    #[default]
+    #[serde(rename = "UNKNOWN")]
+    Unknown,
+}
+
+impl Persona {
+    /// N1 (competitor) and N2 (researcher) are never escalated unless they ask for a human.
+    pub fn is_negative(self) -> bool {
+        matches!(self, Persona::N1 | Persona::N2)
+    }
+}

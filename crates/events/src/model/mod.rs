@@ -1,0 +1,28 @@
+//! Rust types of the events in `schemas/`, one module per schema file.
+//!
+//! Field names and enum symbols match the `.avsc` files exactly; `schema_contract` tests encode every
+//! type through its schema so a drift between the two fails the build's tests.
+
+mod delivery;
+mod enriched;
+mod exception;
+mod handoff;
+mod lead;
+mod model_params;
+mod outcome;
+mod rep_activity;
+mod scored;
+mod sla;
+mod tier;
+
+pub use delivery::*;
+pub use enriched::*;
+pub use exception::*;
+pub use handoff::*;
+pub use lead::*;
+pub use model_params::*;
+pub use outcome::*;
+pub use rep_activity::*;
+pub use scored::*;
+pub use sla::*;
+pub use tier::*;

@@ -1,0 +1,43 @@
+//! `schemas/lead_outcome.avsc`: sales outcomes fed back on `leads.outcomes`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::{Event, EventKind};
+use crate::time::Timestamp;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LeadOutcome {
+    pub outcome_id: String,
+    pub lead_id: String,
+    #[serde(default)]
+    pub account_key: Option<String>,
+    pub stage: OutcomeStage,
+    #[serde(default)]
+    pub amount: Option<f64>,
+    #[serde(default)]
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub model_version: Option<String>,
+    pub occurred_at: Timestamp,
+}
+
+impl Event for LeadOutcome {
+    const KIND: EventKind = EventKind::LeadOutcome;
+    fn key(&self) -> &str {
+        &self.lead_id
+    }
+    fn lead_id(&self) -> Option<&str> {
+        Some(&self.lead_id)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OutcomeStage {
+    Sql,
+    Opportunity,
+    ClosedWon,
+    ClosedLost,
+}

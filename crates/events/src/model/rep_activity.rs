@@ -1,0 +1,40 @@
+//! `schemas/rep_activity.avsc`: what a rep did with a handoff, on `handoff.activity`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::{Event, EventKind};
+use crate::time::Timestamp;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RepActivity {
+    pub activity_id: String,
+    pub lead_id: String,
+    #[serde(default)]
+    pub packet_id: Option<String>,
+    pub rep_id: String,
+    pub kind: RepActivityKind,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub reassigned_to: Option<String>,
+    pub occurred_at: Timestamp,
+}
+
+impl Event for RepActivity {
+    const KIND: EventKind = EventKind::RepActivity;
+    fn key(&self) -> &str {
+        &self.lead_id
+    }
+    fn lead_id(&self) -> Option<&str> {
+        Some(&self.lead_id)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RepActivityKind {
+    Accepted,
+    Contacted,
+    Rejected,
+    Reassigned,
+}

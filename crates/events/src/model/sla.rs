@@ -1,0 +1,32 @@
+//! `schemas/sla_escalation.avsc`: an expired SLA clock on `sla.escalations`.
+
+use serde::{Deserialize, Serialize};
+
+use super::SlaKind;
+use crate::event::{Event, EventKind};
+use crate::time::Timestamp;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SlaEscalation {
+    pub escalation_id: String,
+    pub lead_id: String,
+    pub packet_id: String,
+    pub sla_kind: SlaKind,
+    pub due_at: Timestamp,
+    pub escalated_at: Timestamp,
+    pub level: i32,
+    #[serde(default)]
+    pub from_rep_id: Option<String>,
+    pub to: String,
+    pub reason: String,
+}
+
+impl Event for SlaEscalation {
+    const KIND: EventKind = EventKind::SlaEscalation;
+    fn key(&self) -> &str {
+        &self.lead_id
+    }
+    fn lead_id(&self) -> Option<&str> {
+        Some(&self.lead_id)
+    }
+}

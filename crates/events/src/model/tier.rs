@@ -1,0 +1,82 @@
+//! `schemas/tier_decision.avsc`: output of the tier stage on `leads.tiered`.
+
+use serde::{Deserialize, Serialize};
+
+use super::ScoredLead;
+use crate::event::{Event, EventKind};
+use crate::time::Timestamp;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TierDecision {
+    pub scored: ScoredLead,
+    pub tier: String,
+    #[serde(default)]
+    pub lead_level: LeadLevel,
+    #[serde(default)]
+    pub handoff: HandoffKind,
+    #[serde(default)]
+    pub trigger: HandoffTrigger,
+    pub target_team: String,
+    pub within_business_hours: bool,
+    pub sla: Vec<SlaDeadline>,
+    #[serde(default)]
+    pub commitment: Option<String>,
+    pub reasons: Vec<String>,
+    pub policy_version: String,
+    pub model_version: String,
+    pub decided_at: Timestamp,
+}
+
+impl Event for TierDecision {
+    const KIND: EventKind = EventKind::TierDecision;
+    fn key(&self) -> &str {
+        &self.scored.enriched.lead.lead_id
+    }
+    fn lead_id(&self) -> Option<&str> {
+        Some(&self.scored.enriched.lead.lead_id)
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LeadLevel {
+    Hot,
+    Warm,
+    #[default]
+    Cold,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum HandoffKind {
+    Escalation,
+    Capture,
+    #[default]
+    None,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum HandoffTrigger {
+    HotLead,
+    ExplicitRequest,
+    OutOfScope,
+    StallOrFrustration,
+    ScoreBand,
+    #[default]
+    None,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SlaDeadline {
+    pub kind: SlaKind,
+    pub due_at: Timestamp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SlaKind {
+    Assignment,
+    FirstContact,
+    Qualification,
+}

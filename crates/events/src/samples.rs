@@ -1,0 +1,261 @@
+//! Small, fully populated example events: fixtures for tests, benches and docs across the workspace.
+
+use std::collections::BTreeMap;
+
+use crate::model::*;
+use crate::time::Timestamp;
+
+/// 2026-11-20T09:30:00Z, a Friday morning in Paris.
+pub const T0: Timestamp = Timestamp(1_795_167_000_000);
+
+/// A hot chat lead: VP Engineering at a mid-size software company who confirmed problem, authority and
+/// timing fit.
+pub fn lead_event() -> LeadEvent {
+    LeadEvent {
+        event_id: "evt-0001".into(),
+        lead_id: "lead-0001".into(),
+        account_domain: Some("northwind.io".into()),
+        source_system: "website_chat".into(),
+        source_record_id: "chat-8812".into(),
+        occurred_at: T0,
+        event_type: LeadEventType::ChatConversation,
+        contact: Contact {
+            email: Some("ada.lovelace@northwind.io".into()),
+            first_name: Some("Ada".into()),
+            last_name: Some("Lovelace".into()),
+            phone: Some("+33 1 23 45 67 89".into()),
+            title: Some("VP Engineering".into()),
+            department: Some("Engineering".into()),
+            country: Some("FR".into()),
+        },
+        company: Company {
+            name: Some("Northwind".into()),
+            domain: Some("northwind.io".into()),
+            industry: Some("Software".into()),
+            employee_count: Some(420),
+            annual_revenue_usd: Some(60_000_000),
+            country: Some("FR".into()),
+        },
+        activities: vec![
+            Activity {
+                kind: ActivityKind::PricingPageView,
+                occurred_at: Timestamp(T0.0 - 3_600_000),
+                detail: Some("/pricing".into()),
+            },
+            Activity {
+                kind: ActivityKind::DemoRequest,
+                occurred_at: Timestamp(T0.0 - 600_000),
+                detail: None,
+            },
+        ],
+        chat: Some(ChatSignals {
+            human_requested: false,
+            out_of_scope: None,
+            stalled: false,
+            frustrated: false,
+            exchange_count: 5,
+            qualification: Qualification {
+                problem: DimensionSignal {
+                    confirmed: true,
+                    confidence: 0.92,
+                },
+                authority: DimensionSignal {
+                    confirmed: true,
+                    confidence: 0.88,
+                },
+                company: DimensionSignal {
+                    confirmed: false,
+                    confidence: 0.4,
+                },
+                timing: DimensionSignal {
+                    confirmed: true,
+                    confidence: 0.85,
+                },
+            },
+            summary: Some(
+                "Rebuilding their data platform; team of 12; wants to move this quarter.".into(),
+            ),
+            initiative: Some("data platform rebuild".into()),
+        }),
+        session: Some(VisitorSession {
+            session_id: Some("s-77".into()),
+            page_url: Some("https://example.com/pricing".into()),
+            platform: Some("web-desktop".into()),
+            timezone: Some("Europe/Paris".into()),
+            started_at: Some(Timestamp(T0.0 - 900_000)),
+        }),
+        attributes: BTreeMap::from([("utm_source".to_owned(), "newsletter".to_owned())]),
+    }
+}
+
+pub fn enriched_lead() -> EnrichedLead {
+    EnrichedLead {
+        lead: lead_event(),
+        enriched_at: T0,
+        account_key: "northwind.io".into(),
+        email_domain: Some("northwind.io".into()),
+        free_mail: false,
+        company_domain: Some("northwind.io".into()),
+        enrichment: EnrichmentStatus::Enriched,
+        firmographics: Some(Firmographics {
+            provider: "local-dataset".into(),
+            industry: Some("software".into()),
+            employee_band: Some("201-1000".into()),
+            revenue_band: Some("50M-250M".into()),
+            country: Some("FR".into()),
+        }),
+        persona: Persona::P1,
+        persona_reason: "VP-level title in engineering".into(),
+        is_update: false,
+        previous_event_id: None,
+        quality_warnings: vec![],
+    }
+}
+
+pub fn scored_lead() -> ScoredLead {
+    ScoredLead {
+        enriched: enriched_lead(),
+        score: 91,
+        fit: 34.0,
+        intent: 31.5,
+        qualification: 28.0,
+        negative: 0.0,
+        confidence: 0.9,
+        factors: vec![ScoreFactor {
+            code: "activity.DEMO_REQUEST".into(),
+            points: 18.0,
+            explanation: "Requested a demo 10 minutes before".into(),
+        }],
+        model_version: "default-1".into(),
+        scored_at: T0,
+    }
+}
+
+pub fn tier_decision() -> TierDecision {
+    TierDecision {
+        scored: scored_lead(),
+        tier: "HOT".into(),
+        lead_level: LeadLevel::Hot,
+        handoff: HandoffKind::Escalation,
+        trigger: HandoffTrigger::HotLead,
+        target_team: "ae".into(),
+        within_business_hours: true,
+        sla: vec![SlaDeadline {
+            kind: SlaKind::FirstContact,
+            due_at: Timestamp(T0.0 + 300_000),
+        }],
+        commitment: None,
+        reasons: vec!["problem + authority + timing confirmed".into()],
+        policy_version: "four-band@1".into(),
+        model_version: "default-1".into(),
+        decided_at: T0,
+    }
+}
+
+pub fn handoff_packet() -> HandoffPacket {
+    HandoffPacket {
+        packet_id: "pkt-evt-0001".into(),
+        decision: tier_decision(),
+        assignee: Some(Assignee {
+            rep_id: "rep-1".into(),
+            name: "Grace Hopper".into(),
+            team: "ae".into(),
+            slack_user_id: Some("U123".into()),
+            crm_owner_id: None,
+        }),
+        summary: "Rebuilding their data platform.".into(),
+        qualification_state: "problem 0.92, authority 0.88, timing 0.85 confirmed".into(),
+        booking_link: Some("https://cal.example.com/intro".into()),
+        priority: 91,
+        created_at: T0,
+    }
+}
+
+pub fn delivery_receipt() -> DeliveryReceipt {
+    DeliveryReceipt {
+        receipt_id: "rcpt-1".into(),
+        packet_id: "pkt-evt-0001".into(),
+        lead_id: "lead-0001".into(),
+        channel: DeliveryChannel::Slack,
+        status: DeliveryStatus::Delivered,
+        attempts: 1,
+        external_id: Some("1763631000.000100".into()),
+        error: None,
+        delivered_at: T0,
+    }
+}
+
+pub fn rep_activity() -> RepActivity {
+    RepActivity {
+        activity_id: "act-1".into(),
+        lead_id: "lead-0001".into(),
+        packet_id: Some("pkt-evt-0001".into()),
+        rep_id: "rep-1".into(),
+        kind: RepActivityKind::Rejected,
+        reason: Some("not_a_fit".into()),
+        reassigned_to: None,
+        occurred_at: T0,
+    }
+}
+
+pub fn sla_escalation() -> SlaEscalation {
+    SlaEscalation {
+        escalation_id: "esc-1".into(),
+        lead_id: "lead-0001".into(),
+        packet_id: "pkt-evt-0001".into(),
+        sla_kind: SlaKind::FirstContact,
+        due_at: T0,
+        escalated_at: Timestamp(T0.0 + 1),
+        level: 1,
+        from_rep_id: Some("rep-1".into()),
+        to: "manager-1".into(),
+        reason: "first contact SLA missed".into(),
+    }
+}
+
+pub fn lead_outcome() -> LeadOutcome {
+    LeadOutcome {
+        outcome_id: "out-1".into(),
+        lead_id: "lead-0001".into(),
+        account_key: Some("northwind.io".into()),
+        stage: OutcomeStage::ClosedWon,
+        amount: Some(48_000.0),
+        currency: Some("EUR".into()),
+        reason: None,
+        model_version: Some("default-1".into()),
+        occurred_at: T0,
+    }
+}
+
+pub fn model_params() -> ModelParams {
+    ModelParams {
+        model: "lead-priority".into(),
+        version: "default-1".into(),
+        parent_version: None,
+        created_at: T0,
+        description: "sample".into(),
+        weights: BTreeMap::from([("seniority.vp".to_owned(), 12.0)]),
+        intent_half_life_days: 14.0,
+        fit_max: 40.0,
+        intent_max: 40.0,
+        qualification_max: 30.0,
+    }
+}
+
+pub fn exception_record() -> ExceptionRecord {
+    ExceptionRecord {
+        exception_id: "exc-1".into(),
+        stage: "enrich".into(),
+        source_topic: "leads.raw".into(),
+        source_partition: 0,
+        source_offset: 42,
+        source_key: Some("lead-0001".into()),
+        error_kind: ErrorKind::Decode,
+        reason: "truncated".into(),
+        owner: "revops".into(),
+        lead_id: None,
+        raised_at: T0,
+        due_at: Timestamp(T0.0 + 86_400_000),
+        original: vec![0xC3, 0x01, 0x02],
+    }
+}

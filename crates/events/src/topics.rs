@@ -1,0 +1,159 @@
+//! Topic names everyone can rely on, each configurable, and which event kind each carries.
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::EventKind;
+
+/// A pipeline topic by role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TopicRole {
+    Raw,
+    Enriched,
+    Scored,
+    Tiered,
+    Packets,
+    Deliveries,
+    Activity,
+    Escalations,
+    Outcomes,
+    ModelParams,
+    Reps,
+    Exceptions,
+}
+
+impl TopicRole {
+    pub const ALL: [TopicRole; 12] = [
+        TopicRole::Raw,
+        TopicRole::Enriched,
+        TopicRole::Scored,
+        TopicRole::Tiered,
+        TopicRole::Packets,
+        TopicRole::Deliveries,
+        TopicRole::Activity,
+        TopicRole::Escalations,
+        TopicRole::Outcomes,
+        TopicRole::ModelParams,
+        TopicRole::Reps,
+        TopicRole::Exceptions,
+    ];
+
+    /// The event kind the topic carries; `None` for `reps`, whose schema arrives with the route stage.
+    pub fn event_kind(self) -> Option<EventKind> {
+        Some(match self {
+            TopicRole::Raw => EventKind::LeadEvent,
+            TopicRole::Enriched => EventKind::EnrichedLead,
+            TopicRole::Scored => EventKind::ScoredLead,
+            TopicRole::Tiered => EventKind::TierDecision,
+            TopicRole::Packets => EventKind::HandoffPacket,
+            TopicRole::Deliveries => EventKind::DeliveryReceipt,
+            TopicRole::Activity => EventKind::RepActivity,
+            TopicRole::Escalations => EventKind::SlaEscalation,
+            TopicRole::Outcomes => EventKind::LeadOutcome,
+            TopicRole::ModelParams => EventKind::ModelParams,
+            TopicRole::Exceptions => EventKind::ExceptionRecord,
+            TopicRole::Reps => return None,
+        })
+    }
+
+    /// Compacted topics keep the latest value per key (model parameters, rep roster).
+    pub fn compacted(self) -> bool {
+        matches!(self, TopicRole::ModelParams | TopicRole::Reps)
+    }
+}
+
+/// Topic names, defaulting to the documented ones; every field can be overridden in config
+/// (`[topics] raw = "..."`) or the environment (`LEADFLOW_TOPICS__RAW`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TopicNames {
+    pub raw: String,
+    pub enriched: String,
+    pub scored: String,
+    pub tiered: String,
+    pub packets: String,
+    pub deliveries: String,
+    pub activity: String,
+    pub escalations: String,
+    pub outcomes: String,
+    pub model_params: String,
+    pub reps: String,
+    pub exceptions: String,
+}
+
+impl Default for TopicNames {
+    fn default() -> Self {
+        Self {
+            raw: "leads.raw".into(),
+            enriched: "leads.enriched".into(),
+            scored: "leads.scored".into(),
+            tiered: "leads.tiered".into(),
+            packets: "handoff.packets".into(),
+            deliveries: "handoff.deliveries".into(),
+            activity: "handoff.activity".into(),
+            escalations: "sla.escalations".into(),
+            outcomes: "leads.outcomes".into(),
+            model_params: "model.params".into(),
+            reps: "reps".into(),
+            exceptions: "leads.exceptions".into(),
+        }
+    }
+}
+
+impl TopicNames {
+    /// The configured name of a role.
+    pub fn name(&self, role: TopicRole) -> &str {
+        match role {
+            TopicRole::Raw => &self.raw,
+            TopicRole::Enriched => &self.enriched,
+            TopicRole::Scored => &self.scored,
+            TopicRole::Tiered => &self.tiered,
+            TopicRole::Packets => &self.packets,
+            TopicRole::Deliveries => &self.deliveries,
+            TopicRole::Activity => &self.activity,
+            TopicRole::Escalations => &self.escalations,
+            TopicRole::Outcomes => &self.outcomes,
+            TopicRole::ModelParams => &self.model_params,
+            TopicRole::Reps => &self.reps,
+            TopicRole::Exceptions => &self.exceptions,
+        }
+    }
+
+    /// The role of a configured topic name.
+    pub fn role_of(&self, topic: &str) -> Option<TopicRole> {
+        TopicRole::ALL.into_iter().find(|r| self.name(*r) == topic)
+    }
+
+    /// Every name, in pipeline order.
+    pub fn all(&self) -> Vec<(TopicRole, &str)> {
+        TopicRole::ALL
+            .into_iter()
+            .map(|r| (r, self.name(r)))
+            .collect()
+    }
+
+    /// Fails when two roles share a name or a name is not a legal Kafka topic name.
+    pub fn validate(&self) -> Result<(), String> {
+        let mut seen = std::collections::BTreeSet::new();
+        for (role, name) in self.all() {
+            if name.is_empty() || name.len() > 249 {
+                return Err(format!(
+                    "topic for {role:?} must be 1 to 249 characters, got {name:?}"
+                ));
+            }
+            if !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+            {
+                return Err(format!(
+                    "topic {name:?} for {role:?} may only contain ASCII letters, digits, '.', '_' and '-'"
+                ));
+            }
+            if !seen.insert(name) {
+                return Err(format!(
+                    "topic {name:?} is configured for more than one role"
+                ));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,319 @@
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+//! The contract and the codecs: every event round-trips through its schema in both framings, old
+//! writer schemas resolve to the current types, and malformed payloads are typed errors.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use apache_avro::types::{Record, Value};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use leadflow_events::codec::{CONFLUENT_MAGIC, SINGLE_OBJECT_MAGIC};
+use leadflow_events::json::{AnyEvent, event_to_json};
+use leadflow_events::{
+    Codec, DecodeError, Event, EventKind, LeadEvent, RegistryClient, RegistryConfig, samples,
+};
+
+fn codec() -> Codec {
+    Codec::single_object().expect("embedded schemas load")
+}
+
+async fn roundtrip<E: Event + PartialEq + std::fmt::Debug>(codec: &Codec, event: E) {
+    let bytes = codec.encode("t", &event).await.expect("encodes");
+    let back: E = codec.decode(&bytes).await.expect("decodes");
+    assert_eq!(back, event, "{} round trip", E::KIND);
+}
+
+#[tokio::test]
+async fn every_event_round_trips_single_object() {
+    let c = codec();
+    roundtrip(&c, samples::lead_event()).await;
+    roundtrip(&c, samples::enriched_lead()).await;
+    roundtrip(&c, samples::scored_lead()).await;
+    roundtrip(&c, samples::tier_decision()).await;
+    roundtrip(&c, samples::handoff_packet()).await;
+    roundtrip(&c, samples::delivery_receipt()).await;
+    roundtrip(&c, samples::rep_activity()).await;
+    roundtrip(&c, samples::sla_escalation()).await;
+    roundtrip(&c, samples::lead_outcome()).await;
+    roundtrip(&c, samples::model_params()).await;
+    roundtrip(&c, samples::exception_record()).await;
+}
+
+#[tokio::test]
+async fn single_object_header_is_magic_plus_fingerprint() {
+    let c = codec();
+    let bytes = c
+        .encode("t", &samples::lead_event())
+        .await
+        .expect("encodes");
+    assert_eq!(&bytes[..2], &SINGLE_OBJECT_MAGIC);
+    let fp = c.schemas().current(EventKind::LeadEvent).fingerprint;
+    assert_eq!(&bytes[2..10], &fp);
+}
+
+#[tokio::test]
+async fn minimal_lead_json_uses_defaults() {
+    let json = r#"{"event_id":"e","lead_id":"l","source_system":"hubspot","source_record_id":"r",
+                   "occurred_at":"2026-11-20T10:00:00Z"}"#;
+    let lead: LeadEvent = serde_json::from_str(json).expect("parses");
+    roundtrip(&codec(), lead).await;
+}
+
+#[tokio::test]
+async fn json_view_round_trips_through_any_event() {
+    let lead = samples::lead_event();
+    let json = event_to_json(&lead).expect("renders");
+    assert_eq!(json["occurred_at"], "2026-11-20T09:30:00.000Z");
+    assert_eq!(json["event_type"], "CHAT_CONVERSATION");
+    let back = AnyEvent::from_json(EventKind::LeadEvent, &json.to_string()).expect("parses back");
+    assert_eq!(back, AnyEvent::LeadEvent(lead));
+}
+
+#[tokio::test]
+async fn missing_field_error_names_the_field() {
+    let err = AnyEvent::from_json(EventKind::LeadEvent, r#"{"event_id":"e"}"#)
+        .expect_err("lead_id is required");
+    assert!(err.to_string().contains("missing field `lead_id`"), "{err}");
+}
+
+/// An event written with the v1 schema (no account_domain, event_type, session, attributes) decodes
+/// into today's `LeadEvent` with the new fields at their defaults.
+#[tokio::test]
+async fn old_writer_schema_resolves_to_current_type() {
+    let c = codec();
+    let v1 = c.schemas().history(EventKind::LeadEvent);
+    assert_eq!(v1.len(), 1, "one historical lead schema");
+    let v1 = &v1[0];
+
+    let mut contact = Record::new(record_field(&v1.schema, "contact")).expect("contact record");
+    contact.put(
+        "email",
+        Value::Union(1, Box::new(Value::String("old@acme.com".into()))),
+    );
+    for f in [
+        "first_name",
+        "last_name",
+        "phone",
+        "title",
+        "department",
+        "country",
+    ] {
+        contact.put(f, Value::Union(0, Box::new(Value::Null)));
+    }
+    let mut company = Record::new(record_field(&v1.schema, "company")).expect("company record");
+    for f in [
+        "name",
+        "domain",
+        "industry",
+        "employee_count",
+        "annual_revenue_usd",
+        "country",
+    ] {
+        company.put(f, Value::Union(0, Box::new(Value::Null)));
+    }
+    let mut rec = Record::new(&v1.schema).expect("v1 record");
+    rec.put("event_id", "evt-old");
+    rec.put("lead_id", "lead-old");
+    rec.put("source_system", "legacy_form");
+    rec.put("source_record_id", "f-1");
+    rec.put("occurred_at", Value::TimestampMillis(1_700_000_000_000));
+    rec.put("contact", contact);
+    rec.put("company", company);
+    rec.put("activities", Value::Array(vec![]));
+    rec.put("chat", Value::Union(0, Box::new(Value::Null)));
+    let body = apache_avro::to_avro_datum(&v1.schema, rec).expect("v1 encodes");
+
+    let mut bytes = SINGLE_OBJECT_MAGIC.to_vec();
+    bytes.extend_from_slice(&v1.fingerprint);
+    bytes.extend_from_slice(&body);
+
+    let lead: LeadEvent = c.decode(&bytes).await.expect("v1 resolves to current");
+    assert_eq!(lead.event_id, "evt-old");
+    assert_eq!(lead.contact.email.as_deref(), Some("old@acme.com"));
+    assert_eq!(lead.account_domain, None);
+    assert_eq!(lead.event_type, leadflow_events::LeadEventType::Other);
+    assert!(lead.attributes.is_empty());
+    assert!(lead.session.is_none());
+}
+
+fn record_field<'a>(schema: &'a apache_avro::Schema, name: &str) -> &'a apache_avro::Schema {
+    match schema {
+        apache_avro::Schema::Record(r) => {
+            &r.fields
+                .iter()
+                .find(|f| f.name == name)
+                .expect("field")
+                .schema
+        }
+        _ => panic!("not a record"),
+    }
+}
+
+#[tokio::test]
+async fn malformed_payloads_are_typed_errors() {
+    let c = codec();
+    let good = c
+        .encode("t", &samples::lead_event())
+        .await
+        .expect("encodes");
+
+    assert!(matches!(
+        c.decode::<LeadEvent>(&[]).await,
+        Err(DecodeError::Empty)
+    ));
+    assert!(matches!(
+        c.decode::<LeadEvent>(&good[..6]).await,
+        Err(DecodeError::Truncated { .. })
+    ));
+    // every truncation of the body is an error, never a panic
+    for cut in 10..good.len() {
+        let r = c.decode::<LeadEvent>(&good[..cut]).await;
+        assert!(r.is_err(), "cut at {cut} decoded");
+        assert!(!r.err().is_some_and(|e| e.is_retryable()));
+    }
+    assert!(matches!(
+        c.decode::<LeadEvent>(b"{\"json\":1}").await,
+        Err(DecodeError::UnknownFraming(b'{'))
+    ));
+    let mut unknown = good.clone();
+    unknown[2] ^= 0xFF;
+    assert!(matches!(
+        c.decode::<LeadEvent>(&unknown).await,
+        Err(DecodeError::UnknownFingerprint(_))
+    ));
+    let mut trailing = good.clone();
+    trailing.push(0);
+    assert!(matches!(
+        c.decode::<LeadEvent>(&trailing).await,
+        Err(DecodeError::TrailingBytes(1))
+    ));
+    assert!(matches!(
+        c.decode::<LeadEvent>(&[CONFLUENT_MAGIC, 0, 0, 0, 7, 2])
+            .await,
+        Err(DecodeError::NoRegistry(7))
+    ));
+    // the right framing but the wrong event type
+    let receipt = c
+        .encode("t", &samples::delivery_receipt())
+        .await
+        .expect("encodes");
+    assert!(c.decode::<LeadEvent>(&receipt).await.is_err());
+}
+
+#[derive(Default)]
+struct FakeRegistry {
+    schemas: Vec<String>,
+    subjects: HashMap<String, Vec<u32>>,
+}
+
+type Shared = Arc<Mutex<FakeRegistry>>;
+
+async fn register(
+    State(s): State<Shared>,
+    Path(subject): Path<String>,
+    Json(body): Json<serde_json::Value>,
+) -> Json<serde_json::Value> {
+    let schema = body["schema"].as_str().unwrap_or_default().to_owned();
+    let mut reg = s.lock().expect("lock");
+    let id = match reg.schemas.iter().position(|x| *x == schema) {
+        Some(i) => i as u32 + 1,
+        None => {
+            reg.schemas.push(schema);
+            reg.schemas.len() as u32
+        }
+    };
+    reg.subjects.entry(subject).or_default().push(id);
+    Json(serde_json::json!({ "id": id }))
+}
+
+async fn by_id(
+    State(s): State<Shared>,
+    Path(id): Path<u32>,
+) -> Result<Json<serde_json::Value>, axum::http::StatusCode> {
+    let reg = s.lock().expect("lock");
+    reg.schemas
+        .get(id as usize - 1)
+        .map(|schema| Json(serde_json::json!({ "schema": schema })))
+        .ok_or(axum::http::StatusCode::NOT_FOUND)
+}
+
+async fn fake_registry() -> (String, Shared) {
+    let state: Shared = Arc::default();
+    let app = axum::Router::new()
+        .route("/subjects/{subject}/versions", post(register))
+        .route("/schemas/ids/{id}", get(by_id))
+        .with_state(state.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}"), state)
+}
+
+#[tokio::test]
+async fn confluent_framing_registers_once_and_decodes_by_id() {
+    let (url, state) = fake_registry().await;
+    let config = RegistryConfig {
+        url: url.clone(),
+        username: None,
+        password: None,
+        timeout_ms: 2000,
+    };
+    let writer =
+        Codec::with_registry(RegistryClient::new(&config).expect("client")).expect("codec");
+    let a = writer
+        .encode("leads.raw", &samples::lead_event())
+        .await
+        .expect("encodes");
+    let b = writer
+        .encode("leads.raw", &samples::lead_event())
+        .await
+        .expect("encodes");
+    assert_eq!(a[0], CONFLUENT_MAGIC);
+    assert_eq!(&a[1..5], &1u32.to_be_bytes());
+    assert_eq!(a, b);
+    assert_eq!(
+        state.lock().expect("lock").subjects["leads.raw-value"],
+        vec![1],
+        "cached after first"
+    );
+
+    // a fresh reader (no cache) fetches the writer schema by id
+    let reader =
+        Codec::with_registry(RegistryClient::new(&config).expect("client")).expect("codec");
+    let lead: LeadEvent = reader.decode(&a).await.expect("decodes");
+    assert_eq!(lead, samples::lead_event());
+    assert!(matches!(
+        reader.decode::<LeadEvent>(&[0, 0, 0, 0, 9, 2]).await,
+        Err(DecodeError::UnknownSchemaId(9))
+    ));
+    // a single-object payload still decodes with a registry-configured codec
+    let so = codec()
+        .encode("t", &samples::lead_event())
+        .await
+        .expect("encodes");
+    assert_eq!(
+        reader.decode::<LeadEvent>(&so).await.expect("decodes"),
+        samples::lead_event()
+    );
+}
+
+#[tokio::test]
+async fn registry_outage_is_retryable() {
+    let config = RegistryConfig {
+        url: "http://127.0.0.1:9".into(),
+        username: None,
+        password: None,
+        timeout_ms: 500,
+    };
+    let reader =
+        Codec::with_registry(RegistryClient::new(&config).expect("client")).expect("codec");
+    let err = reader
+        .decode::<LeadEvent>(&[0, 0, 0, 0, 1, 2])
+        .await
+        .expect_err("no registry");
+    assert!(err.is_retryable(), "{err}");
+}
