@@ -1,0 +1,98 @@
+//! Topic administration against any Kafka-protocol broker: idempotent creation of the pipeline topics.
+
+use std::time::Duration;
+
+use leadflow_events::{TopicNames, TopicRole};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::error::RDKafkaErrorCode;
+
+use crate::config::{ServiceConfig, StageSettings};
+use crate::kafka::base_config;
+
+/// What happened to one topic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TopicOutcome {
+    Created,
+    AlreadyExists,
+}
+
+/// Topic creation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("cannot create an admin client: {0}")]
+    Client(#[source] rdkafka::error::KafkaError),
+    #[error("creating topics failed: {0}")]
+    Request(#[source] rdkafka::error::KafkaError),
+    #[error("topic {topic}: {code}")]
+    Topic {
+        topic: String,
+        code: RDKafkaErrorCode,
+    },
+}
+
+/// How to create a topic.
+#[derive(Clone, Debug)]
+pub struct TopicSpec {
+    pub name: String,
+    pub partitions: i32,
+    pub replication: i32,
+    pub compacted: bool,
+}
+
+/// Specs for every pipeline topic: `partitions` each, the compacted roles compacted.
+pub fn pipeline_topics(names: &TopicNames, partitions: i32, replication: i32) -> Vec<TopicSpec> {
+    TopicRole::ALL
+        .into_iter()
+        .map(|role| TopicSpec {
+            name: names.name(role).to_owned(),
+            partitions: if role.compacted() {
+                partitions.min(3)
+            } else {
+                partitions
+            },
+            replication,
+            compacted: role.compacted(),
+        })
+        .collect()
+}
+
+/// Creates the topics that do not exist yet; existing ones are left as they are.
+pub async fn create_topics<S: StageSettings>(
+    cfg: &ServiceConfig<S>,
+    specs: &[TopicSpec],
+) -> Result<Vec<(String, TopicOutcome)>, AdminError> {
+    let admin: AdminClient<DefaultClientContext> =
+        base_config(cfg).create().map_err(AdminError::Client)?;
+    let topics: Vec<NewTopic<'_>> = specs
+        .iter()
+        .map(|s| {
+            let t = NewTopic::new(
+                &s.name,
+                s.partitions,
+                TopicReplication::Fixed(s.replication),
+            );
+            if s.compacted {
+                t.set("cleanup.policy", "compact")
+            } else {
+                t
+            }
+        })
+        .collect();
+    let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+    let results = admin
+        .create_topics(topics.iter(), &opts)
+        .await
+        .map_err(AdminError::Request)?;
+    let mut out = Vec::new();
+    for r in results {
+        match r {
+            Ok(name) => out.push((name, TopicOutcome::Created)),
+            Err((name, RDKafkaErrorCode::TopicAlreadyExists)) => {
+                out.push((name, TopicOutcome::AlreadyExists));
+            }
+            Err((topic, code)) => return Err(AdminError::Topic { topic, code }),
+        }
+    }
+    Ok(out)
+}

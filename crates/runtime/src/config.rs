@@ -1,0 +1,322 @@
+//! Service configuration: one serde struct with defaults, layered defaults → `--config` file →
+//! `LEADFLOW_*` environment → command-line flags, validated at start-up with a clear message.
+//!
+//! Nested keys use `__` in the environment: `LEADFLOW_TOPICS__RAW=leads.raw.v2`,
+//! `LEADFLOW_STAGE__CONFIDENCE_THRESHOLD=0.8`, `LEADFLOW_KAFKA__SECURITY__PROTOCOL` is not needed —
+//! raw librdkafka settings go in the `[kafka]` table of the file (`"security.protocol" = "SASL_SSL"`)
+//! or in `LEADFLOW_KAFKA_OVERRIDES="security.protocol=SASL_SSL,sasl.mechanism=SCRAM-SHA-512"`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use leadflow_events::{RegistryConfig, TopicNames};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// Default broker address, shared by every binary.
+pub const DEFAULT_BOOTSTRAP_SERVERS: &str = "127.0.0.1:9092";
+
+/// Arguments every leadflow binary takes.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct CommonArgs {
+    /// Kafka bootstrap servers, comma separated.
+    #[arg(long, env = "LEADFLOW_BOOTSTRAP_SERVERS", global = true)]
+    pub bootstrap_servers: Option<String>,
+    /// TOML configuration file; environment variables (LEADFLOW_*) override it.
+    #[arg(long, env = "LEADFLOW_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+}
+
+/// Stage-specific settings, the `[stage]` table of a service's config.
+pub trait StageSettings: Serialize + DeserializeOwned + Default + Send + Sync + 'static {
+    /// Checks values that serde cannot; the message names the key and what is wrong.
+    fn validate(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// No stage-specific settings (the CLI, simple stages).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoSettings {}
+
+impl StageSettings for NoSettings {}
+
+/// Broker security, mapped onto librdkafka's `security.protocol`, `sasl.*` and `ssl.*`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityConfig {
+    /// PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.
+    pub protocol: Option<String>,
+    /// PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER.
+    pub sasl_mechanism: Option<String>,
+    pub sasl_username: Option<String>,
+    pub sasl_password: Option<String>,
+    /// CA bundle to verify the brokers with.
+    pub ssl_ca_location: Option<String>,
+}
+
+/// The HTTP endpoint serving `/metrics`, `/healthz`, `/readyz`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// `host:port`; port 0 picks a free port (tests).
+    pub listen: String,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:9100".into(),
+        }
+    }
+}
+
+/// Where unprocessable input goes and who owns it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExceptionsConfig {
+    /// Team that owns exceptions unless the stage names another.
+    pub owner: String,
+    /// Hours the owner has to resolve one (the record's `due_at`).
+    pub due_in_hours: u32,
+}
+
+impl Default for ExceptionsConfig {
+    fn default() -> Self {
+        Self {
+            owner: "revops".into(),
+            due_in_hours: 24,
+        }
+    }
+}
+
+/// Backoff for retryable errors.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetryConfig {
+    pub initial_backoff_ms: u64,
+    pub max_backoff_ms: u64,
+    /// Attempts before a retryable error becomes fatal (the process exits non-zero for its supervisor).
+    pub max_attempts: u32,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self {
+            initial_backoff_ms: 200,
+            max_backoff_ms: 30_000,
+            max_attempts: 30,
+        }
+    }
+}
+
+/// Logging output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: String,
+    /// A tracing filter, e.g. `info` or `leadflow_runtime=debug,info`; `RUST_LOG` overrides it.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: "text".into(),
+            level: "info".into(),
+        }
+    }
+}
+
+/// Everything a service needs, with the stage's own settings under `stage`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, bound = "S: StageSettings")]
+pub struct ServiceConfig<S: StageSettings> {
+    pub bootstrap_servers: String,
+    /// Consumer group; `leadflow-<stage>` when unset.
+    pub group_id: Option<String>,
+    pub topics: TopicNames,
+    /// Confluent-compatible schema registry; single-object encoding when absent.
+    pub registry: Option<RegistryConfig>,
+    pub security: SecurityConfig,
+    /// Raw librdkafka settings, passed through unchanged (they win over everything else).
+    pub kafka: BTreeMap<String, String>,
+    pub http: HttpConfig,
+    pub exceptions: ExceptionsConfig,
+    pub retry: RetryConfig,
+    pub log: LogConfig,
+    /// Milliseconds to finish in-flight work after SIGTERM before giving up.
+    pub shutdown_grace_ms: u64,
+    pub stage: S,
+}
+
+impl<S: StageSettings> Default for ServiceConfig<S> {
+    fn default() -> Self {
+        Self {
+            bootstrap_servers: DEFAULT_BOOTSTRAP_SERVERS.into(),
+            group_id: None,
+            topics: TopicNames::default(),
+            registry: None,
+            security: SecurityConfig::default(),
+            kafka: BTreeMap::new(),
+            http: HttpConfig::default(),
+            exceptions: ExceptionsConfig::default(),
+            retry: RetryConfig::default(),
+            log: LogConfig::default(),
+            shutdown_grace_ms: 10_000,
+            stage: S::default(),
+        }
+    }
+}
+
+/// The configuration could not be loaded or is invalid.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("invalid configuration: {0}")]
+    Parse(#[source] Box<figment::Error>),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl<S: StageSettings> ServiceConfig<S> {
+    /// Loads defaults → file → `LEADFLOW_*` environment → flags, then validates.
+    pub fn load(args: &CommonArgs) -> Result<Self, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Self::default()));
+        if let Some(path) = &args.config {
+            if !Path::new(path).exists() {
+                return Err(ConfigError::MissingFile(path.clone()));
+            }
+            fig = fig.merge(Toml::file(path));
+        }
+        let known = known_top_level_keys::<S>();
+        let mut overrides = BTreeMap::new();
+        for (k, v) in std::env::vars() {
+            let Some(rest) = k.strip_prefix("LEADFLOW_") else {
+                continue;
+            };
+            let key = rest.to_ascii_lowercase();
+            let top = key.split("__").next().unwrap_or_default();
+            if key == "kafka_overrides" {
+                for pair in v.split(',').filter(|p| !p.trim().is_empty()) {
+                    let (pk, pv) = pair.split_once('=').ok_or_else(|| {
+                        ConfigError::Invalid(format!(
+                            "LEADFLOW_KAFKA_OVERRIDES entry {pair:?} is not key=value"
+                        ))
+                    })?;
+                    overrides.insert(pk.trim().to_owned(), pv.trim().to_owned());
+                }
+            } else if !known.iter().any(|k| k == top) && key != "config" {
+                tracing::warn!(variable = %k, "ignoring unknown LEADFLOW_ environment variable");
+            }
+        }
+        fig = fig.merge(
+            Env::prefixed("LEADFLOW_")
+                .filter(move |k| {
+                    let k = k.as_str().to_ascii_lowercase();
+                    let top = k.split("__").next().unwrap_or_default();
+                    known.iter().any(|n| n == top)
+                })
+                .split("__"),
+        );
+        if let Some(b) = &args.bootstrap_servers {
+            fig = fig.merge(Serialized::default("bootstrap_servers", b));
+        }
+        let mut cfg: Self = fig.extract().map_err(|e| ConfigError::Parse(Box::new(e)))?;
+        cfg.kafka.extend(overrides);
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Checks values serde cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: String| Err(ConfigError::Invalid(m));
+        if self.bootstrap_servers.trim().is_empty() {
+            return bad(
+                "bootstrap_servers is empty; set --bootstrap-servers or LEADFLOW_BOOTSTRAP_SERVERS"
+                    .into(),
+            );
+        }
+        for server in self.bootstrap_servers.split(',') {
+            if !server.trim().contains(':') {
+                return bad(format!(
+                    "bootstrap server {server:?} must be host:port (in bootstrap_servers)"
+                ));
+            }
+        }
+        self.topics.validate().map_err(ConfigError::Invalid)?;
+        if self.http.listen.parse::<std::net::SocketAddr>().is_err() {
+            return bad(format!(
+                "http.listen {:?} must be an address like 127.0.0.1:9100",
+                self.http.listen
+            ));
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            return bad(format!(
+                "log.format must be text or json, got {:?}",
+                self.log.format
+            ));
+        }
+        if self.retry.initial_backoff_ms == 0
+            || self.retry.max_backoff_ms < self.retry.initial_backoff_ms
+        {
+            return bad("retry.initial_backoff_ms must be > 0 and <= retry.max_backoff_ms".into());
+        }
+        if self.exceptions.owner.trim().is_empty() {
+            return bad("exceptions.owner must name a team".into());
+        }
+        if let Some(p) = &self.security.protocol {
+            if !matches!(
+                p.as_str(),
+                "PLAINTEXT" | "SSL" | "SASL_PLAINTEXT" | "SASL_SSL"
+            ) {
+                return bad(format!(
+                    "security.protocol must be PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL, got {p:?}"
+                ));
+            }
+        }
+        self.stage
+            .validate()
+            .map_err(|m| ConfigError::Invalid(format!("stage.{m}")))
+    }
+
+    /// The consumer group for `stage`.
+    pub fn group_for(&self, stage: &str) -> String {
+        self.group_id
+            .clone()
+            .unwrap_or_else(|| format!("leadflow-{stage}"))
+    }
+
+    /// librdkafka client settings common to consumers and producers.
+    pub fn client_settings(&self) -> BTreeMap<String, String> {
+        let mut m = BTreeMap::new();
+        m.insert("bootstrap.servers".into(), self.bootstrap_servers.clone());
+        let s = &self.security;
+        let pairs = [
+            ("security.protocol", &s.protocol),
+            ("sasl.mechanism", &s.sasl_mechanism),
+            ("sasl.username", &s.sasl_username),
+            ("sasl.password", &s.sasl_password),
+            ("ssl.ca.location", &s.ssl_ca_location),
+        ];
+        for (k, v) in pairs {
+            if let Some(v) = v {
+                m.insert(k.into(), v.clone());
+            }
+        }
+        m.extend(self.kafka.clone());
+        m
+    }
+}
+
+fn known_top_level_keys<S: StageSettings>() -> Vec<String> {
+    match serde_json::to_value(ServiceConfig::<S>::default()) {
+        Ok(serde_json::Value::Object(m)) => m.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
+}

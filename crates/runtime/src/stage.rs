@@ -1,0 +1,153 @@
+//! What a stage is: a transform from one input event to zero or more output events, with no broker
+//! types in sight. The harness in [`crate::pipeline`] owns everything else.
+
+use std::future::Future;
+use std::time::Duration;
+
+use leadflow_events::json::AnyEvent;
+use leadflow_events::{ErrorKind, Event, Timestamp, TopicRole};
+
+/// Where the record being processed came from, and what time it is.
+#[derive(Clone, Debug)]
+pub struct Context {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    /// The Kafka record timestamp, when the broker gave one.
+    pub record_time: Option<Timestamp>,
+    /// Wall-clock time from the injected clock (tests move it). Decisions should prefer event time.
+    pub now: Timestamp,
+}
+
+impl Context {
+    /// A context for unit tests of a stage.
+    pub fn for_test(now: Timestamp) -> Self {
+        Self {
+            topic: "test".into(),
+            partition: 0,
+            offset: 0,
+            record_time: Some(now),
+            now,
+        }
+    }
+}
+
+/// One event to produce. The record key is the event's own key unless overridden.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Output {
+    pub role: TopicRole,
+    pub key: Option<String>,
+    pub event: AnyEvent,
+}
+
+impl Output {
+    /// An event for the topic of `role`, keyed by the event's key.
+    pub fn to(role: TopicRole, event: impl Into<AnyEvent>) -> Self {
+        Self {
+            role,
+            key: None,
+            event: event.into(),
+        }
+    }
+
+    /// Overrides the record key (e.g. the account domain for account-grouped topics).
+    pub fn with_key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// The record key to produce with.
+    pub fn record_key(&self) -> &str {
+        self.key.as_deref().unwrap_or_else(|| self.event.key())
+    }
+}
+
+/// Why a stage could not process an input. Every failure is exactly one of these kinds.
+#[derive(Debug, thiserror::Error)]
+pub enum StageError {
+    /// The input itself is bad and always will be: it goes to the exceptions topic with this reason,
+    /// its offset is stored, and the stage moves on.
+    #[error("{kind:?}: {reason}")]
+    Poison {
+        kind: ErrorKind,
+        reason: String,
+        /// Team that owns fixing it; the configured default owner when `None`.
+        owner: Option<String>,
+    },
+    /// A dependency is down; the harness retries the same input with backoff.
+    #[error("retryable: {0}")]
+    Retryable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The stage cannot go on (bad configuration discovered late, broken invariant): exit non-zero.
+    #[error("fatal: {0}")]
+    Fatal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl StageError {
+    /// A poison error with the default owner.
+    pub fn poison(kind: ErrorKind, reason: impl Into<String>) -> Self {
+        StageError::Poison {
+            kind,
+            reason: reason.into(),
+            owner: None,
+        }
+    }
+
+    /// A retryable error from any error value or message.
+    pub fn retryable(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        StageError::Retryable(e.into())
+    }
+
+    /// A fatal error from any error value or message.
+    pub fn fatal(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        StageError::Fatal(e.into())
+    }
+}
+
+/// Where a side input starts reading.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SideStart {
+    /// From the earliest retained record (compacted topics: the full latest state).
+    Beginning,
+    /// From records no older than this (e.g. a deduplication window).
+    Since(Duration),
+}
+
+/// A topic a stage reads in full (every partition, no consumer group) to build state: model
+/// parameters, the rep roster, its own recent output for deduplication. The harness replays it up to
+/// the high watermark before the stage sees its first input, then keeps following it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SideInput {
+    pub role: TopicRole,
+    pub start: SideStart,
+}
+
+/// A pipeline stage: a thin async shell over a pure transform.
+///
+/// `process` gets one decoded input and returns the events to produce. It must not block; slow I/O
+/// (an enrichment provider) is awaited inside it with its own timeout. The harness calls it for one
+/// input at a time, in partition order.
+pub trait Stage: Send + 'static {
+    /// The input event type.
+    type Input: Event;
+    /// Stage name: consumer group suffix, metric prefix (`leadflow_<name>_...`), exception `stage`.
+    const NAME: &'static str;
+    /// The topic role consumed.
+    const INPUT: TopicRole;
+
+    /// Transforms one input.
+    fn process(
+        &mut self,
+        input: Self::Input,
+        ctx: &Context,
+    ) -> impl Future<Output = Result<Vec<Output>, StageError>> + Send;
+
+    /// State topics to replay before and follow during processing.
+    fn side_inputs(&self) -> Vec<SideInput> {
+        Vec::new()
+    }
+
+    /// Applies one side-input event to the stage's state. Errors are logged and counted, never fatal.
+    fn on_side_input(&mut self, _event: AnyEvent) -> Result<(), StageError> {
+        Ok(())
+    }
+}

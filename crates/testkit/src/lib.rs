@@ -1,0 +1,1 @@
+//! Test support for leadflow integration tests.
