@@ -6,7 +6,7 @@ use apache_avro::types::Value;
 use base64::Engine;
 use serde_json::{Map, Number, Value as Json};
 
-use crate::codec::{Codec, EncodeError, to_resolved_value};
+use crate::codec::{Codec, DecodeError, EncodeError, to_resolved_value};
 use crate::event::{Event, EventKind};
 use crate::model::*;
 use crate::time::Timestamp;
@@ -60,6 +60,9 @@ pub fn event_to_json<E: Event>(event: &E) -> Result<Json, EncodeError> {
 macro_rules! any_event {
     ($($kind:ident),* $(,)?) => {
         /// Any event of the contract, for tools that handle topics generically.
+        // Variants nest each other (a packet holds a decision holds a score...), so their sizes are
+        // close to each other; boxing them would only add allocations.
+        #[allow(clippy::large_enum_variant)]
         #[derive(Clone, Debug, PartialEq)]
         pub enum AnyEvent {
             $($kind($kind),)*
@@ -71,6 +74,24 @@ macro_rules! any_event {
                 Ok(match kind {
                     $(EventKind::$kind => AnyEvent::$kind(serde_json::from_str(text)?),)*
                 })
+            }
+
+            /// Decodes a payload (either framing) as an event of `kind`.
+            pub async fn decode(
+                codec: &Codec,
+                kind: EventKind,
+                bytes: &[u8],
+            ) -> Result<AnyEvent, DecodeError> {
+                Ok(match kind {
+                    $(EventKind::$kind => AnyEvent::$kind(codec.decode::<$kind>(bytes).await?),)*
+                })
+            }
+
+            /// The lead id, when the event is about one lead.
+            pub fn lead_id(&self) -> Option<&str> {
+                match self {
+                    $(AnyEvent::$kind(e) => e.lead_id(),)*
+                }
             }
 
             /// Which schema the event uses.

@@ -6,9 +6,23 @@
 //! `/metrics` `/healthz` `/readyz` endpoint, configuration and logging.
 
 pub mod admin;
+pub mod clock;
 pub mod config;
+mod consumer_context;
+pub mod error;
+pub mod exceptions;
+pub mod http;
 pub mod kafka;
+pub mod metrics;
+pub mod pipeline;
+pub mod retry;
+mod service;
+pub mod side_input;
 pub mod stage;
 
+pub use clock::{Clock, SystemClock};
 pub use config::{CommonArgs, NoSettings, ServiceConfig, StageSettings};
+pub use error::RuntimeError;
+pub use pipeline::{RunOptions, RunSummary, run_stage};
+pub use service::{init_tracing, service_main};
 pub use stage::{Context, Output, SideInput, SideStart, Stage, StageError};

@@ -1,0 +1,23 @@
+//! Errors that stop a stage. Input-level problems never get here: they are retried or become
+//! exception records.
+
+/// The stage cannot go on; the process exits non-zero.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("kafka: {0}")]
+    Kafka(#[source] Box<rdkafka::error::KafkaError>),
+    #[error("codec: {0}")]
+    Codec(#[source] Box<leadflow_events::codec::CodecInitError>),
+    #[error("metrics: {0}")]
+    Metrics(#[source] Box<prometheus::Error>),
+    #[error("http endpoint: {0}")]
+    Http(#[source] std::io::Error),
+    #[error("delivery to {topic} failed: {reason}")]
+    Delivery { topic: String, reason: String },
+    #[error("stage {stage} failed: {reason}")]
+    Stage { stage: &'static str, reason: String },
+    #[error("shutdown did not finish within the {0} ms grace period")]
+    GraceExceeded(u64),
+}

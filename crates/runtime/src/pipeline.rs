@@ -1,0 +1,550 @@
+//! The consume → decode → transform → encode → produce loop.
+//!
+//! Guarantees:
+//! - at-least-once: an input's offset is stored only after every output it produced (or its exception
+//!   record) is acknowledged by the broker, and offsets are stored in consumption order, so a crash
+//!   never skips an unacknowledged input (Vector's ordered finalizer, rust-rdkafka's at_least_once);
+//! - per-partition order: one input is transformed at a time; outputs are produced in input order;
+//! - a poison input (undecodable, invalid) becomes an exception record and the stage moves on;
+//! - retryable errors are retried with backoff (the partition waits); fatal errors stop the stage;
+//! - on shutdown: stop fetching, finish in-flight work, flush, commit, return.
+
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::stream::{FuturesOrdered, StreamExt};
+use leadflow_events::json::AnyEvent;
+use leadflow_events::{Codec, ErrorKind, Event, TopicRole};
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Message, Timestamp as KafkaTimestamp};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{ServiceConfig, StageSettings};
+use crate::consumer_context::StageConsumerContext;
+use crate::error::RuntimeError;
+use crate::exceptions::{Source, exception_record};
+use crate::http::{self, Health};
+use crate::kafka::{consumer_config, producer_config};
+use crate::metrics::StageMetrics;
+use crate::retry::Backoff;
+use crate::side_input::{SideMessage, spawn_side_inputs};
+use crate::stage::{Context, Stage, StageError};
+
+/// At most this many inputs await acknowledgement at once.
+const MAX_IN_FLIGHT: usize = 1_000;
+
+/// How a run is wired to the outside: time, shutdown, and where to report the HTTP address.
+pub struct RunOptions {
+    pub clock: Arc<dyn Clock>,
+    pub shutdown: CancellationToken,
+    /// Receives the bound address of the `/metrics` endpoint once it listens.
+    pub http_addr: Option<oneshot::Sender<SocketAddr>>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            clock: Arc::new(SystemClock),
+            shutdown: CancellationToken::new(),
+            http_addr: None,
+        }
+    }
+}
+
+/// Counts of one run, returned at a clean stop.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunSummary {
+    pub consumed: u64,
+    pub produced: u64,
+    pub exceptions: u64,
+}
+
+/// One consumed record, owned.
+struct Input {
+    topic: String,
+    partition: i32,
+    offset: i64,
+    key: Option<Vec<u8>>,
+    payload: Vec<u8>,
+    record_time: Option<leadflow_events::Timestamp>,
+}
+
+/// One record to produce.
+struct Encoded {
+    topic: String,
+    key: String,
+    payload: Vec<u8>,
+    exception: Option<ErrorKind>,
+}
+
+/// Outcome of handling one input.
+enum Handled {
+    Produce(Vec<Encoded>),
+    /// Shutdown arrived while retrying: leave the offset unstored, the input is redelivered.
+    Interrupted,
+}
+
+type Completion = Pin<Box<dyn Future<Output = Result<Completed, RuntimeError>> + Send>>;
+
+struct Completed {
+    topic: String,
+    partition: i32,
+    offset: i64,
+    produced: Vec<(String, Option<ErrorKind>)>,
+}
+
+/// Runs `stage` until `options.shutdown` is cancelled (clean stop, `Ok`) or a fatal error (`Err`).
+pub async fn run_stage<C: StageSettings, S: Stage>(
+    cfg: &ServiceConfig<C>,
+    mut stage: S,
+    options: RunOptions,
+) -> Result<RunSummary, RuntimeError> {
+    let RunOptions {
+        clock,
+        shutdown,
+        http_addr,
+    } = options;
+    let codec = Arc::new(
+        Codec::from_config(cfg.registry.as_ref()).map_err(|e| RuntimeError::Codec(Box::new(e)))?,
+    );
+    let metrics = StageMetrics::new(S::NAME).map_err(|e| RuntimeError::Metrics(Box::new(e)))?;
+    let health = Arc::new(Health::default());
+    let http_stop = CancellationToken::new();
+    let addr = http::serve(
+        &cfg.http.listen,
+        metrics.clone(),
+        health.clone(),
+        http_stop.clone(),
+    )
+    .await
+    .map_err(RuntimeError::Http)?;
+    tracing::info!(stage = S::NAME, %addr, "serving /metrics, /healthz, /readyz");
+    if let Some(tx) = http_addr {
+        let _ = tx.send(addr);
+    }
+    health.set_live(true);
+    let _http_guard = http_stop.drop_guard();
+
+    let group = cfg.group_for(S::NAME);
+    let input_topic = cfg.topics.name(S::INPUT).to_owned();
+    let producer: FutureProducer = producer_config(cfg)
+        .create()
+        .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
+
+    // Side inputs: replay state before the first input.
+    let side = stage.side_inputs();
+    let (side_tx, mut side_rx) = mpsc::channel::<SideMessage>(1_024);
+    spawn_side_inputs(
+        cfg,
+        &group,
+        &side,
+        codec.clone(),
+        clock.clone(),
+        side_tx.clone(),
+        shutdown.clone(),
+    )
+    .await?;
+    let mut waiting: Vec<TopicRole> = side.iter().map(|s| s.role).collect();
+    while !waiting.is_empty() {
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(RunSummary::default()),
+            msg = side_rx.recv() => match msg {
+                Some(SideMessage::CaughtUp(role)) => {
+                    waiting.retain(|r| *r != role);
+                    tracing::info!(side_input = cfg.topics.name(role), "side input caught up");
+                }
+                Some(SideMessage::Event(role, event)) => apply_side(&mut stage, cfg, &metrics, role, event),
+                None => return Err(RuntimeError::Stage { stage: S::NAME, reason: "side inputs stopped".into() }),
+            }
+        }
+    }
+
+    let consumer: StreamConsumer<StageConsumerContext> = consumer_config(cfg, &group)
+        .create_with_context(StageConsumerContext {
+            metrics: metrics.clone(),
+        })
+        .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
+    consumer
+        .subscribe(&[&input_topic])
+        .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
+    health.set_ready(true);
+    tracing::info!(stage = S::NAME, topic = %input_topic, %group, "consuming");
+
+    let mut summary = RunSummary::default();
+    let mut in_flight: FuturesOrdered<Completion> = FuturesOrdered::new();
+    let mut failure: Option<RuntimeError> = None;
+
+    loop {
+        tokio::select! {
+            biased;
+            _ = shutdown.cancelled() => break,
+            Some(done) = in_flight.next(), if !in_flight.is_empty() => {
+                metrics.in_flight.set(in_flight.len() as i64);
+                if let Err(e) = complete(&consumer, &metrics, &mut summary, done) {
+                    failure = Some(e);
+                    break;
+                }
+            }
+            Some(msg) = side_rx.recv() => {
+                if let SideMessage::Event(role, event) = msg {
+                    apply_side(&mut stage, cfg, &metrics, role, event);
+                }
+            }
+            received = consumer.recv(), if in_flight.len() < MAX_IN_FLIGHT => {
+                let input = match received {
+                    Ok(m) => Input {
+                        topic: m.topic().to_owned(),
+                        partition: m.partition(),
+                        offset: m.offset(),
+                        key: m.key().map(<[u8]>::to_vec),
+                        payload: m.payload().map(<[u8]>::to_vec).unwrap_or_default(),
+                        record_time: match m.timestamp() {
+                            KafkaTimestamp::CreateTime(t) | KafkaTimestamp::LogAppendTime(t) => Some(leadflow_events::Timestamp(t)),
+                            KafkaTimestamp::NotAvailable => None,
+                        },
+                    },
+                    Err(e) => {
+                        tracing::warn!(error = %e, "consumer error");
+                        continue;
+                    }
+                };
+                summary.consumed += 1;
+                metrics.consumed.inc();
+                let span = tracing::info_span!("record", stage = S::NAME, topic = %input.topic,
+                    partition = input.partition, offset = input.offset, lead_id = tracing::field::Empty);
+                let started = Instant::now();
+                let handled = handle(&mut stage, cfg, &codec, clock.as_ref(), &input, &shutdown)
+                    .instrument(span)
+                    .await;
+                metrics.handler_seconds.observe(started.elapsed().as_secs_f64());
+                match handled {
+                    Ok(Handled::Produce(records)) => match send_all(&producer, &input, records, &shutdown).await {
+                        Ok(Some(completion)) => {
+                            in_flight.push_back(completion);
+                            metrics.in_flight.set(in_flight.len() as i64);
+                        }
+                        Ok(None) => break,
+                        Err(e) => { failure = Some(e); break; }
+                    },
+                    Ok(Handled::Interrupted) => break,
+                    Err(e) => { failure = Some(e); break; }
+                }
+            }
+        }
+    }
+
+    // Drain: finish what is in flight, store its offsets, flush, commit.
+    health.set_ready(false);
+    let grace = Duration::from_millis(cfg.shutdown_grace_ms);
+    let deadline = Instant::now() + grace;
+    let drained = tokio::time::timeout(grace, async {
+        while let Some(done) = in_flight.next().await {
+            if let Err(e) = complete(&consumer, &metrics, &mut summary, done) {
+                return Err(e);
+            }
+        }
+        Ok(())
+    })
+    .await;
+    metrics.in_flight.set(0);
+    let flushed = producer.flush(deadline.saturating_duration_since(Instant::now()));
+    match consumer.commit_consumer_state(CommitMode::Sync) {
+        Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
+        Err(e) => tracing::warn!(error = %e, "final commit failed"),
+    }
+    consumer.unsubscribe();
+    health.set_live(false);
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    match drained {
+        Err(_) => return Err(RuntimeError::GraceExceeded(cfg.shutdown_grace_ms)),
+        Ok(Err(e)) => return Err(e),
+        Ok(Ok(())) => {}
+    }
+    if let Err(e) = flushed {
+        tracing::warn!(error = %e, "producer flush incomplete");
+    }
+    tracing::info!(
+        stage = S::NAME,
+        consumed = summary.consumed,
+        produced = summary.produced,
+        exceptions = summary.exceptions,
+        "stopped cleanly"
+    );
+    Ok(summary)
+}
+
+fn apply_side<C: StageSettings, S: Stage>(
+    stage: &mut S,
+    cfg: &ServiceConfig<C>,
+    metrics: &StageMetrics,
+    role: TopicRole,
+    event: AnyEvent,
+) {
+    let topic = cfg.topics.name(role);
+    metrics.side_input_events.with_label_values(&[topic]).inc();
+    if let Err(e) = stage.on_side_input(event) {
+        tracing::warn!(side_input = topic, error = %e, "side-input event rejected");
+    }
+}
+
+/// Stores the offset of a completed input (outputs acknowledged) and counts its outputs.
+fn complete(
+    consumer: &StreamConsumer<StageConsumerContext>,
+    metrics: &StageMetrics,
+    summary: &mut RunSummary,
+    done: Result<Completed, RuntimeError>,
+) -> Result<(), RuntimeError> {
+    let done = done?;
+    for (topic, exception) in &done.produced {
+        metrics.produced.with_label_values(&[topic.as_str()]).inc();
+        match exception {
+            Some(kind) => {
+                summary.exceptions += 1;
+                metrics.failed.with_label_values(&[kind.label()]).inc();
+            }
+            None => summary.produced += 1,
+        }
+    }
+    if let Err(e) = consumer.store_offset(&done.topic, done.partition, done.offset) {
+        // the partition was revoked meanwhile: its new owner reprocesses the input (at-least-once)
+        tracing::warn!(topic = %done.topic, partition = done.partition, offset = done.offset,
+            error = %e, "offset not stored");
+    }
+    Ok(())
+}
+
+/// Decodes, transforms and encodes one input; poison becomes an exception record.
+async fn handle<C: StageSettings, S: Stage>(
+    stage: &mut S,
+    cfg: &ServiceConfig<C>,
+    codec: &Codec,
+    clock: &dyn Clock,
+    input: &Input,
+    shutdown: &CancellationToken,
+) -> Result<Handled, RuntimeError> {
+    let poison = |kind: ErrorKind,
+                  reason: String,
+                  owner: Option<String>,
+                  lead_id: Option<String>| {
+        tracing::warn!(error_kind = kind.label(), %reason, "input sent to the exceptions topic");
+        let source = Source {
+            stage: S::NAME,
+            topic: &input.topic,
+            partition: input.partition,
+            offset: input.offset,
+            key: input.key.as_deref(),
+            payload: &input.payload,
+        };
+        exception_record(
+            &source,
+            kind,
+            reason,
+            owner,
+            lead_id,
+            &cfg.exceptions,
+            clock.now(),
+        )
+    };
+
+    // decode (a registry outage is retried; anything else is poison)
+    let mut backoff = Backoff::new(&cfg.retry);
+    let event = loop {
+        match codec.decode::<S::Input>(&input.payload).await {
+            Ok(e) => break e,
+            Err(e) if e.is_retryable() => {
+                if !wait_retry(&mut backoff, &e, shutdown).await? {
+                    return Ok(Handled::Interrupted);
+                }
+            }
+            Err(e) => {
+                let record = poison(ErrorKind::Decode, e.to_string(), None, None);
+                return encode_exception(codec, cfg, record)
+                    .await
+                    .map(|r| Handled::Produce(vec![r]));
+            }
+        }
+    };
+    let lead_id = event.lead_id().map(str::to_owned);
+    if let Some(id) = &lead_id {
+        tracing::Span::current().record("lead_id", id.as_str());
+    }
+
+    // transform
+    let ctx = Context {
+        topic: input.topic.clone(),
+        partition: input.partition,
+        offset: input.offset,
+        record_time: input.record_time,
+        now: clock.now(),
+    };
+    let mut backoff = Backoff::new(&cfg.retry);
+    let outputs = loop {
+        match stage.process(event.clone(), &ctx).await {
+            Ok(outputs) => break outputs,
+            Err(StageError::Poison {
+                kind,
+                reason,
+                owner,
+            }) => {
+                let record = poison(kind, reason, owner, lead_id);
+                return encode_exception(codec, cfg, record)
+                    .await
+                    .map(|r| Handled::Produce(vec![r]));
+            }
+            Err(StageError::Retryable(e)) => {
+                if !wait_retry(&mut backoff, &e, shutdown).await? {
+                    return Ok(Handled::Interrupted);
+                }
+            }
+            Err(StageError::Fatal(e)) => {
+                return Err(RuntimeError::Stage {
+                    stage: S::NAME,
+                    reason: e.to_string(),
+                });
+            }
+        }
+    };
+
+    // encode
+    let mut records = Vec::with_capacity(outputs.len());
+    for output in outputs {
+        let topic = cfg.topics.name(output.role).to_owned();
+        let mut backoff = Backoff::new(&cfg.retry);
+        let payload = loop {
+            match output.event.encode(codec, &topic).await {
+                Ok(p) => break p,
+                Err(e) if e.is_retryable() => {
+                    if !wait_retry(&mut backoff, &e, shutdown).await? {
+                        return Ok(Handled::Interrupted);
+                    }
+                }
+                Err(e) => {
+                    let reason = format!("the {} output does not encode: {e}", output.event.kind());
+                    let record = poison(ErrorKind::Processing, reason, None, lead_id);
+                    return encode_exception(codec, cfg, record)
+                        .await
+                        .map(|r| Handled::Produce(vec![r]));
+                }
+            }
+        };
+        records.push(Encoded {
+            topic,
+            key: output.record_key().to_owned(),
+            payload,
+            exception: None,
+        });
+    }
+    Ok(Handled::Produce(records))
+}
+
+/// Sleeps before a retry; `Ok(false)` when shutdown interrupted it, `Err` when attempts ran out.
+async fn wait_retry(
+    backoff: &mut Backoff,
+    error: &dyn std::fmt::Display,
+    shutdown: &CancellationToken,
+) -> Result<bool, RuntimeError> {
+    let Some(delay) = backoff.next_delay() else {
+        return Err(RuntimeError::Stage {
+            stage: "retry",
+            reason: format!("gave up after {} attempts: {error}", backoff.attempts()),
+        });
+    };
+    tracing::warn!(attempt = backoff.attempts(), delay_ms = delay.as_millis() as u64, error = %error, "retryable error; backing off");
+    tokio::select! {
+        _ = shutdown.cancelled() => Ok(false),
+        _ = tokio::time::sleep(delay) => Ok(true),
+    }
+}
+
+async fn encode_exception<C: StageSettings>(
+    codec: &Codec,
+    cfg: &ServiceConfig<C>,
+    record: leadflow_events::ExceptionRecord,
+) -> Result<Encoded, RuntimeError> {
+    let topic = cfg.topics.exceptions.clone();
+    let key = record.key().to_owned();
+    let kind = record.error_kind;
+    let payload = codec
+        .encode(&topic, &record)
+        .await
+        .map_err(|e| RuntimeError::Delivery {
+            topic: topic.clone(),
+            reason: format!("exception record does not encode: {e}"),
+        })?;
+    Ok(Encoded {
+        topic,
+        key,
+        payload,
+        exception: Some(kind),
+    })
+}
+
+/// Enqueues every output of one input; returns the future that resolves once all are acknowledged.
+/// `Ok(None)` when shutdown interrupted a full queue.
+async fn send_all(
+    producer: &FutureProducer,
+    input: &Input,
+    records: Vec<Encoded>,
+    shutdown: &CancellationToken,
+) -> Result<Option<Completion>, RuntimeError> {
+    let mut deliveries = Vec::with_capacity(records.len());
+    for r in &records {
+        loop {
+            let record = FutureRecord::to(&r.topic).key(&r.key).payload(&r.payload);
+            match producer.send_result(record) {
+                Ok(f) => {
+                    deliveries.push((r.topic.clone(), r.exception, f));
+                    break;
+                }
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return Ok(None),
+                        _ = tokio::time::sleep(Duration::from_millis(10)) => {}
+                    }
+                }
+                Err((e, _)) => {
+                    return Err(RuntimeError::Delivery {
+                        topic: r.topic.clone(),
+                        reason: e.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    let (topic, partition, offset) = (input.topic.clone(), input.partition, input.offset);
+    Ok(Some(Box::pin(async move {
+        let mut produced = Vec::with_capacity(deliveries.len());
+        for (out_topic, exception, f) in deliveries {
+            match f.await {
+                Ok(Ok(_)) => produced.push((out_topic, exception)),
+                Ok(Err((e, _))) => {
+                    return Err(RuntimeError::Delivery {
+                        topic: out_topic,
+                        reason: e.to_string(),
+                    });
+                }
+                Err(_) => {
+                    return Err(RuntimeError::Delivery {
+                        topic: out_topic,
+                        reason: "producer dropped the delivery".into(),
+                    });
+                }
+            }
+        }
+        Ok(Completed {
+            topic,
+            partition,
+            offset,
+            produced,
+        })
+    })))
+}

@@ -1,0 +1,111 @@
+//! The `main` of every stage binary: arguments, configuration, logging, signals, the run.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{CommandFactory, FromArgMatches, Parser};
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::SystemClock;
+use crate::config::{CommonArgs, LogConfig, ServiceConfig, StageSettings};
+use crate::pipeline::{RunOptions, run_stage};
+use crate::stage::Stage;
+
+#[derive(Parser, Debug)]
+struct ServiceArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+/// Runs a stage binary: parses `--bootstrap-servers`/`--config`, loads and validates the layered
+/// configuration, sets up logging, builds the stage, and runs it until SIGTERM/SIGINT (exit 0 after
+/// draining) or a fatal error (non-zero exit).
+pub fn service_main<C, S, F>(build: F) -> anyhow::Result<()>
+where
+    C: StageSettings,
+    S: Stage,
+    F: FnOnce(&ServiceConfig<C>) -> anyhow::Result<S>,
+{
+    let name = format!("leadflow-{}", S::NAME);
+    let input = ServiceConfig::<C>::default()
+        .topics
+        .name(S::INPUT)
+        .to_owned();
+    let command = ServiceArgs::command()
+        .name(name.clone())
+        .about(format!(
+            "The leadflow {} stage: consumes {input} and produces its decisions, as a consumer group that scales by adding instances.",
+            S::NAME
+        ))
+        .after_help(format!(
+            "Example:\n  {name} --bootstrap-servers 127.0.0.1:9092 --config deploy/config/{}.toml\n\n\
+             Every setting can also come from the environment: LEADFLOW_BOOTSTRAP_SERVERS, \
+             LEADFLOW_GROUP_ID, LEADFLOW_TOPICS__RAW, LEADFLOW_HTTP__LISTEN, LEADFLOW_STAGE__<KEY>, \
+             LEADFLOW_KAFKA_OVERRIDES=\"security.protocol=SASL_SSL,...\".",
+            S::NAME
+        ));
+    let matches = command.get_matches();
+    let args = ServiceArgs::from_arg_matches(&matches)?;
+    let cfg = ServiceConfig::<C>::load(&args.common)
+        .with_context(|| format!("{name}: configuration rejected"))?;
+    init_tracing(&cfg.log)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let stage = build(&cfg).with_context(|| format!("{name}: building the stage"))?;
+        let shutdown = CancellationToken::new();
+        tokio::spawn(watch_signals(shutdown.clone()));
+        let options = RunOptions {
+            clock: Arc::new(SystemClock),
+            shutdown,
+            http_addr: None,
+        };
+        run_stage(&cfg, stage, options)
+            .await
+            .with_context(|| format!("{name} stopped"))?;
+        Ok(())
+    })
+}
+
+/// Cancels `shutdown` on SIGTERM or SIGINT.
+async fn watch_signals(shutdown: CancellationToken) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            tracing::error!("cannot install signal handlers");
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: draining"),
+            _ = int.recv() => tracing::info!("SIGINT: draining"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    shutdown.cancel();
+}
+
+/// Logging to stderr, text or JSON, filtered by `log.level` (or `RUST_LOG`).
+pub fn init_tracing(cfg: &LogConfig) -> anyhow::Result<()> {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&cfg.level))
+        .with_context(|| format!("log.level {:?} is not a valid filter", cfg.level))?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let installed = if cfg.format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+    installed.map_err(|e| anyhow::anyhow!("installing the logger: {e}"))
+}

@@ -1,0 +1,176 @@
+//! Side inputs: state topics read in full (all partitions, no group, no commits), replayed up to the
+//! high watermark before the stage's first input, then followed live.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use leadflow_events::json::AnyEvent;
+use leadflow_events::{Codec, TopicRole};
+use rdkafka::Offset;
+use rdkafka::TopicPartitionList;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::Message;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::Clock;
+use crate::config::{ServiceConfig, StageSettings};
+use crate::error::RuntimeError;
+use crate::kafka::side_consumer_config;
+use crate::stage::{SideInput, SideStart};
+
+/// What a side-input task reports to the pipeline.
+#[derive(Debug)]
+pub enum SideMessage {
+    Event(TopicRole, AnyEvent),
+    /// The task has read everything that existed when it started.
+    CaughtUp(TopicRole),
+}
+
+const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Starts one task per side input. Each reports `CaughtUp` once, then keeps following.
+pub async fn spawn_side_inputs<S: StageSettings>(
+    cfg: &ServiceConfig<S>,
+    group: &str,
+    inputs: &[SideInput],
+    codec: Arc<Codec>,
+    clock: Arc<dyn Clock>,
+    tx: mpsc::Sender<SideMessage>,
+    shutdown: CancellationToken,
+) -> Result<(), RuntimeError> {
+    for input in inputs {
+        let topic = cfg.topics.name(input.role).to_owned();
+        let kind = input.role.event_kind().ok_or_else(|| {
+            RuntimeError::Config(format!("side input {topic} has no event schema"))
+        })?;
+        let consumer: StreamConsumer = side_consumer_config(cfg, group)
+            .create()
+            .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
+        let (assignment, targets) =
+            assignment(&consumer, &topic, input.start, clock.as_ref()).await?;
+        consumer
+            .assign(&assignment)
+            .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
+        let role = input.role;
+        let tx = tx.clone();
+        let codec = codec.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            follow(consumer, role, kind, targets, codec, tx, shutdown).await;
+        });
+    }
+    Ok(())
+}
+
+/// Assigns every partition at its start offset; returns the offsets that mean "caught up".
+async fn assignment(
+    consumer: &StreamConsumer,
+    topic: &str,
+    start: SideStart,
+    clock: &dyn Clock,
+) -> Result<(TopicPartitionList, HashMap<i32, i64>), RuntimeError> {
+    let meta = consumer
+        .fetch_metadata(Some(topic), METADATA_TIMEOUT)
+        .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
+    let partitions: Vec<i32> = meta
+        .topics()
+        .iter()
+        .filter(|t| t.name() == topic && t.error().is_none())
+        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+        .collect();
+    if partitions.is_empty() {
+        return Err(RuntimeError::Config(format!(
+            "side-input topic {topic} does not exist; create the pipeline topics first (leadflow topics create)"
+        )));
+    }
+    let mut tpl = TopicPartitionList::new();
+    for p in &partitions {
+        tpl.add_partition_offset(topic, *p, Offset::Beginning)
+            .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
+    }
+    if let SideStart::Since(window) = start {
+        let from = clock.now().0 - i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
+        let mut times = TopicPartitionList::new();
+        for p in &partitions {
+            times
+                .add_partition_offset(topic, *p, Offset::Offset(from.max(0)))
+                .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
+        }
+        tpl = consumer
+            .offsets_for_times(times, METADATA_TIMEOUT)
+            .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
+    }
+    let mut targets = HashMap::new();
+    for p in &partitions {
+        let (low, high) = consumer
+            .fetch_watermarks(topic, *p, METADATA_TIMEOUT)
+            .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
+        let start_at = match tpl.find_partition(topic, *p).map(|e| e.offset()) {
+            Some(Offset::Offset(o)) => o,
+            Some(Offset::End) => high,
+            _ => low,
+        };
+        if start_at < high {
+            targets.insert(*p, high);
+        }
+    }
+    Ok((tpl, targets))
+}
+
+async fn follow(
+    consumer: StreamConsumer,
+    role: TopicRole,
+    kind: leadflow_events::EventKind,
+    mut targets: HashMap<i32, i64>,
+    codec: Arc<Codec>,
+    tx: mpsc::Sender<SideMessage>,
+    shutdown: CancellationToken,
+) {
+    let mut caught_up = targets.is_empty();
+    if caught_up && tx.send(SideMessage::CaughtUp(role)).await.is_err() {
+        return;
+    }
+    loop {
+        let msg = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            m = consumer.recv() => m,
+        };
+        let msg = match msg {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(error = %e, side_input = ?role, "side-input consumer error");
+                continue;
+            }
+        };
+        let (partition, offset) = (msg.partition(), msg.offset());
+        if let Some(payload) = msg.payload() {
+            match AnyEvent::decode(&codec, kind, payload).await {
+                Ok(event) => {
+                    if tx.send(SideMessage::Event(role, event)).await.is_err() {
+                        return;
+                    }
+                }
+                Err(e) => tracing::warn!(
+                    topic = msg.topic(), partition, offset, error = %e,
+                    "side-input record does not decode; skipped"
+                ),
+            }
+        }
+        if !caught_up {
+            if targets
+                .get(&partition)
+                .is_some_and(|high| offset + 1 >= *high)
+            {
+                targets.remove(&partition);
+            }
+            if targets.is_empty() {
+                caught_up = true;
+                if tx.send(SideMessage::CaughtUp(role)).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
