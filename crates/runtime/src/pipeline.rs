@@ -160,7 +160,7 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
                     waiting.retain(|r| *r != role);
                     tracing::info!(side_input = cfg.topics.name(role), "side input caught up");
                 }
-                Some(SideMessage::Event(role, event)) => apply_side(&mut stage, cfg, &metrics, role, event),
+                Some(SideMessage::Event(role, event)) => apply_side(&mut stage, cfg, &metrics, role, *event),
                 None => return Err(RuntimeError::Stage { stage: S::NAME, reason: "side inputs stopped".into() }),
             }
         }
@@ -194,7 +194,7 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
             }
             Some(msg) = side_rx.recv() => {
                 if let SideMessage::Event(role, event) = msg {
-                    apply_side(&mut stage, cfg, &metrics, role, event);
+                    apply_side(&mut stage, cfg, &metrics, role, *event);
                 }
             }
             received = consumer.recv(), if in_flight.len() < MAX_IN_FLIGHT => {
@@ -246,9 +246,7 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
     let deadline = Instant::now() + grace;
     let drained = tokio::time::timeout(grace, async {
         while let Some(done) = in_flight.next().await {
-            if let Err(e) = complete(&consumer, &metrics, &mut summary, done) {
-                return Err(e);
-            }
+            complete(&consumer, &metrics, &mut summary, done)?;
         }
         Ok(())
     })

@@ -23,7 +23,7 @@ use crate::stage::{SideInput, SideStart};
 /// What a side-input task reports to the pipeline.
 #[derive(Debug)]
 pub enum SideMessage {
-    Event(TopicRole, AnyEvent),
+    Event(TopicRole, Box<AnyEvent>),
     /// The task has read everything that existed when it started.
     CaughtUp(TopicRole),
 }
@@ -148,7 +148,11 @@ async fn follow(
         if let Some(payload) = msg.payload() {
             match AnyEvent::decode(&codec, kind, payload).await {
                 Ok(event) => {
-                    if tx.send(SideMessage::Event(role, event)).await.is_err() {
+                    if tx
+                        .send(SideMessage::Event(role, Box::new(event)))
+                        .await
+                        .is_err()
+                    {
                         return;
                     }
                 }
