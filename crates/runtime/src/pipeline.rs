@@ -359,7 +359,7 @@ async fn handle<C: StageSettings, S: Stage>(
         match codec.decode::<S::Input>(&input.payload).await {
             Ok(e) => break e,
             Err(e) if e.is_retryable() => {
-                if !wait_retry(&mut backoff, &e, shutdown).await? {
+                if !wait_retry(&mut backoff, e.to_string(), shutdown).await? {
                     return Ok(Handled::Interrupted);
                 }
             }
@@ -399,7 +399,7 @@ async fn handle<C: StageSettings, S: Stage>(
                     .map(|r| Handled::Produce(vec![r]));
             }
             Err(StageError::Retryable(e)) => {
-                if !wait_retry(&mut backoff, &e, shutdown).await? {
+                if !wait_retry(&mut backoff, e.to_string(), shutdown).await? {
                     return Ok(Handled::Interrupted);
                 }
             }
@@ -421,7 +421,7 @@ async fn handle<C: StageSettings, S: Stage>(
             match output.event.encode(codec, &topic).await {
                 Ok(p) => break p,
                 Err(e) if e.is_retryable() => {
-                    if !wait_retry(&mut backoff, &e, shutdown).await? {
+                    if !wait_retry(&mut backoff, e.to_string(), shutdown).await? {
                         return Ok(Handled::Interrupted);
                     }
                 }
@@ -447,7 +447,7 @@ async fn handle<C: StageSettings, S: Stage>(
 /// Sleeps before a retry; `Ok(false)` when shutdown interrupted it, `Err` when attempts ran out.
 async fn wait_retry(
     backoff: &mut Backoff,
-    error: &dyn std::fmt::Display,
+    error: String,
     shutdown: &CancellationToken,
 ) -> Result<bool, RuntimeError> {
     let Some(delay) = backoff.next_delay() else {
