@@ -176,9 +176,39 @@ async fn poison_goes_to_exceptions_while_good_input_flows_on() {
     records.extend(encoded((5..8).map(lead)).await);
     produce_raw_all(&bs, &t.input, records).await;
 
-    let (stop, handle) = spawn(&t.cfg, Echo { side_events: 0 });
+    let stop = CancellationToken::new();
+    let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
+    let options = RunOptions {
+        shutdown: stop.clone(),
+        http_addr: Some(addr_tx),
+        ..RunOptions::default()
+    };
+    let cfg = t.cfg.clone();
+    let handle = tokio::spawn(async move {
+        run_stage(&cfg, Echo { side_events: 0 }, options)
+            .await
+            .expect("stage runs")
+    });
+    let addr = addr_rx.await.expect("http endpoint bound");
     let out = event_ids(&bs, &t.output, 8, Duration::from_secs(60)).await;
     let exc = consume_all(&bs, &t.exceptions, 3, Duration::from_secs(60)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (status, _) = http_get(addr, "/readyz").await;
+    assert_eq!(status, 200, "ready while consuming");
+    let (status, _) = http_get(addr, "/healthz").await;
+    assert_eq!(status, 200);
+    let (_, metrics) = http_get(addr, "/metrics").await;
+    for needle in [
+        "leadflow_echo_consumed_total 11",
+        "leadflow_echo_failed_total{kind=\"decode\"} 2",
+        "leadflow_echo_failed_total{kind=\"validation\"} 1",
+        "leadflow_echo_handler_duration_seconds_count 11",
+    ] {
+        assert!(
+            metrics.contains(needle),
+            "{needle} missing from:\n{metrics}"
+        );
+    }
     stop.cancel();
     let summary = handle.await.unwrap();
 
@@ -313,4 +343,24 @@ async fn side_inputs_are_replayed_before_the_first_input() {
     handle.await.unwrap();
     let echoed: LeadEvent = codec.decode(&out[0].payload).await.unwrap();
     assert_eq!(echoed.attributes["side_events_seen"], "3");
+}
+
+/// A minimal HTTP/1.1 GET on loopback: (status, body).
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("read");
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
 }

@@ -1,0 +1,123 @@
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+//! Configuration layering (defaults → file → LEADFLOW_ environment → flags) and validation messages.
+
+use std::path::PathBuf;
+
+use figment::Jail;
+use leadflow_runtime::{CommonArgs, NoSettings, ServiceConfig, StageSettings};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct Settings {
+    threshold: f64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { threshold: 0.8 }
+    }
+}
+
+impl StageSettings for Settings {
+    fn validate(&self) -> Result<(), String> {
+        if (0.0..=1.0).contains(&self.threshold) {
+            Ok(())
+        } else {
+            Err(format!(
+                "threshold must be within 0..1, got {}",
+                self.threshold
+            ))
+        }
+    }
+}
+
+fn args(config: Option<&str>, bootstrap: Option<&str>) -> CommonArgs {
+    CommonArgs {
+        bootstrap_servers: bootstrap.map(str::to_owned),
+        config: config.map(PathBuf::from),
+    }
+}
+
+#[test]
+fn defaults_need_nothing() {
+    Jail::expect_with(|_| {
+        let cfg = ServiceConfig::<NoSettings>::load(&args(None, None)).expect("defaults load");
+        assert_eq!(cfg.bootstrap_servers, "127.0.0.1:9092");
+        assert_eq!(cfg.topics.raw, "leads.raw");
+        assert_eq!(cfg.group_for("enrich"), "leadflow-enrich");
+        Ok(())
+    });
+}
+
+#[test]
+fn file_then_environment_then_flags() {
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "svc.toml",
+            r#"
+            bootstrap_servers = "file:9092"
+            group_id = "from-file"
+            [topics]
+            raw = "raw.from.file"
+            enriched = "enriched.from.file"
+            [kafka]
+            "security.protocol" = "SASL_SSL"
+            [stage]
+            threshold = 0.5
+            "#,
+        )?;
+        jail.set_env("LEADFLOW_TOPICS__RAW", "raw.from.env");
+        jail.set_env("LEADFLOW_STAGE__THRESHOLD", "0.9");
+        jail.set_env(
+            "LEADFLOW_KAFKA_OVERRIDES",
+            "sasl.mechanism=SCRAM-SHA-512, linger.ms=20",
+        );
+        jail.set_env("LEADFLOW_UNRELATED_TOOL_SETTING", "ignored");
+        let cfg = ServiceConfig::<Settings>::load(&args(Some("svc.toml"), Some("flag:9092")))
+            .expect("layers load");
+        assert_eq!(cfg.bootstrap_servers, "flag:9092", "flag wins");
+        assert_eq!(cfg.group_id.as_deref(), Some("from-file"));
+        assert_eq!(cfg.topics.raw, "raw.from.env", "environment beats file");
+        assert_eq!(cfg.topics.enriched, "enriched.from.file");
+        assert_eq!(cfg.stage.threshold, 0.9);
+        let client = cfg.client_settings();
+        assert_eq!(client["security.protocol"], "SASL_SSL");
+        assert_eq!(client["sasl.mechanism"], "SCRAM-SHA-512");
+        assert_eq!(client["linger.ms"], "20");
+        assert_eq!(client["bootstrap.servers"], "flag:9092");
+        Ok(())
+    });
+}
+
+#[test]
+fn invalid_values_are_rejected_with_the_key_named() {
+    let cases: [(&str, &str); 6] = [
+        ("unknown_key = 1", "unknown_key"),
+        ("bootstrap_servers = \"no-port\"", "host:port"),
+        ("[topics]\nraw = \"bad topic!\"", "may only contain"),
+        ("[topics]\nraw = \"leads.enriched\"", "more than one role"),
+        ("[stage]\nthreshold = 3.0", "stage.threshold"),
+        ("[log]\nformat = \"xml\"", "log.format"),
+    ];
+    for (file, expected) in cases {
+        Jail::expect_with(|jail| {
+            jail.create_file("svc.toml", file)?;
+            let err = ServiceConfig::<Settings>::load(&args(Some("svc.toml"), None))
+                .expect_err(file)
+                .to_string();
+            assert!(err.contains(expected), "{file:?}: {err}");
+            Ok(())
+        });
+    }
+}
+
+#[test]
+fn a_missing_config_file_is_an_error() {
+    Jail::expect_with(|_| {
+        let err =
+            ServiceConfig::<NoSettings>::load(&args(Some("nope.toml"), None)).expect_err("missing");
+        assert!(err.to_string().contains("nope.toml"));
+        Ok(())
+    });
+}
