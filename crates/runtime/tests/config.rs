@@ -1,4 +1,9 @@
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::result_large_err
+)]
 //! Configuration layering (defaults → file → LEADFLOW_ environment → flags) and validation messages.
 
 use std::path::PathBuf;

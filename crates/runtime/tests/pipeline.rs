@@ -1,4 +1,9 @@
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::field_reassign_with_default
+)]
 //! The harness against the real local broker: poison input lands on the exceptions topic while good
 //! input flows on; a stopped or crashed stage resumes from its committed offsets without losing an
 //! acknowledged event; side inputs are replayed before the first input.
@@ -14,7 +19,9 @@ use leadflow_runtime::{
     Context, NoSettings, Output, RunOptions, RunSummary, ServiceConfig, SideInput, SideStart,
     Stage, StageError, run_stage,
 };
-use leadflow_testkit::{bootstrap, consume_all, create_topic, produce_raw_all, unique_name};
+use leadflow_testkit::{
+    PrivateBroker, bootstrap, consume_all, create_topic, produce_raw_all, unique_name,
+};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -86,7 +93,10 @@ struct Topics {
 }
 
 async fn topics(partitions: i32) -> Topics {
-    let bootstrap = bootstrap();
+    topics_on(bootstrap(), partitions).await
+}
+
+async fn topics_on(bootstrap: String, partitions: i32) -> Topics {
     let mut cfg = ServiceConfig::<NoSettings>::default();
     cfg.bootstrap_servers = bootstrap.clone();
     cfg.group_id = Some(unique_name("group"));
@@ -96,6 +106,8 @@ async fn topics(partitions: i32) -> Topics {
     cfg.topics.model_params = unique_name("model");
     cfg.http.listen = "127.0.0.1:0".into();
     cfg.shutdown_grace_ms = 20_000;
+    cfg.kafka
+        .insert("statistics.interval.ms".into(), "500".into());
     for t in [
         &cfg.topics.raw,
         &cfg.topics.enriched,
@@ -203,6 +215,7 @@ async fn poison_goes_to_exceptions_while_good_input_flows_on() {
         "leadflow_echo_failed_total{kind=\"decode\"} 2",
         "leadflow_echo_failed_total{kind=\"validation\"} 1",
         "leadflow_echo_handler_duration_seconds_count 11",
+        "leadflow_echo_consumer_lag_messages{partition=\"0\"",
     ] {
         assert!(
             metrics.contains(needle),
@@ -363,4 +376,36 @@ async fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
         .map(|(_, b)| b.to_owned())
         .unwrap_or_default();
     (status, body)
+}
+
+/// The broker itself restarts mid-stream (SQLite storage survives it): the stage reconnects, and every
+/// event produced before and after the restart reaches the output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broker_restart_loses_no_acknowledged_event() {
+    let mut broker = PrivateBroker::start();
+    let t = topics_on(broker.bootstrap(), 2).await;
+    let bs = t.cfg.bootstrap_servers.clone();
+    produce_raw_all(&bs, &t.input, encoded((0..40).map(lead)).await).await;
+    let (stop, handle) = spawn(&t.cfg, Echo { side_events: 0 });
+    let _ = consume_all(&bs, &t.output, 40, Duration::from_secs(60)).await;
+
+    let broker = tokio::task::spawn_blocking(move || {
+        broker.restart();
+        broker
+    })
+    .await
+    .expect("broker restarts");
+
+    produce_raw_all(&bs, &t.input, encoded((40..80).map(lead)).await).await;
+    let out = event_ids(&bs, &t.output, 80, Duration::from_secs(90)).await;
+    stop.cancel();
+    let summary = handle.await.unwrap();
+    let distinct: BTreeSet<_> = out.iter().cloned().collect();
+    assert_eq!(
+        distinct.len(),
+        80,
+        "no event lost across the broker restart"
+    );
+    assert!(summary.consumed >= 80);
+    drop(broker);
 }
