@@ -1,1 +1,24 @@
 //! Test support for leadflow integration tests.
+//!
+//! - [`bootstrap`]: the shared local broker (`LEADFLOW_TEST_BOOTSTRAP`, started by `scripts/test.sh`);
+//!   a test that needs it and cannot reach it fails, it never skips.
+//! - [`unique_name`]: topic and group names that let tests run in parallel on one broker.
+//! - [`create_topic`], [`produce_raw`], [`consume_all`]: raw Kafka access without the runtime.
+//! - [`PrivateBroker`]: a tansu of the test's own, for tests that stop or restart the broker.
+//! - [`HttpRecorder`]: a local HTTP server that records requests (Slack, CRM and email-API fakes).
+//!
+//! This crate exists to make tests fail loudly: its helpers panic with a message saying what went
+//! wrong instead of returning errors, hence the lint allowances below.
+#![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
+
+mod broker;
+mod http_recorder;
+mod kafka;
+mod names;
+mod private_broker;
+
+pub use broker::{BOOTSTRAP_ENV, bootstrap, kafka_answers};
+pub use http_recorder::{HttpRecorder, RecordedRequest};
+pub use kafka::{Record, consume_all, create_topic, produce_raw, produce_raw_all};
+pub use names::unique_name;
+pub use private_broker::{PrivateBroker, find_tansu};

@@ -1,0 +1,213 @@
+//! Raw Kafka access for tests: create a topic, produce bytes, read everything back without a group.
+
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
+use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::message::{Headers, Message};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::util::Timeout;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+
+const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One record as it was read from the broker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<Vec<u8>>,
+    pub payload: Vec<u8>,
+    /// Header name and value (`None` for a null value), in record order.
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
+}
+
+fn client_config(bootstrap: &str) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", bootstrap)
+        .set("client.id", "leadflow-testkit");
+    c
+}
+
+/// Creates `name` with `partitions` partitions (replication 1) and waits until the broker's metadata
+/// shows every partition. An existing topic is accepted as it is.
+pub async fn create_topic(bootstrap: &str, name: &str, partitions: i32) {
+    let admin: AdminClient<DefaultClientContext> = client_config(bootstrap)
+        .create()
+        .unwrap_or_else(|e| panic!("cannot create an admin client for {bootstrap}: {e}"));
+    let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
+    let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+    let results = admin
+        .create_topics([&topic], &opts)
+        .await
+        .unwrap_or_else(|e| panic!("creating topic {name} on {bootstrap} failed: {e}"));
+    for result in results {
+        match result {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((topic, code)) => panic!("creating topic {topic} on {bootstrap} failed: {code}"),
+        }
+    }
+    let found = partition_count(bootstrap, name, Duration::from_secs(30), move |n| {
+        n >= partitions as usize
+    })
+    .await;
+    if found < partitions as usize {
+        panic!("topic {name} shows {found} of {partitions} partitions after 30 s on {bootstrap}");
+    }
+}
+
+/// Polls the cluster metadata until `ready(partitions of topic)` holds or `wait` passes; returns the
+/// last count seen (0 when the topic does not exist). Asks for all topics, never for one by name, so
+/// a broker that creates topics on metadata requests does not create it.
+async fn partition_count(
+    bootstrap: &str,
+    topic: &str,
+    wait: Duration,
+    ready: impl Fn(usize) -> bool + Send + 'static,
+) -> usize {
+    let config = client_config(bootstrap);
+    let topic = topic.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let consumer: BaseConsumer = config
+            .create()
+            .unwrap_or_else(|e| panic!("cannot create a metadata client: {e}"));
+        let deadline = Instant::now() + wait;
+        let mut seen = 0;
+        loop {
+            if let Ok(metadata) = consumer.fetch_metadata(None, METADATA_TIMEOUT) {
+                seen = metadata
+                    .topics()
+                    .iter()
+                    .find(|t| t.name() == topic && t.error().is_none())
+                    .map(|t| {
+                        t.partitions()
+                            .iter()
+                            .filter(|p| p.error().is_none() && p.leader() >= 0)
+                            .count()
+                    })
+                    .unwrap_or(0);
+                if ready(seen) {
+                    return seen;
+                }
+            }
+            if Instant::now() >= deadline {
+                return seen;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    })
+    .await
+    .unwrap_or_else(|e| panic!("metadata task failed: {e}"))
+}
+
+/// Produces one record and waits for the broker's acknowledgement; returns its (partition, offset).
+pub async fn produce_raw(
+    bootstrap: &str,
+    topic: &str,
+    key: Option<&[u8]>,
+    payload: &[u8],
+) -> (i32, i64) {
+    produce_raw_all(
+        bootstrap,
+        topic,
+        [(key.map(<[u8]>::to_vec), payload.to_vec())],
+    )
+    .await
+    .pop()
+    .unwrap_or_else(|| panic!("no delivery report for a record to {topic}"))
+}
+
+/// Produces every (key, payload) in order with one producer, waiting for each acknowledgement;
+/// returns their (partition, offset) in the same order.
+pub async fn produce_raw_all(
+    bootstrap: &str,
+    topic: &str,
+    records: impl IntoIterator<Item = (Option<Vec<u8>>, Vec<u8>)>,
+) -> Vec<(i32, i64)> {
+    let producer: FutureProducer = client_config(bootstrap)
+        .set("acks", "all")
+        .set("message.timeout.ms", "30000")
+        .create()
+        .unwrap_or_else(|e| panic!("cannot create a producer for {bootstrap}: {e}"));
+    let mut out = Vec::new();
+    for (key, payload) in records {
+        let mut record = FutureRecord::<[u8], [u8]>::to(topic).payload(&payload);
+        if let Some(k) = &key {
+            record = record.key(k.as_slice());
+        }
+        let delivery = producer
+            .send(record, Timeout::After(Duration::from_secs(30)))
+            .await
+            .unwrap_or_else(|(e, _)| panic!("producing to {topic} on {bootstrap} failed: {e}"));
+        out.push((delivery.partition, delivery.offset));
+    }
+    if let Err(e) = producer.flush(Timeout::After(Duration::from_secs(10))) {
+        panic!("flushing the producer for {topic} failed: {e}");
+    }
+    out
+}
+
+/// Reads `topic` from the beginning of every partition, without a consumer group commit, until
+/// `expected` records arrived or `timeout` passed, whichever comes first. Returns what was read,
+/// sorted by partition then offset; callers assert on the count (ask for one more than you expect,
+/// with a short timeout, to check nothing extra arrived). A topic that does not exist within the
+/// timeout gives an empty result.
+pub async fn consume_all(
+    bootstrap: &str,
+    topic: &str,
+    expected: usize,
+    timeout: Duration,
+) -> Vec<Record> {
+    let started = Instant::now();
+    let partitions = partition_count(bootstrap, topic, timeout, |n| n > 0).await;
+    if partitions == 0 {
+        return Vec::new();
+    }
+    let consumer: StreamConsumer = client_config(bootstrap)
+        .set("group.id", crate::unique_name("leadflow-testkit-reader"))
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("enable.partition.eof", "false")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap_or_else(|e| panic!("cannot create a consumer for {bootstrap}: {e}"));
+    let mut assignment = TopicPartitionList::new();
+    for partition in 0..partitions as i32 {
+        assignment
+            .add_partition_offset(topic, partition, Offset::Beginning)
+            .unwrap_or_else(|e| panic!("bad partition {partition} of {topic}: {e}"));
+    }
+    consumer
+        .assign(&assignment)
+        .unwrap_or_else(|e| panic!("cannot assign the partitions of {topic}: {e}"));
+
+    let deadline = tokio::time::Instant::from_std(started + timeout);
+    let mut records = Vec::new();
+    while records.len() < expected {
+        match tokio::time::timeout_at(deadline, consumer.recv()).await {
+            Err(_elapsed) => break,
+            Ok(Err(e)) => {
+                eprintln!("testkit: reading {topic}: {e} (retrying)");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Ok(Ok(message)) => records.push(Record {
+                partition: message.partition(),
+                offset: message.offset(),
+                key: message.key().map(<[u8]>::to_vec),
+                payload: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
+                headers: message
+                    .headers()
+                    .map(|hs| {
+                        hs.iter()
+                            .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec)))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }),
+        }
+    }
+    records.sort_by_key(|r| (r.partition, r.offset));
+    records
+}
