@@ -1,0 +1,29 @@
+//! The enrich stage (leads.raw -> leads.enriched): validates and normalises raw leads, drops repeated
+//! events, marks repeated leads as updates, looks up firmographics, classifies the persona and groups
+//! buying committees by account.
+//!
+//! Pure parts — [`normalise`], [`validate`], [`persona`], [`dedup`], [`provider::breaker`] — have no
+//! I/O; [`stage::EnrichStage`] is the thin `Stage` shell the runtime drives.
+
+pub mod address;
+pub mod bands;
+pub mod country;
+pub mod dataset;
+pub mod dedup;
+pub mod free_mail;
+pub mod industry;
+pub mod metrics;
+pub mod names;
+pub mod normalise;
+pub mod persona;
+pub mod provider;
+pub mod settings;
+pub mod stage;
+pub mod transform;
+pub mod validate;
+pub mod warnings;
+
+pub use settings::{EnrichSettings, ProviderKind, ProviderSettings};
+pub use stage::EnrichStage;
+pub use transform::{EnrichOutcome, Enricher};
+pub use validate::Invalid;

@@ -1,0 +1,9 @@
+//! `leadflow-enrich`: the enrich service (leads.raw -> leads.enriched).
+
+use leadflow_enrich::{EnrichSettings, EnrichStage};
+
+fn main() -> anyhow::Result<()> {
+    leadflow_runtime::service_main::<EnrichSettings, EnrichStage, _>(
+        |cfg: &leadflow_runtime::ServiceConfig<EnrichSettings>| EnrichStage::new(&cfg.stage),
+    )
+}

@@ -1,0 +1,122 @@
+//! The enrich stage's own metrics, in the prometheus default registry (the harness's `/metrics`
+//! exports it next to its per-stage registry). Labels are bounded: outcomes, statuses, personas.
+
+use std::sync::LazyLock;
+
+use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts};
+
+/// The stage's metrics.
+pub struct EnrichMetrics {
+    pub duplicate_events: IntCounter,
+    pub lead_updates: IntCounter,
+    pub enrichment: IntCounterVec,
+    pub personas: IntCounterVec,
+    pub provider_requests: IntCounterVec,
+    pub breaker_open: IntGauge,
+    pub dedup_entries: IntGauge,
+}
+
+impl EnrichMetrics {
+    fn register() -> Result<Self, prometheus::Error> {
+        let m = Self {
+            duplicate_events: IntCounter::with_opts(Opts::new(
+                "leadflow_enrich_duplicate_events_total",
+                "Input events dropped because their event_id was already processed",
+            ))?,
+            lead_updates: IntCounter::with_opts(Opts::new(
+                "leadflow_enrich_lead_updates_total",
+                "Leads seen again within the dedup window, emitted as updates",
+            ))?,
+            enrichment: IntCounterVec::new(
+                Opts::new(
+                    "leadflow_enrich_enrichment_total",
+                    "Enriched leads by firmographic enrichment status",
+                ),
+                &["status"],
+            )?,
+            personas: IntCounterVec::new(
+                Opts::new(
+                    "leadflow_enrich_personas_total",
+                    "Enriched leads by persona",
+                ),
+                &["persona"],
+            )?,
+            provider_requests: IntCounterVec::new(
+                Opts::new(
+                    "leadflow_enrich_provider_requests_total",
+                    "HTTP provider requests by result (found, not_found, timeout, status, transport, decode, circuit_open)",
+                ),
+                &["result"],
+            )?,
+            breaker_open: IntGauge::with_opts(Opts::new(
+                "leadflow_enrich_provider_breaker_open",
+                "1 while the HTTP provider's circuit breaker is open or half-open",
+            ))?,
+            dedup_entries: IntGauge::with_opts(Opts::new(
+                "leadflow_enrich_dedup_index_entries",
+                "Event ids, emails and lead ids held by the deduplication index",
+            ))?,
+        };
+        let registry = prometheus::default_registry();
+        registry.register(Box::new(m.duplicate_events.clone()))?;
+        registry.register(Box::new(m.lead_updates.clone()))?;
+        registry.register(Box::new(m.enrichment.clone()))?;
+        registry.register(Box::new(m.personas.clone()))?;
+        registry.register(Box::new(m.provider_requests.clone()))?;
+        registry.register(Box::new(m.breaker_open.clone()))?;
+        registry.register(Box::new(m.dedup_entries.clone()))?;
+        Ok(m)
+    }
+}
+
+static METRICS: LazyLock<Option<EnrichMetrics>> = LazyLock::new(|| {
+    match EnrichMetrics::register() {
+        Ok(m) => Some(m),
+        Err(error) => {
+            tracing::warn!(%error, "enrich metrics could not be registered; they will not be exported");
+            None
+        }
+    }
+});
+
+/// The registered metrics; `None` if registration failed (already logged).
+pub fn get() -> Option<&'static EnrichMetrics> {
+    METRICS.as_ref()
+}
+
+pub(crate) fn duplicate_event() {
+    if let Some(m) = get() {
+        m.duplicate_events.inc();
+    }
+}
+
+pub(crate) fn lead_update() {
+    if let Some(m) = get() {
+        m.lead_updates.inc();
+    }
+}
+
+pub(crate) fn enriched(status: &str, persona: &str) {
+    if let Some(m) = get() {
+        m.enrichment.with_label_values(&[status]).inc();
+        m.personas.with_label_values(&[persona]).inc();
+    }
+}
+
+pub(crate) fn provider_request(result: &str) {
+    if let Some(m) = get() {
+        m.provider_requests.with_label_values(&[result]).inc();
+    }
+}
+
+pub(crate) fn set_breaker_open(open: bool) {
+    if let Some(m) = get() {
+        m.breaker_open.set(i64::from(open));
+    }
+}
+
+pub(crate) fn set_dedup_entries(n: usize) {
+    if let Some(m) = get() {
+        m.dedup_entries.set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+}

@@ -1,0 +1,488 @@
+//! Validates and normalises one raw lead: identifiers trimmed, email and domains lower-cased and
+//! checked, the company domain chosen (provided, or derived from a business email), names and
+//! countries cleaned. Pure: no I/O, no clock.
+
+use leadflow_events::LeadEvent;
+
+use crate::address::{self, Email};
+use crate::free_mail::FreeMailList;
+use crate::names::{clean_text, normalise_person_name};
+use crate::validate::{Invalid, check_required};
+use crate::{country, warnings};
+
+/// A lead after normalisation, with what was learnt on the way.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Normalised {
+    /// The event with normalised fields.
+    pub lead: LeadEvent,
+    /// Domain of the email, lower-cased.
+    pub email_domain: Option<String>,
+    /// The email is on a free-mail provider.
+    pub free_mail: bool,
+    /// The company domain: provided, or derived from a business email.
+    pub company_domain: Option<String>,
+    /// Quality warning codes (see [`crate::warnings`]).
+    pub warnings: Vec<String>,
+}
+
+/// Validates and normalises `event`; an `Err` names the field at fault.
+pub fn normalise(mut event: LeadEvent, free_mail: &FreeMailList) -> Result<Normalised, Invalid> {
+    trim_in_place(&mut event.event_id);
+    trim_in_place(&mut event.lead_id);
+    trim_in_place(&mut event.source_system);
+    trim_in_place(&mut event.source_record_id);
+    check_required(&event)?;
+
+    let mut warn: Vec<String> = Vec::new();
+    let mut push = |code: &str| {
+        if !warn.iter().any(|w| w == code) {
+            warn.push(code.to_owned());
+        }
+    };
+
+    // Email: syntax and domain.
+    let email = match clean_text(event.contact.email.as_deref()) {
+        None => None,
+        Some(raw) => Some(Email::parse(&raw).map_err(|e| {
+            Invalid::validation(format!(
+                "contact.email is not a valid email address: it {e}"
+            ))
+        })?),
+    };
+    let email_domain = email.as_ref().map(|e| e.domain().to_owned());
+    let is_free_mail = email_domain
+        .as_deref()
+        .is_some_and(|d| free_mail.contains(d));
+    event.contact.email = email.map(Email::into_string);
+    if event.contact.email.is_none() {
+        push(warnings::MISSING_EMAIL);
+    }
+    if is_free_mail {
+        push(warnings::FREE_MAIL);
+    }
+
+    // Provided domains: normalised; invalid ones dropped (fatal only when nothing else identifies
+    // the lead).
+    let mut first_domain_error = None;
+    let mut provided = |field: &'static str, raw: Option<&str>| -> Option<String> {
+        let raw = clean_text(raw)?;
+        match address::normalise_domain(&raw) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                first_domain_error.get_or_insert((field, e));
+                None
+            }
+        }
+    };
+    event.company.domain = provided("company.domain", event.company.domain.as_deref());
+    event.account_domain = provided("account_domain", event.account_domain.as_deref());
+    if let Some((field, e)) = first_domain_error {
+        if event.contact.email.is_none()
+            && event.company.domain.is_none()
+            && event.account_domain.is_none()
+        {
+            return Err(Invalid::validation(format!(
+                "{field} is not a valid domain: it {e} (and there is no contact.email)"
+            )));
+        }
+        push(warnings::INVALID_COMPANY_DOMAIN);
+    }
+
+    // The company domain: provided (not free-mail), else derived from a business email.
+    let mut company_domain = None;
+    for d in [&event.company.domain, &event.account_domain]
+        .into_iter()
+        .flatten()
+    {
+        if free_mail.contains(d) {
+            push(warnings::FREE_MAIL_COMPANY_DOMAIN);
+        } else if company_domain.is_none() {
+            company_domain = Some(d.clone());
+        }
+    }
+    match (&company_domain, &email_domain) {
+        (None, Some(ed)) if !is_free_mail => {
+            company_domain = Some(address::registrable_domain(ed).to_owned());
+            push(warnings::COMPANY_DOMAIN_DERIVED);
+        }
+        (None, _) => push(warnings::MISSING_COMPANY),
+        (Some(cd), Some(ed)) if !is_free_mail => {
+            if !address::domain_is_under(ed, cd) && !address::domain_is_under(cd, ed) {
+                push(warnings::EMAIL_DOMAIN_DIFFERS);
+            }
+        }
+        (Some(_), _) => {}
+    }
+
+    // People and company text.
+    let contact = &mut event.contact;
+    contact.first_name = normalise_person_name(contact.first_name.as_deref());
+    contact.last_name = normalise_person_name(contact.last_name.as_deref());
+    contact.title = clean_text(contact.title.as_deref());
+    contact.department = clean_text(contact.department.as_deref());
+    contact.phone = clean_text(contact.phone.as_deref());
+    if contact.first_name.is_none() && contact.last_name.is_none() {
+        push(warnings::MISSING_NAME);
+    }
+    if contact.title.is_none() {
+        push(warnings::MISSING_TITLE);
+    }
+    event.company.name = clean_text(event.company.name.as_deref());
+    event.company.industry = clean_text(event.company.industry.as_deref());
+
+    // Countries -> ISO alpha-2; unrecognised values are dropped with a warning.
+    for value in [&mut event.contact.country, &mut event.company.country] {
+        if let Some(raw) = clean_text(value.as_deref()) {
+            *value = country::to_alpha2(&raw).map(str::to_owned);
+            if value.is_none() {
+                push(warnings::UNKNOWN_COUNTRY);
+            }
+        } else {
+            *value = None;
+        }
+    }
+
+    Ok(Normalised {
+        lead: event,
+        email_domain,
+        free_mail: is_free_mail,
+        company_domain,
+        warnings: warn,
+    })
+}
+
+fn trim_in_place(s: &mut String) {
+    let trimmed = s.trim();
+    if trimmed.len() != s.len() {
+        *s = trimmed.to_owned();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use leadflow_events::{ErrorKind, samples};
+
+    use super::*;
+
+    fn run(edit: impl FnOnce(&mut LeadEvent)) -> Result<Normalised, Invalid> {
+        let mut event = samples::lead_event();
+        edit(&mut event);
+        normalise(event, &FreeMailList::new(&[]))
+    }
+
+    #[test]
+    fn the_sample_passes_unchanged() {
+        let n = run(|_| {}).unwrap();
+        assert_eq!(n.lead, samples::lead_event());
+        assert_eq!(n.email_domain.as_deref(), Some("northwind.io"));
+        assert!(!n.free_mail);
+        assert_eq!(n.company_domain.as_deref(), Some("northwind.io"));
+        assert!(n.warnings.is_empty(), "{:?}", n.warnings);
+    }
+
+    #[test]
+    fn invalid_events_name_the_field_and_not_the_value() {
+        type Edit = fn(&mut LeadEvent);
+        let cases: &[(&str, Edit, ErrorKind, &str)] = &[
+            (
+                "bad email syntax",
+                |e| e.contact.email = Some("ada.lovelace.northwind.io".into()),
+                ErrorKind::Validation,
+                "contact.email is not a valid email address: it has no '@'",
+            ),
+            (
+                "email with a space",
+                |e| e.contact.email = Some("ada lovelace@northwind.io".into()),
+                ErrorKind::Validation,
+                "contact.email is not a valid email address: it has a character not allowed in the local part",
+            ),
+            (
+                "email without TLD",
+                |e| e.contact.email = Some("ada.lovelace@northwind".into()),
+                ErrorKind::Validation,
+                "contact.email is not a valid email address: it has a domain without a top-level domain",
+            ),
+            (
+                "bad company domain and no email",
+                |e| {
+                    e.contact.email = None;
+                    e.account_domain = None;
+                    e.company.domain = Some("n/a".into());
+                },
+                ErrorKind::Validation,
+                "company.domain is not a valid domain: it has a domain without a top-level domain (and there is no contact.email)",
+            ),
+            (
+                "missing lead id (whitespace)",
+                |e| e.lead_id = " \t".into(),
+                ErrorKind::MissingField,
+                "lead_id is empty",
+            ),
+            (
+                "no email, no domain",
+                |e| {
+                    e.contact.email = None;
+                    e.company.domain = None;
+                    e.account_domain = None;
+                },
+                ErrorKind::MissingField,
+                "neither contact.email nor a company domain (company.domain or account_domain) is present",
+            ),
+        ];
+        for (name, edit, kind, reason) in cases {
+            let err = run(*edit)
+                .err()
+                .unwrap_or_else(|| panic!("{name}: accepted"));
+            assert_eq!(err.kind, *kind, "{name}");
+            assert_eq!(err.reason, *reason, "{name}");
+            assert!(!err.reason.contains("lovelace"), "{name}: {}", err.reason);
+        }
+    }
+
+    struct Want {
+        email: Option<&'static str>,
+        email_domain: Option<&'static str>,
+        free_mail: bool,
+        company_domain: Option<&'static str>,
+        warnings: &'static [&'static str],
+    }
+
+    #[test]
+    fn email_and_company_domain_rules() {
+        type Edit = fn(&mut LeadEvent);
+        let cases: &[(&str, Edit, Want)] = &[
+            (
+                "upper-case email and www company domain are normalised",
+                |e| {
+                    e.contact.email = Some("  Ada.Lovelace@NorthWind.IO ".into());
+                    e.company.domain = Some("https://www.Northwind.io/".into());
+                    e.account_domain = Some("NORTHWIND.IO".into());
+                },
+                Want {
+                    email: Some("ada.lovelace@northwind.io"),
+                    email_domain: Some("northwind.io"),
+                    free_mail: false,
+                    company_domain: Some("northwind.io"),
+                    warnings: &[],
+                },
+            ),
+            (
+                "derived company domain from a business email",
+                |e| {
+                    e.company.domain = None;
+                    e.account_domain = None;
+                    e.contact.email = Some("ada@mail.northwind.io".into());
+                },
+                Want {
+                    email: Some("ada@mail.northwind.io"),
+                    email_domain: Some("mail.northwind.io"),
+                    free_mail: false,
+                    company_domain: Some("northwind.io"),
+                    warnings: &[warnings::COMPANY_DOMAIN_DERIVED],
+                },
+            ),
+            (
+                "free-mail with no company",
+                |e| {
+                    e.company.domain = None;
+                    e.account_domain = None;
+                    e.contact.email = Some("ada.lovelace@gmail.com".into());
+                },
+                Want {
+                    email: Some("ada.lovelace@gmail.com"),
+                    email_domain: Some("gmail.com"),
+                    free_mail: true,
+                    company_domain: None,
+                    warnings: &[warnings::FREE_MAIL, warnings::MISSING_COMPANY],
+                },
+            ),
+            (
+                "free-mail with a provided company domain",
+                |e| {
+                    e.contact.email = Some("ada@yahoo.co.uk".into());
+                    e.account_domain = None;
+                },
+                Want {
+                    email: Some("ada@yahoo.co.uk"),
+                    email_domain: Some("yahoo.co.uk"),
+                    free_mail: true,
+                    company_domain: Some("northwind.io"),
+                    warnings: &[warnings::FREE_MAIL],
+                },
+            ),
+            (
+                "free-mail typed as the company domain",
+                |e| {
+                    e.contact.email = Some("ada@gmx.de".into());
+                    e.company.domain = Some("gmx.de".into());
+                    e.account_domain = None;
+                },
+                Want {
+                    email: Some("ada@gmx.de"),
+                    email_domain: Some("gmx.de"),
+                    free_mail: true,
+                    company_domain: None,
+                    warnings: &[
+                        warnings::FREE_MAIL,
+                        warnings::FREE_MAIL_COMPANY_DOMAIN,
+                        warnings::MISSING_COMPANY,
+                    ],
+                },
+            ),
+            (
+                "invalid company domain dropped when the email identifies the lead",
+                |e| {
+                    e.company.domain = Some("n/a".into());
+                    e.account_domain = None;
+                },
+                Want {
+                    email: Some("ada.lovelace@northwind.io"),
+                    email_domain: Some("northwind.io"),
+                    free_mail: false,
+                    company_domain: Some("northwind.io"),
+                    warnings: &[
+                        warnings::INVALID_COMPANY_DOMAIN,
+                        warnings::COMPANY_DOMAIN_DERIVED,
+                    ],
+                },
+            ),
+            (
+                "account domain used when company domain is missing",
+                |e| {
+                    e.company.domain = None;
+                    e.account_domain = Some("Northwind.io".into());
+                },
+                Want {
+                    email: Some("ada.lovelace@northwind.io"),
+                    email_domain: Some("northwind.io"),
+                    free_mail: false,
+                    company_domain: Some("northwind.io"),
+                    warnings: &[],
+                },
+            ),
+            (
+                "company domain without email",
+                |e| {
+                    e.contact.email = Some("   ".into());
+                    e.account_domain = None;
+                },
+                Want {
+                    email: None,
+                    email_domain: None,
+                    free_mail: false,
+                    company_domain: Some("northwind.io"),
+                    warnings: &[warnings::MISSING_EMAIL],
+                },
+            ),
+            (
+                "business email at another company",
+                |e| e.contact.email = Some("ada@acme-robotics.com".into()),
+                Want {
+                    email: Some("ada@acme-robotics.com"),
+                    email_domain: Some("acme-robotics.com"),
+                    free_mail: false,
+                    company_domain: Some("northwind.io"),
+                    warnings: &[warnings::EMAIL_DOMAIN_DIFFERS],
+                },
+            ),
+            (
+                "email on a subdomain of the company domain",
+                |e| e.contact.email = Some("ada@eu.northwind.io".into()),
+                Want {
+                    email: Some("ada@eu.northwind.io"),
+                    email_domain: Some("eu.northwind.io"),
+                    free_mail: false,
+                    company_domain: Some("northwind.io"),
+                    warnings: &[],
+                },
+            ),
+        ];
+        for (name, edit, want) in cases {
+            let n = run(*edit).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(n.lead.contact.email.as_deref(), want.email, "{name}");
+            assert_eq!(n.email_domain.as_deref(), want.email_domain, "{name}");
+            assert_eq!(n.free_mail, want.free_mail, "{name}");
+            assert_eq!(n.company_domain.as_deref(), want.company_domain, "{name}");
+            assert_eq!(n.warnings, want.warnings, "{name}");
+        }
+    }
+
+    #[test]
+    fn names_titles_ids_and_countries() {
+        let n = run(|e| {
+            e.event_id = " evt-1 ".into();
+            e.contact.first_name = Some("  ADA ".into());
+            e.contact.last_name = Some("de la cruz".into());
+            e.contact.title = Some("  VP   Engineering ".into());
+            e.contact.country = Some("France".into());
+            e.company.country = Some("usa".into());
+            e.company.name = Some("  Northwind  ".into());
+        })
+        .unwrap();
+        assert_eq!(n.lead.event_id, "evt-1");
+        assert_eq!(n.lead.contact.first_name.as_deref(), Some("Ada"));
+        assert_eq!(n.lead.contact.last_name.as_deref(), Some("De la Cruz"));
+        assert_eq!(n.lead.contact.title.as_deref(), Some("VP Engineering"));
+        assert_eq!(n.lead.contact.country.as_deref(), Some("FR"));
+        assert_eq!(n.lead.company.country.as_deref(), Some("US"));
+        assert_eq!(n.lead.company.name.as_deref(), Some("Northwind"));
+        assert!(n.warnings.is_empty());
+
+        type Edit = fn(&mut LeadEvent);
+        let countries: &[(Edit, Option<&str>, Option<&str>, &[&str])] = &[
+            (
+                |e| e.contact.country = Some("fr".into()),
+                Some("FR"),
+                Some("FR"),
+                &[],
+            ),
+            (
+                |e| e.contact.country = Some("FRA".into()),
+                Some("FR"),
+                Some("FR"),
+                &[],
+            ),
+            (
+                |e| e.contact.country = Some("UK".into()),
+                Some("GB"),
+                Some("FR"),
+                &[],
+            ),
+            (
+                |e| e.company.country = Some("United States".into()),
+                Some("FR"),
+                Some("US"),
+                &[],
+            ),
+            (
+                |e| e.contact.country = Some("Narnia".into()),
+                None,
+                Some("FR"),
+                &[warnings::UNKNOWN_COUNTRY],
+            ),
+            (
+                |e| e.contact.country = Some(" ".into()),
+                None,
+                Some("FR"),
+                &[],
+            ),
+        ];
+        for (edit, contact, company, warns) in countries {
+            let n = run(*edit).unwrap();
+            assert_eq!(n.lead.contact.country.as_deref(), *contact);
+            assert_eq!(n.lead.company.country.as_deref(), *company);
+            assert_eq!(n.warnings, *warns);
+        }
+
+        let n = run(|e| {
+            e.contact.first_name = Some(" ".into());
+            e.contact.last_name = None;
+            e.contact.title = None;
+        })
+        .unwrap();
+        assert_eq!(
+            n.warnings,
+            [warnings::MISSING_NAME, warnings::MISSING_TITLE]
+        );
+    }
+}

@@ -1,0 +1,522 @@
+//! Persona classification (seed 001): who is this lead, with the reason in plain words.
+//!
+//! Order of precedence: the negative personas first — N1 competitor, then N2 researcher (student,
+//! industry/research analyst, job seeker) — then P1 executives and decision makers, P2 managers and
+//! team/tech leads, P3 practitioners; UNKNOWN when there is no title or it matches no rule.
+
+use leadflow_events::Persona;
+
+use crate::address::domain_is_under;
+
+/// Industry and research analyst firms (N2).
+const ANALYST_FIRMS: &[&str] = &[
+    "gartner.com",
+    "forrester.com",
+    "idc.com",
+    "451research.com",
+    "omdia.com",
+    "everestgrp.com",
+    "hfsresearch.com",
+    "isg-one.com",
+    "frost.com",
+    "canalys.com",
+    "ihsmarkit.com",
+    "abiresearch.com",
+    "nelsonhall.com",
+    "ventanaresearch.com",
+    "constellationr.com",
+];
+
+/// A keyword: words in order; a word ending in `*` matches any word with that prefix.
+type Phrase = &'static [&'static str];
+
+const STUDENT_TITLES: &[Phrase] = &[
+    &["student"],
+    &["students"],
+    &["phd", "candidate"],
+    &["phd", "student"],
+    &["doctoral*"],
+    &["undergraduate"],
+    &["postgraduate"],
+    &["mba", "candidate"],
+    &["alumnus"],
+];
+
+const RESEARCHER_TITLES: &[Phrase] = &[
+    &["research", "analyst"],
+    &["industry", "analyst"],
+    &["market", "analyst"],
+    &["research", "fellow"],
+    &["research", "associate"],
+    &["postdoc*"],
+    &["professor"],
+    &["lecturer"],
+    &["academic"],
+];
+
+const JOB_SEEKER_TITLES: &[Phrase] = &[
+    &["looking", "for", "opportunit*"],
+    &["looking", "for", "new", "opportunit*"],
+    &["looking", "for", "work"],
+    &["looking", "for", "a", "job"],
+    &["looking", "for", "a", "new", "role"],
+    &["looking", "for", "new", "role*"],
+    &["seeking", "opportunit*"],
+    &["seeking", "new", "opportunit*"],
+    &["seeking", "employment"],
+    &["seeking", "new", "role*"],
+    &["open", "to", "work"],
+    &["opentowork"],
+    &["open", "to", "opportunit*"],
+    &["open", "to", "new", "opportunit*"],
+    &["job", "seeker"],
+    &["job", "seeking"],
+    &["job", "hunting"],
+    &["actively", "looking"],
+    &["unemployed"],
+    &["between", "jobs"],
+    &["career", "break"],
+];
+
+/// Titles that name an executive but are not one (checked before P1).
+const NOT_EXECUTIVE_P3: &[Phrase] = &[
+    &["assistant", "to"],
+    &["executive", "assistant"],
+    &["personal", "assistant"],
+    &["product", "owner"],
+];
+
+/// Deputies of executives (checked before P1): manager level.
+const DEPUTY_P2: &[Phrase] = &[
+    &["assistant", "director"],
+    &["associate", "director"],
+    &["assistant", "vice", "president"],
+    &["associate", "vice", "president"],
+    &["avp"],
+];
+
+const EXECUTIVE_TITLES: &[Phrase] = &[
+    &["ceo"],
+    &["cto"],
+    &["cfo"],
+    &["coo"],
+    &["cmo"],
+    &["cio"],
+    &["ciso"],
+    &["cpo"],
+    &["cro"],
+    &["cdo"],
+    &["cso"],
+    &["chief"],
+    &["c", "level"],
+    &["c", "suite"],
+    &["founder"],
+    &["cofounder"],
+    &["owner"],
+    &["president"],
+    &["vp"],
+    &["svp"],
+    &["evp"],
+    &["v", "p"],
+    &["vice", "president"],
+    &["head"],
+    &["director"],
+    &["managing", "director"],
+    &["general", "manager"],
+    &["managing", "partner"],
+    &["general", "partner"],
+    &["senior", "partner"],
+    &["board", "member"],
+];
+
+const MANAGER_TITLES: &[Phrase] = &[
+    &["manager"],
+    &["mgr"],
+    &["management"],
+    &["lead"],
+    &["leader"],
+    &["teamlead"],
+    &["techlead"],
+    &["supervisor"],
+    &["controller"],
+    &["superintendent"],
+    &["foreman"],
+];
+
+const PRACTITIONER_TITLES: &[Phrase] = &[
+    &["engineer"],
+    &["engineering"],
+    &["developer"],
+    &["dev"],
+    &["devops"],
+    &["sre"],
+    &["programmer"],
+    &["architect"],
+    &["specialist"],
+    &["analyst"],
+    &["consultant"],
+    &["designer"],
+    &["scientist"],
+    &["administrator"],
+    &["admin"],
+    &["sysadmin"],
+    &["technician"],
+    &["tester"],
+    &["qa"],
+    &["associate"],
+    &["coordinator"],
+    &["officer"],
+    &["executive"],
+    &["representative"],
+    &["rep"],
+    &["sdr"],
+    &["bdr"],
+    &["accountant"],
+    &["marketer"],
+    &["recruiter"],
+    &["writer"],
+    &["editor"],
+    &["researcher"],
+    &["intern"],
+    &["trainee"],
+    &["apprentice"],
+    &["advisor"],
+    &["adviser"],
+    &["planner"],
+    &["buyer"],
+    &["operator"],
+    &["agent"],
+    &["scrum", "master"],
+    &["staff"],
+    &["individual", "contributor"],
+];
+
+/// What the classifier looks at.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PersonaInput<'a> {
+    /// Job title, already cleaned.
+    pub title: Option<&'a str>,
+    /// Domain of the email, lower-cased.
+    pub email_domain: Option<&'a str>,
+    /// Company domain (provided or derived), lower-cased.
+    pub company_domain: Option<&'a str>,
+}
+
+/// A persona and why, in plain words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PersonaVerdict {
+    pub persona: Persona,
+    pub reason: String,
+}
+
+impl PersonaVerdict {
+    fn new(persona: Persona, reason: impl Into<String>) -> Self {
+        Self {
+            persona,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Classifies a lead. `competitors` are lower-cased domains; subdomains match too.
+pub fn classify(input: PersonaInput<'_>, competitors: &[String]) -> PersonaVerdict {
+    let domains = [
+        ("email domain", input.email_domain),
+        ("company domain", input.company_domain),
+    ];
+    for (what, domain) in domains {
+        let Some(domain) = domain else { continue };
+        if let Some(c) = competitors.iter().find(|c| domain_is_under(domain, c)) {
+            return PersonaVerdict::new(
+                Persona::N1,
+                format!("competitor: {what} {domain} is on the competitor list ({c})"),
+            );
+        }
+    }
+    for (what, domain) in domains {
+        let Some(domain) = domain else { continue };
+        if is_academic_domain(domain) {
+            return PersonaVerdict::new(
+                Persona::N2,
+                format!("researcher: {what} {domain} belongs to a university or school"),
+            );
+        }
+        if let Some(firm) = ANALYST_FIRMS.iter().find(|f| domain_is_under(domain, f)) {
+            return PersonaVerdict::new(
+                Persona::N2,
+                format!("researcher: {what} belongs to the analyst firm {firm}"),
+            );
+        }
+    }
+    let Some(title) = input.title.filter(|t| !t.trim().is_empty()) else {
+        return PersonaVerdict::new(Persona::Unknown, "no job title to classify");
+    };
+    let words = tokenise(title);
+    let rules: [(&[Phrase], Persona, &str); 7] = [
+        (
+            STUDENT_TITLES,
+            Persona::N2,
+            "researcher: the title says student",
+        ),
+        (
+            RESEARCHER_TITLES,
+            Persona::N2,
+            "researcher: research or industry analyst title",
+        ),
+        (
+            JOB_SEEKER_TITLES,
+            Persona::N2,
+            "researcher: the title says the person is looking for a job",
+        ),
+        (
+            NOT_EXECUTIVE_P3,
+            Persona::P3,
+            "practitioner: supports or represents an executive, not one",
+        ),
+        (DEPUTY_P2, Persona::P2, "manager: deputy to an executive"),
+        (EXECUTIVE_TITLES, Persona::P1, "executive or decision maker"),
+        (MANAGER_TITLES, Persona::P2, "manager or team/tech lead"),
+    ];
+    for (phrases, persona, reason) in rules {
+        if let Some(hit) = find_phrase(&words, phrases) {
+            return PersonaVerdict::new(persona, format!("{reason} (title word \"{hit}\")"));
+        }
+    }
+    if let Some(hit) = find_phrase(&words, PRACTITIONER_TITLES) {
+        return PersonaVerdict::new(
+            Persona::P3,
+            format!("practitioner or individual contributor (title word \"{hit}\")"),
+        );
+    }
+    PersonaVerdict::new(Persona::Unknown, "the job title matches no persona rule")
+}
+
+/// `.edu`, `.edu.au`, `.ac.uk`, `.ac.jp`, or a label naming a university (`uni-heidelberg.de`,
+/// `univ-lyon1.fr`, `universite-paris.fr`).
+pub fn is_academic_domain(domain: &str) -> bool {
+    let labels: Vec<&str> = domain.split('.').collect();
+    let n = labels.len();
+    if n >= 2 && labels[n - 1] == "edu" {
+        return true;
+    }
+    if n >= 3 && matches!(labels[n - 2], "edu" | "ac") && labels[n - 1].len() == 2 {
+        return true;
+    }
+    labels[..n.saturating_sub(1)].iter().any(|l| {
+        l.contains("universit") || l.starts_with("univ-") || l.starts_with("uni-") || *l == "uni"
+    })
+}
+
+/// Lower-cased words of a title, split on anything that is not a letter or digit.
+fn tokenise(title: &str) -> Vec<String> {
+    title
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The first phrase found as consecutive words, rendered as text.
+fn find_phrase(words: &[String], phrases: &[Phrase]) -> Option<String> {
+    phrases.iter().find_map(|phrase| {
+        let n = phrase.len();
+        (n <= words.len())
+            .then(|| {
+                words.windows(n).find(|window| {
+                    window
+                        .iter()
+                        .zip(phrase.iter())
+                        .all(|(w, p)| word_matches(w, p))
+                })
+            })
+            .flatten()
+            .map(|window| window.join(" "))
+    })
+}
+
+fn word_matches(word: &str, pattern: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => word.starts_with(prefix),
+        None => word == pattern,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn competitors() -> Vec<String> {
+        vec![
+            "pipelinerival.com".into(),
+            "hotleads.ai".into(),
+            "funnelforge.io".into(),
+        ]
+    }
+
+    fn run(title: Option<&str>, email: Option<&str>, company: Option<&str>) -> PersonaVerdict {
+        classify(
+            PersonaInput {
+                title,
+                email_domain: email,
+                company_domain: company,
+            },
+            &competitors(),
+        )
+    }
+
+    #[test]
+    fn titles_map_to_personas() {
+        use Persona::*;
+        let cases: &[(Option<&str>, Persona)] = &[
+            // P1 executives and decision makers
+            (Some("CEO"), P1),
+            (Some("Chief Technology Officer"), P1),
+            (Some("CTO & Co-Founder"), P1),
+            (Some("Founder"), P1),
+            (Some("Cofounder"), P1),
+            (Some("VP Engineering"), P1),
+            (Some("V.P. Sales"), P1),
+            (Some("Vice-President, Marketing"), P1),
+            (Some("SVP Operations"), P1),
+            (Some("Head of Data"), P1),
+            (Some("Director of IT"), P1),
+            (Some("Senior Director, Platform"), P1),
+            (Some("Managing Director"), P1),
+            (Some("General Manager EMEA"), P1),
+            (Some("President"), P1),
+            (Some("Owner"), P1),
+            // deputies and assistants
+            (Some("Associate Director, Analytics"), P2),
+            (Some("Assistant Vice President"), P2),
+            (Some("Executive Assistant to the CEO"), P3),
+            (Some("Product Owner"), P3),
+            // P2 managers and leads
+            (Some("Engineering Manager"), P2),
+            (Some("Product Manager"), P2),
+            (Some("Team Lead, Backend"), P2),
+            (Some("Tech Lead"), P2),
+            (Some("Lead Developer"), P2),
+            (Some("Sr. Mgr. Procurement"), P2),
+            (Some("Supervisor"), P2),
+            // P3 practitioners
+            (Some("Software Engineer"), P3),
+            (Some("Senior Developer"), P3),
+            (Some("Solutions Architect"), P3),
+            (Some("Data Scientist"), P3),
+            (Some("Marketing Specialist"), P3),
+            (Some("Business Analyst"), P3),
+            (Some("Account Executive"), P3),
+            (Some("Compliance Officer"), P3),
+            (Some("Site Reliability Engineer (SRE)"), P3),
+            (Some("Software Engineering Intern"), P3),
+            // N2 researchers
+            (Some("Student"), N2),
+            (Some("MSc student, Data Science"), N2),
+            (Some("PhD Candidate"), N2),
+            (Some("Research Analyst"), N2),
+            (Some("Senior Industry Analyst"), N2),
+            (Some("Professor of Computer Science"), N2),
+            (Some("Looking for opportunities"), N2),
+            (Some("Looking for new opportunities in data"), N2),
+            (Some("#OpenToWork"), N2),
+            (Some("Open to work"), N2),
+            (Some("Job seeker"), N2),
+            (Some("Unemployed"), N2),
+            (Some("Former VP Sales, seeking new opportunities"), N2),
+            // UNKNOWN
+            (None, Unknown),
+            (Some("   "), Unknown),
+            (Some("Doctor"), Unknown),
+            (Some("Hello"), Unknown),
+        ];
+        for (title, want) in cases {
+            let got = run(*title, Some("x.io"), Some("x.io"));
+            assert_eq!(got.persona, *want, "title {title:?}: {}", got.reason);
+            assert!(!got.reason.is_empty());
+        }
+    }
+
+    #[test]
+    fn domains_decide_negative_personas_first() {
+        use Persona::*;
+        let cases: &[(Option<&str>, Option<&str>, Option<&str>, Persona, &str)] = &[
+            // competitor who is also a VP: N1 wins
+            (
+                Some("VP Sales"),
+                Some("hotleads.ai"),
+                Some("hotleads.ai"),
+                N1,
+                "competitor",
+            ),
+            // competitor by company domain only (personal email)
+            (
+                Some("CEO"),
+                Some("gmail.com"),
+                Some("funnelforge.io"),
+                N1,
+                "company domain",
+            ),
+            // competitor subdomain
+            (None, Some("eu.pipelinerival.com"), None, N1, "competitor"),
+            // look-alike domain is not a competitor
+            (Some("CEO"), Some("nothotleads.ai"), None, P1, "executive"),
+            // students by domain
+            (
+                Some("Engineer"),
+                Some("stanford.edu"),
+                None,
+                N2,
+                "university",
+            ),
+            (Some("CTO"), Some("cs.ox.ac.uk"), None, N2, "university"),
+            (None, Some("unimelb.edu.au"), None, N2, "university"),
+            (None, Some("uni-heidelberg.de"), None, N2, "university"),
+            (None, Some("univ-lyon1.fr"), None, N2, "university"),
+            (
+                None,
+                Some("universal-robots.com"),
+                None,
+                Unknown,
+                "no job title",
+            ),
+            // analysts by domain
+            (
+                Some("VP Research"),
+                Some("gartner.com"),
+                None,
+                N2,
+                "gartner.com",
+            ),
+            (None, Some("forrester.com"), None, N2, "forrester.com"),
+            (Some("Manager"), None, Some("idc.com"), N2, "idc.com"),
+            // competitor takes precedence over researcher
+            (Some("Student"), Some("hotleads.ai"), None, N1, "competitor"),
+        ];
+        for (title, email, company, want, reason_part) in cases {
+            let got = run(*title, *email, *company);
+            assert_eq!(
+                got.persona, *want,
+                "{title:?} {email:?} {company:?}: {}",
+                got.reason
+            );
+            assert!(
+                got.reason.contains(reason_part),
+                "reason {:?} should mention {reason_part:?}",
+                got.reason
+            );
+        }
+    }
+
+    #[test]
+    fn reasons_are_plain_words() {
+        let v = run(
+            Some("VP Engineering"),
+            Some("northwind.io"),
+            Some("northwind.io"),
+        );
+        assert_eq!(v.reason, "executive or decision maker (title word \"vp\")");
+        let v = run(None, None, None);
+        assert_eq!(v.reason, "no job title to classify");
+    }
+}

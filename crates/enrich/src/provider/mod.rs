@@ -1,0 +1,96 @@
+//! Firmographic providers: who is the company behind a domain?
+//!
+//! [`LocalProvider`] answers from the bundled dataset (or a CSV file); [`HttpProvider`] asks a
+//! Clearbit-style API with timeouts, bounded retries and a circuit breaker. A provider error never
+//! stops a lead: the transform records `PROVIDER_UNAVAILABLE` and moves on.
+
+pub mod breaker;
+pub mod http;
+pub mod local;
+
+use std::future::Future;
+
+pub use breaker::{BreakerState, CircuitBreaker, Clock, ManualClock, SystemClock};
+pub use http::{HttpProvider, HttpProviderConfig};
+pub use leadflow_events::Firmographics;
+pub use local::LocalProvider;
+
+use crate::settings::{ProviderKind, ProviderSettings};
+
+/// Why a lookup failed. Messages name no personal data.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    #[error("the provider did not answer within {0} ms")]
+    Timeout(u64),
+    #[error("could not reach the provider: {0}")]
+    Transport(String),
+    #[error("the provider answered HTTP {0}")]
+    Status(u16),
+    #[error("the provider's answer could not be read: {0}")]
+    Decode(String),
+    #[error("the circuit breaker is open after repeated provider failures")]
+    CircuitOpen,
+}
+
+impl ProviderError {
+    /// Bounded label for metrics.
+    pub fn label(&self) -> &'static str {
+        match self {
+            ProviderError::Timeout(_) => "timeout",
+            ProviderError::Transport(_) => "transport",
+            ProviderError::Status(_) => "status",
+            ProviderError::Decode(_) => "decode",
+            ProviderError::CircuitOpen => "circuit_open",
+        }
+    }
+}
+
+/// Looks companies up by domain.
+pub trait FirmographicsProvider: Send + Sync + 'static {
+    /// `Ok(None)` when the provider does not know the domain.
+    fn lookup(
+        &self,
+        domain: &str,
+    ) -> impl Future<Output = Result<Option<Firmographics>, ProviderError>> + Send;
+}
+
+/// The provider chosen in the settings.
+#[derive(Debug)]
+pub enum AnyProvider {
+    Local(LocalProvider),
+    Http(HttpProvider),
+}
+
+/// The provider could not be built from the settings.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderSetupError {
+    #[error(transparent)]
+    Dataset(#[from] crate::dataset::DatasetError),
+    #[error("HTTP provider: {0}")]
+    Http(String),
+}
+
+impl AnyProvider {
+    /// Builds the provider the settings name.
+    pub fn from_settings(settings: &ProviderSettings) -> Result<Self, ProviderSetupError> {
+        Ok(match settings.kind {
+            ProviderKind::Local => AnyProvider::Local(match &settings.dataset_path {
+                Some(path) => LocalProvider::from_path(path)?,
+                None => LocalProvider::bundled()?,
+            }),
+            ProviderKind::Http => AnyProvider::Http(
+                HttpProvider::new(HttpProviderConfig::from_settings(settings), SystemClock)
+                    .map_err(ProviderSetupError::Http)?,
+            ),
+        })
+    }
+}
+
+impl FirmographicsProvider for AnyProvider {
+    async fn lookup(&self, domain: &str) -> Result<Option<Firmographics>, ProviderError> {
+        match self {
+            AnyProvider::Local(p) => p.lookup(domain).await,
+            AnyProvider::Http(p) => p.lookup(domain).await,
+        }
+    }
+}
