@@ -1,0 +1,110 @@
+# Shared by scripts/test.sh and scripts/demo.sh: messages, timing and installing what is missing.
+# Source it; it expects `set -euo pipefail` and REPO_ROOT to be set by the caller.
+
+# The Debian packages the build needs: a C toolchain and make for rdkafka's bundled librdkafka,
+# pkg-config + OpenSSL headers for its ssl feature, zlib headers for its libz feature.
+LEADFLOW_APT_PACKAGES=(build-essential pkg-config libssl-dev zlib1g-dev)
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+info() { printf '    %s\n' "$*"; }
+warn() { printf 'warning: %s\n' "$*" >&2; }
+fail() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+now_s() { date +%s; }
+elapsed() { local s=$(($(now_s) - $1)); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
+
+# Runs a command as root: directly when we are root, through sudo otherwise.
+as_root() {
+  if [[ "$(id -u)" == 0 ]]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo -n "$@"
+  else
+    return 1
+  fi
+}
+
+ensure_system_packages() {
+  if ! command -v dpkg-query >/dev/null 2>&1; then
+    info "not a Debian-like system; make sure a C compiler, make, pkg-config and the OpenSSL and zlib headers are installed"
+    return 0
+  fi
+  local missing=() p
+  for p in "${LEADFLOW_APT_PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "${p}" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("${p}")
+    fi
+  done
+  if ((${#missing[@]} == 0)); then
+    info "system packages present: ${LEADFLOW_APT_PACKAGES[*]}"
+    return 0
+  fi
+  info "installing missing system packages: ${missing[*]}"
+  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq ||
+    ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; then
+    fail "could not install ${missing[*]}; run: sudo apt-get install ${missing[*]}"
+  fi
+}
+
+ensure_rust() {
+  if ! command -v cargo >/dev/null 2>&1 && [[ -x "${HOME}/.cargo/bin/cargo" ]]; then
+    export PATH="${HOME}/.cargo/bin:${PATH}"
+  fi
+  command -v cargo >/dev/null 2>&1 || fail "cargo is not installed; install Rust with https://rustup.rs"
+  info "$(cargo --version)"
+}
+
+# rustfmt and clippy, added with rustup when missing.
+ensure_rust_components() {
+  local comp missing=()
+  cargo fmt --version >/dev/null 2>&1 || missing+=(rustfmt)
+  cargo clippy --version >/dev/null 2>&1 || missing+=(clippy)
+  for comp in "${missing[@]}"; do
+    if command -v rustup >/dev/null 2>&1; then
+      info "adding rustup component ${comp}"
+      rustup component add "${comp}"
+    else
+      fail "${comp} is missing and rustup is not available to add it"
+    fi
+  done
+}
+
+# cargo-nextest when missing: the prebuilt binary (seconds), then cargo install (minutes). Returns
+# non-zero when neither worked, so the caller can fall back to cargo test.
+ensure_nextest() {
+  if cargo nextest --version >/dev/null 2>&1; then
+    info "$(cargo nextest --version 2>/dev/null | head -n 1)"
+    return 0
+  fi
+  local bin_dir="${CARGO_HOME:-${HOME}/.cargo}/bin"
+  if [[ "$(uname -s)-$(uname -m)" == "Linux-x86_64" ]] && command -v curl >/dev/null 2>&1; then
+    info "installing cargo-nextest (prebuilt) into ${bin_dir}"
+    mkdir -p "${bin_dir}"
+    if curl -LsSf https://get.nexte.st/latest/linux | tar zxf - -C "${bin_dir}" &&
+      cargo nextest --version >/dev/null 2>&1; then
+      return 0
+    fi
+  fi
+  info "installing cargo-nextest with cargo install (a few minutes)"
+  cargo install cargo-nextest --locked >/dev/null 2>&1 && return 0
+  warn "cargo-nextest could not be installed; tests will run with cargo test"
+  return 1
+}
+
+ensure_tansu() {
+  "${REPO_ROOT}/scripts/broker.sh" install
+}
+
+# --locked once Cargo.lock is committed, so CI builds exactly what was reviewed.
+cargo_lock_flag() {
+  if git -C "${REPO_ROOT}" ls-files --error-unmatch Cargo.lock >/dev/null 2>&1; then
+    echo "--locked"
+  fi
+}
+
+# GET http://127.0.0.1:<port><path> with bash alone; prints the status code.
+http_status() (
+  exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+  printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$2" >&3
+  timeout 3 head -n 1 <&3 | awk '{print $2}'
+) 2>/dev/null

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Runs every leadflow check on a fresh local broker:
+#   installs what is missing (system packages, cargo-nextest, tansu), builds the workspace once,
+#   starts tansu on a free port with a fresh SQLite file, runs the tests (cargo nextest, in parallel)
+#   with LEADFLOW_TEST_BOOTSTRAP pointing at it, then cargo fmt --check and clippy -D warnings.
+# Always stops the broker; exits non-zero when anything failed. Extra arguments go to the test runner
+# (e.g. scripts/test.sh -p leadflow-runtime).
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/lib.sh
+source "${REPO_ROOT}/scripts/lib.sh"
+cd "${REPO_ROOT}"
+
+started_all="$(now_s)"
+declare -a results=()
+failed=0
+
+record() { # name, status, start
+  results+=("$(printf '%-8s %-6s %s' "$1" "$2" "$(elapsed "$3")")")
+  [[ "$2" == ok ]] || failed=1
+}
+
+WORK_DIR=""
+cleanup() {
+  local rc=$?
+  if [[ -n "${WORK_DIR}" && -d "${WORK_DIR}" ]]; then
+    "${REPO_ROOT}/scripts/broker.sh" stop --state-dir "${WORK_DIR}/state" >/dev/null 2>&1 || true
+    if ((failed)) && [[ -f "${WORK_DIR}/state/tansu.log" ]]; then
+      mkdir -p "${REPO_ROOT}/target"
+      cp "${WORK_DIR}/state/tansu.log" "${REPO_ROOT}/target/test-broker.log" 2>/dev/null || true
+      info "broker log kept in target/test-broker.log"
+    fi
+    rm -rf "${WORK_DIR}"
+  fi
+  exit "${rc}"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+step "Tools"
+t="$(now_s)"
+ensure_rust
+ensure_system_packages
+ensure_rust_components
+use_nextest=1
+ensure_nextest || use_nextest=0
+ensure_tansu
+record tools ok "${t}"
+
+step "Build (workspace, all targets)"
+t="$(now_s)"
+lock_flag="$(cargo_lock_flag)"
+# shellcheck disable=SC2086
+if ! cargo build --workspace --all-targets ${lock_flag}; then
+  record build FAILED "${t}"
+  printf '\n%s\n' "${results[@]}"
+  fail "the build failed; nothing was tested"
+fi
+record build ok "${t}"
+
+step "Broker (tansu, fresh SQLite file)"
+t="$(now_s)"
+WORK_DIR="$(mktemp -d "${TMPDIR:-/tmp}/leadflow-test.XXXXXX")"
+"${REPO_ROOT}/scripts/broker.sh" start --port auto --data "${WORK_DIR}/broker.db" --state-dir "${WORK_DIR}/state"
+export LEADFLOW_TEST_BOOTSTRAP="127.0.0.1:$(cat "${WORK_DIR}/state/port")"
+info "LEADFLOW_TEST_BOOTSTRAP=${LEADFLOW_TEST_BOOTSTRAP}"
+record broker ok "${t}"
+
+step "Tests"
+t="$(now_s)"
+# shellcheck disable=SC2086
+if ((use_nextest)); then
+  if cargo nextest run --workspace ${lock_flag} --no-fail-fast "$@" &&
+    cargo test --workspace --doc ${lock_flag} --quiet "$@"; then
+    record tests ok "${t}"
+  else
+    record tests FAILED "${t}"
+  fi
+else
+  if cargo test --workspace ${lock_flag} --no-fail-fast "$@"; then
+    record tests ok "${t}"
+  else
+    record tests FAILED "${t}"
+  fi
+fi
+"${REPO_ROOT}/scripts/broker.sh" stop --state-dir "${WORK_DIR}/state" >/dev/null || true
+
+step "Format (cargo fmt --check)"
+t="$(now_s)"
+if cargo fmt --all -- --check; then record fmt ok "${t}"; else record fmt FAILED "${t}"; fi
+
+step "Lint (cargo clippy -D warnings)"
+t="$(now_s)"
+# shellcheck disable=SC2086
+if cargo clippy --workspace --all-targets ${lock_flag} -- -D warnings; then
+  record clippy ok "${t}"
+else
+  record clippy FAILED "${t}"
+fi
+
+step "Summary ($(elapsed "${started_all}") in all)"
+printf '    %s\n' "${results[@]}"
+if ((failed)); then
+  printf '\nFAILED\n'
+  exit 1
+fi
+printf '\nall checks passed\n'
