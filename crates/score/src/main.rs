@@ -1,0 +1,9 @@
+//! `leadflow-score`: consumes `leads.enriched`, produces `leads.scored`.
+
+use leadflow_score::{ScoreSettings, ScoreStage};
+
+fn main() -> anyhow::Result<()> {
+    leadflow_runtime::service_main::<ScoreSettings, ScoreStage, _>(
+        |cfg: &leadflow_runtime::ServiceConfig<ScoreSettings>| Ok(ScoreStage::new(&cfg.stage)?),
+    )
+}
