@@ -1,0 +1,229 @@
+//! The honest follow-up commitment of a capture handoff (seed 001, "Outside business hours").
+//!
+//! A commitment is a specific time the team can keep, in the team's zone, with the weekday and date:
+//! - inside business hours and before the same-day cutoff (16:00): before closing today;
+//! - otherwise: before 10:00 the next business morning (the same morning for an arrival before 10:00
+//!   on a business day), skipping weekends and public holidays;
+//! - never earlier than the internal first-contact deadline: when the SLA ends later than those slots,
+//!   the commitment is the SLA deadline itself.
+
+use chrono::{DateTime, Duration, NaiveTime, Timelike, Utc};
+
+use crate::calendar::Calendar;
+
+/// Which slot the commitment took.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommitmentSlot {
+    /// Before closing, the day of arrival.
+    SameDay,
+    /// Before the morning commitment time of the next business morning.
+    NextBusinessMorning,
+    /// The SLA deadline, later than both slots above.
+    SlaDeadline,
+}
+
+/// A promise to the visitor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Commitment {
+    pub slot: CommitmentSlot,
+    /// The promised instant; someone reaches out before it.
+    pub due: DateTime<Utc>,
+    /// E.g. `Someone from the team will reach out before 10:00 CET on Monday 23 November.`
+    pub text: String,
+}
+
+/// When the commitment may be made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CommitmentRules {
+    /// Arrivals at or after this local time get no same-day promise.
+    pub same_day_cutoff: NaiveTime,
+    /// The next-business-morning promise: before this local time.
+    pub next_morning_by: NaiveTime,
+}
+
+/// The earliest honest commitment for a capture at `arrival`, no earlier than `not_before` (the
+/// internal first-contact deadline, when there is one).
+pub fn commit(
+    calendar: &Calendar,
+    rules: &CommitmentRules,
+    arrival: DateTime<Utc>,
+    not_before: Option<DateTime<Utc>>,
+) -> Commitment {
+    let fits = |slot: DateTime<Utc>| not_before.is_none_or(|d| d <= slot);
+    let local = calendar.local(arrival);
+    if calendar.is_open(arrival) && local.time() < rules.same_day_cutoff {
+        let closing = calendar.closing_on_day_of(arrival);
+        if fits(closing) {
+            return Commitment {
+                slot: CommitmentSlot::SameDay,
+                due: closing,
+                text: format!(
+                    "Someone from the team will reach out before {} {} today, {}.",
+                    calendar.local(closing).format("%H:%M"),
+                    calendar.abbreviation(closing),
+                    calendar.local(closing).format("%A %-d %B"),
+                ),
+            };
+        }
+    }
+    let morning = calendar.next_business_time_at(arrival, rules.next_morning_by);
+    let (slot, due) = match not_before {
+        Some(deadline) if deadline > morning => {
+            (CommitmentSlot::SlaDeadline, ceil_to_minute(deadline))
+        }
+        _ => (CommitmentSlot::NextBusinessMorning, morning),
+    };
+    Commitment {
+        slot,
+        due,
+        text: format!(
+            "Someone from the team will reach out before {} {} on {}.",
+            calendar.local(due).format("%H:%M"),
+            calendar.abbreviation(due),
+            calendar.local(due).format("%A %-d %B"),
+        ),
+    }
+}
+
+/// Rounds up to a whole minute, so the promised `HH:MM` is never earlier than the deadline.
+fn ceil_to_minute(t: DateTime<Utc>) -> DateTime<Utc> {
+    let extra =
+        Duration::seconds(i64::from(t.second())) + Duration::nanoseconds(i64::from(t.nanosecond()));
+    if extra.is_zero() {
+        t
+    } else {
+        t - extra + Duration::minutes(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, Weekday};
+
+    use super::*;
+    use crate::calendar::FRENCH_PUBLIC_HOLIDAYS;
+
+    fn paris() -> Calendar {
+        let holidays = FRENCH_PUBLIC_HOLIDAYS
+            .iter()
+            .flat_map(|(_, days)| days.iter())
+            .map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap());
+        Calendar::new(
+            chrono_tz::Europe::Paris,
+            &[
+                Weekday::Mon,
+                Weekday::Tue,
+                Weekday::Wed,
+                Weekday::Thu,
+                Weekday::Fri,
+            ],
+            NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+            NaiveTime::from_hms_opt(18, 0, 0).unwrap(),
+            holidays,
+        )
+        .unwrap()
+    }
+
+    fn rules() -> CommitmentRules {
+        CommitmentRules {
+            same_day_cutoff: NaiveTime::from_hms_opt(16, 0, 0).unwrap(),
+            next_morning_by: NaiveTime::from_hms_opt(10, 0, 0).unwrap(),
+        }
+    }
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn commitment_table() {
+        let cal = paris();
+        let cases: [(&str, Option<&str>, CommitmentSlot, &str, &str); 11] = [
+            (
+                "2026-11-20T09:30:00Z",
+                None,
+                CommitmentSlot::SameDay,
+                "2026-11-20T17:00:00Z",
+                "Someone from the team will reach out before 18:00 CET today, Friday 20 November.",
+            ),
+            (
+                "2026-11-20T14:59:00Z",
+                None,
+                CommitmentSlot::SameDay,
+                "2026-11-20T17:00:00Z",
+                "Someone from the team will reach out before 18:00 CET today, Friday 20 November.",
+            ),
+            (
+                "2026-11-20T15:00:00Z",
+                None,
+                CommitmentSlot::NextBusinessMorning,
+                "2026-11-23T09:00:00Z",
+                "Someone from the team will reach out before 10:00 CET on Monday 23 November.",
+            ),
+            (
+                "2026-11-20T15:30:00Z",
+                None,
+                CommitmentSlot::NextBusinessMorning,
+                "2026-11-23T09:00:00Z",
+                "Someone from the team will reach out before 10:00 CET on Monday 23 November.",
+            ),
+            (
+                "2026-11-21T11:00:00Z",
+                None,
+                CommitmentSlot::NextBusinessMorning,
+                "2026-11-23T09:00:00Z",
+                "Someone from the team will reach out before 10:00 CET on Monday 23 November.",
+            ),
+            (
+                "2026-11-24T06:30:00Z",
+                None,
+                CommitmentSlot::NextBusinessMorning,
+                "2026-11-24T09:00:00Z",
+                "Someone from the team will reach out before 10:00 CET on Tuesday 24 November.",
+            ),
+            (
+                "2026-12-24T19:00:00Z",
+                None,
+                CommitmentSlot::NextBusinessMorning,
+                "2026-12-28T09:00:00Z",
+                "Someone from the team will reach out before 10:00 CET on Monday 28 December.",
+            ),
+            (
+                "2026-03-28T12:00:00Z",
+                None,
+                CommitmentSlot::NextBusinessMorning,
+                "2026-03-30T08:00:00Z",
+                "Someone from the team will reach out before 10:00 CEST on Monday 30 March.",
+            ),
+            (
+                "2026-10-24T12:00:00Z",
+                None,
+                CommitmentSlot::NextBusinessMorning,
+                "2026-10-26T09:00:00Z",
+                "Someone from the team will reach out before 10:00 CET on Monday 26 October.",
+            ),
+            // In hours before the cutoff, but the SLA ends tomorrow: no same-day promise.
+            (
+                "2026-11-24T14:00:00Z",
+                Some("2026-11-25T09:00:00Z"),
+                CommitmentSlot::NextBusinessMorning,
+                "2026-11-25T09:00:00Z",
+                "Someone from the team will reach out before 10:00 CET on Wednesday 25 November.",
+            ),
+            // The SLA ends after the next morning slot: promise the deadline itself, rounded up.
+            (
+                "2026-11-21T11:00:00Z",
+                Some("2026-11-23T12:00:30Z"),
+                CommitmentSlot::SlaDeadline,
+                "2026-11-23T12:01:00Z",
+                "Someone from the team will reach out before 13:01 CET on Monday 23 November.",
+            ),
+        ];
+        for (arrival, deadline, slot, due, text) in cases {
+            let c = commit(&cal, &rules(), utc(arrival), deadline.map(utc));
+            assert_eq!(c.slot, slot, "{arrival}");
+            assert_eq!(c.due, utc(due), "{arrival}");
+            assert_eq!(c.text, text, "{arrival}");
+        }
+    }
+}

@@ -1,0 +1,543 @@
+//! The pure decision: a scored lead, the policy and the calendar in; a [`TierDecision`] out.
+//!
+//! Order of rules:
+//! 1. The score band gives the tier and the default lead level.
+//! 2. Seed 001's triggers in priority order; the first one that is not gated decides the handoff:
+//!    hot lead (escalation), explicit request for a human (escalation, for any persona or score),
+//!    out-of-scope question (capture, routed by category), stall or frustration (capture, a human is
+//!    offered).
+//! 3. Otherwise the band's action: escalate (HOT/HQL), queue (WARM/MQL, a capture), an automated
+//!    sequence or nurture (no handoff).
+//!
+//! Gates: negative personas (N1 competitor, N2 researcher) never reach a human unless they ask for
+//! one; below the confidence threshold the score band and the hot-lead trigger do not put a lead in
+//! front of a human (an explicit request, an out-of-scope question or a stall still do).
+//! Outside business hours an escalation becomes a capture with a commitment; a capture's first-contact
+//! deadline is the band's SLA inside hours and the committed time outside them.
+//!
+//! Time is the event's own (`occurred_at`), never the wall clock: replaying a topic reproduces every
+//! decision.
+
+use chrono::{DateTime, Duration, Utc};
+use leadflow_events::{
+    HandoffKind, HandoffTrigger, LeadLevel, Persona, ScoredLead, SlaDeadline, SlaKind,
+    TierDecision, Timestamp,
+};
+
+use crate::calendar::Calendar;
+use crate::commitment::{Commitment, CommitmentRules, CommitmentSlot, commit};
+use crate::policy::{Band, BandAction, SlaMinutes, TierPolicy};
+use crate::triggers::{Signals, category_text};
+
+/// An input the stage refuses (it goes to the exceptions topic).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum InputError {
+    #[error("score {0} is outside 0..=100")]
+    ScoreOutOfRange(i32),
+    #[error("confidence {0} is not a number between 0 and 1")]
+    ConfidenceOutOfRange(f64),
+}
+
+/// Checks what the decision relies on: a score in 0..=100 and a confidence in 0..=1.
+pub fn check_input(scored: &ScoredLead) -> Result<(), InputError> {
+    if !(0..=100).contains(&scored.score) {
+        return Err(InputError::ScoreOutOfRange(scored.score));
+    }
+    if !(0.0..=1.0).contains(&scored.confidence) {
+        return Err(InputError::ConfidenceOutOfRange(scored.confidence));
+    }
+    Ok(())
+}
+
+/// Decides the tier and handoff of `scored` (cloned into the decision).
+pub fn decide(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> TierDecision {
+    decide_owned(scored.clone(), policy, calendar)
+}
+
+/// [`decide`] taking the lead by value (no clone).
+pub fn decide_owned(scored: ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> TierDecision {
+    let v = evaluate(&scored, policy, calendar);
+    let decided_at = scored.enriched.lead.occurred_at;
+    let model_version = scored.model_version.clone();
+    TierDecision {
+        scored,
+        tier: v.tier,
+        lead_level: v.lead_level,
+        handoff: v.handoff,
+        trigger: v.trigger,
+        target_team: v.team,
+        within_business_hours: v.within_business_hours,
+        sla: v.sla,
+        commitment: v.commitment,
+        reasons: v.reasons,
+        policy_version: policy.version.clone(),
+        model_version,
+        decided_at,
+    }
+}
+
+/// Everything of a decision but the lead itself.
+struct Verdict {
+    tier: String,
+    lead_level: LeadLevel,
+    handoff: HandoffKind,
+    trigger: HandoffTrigger,
+    team: String,
+    within_business_hours: bool,
+    sla: Vec<SlaDeadline>,
+    commitment: Option<String>,
+    reasons: Vec<String>,
+}
+
+/// What the rules chose before business hours are applied.
+enum Plan {
+    Escalate {
+        trigger: HandoffTrigger,
+        team: String,
+        sla: SlaMinutes,
+    },
+    Capture {
+        trigger: HandoffTrigger,
+        team: String,
+        sla: SlaMinutes,
+    },
+    NoHandoff {
+        team: String,
+        sla: SlaMinutes,
+    },
+}
+
+impl Plan {
+    fn trigger(&self) -> HandoffTrigger {
+        match self {
+            Plan::Escalate { trigger, .. } | Plan::Capture { trigger, .. } => *trigger,
+            Plan::NoHandoff { .. } => HandoffTrigger::None,
+        }
+    }
+}
+
+fn evaluate(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> Verdict {
+    let at = scored.enriched.lead.occurred_at.to_datetime();
+    let score = scored.score.clamp(0, 100);
+    let band = policy
+        .band_for(score)
+        .cloned()
+        .unwrap_or_else(catch_all_band);
+    let open = calendar.is_open(at);
+    let persona = scored.enriched.persona;
+    let negative = persona.is_negative();
+    let confident = scored.confidence >= policy.confidence_threshold;
+    let eligible = !negative && confident;
+    let signals = Signals::detect(scored.enriched.lead.chat.as_ref());
+    let escalation = policy
+        .escalation_band()
+        .cloned()
+        .unwrap_or_else(|| band.clone());
+
+    let mut reasons = vec![
+        band_reason(score, &band, policy),
+        hours_reason(at, open, calendar),
+    ];
+    let gate = || -> String {
+        if negative {
+            format!(
+                "persona {} ({}) is never escalated or queued for a human unless they ask for one",
+                persona_code(persona),
+                persona_text(persona)
+            )
+        } else {
+            format!(
+                "score confidence {:.2} is below the {:.2} threshold",
+                scored.confidence, policy.confidence_threshold
+            )
+        }
+    };
+
+    let mut plan: Option<Plan> = None;
+
+    // Trigger 1: hot lead.
+    if let Some(hot) = signals.hot_lead {
+        if eligible {
+            reasons.push(format!(
+                "hot lead: {}: escalate immediately to {}",
+                hot.describe(),
+                escalation.team
+            ));
+            plan = Some(Plan::Escalate {
+                trigger: HandoffTrigger::HotLead,
+                team: escalation.team.clone(),
+                sla: escalation.sla,
+            });
+        } else {
+            reasons.push(format!(
+                "hot-lead signals ({}) not acted on: {}",
+                hot.describe(),
+                gate()
+            ));
+        }
+    }
+
+    // Trigger 2: explicit request for a human, whatever the persona, score or confidence.
+    if signals.human_requested {
+        match &plan {
+            Some(p) => reasons.push(format!(
+                "the visitor also asked for a human ({} takes priority)",
+                trigger_text(p.trigger())
+            )),
+            None => {
+                let team = if band.action.is_human() && eligible {
+                    band.team.clone()
+                } else {
+                    policy.fallback_team.clone()
+                };
+                reasons.push(format!(
+                    "the visitor asked for a human: escalated whatever the persona, score or confidence, to {team}"
+                ));
+                plan = Some(Plan::Escalate {
+                    trigger: HandoffTrigger::ExplicitRequest,
+                    team,
+                    sla: escalation.sla,
+                });
+            }
+        }
+    }
+
+    // Trigger 3: out-of-scope question, routed by category.
+    if let Some(category) = signals.out_of_scope {
+        let team = policy.out_of_scope.team_for(category).to_owned();
+        let what = category_text(category);
+        match &plan {
+            Some(p) => reasons.push(format!(
+                "out-of-scope question ({what}) noted for {team} ({} takes priority)",
+                trigger_text(p.trigger())
+            )),
+            None if negative => reasons.push(format!(
+                "out-of-scope question ({what}) not routed to {team}: {}",
+                gate()
+            )),
+            None => {
+                reasons.push(format!(
+                    "out-of-scope question ({what}): capture handoff routed to {team}"
+                ));
+                plan = Some(Plan::Capture {
+                    trigger: HandoffTrigger::OutOfScope,
+                    team,
+                    sla: SlaMinutes::default(),
+                });
+            }
+        }
+    }
+
+    // Trigger 4: stall or frustration: offer a human.
+    if signals.stalled || signals.frustrated {
+        let what = signals.stall_text();
+        match &plan {
+            Some(p) => reasons.push(format!(
+                "{what} ({} takes priority)",
+                trigger_text(p.trigger())
+            )),
+            None if negative => reasons.push(format!("{what}: no human offered: {}", gate())),
+            None => {
+                let (team, sla) = if band.action.is_human() && eligible {
+                    (band.team.clone(), band.sla)
+                } else {
+                    (policy.fallback_team.clone(), SlaMinutes::default())
+                };
+                reasons.push(format!(
+                    "{what}: a human is offered, capture handoff to {team}"
+                ));
+                plan = Some(Plan::Capture {
+                    trigger: HandoffTrigger::StallOrFrustration,
+                    team,
+                    sla,
+                });
+            }
+        }
+    }
+
+    // Then the score band.
+    let plan = match plan {
+        Some(p) => p,
+        None if band.action.is_human() && !eligible => {
+            reasons.push(format!(
+                "band {} would {}, but {}: kept out of the human queue, nurture until more signals accumulate",
+                band.tier,
+                band.action.describe(),
+                gate()
+            ));
+            Plan::NoHandoff {
+                team: NURTURE_TEAM.into(),
+                sla: SlaMinutes::default(),
+            }
+        }
+        None => match band.action {
+            BandAction::Escalate => Plan::Escalate {
+                trigger: HandoffTrigger::ScoreBand,
+                team: band.team.clone(),
+                sla: band.sla,
+            },
+            BandAction::Queue => Plan::Capture {
+                trigger: HandoffTrigger::ScoreBand,
+                team: band.team.clone(),
+                sla: band.sla,
+            },
+            BandAction::Sequence | BandAction::Nurture => Plan::NoHandoff {
+                team: band.team.clone(),
+                sla: band.sla,
+            },
+        },
+    };
+
+    let lead_level = if plan.trigger() == HandoffTrigger::HotLead {
+        LeadLevel::Hot
+    } else {
+        band.lead_level
+    };
+    let rules = CommitmentRules {
+        same_day_cutoff: policy.same_day_cutoff,
+        next_morning_by: policy.next_morning_by,
+    };
+
+    let (handoff, trigger, team, sla, commitment) = match plan {
+        Plan::Escalate { trigger, team, sla } if open => (
+            HandoffKind::Escalation,
+            trigger,
+            team,
+            deadlines(calendar, at, &sla),
+            None,
+        ),
+        Plan::Escalate { trigger, team, sla } => {
+            reasons.push(
+                "outside business hours: the escalation becomes a capture handoff with a specific commitment"
+                    .into(),
+            );
+            let (sla, c) = capture(calendar, &rules, at, open, &sla, &mut reasons);
+            (HandoffKind::Capture, trigger, team, sla, Some(c.text))
+        }
+        Plan::Capture { trigger, team, sla } => {
+            let (sla, c) = capture(calendar, &rules, at, open, &sla, &mut reasons);
+            (HandoffKind::Capture, trigger, team, sla, Some(c.text))
+        }
+        Plan::NoHandoff { team, sla } => (
+            HandoffKind::None,
+            HandoffTrigger::None,
+            team,
+            deadlines(calendar, at, &sla),
+            None,
+        ),
+    };
+
+    Verdict {
+        tier: band.tier,
+        lead_level,
+        handoff,
+        trigger,
+        team,
+        within_business_hours: open,
+        sla,
+        commitment,
+        reasons,
+    }
+}
+
+/// Team of a lead kept away from humans.
+const NURTURE_TEAM: &str = "nurture";
+
+/// Used only if a policy was built by hand with no band at all.
+fn catch_all_band() -> Band {
+    Band {
+        tier: "NURTURE".into(),
+        min_score: 0,
+        lead_level: LeadLevel::Cold,
+        action: BandAction::Nurture,
+        team: NURTURE_TEAM.into(),
+        sla: SlaMinutes::default(),
+    }
+}
+
+/// SLA deadlines from `at`, in business time.
+fn deadlines(calendar: &Calendar, at: DateTime<Utc>, sla: &SlaMinutes) -> Vec<SlaDeadline> {
+    [
+        (SlaKind::Assignment, sla.assignment),
+        (SlaKind::FirstContact, sla.first_contact),
+        (SlaKind::Qualification, sla.qualification),
+    ]
+    .into_iter()
+    .filter_map(|(kind, minutes)| {
+        minutes.map(|m| SlaDeadline {
+            kind,
+            due_at: Timestamp::from(
+                calendar.add_business_time(at, Duration::minutes(i64::from(m))),
+            ),
+        })
+    })
+    .collect()
+}
+
+/// The deadlines and commitment of a capture handoff: the commitment is never earlier than the
+/// band's first-contact deadline; the first-contact deadline is the band's inside business hours and
+/// the committed time outside them (or when the band has none).
+fn capture(
+    calendar: &Calendar,
+    rules: &CommitmentRules,
+    at: DateTime<Utc>,
+    open: bool,
+    sla: &SlaMinutes,
+    reasons: &mut Vec<String>,
+) -> (Vec<SlaDeadline>, Commitment) {
+    let mut sla = deadlines(calendar, at, sla);
+    let band_first_contact = sla
+        .iter()
+        .find(|d| d.kind == SlaKind::FirstContact)
+        .map(|d| d.due_at.to_datetime());
+    let c = commit(calendar, rules, at, band_first_contact);
+    let first_contact = match band_first_contact {
+        Some(d) if open => d,
+        _ => c.due,
+    };
+    match sla.iter_mut().find(|d| d.kind == SlaKind::FirstContact) {
+        Some(d) => d.due_at = Timestamp::from(first_contact),
+        None => {
+            let idx = sla
+                .iter()
+                .position(|d| d.kind == SlaKind::Qualification)
+                .unwrap_or(sla.len());
+            sla.insert(
+                idx,
+                SlaDeadline {
+                    kind: SlaKind::FirstContact,
+                    due_at: Timestamp::from(first_contact),
+                },
+            );
+        }
+    }
+    let when = calendar.local(c.due).format("%H:%M %Z on %A %-d %B");
+    let cutoff = rules.same_day_cutoff.format("%H:%M");
+    let after_cutoff = calendar.local(at).time() >= rules.same_day_cutoff;
+    let reason = match (c.slot, open) {
+        (CommitmentSlot::SameDay, _) => format!(
+            "capture during business hours before the {cutoff} cutoff: reply promised before closing today ({when})"
+        ),
+        (slot, true) => {
+            let why = if after_cutoff {
+                format!("arrived after the {cutoff} same-day cutoff: no same-day promise")
+            } else {
+                "the first-contact SLA ends after today's closing".to_owned()
+            };
+            format!("{why}, reply promised before {when}, {}", slot_text(slot))
+        }
+        (slot, false) => format!(
+            "reply promised before {when}, {}; that is the first-contact deadline",
+            slot_text(slot)
+        ),
+    };
+    reasons.push(reason);
+    (sla, c)
+}
+
+fn slot_text(slot: CommitmentSlot) -> &'static str {
+    match slot {
+        CommitmentSlot::SameDay => "before closing today",
+        CommitmentSlot::NextBusinessMorning => "the next business morning",
+        CommitmentSlot::SlaDeadline => "when the first-contact SLA ends",
+    }
+}
+
+fn band_reason(score: i32, band: &Band, policy: &TierPolicy) -> String {
+    let sla = if band.sla.is_empty() {
+        String::new()
+    } else {
+        format!(", {} (business time)", band.sla.describe())
+    };
+    format!(
+        "score {score} is in band {} ({}–{}) of {}: {}, team {}{sla}",
+        band.tier,
+        band.min_score,
+        policy.max_score_of(band),
+        policy.version,
+        band.action.describe(),
+        band.team
+    )
+}
+
+fn hours_reason(at: DateTime<Utc>, open: bool, calendar: &Calendar) -> String {
+    let local = calendar.local(at);
+    let date = local.date_naive();
+    let why = if open {
+        "inside business hours"
+    } else if calendar.is_holiday(date) {
+        "outside business hours: a public holiday"
+    } else if !calendar.is_business_day(date) {
+        "outside business hours: not a working day"
+    } else if local.time() < calendar.open_time() {
+        "outside business hours: before opening"
+    } else {
+        "outside business hours: after closing"
+    };
+    format!(
+        "event time {}: {why} ({})",
+        local.format("%A %-d %B %Y %H:%M %Z"),
+        calendar.hours_text()
+    )
+}
+
+fn trigger_text(t: HandoffTrigger) -> &'static str {
+    match t {
+        HandoffTrigger::HotLead => "the hot-lead trigger",
+        HandoffTrigger::ExplicitRequest => "the explicit request for a human",
+        HandoffTrigger::OutOfScope => "the out-of-scope question",
+        HandoffTrigger::StallOrFrustration => "the stall",
+        HandoffTrigger::ScoreBand => "the score band",
+        HandoffTrigger::None => "nothing",
+    }
+}
+
+fn persona_code(p: Persona) -> &'static str {
+    match p {
+        Persona::P1 => "P1",
+        Persona::P2 => "P2",
+        Persona::P3 => "P3",
+        Persona::N1 => "N1",
+        Persona::N2 => "N2",
+        Persona::Unknown => "UNKNOWN",
+    }
+}
+
+fn persona_text(p: Persona) -> &'static str {
+    match p {
+        Persona::N1 => "competitor",
+        Persona::N2 => "researcher",
+        _ => "visitor",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use leadflow_events::samples;
+
+    use super::*;
+
+    #[test]
+    fn input_check_table() {
+        let cases = [
+            (91, 0.9, true),
+            (0, 0.0, true),
+            (100, 1.0, true),
+            (101, 0.9, false),
+            (-1, 0.9, false),
+            (50, 1.2, false),
+            (50, -0.1, false),
+            (50, f64::NAN, false),
+        ];
+        for (score, confidence, ok) in cases {
+            let mut s = samples::scored_lead();
+            s.score = score;
+            s.confidence = confidence;
+            assert_eq!(
+                check_input(&s).is_ok(),
+                ok,
+                "score {score} confidence {confidence}"
+            );
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! The leadflow **tier** stage: `leads.scored` → `leads.tiered`.
+//!
+//! For every scored lead it decides the tier, whether and how a human takes over (escalation,
+//! capture or none), what caused it, which team owns the next step, the SLA deadlines in business
+//! time, the follow-up commitment given to the visitor, and why — one plain line per rule that fired.
+//!
+//! # Policy (see `POLICY.md`)
+//! Bands and SLAs are configuration filled from a preset, each value overridable:
+//! - **`four-band` — the default**, because it is the Lead Priority Score's own banding (seed 000):
+//!   85–100 HOT (AE, first contact < 5 min), 70–84 WARM (SDR queue, < 4 h), 50–69 NURTURE_24H
+//!   (automated sequence within 24 h, then a human if they reply), below 50 NURTURE.
+//! - `hql-mql` (seed 002): 80+ HQL straight to an AE (assignment immediate, contact 1 h,
+//!   qualification 4 h), 60–79 MQL to an SDR (15 min / 4 h / 24 h), 40–59 MEL nurture, below 40 COLD.
+//!
+//! On top of the bands, seed 001's handoff triggers in priority order: hot lead, explicit request for
+//! a human (any persona, any score), out-of-scope question (routed by category), stall or frustration.
+//! Negative personas (N1, N2) reach a human only by asking for one; below the confidence threshold
+//! (0.80) the score band and the hot-lead trigger put nobody in the human queue.
+//!
+//! # Time
+//! Decisions use the event's own time (`occurred_at`), never the wall clock, so replaying a topic
+//! reproduces them. The [`Calendar`] (Europe/Paris, Mon–Fri 09:00–18:00, French public holidays of
+//! 2026–2027 by default) counts SLAs in business time and is correct across daylight-saving changes.
+//! Outside business hours an escalation becomes a capture with a specific commitment ("before 10:00
+//! CET on Monday 23 November"); arrivals at or after 16:00 get no same-day promise.
+//!
+//! The pure entry point is [`decide`]; [`TierStage`] is the thin [`leadflow_runtime::Stage`] shell.
+
+pub mod calendar;
+pub mod commitment;
+pub mod decide;
+pub mod policy;
+pub mod settings;
+pub mod stage;
+pub mod triggers;
+
+pub use calendar::Calendar;
+pub use commitment::{Commitment, CommitmentRules, CommitmentSlot};
+pub use decide::{InputError, check_input, decide, decide_owned};
+pub use policy::{Band, BandAction, OutOfScopeRouting, PolicyPreset, SlaMinutes, TierPolicy};
+pub use settings::{BandOverride, CalendarSettings, SettingsError, TierSettings};
+pub use stage::TierStage;

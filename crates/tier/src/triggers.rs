@@ -1,0 +1,201 @@
+//! Seed 001's four handoff triggers, read from the chat signals of the lead, in priority order:
+//! hot lead, explicit request for a human, out-of-scope question, stall or frustration.
+//!
+//! This module only says which triggers fired; [`crate::decide`] applies the gates (negative personas,
+//! confidence) and the priority.
+
+use leadflow_events::{ChatSignals, DimensionSignal, HandoffTrigger, OutOfScopeCategory};
+
+/// Hot lead (seed 001 trigger 1): problem and authority fit confirmed plus company or timing fit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HotLead {
+    pub problem: DimensionSignal,
+    pub authority: DimensionSignal,
+    pub company: DimensionSignal,
+    pub timing: DimensionSignal,
+}
+
+impl HotLead {
+    /// E.g. `problem (0.92) and authority (0.88) confirmed, plus timing fit (0.85)`.
+    pub fn describe(&self) -> String {
+        let mut extra = Vec::new();
+        if self.company.confirmed {
+            extra.push(format!("company fit ({:.2})", self.company.confidence));
+        }
+        if self.timing.confirmed {
+            extra.push(format!("timing fit ({:.2})", self.timing.confidence));
+        }
+        format!(
+            "problem ({:.2}) and authority ({:.2}) confirmed, plus {}",
+            self.problem.confidence,
+            self.authority.confidence,
+            extra.join(" and ")
+        )
+    }
+}
+
+/// Which triggers fired for one lead.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Signals {
+    pub hot_lead: Option<HotLead>,
+    pub human_requested: bool,
+    pub out_of_scope: Option<OutOfScopeCategory>,
+    pub stalled: bool,
+    pub frustrated: bool,
+}
+
+impl Signals {
+    /// Reads the chat signals; a lead without a chat (a form, a download) fires no trigger.
+    pub fn detect(chat: Option<&ChatSignals>) -> Self {
+        let Some(chat) = chat else {
+            return Self::default();
+        };
+        let q = &chat.qualification;
+        let hot = q.problem.confirmed
+            && q.authority.confirmed
+            && (q.company.confirmed || q.timing.confirmed);
+        Self {
+            hot_lead: hot.then_some(HotLead {
+                problem: q.problem,
+                authority: q.authority,
+                company: q.company,
+                timing: q.timing,
+            }),
+            human_requested: chat.human_requested,
+            out_of_scope: chat.out_of_scope,
+            stalled: chat.stalled,
+            frustrated: chat.frustrated,
+        }
+    }
+
+    /// The triggers that fired, highest priority first.
+    pub fn fired(&self) -> Vec<HandoffTrigger> {
+        let mut out = Vec::new();
+        if self.hot_lead.is_some() {
+            out.push(HandoffTrigger::HotLead);
+        }
+        if self.human_requested {
+            out.push(HandoffTrigger::ExplicitRequest);
+        }
+        if self.out_of_scope.is_some() {
+            out.push(HandoffTrigger::OutOfScope);
+        }
+        if self.stalled || self.frustrated {
+            out.push(HandoffTrigger::StallOrFrustration);
+        }
+        out
+    }
+
+    /// `conversation stalled`, `visitor frustrated` or both.
+    pub fn stall_text(&self) -> &'static str {
+        match (self.stalled, self.frustrated) {
+            (true, true) => "conversation stalled and visitor frustrated",
+            (true, false) => "conversation stalled",
+            _ => "visitor frustrated",
+        }
+    }
+}
+
+/// The category in plain words.
+pub fn category_text(c: OutOfScopeCategory) -> &'static str {
+    match c {
+        OutOfScopeCategory::ExistingClientSupport => "existing client support",
+        OutOfScopeCategory::CommercialTerms => "contract or commercial terms",
+        OutOfScopeCategory::SensitiveInternal => "sensitive internal information",
+        OutOfScopeCategory::LegalCompliance => "legal or compliance",
+        OutOfScopeCategory::TechnicalScoping => "detailed technical scoping",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use leadflow_events::Qualification;
+
+    use super::*;
+
+    fn dim(confirmed: bool) -> DimensionSignal {
+        DimensionSignal {
+            confirmed,
+            confidence: if confirmed { 0.9 } else { 0.3 },
+        }
+    }
+
+    fn chat(problem: bool, authority: bool, company: bool, timing: bool) -> ChatSignals {
+        ChatSignals {
+            qualification: Qualification {
+                problem: dim(problem),
+                authority: dim(authority),
+                company: dim(company),
+                timing: dim(timing),
+            },
+            ..ChatSignals::default()
+        }
+    }
+
+    #[test]
+    fn hot_lead_rule_table() {
+        // (problem, authority, company, timing, hot?)
+        let cases = [
+            (true, true, true, false, true),
+            (true, true, false, true, true),
+            (true, true, true, true, true),
+            (true, true, false, false, false),
+            (true, false, true, true, false),
+            (false, true, true, true, false),
+            (false, false, false, false, false),
+        ];
+        for (p, a, c, t, hot) in cases {
+            let s = Signals::detect(Some(&chat(p, a, c, t)));
+            assert_eq!(s.hot_lead.is_some(), hot, "p={p} a={a} c={c} t={t}");
+        }
+    }
+
+    #[test]
+    fn no_chat_no_trigger() {
+        assert_eq!(Signals::detect(None), Signals::default());
+        assert!(Signals::detect(None).fired().is_empty());
+    }
+
+    #[test]
+    fn fired_in_priority_order() {
+        let mut c = chat(true, true, true, false);
+        c.human_requested = true;
+        c.out_of_scope = Some(OutOfScopeCategory::LegalCompliance);
+        c.frustrated = true;
+        assert_eq!(
+            Signals::detect(Some(&c)).fired(),
+            vec![
+                HandoffTrigger::HotLead,
+                HandoffTrigger::ExplicitRequest,
+                HandoffTrigger::OutOfScope,
+                HandoffTrigger::StallOrFrustration
+            ]
+        );
+    }
+
+    #[test]
+    fn hot_lead_description_names_the_dimensions() {
+        let s = Signals::detect(Some(&chat(true, true, false, true)));
+        assert_eq!(
+            s.hot_lead.unwrap().describe(),
+            "problem (0.90) and authority (0.90) confirmed, plus timing fit (0.90)"
+        );
+    }
+
+    #[test]
+    fn stall_text_table() {
+        let cases = [
+            (true, false, "conversation stalled"),
+            (false, true, "visitor frustrated"),
+            (true, true, "conversation stalled and visitor frustrated"),
+        ];
+        for (stalled, frustrated, text) in cases {
+            let s = Signals {
+                stalled,
+                frustrated,
+                ..Signals::default()
+            };
+            assert_eq!(s.stall_text(), text);
+        }
+    }
+}
