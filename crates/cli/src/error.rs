@@ -1,0 +1,99 @@
+//! The CLI's error type and its exit codes: 2 for bad input or configuration, 1 for the broker or I/O.
+
+use std::io;
+
+use leadflow_events::codec::CodecInitError;
+use leadflow_runtime::config::ConfigError;
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot set up the event codec: {0}")]
+    Codec(#[from] CodecInitError),
+    /// A command-line value that cannot work (wrong kind for a topic, zero partitions, ...).
+    #[error("{0}")]
+    Usage(String),
+    /// A JSON line that is not an event of the expected kind; `line` counts from 1, blank lines included.
+    #[error("line {line}: {message}")]
+    BadLine { line: u64, message: String },
+    /// The broker refused or could not be reached.
+    #[error("{0}")]
+    Broker(String),
+    /// A bug: something the program built is not valid (e.g. a generated event its schema rejects).
+    #[error("internal error: {0}")]
+    Internal(String),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl CliError {
+    /// The process exit code: 2 for input the user must fix, 1 for broker and I/O failures.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Config(_)
+            | CliError::Codec(_)
+            | CliError::Usage(_)
+            | CliError::BadLine { .. } => 2,
+            CliError::Broker(_) | CliError::Internal(_) | CliError::Io { .. } => 1,
+        }
+    }
+
+    pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
+        CliError::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn broker(context: &str, e: impl std::fmt::Display) -> Self {
+        CliError::Broker(format!("{context}: {e}"))
+    }
+}
+
+/// Describes a serde_json error the way `produce` reports it: `column C: <message>` (the message names
+/// the field, e.g. "missing field `lead_id`"), without serde's own "line 1" which would be misleading.
+pub fn describe_json_error(e: &serde_json::Error) -> String {
+    let full = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    let message = full.strip_suffix(&suffix).unwrap_or(&full);
+    if e.column() == 0 {
+        message.to_owned()
+    } else {
+        format!("column {}: {message}", e.column())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_errors_name_the_field_and_column_once() {
+        let e = serde_json::from_str::<leadflow_events::LeadEvent>(r#"{"event_id":"e"}"#)
+            .expect_err("lead_id is missing");
+        let text = describe_json_error(&e);
+        assert!(text.contains("missing field `lead_id`"), "{text}");
+        assert!(text.starts_with("column "), "{text}");
+        assert!(!text.contains("line"), "{text}");
+    }
+
+    #[test]
+    fn exit_codes() {
+        assert_eq!(
+            CliError::BadLine {
+                line: 3,
+                message: "x".into()
+            }
+            .exit_code(),
+            2
+        );
+        assert_eq!(CliError::Broker("down".into()).exit_code(), 1);
+        assert_eq!(CliError::Usage("no".into()).exit_code(), 2);
+    }
+}

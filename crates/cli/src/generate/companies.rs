@@ -1,0 +1,263 @@
+//! Companies a synthetic lead can come from: the enrich stage's bundled firmographics dataset (so most
+//! leads enrich), invented companies the dataset does not know, competitors, universities and
+//! analyst firms.
+
+use std::collections::BTreeSet;
+
+use rand::Rng;
+
+use super::pick::{Rng as GenRng, pick};
+
+/// The enrich stage's bundled dataset, compiled in.
+const DATASET: &str = include_str!("../../../enrich/data/companies.csv");
+
+/// The enrich stage's default competitor list (persona N1).
+pub const COMPETITOR_DOMAINS: [&str; 3] = ["pipelinerival.com", "hotleads.ai", "funnelforge.io"];
+
+/// Personal mailbox providers (free-mail leads, job seekers).
+pub const FREE_MAIL_DOMAINS: [&str; 9] = [
+    "gmail.com",
+    "outlook.com",
+    "yahoo.com",
+    "hotmail.com",
+    "icloud.com",
+    "proton.me",
+    "gmx.de",
+    "web.de",
+    "orange.fr",
+];
+
+/// Universities students write from (persona N2).
+pub const UNIVERSITIES: [(&str, &str); 8] = [
+    ("stanford.edu", "Stanford University"),
+    ("mit.edu", "Massachusetts Institute of Technology"),
+    ("umich.edu", "University of Michigan"),
+    ("utexas.edu", "The University of Texas at Austin"),
+    ("nyu.edu", "New York University"),
+    ("gatech.edu", "Georgia Institute of Technology"),
+    ("berkeley.edu", "University of California, Berkeley"),
+    ("bu.edu", "Boston University"),
+];
+
+/// Industry analyst firms (persona N2).
+pub const ANALYST_FIRMS: [(&str, &str); 2] =
+    [("gartner.com", "Gartner"), ("forrester.com", "Forrester")];
+
+/// One row of `companies.csv`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompanyRecord {
+    pub domain: String,
+    pub name: String,
+    pub industry: String,
+    pub country: String,
+    pub employee_count: i32,
+    pub annual_revenue_usd: i64,
+}
+
+/// Parses the dataset (header `domain,name,industry,employee_band,revenue_band,country,
+/// employee_count,annual_revenue_usd`); returns the rows and how many lines were malformed.
+pub fn parse_dataset(text: &str) -> (Vec<CompanyRecord>, usize) {
+    let mut rows = Vec::new();
+    let mut bad = 0;
+    for line in text.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+        match parse_row(line) {
+            Some(row) => rows.push(row),
+            None => bad += 1,
+        }
+    }
+    (rows, bad)
+}
+
+fn parse_row(line: &str) -> Option<CompanyRecord> {
+    let f: Vec<&str> = line.split(',').map(str::trim).collect();
+    let [domain, name, industry, _, _, country, employees, revenue] = f.as_slice() else {
+        return None;
+    };
+    if domain.is_empty() || name.is_empty() {
+        return None;
+    }
+    Some(CompanyRecord {
+        domain: (*domain).to_owned(),
+        name: (*name).to_owned(),
+        industry: (*industry).to_owned(),
+        country: (*country).to_owned(),
+        employee_count: employees.parse().ok()?,
+        annual_revenue_usd: revenue.parse().ok()?,
+    })
+}
+
+/// The companies leads are drawn from.
+#[derive(Clone, Debug)]
+pub struct Companies {
+    /// Dataset companies that are not competitors.
+    pub prospects: Vec<CompanyRecord>,
+    /// Competitor companies (from the dataset when present there).
+    pub competitors: Vec<CompanyRecord>,
+    known: BTreeSet<String>,
+}
+
+impl Companies {
+    /// The bundled dataset, split into prospects and competitors.
+    pub fn bundled() -> Self {
+        let (rows, _) = parse_dataset(DATASET);
+        Self::from_rows(rows)
+    }
+
+    pub fn from_rows(rows: Vec<CompanyRecord>) -> Self {
+        let known = rows.iter().map(|r| r.domain.clone()).collect();
+        let (mut competitors, mut prospects): (Vec<_>, Vec<_>) = rows
+            .into_iter()
+            .partition(|r| COMPETITOR_DOMAINS.contains(&r.domain.as_str()));
+        for domain in COMPETITOR_DOMAINS {
+            if !competitors.iter().any(|c| c.domain == domain) {
+                competitors.push(fallback_competitor(domain));
+            }
+        }
+        if prospects.is_empty() {
+            prospects.push(CompanyRecord {
+                domain: "northwind.io".into(),
+                name: "Northwind".into(),
+                industry: "software".into(),
+                country: "FR".into(),
+                employee_count: 420,
+                annual_revenue_usd: 60_000_000,
+            });
+        }
+        Self {
+            prospects,
+            competitors,
+            known,
+        }
+    }
+
+    /// Whether the dataset knows a domain.
+    pub fn knows(&self, domain: &str) -> bool {
+        self.known.contains(domain)
+    }
+
+    /// An invented company with a domain the dataset does not contain.
+    pub fn invent(&self, rng: &mut GenRng) -> CompanyRecord {
+        const PREFIXES: [&str; 20] = [
+            "Brightwell",
+            "Cobalt",
+            "Harbor",
+            "Juniper",
+            "Meridian",
+            "Northstar",
+            "Oakline",
+            "Pinecrest",
+            "Quill",
+            "Redwood",
+            "Silverline",
+            "Tidewater",
+            "Vantage",
+            "Willow",
+            "Zephyr",
+            "Amberfield",
+            "Copperleaf",
+            "Driftwood",
+            "Evergreen",
+            "Foxglove",
+        ];
+        const SUFFIXES: [(&str, &str); 12] = [
+            ("Analytics", "software"),
+            ("Systems", "software"),
+            ("Labs", "software"),
+            ("Partners", "consulting"),
+            ("Logistics", "logistics"),
+            ("Health", "healthcare"),
+            ("Robotics", "manufacturing"),
+            ("Capital", "fintech"),
+            ("Media", "media"),
+            ("Foods", "retail"),
+            ("Telecom", "telecom"),
+            ("Works", "manufacturing"),
+        ];
+        const PLACES: [(&str, &str); 8] = [
+            ("US", "com"),
+            ("US", "io"),
+            ("GB", "co.uk"),
+            ("DE", "de"),
+            ("FR", "fr"),
+            ("NL", "nl"),
+            ("CA", "ca"),
+            ("IN", "in"),
+        ];
+        let prefix = *pick(rng, &PREFIXES);
+        let (suffix, industry) = *pick(rng, &SUFFIXES);
+        let (country, tld) = *pick(rng, &PLACES);
+        let base = format!("{prefix}{suffix}").to_ascii_lowercase();
+        let mut domain = format!("{base}.{tld}");
+        if self.knows(&domain) {
+            domain = format!("{base}-group.{tld}");
+        }
+        let employee_count =
+            *pick(rng, &[8, 25, 60, 140, 320, 900, 2400]) + rng.random_range(0..40);
+        let revenue_per_head: i64 = rng.random_range(80_000..250_000);
+        CompanyRecord {
+            domain,
+            name: format!("{prefix} {suffix}"),
+            industry: industry.to_owned(),
+            country: country.to_owned(),
+            employee_count,
+            annual_revenue_usd: i64::from(employee_count) * revenue_per_head,
+        }
+    }
+}
+
+fn fallback_competitor(domain: &str) -> CompanyRecord {
+    let name = match domain {
+        "pipelinerival.com" => "Pipeline Rival",
+        "hotleads.ai" => "HotLeads AI",
+        _ => "FunnelForge",
+    };
+    CompanyRecord {
+        domain: domain.to_owned(),
+        name: name.to_owned(),
+        industry: "software".into(),
+        country: "US".into(),
+        employee_count: 120,
+        annual_revenue_usd: 15_000_000,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn bundled_dataset_parses_completely() {
+        let (rows, bad) = parse_dataset(DATASET);
+        assert_eq!(bad, 0, "malformed rows in companies.csv");
+        assert!(rows.len() >= 100, "only {} companies", rows.len());
+        let companies = Companies::bundled();
+        assert_eq!(companies.competitors.len(), 3);
+        assert!(
+            companies
+                .prospects
+                .iter()
+                .all(|c| !COMPETITOR_DOMAINS.contains(&c.domain.as_str()))
+        );
+        assert!(companies.knows("northwind.io"));
+    }
+
+    #[test]
+    fn malformed_rows_are_counted_not_fatal() {
+        let text = "header\nok.com,Ok,software,1-10,1M,US,5,100\nbroken,row\nx.com,X,retail,a,b,US,many,1\n";
+        let (rows, bad) = parse_dataset(text);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(bad, 2);
+    }
+
+    #[test]
+    fn invented_companies_are_unknown_to_the_dataset() {
+        let companies = Companies::bundled();
+        let mut rng = GenRng::seed_from_u64(1);
+        for _ in 0..500 {
+            let c = companies.invent(&mut rng);
+            assert!(!companies.knows(&c.domain), "{}", c.domain);
+            assert!(c.employee_count > 0 && c.annual_revenue_usd > 0);
+        }
+    }
+}

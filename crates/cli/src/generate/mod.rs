@@ -1,0 +1,251 @@
+//! `leadflow generate`: a seeded, realistic synthetic lead stream as JSON lines or straight to a topic.
+//!
+//! The stream itself is pure ([`LeadGenerator`]); this module only paces and writes it.
+
+mod activity;
+mod chat;
+mod clock;
+mod companies;
+mod generator;
+mod people;
+mod pick;
+mod sources;
+#[cfg(test)]
+mod tests;
+
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::time::Duration;
+
+use clap::Args;
+use futures::FutureExt;
+use leadflow_events::json::event_to_json;
+use leadflow_events::{Codec, EventKind, LeadEvent, Timestamp};
+use leadflow_runtime::CommonArgs;
+
+pub use chat::is_hot;
+pub use companies::{COMPETITOR_DOMAINS, FREE_MAIL_DOMAINS};
+pub use generator::{GeneratedLead, LeadGenerator, Quirk, Repeat, shift};
+pub use people::SyntheticPersona;
+pub use sources::Source;
+
+use crate::error::CliError;
+use crate::kafka::{kind_name, load_config};
+use crate::sink::Sink;
+
+/// The default start of the stream: Friday 2026-11-20 12:00 UTC, so a few hundred events cover
+/// business hours, the evening and the weekend.
+pub const DEFAULT_START: &str = "2026-11-20T12:00:00Z";
+
+/// How interested a lead is, which drives its activity and chat signals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Intent {
+    Cold,
+    Warm,
+    Hot,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    long_about = "Generates a seeded, realistic stream of LeadEvents: companies mostly from the enrich \
+stage's bundled dataset plus about 10% unknown domains; executives, managers and practitioners, \
+competitors (pipelinerival.com, hotleads.ai, funnelforge.io), researchers (students on .edu, analysts \
+at gartner.com / forrester.com, job seekers \"Open to work\"), free-mail leads; HubSpot forms, website \
+chat, Salesforce, an intent feed, webinars and product sign-ups; activity history before each event; \
+chat signals with the four qualification dimensions (a realistic share of hot leads), human requests, \
+out-of-scope questions, stalls; repeat leads for dedup; sessions, timezones and UTM attributes.\n\n\
+The same --seed and --start always give the same events (ids are evt-<seed>-<index>). Event times \
+start at --start and follow at realistic gaps (busy business hours, quiet nights and weekends).\n\n\
+Without --topic the events are printed as JSON lines, exactly as `leadflow tail` prints them; with \
+--topic they are produced directly (a progress bar shows on a terminal).",
+    after_help = "Examples:\n  leadflow generate --count 500 --seed 7 > leads.jsonl\n  leadflow generate --count 500 | leadflow produce leads.raw\n  leadflow generate --count 10000 --topic leads.raw\n  leadflow generate --count 0 --rate 2 --start now --live --topic leads.raw   # endless live demo"
+)]
+pub struct GenerateArgs {
+    /// Events to generate; 0 means endless (until Ctrl-C).
+    #[arg(long, default_value_t = 100)]
+    pub count: u64,
+    /// Events per second (default: as fast as possible).
+    #[arg(long, value_name = "PER_SEC", value_parser = parse_rate)]
+    pub rate: Option<f64>,
+    /// Seed of the stream: the same seed and start give the same events.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// When the stream starts: an RFC 3339 time, or `now`.
+    #[arg(long, default_value = DEFAULT_START, value_parser = parse_start)]
+    pub start: Timestamp,
+    /// Stamp each event with the wall-clock time it is emitted at (its history shifted along).
+    #[arg(long)]
+    pub live: bool,
+    /// Produce to this topic instead of printing JSON lines.
+    #[arg(long)]
+    pub topic: Option<String>,
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r > 0.0 && r.is_finite() && r <= 1_000_000.0 => Ok(r),
+        _ => Err(format!(
+            "{s:?} is not a rate between 0 and 1000000 events per second"
+        )),
+    }
+}
+
+fn parse_start(s: &str) -> Result<Timestamp, String> {
+    if s.eq_ignore_ascii_case("now") {
+        return Ok(Timestamp::from(chrono::Utc::now()));
+    }
+    Timestamp::parse_rfc3339(s).map_err(|e| {
+        format!("{s:?} is not an RFC 3339 time like 2026-11-20T12:00:00Z or `now`: {e}")
+    })
+}
+
+/// Where generated events go.
+enum Output {
+    Stdout(BufWriter<io::StdoutLock<'static>>),
+    Topic(Box<TopicOutput>),
+}
+
+struct TopicOutput {
+    sink: Sink,
+    codec: Codec,
+    progress: Option<indicatif::ProgressBar>,
+}
+
+/// Runs `generate`.
+pub async fn run(common: &CommonArgs, args: &GenerateArgs) -> Result<(), CliError> {
+    let mut output = match &args.topic {
+        None => Output::Stdout(BufWriter::new(io::stdout().lock())),
+        Some(topic) => {
+            let cfg = load_config(common)?;
+            if let Some(kind) = cfg.topics.role_of(topic).and_then(|r| r.event_kind()) {
+                if kind != EventKind::LeadEvent {
+                    return Err(CliError::Usage(format!(
+                        "{topic} carries {} events; generate makes LeadEvents (for {})",
+                        kind_name(kind),
+                        cfg.topics.raw
+                    )));
+                }
+            }
+            let codec = Codec::from_config(cfg.registry.as_ref())?;
+            let sink = Sink::connect(&cfg, topic)?;
+            Output::Topic(Box::new(TopicOutput {
+                sink,
+                codec,
+                progress: io::stderr().is_terminal().then(|| progress_bar(args.count)),
+            }))
+        }
+    };
+    let result = generate_into(args, &mut output).await;
+    let finished = finish(output, args.topic.as_deref()).await;
+    result.and(finished)
+}
+
+async fn generate_into(args: &GenerateArgs, output: &mut Output) -> Result<(), CliError> {
+    let mut generator = LeadGenerator::new(args.seed, args.start);
+    let mut ticker = args.rate.map(|rate| {
+        let mut t = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
+        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        t
+    });
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let mut emitted = 0u64;
+    while args.count == 0 || emitted < args.count {
+        if let Some(t) = ticker.as_mut() {
+            tokio::select! {
+                _ = t.tick() => {}
+                _ = &mut ctrl_c => break,
+            }
+        } else if matches!(output, Output::Topic(_)) && (&mut ctrl_c).now_or_never().is_some() {
+            break;
+        }
+        let mut event = generator.next_lead().event;
+        if args.live {
+            let now = Timestamp::from(chrono::Utc::now());
+            let delta = now.0 - event.occurred_at.0;
+            shift(&mut event, delta);
+        }
+        if !emit(output, &event, ticker.is_some()).await? {
+            break;
+        }
+        emitted += 1;
+    }
+    Ok(())
+}
+
+/// Writes or sends one event; `Ok(false)` when stdout was closed (`| head`).
+async fn emit(output: &mut Output, event: &LeadEvent, paced: bool) -> Result<bool, CliError> {
+    match output {
+        Output::Stdout(out) => {
+            let json = event_to_json(event)
+                .map_err(|e| CliError::Internal(format!("generated event does not fit: {e}")))?;
+            let written =
+                writeln!(out, "{json}").and_then(|()| if paced { out.flush() } else { Ok(()) });
+            match written {
+                Ok(()) => Ok(true),
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
+                Err(e) => Err(CliError::io("cannot write to stdout", e)),
+            }
+        }
+        Output::Topic(t) => {
+            let TopicOutput {
+                sink,
+                codec,
+                progress,
+            } = t.as_mut();
+            let topic = sink.topic().to_owned();
+            let payload = codec
+                .encode(&topic, event)
+                .await
+                .map_err(|e| CliError::Internal(format!("cannot encode a generated event: {e}")))?;
+            sink.send(&event.lead_id, &payload).await?;
+            if let Some(bar) = progress {
+                bar.inc(1);
+            }
+            Ok(true)
+        }
+    }
+}
+
+async fn finish(output: Output, topic: Option<&str>) -> Result<(), CliError> {
+    match output {
+        Output::Stdout(mut out) => match out.flush() {
+            Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+                Err(CliError::io("cannot write to stdout", e))
+            }
+            _ => Ok(()),
+        },
+        Output::Topic(t) => {
+            let TopicOutput {
+                mut sink, progress, ..
+            } = *t;
+            let delivered = sink.finish().await;
+            if let Some(bar) = progress {
+                bar.finish_and_clear();
+            }
+            let delivered = delivered?;
+            eprintln!(
+                "produced {delivered} events to {}",
+                topic.unwrap_or_default()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn progress_bar(count: u64) -> indicatif::ProgressBar {
+    let bar = if count == 0 {
+        indicatif::ProgressBar::new_spinner()
+    } else {
+        indicatif::ProgressBar::new(count)
+    };
+    let template = if count == 0 {
+        "{spinner} {pos} events sent ({per_sec})"
+    } else {
+        "{bar:40} {pos}/{len} events ({per_sec}, {eta} left)"
+    };
+    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
