@@ -1,1 +1,73 @@
-fn main() {}
+//! Events/second of the pure enrich transform with the local provider, on one core:
+//! normalise + validate + persona + dedup + dataset lookup + assembly.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::hint::black_box;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use futures::executor::block_on;
+use leadflow_enrich::dataset::{BUNDLED_COMPANIES_CSV, parse_companies};
+use leadflow_enrich::provider::LocalProvider;
+use leadflow_enrich::{EnrichSettings, Enricher};
+use leadflow_events::{LeadEvent, Timestamp, samples};
+
+const TITLES: [&str; 8] = [
+    "VP Engineering",
+    "engineering manager",
+    "Senior Software Engineer",
+    "Head of Data",
+    "Student",
+    "CTO & Co-Founder",
+    "Marketing Specialist",
+    "",
+];
+
+/// A mix of business and free-mail leads across the dataset, with some repeated people.
+fn inputs(n: usize) -> Vec<LeadEvent> {
+    let companies = parse_companies(BUNDLED_COMPANIES_CSV).unwrap();
+    (0..n)
+        .map(|i| {
+            let company = &companies[i % companies.len()];
+            let person = i % (n / 2).max(1);
+            let mut e = samples::lead_event();
+            e.event_id = format!("evt-{i}");
+            e.lead_id = format!("lead-{person}");
+            e.occurred_at = Timestamp(samples::T0.0 + i as i64 * 60_000);
+            e.contact.email = Some(if i % 5 == 0 {
+                format!("Person.{person}@GMail.com")
+            } else {
+                format!("person.{person}@{}", company.domain)
+            });
+            e.contact.first_name = Some("ada".into());
+            e.contact.last_name = Some("LOVELACE".into());
+            e.contact.title = Some(TITLES[i % TITLES.len()].into());
+            e.contact.country = Some(["France", "USA", "UK", "de"][i % 4].into());
+            e.company.domain = (i % 3 == 0).then(|| company.domain.clone());
+            e.account_domain = None;
+            e
+        })
+        .collect()
+}
+
+fn bench_transform(c: &mut Criterion) {
+    let settings = EnrichSettings::default();
+    let provider = LocalProvider::bundled().unwrap();
+    let events = inputs(1_000);
+    let mut group = c.benchmark_group("enrich");
+    group.throughput(Throughput::Elements(events.len() as u64));
+    group.bench_function("transform_local_provider", |b| {
+        b.iter_batched(
+            || (Enricher::new(&settings, provider.clone()), events.clone()),
+            |(mut enricher, events)| {
+                for e in events {
+                    black_box(block_on(enricher.enrich(e)).unwrap());
+                }
+            },
+            BatchSize::LargeInput,
+        );
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_transform);
+criterion_main!(benches);

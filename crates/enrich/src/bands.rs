@@ -60,7 +60,9 @@ fn parse_amount(s: &str) -> Option<u64> {
     };
     let value: f64 = number.parse().ok()?;
     let scaled = value * factor;
-    (scaled.is_finite() && scaled >= 0.0 && scaled < 1.8e19).then(|| scaled.round() as u64)
+    (0.0..1.8e19)
+        .contains(&scaled)
+        .then(|| scaled.round() as u64)
 }
 
 #[cfg(test)]

@@ -429,7 +429,13 @@ mod tests {
         assert!(n.warnings.is_empty());
 
         type Edit = fn(&mut LeadEvent);
-        let countries: &[(Edit, Option<&str>, Option<&str>, &[&str])] = &[
+        type Case = (
+            Edit,
+            Option<&'static str>,
+            Option<&'static str>,
+            &'static [&'static str],
+        );
+        let countries: &[Case] = &[
             (
                 |e| e.contact.country = Some("fr".into()),
                 Some("FR"),

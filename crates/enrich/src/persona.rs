@@ -440,7 +440,14 @@ mod tests {
     #[test]
     fn domains_decide_negative_personas_first() {
         use Persona::*;
-        let cases: &[(Option<&str>, Option<&str>, Option<&str>, Persona, &str)] = &[
+        type Case = (
+            Option<&'static str>,
+            Option<&'static str>,
+            Option<&'static str>,
+            Persona,
+            &'static str,
+        );
+        let cases: &[Case] = &[
             // competitor who is also a VP: N1 wins
             (
                 Some("VP Sales"),

@@ -67,7 +67,8 @@ mod tests {
     #[test]
     fn required_fields() {
         type Edit = fn(&mut LeadEvent);
-        let cases: &[(&str, Edit, Option<(ErrorKind, &str)>)] = &[
+        type Case = (&'static str, Edit, Option<(ErrorKind, &'static str)>);
+        let cases: &[Case] = &[
             ("complete sample", |_| {}, None),
             (
                 "empty event_id",
