@@ -316,6 +316,17 @@ mod tests {
             assert_eq!(to_alpha2(a2), Some(*a2));
             assert_eq!(to_alpha2(a3), Some(*a2));
         }
+        // No alias may name two countries.
+        let mut owner: std::collections::HashMap<String, &str> = std::collections::HashMap::new();
+        for (a2, a3, names) in COUNTRIES {
+            for key in [*a2, *a3].into_iter().chain(names.iter().copied()) {
+                let previous = owner.insert(fold(key), a2);
+                assert!(
+                    previous.is_none_or(|p| p == *a2),
+                    "{key:?} names both {previous:?} and {a2}"
+                );
+            }
+        }
         assert!(is_known_alpha2("FR"));
         assert!(!is_known_alpha2("fr"));
     }

@@ -10,7 +10,7 @@ use crate::dedup::{DedupIndex, DedupVerdict, EventKeys};
 use crate::free_mail::FreeMailList;
 use crate::normalise::normalise;
 use crate::persona::{PersonaInput, classify};
-use crate::provider::FirmographicsProvider;
+use crate::provider::{FirmographicsProvider, ProviderError};
 use crate::settings::EnrichSettings;
 use crate::validate::Invalid;
 use crate::{metrics, warnings};
@@ -87,7 +87,11 @@ impl<P: FirmographicsProvider> Enricher<P> {
                     (EnrichmentStatus::NotFound, None)
                 }
                 Err(error) => {
-                    tracing::warn!(event_id = %n.lead.event_id, %error, "enrichment provider unavailable; lead continues without firmographics");
+                    if matches!(error, ProviderError::CircuitOpen) {
+                        tracing::debug!(event_id = %n.lead.event_id, "enrichment skipped: provider circuit breaker open");
+                    } else {
+                        tracing::warn!(event_id = %n.lead.event_id, %error, "enrichment provider unavailable; lead continues without firmographics");
+                    }
                     quality_warnings.push(warnings::PROVIDER_UNAVAILABLE.into());
                     (EnrichmentStatus::ProviderUnavailable, None)
                 }
