@@ -52,19 +52,18 @@ pub fn kind_for_topic(
 }
 
 /// The partitions of `topic`, failing with a clear message when the broker is unreachable or the topic
-/// does not exist.
+/// does not exist. Asks for every topic's metadata: asking for one by name lets brokers with
+/// `auto.create.topics.enable` create a mistyped topic.
 pub fn topic_partitions<C: ClientContext>(
     client: &Client<C>,
     bootstrap: &str,
     topic: &str,
 ) -> Result<Vec<i32>, CliError> {
-    let metadata = client
-        .fetch_metadata(Some(topic), METADATA_TIMEOUT)
-        .map_err(|e| {
-            CliError::Broker(format!(
-                "cannot read metadata of topic {topic} from {bootstrap}: {e} (is the broker running?)"
-            ))
-        })?;
+    let metadata = client.fetch_metadata(None, METADATA_TIMEOUT).map_err(|e| {
+        CliError::Broker(format!(
+            "cannot read metadata of topic {topic} from {bootstrap}: {e} (is the broker running?)"
+        ))
+    })?;
     let Some(t) = metadata.topics().iter().find(|t| t.name() == topic) else {
         return Err(missing_topic(topic));
     };

@@ -109,7 +109,7 @@ pub fn list_lines(names: &TopicNames) -> Vec<String> {
         .map(|(role, name)| {
             let kind = role.event_kind().map_or("(schema pending)", kind_name);
             let compacted = if role.compacted() { "  compacted" } else { "" };
-            format!("{:<13}{name:<22}{kind}{compacted}", role_key(role))
+            format!("{:<14}{name:<22}{kind}{compacted}", role_key(role))
                 .trim_end()
                 .to_owned()
         })
@@ -124,7 +124,7 @@ mod tests {
     fn list_shows_every_role_with_kind() {
         let lines = list_lines(&TopicNames::default());
         assert_eq!(lines.len(), TopicRole::ALL.len());
-        assert_eq!(lines[0], "raw          leads.raw             LeadEvent");
+        assert_eq!(lines[0], "raw           leads.raw             LeadEvent");
         assert!(lines.iter().any(|l| l.starts_with("model_params")
             && l.contains("model.params")
             && l.ends_with("compacted")));
