@@ -4,7 +4,8 @@
 //! - `invalid_email`: an email that is not `local@domain.tld`; `missing_email`: no email at all;
 //! - `free_mail`: enrichment flagged a free-mail provider;
 //! - `missing_company`: no company name, domain or firmographics at all;
-//! - `data_quality`: per enrichment quality warning, at most three counted;
+//! - `data_quality`: per enrichment quality warning, at most three counted (warnings that have a
+//!   disqualifier of their own, like `free_mail`, are not counted twice);
 //! - `repeat_submission`: the event updates a lead already seen (`is_update`). An update usually means
 //!   more engagement, so the default model leaves it unweighted; a model may weigh it to damp spam.
 
@@ -16,6 +17,16 @@ use crate::model::Model;
 
 /// Warnings counted by `negative.data_quality` at most.
 pub const MAX_QUALITY_WARNINGS: u32 = 3;
+
+/// Enrichment warning codes that already have a disqualifier of their own (or are no problem at
+/// all); `data_quality` does not count them a second time.
+const SCORED_ELSEWHERE: [&str; 5] = [
+    "free_mail",
+    "missing_email",
+    "missing_company",
+    "company_domain_derived",
+    "enrichment_not_found",
+];
 
 /// Whether `email` looks like a deliverable address: one `@`, a non-empty local part, a dotted domain,
 /// no whitespace.
@@ -73,7 +84,12 @@ pub fn signals(lead: &EnrichedLead) -> Vec<(Negative, u32)> {
     {
         found.push((Negative::MissingCompany, 1));
     }
-    let warnings = u32::try_from(lead.quality_warnings.len()).unwrap_or(u32::MAX);
+    let counted = lead
+        .quality_warnings
+        .iter()
+        .filter(|w| !SCORED_ELSEWHERE.contains(&w.as_str()))
+        .count();
+    let warnings = u32::try_from(counted).unwrap_or(u32::MAX);
     if warnings > 0 {
         found.push((Negative::DataQuality, warnings.min(MAX_QUALITY_WARNINGS)));
     }
@@ -127,7 +143,7 @@ mod tests {
     fn each_disqualifier_table() {
         type Edit = fn(&mut EnrichedLead);
         type Case = (&'static str, Edit, Vec<(Negative, u32)>);
-        let cases: [Case; 11] = [
+        let cases: [Case; 12] = [
             ("clean sample", |_| {}, vec![]),
             (
                 "competitor",
@@ -176,6 +192,14 @@ mod tests {
                 "free mail",
                 |l| l.free_mail = true,
                 vec![(Negative::FreeMail, 1)],
+            ),
+            (
+                "free mail flagged by enrich is not counted again as a quality warning",
+                |l| {
+                    l.free_mail = true;
+                    l.quality_warnings = vec!["free_mail".into(), "missing_title".into()];
+                },
+                vec![(Negative::FreeMail, 1), (Negative::DataQuality, 1)],
             ),
             (
                 "missing company",
