@@ -29,6 +29,7 @@
 pub mod calendar;
 pub mod commitment;
 pub mod decide;
+mod metrics;
 pub mod policy;
 pub mod settings;
 pub mod stage;

@@ -48,6 +48,7 @@ impl Stage for TierStage {
         check_input(&input)
             .map_err(|e| StageError::poison(ErrorKind::Validation, e.to_string()))?;
         let decision = decide_owned(input, &self.policy, &self.calendar);
+        crate::metrics::record(&decision);
         Ok(vec![Output::to(TopicRole::Tiered, decision)])
     }
 }
