@@ -11,14 +11,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-/// The directory holding the workspace binaries (`target/<profile>`).
+/// The directory holding the workspace binaries (`target/<profile>`): the current executable's
+/// directory, or its parent when it is a test in `target/<profile>/deps`.
 pub fn bin_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    // target/<profile>/deps/<test-binary>
-    exe.parent()
-        .and_then(Path::parent)
-        .map(Path::to_path_buf)
-        .expect("test executable lives in target/<profile>/deps")
+    let exe = std::env::current_exe().expect("current executable path");
+    let dir = exe.parent().expect("executable has a directory");
+    if dir.file_name().is_some_and(|n| n == "deps") {
+        dir.parent().unwrap_or(dir).to_path_buf()
+    } else {
+        dir.to_path_buf()
+    }
 }
 
 /// The path of a workspace binary, failing with how to build it when it is missing.

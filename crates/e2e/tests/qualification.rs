@@ -144,7 +144,9 @@ async fn qualification_stages_decide_a_generated_stream() {
     let (decisions, exceptions) = loop {
         let tiered = consume_all(&bs, &t.tiered, LEADS + 10, Duration::from_secs(5)).await;
         let exc = consume_all(&bs, &t.exceptions, LEADS, Duration::from_secs(5)).await;
-        if tiered.len() + exc.len() >= distinct.len() + 1 + 1 || Instant::now() > deadline {
+        // + the truncated payload and the invalid lead
+        let expected = distinct.len() + 2;
+        if tiered.len() + exc.len() >= expected || Instant::now() > deadline {
             break (tiered, exc);
         }
     };

@@ -26,7 +26,10 @@ pub fn consumer_config<S: StageSettings>(cfg: &ServiceConfig<S>, group: &str) ->
         .set("enable.partition.eof", "false")
         .set("session.timeout.ms", "10000")
         .set("heartbeat.interval.ms", "1000")
-        .set("statistics.interval.ms", "5000");
+        .set("statistics.interval.ms", "5000")
+        // a lead waits at most this long in a broker fetch: handoffs are latency-bound, and brokers
+        // that do not answer a fetch early when data arrives would otherwise add 500 ms per hop
+        .set("fetch.wait.max.ms", "20");
     // the config's own settings win over these defaults
     for (k, v) in cfg.client_settings() {
         c.set(k, v);

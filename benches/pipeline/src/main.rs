@@ -1,0 +1,240 @@
+//! End-to-end latency of the qualification stages: how long a lead takes from `leads.raw` to its
+//! decision on `leads.tiered`, through the real `leadflow-enrich`, `leadflow-score` and `leadflow-tier`
+//! processes on a real broker, and the sustained throughput.
+//!
+//! Latency per lead = CreateTime of its decision record − CreateTime of its raw record (both stamped
+//! by the producing client, so the broker's clock does not matter). Prints p50/p95/p99/max and
+//! events/second.
+//!
+//! ```text
+//! cargo build --release --workspace
+//! target/release/pipeline-latency --count 2000 --rate 200     # paced, latency under load
+//! target/release/pipeline-latency --count 5000                # as fast as possible: throughput
+//! ```
+//! Without `--bootstrap-servers` it starts a private tansu broker (SQLite storage) of its own.
+#![allow(clippy::expect_used, clippy::panic)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use clap::Parser;
+use leadflow_cli::generate::{DEFAULT_START, LeadGenerator};
+use leadflow_e2e::Service;
+use leadflow_events::{Codec, Event, Timestamp};
+use leadflow_testkit::{PrivateBroker, create_topic, unique_name};
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::Message;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+
+#[derive(Parser, Debug)]
+#[command(about = "End-to-end latency of enrich -> score -> tier on a real broker")]
+struct Args {
+    /// Leads to send.
+    #[arg(long, default_value_t = 2_000)]
+    count: usize,
+    /// Leads per second; as fast as possible when absent.
+    #[arg(long)]
+    rate: Option<u32>,
+    /// An existing broker; a private tansu is started when absent.
+    #[arg(long)]
+    bootstrap_servers: Option<String>,
+    /// Partitions per topic.
+    #[arg(long, default_value_t = 3)]
+    partitions: i32,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let mut private = None;
+    let bs = match &args.bootstrap_servers {
+        Some(b) => b.clone(),
+        None => {
+            let broker = tokio::task::spawn_blocking(PrivateBroker::start).await?;
+            let b = broker.bootstrap();
+            private = Some(broker);
+            b
+        }
+    };
+    let names: BTreeMap<&str, String> = [
+        "raw",
+        "enriched",
+        "scored",
+        "tiered",
+        "model_params",
+        "exceptions",
+    ]
+    .into_iter()
+    .map(|r| (r, unique_name(&format!("bench-{}", r.replace('_', "-")))))
+    .collect();
+    for (role, topic) in &names {
+        create_topic(
+            &bs,
+            topic,
+            if *role == "model_params" {
+                1
+            } else {
+                args.partitions
+            },
+        )
+        .await;
+    }
+    let logs = tempfile::tempdir()?;
+    let services: Vec<Service> = ["enrich", "score", "tier"]
+        .into_iter()
+        .map(|stage| {
+            let mut env = BTreeMap::from([
+                ("LEADFLOW_BOOTSTRAP_SERVERS".to_owned(), bs.clone()),
+                (
+                    "LEADFLOW_GROUP_ID".to_owned(),
+                    unique_name(&format!("bench-{stage}")),
+                ),
+                ("LEADFLOW_HTTP__LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
+                ("LEADFLOW_LOG__LEVEL".to_owned(), "warn".to_owned()),
+            ]);
+            for (role, topic) in &names {
+                env.insert(
+                    format!("LEADFLOW_TOPICS__{}", role.to_ascii_uppercase()),
+                    topic.clone(),
+                );
+            }
+            Service::start(&format!("leadflow-{stage}"), &env, logs.path())
+        })
+        .collect();
+
+    // consume decisions from the start while producing
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &bs)
+        .set("group.id", unique_name("bench-reader"))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .context("decision consumer")?;
+    consumer.subscribe(&[names["tiered"].as_str()])?;
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", &bs)
+        .set("linger.ms", "1")
+        .create()
+        .context("lead producer")?;
+
+    let codec = Codec::single_object()?;
+    let mut generator = LeadGenerator::new(5, Timestamp::parse_rfc3339(DEFAULT_START)?);
+    let leads: Vec<_> = (0..args.count)
+        .map(|_| generator.next_lead().event)
+        .collect();
+    let mut sent_at: HashMap<String, i64> = HashMap::new();
+    let interval = args
+        .rate
+        .map(|r| Duration::from_secs_f64(1.0 / f64::from(r.max(1))));
+    let started = Instant::now();
+    let raw_topic = names["raw"].clone();
+    let send = async {
+        let mut deliveries = Vec::new();
+        for (i, lead) in leads.iter().enumerate() {
+            if let Some(gap) = interval {
+                let due = started + gap * u32::try_from(i).unwrap_or(u32::MAX);
+                tokio::time::sleep_until(due.into()).await;
+            }
+            let bytes = codec.encode(&raw_topic, lead).await.expect("lead encodes");
+            let now = now_ms();
+            sent_at.insert(lead.event_id.clone(), now);
+            let record = FutureRecord::to(&raw_topic)
+                .key(lead.key())
+                .payload(&bytes)
+                .timestamp(now);
+            deliveries.push(
+                producer
+                    .send_result(record)
+                    .map_err(|(e, _)| e)
+                    .expect("enqueue"),
+            );
+        }
+        for d in deliveries {
+            let _ = d.await;
+        }
+    };
+    let expected = leads
+        .iter()
+        .map(|l| l.event_id.clone())
+        .collect::<std::collections::BTreeSet<_>>();
+    let mut latencies: HashMap<String, i64> = HashMap::new();
+    let receive = async {
+        let deadline = Instant::now() + Duration::from_secs(300);
+        while latencies.len() < expected.len() && Instant::now() < deadline {
+            let Ok(Ok(msg)) = tokio::time::timeout(Duration::from_secs(20), consumer.recv()).await
+            else {
+                break;
+            };
+            let Some(created) = msg.timestamp().to_millis() else {
+                continue;
+            };
+            let Some(payload) = msg.payload() else {
+                continue;
+            };
+            let Ok(d) = codec.decode::<leadflow_events::TierDecision>(payload).await else {
+                continue;
+            };
+            latencies.insert(d.scored.enriched.lead.event_id.clone(), created);
+        }
+    };
+    tokio::join!(send, receive);
+
+    let mut ms: Vec<i64> = latencies
+        .iter()
+        .filter_map(|(id, done)| sent_at.get(id).map(|s| done - s))
+        .collect();
+    ms.sort_unstable();
+    let pct = |p: f64| {
+        ms.get(((ms.len() as f64 - 1.0) * p).round() as usize)
+            .copied()
+            .unwrap_or(-1)
+    };
+    println!(
+        "pipeline-latency: enrich -> score -> tier, {} partitions, {}",
+        args.partitions,
+        if private.is_some() {
+            "private tansu (SQLite)"
+        } else {
+            "given broker"
+        }
+    );
+    println!(
+        "  sent {} leads{}; {} decisions arrived (the rest went to the exceptions topic or are duplicates)",
+        leads.len(),
+        args.rate
+            .map(|r| format!(" at {r}/s"))
+            .unwrap_or_else(|| " as fast as possible".into()),
+        ms.len()
+    );
+    println!(
+        "  latency raw -> tiered: p50 {} ms, p95 {} ms, p99 {} ms, max {} ms",
+        pct(0.5),
+        pct(0.95),
+        pct(0.99),
+        ms.last().copied().unwrap_or(-1)
+    );
+    // from the first lead sent to the last decision produced
+    let first_sent = sent_at.values().min().copied().unwrap_or(0);
+    let last_done = latencies.values().max().copied().unwrap_or(first_sent);
+    let span_s = ((last_done - first_sent).max(1) as f64) / 1000.0;
+    println!(
+        "  throughput: {:.0} leads/s end to end ({span_s:.1} s from the first lead sent to the last decision)",
+        ms.len() as f64 / span_s
+    );
+
+    for s in services {
+        let name = s.name.clone();
+        let status = s.terminate(Duration::from_secs(30));
+        println!("  {name}: exit {status} after SIGTERM");
+    }
+    drop(private);
+    Ok(())
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
