@@ -10,6 +10,7 @@
 #   RATE=50           leads per second
 #   KEEP_RUNNING=1    leave the broker and services running (stop later with: scripts/demo.sh stop)
 #   RESET=1           delete .leadflow/broker.db first (start from empty topics)
+#   SEED=7            another generated stream (the default seed repeats the same leads)
 #
 #   scripts/demo.sh stop   stops what a KEEP_RUNNING=1 demo left running
 set -euo pipefail
@@ -78,12 +79,28 @@ if [[ "${1:-}" == "stop" ]]; then
   stop_all
   exit 0
 elif [[ -n "${1:-}" ]]; then
-  sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 
+# Runs a command in the background and waits for it: bash runs the INT trap at once during `wait`,
+# whereas a foreground program that handles Ctrl-C itself and exits 0 would hide the Ctrl-C from it.
+fg_pid=""
+run_fg() {
+  "$@" &
+  fg_pid=$!
+  local rc=0
+  wait "${fg_pid}" || rc=$?
+  fg_pid=""
+  return "${rc}"
+}
+
 on_exit() {
   local rc=$?
+  if [[ -n "${fg_pid}" ]]; then
+    kill -TERM "${fg_pid}" 2>/dev/null || true
+    wait "${fg_pid}" 2>/dev/null || true
+  fi
   if [[ "${KEEP_RUNNING}" == 1 && ${rc} == 0 ]]; then
     step "Still running (KEEP_RUNNING=1); stop with: scripts/demo.sh stop"
   else
@@ -109,8 +126,19 @@ ensure_tansu
 
 step "Build (release)"
 t="$(now_s)"
+# the product's binaries only (leadflow, leadflow-<stage>), not benchmark or test tools
+bin_args=()
+bins=()
+while read -r bin; do
+  bin_args+=(--bin "${bin}")
+  bins+=("${bin}")
+done < <(cargo metadata --format-version 1 --no-deps $(cargo_lock_flag) |
+  grep -o '"kind":\["bin"\],"crate_types":\["bin"\],"name":"leadflow[a-z-]*"' |
+  sed 's/.*"name":"//; s/"$//')
+((${#bin_args[@]})) || bin_args=(--bins)
+info "binaries: ${bins[*]:-all}"
 # shellcheck disable=SC2046
-cargo build --release --workspace --bins $(cargo_lock_flag)
+cargo build --release --workspace "${bin_args[@]}" $(cargo_lock_flag)
 info "built in $(elapsed "${t}")"
 [[ -x "${BIN}/leadflow" ]] || fail "target/release/leadflow was not built"
 
@@ -141,7 +169,7 @@ for entry in "${STAGES[@]}"; do
     info "leadflow-${name}: not built yet, skipped"
     continue
   fi
-  LEADFLOW_HTTP__LISTEN="127.0.0.1:${port}" "${exe}" </dev/null >"${LOGS}/${name}.log" 2>&1 &
+  NO_COLOR=1 LEADFLOW_HTTP__LISTEN="127.0.0.1:${port}" "${exe}" </dev/null >"${LOGS}/${name}.log" 2>&1 &
   echo "${name} $!" >>"${PIDS}"
   started+=("${name} ${port}")
   last_topic="${topic}"
@@ -167,10 +195,27 @@ for entry in "${started[@]}"; do
 done
 
 step "Generating ${COUNT} leads at ${RATE}/s into leads.raw"
-"${BIN}/leadflow" generate --count "${COUNT}" --rate "${RATE}" --topic leads.raw
+seed_args=()
+[[ -n "${SEED:-}" ]] && seed_args=(--seed "${SEED}")
+run_fg "${BIN}/leadflow" generate --count "${COUNT}" --rate "${RATE}" --topic leads.raw "${seed_args[@]}"
 
 step "Output of ${last_topic} (stops after 10 s without new records)"
-"${BIN}/leadflow" tail "${last_topic}" --from-beginning --idle-timeout 10
+output="${STATE}/last-output.jsonl"
+run_fg "${BIN}/leadflow" tail "${last_topic}" --from-beginning --idle-timeout 10 >"${output}"
+if [[ "${last_topic}" == leads.tiered ]] && command -v jq >/dev/null 2>&1; then
+  # one line per decision, then counts; the full JSON stays in the file
+  printf '    %-14s %5s  %-11s %-10s %-20s %s\n' LEAD SCORE TIER HANDOFF TEAM "FIRST SLA DUE (UTC)"
+  jq -r '[.scored.enriched.lead.lead_id, .scored.score, .tier, .handoff, (.target_team // "-"),
+          ((.sla // [])[0].due_at // "-")] | @tsv' "${output}" |
+    while IFS=$'\t' read -r lead score tier handoff team due; do
+      printf '    %-14s %5s  %-11s %-10s %-20s %s\n' "${lead}" "${score}" "${tier}" "${handoff}" "${team}" "${due}"
+    done
+  printf '\n    by tier:    %s\n' "$(jq -r .tier "${output}" | sort | uniq -c | awk '{printf "%s %s  ", $2, $1}')"
+  printf '    by handoff: %s\n' "$(jq -r .handoff "${output}" | sort | uniq -c | awk '{printf "%s %s  ", $2, $1}')"
+else
+  cat "${output}"
+fi
+info "$(wc -l <"${output}") records of ${last_topic}, as JSON lines in ${output}"
 
 step "Where to look"
 info "logs:        ${LOGS}/<stage>.log"
