@@ -72,12 +72,19 @@ step "Tests"
 t="$(now_s)"
 # shellcheck disable=SC2086
 if ((use_nextest)); then
-  if cargo nextest run --workspace ${lock_flag} --no-fail-fast "$@" &&
-    cargo test --workspace --doc ${lock_flag} --quiet "$@"; then
-    record tests ok "${t}"
+  # one line per failing or slow test, then the summary (NEXTEST_STATUS_LEVEL=pass lists every test)
+  export NEXTEST_STATUS_LEVEL="${NEXTEST_STATUS_LEVEL:-slow}"
+  tests_ok=1
+  cargo nextest run --workspace ${lock_flag} --no-fail-fast "$@" || tests_ok=0
+  # nextest does not run doc tests; their output is shown only when they fail
+  doc_log="${WORK_DIR}/doctests.log"
+  if cargo test --workspace --doc ${lock_flag} "$@" >"${doc_log}" 2>&1; then
+    info "doc tests: $(grep -c '^test .* ok$' "${doc_log}" || true) passed"
   else
-    record tests FAILED "${t}"
+    cat "${doc_log}"
+    tests_ok=0
   fi
+  if ((tests_ok)); then record tests ok "${t}"; else record tests FAILED "${t}"; fi
 else
   if cargo test --workspace ${lock_flag} --no-fail-fast "$@"; then
     record tests ok "${t}"
