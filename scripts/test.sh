@@ -79,7 +79,7 @@ if ((use_nextest)); then
   # nextest does not run doc tests; their output is shown only when they fail
   doc_log="${WORK_DIR}/doctests.log"
   if cargo test --workspace --doc ${lock_flag} "$@" >"${doc_log}" 2>&1; then
-    info "doc tests: $(grep -c '^test .* ok$' "${doc_log}" || true) passed"
+    info "doc tests: $(awk '/^test result:/ {n += $4} END {print n + 0}' "${doc_log}") passed"
   else
     cat "${doc_log}"
     tests_ok=0
