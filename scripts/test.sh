@@ -75,22 +75,37 @@ if ((use_nextest)); then
   # one line per failing or slow test, then the summary (NEXTEST_STATUS_LEVEL=pass lists every test)
   export NEXTEST_STATUS_LEVEL="${NEXTEST_STATUS_LEVEL:-slow}"
   tests_ok=1
-  cargo nextest run --workspace ${lock_flag} --no-fail-fast "$@" || tests_ok=0
+  test_log="${WORK_DIR}/tests.log"
+  set +e
+  cargo nextest run --workspace ${lock_flag} --no-fail-fast "$@" 2>&1 | tee "${test_log}"
+  runner_rc="${PIPESTATUS[0]}"
+  set -e
+  [[ "${runner_rc}" == 0 ]] || tests_ok=0
+  # nextest's closing summary: "N tests run: P passed, F failed, S skipped"
+  summary_line="$(grep -E 'tests? run:' "${test_log}" | tail -n 1 || true)"
+  tests_passed="$(grep -Eo '[0-9]+ passed' <<<"${summary_line}" | grep -Eo '[0-9]+' || echo 0)"
+  tests_failed="$(grep -Eo '[0-9]+ failed' <<<"${summary_line}" | grep -Eo '[0-9]+' || echo 0)"
   # nextest does not run doc tests; their output is shown only when they fail
   doc_log="${WORK_DIR}/doctests.log"
   if cargo test --workspace --doc ${lock_flag} "$@" >"${doc_log}" 2>&1; then
-    info "doc tests: $(awk '/^test result:/ {n += $4} END {print n + 0}' "${doc_log}") passed"
+    doc_passed="$(awk '/^test result:/ {n += $4} END {print n + 0}' "${doc_log}")"
+    info "doc tests: ${doc_passed} passed"
+    tests_passed=$((tests_passed + doc_passed))
   else
     cat "${doc_log}"
     tests_ok=0
+    tests_failed=$((tests_failed + $(awk '/^test result:/ {n += $6} END {print n + 0}' "${doc_log}")))
   fi
   if ((tests_ok)); then record tests ok "${t}"; else record tests FAILED "${t}"; fi
 else
-  if cargo test --workspace ${lock_flag} --no-fail-fast "$@"; then
-    record tests ok "${t}"
-  else
-    record tests FAILED "${t}"
-  fi
+  test_log="${WORK_DIR}/tests.log"
+  set +e
+  cargo test --workspace ${lock_flag} --no-fail-fast "$@" 2>&1 | tee "${test_log}"
+  runner_rc="${PIPESTATUS[0]}"
+  set -e
+  if [[ "${runner_rc}" == 0 ]]; then record tests ok "${t}"; else record tests FAILED "${t}"; fi
+  tests_passed="$(awk '/^test result:/ {n += $4} END {print n + 0}' "${test_log}")"
+  tests_failed="$(awk '/^test result:/ {n += $6} END {print n + 0}' "${test_log}")"
 fi
 "${REPO_ROOT}/scripts/broker.sh" stop --state-dir "${WORK_DIR}/state" >/dev/null || true
 
@@ -111,6 +126,8 @@ step "Summary ($(elapsed "${started_all}") in all)"
 printf '    %s\n' "${results[@]}"
 if ((failed)); then
   printf '\nFAILED\n'
+  printf 'tests: %s passed, %s failed\n' "${tests_passed:-0}" "${tests_failed:-0}"
   exit 1
 fi
 printf '\nall checks passed\n'
+printf 'tests: %s passed, %s failed\n' "${tests_passed:-0}" "${tests_failed:-0}"

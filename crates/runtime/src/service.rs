@@ -99,8 +99,12 @@ pub fn init_tracing(cfg: &LogConfig) -> anyhow::Result<()> {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&cfg.level))
         .with_context(|| format!("log.level {:?} is not a valid filter", cfg.level))?;
+    // colour only on a terminal (and never with NO_COLOR): log files and collectors get plain text
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     let installed = if cfg.format == "json" {
         builder.json().try_init()
