@@ -276,30 +276,32 @@ pub const FRENCH_PUBLIC_HOLIDAYS: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// The default team calendar (Paris, Mon–Fri 09:00–18:00, French holidays), for unit tests.
+#[cfg(test)]
+pub(crate) fn paris() -> Calendar {
+    let holidays = FRENCH_PUBLIC_HOLIDAYS
+        .iter()
+        .flat_map(|(_, days)| days.iter())
+        .map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap());
+    Calendar::new(
+        chrono_tz::Europe::Paris,
+        &[
+            Weekday::Mon,
+            Weekday::Tue,
+            Weekday::Wed,
+            Weekday::Thu,
+            Weekday::Fri,
+        ],
+        NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+        NaiveTime::from_hms_opt(18, 0, 0).unwrap(),
+        holidays,
+    )
+    .unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn paris() -> Calendar {
-        let holidays = FRENCH_PUBLIC_HOLIDAYS
-            .iter()
-            .flat_map(|(_, days)| days.iter())
-            .map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap());
-        Calendar::new(
-            chrono_tz::Europe::Paris,
-            &[
-                Weekday::Mon,
-                Weekday::Tue,
-                Weekday::Wed,
-                Weekday::Thu,
-                Weekday::Fri,
-            ],
-            NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
-            NaiveTime::from_hms_opt(18, 0, 0).unwrap(),
-            holidays,
-        )
-        .unwrap()
-    }
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

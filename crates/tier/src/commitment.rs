@@ -98,31 +98,9 @@ fn ceil_to_minute(t: DateTime<Utc>) -> DateTime<Utc> {
 
 #[cfg(test)]
 mod tests {
-    use chrono::{NaiveDate, Weekday};
 
     use super::*;
-    use crate::calendar::FRENCH_PUBLIC_HOLIDAYS;
-
-    fn paris() -> Calendar {
-        let holidays = FRENCH_PUBLIC_HOLIDAYS
-            .iter()
-            .flat_map(|(_, days)| days.iter())
-            .map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap());
-        Calendar::new(
-            chrono_tz::Europe::Paris,
-            &[
-                Weekday::Mon,
-                Weekday::Tue,
-                Weekday::Wed,
-                Weekday::Thu,
-                Weekday::Fri,
-            ],
-            NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
-            NaiveTime::from_hms_opt(18, 0, 0).unwrap(),
-            holidays,
-        )
-        .unwrap()
-    }
+    use crate::calendar::paris;
 
     fn rules() -> CommitmentRules {
         CommitmentRules {
