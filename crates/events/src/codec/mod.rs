@@ -10,10 +10,11 @@ mod registry;
 
 use std::collections::HashMap;
 use std::io::Cursor;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
-use apache_avro::Schema;
+use apache_avro::headers::HeaderBuilder;
 use apache_avro::types::Value;
+use apache_avro::{GenericSingleObjectReader, GenericSingleObjectWriter, Schema};
 
 pub use error::{DecodeError, EncodeError};
 pub use registry::{RegistryClient, RegistryConfig, RegistryError};
@@ -25,8 +26,16 @@ use crate::schema::{SchemaError, SchemaSet};
 pub const SINGLE_OBJECT_MAGIC: [u8; 2] = [0xC3, 0x01];
 /// First byte of Confluent framing.
 pub const CONFLUENT_MAGIC: u8 = 0;
+/// Magic + 8-byte fingerprint.
+const SINGLE_OBJECT_HEADER_LEN: usize = 10;
+/// Magic + 4-byte schema id.
+const CONFLUENT_HEADER_LEN: usize = 5;
 
 /// Encodes and decodes leadflow events. Cheap to share behind an `Arc`.
+///
+/// Parsed schemas are resolved once and cached (apache-avro otherwise rebuilds its name table on
+/// every call, which was most of the cost): one writer per event kind, one reader per frame header
+/// seen. A payload written with the current schema skips reader/writer resolution altogether.
 pub struct Codec {
     schemas: &'static SchemaSet,
     registry: Option<RegistryClient>,
@@ -34,6 +43,25 @@ pub struct Codec {
     registered: RwLock<HashMap<(String, EventKind), u32>>,
     /// Registry schema id → parsed writer schema.
     by_id: RwLock<HashMap<u32, Arc<Schema>>>,
+    /// One resolved single-object writer per kind.
+    writers: HashMap<EventKind, Mutex<GenericSingleObjectWriter>>,
+    /// Frame header (single-object or Confluent) → resolved reader of that writer schema.
+    readers: RwLock<HashMap<Vec<u8>, Arc<FrameReader>>>,
+}
+
+/// A resolved reader for one writer schema, and that schema's fingerprint.
+struct FrameReader {
+    reader: GenericSingleObjectReader,
+    fingerprint: [u8; 8],
+}
+
+/// A header builder that yields a fixed header (the frame header a reader expects).
+struct FixedHeader(Vec<u8>);
+
+impl HeaderBuilder for FixedHeader {
+    fn build_header(&self) -> Vec<u8> {
+        self.0.clone()
+    }
 }
 
 impl std::fmt::Debug for Codec {
@@ -68,11 +96,23 @@ impl Codec {
 
     fn build(registry: Option<RegistryClient>) -> Result<Self, SchemaError> {
         let schemas = SchemaSet::embedded().map_err(clone_schema_error)?;
+        let mut writers = HashMap::new();
+        for kind in EventKind::ALL {
+            let entry = schemas.current(kind);
+            let writer = GenericSingleObjectWriter::new_with_capacity(&entry.schema, 1024)
+                .map_err(|e| SchemaError::Avro {
+                    kind,
+                    source: Box::new(e),
+                })?;
+            writers.insert(kind, Mutex::new(writer));
+        }
         Ok(Self {
             schemas,
             registry,
             registered: RwLock::default(),
             by_id: RwLock::default(),
+            writers,
+            readers: RwLock::default(),
         })
     }
 
@@ -88,34 +128,34 @@ impl Codec {
 
     /// Encodes an event for `topic` (the topic names the registry subject `<topic>-value`).
     pub async fn encode<E: Event>(&self, topic: &str, event: &E) -> Result<Vec<u8>, EncodeError> {
-        let value = to_resolved_value(event)?;
+        let value = apache_avro::to_value(event).map_err(|e| EncodeError::Avro(Box::new(e)))?;
         self.encode_value(topic, E::KIND, value).await
     }
 
-    /// Encodes an already resolved Avro value of `kind`.
+    /// Encodes an Avro value of `kind` (as `apache_avro::to_value` or a resolution made it).
     pub async fn encode_value(
         &self,
         topic: &str,
         kind: EventKind,
         value: Value,
     ) -> Result<Vec<u8>, EncodeError> {
-        let entry = self.schemas.current(kind);
-        let body = apache_avro::to_avro_datum(&entry.schema, value)
-            .map_err(|e| EncodeError::Avro(Box::new(e)))?;
+        // single-object frame: C3 01 + fingerprint + body, from the kind's resolved writer
+        let mut framed = Vec::with_capacity(512);
+        match self.writers.get(&kind) {
+            Some(writer) => lock(writer)
+                .write_value_ref(&value, &mut framed)
+                .map_err(|e| EncodeError::Avro(Box::new(e)))?,
+            None => return Err(EncodeError::Schema(format!("no writer for {kind}"))),
+        };
         match &self.registry {
-            None => {
-                let mut out = Vec::with_capacity(10 + body.len());
-                out.extend_from_slice(&SINGLE_OBJECT_MAGIC);
-                out.extend_from_slice(&entry.fingerprint);
-                out.extend_from_slice(&body);
-                Ok(out)
-            }
+            None => Ok(framed),
             Some(registry) => {
                 let id = self.registered_id(registry, topic, kind).await?;
-                let mut out = Vec::with_capacity(5 + body.len());
+                let body = framed.get(SINGLE_OBJECT_HEADER_LEN..).unwrap_or_default();
+                let mut out = Vec::with_capacity(CONFLUENT_HEADER_LEN + body.len());
                 out.push(CONFLUENT_MAGIC);
                 out.extend_from_slice(&id.to_be_bytes());
-                out.extend_from_slice(&body);
+                out.extend_from_slice(body);
                 Ok(out)
             }
         }
@@ -157,16 +197,51 @@ impl Codec {
         bytes: &[u8],
         reader: Option<EventKind>,
     ) -> Result<Value, DecodeError> {
-        let (writer, body) = self.writer_schema(bytes).await?;
-        let reader_schema = reader.map(|k| &self.schemas.current(k).schema);
-        let mut cursor = Cursor::new(body);
-        let value = apache_avro::from_avro_datum(&writer, &mut cursor, reader_schema)
+        let frame = self.frame_reader(bytes).await?;
+        let mut cursor = Cursor::new(bytes);
+        let value = frame
+            .reader
+            .read_value(&mut cursor)
             .map_err(|e| DecodeError::Body(Box::new(e)))?;
         let consumed = usize::try_from(cursor.position()).unwrap_or(usize::MAX);
-        if consumed < body.len() {
-            return Err(DecodeError::TrailingBytes(body.len() - consumed));
+        if consumed < bytes.len() {
+            return Err(DecodeError::TrailingBytes(bytes.len() - consumed));
         }
-        Ok(value)
+        match reader.map(|k| self.schemas.current(k)) {
+            // written with the current schema: nothing to resolve
+            Some(entry) if entry.fingerprint != frame.fingerprint => value
+                .resolve(&entry.schema)
+                .map_err(|e| DecodeError::Body(Box::new(e))),
+            _ => Ok(value),
+        }
+    }
+
+    /// The cached resolved reader for the payload's frame header, built on first sight.
+    async fn frame_reader(&self, bytes: &[u8]) -> Result<Arc<FrameReader>, DecodeError> {
+        let header_len = match bytes.first() {
+            Some(0xC3) => SINGLE_OBJECT_HEADER_LEN,
+            Some(&CONFLUENT_MAGIC) => CONFLUENT_HEADER_LEN,
+            _ => 0,
+        };
+        if let Some(header) = bytes.get(..header_len).filter(|h| !h.is_empty()) {
+            if let Some(found) = read(&self.readers).get(header) {
+                return Ok(found.clone());
+            }
+        }
+        let (writer, body) = self.writer_schema(bytes).await?;
+        let header = bytes[..bytes.len() - body.len()].to_vec();
+        let fingerprint = crate::schema::fingerprint_of(&writer);
+        let reader = GenericSingleObjectReader::new_with_header_builder(
+            (*writer).clone(),
+            FixedHeader(header.clone()),
+        )
+        .map_err(|e| DecodeError::Body(Box::new(e)))?;
+        let frame = Arc::new(FrameReader {
+            reader,
+            fingerprint,
+        });
+        write(&self.readers).insert(header, frame.clone());
+        Ok(frame)
     }
 
     /// Finds the writer schema named by the frame header; returns it with the Avro body.
@@ -257,5 +332,11 @@ fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
 
 fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     lock.write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
