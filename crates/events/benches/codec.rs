@@ -1,4 +1,5 @@
 //! Encode/decode cost of the codec on the smallest and the largest event of the contract.
+#![allow(clippy::expect_used)]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use leadflow_events::{Codec, LeadEvent, TierDecision, samples};
