@@ -217,6 +217,10 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
                 };
                 summary.consumed += 1;
                 metrics.consumed.inc();
+                if let Some(t) = input.record_time {
+                    let age_ms = clock.now().0.saturating_sub(t.0).max(0);
+                    metrics.record_age_seconds.observe(age_ms as f64 / 1000.0);
+                }
                 let span = tracing::info_span!("record", stage = S::NAME, topic = %input.topic,
                     partition = input.partition, offset = input.offset, lead_id = tracing::field::Empty);
                 let started = Instant::now();
