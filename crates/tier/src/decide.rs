@@ -216,13 +216,20 @@ fn evaluate(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> Ve
                 gate()
             )),
             None => {
+                // routed by category, but never slower than the lead's band: a HOT lead asking
+                // about contract terms still gets the HOT first-contact SLA, from that team
+                let sla = if band.action.is_human() && eligible {
+                    band.sla
+                } else {
+                    SlaMinutes::default()
+                };
                 reasons.push(format!(
                     "out-of-scope question ({what}): capture handoff routed to {team}"
                 ));
                 plan = Some(Plan::Capture {
                     trigger: HandoffTrigger::OutOfScope,
                     team,
-                    sla: SlaMinutes::default(),
+                    sla,
                 });
             }
         }

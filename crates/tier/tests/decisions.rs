@@ -603,7 +603,7 @@ fn four_band_decisions() {
             },
         ),
         (
-            "out of scope beats the HOT band (routed by category)",
+            "out of scope beats the HOT band (routed by category) but keeps the HOT 5 min SLA",
             out_of_scope(lead(90, FRI_1030), OutOfScopeCategory::CommercialTerms),
             Want {
                 tier: "HOT",
@@ -612,7 +612,7 @@ fn four_band_decisions() {
                 trigger: T::OutOfScope,
                 team: "sales",
                 open: true,
-                sla: &[(FirstContact, "2026-11-20T17:00:00Z")],
+                sla: &[(FirstContact, "2026-11-20T09:35:00Z")],
                 commitment: Some(TODAY_18),
             },
         ),
