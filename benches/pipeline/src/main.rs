@@ -265,20 +265,23 @@ async fn input_age(service: &Service) -> Option<String> {
     stream.write_all(request.as_bytes()).await.ok()?;
     let mut body = String::new();
     stream.read_to_string(&mut body).await.ok()?;
-    let value = |suffix: &str| -> Option<f64> {
+    let value = |needle: &str| -> Option<f64> {
         body.lines()
-            .find(|l| l.contains("_input_age_seconds") && l.contains(suffix))
+            .find(|l| l.contains(needle))
             .and_then(|l| l.rsplit(' ').next())
             .and_then(|v| v.parse().ok())
     };
-    let count = value("_count")?;
-    let within =
-        |le: &str| value(&format!("le=\"{le}\"}}")).map_or(0.0, |n| 100.0 * n / count.max(1.0));
+    let share = |metric: &str, le: &str| -> f64 {
+        let count = value(&format!("{metric}_count")).unwrap_or(0.0);
+        value(&format!("{metric}_bucket{{le=\"{le}\"}}"))
+            .map_or(0.0, |n| 100.0 * n / count.max(1.0))
+    };
     Some(format!(
-        "input age at receive: {count} inputs, {:.1}% within 50 ms, {:.1}% within 250 ms, {:.1}% within 1 s",
-        within("0.05"),
-        within("0.25"),
-        within("1")
+        "input age at receive {:.1}% <= 50 ms, {:.1}% <= 250 ms; outputs acknowledged {:.1}% <= 50 ms, {:.1}% <= 250 ms",
+        share("_input_age_seconds", "0.05"),
+        share("_input_age_seconds", "0.25"),
+        share("_delivery_duration_seconds", "0.05"),
+        share("_delivery_duration_seconds", "0.25"),
     ))
 }
 

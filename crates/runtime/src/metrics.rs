@@ -16,6 +16,7 @@ pub struct StageMetrics {
     pub side_input_events: IntCounterVec,
     pub handler_seconds: Histogram,
     pub record_age_seconds: Histogram,
+    pub delivery_seconds: Histogram,
     pub in_flight: IntGauge,
     pub consumer_lag: IntGaugeVec,
 }
@@ -73,6 +74,15 @@ impl StageMetrics {
                 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
             ]),
         )?;
+        let delivery_seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                format!("{p}_delivery_duration_seconds"),
+                "Time from handing an input's outputs to the producer until the broker acknowledged all of them",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+            ]),
+        )?;
         let in_flight = IntGauge::with_opts(Opts::new(
             format!("{p}_in_flight_records"),
             "Inputs whose outputs await broker acknowledgement",
@@ -91,6 +101,7 @@ impl StageMetrics {
         registry.register(Box::new(side_input_events.clone()))?;
         registry.register(Box::new(handler_seconds.clone()))?;
         registry.register(Box::new(record_age_seconds.clone()))?;
+        registry.register(Box::new(delivery_seconds.clone()))?;
         registry.register(Box::new(in_flight.clone()))?;
         registry.register(Box::new(consumer_lag.clone()))?;
         Ok(Self {
@@ -102,6 +113,7 @@ impl StageMetrics {
             side_input_events,
             handler_seconds,
             record_age_seconds,
+            delivery_seconds,
             in_flight,
             consumer_lag,
         })

@@ -229,7 +229,7 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
                     .await;
                 metrics.handler_seconds.observe(started.elapsed().as_secs_f64());
                 match handled {
-                    Ok(Handled::Produce(records)) => match send_all(&producer, &input, records, &shutdown).await {
+                    Ok(Handled::Produce(records)) => match send_all(&producer, &input, records, &metrics, &shutdown).await {
                         Ok(Some(completion)) => {
                             in_flight.push_back(completion);
                             metrics.in_flight.set(in_flight.len() as i64);
@@ -496,8 +496,11 @@ async fn send_all(
     producer: &FutureProducer,
     input: &Input,
     records: Vec<Encoded>,
+    metrics: &StageMetrics,
     shutdown: &CancellationToken,
 ) -> Result<Option<Completion>, RuntimeError> {
+    let sent = Instant::now();
+    let delivery_seconds = metrics.delivery_seconds.clone();
     let mut deliveries = Vec::with_capacity(records.len());
     for r in &records {
         loop {
@@ -542,6 +545,7 @@ async fn send_all(
                 }
             }
         }
+        delivery_seconds.observe(sent.elapsed().as_secs_f64());
         Ok(Completed {
             topic,
             partition,
