@@ -239,12 +239,18 @@ fn progress_bar(count: u64) -> indicatif::ProgressBar {
         indicatif::ProgressBar::new(count)
     };
     let template = if count == 0 {
-        "{spinner} {pos} events sent ({per_sec})"
+        "{spinner} {pos} events sent ({rate})"
     } else {
-        "{bar:40} {pos}/{len} events ({per_sec}, {eta} left)"
+        "{bar:40} {pos}/{len} events ({rate}, {eta} left)"
     };
     if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
-        bar.set_style(style);
+        // whole events per second: indicatif's own {per_sec} prints four decimals
+        bar.set_style(style.with_key(
+            "rate",
+            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0}/s", state.per_sec());
+            },
+        ));
     }
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
