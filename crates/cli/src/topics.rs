@@ -1,7 +1,7 @@
 //! `leadflow topics create|list`: the pipeline topics from the configured names.
 
 use clap::{Args, Subcommand};
-use leadflow_events::{TopicNames, TopicRole};
+use leadflow_events::TopicNames;
 use leadflow_runtime::admin::{TopicOutcome, create_topics, pipeline_topics};
 
 use crate::error::CliError;
@@ -83,24 +83,6 @@ async fn create(cfg: &CliConfig, args: &CreateArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The config key of a role, as written under `[topics]`.
-pub fn role_key(role: TopicRole) -> &'static str {
-    match role {
-        TopicRole::Raw => "raw",
-        TopicRole::Enriched => "enriched",
-        TopicRole::Scored => "scored",
-        TopicRole::Tiered => "tiered",
-        TopicRole::Packets => "packets",
-        TopicRole::Deliveries => "deliveries",
-        TopicRole::Activity => "activity",
-        TopicRole::Escalations => "escalations",
-        TopicRole::Outcomes => "outcomes",
-        TopicRole::ModelParams => "model_params",
-        TopicRole::Reps => "reps",
-        TopicRole::Exceptions => "exceptions",
-    }
-}
-
 /// The lines `topics list` prints.
 pub fn list_lines(names: &TopicNames) -> Vec<String> {
     names
@@ -109,7 +91,7 @@ pub fn list_lines(names: &TopicNames) -> Vec<String> {
         .map(|(role, name)| {
             let kind = role.event_kind().map_or("(schema pending)", kind_name);
             let compacted = if role.compacted() { "  compacted" } else { "" };
-            format!("{:<14}{name:<22}{kind}{compacted}", role_key(role))
+            format!("{:<14}{name:<22}{kind}{compacted}", role.config_key())
                 .trim_end()
                 .to_owned()
         })

@@ -55,6 +55,24 @@ impl TopicRole {
         })
     }
 
+    /// The role's key in the `[topics]` configuration table, e.g. `model_params`.
+    pub fn config_key(self) -> &'static str {
+        match self {
+            TopicRole::Raw => "raw",
+            TopicRole::Enriched => "enriched",
+            TopicRole::Scored => "scored",
+            TopicRole::Tiered => "tiered",
+            TopicRole::Packets => "packets",
+            TopicRole::Deliveries => "deliveries",
+            TopicRole::Activity => "activity",
+            TopicRole::Escalations => "escalations",
+            TopicRole::Outcomes => "outcomes",
+            TopicRole::ModelParams => "model_params",
+            TopicRole::Reps => "reps",
+            TopicRole::Exceptions => "exceptions",
+        }
+    }
+
     /// Compacted topics keep the latest value per key (model parameters, rep roster).
     pub fn compacted(self) -> bool {
         matches!(self, TopicRole::ModelParams | TopicRole::Reps)

@@ -15,6 +15,7 @@ pub mod http;
 pub mod kafka;
 pub mod metrics;
 pub mod pipeline;
+mod preflight;
 pub mod retry;
 mod service;
 pub mod side_input;

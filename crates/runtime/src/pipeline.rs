@@ -33,6 +33,7 @@ use crate::exceptions::{Source, exception_record};
 use crate::http::{self, Health};
 use crate::kafka::{consumer_config, producer_config};
 use crate::metrics::StageMetrics;
+use crate::preflight::require_topics;
 use crate::retry::Backoff;
 use crate::side_input::{SideMessage, spawn_side_inputs};
 use crate::stage::{Context, Stage, StageError};
@@ -138,8 +139,23 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
         .create()
         .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
 
-    // Side inputs: replay state before the first input.
+    // The topics this stage reads and its exceptions topic must exist.
     let side = stage.side_inputs();
+    let needed: Vec<(&'static str, String)> = [S::INPUT, TopicRole::Exceptions]
+        .into_iter()
+        .chain(side.iter().map(|s| s.role))
+        .map(|role| (role.config_key(), cfg.topics.name(role).to_owned()))
+        .collect();
+    let client = crate::kafka::base_config(cfg);
+    let bootstrap = cfg.bootstrap_servers.clone();
+    tokio::task::spawn_blocking(move || require_topics(&client, &bootstrap, &needed))
+        .await
+        .map_err(|e| RuntimeError::Stage {
+            stage: S::NAME,
+            reason: format!("start-up check failed: {e}"),
+        })??;
+
+    // Side inputs: replay state before the first input.
     let (side_tx, mut side_rx) = mpsc::channel::<SideMessage>(1_024);
     spawn_side_inputs(
         cfg,

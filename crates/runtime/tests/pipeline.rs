@@ -409,3 +409,17 @@ async fn broker_restart_loses_no_acknowledged_event() {
     assert!(summary.consumed >= 80);
     drop(broker);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_topic_stops_the_stage_at_start_with_its_name() {
+    let t = topics(1).await;
+    let mut cfg = t.cfg.clone();
+    cfg.topics.raw = unique_name("never-created");
+    let err = run_stage(&cfg, Echo { side_events: 0 }, RunOptions::default())
+        .await
+        .expect_err("a missing input topic is fatal");
+    let message = err.to_string();
+    assert!(message.contains(&cfg.topics.raw), "{message}");
+    assert!(message.contains("topics.raw"), "{message}");
+    assert!(message.contains("leadflow topics create"), "{message}");
+}
