@@ -100,6 +100,8 @@ pub fn list_lines(names: &TopicNames) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use leadflow_events::TopicRole;
+
     use super::*;
 
     #[test]
