@@ -10,17 +10,16 @@
 //! - on shutdown: stop fetching, finish in-flight work, flush, commit, return.
 
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::stream::{FuturesOrdered, StreamExt};
 use leadflow_events::json::AnyEvent;
-use leadflow_events::{Codec, ErrorKind, Event, TopicRole};
+use leadflow_events::{Codec, TopicRole};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Message, Timestamp as KafkaTimestamp};
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::producer::{FutureProducer, Producer};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -28,15 +27,15 @@ use tracing::Instrument;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{ServiceConfig, StageSettings};
 use crate::consumer_context::StageConsumerContext;
+use crate::delivery::{Completion, complete, send_all};
 use crate::error::RuntimeError;
-use crate::exceptions::{Source, exception_record};
 use crate::http::{self, Health};
+use crate::input::{Handled, Input, handle};
 use crate::kafka::{consumer_config, producer_config};
 use crate::metrics::StageMetrics;
 use crate::preflight::require_topics;
-use crate::retry::Backoff;
 use crate::side_input::{SideMessage, spawn_side_inputs};
-use crate::stage::{Context, Stage, StageError};
+use crate::stage::Stage;
 
 /// At most this many inputs await acknowledgement at once.
 const MAX_IN_FLIGHT: usize = 1_000;
@@ -65,40 +64,6 @@ pub struct RunSummary {
     pub consumed: u64,
     pub produced: u64,
     pub exceptions: u64,
-}
-
-/// One consumed record, owned.
-struct Input {
-    topic: String,
-    partition: i32,
-    offset: i64,
-    key: Option<Vec<u8>>,
-    payload: Vec<u8>,
-    record_time: Option<leadflow_events::Timestamp>,
-}
-
-/// One record to produce.
-struct Encoded {
-    topic: String,
-    key: String,
-    payload: Vec<u8>,
-    exception: Option<ErrorKind>,
-}
-
-/// Outcome of handling one input.
-enum Handled {
-    Produce(Vec<Encoded>),
-    /// Shutdown arrived while retrying: leave the offset unstored, the input is redelivered.
-    Interrupted,
-}
-
-type Completion = Pin<Box<dyn Future<Output = Result<Completed, RuntimeError>> + Send>>;
-
-struct Completed {
-    topic: String,
-    partition: i32,
-    offset: i64,
-    produced: Vec<(String, Option<ErrorKind>)>,
 }
 
 /// Runs `stage` until `options.shutdown` is cancelled (clean stop, `Ok`) or a fatal error (`Err`).
@@ -312,261 +277,4 @@ fn apply_side<C: StageSettings, S: Stage>(
     if let Err(e) = stage.on_side_input(event) {
         tracing::warn!(side_input = topic, error = %e, "side-input event rejected");
     }
-}
-
-/// Stores the offset of a completed input (outputs acknowledged) and counts its outputs.
-fn complete(
-    consumer: &StreamConsumer<StageConsumerContext>,
-    metrics: &StageMetrics,
-    summary: &mut RunSummary,
-    done: Result<Completed, RuntimeError>,
-) -> Result<(), RuntimeError> {
-    let done = done?;
-    for (topic, exception) in &done.produced {
-        metrics.produced.with_label_values(&[topic.as_str()]).inc();
-        match exception {
-            Some(kind) => {
-                summary.exceptions += 1;
-                metrics.failed.with_label_values(&[kind.label()]).inc();
-            }
-            None => summary.produced += 1,
-        }
-    }
-    if let Err(e) = consumer.store_offset(&done.topic, done.partition, done.offset) {
-        // the partition was revoked meanwhile: its new owner reprocesses the input (at-least-once)
-        tracing::warn!(topic = %done.topic, partition = done.partition, offset = done.offset,
-            error = %e, "offset not stored");
-    }
-    Ok(())
-}
-
-/// Decodes, transforms and encodes one input; poison becomes an exception record.
-async fn handle<C: StageSettings, S: Stage>(
-    stage: &mut S,
-    cfg: &ServiceConfig<C>,
-    codec: &Codec,
-    clock: &dyn Clock,
-    input: &Input,
-    shutdown: &CancellationToken,
-) -> Result<Handled, RuntimeError> {
-    let poison = |kind: ErrorKind,
-                  reason: String,
-                  owner: Option<String>,
-                  lead_id: Option<String>| {
-        tracing::warn!(error_kind = kind.label(), %reason, "input sent to the exceptions topic");
-        let source = Source {
-            stage: S::NAME,
-            topic: &input.topic,
-            partition: input.partition,
-            offset: input.offset,
-            key: input.key.as_deref(),
-            payload: &input.payload,
-        };
-        exception_record(
-            &source,
-            kind,
-            reason,
-            owner,
-            lead_id,
-            &cfg.exceptions,
-            clock.now(),
-        )
-    };
-
-    // decode (a registry outage is retried; anything else is poison)
-    let mut backoff = Backoff::new(&cfg.retry);
-    let event = loop {
-        match codec.decode::<S::Input>(&input.payload).await {
-            Ok(e) => break e,
-            Err(e) if e.is_retryable() => {
-                if !wait_retry(&mut backoff, e.to_string(), shutdown).await? {
-                    return Ok(Handled::Interrupted);
-                }
-            }
-            Err(e) => {
-                let record = poison(ErrorKind::Decode, e.to_string(), None, None);
-                return encode_exception(codec, cfg, record)
-                    .await
-                    .map(|r| Handled::Produce(vec![r]));
-            }
-        }
-    };
-    let lead_id = event.lead_id().map(str::to_owned);
-    if let Some(id) = &lead_id {
-        tracing::Span::current().record("lead_id", id.as_str());
-    }
-
-    // transform
-    let ctx = Context {
-        topic: input.topic.clone(),
-        partition: input.partition,
-        offset: input.offset,
-        record_time: input.record_time,
-        now: clock.now(),
-    };
-    let mut backoff = Backoff::new(&cfg.retry);
-    let outputs = loop {
-        match stage.process(event.clone(), &ctx).await {
-            Ok(outputs) => break outputs,
-            Err(StageError::Poison {
-                kind,
-                reason,
-                owner,
-            }) => {
-                let record = poison(kind, reason, owner, lead_id);
-                return encode_exception(codec, cfg, record)
-                    .await
-                    .map(|r| Handled::Produce(vec![r]));
-            }
-            Err(StageError::Retryable(e)) => {
-                if !wait_retry(&mut backoff, e.to_string(), shutdown).await? {
-                    return Ok(Handled::Interrupted);
-                }
-            }
-            Err(StageError::Fatal(e)) => {
-                return Err(RuntimeError::Stage {
-                    stage: S::NAME,
-                    reason: e.to_string(),
-                });
-            }
-        }
-    };
-
-    // encode
-    let mut records = Vec::with_capacity(outputs.len());
-    for output in outputs {
-        let topic = cfg.topics.name(output.role).to_owned();
-        let mut backoff = Backoff::new(&cfg.retry);
-        let payload = loop {
-            match output.event.encode(codec, &topic).await {
-                Ok(p) => break p,
-                Err(e) if e.is_retryable() => {
-                    if !wait_retry(&mut backoff, e.to_string(), shutdown).await? {
-                        return Ok(Handled::Interrupted);
-                    }
-                }
-                Err(e) => {
-                    let reason = format!("the {} output does not encode: {e}", output.event.kind());
-                    let record = poison(ErrorKind::Processing, reason, None, lead_id);
-                    return encode_exception(codec, cfg, record)
-                        .await
-                        .map(|r| Handled::Produce(vec![r]));
-                }
-            }
-        };
-        records.push(Encoded {
-            topic,
-            key: output.record_key().to_owned(),
-            payload,
-            exception: None,
-        });
-    }
-    Ok(Handled::Produce(records))
-}
-
-/// Sleeps before a retry; `Ok(false)` when shutdown interrupted it, `Err` when attempts ran out.
-async fn wait_retry(
-    backoff: &mut Backoff,
-    error: String,
-    shutdown: &CancellationToken,
-) -> Result<bool, RuntimeError> {
-    let Some(delay) = backoff.next_delay() else {
-        return Err(RuntimeError::Stage {
-            stage: "retry",
-            reason: format!("gave up after {} attempts: {error}", backoff.attempts()),
-        });
-    };
-    tracing::warn!(attempt = backoff.attempts(), delay_ms = delay.as_millis() as u64, error = %error, "retryable error; backing off");
-    tokio::select! {
-        _ = shutdown.cancelled() => Ok(false),
-        _ = tokio::time::sleep(delay) => Ok(true),
-    }
-}
-
-async fn encode_exception<C: StageSettings>(
-    codec: &Codec,
-    cfg: &ServiceConfig<C>,
-    record: leadflow_events::ExceptionRecord,
-) -> Result<Encoded, RuntimeError> {
-    let topic = cfg.topics.exceptions.clone();
-    let key = record.key().to_owned();
-    let kind = record.error_kind;
-    let payload = codec
-        .encode(&topic, &record)
-        .await
-        .map_err(|e| RuntimeError::Delivery {
-            topic: topic.clone(),
-            reason: format!("exception record does not encode: {e}"),
-        })?;
-    Ok(Encoded {
-        topic,
-        key,
-        payload,
-        exception: Some(kind),
-    })
-}
-
-/// Enqueues every output of one input; returns the future that resolves once all are acknowledged.
-/// `Ok(None)` when shutdown interrupted a full queue.
-async fn send_all(
-    producer: &FutureProducer,
-    input: &Input,
-    records: Vec<Encoded>,
-    metrics: &StageMetrics,
-    shutdown: &CancellationToken,
-) -> Result<Option<Completion>, RuntimeError> {
-    let sent = Instant::now();
-    let delivery_seconds = metrics.delivery_seconds.clone();
-    let mut deliveries = Vec::with_capacity(records.len());
-    for r in &records {
-        loop {
-            let record = FutureRecord::to(&r.topic).key(&r.key).payload(&r.payload);
-            match producer.send_result(record) {
-                Ok(f) => {
-                    deliveries.push((r.topic.clone(), r.exception, f));
-                    break;
-                }
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
-                    tokio::select! {
-                        _ = shutdown.cancelled() => return Ok(None),
-                        _ = tokio::time::sleep(Duration::from_millis(10)) => {}
-                    }
-                }
-                Err((e, _)) => {
-                    return Err(RuntimeError::Delivery {
-                        topic: r.topic.clone(),
-                        reason: e.to_string(),
-                    });
-                }
-            }
-        }
-    }
-    let (topic, partition, offset) = (input.topic.clone(), input.partition, input.offset);
-    Ok(Some(Box::pin(async move {
-        let mut produced = Vec::with_capacity(deliveries.len());
-        for (out_topic, exception, f) in deliveries {
-            match f.await {
-                Ok(Ok(_)) => produced.push((out_topic, exception)),
-                Ok(Err((e, _))) => {
-                    return Err(RuntimeError::Delivery {
-                        topic: out_topic,
-                        reason: e.to_string(),
-                    });
-                }
-                Err(_) => {
-                    return Err(RuntimeError::Delivery {
-                        topic: out_topic,
-                        reason: "producer dropped the delivery".into(),
-                    });
-                }
-            }
-        }
-        delivery_seconds.observe(sent.elapsed().as_secs_f64());
-        Ok(Completed {
-            topic,
-            partition,
-            offset,
-            produced,
-        })
-    })))
 }

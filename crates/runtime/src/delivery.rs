@@ -1,0 +1,116 @@
+//! Producing an input's outputs and storing its offset once the broker acknowledged all of them.
+
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+use leadflow_events::ErrorKind;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use tokio_util::sync::CancellationToken;
+
+use crate::consumer_context::StageConsumerContext;
+use crate::error::RuntimeError;
+use crate::input::{Encoded, Input};
+use crate::metrics::StageMetrics;
+use crate::pipeline::RunSummary;
+
+pub(crate) type Completion = Pin<Box<dyn Future<Output = Result<Completed, RuntimeError>> + Send>>;
+
+pub(crate) struct Completed {
+    pub(crate) topic: String,
+    pub(crate) partition: i32,
+    pub(crate) offset: i64,
+    pub(crate) produced: Vec<(String, Option<ErrorKind>)>,
+}
+
+/// Stores the offset of a completed input (outputs acknowledged) and counts its outputs.
+pub(crate) fn complete(
+    consumer: &StreamConsumer<StageConsumerContext>,
+    metrics: &StageMetrics,
+    summary: &mut RunSummary,
+    done: Result<Completed, RuntimeError>,
+) -> Result<(), RuntimeError> {
+    let done = done?;
+    for (topic, exception) in &done.produced {
+        metrics.produced.with_label_values(&[topic.as_str()]).inc();
+        match exception {
+            Some(kind) => {
+                summary.exceptions += 1;
+                metrics.failed.with_label_values(&[kind.label()]).inc();
+            }
+            None => summary.produced += 1,
+        }
+    }
+    if let Err(e) = consumer.store_offset(&done.topic, done.partition, done.offset) {
+        // the partition was revoked meanwhile: its new owner reprocesses the input (at-least-once)
+        tracing::warn!(topic = %done.topic, partition = done.partition, offset = done.offset,
+            error = %e, "offset not stored");
+    }
+    Ok(())
+}
+
+/// Enqueues every output of one input; returns the future that resolves once all are acknowledged.
+/// `Ok(None)` when shutdown interrupted a full queue.
+pub(crate) async fn send_all(
+    producer: &FutureProducer,
+    input: &Input,
+    records: Vec<Encoded>,
+    metrics: &StageMetrics,
+    shutdown: &CancellationToken,
+) -> Result<Option<Completion>, RuntimeError> {
+    let sent = Instant::now();
+    let delivery_seconds = metrics.delivery_seconds.clone();
+    let mut deliveries = Vec::with_capacity(records.len());
+    for r in &records {
+        loop {
+            let record = FutureRecord::to(&r.topic).key(&r.key).payload(&r.payload);
+            match producer.send_result(record) {
+                Ok(f) => {
+                    deliveries.push((r.topic.clone(), r.exception, f));
+                    break;
+                }
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return Ok(None),
+                        _ = tokio::time::sleep(Duration::from_millis(10)) => {}
+                    }
+                }
+                Err((e, _)) => {
+                    return Err(RuntimeError::Delivery {
+                        topic: r.topic.clone(),
+                        reason: e.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    let (topic, partition, offset) = (input.topic.clone(), input.partition, input.offset);
+    Ok(Some(Box::pin(async move {
+        let mut produced = Vec::with_capacity(deliveries.len());
+        for (out_topic, exception, f) in deliveries {
+            match f.await {
+                Ok(Ok(_)) => produced.push((out_topic, exception)),
+                Ok(Err((e, _))) => {
+                    return Err(RuntimeError::Delivery {
+                        topic: out_topic,
+                        reason: e.to_string(),
+                    });
+                }
+                Err(_) => {
+                    return Err(RuntimeError::Delivery {
+                        topic: out_topic,
+                        reason: "producer dropped the delivery".into(),
+                    });
+                }
+            }
+        }
+        delivery_seconds.observe(sent.elapsed().as_secs_f64());
+        Ok(Completed {
+            topic,
+            partition,
+            offset,
+            produced,
+        })
+    })))
+}
