@@ -196,23 +196,14 @@ impl<S: StageSettings> ServiceConfig<S> {
         }
         let known = known_top_level_keys::<S>();
         let mut overrides = BTreeMap::new();
-        for (k, v) in std::env::vars() {
-            let Some(rest) = k.strip_prefix("LEADFLOW_") else {
-                continue;
-            };
-            let key = rest.to_ascii_lowercase();
-            let top = key.split("__").next().unwrap_or_default();
-            if key == "kafka_overrides" {
-                for pair in v.split(',').filter(|p| !p.trim().is_empty()) {
-                    let (pk, pv) = pair.split_once('=').ok_or_else(|| {
-                        ConfigError::Invalid(format!(
-                            "LEADFLOW_KAFKA_OVERRIDES entry {pair:?} is not key=value"
-                        ))
-                    })?;
-                    overrides.insert(pk.trim().to_owned(), pv.trim().to_owned());
-                }
-            } else if !known.iter().any(|k| k == top) && key != "config" {
-                tracing::warn!(variable = %k, "ignoring unknown LEADFLOW_ environment variable");
+        if let Ok(v) = std::env::var("LEADFLOW_KAFKA_OVERRIDES") {
+            for pair in v.split(',').filter(|p| !p.trim().is_empty()) {
+                let (pk, pv) = pair.split_once('=').ok_or_else(|| {
+                    ConfigError::Invalid(format!(
+                        "LEADFLOW_KAFKA_OVERRIDES entry {pair:?} is not key=value"
+                    ))
+                })?;
+                overrides.insert(pk.trim().to_owned(), pv.trim().to_owned());
             }
         }
         fig = fig.merge(
@@ -312,6 +303,21 @@ impl<S: StageSettings> ServiceConfig<S> {
         m.extend(self.kafka.clone());
         m
     }
+}
+
+/// `LEADFLOW_*` variables in the environment that no setting reads (typos, other tools' settings);
+/// services log them at start so a misspelt override does not go unnoticed.
+pub fn unknown_env_vars<S: StageSettings>() -> Vec<String> {
+    let known = known_top_level_keys::<S>();
+    std::env::vars()
+        .filter_map(|(k, _)| {
+            let rest = k.strip_prefix("LEADFLOW_")?.to_ascii_lowercase();
+            let top = rest.split("__").next().unwrap_or_default().to_owned();
+            let read =
+                known.contains(&top) || matches!(rest.as_str(), "config" | "kafka_overrides");
+            (!read).then_some(k)
+        })
+        .collect()
 }
 
 fn known_top_level_keys<S: StageSettings>() -> Vec<String> {

@@ -49,6 +49,9 @@ where
     let cfg = ServiceConfig::<C>::load(&args.common)
         .with_context(|| format!("{name}: configuration rejected"))?;
     init_tracing(&cfg.log)?;
+    for variable in crate::config::unknown_env_vars::<C>() {
+        tracing::warn!(%variable, "ignoring an environment variable no setting reads");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

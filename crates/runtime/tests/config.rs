@@ -126,3 +126,23 @@ fn a_missing_config_file_is_an_error() {
         Ok(())
     });
 }
+
+#[test]
+fn unknown_leadflow_variables_are_reported() {
+    Jail::expect_with(|jail| {
+        jail.set_env("LEADFLOW_TOPICZ__RAW", "typo");
+        jail.set_env("LEADFLOW_TOPICS__RAW", "fine");
+        jail.set_env("LEADFLOW_KAFKA_OVERRIDES", "linger.ms=1");
+        let unknown = leadflow_runtime::config::unknown_env_vars::<NoSettings>();
+        assert!(
+            unknown.contains(&"LEADFLOW_TOPICZ__RAW".to_owned()),
+            "{unknown:?}"
+        );
+        assert!(
+            !unknown
+                .iter()
+                .any(|v| v == "LEADFLOW_TOPICS__RAW" || v == "LEADFLOW_KAFKA_OVERRIDES")
+        );
+        Ok(())
+    });
+}
