@@ -18,6 +18,8 @@ pub enum RuntimeError {
     Delivery { topic: String, reason: String },
     #[error("stage {stage} failed: {reason}")]
     Stage { stage: &'static str, reason: String },
+    #[error("gave up after {attempts} attempts: {error}")]
+    RetriesExhausted { attempts: u32, error: String },
     #[error("shutdown did not finish within the {0} ms grace period")]
     GraceExceeded(u64),
 }

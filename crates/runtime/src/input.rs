@@ -167,9 +167,9 @@ pub(crate) async fn wait_retry(
     shutdown: &CancellationToken,
 ) -> Result<bool, RuntimeError> {
     let Some(delay) = backoff.next_delay() else {
-        return Err(RuntimeError::Stage {
-            stage: "retry",
-            reason: format!("gave up after {} attempts: {error}", backoff.attempts()),
+        return Err(RuntimeError::RetriesExhausted {
+            attempts: backoff.attempts(),
+            error,
         });
     };
     tracing::warn!(attempt = backoff.attempts(), delay_ms = delay.as_millis() as u64, error = %error, "retryable error; backing off");
