@@ -423,3 +423,83 @@ async fn a_missing_topic_stops_the_stage_at_start_with_its_name() {
     assert!(message.contains("topics.raw"), "{message}");
     assert!(message.contains("leadflow topics create"), "{message}");
 }
+
+/// Fails with a retryable error `failures` times per input before it succeeds.
+struct Flaky {
+    failures: u32,
+    seen: u32,
+}
+
+impl Stage for Flaky {
+    type Input = LeadEvent;
+    const NAME: &'static str = "flaky";
+    const INPUT: TopicRole = TopicRole::Raw;
+
+    async fn process(
+        &mut self,
+        input: LeadEvent,
+        _ctx: &Context,
+    ) -> Result<Vec<Output>, StageError> {
+        if self.seen < self.failures {
+            self.seen += 1;
+            return Err(StageError::retryable("provider down"));
+        }
+        self.seen = 0;
+        Ok(vec![Output::to(TopicRole::Enriched, input)])
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retryable_errors_are_retried_then_succeed_or_stop_the_stage() {
+    let t = topics(1).await;
+    let bs = t.cfg.bootstrap_servers.clone();
+    produce_raw_all(&bs, &t.input, encoded((0..3).map(lead)).await).await;
+    let mut cfg = t.cfg.clone();
+    cfg.retry.initial_backoff_ms = 10;
+    cfg.retry.max_backoff_ms = 50;
+    cfg.retry.max_attempts = 5;
+
+    // two failures per input, five attempts allowed: everything flows, in order
+    let stop = CancellationToken::new();
+    let options = RunOptions {
+        shutdown: stop.clone(),
+        ..RunOptions::default()
+    };
+    let run_cfg = cfg.clone();
+    let handle = tokio::spawn(async move {
+        run_stage(
+            &run_cfg,
+            Flaky {
+                failures: 2,
+                seen: 0,
+            },
+            options,
+        )
+        .await
+    });
+    let out = event_ids(&bs, &t.output, 3, Duration::from_secs(60)).await;
+    stop.cancel();
+    handle.await.unwrap().expect("clean stop");
+    assert_eq!(
+        out,
+        vec!["evt-0", "evt-1", "evt-2"],
+        "retried inputs keep their order"
+    );
+
+    // more failures than attempts: the stage stops with an error (the process exits non-zero)
+    cfg.group_id = Some(unique_name("group"));
+    let err = run_stage(
+        &cfg,
+        Flaky {
+            failures: 10,
+            seen: 0,
+        },
+        RunOptions::default(),
+    )
+    .await
+    .expect_err("retries exhausted");
+    assert!(
+        err.to_string().contains("gave up after 5 attempts"),
+        "{err}"
+    );
+}
