@@ -2,18 +2,13 @@
 //! The contract and the codecs: every event round-trips through its schema in both framings, old
 //! writer schemas resolve to the current types, and malformed payloads are typed errors.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
 use apache_avro::types::{Record, Value};
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::routing::{get, post};
 use leadflow_events::codec::{CONFLUENT_MAGIC, SINGLE_OBJECT_MAGIC};
 use leadflow_events::json::{AnyEvent, event_to_json};
 use leadflow_events::{
     Codec, DecodeError, Event, EventKind, LeadEvent, RegistryClient, RegistryConfig, samples,
 };
+use leadflow_testkit::FakeSchemaRegistry;
 
 fn codec() -> Codec {
     Codec::single_object().expect("embedded schemas load")
@@ -202,62 +197,11 @@ async fn malformed_payloads_are_typed_errors() {
     assert!(c.decode::<LeadEvent>(&receipt).await.is_err());
 }
 
-#[derive(Default)]
-struct FakeRegistry {
-    schemas: Vec<String>,
-    subjects: HashMap<String, Vec<u32>>,
-}
-
-type Shared = Arc<Mutex<FakeRegistry>>;
-
-async fn register(
-    State(s): State<Shared>,
-    Path(subject): Path<String>,
-    Json(body): Json<serde_json::Value>,
-) -> Json<serde_json::Value> {
-    let schema = body["schema"].as_str().unwrap_or_default().to_owned();
-    let mut reg = s.lock().expect("lock");
-    let id = match reg.schemas.iter().position(|x| *x == schema) {
-        Some(i) => i as u32 + 1,
-        None => {
-            reg.schemas.push(schema);
-            reg.schemas.len() as u32
-        }
-    };
-    reg.subjects.entry(subject).or_default().push(id);
-    Json(serde_json::json!({ "id": id }))
-}
-
-async fn by_id(
-    State(s): State<Shared>,
-    Path(id): Path<u32>,
-) -> Result<Json<serde_json::Value>, axum::http::StatusCode> {
-    let reg = s.lock().expect("lock");
-    reg.schemas
-        .get(id as usize - 1)
-        .map(|schema| Json(serde_json::json!({ "schema": schema })))
-        .ok_or(axum::http::StatusCode::NOT_FOUND)
-}
-
-async fn fake_registry() -> (String, Shared) {
-    let state: Shared = Arc::default();
-    let app = axum::Router::new()
-        .route("/subjects/{subject}/versions", post(register))
-        .route("/schemas/ids/{id}", get(by_id))
-        .with_state(state.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (format!("http://{addr}"), state)
-}
-
 #[tokio::test]
 async fn confluent_framing_registers_once_and_decodes_by_id() {
-    let (url, state) = fake_registry().await;
+    let registry = FakeSchemaRegistry::start().await;
     let config = RegistryConfig {
-        url: url.clone(),
+        url: registry.url().to_owned(),
         username: None,
         password: None,
         timeout_ms: 2000,
@@ -276,7 +220,7 @@ async fn confluent_framing_registers_once_and_decodes_by_id() {
     assert_eq!(&a[1..5], &1u32.to_be_bytes());
     assert_eq!(a, b);
     assert_eq!(
-        state.lock().expect("lock").subjects["leads.raw-value"],
+        registry.subjects()["leads.raw-value"],
         vec![1],
         "cached after first"
     );

@@ -20,7 +20,8 @@ use leadflow_runtime::{
     Stage, StageError, run_stage,
 };
 use leadflow_testkit::{
-    PrivateBroker, bootstrap, consume_all, create_topic, produce_raw_all, unique_name,
+    FakeSchemaRegistry, PrivateBroker, bootstrap, consume_all, create_topic, produce_raw_all,
+    unique_name,
 };
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -502,4 +503,53 @@ async fn retryable_errors_are_retried_then_succeed_or_stop_the_stage() {
         err.to_string().contains("gave up after 5 attempts"),
         "{err}"
     );
+}
+
+/// With a schema registry configured, outputs and exception records are written in Confluent
+/// framing (registered under `<topic>-value`), while single-object inputs are still read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_registry_outputs_use_confluent_framing() {
+    let registry = FakeSchemaRegistry::start().await;
+    let t = topics(1).await;
+    let bs = t.cfg.bootstrap_servers.clone();
+    let mut cfg = t.cfg.clone();
+    cfg.registry = Some(leadflow_events::RegistryConfig {
+        url: registry.url().to_owned(),
+        username: None,
+        password: None,
+        timeout_ms: 2_000,
+    });
+    let mut records = encoded([lead(1)]).await;
+    records.push((Some(b"lead-junk".to_vec()), b"junk".to_vec()));
+    produce_raw_all(&bs, &t.input, records).await;
+
+    let stop = CancellationToken::new();
+    let options = RunOptions {
+        shutdown: stop.clone(),
+        ..RunOptions::default()
+    };
+    let run_cfg = cfg.clone();
+    let handle =
+        tokio::spawn(async move { run_stage(&run_cfg, Echo { side_events: 0 }, options).await });
+    let out = consume_all(&bs, &t.output, 1, Duration::from_secs(60)).await;
+    let exc = consume_all(&bs, &t.exceptions, 1, Duration::from_secs(60)).await;
+    stop.cancel();
+    handle.await.unwrap().expect("clean stop");
+
+    assert_eq!(out[0].payload[0], 0, "Confluent magic byte");
+    assert_eq!(exc[0].payload[0], 0, "exception records too");
+    let subjects = registry.subjects();
+    assert!(
+        subjects.contains_key(&format!("{}-value", t.output)),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects.contains_key(&format!("{}-value", t.exceptions)),
+        "{subjects:?}"
+    );
+    let reader = Codec::from_config(cfg.registry.as_ref()).unwrap();
+    let echoed: LeadEvent = reader.decode(&out[0].payload).await.unwrap();
+    assert_eq!(echoed.event_id, "evt-1");
+    let e: ExceptionRecord = reader.decode(&exc[0].payload).await.unwrap();
+    assert_eq!(e.error_kind, ErrorKind::Decode);
 }

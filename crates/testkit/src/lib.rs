@@ -6,6 +6,7 @@
 //! - [`create_topic`], [`produce_raw`], [`consume_all`]: raw Kafka access without the runtime.
 //! - [`PrivateBroker`]: a tansu of the test's own, for tests that stop or restart the broker.
 //! - [`HttpRecorder`]: a local HTTP server that records requests (Slack, CRM and email-API fakes).
+//! - [`FakeSchemaRegistry`]: a Confluent-compatible schema registry on loopback.
 //!
 //! This crate exists to make tests fail loudly: its helpers panic with a message saying what went
 //! wrong instead of returning errors, hence the lint allowances below.
@@ -16,9 +17,11 @@ mod http_recorder;
 mod kafka;
 mod names;
 mod private_broker;
+mod schema_registry;
 
 pub use broker::{BOOTSTRAP_ENV, bootstrap, kafka_answers};
 pub use http_recorder::{HttpRecorder, RecordedRequest};
 pub use kafka::{Record, consume_all, create_topic, produce_raw, produce_raw_all};
 pub use names::unique_name;
 pub use private_broker::{PrivateBroker, find_tansu};
+pub use schema_registry::FakeSchemaRegistry;
