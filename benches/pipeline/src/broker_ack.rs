@@ -28,6 +28,15 @@ struct Args {
     /// An existing broker; a private tansu is started when absent.
     #[arg(long)]
     bootstrap_servers: Option<String>,
+    /// Extra producer settings, e.g. `--set retry.backoff.ms=10`.
+    #[arg(long = "set", value_parser = parse_setting)]
+    settings: Vec<(String, String)>,
+}
+
+fn parse_setting(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("{s:?} is not key=value"))
 }
 
 #[tokio::main]
@@ -47,12 +56,16 @@ async fn main() -> anyhow::Result<()> {
     for p in 0..args.producers {
         let topic = unique_name(&format!("ack-{p}"));
         create_topic(&bs, &topic, 3).await;
-        let producer: FutureProducer = ClientConfig::new()
+        let mut config = ClientConfig::new();
+        config
             .set("bootstrap.servers", &bs)
             .set("enable.idempotence", "true")
             .set("acks", "all")
-            .set("linger.ms", "5")
-            .create()?;
+            .set("linger.ms", "5");
+        for (k, v) in &args.settings {
+            config.set(k, v);
+        }
+        let producer: FutureProducer = config.create()?;
         let count = args.rate * args.seconds;
         let gap = Duration::from_secs_f64(1.0 / f64::from(args.rate.max(1)));
         tasks.push(tokio::spawn(async move {
