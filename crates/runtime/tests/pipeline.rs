@@ -553,3 +553,33 @@ async fn with_a_registry_outputs_use_confluent_framing() {
     let e: ExceptionRecord = reader.decode(&exc[0].payload).await.unwrap();
     assert_eq!(e.error_kind, ErrorKind::Decode);
 }
+
+/// Two instances of a stage in one consumer group share the partitions; one joins mid-stream and the
+/// other leaves mid-stream (two rebalances): every input still reaches the output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_join_and_leave_the_group_without_losing_input() {
+    let t = topics(4).await;
+    let bs = t.cfg.bootstrap_servers.clone();
+    produce_raw_all(&bs, &t.input, encoded((0..150).map(lead)).await).await;
+
+    let (stop_a, a) = spawn(&t.cfg, Echo { side_events: 0 });
+    let _ = consume_all(&bs, &t.output, 30, Duration::from_secs(60)).await;
+    let (stop_b, b) = spawn(&t.cfg, Echo { side_events: 0 });
+    produce_raw_all(&bs, &t.input, encoded((150..300).map(lead)).await).await;
+    let _ = consume_all(&bs, &t.output, 150, Duration::from_secs(60)).await;
+    stop_a.cancel();
+    let first = a.await.unwrap();
+    produce_raw_all(&bs, &t.input, encoded((300..400).map(lead)).await).await;
+    let out = event_ids(&bs, &t.output, 400, Duration::from_secs(90)).await;
+    stop_b.cancel();
+    let second = b.await.unwrap();
+
+    let distinct: BTreeSet<_> = out.iter().cloned().collect();
+    assert_eq!(distinct.len(), 400, "every input reached the output");
+    eprintln!("{} outputs for 400 inputs (duplicates are allowed: at-least-once)", out.len());
+    assert!(
+        second.consumed > 0,
+        "the second instance took over partitions"
+    );
+    assert!(first.consumed + second.consumed >= 400);
+}
