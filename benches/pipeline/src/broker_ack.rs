@@ -8,10 +8,13 @@
 //! ```
 #![allow(clippy::expect_used)]
 
+mod broker;
+
+use broker::BenchBroker;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use leadflow_testkit::{PrivateBroker, create_topic, unique_name};
+use leadflow_testkit::{create_topic, unique_name};
 use rdkafka::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
@@ -42,16 +45,8 @@ fn parse_setting(s: &str) -> Result<(String, String), String> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let mut private = None;
-    let bs = match &args.bootstrap_servers {
-        Some(b) => b.clone(),
-        None => {
-            let broker = tokio::task::spawn_blocking(PrivateBroker::start).await?;
-            let b = broker.bootstrap();
-            private = Some(broker);
-            b
-        }
-    };
+    let broker = BenchBroker::given_or_private(args.bootstrap_servers.as_deref()).await?;
+    let bs = broker.bootstrap.clone();
     let mut tasks = Vec::new();
     for p in 0..args.producers {
         let topic = unique_name(&format!("ack-{p}"));
@@ -98,11 +93,7 @@ async fn main() -> anyhow::Result<()> {
         args.producers,
         args.rate,
         args.seconds,
-        if private.is_some() {
-            "private tansu (SQLite)"
-        } else {
-            "given broker"
-        }
+        broker.label()
     );
     for (p, t) in tasks.into_iter().enumerate() {
         let ms = t.await?;
@@ -116,6 +107,6 @@ async fn main() -> anyhow::Result<()> {
             ms.len()
         );
     }
-    drop(private);
+    drop(broker);
     Ok(())
 }

@@ -14,6 +14,9 @@
 //! Without `--bootstrap-servers` it starts a private tansu broker (SQLite storage) of its own.
 #![allow(clippy::expect_used, clippy::panic)]
 
+mod broker;
+
+use broker::BenchBroker;
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
@@ -22,7 +25,7 @@ use clap::Parser;
 use leadflow_cli::generate::{DEFAULT_START, LeadGenerator};
 use leadflow_e2e::Service;
 use leadflow_events::{Codec, Event, Timestamp};
-use leadflow_testkit::{PrivateBroker, create_topic, unique_name};
+use leadflow_testkit::{create_topic, unique_name};
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Message;
@@ -55,16 +58,8 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let mut private = None;
-    let bs = match &args.bootstrap_servers {
-        Some(b) => b.clone(),
-        None => {
-            let broker = tokio::task::spawn_blocking(PrivateBroker::start).await?;
-            let b = broker.bootstrap();
-            private = Some(broker);
-            b
-        }
-    };
+    let broker = BenchBroker::given_or_private(args.bootstrap_servers.as_deref()).await?;
+    let bs = broker.bootstrap.clone();
     let names: BTreeMap<&str, String> = [
         "raw",
         "enriched",
@@ -206,11 +201,7 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "pipeline-latency: enrich -> score -> tier, {} partitions, {}",
         args.partitions,
-        if private.is_some() {
-            "private tansu (SQLite)"
-        } else {
-            "given broker"
-        }
+        broker.label()
     );
     println!(
         "  sent {} leads{}; {} decisions arrived (the rest went to the exceptions topic or are duplicates)",
@@ -246,7 +237,7 @@ async fn main() -> anyhow::Result<()> {
         let status = s.terminate(Duration::from_secs(30));
         println!("  {name}: exit {status} after SIGTERM");
     }
-    drop(private);
+    drop(broker);
     Ok(())
 }
 
