@@ -69,21 +69,12 @@ ensure_rust_components() {
   done
 }
 
-# cargo-nextest when missing: the prebuilt binary (seconds), then cargo install (minutes). Returns
-# non-zero when neither worked, so the caller can fall back to cargo test.
+# cargo-nextest when missing, from crates.io (minutes). Returns non-zero when that failed, so the
+# caller can fall back to cargo test.
 ensure_nextest() {
   if cargo nextest --version >/dev/null 2>&1; then
     info "$(cargo nextest --version 2>/dev/null | head -n 1)"
     return 0
-  fi
-  local bin_dir="${CARGO_HOME:-${HOME}/.cargo}/bin"
-  if [[ "$(uname -s)-$(uname -m)" == "Linux-x86_64" ]] && command -v curl >/dev/null 2>&1; then
-    info "installing cargo-nextest (prebuilt) into ${bin_dir}"
-    mkdir -p "${bin_dir}"
-    if curl -LsSf https://get.nexte.st/latest/linux | tar zxf - -C "${bin_dir}" &&
-      cargo nextest --version >/dev/null 2>&1; then
-      return 0
-    fi
   fi
   info "installing cargo-nextest with cargo install (a few minutes)"
   cargo install cargo-nextest --locked >/dev/null 2>&1 && return 0
