@@ -279,53 +279,29 @@ async fn input_age(service: &Service) -> Option<String> {
 /// The lead's event id and the time it reached the measured hop: the output record's CreateTime for
 /// a stage's topic, the receive time for the raw topic.
 async fn arrival(codec: &Codec, hop: &str, payload: &[u8], created: i64) -> Option<(String, i64)> {
-    use leadflow_events::{EnrichedLead, LeadEvent, ScoredLead, TierDecision};
-    Some(match hop {
-        "raw" => (
-            codec.decode::<LeadEvent>(payload).await.ok()?.event_id,
-            now_ms(),
-        ),
-        "enriched" => (
-            codec
-                .decode::<EnrichedLead>(payload)
-                .await
-                .ok()?
-                .lead
-                .event_id,
-            created,
-        ),
-        // when a plain consumer receives the enriched record (transport after enrich's send)
-        "enriched-received" => (
-            codec
-                .decode::<EnrichedLead>(payload)
-                .await
-                .ok()?
-                .lead
-                .event_id,
-            now_ms(),
-        ),
-        "scored" => (
-            codec
-                .decode::<ScoredLead>(payload)
-                .await
-                .ok()?
-                .enriched
-                .lead
-                .event_id,
-            created,
-        ),
-        _ => (
-            codec
-                .decode::<TierDecision>(payload)
-                .await
-                .ok()?
-                .scored
-                .enriched
-                .lead
-                .event_id,
-            created,
-        ),
-    })
+    use leadflow_events::EventKind;
+    use leadflow_events::json::AnyEvent;
+    let topic = hop.trim_end_matches("-received");
+    let kind = match topic {
+        "raw" => EventKind::LeadEvent,
+        "enriched" => EventKind::EnrichedLead,
+        "scored" => EventKind::ScoredLead,
+        _ => EventKind::TierDecision,
+    };
+    let event_id = match AnyEvent::decode(codec, kind, payload).await.ok()? {
+        AnyEvent::LeadEvent(l) => l.event_id,
+        AnyEvent::EnrichedLead(e) => e.lead.event_id,
+        AnyEvent::ScoredLead(s) => s.enriched.lead.event_id,
+        AnyEvent::TierDecision(d) => d.scored.enriched.lead.event_id,
+        _ => return None,
+    };
+    // receive time for the raw topic and the `-received` hops, the record's CreateTime otherwise
+    let at = if topic == "raw" || hop.ends_with("-received") {
+        now_ms()
+    } else {
+        created
+    };
+    Some((event_id, at))
 }
 
 fn now_ms() -> i64 {
