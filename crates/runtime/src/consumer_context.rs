@@ -1,15 +1,45 @@
-//! The main consumer's librdkafka context: commits stored offsets synchronously when partitions are
-//! revoked, and turns librdkafka statistics into per-partition lag gauges.
+//! The main consumer's librdkafka context: when partitions are revoked it drains their tasks (bounded
+//! wait for the acknowledgements of what they already handled, offsets stored) and then commits
+//! the stored offsets synchronously; it turns librdkafka statistics into per-partition lag gauges.
 
-use rdkafka::ClientContext;
+use std::sync::Arc;
+use std::time::Duration;
+
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::statistics::Statistics;
+use rdkafka::{ClientContext, TopicPartitionList};
 
 use crate::metrics::StageMetrics;
+use crate::partition::{Drained, Partitions};
 
 /// Context of the main (group) consumer.
 pub struct StageConsumerContext {
     pub metrics: StageMetrics,
+    /// The partition tasks of the run.
+    pub partitions: Arc<Partitions>,
+    /// How long a revoke waits for the revoked partitions' in-flight acknowledgements.
+    pub drain_timeout: Duration,
+}
+
+impl StageConsumerContext {
+    /// Stops the tasks of the revoked partitions and waits for their drain. The callback runs on
+    /// the thread polling the consumer; on a multi-threaded tokio runtime that thread is handed
+    /// over (`block_in_place`) so the partition tasks keep running while it waits.
+    fn drain(&self, tpl: &TopicPartitionList) -> Drained {
+        let stopping = self.partitions.stop(Some(tpl));
+        if stopping.is_empty() {
+            return Drained::default();
+        }
+        let timeout = self.drain_timeout;
+        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => {
+                tokio::task::block_in_place(|| stopping.wait(timeout))
+            }
+            // a single-threaded runtime cannot run the tasks while this thread waits
+            Ok(_) => stopping.wait(Duration::ZERO),
+            Err(_) => stopping.wait(timeout),
+        }
+    }
 }
 
 impl ClientContext for StageConsumerContext {
@@ -32,10 +62,22 @@ impl ConsumerContext for StageConsumerContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         match rebalance {
             Rebalance::Revoke(tpl) => {
+                let drained = self.drain(tpl);
                 tracing::info!(
                     partitions = tpl.count(),
-                    "partitions revoked; committing stored offsets"
+                    drained = drained.stopped,
+                    late = drained.late,
+                    "partitions revoked; in-flight work drained, committing stored offsets"
                 );
+                if !drained.paused.is_empty() {
+                    let mut paused = TopicPartitionList::new();
+                    for (topic, partition) in &drained.paused {
+                        paused.add_partition(topic, *partition);
+                    }
+                    if let Err(e) = consumer.resume(&paused) {
+                        tracing::warn!(error = %e, "resuming revoked partitions failed");
+                    }
+                }
                 match consumer.commit_consumer_state(CommitMode::Sync) {
                     Ok(()) => {}
                     Err(rdkafka::error::KafkaError::ConsumerCommit(

@@ -13,7 +13,7 @@ use crate::consumer_context::StageConsumerContext;
 use crate::error::RuntimeError;
 use crate::input::{Encoded, Input};
 use crate::metrics::StageMetrics;
-use crate::pipeline::RunSummary;
+use crate::summary::SummaryCounters;
 
 pub(crate) type Completion = Pin<Box<dyn Future<Output = Result<Completed, RuntimeError>> + Send>>;
 
@@ -28,7 +28,7 @@ pub(crate) struct Completed {
 pub(crate) fn complete(
     consumer: &StreamConsumer<StageConsumerContext>,
     metrics: &StageMetrics,
-    summary: &mut RunSummary,
+    summary: &SummaryCounters,
     done: Result<Completed, RuntimeError>,
 ) -> Result<(), RuntimeError> {
     let done = done?;
@@ -36,10 +36,10 @@ pub(crate) fn complete(
         metrics.produced.with_label_values(&[topic.as_str()]).inc();
         match exception {
             Some(kind) => {
-                summary.exceptions += 1;
+                summary.exception();
                 metrics.failed.with_label_values(&[kind.label()]).inc();
             }
-            None => summary.produced += 1,
+            None => summary.produced(),
         }
     }
     if let Err(e) = consumer.store_offset(&done.topic, done.partition, done.offset) {
@@ -79,7 +79,7 @@ pub(crate) async fn send_all(
                 Err((e, _)) => {
                     return Err(RuntimeError::Delivery {
                         topic: r.topic.clone(),
-                        reason: e.to_string(),
+                        source: Box::new(e),
                     });
                 }
             }
@@ -94,13 +94,13 @@ pub(crate) async fn send_all(
                 Ok(Err((e, _))) => {
                     return Err(RuntimeError::Delivery {
                         topic: out_topic,
-                        reason: e.to_string(),
+                        source: Box::new(e),
                     });
                 }
-                Err(_) => {
+                Err(canceled) => {
                     return Err(RuntimeError::Delivery {
                         topic: out_topic,
-                        reason: "producer dropped the delivery".into(),
+                        source: Box::new(canceled),
                     });
                 }
             }

@@ -14,10 +14,18 @@ pub enum RuntimeError {
     Metrics(#[source] Box<prometheus::Error>),
     #[error("http endpoint: {0}")]
     Http(#[source] std::io::Error),
-    #[error("delivery to {topic} failed: {reason}")]
-    Delivery { topic: String, reason: String },
-    #[error("stage {stage} failed: {reason}")]
-    Stage { stage: &'static str, reason: String },
+    #[error("delivery to {topic} failed: {source}")]
+    Delivery {
+        topic: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("stage {stage} failed: {source}")]
+    Stage {
+        stage: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error("gave up after {attempts} attempts: {error}")]
     RetriesExhausted { attempts: u32, error: String },
     #[error("shutdown did not finish within the {0} ms grace period")]

@@ -5,12 +5,31 @@ use leadflow_events::{Codec, ErrorKind, Event};
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
-use crate::config::{ServiceConfig, StageSettings};
+use crate::config::{ExceptionsConfig, RetryConfig, ServiceConfig, StageSettings};
 use crate::error::RuntimeError;
 use crate::exceptions::{Source, exception_record};
 use crate::metrics::StageMetrics;
 use crate::retry::Backoff;
 use crate::stage::{Context, Stage, StageError};
+use leadflow_events::TopicNames;
+
+/// The parts of the service configuration handling an input needs (owned: partition tasks share it).
+#[derive(Clone, Debug)]
+pub(crate) struct HandleConfig {
+    pub(crate) topics: TopicNames,
+    pub(crate) exceptions: ExceptionsConfig,
+    pub(crate) retry: RetryConfig,
+}
+
+impl HandleConfig {
+    pub(crate) fn from_service<C: StageSettings>(cfg: &ServiceConfig<C>) -> Self {
+        Self {
+            topics: cfg.topics.clone(),
+            exceptions: cfg.exceptions.clone(),
+            retry: cfg.retry.clone(),
+        }
+    }
+}
 
 /// One consumed record, owned.
 pub(crate) struct Input {
@@ -38,9 +57,9 @@ pub(crate) enum Handled {
 }
 
 /// Decodes, transforms and encodes one input; poison becomes an exception record.
-pub(crate) async fn handle<C: StageSettings, S: Stage>(
+pub(crate) async fn handle<S: Stage>(
     stage: &S,
-    cfg: &ServiceConfig<C>,
+    cfg: &HandleConfig,
     codec: &Codec,
     clock: &dyn Clock,
     metrics: &StageMetrics,
@@ -124,7 +143,7 @@ pub(crate) async fn handle<C: StageSettings, S: Stage>(
             Err(StageError::Fatal(e)) => {
                 return Err(RuntimeError::Stage {
                     stage: S::NAME,
-                    reason: e.to_string(),
+                    source: e,
                 });
             }
         }
@@ -183,9 +202,9 @@ pub(crate) async fn wait_retry(
     }
 }
 
-pub(crate) async fn encode_exception<C: StageSettings>(
+pub(crate) async fn encode_exception(
     codec: &Codec,
-    cfg: &ServiceConfig<C>,
+    cfg: &HandleConfig,
     record: leadflow_events::ExceptionRecord,
 ) -> Result<Encoded, RuntimeError> {
     let topic = cfg.topics.exceptions.clone();
@@ -196,7 +215,7 @@ pub(crate) async fn encode_exception<C: StageSettings>(
         .await
         .map_err(|e| RuntimeError::Delivery {
             topic: topic.clone(),
-            reason: format!("exception record does not encode: {e}"),
+            source: Box::new(e),
         })?;
     Ok(Encoded {
         topic,

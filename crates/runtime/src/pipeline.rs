@@ -2,18 +2,25 @@
 //!
 //! Guarantees:
 //! - at-least-once: an input's offset is stored only after every output it produced (or its exception
-//!   record) is acknowledged by the broker, and offsets are stored in consumption order, so a crash
-//!   never skips an unacknowledged input (Vector's ordered finalizer, rust-rdkafka's at_least_once);
-//! - per-partition order: one input is transformed at a time; outputs are produced in input order;
+//!   record) is acknowledged by the broker, and the outputs of every earlier input of its partition
+//!   too, so a crash never skips an unacknowledged input (Vector's ordered finalizer, rust-rdkafka's
+//!   at_least_once);
+//! - partitions are processed concurrently, one task per assigned partition ([`crate::partition`]);
+//!   within a partition outputs are produced and offsets stored in input order, with at most
+//!   [`Stage::partition_concurrency`] inputs transformed at once;
 //! - a poison input (undecodable, invalid) becomes an exception record and the stage moves on;
-//! - retryable errors are retried with backoff (the partition waits); fatal errors stop the stage;
-//! - on shutdown: stop fetching, finish in-flight work, flush, commit, return.
+//! - retryable errors are retried with backoff while the partition waits: its task holds the input,
+//!   the consume loop pauses that partition once its queue is full and keeps polling, so the member
+//!   stays in its group and the other partitions flow on; after `retry.max_attempts` the stage stops
+//!   (fatal, non-zero exit);
+//! - on revoke: the revoked partitions' tasks finish what they handled, wait (bounded) for its
+//!   acknowledgements and store its offsets, then the offsets are committed;
+//! - on shutdown: stop fetching, let every partition task drain the same way, flush, commit, return.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::stream::{FuturesOrdered, StreamExt};
 use leadflow_events::json::AnyEvent;
 use leadflow_events::{Codec, TopicRole};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
@@ -22,24 +29,27 @@ use rdkafka::message::{Message, Timestamp as KafkaTimestamp};
 use rdkafka::producer::{FutureProducer, Producer};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::{ServiceConfig, StageSettings};
 use crate::consumer_context::StageConsumerContext;
-use crate::delivery::{Completion, complete, send_all};
 use crate::error::RuntimeError;
 use crate::http::{self, Health};
-use crate::input::{Handled, Input, handle};
+use crate::input::{HandleConfig, Input};
 use crate::kafka::{consumer_config, producer_config};
 use crate::metrics::StageMetrics;
+use crate::partition::{Partitions, Shared, spawn_partition};
 use crate::preflight::require_topics;
 use crate::registry::StageRegistry;
 use crate::side_input::{SideMessage, spawn_side_inputs};
 use crate::stage::Stage;
+use crate::summary::{RunSummary, SummaryCounters};
 
-/// At most this many inputs await acknowledgement at once.
-const MAX_IN_FLIGHT: usize = 1_000;
+/// How long a revoke waits at most for the revoked partitions' in-flight acknowledgements (capped by
+/// `shutdown_grace_ms`): long enough for a broker ack, short enough for the group's rebalance.
+const REVOKE_DRAIN: Duration = Duration::from_secs(5);
+/// How often the consume loop wakes when idle: refills paused partitions' queues, proves liveness.
+const TICK: Duration = Duration::from_millis(20);
 
 /// How a run is wired to the outside: time, shutdown, and where to report the HTTP address.
 pub struct RunOptions {
@@ -61,14 +71,6 @@ impl Default for RunOptions {
             metrics: None,
         }
     }
-}
-
-/// Counts of one run, returned at a clean stop.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RunSummary {
-    pub consumed: u64,
-    pub produced: u64,
-    pub exceptions: u64,
 }
 
 /// Runs `stage` until `options.shutdown` is cancelled (clean stop, `Ok`) or a fatal error (`Err`).
@@ -124,7 +126,7 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
         .await
         .map_err(|e| RuntimeError::Stage {
             stage: S::NAME,
-            reason: format!("start-up check failed: {e}"),
+            source: Box::new(e),
         })??;
 
     // Side inputs: replay state before the first input.
@@ -149,43 +151,67 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
                     tracing::info!(side_input = cfg.topics.name(role), "side input caught up");
                 }
                 Some(SideMessage::Event(role, event)) => apply_side(&stage, cfg, &metrics, role, *event),
-                None => return Err(RuntimeError::Stage { stage: S::NAME, reason: "side inputs stopped".into() }),
+                None => return Err(RuntimeError::Stage { stage: S::NAME, source: "side inputs stopped".into() }),
             }
         }
     }
 
-    let consumer: StreamConsumer<StageConsumerContext> = consumer_config(cfg, &group)
-        .create_with_context(StageConsumerContext {
-            metrics: metrics.clone(),
-        })
-        .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
+    let partitions = Arc::new(Partitions::default());
+    let consumer: Arc<StreamConsumer<StageConsumerContext>> = Arc::new(
+        consumer_config(cfg, &group)
+            .create_with_context(StageConsumerContext {
+                metrics: metrics.clone(),
+                partitions: partitions.clone(),
+                drain_timeout: Duration::from_millis(cfg.shutdown_grace_ms).min(REVOKE_DRAIN),
+            })
+            .map_err(|e| RuntimeError::Kafka(Box::new(e)))?,
+    );
     consumer
         .subscribe(&[&input_topic])
         .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
     health.set_ready(true);
     tracing::info!(stage = S::NAME, topic = %input_topic, %group, "consuming");
 
-    let mut summary = RunSummary::default();
-    let mut in_flight: FuturesOrdered<Completion> = FuturesOrdered::new();
+    let summary = Arc::new(SummaryCounters::default());
+    let (failures_tx, mut failures) = mpsc::unbounded_channel();
+    // stops every partition task: on shutdown, and when one of them failed
+    let run_stop = shutdown.child_token();
+    // if this future is dropped (its task aborted), the partition tasks stop too
+    let _stop_tasks_on_drop = run_stop.clone().drop_guard();
+    let shared = Arc::new(Shared {
+        cfg: HandleConfig::from_service(cfg),
+        stage: Arc::new(stage),
+        codec,
+        clock,
+        metrics: metrics.clone(),
+        producer: producer.clone(),
+        consumer: consumer.clone(),
+        summary: summary.clone(),
+        failures: failures_tx,
+    });
     let mut failure: Option<RuntimeError> = None;
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
     loop {
         tokio::select! {
             biased;
             _ = shutdown.cancelled() => break,
-            Some(done) = in_flight.next(), if !in_flight.is_empty() => {
-                metrics.in_flight.set(in_flight.len() as i64);
-                if let Err(e) = complete(&consumer, &metrics, &mut summary, done) {
-                    failure = Some(e);
-                    break;
-                }
+            Some(e) = failures.recv() => {
+                failure = Some(e);
+                break;
             }
             Some(msg) = side_rx.recv() => {
                 if let SideMessage::Event(role, event) = msg {
-                    apply_side(&stage, cfg, &metrics, role, *event);
+                    apply_side(shared.stage.as_ref(), cfg, &metrics, role, *event);
                 }
             }
-            received = consumer.recv(), if in_flight.len() < MAX_IN_FLIGHT => {
+            _ = tick.tick() => {
+                health.beat();
+                partitions.refill(&consumer);
+            }
+            received = consumer.recv() => {
+                health.beat();
                 let input = match received {
                     Ok(m) => Input {
                         topic: m.topic().to_owned(),
@@ -203,46 +229,26 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
                         continue;
                     }
                 };
-                summary.consumed += 1;
-                metrics.consumed.inc();
-                if let Some(t) = input.record_time {
-                    let age_ms = clock.now().0.saturating_sub(t.0).max(0);
-                    metrics.record_age_seconds.observe(age_ms as f64 / 1000.0);
-                }
-                let span = tracing::info_span!("record", stage = S::NAME, topic = %input.topic,
-                    partition = input.partition, offset = input.offset, lead_id = tracing::field::Empty);
-                let started = Instant::now();
-                let handled = handle(&stage, cfg, &codec, clock.as_ref(), &metrics, &input, &shutdown)
-                    .instrument(span)
-                    .await;
-                metrics.handler_seconds.observe(started.elapsed().as_secs_f64());
-                match handled {
-                    Ok(Handled::Produce(records)) => match send_all(&producer, &input, records, &metrics, &shutdown).await {
-                        Ok(Some(completion)) => {
-                            in_flight.push_back(completion);
-                            metrics.in_flight.set(in_flight.len() as i64);
-                        }
-                        Ok(None) => break,
-                        Err(e) => { failure = Some(e); break; }
-                    },
-                    Ok(Handled::Interrupted) => break,
-                    Err(e) => { failure = Some(e); break; }
-                }
+                partitions.dispatch(input, &consumer, &run_stop, |ends| {
+                    spawn_partition(shared.clone(), ends);
+                });
             }
         }
     }
 
-    // Drain: finish what is in flight, store its offsets, flush, commit.
+    // Drain: every partition task finishes what it handled and stores its offsets; flush; commit.
     health.set_ready(false);
+    run_stop.cancel();
     let grace = Duration::from_millis(cfg.shutdown_grace_ms);
     let deadline = Instant::now() + grace;
-    let drained = tokio::time::timeout(grace, async {
-        while let Some(done) = in_flight.next().await {
-            complete(&consumer, &metrics, &mut summary, done)?;
-        }
-        Ok(())
-    })
-    .await;
+    let stopping = partitions.stop(None);
+    let drained = tokio::task::spawn_blocking(move || stopping.wait(grace))
+        .await
+        .unwrap_or_default();
+    // a failure reported while draining is still a failure
+    if failure.is_none() {
+        failure = failures.try_recv().ok();
+    }
     metrics.in_flight.set(0);
     let flushed = producer.flush(deadline.saturating_duration_since(Instant::now()));
     match consumer.commit_consumer_state(CommitMode::Sync) {
@@ -254,14 +260,13 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
     if let Some(e) = failure {
         return Err(e);
     }
-    match drained {
-        Err(_) => return Err(RuntimeError::GraceExceeded(cfg.shutdown_grace_ms)),
-        Ok(Err(e)) => return Err(e),
-        Ok(Ok(())) => {}
+    if drained.late > 0 {
+        return Err(RuntimeError::GraceExceeded(cfg.shutdown_grace_ms));
     }
     if let Err(e) = flushed {
         tracing::warn!(error = %e, "producer flush incomplete");
     }
+    let summary = summary.snapshot();
     tracing::info!(
         stage = S::NAME,
         consumed = summary.consumed,

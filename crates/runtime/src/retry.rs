@@ -34,6 +34,12 @@ impl Backoff {
         Some(d)
     }
 
+    /// The longest time an input can spend backing off before its attempts run out.
+    pub fn budget(cfg: &RetryConfig) -> Duration {
+        let mut b = Self::new(cfg);
+        std::iter::from_fn(|| b.next_delay()).take(10_000).sum()
+    }
+
     /// Attempts made so far.
     pub fn attempts(&self) -> u32 {
         self.attempts
@@ -57,5 +63,19 @@ mod tests {
             [100, 200, 300, 300].map(Duration::from_millis).to_vec()
         );
         assert_eq!(b.attempts(), 5);
+    }
+
+    #[test]
+    fn the_default_budget_ends_before_the_poll_interval_would_expire() {
+        // librdkafka's default max.poll.interval.ms; the harness keeps polling while a partition
+        // retries, but a stage that gives up later than this would still be wrong on a client
+        // that does not (and the budget says how long a lead can be held back)
+        let max_poll_interval = Duration::from_millis(300_000);
+        let budget = Backoff::budget(&RetryConfig::default());
+        assert!(budget < max_poll_interval, "{budget:?}");
+        assert!(
+            budget > Duration::from_secs(60),
+            "{budget:?}: rides out a short outage"
+        );
     }
 }

@@ -123,6 +123,12 @@ impl Stage for ScoreStage {
     const NAME: &'static str = "score";
     const INPUT: TopicRole = TopicRole::Enriched;
 
+    /// Pure and cheap (the model is read-only between swaps): several inputs of a partition may be
+    /// scored at once (outputs and offsets still in partition order).
+    fn partition_concurrency(&self) -> usize {
+        4
+    }
+
     async fn process(
         &self,
         input: EnrichedLead,

@@ -7,21 +7,28 @@
 //! - [`PrivateBroker`]: a tansu of the test's own, for tests that stop or restart the broker.
 //! - [`HttpRecorder`]: a local HTTP server that records requests (Slack, CRM and email-API fakes).
 //! - [`FakeSchemaRegistry`]: a Confluent-compatible schema registry on loopback.
+//! - [`StageCompliance`]: the compliance check every stage runs (poison, retries in order, fatal,
+//!   SIGKILL and rebalance lose nothing, SIGTERM drains and exits 0) — one call, see its module.
+//! - [`StageProcess`]: a stage binary as a real process (SIGTERM, SIGKILL).
 //!
 //! This crate exists to make tests fail loudly: its helpers panic with a message saying what went
 //! wrong instead of returning errors, hence the lint allowances below.
 #![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
 
 mod broker;
+mod compliance;
 mod http_recorder;
 mod kafka;
 mod names;
 mod private_broker;
+mod process;
 mod schema_registry;
 
 pub use broker::{BOOTSTRAP_ENV, bootstrap, kafka_answers};
+pub use compliance::StageCompliance;
 pub use http_recorder::{HttpRecorder, RecordedRequest};
 pub use kafka::{Record, consume_all, create_topic, produce_raw, produce_raw_all};
 pub use names::unique_name;
 pub use private_broker::{PrivateBroker, find_tansu};
+pub use process::StageProcess;
 pub use schema_registry::FakeSchemaRegistry;

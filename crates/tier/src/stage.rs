@@ -62,6 +62,12 @@ impl Stage for TierStage {
     const NAME: &'static str = "tier";
     const INPUT: TopicRole = TopicRole::Scored;
 
+    /// Pure and cheap, no state between inputs: several inputs of a partition may be decided at
+    /// once (outputs and offsets still in partition order).
+    fn partition_concurrency(&self) -> usize {
+        4
+    }
+
     async fn process(&self, input: ScoredLead, _ctx: &Context) -> Result<Vec<Output>, StageError> {
         check_input(&input)
             .map_err(|e| StageError::poison(ErrorKind::Validation, e.to_string()))?;

@@ -1,0 +1,357 @@
+//! Throughput of each stage against a plain rdkafka pass-through, over the same preloaded data.
+//!
+//! In one run on one broker: generate `--count` leads into `leads.raw` (3 partitions), then for each
+//! stage in pipeline order (enrich, score, tier):
+//! 1. a plain rdkafka at-least-once pass-through (a child process of this binary: consume, produce the
+//!    same bytes, store each offset after its record's acknowledgement, in order) over the stage's
+//!    input topic,
+//! 2. the stage's service binary alone over the same topic (its output is the next stage's input).
+//!
+//! Each process is measured from its first output record to its last (so group join and start-up
+//! are left out): records/s, and CPU µs per record from the process's utime+stime over the same
+//! span (`/proc/<pid>/stat`). Prints the ratio of each stage to the pass-through over its input.
+//!
+//! ```text
+//! cargo build --release --workspace
+//! target/release/stage-throughput --count 30000
+//! ```
+#![allow(clippy::expect_used, clippy::panic)]
+
+mod broker;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use broker::BenchBroker;
+use clap::Parser;
+use futures::stream::{FuturesOrdered, StreamExt};
+use leadflow_cli::generate::{DEFAULT_START, LeadGenerator};
+use leadflow_events::{Codec, Event, Timestamp};
+use leadflow_testkit::StageProcess;
+use leadflow_testkit::{create_topic, unique_name};
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::Message;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+
+#[derive(Parser, Debug)]
+#[command(about = "Records/s and CPU per record of each stage vs a plain rdkafka pass-through")]
+struct Args {
+    /// Leads to preload.
+    #[arg(long, default_value_t = 30_000)]
+    count: usize,
+    /// An existing broker; a private tansu is started when absent.
+    #[arg(long)]
+    bootstrap_servers: Option<String>,
+    /// Partitions per topic.
+    #[arg(long, default_value_t = 3)]
+    partitions: i32,
+    /// Stages to measure (in pipeline order; each needs the previous one's output).
+    #[arg(long, value_delimiter = ',', default_value = "enrich,score,tier")]
+    stages: Vec<String>,
+    /// Internal: run as the pass-through process `IN,OUT,GROUP,BOOTSTRAP`.
+    #[arg(long, hide = true)]
+    passthrough: Option<String>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    if let Some(spec) = &args.passthrough {
+        return passthrough(spec).await;
+    }
+    let broker = BenchBroker::given_or_private(args.bootstrap_servers.as_deref()).await?;
+    let bs = broker.bootstrap.clone();
+    let roles = [
+        "raw",
+        "enriched",
+        "scored",
+        "tiered",
+        "model_params",
+        "exceptions",
+    ];
+    let names: BTreeMap<&str, String> = roles
+        .into_iter()
+        .map(|r| (r, unique_name(&format!("tp-{}", r.replace('_', "-")))))
+        .collect();
+    for (role, topic) in &names {
+        let n = if *role == "model_params" {
+            1
+        } else {
+            args.partitions
+        };
+        create_topic(&bs, topic, n).await;
+    }
+
+    // preload
+    let codec = Codec::single_object()?;
+    let mut generator = LeadGenerator::new(5, Timestamp::parse_rfc3339(DEFAULT_START)?);
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", &bs)
+        .set("linger.ms", "5")
+        .create()
+        .context("preload producer")?;
+    let mut acks = FuturesOrdered::new();
+    for _ in 0..args.count {
+        let lead = generator.next_lead().event;
+        let bytes = codec.encode(&names["raw"], &lead).await?;
+        let key = lead.key().to_owned();
+        loop {
+            match producer.send_result(FutureRecord::to(&names["raw"]).key(&key).payload(&bytes)) {
+                Ok(f) => {
+                    acks.push_back(f);
+                    break;
+                }
+                Err(_) => {
+                    while acks.len() > 1000 {
+                        let _ = acks.next().await;
+                    }
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            }
+        }
+    }
+    while let Some(r) = acks.next().await {
+        r?.map_err(|(e, _)| e)?;
+    }
+    eprintln!(
+        "preloaded {} leads on {} ({})",
+        args.count,
+        names["raw"],
+        broker.label()
+    );
+
+    let logs = tempfile::tempdir()?;
+    let exe = std::env::current_exe()?;
+    let mut rows = Vec::new();
+    let mut expected = args.count as i64;
+    for stage in &args.stages {
+        let (input, output) = match stage.as_str() {
+            "enrich" => ("raw", "enriched"),
+            "score" => ("enriched", "scored"),
+            "tier" => ("scored", "tiered"),
+            other => anyhow::bail!("unknown stage {other}"),
+        };
+        // the pass-through copies the stage's input to a topic of its own
+        let copy = unique_name(&format!("tp-copy-{input}"));
+        create_topic(&bs, &copy, args.partitions).await;
+        let spec = format!(
+            "{},{copy},{},{bs}",
+            names[input],
+            unique_name("tp-passthrough")
+        );
+        let child = std::process::Command::new(&exe)
+            .args(["--passthrough", &spec])
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .context("pass-through process")?;
+        let pass = measure(&bs, &copy, expected, Pid(child.id()), child).await?;
+        rows.push((format!("pass-through over {input}"), pass, None));
+
+        let mut env = BTreeMap::from([
+            ("LEADFLOW_BOOTSTRAP_SERVERS".to_owned(), bs.clone()),
+            (
+                "LEADFLOW_GROUP_ID".to_owned(),
+                unique_name(&format!("tp-{stage}")),
+            ),
+            ("LEADFLOW_HTTP__LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
+            ("LEADFLOW_LOG__LEVEL".to_owned(), "warn".to_owned()),
+        ]);
+        for (role, topic) in &names {
+            env.insert(
+                format!("LEADFLOW_TOPICS__{}", role.to_ascii_uppercase()),
+                topic.clone(),
+            );
+        }
+        let binary = leadflow_e2e::bin(&format!("leadflow-{stage}"));
+        let service = StageProcess::start(&binary, &env, logs.path(), stage);
+        let pid = Pid(service.pid());
+        let m = measure(&bs, &names[output], expected, pid, service).await?;
+        rows.push((format!("leadflow-{stage}"), m, Some(pass)));
+        expected = high_watermarks(&bs, &names[output])?;
+    }
+
+    println!(
+        "\n{} leads, {} partitions, {}\n",
+        args.count,
+        args.partitions,
+        broker.label()
+    );
+    println!(
+        "| process | records | records/s | CPU µs/record | × pass-through records/s | × pass-through CPU/record |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for (name, m, base) in rows {
+        let (r, c) = match base {
+            Some(b) => (
+                format!("{:.2}", m.rate() / b.rate()),
+                format!("{:.2}", m.cpu_us_per_record() / b.cpu_us_per_record()),
+            ),
+            None => ("1.00".into(), "1.00".into()),
+        };
+        println!(
+            "| {name} | {} | {:.0} | {:.1} | {r} | {c} |",
+            m.records,
+            m.rate(),
+            m.cpu_us_per_record()
+        );
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Pid(u32);
+
+#[derive(Clone, Copy, Debug)]
+struct Measured {
+    records: i64,
+    seconds: f64,
+    cpu_seconds: f64,
+}
+
+impl Measured {
+    fn rate(&self) -> f64 {
+        self.records as f64 / self.seconds
+    }
+    fn cpu_us_per_record(&self) -> f64 {
+        self.cpu_seconds * 1e6 / self.records as f64
+    }
+}
+
+/// Something the measurement stops at the end.
+trait Stoppable {
+    fn stop(self);
+}
+
+impl Stoppable for std::process::Child {
+    fn stop(mut self) {
+        let _ = self.kill();
+        let _ = self.wait();
+    }
+}
+
+impl Stoppable for StageProcess {
+    fn stop(self) {
+        let _ = self.terminate(Duration::from_secs(30));
+    }
+}
+
+/// Waits for `expected` records on `output`; measures from the first to the last.
+async fn measure(
+    bs: &str,
+    output: &str,
+    expected: i64,
+    pid: Pid,
+    process: impl Stoppable,
+) -> anyhow::Result<Measured> {
+    let give_up = Instant::now() + Duration::from_secs(600);
+    // the first output: start of the measured span
+    let (t0, cpu0, n0) = loop {
+        let n = high_watermarks(bs, output)?;
+        if n > 0 {
+            break (Instant::now(), cpu_seconds(pid)?, n);
+        }
+        anyhow::ensure!(Instant::now() < give_up, "no output on {output}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let (t1, cpu1, n1) = loop {
+        let n = high_watermarks(bs, output)?;
+        if n >= expected {
+            break (Instant::now(), cpu_seconds(pid)?, n);
+        }
+        anyhow::ensure!(
+            Instant::now() < give_up,
+            "{output}: {n} of {expected} records"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    process.stop();
+    Ok(Measured {
+        records: n1 - n0,
+        seconds: (t1 - t0).as_secs_f64(),
+        cpu_seconds: cpu1 - cpu0,
+    })
+}
+
+/// Records on every partition of `topic` (sum of high watermarks).
+fn high_watermarks(bs: &str, topic: &str) -> anyhow::Result<i64> {
+    let consumer: rdkafka::consumer::BaseConsumer =
+        ClientConfig::new().set("bootstrap.servers", bs).create()?;
+    let meta = consumer.fetch_metadata(Some(topic), Duration::from_secs(5))?;
+    let mut total = 0;
+    for t in meta.topics() {
+        for p in t.partitions() {
+            let (low, high) = consumer.fetch_watermarks(topic, p.id(), Duration::from_secs(5))?;
+            total += high - low;
+        }
+    }
+    Ok(total)
+}
+
+/// utime + stime of a process, in seconds (`/proc/<pid>/stat`, fields 14 and 15, in clock ticks).
+fn cpu_seconds(pid: Pid) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.0))?;
+    // the command name (field 2) may hold spaces: count fields after its closing parenthesis
+    let after = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .context("unexpected /proc stat format")?;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // `after` starts at field 3 (state): utime is field 14 -> index 11, stime 15 -> index 12
+    let utime: f64 = fields.get(11).context("utime")?.parse()?;
+    let stime: f64 = fields.get(12).context("stime")?.parse()?;
+    let ticks = 100.0; // USER_HZ on Linux
+    Ok((utime + stime) / ticks)
+}
+
+/// The reference: plain rdkafka at-least-once pass-through with the stages' client settings.
+async fn passthrough(spec: &str) -> anyhow::Result<()> {
+    let parts: Vec<&str> = spec.split(',').collect();
+    let [input, output, group, bs] = parts[..] else {
+        anyhow::bail!("--passthrough IN,OUT,GROUP,BOOTSTRAP");
+    };
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bs)
+        .set("group.id", group)
+        .set("enable.auto.commit", "true")
+        .set("auto.commit.interval.ms", "1000")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("enable.partition.eof", "false")
+        .set("session.timeout.ms", "10000")
+        .set("heartbeat.interval.ms", "1000")
+        .set("fetch.wait.max.ms", "20")
+        .create()?;
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", bs)
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("linger.ms", "5")
+        .set("message.timeout.ms", "30000")
+        .set("compression.type", "none")
+        .create()?;
+    consumer.subscribe(&[input])?;
+    let mut in_flight = FuturesOrdered::new();
+    loop {
+        tokio::select! {
+            Some(done) = in_flight.next(), if !in_flight.is_empty() => {
+                let (topic, partition, offset, acked): (String, i32, i64, _) = done;
+                if let Ok(Ok(_)) = acked {
+                    let mut tpl = TopicPartitionList::new();
+                    tpl.add_partition_offset(&topic, partition, Offset::Offset(offset + 1))?;
+                    consumer.store_offsets(&tpl)?;
+                }
+            }
+            m = consumer.recv(), if in_flight.len() < 1000 => {
+                let m = m?;
+                let record = FutureRecord::to(output)
+                    .key(m.key().unwrap_or_default())
+                    .payload(m.payload().unwrap_or_default());
+                let f = producer.send_result(record).map_err(|(e, _)| e)?;
+                let (topic, partition, offset) = (m.topic().to_owned(), m.partition(), m.offset());
+                in_flight.push_back(async move { (topic, partition, offset, f.await) });
+            }
+        }
+    }
+}
