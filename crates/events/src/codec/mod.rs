@@ -45,6 +45,11 @@ pub struct Codec {
     by_id: RwLock<HashMap<u32, Arc<Schema>>>,
     /// One resolved single-object writer per kind.
     writers: HashMap<EventKind, Mutex<GenericSingleObjectWriter>>,
+    /// Per kind, the schema with its named-type references inlined: `encode` serializes events
+    /// straight to Avro bytes with it (serde → schema-aware writer), without the intermediate `Value`
+    /// tree, its validation walk and the writer lock — the largest cost per record in the profile
+    /// (benches/README.md). Kinds whose schema cannot be inlined (recursive types) are absent.
+    direct: HashMap<EventKind, Schema>,
     /// Frame header (single-object or Confluent) → resolved reader of that writer schema.
     readers: RwLock<HashMap<Vec<u8>, Arc<FrameReader>>>,
 }
@@ -53,6 +58,54 @@ pub struct Codec {
 struct FrameReader {
     reader: GenericSingleObjectReader,
     fingerprint: [u8; 8],
+}
+
+/// `schema` with every reference to a named type replaced by the type's definition (the direct
+/// serializer resolves no references); `None` for recursive types.
+fn inlined(schema: &Schema) -> Option<Schema> {
+    let resolved = apache_avro::schema::ResolvedSchema::try_from(schema).ok()?;
+    let names: HashMap<String, Schema> = resolved
+        .get_names()
+        .iter()
+        .map(|(name, s)| (name.fullname(None), (*s).clone()))
+        .collect();
+    inline_refs(schema.clone(), &names, 0)
+}
+
+fn inline_refs(schema: Schema, names: &HashMap<String, Schema>, depth: usize) -> Option<Schema> {
+    // deeper than any event schema nests: a recursive type
+    if depth > 32 {
+        return None;
+    }
+    Some(match schema {
+        Schema::Ref { name } => {
+            let definition = names.get(&name.fullname(None))?.clone();
+            inline_refs(definition, names, depth + 1)?
+        }
+        Schema::Record(mut r) => {
+            for f in &mut r.fields {
+                f.schema = inline_refs(f.schema.clone(), names, depth + 1)?;
+            }
+            Schema::Record(r)
+        }
+        Schema::Array(mut a) => {
+            a.items = Box::new(inline_refs(*a.items, names, depth + 1)?);
+            Schema::Array(a)
+        }
+        Schema::Map(mut m) => {
+            m.types = Box::new(inline_refs(*m.types, names, depth + 1)?);
+            Schema::Map(m)
+        }
+        Schema::Union(u) => {
+            let variants = u
+                .variants()
+                .iter()
+                .map(|v| inline_refs(v.clone(), names, depth + 1))
+                .collect::<Option<Vec<_>>>()?;
+            Schema::Union(apache_avro::schema::UnionSchema::new(variants).ok()?)
+        }
+        other => other,
+    })
 }
 
 /// A header builder that yields a fixed header (the frame header a reader expects).
@@ -106,12 +159,17 @@ impl Codec {
                 })?;
             writers.insert(kind, Mutex::new(writer));
         }
+        let direct = EventKind::ALL
+            .into_iter()
+            .filter_map(|k| inlined(&schemas.current(k).schema).map(|s| (k, s)))
+            .collect();
         Ok(Self {
             schemas,
             registry,
             registered: RwLock::default(),
             by_id: RwLock::default(),
             writers,
+            direct,
             readers: RwLock::default(),
         })
     }
@@ -121,6 +179,12 @@ impl Codec {
         self.schemas
     }
 
+    /// Whether `encode` serializes events of `kind` straight to bytes (no named-type references in
+    /// its schema) rather than through an Avro `Value`.
+    pub fn encodes_directly(&self, kind: EventKind) -> bool {
+        self.direct.contains_key(&kind)
+    }
+
     /// Whether encoding goes through a registry.
     pub fn uses_registry(&self) -> bool {
         self.registry.is_some()
@@ -128,8 +192,17 @@ impl Codec {
 
     /// Encodes an event for `topic` (the topic names the registry subject `<topic>-value`).
     pub async fn encode<E: Event>(&self, topic: &str, event: &E) -> Result<Vec<u8>, EncodeError> {
-        let value = apache_avro::to_value(event).map_err(|e| EncodeError::Avro(Box::new(e)))?;
-        self.encode_value(topic, E::KIND, value).await
+        let Some(schema) = self.direct.get(&E::KIND) else {
+            let value = apache_avro::to_value(event).map_err(|e| EncodeError::Avro(Box::new(e)))?;
+            return self.encode_value(topic, E::KIND, value).await;
+        };
+        let entry = self.schemas.current(E::KIND);
+        let mut framed = Vec::with_capacity(1024);
+        framed.extend_from_slice(&SINGLE_OBJECT_MAGIC);
+        framed.extend_from_slice(&entry.fingerprint);
+        apache_avro::write_avro_datum_ref(schema, event, &mut framed)
+            .map_err(|e| EncodeError::Avro(Box::new(e)))?;
+        self.frame(topic, E::KIND, framed).await
     }
 
     /// Encodes an Avro value of `kind` (as `apache_avro::to_value` or a resolution made it).
@@ -147,6 +220,16 @@ impl Codec {
                 .map_err(|e| EncodeError::Avro(Box::new(e)))?,
             None => return Err(EncodeError::Schema(format!("no writer for {kind}"))),
         };
+        self.frame(topic, kind, framed).await
+    }
+
+    /// A single-object frame as is, or re-framed for the registry (magic 0 + schema id + body).
+    async fn frame(
+        &self,
+        topic: &str,
+        kind: EventKind,
+        framed: Vec<u8>,
+    ) -> Result<Vec<u8>, EncodeError> {
         match &self.registry {
             None => Ok(framed),
             Some(registry) => {
