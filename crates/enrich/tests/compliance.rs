@@ -20,7 +20,7 @@ async fn enrich_complies_with_the_stage_contract() {
     no_source.source_system = String::new();
     StageCompliance {
         build: Box::new(|registry| EnrichStage::new(&EnrichSettings::default(), registry).unwrap()),
-        inputs: (0..30).map(raw).collect(),
+        inputs: (0..90).map(raw).collect(),
         poison: vec![no_source],
         binary: Some(env!("CARGO_BIN_EXE_leadflow-enrich").into()),
     }

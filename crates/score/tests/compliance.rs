@@ -17,7 +17,7 @@ fn enriched(i: usize) -> EnrichedLead {
 async fn score_complies_with_the_stage_contract() {
     StageCompliance {
         build: Box::new(|registry| ScoreStage::new(&ScoreSettings::default(), registry).unwrap()),
-        inputs: (0..30).map(enriched).collect(),
+        inputs: (0..90).map(enriched).collect(),
         // score accepts every enriched lead (a bad model is rejected on the side input instead);
         // the check still sends it an undecodable record
         poison: vec![],

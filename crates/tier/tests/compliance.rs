@@ -20,7 +20,7 @@ async fn tier_complies_with_the_stage_contract() {
     out_of_range.score = 140;
     StageCompliance {
         build: Box::new(|registry| TierStage::new(&TierSettings::default(), registry).unwrap()),
-        inputs: (0..30).map(scored).collect(),
+        inputs: (0..90).map(scored).collect(),
         poison: vec![out_of_range],
         binary: Some(env!("CARGO_BIN_EXE_leadflow-tier").into()),
     }
