@@ -6,6 +6,7 @@
 //! `/metrics` `/healthz` `/readyz` endpoint, configuration and logging.
 
 pub mod admin;
+mod assignment;
 pub mod clock;
 pub mod config;
 mod consumer_context;

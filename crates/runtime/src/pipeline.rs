@@ -30,6 +30,7 @@ use rdkafka::producer::{FutureProducer, Producer};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use crate::assignment::Partitions;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{ServiceConfig, StageSettings};
 use crate::consumer_context::StageConsumerContext;
@@ -38,7 +39,7 @@ use crate::http::{self, Health};
 use crate::input::{HandleConfig, Input};
 use crate::kafka::{consumer_config, producer_config};
 use crate::metrics::StageMetrics;
-use crate::partition::{Partitions, Shared, spawn_partition};
+use crate::partition::{Shared, spawn_partition};
 use crate::preflight::require_topics;
 use crate::registry::StageRegistry;
 use crate::side_input::{SideMessage, spawn_side_inputs};

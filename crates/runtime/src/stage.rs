@@ -1,5 +1,5 @@
 //! What a stage is: a transform from one input event to zero or more output events, with no broker
-//! types in sight. The harness in [`crate::pipeline`] owns everything else.
+//! types in sight. The harness (`run_stage`) owns everything else.
 
 use std::future::Future;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //!
 //! One call from a stage crate's integration test:
 //!
-//! ```ignore
+//! ```text
 //! #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 //! async fn tier_complies_with_the_stage_contract() {
 //!     StageCompliance {

@@ -1,0 +1,218 @@
+//! The partition tasks of one run, as the consume loop and the rebalance callback see them: which
+//! partitions have a task, their input queues (a full queue pauses the partition; the stash is
+//! handed over and the partition resumed once there is room), and stopping them on revoke or
+//! shutdown with a bounded wait for their drain. The tasks themselves are in `partition.rs`.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::mpsc as std_mpsc;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use rdkafka::TopicPartitionList;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::input::Input;
+
+/// Inputs queued for one partition task before the consume loop pauses the partition.
+const QUEUE_PER_PARTITION: usize = 512;
+
+/// The consume loop's handle on one partition task.
+struct Slot {
+    tx: mpsc::Sender<Input>,
+    stop: CancellationToken,
+    done: std_mpsc::Receiver<()>,
+    /// Inputs fetched while the task's queue was full, in order; the partition is paused meanwhile.
+    stash: VecDeque<Input>,
+    paused: bool,
+}
+
+/// The partition tasks of one run, keyed by (topic, partition). Shared by the consume loop (which
+/// creates a task on a partition's first record) and the consumer context (which stops the tasks of
+/// revoked partitions).
+#[derive(Default)]
+pub struct Partitions {
+    slots: Mutex<HashMap<(String, i32), Slot>>,
+}
+
+/// What [`Stopping::wait`] did.
+#[derive(Debug, Default)]
+pub struct Drained {
+    /// Partition tasks stopped.
+    pub stopped: usize,
+    /// Tasks that had not stored their last offsets when the time was up.
+    pub late: usize,
+    /// Partitions that were paused for flow control (to resume: pausing outlives an assignment).
+    pub paused: Vec<(String, i32)>,
+}
+
+/// A new partition task's ends: its input queue, its stop token, its "drained" signal.
+pub(crate) struct TaskEnds {
+    pub(crate) rx: mpsc::Receiver<Input>,
+    pub(crate) stop: CancellationToken,
+    pub(crate) done: std_mpsc::Sender<()>,
+}
+
+impl Partitions {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, i32), Slot>> {
+        self.slots.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Hands `input` to its partition's task, starting the task with `spawn` on the partition's
+    /// first record. When the task's queue is full the input is kept here and the partition paused.
+    pub(crate) fn dispatch<C>(
+        &self,
+        input: Input,
+        consumer: &StreamConsumer<C>,
+        parent: &CancellationToken,
+        spawn: impl FnOnce(TaskEnds),
+    ) where
+        C: rdkafka::consumer::ConsumerContext,
+    {
+        let mut slots = self.lock();
+        let key = (input.topic.clone(), input.partition);
+        let slot = slots.entry(key).or_insert_with(|| {
+            let (tx, rx) = mpsc::channel(QUEUE_PER_PARTITION);
+            let (done_tx, done) = std_mpsc::channel();
+            let stop = parent.child_token();
+            spawn(TaskEnds {
+                rx,
+                stop: stop.clone(),
+                done: done_tx,
+            });
+            Slot {
+                tx,
+                stop,
+                done,
+                stash: VecDeque::new(),
+                paused: false,
+            }
+        });
+        if !slot.stash.is_empty() {
+            slot.stash.push_back(input);
+            return;
+        }
+        match slot.tx.try_send(input) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(input)) => {
+                let (topic, partition) = (input.topic.clone(), input.partition);
+                slot.stash.push_back(input);
+                if !slot.paused {
+                    slot.paused = set_paused(consumer, &topic, partition, true);
+                }
+            }
+            Err(mpsc::error::TrySendError::Closed(input)) => {
+                // the task stopped (a fatal error the loop is about to report): the input stays
+                // unstored and is redelivered
+                tracing::debug!(topic = %input.topic, partition = input.partition, offset = input.offset,
+                    "partition task stopped; input left for redelivery");
+            }
+        }
+    }
+
+    /// Moves stashed inputs into queues that have room again and resumes their partitions.
+    pub(crate) fn refill<C: rdkafka::consumer::ConsumerContext>(
+        &self,
+        consumer: &StreamConsumer<C>,
+    ) {
+        let mut slots = self.lock();
+        for ((topic, partition), slot) in slots.iter_mut() {
+            while let Some(input) = slot.stash.pop_front() {
+                match slot.tx.try_send(input) {
+                    Ok(()) => {}
+                    Err(mpsc::error::TrySendError::Full(input)) => {
+                        slot.stash.push_front(input);
+                        break;
+                    }
+                    Err(mpsc::error::TrySendError::Closed(_)) => {
+                        slot.stash.clear();
+                        break;
+                    }
+                }
+            }
+            if slot.stash.is_empty() && slot.paused {
+                slot.paused = !set_paused(consumer, topic, *partition, false);
+            }
+        }
+    }
+
+    /// Stops the tasks of `tpl`'s partitions (all when `None`) without waiting; hand the result to
+    /// [`Stopping::wait`]. Stopped tasks take no new input and finish what they already handled.
+    pub fn stop(&self, tpl: Option<&TopicPartitionList>) -> Stopping {
+        let taken: Vec<((String, i32), Slot)> = {
+            let mut slots = self.lock();
+            match tpl {
+                None => slots.drain().collect(),
+                Some(tpl) => tpl
+                    .elements()
+                    .iter()
+                    .filter_map(|e| {
+                        let key = (e.topic().to_owned(), e.partition());
+                        slots.remove(&key).map(|s| (key, s))
+                    })
+                    .collect(),
+            }
+        };
+        for (_, slot) in &taken {
+            slot.stop.cancel();
+        }
+        Stopping(taken)
+    }
+}
+
+/// Partition tasks told to stop, not yet drained.
+pub struct Stopping(Vec<((String, i32), Slot)>);
+
+impl Stopping {
+    /// Whether no task was stopped.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Waits (at most `timeout` in all) until each stopped task has stored the offsets of what it
+    /// had already handled. Blocking: called from the rebalance callback or `spawn_blocking`.
+    pub fn wait(self, timeout: Duration) -> Drained {
+        let mut drained = Drained::default();
+        let deadline = Instant::now() + timeout;
+        for (key, slot) in self.0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            drained.stopped += 1;
+            if !matches!(
+                slot.done.recv_timeout(left),
+                Ok(()) | Err(std_mpsc::RecvTimeoutError::Disconnected)
+            ) {
+                drained.late += 1;
+            }
+            if slot.paused {
+                drained.paused.push(key);
+            }
+        }
+        drained
+    }
+}
+
+fn set_paused<C: rdkafka::consumer::ConsumerContext>(
+    consumer: &StreamConsumer<C>,
+    topic: &str,
+    partition: i32,
+    pause: bool,
+) -> bool {
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition(topic, partition);
+    let done = if pause {
+        consumer.pause(&tpl)
+    } else {
+        consumer.resume(&tpl)
+    };
+    match done {
+        Ok(()) => {
+            tracing::debug!(topic, partition, pause, "partition flow control");
+            true
+        }
+        Err(e) => {
+            tracing::warn!(topic, partition, pause, error = %e, "pause/resume failed");
+            false
+        }
+    }
+}
