@@ -1,0 +1,10 @@
+//! `leadflow-route-reassign`: reassignment after SLA breaches (sla.escalations -> handoff.packets).
+
+use leadflow_route::{ReassignStage, RouteSettings};
+use leadflow_runtime::ServiceConfig;
+
+fn main() -> anyhow::Result<()> {
+    leadflow_runtime::service_main::<RouteSettings, ReassignStage, _>(
+        |cfg: &ServiceConfig<RouteSettings>| Ok(ReassignStage::new(&cfg.stage)),
+    )
+}

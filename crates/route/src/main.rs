@@ -1,0 +1,10 @@
+//! `leadflow-route`: the route stage as a service (leads.tiered -> handoff.packets).
+
+use leadflow_route::{RouteSettings, RouteStage};
+use leadflow_runtime::ServiceConfig;
+
+fn main() -> anyhow::Result<()> {
+    leadflow_runtime::service_main::<RouteSettings, RouteStage, _>(
+        |cfg: &ServiceConfig<RouteSettings>| Ok(RouteStage::new(&cfg.stage)),
+    )
+}
