@@ -267,7 +267,11 @@ fn account_owner_first_unless_out_of_office() {
         Timestamp(T0.0 + 1000),
     ));
     assert_eq!(assignee(&second), "a");
-    assert!(packet(&second).assignment_reason.starts_with("account owner"));
+    assert!(
+        packet(&second)
+            .assignment_reason
+            .starts_with("account owner")
+    );
     assert_eq!(r.owner("northwind.io", "ae").as_deref(), Some("a"));
     // another account goes to the least loaded
     let other = r.route(&decision("l3", Some("contoso.com"), "FR", 420));
@@ -327,7 +331,10 @@ fn redelivery_yields_the_same_packet_and_key() {
 fn packet_contents() {
     let r = router(vec![rep("a", "ae")]);
     let hot = packet(&r.route(&decision("l1", Some("northwind.io"), "FR", 420)));
-    assert_eq!(hot.booking_link.as_deref(), Some("https://meet.example.com/a"));
+    assert_eq!(
+        hot.booking_link.as_deref(),
+        Some("https://meet.example.com/a")
+    );
     assert_eq!(hot.qualification.len(), 4);
     assert_eq!(hot.qualification[0].dimension, "problem");
     assert!((hot.qualification[0].confidence - 0.92).abs() < 1e-9);
@@ -457,7 +464,11 @@ fn rebuilt_state_equals_live_state_in_any_replay_order() {
     }
     for i in 0..4 {
         let acct = format!("acct{i}.io");
-        assert_eq!(rebuilt.owner(&acct, "ae"), live.owner(&acct, "ae"), "{acct}");
+        assert_eq!(
+            rebuilt.owner(&acct, "ae"),
+            live.owner(&acct, "ae"),
+            "{acct}"
+        );
     }
     // and the next lead goes to the same rep on both
     let d = at(decision("next", None, "FR", 30), Timestamp(T0.0 + 200_000));

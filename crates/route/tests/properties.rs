@@ -90,7 +90,11 @@ fn to_state(i: usize, s: &RepSpec) -> leadflow_events::RepState {
     } else {
         r.manager_id = Some(format!("m-{}", TEAMS[s.team]));
     }
-    r.territories = s.territories.iter().map(|t| TERRITORIES[*t].into()).collect();
+    r.territories = s
+        .territories
+        .iter()
+        .map(|t| TERRITORIES[*t].into())
+        .collect();
     r.segments = s.segments.iter().map(|t| SEGMENTS[*t].into()).collect();
     r.max_open_leads = s.cap;
     r.status = [
