@@ -22,6 +22,8 @@ pub enum Routed {
     Packet(Arc<HandoffPacket>),
     /// The decision was routed before (redelivery / replay): the same packet again.
     Redelivered(Arc<HandoffPacket>),
+    /// The decision was routed before and the lead was since contacted or released: nothing to do.
+    AlreadyHandled,
     /// The decision hands nothing to a human (NURTURE, NURTURE_24H's automated sequence).
     NoHandoff,
     /// Nobody, not even a manager: goes to the exceptions topic.
@@ -61,10 +63,23 @@ pub struct Router {
 }
 
 impl Router {
+    /// A router that remembers every lead it sees (tests, tools).
     pub fn new(config: RouterConfig) -> Self {
         Self {
             config,
             inner: Mutex::default(),
+        }
+    }
+
+    /// A router that forgets closed leads older than `window_days` (0 = never) of event time.
+    pub fn with_window(config: RouterConfig, window_days: u32) -> Self {
+        let window = (window_days > 0).then(|| i64::from(window_days) * 86_400_000);
+        Self {
+            config,
+            inner: Mutex::new(Inner {
+                roster: Roster::default(),
+                state: RoutingState::with_window(window),
+            }),
         }
     }
 
@@ -82,8 +97,11 @@ impl Router {
         let key = packet::idempotency_key(decision, 0);
         let mut inner = self.lock();
         if let Some(rec) = inner.state.lead(decision.lead_id_str()) {
-            if rec.packet.idempotency_key == key {
-                return Routed::Redelivered(rec.packet.clone());
+            if rec.idempotency_key == key {
+                return match &rec.packet {
+                    Some(p) => Routed::Redelivered(p.clone()),
+                    None => Routed::AlreadyHandled,
+                };
             }
         }
         let facts = LeadFacts::of(decision);
@@ -132,19 +150,22 @@ impl Router {
             ));
         };
         let level = esc.level.max(1);
-        let decision = &rec.packet.decision;
+        let Some(current) = rec.packet.clone() else {
+            return Reassigned::NotOpen;
+        };
+        let decision = &current.decision;
         let key = packet::idempotency_key(decision, level);
-        if rec.packet.idempotency_key == key {
-            return Reassigned::Redelivered(rec.packet.clone());
+        if rec.idempotency_key == key {
+            return Reassigned::Redelivered(current.clone());
         }
         let breached_current =
-            rec.packet.packet_id == esc.packet_id || esc.from_rep_id.as_deref() == rec.assignee();
-        if !rec.open || !breached_current || rec.packet.escalation_level >= level {
+            current.packet_id == esc.packet_id || esc.from_rep_id.as_deref() == rec.assignee();
+        if !breached_current || rec.escalation_level >= level {
             return Reassigned::NotOpen;
         }
         let mut facts = LeadFacts::of(decision);
         facts.at = esc.escalated_at;
-        let previous = rec.packet.assignee.clone();
+        let previous = current.assignee.clone();
         let exclude = previous.as_ref().map(|a| a.rep_id.clone());
         let manager = inner
             .roster
@@ -206,7 +227,7 @@ impl Router {
                 Choice::Unroutable { reason } => return Reassigned::Unroutable(reason),
             }
         };
-        let sla = rebase(&rec.packet.sla, rec.packet.created_at, esc.escalated_at);
+        let sla = rebase(&current.sla, current.created_at, esc.escalated_at);
         let mut p = packet::build(
             decision,
             addressing,
@@ -214,7 +235,7 @@ impl Router {
             esc.escalated_at,
             sla,
         );
-        p.recommended_resource = rec.packet.recommended_resource.clone();
+        p.recommended_resource = current.recommended_resource.clone();
         let p = Arc::new(p);
         inner.state.apply_packet(p.clone());
         Reassigned::Packet(p)

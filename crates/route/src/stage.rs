@@ -56,7 +56,13 @@ pub struct RouteStage {
 
 impl RouteStage {
     pub fn new(settings: &RouteSettings) -> Self {
-        Self::with_router(settings, Arc::new(Router::new(settings.router_config())))
+        Self::with_router(
+            settings,
+            Arc::new(Router::with_window(
+                settings.router_config(),
+                settings.state_window_days,
+            )),
+        )
     }
 
     pub fn with_router(settings: &RouteSettings, router: Arc<Router>) -> Self {
@@ -97,6 +103,10 @@ impl RouteStage {
             Routed::Redelivered(p) => {
                 metrics::packet("redelivered");
                 Ok(vec![Output::to(TopicRole::Packets, (*p).clone())])
+            }
+            Routed::AlreadyHandled => {
+                metrics::packet("already_handled");
+                Ok(Vec::new())
             }
             Routed::Unroutable(reason) => {
                 metrics::unroutable("decision");
@@ -142,7 +152,10 @@ pub struct ReassignStage {
 impl ReassignStage {
     pub fn new(settings: &RouteSettings) -> Self {
         Self {
-            router: Arc::new(Router::new(settings.router_config())),
+            router: Arc::new(Router::with_window(
+                settings.router_config(),
+                settings.state_window_days,
+            )),
             settings: settings.clone(),
         }
     }

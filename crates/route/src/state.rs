@@ -11,19 +11,32 @@ use std::sync::Arc;
 
 use leadflow_events::{HandoffPacket, RepActivity, RepActivityKind, Timestamp};
 
-/// The current packet of a lead.
+/// The current packet of a lead. The full packet is kept only while the lead is open (a
+/// reassignment needs it); a closed lead keeps its identity, so a late replay stays a no-op.
 #[derive(Clone, Debug)]
 pub struct LeadRecord {
-    pub packet: Arc<HandoffPacket>,
-    /// Whether the lead still counts towards its assignee's load.
-    pub open: bool,
+    pub idempotency_key: String,
+    pub created_at: Timestamp,
+    pub escalation_level: i32,
+    pub assignee: Option<String>,
+    /// `Some` while the lead counts towards its assignee's load.
+    pub packet: Option<Arc<HandoffPacket>>,
 }
 
 impl LeadRecord {
     pub fn assignee(&self) -> Option<&str> {
-        self.packet.assignee.as_ref().map(|a| a.rep_id.as_str())
+        self.assignee.as_deref()
+    }
+
+    /// Whether the lead still counts towards its assignee's load.
+    pub fn is_open(&self) -> bool {
+        self.packet.is_some()
     }
 }
+
+/// Closed leads and releases older than the window (event time) are forgotten every this many
+/// applied packets.
+const PRUNE_EVERY: u32 = 4096;
 
 /// Load, rotation and ownership state.
 #[derive(Clone, Debug, Default)]
@@ -35,6 +48,10 @@ pub struct RoutingState {
     owners: HashMap<(String, String), String>,
     /// (lead, rep) → latest time the rep released the lead (contacted, rejected, reassigned).
     released: HashMap<(String, String), Timestamp>,
+    /// Closed leads older than this (event time, behind the newest packet) are forgotten.
+    window_ms: Option<i64>,
+    newest: Timestamp,
+    since_prune: u32,
 }
 
 /// What applying a packet did.
@@ -49,6 +66,19 @@ pub enum Applied {
 }
 
 impl RoutingState {
+    /// A state that forgets closed leads older than `window_ms` (event time); `None` keeps all.
+    pub fn with_window(window_ms: Option<i64>) -> Self {
+        Self {
+            window_ms,
+            ..Self::default()
+        }
+    }
+
+    /// Leads remembered (open and closed), for tests and metrics.
+    pub fn remembered(&self) -> usize {
+        self.leads.len()
+    }
+
     /// Open leads of a rep.
     pub fn load(&self, rep_id: &str) -> u32 {
         self.load.get(rep_id).copied().unwrap_or(0)
@@ -80,17 +110,17 @@ impl RoutingState {
     pub fn apply_packet(&mut self, packet: Arc<HandoffPacket>) -> Applied {
         let lead_id = packet.lead_id().to_owned();
         if let Some(current) = self.leads.get(&lead_id) {
-            if current.packet.idempotency_key == packet.idempotency_key {
+            if current.idempotency_key == packet.idempotency_key {
                 return Applied::Duplicate;
             }
             let newer = (packet.created_at, packet.escalation_level)
-                >= (current.packet.created_at, current.packet.escalation_level);
+                >= (current.created_at, current.escalation_level);
             if !newer {
                 return Applied::Stale;
             }
         }
         if let Some(old) = self.leads.remove(&lead_id) {
-            if old.open {
+            if old.is_open() {
                 if let Some(rep) = old.assignee() {
                     self.dec(rep);
                 }
@@ -120,8 +150,32 @@ impl RoutingState {
                 }
             }
         }
-        self.leads.insert(lead_id, LeadRecord { packet, open });
+        self.newest = self.newest.max(packet.created_at);
+        let record = LeadRecord {
+            idempotency_key: packet.idempotency_key.clone(),
+            created_at: packet.created_at,
+            escalation_level: packet.escalation_level,
+            assignee: packet.assignee.as_ref().map(|a| a.rep_id.clone()),
+            packet: open.then_some(packet),
+        };
+        self.leads.insert(lead_id, record);
+        self.since_prune += 1;
+        if self.since_prune >= PRUNE_EVERY {
+            self.prune();
+        }
         Applied::New
+    }
+
+    /// Forgets closed leads and releases older than the window.
+    pub fn prune(&mut self) {
+        self.since_prune = 0;
+        let Some(window) = self.window_ms else {
+            return;
+        };
+        let horizon = Timestamp(self.newest.0.saturating_sub(window));
+        self.leads
+            .retain(|_, r| r.is_open() || r.created_at >= horizon);
+        self.released.retain(|_, t| *t >= horizon);
     }
 
     /// Applies a rep's activity: CONTACTED, REJECTED and REASSIGNED release the lead from the rep's
@@ -137,8 +191,8 @@ impl RoutingState {
             return false;
         };
         let holds = record.assignee() == Some(activity.rep_id.as_str());
-        if record.open && holds && activity.occurred_at >= record.packet.created_at {
-            record.open = false;
+        if record.is_open() && holds && activity.occurred_at >= record.created_at {
+            record.packet = None;
             let rep = activity.rep_id.clone();
             self.dec(&rep);
             return true;
