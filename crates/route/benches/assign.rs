@@ -12,11 +12,23 @@ use leadflow_events::{
 };
 use leadflow_route::{Routed, Router, RouterConfig};
 
-const TEAMS: [&str; 6] = ["ae", "sdr", "sales", "account_management", "legal", "solutions"];
+const TEAMS: [&str; 6] = [
+    "ae",
+    "sdr",
+    "sales",
+    "account_management",
+    "legal",
+    "solutions",
+];
 const COUNTRIES: [&str; 8] = ["FR", "US", "GB", "DE", "NL", "CA", "IN", "BR"];
 const TERRITORIES: [&str; 6] = ["EMEA", "NA", "APAC", "LATAM", "GLOBAL", "DACH"];
 const SEGMENTS: [&str; 6] = ["1-10", "11-50", "51-200", "201-1000", "1001-5000", "5000+"];
-const ZONES: [&str; 4] = ["Europe/Paris", "America/New_York", "Asia/Kolkata", "Europe/London"];
+const ZONES: [&str; 4] = [
+    "Europe/Paris",
+    "America/New_York",
+    "Asia/Kolkata",
+    "Europe/London",
+];
 
 fn roster() -> Vec<RepState> {
     let mut reps = Vec::new();
@@ -29,7 +41,11 @@ fn roster() -> Vec<RepState> {
             email: format!("rep{i}@example.com"),
             slack_user_id: Some(format!("U{i:05}")),
             crm_owner_id: None,
-            role: if manager { RepRole::Manager } else { RepRole::Ae },
+            role: if manager {
+                RepRole::Manager
+            } else {
+                RepRole::Ae
+            },
             teams: vec![team.into()],
             territories: if i % 5 == 0 {
                 vec![]

@@ -113,10 +113,10 @@ pub fn build(
     }
 }
 
-/// Three to five sentences from the chat or form signals, no LLM:
-/// 1. who, from where, through which channel; 2. what they said (the chat's own summary or
-/// initiative, else their strongest activity); 3. the qualification state; 4. the score and tier
-/// with the top factor; 5. why a human is needed (the trigger), when there is one.
+/// Three to five sentences from the chat or form signals, no LLM: who, from where, through which
+/// channel; what they said (the chat's own summary or initiative, else their strongest activity);
+/// the qualification state; the score and tier with the top factor; and why a human is needed (the
+/// trigger), when there is one.
 pub fn summary(decision: &TierDecision) -> String {
     let e = &decision.scored.enriched;
     let lead = &e.lead;

@@ -40,7 +40,7 @@ impl Default for RouteSettings {
 impl StageSettings for RouteSettings {
     fn validate(&self) -> Result<(), String> {
         let url = self.booking_url.trim();
-        if !url.is_empty() && !(url.starts_with("https://") || url.starts_with("http://")) {
+        if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
             return Err(format!(
                 "stage.booking_url {url:?} must be an http(s) URL or empty"
             ));

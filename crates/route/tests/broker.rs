@@ -123,7 +123,11 @@ async fn a_status_change_on_reps_applies_to_the_next_lead() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     decide(&cfg, &dated("l2", None, 1)).await;
     let p = packets(&cfg, 2).await;
-    assert_eq!(owner(&p[1]), "mgr", "a is out of office: the manager, flagged");
+    assert_eq!(
+        owner(&p[1]),
+        "mgr",
+        "a is out of office: the manager, flagged"
+    );
     let why = p[1].unassigned_reason.as_deref().unwrap();
     assert!(why.contains("out_of_office"), "{why}");
 
@@ -131,7 +135,11 @@ async fn a_status_change_on_reps_applies_to_the_next_lead() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     decide(&cfg, &dated("l3", None, 2)).await;
     let p = packets(&cfg, 3).await;
-    assert_eq!(owner(&p[2]), "a", "back: a takes leads again without a restart");
+    assert_eq!(
+        owner(&p[2]),
+        "a",
+        "back: a takes leads again without a restart"
+    );
 
     // a pool with nobody and no manager: the exceptions topic, owner revops, never dropped
     let mut legal = dated("l4", None, 3);
@@ -194,7 +202,10 @@ async fn a_restart_rebuilds_load_and_ownership_and_redelivery_keeps_the_key() {
     let p = packets(&cfg, 5).await;
     assert_eq!(owner(&p[4]), "mgr", "a and b are both at their cap of 2");
     assert!(
-        p[4].unassigned_reason.as_deref().unwrap().contains("2 at_cap"),
+        p[4].unassigned_reason
+            .as_deref()
+            .unwrap()
+            .contains("2 at_cap"),
         "{:?}",
         p[4].unassigned_reason
     );

@@ -244,8 +244,8 @@ async fn list(cfg: &CliConfig, args: &ListArgs) -> Result<(), CliError> {
         return Ok(());
     }
     println!(
-        "{:<14} {:<19} {:<30} {:<24} {:>9}  {:<20} {:<26} {}",
-        "REP", "ROLE", "TEAMS", "STATUS", "OPEN/CAP", "TERRITORIES", "SEGMENTS", "MANAGER"
+        "{:<14} {:<19} {:<30} {:<24} {:>9}  {:<20} {:<26} MANAGER",
+        "REP", "ROLE", "TEAMS", "STATUS", "OPEN/CAP", "TERRITORIES", "SEGMENTS"
     );
     for (rep, load) in rows {
         let status = match rep.status_until {

@@ -168,8 +168,7 @@ pub fn parse_time(s: &str) -> Result<Timestamp, String> {
 
 /// Parses a whole roster file; `name` decides the format (`.csv`, else JSON array or JSON lines).
 pub fn parse(name: &str, text: &str, now: Timestamp) -> Result<Vec<RepState>, CliError> {
-    let rows: Vec<(u64, Result<RosterRow, String>)> = if name.to_ascii_lowercase().ends_with(".csv")
-    {
+    let rows: Rows = if name.to_ascii_lowercase().ends_with(".csv") {
         csv_rows(text)?
     } else {
         json_rows(text)?
@@ -204,7 +203,10 @@ pub fn parse(name: &str, text: &str, now: Timestamp) -> Result<Vec<RepState>, Cl
     Ok(states.into_iter().map(|(_, s)| s).collect())
 }
 
-fn csv_rows(text: &str) -> Result<Vec<(u64, Result<RosterRow, String>)>, CliError> {
+/// Rows with the line they start on; a row that does not parse carries its reason.
+type Rows = Vec<(u64, Result<RosterRow, String>)>;
+
+fn csv_rows(text: &str) -> Result<Rows, CliError> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .comment(Some(b'#'))
@@ -265,7 +267,7 @@ fn row_of(v: Value) -> Result<RosterRow, String> {
     serde_json::from_value(v).map_err(|e| e.to_string())
 }
 
-fn json_rows(text: &str) -> Result<Vec<(u64, Result<RosterRow, String>)>, CliError> {
+fn json_rows(text: &str) -> Result<Rows, CliError> {
     let trimmed = text.trim_start();
     if trimmed.starts_with('[') {
         let starts = array_element_lines(text);
