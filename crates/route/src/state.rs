@@ -178,10 +178,14 @@ impl RoutingState {
         self.released.retain(|_, t| *t >= horizon);
     }
 
-    /// Applies a rep's activity: CONTACTED, REJECTED and REASSIGNED release the lead from the rep's
-    /// load; ACCEPTED keeps it. Returns whether a load was released.
+    /// Applies a rep's activity: CONTACTED, QUALIFIED, DISQUALIFIED, REJECTED and REASSIGNED
+    /// release the lead from the rep's load; ACCEPTED (and unknown kinds) keep it. Returns whether
+    /// a load was released.
     pub fn apply_activity(&mut self, activity: &RepActivity) -> bool {
-        if activity.kind == RepActivityKind::Accepted {
+        if matches!(
+            activity.kind,
+            RepActivityKind::Accepted | RepActivityKind::Other
+        ) {
             return false;
         }
         let key = (activity.lead_id.clone(), activity.rep_id.clone());
