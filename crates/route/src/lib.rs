@@ -25,7 +25,7 @@
 pub mod assign;
 pub mod eligibility;
 pub mod hours;
-mod metrics;
+pub mod metrics;
 pub mod packet;
 pub mod roster;
 pub mod router;
@@ -36,6 +36,7 @@ pub mod territory;
 
 pub use assign::{Choice, choose};
 pub use eligibility::{Ineligible, LeadFacts};
+pub use metrics::RouteMetrics;
 pub use roster::{Rep, Roster};
 pub use router::{Reassigned, Routed, Router, RouterConfig};
 pub use settings::RouteSettings;

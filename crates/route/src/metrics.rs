@@ -1,109 +1,93 @@
-//! Prometheus metrics of the route stages (default registry, served by the runtime's `/metrics`).
-//! Labels are bounded: outcomes and reasons are fixed sets, tiers a handful per policy; never rep
+//! Prometheus metrics of the route stages, registered through the runtime's [`StageRegistry`]
+//! (`leadflow_route_*` for `leadflow-route`, `leadflow_route_reassign_*` for the reassign binary).
+//! Labels are bounded: outcomes and inputs are fixed sets, tiers a handful per policy; never rep
 //! ids, lead ids or names.
 
-use std::sync::LazyLock;
+use leadflow_runtime::StageRegistry;
+use prometheus::{IntCounterVec, IntGauge};
 
-use prometheus::{IntCounterVec, IntGauge, Opts};
-
-fn counter(name: &str, help: &str, labels: &[&str]) -> Option<IntCounterVec> {
-    let c = IntCounterVec::new(Opts::new(name, help), labels).ok()?;
-    prometheus::default_registry()
-        .register(Box::new(c.clone()))
-        .ok()?;
-    Some(c)
+/// The route stages' metrics; cheap to clone (handles to shared collectors).
+#[derive(Clone, Debug)]
+pub struct RouteMetrics {
+    /// `packets_total{outcome}`: packets emitted, by how the owner was chosen (`rep`,
+    /// `account_owner`, `manager`, `reassigned`, `redelivered`, `already_handled`).
+    packets: IntCounterVec,
+    /// `no_handoff_total{tier}`: decisions that hand nothing to a human (no packet).
+    no_handoff: IntCounterVec,
+    /// `unroutable_total{input}`: leads nobody could take, sent to the exceptions topic.
+    unroutable: IntCounterVec,
+    /// `escalations_total{result}`: SLA escalations consumed.
+    escalations: IntCounterVec,
+    /// `roster_rejected_total`: roster records that failed validation (ignored).
+    roster_rejected: IntCounterVec,
+    /// `roster_reps`: reps in the roster.
+    roster_reps: IntGauge,
 }
 
-fn gauge(name: &str, help: &str) -> Option<IntGauge> {
-    let g = IntGauge::new(name, help).ok()?;
-    prometheus::default_registry()
-        .register(Box::new(g.clone()))
-        .ok()?;
-    Some(g)
-}
-
-/// `leadflow_route_packets_total{outcome}`: packets emitted, by how the owner was chosen
-/// (`rep`, `account_owner`, `manager`, `reassigned`, `redelivered`).
-static PACKETS: LazyLock<Option<IntCounterVec>> = LazyLock::new(|| {
-    counter(
-        "leadflow_route_packets_total",
-        "Handoff packets emitted, by how the owner was chosen",
-        &["outcome"],
-    )
-});
-
-/// `leadflow_route_no_handoff_total{tier}`: decisions that hand nothing to a human.
-static NO_HANDOFF: LazyLock<Option<IntCounterVec>> = LazyLock::new(|| {
-    counter(
-        "leadflow_route_no_handoff_total",
-        "Tier decisions with no human handoff (no packet), by tier",
-        &["tier"],
-    )
-});
-
-/// `leadflow_route_unroutable_total{input}`: leads sent to the exceptions topic (no rep, no manager).
-static UNROUTABLE: LazyLock<Option<IntCounterVec>> = LazyLock::new(|| {
-    counter(
-        "leadflow_route_unroutable_total",
-        "Leads nobody could take (no eligible rep and no manager): sent to the exceptions topic",
-        &["input"],
-    )
-});
-
-/// `leadflow_route_escalations_total{result}`: SLA escalations consumed.
-static ESCALATIONS: LazyLock<Option<IntCounterVec>> = LazyLock::new(|| {
-    counter(
-        "leadflow_route_escalations_total",
-        "SLA escalations consumed, by result (reassigned, redelivered, not_open, unknown_lead, unroutable)",
-        &["result"],
-    )
-});
-
-/// `leadflow_route_roster_rejected_total`: roster records that failed validation (ignored).
-static ROSTER_REJECTED: LazyLock<Option<IntCounterVec>> = LazyLock::new(|| {
-    counter(
-        "leadflow_route_roster_rejected_total",
-        "Roster records on the reps topic that failed validation and were ignored",
-        &["field"],
-    )
-});
-
-/// `leadflow_route_roster_reps`: reps in the roster.
-static ROSTER: LazyLock<Option<IntGauge>> =
-    LazyLock::new(|| gauge("leadflow_route_roster_reps", "Reps in the roster"));
-
-pub fn packet(outcome: &str) {
-    if let Some(c) = PACKETS.as_ref() {
-        c.with_label_values(&[outcome]).inc();
+impl RouteMetrics {
+    /// Registers the metrics in the stage's registry.
+    pub fn register(registry: &StageRegistry) -> Result<Self, prometheus::Error> {
+        Ok(Self {
+            packets: registry.counter_vec(
+                "packets_total",
+                "Handoff packets emitted, by how the owner was chosen",
+                &["outcome"],
+            )?,
+            no_handoff: registry.counter_vec(
+                "no_handoff_total",
+                "Tier decisions with no human handoff (no packet), by tier",
+                &["tier"],
+            )?,
+            unroutable: registry.counter_vec(
+                "unroutable_total",
+                "Leads nobody could take (no eligible rep and no manager): sent to the exceptions topic",
+                &["input"],
+            )?,
+            escalations: registry.counter_vec(
+                "escalations_total",
+                "SLA escalations consumed, by result (reassigned, redelivered, not_open, unknown_lead, unroutable)",
+                &["result"],
+            )?,
+            roster_rejected: registry.counter_vec(
+                "roster_rejected_total",
+                "Roster records on the reps topic that failed validation and were ignored",
+                &["topic"],
+            )?,
+            roster_reps: registry.gauge("roster_reps", "Reps in the roster")?,
+        })
     }
-}
 
-pub fn no_handoff(tier: &str) {
-    if let Some(c) = NO_HANDOFF.as_ref() {
-        c.with_label_values(&[tier]).inc();
+    pub fn packet(&self, outcome: &str) {
+        self.packets.with_label_values(&[outcome]).inc();
     }
-}
 
-pub fn unroutable(input: &str) {
-    if let Some(c) = UNROUTABLE.as_ref() {
-        c.with_label_values(&[input]).inc();
+    /// Packets counted with this outcome (tests).
+    pub fn packets(&self, outcome: &str) -> u64 {
+        self.packets.with_label_values(&[outcome]).get()
     }
-}
 
-pub fn escalation(result: &str) {
-    if let Some(c) = ESCALATIONS.as_ref() {
-        c.with_label_values(&[result]).inc();
+    pub fn no_handoff(&self, tier: &str) {
+        self.no_handoff.with_label_values(&[tier]).inc();
     }
-}
 
-pub fn roster_rejected() {
-    if let Some(c) = ROSTER_REJECTED.as_ref() {
-        c.with_label_values(&["any"]).inc();
+    /// No-handoff decisions counted for this tier (tests).
+    pub fn no_handoffs(&self, tier: &str) -> u64 {
+        self.no_handoff.with_label_values(&[tier]).get()
     }
-}
 
-pub fn roster_size(n: usize) {
-    if let Some(g) = ROSTER.as_ref() {
-        g.set(i64::try_from(n).unwrap_or(i64::MAX));
+    pub fn unroutable(&self, input: &str) {
+        self.unroutable.with_label_values(&[input]).inc();
+    }
+
+    pub fn escalation(&self, result: &str) {
+        self.escalations.with_label_values(&[result]).inc();
+    }
+
+    pub fn roster_rejected(&self) {
+        self.roster_rejected.with_label_values(&["reps"]).inc();
+    }
+
+    pub fn roster_size(&self, n: usize) {
+        self.roster_reps.set(i64::try_from(n).unwrap_or(i64::MAX));
     }
 }

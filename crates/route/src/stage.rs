@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use leadflow_events::json::AnyEvent;
 use leadflow_events::{ErrorKind, HandoffKind, SlaEscalation, TierDecision, TopicRole};
-use leadflow_runtime::{Context, Output, SideInput, SideStart, Stage, StageError};
+use leadflow_runtime::{Context, Output, SideInput, SideStart, Stage, StageError, StageRegistry};
 
-use crate::metrics;
+use crate::metrics::RouteMetrics;
 use crate::router::{Reassigned, Routed, Router};
 use crate::settings::RouteSettings;
 
@@ -36,13 +36,13 @@ fn state_inputs(window_days: u32) -> Vec<SideInput> {
     ]
 }
 
-fn apply_side(router: &Router, event: &AnyEvent) -> Result<(), StageError> {
+fn apply_side(router: &Router, metrics: &RouteMetrics, event: &AnyEvent) -> Result<(), StageError> {
     let result = router.apply(event);
     if matches!(event, AnyEvent::RepState(_)) {
-        metrics::roster_size(router.roster_len());
+        metrics.roster_size(router.roster_len());
     }
     result.map_err(|reason| {
-        metrics::roster_rejected();
+        metrics.roster_rejected();
         StageError::poison(ErrorKind::Validation, reason)
     })
 }
@@ -52,24 +52,36 @@ fn apply_side(router: &Router, event: &AnyEvent) -> Result<(), StageError> {
 pub struct RouteStage {
     router: Arc<Router>,
     settings: RouteSettings,
+    metrics: RouteMetrics,
 }
 
 impl RouteStage {
-    pub fn new(settings: &RouteSettings) -> Self {
-        Self::with_router(
-            settings,
-            Arc::new(Router::with_window(
-                settings.router_config(),
-                settings.state_window_days,
-            )),
-        )
+    /// Builds the stage, registering its metrics in `registry`.
+    pub fn new(
+        settings: &RouteSettings,
+        registry: &StageRegistry,
+    ) -> Result<Self, prometheus::Error> {
+        let router = Arc::new(Router::with_window(
+            settings.router_config(),
+            settings.state_window_days,
+        ));
+        Self::with_router(settings, router, registry)
     }
 
-    pub fn with_router(settings: &RouteSettings, router: Arc<Router>) -> Self {
-        Self {
+    pub fn with_router(
+        settings: &RouteSettings,
+        router: Arc<Router>,
+        registry: &StageRegistry,
+    ) -> Result<Self, prometheus::Error> {
+        Ok(Self {
             router,
             settings: settings.clone(),
-        }
+            metrics: RouteMetrics::register(registry)?,
+        })
+    }
+
+    pub fn metrics(&self) -> &RouteMetrics {
+        &self.metrics
     }
 
     pub fn router(&self) -> &Arc<Router> {
@@ -86,7 +98,7 @@ impl RouteStage {
         }
         match self.router.route(input) {
             Routed::NoHandoff => {
-                metrics::no_handoff(&input.tier);
+                self.metrics.no_handoff(&input.tier);
                 Ok(Vec::new())
             }
             Routed::Packet(p) => {
@@ -97,19 +109,19 @@ impl RouteStage {
                 } else {
                     "rep"
                 };
-                metrics::packet(outcome);
+                self.metrics.packet(outcome);
                 Ok(vec![Output::to(TopicRole::Packets, (*p).clone())])
             }
             Routed::Redelivered(p) => {
-                metrics::packet("redelivered");
+                self.metrics.packet("redelivered");
                 Ok(vec![Output::to(TopicRole::Packets, (*p).clone())])
             }
             Routed::AlreadyHandled => {
-                metrics::packet("already_handled");
+                self.metrics.packet("already_handled");
                 Ok(Vec::new())
             }
             Routed::Unroutable(reason) => {
-                metrics::unroutable("decision");
+                self.metrics.unroutable("decision");
                 Err(StageError::Poison {
                     kind: ErrorKind::Processing,
                     reason: format!("unroutable lead: {reason}"),
@@ -126,7 +138,7 @@ impl Stage for RouteStage {
     const INPUT: TopicRole = TopicRole::Tiered;
 
     async fn process(
-        &mut self,
+        &self,
         input: TierDecision,
         _ctx: &Context,
     ) -> Result<Vec<Output>, StageError> {
@@ -137,8 +149,8 @@ impl Stage for RouteStage {
         state_inputs(self.settings.state_window_days)
     }
 
-    fn on_side_input(&mut self, event: AnyEvent) -> Result<(), StageError> {
-        apply_side(&self.router, &event)
+    fn on_side_input(&self, event: AnyEvent) -> Result<(), StageError> {
+        apply_side(&self.router, &self.metrics, &event)
     }
 }
 
@@ -147,17 +159,27 @@ impl Stage for RouteStage {
 pub struct ReassignStage {
     router: Arc<Router>,
     settings: RouteSettings,
+    metrics: RouteMetrics,
 }
 
 impl ReassignStage {
-    pub fn new(settings: &RouteSettings) -> Self {
-        Self {
+    /// Builds the stage, registering its metrics in `registry`.
+    pub fn new(
+        settings: &RouteSettings,
+        registry: &StageRegistry,
+    ) -> Result<Self, prometheus::Error> {
+        Ok(Self {
             router: Arc::new(Router::with_window(
                 settings.router_config(),
                 settings.state_window_days,
             )),
             settings: settings.clone(),
-        }
+            metrics: RouteMetrics::register(registry)?,
+        })
+    }
+
+    pub fn metrics(&self) -> &RouteMetrics {
+        &self.metrics
     }
 
     pub fn router(&self) -> &Arc<Router> {
@@ -168,20 +190,20 @@ impl ReassignStage {
     pub fn reassign(&self, esc: &SlaEscalation) -> Result<Vec<Output>, StageError> {
         match self.router.reassign(esc) {
             Reassigned::Packet(p) => {
-                metrics::escalation("reassigned");
-                metrics::packet("reassigned");
+                self.metrics.escalation("reassigned");
+                self.metrics.packet("reassigned");
                 Ok(vec![Output::to(TopicRole::Packets, (*p).clone())])
             }
             Reassigned::Redelivered(p) => {
-                metrics::escalation("redelivered");
+                self.metrics.escalation("redelivered");
                 Ok(vec![Output::to(TopicRole::Packets, (*p).clone())])
             }
             Reassigned::NotOpen => {
-                metrics::escalation("not_open");
+                self.metrics.escalation("not_open");
                 Ok(Vec::new())
             }
             Reassigned::UnknownLead(reason) => {
-                metrics::escalation("unknown_lead");
+                self.metrics.escalation("unknown_lead");
                 Err(StageError::Poison {
                     kind: ErrorKind::Processing,
                     reason,
@@ -189,8 +211,8 @@ impl ReassignStage {
                 })
             }
             Reassigned::Unroutable(reason) => {
-                metrics::escalation("unroutable");
-                metrics::unroutable("escalation");
+                self.metrics.escalation("unroutable");
+                self.metrics.unroutable("escalation");
                 Err(StageError::Poison {
                     kind: ErrorKind::Processing,
                     reason: format!("unroutable reassignment: {reason}"),
@@ -207,7 +229,7 @@ impl Stage for ReassignStage {
     const INPUT: TopicRole = TopicRole::Escalations;
 
     async fn process(
-        &mut self,
+        &self,
         input: SlaEscalation,
         _ctx: &Context,
     ) -> Result<Vec<Output>, StageError> {
@@ -218,7 +240,71 @@ impl Stage for ReassignStage {
         state_inputs(self.settings.state_window_days)
     }
 
-    fn on_side_input(&mut self, event: AnyEvent) -> Result<(), StageError> {
-        apply_side(&self.router, &event)
+    fn on_side_input(&self, event: AnyEvent) -> Result<(), StageError> {
+        apply_side(&self.router, &self.metrics, &event)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use leadflow_events::json::AnyEvent;
+    use leadflow_events::{RepRole, RepStatus, samples};
+
+    use super::*;
+
+    fn stage() -> RouteStage {
+        RouteStage::new(&RouteSettings::default(), &StageRegistry::new("route")).unwrap()
+    }
+
+    fn ae(id: &str) -> leadflow_events::RepState {
+        let mut r = samples::rep_state();
+        r.rep_id = id.into();
+        r.status = RepStatus::Available;
+        r.status_until = None;
+        r.working_hours = None;
+        r.territories = vec![];
+        r.segments = vec![];
+        r.manager_id = None;
+        r
+    }
+
+    #[tokio::test]
+    async fn emits_one_packet_keyed_by_lead_and_counts_no_handoffs() {
+        let s = stage();
+        s.on_side_input(AnyEvent::RepState(ae("rep-a"))).unwrap();
+        let ctx = Context::for_test(samples::T0);
+        let out = s.process(samples::tier_decision(), &ctx).await.unwrap();
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].role, TopicRole::Packets);
+        assert_eq!(out[0].record_key(), "lead-0001");
+        assert_eq!(s.metrics().packets("rep"), 1);
+
+        let mut nurture = samples::tier_decision();
+        nurture.handoff = HandoffKind::None;
+        nurture.tier = "NURTURE".into();
+        assert!(s.process(nurture, &ctx).await.unwrap().is_empty());
+        assert_eq!(s.metrics().no_handoffs("NURTURE"), 1);
+    }
+
+    #[tokio::test]
+    async fn unroutable_is_poison_owned_by_revops_and_bad_roster_records_are_rejected() {
+        let s = stage();
+        let ctx = Context::for_test(samples::T0);
+        let err = s.process(samples::tier_decision(), &ctx).await.unwrap_err();
+        assert!(
+            matches!(&err, StageError::Poison { owner: Some(o), reason, .. } if o == "revops" && reason.contains("no manager")),
+            "{err:?}"
+        );
+        let mut bad = ae("rep-b");
+        bad.role = RepRole::Ae;
+        bad.segments = vec!["huge".into()];
+        let err = s.on_side_input(AnyEvent::RepState(bad)).unwrap_err();
+        assert!(err.to_string().contains("segment"), "{err}");
+        let mut no_team = samples::tier_decision();
+        no_team.target_team = " ".into();
+        assert!(matches!(
+            s.process(no_team, &ctx).await,
+            Err(StageError::Poison { .. })
+        ));
     }
 }

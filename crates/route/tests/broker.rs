@@ -17,7 +17,7 @@ use leadflow_events::{
     Codec, Event, ExceptionRecord, HandoffPacket, RepState, RepStatus, TierDecision, Timestamp,
 };
 use leadflow_route::{RouteSettings, RouteStage};
-use leadflow_runtime::{RunOptions, RunSummary, ServiceConfig, run_stage};
+use leadflow_runtime::{RunOptions, RunSummary, ServiceConfig, StageRegistry, run_stage};
 use leadflow_testkit::{bootstrap, consume_all, create_topic, produce_raw_all, unique_name};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -49,12 +49,14 @@ async fn config() -> ServiceConfig<RouteSettings> {
 
 fn start(cfg: &ServiceConfig<RouteSettings>) -> (CancellationToken, JoinHandle<RunSummary>) {
     let shutdown = CancellationToken::new();
+    let registry = StageRegistry::new("route");
+    let stage = RouteStage::new(&cfg.stage, &registry).unwrap();
     let options = RunOptions {
         shutdown: shutdown.clone(),
+        metrics: Some(registry),
         ..RunOptions::default()
     };
     let cfg = cfg.clone();
-    let stage = RouteStage::new(&cfg.stage);
     let handle =
         tokio::spawn(async move { run_stage(&cfg, stage, options).await.expect("route runs") });
     (shutdown, handle)
