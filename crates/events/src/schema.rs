@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::event::EventKind;
 
 /// Current schema files, in dependency order.
-const FILES: [(EventKind, &str); 11] = [
+const FILES: [(EventKind, &str); 12] = [
     (
         EventKind::LeadEvent,
         include_str!("../../../schemas/lead_event.avsc"),
@@ -59,13 +59,23 @@ const FILES: [(EventKind, &str); 11] = [
         EventKind::ExceptionRecord,
         include_str!("../../../schemas/exception_record.avsc"),
     ),
+    (
+        EventKind::RepState,
+        include_str!("../../../schemas/rep_state.avsc"),
+    ),
 ];
 
 /// Earlier versions that producers may still write; readers resolve them to the current schema.
-const HISTORY: [(EventKind, &str); 1] = [(
-    EventKind::LeadEvent,
-    include_str!("../../../schemas/history/lead_event.v1.avsc"),
-)];
+const HISTORY: [(EventKind, &str); 2] = [
+    (
+        EventKind::LeadEvent,
+        include_str!("../../../schemas/history/lead_event.v1.avsc"),
+    ),
+    (
+        EventKind::RepActivity,
+        include_str!("../../../schemas/history/rep_activity.v1.avsc"),
+    ),
+];
 
 /// A schema could not be loaded; this is a build defect, reported at start-up.
 #[derive(Debug, thiserror::Error)]

@@ -34,6 +34,7 @@ async fn every_event_round_trips_single_object() {
     roundtrip(&c, samples::lead_outcome()).await;
     roundtrip(&c, samples::model_params()).await;
     roundtrip(&c, samples::exception_record()).await;
+    roundtrip(&c, samples::rep_state()).await;
 }
 
 #[tokio::test]
@@ -260,4 +261,67 @@ async fn registry_outage_is_retryable() {
         .await
         .expect_err("no registry");
     assert!(err.is_retryable(), "{err}");
+}
+
+/// The route contract: a v2 packet and a roster entry survive the JSON view `tail` prints and
+/// `produce` reads back, and `reps` carries `RepState`.
+#[tokio::test]
+async fn route_contract_json_round_trips() {
+    let packet = samples::handoff_packet();
+    let json = event_to_json(&packet).expect("renders");
+    assert_eq!(json["assignee"]["role"], "ae");
+    assert_eq!(json["qualification"][0]["dimension"], "problem");
+    let back = AnyEvent::from_json(EventKind::HandoffPacket, &json.to_string()).expect("parses");
+    assert_eq!(back, AnyEvent::HandoffPacket(packet.clone()));
+    assert_eq!(packet.lead_id(), "lead-0001");
+    assert_eq!(packet.tier(), "HOT");
+
+    let rep = samples::rep_state();
+    let json = event_to_json(&rep).expect("renders");
+    assert_eq!(json["status"], "OUT_OF_OFFICE");
+    assert_eq!(json["working_hours"]["time_zone"], "Europe/Paris");
+    let back = AnyEvent::from_json(EventKind::RepState, &json.to_string()).expect("parses");
+    assert_eq!(back.key(), "rep-ae-01");
+    assert_eq!(back, AnyEvent::RepState(rep));
+    assert_eq!(
+        leadflow_events::TopicRole::Reps.event_kind(),
+        Some(EventKind::RepState)
+    );
+
+    // a hand-written roster line: defaults fill the optional parts
+    let minimal = r#"{"rep_id":"r","name":"N","email":"n@x.io","max_open_leads":3,
+                      "updated_at":"2026-11-20T09:30:00Z"}"#;
+    let AnyEvent::RepState(rep) = AnyEvent::from_json(EventKind::RepState, minimal).expect("ok")
+    else {
+        panic!("not a rep")
+    };
+    assert_eq!(rep.status, leadflow_events::RepStatus::Inactive);
+    roundtrip(&codec(), rep).await;
+}
+
+/// A rep activity written with the v1 schema (four kinds, no enum default) resolves to today's type.
+#[tokio::test]
+async fn old_rep_activity_resolves_to_current_type() {
+    let c = codec();
+    let v1 = c.schemas().history(EventKind::RepActivity);
+    assert_eq!(v1.len(), 1, "one historical activity schema");
+    let v1 = &v1[0];
+    let mut rec = Record::new(&v1.schema).expect("v1 record");
+    rec.put("activity_id", "act-old");
+    rec.put("lead_id", "lead-1");
+    rec.put("packet_id", Value::Union(0, Box::new(Value::Null)));
+    rec.put("rep_id", "rep-1");
+    rec.put("kind", Value::Enum(1, "CONTACTED".into()));
+    rec.put("reason", Value::Union(0, Box::new(Value::Null)));
+    rec.put("reassigned_to", Value::Union(0, Box::new(Value::Null)));
+    rec.put("occurred_at", Value::TimestampMillis(1_700_000_000_000));
+    let body = apache_avro::to_avro_datum(&v1.schema, rec).expect("v1 encodes");
+    let mut bytes = SINGLE_OBJECT_MAGIC.to_vec();
+    bytes.extend_from_slice(&v1.fingerprint);
+    bytes.extend_from_slice(&body);
+    let a: leadflow_events::RepActivity = c.decode(&bytes).await.expect("resolves");
+    assert_eq!(a.kind, leadflow_events::RepActivityKind::Contacted);
+    let mut q = leadflow_events::samples::rep_activity();
+    q.kind = leadflow_events::RepActivityKind::Qualified;
+    roundtrip(&c, q).await;
 }
