@@ -50,6 +50,10 @@ struct Args {
     /// Stages to measure (in pipeline order; each needs the previous one's output).
     #[arg(long, value_delimiter = ',', default_value = "enrich,score,tier")]
     stages: Vec<String>,
+    /// Record a `perf` profile of each measured process over the measured span into this directory
+    /// (`<process>.perf.data`; read with `perf report -i FILE --no-children --sort symbol`).
+    #[arg(long)]
+    perf_dir: Option<std::path::PathBuf>,
     /// Internal: run as the pass-through process `IN,OUT,GROUP,BOOTSTRAP`.
     #[arg(long, hide = true)]
     passthrough: Option<String>,
@@ -146,7 +150,11 @@ async fn main() -> anyhow::Result<()> {
             .stderr(std::process::Stdio::inherit())
             .spawn()
             .context("pass-through process")?;
-        let pass = measure(&bs, &copy, expected, Pid(child.id()), child).await?;
+        let perf = args
+            .perf_dir
+            .as_ref()
+            .map(|d| d.join(format!("passthrough-{input}.perf.data")));
+        let pass = measure(&bs, &copy, expected, Pid(child.id()), child, perf).await?;
         rows.push((format!("pass-through over {input}"), pass, None));
 
         let mut env = BTreeMap::from([
@@ -167,7 +175,11 @@ async fn main() -> anyhow::Result<()> {
         let binary = leadflow_e2e::bin(&format!("leadflow-{stage}"));
         let service = StageProcess::start(&binary, &env, logs.path(), stage);
         let pid = Pid(service.pid());
-        let m = measure(&bs, &names[output], expected, pid, service).await?;
+        let perf = args
+            .perf_dir
+            .as_ref()
+            .map(|d| d.join(format!("{stage}.perf.data")));
+        let m = measure(&bs, &names[output], expected, pid, service, perf).await?;
         rows.push((format!("leadflow-{stage}"), m, Some(pass)));
         expected = high_watermarks(&bs, &names[output])?;
     }
@@ -244,6 +256,7 @@ async fn measure(
     expected: i64,
     pid: Pid,
     process: impl Stoppable,
+    perf: Option<std::path::PathBuf>,
 ) -> anyhow::Result<Measured> {
     let give_up = Instant::now() + Duration::from_secs(600);
     // the first output: start of the measured span
@@ -254,6 +267,18 @@ async fn measure(
         }
         anyhow::ensure!(Instant::now() < give_up, "no output on {output}");
         tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let profiler = match perf {
+        Some(file) => Some(
+            std::process::Command::new("perf")
+                .args(["record", "-F", "999", "-p", &pid.0.to_string(), "-o"])
+                .arg(&file)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .context("perf record")?,
+        ),
+        None => None,
     };
     let (t1, cpu1, n1) = loop {
         let n = high_watermarks(bs, output)?;
@@ -266,6 +291,17 @@ async fn measure(
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
+    if let Some(profiler) = profiler {
+        // SIGINT makes perf write its file and exit
+        let _ = std::process::Command::new("kill")
+            .args(["-INT", &profiler.id().to_string()])
+            .status();
+        let _ = tokio::task::spawn_blocking(move || {
+            let mut profiler = profiler;
+            profiler.wait()
+        })
+        .await;
+    }
     process.stop();
     Ok(Measured {
         records: n1 - n0,

@@ -24,13 +24,13 @@ pub(crate) struct Completed {
     pub(crate) produced: Vec<(String, Option<ErrorKind>)>,
 }
 
-/// Stores the offset of a completed input (outputs acknowledged) and counts its outputs.
+/// Counts the outputs of a completed input (all acknowledged); returns its position, whose offset
+/// the caller stores (after those of every earlier input of the partition).
 pub(crate) fn complete(
-    consumer: &StreamConsumer<StageConsumerContext>,
     metrics: &StageMetrics,
     summary: &SummaryCounters,
     done: Result<Completed, RuntimeError>,
-) -> Result<(), RuntimeError> {
+) -> Result<(String, i32, i64), RuntimeError> {
     let done = done?;
     for (topic, exception) in &done.produced {
         metrics.produced.with_label_values(&[topic.as_str()]).inc();
@@ -42,12 +42,21 @@ pub(crate) fn complete(
             None => summary.produced(),
         }
     }
-    if let Err(e) = consumer.store_offset(&done.topic, done.partition, done.offset) {
+    Ok((done.topic, done.partition, done.offset))
+}
+
+/// Stores the offset of an input whose outputs, and those of every earlier input of the partition,
+/// are acknowledged (auto-commit then commits it).
+pub(crate) fn store_offset(
+    consumer: &StreamConsumer<StageConsumerContext>,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+) {
+    if let Err(e) = consumer.store_offset(topic, partition, offset) {
         // the partition was revoked meanwhile: its new owner reprocesses the input (at-least-once)
-        tracing::warn!(topic = %done.topic, partition = done.partition, offset = done.offset,
-            error = %e, "offset not stored");
+        tracing::warn!(topic, partition, offset, error = %e, "offset not stored");
     }
-    Ok(())
 }
 
 /// Enqueues every output of one input; returns the future that resolves once all are acknowledged.

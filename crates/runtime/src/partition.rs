@@ -29,7 +29,7 @@ use tracing::Instrument;
 use crate::assignment::TaskEnds;
 use crate::clock::Clock;
 use crate::consumer_context::StageConsumerContext;
-use crate::delivery::{Completion, complete, send_all};
+use crate::delivery::{Completion, complete, send_all, store_offset};
 use crate::error::RuntimeError;
 use crate::input::{HandleConfig, Handled, Input, handle};
 use crate::metrics::StageMetrics;
@@ -78,8 +78,28 @@ async fn run_partition<S: Stage>(sh: Arc<Shared<S>>, ends: TaskEnds) {
             biased;
             _ = stop.cancelled(), if accepting => accepting = false,
             Some(acked) = acks.next(), if !acks.is_empty() => {
-                sh.metrics.in_flight.dec();
-                if let Err(e) = complete(&sh.consumer, &sh.metrics, &sh.summary, acked) {
+                // take every acknowledgement already in, then store the last offset once (storing
+                // offset n covers every earlier offset of the partition)
+                let mut acked = Some(acked);
+                let mut last = None;
+                let mut failed = None;
+                while let Some(done) = acked.take() {
+                    sh.metrics.in_flight.dec();
+                    match complete(&sh.metrics, &sh.summary, done) {
+                        Ok(position) => last = Some(position),
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                    if !acks.is_empty() {
+                        acked = acks.next().now_or_never().flatten();
+                    }
+                }
+                if let Some((topic, partition, offset)) = last {
+                    store_offset(&sh.consumer, &topic, partition, offset);
+                }
+                if let Some(e) = failed {
                     let _ = sh.failures.send(e);
                     break;
                 }
