@@ -172,6 +172,12 @@ async fn main() -> anyhow::Result<()> {
                 topic.clone(),
             );
         }
+        // every input ends on the output topic or (poison) on the exceptions topic, which each
+        // stage run gets fresh
+        let exceptions = unique_name(&format!("tp-exceptions-{stage}"));
+        create_topic(&bs, &exceptions, 1).await;
+        env.insert("LEADFLOW_TOPICS__EXCEPTIONS".to_owned(), exceptions.clone());
+        let watched = format!("{},{exceptions}", names[output]);
         let binary = leadflow_e2e::bin(&format!("leadflow-{stage}"));
         let service = StageProcess::start(&binary, &env, logs.path(), stage);
         let pid = Pid(service.pid());
@@ -179,7 +185,7 @@ async fn main() -> anyhow::Result<()> {
             .perf_dir
             .as_ref()
             .map(|d| d.join(format!("{stage}.perf.data")));
-        let m = measure(&bs, &names[output], expected, pid, service, perf).await?;
+        let m = measure(&bs, &watched, expected, pid, service, perf).await?;
         rows.push((format!("leadflow-{stage}"), m, Some(pass)));
         expected = high_watermarks(&bs, &names[output])?;
     }
@@ -249,7 +255,8 @@ impl Stoppable for StageProcess {
     }
 }
 
-/// Waits for `expected` records on `output`; measures from the first to the last.
+/// Waits for `expected` records on `output` (comma-separated topics: outputs and exceptions);
+/// measures from the first to the last.
 async fn measure(
     bs: &str,
     output: &str,
