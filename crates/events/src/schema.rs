@@ -62,10 +62,20 @@ const FILES: [(EventKind, &str); 11] = [
 ];
 
 /// Earlier versions that producers may still write; readers resolve them to the current schema.
-const HISTORY: [(EventKind, &str); 1] = [(
-    EventKind::LeadEvent,
-    include_str!("../../../schemas/history/lead_event.v1.avsc"),
-)];
+const HISTORY: [(EventKind, &str); 3] = [
+    (
+        EventKind::LeadEvent,
+        include_str!("../../../schemas/history/lead_event.v1.avsc"),
+    ),
+    (
+        EventKind::RepActivity,
+        include_str!("../../../schemas/history/rep_activity.v1.avsc"),
+    ),
+    (
+        EventKind::SlaEscalation,
+        include_str!("../../../schemas/history/sla_escalation.v1.avsc"),
+    ),
+];
 
 /// A schema could not be loaded; this is a build defect, reported at start-up.
 #[derive(Debug, thiserror::Error)]
@@ -135,7 +145,10 @@ impl SchemaSet {
         for (kind, text) in HISTORY {
             let json: Value =
                 serde_json::from_str(text).map_err(|source| SchemaError::Json { kind, source })?;
-            let entry = Arc::new(parse_entry(kind, &json)?);
+            // inlined like the current ones were when they were current (same canonical form)
+            let inlined = inline(&json, "leadflow", &defs, &mut HashSet::new())
+                .map_err(|name| SchemaError::UnknownType { kind, name })?;
+            let entry = Arc::new(parse_entry(kind, &inlined)?);
             by_fingerprint.insert(entry.fingerprint, entry);
         }
         Ok(SchemaSet {

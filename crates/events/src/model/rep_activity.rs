@@ -37,4 +37,8 @@ pub enum RepActivityKind {
     Contacted,
     Rejected,
     Reassigned,
+    Qualified,
+    Disqualified,
+    /// A symbol this reader does not know (the schema's enum default); closes no SLA.
+    Unknown,
 }
