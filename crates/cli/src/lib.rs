@@ -1,11 +1,13 @@
 //! The `leadflow` command line: topic administration, producing and tailing events as JSON lines, and
 //! a seeded synthetic lead generator. One module per command; `main.rs` only parses and exits.
 
+pub mod activity;
 pub mod error;
 pub mod generate;
 pub mod kafka;
 pub mod produce;
 pub mod sink;
+pub mod sla_report;
 pub mod tail;
 pub mod topics;
 
@@ -56,6 +58,15 @@ pub enum Command {
     Tail(tail::TailArgs),
     /// Generate a seeded, realistic synthetic lead stream (stdout or a topic).
     Generate(generate::GenerateArgs),
+    /// Record what a rep did with a lead (stops its SLA clocks), one at a time or from a file.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  leadflow activity contacted lead-0042 --rep rep-ae-1 --at 2026-11-30T09:04:00Z\n  leadflow activity import activity.jsonl"
+    )]
+    Activity(activity::ActivityCommand),
+    /// SLA adherence from the topics.
+    #[command(subcommand, after_help = "Examples:\n  leadflow sla report --since 7d")]
+    Sla(sla_report::SlaCommand),
 }
 
 /// Runs a parsed command line to completion.
@@ -80,6 +91,14 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 tail::run(&cfg, args).await
             }
             Command::Generate(args) => generate::run(&cli.common, args).await,
+            Command::Activity(command) => {
+                let cfg = kafka::load_config(&cli.common)?;
+                activity::run(&cfg, command).await
+            }
+            Command::Sla(command) => {
+                let cfg = kafka::load_config(&cli.common)?;
+                sla_report::run(&cfg, command).await
+            }
         }
     })
 }

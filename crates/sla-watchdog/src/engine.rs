@@ -65,6 +65,17 @@ pub enum Outcome {
     FirstContact { tier: String, business_seconds: f64 },
 }
 
+/// One deadline as the SLA report sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeadlineView {
+    pub lead_id: String,
+    pub tier: String,
+    /// The rep who held the lead when the clock ran (none for the automated sequence).
+    pub owner: Option<String>,
+    pub escalatable: bool,
+    pub deadline: Deadline,
+}
+
 /// The packet whose clocks run for a lead (the newest one).
 #[derive(Clone, Debug)]
 struct Timers {
@@ -91,6 +102,8 @@ struct Fired {
 #[derive(Clone, Debug, Default)]
 struct Lead {
     timers: Option<Timers>,
+    /// Earlier packets of the lead (before a reassignment), kept for the report.
+    history: Vec<Timers>,
     packets_seen: HashSet<String>,
     activity: ActivityTimes,
     activities_seen: HashSet<String>,
@@ -213,8 +226,8 @@ impl Engine {
             }
         }
         // the newer packet supersedes the open clocks of the previous one
-        if let Some(old) = lead.timers.take() {
-            for d in old.deadlines.iter().filter(|d| d.state.is_open()) {
+        if let Some(mut old) = lead.timers.take() {
+            for d in old.deadlines.iter_mut().filter(|d| d.state.is_open()) {
                 self.queue.remove(&(
                     d.due_at.0.saturating_add(self.rules.allowed_lateness_ms),
                     lead_id.to_owned(),
@@ -225,7 +238,9 @@ impl Engine {
                     tier: old.tier.clone(),
                     kind: d.kind,
                 });
+                d.state = DeadlineState::Superseded;
             }
+            lead.history.push(old);
         }
         let lateness = self.rules.allowed_lateness_ms;
         for d in &mut timers.deadlines {
@@ -443,6 +458,25 @@ impl Engine {
             }
         });
         before - self.leads.len()
+    }
+
+    /// Every deadline held, with its lead, tier and owner (the SLA report).
+    pub fn snapshot(&self) -> Vec<DeadlineView> {
+        let mut out = Vec::new();
+        for (lead_id, lead) in &self.leads {
+            for t in lead.history.iter().chain(lead.timers.iter()) {
+                for d in &t.deadlines {
+                    out.push(DeadlineView {
+                        lead_id: lead_id.clone(),
+                        tier: t.tier.clone(),
+                        owner: t.owner.clone(),
+                        escalatable: t.escalatable,
+                        deadline: d.clone(),
+                    });
+                }
+            }
+        }
+        out
     }
 
     /// Where a lead's deadlines stand (tests, diagnostics).

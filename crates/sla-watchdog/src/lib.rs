@@ -20,6 +20,6 @@ pub mod stage;
 pub mod timer;
 
 pub use deadline::{ActivityTimes, Deadline, DeadlineState};
-pub use engine::{Engine, EngineRules, Outcome};
+pub use engine::{DeadlineView, Engine, EngineRules, Outcome};
 pub use settings::WatchdogSettings;
 pub use stage::WatchdogStage;
