@@ -169,7 +169,10 @@ for entry in "${STAGES[@]}"; do
     info "leadflow-${name}: not built yet, skipped"
     continue
   fi
-  NO_COLOR=1 LEADFLOW_HTTP__LISTEN="127.0.0.1:${port}" "${exe}" </dev/null >"${LOGS}/${name}.log" 2>&1 &
+  # a stage's demo settings (short SLAs, ...) live in deploy/demo/<stage>.toml when it has any
+  demo_config=()
+  [[ -f "${REPO_ROOT}/deploy/demo/${name}.toml" ]] && demo_config=(--config "${REPO_ROOT}/deploy/demo/${name}.toml")
+  NO_COLOR=1 LEADFLOW_HTTP__LISTEN="127.0.0.1:${port}" "${exe}" "${demo_config[@]}" </dev/null >"${LOGS}/${name}.log" 2>&1 &
   echo "${name} $!" >>"${PIDS}"
   started+=("${name} ${port}")
   last_topic="${topic}"
@@ -216,6 +219,11 @@ else
   cat "${output}"
 fi
 info "$(wc -l <"${output}") records of ${last_topic}, as JSON lines in ${output}"
+
+if [[ -x "${BIN}/leadflow-sla-watchdog" ]]; then
+  step "SLA adherence (leadflow sla report; escalations: leadflow tail sla.escalations --from-beginning)"
+  run_fg "${BIN}/leadflow" sla report --since 400d || warn "sla report failed"
+fi
 
 step "Where to look"
 info "logs:        ${LOGS}/<stage>.log"

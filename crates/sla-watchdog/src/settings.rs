@@ -86,6 +86,26 @@ impl WatchdogSettings {
 mod tests {
     use super::*;
 
+    fn stage_table(path: &str) -> WatchdogSettings {
+        use figment::providers::{Format, Toml};
+        let file = format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"));
+        figment::Figment::from(Toml::file(file))
+            .extract_inner("stage")
+            .unwrap()
+    }
+
+    #[test]
+    fn the_deploy_file_documents_the_defaults() {
+        assert_eq!(
+            stage_table("deploy/config/sla-watchdog.toml"),
+            WatchdogSettings::default()
+        );
+        // the demo file is valid and short
+        let demo = stage_table("deploy/demo/sla-watchdog.toml");
+        assert_eq!(demo.validate(), Ok(()));
+        assert!(demo.allowed_lateness_ms < 5_000);
+    }
+
     #[test]
     fn defaults_validate_and_bad_values_name_the_key() {
         assert_eq!(WatchdogSettings::default().validate(), Ok(()));
