@@ -197,6 +197,14 @@ for entry in "${started[@]}"; do
   info "leadflow-${name} ready (pid ${pid}, http://127.0.0.1:${port}/metrics)"
 done
 
+if [[ -x "${BIN}/leadflow-sla-watchdog" && -x "${BIN}/leadflow-route" ]]; then
+  # simulated reps answer the packets: most in time, some late, some never (escalated by the watchdog)
+  "${BIN}/leadflow" activity simulate --late-share 0.2 --silent-share 0.2 --idle-timeout 20 \
+    </dev/null >"${LOGS}/reps.log" 2>&1 &
+  echo "reps $!" >>"${PIDS}"
+  info "simulated reps answer the packets (20 % late, 20 % never; log ${LOGS}/reps.log)"
+fi
+
 step "Generating ${COUNT} leads at ${RATE}/s into leads.raw"
 seed_args=()
 [[ -n "${SEED:-}" ]] && seed_args=(--seed "${SEED}")

@@ -48,6 +48,11 @@ pub enum ActivityCommand {
         after_help = "Examples:\n  leadflow activity import activity.jsonl\n  echo '{\"lead_id\":\"lead-0042\",\"rep_id\":\"rep-ae-1\",\"kind\":\"CONTACTED\",\"occurred_at\":\"2026-11-30T09:04:00Z\"}' | leadflow activity import -\n\nEach line is a RepActivity as `leadflow tail handoff.activity` prints it; `activity_id` may be left out\n(derived from the line, so importing the same file twice records each activity once)."
     )]
     Import(ImportArgs),
+    /// Simulates reps answering the packets on handoff.packets: most in time, some late, some never.
+    #[command(
+        after_help = "Examples:\n  leadflow activity simulate --late-share 0.2 --silent-share 0.1\n  leadflow activity simulate --from-beginning --idle-timeout 15"
+    )]
+    Simulate(crate::activity_sim::SimulateArgs),
 }
 
 /// One activity given on the command line.
@@ -153,6 +158,7 @@ pub async fn run(cfg: &CliConfig, command: &ActivityCommand) -> Result<(), CliEr
         ActivityCommand::Rejected(a) => vec![record(RepActivityKind::Rejected, a, now)?],
         ActivityCommand::Reassigned(a) => vec![record(RepActivityKind::Reassigned, a, now)?],
         ActivityCommand::Import(args) => read_file(&args.file)?,
+        ActivityCommand::Simulate(args) => return crate::activity_sim::run(cfg, args).await,
     };
     let published = publish(cfg, &activities).await?;
     eprintln!(

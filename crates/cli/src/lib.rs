@@ -2,6 +2,7 @@
 //! a seeded synthetic lead generator. One module per command; `main.rs` only parses and exits.
 
 pub mod activity;
+pub mod activity_sim;
 pub mod error;
 pub mod generate;
 pub mod kafka;
