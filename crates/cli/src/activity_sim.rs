@@ -62,11 +62,15 @@ pub fn fate(packet: &HandoffPacket, args: &SimulateArgs) -> Fate {
     if d.handoff == HandoffKind::None {
         return Fate::Ignore;
     }
-    let Some(due) = d
-        .sla
+    let sla = if packet.sla.is_empty() {
+        &d.sla
+    } else {
+        &packet.sla
+    };
+    let Some(due) = sla
         .iter()
         .find(|s| s.kind == SlaKind::FirstContact)
-        .or_else(|| d.sla.first())
+        .or_else(|| sla.first())
         .map(|s| s.due_at)
     else {
         return Fate::Ignore;
@@ -173,9 +177,9 @@ pub async fn run(cfg: &CliConfig, args: &SimulateArgs) -> Result<(), CliError> {
             Fate::Silent => silent += 1,
             Fate::Contact(a) => {
                 if packet
-                    .decision
                     .sla
                     .iter()
+                    .chain(packet.decision.sla.iter())
                     .any(|s| s.kind == SlaKind::FirstContact && a.occurred_at > s.due_at)
                 {
                     late += 1;
@@ -212,7 +216,7 @@ mod tests {
         for i in 0..1_000 {
             let mut p = samples::handoff_packet();
             p.packet_id = format!("pkt-{i}");
-            let due = p.decision.sla[0].due_at;
+            let due = p.sla.first().unwrap_or(&p.decision.sla[0]).due_at;
             let a = fate(&p, &args(0.2, 0.1));
             assert_eq!(a, fate(&p, &args(0.2, 0.1)), "seeded");
             match a {

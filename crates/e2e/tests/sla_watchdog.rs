@@ -88,6 +88,7 @@ fn packet(lead: &str, due: Timestamp) -> HandoffPacket {
         kind: SlaKind::FirstContact,
         due_at: due,
     }];
+    p.sla = p.decision.sla.clone();
     p.created_at = now();
     p
 }

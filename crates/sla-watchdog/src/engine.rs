@@ -5,8 +5,8 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use leadflow_events::{
-    HandoffKind, HandoffPacket, RepActivity, RepActivityKind, SlaEscalation, SlaKind, TierDecision,
-    Timestamp,
+    HandoffKind, HandoffPacket, RepActivity, RepActivityKind, SlaDeadline, SlaEscalation, SlaKind,
+    TierDecision, Timestamp,
 };
 use leadflow_tier::Calendar;
 
@@ -87,6 +87,8 @@ struct Timers {
     owner: Option<String>,
     /// False for no-handoff decisions (NURTURE_24H's automated sequence): tracked, never escalated.
     escalatable: bool,
+    /// The packet's escalation level (0 first assignment, 1 reassigned after a breach, 2 manager).
+    level: i32,
     deadlines: Vec<Deadline>,
 }
 
@@ -112,10 +114,15 @@ struct Lead {
 }
 
 impl Lead {
-    /// Escalations so far decide the next level: the first breach goes to the pool (1), every later
-    /// one to the manager (2).
+    /// The first breach of a lead goes to the pool (1), every later one to the manager (2): a lead
+    /// with an escalation already, or whose packet is itself a reassignment (escalation level >= 1).
     fn next_level(&self) -> i32 {
-        if self.fired.is_empty() { 1 } else { 2 }
+        let packet_level = self.timers.as_ref().map_or(0, |t| t.level);
+        if self.fired.is_empty() && packet_level == 0 {
+            1
+        } else {
+            2
+        }
     }
 
     /// Whether an escalation already covers this deadline: one fired for the same packet and kind, or
@@ -186,7 +193,14 @@ impl Engine {
                 team: d.target_team.clone(),
                 owner: packet.assignee.as_ref().map(|a| a.rep_id.clone()),
                 escalatable,
-                deadlines: deadlines_of(d),
+                // a reassigned packet carries re-based deadlines; a first packet may leave them to
+                // the decision
+                deadlines: if packet.sla.is_empty() {
+                    deadlines_of(&d.sla)
+                } else {
+                    deadlines_of(&packet.sla)
+                },
+                level: packet.escalation_level,
             },
         )
     }
@@ -209,7 +223,8 @@ impl Engine {
                 team: decision.target_team.clone(),
                 owner: None,
                 escalatable: false,
-                deadlines: deadlines_of(decision),
+                deadlines: deadlines_of(&decision.sla),
+                level: 0,
             },
         )
     }
@@ -493,9 +508,9 @@ fn lead_id_of(d: &TierDecision) -> &str {
     &d.scored.enriched.lead.lead_id
 }
 
-fn deadlines_of(d: &TierDecision) -> Vec<Deadline> {
+fn deadlines_of(sla: &[SlaDeadline]) -> Vec<Deadline> {
     let mut v: Vec<Deadline> = Vec::new();
-    for s in &d.sla {
+    for s in sla {
         // one clock per kind: a duplicate kind keeps the earlier deadline
         if let Some(existing) = v.iter_mut().find(|x| x.kind == s.kind) {
             existing.due_at = existing.due_at.min(s.due_at);

@@ -14,12 +14,13 @@
 pub mod business_time;
 pub mod deadline;
 pub mod engine;
-mod metrics;
+pub mod metrics;
 pub mod settings;
 pub mod stage;
 pub mod timer;
 
 pub use deadline::{ActivityTimes, Deadline, DeadlineState};
 pub use engine::{DeadlineView, Engine, EngineRules, Outcome};
+pub use metrics::WatchdogMetrics;
 pub use settings::WatchdogSettings;
 pub use stage::WatchdogStage;

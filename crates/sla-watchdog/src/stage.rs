@@ -7,19 +7,26 @@ use leadflow_events::{HandoffPacket, TopicRole};
 use leadflow_runtime::{Context, Output, Stage, StageError};
 
 use crate::engine::Engine;
+use crate::metrics::WatchdogMetrics;
 use crate::timer::TimerGuard;
 
 /// The watchdog stage. Cloning shares the engine.
 pub struct WatchdogStage {
     engine: Arc<Mutex<Engine>>,
+    metrics: WatchdogMetrics,
     _timers: Option<TimerGuard>,
 }
 
 impl WatchdogStage {
     /// A stage over `engine`; `timers` is stopped when the stage is dropped (end of the run).
-    pub fn new(engine: Arc<Mutex<Engine>>, timers: Option<TimerGuard>) -> Self {
+    pub fn new(
+        engine: Arc<Mutex<Engine>>,
+        metrics: WatchdogMetrics,
+        timers: Option<TimerGuard>,
+    ) -> Self {
         Self {
             engine,
+            metrics,
             _timers: timers,
         }
     }
@@ -28,13 +35,14 @@ impl WatchdogStage {
         &self.engine
     }
 
-    /// Applies one packet (also used by the timer task for the replayed ones).
-    pub fn apply(engine: &Mutex<Engine>, packet: &HandoffPacket) -> Result<(), StageError> {
-        let outcomes = engine
+    /// Applies one packet.
+    pub fn apply(&self, packet: &HandoffPacket) -> Result<(), StageError> {
+        let outcomes = self
+            .engine
             .lock()
             .map_err(|_| StageError::fatal("the watchdog state lock is poisoned"))?
             .apply_packet(packet);
-        crate::metrics::record(&outcomes);
+        self.metrics.record(&outcomes);
         Ok(())
     }
 }
@@ -45,11 +53,11 @@ impl Stage for WatchdogStage {
     const INPUT: TopicRole = TopicRole::Packets;
 
     async fn process(
-        &mut self,
+        &self,
         input: HandoffPacket,
         _ctx: &Context,
     ) -> Result<Vec<Output>, StageError> {
-        Self::apply(&self.engine, &input)?;
+        self.apply(&input)?;
         Ok(Vec::new())
     }
 }

@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::{Engine, Outcome};
+use crate::metrics::WatchdogMetrics;
 use crate::settings::WatchdogSettings;
 use crate::stage::WatchdogStage;
 
@@ -57,6 +58,7 @@ pub fn state_inputs(settings: &WatchdogSettings) -> Vec<SideInput> {
 pub fn spawn_timers(
     cfg: &ServiceConfig<WatchdogSettings>,
     engine: Arc<Mutex<Engine>>,
+    metrics: WatchdogMetrics,
     clock: Arc<dyn Clock>,
 ) -> Result<TimerGuard, RuntimeError> {
     let group = cfg.group_for(<WatchdogStage as Stage>::NAME);
@@ -74,6 +76,7 @@ pub fn spawn_timers(
         cfg: cfg.clone(),
         group,
         engine,
+        metrics,
         clock,
         ownership: ownership.clone(),
         emitter,
@@ -93,6 +96,7 @@ struct Task {
     cfg: ServiceConfig<WatchdogSettings>,
     group: String,
     engine: Arc<Mutex<Engine>>,
+    metrics: WatchdogMetrics,
     clock: Arc<dyn Clock>,
     ownership: Arc<ShardOwnership>,
     emitter: Emitter,
@@ -169,7 +173,7 @@ impl Task {
             AnyEvent::SlaEscalation(s) => e.apply_escalation(s),
             _ => Vec::new(),
         })?;
-        crate::metrics::record(&outcomes);
+        self.metrics.record(&outcomes);
         Ok(())
     }
 
@@ -189,7 +193,7 @@ impl Task {
                 e.rules().allowed_lateness_ms,
             )
         })?;
-        crate::metrics::record(&outcomes);
+        self.metrics.record(&outcomes);
         let sends = escalations.iter().map(|esc| async move {
             let out = Output::to(TopicRole::Escalations, esc.clone());
             (esc, self.emitter.emit(&out).await)
@@ -200,22 +204,22 @@ impl Task {
                     let acked = self.clock.now();
                     let delay = (acked.0 - esc.due_at.0 - lateness) as f64 / 1000.0;
                     let tier = esc.tier.clone().unwrap_or_default();
-                    crate::metrics::escalated(&tier, esc.level, delay);
+                    self.metrics.escalated(&tier, esc.level, delay);
                     tracing::info!(
                         lead_id = %esc.lead_id, escalation_id = %esc.escalation_id, level = esc.level,
                         kind = ?esc.sla_kind, late_by_ms = esc.late_by_ms.unwrap_or_default(), to = %esc.to,
                         "SLA breach escalated"
                     );
                     let outcomes = self.with_engine(|e| e.apply_escalation(esc))?;
-                    crate::metrics::record(&outcomes);
+                    self.metrics.record(&outcomes);
                 }
                 Err(e) => {
-                    crate::metrics::emit_failed();
+                    self.metrics.emit_failed();
                     tracing::warn!(lead_id = %esc.lead_id, error = %e, "escalation not acknowledged; retrying on the next tick");
                 }
             }
         }
-        crate::metrics::set_open(&open, leads);
+        self.metrics.set_open(&open, leads);
         Ok(())
     }
 }

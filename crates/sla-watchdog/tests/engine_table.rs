@@ -6,8 +6,8 @@
 
 use chrono::Duration;
 use leadflow_events::{
-    Assignee, HandoffKind, HandoffPacket, RepActivity, RepActivityKind, SlaDeadline, SlaEscalation,
-    SlaKind, Timestamp, samples,
+    HandoffKind, HandoffPacket, RepActivity, RepActivityKind, SlaDeadline, SlaEscalation, SlaKind,
+    Timestamp, samples,
 };
 use leadflow_sla_watchdog::{DeadlineState, Engine, EngineRules, Outcome};
 use leadflow_tier::CalendarSettings;
@@ -53,13 +53,10 @@ fn packet(
         })
         .collect();
     p.created_at = created;
-    p.assignee = Some(Assignee {
-        rep_id: owner.into(),
-        name: "Rep".into(),
-        team: "ae".into(),
-        slack_user_id: None,
-        crm_owner_id: None,
-    });
+    let assignee = p.assignee.as_mut().expect("the sample packet is assigned");
+    assignee.rep_id = owner.into();
+    // a v2 packet carries its own deadlines (the same as the decision's on a first assignment)
+    p.sla = p.decision.sla.clone();
     p
 }
 
@@ -218,7 +215,7 @@ fn a_reassigned_packet_supersedes_the_old_clocks() {
     let t0 = samples::T0;
     let mut e = engine();
     let mut p = hot("L5", t0);
-    p.decision.sla.push(SlaDeadline {
+    p.sla.push(SlaDeadline {
         kind: SlaKind::Qualification,
         due_at: Timestamp(t0.0 + 240 * MIN),
     });
@@ -279,7 +276,7 @@ fn a_contact_arriving_after_the_escalation_with_an_earlier_time_is_counted_and_s
     let due = Timestamp(t0.0 + 5 * MIN);
     let mut e = engine();
     let mut p = hot("L7", t0);
-    p.decision.sla.push(SlaDeadline {
+    p.sla.push(SlaDeadline {
         kind: SlaKind::Qualification,
         due_at: Timestamp(t0.0 + 60 * MIN),
     });
@@ -551,4 +548,35 @@ fn only_the_owning_instance_fires() {
         fired.iter().map(|x| x.lead_id.as_str()).collect::<Vec<_>>(),
         ["O2"]
     );
+}
+
+#[test]
+fn a_packet_s_own_deadlines_win_and_a_reassigned_packet_breach_goes_to_the_manager() {
+    let t0 = samples::T0;
+    let mut e = engine();
+    // route's reassigned packet (level 1) with re-based deadlines; its decision keeps the old ones
+    let mut p = packet(
+        "V1",
+        "pkt-V1-r1",
+        t0,
+        t0,
+        &[(SlaKind::FirstContact, Timestamp(t0.0 + 5 * MIN))],
+        "rep-2",
+    );
+    p.escalation_level = 1;
+    p.sla = vec![SlaDeadline {
+        kind: SlaKind::FirstContact,
+        due_at: Timestamp(t0.0 + 20 * MIN),
+    }];
+    e.apply_packet(&p);
+    assert!(run(&mut e, t0, Timestamp(t0.0 + 19 * MIN)).0.is_empty());
+    let (fired, _) = run(
+        &mut e,
+        Timestamp(t0.0 + 19 * MIN),
+        Timestamp(t0.0 + 21 * MIN),
+    );
+    assert_eq!(fired.len(), 1);
+    assert_eq!(fired[0].1.level, 2);
+    assert_eq!(fired[0].1.to, "manager:ae");
+    assert_eq!(fired[0].1.due_at, Timestamp(t0.0 + 20 * MIN));
 }
