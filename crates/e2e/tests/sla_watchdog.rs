@@ -227,6 +227,18 @@ async fn two_instances_split_the_leads_without_double_escalation() {
         20,
         "one escalation per lead;\nA:\n{log_a}\nB:\n{log_b}"
     );
+    // the figure behind "a timer fires within 1 s of its firing time" (printed, not asserted)
+    let mut delays: Vec<i64> = fired
+        .iter()
+        .map(|e| e.escalated_at.0 - (e.due_at.0 + 500))
+        .collect();
+    delays.sort_unstable();
+    eprintln!(
+        "timer delay (escalated_at - (due_at + allowed lateness)), ms: min {} median {} max {}",
+        delays[0],
+        delays[delays.len() / 2],
+        delays[delays.len() - 1]
+    );
     let distinct: BTreeSet<&str> = fired.iter().map(|e| e.lead_id.as_str()).collect();
     assert_eq!(distinct.len(), 20);
     let (by_a, by_b) = (
