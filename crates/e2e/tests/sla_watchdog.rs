@@ -181,7 +181,8 @@ async fn a_sigkilled_watchdog_escalates_each_missed_deadline_exactly_once_after_
     assert_eq!(esc.level, 1);
     assert_eq!(esc.sla_kind, SlaKind::FirstContact);
     assert_eq!(esc.due_at, due);
-    assert_eq!(esc.from_rep_id.as_deref(), Some("rep-1"));
+    let owner = samples::handoff_packet().assignee.unwrap().rep_id;
+    assert_eq!(esc.from_rep_id.as_deref(), Some(owner.as_str()));
     assert_eq!(esc.to, "pool:ae");
     // a third life (graceful restart): the escalation is read back, nothing fires again
     assert!(second.terminate(Duration::from_secs(30)).success());

@@ -126,6 +126,7 @@ impl Task {
         let mut ticks: u64 = 0;
         loop {
             tokio::select! {
+                biased;
                 _ = self.stop.cancelled() => break,
                 msg = rx.recv() => match msg {
                     Some(SideMessage::Event(_, event)) => self.apply(*event)?,
@@ -136,6 +137,8 @@ impl Task {
                             tracing::info!(leads, next_fire_at = ?next, "sla-watchdog state rebuilt; timers armed");
                         }
                     }
+                    // the readers stop with the stage (shutdown): not an error then
+                    None if self.stop.is_cancelled() => break,
                     None => return Err(RuntimeError::Config("state inputs stopped".into())),
                 },
                 _ = tick.tick() => {
