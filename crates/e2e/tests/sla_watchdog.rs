@@ -252,3 +252,81 @@ async fn two_instances_split_the_leads_without_double_escalation() {
         "both instances own shards: A {by_a}, B {by_b}"
     );
 }
+
+/// A contacted lead is never escalated, a silent one is, and `leadflow sla report` prints the
+/// adherence per tier and per rep from the topics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sla_report_shows_the_met_and_the_escalated_lead() {
+    let t = topics("sla-report", 2).await;
+    let env = env(&t, &unique_name("sla-report-watchdog"));
+    let logs = tempfile::tempdir().unwrap();
+    // both were due minutes ago (the watchdog was not running); one was contacted in time
+    let due = Timestamp(now().0 - 5 * 60_000);
+    produce(
+        &t.packets,
+        &[
+            packet("lead-report-ok", due),
+            packet("lead-report-silent", due),
+        ],
+    )
+    .await;
+    produce(
+        &t.activity,
+        &[RepActivity {
+            activity_id: "act-report-ok".into(),
+            lead_id: "lead-report-ok".into(),
+            packet_id: None,
+            rep_id: "rep-ae-01".into(),
+            kind: RepActivityKind::Contacted,
+            reason: None,
+            reassigned_to: None,
+            occurred_at: Timestamp(due.0 - 60_000),
+        }],
+    )
+    .await;
+    let watchdog = Service::start("leadflow-sla-watchdog", &env, logs.path());
+    let fired = escalations(&t.escalations, 1, Duration::from_secs(60)).await;
+    assert_eq!(fired.len(), 1, "log:\n{}", watchdog.log());
+    assert_eq!(fired[0].lead_id, "lead-report-silent");
+    let more = escalations(&t.escalations, 2, Duration::from_secs(3)).await;
+    assert_eq!(more.len(), 1, "the contacted lead is never escalated");
+    assert!(watchdog.terminate(Duration::from_secs(30)).success());
+
+    let mut cmd = std::process::Command::new(leadflow_e2e::bin("leadflow"));
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("LEADFLOW_")) {
+        cmd.env_remove(k);
+    }
+    // the CLI has no [stage] settings
+    let cli_env: BTreeMap<&String, &String> = env
+        .iter()
+        .filter(|(k, _)| !k.starts_with("LEADFLOW_STAGE__"))
+        .collect();
+    let out = cmd
+        .envs(cli_env)
+        .args(["sla", "report", "--since", "1d", "--json"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let tier = rows
+        .iter()
+        .find(|r| r["by"] == "tier" && r["name"] == "HOT")
+        .unwrap_or_else(|| panic!("no HOT row: {stdout}"));
+    assert_eq!(tier["met"], 1, "{stdout}");
+    assert_eq!(tier["breached"], 1, "{stdout}");
+    assert_eq!(tier["escalated"], 1, "{stdout}");
+    assert_eq!(tier["met_ratio"], 0.5, "{stdout}");
+    let rep = rows
+        .iter()
+        .find(|r| r["by"] == "rep")
+        .unwrap_or_else(|| panic!("no rep row: {stdout}"));
+    assert_eq!(rep["met"], 1, "{stdout}");
+}
