@@ -138,8 +138,8 @@ pub fn parse_activity_line(line: &str, number: u64) -> Result<RepActivity, CliEr
     }
     let activity: RepActivity =
         serde_json::from_value(value).map_err(|e| bad(describe_json_error(&e)))?;
-    if activity.kind == RepActivityKind::Unknown {
-        return Err(bad("kind UNKNOWN cannot be recorded".into()));
+    if activity.kind == RepActivityKind::Other {
+        return Err(bad("kind OTHER cannot be recorded".into()));
     }
     if activity.lead_id.trim().is_empty() || activity.rep_id.trim().is_empty() {
         return Err(bad("lead_id and rep_id must not be empty".into()));

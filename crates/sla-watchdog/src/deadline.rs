@@ -76,7 +76,7 @@ fn earliest(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
 
 impl ActivityTimes {
     /// Records one activity (keeps the earliest time per kind). Returns false for kinds that close
-    /// nothing (`UNKNOWN`).
+    /// nothing (`OTHER`).
     pub fn record(&mut self, kind: RepActivityKind, at: Timestamp) -> bool {
         let slot = match kind {
             RepActivityKind::Accepted => &mut self.accepted,
@@ -84,7 +84,7 @@ impl ActivityTimes {
             RepActivityKind::Qualified => &mut self.qualified,
             RepActivityKind::Rejected | RepActivityKind::Disqualified => &mut self.closed,
             RepActivityKind::Reassigned => &mut self.reassigned,
-            RepActivityKind::Unknown => return false,
+            RepActivityKind::Other => return false,
         };
         *slot = earliest(*slot, Some(at));
         true
@@ -123,7 +123,7 @@ mod tests {
         assert_eq!(a.closed_at(SlaKind::Qualification), None);
         a.record(RepActivityKind::Disqualified, Timestamp(40));
         assert_eq!(a.closed_at(SlaKind::Qualification), Some(Timestamp(40)));
-        assert!(!a.record(RepActivityKind::Unknown, Timestamp(1)));
+        assert!(!a.record(RepActivityKind::Other, Timestamp(1)));
         assert_eq!(a.closed_at(SlaKind::Assignment), Some(Timestamp(10)));
     }
 }

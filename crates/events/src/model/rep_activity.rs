@@ -39,6 +39,6 @@ pub enum RepActivityKind {
     Reassigned,
     Qualified,
     Disqualified,
-    /// A symbol this reader does not know (the schema's enum default); closes no SLA.
-    Unknown,
+    /// A symbol added after this build (the Avro enum default).
+    Other,
 }
