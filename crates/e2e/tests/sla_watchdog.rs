@@ -330,3 +330,121 @@ async fn the_sla_report_shows_the_met_and_the_escalated_lead() {
         .unwrap_or_else(|| panic!("no rep row: {stdout}"));
     assert_eq!(rep["met"], 1, "{stdout}");
 }
+
+/// route → packet, no rep activity → the watchdog escalates → route-reassign emits the reassigned
+/// packet (level 1, previous owner kept for notify); the new owner's contact stops the new clock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswered_packet_is_escalated_and_reassigned_by_route() {
+    use leadflow_events::TierDecision;
+    let bs = bootstrap();
+    let t = topics("sla-route", 2).await;
+    let reps = unique_name("sla-route-reps");
+    create_topic(&bs, &reps, 1).await;
+    let codec = Codec::single_object().unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/roster.csv"
+    ))
+    .unwrap();
+    let roster = leadflow_cli::reps::roster_file::parse("roster.csv", &text, now()).unwrap();
+    let mut records = Vec::new();
+    for r in &roster {
+        records.push((
+            Some(r.rep_id.as_bytes().to_vec()),
+            codec.encode(&reps, r).await.unwrap(),
+        ));
+    }
+    produce_raw_all(&bs, &reps, records).await;
+
+    let logs = tempfile::tempdir().unwrap();
+    let mut base = env(&t, "unused");
+    base.insert("LEADFLOW_TOPICS__REPS".to_owned(), reps.clone());
+    let start = |binary: &str| {
+        let mut e = base.clone();
+        e.insert("LEADFLOW_GROUP_ID".to_owned(), unique_name(binary));
+        if binary != "leadflow-sla-watchdog" {
+            e.retain(|k, _| !k.starts_with("LEADFLOW_STAGE__"));
+        }
+        Service::start(binary, &e, logs.path())
+    };
+    let watchdog = start("leadflow-sla-watchdog");
+    let route = start("leadflow-route");
+    let reassign = start("leadflow-route-reassign");
+    wait_for_log(&watchdog, &[ARMED, ASSIGNED], Duration::from_secs(60));
+
+    // a hot lead, first contact due in 4 s
+    let mut d: TierDecision = samples::tier_decision();
+    d.scored.enriched.lead.lead_id = "lead-route-1".into();
+    d.decided_at = now();
+    d.handoff = HandoffKind::Escalation;
+    d.target_team = "ae".into();
+    d.sla = vec![SlaDeadline {
+        kind: SlaKind::FirstContact,
+        due_at: Timestamp(now().0 + 4_000),
+    }];
+    produce(&t.tiered, &[d]).await;
+
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let packets = loop {
+        let mut packets = Vec::new();
+        for r in consume_all(&bs, &t.packets, 2, Duration::from_secs(3)).await {
+            packets.push(codec.decode::<HandoffPacket>(&r.payload).await.unwrap());
+        }
+        if packets.len() >= 2 || Instant::now() > deadline {
+            break packets;
+        }
+    };
+    assert_eq!(
+        packets.len(),
+        2,
+        "route:\n{}\nreassign:\n{}\nwatchdog:\n{}",
+        route.log(),
+        reassign.log(),
+        watchdog.log()
+    );
+    let (first, second) = (&packets[0], &packets[1]);
+    assert_eq!(first.escalation_level, 0);
+    assert_eq!(second.escalation_level, 1);
+    let owner = first.assignee.as_ref().expect("first owner").rep_id.clone();
+    assert_eq!(
+        second.previous_assignee.as_ref().map(|a| a.rep_id.as_str()),
+        Some(owner.as_str()),
+        "notify tells the original owner"
+    );
+    assert_ne!(
+        second.assignee.as_ref().map(|a| a.rep_id.as_str()),
+        Some(owner.as_str()),
+        "the lead left the rep who missed the deadline"
+    );
+    let fired = escalations(&t.escalations, 1, Duration::from_secs(5)).await;
+    assert_eq!(fired.len(), 1);
+    assert_eq!(fired[0].level, 1);
+    assert_eq!(fired[0].from_rep_id.as_deref(), Some(owner.as_str()));
+
+    // the new owner calls at once: their (re-based) deadline never fires
+    produce(
+        &t.activity,
+        &[RepActivity {
+            activity_id: "act-route-1".into(),
+            lead_id: "lead-route-1".into(),
+            packet_id: Some(second.packet_id.clone()),
+            rep_id: second.assignee.as_ref().unwrap().rep_id.clone(),
+            kind: RepActivityKind::Contacted,
+            reason: None,
+            reassigned_to: None,
+            occurred_at: now(),
+        }],
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let all = escalations(&t.escalations, 2, Duration::from_secs(3)).await;
+    let log = watchdog.log();
+    for s in [watchdog, route, reassign] {
+        assert!(s.terminate(Duration::from_secs(30)).success());
+    }
+    assert_eq!(
+        all.len(),
+        1,
+        "no second escalation after the contact; log:\n{log}"
+    );
+}
