@@ -159,6 +159,29 @@ export LEADFLOW_BOOTSTRAP_SERVERS="${BOOTSTRAP}"
 step "Topics"
 "${BIN}/leadflow" topics create
 
+# The sandbox: local Slack, HubSpot and SMTP stand-ins that notify delivers to (crates/sandbox).
+SANDBOX_HTTP="127.0.0.1:8025"
+SANDBOX_SMTP="127.0.0.1:2525"
+notify_env=()
+if [[ -x "${BIN}/leadflow-sandbox" ]]; then
+  step "Sandbox (Slack, HubSpot, SMTP stand-ins)"
+  "${BIN}/leadflow-sandbox" --http "${SANDBOX_HTTP}" --smtp "${SANDBOX_SMTP}" \
+    --record "${STATE}/sandbox-requests.jsonl" </dev/null >"${LOGS}/sandbox.log" 2>&1 &
+  echo "sandbox $!" >>"${PIDS}"
+  notify_env=(
+    LEADFLOW_STAGE__SLACK__API_URL="http://${SANDBOX_HTTP}/slack/api"
+    LEADFLOW_STAGE__SLACK__BOT_TOKEN="xoxb-sandbox-token"
+    LEADFLOW_STAGE__HUBSPOT__API_URL="http://${SANDBOX_HTTP}/hubspot"
+    LEADFLOW_STAGE__HUBSPOT__TOKEN="pat-sandbox-token"
+    LEADFLOW_STAGE__HUBSPOT__RECORD_URL="http://${SANDBOX_HTTP}/#contact-{contact_id}"
+    LEADFLOW_STAGE__EMAIL__SMTP_HOST="127.0.0.1"
+    LEADFLOW_STAGE__EMAIL__SMTP_PORT="${SANDBOX_SMTP##*:}"
+    LEADFLOW_STAGE__EMAIL__TLS="none"
+  )
+  info "sandbox page: http://${SANDBOX_HTTP}/  (Slack messages, CRM contacts with task and note, emails)"
+  info "faults:       curl -XPOST http://${SANDBOX_HTTP}/_sandbox/faults/slack -H 'content-type: application/json' -d '{\"mode\":\"down\",\"for_ms\":30000}'"
+fi
+
 step "Services"
 last_topic="leads.raw"
 started=()
@@ -169,7 +192,15 @@ for entry in "${STAGES[@]}"; do
     info "leadflow-${name}: not built yet, skipped"
     continue
   fi
-  NO_COLOR=1 LEADFLOW_HTTP__LISTEN="127.0.0.1:${port}" "${exe}" </dev/null >"${LOGS}/${name}.log" 2>&1 &
+  stage_env=()
+  if [[ "${name}" == notify ]]; then
+    if ((${#notify_env[@]} == 0)); then
+      info "leadflow-notify: no sandbox built, skipped (it needs Slack/HubSpot/SMTP)"
+      continue
+    fi
+    stage_env=("${notify_env[@]}")
+  fi
+  env NO_COLOR=1 LEADFLOW_HTTP__LISTEN="127.0.0.1:${port}" "${stage_env[@]}" "${exe}" </dev/null >"${LOGS}/${name}.log" 2>&1 &
   echo "${name} $!" >>"${PIDS}"
   started+=("${name} ${port}")
   last_topic="${topic}"
@@ -224,4 +255,5 @@ for entry in "${started[@]}"; do
   info "$(printf '%-13s http://127.0.0.1:%s/metrics  /healthz  /readyz' "${name}:" "${port}")"
 done
 info "exceptions:  target/release/leadflow tail leads.exceptions --from-beginning"
+((${#notify_env[@]})) && info "sandbox:     http://${SANDBOX_HTTP}/  (what notify delivered; requests in .leadflow/sandbox-requests.jsonl)"
 info "broker data: .leadflow/broker.db (kept between runs; RESET=1 starts empty)"
