@@ -36,7 +36,11 @@ pub(crate) fn mrkdwn(text: &str) -> String {
             break;
         };
         let inner = &rest[start + 1..start + len];
-        if let Some(user) = inner.strip_prefix('@') {
+        if inner.starts_with('!') {
+            // <!date^...|fallback>, <!here>: the fallback text.
+            let label = inner.split_once('|').map_or(inner, |(_, l)| l);
+            out.push_str(&esc(label));
+        } else if let Some(user) = inner.strip_prefix('@') {
             let _ = write!(out, "<span class=\"mention\">@{}</span>", esc(user));
         } else {
             let (url, label) = inner.split_once('|').unwrap_or((inner, inner));
@@ -194,7 +198,9 @@ async fn index(State(state): State<Arc<SandboxState>>) -> Html<String> {
             esc(&c.id),
             esc(&prop(c, "email")),
             esc(&prop(c, "company")),
-            esc(&prop(c, "hubspot_owner_id"))
+            esc(&Some(prop(c, "hubspot_owner_id"))
+                .filter(|o| !o.is_empty())
+                .unwrap_or_else(|| "unassigned".into()))
         );
         for t in tasks.iter().filter(|t| {
             c.associations

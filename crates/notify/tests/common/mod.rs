@@ -1,5 +1,5 @@
 //! Shared by the sandbox tests: a sandbox on loopback and notify settings pointing at it.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use leadflow_events::json::AnyEvent;
 use leadflow_events::{
