@@ -5,7 +5,7 @@
 use leadflow_events::{LeadLevel, Timestamp, samples};
 use leadflow_notify::settings::SmtpTls;
 use leadflow_notify::{Handoff, NotifySettings, NotifyStage};
-use leadflow_runtime::Secret;
+use leadflow_runtime::{Secret, StageRegistry};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -26,7 +26,8 @@ async fn main() -> anyhow::Result<()> {
     s.email.tls = SmtpTls::None;
     s.fallback_after_ms = 1_000;
     s.give_up_after_ms = 5_000;
-    let stage = NotifyStage::from_settings(&s).map_err(anyhow::Error::msg)?;
+    let stage = NotifyStage::from_settings(&s, &StageRegistry::new("notify"))
+        .map_err(anyhow::Error::msg)?;
     let people = [
         (
             "Ada",
@@ -47,30 +48,30 @@ async fn main() -> anyhow::Result<()> {
     for (i, (first, last, company, title, level)) in people.into_iter().enumerate() {
         let mut p = samples::handoff_packet();
         p.packet_id = format!("pkt-demo-{i}-{}", chrono::Utc::now().timestamp_millis());
-        let lead = &mut p.decision.scored.enriched.lead;
-        lead.lead_id = format!("lead-demo-{i}");
-        lead.contact.first_name = Some(first.into());
-        lead.contact.last_name = Some(last.into());
-        lead.contact.title = Some(title.into());
-        lead.contact.email = Some(format!(
+        p.idempotency_key = format!("{}|demo", p.packet_id);
+        p.decision.scored.enriched.lead.lead_id = format!("lead-demo-{i}");
+        p.visitor.name = Some(format!("{first} {last}"));
+        p.visitor.title = Some(title.into());
+        p.visitor.email = Some(format!(
             "{}@{}.example",
             first.to_lowercase(),
             last.to_lowercase()
         ));
-        lead.contact.phone = Some("+33 1 23 45 67 89".into());
-        lead.contact.country = Some("FR".into());
-        lead.company.name = Some(company.into());
+        p.visitor.company = Some(company.into());
         p.decision.lead_level = level;
         if level == LeadLevel::Warm {
             p.decision.tier = "WARM".into();
-            p.decision.commitment = Some("We will get back to you before 10:00 tomorrow".into());
+            p.commitment = Some("We will get back to you before 10:00 tomorrow".into());
         }
         p.summary = format!(
             "{first} is rebuilding the data platform at {company} this quarter. Asked for pricing for 40 seats and a demo this week. Budget is approved; timing confirmed."
         );
         let now = Timestamp::from(chrono::Utc::now());
         p.created_at = now;
-        p.decision.sla[0].due_at = Timestamp(now.0 + 5 * 60_000);
+        p.sla = vec![leadflow_events::SlaDeadline {
+            kind: leadflow_events::SlaKind::FirstContact,
+            due_at: Timestamp(now.0 + 5 * 60_000),
+        }];
         let report = stage.notifier().deliver(&Handoff::from_packet(&p)).await;
         for r in &report.receipts {
             println!(

@@ -16,8 +16,9 @@ use crate::breaker::{Breaker, Permit};
 use crate::channel::{Attempt, Channel, ChannelError, CrmLink};
 use crate::email::channel_name;
 use crate::ledger::{Done, Ledger};
+use crate::metrics::NotifyMetrics;
 use crate::packet::Handoff;
-use crate::receipt::{channel_label, receipt};
+use crate::receipt::{channel_label, receipt, status_label};
 use crate::settings::{EMAIL_BUDGET_MS, NotifySettings};
 
 /// The numbers of the delivery rules (RULES.md).
@@ -124,6 +125,7 @@ pub struct Notifier {
     ledger: Ledger,
     rules: DeliveryRules,
     clock: Arc<dyn Clock>,
+    metrics: Option<NotifyMetrics>,
 }
 
 impl Notifier {
@@ -132,8 +134,10 @@ impl Notifier {
         fallback: Option<Arc<dyn Channel>>,
         rules: DeliveryRules,
         clock: Arc<dyn Clock>,
+        metrics: Option<NotifyMetrics>,
     ) -> Self {
         Self {
+            metrics,
             primaries: primaries
                 .into_iter()
                 .map(|c| Lane::new(c, &rules))
@@ -205,6 +209,13 @@ impl Notifier {
         }
         report.receipts.append(&mut email_receipts);
         report.receipts.sort_by_key(|r| r.delivered_at.0);
+        if let Some(m) = &self.metrics {
+            for r in &report.receipts {
+                m.receipts
+                    .with_label_values(&[channel_label(r.channel), status_label(r.status)])
+                    .inc();
+            }
+        }
         report
     }
 
@@ -295,7 +306,7 @@ impl Notifier {
     ) -> (Vec<DeliveryReceipt>, Outcome) {
         let ch = lane.channel.kind();
         let label = channel_label(ch);
-        let metrics = crate::metrics::get();
+        let metrics = self.metrics.as_ref();
         let key = &h.idempotency_key;
         let mut receipts = Vec::new();
         let _claim = self.ledger.claim(key, ch).await;

@@ -204,10 +204,11 @@ impl HubspotChannel {
         };
         let owner = self.owner_id(h).await?;
         let v = &h.visitor;
+        let (first, last) = v.split_name();
         let mut contact = json!({
             "email": email,
-            "firstname": v.first_name,
-            "lastname": v.last_name,
+            "firstname": first,
+            "lastname": last,
             "company": v.company,
             "jobtitle": v.title,
             "phone": v.phone,

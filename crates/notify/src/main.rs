@@ -1,12 +1,12 @@
 //! `leadflow-notify`: the notify stage as a service (handoff.packets -> handoff.deliveries).
 
 use leadflow_notify::{NotifySettings, NotifyStage};
-use leadflow_runtime::ServiceConfig;
+use leadflow_runtime::{ServiceConfig, StageRegistry};
 
 fn main() -> anyhow::Result<()> {
     leadflow_runtime::service_main::<NotifySettings, NotifyStage, _>(
-        |cfg: &ServiceConfig<NotifySettings>| {
-            NotifyStage::from_settings(&cfg.stage).map_err(anyhow::Error::msg)
+        |cfg: &ServiceConfig<NotifySettings>, metrics: &StageRegistry| {
+            NotifyStage::from_settings(&cfg.stage, metrics).map_err(anyhow::Error::msg)
         },
     )
 }

@@ -1,7 +1,7 @@
 //! `Handoff`: what notify needs from a `HandoffPacket`, in one place. Everything else in the crate
 //! reads this view, so a new packet version changes only [`Handoff::from_packet`].
 
-use leadflow_events::{HandoffPacket, LeadLevel, SlaKind, Timestamp};
+use leadflow_events::{Assignee, HandoffPacket, LeadLevel, SlaKind, Timestamp};
 use serde::Serialize;
 
 /// The person the handoff goes to.
@@ -19,8 +19,7 @@ pub struct Rep {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Visitor {
     pub email: Option<String>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
+    pub name: Option<String>,
     pub company: Option<String>,
     pub title: Option<String>,
     pub phone: Option<String>,
@@ -28,19 +27,28 @@ pub struct Visitor {
 }
 
 impl Visitor {
-    /// "First Last", or the email, or "Unknown visitor".
+    /// The name, or the email, or "Unknown visitor".
     pub fn display_name(&self) -> String {
-        let name = [self.first_name.as_deref(), self.last_name.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-        if !name.is_empty() {
-            name
-        } else {
-            self.email
-                .clone()
-                .unwrap_or_else(|| "Unknown visitor".into())
+        self.name
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .or_else(|| self.email.clone())
+            .unwrap_or_else(|| "Unknown visitor".into())
+    }
+
+    /// (first name, last name) for CRMs that want them apart: split at the first space.
+    pub fn split_name(&self) -> (Option<String>, Option<String>) {
+        match self
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
+            None => (None, None),
+            Some(n) => match n.split_once(' ') {
+                Some((first, last)) => (Some(first.to_owned()), Some(last.trim().to_owned())),
+                None => (Some(n.to_owned()), None),
+            },
         }
     }
 }
@@ -58,14 +66,22 @@ pub struct Handoff {
     pub team: String,
     pub trigger: String,
     pub assignee: Option<Rep>,
+    /// Manager copied on escalations / flagged packets.
+    pub manager_cc: Option<Rep>,
+    /// The rep the lead was taken from after an SLA breach (told too).
+    pub previous_assignee: Option<Rep>,
+    pub assignment_reason: String,
+    pub unassigned_reason: Option<String>,
     pub visitor: Visitor,
     pub summary: String,
     pub qualification: String,
+    pub next_step: String,
     pub commitment: Option<String>,
     /// The deadline the rep works to: first contact, else the earliest SLA deadline.
     pub sla_due: Option<Timestamp>,
     pub booking_link: Option<String>,
     pub reasons: Vec<String>,
+    pub top_factors: Vec<String>,
     pub within_business_hours: bool,
     pub escalation_level: i32,
     pub created_at: Timestamp,
@@ -73,20 +89,49 @@ pub struct Handoff {
     pub lead_occurred_at: Timestamp,
 }
 
+fn rep(a: &Assignee) -> Rep {
+    Rep {
+        rep_id: a.rep_id.clone(),
+        name: a.name.clone(),
+        team: a.team.clone(),
+        email: Some(a.email.clone()).filter(|e| !e.is_empty()),
+        slack_user_id: a.slack_user_id.clone(),
+        crm_owner_id: a.crm_owner_id.clone(),
+    }
+}
+
 impl Handoff {
-    /// The view of a packet.
+    /// The view of a packet (HandoffPacket v2).
     pub fn from_packet(p: &HandoffPacket) -> Handoff {
         let d = &p.decision;
         let lead = &d.scored.enriched.lead;
-        let sla_due = d
-            .sla
+        // Reassigned packets carry re-based deadlines; older ones only the decision's.
+        let sla = if p.sla.is_empty() { &d.sla } else { &p.sla };
+        let sla_due = sla
             .iter()
             .find(|s| s.kind == SlaKind::FirstContact)
-            .or_else(|| d.sla.iter().min_by_key(|s| s.due_at.0))
+            .or_else(|| sla.iter().min_by_key(|s| s.due_at.0))
             .map(|s| s.due_at);
+        let qualification = p
+            .qualification
+            .iter()
+            .map(|q| {
+                format!(
+                    "{} {} ({:.2})",
+                    q.dimension,
+                    if q.confirmed { "confirmed" } else { "open" },
+                    q.confidence
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
         Handoff {
             packet_id: p.packet_id.clone(),
-            idempotency_key: p.packet_id.clone(),
+            idempotency_key: if p.idempotency_key.is_empty() {
+                p.packet_id.clone()
+            } else {
+                p.idempotency_key.clone()
+            },
             lead_id: lead.lead_id.clone(),
             lead_level: d.lead_level,
             tier: d.tier.clone(),
@@ -96,35 +141,29 @@ impl Handoff {
                 .as_ref()
                 .map_or_else(|| d.target_team.clone(), |a| a.team.clone()),
             trigger: format!("{:?}", d.trigger),
-            assignee: p.assignee.as_ref().map(|a| Rep {
-                rep_id: a.rep_id.clone(),
-                name: a.name.clone(),
-                team: a.team.clone(),
-                email: None,
-                slack_user_id: a.slack_user_id.clone(),
-                crm_owner_id: a.crm_owner_id.clone(),
-            }),
+            assignee: p.assignee.as_ref().map(rep),
+            manager_cc: p.manager_cc.as_ref().map(rep),
+            previous_assignee: p.previous_assignee.as_ref().map(rep),
+            assignment_reason: p.assignment_reason.clone(),
+            unassigned_reason: p.unassigned_reason.clone(),
             visitor: Visitor {
-                email: lead.contact.email.clone(),
-                first_name: lead.contact.first_name.clone(),
-                last_name: lead.contact.last_name.clone(),
-                company: lead.company.name.clone(),
-                title: lead.contact.title.clone(),
-                phone: lead.contact.phone.clone(),
-                country: lead
-                    .contact
-                    .country
-                    .clone()
-                    .or(lead.company.country.clone()),
+                email: p.visitor.email.clone(),
+                name: p.visitor.name.clone(),
+                company: p.visitor.company.clone(),
+                title: p.visitor.title.clone(),
+                phone: p.visitor.phone.clone(),
+                country: p.visitor.country.clone(),
             },
             summary: p.summary.clone(),
-            qualification: p.qualification_state.clone(),
-            commitment: d.commitment.clone(),
+            qualification,
+            next_step: p.next_step.clone(),
+            commitment: p.commitment.clone().or_else(|| d.commitment.clone()),
             sla_due,
             booking_link: p.booking_link.clone(),
             reasons: d.reasons.clone(),
+            top_factors: p.top_factors.clone(),
             within_business_hours: d.within_business_hours,
-            escalation_level: 0,
+            escalation_level: p.escalation_level,
             created_at: p.created_at,
             lead_occurred_at: lead.occurred_at,
         }
@@ -180,7 +219,16 @@ mod tests {
         let h = Handoff::from_packet(&samples::handoff_packet());
         assert_eq!(h.lead_id, "lead-0001");
         assert_eq!(h.level_label(), "HOT");
-        assert_eq!(h.idempotency_key, "pkt-evt-0001");
+        assert_eq!(h.idempotency_key, "lead-0001|evt-0001|HOT|HOT_LEAD|0");
+        assert_eq!(
+            h.visitor.split_name(),
+            (Some("Ada".into()), Some("Lovelace".into()))
+        );
+        assert!(
+            h.qualification.contains("problem confirmed (0.92)"),
+            "{}",
+            h.qualification
+        );
         assert_eq!(h.sla_due, Some(Timestamp(samples::T0.0 + 300_000)));
         assert_eq!(
             h.assignee.as_ref().unwrap().slack_user_id.as_deref(),

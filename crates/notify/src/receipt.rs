@@ -34,11 +34,6 @@ pub fn receipt(
     now: Timestamp,
     remote_url: Option<String>,
 ) -> DeliveryReceipt {
-    if let Some(m) = crate::metrics::get() {
-        m.receipts
-            .with_label_values(&[channel_label(channel), status_label(status)])
-            .inc();
-    }
     DeliveryReceipt {
         receipt_id: format!(
             "{}:{}:{}:{attempt}",

@@ -33,6 +33,8 @@ pub struct NotifySettings {
     pub breaker_open_ms: u64,
     /// How long the Slack message waits for the CRM record link before posting without it.
     pub crm_link_wait_ms: u64,
+    /// Packets of one partition delivered at once (outputs and offsets stay in partition order).
+    pub partition_concurrency: usize,
     /// Receipts replayed at start to skip what was already delivered.
     pub ledger_window_hours: u64,
     /// Owner of exception records when the packet names no team.
@@ -57,6 +59,7 @@ impl Default for NotifySettings {
             breaker_failures: 5,
             breaker_open_ms: 15_000,
             crm_link_wait_ms: 1_500,
+            partition_concurrency: 16,
             ledger_window_hours: 168,
             exceptions_owner: "sales-ops".into(),
             exceptions_due_minutes: 60,

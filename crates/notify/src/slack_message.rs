@@ -63,24 +63,33 @@ pub fn blocks(h: &Handoff, crm_url: Option<&str>) -> Value {
         "text": {"type": "plain_text", "emoji": true, "text": cut(&format!("{emoji} {} lead · {} tier — {}", h.level_label(), h.tier, company), 150)}
     })];
 
-    let owner = match &h.assignee {
-        Some(rep) => match &rep.slack_user_id {
-            Some(uid) => format!(
-                "<@{}> this one is yours (team *{}*).",
-                esc(uid),
-                esc(&h.team)
-            ),
-            None => format!(
-                "*{}* this one is yours (team *{}*).",
-                esc(&rep.name),
-                esc(&h.team)
-            ),
-        },
+    let mention = |rep: &crate::packet::Rep| match &rep.slack_user_id {
+        Some(uid) => format!("<@{}>", esc(uid)),
+        None => format!("*{}*", esc(&rep.name)),
+    };
+    let mut owner = match &h.assignee {
+        Some(rep) => format!(
+            "{} this one is yours (team *{}*: {}).",
+            mention(rep),
+            esc(&h.team),
+            esc(&h.assignment_reason)
+        ),
         None => format!(
-            "No rep assigned yet: team *{}*, please pick it up.",
+            "No rep assigned ({}): team *{}*, please pick it up.",
+            esc(h.unassigned_reason.as_deref().unwrap_or("nobody eligible")),
             esc(&h.team)
         ),
     };
+    if let Some(prev) = &h.previous_assignee {
+        owner.push_str(&format!(
+            "\nReassigned from {} after the SLA breach (escalation level {}).",
+            mention(prev),
+            h.escalation_level
+        ));
+    }
+    if let Some(cc) = &h.manager_cc {
+        owner.push_str(&format!("\ncc {}", mention(cc)));
+    }
     out.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": owner}}));
 
     let v = &h.visitor;
@@ -103,6 +112,9 @@ pub fn blocks(h: &Handoff, crm_url: Option<&str>) -> Value {
     let summary = h.short_summary();
     if !summary.is_empty() {
         out.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": format!("*Summary*\n{}", esc(&cut(&summary, 2_900)))}}));
+    }
+    if !h.next_step.is_empty() {
+        out.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": format!("*Next step*\n{}", esc(&cut(&h.next_step, 500)))}}));
     }
     let mut promise = Vec::new();
     promise.push(json!({"type": "mrkdwn", "text": format!("*Commitment*\n{}", esc(h.commitment.as_deref().unwrap_or("Contact within the SLA")))}));

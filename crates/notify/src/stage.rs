@@ -9,13 +9,14 @@ use leadflow_events::{
     Codec, DeliveryChannel, ErrorKind, ExceptionRecord, HandoffPacket, Timestamp, TopicRole,
 };
 use leadflow_runtime::{
-    Clock, Context, Output, SideInput, SideStart, Stage, StageError, SystemClock,
+    Clock, Context, Output, SideInput, SideStart, Stage, StageError, StageRegistry, SystemClock,
 };
 
 use crate::channel::Channel;
 use crate::deliver::{DeliveryRules, Notifier, Undeliverable};
 use crate::email::EmailChannel;
 use crate::hubspot::HubspotChannel;
+use crate::metrics::NotifyMetrics;
 use crate::packet::Handoff;
 use crate::receipt::channel_label;
 use crate::settings::NotifySettings;
@@ -27,16 +28,21 @@ pub struct NotifyStage {
     exceptions_owner: String,
     exceptions_due: Duration,
     ledger_window: Duration,
+    partition_concurrency: usize,
     codec: Option<Codec>,
 }
 
 impl NotifyStage {
     /// Builds the channels the settings enable; an enabled channel without its secret is an error.
-    pub fn from_settings(s: &NotifySettings) -> Result<Self, String> {
-        Self::with_clock(s, Arc::new(SystemClock))
+    pub fn from_settings(s: &NotifySettings, registry: &StageRegistry) -> Result<Self, String> {
+        Self::with_clock(s, registry, Arc::new(SystemClock))
     }
 
-    pub fn with_clock(s: &NotifySettings, clock: Arc<dyn Clock>) -> Result<Self, String> {
+    pub fn with_clock(
+        s: &NotifySettings,
+        registry: &StageRegistry,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, String> {
         use leadflow_runtime::StageSettings;
         s.validate()?;
         let rules = DeliveryRules::from_settings(s);
@@ -69,7 +75,9 @@ impl NotifyStage {
         } else {
             None
         };
-        let notifier = Notifier::new(primaries, fallback, rules, clock);
+        let metrics = NotifyMetrics::register(registry)
+            .map_err(|e| format!("cannot register the notify metrics: {e}"))?;
+        let notifier = Notifier::new(primaries, fallback, rules, clock, Some(metrics));
         Ok(Self::from_parts(Arc::new(notifier), s))
     }
 
@@ -79,6 +87,7 @@ impl NotifyStage {
             exceptions_owner: s.exceptions_owner.clone(),
             exceptions_due: Duration::from_secs(s.exceptions_due_minutes * 60),
             ledger_window: Duration::from_secs(s.ledger_window_hours * 3_600),
+            partition_concurrency: s.partition_concurrency.max(1),
             codec: Codec::single_object().ok(),
         }
     }
@@ -131,8 +140,14 @@ impl Stage for NotifyStage {
     const NAME: &'static str = "notify";
     const INPUT: TopicRole = TopicRole::Packets;
 
+    /// Packets of one partition are independent deliveries: several run at once, so one slow or
+    /// dead channel does not hold the others back (outputs and offsets stay in partition order).
+    fn partition_concurrency(&self) -> usize {
+        self.partition_concurrency
+    }
+
     async fn process(
-        &mut self,
+        &self,
         packet: HandoffPacket,
         ctx: &Context,
     ) -> Result<Vec<Output>, StageError> {
@@ -163,7 +178,7 @@ impl Stage for NotifyStage {
         }]
     }
 
-    fn on_side_input(&mut self, event: AnyEvent) -> Result<(), StageError> {
+    fn on_side_input(&self, event: AnyEvent) -> Result<(), StageError> {
         if let AnyEvent::DeliveryReceipt(r) = event {
             self.notifier.ledger().apply(&r);
         }

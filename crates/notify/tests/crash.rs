@@ -43,7 +43,10 @@ fn spawn(sb: &Sandbox, bootstrap: &str, t: &Topics, log: &str) -> Child {
         .env("LEADFLOW_STAGE__HUBSPOT__API_URL", sb.hubspot_api_url())
         .env("LEADFLOW_STAGE__HUBSPOT__TOKEN", "pat-sandbox-token")
         .env("LEADFLOW_STAGE__EMAIL__SMTP_HOST", "127.0.0.1")
-        .env("LEADFLOW_STAGE__EMAIL__SMTP_PORT", sb.smtp_addr.port().to_string())
+        .env(
+            "LEADFLOW_STAGE__EMAIL__SMTP_PORT",
+            sb.smtp_addr.port().to_string(),
+        )
         .env("LEADFLOW_STAGE__EMAIL__TLS", "none")
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
@@ -138,7 +141,10 @@ async fn sigkill_mid_burst_loses_no_packet_and_duplicates_stay_in_the_window() {
                 .iter()
                 .filter(|r| {
                     r.channel == c
-                        && matches!(r.status, DeliveryStatus::Delivered | DeliveryStatus::Skipped)
+                        && matches!(
+                            r.status,
+                            DeliveryStatus::Delivered | DeliveryStatus::Skipped
+                        )
                 })
                 .map(|r| r.packet_id.clone())
                 .collect()

@@ -19,7 +19,10 @@ async fn a_v1_receipt_decodes_as_v2() {
     rec.put("channel", Value::Enum(0, "SLACK".into()));
     rec.put("status", Value::Enum(0, "DELIVERED".into()));
     rec.put("attempts", 1);
-    rec.put("external_id", Value::Union(1, Box::new(Value::String("17.1".into()))));
+    rec.put(
+        "external_id",
+        Value::Union(1, Box::new(Value::String("17.1".into()))),
+    );
     rec.put("error", Value::Union(0, Box::new(Value::Null)));
     rec.put("delivered_at", Value::TimestampMillis(1_700_000_000_000));
     let body = apache_avro::to_avro_datum(&v1.schema, rec).unwrap();

@@ -7,14 +7,13 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use leadflow_events::{DeliveryChannel as Ch, DeliveryStatus as St};
-use leadflow_notify::NotifyStage;
 use leadflow_sandbox::{FaultMode, FaultSpec, Service};
 
 #[tokio::test]
 async fn hot_packet_lands_in_slack_and_the_crm_at_once() {
     let sb = sandbox().await;
-    let mut stage = NotifyStage::from_settings(&settings(&sb)).unwrap();
-    let out = run(&mut stage, packet(1)).await;
+    let stage = new_stage(&settings(&sb));
+    let out = run(&stage, packet(1)).await;
     let rs = receipts(&out);
     assert_eq!(with(&rs, Ch::Slack, St::Delivered).len(), 1, "{rs:#?}");
     let crm = with(&rs, Ch::Crm, St::Delivered);
@@ -77,9 +76,9 @@ async fn slack_down_while_crm_up_then_email_fallback_then_slack_later() {
     s.fallback_after_ms = 2_000;
     s.max_backoff_ms = 2_000;
     s.breaker_open_ms = 1_000;
-    let mut stage = NotifyStage::from_settings(&s).unwrap();
+    let stage = new_stage(&s);
     let started = Instant::now();
-    let out = run(&mut stage, packet(2)).await;
+    let out = run(&stage, packet(2)).await;
     let took = started.elapsed();
     let rs = receipts(&out);
 
@@ -135,8 +134,8 @@ async fn slack_429_retry_after_is_honoured() {
     );
     let mut s = settings(&sb);
     s.fallback_after_ms = 5_000;
-    let mut stage = NotifyStage::from_settings(&s).unwrap();
-    let out = run(&mut stage, packet(3)).await;
+    let stage = new_stage(&s);
+    let out = run(&stage, packet(3)).await;
     let rs = receipts(&out);
     let retry = with(&rs, Ch::Slack, St::Retrying);
     assert_eq!(retry.len(), 1, "{rs:#?}");
@@ -175,8 +174,8 @@ async fn hubspot_429_with_rate_limit_headers_is_honoured() {
         Service::Hubspot,
         FaultSpec::new(FaultMode::RateLimit).count(1).retry_after(1),
     );
-    let mut stage = NotifyStage::from_settings(&settings(&sb)).unwrap();
-    let out = run(&mut stage, packet(4)).await;
+    let stage = new_stage(&settings(&sb));
+    let out = run(&stage, packet(4)).await;
     let rs = receipts(&out);
     assert_eq!(with(&rs, Ch::Crm, St::Retrying).len(), 1, "{rs:#?}");
     assert_eq!(with(&rs, Ch::Crm, St::Delivered).len(), 1);
@@ -186,10 +185,10 @@ async fn hubspot_429_with_rate_limit_headers_is_honoured() {
 #[tokio::test]
 async fn the_same_packet_three_times_gives_one_post_and_one_task() {
     let sb = sandbox().await;
-    let mut stage = NotifyStage::from_settings(&settings(&sb)).unwrap();
+    let stage = new_stage(&settings(&sb));
     let mut all = Vec::new();
     for _ in 0..3 {
-        all.extend(receipts(&run(&mut stage, packet(5)).await));
+        all.extend(receipts(&run(&stage, packet(5)).await));
     }
     assert_eq!(sb.state.slack_messages().len(), 1);
     assert_eq!(sb.state.crm_objects("tasks").len(), 1);
@@ -199,17 +198,17 @@ async fn the_same_packet_three_times_gives_one_post_and_one_task() {
     assert_eq!(with(&all, Ch::Crm, St::Skipped).len(), 2);
 
     // A restarted notify that replayed the receipts (side input) skips too.
-    let mut restarted = NotifyStage::from_settings(&settings(&sb)).unwrap();
+    let restarted = new_stage(&settings(&sb));
     for r in &all {
-        leadflow_runtime::Stage::on_side_input(&mut restarted, r.clone().into()).unwrap();
+        leadflow_runtime::Stage::on_side_input(&restarted, r.clone().into()).unwrap();
     }
-    let again = receipts(&run(&mut restarted, packet(5)).await);
+    let again = receipts(&run(&restarted, packet(5)).await);
     assert_eq!(with(&again, Ch::Slack, St::Skipped).len(), 1, "{again:#?}");
     assert_eq!(sb.state.slack_messages().len(), 1);
 
     // Without any receipt (the uncloseable window), the CRM side stays single: upserts by key.
-    let mut amnesiac = NotifyStage::from_settings(&settings(&sb)).unwrap();
-    run(&mut amnesiac, packet(5)).await;
+    let amnesiac = new_stage(&settings(&sb));
+    run(&amnesiac, packet(5)).await;
     assert_eq!(sb.state.crm_objects("tasks").len(), 1);
     assert_eq!(sb.state.crm_objects("notes").len(), 1);
     assert_eq!(sb.state.crm_objects("contacts").len(), 1);
@@ -227,8 +226,8 @@ async fn a_rejected_channel_goes_to_exceptions_and_the_other_still_delivers() {
     s.slack
         .channels
         .insert("ae".into(), "#missing-channel".into());
-    let mut stage = NotifyStage::from_settings(&s).unwrap();
-    let out = run(&mut stage, packet(6)).await;
+    let stage = new_stage(&s);
+    let out = run(&stage, packet(6)).await;
     let rs = receipts(&out);
     let failed = with(&rs, Ch::Slack, St::Failed);
     assert_eq!(failed.len(), 1, "{rs:#?}");
@@ -263,9 +262,9 @@ async fn a_rejected_channel_goes_to_exceptions_and_the_other_still_delivers() {
 
     // A bad visitor address: the CRM rejects, Slack delivers.
     let mut bad = packet(7);
-    bad.decision.scored.enriched.lead.contact.email = Some("not-an-address".into());
-    let mut stage = NotifyStage::from_settings(&settings(&sb)).unwrap();
-    let out = run(&mut stage, bad).await;
+    bad.visitor.email = Some("not-an-address".into());
+    let stage = new_stage(&settings(&sb));
+    let out = run(&stage, bad).await;
     let rs = receipts(&out);
     assert_eq!(with(&rs, Ch::Crm, St::Failed).len(), 1, "{rs:#?}");
     assert_eq!(with(&rs, Ch::Slack, St::Delivered).len(), 1);
@@ -280,7 +279,7 @@ async fn a_dead_channel_opens_its_breaker_and_never_blocks_the_other() {
     s.give_up_after_ms = 3_000;
     s.fallback_after_ms = 500;
     s.breaker_open_ms = 10_000;
-    let stage = NotifyStage::from_settings(&s).unwrap();
+    let stage = new_stage(&s);
     let n = stage.notifier().clone();
     // Ten packets at once: Slack delivers every one while the CRM is dead.
     let handoffs: Vec<_> = (10..20)

@@ -8,8 +8,13 @@ use leadflow_events::{
 };
 use leadflow_notify::settings::SmtpTls;
 use leadflow_notify::{NotifySettings, NotifyStage};
-use leadflow_runtime::{Context, Output, Secret, Stage};
+use leadflow_runtime::{Context, Output, Secret, Stage, StageRegistry};
 use leadflow_sandbox::{Sandbox, SandboxConfig};
+
+/// A notify stage with its own metrics registry.
+pub fn new_stage(s: &NotifySettings) -> NotifyStage {
+    NotifyStage::from_settings(s, &StageRegistry::new("notify")).unwrap()
+}
 
 pub async fn sandbox() -> Sandbox {
     Sandbox::start(SandboxConfig::default()).await.unwrap()
@@ -44,12 +49,11 @@ pub fn settings(sb: &Sandbox) -> NotifySettings {
 pub fn packet(n: u32) -> HandoffPacket {
     let mut p = samples::handoff_packet();
     p.packet_id = format!("pkt-{n:04}");
-    let lead = &mut p.decision.scored.enriched.lead;
-    lead.lead_id = format!("lead-{n:04}");
-    lead.contact.email = Some(format!("visitor{n}@acme.example"));
-    lead.contact.first_name = Some("Ada".into());
-    lead.contact.last_name = Some(format!("Visitor {n}"));
-    lead.company.name = Some("Acme Data".into());
+    p.idempotency_key = format!("lead-{n:04}|evt-{n:04}|HOT|HOT_LEAD|0");
+    p.decision.scored.enriched.lead.lead_id = format!("lead-{n:04}");
+    p.visitor.email = Some(format!("visitor{n}@acme.example"));
+    p.visitor.name = Some(format!("Ada Visitor{n}"));
+    p.visitor.company = Some("Acme Data".into());
     p.summary = "Rebuilding their data platform this quarter. Asked for pricing for 40 seats. Wants a demo this week. Budget approved.".into();
     p.created_at = Timestamp::from(chrono::Utc::now());
     p
@@ -61,7 +65,7 @@ pub fn ctx() -> Context {
     c
 }
 
-pub async fn run(stage: &mut NotifyStage, p: HandoffPacket) -> Vec<Output> {
+pub async fn run(stage: &NotifyStage, p: HandoffPacket) -> Vec<Output> {
     stage.process(p, &ctx()).await.unwrap()
 }
 
