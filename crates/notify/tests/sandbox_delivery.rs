@@ -310,3 +310,44 @@ async fn a_dead_channel_opens_its_breaker_and_never_blocks_the_other() {
     );
     assert_eq!(sb.state.emails().len(), 10, "one fallback email per packet");
 }
+
+#[tokio::test]
+async fn webhook_only_slack_and_faults_set_over_http() {
+    let sb = sandbox().await;
+    // The control endpoint, as a person or the demo would use it.
+    let resp = reqwest::Client::new()
+        .post(format!("{}/_sandbox/faults/slack", sb.base_url()))
+        .json(&serde_json::json!({"mode": "error", "count": 2}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut s = settings(&sb);
+    s.slack.bot_token = None;
+    s.slack.webhook_url = Some(leadflow_runtime::Secret::new(sb.slack_webhook_url()));
+    let stage = new_stage(&s);
+    let out = run(&stage, packet(30)).await;
+    let rs = receipts(&out);
+    assert_eq!(with(&rs, Ch::Slack, St::Retrying).len(), 2, "{rs:#?}");
+    let done = with(&rs, Ch::Slack, St::Delivered);
+    assert_eq!(done.len(), 1);
+    assert!(
+        done[0]
+            .external_id
+            .as_deref()
+            .unwrap()
+            .starts_with("webhook:")
+    );
+    let msgs = sb.state.slack_messages();
+    assert_eq!(msgs.len(), 1);
+    assert_eq!(msgs[0].via, "webhook");
+    // The page shows it.
+    let page = reqwest::get(format!("{}/", sb.base_url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("HOT lead · HOT tier"), "{page}");
+    assert!(page.contains("Task:"), "the CRM task is on the page");
+}
