@@ -64,7 +64,17 @@ impl ChannelError {
 
 /// Shared between the channels of one packet: the CRM publishes the contact's record URL as soon as
 /// the contact exists, so the Slack message can link to it.
-pub type CrmLink = watch::Sender<Option<String>>;
+pub type CrmLink = watch::Sender<Link>;
+
+/// The CRM record link as the Slack message sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Link {
+    /// The CRM is still writing: worth waiting a moment.
+    Pending,
+    Ready(String),
+    /// No link is coming (no CRM channel, or it failed this attempt).
+    None,
+}
 
 /// Context of one attempt.
 pub struct Attempt<'a> {

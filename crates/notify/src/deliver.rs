@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::breaker::{Breaker, Permit};
-use crate::channel::{Attempt, Channel, ChannelError, CrmLink};
+use crate::channel::{Attempt, Channel, ChannelError, CrmLink, Link};
 use crate::email::channel_name;
 use crate::ledger::{Done, Ledger};
 use crate::metrics::NotifyMetrics;
@@ -161,10 +161,20 @@ impl Notifier {
     /// Returns within `give_up_after` (+ the email budget when the fallback starts late).
     pub async fn deliver(&self, h: &Handoff) -> DeliveryReport {
         let deadline = Instant::now() + self.rules.give_up_after;
+        let has_crm = self
+            .primaries
+            .iter()
+            .any(|l| l.channel.kind() == DeliveryChannel::Crm);
         let link: CrmLink = watch::Sender::new(
-            self.ledger
+            match self
+                .ledger
                 .delivered(&h.idempotency_key, DeliveryChannel::Crm)
-                .and_then(|d| d.url),
+                .and_then(|d| d.url)
+            {
+                Some(url) => Link::Ready(url),
+                None if has_crm => Link::Pending,
+                None => Link::None,
+            },
         );
         let progress: Vec<watch::Sender<Progress>> = self
             .primaries
@@ -314,8 +324,10 @@ impl Notifier {
             if let Some(m) = metrics {
                 m.skipped.with_label_values(&[label]).inc();
             }
-            if ch == DeliveryChannel::Crm && done.url.is_some() {
-                link.send_replace(done.url.clone());
+            if ch == DeliveryChannel::Crm {
+                if let Some(url) = &done.url {
+                    link.send_replace(Link::Ready(url.clone()));
+                }
             }
             receipts.push(receipt(
                 h,
@@ -387,8 +399,10 @@ impl Notifier {
                             url: d.url.clone(),
                         },
                     );
-                    if ch == DeliveryChannel::Crm && d.url.is_some() {
-                        link.send_replace(d.url.clone());
+                    if ch == DeliveryChannel::Crm {
+                        if let Some(url) = &d.url {
+                            link.send_replace(Link::Ready(url.clone()));
+                        }
                     }
                     let status = if ch == DeliveryChannel::Email {
                         DeliveryStatus::FellBack
@@ -415,6 +429,15 @@ impl Notifier {
                     match e {
                         ChannelError::Rejected { reason } => {
                             lane.breaker.success();
+                            if ch == DeliveryChannel::Crm {
+                                link.send_if_modified(|l| {
+                                    let pending = *l == Link::Pending;
+                                    if pending {
+                                        *l = Link::None;
+                                    }
+                                    pending
+                                });
+                            }
                             tracing::warn!(channel = label, lead_id = %h.lead_id, %reason, "delivery rejected for good");
                             receipts.push(receipt(
                                 h,
@@ -455,6 +478,16 @@ impl Notifier {
                     }
                 }
             };
+            if ch == DeliveryChannel::Crm {
+                // Slack does not wait for a link the CRM cannot give now.
+                link.send_if_modified(|l| {
+                    let pending = *l == Link::Pending;
+                    if pending {
+                        *l = Link::None;
+                    }
+                    pending
+                });
+            }
             first_failure.get_or_insert_with(Instant::now);
             tracing::info!(channel = label, lead_id = %h.lead_id, attempt, error = %last_error, "delivery attempt failed; retrying");
             receipts.push(receipt(

@@ -219,7 +219,9 @@ impl HubspotChannel {
         }
         let contact_id = self.upsert("contacts", "email", email, contact).await?;
         let url = self.record_url(&contact_id);
-        attempt.crm_link.send_replace(Some(url.clone()));
+        attempt
+            .crm_link
+            .send_replace(crate::channel::Link::Ready(url.clone()));
 
         let due = h.sla_due.unwrap_or(h.created_at);
         let priority = match h.level_label() {

@@ -10,7 +10,7 @@ use leadflow_runtime::Secret;
 use serde_json::{Value, json};
 
 use crate::channel::{
-    Attempt, Channel, ChannelError, Delivered, parse_retry_after, transport_error,
+    Attempt, Channel, ChannelError, Delivered, Link, parse_retry_after, transport_error,
 };
 use crate::packet::Handoff;
 use crate::settings::SlackSettings;
@@ -72,11 +72,12 @@ impl SlackChannel {
     async fn post(&self, h: &Handoff, attempt: &Attempt<'_>) -> Result<Delivered, ChannelError> {
         // Wait briefly for the CRM link (both channels run at once; the contact upsert is fast).
         let mut link = attempt.crm_link.subscribe();
-        let crm_url =
-            match tokio::time::timeout(self.crm_link_wait, link.wait_for(Option::is_some)).await {
-                Ok(Ok(v)) => v.clone(),
-                _ => attempt.crm_link.borrow().clone(),
-            };
+        let _ =
+            tokio::time::timeout(self.crm_link_wait, link.wait_for(|l| *l != Link::Pending)).await;
+        let crm_url = match &*attempt.crm_link.borrow() {
+            Link::Ready(url) => Some(url.clone()),
+            Link::Pending | Link::None => None,
+        };
         let text = fallback_text(h);
         let blocks = blocks(h, crm_url.as_deref());
         match &self.mode {
