@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use common::{packet, sandbox};
 use leadflow_events::{Codec, DeliveryChannel, DeliveryReceipt, DeliveryStatus, Event};
 use leadflow_sandbox::{FaultMode, FaultSpec, Sandbox, Service};
-use leadflow_testkit::{bootstrap, consume_all, create_topic, produce_raw_all, unique_name};
+use leadflow_testkit::{bootstrap, consume_all, create_topic, produce_raw, unique_name};
 
 const BIN: &str = env!("CARGO_BIN_EXE_leadflow-notify");
 const PACKETS: u32 = 40;
@@ -107,9 +107,18 @@ async fn sigkill_mid_burst_loses_no_packet_and_duplicates_stay_in_the_window() {
         let p = packet(1_000 + n);
         keys.insert(p.packet_id.clone());
         let bytes = codec.encode(&t.packets, &p).await.unwrap();
-        records.push((Some(p.key().as_bytes().to_vec()), bytes));
+        records.push((p.key().as_bytes().to_vec(), bytes));
     }
-    produce_raw_all(&bootstrap, &t.packets, records).await;
+    // A paced burst (one packet every 100 ms) so the kill lands while packets keep coming.
+    let producer = {
+        let (bs, topic) = (bootstrap.clone(), t.packets.clone());
+        tokio::spawn(async move {
+            for (key, bytes) in records {
+                produce_raw(&bs, &topic, Some(&key), &bytes).await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
 
     let dir = std::env::temp_dir();
     let log1 = dir.join(format!("{}-1.log", t.group));
@@ -161,6 +170,7 @@ async fn sigkill_mid_burst_loses_no_packet_and_duplicates_stay_in_the_window() {
     };
     let _ = second.kill();
     let _ = second.wait();
+    producer.await.unwrap();
 
     // No packet without a receipt: every key has DELIVERED receipts on both primaries.
     for key in &keys {
