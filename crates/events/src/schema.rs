@@ -66,7 +66,7 @@ const FILES: [(EventKind, &str); 12] = [
 ];
 
 /// Earlier versions that producers may still write; readers resolve them to the current schema.
-const HISTORY: [(EventKind, &str); 2] = [
+const HISTORY: [(EventKind, &str); 3] = [
     (
         EventKind::LeadEvent,
         include_str!("../../../schemas/history/lead_event.v1.avsc"),
@@ -74,6 +74,10 @@ const HISTORY: [(EventKind, &str); 2] = [
     (
         EventKind::DeliveryReceipt,
         include_str!("../../../schemas/history/delivery_receipt.v1.avsc"),
+    ),
+    (
+        EventKind::RepActivity,
+        include_str!("../../../schemas/history/rep_activity.v1.avsc"),
     ),
 ];
 
