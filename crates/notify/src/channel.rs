@@ -109,7 +109,7 @@ pub fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
 }
 
 /// Maps a reqwest transport error (connect, timeout, body) to a retryable failure.
-pub fn transport_error(service: &str, e: &reqwest::Error) -> ChannelError {
+pub fn transport_error(service: &str, e: reqwest::Error) -> ChannelError {
     let what = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
@@ -117,6 +117,8 @@ pub fn transport_error(service: &str, e: &reqwest::Error) -> ChannelError {
     } else {
         "request failed"
     };
+    // Without the URL: a webhook URL is a secret, and query strings may carry an email address.
+    let e = e.without_url();
     ChannelError::unavailable(format!("{service} {what}: {e}"))
 }
 

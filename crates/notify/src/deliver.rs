@@ -438,7 +438,7 @@ impl Notifier {
                                     pending
                                 });
                             }
-                            tracing::warn!(channel = label, lead_id = %h.lead_id, %reason, "delivery rejected for good");
+                            tracing::warn!(channel = label, lead_id = %h.lead_id, "delivery rejected for good (the reason is on the receipt and the exception record)");
                             receipts.push(receipt(
                                 h,
                                 ch,

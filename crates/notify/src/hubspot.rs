@@ -79,7 +79,7 @@ impl HubspotChannel {
         let resp = req
             .send()
             .await
-            .map_err(|e| transport_error("hubspot", &e))?;
+            .map_err(|e| transport_error("hubspot", e))?;
         let status = resp.status();
         let header = |name: &str| {
             resp.headers()
@@ -115,8 +115,11 @@ impl HubspotChannel {
                 reason: format!("hubspot answered {status}"),
                 retry_after,
             }),
+            // The category, not the message: HubSpot quotes the rejected values (emails).
             _ => Err(ChannelError::rejected(format!(
-                "hubspot {path} answered {status}: {message}"
+                "hubspot {} answered {status}: {}",
+                path.split('?').next().unwrap_or(path),
+                body["category"].as_str().unwrap_or("error")
             ))),
         }
     }

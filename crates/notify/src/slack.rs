@@ -99,7 +99,7 @@ impl SlackChannel {
                     .json(&body)
                     .send()
                     .await
-                    .map_err(|e| transport_error("slack", &e))?;
+                    .map_err(|e| transport_error("slack", e))?;
                 let status = resp.status();
                 let retry_after = parse_retry_after(
                     resp.headers()
@@ -121,10 +121,7 @@ impl SlackChannel {
                 if !status.is_success() {
                     return Err(ChannelError::rejected(format!("slack answered {status}")));
                 }
-                let reply: Value = resp
-                    .json()
-                    .await
-                    .map_err(|e| transport_error("slack", &e))?;
+                let reply: Value = resp.json().await.map_err(|e| transport_error("slack", e))?;
                 if reply["ok"] == true {
                     let ts = reply["ts"].as_str().unwrap_or_default().to_owned();
                     return Ok(Delivered {
@@ -160,7 +157,7 @@ impl SlackChannel {
                     .json(&json!({"text": text, "blocks": blocks, "unfurl_links": false}))
                     .send()
                     .await
-                    .map_err(|e| transport_error("slack webhook", &e))?;
+                    .map_err(|e| transport_error("slack webhook", e))?;
                 let status = resp.status();
                 let retry_after = parse_retry_after(
                     resp.headers()
