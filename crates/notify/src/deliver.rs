@@ -246,8 +246,8 @@ impl Notifier {
             let mut failed = Vec::new();
             let mut pending = false;
             let mut next: Option<Instant> = None;
-            for (ch, rx) in &rxs {
-                let p = rx.borrow().clone();
+            for (ch, rx) in &mut rxs {
+                let p = rx.borrow_and_update().clone();
                 let why = p.last_error.clone().unwrap_or_else(|| "unavailable".into());
                 match p.done {
                     Some(true) => {}
