@@ -72,6 +72,10 @@ const HISTORY: [(EventKind, &str); 3] = [
         include_str!("../../../schemas/history/lead_event.v1.avsc"),
     ),
     (
+        EventKind::DeliveryReceipt,
+        include_str!("../../../schemas/history/delivery_receipt.v1.avsc"),
+    ),
+    (
         EventKind::RepActivity,
         include_str!("../../../schemas/history/rep_activity.v1.avsc"),
     ),
