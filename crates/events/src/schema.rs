@@ -66,7 +66,7 @@ const FILES: [(EventKind, &str); 12] = [
 ];
 
 /// Earlier versions that producers may still write; readers resolve them to the current schema.
-const HISTORY: [(EventKind, &str); 3] = [
+const HISTORY: [(EventKind, &str); 4] = [
     (
         EventKind::LeadEvent,
         include_str!("../../../schemas/history/lead_event.v1.avsc"),
