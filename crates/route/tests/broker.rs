@@ -14,9 +14,10 @@ use std::time::Duration;
 
 use common::*;
 use leadflow_events::{
-    Codec, Event, ExceptionRecord, HandoffPacket, RepState, RepStatus, TierDecision, Timestamp,
+    Codec, Event, ExceptionRecord, HandoffPacket, RepState, RepStatus, SlaEscalation, SlaKind,
+    TierDecision, Timestamp,
 };
-use leadflow_route::{RouteSettings, RouteStage};
+use leadflow_route::{ReassignStage, RouteSettings, RouteStage};
 use leadflow_runtime::{RunOptions, RunSummary, ServiceConfig, StageRegistry, run_stage};
 use leadflow_testkit::{bootstrap, consume_all, create_topic, produce_raw_all, unique_name};
 use tokio::task::JoinHandle;
@@ -31,6 +32,7 @@ async fn config() -> ServiceConfig<RouteSettings> {
     cfg.topics.activity = unique_name("activity");
     cfg.topics.reps = unique_name("reps");
     cfg.topics.exceptions = unique_name("exc");
+    cfg.topics.escalations = unique_name("esc");
     cfg.http.listen = "127.0.0.1:0".into();
     cfg.shutdown_grace_ms = 20_000;
     // the test's decisions are dated 2026-11-20: replay every packet, whatever today's date
@@ -41,6 +43,7 @@ async fn config() -> ServiceConfig<RouteSettings> {
         (&cfg.topics.activity, 3),
         (&cfg.topics.reps, 1),
         (&cfg.topics.exceptions, 1),
+        (&cfg.topics.escalations, 3),
     ] {
         create_topic(&cfg.bootstrap_servers, t, p).await;
     }
@@ -220,6 +223,64 @@ async fn a_restart_rebuilds_load_and_ownership_and_redelivery_keeps_the_key() {
     assert_eq!(copies[0].idempotency_key, copies[1].idempotency_key);
     assert_eq!(copies[0].packet_id, copies[1].packet_id);
     assert_eq!(owner(copies[1]), "a");
+    stop.cancel();
+    handle.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sla_breach_is_reassigned_by_the_reassign_service() {
+    let cfg = config().await;
+    publish(
+        &cfg,
+        &cfg.topics.reps,
+        &[rep("a", "ae"), rep("b", "ae"), manager("mgr", "ae")],
+    )
+    .await;
+    let (stop, handle) = start(&cfg);
+    decide(&cfg, &dated("l1", None, 0)).await;
+    let first = packets(&cfg, 1).await.remove(0);
+    assert_eq!(owner(&first), "a");
+
+    // the reassign service: its own group, the same state rebuilt from the topics
+    let mut rcfg = cfg.clone();
+    rcfg.group_id = Some(unique_name("reassign"));
+    let registry = StageRegistry::new("route_reassign");
+    let stage = ReassignStage::new(&rcfg.stage, &registry).unwrap();
+    let rstop = CancellationToken::new();
+    let options = RunOptions {
+        shutdown: rstop.clone(),
+        metrics: Some(registry),
+        ..RunOptions::default()
+    };
+    let rhandle = tokio::spawn(async move {
+        run_stage(&rcfg, stage, options)
+            .await
+            .expect("reassign runs")
+    });
+
+    let esc = SlaEscalation {
+        escalation_id: "esc-1".into(),
+        lead_id: "l1".into(),
+        packet_id: first.packet_id.clone(),
+        sla_kind: SlaKind::FirstContact,
+        due_at: first.sla[0].due_at,
+        escalated_at: Timestamp(first.sla[0].due_at.0 + 1000),
+        level: 1,
+        from_rep_id: Some("a".into()),
+        to: "ae".into(),
+        reason: "first contact SLA missed".into(),
+    };
+    publish(&cfg, &cfg.topics.escalations, std::slice::from_ref(&esc)).await;
+    let p = packets(&cfg, 2).await;
+    let second = &p[1];
+    assert_eq!(owner(second), "b");
+    assert_eq!(second.previous_assignee.as_ref().unwrap().rep_id, "a");
+    assert_eq!(second.manager_cc.as_ref().unwrap().rep_id, "mgr");
+    assert_eq!(second.escalation_level, 1);
+    assert_ne!(second.idempotency_key, first.idempotency_key);
+
+    rstop.cancel();
+    rhandle.await.unwrap();
     stop.cancel();
     handle.await.unwrap();
 }
