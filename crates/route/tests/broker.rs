@@ -284,3 +284,61 @@ async fn an_sla_breach_is_reassigned_by_the_reassign_service() {
     stop.cancel();
     handle.await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_the_partitions_and_converge_on_the_load() {
+    let cfg = config().await;
+    let reps: Vec<RepState> = ["a", "b", "c"]
+        .iter()
+        .map(|id| {
+            let mut r = rep(id, "ae");
+            r.max_open_leads = 20;
+            r
+        })
+        .collect();
+    publish(&cfg, &cfg.topics.reps, &reps).await;
+    let (stop1, h1) = start(&cfg);
+    let (stop2, h2) = start(&cfg);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let decisions: Vec<TierDecision> = (0..30)
+        .map(|i| dated(&format!("l{i}"), None, i64::from(i)))
+        .collect();
+    publish(&cfg, &cfg.topics.tiered, &decisions).await;
+
+    // every lead gets a packet; a redelivery after a rebalance repeats the same key
+    let codec = Codec::single_object().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    let mut by_lead = std::collections::BTreeMap::<String, Vec<HandoffPacket>>::new();
+    while by_lead.len() < 30 && std::time::Instant::now() < deadline {
+        by_lead.clear();
+        for r in consume_all(
+            &cfg.bootstrap_servers,
+            &cfg.topics.packets,
+            60,
+            Duration::from_secs(5),
+        )
+        .await
+        {
+            let p: HandoffPacket = codec.decode(&r.payload).await.unwrap();
+            by_lead.entry(p.lead_id().to_owned()).or_default().push(p);
+        }
+    }
+    assert_eq!(by_lead.len(), 30, "every decision routed");
+    let mut load = std::collections::BTreeMap::<String, u32>::new();
+    for (lead, ps) in &by_lead {
+        assert!(
+            ps.iter()
+                .all(|p| p.idempotency_key == ps[0].idempotency_key),
+            "{lead}"
+        );
+        *load.entry(owner(&ps[0]).to_owned()).or_default() += 1;
+    }
+    // both instances read every packet: rotation spread the leads (no rep took them all)
+    assert_eq!(load.values().sum::<u32>(), 30);
+    assert!(load.values().all(|n| *n <= 20), "{load:?}");
+    assert!(load.len() == 3, "all three reps got leads: {load:?}");
+    stop1.cancel();
+    stop2.cancel();
+    h1.await.unwrap();
+    h2.await.unwrap();
+}
