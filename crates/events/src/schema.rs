@@ -66,10 +66,14 @@ const FILES: [(EventKind, &str); 12] = [
 ];
 
 /// Earlier versions that producers may still write; readers resolve them to the current schema.
-const HISTORY: [(EventKind, &str); 2] = [
+const HISTORY: [(EventKind, &str); 3] = [
     (
         EventKind::LeadEvent,
         include_str!("../../../schemas/history/lead_event.v1.avsc"),
+    ),
+    (
+        EventKind::DeliveryReceipt,
+        include_str!("../../../schemas/history/delivery_receipt.v1.avsc"),
     ),
     (
         EventKind::RepActivity,
