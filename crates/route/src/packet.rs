@@ -205,7 +205,12 @@ pub fn summary(decision: &TierDecision) -> String {
         decision.tier,
         level_word(decision.lead_level)
     );
-    match decision.scored.factors.first() {
+    let strongest = decision
+        .scored
+        .factors
+        .iter()
+        .max_by(|a, b| a.points.abs().total_cmp(&b.points.abs()));
+    match strongest {
         Some(f) => {
             let _ = write!(out, "; strongest signal: {}.", trim_period(&f.explanation));
         }
@@ -375,7 +380,15 @@ pub fn top_factors(decision: &TierDecision) -> Vec<String> {
     f.sort_by(|a, b| b.points.abs().total_cmp(&a.points.abs()));
     f.into_iter()
         .take(3)
-        .map(|f| format!("{} ({:+})", trim_period(&f.explanation), f.points))
+        .map(|f| {
+            let text = trim_period(&f.explanation);
+            // score's explanations already end with their points, e.g. "... (+12.0)"
+            if text.ends_with(')') && (text.contains("(+") || text.contains("(-")) {
+                text.to_owned()
+            } else {
+                format!("{text} ({:+})", f.points)
+            }
+        })
         .collect()
 }
 

@@ -477,3 +477,35 @@ fn rebuilt_state_equals_live_state_in_any_replay_order() {
     let d = at(decision("next", None, "FR", 30), Timestamp(T0.0 + 200_000));
     assert_eq!(assignee(&rebuilt.route(&d)), assignee(&live.route(&d)));
 }
+
+#[test]
+fn replaying_a_reassigned_or_superseded_decision_makes_no_new_packet() {
+    let r = router(vec![rep("a", "ae"), rep("b", "ae"), manager("mgr", "ae")]);
+    let d = decision("l1", None, "FR", 30);
+    let first = packet(&r.route(&d));
+    let esc = SlaEscalation {
+        escalation_id: "e".into(),
+        lead_id: "l1".into(),
+        packet_id: first.packet_id.clone(),
+        sla_kind: SlaKind::FirstContact,
+        due_at: Timestamp(T0.0 + 300_000),
+        escalated_at: Timestamp(T0.0 + 301_000),
+        level: 1,
+        from_rep_id: Some("a".into()),
+        to: "ae".into(),
+        reason: "missed".into(),
+    };
+    assert!(matches!(r.reassign(&esc), Reassigned::Packet(_)));
+    // leads.tiered replayed: the original decision must not take the lead back to a
+    assert!(matches!(r.route(&d), Routed::AlreadyHandled));
+    assert_eq!((r.load("a"), r.load("b")), (0, 1));
+    // an older decision of the same lead replayed after a newer one
+    let mut newer = d.clone();
+    newer.scored.enriched.lead.event_id = "evt-newer".into();
+    newer.decided_at = Timestamp(T0.0 + 600_000);
+    assert!(matches!(r.route(&newer), Routed::Packet(_)));
+    let mut older = d.clone();
+    older.scored.enriched.lead.event_id = "evt-older".into();
+    older.decided_at = Timestamp(T0.0 + 100_000);
+    assert!(matches!(r.route(&older), Routed::AlreadyHandled));
+}
