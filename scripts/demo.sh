@@ -169,7 +169,10 @@ for entry in "${STAGES[@]}"; do
     info "leadflow-${name}: not built yet, skipped"
     continue
   fi
-  NO_COLOR=1 LEADFLOW_HTTP__LISTEN="127.0.0.1:${port}" "${exe}" </dev/null >"${LOGS}/${name}.log" 2>&1 &
+  stage_env=()
+  # The demo runs enrich on the bundled demo dataset, and says so (production names its own file).
+  [[ "${name}" == "enrich" ]] && stage_env=(LEADFLOW_STAGE__PROVIDER__KIND=demo)
+  env NO_COLOR=1 LEADFLOW_HTTP__LISTEN="127.0.0.1:${port}" "${stage_env[@]}" "${exe}" </dev/null >"${LOGS}/${name}.log" 2>&1 &
   echo "${name} $!" >>"${PIDS}"
   started+=("${name} ${port}")
   last_topic="${topic}"

@@ -102,6 +102,13 @@ async fn main() -> anyhow::Result<()> {
                     topic.clone(),
                 );
             }
+            if stage == "enrich" {
+                // The bench runs on the bundled demo dataset, and says so.
+                env.insert(
+                    "LEADFLOW_STAGE__PROVIDER__KIND".to_owned(),
+                    "demo".to_owned(),
+                );
+            }
             Service::start(&format!("leadflow-{stage}"), &env, logs.path())
         })
         .collect();

@@ -6,7 +6,7 @@ use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use futures::executor::block_on;
-use leadflow_enrich::dataset::{BUNDLED_COMPANIES_CSV, parse_companies};
+use leadflow_enrich::dataset::demo_companies;
 use leadflow_enrich::provider::LocalProvider;
 use leadflow_enrich::{EnrichSettings, Enricher};
 use leadflow_events::{LeadEvent, Timestamp, samples};
@@ -24,7 +24,7 @@ const TITLES: [&str; 8] = [
 
 /// A mix of business and free-mail leads across the dataset, with some repeated people.
 fn inputs(n: usize) -> Vec<LeadEvent> {
-    let companies = parse_companies(BUNDLED_COMPANIES_CSV).unwrap();
+    let companies = demo_companies();
     (0..n)
         .map(|i| {
             let company = &companies[i % companies.len()];
@@ -42,6 +42,15 @@ fn inputs(n: usize) -> Vec<LeadEvent> {
             e.contact.last_name = Some("LOVELACE".into());
             e.contact.title = Some(TITLES[i % TITLES.len()].into());
             e.contact.country = Some(["France", "USA", "UK", "de"][i % 4].into());
+            // A different number per event, national in the contact's country or international.
+            let n = i % 10_000;
+            e.contact.phone = Some(match i % 5 {
+                0 => format!("01 23 45 {:02} {:02}", n / 100, n % 100),
+                1 => format!("(415) 555-{n:04}"),
+                2 => format!("020 7946 {n:04}"),
+                3 => format!("030 1234{n:04}"),
+                _ => format!("+33 6 12 34 {:02} {:02}", n / 100, n % 100),
+            });
             e.company.domain = (i % 3 == 0).then(|| company.domain.clone());
             e.account_domain = None;
             e
@@ -50,8 +59,8 @@ fn inputs(n: usize) -> Vec<LeadEvent> {
 }
 
 fn bench_transform(c: &mut Criterion) {
-    let settings = EnrichSettings::default();
-    let provider = LocalProvider::bundled().unwrap();
+    let settings = EnrichSettings::demo();
+    let provider = LocalProvider::demo();
     let events = inputs(1_000);
     let mut group = c.benchmark_group("enrich");
     group.throughput(Throughput::Elements(events.len() as u64));

@@ -22,6 +22,7 @@ pub struct EnrichStage<P = AnyProvider> {
 impl EnrichStage<AnyProvider> {
     /// The stage with the provider the settings name.
     pub fn new(settings: &EnrichSettings) -> anyhow::Result<Self> {
+        crate::reference_data::publish();
         let provider = AnyProvider::from_settings(&settings.provider)?;
         Ok(Self::with_provider(settings, provider))
     }
