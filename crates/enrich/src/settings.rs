@@ -53,6 +53,18 @@ impl Default for EnrichSettings {
 }
 
 impl EnrichSettings {
+    /// The defaults with the bundled demo dataset as the provider: for the demo and tests, which say
+    /// so explicitly (production names its own dataset or API).
+    pub fn demo() -> Self {
+        Self {
+            provider: ProviderSettings {
+                kind: ProviderKind::Demo,
+                ..ProviderSettings::default()
+            },
+            ..Self::default()
+        }
+    }
+
     /// The deduplication window.
     pub fn dedup_window(&self) -> Duration {
         Duration::from_secs(u64::from(self.dedup_window_hours) * 3600)
@@ -99,20 +111,6 @@ impl StageSettings for EnrichSettings {
         self.provider
             .validate()
             .map_err(|m| format!("provider.{m}"))
-    }
-}
-
-impl EnrichSettings {
-    /// The defaults with the bundled demo dataset as the provider: for the demo and tests, which say
-    /// so explicitly (production names its own dataset or API).
-    pub fn demo() -> Self {
-        Self {
-            provider: ProviderSettings {
-                kind: ProviderKind::Demo,
-                ..ProviderSettings::default()
-            },
-            ..Self::default()
-        }
     }
 }
 
