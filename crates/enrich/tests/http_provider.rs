@@ -172,7 +172,7 @@ async fn an_unreachable_provider_is_a_transport_error() {
 #[tokio::test]
 async fn the_stage_keeps_flowing_while_the_provider_is_down() {
     let api = HttpRecorder::start(500, "").await;
-    let mut stage = EnrichStage::with_provider(
+    let stage = EnrichStage::with_provider(
         &EnrichSettings::default(),
         provider(&api, ManualMonotonicClock::default()),
     );
@@ -197,7 +197,7 @@ async fn the_stage_keeps_flowing_while_the_provider_is_down() {
 
     api.set_response(200, northwind());
     let settings = EnrichSettings::default();
-    let mut healthy =
+    let healthy =
         EnrichStage::with_provider(&settings, provider(&api, ManualMonotonicClock::default()));
     let out = healthy.process(samples::lead_event(), &ctx).await.unwrap();
     let AnyEvent::EnrichedLead(enriched) = &out[0].event else {

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::event::EventKind;
 
 /// Current schema files, in dependency order.
-const FILES: [(EventKind, &str); 11] = [
+const FILES: [(EventKind, &str); 12] = [
     (
         EventKind::LeadEvent,
         include_str!("../../../schemas/lead_event.avsc"),
@@ -58,6 +58,10 @@ const FILES: [(EventKind, &str); 11] = [
     (
         EventKind::ExceptionRecord,
         include_str!("../../../schemas/exception_record.avsc"),
+    ),
+    (
+        EventKind::RepState,
+        include_str!("../../../schemas/rep_state.avsc"),
     ),
 ];
 

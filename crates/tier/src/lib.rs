@@ -38,6 +38,7 @@ pub mod triggers;
 pub use calendar::Calendar;
 pub use commitment::{Commitment, CommitmentRules, CommitmentSlot};
 pub use decide::{InputError, check_input, decide, decide_owned};
+pub use metrics::TierMetrics;
 pub use policy::{Band, BandAction, OutOfScopeRouting, PolicyPreset, SlaMinutes, TierPolicy};
 pub use settings::{BandOverride, CalendarSettings, SettingsError, TierSettings};
-pub use stage::TierStage;
+pub use stage::{TierInitError, TierStage};
