@@ -78,5 +78,52 @@ fn bench_transform(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_transform);
+/// Each normaliser alone, per call, on a small mix of inputs.
+fn bench_normalisers(c: &mut Criterion) {
+    use leadflow_enrich::address::{Email, registrable_domain};
+    use leadflow_enrich::{country, disposable, phone, role_account};
+    let mut group = c.benchmark_group("normaliser");
+    let emails = [
+        "Ada.Lovelace@NorthWind.IO",
+        "person.12@mail.kestrelbank.co.uk",
+        "josé@bücher.de",
+    ];
+    group.bench_function("email", |b| {
+        b.iter(|| emails.map(|e| black_box(Email::parse(black_box(e)).is_ok())))
+    });
+    let domains = [
+        "mail.northwind.io",
+        "london.kestrelbank.co.uk",
+        "foo.github.io",
+    ];
+    group.bench_function("registrable_domain", |b| {
+        b.iter(|| domains.map(|d| black_box(registrable_domain(black_box(d)).len())))
+    });
+    group.bench_function("disposable_and_role", |b| {
+        b.iter(|| {
+            domains.map(|d| black_box(disposable::is_disposable(black_box(d))))
+                == [role_account::is_role_account(black_box("info")); 3]
+        })
+    });
+    let countries = ["France", "USA", "Deutschland"];
+    group.bench_function("country", |b| {
+        b.iter(|| countries.map(|c| black_box(country::to_alpha2(black_box(c)))))
+    });
+    let phones = [
+        ("01 23 45 67 89", "FR"),
+        ("(415) 555-0132", "US"),
+        ("+44 20 7946 0018", "GB"),
+    ];
+    group.bench_function("phone", |b| {
+        b.iter(|| phones.map(|(p, r)| black_box(phone::to_e164(black_box(p), Some(r)).is_ok())))
+    });
+    group.bench_function("phone_parse_only", |b| {
+        b.iter(|| {
+            phones.map(|(p, r)| black_box(phonenumber::parse(r.parse().ok(), black_box(p)).is_ok()))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_transform, bench_normalisers);
 criterion_main!(benches);
