@@ -112,6 +112,10 @@ mod tests {
         assert!(lines.iter().any(|l| l.starts_with("model_params")
             && l.contains("model.params")
             && l.ends_with("compacted")));
-        assert!(lines.iter().any(|l| l.contains("(schema pending)")));
+        assert!(
+            lines.iter().any(|l| l.starts_with("reps")
+                && l.contains("RepState")
+                && l.ends_with("compacted"))
+        );
     }
 }

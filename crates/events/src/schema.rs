@@ -66,10 +66,20 @@ const FILES: [(EventKind, &str); 12] = [
 ];
 
 /// Earlier versions that producers may still write; readers resolve them to the current schema.
-const HISTORY: [(EventKind, &str); 1] = [(
-    EventKind::LeadEvent,
-    include_str!("../../../schemas/history/lead_event.v1.avsc"),
-)];
+const HISTORY: [(EventKind, &str); 3] = [
+    (
+        EventKind::LeadEvent,
+        include_str!("../../../schemas/history/lead_event.v1.avsc"),
+    ),
+    (
+        EventKind::DeliveryReceipt,
+        include_str!("../../../schemas/history/delivery_receipt.v1.avsc"),
+    ),
+    (
+        EventKind::RepActivity,
+        include_str!("../../../schemas/history/rep_activity.v1.avsc"),
+    ),
+];
 
 /// A schema could not be loaded; this is a build defect, reported at start-up.
 #[derive(Debug, thiserror::Error)]
