@@ -293,55 +293,33 @@ pub fn personal_email(rng: &mut GenRng, first: &str, last: &str, domain: &str) -
     }
 }
 
-/// A phone number with the country's calling code, in a range that country really uses (a city's
-/// fixed lines or a mobile range), so enrich can bring it to E.164 like a real visitor's number.
+/// A phone number with the country's calling code.
 pub fn phone(rng: &mut GenRng, country: &str) -> String {
-    // (calling code, leading national digits, further random digits)
-    let (code, lead, digits) = match country {
-        "US" | "CA" => (
-            "+1",
-            *pick(rng, &["212", "312", "415", "617", "206", "303"]),
-            0,
-        ),
-        "GB" => ("+44", "20 7", 7),
-        "FR" => ("+33", "1", 8),
-        "DE" => ("+49", "30", 8),
-        "NL" => ("+31", "20", 7),
-        "ES" => ("+34", "91", 7),
-        "IT" => ("+39", "02", 8),
-        "SE" => ("+46", "8", 7),
-        "JP" => ("+81", "3", 8),
-        "AU" => ("+61", "2 9", 7),
-        "IN" => ("+91", "98", 8),
-        "SG" => ("+65", "6", 7),
-        "IE" => ("+353", "1", 7),
-        "CH" => ("+41", "44", 7),
-        "PL" => ("+48", "22", 7),
-        "BE" => ("+32", "2", 7),
-        _ => ("+1", "646", 0),
+    let code = match country {
+        "US" | "CA" => "+1",
+        "GB" => "+44",
+        "FR" => "+33",
+        "DE" => "+49",
+        "NL" => "+31",
+        "ES" => "+34",
+        "IT" => "+39",
+        "SE" => "+46",
+        "JP" => "+81",
+        "AU" => "+61",
+        "IN" => "+91",
+        "SG" => "+65",
+        "IE" => "+353",
+        "CH" => "+41",
+        "PL" => "+48",
+        "BE" => "+32",
+        _ => "+1",
     };
-    let rest: String = if digits == 0 {
-        // North America: exchange [2-9][2-9]d, then four digits.
-        format!(
-            " {}{}{} {:04}",
-            rng.random_range(2..10),
-            rng.random_range(2..10),
-            rng.random_range(0..10),
-            rng.random_range(0..10_000)
-        )
-    } else {
-        (0..digits)
-            .map(|i| {
-                let d = char::from(b'0' + rng.random_range(0..10u8));
-                if i % 3 == 0 {
-                    format!(" {d}")
-                } else {
-                    d.to_string()
-                }
-            })
-            .collect()
-    };
-    format!("{code} {lead}{rest}")
+    format!(
+        "{code} {} {:03} {:04}",
+        rng.random_range(20..99),
+        rng.random_range(0..1000),
+        rng.random_range(0..10_000)
+    )
 }
 
 /// An IANA timezone plausible for a company or contact country.
