@@ -197,6 +197,10 @@ for entry in "${STAGES[@]}"; do
     continue
   fi
   stage_env=()
+  # The demo runs enrich on the bundled demo dataset, and says so (production names its own file).
+  if [[ "${name}" == enrich ]]; then
+    stage_env=(LEADFLOW_STAGE__PROVIDER__KIND=demo)
+  fi
   if [[ "${name}" == notify ]]; then
     if ((${#notify_env[@]} == 0)); then
       info "leadflow-notify: no sandbox built, skipped (it needs Slack/HubSpot/SMTP)"

@@ -139,6 +139,13 @@ async fn main() -> anyhow::Result<()> {
                     topic.clone(),
                 );
             }
+            if stage == "enrich" {
+                // The bench runs on the bundled demo dataset, and says so.
+                env.insert(
+                    "LEADFLOW_STAGE__PROVIDER__KIND".to_owned(),
+                    "demo".to_owned(),
+                );
+            }
             if let (Some(sb), "notify") = (&sandbox, stage) {
                 for (k, v) in [
                     ("SLACK__API_URL", sb.slack_api_url()),

@@ -97,6 +97,13 @@ async fn hot_leads_land_in_slack_and_the_crm_with_matching_receipts() {
                 topic.clone(),
             );
         }
+        if b == "leadflow-enrich" {
+            // The bundled demo dataset, explicitly (production names its own file).
+            env.insert(
+                "LEADFLOW_STAGE__PROVIDER__KIND".to_owned(),
+                "demo".to_owned(),
+            );
+        }
         if b == "leadflow-notify" {
             for (k, v) in [
                 ("SLACK__API_URL", sandbox.slack_api_url()),

@@ -28,7 +28,7 @@ struct Topics {
 }
 
 fn env_for(stage: &str, bs: &str, t: &Topics) -> BTreeMap<String, String> {
-    BTreeMap::from([
+    let mut env = BTreeMap::from([
         ("LEADFLOW_BOOTSTRAP_SERVERS".into(), bs.into()),
         (
             "LEADFLOW_GROUP_ID".into(),
@@ -42,7 +42,12 @@ fn env_for(stage: &str, bs: &str, t: &Topics) -> BTreeMap<String, String> {
         ("LEADFLOW_TOPICS__EXCEPTIONS".into(), t.exceptions.clone()),
         ("LEADFLOW_HTTP__LISTEN".into(), "127.0.0.1:0".into()),
         ("LEADFLOW_SHUTDOWN_GRACE_MS".into(), "15000".into()),
-    ])
+    ]);
+    if stage == "enrich" {
+        // The bundled demo dataset, explicitly (production names its own file).
+        env.insert("LEADFLOW_STAGE__PROVIDER__KIND".into(), "demo".into());
+    }
+    env
 }
 
 fn generated() -> Vec<(LeadEvent, SyntheticPersona)> {
@@ -59,9 +64,11 @@ fn generated() -> Vec<(LeadEvent, SyntheticPersona)> {
 /// The same inputs through the pure stages in one process, in generation order.
 async fn expected_decisions(leads: &[LeadEvent]) -> HashMap<String, TierDecision> {
     use leadflow_runtime::StageRegistry;
-    let enrich =
-        leadflow_enrich::EnrichStage::new(&Default::default(), &StageRegistry::new("enrich"))
-            .unwrap();
+    let enrich = leadflow_enrich::EnrichStage::new(
+        &leadflow_enrich::EnrichSettings::demo(),
+        &StageRegistry::new("enrich"),
+    )
+    .unwrap();
     let score =
         leadflow_score::ScoreStage::new(&Default::default(), &StageRegistry::new("score")).unwrap();
     let tier =
