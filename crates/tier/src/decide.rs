@@ -13,12 +13,12 @@
 //! one; below the confidence threshold the score band and the hot-lead trigger do not put a lead in
 //! front of a human (an explicit request, an out-of-scope question or a stall still do).
 //! Outside business hours an escalation becomes a capture with a commitment; a capture's first-contact
-//! deadline is the band's SLA inside hours and the committed time outside them.
+//! deadline is the earlier of the band's SLA and the commitment.
 //!
 //! Time is the event's own (`occurred_at`), never the wall clock: replaying a topic reproduces every
 //! decision.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
 use leadflow_events::{
     HandoffKind, HandoffTrigger, LeadLevel, Persona, ScoredLead, SlaDeadline, SlaKind,
     TierDecision, Timestamp,
@@ -138,6 +138,13 @@ fn evaluate(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> Ve
         band_reason(score, &band, policy),
         hours_reason(at, open, calendar),
     ];
+    let year = calendar.local(at).year();
+    if !calendar.knows_year(year) {
+        reasons.push(format!(
+            "the calendar knows no public holidays for {year} ({}): every working day counts as a business day",
+            calendar.holidays().describe()
+        ));
+    }
     let gate = || -> String {
         if negative {
             format!(
@@ -381,9 +388,10 @@ fn deadlines(calendar: &Calendar, at: DateTime<Utc>, sla: &SlaMinutes) -> Vec<Sl
     .collect()
 }
 
-/// The deadlines and commitment of a capture handoff: the commitment is never earlier than the
-/// band's first-contact deadline; the first-contact deadline is the band's inside business hours and
-/// the committed time outside them (or when the band has none).
+/// The deadlines and commitment of a capture handoff (POLICY.md rules S1–S4): the promise follows
+/// the arrival time only (same day before closing, else the next business morning); the rep's
+/// first-contact deadline is the band's deadline when that is earlier, else the promise — never
+/// after what the visitor was told.
 fn capture(
     calendar: &Calendar,
     rules: &CommitmentRules,
@@ -397,11 +405,8 @@ fn capture(
         .iter()
         .find(|d| d.kind == SlaKind::FirstContact)
         .map(|d| d.due_at.to_datetime());
-    let c = commit(calendar, rules, at, band_first_contact);
-    let first_contact = match band_first_contact {
-        Some(d) if open => d,
-        _ => c.due,
-    };
+    let c = commit(calendar, rules, at);
+    let first_contact = band_first_contact.map_or(c.due, |d| d.min(c.due));
     match sla.iter_mut().find(|d| d.kind == SlaKind::FirstContact) {
         Some(d) => d.due_at = Timestamp::from(first_contact),
         None => {
@@ -418,36 +423,44 @@ fn capture(
             );
         }
     }
-    let when = calendar.local(c.due).format("%H:%M %Z on %A %-d %B");
+    let when = |t: DateTime<Utc>| {
+        calendar
+            .local(t)
+            .format("%H:%M %Z on %A %-d %B")
+            .to_string()
+    };
     let cutoff = rules.same_day_cutoff.format("%H:%M");
     let after_cutoff = calendar.local(at).time() >= rules.same_day_cutoff;
-    let reason = match (c.slot, open) {
+    reasons.push(match (c.slot, open) {
         (CommitmentSlot::SameDay, _) => format!(
-            "capture during business hours before the {cutoff} cutoff: reply promised before closing today ({when})"
+            "capture during business hours before the {cutoff} cutoff: reply promised before closing today ({})",
+            when(c.due)
         ),
-        (slot, true) => {
-            let why = if after_cutoff {
-                format!("arrived after the {cutoff} same-day cutoff: no same-day promise")
-            } else {
-                "the first-contact SLA ends after today's closing".to_owned()
-            };
-            format!("{why}, reply promised before {when}, {}", slot_text(slot))
-        }
-        (slot, false) => format!(
-            "reply promised before {when}, {}; that is the first-contact deadline",
-            slot_text(slot)
+        (CommitmentSlot::NextBusinessMorning, true) if after_cutoff => format!(
+            "arrived after the {cutoff} same-day cutoff: no same-day promise, reply promised before {}, the next business morning",
+            when(c.due)
         ),
-    };
-    reasons.push(reason);
+        (CommitmentSlot::NextBusinessMorning, _) => format!(
+            "reply promised before {}, the next business morning",
+            when(c.due)
+        ),
+    });
+    reasons.push(match band_first_contact {
+        Some(d) if d < c.due => format!(
+            "first-contact deadline {}: the band's SLA, earlier than the promise",
+            when(d)
+        ),
+        Some(d) => format!(
+            "first-contact deadline {}: the promise (the band's SLA would end later, at {}; the rep is never due after what the visitor was told)",
+            when(c.due),
+            when(d)
+        ),
+        None => format!(
+            "first-contact deadline {}: the promise",
+            when(c.due)
+        ),
+    });
     (sla, c)
-}
-
-fn slot_text(slot: CommitmentSlot) -> &'static str {
-    match slot {
-        CommitmentSlot::SameDay => "before closing today",
-        CommitmentSlot::NextBusinessMorning => "the next business morning",
-        CommitmentSlot::SlaDeadline => "when the first-contact SLA ends",
-    }
 }
 
 fn band_reason(score: i32, band: &Band, policy: &TierPolicy) -> String {

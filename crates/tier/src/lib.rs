@@ -29,6 +29,7 @@
 pub mod calendar;
 pub mod commitment;
 pub mod decide;
+pub mod holidays;
 mod metrics;
 pub mod policy;
 pub mod settings;
@@ -38,6 +39,7 @@ pub mod triggers;
 pub use calendar::Calendar;
 pub use commitment::{Commitment, CommitmentRules, CommitmentSlot};
 pub use decide::{InputError, check_input, decide, decide_owned};
+pub use holidays::{HolidayRules, Holidays, easter_sunday};
 pub use policy::{Band, BandAction, OutOfScopeRouting, PolicyPreset, SlaMinutes, TierPolicy};
 pub use settings::{BandOverride, CalendarSettings, SettingsError, TierSettings};
 pub use stage::TierStage;

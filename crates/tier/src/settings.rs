@@ -21,19 +21,21 @@
 //! working_days = ["Mon", "Tue", "Wed", "Thu", "Fri"]
 //! open = "09:00"
 //! close = "18:00"
-//! [stage.calendar.holidays]
-//! "2026" = ["2026-01-01", "2026-12-25"]
+//! holiday_rules = "france"        # French public holidays computed for any year, or "none"
+//! [stage.calendar.holidays]       # a year listed here replaces that year's computed holidays
+//! "2028" = ["2028-01-01", "2028-12-25"]
 //! ```
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate, NaiveTime, Weekday};
+use chrono::{NaiveDate, NaiveTime, Weekday};
 use chrono_tz::Tz;
 use leadflow_events::LeadLevel;
 use leadflow_runtime::StageSettings;
 use serde::{Deserialize, Serialize};
 
-use crate::calendar::{Calendar, FRENCH_PUBLIC_HOLIDAYS};
+use crate::calendar::{Calendar, CalendarError};
+use crate::holidays::{HolidayRules, Holidays};
 use crate::policy::{
     BandAction, DEFAULT_CONFIDENCE_THRESHOLD, OutOfScopeRouting, PolicyPreset, TierPolicy,
     version_for,
@@ -117,8 +119,10 @@ pub struct CalendarSettings {
     pub open: String,
     /// `HH:MM` local closing time.
     pub close: String,
-    /// Public holidays per year: `"2026" = ["2026-12-25", ...]`. Defaults to the French ones of 2026
-    /// and 2027; a year given in the config file replaces that year's list.
+    /// Holidays computed for every year: `france` (default) or `none`.
+    pub holiday_rules: HolidayRules,
+    /// Public holidays per year: `"2028" = ["2028-12-25", ...]`; a year given here replaces that
+    /// year's computed holidays. Empty by default.
     pub holidays: BTreeMap<String, Vec<String>>,
 }
 
@@ -131,15 +135,8 @@ impl Default for CalendarSettings {
                 .to_vec(),
             open: "09:00".into(),
             close: "18:00".into(),
-            holidays: FRENCH_PUBLIC_HOLIDAYS
-                .iter()
-                .map(|(year, days)| {
-                    (
-                        (*year).to_owned(),
-                        days.iter().map(|d| (*d).to_owned()).collect(),
-                    )
-                })
-                .collect(),
+            holiday_rules: HolidayRules::default(),
+            holidays: BTreeMap::new(),
         }
     }
 }
@@ -256,7 +253,7 @@ impl TierSettings {
 }
 
 impl CalendarSettings {
-    /// The validated calendar.
+    /// The calendar: the strings are parsed here, their meaning is checked by [`Calendar::new`].
     pub fn build(&self) -> Result<Calendar, SettingsError> {
         let tz: Tz = self.timezone.parse().map_err(|_| {
             SettingsError(format!(
@@ -264,51 +261,49 @@ impl CalendarSettings {
                 self.timezone
             ))
         })?;
-        let mut days: Vec<Weekday> = Vec::new();
-        for d in &self.working_days {
-            let day: Weekday = d.trim().parse().map_err(|_| {
-                SettingsError(format!(
-                    "calendar.working_days: {d:?} is not a weekday (Mon, Tue, Wed, Thu, Fri, Sat, Sun)"
-                ))
-            })?;
-            if days.contains(&day) {
-                return invalid(format!("calendar.working_days lists {day} twice"));
-            }
-            days.push(day);
-        }
-        if days.is_empty() {
-            return invalid("calendar.working_days must list at least one day".into());
-        }
+        let days = self
+            .working_days
+            .iter()
+            .map(|d| {
+                d.trim().parse::<Weekday>().map_err(|_| {
+                    SettingsError(format!(
+                        "calendar.working_days: {d:?} is not a weekday (Mon, Tue, Wed, Thu, Fri, Sat, Sun)"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let open = parse_hm("calendar.open", &self.open)?;
         let close = parse_hm("calendar.close", &self.close)?;
-        if open >= close {
-            return invalid(format!(
-                "calendar.open ({}) must be before calendar.close ({})",
-                open.format("%H:%M"),
-                close.format("%H:%M")
-            ));
-        }
-        let mut holidays = Vec::new();
+        let mut lists = BTreeMap::new();
         for (year, dates) in &self.holidays {
             let y: i32 = year.trim().parse().map_err(|_| {
                 SettingsError(format!(
-                    "calendar.holidays: key {year:?} is not a year (e.g. \"2026\")"
+                    "calendar.holidays: key {year:?} is not a year (e.g. \"2028\")"
                 ))
             })?;
-            for d in dates {
-                let date = NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| {
-                    SettingsError(format!(
-                        "calendar.holidays.{year}: {d:?} is not a date (YYYY-MM-DD)"
-                    ))
-                })?;
-                if date.year() != y {
-                    return invalid(format!("calendar.holidays.{year}: {d} is not in {year}"));
-                }
-                holidays.push(date);
-            }
+            let dates = dates
+                .iter()
+                .map(|d| {
+                    NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| {
+                        SettingsError(format!(
+                            "calendar.holidays.{year}: {d:?} is not a date (YYYY-MM-DD)"
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            lists.insert(y, dates);
         }
-        Calendar::new(tz, &days, open, close, holidays)
-            .map_err(|e| SettingsError(format!("calendar: {e}")))
+        let holidays = Holidays::new(self.holiday_rules, lists).map_err(CalendarError::from);
+        holidays
+            .and_then(|h| Calendar::new(tz, &days, open, close, h))
+            .map_err(|e| match e {
+                CalendarError::OpenNotBeforeClose { open, close } => SettingsError(format!(
+                    "calendar.open ({}) must be before calendar.close ({})",
+                    open.format("%H:%M"),
+                    close.format("%H:%M")
+                )),
+                other => SettingsError(format!("calendar.{other}")),
+            })
     }
 }
 
@@ -348,6 +343,8 @@ mod tests {
         assert_eq!(calendar.timezone(), chrono_tz::Europe::Paris);
         assert!(calendar.is_holiday(NaiveDate::from_ymd_opt(2026, 12, 25).unwrap()));
         assert!(calendar.is_holiday(NaiveDate::from_ymd_opt(2027, 5, 6).unwrap()));
+        // computed for any year: Whit Monday 2031 (Easter 13 April)
+        assert!(calendar.is_holiday(NaiveDate::from_ymd_opt(2031, 6, 2).unwrap()));
     }
 
     #[test]
@@ -373,8 +370,10 @@ mod tests {
         assert!(policy.version.starts_with("hql-mql@1+custom."));
         assert_eq!(policy.out_of_scope.sensitive_internal, "leadership");
         assert_eq!(calendar.timezone(), chrono_tz::America::New_York);
-        // Only the year given replaces the default list.
+        // Only the year given replaces the computed list.
         assert!(calendar.is_holiday(NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()));
+        assert!(!calendar.is_holiday(NaiveDate::from_ymd_opt(2026, 12, 25).unwrap()));
+        assert!(calendar.is_holiday(NaiveDate::from_ymd_opt(2027, 12, 25).unwrap()));
     }
 
     #[test]

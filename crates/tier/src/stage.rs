@@ -1,9 +1,11 @@
 //! The `Stage` shell: leads.scored -> leads.tiered, one decision per scored lead.
 
+use std::sync::Arc;
+
 use leadflow_events::{ErrorKind, ScoredLead, TopicRole};
 use leadflow_runtime::{Context, Output, Stage, StageError};
 
-use crate::calendar::Calendar;
+use crate::calendar::{Calendar, UnknownYearWarnings};
 use crate::decide::{check_input, decide_owned};
 use crate::policy::TierPolicy;
 use crate::settings::{SettingsError, TierSettings};
@@ -13,6 +15,7 @@ use crate::settings::{SettingsError, TierSettings};
 pub struct TierStage {
     policy: TierPolicy,
     calendar: Calendar,
+    unknown_years: Arc<UnknownYearWarnings>,
 }
 
 impl TierStage {
@@ -23,7 +26,11 @@ impl TierStage {
     }
 
     pub fn from_parts(policy: TierPolicy, calendar: Calendar) -> Self {
-        Self { policy, calendar }
+        Self {
+            policy,
+            calendar,
+            unknown_years: Arc::default(),
+        }
     }
 
     pub fn policy(&self) -> &TierPolicy {
@@ -47,6 +54,8 @@ impl Stage for TierStage {
     ) -> Result<Vec<Output>, StageError> {
         check_input(&input)
             .map_err(|e| StageError::poison(ErrorKind::Validation, e.to_string()))?;
+        let at = input.enriched.lead.occurred_at.to_datetime();
+        self.unknown_years.check(&self.calendar, at);
         let decision = decide_owned(input, &self.policy, &self.calendar);
         crate::metrics::record(&decision);
         Ok(vec![Output::to(TopicRole::Tiered, decision)])
