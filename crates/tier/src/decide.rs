@@ -20,8 +20,8 @@
 
 use chrono::{DateTime, Datelike, Duration, Utc};
 use leadflow_events::{
-    HandoffKind, HandoffTrigger, LeadLevel, Persona, ScoredLead, SlaDeadline, SlaKind,
-    TierDecision, Timestamp,
+    EnrichmentStatus, HandoffKind, HandoffTrigger, LeadLevel, Persona, ScoredLead, SlaDeadline,
+    SlaKind, TierDecision, Timestamp,
 };
 
 use crate::calendar::Calendar;
@@ -134,6 +134,7 @@ fn evaluate(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> Ve
         .cloned()
         .unwrap_or_else(|| band.clone());
 
+    let gaps = evidence_gaps(scored);
     let mut reasons = vec![
         band_reason(score, &band, policy),
         hours_reason(at, open, calendar),
@@ -154,33 +155,56 @@ fn evaluate(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> Ve
             )
         } else {
             format!(
-                "score confidence {:.2} is below the {:.2} threshold",
-                scored.confidence, policy.confidence_threshold
+                "score confidence {:.2} is below the {:.2} threshold{}",
+                scored.confidence,
+                policy.confidence_threshold,
+                gaps_text(&gaps)
             )
         }
     };
 
     let mut plan: Option<Plan> = None;
 
-    // Trigger 1: hot lead.
+    // Trigger 1: hot lead, gated by the confidence of the dimensions that fired it (rule T1), not by
+    // the score's confidence (which is largely profile completeness).
     if let Some(hot) = signals.hot_lead {
-        if eligible {
-            reasons.push(format!(
-                "hot lead: {}: escalate immediately to {}",
-                hot.describe(),
-                escalation.team
-            ));
-            plan = Some(Plan::Escalate {
-                trigger: HandoffTrigger::HotLead,
-                team: escalation.team.clone(),
-                sla: escalation.sla,
-            });
-        } else {
+        let weak = hot.below(policy.confidence_threshold);
+        if negative {
             reasons.push(format!(
                 "hot-lead signals ({}) not acted on: {}",
                 hot.describe(),
                 gate()
             ));
+        } else if !weak.is_empty() {
+            let list: Vec<String> = weak
+                .iter()
+                .map(|(name, c)| format!("{name} {c:.2}"))
+                .collect();
+            reasons.push(format!(
+                "hot-lead signals ({}) not acted on: the qualifier's confidence in {} is below the {:.2} threshold",
+                hot.describe(),
+                list.join(", "),
+                policy.confidence_threshold
+            ));
+        } else {
+            reasons.push(format!(
+                "hot lead: {}: escalate immediately to {}",
+                hot.describe(),
+                escalation.team
+            ));
+            if band.tier != escalation.tier || !confident {
+                reasons.push(format!(
+                    "the score band is low for a hot lead ({} at score {score}, score confidence {:.2}): the conversation qualifies the lead, the profile is thin{}",
+                    band.tier,
+                    scored.confidence,
+                    gaps_text(&gaps)
+                ));
+            }
+            plan = Some(Plan::Escalate {
+                trigger: HandoffTrigger::HotLead,
+                team: escalation.team.clone(),
+                sla: escalation.sla,
+            });
         }
     }
 
@@ -302,6 +326,15 @@ fn evaluate(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> Ve
         },
     };
 
+    // Rule E1: a lead kept from a human while its firmographics are missing says so.
+    let unenriched = scored.enriched.enrichment != EnrichmentStatus::Enriched;
+    if matches!(plan, Plan::NoHandoff { .. }) && unenriched {
+        reasons.push(format!(
+            "no handoff while the firmographics are missing ({}): company fit could not be scored, so the score may understate the lead",
+            gaps.join("; ")
+        ));
+    }
+
     let lead_level = if plan.trigger() == HandoffTrigger::HotLead {
         LeadLevel::Hot
     } else {
@@ -351,6 +384,38 @@ fn evaluate(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> Ve
         sla,
         commitment,
         reasons,
+    }
+}
+
+/// What is missing behind a lead's score (rule E1): the firmographics and the activity history.
+fn evidence_gaps(scored: &ScoredLead) -> Vec<String> {
+    let e = &scored.enriched;
+    let mut gaps = Vec::new();
+    match e.enrichment {
+        EnrichmentStatus::Enriched => {}
+        EnrichmentStatus::NotFound => {
+            gaps.push("the firmographics provider does not know the company".to_owned());
+        }
+        EnrichmentStatus::ProviderUnavailable => {
+            gaps.push("the firmographics provider was unavailable".to_owned());
+        }
+        EnrichmentStatus::Skipped if e.free_mail => {
+            gaps.push("free-mail address, no company domain to look up".to_owned());
+        }
+        EnrichmentStatus::Skipped => gaps.push("no company domain to look up".to_owned()),
+    }
+    if e.lead.activities.is_empty() {
+        gaps.push("no activity history".to_owned());
+    }
+    gaps
+}
+
+/// ` (gap; gap)` or nothing.
+fn gaps_text(gaps: &[String]) -> String {
+    if gaps.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", gaps.join("; "))
     }
 }
 

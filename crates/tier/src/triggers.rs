@@ -16,6 +16,29 @@ pub struct HotLead {
 }
 
 impl HotLead {
+    /// The dimensions that fired the trigger whose confidence is below `threshold` (POLICY.md rule
+    /// T1): problem and authority always fire it; company and timing fire it when confirmed, and one
+    /// confident one of them is enough. Empty when the trigger holds.
+    pub fn below(&self, threshold: f64) -> Vec<(&'static str, f64)> {
+        let sure = |d: &DimensionSignal| confidence(d) >= threshold;
+        let mut weak = Vec::new();
+        for (name, d) in [("problem", &self.problem), ("authority", &self.authority)] {
+            if !sure(d) {
+                weak.push((name, confidence(d)));
+            }
+        }
+        let extra = [("company fit", &self.company), ("timing fit", &self.timing)];
+        if !extra.iter().any(|(_, d)| d.confirmed && sure(d)) {
+            weak.extend(
+                extra
+                    .iter()
+                    .filter(|(_, d)| d.confirmed)
+                    .map(|(name, d)| (*name, confidence(d))),
+            );
+        }
+        weak
+    }
+
     /// E.g. `problem (0.92) and authority (0.88) confirmed, plus timing fit (0.85)`.
     pub fn describe(&self) -> String {
         let mut extra = Vec::new();
@@ -31,6 +54,15 @@ impl HotLead {
             self.authority.confidence,
             extra.join(" and ")
         )
+    }
+}
+
+/// A dimension's confidence as a share; NaN counts as 0.
+fn confidence(d: &DimensionSignal) -> f64 {
+    if d.confidence.is_nan() {
+        0.0
+    } else {
+        d.confidence.clamp(0.0, 1.0)
     }
 }
 
@@ -147,6 +179,59 @@ mod tests {
         for (p, a, c, t, hot) in cases {
             let s = Signals::detect(Some(&chat(p, a, c, t)));
             assert_eq!(s.hot_lead.is_some(), hot, "p={p} a={a} c={c} t={t}");
+        }
+    }
+
+    #[test]
+    fn hot_lead_confidence_gate_table() {
+        let d = |confirmed: bool, confidence: f64| DimensionSignal {
+            confirmed,
+            confidence,
+        };
+        // (problem, authority, company, timing, dimensions below 0.80)
+        let cases: [(_, _, _, _, &[&str]); 7] = [
+            (d(true, 0.9), d(true, 0.9), d(false, 0.1), d(true, 0.9), &[]),
+            (d(true, 0.8), d(true, 0.8), d(true, 0.8), d(false, 0.0), &[]),
+            (
+                d(true, 0.79),
+                d(true, 0.9),
+                d(false, 0.1),
+                d(true, 0.9),
+                &["problem"],
+            ),
+            (
+                d(true, 0.9),
+                d(true, f64::NAN),
+                d(true, 0.9),
+                d(false, 0.0),
+                &["authority"],
+            ),
+            // one confident extra dimension is enough, a weak second one does not matter
+            (d(true, 0.9), d(true, 0.9), d(true, 0.5), d(true, 0.85), &[]),
+            (
+                d(true, 0.9),
+                d(true, 0.9),
+                d(true, 0.5),
+                d(true, 0.6),
+                &["company fit", "timing fit"],
+            ),
+            (
+                d(true, 0.5),
+                d(true, 0.9),
+                d(false, 0.9),
+                d(true, 0.7),
+                &["problem", "timing fit"],
+            ),
+        ];
+        for (problem, authority, company, timing, want) in cases {
+            let hot = HotLead {
+                problem,
+                authority,
+                company,
+                timing,
+            };
+            let got: Vec<&str> = hot.below(0.8).into_iter().map(|(n, _)| n).collect();
+            assert_eq!(got, want, "{hot:?}");
         }
     }
 

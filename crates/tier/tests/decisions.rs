@@ -46,6 +46,18 @@ fn hot(mut s: ScoredLead) -> ScoredLead {
     s
 }
 
+fn authority_at(mut s: ScoredLead, c: f64) -> ScoredLead {
+    s.enriched
+        .lead
+        .chat
+        .as_mut()
+        .unwrap()
+        .qualification
+        .authority
+        .confidence = c;
+    s
+}
+
 fn asks_human(mut s: ScoredLead) -> ScoredLead {
     s.enriched.lead.chat.as_mut().unwrap().human_requested = true;
     s
@@ -496,8 +508,22 @@ fn four_band_decisions() {
             },
         ),
         (
-            "hot score and hot-lead signals with low confidence: not queued",
+            "confident hot-lead signals, low score confidence: escalated (the dimensions gate the trigger)",
             hot(confidence(lead(95, FRI_1030), 0.62)),
+            Want {
+                tier: "HOT",
+                level: LeadLevel::Hot,
+                handoff: Escalation,
+                trigger: T::HotLead,
+                team: "ae",
+                open: true,
+                sla: &[(FirstContact, "2026-11-20T09:35:00Z")],
+                commitment: None,
+            },
+        ),
+        (
+            "hot-lead signals with authority at 0.70 and low score confidence: not queued",
+            authority_at(hot(confidence(lead(95, FRI_1030), 0.62)), 0.70),
             Want {
                 tier: "HOT",
                 level: LeadLevel::Hot,
@@ -525,7 +551,7 @@ fn four_band_decisions() {
         ),
         (
             "low confidence but an explicit request still wins (fallback team)",
-            asks_human(hot(confidence(lead(95, FRI_1030), 0.5))),
+            asks_human(confidence(lead(95, FRI_1030), 0.5)),
             Want {
                 tier: "HOT",
                 level: LeadLevel::Hot,
@@ -1061,9 +1087,9 @@ fn reasons_name_every_rule_that_fired() {
     let cases: Vec<(&str, ScoredLead, &[&str])> = vec![
         (
             "low confidence",
-            hot(confidence(lead(95, FRI_1030), 0.62)),
+            authority_at(hot(confidence(lead(95, FRI_1030), 0.62)), 0.7),
             &[
-                "hot-lead signals (problem (0.92) and authority (0.88) confirmed, plus timing fit (0.85)) not acted on: score confidence 0.62 is below the 0.80 threshold",
+                "hot-lead signals (problem (0.92) and authority (0.70) confirmed, plus timing fit (0.85)) not acted on: the qualifier's confidence in authority 0.70 is below the 0.80 threshold",
                 "band HOT would escalate to a human now, but score confidence 0.62 is below the 0.80 threshold: kept out of the human queue, nurture until more signals accumulate",
             ],
         ),
