@@ -62,10 +62,34 @@ const FILES: [(EventKind, &str); 11] = [
 ];
 
 /// Earlier versions that producers may still write; readers resolve them to the current schema.
-const HISTORY: [(EventKind, &str); 1] = [(
-    EventKind::LeadEvent,
-    include_str!("../../../schemas/history/lead_event.v1.avsc"),
-)];
+/// Each file is self-contained (a copy of what the registry received at the time), so an embedded
+/// type keeps the version its writer had.
+const HISTORY: [(EventKind, &str); 6] = [
+    (
+        EventKind::LeadEvent,
+        include_str!("../../../schemas/history/lead_event.v1.avsc"),
+    ),
+    (
+        EventKind::LeadEvent,
+        include_str!("../../../schemas/history/lead_event.v2.avsc"),
+    ),
+    (
+        EventKind::EnrichedLead,
+        include_str!("../../../schemas/history/enriched_lead.v1.avsc"),
+    ),
+    (
+        EventKind::ScoredLead,
+        include_str!("../../../schemas/history/scored_lead.v1.avsc"),
+    ),
+    (
+        EventKind::TierDecision,
+        include_str!("../../../schemas/history/tier_decision.v1.avsc"),
+    ),
+    (
+        EventKind::HandoffPacket,
+        include_str!("../../../schemas/history/handoff_packet.v1.avsc"),
+    ),
+];
 
 /// A schema could not be loaded; this is a build defect, reported at start-up.
 #[derive(Debug, thiserror::Error)]
@@ -333,7 +357,15 @@ mod tests {
                 Some(kind)
             );
         }
-        assert_eq!(set.history(EventKind::LeadEvent).len(), 1);
+        assert_eq!(set.history(EventKind::LeadEvent).len(), 2);
+        for kind in [
+            EventKind::EnrichedLead,
+            EventKind::ScoredLead,
+            EventKind::TierDecision,
+            EventKind::HandoffPacket,
+        ] {
+            assert_eq!(set.history(kind).len(), 1, "{kind}");
+        }
     }
 
     #[test]

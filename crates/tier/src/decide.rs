@@ -69,6 +69,7 @@ pub fn decide_owned(scored: ScoredLead, policy: &TierPolicy, calendar: &Calendar
         within_business_hours: v.within_business_hours,
         sla: v.sla,
         commitment: v.commitment,
+        recommended_resource: None,
         reasons: v.reasons,
         policy_version: policy.version.clone(),
         model_version,
@@ -573,6 +574,7 @@ fn trigger_text(t: HandoffTrigger) -> &'static str {
         HandoffTrigger::OutOfScope => "the out-of-scope question",
         HandoffTrigger::StallOrFrustration => "the stall",
         HandoffTrigger::ScoreBand => "the score band",
+        HandoffTrigger::WarmConversation => "the soft escalation",
         HandoffTrigger::None => "nothing",
     }
 }

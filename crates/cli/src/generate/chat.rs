@@ -79,6 +79,7 @@ pub fn conversation(
             qualification,
             summary: Some(summary.to_owned()),
             initiative: initiative.map(str::to_owned),
+            ..ChatSignals::default()
         },
         hot,
     }
