@@ -20,12 +20,13 @@
 
 use chrono::{DateTime, Datelike, Duration, Utc};
 use leadflow_events::{
-    EnrichmentStatus, HandoffKind, HandoffTrigger, LeadLevel, Persona, ScoredLead, SlaDeadline,
-    SlaKind, TierDecision, Timestamp,
+    EnrichmentStatus, HandoffKind, HandoffTrigger, LeadLevel, Persona, RecommendedResource,
+    ScoredLead, SlaDeadline, SlaKind, TierDecision, Timestamp,
 };
 
 use crate::calendar::Calendar;
 use crate::commitment::{Commitment, CommitmentRules, CommitmentSlot, commit};
+use crate::conversation::{normalise_topic, pick_resource};
 use crate::policy::{Band, BandAction, SlaMinutes, TierPolicy};
 use crate::triggers::{Signals, category_text};
 
@@ -69,7 +70,7 @@ pub fn decide_owned(scored: ScoredLead, policy: &TierPolicy, calendar: &Calendar
         within_business_hours: v.within_business_hours,
         sla: v.sla,
         commitment: v.commitment,
-        recommended_resource: None,
+        recommended_resource: v.recommended_resource,
         reasons: v.reasons,
         policy_version: policy.version.clone(),
         model_version,
@@ -87,6 +88,7 @@ struct Verdict {
     within_business_hours: bool,
     sla: Vec<SlaDeadline>,
     commitment: Option<String>,
+    recommended_resource: Option<RecommendedResource>,
     reasons: Vec<String>,
 }
 
@@ -102,6 +104,11 @@ enum Plan {
         team: String,
         sla: SlaMinutes,
     },
+    /// A resource offered now instead of a call; `sla` is the band's queue when the lead is queued.
+    Soft {
+        team: String,
+        sla: SlaMinutes,
+    },
     NoHandoff {
         team: String,
         sla: SlaMinutes,
@@ -112,6 +119,7 @@ impl Plan {
     fn trigger(&self) -> HandoffTrigger {
         match self {
             Plan::Escalate { trigger, .. } | Plan::Capture { trigger, .. } => *trigger,
+            Plan::Soft { .. } => HandoffTrigger::WarmConversation,
             Plan::NoHandoff { .. } => HandoffTrigger::None,
         }
     }
@@ -129,7 +137,8 @@ fn evaluate(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> Ve
     let negative = persona.is_negative();
     let confident = scored.confidence >= policy.confidence_threshold;
     let eligible = !negative && confident;
-    let signals = Signals::detect(scored.enriched.lead.chat.as_ref());
+    let chat = scored.enriched.lead.chat.as_ref();
+    let signals = Signals::detect(chat, &policy.stall);
     let escalation = policy
         .escalation_band()
         .cloned()
@@ -269,7 +278,7 @@ fn evaluate(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> Ve
 
     // Trigger 4: stall or frustration: offer a human.
     if signals.stalled || signals.frustrated {
-        let what = signals.stall_text();
+        let what = signals.stall_text(&policy.stall);
         match &plan {
             Some(p) => reasons.push(format!(
                 "{what} ({} takes priority)",
@@ -290,6 +299,47 @@ fn evaluate(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> Ve
                     team,
                     sla,
                 });
+            }
+        }
+    }
+
+    // Trigger 5: a warm lead still talking after several exchanges: soft escalation (a resource now,
+    // no call); the band's queue still applies when the lead qualifies for it.
+    let exchanges = chat.map_or(0, |c| c.exchange_count);
+    let min_exchanges = policy.soft_escalation.min_exchanges;
+    let warm_conversation = chat.is_some()
+        && band.lead_level == LeadLevel::Warm
+        && u32::try_from(exchanges).is_ok_and(|e| e >= min_exchanges);
+    if warm_conversation {
+        let what = format!("warm lead after {exchanges} exchanges (at least {min_exchanges})");
+        match &plan {
+            Some(p) => reasons.push(format!(
+                "{what}: no soft escalation ({} takes priority)",
+                trigger_text(p.trigger())
+            )),
+            None if negative => {
+                reasons.push(format!("{what}: no soft escalation: {}", gate()));
+            }
+            None => {
+                let queued = eligible && band.action.is_human();
+                let (team, sla) = if queued {
+                    reasons.push(format!(
+                        "{what}: soft escalation, a resource is offered instead of a call; the band's queue for {} still applies",
+                        band.team
+                    ));
+                    (band.team.clone(), band.sla)
+                } else {
+                    reasons.push(format!(
+                        "{what}: soft escalation, a resource is offered instead of a call; nobody is queued: {}",
+                        if band.action.is_human() {
+                            gate()
+                        } else {
+                            format!("band {} does not queue for a human", band.tier)
+                        }
+                    ));
+                    (NURTURE_TEAM.to_owned(), SlaMinutes::default())
+                };
+                plan = Some(Plan::Soft { team, sla });
             }
         }
     }
@@ -366,6 +416,27 @@ fn evaluate(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> Ve
             let (sla, c) = capture(calendar, &rules, at, open, &sla, &mut reasons);
             (HandoffKind::Capture, trigger, team, sla, Some(c.text))
         }
+        Plan::Soft { team, sla } if open || sla.is_empty() => (
+            HandoffKind::SoftEscalation,
+            HandoffTrigger::WarmConversation,
+            team,
+            deadlines(calendar, at, &sla),
+            None,
+        ),
+        Plan::Soft { team, sla } => {
+            reasons.push(
+                "outside business hours: the soft escalation becomes a capture handoff with a specific commitment and the resource"
+                    .into(),
+            );
+            let (sla, c) = capture(calendar, &rules, at, open, &sla, &mut reasons);
+            (
+                HandoffKind::Capture,
+                HandoffTrigger::WarmConversation,
+                team,
+                sla,
+                Some(c.text),
+            )
+        }
         Plan::NoHandoff { team, sla } => (
             HandoffKind::None,
             HandoffTrigger::None,
@@ -373,6 +444,34 @@ fn evaluate(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> Ve
             deadlines(calendar, at, &sla),
             None,
         ),
+    };
+
+    // A resource for the visitor: on a soft escalation, and on the after-hours capture of a hot lead
+    // or a stalled conversation (rule R1).
+    let wants_resource = chat.is_some()
+        && (trigger == HandoffTrigger::WarmConversation
+            || (!open
+                && handoff == HandoffKind::Capture
+                && matches!(
+                    trigger,
+                    HandoffTrigger::HotLead | HandoffTrigger::StallOrFrustration
+                )));
+    let topic = chat.and_then(|c| c.topic.as_deref());
+    let recommended_resource = if wants_resource {
+        let r = pick_resource(&policy.resources, &policy.soft_escalation, topic);
+        reasons.push(match &r {
+            Some(r) => format!(
+                "resource offered to the visitor: \"{}\" (topic {})",
+                r.title, r.topic
+            ),
+            None => format!(
+                "no resource offered: the catalogue has no entry for topic {} and no fallback topic",
+                topic.map_or_else(|| "(none)".to_owned(), normalise_topic)
+            ),
+        });
+        r
+    } else {
+        None
     };
 
     Verdict {
@@ -384,6 +483,7 @@ fn evaluate(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> Ve
         within_business_hours: open,
         sla,
         commitment,
+        recommended_resource,
         reasons,
     }
 }

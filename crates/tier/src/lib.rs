@@ -28,6 +28,7 @@
 
 pub mod calendar;
 pub mod commitment;
+pub mod conversation;
 pub mod decide;
 pub mod holidays;
 mod metrics;
@@ -38,6 +39,7 @@ pub mod triggers;
 
 pub use calendar::Calendar;
 pub use commitment::{Commitment, CommitmentRules, CommitmentSlot};
+pub use conversation::{Resource, ResourceCatalogue, SoftEscalationRules, StallRules};
 pub use decide::{InputError, check_input, decide, decide_owned};
 pub use holidays::{HolidayRules, Holidays, easter_sunday};
 pub use policy::{Band, BandAction, OutOfScopeRouting, PolicyPreset, SlaMinutes, TierPolicy};

@@ -14,6 +14,8 @@ use std::fmt;
 use leadflow_events::{LeadLevel, OutOfScopeCategory};
 use serde::{Deserialize, Serialize};
 
+use crate::conversation::{ResourceCatalogue, SoftEscalationRules, StallRules, default_catalogue};
+
 /// Revision of the preset definitions; bump when a preset's numbers change.
 pub const PRESET_REVISION: u32 = 1;
 
@@ -253,6 +255,12 @@ pub struct TierPolicy {
     pub out_of_scope: OutOfScopeRouting,
     /// Team for a human request or a stall when the lead's band names no human team.
     pub fallback_team: String,
+    /// When a conversation counts as stalled (rule T4).
+    pub stall: StallRules,
+    /// When a warm lead gets a soft escalation (rule T5).
+    pub soft_escalation: SoftEscalationRules,
+    /// Resources offered to visitors, by conversation topic.
+    pub resources: ResourceCatalogue,
 }
 
 impl TierPolicy {
@@ -268,6 +276,9 @@ impl TierPolicy {
             next_morning_by: hm(10, 0),
             out_of_scope: OutOfScopeRouting::default(),
             fallback_team: "sales".into(),
+            stall: StallRules::default(),
+            soft_escalation: SoftEscalationRules::default(),
+            resources: default_catalogue(),
         }
     }
 

@@ -35,6 +35,9 @@ use leadflow_runtime::StageSettings;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::{Calendar, CalendarError};
+use crate::conversation::{
+    ResourceCatalogue, SoftEscalationRules, StallRules, default_catalogue, valid_topic,
+};
 use crate::holidays::{HolidayRules, Holidays};
 use crate::policy::{
     BandAction, DEFAULT_CONFIDENCE_THRESHOLD, OutOfScopeRouting, PolicyPreset, TierPolicy,
@@ -68,6 +71,13 @@ pub struct TierSettings {
     pub fallback_team: String,
     /// Team per out-of-scope category.
     pub out_of_scope: OutOfScopeRouting,
+    /// When a conversation counts as stalled (POLICY.md rule T4).
+    pub stall: StallRules,
+    /// When a warm lead still talking gets a soft escalation (rule T5).
+    pub soft_escalation: SoftEscalationRules,
+    /// Resources offered to visitors, by conversation topic: `[stage.resources.<topic>]` with
+    /// `title` and `url`. Replaces the default catalogue when given.
+    pub resources: ResourceCatalogue,
     pub calendar: CalendarSettings,
 }
 
@@ -81,6 +91,9 @@ impl Default for TierSettings {
             next_morning_by: "10:00".into(),
             fallback_team: "sales".into(),
             out_of_scope: OutOfScopeRouting::default(),
+            stall: StallRules::default(),
+            soft_escalation: SoftEscalationRules::default(),
+            resources: default_catalogue(),
             calendar: CalendarSettings::default(),
         }
     }
@@ -176,6 +189,7 @@ impl TierSettings {
             }
         }
         check_team("fallback_team", &self.fallback_team)?;
+        self.check_conversation_rules()?;
         for (key, team) in self.out_of_scope.entries() {
             check_team(&format!("out_of_scope.{key}"), team)?;
         }
@@ -248,7 +262,51 @@ impl TierSettings {
             next_morning_by: morning,
             out_of_scope: self.out_of_scope.clone(),
             fallback_team: self.fallback_team.clone(),
+            stall: self.stall.clone(),
+            soft_escalation: self.soft_escalation.clone(),
+            resources: self.resources.clone(),
         })
+    }
+
+    fn check_conversation_rules(&self) -> Result<(), SettingsError> {
+        for (key, value) in [
+            (
+                "stall.max_exchanges_without_proposal",
+                self.stall.max_exchanges_without_proposal,
+            ),
+            ("stall.short_answers", self.stall.short_answers),
+            (
+                "soft_escalation.min_exchanges",
+                self.soft_escalation.min_exchanges,
+            ),
+        ] {
+            if value == 0 {
+                return invalid(format!("{key} must be at least 1"));
+            }
+        }
+        for (topic, r) in &self.resources {
+            if !valid_topic(topic) {
+                return invalid(format!(
+                    "resources.{topic}: a topic is lower case (a-z, 0-9, - or _), e.g. lead-routing"
+                ));
+            }
+            if r.title.trim().is_empty() {
+                return invalid(format!("resources.{topic}.title must not be empty"));
+            }
+            if !(r.url.starts_with("https://") || r.url.starts_with("http://")) {
+                return invalid(format!(
+                    "resources.{topic}.url {:?} must be an http(s) URL",
+                    r.url
+                ));
+            }
+        }
+        let fallback = &self.soft_escalation.fallback_topic;
+        if !fallback.is_empty() && !self.resources.contains_key(fallback) {
+            return invalid(format!(
+                "soft_escalation.fallback_topic {fallback:?} is not a topic of [stage.resources] (or set it to \"\")"
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -390,6 +448,19 @@ mod tests {
         assert_eq!(policy.band_for(75).unwrap().sla.first_contact, Some(60));
     }
 
+    /// deploy/config/tier.toml documents every key with its default: its `[stage]` table must equal
+    /// `TierSettings::default()`.
+    #[test]
+    fn deploy_config_equals_the_defaults() {
+        use figment::Figment;
+        use figment::providers::{Format, Toml};
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/config/tier.toml");
+        let stage: TierSettings = Figment::from(Toml::file(path))
+            .extract_inner("stage")
+            .unwrap();
+        assert_eq!(stage, TierSettings::default());
+    }
+
     #[test]
     fn unknown_keys_are_rejected() {
         let r: Result<TierSettings, _> =
@@ -429,6 +500,42 @@ mod tests {
                 "next_morning_by (08:00) must be after calendar.open",
             ),
             (|s| s.fallback_team = String::new(), "fallback_team"),
+            (
+                |s| s.stall.short_answers = 0,
+                "stall.short_answers must be at least 1",
+            ),
+            (
+                |s| s.stall.max_exchanges_without_proposal = 0,
+                "stall.max_exchanges_without_proposal must be at least 1",
+            ),
+            (
+                |s| s.soft_escalation.min_exchanges = 0,
+                "soft_escalation.min_exchanges must be at least 1",
+            ),
+            (
+                |s| s.soft_escalation.fallback_topic = "misc".into(),
+                "soft_escalation.fallback_topic \"misc\" is not a topic",
+            ),
+            (
+                |s| {
+                    s.resources.insert(
+                        "Lead Routing".into(),
+                        crate::conversation::Resource {
+                            title: "t".into(),
+                            url: "https://example.com".into(),
+                        },
+                    );
+                },
+                "resources.Lead Routing: a topic is lower case",
+            ),
+            (
+                |s| {
+                    if let Some(r) = s.resources.get_mut("general") {
+                        r.url = "ftp://example.com".into();
+                    }
+                },
+                "resources.general.url \"ftp://example.com\" must be an http(s) URL",
+            ),
             (
                 |s| s.out_of_scope.legal_compliance = "Legal Team".into(),
                 "out_of_scope.legal_compliance",

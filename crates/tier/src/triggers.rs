@@ -6,6 +6,8 @@
 
 use leadflow_events::{ChatSignals, DimensionSignal, HandoffTrigger, OutOfScopeCategory};
 
+use crate::conversation::{StallCauses, StallRules};
+
 /// Hot lead (seed 001 trigger 1): problem and authority fit confirmed plus company or timing fit.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct HotLead {
@@ -74,11 +76,13 @@ pub struct Signals {
     pub out_of_scope: Option<OutOfScopeCategory>,
     pub stalled: bool,
     pub frustrated: bool,
+    /// Why the conversation counts as stalled (rule T4).
+    pub stall: StallCauses,
 }
 
 impl Signals {
     /// Reads the chat signals; a lead without a chat (a form, a download) fires no trigger.
-    pub fn detect(chat: Option<&ChatSignals>) -> Self {
+    pub fn detect(chat: Option<&ChatSignals>, stall_rules: &StallRules) -> Self {
         let Some(chat) = chat else {
             return Self::default();
         };
@@ -86,6 +90,7 @@ impl Signals {
         let hot = q.problem.confirmed
             && q.authority.confirmed
             && (q.company.confirmed || q.timing.confirmed);
+        let stall = StallCauses::detect(chat, stall_rules);
         Self {
             hot_lead: hot.then_some(HotLead {
                 problem: q.problem,
@@ -95,8 +100,9 @@ impl Signals {
             }),
             human_requested: chat.human_requested,
             out_of_scope: chat.out_of_scope,
-            stalled: chat.stalled,
+            stalled: stall.any(),
             frustrated: chat.frustrated,
+            stall,
         }
     }
 
@@ -118,12 +124,19 @@ impl Signals {
         out
     }
 
-    /// `conversation stalled`, `visitor frustrated` or both.
-    pub fn stall_text(&self) -> &'static str {
+    /// `conversation stalled`, `visitor frustrated` or both, with the observed stall causes, e.g.
+    /// `conversation stalled (9 exchanges without a proposal (more than 8))`.
+    pub fn stall_text(&self, rules: &StallRules) -> String {
+        let causes = self.stall.describe(rules);
+        let stalled = if causes.is_empty() {
+            "conversation stalled".to_owned()
+        } else {
+            format!("conversation stalled ({})", causes.join("; "))
+        };
         match (self.stalled, self.frustrated) {
-            (true, true) => "conversation stalled and visitor frustrated",
-            (true, false) => "conversation stalled",
-            _ => "visitor frustrated",
+            (true, true) => format!("{stalled} and visitor frustrated"),
+            (true, false) => stalled,
+            _ => "visitor frustrated".to_owned(),
         }
     }
 }
@@ -177,7 +190,7 @@ mod tests {
             (false, false, false, false, false),
         ];
         for (p, a, c, t, hot) in cases {
-            let s = Signals::detect(Some(&chat(p, a, c, t)));
+            let s = Signals::detect(Some(&chat(p, a, c, t)), &StallRules::default());
             assert_eq!(s.hot_lead.is_some(), hot, "p={p} a={a} c={c} t={t}");
         }
     }
@@ -237,8 +250,15 @@ mod tests {
 
     #[test]
     fn no_chat_no_trigger() {
-        assert_eq!(Signals::detect(None), Signals::default());
-        assert!(Signals::detect(None).fired().is_empty());
+        assert_eq!(
+            Signals::detect(None, &StallRules::default()),
+            Signals::default()
+        );
+        assert!(
+            Signals::detect(None, &StallRules::default())
+                .fired()
+                .is_empty()
+        );
     }
 
     #[test]
@@ -248,7 +268,7 @@ mod tests {
         c.out_of_scope = Some(OutOfScopeCategory::LegalCompliance);
         c.frustrated = true;
         assert_eq!(
-            Signals::detect(Some(&c)).fired(),
+            Signals::detect(Some(&c), &StallRules::default()).fired(),
             vec![
                 HandoffTrigger::HotLead,
                 HandoffTrigger::ExplicitRequest,
@@ -260,7 +280,7 @@ mod tests {
 
     #[test]
     fn hot_lead_description_names_the_dimensions() {
-        let s = Signals::detect(Some(&chat(true, true, false, true)));
+        let s = Signals::detect(Some(&chat(true, true, false, true)), &StallRules::default());
         assert_eq!(
             s.hot_lead.unwrap().describe(),
             "problem (0.90) and authority (0.90) confirmed, plus timing fit (0.90)"
@@ -280,7 +300,7 @@ mod tests {
                 frustrated,
                 ..Signals::default()
             };
-            assert_eq!(s.stall_text(), text);
+            assert_eq!(s.stall_text(&StallRules::default()), text);
         }
     }
 }

@@ -1115,7 +1115,7 @@ fn reasons_name_every_rule_that_fired() {
             )),
             &[
                 "out-of-scope question (legal or compliance) noted for legal (the explicit request for a human takes priority)",
-                "conversation stalled (the explicit request for a human takes priority)",
+                "conversation stalled (the chat flagged a stall) (the explicit request for a human takes priority)",
             ],
         ),
         (
