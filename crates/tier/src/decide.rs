@@ -2,16 +2,17 @@
 //!
 //! Order of rules:
 //! 1. The score band gives the tier and the default lead level.
-//! 2. Seed 001's triggers in priority order; the first one that is not gated decides the handoff:
-//!    hot lead (escalation), explicit request for a human (escalation, for any persona or score),
-//!    out-of-scope question (capture, routed by category), stall or frustration (capture, a human is
-//!    offered).
-//! 3. Otherwise the band's action: escalate (HOT/HQL), queue (WARM/MQL, a capture), an automated
+//! 2. The triggers of `POLICY.md` in priority order; the first one that is not gated decides the
+//!    handoff: T1 hot lead (escalation), T2 explicit request for a human (escalation, for any persona
+//!    or score), T3 out-of-scope question (capture, routed by category), T4 stall or frustration
+//!    (capture, a human is offered), T5 warm lead after several exchanges (soft escalation).
+//! 3. Otherwise the band's action (B): escalate (HOT/HQL), queue (WARM/MQL, a capture), an automated
 //!    sequence or nurture (no handoff).
 //!
-//! Gates: negative personas (N1 competitor, N2 researcher) never reach a human unless they ask for
-//! one; below the confidence threshold the score band and the hot-lead trigger do not put a lead in
-//! front of a human (an explicit request, an out-of-scope question or a stall still do).
+//! Gates: G1 negative personas (N1 competitor, N2 researcher) never reach a human unless they ask
+//! for one; G2 below the confidence threshold the score band puts nobody in front of a human, while
+//! T1 is gated by the confidence of the dimensions that fired it; E1 missing firmographics are
+//! always named in the reasons.
 //! Outside business hours an escalation becomes a capture with a commitment; a capture's first-contact
 //! deadline is the earlier of the band's SLA and the commitment.
 //!

@@ -57,7 +57,7 @@ fn invalid<T>(message: String) -> Result<T, SettingsError> {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TierSettings {
-    /// `four-band` (default, seed 000) or `hql-mql` (seed 002).
+    /// `four-band` (default, POLICY.md B1) or `hql-mql` (B2).
     pub policy: PolicyPreset,
     /// Per-tier overrides of the preset's values, keyed by tier name (case-insensitive).
     pub bands: BTreeMap<String, BandOverride>,

@@ -1,5 +1,6 @@
-//! Seed 001's four handoff triggers, read from the chat signals of the lead, in priority order:
-//! hot lead, explicit request for a human, out-of-scope question, stall or frustration.
+//! The conversation's handoff triggers (POLICY.md T1–T4), read from the chat signals of the lead, in
+//! priority order: hot lead, explicit request for a human, out-of-scope question, stall or
+//! frustration.
 //!
 //! This module only says which triggers fired; [`crate::decide`] applies the gates (negative personas,
 //! confidence) and the priority.
@@ -8,7 +9,7 @@ use leadflow_events::{ChatSignals, DimensionSignal, HandoffTrigger, OutOfScopeCa
 
 use crate::conversation::{StallCauses, StallRules};
 
-/// Hot lead (seed 001 trigger 1): problem and authority fit confirmed plus company or timing fit.
+/// Hot lead (POLICY.md T1): problem and authority fit confirmed plus company or timing fit.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct HotLead {
     pub problem: DimensionSignal,

@@ -1,4 +1,4 @@
-//! Table-driven tests of the whole decision: every rule of the issue and seed 001, with the edges the
+//! Table-driven tests of the whole decision: every rule of POLICY.md, with the edges the
 //! issue names (Friday 17:59, 16:30 arrivals, holidays, negative personas, low confidence, DST,
 //! weekends, early mornings, the hql-mql SLAs).
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
