@@ -225,11 +225,12 @@ async fn qualification_stages_decide_a_generated_stream() {
         }
         kinds.insert(format!("{:?}", d.handoff));
     }
-    assert_eq!(
-        kinds.len(),
-        3,
-        "the stream exercises escalation, capture and none: {kinds:?}"
-    );
+    for kind in ["Escalation", "Capture", "None"] {
+        assert!(
+            kinds.contains(kind),
+            "the stream exercises escalation, capture and none (soft escalations may come too): {kinds:?}"
+        );
+    }
 
     // the services decided exactly what the pure transforms decide
     let inputs: Vec<LeadEvent> = leads.iter().map(|(l, _)| l.clone()).collect();

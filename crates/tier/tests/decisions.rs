@@ -1470,3 +1470,109 @@ fn capture_promises_follow_the_slots_for_every_band() {
         assert!(first_contact.due_at <= promise, "{name}");
     }
 }
+
+/// POLICY.md C2: the holidays of 2028 and 2035, Easter-based ones included, are closed days for the
+/// default calendar; a hot lead on one is a capture for the next business morning.
+#[test]
+fn holidays_of_2028_and_2035() {
+    // (why, arrival, commitment, first contact = 5 min from the next opening)
+    let cases = [
+        (
+            "Easter Monday 2028 (17 April), 10:00 CEST",
+            "2028-04-17T08:00:00Z",
+            "Someone from the team will reach out before 10:00 CEST on Tuesday 18 April.",
+            "2028-04-18T07:05:00Z",
+        ),
+        (
+            "Ascension 2028 (Thursday 25 May)",
+            "2028-05-25T08:00:00Z",
+            "Someone from the team will reach out before 10:00 CEST on Friday 26 May.",
+            "2028-05-26T07:05:00Z",
+        ),
+        (
+            "Whit Monday 2028 (5 June)",
+            "2028-06-05T08:00:00Z",
+            "Someone from the team will reach out before 10:00 CEST on Tuesday 6 June.",
+            "2028-06-06T07:05:00Z",
+        ),
+        (
+            "Easter Monday 2035 (26 March, the day after the change to CEST), 11:00 CEST",
+            "2035-03-26T09:00:00Z",
+            "Someone from the team will reach out before 10:00 CEST on Tuesday 27 March.",
+            "2035-03-27T07:05:00Z",
+        ),
+        (
+            "Ascension 2035 (Thursday 3 May)",
+            "2035-05-03T08:00:00Z",
+            "Someone from the team will reach out before 10:00 CEST on Friday 4 May.",
+            "2035-05-04T07:05:00Z",
+        ),
+        (
+            "Whit Monday 2035 (14 May)",
+            "2035-05-14T08:00:00Z",
+            "Someone from the team will reach out before 10:00 CEST on Tuesday 15 May.",
+            "2035-05-15T07:05:00Z",
+        ),
+        (
+            "Christmas 2035 (a Tuesday)",
+            "2035-12-25T09:00:00Z",
+            "Someone from the team will reach out before 10:00 CET on Wednesday 26 December.",
+            "2035-12-26T08:05:00Z",
+        ),
+    ];
+    for (why, at, commitment, first_contact) in cases {
+        let d = decide_with(PolicyPreset::FourBand, &hot(lead(91, at)));
+        assert!(!d.within_business_hours, "{why}");
+        assert_eq!(d.handoff, Capture, "{why}");
+        assert_eq!(d.commitment.as_deref(), Some(commitment), "{why}");
+        assert_eq!(
+            d.sla.iter().map(|s| (s.kind, s.due_at)).collect::<Vec<_>>(),
+            vec![(FirstContact, ts(first_contact))],
+            "{why}"
+        );
+        assert!(
+            d.reasons
+                .iter()
+                .any(|r| r.contains("outside business hours: a public holiday")),
+            "{why}: {:#?}",
+            d.reasons
+        );
+    }
+    // the days after are ordinary business days
+    let d = decide_with(
+        PolicyPreset::FourBand,
+        &hot(lead(91, "2035-03-27T09:00:00Z")),
+    );
+    assert_eq!(d.handoff, Escalation);
+}
+
+/// POLICY.md C3: with no computed holidays and a list for 2026 only, a 2028 decision says the
+/// calendar knows no holidays for that year.
+#[test]
+fn a_year_the_calendar_does_not_know_is_named_in_the_reasons() {
+    let mut settings = TierSettings::default();
+    settings.calendar.holiday_rules = leadflow_tier::HolidayRules::None;
+    settings
+        .calendar
+        .holidays
+        .insert("2026".into(), vec!["2026-12-25".into()]);
+    let (policy, calendar) = settings.build().unwrap();
+    let d = decide(&lead(91, "2028-04-17T08:00:00Z"), &policy, &calendar);
+    assert!(
+        d.within_business_hours,
+        "Easter Monday 2028 is unknown here"
+    );
+    assert!(
+        d.reasons.iter().any(|r| r.starts_with(
+            "the calendar knows no public holidays for 2028 (no computed holidays; lists from the config for 2026)"
+        )),
+        "{:#?}",
+        d.reasons
+    );
+    let d = decide(&lead(91, "2026-11-20T09:30:00Z"), &policy, &calendar);
+    assert!(
+        !d.reasons
+            .iter()
+            .any(|r| r.contains("knows no public holidays"))
+    );
+}
