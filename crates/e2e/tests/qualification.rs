@@ -58,9 +58,14 @@ fn generated() -> Vec<(LeadEvent, SyntheticPersona)> {
 
 /// The same inputs through the pure stages in one process, in generation order.
 async fn expected_decisions(leads: &[LeadEvent]) -> HashMap<String, TierDecision> {
-    let mut enrich = leadflow_enrich::EnrichStage::new(&Default::default()).unwrap();
-    let mut score = leadflow_score::ScoreStage::new(&Default::default()).unwrap();
-    let mut tier = leadflow_tier::TierStage::new(&Default::default()).unwrap();
+    use leadflow_runtime::StageRegistry;
+    let enrich =
+        leadflow_enrich::EnrichStage::new(&Default::default(), &StageRegistry::new("enrich"))
+            .unwrap();
+    let score =
+        leadflow_score::ScoreStage::new(&Default::default(), &StageRegistry::new("score")).unwrap();
+    let tier =
+        leadflow_tier::TierStage::new(&Default::default(), &StageRegistry::new("tier")).unwrap();
     let ctx = Context::for_test(Timestamp::parse_rfc3339(DEFAULT_START).unwrap());
     let mut out = HashMap::new();
     for lead in leads {

@@ -1,8 +1,12 @@
-//! The enrich stage's own metrics, in the prometheus default registry (the harness's `/metrics`
-//! exports it next to its per-stage registry). Labels are bounded: outcomes, statuses, personas.
+//! The enrich stage's own metrics. The transform and the provider count through the free functions
+//! below (process-wide collectors, so the pure code needs no handle); [`register`] puts those
+//! collectors in the stage's [`StageRegistry`], which the runtime serves on `/metrics`. Registration
+//! errors are returned to the caller (the stage fails to build), never dropped. Labels are bounded:
+//! outcomes, statuses, personas.
 
 use std::sync::LazyLock;
 
+use leadflow_runtime::StageRegistry;
 use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts};
 
 /// The stage's metrics.
@@ -17,7 +21,7 @@ pub struct EnrichMetrics {
 }
 
 impl EnrichMetrics {
-    fn register() -> Result<Self, prometheus::Error> {
+    fn create() -> Result<Self, prometheus::Error> {
         let m = Self {
             duplicate_events: IntCounter::with_opts(Opts::new(
                 "leadflow_enrich_duplicate_events_total",
@@ -57,31 +61,32 @@ impl EnrichMetrics {
                 "Event ids, emails and lead ids held by the deduplication index",
             ))?,
         };
-        let registry = prometheus::default_registry();
-        registry.register(Box::new(m.duplicate_events.clone()))?;
-        registry.register(Box::new(m.lead_updates.clone()))?;
-        registry.register(Box::new(m.enrichment.clone()))?;
-        registry.register(Box::new(m.personas.clone()))?;
-        registry.register(Box::new(m.provider_requests.clone()))?;
-        registry.register(Box::new(m.breaker_open.clone()))?;
-        registry.register(Box::new(m.dedup_entries.clone()))?;
         Ok(m)
     }
 }
 
-static METRICS: LazyLock<Option<EnrichMetrics>> = LazyLock::new(|| {
-    match EnrichMetrics::register() {
-        Ok(m) => Some(m),
-        Err(error) => {
-            tracing::warn!(%error, "enrich metrics could not be registered; they will not be exported");
-            None
-        }
-    }
-});
+static METRICS: LazyLock<Result<EnrichMetrics, prometheus::Error>> =
+    LazyLock::new(EnrichMetrics::create);
 
-/// The registered metrics; `None` if registration failed (already logged).
+/// Registers the enrich metrics in the stage's registry (the one `/metrics` serves).
+pub fn register(registry: &StageRegistry) -> Result<(), prometheus::Error> {
+    let m = match METRICS.as_ref() {
+        Ok(m) => m,
+        Err(e) => return Err(prometheus::Error::Msg(format!("enrich metrics: {e}"))),
+    };
+    registry.register(Box::new(m.duplicate_events.clone()))?;
+    registry.register(Box::new(m.lead_updates.clone()))?;
+    registry.register(Box::new(m.enrichment.clone()))?;
+    registry.register(Box::new(m.personas.clone()))?;
+    registry.register(Box::new(m.provider_requests.clone()))?;
+    registry.register(Box::new(m.breaker_open.clone()))?;
+    registry.register(Box::new(m.dedup_entries.clone()))?;
+    Ok(())
+}
+
+/// The metrics; `None` only if their definitions are invalid ([`register`] reports that).
 pub fn get() -> Option<&'static EnrichMetrics> {
-    METRICS.as_ref()
+    METRICS.as_ref().ok()
 }
 
 pub(crate) fn duplicate_event() {

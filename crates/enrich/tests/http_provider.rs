@@ -241,7 +241,7 @@ async fn an_unreachable_provider_is_a_transport_error() {
 async fn the_stage_keeps_flowing_while_the_provider_is_down() {
     let api = FakeApi::start().await;
     api.set_failing(true);
-    let mut stage = EnrichStage::with_provider(
+    let stage = EnrichStage::with_provider(
         &EnrichSettings::default(),
         provider(&api, ManualClock::default()),
     );
@@ -266,7 +266,7 @@ async fn the_stage_keeps_flowing_while_the_provider_is_down() {
 
     api.set_failing(false);
     let settings = EnrichSettings::default();
-    let mut healthy = EnrichStage::with_provider(&settings, provider(&api, ManualClock::default()));
+    let healthy = EnrichStage::with_provider(&settings, provider(&api, ManualClock::default()));
     let out = healthy.process(samples::lead_event(), &ctx).await.unwrap();
     let AnyEvent::EnrichedLead(enriched) = &out[0].event else {
         panic!("{out:?}");

@@ -133,7 +133,7 @@ async fn invalid_events_are_poison_owned_by_marketing_ops() {
         invalid_owner: "data-quality".into(),
         ..EnrichSettings::default()
     };
-    let mut s = EnrichStage::with_provider(&settings, LocalProvider::bundled().unwrap());
+    let s = EnrichStage::with_provider(&settings, LocalProvider::bundled().unwrap());
     let mut event = samples::lead_event();
     event.lead_id = String::new();
     match s.process(event, &ctx()).await {
@@ -142,8 +142,12 @@ async fn invalid_events_are_poison_owned_by_marketing_ops() {
     }
 }
 
+/// The duplicate counter as a stage registry exports it.
 fn duplicate_metric() -> f64 {
-    prometheus::default_registry()
+    let registry = leadflow_runtime::StageRegistry::new("enrich");
+    leadflow_enrich::metrics::register(&registry).unwrap();
+    registry
+        .registry()
         .gather()
         .iter()
         .find(|f| f.name() == "leadflow_enrich_duplicate_events_total")
@@ -519,7 +523,7 @@ async fn a_provider_outage_degrades_but_the_lead_flows() {
     assert_eq!(got.firmographics, None);
     assert_eq!(got.quality_warnings, [warnings::PROVIDER_UNAVAILABLE]);
     assert_eq!(got.persona, Persona::P1);
-    assert_eq!(stage.enricher().index().len(), 3);
+    assert_eq!(stage.enricher().await.index().len(), 3);
 }
 
 #[tokio::test]

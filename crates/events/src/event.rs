@@ -29,10 +29,11 @@ pub enum EventKind {
     LeadOutcome,
     ModelParams,
     ExceptionRecord,
+    RepState,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 11] = [
+    pub const ALL: [EventKind; 12] = [
         EventKind::LeadEvent,
         EventKind::EnrichedLead,
         EventKind::ScoredLead,
@@ -44,6 +45,7 @@ impl EventKind {
         EventKind::LeadOutcome,
         EventKind::ModelParams,
         EventKind::ExceptionRecord,
+        EventKind::RepState,
     ];
 
     /// Avro full name of the record, e.g. `leadflow.LeadEvent`.
@@ -60,6 +62,7 @@ impl EventKind {
             EventKind::LeadOutcome => "leadflow.LeadOutcome",
             EventKind::ModelParams => "leadflow.ModelParams",
             EventKind::ExceptionRecord => "leadflow.ExceptionRecord",
+            EventKind::RepState => "leadflow.RepState",
         }
     }
 
@@ -77,6 +80,7 @@ impl EventKind {
             EventKind::LeadOutcome => "lead_outcome.avsc",
             EventKind::ModelParams => "model_params.avsc",
             EventKind::ExceptionRecord => "exception_record.avsc",
+            EventKind::RepState => "rep_state.avsc",
         }
     }
 

@@ -90,7 +90,7 @@ macro_rules! any_event {
             /// The lead id, when the event is about one lead.
             pub fn lead_id(&self) -> Option<&str> {
                 match self {
-                    $(AnyEvent::$kind(e) => e.lead_id(),)*
+                    $(AnyEvent::$kind(e) => Event::lead_id(e),)*
                 }
             }
 
@@ -143,4 +143,5 @@ any_event!(
     LeadOutcome,
     ModelParams,
     ExceptionRecord,
+    RepState,
 );

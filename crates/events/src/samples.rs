@@ -159,20 +159,98 @@ pub fn tier_decision() -> TierDecision {
 
 pub fn handoff_packet() -> HandoffPacket {
     HandoffPacket {
-        packet_id: "pkt-evt-0001".into(),
+        packet_id: "pkt-0d6f3a1b2c4e5f60".into(),
+        idempotency_key: "lead-0001|evt-0001|HOT|HOT_LEAD|0".into(),
         decision: tier_decision(),
         assignee: Some(Assignee {
-            rep_id: "rep-1".into(),
+            rep_id: "rep-ae-01".into(),
             name: "Grace Hopper".into(),
+            email: "grace.hopper@example.com".into(),
             team: "ae".into(),
+            role: "ae".into(),
             slack_user_id: Some("U123".into()),
-            crm_owner_id: None,
+            crm_owner_id: Some("90001".into()),
         }),
-        summary: "Rebuilding their data platform.".into(),
-        qualification_state: "problem 0.92, authority 0.88, timing 0.85 confirmed".into(),
+        manager_cc: None,
+        previous_assignee: None,
+        assignment_reason: "least loaded eligible rep in ae (0 open leads)".into(),
+        unassigned_reason: None,
+        escalation_level: 0,
+        summary: "Ada Lovelace (VP Engineering, Northwind) chatted with us for 5 exchanges. \
+                  Rebuilding their data platform; team of 12; wants to move this quarter. \
+                  Confirmed: problem, authority, timing."
+            .into(),
+        qualification: vec![
+            QualificationDimension {
+                dimension: "problem".into(),
+                confirmed: true,
+                confidence: 0.92,
+            },
+            QualificationDimension {
+                dimension: "authority".into(),
+                confirmed: true,
+                confidence: 0.88,
+            },
+            QualificationDimension {
+                dimension: "company".into(),
+                confirmed: false,
+                confidence: 0.4,
+            },
+            QualificationDimension {
+                dimension: "timing".into(),
+                confirmed: true,
+                confidence: 0.85,
+            },
+        ],
+        visitor: VisitorData {
+            email: Some("ada.lovelace@northwind.io".into()),
+            name: Some("Ada Lovelace".into()),
+            company: Some("Northwind".into()),
+            title: Some("VP Engineering".into()),
+            phone: Some("+33 1 23 45 67 89".into()),
+            country: Some("FR".into()),
+        },
+        session: SessionData {
+            platform: Some("web-desktop".into()),
+            page: Some("https://example.com/pricing".into()),
+            started_at: Some(Timestamp(T0.0 - 900_000)),
+        },
+        top_factors: vec!["Requested a demo 10 minutes before (+18)".into()],
+        next_step: "Call within 5 minutes; offer the booking link.".into(),
+        recommended_resource: Some(ResourceLink {
+            topic: "data-platform".into(),
+            title: "Data platform migration guide".into(),
+            url: "https://example.com/guides/data-platform".into(),
+        }),
         booking_link: Some("https://cal.example.com/intro".into()),
+        commitment: None,
+        sla: vec![SlaDeadline {
+            kind: SlaKind::FirstContact,
+            due_at: Timestamp(T0.0 + 300_000),
+        }],
         priority: 91,
         created_at: T0,
+    }
+}
+
+/// An available AE covering France and mid-size companies, Paris office hours.
+pub fn rep_state() -> RepState {
+    RepState {
+        rep_id: "rep-ae-01".into(),
+        name: "Grace Hopper".into(),
+        email: "grace.hopper@example.com".into(),
+        slack_user_id: Some("U123".into()),
+        crm_owner_id: Some("90001".into()),
+        role: RepRole::Ae,
+        teams: vec!["ae".into()],
+        territories: vec!["FR".into(), "EMEA".into()],
+        segments: vec!["201-1000".into(), "1001-5000".into()],
+        max_open_leads: 8,
+        working_hours: Some(WorkingHours::office("Europe/Paris")),
+        status: RepStatus::OutOfOffice,
+        status_until: Some(Timestamp(T0.0 + 86_400_000)),
+        manager_id: Some("rep-mgr-01".into()),
+        updated_at: T0,
     }
 }
 

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::event::EventKind;
 
 /// Current schema files, in dependency order.
-const FILES: [(EventKind, &str); 11] = [
+const FILES: [(EventKind, &str); 12] = [
     (
         EventKind::LeadEvent,
         include_str!("../../../schemas/lead_event.avsc"),
@@ -59,12 +59,16 @@ const FILES: [(EventKind, &str); 11] = [
         EventKind::ExceptionRecord,
         include_str!("../../../schemas/exception_record.avsc"),
     ),
+    (
+        EventKind::RepState,
+        include_str!("../../../schemas/rep_state.avsc"),
+    ),
 ];
 
 /// Earlier versions that producers may still write; readers resolve them to the current schema.
 /// Each file is self-contained (a copy of what the registry received at the time), so an embedded
 /// type keeps the version its writer had.
-const HISTORY: [(EventKind, &str); 6] = [
+const HISTORY: [(EventKind, &str); 5] = [
     (
         EventKind::LeadEvent,
         include_str!("../../../schemas/history/lead_event.v1.avsc"),
@@ -84,10 +88,6 @@ const HISTORY: [(EventKind, &str); 6] = [
     (
         EventKind::TierDecision,
         include_str!("../../../schemas/history/tier_decision.v1.avsc"),
-    ),
-    (
-        EventKind::HandoffPacket,
-        include_str!("../../../schemas/history/handoff_packet.v1.avsc"),
     ),
 ];
 
@@ -362,7 +362,6 @@ mod tests {
             EventKind::EnrichedLead,
             EventKind::ScoredLead,
             EventKind::TierDecision,
-            EventKind::HandoffPacket,
         ] {
             assert_eq!(set.history(kind).len(), 1, "{kind}");
         }

@@ -37,7 +37,8 @@ impl TopicRole {
         TopicRole::Exceptions,
     ];
 
-    /// The event kind the topic carries; `None` for `reps`, whose schema arrives with the route stage.
+    /// The event kind the topic carries (every role has one; `Option` kept for callers written when
+    /// `reps` had no schema yet).
     pub fn event_kind(self) -> Option<EventKind> {
         Some(match self {
             TopicRole::Raw => EventKind::LeadEvent,
@@ -51,7 +52,7 @@ impl TopicRole {
             TopicRole::Outcomes => EventKind::LeadOutcome,
             TopicRole::ModelParams => EventKind::ModelParams,
             TopicRole::Exceptions => EventKind::ExceptionRecord,
-            TopicRole::Reps => return None,
+            TopicRole::Reps => EventKind::RepState,
         })
     }
 

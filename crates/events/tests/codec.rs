@@ -35,6 +35,7 @@ async fn every_event_round_trips_single_object() {
     roundtrip(&c, samples::lead_outcome()).await;
     roundtrip(&c, samples::model_params()).await;
     roundtrip(&c, samples::exception_record()).await;
+    roundtrip(&c, samples::rep_state()).await;
 }
 
 #[tokio::test]
@@ -395,4 +396,40 @@ async fn registry_outage_is_retryable() {
         .await
         .expect_err("no registry");
     assert!(err.is_retryable(), "{err}");
+}
+
+/// The route contract: a v2 packet and a roster entry survive the JSON view `tail` prints and
+/// `produce` reads back, and `reps` carries `RepState`.
+#[tokio::test]
+async fn route_contract_json_round_trips() {
+    let packet = samples::handoff_packet();
+    let json = event_to_json(&packet).expect("renders");
+    assert_eq!(json["assignee"]["role"], "ae");
+    assert_eq!(json["qualification"][0]["dimension"], "problem");
+    let back = AnyEvent::from_json(EventKind::HandoffPacket, &json.to_string()).expect("parses");
+    assert_eq!(back, AnyEvent::HandoffPacket(packet.clone()));
+    assert_eq!(packet.lead_id(), "lead-0001");
+    assert_eq!(packet.tier(), "HOT");
+
+    let rep = samples::rep_state();
+    let json = event_to_json(&rep).expect("renders");
+    assert_eq!(json["status"], "OUT_OF_OFFICE");
+    assert_eq!(json["working_hours"]["time_zone"], "Europe/Paris");
+    let back = AnyEvent::from_json(EventKind::RepState, &json.to_string()).expect("parses");
+    assert_eq!(back.key(), "rep-ae-01");
+    assert_eq!(back, AnyEvent::RepState(rep));
+    assert_eq!(
+        leadflow_events::TopicRole::Reps.event_kind(),
+        Some(EventKind::RepState)
+    );
+
+    // a hand-written roster line: defaults fill the optional parts
+    let minimal = r#"{"rep_id":"r","name":"N","email":"n@x.io","max_open_leads":3,
+                      "updated_at":"2026-11-20T09:30:00Z"}"#;
+    let AnyEvent::RepState(rep) = AnyEvent::from_json(EventKind::RepState, minimal).expect("ok")
+    else {
+        panic!("not a rep")
+    };
+    assert_eq!(rep.status, leadflow_events::RepStatus::Inactive);
+    roundtrip(&codec(), rep).await;
 }

@@ -8,6 +8,7 @@ use crate::clock::Clock;
 use crate::config::{ServiceConfig, StageSettings};
 use crate::error::RuntimeError;
 use crate::exceptions::{Source, exception_record};
+use crate::metrics::StageMetrics;
 use crate::retry::Backoff;
 use crate::stage::{Context, Stage, StageError};
 
@@ -38,10 +39,11 @@ pub(crate) enum Handled {
 
 /// Decodes, transforms and encodes one input; poison becomes an exception record.
 pub(crate) async fn handle<C: StageSettings, S: Stage>(
-    stage: &mut S,
+    stage: &S,
     cfg: &ServiceConfig<C>,
     codec: &Codec,
     clock: &dyn Clock,
+    metrics: &StageMetrics,
     input: &Input,
     shutdown: &CancellationToken,
 ) -> Result<Handled, RuntimeError> {
@@ -75,7 +77,7 @@ pub(crate) async fn handle<C: StageSettings, S: Stage>(
         match codec.decode::<S::Input>(&input.payload).await {
             Ok(e) => break e,
             Err(e) if e.is_retryable() => {
-                if !wait_retry(&mut backoff, e.to_string(), shutdown).await? {
+                if !wait_retry(&mut backoff, metrics, e.to_string(), shutdown).await? {
                     return Ok(Handled::Interrupted);
                 }
             }
@@ -115,7 +117,7 @@ pub(crate) async fn handle<C: StageSettings, S: Stage>(
                     .map(|r| Handled::Produce(vec![r]));
             }
             Err(StageError::Retryable(e)) => {
-                if !wait_retry(&mut backoff, e.to_string(), shutdown).await? {
+                if !wait_retry(&mut backoff, metrics, e.to_string(), shutdown).await? {
                     return Ok(Handled::Interrupted);
                 }
             }
@@ -137,7 +139,7 @@ pub(crate) async fn handle<C: StageSettings, S: Stage>(
             match output.event.encode(codec, &topic).await {
                 Ok(p) => break p,
                 Err(e) if e.is_retryable() => {
-                    if !wait_retry(&mut backoff, e.to_string(), shutdown).await? {
+                    if !wait_retry(&mut backoff, metrics, e.to_string(), shutdown).await? {
                         return Ok(Handled::Interrupted);
                     }
                 }
@@ -163,6 +165,7 @@ pub(crate) async fn handle<C: StageSettings, S: Stage>(
 /// Sleeps before a retry; `Ok(false)` when shutdown interrupted it, `Err` when attempts ran out.
 pub(crate) async fn wait_retry(
     backoff: &mut Backoff,
+    metrics: &StageMetrics,
     error: String,
     shutdown: &CancellationToken,
 ) -> Result<bool, RuntimeError> {
@@ -172,6 +175,7 @@ pub(crate) async fn wait_retry(
             error,
         });
     };
+    metrics.retries.inc();
     tracing::warn!(attempt = backoff.attempts(), delay_ms = delay.as_millis() as u64, error = %error, "retryable error; backing off");
     tokio::select! {
         _ = shutdown.cancelled() => Ok(false),

@@ -34,6 +34,7 @@ use crate::input::{Handled, Input, handle};
 use crate::kafka::{consumer_config, producer_config};
 use crate::metrics::StageMetrics;
 use crate::preflight::require_topics;
+use crate::registry::StageRegistry;
 use crate::side_input::{SideMessage, spawn_side_inputs};
 use crate::stage::Stage;
 
@@ -46,6 +47,9 @@ pub struct RunOptions {
     pub shutdown: CancellationToken,
     /// Receives the bound address of the `/metrics` endpoint once it listens.
     pub http_addr: Option<oneshot::Sender<SocketAddr>>,
+    /// The registry the stage registered its metrics in (the harness adds its own); a fresh one for
+    /// `S::NAME` when `None`.
+    pub metrics: Option<StageRegistry>,
 }
 
 impl Default for RunOptions {
@@ -54,6 +58,7 @@ impl Default for RunOptions {
             clock: Arc::new(SystemClock),
             shutdown: CancellationToken::new(),
             http_addr: None,
+            metrics: None,
         }
     }
 }
@@ -69,18 +74,20 @@ pub struct RunSummary {
 /// Runs `stage` until `options.shutdown` is cancelled (clean stop, `Ok`) or a fatal error (`Err`).
 pub async fn run_stage<C: StageSettings, S: Stage>(
     cfg: &ServiceConfig<C>,
-    mut stage: S,
+    stage: S,
     options: RunOptions,
 ) -> Result<RunSummary, RuntimeError> {
     let RunOptions {
         clock,
         shutdown,
         http_addr,
+        metrics: registry,
     } = options;
     let codec = Arc::new(
         Codec::from_config(cfg.registry.as_ref()).map_err(|e| RuntimeError::Codec(Box::new(e)))?,
     );
-    let metrics = StageMetrics::new(S::NAME).map_err(|e| RuntimeError::Metrics(Box::new(e)))?;
+    let registry = registry.unwrap_or_else(|| StageRegistry::new(S::NAME));
+    let metrics = StageMetrics::new(&registry).map_err(|e| RuntimeError::Metrics(Box::new(e)))?;
     let health = Arc::new(Health::default());
     let http_stop = CancellationToken::new();
     let addr = http::serve(
@@ -141,7 +148,7 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
                     waiting.retain(|r| *r != role);
                     tracing::info!(side_input = cfg.topics.name(role), "side input caught up");
                 }
-                Some(SideMessage::Event(role, event)) => apply_side(&mut stage, cfg, &metrics, role, *event),
+                Some(SideMessage::Event(role, event)) => apply_side(&stage, cfg, &metrics, role, *event),
                 None => return Err(RuntimeError::Stage { stage: S::NAME, reason: "side inputs stopped".into() }),
             }
         }
@@ -175,7 +182,7 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
             }
             Some(msg) = side_rx.recv() => {
                 if let SideMessage::Event(role, event) = msg {
-                    apply_side(&mut stage, cfg, &metrics, role, *event);
+                    apply_side(&stage, cfg, &metrics, role, *event);
                 }
             }
             received = consumer.recv(), if in_flight.len() < MAX_IN_FLIGHT => {
@@ -205,7 +212,7 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
                 let span = tracing::info_span!("record", stage = S::NAME, topic = %input.topic,
                     partition = input.partition, offset = input.offset, lead_id = tracing::field::Empty);
                 let started = Instant::now();
-                let handled = handle(&mut stage, cfg, &codec, clock.as_ref(), &input, &shutdown)
+                let handled = handle(&stage, cfg, &codec, clock.as_ref(), &metrics, &input, &shutdown)
                     .instrument(span)
                     .await;
                 metrics.handler_seconds.observe(started.elapsed().as_secs_f64());
@@ -266,7 +273,7 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
 }
 
 fn apply_side<C: StageSettings, S: Stage>(
-    stage: &mut S,
+    stage: &S,
     cfg: &ServiceConfig<C>,
     metrics: &StageMetrics,
     role: TopicRole,

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 use crate::clock::SystemClock;
 use crate::config::{CommonArgs, LogConfig, ServiceConfig, StageSettings};
 use crate::pipeline::{RunOptions, run_stage};
+use crate::registry::StageRegistry;
 use crate::stage::Stage;
 
 #[derive(Parser, Debug)]
@@ -18,13 +19,14 @@ struct ServiceArgs {
 }
 
 /// Runs a stage binary: parses `--bootstrap-servers`/`--config`, loads and validates the layered
-/// configuration, sets up logging, builds the stage, and runs it until SIGTERM/SIGINT (exit 0 after
+/// configuration, sets up logging, builds the stage (`build` gets the config and the
+/// [`StageRegistry`] to register the stage's own metrics in), and runs it until SIGTERM/SIGINT (exit 0 after
 /// draining) or a fatal error (non-zero exit).
 pub fn service_main<C, S, F>(build: F) -> anyhow::Result<()>
 where
     C: StageSettings,
     S: Stage,
-    F: FnOnce(&ServiceConfig<C>) -> anyhow::Result<S>,
+    F: FnOnce(&ServiceConfig<C>, &StageRegistry) -> anyhow::Result<S>,
 {
     let name = format!("leadflow-{}", S::NAME);
     let input = ServiceConfig::<C>::default()
@@ -57,13 +59,15 @@ where
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async move {
-        let stage = build(&cfg).with_context(|| format!("{name}: building the stage"))?;
+        let metrics = StageRegistry::new(S::NAME);
+        let stage = build(&cfg, &metrics).with_context(|| format!("{name}: building the stage"))?;
         let shutdown = CancellationToken::new();
         tokio::spawn(watch_signals(shutdown.clone()));
         let options = RunOptions {
             clock: Arc::new(SystemClock),
             shutdown,
             http_addr: None,
+            metrics: Some(metrics),
         };
         run_stage(&cfg, stage, options)
             .await

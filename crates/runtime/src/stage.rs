@@ -124,9 +124,13 @@ pub struct SideInput {
 /// A pipeline stage: a thin async shell over a pure transform.
 ///
 /// `process` gets one decoded input and returns the events to produce. It must not block; slow I/O
-/// (an enrichment provider) is awaited inside it with its own timeout. The harness calls it for one
-/// input at a time, in partition order.
-pub trait Stage: Send + 'static {
+/// (an enrichment provider) is awaited inside it with its own timeout. The harness shares one stage
+/// between the tasks of every assigned partition and may call `process` for several partitions at
+/// once, so the stage is `Sync` and takes `&self`: keep mutable state behind interior mutability
+/// (`std::sync::Mutex`/`RwLock`, held briefly and never across an `.await`). Within one partition the
+/// harness calls it for at most [`Stage::partition_concurrency`] inputs at a time, and produces the
+/// outputs and stores the offsets in partition order whatever order the calls finish in.
+pub trait Stage: Send + Sync + 'static {
     /// The input event type.
     type Input: Event;
     /// Stage name: consumer group suffix, metric prefix (`leadflow_<name>_...`), exception `stage`.
@@ -134,9 +138,17 @@ pub trait Stage: Send + 'static {
     /// The topic role consumed.
     const INPUT: TopicRole;
 
+    /// Inputs of ONE partition the harness may process at once (ordered completion: outputs and
+    /// offsets still in partition order). 1 = strictly one at a time (the default); opt in only when
+    /// `process` does not depend on the previous input of the partition having been processed.
+    /// Partitions always run concurrently.
+    fn partition_concurrency(&self) -> usize {
+        1
+    }
+
     /// Transforms one input.
     fn process(
-        &mut self,
+        &self,
         input: Self::Input,
         ctx: &Context,
     ) -> impl Future<Output = Result<Vec<Output>, StageError>> + Send;
@@ -147,7 +159,7 @@ pub trait Stage: Send + 'static {
     }
 
     /// Applies one side-input event to the stage's state. Errors are logged and counted, never fatal.
-    fn on_side_input(&mut self, _event: AnyEvent) -> Result<(), StageError> {
+    fn on_side_input(&self, _event: AnyEvent) -> Result<(), StageError> {
         Ok(())
     }
 }

@@ -9,6 +9,7 @@
 //! acknowledged event; side inputs are replayed before the first input.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use leadflow_events::json::AnyEvent;
@@ -17,7 +18,7 @@ use leadflow_events::{
 };
 use leadflow_runtime::{
     Context, NoSettings, Output, RunOptions, RunSummary, ServiceConfig, SideInput, SideStart,
-    Stage, StageError, run_stage,
+    Stage, StageError, StageRegistry, run_stage,
 };
 use leadflow_testkit::{
     FakeSchemaRegistry, PrivateBroker, bootstrap, consume_all, create_topic, produce_raw_all,
@@ -28,7 +29,15 @@ use tokio_util::sync::CancellationToken;
 
 /// Echoes each lead to the "enriched" topic; leads whose id starts with `bad-` are invalid.
 struct Echo {
-    side_events: usize,
+    side_events: AtomicUsize,
+}
+
+impl Echo {
+    fn new() -> Self {
+        Echo {
+            side_events: AtomicUsize::new(0),
+        }
+    }
 }
 
 impl Stage for Echo {
@@ -37,7 +46,7 @@ impl Stage for Echo {
     const INPUT: TopicRole = TopicRole::Raw;
 
     async fn process(
-        &mut self,
+        &self,
         mut input: LeadEvent,
         _ctx: &Context,
     ) -> Result<Vec<Output>, StageError> {
@@ -48,9 +57,10 @@ impl Stage for Echo {
                 owner: Some("marketing-ops".into()),
             });
         }
-        input
-            .attributes
-            .insert("side_events_seen".into(), self.side_events.to_string());
+        input.attributes.insert(
+            "side_events_seen".into(),
+            self.side_events.load(Ordering::SeqCst).to_string(),
+        );
         Ok(vec![Output::to(TopicRole::Enriched, input)])
     }
 }
@@ -63,11 +73,7 @@ impl Stage for EchoWithState {
     const NAME: &'static str = "echo-state";
     const INPUT: TopicRole = TopicRole::Raw;
 
-    async fn process(
-        &mut self,
-        input: LeadEvent,
-        ctx: &Context,
-    ) -> Result<Vec<Output>, StageError> {
+    async fn process(&self, input: LeadEvent, ctx: &Context) -> Result<Vec<Output>, StageError> {
         self.0.process(input, ctx).await
     }
 
@@ -78,9 +84,9 @@ impl Stage for EchoWithState {
         }]
     }
 
-    fn on_side_input(&mut self, event: AnyEvent) -> Result<(), StageError> {
+    fn on_side_input(&self, event: AnyEvent) -> Result<(), StageError> {
         if matches!(event, AnyEvent::ModelParams(_)) {
-            self.0.side_events += 1;
+            self.0.side_events.fetch_add(1, Ordering::SeqCst);
         }
         Ok(())
     }
@@ -198,7 +204,7 @@ async fn poison_goes_to_exceptions_while_good_input_flows_on() {
     };
     let cfg = t.cfg.clone();
     let handle = tokio::spawn(async move {
-        run_stage(&cfg, Echo { side_events: 0 }, options)
+        run_stage(&cfg, Echo::new(), options)
             .await
             .expect("stage runs")
     });
@@ -277,14 +283,14 @@ async fn graceful_restart_resumes_exactly_at_committed_offsets() {
     let bs = t.cfg.bootstrap_servers.clone();
     produce_raw_all(&bs, &t.input, encoded((0..60).map(lead)).await).await;
 
-    let (stop, handle) = spawn(&t.cfg, Echo { side_events: 0 });
+    let (stop, handle) = spawn(&t.cfg, Echo::new());
     let _ = consume_all(&bs, &t.output, 20, Duration::from_secs(60)).await;
     stop.cancel();
     let first = handle.await.unwrap();
     assert!(first.consumed >= 20);
 
     produce_raw_all(&bs, &t.input, encoded((60..100).map(lead)).await).await;
-    let (stop, handle) = spawn(&t.cfg, Echo { side_events: 0 });
+    let (stop, handle) = spawn(&t.cfg, Echo::new());
     let out = event_ids(&bs, &t.output, 100, Duration::from_secs(60)).await;
     // nothing more arrives
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -312,12 +318,12 @@ async fn crash_loses_no_acknowledged_event() {
     produce_raw_all(&bs, &t.input, encoded((0..80).map(lead)).await).await;
 
     // a crash: the task is aborted mid-stream, without the drain and final commit
-    let (_stop, handle) = spawn(&t.cfg, Echo { side_events: 0 });
+    let (_stop, handle) = spawn(&t.cfg, Echo::new());
     let _ = consume_all(&bs, &t.output, 30, Duration::from_secs(60)).await;
     handle.abort();
     let _ = handle.await;
 
-    let (stop, handle) = spawn(&t.cfg, Echo { side_events: 0 });
+    let (stop, handle) = spawn(&t.cfg, Echo::new());
     let out = event_ids(&bs, &t.output, 200, Duration::from_secs(15)).await;
     stop.cancel();
     let second = handle.await.unwrap();
@@ -351,7 +357,7 @@ async fn side_inputs_are_replayed_before_the_first_input() {
     produce_raw_all(&bs, &t.cfg.topics.model_params, models).await;
     produce_raw_all(&bs, &t.input, encoded([lead(1)]).await).await;
 
-    let (stop, handle) = spawn(&t.cfg, EchoWithState(Echo { side_events: 0 }));
+    let (stop, handle) = spawn(&t.cfg, EchoWithState(Echo::new()));
     let out = consume_all(&bs, &t.output, 1, Duration::from_secs(60)).await;
     stop.cancel();
     handle.await.unwrap();
@@ -387,7 +393,7 @@ async fn broker_restart_loses_no_acknowledged_event() {
     let t = topics_on(broker.bootstrap(), 2).await;
     let bs = t.cfg.bootstrap_servers.clone();
     produce_raw_all(&bs, &t.input, encoded((0..40).map(lead)).await).await;
-    let (stop, handle) = spawn(&t.cfg, Echo { side_events: 0 });
+    let (stop, handle) = spawn(&t.cfg, Echo::new());
     let _ = consume_all(&bs, &t.output, 40, Duration::from_secs(60)).await;
 
     let broker = tokio::task::spawn_blocking(move || {
@@ -416,7 +422,7 @@ async fn a_missing_topic_stops_the_stage_at_start_with_its_name() {
     let t = topics(1).await;
     let mut cfg = t.cfg.clone();
     cfg.topics.raw = unique_name("never-created");
-    let err = run_stage(&cfg, Echo { side_events: 0 }, RunOptions::default())
+    let err = run_stage(&cfg, Echo::new(), RunOptions::default())
         .await
         .expect_err("a missing input topic is fatal");
     let message = err.to_string();
@@ -428,7 +434,16 @@ async fn a_missing_topic_stops_the_stage_at_start_with_its_name() {
 /// Fails with a retryable error `failures` times per input before it succeeds.
 struct Flaky {
     failures: u32,
-    seen: u32,
+    seen: AtomicU32,
+}
+
+impl Flaky {
+    fn new(failures: u32) -> Self {
+        Flaky {
+            failures,
+            seen: AtomicU32::new(0),
+        }
+    }
 }
 
 impl Stage for Flaky {
@@ -436,16 +451,12 @@ impl Stage for Flaky {
     const NAME: &'static str = "flaky";
     const INPUT: TopicRole = TopicRole::Raw;
 
-    async fn process(
-        &mut self,
-        input: LeadEvent,
-        _ctx: &Context,
-    ) -> Result<Vec<Output>, StageError> {
-        if self.seen < self.failures {
-            self.seen += 1;
+    async fn process(&self, input: LeadEvent, _ctx: &Context) -> Result<Vec<Output>, StageError> {
+        if self.seen.load(Ordering::SeqCst) < self.failures {
+            self.seen.fetch_add(1, Ordering::SeqCst);
             return Err(StageError::retryable("provider down"));
         }
-        self.seen = 0;
+        self.seen.store(0, Ordering::SeqCst);
         Ok(vec![Output::to(TopicRole::Enriched, input)])
     }
 }
@@ -462,22 +473,14 @@ async fn retryable_errors_are_retried_then_succeed_or_stop_the_stage() {
 
     // two failures per input, five attempts allowed: everything flows, in order
     let stop = CancellationToken::new();
+    let registry = StageRegistry::new(Flaky::NAME);
     let options = RunOptions {
         shutdown: stop.clone(),
+        metrics: Some(registry.clone()),
         ..RunOptions::default()
     };
     let run_cfg = cfg.clone();
-    let handle = tokio::spawn(async move {
-        run_stage(
-            &run_cfg,
-            Flaky {
-                failures: 2,
-                seen: 0,
-            },
-            options,
-        )
-        .await
-    });
+    let handle = tokio::spawn(async move { run_stage(&run_cfg, Flaky::new(2), options).await });
     let out = event_ids(&bs, &t.output, 3, Duration::from_secs(60)).await;
     stop.cancel();
     handle.await.unwrap().expect("clean stop");
@@ -486,19 +489,17 @@ async fn retryable_errors_are_retried_then_succeed_or_stop_the_stage() {
         vec!["evt-0", "evt-1", "evt-2"],
         "retried inputs keep their order"
     );
+    let metrics = registry.render();
+    assert!(
+        metrics.contains("leadflow_flaky_retries_total 6"),
+        "two retries per input are counted:\n{metrics}"
+    );
 
     // more failures than attempts: the stage stops with an error (the process exits non-zero)
     cfg.group_id = Some(unique_name("group"));
-    let err = run_stage(
-        &cfg,
-        Flaky {
-            failures: 10,
-            seen: 0,
-        },
-        RunOptions::default(),
-    )
-    .await
-    .expect_err("retries exhausted");
+    let err = run_stage(&cfg, Flaky::new(10), RunOptions::default())
+        .await
+        .expect_err("retries exhausted");
     assert!(
         err.to_string().contains("gave up after 5 attempts"),
         "{err}"
@@ -529,8 +530,7 @@ async fn with_a_registry_outputs_use_confluent_framing() {
         ..RunOptions::default()
     };
     let run_cfg = cfg.clone();
-    let handle =
-        tokio::spawn(async move { run_stage(&run_cfg, Echo { side_events: 0 }, options).await });
+    let handle = tokio::spawn(async move { run_stage(&run_cfg, Echo::new(), options).await });
     let out = consume_all(&bs, &t.output, 1, Duration::from_secs(60)).await;
     let exc = consume_all(&bs, &t.exceptions, 1, Duration::from_secs(60)).await;
     stop.cancel();
@@ -562,9 +562,9 @@ async fn instances_join_and_leave_the_group_without_losing_input() {
     let bs = t.cfg.bootstrap_servers.clone();
     produce_raw_all(&bs, &t.input, encoded((0..150).map(lead)).await).await;
 
-    let (stop_a, a) = spawn(&t.cfg, Echo { side_events: 0 });
+    let (stop_a, a) = spawn(&t.cfg, Echo::new());
     let _ = consume_all(&bs, &t.output, 30, Duration::from_secs(60)).await;
-    let (stop_b, b) = spawn(&t.cfg, Echo { side_events: 0 });
+    let (stop_b, b) = spawn(&t.cfg, Echo::new());
     produce_raw_all(&bs, &t.input, encoded((150..300).map(lead)).await).await;
     let _ = consume_all(&bs, &t.output, 150, Duration::from_secs(60)).await;
     stop_a.cancel();

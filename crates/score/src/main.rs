@@ -4,6 +4,9 @@ use leadflow_score::{ScoreSettings, ScoreStage};
 
 fn main() -> anyhow::Result<()> {
     leadflow_runtime::service_main::<ScoreSettings, ScoreStage, _>(
-        |cfg: &leadflow_runtime::ServiceConfig<ScoreSettings>| Ok(ScoreStage::new(&cfg.stage)?),
+        |cfg: &leadflow_runtime::ServiceConfig<ScoreSettings>,
+         metrics: &leadflow_runtime::StageRegistry| {
+            Ok(ScoreStage::new(&cfg.stage, metrics)?)
+        },
     )
 }

@@ -1,8 +1,8 @@
-//! Prometheus metrics of the score stage (default registry, served by the runtime's `/metrics`).
+//! Prometheus metrics of the score stage, registered through the runtime's [`StageRegistry`] (served
+//! by the runtime's `/metrics`).
 
-use std::sync::LazyLock;
-
-use prometheus::{Histogram, HistogramOpts, IntCounterVec, Opts};
+use leadflow_runtime::StageRegistry;
+use prometheus::{Histogram, IntCounterVec};
 
 /// The stage's metrics; cheap to clone (handles to shared counters).
 #[derive(Clone, Debug)]
@@ -13,43 +13,22 @@ pub struct ScoreMetrics {
     pub scores: Histogram,
 }
 
-static GLOBAL: LazyLock<Result<ScoreMetrics, String>> = LazyLock::new(|| {
-    let m = ScoreMetrics::unregistered().map_err(|e| e.to_string())?;
-    let registry = prometheus::default_registry();
-    registry
-        .register(Box::new(m.model_updates.clone()))
-        .and_then(|()| registry.register(Box::new(m.scores.clone())))
-        .map_err(|e| e.to_string())?;
-    Ok(m)
-});
-
 impl ScoreMetrics {
-    /// The process-wide metrics, registered in the default registry on first use.
-    pub fn global() -> Result<Self, String> {
-        GLOBAL.clone()
-    }
-
-    /// Metrics registered nowhere (tests).
-    pub fn unregistered() -> Result<Self, prometheus::Error> {
-        let model_updates = IntCounterVec::new(
-            Opts::new(
-                "leadflow_score_model_updates_total",
-                "Model parameter versions seen on the model topic, by result",
-            ),
-            &["result"],
-        )?;
-        let scores = Histogram::with_opts(
-            HistogramOpts::new(
-                "leadflow_score_priority_score_points",
-                "Lead Priority Scores emitted",
-            )
-            .buckets(vec![
-                10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 85.0, 90.0, 100.0,
-            ]),
-        )?;
+    /// Registers the metrics in the stage's registry; a registration error is returned, not dropped.
+    pub fn register(registry: &StageRegistry) -> Result<Self, prometheus::Error> {
         Ok(Self {
-            model_updates,
-            scores,
+            model_updates: registry.counter_vec(
+                "model_updates_total",
+                "Model parameter versions seen on the model topic, by result",
+                &["result"],
+            )?,
+            scores: registry.histogram(
+                "priority_score_points",
+                "Lead Priority Scores emitted",
+                vec![
+                    10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 85.0, 90.0, 100.0,
+                ],
+            )?,
         })
     }
 
@@ -64,22 +43,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn metrics_build_and_register() {
-        let m = ScoreMetrics::unregistered().unwrap();
+    fn metrics_register_in_the_stage_registry() {
+        let registry = StageRegistry::new("score");
+        let m = ScoreMetrics::register(&registry).unwrap();
         m.model_updates.with_label_values(&["applied"]).inc();
         assert_eq!(m.model_updates("applied"), 1);
-        let g = ScoreMetrics::global().unwrap();
-        g.scores.observe(91.0);
-        assert!(g.scores.get_sample_count() >= 1);
-        let names: Vec<_> = prometheus::default_registry()
-            .gather()
-            .into_iter()
-            .map(|f| f.name().to_owned())
-            .collect();
+        m.scores.observe(91.0);
+        let text = registry.render();
         assert!(
-            names
-                .iter()
-                .any(|n| n == "leadflow_score_priority_score_points")
+            text.contains("leadflow_score_priority_score_points_count 1"),
+            "{text}"
+        );
+        assert!(
+            ScoreMetrics::register(&registry).is_err(),
+            "a duplicate registration is reported"
         );
     }
 }

@@ -3,7 +3,9 @@
 
 use leadflow_events::json::AnyEvent;
 use leadflow_events::{EnrichedLead, ErrorKind, ModelParams, TopicRole};
-use leadflow_runtime::{Context, Output, SideInput, SideStart, Stage, StageError};
+use std::sync::{Arc, PoisonError, RwLock};
+
+use leadflow_runtime::{Context, Output, SideInput, SideStart, Stage, StageError, StageRegistry};
 
 use crate::metrics::ScoreMetrics;
 use crate::model::{Model, ModelError};
@@ -15,8 +17,8 @@ use crate::settings::ScoreSettings;
 pub enum InitError {
     #[error("stage.model_path: {0}")]
     Model(#[from] ModelError),
-    #[error("cannot set up score metrics: {0}")]
-    Metrics(String),
+    #[error("cannot register the score metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
 }
 
 /// What a model update on the side input did.
@@ -30,21 +32,24 @@ pub enum ModelUpdate {
     Ignored { model: String },
 }
 
+/// The score stage. The model in use sits behind a lock held only to clone or swap the `Arc`, so
+/// every partition task scores with the same model and a hot swap never waits for a lead.
 pub struct ScoreStage {
-    model: Model,
+    model: RwLock<Arc<Model>>,
     model_name: String,
     max_factors: usize,
     metrics: ScoreMetrics,
 }
 
 impl ScoreStage {
-    /// Loads the start-up model (the `model_path` file, else the embedded default) and the metrics.
-    pub fn new(settings: &ScoreSettings) -> Result<Self, InitError> {
+    /// Loads the start-up model (the `model_path` file, else the embedded default) and registers the
+    /// metrics in `registry`.
+    pub fn new(settings: &ScoreSettings, registry: &StageRegistry) -> Result<Self, InitError> {
         let model = match &settings.model_path {
             Some(path) => Model::from_file(path, &settings.model_name)?,
             None => Model::embedded(&settings.model_name)?,
         };
-        let metrics = ScoreMetrics::global().map_err(InitError::Metrics)?;
+        let metrics = ScoreMetrics::register(registry)?;
         tracing::info!(
             model = model.name(),
             version = model.version(),
@@ -61,7 +66,7 @@ impl ScoreStage {
     /// A stage with a given model and metrics (tests, benches).
     pub fn with_model(settings: &ScoreSettings, model: Model, metrics: ScoreMetrics) -> Self {
         Self {
-            model,
+            model: RwLock::new(Arc::new(model)),
             model_name: settings.model_name.clone(),
             max_factors: settings.max_factors,
             metrics,
@@ -69,28 +74,39 @@ impl ScoreStage {
     }
 
     /// The model in use.
-    pub fn model(&self) -> &Model {
-        &self.model
+    pub fn model(&self) -> Arc<Model> {
+        self.model
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The stage's metrics.
+    pub fn metrics(&self) -> &ScoreMetrics {
+        &self.metrics
     }
 
     /// Validates `params` and, when it is ours and valid, swaps it in. On error the current model
     /// stays.
-    pub fn apply_model(&mut self, params: ModelParams) -> Result<ModelUpdate, ModelError> {
+    pub fn apply_model(&self, params: ModelParams) -> Result<ModelUpdate, ModelError> {
         if params.model != self.model_name {
             return Ok(ModelUpdate::Ignored {
                 model: params.model,
             });
         }
-        if &params == self.model.params() {
+        if &params == self.model().params() {
             return Ok(ModelUpdate::Unchanged);
         }
-        let next = Model::from_params(params, &self.model_name)?;
-        let from = std::mem::replace(&mut self.model, next)
-            .version()
-            .to_owned();
+        // validated outside the lock; the lock is held only for the swap
+        let next = Arc::new(Model::from_params(params, &self.model_name)?);
+        let to = next.version().to_owned();
+        let previous = std::mem::replace(
+            &mut *self.model.write().unwrap_or_else(PoisonError::into_inner),
+            next,
+        );
         Ok(ModelUpdate::Applied {
-            from,
-            to: self.model.version().to_owned(),
+            from: previous.version().to_owned(),
+            to,
         })
     }
 
@@ -108,11 +124,12 @@ impl Stage for ScoreStage {
     const INPUT: TopicRole = TopicRole::Enriched;
 
     async fn process(
-        &mut self,
+        &self,
         input: EnrichedLead,
         _ctx: &Context,
     ) -> Result<Vec<Output>, StageError> {
-        let scored = score_with(input, &self.model, self.max_factors);
+        let model = self.model();
+        let scored = score_with(input, &model, self.max_factors);
         self.metrics.scores.observe(f64::from(scored.score));
         Ok(vec![Output::to(TopicRole::Scored, scored)])
     }
@@ -124,7 +141,7 @@ impl Stage for ScoreStage {
         }]
     }
 
-    fn on_side_input(&mut self, event: AnyEvent) -> Result<(), StageError> {
+    fn on_side_input(&self, event: AnyEvent) -> Result<(), StageError> {
         let AnyEvent::ModelParams(params) = event else {
             tracing::debug!(kind = ?event.kind(), "ignoring a non-model event on the model topic");
             return Ok(());
@@ -151,7 +168,7 @@ impl Stage for ScoreStage {
                 tracing::warn!(
                     model = %self.model_name,
                     version = %version,
-                    kept = %self.model.version(),
+                    kept = %self.model().version(),
                     error = %e,
                     "rejected invalid scoring model; keeping the current one"
                 );
@@ -170,7 +187,11 @@ mod tests {
     fn stage() -> ScoreStage {
         let settings = ScoreSettings::default();
         let model = Model::embedded(&settings.model_name).unwrap();
-        ScoreStage::with_model(&settings, model, ScoreMetrics::unregistered().unwrap())
+        ScoreStage::with_model(&settings, model, metrics())
+    }
+
+    fn metrics() -> ScoreMetrics {
+        ScoreMetrics::register(&StageRegistry::new(ScoreStage::NAME)).unwrap()
     }
 
     fn params(version: &str) -> ModelParams {
@@ -181,19 +202,22 @@ mod tests {
 
     #[test]
     fn new_loads_the_embedded_default_or_a_file() {
-        let s = ScoreStage::new(&ScoreSettings::default()).unwrap();
+        let registry = StageRegistry::new(ScoreStage::NAME);
+        let s = ScoreStage::new(&ScoreSettings::default(), &registry).unwrap();
         assert_eq!(s.model().version(), "default-1");
         let missing = ScoreSettings {
             model_path: Some("/nonexistent/model.json".into()),
             ..Default::default()
         };
-        let e = ScoreStage::new(&missing).err().unwrap();
+        let e = ScoreStage::new(&missing, &StageRegistry::new("score"))
+            .err()
+            .unwrap();
         assert!(e.to_string().contains("/nonexistent/model.json"), "{e}");
         let other_name = ScoreSettings {
             model_name: "churn".into(),
             ..Default::default()
         };
-        assert!(ScoreStage::new(&other_name).is_err());
+        assert!(ScoreStage::new(&other_name, &StageRegistry::new("score")).is_err());
     }
 
     #[test]
@@ -211,7 +235,7 @@ mod tests {
 
     #[tokio::test]
     async fn process_emits_one_scored_lead_at_event_time() {
-        let mut s = stage();
+        let s = stage();
         let lead = samples::enriched_lead();
         let ctx = Context::for_test(Timestamp(lead.lead.occurred_at.0 + 86_400_000 * 30));
         let out = s.process(lead.clone(), &ctx).await.unwrap();
@@ -236,7 +260,7 @@ mod tests {
             ..Default::default()
         };
         let model = Model::embedded(&settings.model_name).unwrap();
-        let mut s = ScoreStage::with_model(&settings, model, ScoreMetrics::unregistered().unwrap());
+        let s = ScoreStage::with_model(&settings, model, metrics());
         let out = s
             .process(samples::enriched_lead(), &Context::for_test(Timestamp(0)))
             .await
@@ -301,7 +325,7 @@ mod tests {
             ),
         ];
         for (name, edit, result, version_after) in cases {
-            let mut s = stage();
+            let s = stage();
             let mut p = params("v2");
             edit(&mut p);
             let r = s.on_side_input(AnyEvent::ModelParams(p));
@@ -313,7 +337,7 @@ mod tests {
 
     #[tokio::test]
     async fn swapped_model_scores_and_stamps_its_version() {
-        let mut s = stage();
+        let s = stage();
         let mut p = params("2026-12-01.1");
         p.weights.insert("negative.competitor".into(), 100.0);
         p.weights.insert("activity.DEMO_REQUEST".into(), 0.0);
@@ -342,7 +366,7 @@ mod tests {
 
     #[test]
     fn other_events_on_the_side_topic_are_ignored() {
-        let mut s = stage();
+        let s = stage();
         assert!(s.on_side_input(samples::lead_event().into()).is_ok());
         assert_eq!(s.model().version(), "default-1");
     }

@@ -45,6 +45,7 @@ pub use commitment::{Commitment, CommitmentRules, CommitmentSlot};
 pub use conversation::{Resource, ResourceCatalogue, SoftEscalationRules, StallRules};
 pub use decide::{InputError, check_input, decide, decide_owned};
 pub use holidays::{HolidayRules, Holidays, easter_sunday};
+pub use metrics::TierMetrics;
 pub use policy::{Band, BandAction, OutOfScopeRouting, PolicyPreset, SlaMinutes, TierPolicy};
 pub use settings::{BandOverride, CalendarSettings, SettingsError, TierSettings};
-pub use stage::TierStage;
+pub use stage::{TierInitError, TierStage};

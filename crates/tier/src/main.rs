@@ -1,10 +1,12 @@
 //! `leadflow-tier`: the tier stage as a service (leads.scored -> leads.tiered).
 
-use leadflow_runtime::ServiceConfig;
+use leadflow_runtime::{ServiceConfig, StageRegistry};
 use leadflow_tier::{TierSettings, TierStage};
 
 fn main() -> anyhow::Result<()> {
     leadflow_runtime::service_main::<TierSettings, TierStage, _>(
-        |cfg: &ServiceConfig<TierSettings>| Ok(TierStage::new(&cfg.stage)?),
+        |cfg: &ServiceConfig<TierSettings>, metrics: &StageRegistry| {
+            Ok(TierStage::new(&cfg.stage, metrics)?)
+        },
     )
 }

@@ -3,34 +3,53 @@
 use std::sync::Arc;
 
 use leadflow_events::{ErrorKind, ScoredLead, TopicRole};
-use leadflow_runtime::{Context, Output, Stage, StageError};
+use leadflow_runtime::{Context, Output, Stage, StageError, StageRegistry};
 
 use crate::calendar::{Calendar, UnknownYearWarnings};
 use crate::decide::{check_input, decide_owned};
+use crate::metrics::TierMetrics;
 use crate::policy::TierPolicy;
 use crate::settings::{SettingsError, TierSettings};
 
-/// The tier stage: applies the policy and the calendar to each scored lead.
+/// Why the tier stage could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum TierInitError {
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error("cannot register the tier metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+}
+
+/// The tier stage: applies the policy and the calendar to each scored lead. Stateless between
+/// inputs (the policy and calendar are read-only), so it is shared by every partition task as is.
 #[derive(Clone, Debug)]
 pub struct TierStage {
     policy: TierPolicy,
     calendar: Calendar,
+    metrics: TierMetrics,
     unknown_years: Arc<UnknownYearWarnings>,
 }
 
 impl TierStage {
-    /// Builds the stage from validated settings.
-    pub fn new(settings: &TierSettings) -> Result<Self, SettingsError> {
+    /// Builds the stage from validated settings, registering its metrics in `registry`.
+    pub fn new(settings: &TierSettings, registry: &StageRegistry) -> Result<Self, TierInitError> {
         let (policy, calendar) = settings.build()?;
-        Ok(Self::from_parts(policy, calendar))
+        let metrics = TierMetrics::register(registry)?;
+        Ok(Self::from_parts(policy, calendar, metrics))
     }
 
-    pub fn from_parts(policy: TierPolicy, calendar: Calendar) -> Self {
+    pub fn from_parts(policy: TierPolicy, calendar: Calendar, metrics: TierMetrics) -> Self {
         Self {
             policy,
             calendar,
+            metrics,
             unknown_years: Arc::default(),
         }
+    }
+
+    /// The stage's metrics.
+    pub fn metrics(&self) -> &TierMetrics {
+        &self.metrics
     }
 
     pub fn policy(&self) -> &TierPolicy {
@@ -47,17 +66,13 @@ impl Stage for TierStage {
     const NAME: &'static str = "tier";
     const INPUT: TopicRole = TopicRole::Scored;
 
-    async fn process(
-        &mut self,
-        input: ScoredLead,
-        _ctx: &Context,
-    ) -> Result<Vec<Output>, StageError> {
+    async fn process(&self, input: ScoredLead, _ctx: &Context) -> Result<Vec<Output>, StageError> {
         check_input(&input)
             .map_err(|e| StageError::poison(ErrorKind::Validation, e.to_string()))?;
         let at = input.enriched.lead.occurred_at.to_datetime();
         self.unknown_years.check(&self.calendar, at);
         let decision = decide_owned(input, &self.policy, &self.calendar);
-        crate::metrics::record(&decision);
+        self.metrics.record(&decision);
         Ok(vec![Output::to(TopicRole::Tiered, decision)])
     }
 }
@@ -71,7 +86,8 @@ mod tests {
 
     #[tokio::test]
     async fn emits_one_decision_keyed_by_lead() {
-        let mut stage = TierStage::new(&TierSettings::default()).unwrap();
+        let registry = StageRegistry::new(TierStage::NAME);
+        let stage = TierStage::new(&TierSettings::default(), &registry).unwrap();
         // The wall clock in the context is ignored: event time decides.
         let ctx = Context::for_test(Timestamp(0));
         let out = stage.process(samples::scored_lead(), &ctx).await.unwrap();
@@ -83,11 +99,28 @@ mod tests {
         };
         assert_eq!(d.handoff, HandoffKind::Escalation);
         assert_eq!(d.decided_at, samples::T0);
+        let trigger = format!("{:?}", d.trigger).to_ascii_lowercase();
+        assert_eq!(
+            stage
+                .metrics()
+                .decisions(d.tier.as_str(), "escalation", &trigger),
+            1,
+            "the decision is counted in the stage's registry"
+        );
+        assert!(
+            registry
+                .render()
+                .contains("leadflow_tier_decisions_total{handoff=\"escalation\""),
+            "{}",
+            registry.render()
+        );
+        // a second registration in the same registry is an error, not a silently missing metric
+        assert!(TierStage::new(&TierSettings::default(), &registry).is_err());
     }
 
     #[tokio::test]
     async fn out_of_range_score_is_poison() {
-        let mut stage = TierStage::new(&TierSettings::default()).unwrap();
+        let stage = TierStage::new(&TierSettings::default(), &StageRegistry::new("tier")).unwrap();
         let mut lead = samples::scored_lead();
         lead.score = 140;
         let err = stage
