@@ -108,7 +108,8 @@ mod tests {
         let cases = [
             ("leads.raw", None, Some(EventKind::LeadEvent)),
             ("leads.scored", None, Some(EventKind::ScoredLead)),
-            ("reps", None, None),
+            // the reps topic carries RepState since the route contract
+            ("reps", None, Some(EventKind::RepState)),
             ("my.topic", None, None),
             (
                 "my.topic",
