@@ -473,6 +473,17 @@ mod tests {
             serde_json::json!({ "bands": { "HOT": { "first_contact": 5 } } }),
         );
         assert!(r.is_err());
+        let r: Result<TierSettings, _> = serde_json::from_value(
+            serde_json::json!({ "calendar": { "holiday_rules": "germany" } }),
+        );
+        assert!(r.is_err());
+        let r: Result<TierSettings, _> =
+            serde_json::from_value(serde_json::json!({ "stall": { "exchanges": 8 } }));
+        assert!(r.is_err());
+        let r: Result<TierSettings, _> = serde_json::from_value(
+            serde_json::json!({ "resources": { "general": { "title": "t" } } }),
+        );
+        assert!(r.is_err(), "a resource needs a url");
     }
 
     #[test]
