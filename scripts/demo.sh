@@ -38,6 +38,7 @@ STAGES=(
   "score 9102 leads.scored"
   "tier 9103 leads.tiered"
   "route 9104 handoff.packets"
+  "route-reassign 9108 handoff.packets"
   "notify 9105 handoff.deliveries"
   "sla-watchdog 9106 sla.escalations"
   "recalibrate 9107 model.params"
@@ -159,6 +160,9 @@ export LEADFLOW_BOOTSTRAP_SERVERS="${BOOTSTRAP}"
 step "Topics"
 "${BIN}/leadflow" topics create
 
+step "Rep roster (deploy/roster.csv -> reps)"
+"${BIN}/leadflow" reps import "${REPO_ROOT}/deploy/roster.csv"
+
 step "Services"
 last_topic="leads.raw"
 started=()
@@ -212,6 +216,17 @@ if [[ "${last_topic}" == leads.tiered ]] && command -v jq >/dev/null 2>&1; then
     done
   printf '\n    by tier:    %s\n' "$(jq -r .tier "${output}" | sort | uniq -c | awk '{printf "%s %s  ", $2, $1}')"
   printf '    by handoff: %s\n' "$(jq -r .handoff "${output}" | sort | uniq -c | awk '{printf "%s %s  ", $2, $1}')"
+elif [[ "${last_topic}" == handoff.packets ]] && command -v jq >/dev/null 2>&1; then
+  # one line per packet: who got which lead and why; the full packets stay in the file
+  printf '    %-14s %-11s %-14s %-14s %-3s %s\n' LEAD TIER TEAM OWNER LVL REASON
+  jq -r '[.decision.scored.enriched.lead.lead_id, .decision.tier, .decision.target_team,
+          (.assignee.rep_id // "-"), .escalation_level,
+          (if .unassigned_reason then "FLAGGED: " + .unassigned_reason else .assignment_reason end)] | @tsv' "${output}" |
+    while IFS=$'\t' read -r lead tier team owner lvl reason; do
+      printf '    %-14s %-11s %-14s %-14s %-3s %s\n' "${lead}" "${tier}" "${team}" "${owner}" "${lvl}" "${reason}"
+    done
+  printf '\n    by owner: %s\n' "$(jq -r '.assignee.rep_id // "-"' "${output}" | sort | uniq -c | awk '{printf "%s %s  ", $2, $1}')"
+  info "open load per rep: target/release/leadflow reps list"
 else
   cat "${output}"
 fi

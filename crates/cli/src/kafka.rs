@@ -42,7 +42,7 @@ pub fn kind_name(kind: EventKind) -> &'static str {
 }
 
 /// The event kind a topic carries: `--kind` when given, else the kind of the topic's configured role.
-/// `Ok(None)` means the topic is not a configured pipeline topic (or carries no schema, like `reps`).
+/// `None` means the topic is not a configured pipeline topic.
 pub fn kind_for_topic(
     names: &TopicNames,
     topic: &str,
@@ -108,7 +108,6 @@ mod tests {
         let cases = [
             ("leads.raw", None, Some(EventKind::LeadEvent)),
             ("leads.scored", None, Some(EventKind::ScoredLead)),
-            // the reps topic carries RepState since the route contract
             ("reps", None, Some(EventKind::RepState)),
             ("my.topic", None, None),
             (

@@ -5,6 +5,7 @@ pub mod error;
 pub mod generate;
 pub mod kafka;
 pub mod produce;
+pub mod reps;
 pub mod sink;
 pub mod tail;
 pub mod topics;
@@ -19,6 +20,7 @@ const EXAMPLES: &str = "Examples:
   leadflow generate --count 500 | leadflow produce leads.raw
   leadflow tail leads.raw --from-beginning --max 500 --idle-timeout 10
   leadflow generate --count 0 --rate 5 --topic leads.raw --start now --live
+  leadflow reps import deploy/roster.csv
 
 Configuration: defaults, then --config <file>, then LEADFLOW_* environment variables
 (LEADFLOW_TOPICS__RAW=leads.raw.v2, LEADFLOW_KAFKA_OVERRIDES=\"security.protocol=SASL_SSL\"), then flags.
@@ -56,6 +58,12 @@ pub enum Command {
     Tail(tail::TailArgs),
     /// Generate a seeded, realistic synthetic lead stream (stdout or a topic).
     Generate(generate::GenerateArgs),
+    /// Manage the rep roster: import a roster file, change a status, list reps with their load.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  leadflow reps import deploy/roster.csv\n  leadflow reps set-status ae-emea-1 out-of-office --until 2026-12-07\n  leadflow reps list"
+    )]
+    Reps(reps::RepsCommand),
 }
 
 /// Runs a parsed command line to completion.
@@ -80,6 +88,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 tail::run(&cfg, args).await
             }
             Command::Generate(args) => generate::run(&cli.common, args).await,
+            Command::Reps(command) => {
+                let cfg = kafka::load_config(&cli.common)?;
+                reps::run(&cfg, command).await
+            }
         }
     })
 }

@@ -112,11 +112,10 @@ mod tests {
         assert!(lines.iter().any(|l| l.starts_with("model_params")
             && l.contains("model.params")
             && l.ends_with("compacted")));
-        // every role has a schema since the route contract (reps carries RepState)
         assert!(
-            lines
-                .iter()
-                .any(|l| l.starts_with("reps") && l.contains("RepState"))
+            lines.iter().any(|l| l.starts_with("reps")
+                && l.contains("RepState")
+                && l.ends_with("compacted"))
         );
         assert!(!lines.iter().any(|l| l.contains("(schema pending)")));
     }

@@ -68,7 +68,7 @@ const FILES: [(EventKind, &str); 12] = [
 /// Earlier versions that producers may still write; readers resolve them to the current schema.
 /// Each file is self-contained (a copy of what the registry received at the time), so an embedded
 /// type keeps the version its writer had.
-const HISTORY: [(EventKind, &str); 5] = [
+const HISTORY: [(EventKind, &str); 6] = [
     (
         EventKind::LeadEvent,
         include_str!("../../../schemas/history/lead_event.v1.avsc"),
@@ -88,6 +88,10 @@ const HISTORY: [(EventKind, &str); 5] = [
     (
         EventKind::TierDecision,
         include_str!("../../../schemas/history/tier_decision.v1.avsc"),
+    ),
+    (
+        EventKind::RepActivity,
+        include_str!("../../../schemas/history/rep_activity.v1.avsc"),
     ),
 ];
 

@@ -105,7 +105,7 @@ enum Plan {
         team: String,
         sla: SlaMinutes,
     },
-    /// A resource offered now instead of a call; `sla` is the band's queue when the lead is queued.
+    /// A resource offered now instead of a call; `sla` is the band's queue.
     Soft {
         team: String,
         sla: SlaMinutes,
@@ -308,6 +308,7 @@ fn evaluate(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> Ve
     // no call); the band's queue still applies when the lead qualifies for it.
     let exchanges = chat.map_or(0, |c| c.exchange_count);
     let min_exchanges = policy.soft_escalation.min_exchanges;
+    let mut nurture_resource = false;
     let warm_conversation = chat.is_some()
         && band.lead_level == LeadLevel::Warm
         && u32::try_from(exchanges).is_ok_and(|e| e >= min_exchanges);
@@ -321,26 +322,31 @@ fn evaluate(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> Ve
             None if negative => {
                 reasons.push(format!("{what}: no soft escalation: {}", gate()));
             }
+            None if eligible && band.action.is_human() => {
+                reasons.push(format!(
+                    "{what}: soft escalation, a resource is offered instead of a call; the band's queue for {} still applies",
+                    band.team
+                ));
+                plan = Some(Plan::Soft {
+                    team: band.team.clone(),
+                    sla: band.sla,
+                });
+            }
             None => {
-                let queued = eligible && band.action.is_human();
-                let (team, sla) = if queued {
-                    reasons.push(format!(
-                        "{what}: soft escalation, a resource is offered instead of a call; the band's queue for {} still applies",
-                        band.team
-                    ));
-                    (band.team.clone(), band.sla)
-                } else {
-                    reasons.push(format!(
-                        "{what}: soft escalation, a resource is offered instead of a call; nobody is queued: {}",
-                        if band.action.is_human() {
-                            gate()
-                        } else {
-                            format!("band {} does not queue for a human", band.tier)
-                        }
-                    ));
-                    (NURTURE_TEAM.to_owned(), SlaMinutes::default())
-                };
-                plan = Some(Plan::Soft { team, sla });
+                // nobody to hand over to: no handoff, but the resource goes with the nurture
+                reasons.push(format!(
+                    "{what}: a resource is offered with the nurture, no handoff: {}",
+                    if band.action.is_human() {
+                        gate()
+                    } else {
+                        format!("band {} does not queue for a human", band.tier)
+                    }
+                ));
+                nurture_resource = true;
+                plan = Some(Plan::NoHandoff {
+                    team: NURTURE_TEAM.into(),
+                    sla: SlaMinutes::default(),
+                });
             }
         }
     }
@@ -447,10 +453,12 @@ fn evaluate(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> Ve
         ),
     };
 
-    // A resource for the visitor: on a soft escalation, and on the after-hours capture of a hot lead
-    // or a stalled conversation (rule R1).
+    // A resource for the visitor: on a soft escalation (or with the nurture of a warm conversation
+    // nobody is queued for), and on the after-hours capture of a hot lead or a stalled conversation
+    // (rule R1).
     let wants_resource = chat.is_some()
         && (trigger == HandoffTrigger::WarmConversation
+            || nurture_resource
             || (!open
                 && handoff == HandoffKind::Capture
                 && matches!(

@@ -293,20 +293,21 @@ fn warm_leads_after_several_exchanges_get_a_soft_escalation() {
         check(name, &decide_with(preset, &s), &want);
     }
 
-    // Low score confidence: the resource is still offered, nobody is queued.
+    // Low score confidence: nobody is queued (no handoff, no packet), the resource goes with the
+    // nurture.
     let mut s = lead(75, FRI_1030, exchanges(6, Some(true)));
     s.confidence = 0.5;
     check(
         "WARM, low confidence",
         &decide_with(PolicyPreset::FourBand, &s),
         &Want {
-            handoff: SoftEscalation,
-            trigger: T::WarmConversation,
+            handoff: HandoffKind::None,
+            trigger: T::None,
             team: "nurture",
             sla: &[],
             commitment: None,
             resource: Some("lead-routing"),
-            reason: "nobody is queued: score confidence 0.50 is below the 0.80 threshold",
+            reason: "warm lead after 6 exchanges (at least 6): a resource is offered with the nurture, no handoff: score confidence 0.50 is below the 0.80 threshold",
         },
     );
     // A researcher gets no soft escalation.

@@ -37,4 +37,8 @@ pub enum RepActivityKind {
     Contacted,
     Rejected,
     Reassigned,
+    Qualified,
+    Disqualified,
+    /// A symbol added after this build (the Avro enum default).
+    Other,
 }

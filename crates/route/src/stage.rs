@@ -1,0 +1,310 @@
+//! The `Stage` shells: `leads.tiered` → `handoff.packets` ([`RouteStage`]) and `sla.escalations` →
+//! `handoff.packets` ([`ReassignStage`]). Both rebuild the same routing state from the `reps`,
+//! `handoff.packets` and `handoff.activity` side inputs before their first input.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use leadflow_events::json::AnyEvent;
+use leadflow_events::{ErrorKind, HandoffKind, SlaEscalation, TierDecision, TopicRole};
+use leadflow_runtime::{Context, Output, SideInput, SideStart, Stage, StageError, StageRegistry};
+
+use crate::metrics::RouteMetrics;
+use crate::router::{Reassigned, Routed, Router};
+use crate::settings::RouteSettings;
+
+/// The side inputs both stages replay: the roster in full, packets and activity over the window.
+fn state_inputs(window_days: u32) -> Vec<SideInput> {
+    let window = if window_days == 0 {
+        SideStart::Beginning
+    } else {
+        SideStart::Since(Duration::from_secs(u64::from(window_days) * 86_400))
+    };
+    vec![
+        SideInput {
+            role: TopicRole::Reps,
+            start: SideStart::Beginning,
+        },
+        SideInput {
+            role: TopicRole::Packets,
+            start: window,
+        },
+        SideInput {
+            role: TopicRole::Activity,
+            start: window,
+        },
+    ]
+}
+
+fn apply_side(router: &Router, metrics: &RouteMetrics, event: &AnyEvent) -> Result<(), StageError> {
+    let result = router.apply(event);
+    if matches!(event, AnyEvent::RepState(_)) {
+        metrics.roster_size(router.roster_len());
+    }
+    result.map_err(|reason| {
+        metrics.roster_rejected();
+        StageError::poison(ErrorKind::Validation, reason)
+    })
+}
+
+/// `leadflow-route`: one packet per tier decision that hands off to a human.
+#[derive(Debug)]
+pub struct RouteStage {
+    router: Arc<Router>,
+    settings: RouteSettings,
+    metrics: RouteMetrics,
+}
+
+impl RouteStage {
+    /// Builds the stage, registering its metrics in `registry`.
+    pub fn new(
+        settings: &RouteSettings,
+        registry: &StageRegistry,
+    ) -> Result<Self, prometheus::Error> {
+        let router = Arc::new(Router::with_window(
+            settings.router_config(),
+            settings.state_window_days,
+        ));
+        Self::with_router(settings, router, registry)
+    }
+
+    pub fn with_router(
+        settings: &RouteSettings,
+        router: Arc<Router>,
+        registry: &StageRegistry,
+    ) -> Result<Self, prometheus::Error> {
+        Ok(Self {
+            router,
+            settings: settings.clone(),
+            metrics: RouteMetrics::register(registry)?,
+        })
+    }
+
+    pub fn metrics(&self) -> &RouteMetrics {
+        &self.metrics
+    }
+
+    pub fn router(&self) -> &Arc<Router> {
+        &self.router
+    }
+
+    /// The pure transform: one decision → zero or one packet, or an error for the exceptions topic.
+    pub fn route(&self, input: &TierDecision) -> Result<Vec<Output>, StageError> {
+        if input.handoff != HandoffKind::None && input.target_team.trim().is_empty() {
+            return Err(StageError::poison(
+                ErrorKind::Validation,
+                "decision hands off to a human but names no target_team",
+            ));
+        }
+        match self.router.route(input) {
+            Routed::NoHandoff => {
+                self.metrics.no_handoff(&input.tier);
+                Ok(Vec::new())
+            }
+            Routed::Packet(p) => {
+                let outcome = if p.unassigned_reason.is_some() {
+                    "manager"
+                } else if p.assignment_reason.starts_with("account owner") {
+                    "account_owner"
+                } else {
+                    "rep"
+                };
+                self.metrics.packet(outcome);
+                Ok(vec![Output::to(TopicRole::Packets, (*p).clone())])
+            }
+            Routed::Redelivered(p) => {
+                self.metrics.packet("redelivered");
+                Ok(vec![Output::to(TopicRole::Packets, (*p).clone())])
+            }
+            Routed::AlreadyHandled => {
+                self.metrics.packet("already_handled");
+                Ok(Vec::new())
+            }
+            Routed::Unroutable(reason) => {
+                self.metrics.unroutable("decision");
+                Err(StageError::Poison {
+                    kind: ErrorKind::Processing,
+                    reason: format!("unroutable lead: {reason}"),
+                    owner: Some(self.settings.unroutable_owner.clone()),
+                })
+            }
+        }
+    }
+}
+
+impl Stage for RouteStage {
+    type Input = TierDecision;
+    const NAME: &'static str = "route";
+    const INPUT: TopicRole = TopicRole::Tiered;
+
+    async fn process(
+        &self,
+        input: TierDecision,
+        _ctx: &Context,
+    ) -> Result<Vec<Output>, StageError> {
+        self.route(&input)
+    }
+
+    fn side_inputs(&self) -> Vec<SideInput> {
+        state_inputs(self.settings.state_window_days)
+    }
+
+    fn on_side_input(&self, event: AnyEvent) -> Result<(), StageError> {
+        apply_side(&self.router, &self.metrics, &event)
+    }
+}
+
+/// `leadflow-route-reassign`: one reassigned packet per SLA breach.
+#[derive(Debug)]
+pub struct ReassignStage {
+    router: Arc<Router>,
+    settings: RouteSettings,
+    metrics: RouteMetrics,
+}
+
+impl ReassignStage {
+    /// Builds the stage, registering its metrics in `registry`.
+    pub fn new(
+        settings: &RouteSettings,
+        registry: &StageRegistry,
+    ) -> Result<Self, prometheus::Error> {
+        Ok(Self {
+            router: Arc::new(Router::with_window(
+                settings.router_config(),
+                settings.state_window_days,
+            )),
+            settings: settings.clone(),
+            metrics: RouteMetrics::register(registry)?,
+        })
+    }
+
+    pub fn metrics(&self) -> &RouteMetrics {
+        &self.metrics
+    }
+
+    pub fn router(&self) -> &Arc<Router> {
+        &self.router
+    }
+
+    /// The pure transform: one escalation → zero or one reassigned packet.
+    pub fn reassign(&self, esc: &SlaEscalation) -> Result<Vec<Output>, StageError> {
+        match self.router.reassign(esc) {
+            Reassigned::Packet(p) => {
+                self.metrics.escalation("reassigned");
+                self.metrics.packet("reassigned");
+                Ok(vec![Output::to(TopicRole::Packets, (*p).clone())])
+            }
+            Reassigned::Redelivered(p) => {
+                self.metrics.escalation("redelivered");
+                Ok(vec![Output::to(TopicRole::Packets, (*p).clone())])
+            }
+            Reassigned::NotOpen => {
+                self.metrics.escalation("not_open");
+                Ok(Vec::new())
+            }
+            Reassigned::UnknownLead(reason) => {
+                self.metrics.escalation("unknown_lead");
+                Err(StageError::Poison {
+                    kind: ErrorKind::Processing,
+                    reason,
+                    owner: Some(self.settings.unroutable_owner.clone()),
+                })
+            }
+            Reassigned::Unroutable(reason) => {
+                self.metrics.escalation("unroutable");
+                self.metrics.unroutable("escalation");
+                Err(StageError::Poison {
+                    kind: ErrorKind::Processing,
+                    reason: format!("unroutable reassignment: {reason}"),
+                    owner: Some(self.settings.unroutable_owner.clone()),
+                })
+            }
+        }
+    }
+}
+
+impl Stage for ReassignStage {
+    type Input = SlaEscalation;
+    const NAME: &'static str = "route_reassign";
+    const INPUT: TopicRole = TopicRole::Escalations;
+
+    async fn process(
+        &self,
+        input: SlaEscalation,
+        _ctx: &Context,
+    ) -> Result<Vec<Output>, StageError> {
+        self.reassign(&input)
+    }
+
+    fn side_inputs(&self) -> Vec<SideInput> {
+        state_inputs(self.settings.state_window_days)
+    }
+
+    fn on_side_input(&self, event: AnyEvent) -> Result<(), StageError> {
+        apply_side(&self.router, &self.metrics, &event)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use leadflow_events::json::AnyEvent;
+    use leadflow_events::{RepRole, RepStatus, samples};
+
+    use super::*;
+
+    fn stage() -> RouteStage {
+        RouteStage::new(&RouteSettings::default(), &StageRegistry::new("route")).unwrap()
+    }
+
+    fn ae(id: &str) -> leadflow_events::RepState {
+        let mut r = samples::rep_state();
+        r.rep_id = id.into();
+        r.status = RepStatus::Available;
+        r.status_until = None;
+        r.working_hours = None;
+        r.territories = vec![];
+        r.segments = vec![];
+        r.manager_id = None;
+        r
+    }
+
+    #[tokio::test]
+    async fn emits_one_packet_keyed_by_lead_and_counts_no_handoffs() {
+        let s = stage();
+        s.on_side_input(AnyEvent::RepState(ae("rep-a"))).unwrap();
+        let ctx = Context::for_test(samples::T0);
+        let out = s.process(samples::tier_decision(), &ctx).await.unwrap();
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].role, TopicRole::Packets);
+        assert_eq!(out[0].record_key(), "lead-0001");
+        assert_eq!(s.metrics().packets("rep"), 1);
+
+        let mut nurture = samples::tier_decision();
+        nurture.handoff = HandoffKind::None;
+        nurture.tier = "NURTURE".into();
+        assert!(s.process(nurture, &ctx).await.unwrap().is_empty());
+        assert_eq!(s.metrics().no_handoffs("NURTURE"), 1);
+    }
+
+    #[tokio::test]
+    async fn unroutable_is_poison_owned_by_revops_and_bad_roster_records_are_rejected() {
+        let s = stage();
+        let ctx = Context::for_test(samples::T0);
+        let err = s.process(samples::tier_decision(), &ctx).await.unwrap_err();
+        assert!(
+            matches!(&err, StageError::Poison { owner: Some(o), reason, .. } if o == "revops" && reason.contains("no manager")),
+            "{err:?}"
+        );
+        let mut bad = ae("rep-b");
+        bad.role = RepRole::Ae;
+        bad.segments = vec!["huge".into()];
+        let err = s.on_side_input(AnyEvent::RepState(bad)).unwrap_err();
+        assert!(err.to_string().contains("segment"), "{err}");
+        let mut no_team = samples::tier_decision();
+        no_team.target_team = " ".into();
+        assert!(matches!(
+            s.process(no_team, &ctx).await,
+            Err(StageError::Poison { .. })
+        ));
+    }
+}

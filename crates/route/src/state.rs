@@ -1,0 +1,224 @@
+//! Routing state: who holds which open lead, each rep's load and last assignment, and account
+//! owners — rebuilt at start from `handoff.packets` (route's own output) and `handoff.activity`,
+//! never kept only in memory.
+//!
+//! Every update is idempotent and order-tolerant, because the same packet reaches the state twice
+//! (applied when route emits it, then read back from the topic) and the topics are replayed
+//! independently at start (an activity may be read before the packet it answers).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use leadflow_events::{HandoffPacket, RepActivity, RepActivityKind, Timestamp};
+
+/// The current packet of a lead. The full packet is kept only while the lead is open (a
+/// reassignment needs it); a closed lead keeps its identity, so a late replay stays a no-op.
+#[derive(Clone, Debug)]
+pub struct LeadRecord {
+    pub idempotency_key: String,
+    pub created_at: Timestamp,
+    pub escalation_level: i32,
+    pub assignee: Option<String>,
+    /// `Some` while the lead counts towards its assignee's load.
+    pub packet: Option<Arc<HandoffPacket>>,
+}
+
+impl LeadRecord {
+    pub fn assignee(&self) -> Option<&str> {
+        self.assignee.as_deref()
+    }
+
+    /// Whether the lead still counts towards its assignee's load.
+    pub fn is_open(&self) -> bool {
+        self.packet.is_some()
+    }
+}
+
+/// Closed leads and releases older than the window (event time) are forgotten every this many
+/// applied packets.
+const PRUNE_EVERY: u32 = 4096;
+
+/// Load, rotation and ownership state.
+#[derive(Clone, Debug, Default)]
+pub struct RoutingState {
+    leads: HashMap<String, LeadRecord>,
+    load: HashMap<String, u32>,
+    last_assigned: HashMap<String, Timestamp>,
+    /// (account, team) → rep id of the latest packet assigned to a rep (not a manager fallback).
+    owners: HashMap<(String, String), String>,
+    /// (lead, rep) → latest time the rep released the lead (contacted, rejected, reassigned).
+    released: HashMap<(String, String), Timestamp>,
+    /// Closed leads older than this (event time, behind the newest packet) are forgotten.
+    window_ms: Option<i64>,
+    newest: Timestamp,
+    since_prune: u32,
+}
+
+/// What applying a packet did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applied {
+    /// The lead now has this packet.
+    New,
+    /// The same packet (idempotency key) was already applied.
+    Duplicate,
+    /// An older packet than the lead's current one (late replay): ignored.
+    Stale,
+}
+
+impl RoutingState {
+    /// A state that forgets closed leads older than `window_ms` (event time); `None` keeps all.
+    pub fn with_window(window_ms: Option<i64>) -> Self {
+        Self {
+            window_ms,
+            ..Self::default()
+        }
+    }
+
+    /// Leads remembered (open and closed), for tests and metrics.
+    pub fn remembered(&self) -> usize {
+        self.leads.len()
+    }
+
+    /// Open leads of a rep.
+    pub fn load(&self, rep_id: &str) -> u32 {
+        self.load.get(rep_id).copied().unwrap_or(0)
+    }
+
+    /// Event time of the rep's latest assignment; `None` = never (first in the rotation).
+    pub fn last_assigned(&self, rep_id: &str) -> Option<Timestamp> {
+        self.last_assigned.get(rep_id).copied()
+    }
+
+    /// The rep who owns `account` in `team`.
+    pub fn owner(&self, account: &str, team: &str) -> Option<&str> {
+        self.owners
+            .get(&(account.to_owned(), team.to_owned()))
+            .map(String::as_str)
+    }
+
+    /// The lead's current packet.
+    pub fn lead(&self, lead_id: &str) -> Option<&LeadRecord> {
+        self.leads.get(lead_id)
+    }
+
+    /// Number of leads currently counted as open.
+    pub fn open_leads(&self) -> usize {
+        self.load.values().map(|n| *n as usize).sum()
+    }
+
+    /// Applies a packet (emitted now or read back from `handoff.packets`).
+    pub fn apply_packet(&mut self, packet: Arc<HandoffPacket>) -> Applied {
+        let lead_id = packet.lead_id().to_owned();
+        if let Some(current) = self.leads.get(&lead_id) {
+            if current.idempotency_key == packet.idempotency_key {
+                return Applied::Duplicate;
+            }
+            let newer = (packet.created_at, packet.escalation_level)
+                >= (current.created_at, current.escalation_level);
+            if !newer {
+                return Applied::Stale;
+            }
+        }
+        if let Some(old) = self.leads.remove(&lead_id) {
+            if old.is_open() {
+                if let Some(rep) = old.assignee() {
+                    self.dec(rep);
+                }
+            }
+        }
+        let mut open = false;
+        if let Some(a) = &packet.assignee {
+            let released = self
+                .released
+                .get(&(lead_id.clone(), a.rep_id.clone()))
+                .is_some_and(|t| *t >= packet.created_at);
+            open = !released;
+            if open {
+                *self.load.entry(a.rep_id.clone()).or_default() += 1;
+            }
+            let last = self
+                .last_assigned
+                .entry(a.rep_id.clone())
+                .or_insert(packet.created_at);
+            *last = (*last).max(packet.created_at);
+            if packet.unassigned_reason.is_none() && a.role != "manager" {
+                if let Some(account) = &packet.decision.scored.enriched.company_domain {
+                    self.owners.insert(
+                        (account.clone(), packet.decision.target_team.clone()),
+                        a.rep_id.clone(),
+                    );
+                }
+            }
+        }
+        self.newest = self.newest.max(packet.created_at);
+        let record = LeadRecord {
+            idempotency_key: packet.idempotency_key.clone(),
+            created_at: packet.created_at,
+            escalation_level: packet.escalation_level,
+            assignee: packet.assignee.as_ref().map(|a| a.rep_id.clone()),
+            packet: open.then_some(packet),
+        };
+        self.leads.insert(lead_id, record);
+        self.since_prune += 1;
+        if self.since_prune >= PRUNE_EVERY {
+            self.prune();
+        }
+        Applied::New
+    }
+
+    /// Forgets closed leads and releases older than the window.
+    pub fn prune(&mut self) {
+        self.since_prune = 0;
+        let Some(window) = self.window_ms else {
+            return;
+        };
+        let horizon = Timestamp(self.newest.0.saturating_sub(window));
+        self.leads
+            .retain(|_, r| r.is_open() || r.created_at >= horizon);
+        self.released.retain(|_, t| *t >= horizon);
+    }
+
+    /// Applies a rep's activity: CONTACTED, QUALIFIED, DISQUALIFIED, REJECTED and REASSIGNED
+    /// release the lead from the rep's load; ACCEPTED (and unknown kinds) keep it. Returns whether
+    /// a load was released.
+    pub fn apply_activity(&mut self, activity: &RepActivity) -> bool {
+        if matches!(
+            activity.kind,
+            RepActivityKind::Accepted | RepActivityKind::Other
+        ) {
+            return false;
+        }
+        let key = (activity.lead_id.clone(), activity.rep_id.clone());
+        let t = self.released.entry(key).or_insert(activity.occurred_at);
+        *t = (*t).max(activity.occurred_at);
+        let Some(record) = self.leads.get_mut(&activity.lead_id) else {
+            return false;
+        };
+        let holds = record.assignee() == Some(activity.rep_id.as_str());
+        if record.is_open() && holds && activity.occurred_at >= record.created_at {
+            record.packet = None;
+            let rep = activity.rep_id.clone();
+            self.dec(&rep);
+            return true;
+        }
+        false
+    }
+
+    /// Forgets a rep's ownerships (the rep left the roster).
+    pub fn forget_rep(&mut self, rep_id: &str) {
+        self.owners.retain(|_, r| r != rep_id);
+    }
+
+    fn dec(&mut self, rep: &str) {
+        if let Some(n) = self.load.get_mut(rep) {
+            *n = n.saturating_sub(1);
+        }
+    }
+
+    /// Every rep with a load, sorted by id (for `leadflow reps list`).
+    pub fn loads(&self) -> Vec<(String, u32)> {
+        let mut v: Vec<_> = self.load.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        v.sort();
+        v
+    }
+}

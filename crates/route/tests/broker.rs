@@ -1,0 +1,225 @@
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::field_reassign_with_default
+)]
+//! Route on the real local broker: a status change on `reps` applies to the next lead; a restart
+//! rebuilds load and account ownership from `handoff.packets`; a redelivered decision yields a
+//! packet with the same idempotency key; an unroutable lead lands on the exceptions topic.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use leadflow_events::{
+    Codec, Event, ExceptionRecord, HandoffPacket, RepState, RepStatus, TierDecision, Timestamp,
+};
+use leadflow_route::{RouteSettings, RouteStage};
+use leadflow_runtime::{RunOptions, RunSummary, ServiceConfig, StageRegistry, run_stage};
+use leadflow_testkit::{bootstrap, consume_all, create_topic, produce_raw_all, unique_name};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+async fn config() -> ServiceConfig<RouteSettings> {
+    let mut cfg = ServiceConfig::<RouteSettings>::default();
+    cfg.bootstrap_servers = bootstrap();
+    cfg.group_id = Some(unique_name("route"));
+    cfg.topics.tiered = unique_name("tiered");
+    cfg.topics.packets = unique_name("packets");
+    cfg.topics.activity = unique_name("activity");
+    cfg.topics.reps = unique_name("reps");
+    cfg.topics.exceptions = unique_name("exc");
+    cfg.http.listen = "127.0.0.1:0".into();
+    cfg.shutdown_grace_ms = 20_000;
+    // the test's decisions are dated 2026-11-20: replay every packet, whatever today's date
+    cfg.stage.state_window_days = 0;
+    for (t, p) in [
+        (&cfg.topics.tiered, 3),
+        (&cfg.topics.packets, 3),
+        (&cfg.topics.activity, 3),
+        (&cfg.topics.reps, 1),
+        (&cfg.topics.exceptions, 1),
+    ] {
+        create_topic(&cfg.bootstrap_servers, t, p).await;
+    }
+    cfg
+}
+
+fn start(cfg: &ServiceConfig<RouteSettings>) -> (CancellationToken, JoinHandle<RunSummary>) {
+    let shutdown = CancellationToken::new();
+    let registry = StageRegistry::new("route");
+    let stage = RouteStage::new(&cfg.stage, &registry).unwrap();
+    let options = RunOptions {
+        shutdown: shutdown.clone(),
+        metrics: Some(registry),
+        ..RunOptions::default()
+    };
+    let cfg = cfg.clone();
+    let handle =
+        tokio::spawn(async move { run_stage(&cfg, stage, options).await.expect("route runs") });
+    (shutdown, handle)
+}
+
+async fn publish<E: Event>(cfg: &ServiceConfig<RouteSettings>, topic: &str, events: &[E]) {
+    let codec = Codec::single_object().unwrap();
+    let mut records = Vec::new();
+    for e in events {
+        records.push((
+            Some(e.key().as_bytes().to_vec()),
+            codec.encode(topic, e).await.unwrap(),
+        ));
+    }
+    produce_raw_all(&cfg.bootstrap_servers, topic, records).await;
+}
+
+async fn decide(cfg: &ServiceConfig<RouteSettings>, d: &TierDecision) {
+    publish(cfg, &cfg.topics.tiered, std::slice::from_ref(d)).await;
+}
+
+/// Waits until `n` packets exist and returns them in the order of their event time.
+async fn packets(cfg: &ServiceConfig<RouteSettings>, n: usize) -> Vec<HandoffPacket> {
+    let codec = Codec::single_object().unwrap();
+    let records = consume_all(
+        &cfg.bootstrap_servers,
+        &cfg.topics.packets,
+        n,
+        Duration::from_secs(60),
+    )
+    .await;
+    assert_eq!(records.len(), n, "expected {n} packets");
+    let mut out = Vec::new();
+    for r in records {
+        out.push(codec.decode::<HandoffPacket>(&r.payload).await.unwrap());
+    }
+    out.sort_by_key(|p| (p.created_at, p.lead_id().to_owned()));
+    out
+}
+
+fn owner(p: &HandoffPacket) -> &str {
+    &p.assignee.as_ref().unwrap().rep_id
+}
+
+fn dated(lead: &str, account: Option<&str>, minutes: i64) -> TierDecision {
+    at(
+        decision(lead, account, "FR", 30),
+        Timestamp(T0.0 + minutes * 60_000),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_change_on_reps_applies_to_the_next_lead() {
+    let cfg = config().await;
+    let a = rep("a", "ae");
+    publish(&cfg, &cfg.topics.reps, &[a.clone(), manager("mgr", "ae")]).await;
+    let (stop, handle) = start(&cfg);
+
+    decide(&cfg, &dated("l1", None, 0)).await;
+    assert_eq!(owner(&packets(&cfg, 1).await[0]), "a");
+
+    let mut away: RepState = a.clone();
+    away.status = RepStatus::OutOfOffice;
+    away.status_until = Some(Timestamp(T0.0 + 86_400_000));
+    publish(&cfg, &cfg.topics.reps, &[away]).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    decide(&cfg, &dated("l2", None, 1)).await;
+    let p = packets(&cfg, 2).await;
+    assert_eq!(
+        owner(&p[1]),
+        "mgr",
+        "a is out of office: the manager, flagged"
+    );
+    let why = p[1].unassigned_reason.as_deref().unwrap();
+    assert!(why.contains("out_of_office"), "{why}");
+
+    publish(&cfg, &cfg.topics.reps, &[a]).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    decide(&cfg, &dated("l3", None, 2)).await;
+    let p = packets(&cfg, 3).await;
+    assert_eq!(
+        owner(&p[2]),
+        "a",
+        "back: a takes leads again without a restart"
+    );
+
+    // a pool with nobody and no manager: the exceptions topic, owner revops, never dropped
+    let mut legal = dated("l4", None, 3);
+    legal.target_team = "legal".into();
+    decide(&cfg, &legal).await;
+    let exc = consume_all(
+        &cfg.bootstrap_servers,
+        &cfg.topics.exceptions,
+        1,
+        Duration::from_secs(60),
+    )
+    .await;
+    assert_eq!(exc.len(), 1);
+    let e: ExceptionRecord = Codec::single_object()
+        .unwrap()
+        .decode(&exc[0].payload)
+        .await
+        .unwrap();
+    assert_eq!(e.owner, "revops");
+    assert_eq!(e.stage, "route");
+    assert!(e.reason.contains("no manager"), "{}", e.reason);
+    assert!(e.due_at > e.raised_at);
+
+    stop.cancel();
+    handle.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_rebuilds_load_and_ownership_and_redelivery_keeps_the_key() {
+    let cfg = config().await;
+    let mut a = rep("a", "ae");
+    a.max_open_leads = 2;
+    let mut b = rep("b", "ae");
+    b.max_open_leads = 2;
+    publish(&cfg, &cfg.topics.reps, &[a, b, manager("mgr", "ae")]).await;
+
+    let (stop, handle) = start(&cfg);
+    let l1 = dated("l1", Some("northwind.io"), 0);
+    decide(&cfg, &l1).await;
+    packets(&cfg, 1).await;
+    decide(&cfg, &dated("l2", Some("contoso.com"), 1)).await;
+    packets(&cfg, 2).await;
+    decide(&cfg, &dated("l3", Some("northwind.io"), 2)).await;
+    let before = packets(&cfg, 3).await;
+    assert_eq!(
+        before.iter().map(owner).collect::<Vec<_>>(),
+        ["a", "b", "a"],
+        "least loaded, then the account owner"
+    );
+    stop.cancel();
+    handle.await.unwrap();
+
+    // a new process: nothing in memory, everything from the topics
+    let (stop, handle) = start(&cfg);
+    decide(&cfg, &dated("l4", Some("contoso.com"), 3)).await;
+    let p = packets(&cfg, 4).await;
+    assert_eq!(owner(&p[3]), "b", "contoso.io still belongs to b");
+    assert!(p[3].assignment_reason.starts_with("account owner"));
+    decide(&cfg, &dated("l5", Some("fabrikam.com"), 4)).await;
+    let p = packets(&cfg, 5).await;
+    assert_eq!(owner(&p[4]), "mgr", "a and b are both at their cap of 2");
+    assert!(
+        p[4].unassigned_reason
+            .as_deref()
+            .unwrap()
+            .contains("2 at_cap"),
+        "{:?}",
+        p[4].unassigned_reason
+    );
+
+    // the first decision redelivered (a replay of leads.tiered): same packet, same key, same owner
+    decide(&cfg, &l1).await;
+    let p = packets(&cfg, 6).await;
+    let copies: Vec<_> = p.iter().filter(|x| x.lead_id() == "l1").collect();
+    assert_eq!(copies.len(), 2);
+    assert_eq!(copies[0].idempotency_key, copies[1].idempotency_key);
+    assert_eq!(copies[0].packet_id, copies[1].packet_id);
+    assert_eq!(owner(copies[1]), "a");
+    stop.cancel();
+    handle.await.unwrap();
+}
