@@ -68,7 +68,7 @@ const FILES: [(EventKind, &str); 12] = [
 /// Earlier versions that producers may still write; readers resolve them to the current schema.
 /// Each file is self-contained (a copy of what the registry received at the time), so an embedded
 /// type keeps the version its writer had.
-const HISTORY: [(EventKind, &str); 6] = [
+const HISTORY: [(EventKind, &str); 7] = [
     (
         EventKind::LeadEvent,
         include_str!("../../../schemas/history/lead_event.v1.avsc"),
@@ -88,6 +88,10 @@ const HISTORY: [(EventKind, &str); 6] = [
     (
         EventKind::TierDecision,
         include_str!("../../../schemas/history/tier_decision.v1.avsc"),
+    ),
+    (
+        EventKind::HandoffPacket,
+        include_str!("../../../schemas/history/handoff_packet.v2.avsc"),
     ),
     (
         EventKind::RepActivity,
@@ -366,6 +370,7 @@ mod tests {
             EventKind::EnrichedLead,
             EventKind::ScoredLead,
             EventKind::TierDecision,
+            EventKind::HandoffPacket,
         ] {
             assert_eq!(set.history(kind).len(), 1, "{kind}");
         }

@@ -233,6 +233,37 @@ async fn v1_enriched_scored_and_tier_records_resolve_to_current_types() {
     assert_eq!(back.handoff, leadflow_events::HandoffKind::Escalation);
 }
 
+/// A packet route wrote before this version (its decision without recommended_resource, its lead
+/// without the new chat fields) still decodes.
+#[tokio::test]
+async fn v2_handoff_packet_resolves_to_current_type() {
+    let c = codec();
+    let old = history(&c, EventKind::HandoffPacket, "Version 2 ");
+    let packet = samples::handoff_packet();
+    // only the embedded decision is older (the packet has a topic and a resource of its own)
+    let mut value = apache_avro::to_value(&packet).expect("to value");
+    let mut drop = NEW_CHAT_FIELDS.to_vec();
+    drop.push("recommended_resource");
+    if let Value::Record(fields) = &mut value {
+        for (name, v) in fields.iter_mut() {
+            if name == "decision" {
+                *v = without_fields(v.clone(), &drop);
+            }
+        }
+    }
+    let value = value
+        .resolve(&old.schema)
+        .expect("fits the v2 packet schema");
+    let body = apache_avro::to_avro_datum(&old.schema, value).expect("v2 encodes");
+    let mut bytes = SINGLE_OBJECT_MAGIC.to_vec();
+    bytes.extend_from_slice(&old.fingerprint);
+    bytes.extend_from_slice(&body);
+    let back: leadflow_events::HandoffPacket = c.decode(&bytes).await.expect("v2 packet resolves");
+    assert_eq!(back.packet_id, packet.packet_id);
+    assert_eq!(back.decision.recommended_resource, None);
+    assert_eq!(back.recommended_resource, packet.recommended_resource);
+}
+
 /// A reader still on the v1 decision schema reads the new SOFT_ESCALATION / WARM_CONVERSATION
 /// symbols as the enums' default, NONE (Avro enum defaults), instead of failing.
 #[test]
