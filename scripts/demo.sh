@@ -163,6 +163,29 @@ step "Topics"
 step "Rep roster (deploy/roster.csv -> reps)"
 "${BIN}/leadflow" reps import "${REPO_ROOT}/deploy/roster.csv"
 
+# The sandbox: local Slack, HubSpot and SMTP stand-ins that notify delivers to (crates/sandbox).
+SANDBOX_HTTP="127.0.0.1:8025"
+SANDBOX_SMTP="127.0.0.1:2525"
+notify_env=()
+if [[ -x "${BIN}/leadflow-sandbox" ]]; then
+  step "Sandbox (Slack, HubSpot, SMTP stand-ins)"
+  "${BIN}/leadflow-sandbox" --http "${SANDBOX_HTTP}" --smtp "${SANDBOX_SMTP}" \
+    --record "${STATE}/sandbox-requests.jsonl" </dev/null >"${LOGS}/sandbox.log" 2>&1 &
+  echo "sandbox $!" >>"${PIDS}"
+  notify_env=(
+    LEADFLOW_STAGE__SLACK__API_URL="http://${SANDBOX_HTTP}/slack/api"
+    LEADFLOW_STAGE__SLACK__BOT_TOKEN="xoxb-sandbox-token"
+    LEADFLOW_STAGE__HUBSPOT__API_URL="http://${SANDBOX_HTTP}/hubspot"
+    LEADFLOW_STAGE__HUBSPOT__TOKEN="pat-sandbox-token"
+    LEADFLOW_STAGE__HUBSPOT__RECORD_URL="http://${SANDBOX_HTTP}/#contact-{contact_id}"
+    LEADFLOW_STAGE__EMAIL__SMTP_HOST="127.0.0.1"
+    LEADFLOW_STAGE__EMAIL__SMTP_PORT="${SANDBOX_SMTP##*:}"
+    LEADFLOW_STAGE__EMAIL__TLS="none"
+  )
+  info "sandbox page: http://${SANDBOX_HTTP}/  (Slack messages, CRM contacts with task and note, emails)"
+  info "faults:       curl -XPOST http://${SANDBOX_HTTP}/_sandbox/faults/slack -H 'content-type: application/json' -d '{\"mode\":\"down\",\"for_ms\":30000}'"
+fi
+
 step "Services"
 last_topic="leads.raw"
 started=()
@@ -173,7 +196,15 @@ for entry in "${STAGES[@]}"; do
     info "leadflow-${name}: not built yet, skipped"
     continue
   fi
-  NO_COLOR=1 LEADFLOW_HTTP__LISTEN="127.0.0.1:${port}" "${exe}" </dev/null >"${LOGS}/${name}.log" 2>&1 &
+  stage_env=()
+  if [[ "${name}" == notify ]]; then
+    if ((${#notify_env[@]} == 0)); then
+      info "leadflow-notify: no sandbox built, skipped (it needs Slack/HubSpot/SMTP)"
+      continue
+    fi
+    stage_env=("${notify_env[@]}")
+  fi
+  env NO_COLOR=1 LEADFLOW_HTTP__LISTEN="127.0.0.1:${port}" "${stage_env[@]}" "${exe}" </dev/null >"${LOGS}/${name}.log" 2>&1 &
   echo "${name} $!" >>"${PIDS}"
   started+=("${name} ${port}")
   last_topic="${topic}"
@@ -227,6 +258,15 @@ elif [[ "${last_topic}" == handoff.packets ]] && command -v jq >/dev/null 2>&1; 
     done
   printf '\n    by owner: %s\n' "$(jq -r '.assignee.rep_id // "-"' "${output}" | sort | uniq -c | awk '{printf "%s %s  ", $2, $1}')"
   info "open load per rep: target/release/leadflow reps list"
+elif [[ "${last_topic}" == handoff.deliveries ]] && command -v jq >/dev/null 2>&1; then
+  # one line per receipt (every channel and attempt); the full receipts stay in the file
+  printf '    %-14s %-6s %-10s %-3s %-22s %s\n' LEAD CHANNEL STATUS TRY "REMOTE ID" ERROR
+  jq -r '[.lead_id, .channel, .status, .attempts, (.external_id // "-"), (.error // "")] | @tsv' "${output}" |
+    while IFS=$'\t' read -r lead channel status attempts remote error; do
+      printf '    %-14s %-6s %-10s %-3s %-22s %s\n' "${lead}" "${channel}" "${status}" "${attempts}" "${remote:0:22}" "${error:0:60}"
+    done
+  printf '\n    by channel and status: %s\n' "$(jq -r '.channel + "/" + .status' "${output}" | sort | uniq -c | awk '{printf "%s %s  ", $2, $1}')"
+  info "what the reps saw: http://${SANDBOX_HTTP}/  (Slack messages, CRM contacts with task and note, emails)"
 else
   cat "${output}"
 fi
@@ -239,4 +279,7 @@ for entry in "${started[@]}"; do
   info "$(printf '%-13s http://127.0.0.1:%s/metrics  /healthz  /readyz' "${name}:" "${port}")"
 done
 info "exceptions:  target/release/leadflow tail leads.exceptions --from-beginning"
+if ((${#notify_env[@]})); then
+  info "sandbox:     http://${SANDBOX_HTTP}/  (what notify delivered; requests in .leadflow/sandbox-requests.jsonl)"
+fi
 info "broker data: .leadflow/broker.db (kept between runs; RESET=1 starts empty)"

@@ -265,6 +265,10 @@ pub fn delivery_receipt() -> DeliveryReceipt {
         external_id: Some("1763631000.000100".into()),
         error: None,
         delivered_at: T0,
+        idempotency_key: Some("pkt-evt-0001".into()),
+        fallback_for: vec![],
+        remote_url: None,
+        latency_ms: Some(180),
     }
 }
 

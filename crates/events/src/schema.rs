@@ -68,7 +68,7 @@ const FILES: [(EventKind, &str); 12] = [
 /// Earlier versions that producers may still write; readers resolve them to the current schema.
 /// Each file is self-contained (a copy of what the registry received at the time), so an embedded
 /// type keeps the version its writer had.
-const HISTORY: [(EventKind, &str); 7] = [
+const HISTORY: [(EventKind, &str); 8] = [
     (
         EventKind::LeadEvent,
         include_str!("../../../schemas/history/lead_event.v1.avsc"),
@@ -92,6 +92,10 @@ const HISTORY: [(EventKind, &str); 7] = [
     (
         EventKind::HandoffPacket,
         include_str!("../../../schemas/history/handoff_packet.v2.avsc"),
+    ),
+    (
+        EventKind::DeliveryReceipt,
+        include_str!("../../../schemas/history/delivery_receipt.v1.avsc"),
     ),
     (
         EventKind::RepActivity,
