@@ -1,7 +1,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 //! enrich → score → tier as three real processes on the local broker, over a generated stream:
 //! every generated event ends as a decision on leads.tiered or as an exception with a reason; the
-//! decisions obey the seeds' rules; the services' decisions equal the pure transforms' (replay
+//! decisions obey the rules of crates/tier/POLICY.md; the services' decisions equal the pure transforms' (replay
 //! reproduces them); SIGTERM stops each service with exit code 0.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -237,11 +237,12 @@ async fn qualification_stages_decide_a_generated_stream() {
         }
         kinds.insert(format!("{:?}", d.handoff));
     }
-    assert_eq!(
-        kinds.len(),
-        3,
-        "the stream exercises escalation, capture and none: {kinds:?}"
-    );
+    for kind in ["Escalation", "Capture", "None"] {
+        assert!(
+            kinds.contains(kind),
+            "the stream exercises escalation, capture and none (soft escalations may come too): {kinds:?}"
+        );
+    }
 
     // the services decided exactly what the pure transforms decide
     let inputs: Vec<LeadEvent> = leads.iter().map(|(l, _)| l.clone()).collect();
@@ -251,10 +252,39 @@ async fn qualification_stages_decide_a_generated_stream() {
         by_event.len(),
         "same number of decisions as the pure pipeline"
     );
+    // Enrich recognises the same person across lead ids by email. Leads are keyed by lead id, so two
+    // lead ids sharing an email (the generator's junk "test@test.com" addresses) can sit in different
+    // partitions, whose relative order the broker does not define: which of them is "the update"
+    // depends on arrival order. For those, is_update / previous_event_id are not compared.
+    let mut ids_by_email: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for l in &inputs {
+        if let Some(email) = &l.contact.email {
+            ids_by_email
+                .entry(email.trim().to_ascii_lowercase())
+                .or_default()
+                .insert(l.lead_id.clone());
+        }
+    }
+    let order_dependent = |d: &TierDecision| {
+        let lead = &d.scored.enriched.lead;
+        lead.contact.email.as_ref().is_some_and(|e| {
+            ids_by_email
+                .get(&e.trim().to_ascii_lowercase())
+                .is_some_and(|ids| ids.len() > 1)
+        })
+    };
+    let comparable = |d: &TierDecision| {
+        let mut d = d.clone();
+        if order_dependent(&d) {
+            d.scored.enriched.is_update = false;
+            d.scored.enriched.previous_event_id = None;
+        }
+        d
+    };
     for (event_id, d) in &by_event {
         assert_eq!(
-            Some(d),
-            expected.get(event_id),
+            Some(comparable(d)),
+            expected.get(event_id).map(comparable),
             "{event_id}: service and pure decision differ"
         );
     }

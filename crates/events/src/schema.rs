@@ -66,10 +66,33 @@ const FILES: [(EventKind, &str); 12] = [
 ];
 
 /// Earlier versions that producers may still write; readers resolve them to the current schema.
-const HISTORY: [(EventKind, &str); 4] = [
+/// A file that embeds other types by name is inlined against the current files, like the current
+/// schemas; a self-contained copy (what the registry received at the time) keeps the embedded types'
+/// version its writer had.
+const HISTORY: [(EventKind, &str); 9] = [
     (
         EventKind::LeadEvent,
         include_str!("../../../schemas/history/lead_event.v1.avsc"),
+    ),
+    (
+        EventKind::LeadEvent,
+        include_str!("../../../schemas/history/lead_event.v2.avsc"),
+    ),
+    (
+        EventKind::EnrichedLead,
+        include_str!("../../../schemas/history/enriched_lead.v1.avsc"),
+    ),
+    (
+        EventKind::ScoredLead,
+        include_str!("../../../schemas/history/scored_lead.v1.avsc"),
+    ),
+    (
+        EventKind::TierDecision,
+        include_str!("../../../schemas/history/tier_decision.v1.avsc"),
+    ),
+    (
+        EventKind::HandoffPacket,
+        include_str!("../../../schemas/history/handoff_packet.v2.avsc"),
     ),
     (
         EventKind::DeliveryReceipt,
@@ -354,7 +377,15 @@ mod tests {
                 Some(kind)
             );
         }
-        assert_eq!(set.history(EventKind::LeadEvent).len(), 1);
+        assert_eq!(set.history(EventKind::LeadEvent).len(), 2);
+        for kind in [
+            EventKind::EnrichedLead,
+            EventKind::ScoredLead,
+            EventKind::TierDecision,
+            EventKind::HandoffPacket,
+        ] {
+            assert_eq!(set.history(kind).len(), 1, "{kind}");
+        }
     }
 
     #[test]

@@ -358,6 +358,32 @@ fn packet_contents() {
     );
     assert!(cap.next_step.contains("as promised"), "{}", cap.next_step);
 
+    // a soft escalation (tier POLICY.md T5): the resource is copied, no booking link, no call
+    let mut soft = decision("l4", None, "FR", 30);
+    soft.handoff = HandoffKind::SoftEscalation;
+    soft.trigger = leadflow_events::HandoffTrigger::WarmConversation;
+    soft.recommended_resource = Some(leadflow_events::RecommendedResource {
+        topic: "lead-routing".into(),
+        title: "Routing case study".into(),
+        url: "https://example.com/routing".into(),
+    });
+    let p = packet(&r.route(&soft));
+    let res = p.recommended_resource.as_ref().expect("resource copied");
+    assert_eq!(
+        (res.topic.as_str(), res.title.as_str(), res.url.as_str()),
+        (
+            "lead-routing",
+            "Routing case study",
+            "https://example.com/routing"
+        )
+    );
+    assert_eq!(p.booking_link, None);
+    assert!(
+        p.next_step.contains("Routing case study"),
+        "{}",
+        p.next_step
+    );
+
     // a form lead without chat still gets 3-5 sentences
     let mut form = decision("l3", None, "FR", 30);
     form.scored.enriched.lead.chat = None;
