@@ -47,7 +47,12 @@ ensure_rust_components
 use_nextest=1
 ensure_nextest || use_nextest=0
 ensure_tansu
+ensure_deploy_tools
 record tools ok "${t}"
+
+step "Deploy (kustomize overlays, Kubernetes/KEDA schemas, promtool, docker-compose config)"
+t="$(now_s)"
+if "${REPO_ROOT}/scripts/check-deploy.sh"; then record deploy ok "${t}"; else record deploy FAILED "${t}"; fi
 
 step "Build (workspace, all targets)"
 t="$(now_s)"
