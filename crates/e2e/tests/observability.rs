@@ -90,7 +90,8 @@ fn name_scan_finds_metric_names_only() {
         names.into_iter().collect::<Vec<_>>(),
         ["leadflow_tier_decisions_total"]
     );
-    let exported = exported_names("# HELP a b\n# TYPE a counter\nleadflow_a_total{x=\"1\"} 3\nleadflow_b 1\n");
+    let exported =
+        exported_names("# HELP a b\n# TYPE a counter\nleadflow_a_total{x=\"1\"} 3\nleadflow_b 1\n");
     assert_eq!(
         exported.into_iter().collect::<Vec<_>>(),
         ["leadflow_a_total", "leadflow_b"]
@@ -152,7 +153,8 @@ async fn observability_names_exist() {
         ));
     }
     produce_raw_all(&bs, &names["reps"], records).await;
-    let mut invalid: ModelParams = serde_json::from_str(leadflow_score::DEFAULT_MODEL_JSON).unwrap();
+    let mut invalid: ModelParams =
+        serde_json::from_str(leadflow_score::DEFAULT_MODEL_JSON).unwrap();
     invalid.version = "broken-1".into();
     invalid.fit_max = -1.0;
     produce_raw_all(
@@ -160,7 +162,10 @@ async fn observability_names_exist() {
         &names["model_params"],
         vec![(
             Some(invalid.key().as_bytes().to_vec()),
-            codec.encode(&names["model_params"], &invalid).await.unwrap(),
+            codec
+                .encode(&names["model_params"], &invalid)
+                .await
+                .unwrap(),
         )],
     )
     .await;
@@ -174,7 +179,14 @@ async fn observability_names_exist() {
         ));
     }
     produce_raw_all(&bs, &names["raw"], records).await;
-    for role in ["raw", "enriched", "scored", "tiered", "escalations", "packets"] {
+    for role in [
+        "raw",
+        "enriched",
+        "scored",
+        "tiered",
+        "escalations",
+        "packets",
+    ] {
         produce_raw_all(
             &bs,
             &names[role],
@@ -206,7 +218,10 @@ async fn observability_names_exist() {
                 "LEADFLOW_GROUP_ID".to_owned(),
                 unique_name(&format!("e2e-obs-{b}")),
             ),
-            ("LEADFLOW_HTTP__LISTEN".to_owned(), format!("127.0.0.1:{port}")),
+            (
+                "LEADFLOW_HTTP__LISTEN".to_owned(),
+                format!("127.0.0.1:{port}"),
+            ),
             ("LEADFLOW_SHUTDOWN_GRACE_MS".to_owned(), "10000".to_owned()),
         ]);
         for (role, topic) in &names {
