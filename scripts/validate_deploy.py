@@ -10,7 +10,8 @@ For every rendered overlay (the output of `kubectl kustomize deploy/k8s/overlays
   non-root read-only container, terminationGracePeriodSeconds above its shutdown_grace_ms, a
   PodDisruptionBudget and a KEDA ScaledObject on its Deployment whose maxReplicaCount equals the
   partitions the topics Job creates;
-- the PrometheusRule holds exactly the groups of the plain alerts file.
+- the PrometheusRule holds exactly the groups of the plain alerts file;
+- every alert has its section in deploy/RUNBOOK.md and a runbook_url pointing at it.
 The dashboard must parse and every panel target must have a PromQL expression.
 Exits 1 with one line per problem.
 """
@@ -138,6 +139,19 @@ def check_overlay(path: pathlib.Path, stages: list[str], alerts: dict) -> None:
         problem(path.name, "the PrometheusRule's groups differ from deploy/observability/alerts.yml")
 
 
+def check_runbook(alerts: dict) -> None:
+    runbook = ROOT / "deploy" / "RUNBOOK.md"
+    sections = set(re.findall(r"^## (\S+)\s*$", runbook.read_text(), re.M))
+    for group in alerts.get("groups", []):
+        for rule in group.get("rules", []):
+            name = rule.get("alert")
+            if name and name not in sections:
+                problem("deploy/RUNBOOK.md", f"no section '## {name}' for the alert {name}")
+            anchor = rule.get("annotations", {}).get("runbook_url", "")
+            if name and anchor != f"deploy/RUNBOOK.md#{name.lower()}":
+                problem("alerts", f"{name}: runbook_url {anchor!r} does not point at its section")
+
+
 def check_dashboard(path: pathlib.Path) -> None:
     try:
         dash = json.loads(path.read_text())
@@ -172,6 +186,7 @@ def main() -> int:
     alerts = yaml.safe_load(a.alerts.read_text())
     for r in a.rendered:
         check_overlay(r, stages, alerts)
+    check_runbook(alerts)
     check_dashboard(a.dashboard)
     for p in problems:
         print(f"deploy: {p}", file=sys.stderr)

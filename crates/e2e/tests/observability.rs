@@ -47,6 +47,68 @@ fn leadflow_names(text: &str) -> BTreeSet<String> {
     names
 }
 
+/// The label names a text uses per metric: the keys of a selector right after the name
+/// (`name{kind="fatal"}`) and the labels of an aggregation's `by (...)` applied to the next metric
+/// (`sum by (channel) (rate(name[5m]))`); `le` (histogram buckets) is left out.
+fn used_labels(text: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let mut used: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    // selectors
+    let mut rest = text;
+    while let Some(i) = rest.find("leadflow_") {
+        let tail = &rest[i..];
+        let end = tail.find(|c: char| !ident(c)).unwrap_or(tail.len());
+        let name = &tail[..end];
+        if let Some(sel) = tail[end..].strip_prefix('{') {
+            let body = &sel[..sel.find('}').unwrap_or(0)];
+            for m in body.split(',') {
+                let key: String = m.trim().chars().take_while(|c| ident(*c)).collect();
+                if !key.is_empty() {
+                    used.entry(name.to_owned()).or_default().insert(key);
+                }
+            }
+        }
+        rest = &tail[end..];
+    }
+    // by (...) clauses
+    let mut rest = text;
+    while let Some(i) = rest.find("by (") {
+        let tail = &rest[i + 4..];
+        let close = tail.find(')').unwrap_or(0);
+        let labels: Vec<String> = tail[..close]
+            .split(',')
+            .map(|l| l.trim().to_owned())
+            .filter(|l| !l.is_empty() && l != "le")
+            .collect();
+        if let Some(j) = tail.find("leadflow_") {
+            let m = &tail[j..];
+            let end = m.find(|c: char| !ident(c)).unwrap_or(m.len());
+            used.entry(m[..end].to_owned()).or_default().extend(labels);
+        }
+        rest = &tail[close..];
+    }
+    used
+}
+
+/// Label names per metric name in a Prometheus text exposition.
+fn exported_labels(exposition: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for line in exposition.lines().filter(|l| !l.starts_with('#')) {
+        let Some((name, rest)) = line.split_once('{') else {
+            continue;
+        };
+        let body = &rest[..rest.find('}').unwrap_or(0)];
+        for pair in body.split("\",") {
+            if let Some((k, _)) = pair.split_once('=') {
+                out.entry(name.to_owned())
+                    .or_default()
+                    .insert(k.trim_start_matches(',').to_owned());
+            }
+        }
+    }
+    out
+}
+
 /// Metric names in a Prometheus text exposition (sample lines: the name before `{` or a space).
 fn exported_names(exposition: &str) -> BTreeSet<String> {
     exposition
@@ -82,6 +144,24 @@ fn free_port() -> u16 {
 }
 
 #[test]
+fn label_scan_finds_selector_and_by_labels() {
+    let used = used_labels(
+        r#"sum by (channel, le) (rate(leadflow_notify_receipts_total{status="failed"}[5m]))"#,
+    );
+    assert_eq!(
+        used["leadflow_notify_receipts_total"]
+            .iter()
+            .collect::<Vec<_>>(),
+        ["channel", "status"]
+    );
+    let exported = exported_labels("leadflow_a_total{x=\"1\",y=\"a,b\"} 3\n");
+    assert_eq!(
+        exported["leadflow_a_total"].iter().collect::<Vec<_>>(),
+        ["x", "y"]
+    );
+}
+
+#[test]
 fn name_scan_finds_metric_names_only() {
     let names = leadflow_names(
         r#"expr: sum(rate(leadflow_tier_decisions_total[5m])) / x{job="leadflow-tier"} # my_leadflow_x"#,
@@ -102,8 +182,12 @@ fn name_scan_finds_metric_names_only() {
 async fn observability_names_exist() {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
     let mut used: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    let mut labels_used: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for file in OBSERVABILITY_FILES {
         let text = std::fs::read_to_string(format!("{root}/{file}")).unwrap();
+        for (name, labels) in used_labels(&text.replace("\\\"", "\"")) {
+            labels_used.entry(name).or_default().extend(labels);
+        }
         for name in leadflow_names(&text) {
             used.entry(name).or_default().push(file);
         }
@@ -249,8 +333,9 @@ async fn observability_names_exist() {
     // Scrape until every used name is exported (labelled metrics appear with their first sample,
     // consumer lag with librdkafka's first statistics) or the deadline passes.
     let deadline = Instant::now() + Duration::from_secs(120);
-    let (exported, missing) = loop {
+    let (exported, missing, labels) = loop {
         let mut exported = BTreeSet::new();
+        let mut labels: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for (_, port) in &services {
             if let Some(text) = tokio::task::spawn_blocking({
                 let port = *port;
@@ -260,6 +345,9 @@ async fn observability_names_exist() {
             .unwrap()
             {
                 exported.extend(exported_names(&text));
+                for (name, l) in exported_labels(&text) {
+                    labels.entry(name).or_default().extend(l);
+                }
             }
         }
         let missing: BTreeMap<&String, &Vec<&str>> = used
@@ -267,7 +355,7 @@ async fn observability_names_exist() {
             .filter(|(name, _)| !exported.contains(*name))
             .collect();
         if missing.is_empty() || Instant::now() > deadline {
-            break (exported, missing);
+            break (exported, missing, labels);
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
     };
@@ -280,6 +368,19 @@ async fn observability_names_exist() {
         "metrics used by the alerts or the dashboard that no service exports: {missing:#?}\n\
          exported: {exported:#?}\nlogs:\n{log_text}"
     );
+    // every label a rule or panel selects or groups by is one the metric carries
+    for (name, want) in &labels_used {
+        let have = labels
+            .get(name)
+            .or_else(|| labels.get(&format!("{name}_bucket")))
+            .cloned()
+            .unwrap_or_default();
+        let unknown: Vec<&String> = want.difference(&have).collect();
+        assert!(
+            unknown.is_empty(),
+            "{name} has no label {unknown:?} (it has {have:?})"
+        );
+    }
     for (s, _) in services {
         let name = s.name.clone();
         let status = s.terminate(Duration::from_secs(30));
