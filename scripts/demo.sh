@@ -204,7 +204,10 @@ for entry in "${STAGES[@]}"; do
     fi
     stage_env=("${notify_env[@]}")
   fi
-  env NO_COLOR=1 LEADFLOW_HTTP__LISTEN="127.0.0.1:${port}" "${stage_env[@]}" "${exe}" </dev/null >"${LOGS}/${name}.log" 2>&1 &
+  # a stage's demo settings (short SLAs, ...) live in deploy/demo/<stage>.toml when it has any
+  demo_config=()
+  [[ -f "${REPO_ROOT}/deploy/demo/${name}.toml" ]] && demo_config=(--config "${REPO_ROOT}/deploy/demo/${name}.toml")
+  env NO_COLOR=1 LEADFLOW_HTTP__LISTEN="127.0.0.1:${port}" "${stage_env[@]}" "${exe}" "${demo_config[@]}" </dev/null >"${LOGS}/${name}.log" 2>&1 &
   echo "${name} $!" >>"${PIDS}"
   started+=("${name} ${port}")
   last_topic="${topic}"
@@ -228,6 +231,14 @@ for entry in "${started[@]}"; do
   done
   info "leadflow-${name} ready (pid ${pid}, http://127.0.0.1:${port}/metrics)"
 done
+
+if [[ -x "${BIN}/leadflow-sla-watchdog" && -x "${BIN}/leadflow-route" ]]; then
+  # simulated reps answer the packets: most in time, some late, some never (escalated by the watchdog)
+  "${BIN}/leadflow" activity simulate --late-share 0.2 --silent-share 0.2 --idle-timeout 20 \
+    </dev/null >"${LOGS}/reps.log" 2>&1 &
+  echo "reps $!" >>"${PIDS}"
+  info "simulated reps answer the packets (20 % late, 20 % never; log ${LOGS}/reps.log)"
+fi
 
 step "Generating ${COUNT} leads at ${RATE}/s into leads.raw"
 seed_args=()
@@ -271,6 +282,11 @@ else
   cat "${output}"
 fi
 info "$(wc -l <"${output}") records of ${last_topic}, as JSON lines in ${output}"
+
+if [[ -x "${BIN}/leadflow-sla-watchdog" ]]; then
+  step "SLA adherence (leadflow sla report; escalations: leadflow tail sla.escalations --from-beginning)"
+  run_fg "${BIN}/leadflow" sla report --since 400d || warn "sla report failed"
+fi
 
 step "Where to look"
 info "logs:        ${LOGS}/<stage>.log"

@@ -292,6 +292,9 @@ pub fn sla_escalation() -> SlaEscalation {
         from_rep_id: Some("rep-1".into()),
         to: "manager-1".into(),
         reason: "first contact SLA missed".into(),
+        target_team: Some("ae".into()),
+        tier: Some("HOT".into()),
+        late_by_ms: Some(1),
     }
 }
 

@@ -66,7 +66,7 @@ const FILES: [(EventKind, &str); 12] = [
 ];
 
 /// Earlier versions that producers may still write; readers resolve them to the current schema.
-const HISTORY: [(EventKind, &str); 3] = [
+const HISTORY: [(EventKind, &str); 4] = [
     (
         EventKind::LeadEvent,
         include_str!("../../../schemas/history/lead_event.v1.avsc"),
@@ -78,6 +78,10 @@ const HISTORY: [(EventKind, &str); 3] = [
     (
         EventKind::RepActivity,
         include_str!("../../../schemas/history/rep_activity.v1.avsc"),
+    ),
+    (
+        EventKind::SlaEscalation,
+        include_str!("../../../schemas/history/sla_escalation.v1.avsc"),
     ),
 ];
 
@@ -149,7 +153,10 @@ impl SchemaSet {
         for (kind, text) in HISTORY {
             let json: Value =
                 serde_json::from_str(text).map_err(|source| SchemaError::Json { kind, source })?;
-            let entry = Arc::new(parse_entry(kind, &json)?);
+            // inlined like the current ones were when they were current (same canonical form)
+            let inlined = inline(&json, "leadflow", &defs, &mut HashSet::new())
+                .map_err(|name| SchemaError::UnknownType { kind, name })?;
+            let entry = Arc::new(parse_entry(kind, &inlined)?);
             by_fingerprint.insert(entry.fingerprint, entry);
         }
         Ok(SchemaSet {

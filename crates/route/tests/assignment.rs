@@ -382,6 +382,9 @@ fn sla_breach_reassigns_then_escalates_to_the_manager() {
         from_rep_id: Some(from.into()),
         to: "ae".into(),
         reason: "first contact SLA missed".into(),
+        target_team: Some("ae".into()),
+        tier: Some("HOT".into()),
+        late_by_ms: Some(1_000),
     };
     let Reassigned::Packet(second) = r.reassign(&esc(1, "a", &first.packet_id)) else {
         panic!("level 1 reassigns")

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 mod consumer_context;
 mod delivery;
+pub mod emitter;
 pub mod error;
 pub mod exceptions;
 pub mod http;
