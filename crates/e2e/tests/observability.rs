@@ -1,7 +1,8 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 //! The alert rules and the Grafana dashboard use only metrics the services export: every stage runs
 //! as a real process on the local broker with traffic that touches each labelled metric (leads, a
-//! poison record on every input topic, a rejected model update, a Slack outage of two requests),
+//! poison record on every input topic, a rejected model update, a Slack outage of two requests,
+//! deadlines the watchdog escalates),
 //! each one's `/metrics` is scraped, and every `leadflow_*` name in `deploy/observability/alerts.yml`,
 //! `deploy/k8s/base/prometheus-rule.yaml` and `deploy/observability/grafana/leadflow.json` must be
 //! among the exported names.
@@ -294,6 +295,7 @@ async fn observability_names_exist() {
         "leadflow-route",
         "leadflow-route-reassign",
         "leadflow-notify",
+        "leadflow-sla-watchdog",
     ] {
         let port = free_port();
         let mut env = BTreeMap::from([
@@ -313,6 +315,19 @@ async fn observability_names_exist() {
                 format!("LEADFLOW_TOPICS__{}", role.to_ascii_uppercase()),
                 topic.clone(),
             );
+        }
+        if b == "leadflow-sla-watchdog" {
+            // the generated leads' event times are in the past, so with a short lateness every
+            // deadline nobody acts on settles as escalated within seconds (deploy/demo/sla-watchdog.toml)
+            for (k, v) in [
+                ("ALLOWED_LATENESS_MS", "2000"),
+                ("STALE_AFTER_HOURS", "9600"),
+                ("RETENTION_DAYS", "400"),
+                ("TICK_MS", "200"),
+                ("HANDOVER_SETTLE_MS", "1000"),
+            ] {
+                env.insert(format!("LEADFLOW_STAGE__{k}"), v.to_owned());
+            }
         }
         if b == "leadflow-notify" {
             for (k, v) in [
