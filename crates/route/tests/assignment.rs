@@ -520,6 +520,9 @@ fn replaying_a_reassigned_or_superseded_decision_makes_no_new_packet() {
         from_rep_id: Some("a".into()),
         to: "ae".into(),
         reason: "missed".into(),
+        target_team: None,
+        tier: None,
+        late_by_ms: None,
     };
     assert!(matches!(r.reassign(&esc), Reassigned::Packet(_)));
     // leads.tiered replayed: the original decision must not take the lead back to a

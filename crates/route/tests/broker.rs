@@ -269,6 +269,9 @@ async fn an_sla_breach_is_reassigned_by_the_reassign_service() {
         from_rep_id: Some("a".into()),
         to: "ae".into(),
         reason: "first contact SLA missed".into(),
+        target_team: Some("ae".into()),
+        tier: Some("HOT".into()),
+        late_by_ms: Some(1_000),
     };
     publish(&cfg, &cfg.topics.escalations, std::slice::from_ref(&esc)).await;
     let p = packets(&cfg, 2).await;
