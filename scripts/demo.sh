@@ -163,6 +163,29 @@ step "Topics"
 step "Rep roster (deploy/roster.csv -> reps)"
 "${BIN}/leadflow" reps import "${REPO_ROOT}/deploy/roster.csv"
 
+# The sandbox: local Slack, HubSpot and SMTP stand-ins that notify delivers to (crates/sandbox).
+SANDBOX_HTTP="127.0.0.1:8025"
+SANDBOX_SMTP="127.0.0.1:2525"
+notify_env=()
+if [[ -x "${BIN}/leadflow-sandbox" ]]; then
+  step "Sandbox (Slack, HubSpot, SMTP stand-ins)"
+  "${BIN}/leadflow-sandbox" --http "${SANDBOX_HTTP}" --smtp "${SANDBOX_SMTP}" \
+    --record "${STATE}/sandbox-requests.jsonl" </dev/null >"${LOGS}/sandbox.log" 2>&1 &
+  echo "sandbox $!" >>"${PIDS}"
+  notify_env=(
+    LEADFLOW_STAGE__SLACK__API_URL="http://${SANDBOX_HTTP}/slack/api"
+    LEADFLOW_STAGE__SLACK__BOT_TOKEN="xoxb-sandbox-token"
+    LEADFLOW_STAGE__HUBSPOT__API_URL="http://${SANDBOX_HTTP}/hubspot"
+    LEADFLOW_STAGE__HUBSPOT__TOKEN="pat-sandbox-token"
+    LEADFLOW_STAGE__HUBSPOT__RECORD_URL="http://${SANDBOX_HTTP}/#contact-{contact_id}"
+    LEADFLOW_STAGE__EMAIL__SMTP_HOST="127.0.0.1"
+    LEADFLOW_STAGE__EMAIL__SMTP_PORT="${SANDBOX_SMTP##*:}"
+    LEADFLOW_STAGE__EMAIL__TLS="none"
+  )
+  info "sandbox page: http://${SANDBOX_HTTP}/  (Slack messages, CRM contacts with task and note, emails)"
+  info "faults:       curl -XPOST http://${SANDBOX_HTTP}/_sandbox/faults/slack -H 'content-type: application/json' -d '{\"mode\":\"down\",\"for_ms\":30000}'"
+fi
+
 step "Services"
 last_topic="leads.raw"
 started=()
@@ -173,7 +196,22 @@ for entry in "${STAGES[@]}"; do
     info "leadflow-${name}: not built yet, skipped"
     continue
   fi
-  NO_COLOR=1 LEADFLOW_HTTP__LISTEN="127.0.0.1:${port}" "${exe}" </dev/null >"${LOGS}/${name}.log" 2>&1 &
+  stage_env=()
+  # The demo runs enrich on the bundled demo dataset, and says so (production names its own file).
+  if [[ "${name}" == enrich ]]; then
+    stage_env=(LEADFLOW_STAGE__PROVIDER__KIND=demo)
+  fi
+  if [[ "${name}" == notify ]]; then
+    if ((${#notify_env[@]} == 0)); then
+      info "leadflow-notify: no sandbox built, skipped (it needs Slack/HubSpot/SMTP)"
+      continue
+    fi
+    stage_env=("${notify_env[@]}")
+  fi
+  # a stage's demo settings (short SLAs, ...) live in deploy/demo/<stage>.toml when it has any
+  demo_config=()
+  [[ -f "${REPO_ROOT}/deploy/demo/${name}.toml" ]] && demo_config=(--config "${REPO_ROOT}/deploy/demo/${name}.toml")
+  env NO_COLOR=1 LEADFLOW_HTTP__LISTEN="127.0.0.1:${port}" "${stage_env[@]}" "${exe}" "${demo_config[@]}" </dev/null >"${LOGS}/${name}.log" 2>&1 &
   echo "${name} $!" >>"${PIDS}"
   started+=("${name} ${port}")
   last_topic="${topic}"
@@ -197,6 +235,14 @@ for entry in "${started[@]}"; do
   done
   info "leadflow-${name} ready (pid ${pid}, http://127.0.0.1:${port}/metrics)"
 done
+
+if [[ -x "${BIN}/leadflow-sla-watchdog" && -x "${BIN}/leadflow-route" ]]; then
+  # simulated reps answer the packets: most in time, some late, some never (escalated by the watchdog)
+  "${BIN}/leadflow" activity simulate --late-share 0.2 --silent-share 0.2 --idle-timeout 20 \
+    </dev/null >"${LOGS}/reps.log" 2>&1 &
+  echo "reps $!" >>"${PIDS}"
+  info "simulated reps answer the packets (20 % late, 20 % never; log ${LOGS}/reps.log)"
+fi
 
 step "Generating ${COUNT} leads at ${RATE}/s into leads.raw"
 seed_args=()
@@ -227,10 +273,24 @@ elif [[ "${last_topic}" == handoff.packets ]] && command -v jq >/dev/null 2>&1; 
     done
   printf '\n    by owner: %s\n' "$(jq -r '.assignee.rep_id // "-"' "${output}" | sort | uniq -c | awk '{printf "%s %s  ", $2, $1}')"
   info "open load per rep: target/release/leadflow reps list"
+elif [[ "${last_topic}" == handoff.deliveries ]] && command -v jq >/dev/null 2>&1; then
+  # one line per receipt (every channel and attempt); the full receipts stay in the file
+  printf '    %-14s %-6s %-10s %-3s %-22s %s\n' LEAD CHANNEL STATUS TRY "REMOTE ID" ERROR
+  jq -r '[.lead_id, .channel, .status, .attempts, (.external_id // "-"), (.error // "")] | @tsv' "${output}" |
+    while IFS=$'\t' read -r lead channel status attempts remote error; do
+      printf '    %-14s %-6s %-10s %-3s %-22s %s\n' "${lead}" "${channel}" "${status}" "${attempts}" "${remote:0:22}" "${error:0:60}"
+    done
+  printf '\n    by channel and status: %s\n' "$(jq -r '.channel + "/" + .status' "${output}" | sort | uniq -c | awk '{printf "%s %s  ", $2, $1}')"
+  info "what the reps saw: http://${SANDBOX_HTTP}/  (Slack messages, CRM contacts with task and note, emails)"
 else
   cat "${output}"
 fi
 info "$(wc -l <"${output}") records of ${last_topic}, as JSON lines in ${output}"
+
+if [[ -x "${BIN}/leadflow-sla-watchdog" ]]; then
+  step "SLA adherence (leadflow sla report; escalations: leadflow tail sla.escalations --from-beginning)"
+  run_fg "${BIN}/leadflow" sla report --since 400d || warn "sla report failed"
+fi
 
 step "Where to look"
 info "logs:        ${LOGS}/<stage>.log"
@@ -239,4 +299,7 @@ for entry in "${started[@]}"; do
   info "$(printf '%-13s http://127.0.0.1:%s/metrics  /healthz  /readyz' "${name}:" "${port}")"
 done
 info "exceptions:  target/release/leadflow tail leads.exceptions --from-beginning"
+if ((${#notify_env[@]})); then
+  info "sandbox:     http://${SANDBOX_HTTP}/  (what notify delivered; requests in .leadflow/sandbox-requests.jsonl)"
+fi
 info "broker data: .leadflow/broker.db (kept between runs; RESET=1 starts empty)"

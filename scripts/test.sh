@@ -3,6 +3,7 @@
 #   installs what is missing (system packages, cargo-nextest, tansu), builds the workspace once,
 #   starts tansu on a free port with a fresh SQLite file, runs the tests (cargo nextest, in parallel)
 #   with LEADFLOW_TEST_BOOTSTRAP pointing at it, then cargo fmt --check and clippy -D warnings.
+# Checks deploy/ and docker-compose.yml offline (scripts/check-deploy.sh).
 # Always stops the broker; exits non-zero when anything failed. Extra arguments go to the test runner
 # (e.g. scripts/test.sh -p leadflow-runtime).
 set -euo pipefail
@@ -48,6 +49,11 @@ use_nextest=1
 ensure_nextest || use_nextest=0
 ensure_tansu
 record tools ok "${t}"
+
+step "Deploy (kustomize overlays, Kubernetes/KEDA schemas, promtool, docker-compose config)"
+t="$(now_s)"
+# installs its own tools (Debian + PyPI, ensure_deploy_tools); a failure is this step's, not the run's
+if "${REPO_ROOT}/scripts/check-deploy.sh"; then record deploy ok "${t}"; else record deploy FAILED "${t}"; fi
 
 step "Build (workspace, all targets)"
 t="$(now_s)"

@@ -46,8 +46,10 @@ struct Args {
     /// Partitions per topic.
     #[arg(long, default_value_t = 3)]
     partitions: i32,
-    /// Where to measure: `tiered` (the whole pipeline), `scored`, `enriched`, or `raw` (the broker
-    /// alone: receive time of the raw record by a plain consumer).
+    /// Where to measure: `tiered` (the qualification stages), `scored`, `enriched`, or `raw` (the
+    /// broker alone: receive time of the raw record by a plain consumer); `deliveries` runs route
+    /// and notify too (with the sample roster and the in-process sandbox) and measures lead event →
+    /// the first `DELIVERED` receipt of its packet.
     #[arg(long, default_value = "tiered")]
     hop: String,
     /// Raw librdkafka settings for the services, e.g. `linger.ms=0,fetch.wait.max.ms=10`.
@@ -60,11 +62,16 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let broker = BenchBroker::given_or_private(args.bootstrap_servers.as_deref()).await?;
     let bs = broker.bootstrap.clone();
+    let full = args.hop == "deliveries";
     let names: BTreeMap<&str, String> = [
         "raw",
         "enriched",
         "scored",
         "tiered",
+        "packets",
+        "deliveries",
+        "activity",
+        "reps",
         "model_params",
         "exceptions",
     ]
@@ -75,7 +82,7 @@ async fn main() -> anyhow::Result<()> {
         create_topic(
             &bs,
             topic,
-            if *role == "model_params" {
+            if matches!(*role, "model_params" | "reps") {
                 1
             } else {
                 args.partitions
@@ -84,8 +91,38 @@ async fn main() -> anyhow::Result<()> {
         .await;
     }
     let logs = tempfile::tempdir()?;
-    let services: Vec<Service> = ["enrich", "score", "tier"]
-        .into_iter()
+    let codec = Codec::single_object()?;
+    let sandbox = if full {
+        // the sample roster for route, the sandbox for notify
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../deploy/roster.csv"
+        ))?;
+        let roster = leadflow_cli::reps::roster_file::parse(
+            "roster.csv",
+            &text,
+            Timestamp::parse_rfc3339(DEFAULT_START)?,
+        )?;
+        let mut records = Vec::new();
+        for r in &roster {
+            records.push((
+                Some(r.rep_id.as_bytes().to_vec()),
+                codec.encode(&names["reps"], r).await?,
+            ));
+        }
+        leadflow_testkit::produce_raw_all(&bs, &names["reps"], records).await;
+        Some(leadflow_sandbox::Sandbox::start(leadflow_sandbox::SandboxConfig::default()).await?)
+    } else {
+        None
+    };
+    let stages: &[&str] = if full {
+        &["enrich", "score", "tier", "route", "notify"]
+    } else {
+        &["enrich", "score", "tier"]
+    };
+    let services: Vec<Service> = stages
+        .iter()
+        .copied()
         .map(|stage| {
             let mut env = BTreeMap::from([
                 ("LEADFLOW_BOOTSTRAP_SERVERS".to_owned(), bs.clone()),
@@ -101,6 +138,26 @@ async fn main() -> anyhow::Result<()> {
                     format!("LEADFLOW_TOPICS__{}", role.to_ascii_uppercase()),
                     topic.clone(),
                 );
+            }
+            if stage == "enrich" {
+                // The bench runs on the bundled demo dataset, and says so.
+                env.insert(
+                    "LEADFLOW_STAGE__PROVIDER__KIND".to_owned(),
+                    "demo".to_owned(),
+                );
+            }
+            if let (Some(sb), "notify") = (&sandbox, stage) {
+                for (k, v) in [
+                    ("SLACK__API_URL", sb.slack_api_url()),
+                    ("SLACK__BOT_TOKEN", "xoxb-sandbox-token".to_owned()),
+                    ("HUBSPOT__API_URL", sb.hubspot_api_url()),
+                    ("HUBSPOT__TOKEN", "pat-sandbox-token".to_owned()),
+                    ("EMAIL__SMTP_HOST", "127.0.0.1".to_owned()),
+                    ("EMAIL__SMTP_PORT", sb.smtp_addr.port().to_string()),
+                    ("EMAIL__TLS", "none".to_owned()),
+                ] {
+                    env.insert(format!("LEADFLOW_STAGE__{k}"), v);
+                }
             }
             Service::start(&format!("leadflow-{stage}"), &env, logs.path())
         })
@@ -118,15 +175,21 @@ async fn main() -> anyhow::Result<()> {
     let hop = args.hop.clone();
     let hop_topic = names
         .get(hop.trim_end_matches("-received"))
-        .with_context(|| format!("--hop must be raw, enriched, scored or tiered, not {hop}"))?;
-    consumer.subscribe(&[hop_topic.as_str()])?;
+        .with_context(|| {
+            format!("--hop must be raw, enriched, scored, tiered or deliveries, not {hop}")
+        })?;
+    if full {
+        // packets give packet id -> event id; receipts give packet id -> delivered time
+        consumer.subscribe(&[hop_topic.as_str(), names["packets"].as_str()])?;
+    } else {
+        consumer.subscribe(&[hop_topic.as_str()])?;
+    }
     let producer: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", &bs)
         .set("linger.ms", "1")
         .create()
         .context("lead producer")?;
 
-    let codec = Codec::single_object()?;
     let mut generator = LeadGenerator::new(5, Timestamp::parse_rfc3339(DEFAULT_START)?);
     let leads: Vec<_> = (0..args.count)
         .map(|_| generator.next_lead().event)
@@ -167,6 +230,8 @@ async fn main() -> anyhow::Result<()> {
         .map(|l| l.event_id.clone())
         .collect::<std::collections::BTreeSet<_>>();
     let mut latencies: HashMap<String, i64> = HashMap::new();
+    let mut packet_event: HashMap<String, String> = HashMap::new();
+    let mut packet_done: HashMap<String, i64> = HashMap::new();
     let receive = async {
         let deadline = Instant::now() + Duration::from_secs(300);
         while latencies.len() < expected.len() && Instant::now() < deadline {
@@ -181,6 +246,24 @@ async fn main() -> anyhow::Result<()> {
             let Some(payload) = msg.payload() else {
                 continue;
             };
+            if full {
+                use leadflow_events::{DeliveryReceipt, DeliveryStatus, HandoffPacket};
+                if msg.topic() == names["packets"] {
+                    if let Ok(p) = codec.decode::<HandoffPacket>(payload).await {
+                        packet_event.insert(p.packet_id, p.decision.scored.enriched.lead.event_id);
+                    }
+                } else if let Ok(r) = codec.decode::<DeliveryReceipt>(payload).await {
+                    if r.status == DeliveryStatus::Delivered {
+                        packet_done.entry(r.packet_id).or_insert(created);
+                    }
+                }
+                for (packet, done) in &packet_done {
+                    if let Some(event_id) = packet_event.get(packet) {
+                        latencies.entry(event_id.clone()).or_insert(*done);
+                    }
+                }
+                continue;
+            }
             if let Some((event_id, done)) = arrival(&codec, &hop, payload, created).await {
                 latencies.insert(event_id, done);
             }
@@ -199,17 +282,23 @@ async fn main() -> anyhow::Result<()> {
             .unwrap_or(-1)
     };
     println!(
-        "pipeline-latency: enrich -> score -> tier, {} partitions, {}",
+        "pipeline-latency: {}, {} partitions, {}",
+        stages.join(" -> "),
         args.partitions,
         broker.label()
     );
     println!(
-        "  sent {} leads{}; {} decisions arrived (the rest went to the exceptions topic or are duplicates)",
+        "  sent {} leads{}; {} {}",
         leads.len(),
         args.rate
             .map(|r| format!(" at {r}/s"))
             .unwrap_or_else(|| " as fast as possible".into()),
-        ms.len()
+        ms.len(),
+        if full {
+            "handed off and delivered to Slack or the CRM (the other leads need no human)"
+        } else {
+            "decisions arrived (the rest went to the exceptions topic or are duplicates)"
+        }
     );
     println!(
         "  latency raw -> {hop}: p50 {} ms, p95 {} ms, p99 {} ms, max {} ms",

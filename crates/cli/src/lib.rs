@@ -1,12 +1,15 @@
 //! The `leadflow` command line: topic administration, producing and tailing events as JSON lines, and
 //! a seeded synthetic lead generator. One module per command; `main.rs` only parses and exits.
 
+pub mod activity;
+pub mod activity_sim;
 pub mod error;
 pub mod generate;
 pub mod kafka;
 pub mod produce;
 pub mod reps;
 pub mod sink;
+pub mod sla_report;
 pub mod tail;
 pub mod topics;
 
@@ -58,6 +61,15 @@ pub enum Command {
     Tail(tail::TailArgs),
     /// Generate a seeded, realistic synthetic lead stream (stdout or a topic).
     Generate(generate::GenerateArgs),
+    /// Record what a rep did with a lead (stops its SLA clocks), one at a time or from a file.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  leadflow activity contacted lead-0042 --rep rep-ae-1 --at 2026-11-30T09:04:00Z\n  leadflow activity import activity.jsonl"
+    )]
+    Activity(activity::ActivityCommand),
+    /// SLA adherence from the topics.
+    #[command(subcommand, after_help = "Examples:\n  leadflow sla report --since 7d")]
+    Sla(sla_report::SlaCommand),
     /// Manage the rep roster: import a roster file, change a status, list reps with their load.
     #[command(
         subcommand,
@@ -88,6 +100,14 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 tail::run(&cfg, args).await
             }
             Command::Generate(args) => generate::run(&cli.common, args).await,
+            Command::Activity(command) => {
+                let cfg = kafka::load_config(&cli.common)?;
+                activity::run(&cfg, command).await
+            }
+            Command::Sla(command) => {
+                let cfg = kafka::load_config(&cli.common)?;
+                sla_report::run(&cfg, command).await
+            }
             Command::Reps(command) => {
                 let cfg = kafka::load_config(&cli.common)?;
                 reps::run(&cfg, command).await

@@ -117,5 +117,6 @@ mod tests {
                 && l.contains("RepState")
                 && l.ends_with("compacted"))
         );
+        assert!(!lines.iter().any(|l| l.contains("(schema pending)")));
     }
 }

@@ -54,6 +54,11 @@ async fn dedup_memory_is_rebuilt_from_kafka_after_a_restart() {
         ("LEADFLOW_TOPICS__ENRICHED".to_owned(), out.clone()),
         ("LEADFLOW_TOPICS__EXCEPTIONS".to_owned(), exceptions.clone()),
         ("LEADFLOW_HTTP__LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
+        // The bundled demo dataset, explicitly (production names its own file).
+        (
+            "LEADFLOW_STAGE__PROVIDER__KIND".to_owned(),
+            "demo".to_owned(),
+        ),
     ]);
     let logs = tempfile::tempdir().unwrap();
 

@@ -1,7 +1,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 //! enrich → score → tier as three real processes on the local broker, over a generated stream:
 //! every generated event ends as a decision on leads.tiered or as an exception with a reason; the
-//! decisions obey the seeds' rules; the services' decisions equal the pure transforms' (replay
+//! decisions obey the rules of crates/tier/POLICY.md; the services' decisions equal the pure transforms' (replay
 //! reproduces them); SIGTERM stops each service with exit code 0.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -28,7 +28,7 @@ struct Topics {
 }
 
 fn env_for(stage: &str, bs: &str, t: &Topics) -> BTreeMap<String, String> {
-    BTreeMap::from([
+    let mut env = BTreeMap::from([
         ("LEADFLOW_BOOTSTRAP_SERVERS".into(), bs.into()),
         (
             "LEADFLOW_GROUP_ID".into(),
@@ -42,7 +42,12 @@ fn env_for(stage: &str, bs: &str, t: &Topics) -> BTreeMap<String, String> {
         ("LEADFLOW_TOPICS__EXCEPTIONS".into(), t.exceptions.clone()),
         ("LEADFLOW_HTTP__LISTEN".into(), "127.0.0.1:0".into()),
         ("LEADFLOW_SHUTDOWN_GRACE_MS".into(), "15000".into()),
-    ])
+    ]);
+    if stage == "enrich" {
+        // The bundled demo dataset, explicitly (production names its own file).
+        env.insert("LEADFLOW_STAGE__PROVIDER__KIND".into(), "demo".into());
+    }
+    env
 }
 
 fn generated() -> Vec<(LeadEvent, SyntheticPersona)> {
@@ -59,9 +64,11 @@ fn generated() -> Vec<(LeadEvent, SyntheticPersona)> {
 /// The same inputs through the pure stages in one process, in generation order.
 async fn expected_decisions(leads: &[LeadEvent]) -> HashMap<String, TierDecision> {
     use leadflow_runtime::StageRegistry;
-    let enrich =
-        leadflow_enrich::EnrichStage::new(&Default::default(), &StageRegistry::new("enrich"))
-            .unwrap();
+    let enrich = leadflow_enrich::EnrichStage::new(
+        &leadflow_enrich::EnrichSettings::demo(),
+        &StageRegistry::new("enrich"),
+    )
+    .unwrap();
     let score =
         leadflow_score::ScoreStage::new(&Default::default(), &StageRegistry::new("score")).unwrap();
     let tier =
@@ -230,11 +237,12 @@ async fn qualification_stages_decide_a_generated_stream() {
         }
         kinds.insert(format!("{:?}", d.handoff));
     }
-    assert_eq!(
-        kinds.len(),
-        3,
-        "the stream exercises escalation, capture and none: {kinds:?}"
-    );
+    for kind in ["Escalation", "Capture", "None"] {
+        assert!(
+            kinds.contains(kind),
+            "the stream exercises escalation, capture and none (soft escalations may come too): {kinds:?}"
+        );
+    }
 
     // the services decided exactly what the pure transforms decide
     let inputs: Vec<LeadEvent> = leads.iter().map(|(l, _)| l.clone()).collect();
@@ -244,10 +252,39 @@ async fn qualification_stages_decide_a_generated_stream() {
         by_event.len(),
         "same number of decisions as the pure pipeline"
     );
+    // Enrich recognises the same person across lead ids by email. Leads are keyed by lead id, so two
+    // lead ids sharing an email (the generator's junk "test@test.com" addresses) can sit in different
+    // partitions, whose relative order the broker does not define: which of them is "the update"
+    // depends on arrival order. For those, is_update / previous_event_id are not compared.
+    let mut ids_by_email: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for l in &inputs {
+        if let Some(email) = &l.contact.email {
+            ids_by_email
+                .entry(email.trim().to_ascii_lowercase())
+                .or_default()
+                .insert(l.lead_id.clone());
+        }
+    }
+    let order_dependent = |d: &TierDecision| {
+        let lead = &d.scored.enriched.lead;
+        lead.contact.email.as_ref().is_some_and(|e| {
+            ids_by_email
+                .get(&e.trim().to_ascii_lowercase())
+                .is_some_and(|ids| ids.len() > 1)
+        })
+    };
+    let comparable = |d: &TierDecision| {
+        let mut d = d.clone();
+        if order_dependent(&d) {
+            d.scored.enriched.is_update = false;
+            d.scored.enriched.previous_event_id = None;
+        }
+        d
+    };
     for (event_id, d) in &by_event {
         assert_eq!(
-            Some(d),
-            expected.get(event_id),
+            Some(comparable(d)),
+            expected.get(event_id).map(comparable),
             "{event_id}: service and pure decision differ"
         );
     }

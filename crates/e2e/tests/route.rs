@@ -96,6 +96,13 @@ async fn generated_leads_end_as_packets_for_eligible_reps() {
                 topic.clone(),
             );
         }
+        if b == "leadflow-enrich" {
+            // The bundled demo dataset, explicitly (production names its own file).
+            env.insert(
+                "LEADFLOW_STAGE__PROVIDER__KIND".to_owned(),
+                "demo".to_owned(),
+            );
+        }
         Service::start(b, &env, logs.path())
     })
     .collect();

@@ -6,7 +6,7 @@ use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use futures::executor::block_on;
-use leadflow_enrich::dataset::{BUNDLED_COMPANIES_CSV, parse_companies};
+use leadflow_enrich::dataset::demo_companies;
 use leadflow_enrich::provider::LocalProvider;
 use leadflow_enrich::{EnrichSettings, Enricher};
 use leadflow_events::{LeadEvent, Timestamp, samples};
@@ -24,7 +24,7 @@ const TITLES: [&str; 8] = [
 
 /// A mix of business and free-mail leads across the dataset, with some repeated people.
 fn inputs(n: usize) -> Vec<LeadEvent> {
-    let companies = parse_companies(BUNDLED_COMPANIES_CSV).unwrap();
+    let companies = demo_companies();
     (0..n)
         .map(|i| {
             let company = &companies[i % companies.len()];
@@ -42,6 +42,15 @@ fn inputs(n: usize) -> Vec<LeadEvent> {
             e.contact.last_name = Some("LOVELACE".into());
             e.contact.title = Some(TITLES[i % TITLES.len()].into());
             e.contact.country = Some(["France", "USA", "UK", "de"][i % 4].into());
+            // A different number per event, national in the contact's country or international.
+            let n = i % 10_000;
+            e.contact.phone = Some(match i % 5 {
+                0 => format!("01 23 45 {:02} {:02}", n / 100, n % 100),
+                1 => format!("(415) 555-{n:04}"),
+                2 => format!("020 7946 {n:04}"),
+                3 => format!("030 1234{n:04}"),
+                _ => format!("+33 6 12 34 {:02} {:02}", n / 100, n % 100),
+            });
             e.company.domain = (i % 3 == 0).then(|| company.domain.clone());
             e.account_domain = None;
             e
@@ -50,8 +59,8 @@ fn inputs(n: usize) -> Vec<LeadEvent> {
 }
 
 fn bench_transform(c: &mut Criterion) {
-    let settings = EnrichSettings::default();
-    let provider = LocalProvider::bundled().unwrap();
+    let settings = EnrichSettings::demo();
+    let provider = LocalProvider::demo();
     let events = inputs(1_000);
     let mut group = c.benchmark_group("enrich");
     group.throughput(Throughput::Elements(events.len() as u64));
@@ -69,5 +78,52 @@ fn bench_transform(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_transform);
+/// Each normaliser alone, per call, on a small mix of inputs.
+fn bench_normalisers(c: &mut Criterion) {
+    use leadflow_enrich::address::{Email, registrable_domain};
+    use leadflow_enrich::{country, disposable, phone, role_account};
+    let mut group = c.benchmark_group("normaliser");
+    let emails = [
+        "Ada.Lovelace@NorthWind.IO",
+        "person.12@mail.kestrelbank.co.uk",
+        "josé@bücher.de",
+    ];
+    group.bench_function("email", |b| {
+        b.iter(|| emails.map(|e| black_box(Email::parse(black_box(e)).is_ok())))
+    });
+    let domains = [
+        "mail.northwind.io",
+        "london.kestrelbank.co.uk",
+        "foo.github.io",
+    ];
+    group.bench_function("registrable_domain", |b| {
+        b.iter(|| domains.map(|d| black_box(registrable_domain(black_box(d)).len())))
+    });
+    group.bench_function("disposable_and_role", |b| {
+        b.iter(|| {
+            domains.map(|d| black_box(disposable::is_disposable(black_box(d))))
+                == [role_account::is_role_account(black_box("info")); 3]
+        })
+    });
+    let countries = ["France", "USA", "Deutschland"];
+    group.bench_function("country", |b| {
+        b.iter(|| countries.map(|c| black_box(country::to_alpha2(black_box(c)))))
+    });
+    let phones = [
+        ("01 23 45 67 89", "FR"),
+        ("(415) 555-0132", "US"),
+        ("+44 20 7946 0018", "GB"),
+    ];
+    group.bench_function("phone", |b| {
+        b.iter(|| phones.map(|(p, r)| black_box(phone::to_e164(black_box(p), Some(r)).is_ok())))
+    });
+    group.bench_function("phone_parse_only", |b| {
+        b.iter(|| {
+            phones.map(|(p, r)| black_box(phonenumber::parse(r.parse().ok(), black_box(p)).is_ok()))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_transform, bench_normalisers);
 criterion_main!(benches);

@@ -1,23 +1,34 @@
-//! Email address and domain syntax: normalisation (trim, lower-case) and validation.
+//! Email address and domain syntax (RULES.md §2): normalisation and validation.
+//!
+//! - The local part is checked by the `email_address` crate against RFC 5322 (dot-atom or quoted
+//!   string, at most 64 octets; UTF-8 allowed as in RFC 6531).
+//! - Domains are mapped by UTS #46 (the `idna` crate: lower-case, NFC, Punycode) to their ASCII form
+//!   (`Bücher.de` and `xn--bcher-kva.de` are the same domain), then checked as RFC 1035 host names
+//!   (labels of letters, digits and inner hyphens, at most 63 octets, at most 253 in all).
+//! - The organisation behind a domain is its registrable domain by the Public Suffix List (the `psl`
+//!   crate, which compiles the list in: nothing is fetched at run time).
 //!
 //! Errors say what is wrong without repeating the value, so they can go into exception reasons and
-//! logs without leaking personal data.
+//! logs without leaking personal data. Inputs longer than [`MAX_INPUT_LEN`] are refused before any
+//! work, so the cost of a call is bounded whatever arrives.
+
+use std::borrow::Cow;
+
+/// Longest raw input (bytes) looked at: an address is at most 254 octets; leave room for
+/// `mailto:`, brackets, blanks and multi-byte characters.
+pub const MAX_INPUT_LEN: usize = 1024;
 
 /// Why an email address or domain is not valid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SyntaxError {
     #[error("has no '@'")]
     MissingAt,
-    #[error("has more than one '@'")]
-    SeveralAt,
     #[error("has an empty local part")]
     EmptyLocal,
     #[error("has a local part longer than 64 characters")]
     LocalTooLong,
-    #[error("has a character not allowed in the local part")]
-    BadLocalChar,
-    #[error("has a misplaced '.' in the local part")]
-    BadLocalDot,
+    #[error("has a local part that is neither a dot-atom nor a quoted string (RFC 5322)")]
+    BadLocal,
     #[error("is longer than 254 characters")]
     TooLong,
     #[error("has an empty domain")]
@@ -36,7 +47,7 @@ pub enum SyntaxError {
     BadTld,
 }
 
-/// A syntactically valid, lower-cased email address.
+/// A syntactically valid email address: local part lower-cased, domain in its ASCII (Punycode) form.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Email {
     address: String,
@@ -46,6 +57,9 @@ pub struct Email {
 impl Email {
     /// Trims, strips a `mailto:` prefix and surrounding `<>`, lower-cases and validates.
     pub fn parse(raw: &str) -> Result<Email, SyntaxError> {
+        if raw.len() > MAX_INPUT_LEN {
+            return Err(SyntaxError::TooLong);
+        }
         let mut s = raw.trim();
         if let Some(rest) = strip_prefix_ignore_case(s, "mailto:") {
             s = rest.trim();
@@ -53,29 +67,42 @@ impl Email {
         if let Some(inner) = s.strip_prefix('<').and_then(|r| r.strip_suffix('>')) {
             s = inner.trim();
         }
-        let address = s.to_lowercase();
-        if address.chars().count() > 254 {
-            return Err(SyntaxError::TooLong);
-        }
-        let mut parts = address.split('@');
-        let (Some(local), Some(domain)) = (parts.next(), parts.next()) else {
+        // The last '@' separates the domain: a quoted local part may hold one.
+        let Some((local, domain)) = s.rsplit_once('@') else {
             return Err(SyntaxError::MissingAt);
         };
-        if parts.next().is_some() {
-            return Err(SyntaxError::SeveralAt);
+        let domain = ascii_domain(domain)?;
+        let local = local.to_lowercase();
+        if local.is_empty() {
+            return Err(SyntaxError::EmptyLocal);
         }
-        check_local(local)?;
-        check_domain(domain)?;
+        if local.len() > 64 {
+            return Err(SyntaxError::LocalTooLong);
+        }
+        if !email_address::EmailAddress::is_valid_local_part(&local) {
+            return Err(SyntaxError::BadLocal);
+        }
+        if local.len() + 1 + domain.len() > 254 {
+            return Err(SyntaxError::TooLong);
+        }
         let at = local.len();
+        let mut address = local;
+        address.push('@');
+        address.push_str(&domain);
         Ok(Email { address, at })
     }
 
-    /// The whole address, lower-cased.
+    /// The whole address.
     pub fn as_str(&self) -> &str {
         &self.address
     }
 
-    /// The domain part.
+    /// The local part (before the last '@'), lower-cased; quotes kept.
+    pub fn local_part(&self) -> &str {
+        &self.address[..self.at]
+    }
+
+    /// The domain part, ASCII.
     pub fn domain(&self) -> &str {
         &self.address[self.at + 1..]
     }
@@ -86,26 +113,28 @@ impl Email {
     }
 }
 
-/// Normalises a company domain as people type it ("https://www.Northwind.io/about" -> "northwind.io")
-/// and validates its syntax.
+/// Normalises a company domain as people type it ("https://www.Northwind.io/about" -> "northwind.io",
+/// "Bücher.de" -> "xn--bcher-kva.de") and validates its syntax.
 pub fn normalise_domain(raw: &str) -> Result<String, SyntaxError> {
-    let mut s = raw.trim().to_lowercase();
+    if raw.len() > MAX_INPUT_LEN {
+        return Err(SyntaxError::TooLong);
+    }
+    let mut s = raw.trim();
     for scheme in ["https://", "http://"] {
-        if let Some(rest) = s.strip_prefix(scheme) {
-            s = rest.to_owned();
+        if let Some(rest) = strip_prefix_ignore_case(s, scheme) {
+            s = rest;
         }
     }
     if let Some(i) = s.find(['/', '?', '#']) {
-        s.truncate(i);
+        s = &s[..i];
     }
-    if let Some(rest) = s.strip_prefix("www.") {
-        s = rest.to_owned();
+    let mut domain = ascii_domain(s)?;
+    if let Some(rest) = domain.strip_prefix("www.") {
+        if rest.contains('.') {
+            domain = rest.to_owned();
+        }
     }
-    while s.ends_with('.') {
-        s.pop();
-    }
-    check_domain(&s)?;
-    Ok(s)
+    Ok(domain)
 }
 
 /// Whether `domain` is `parent` or a subdomain of it (`eu.hotleads.ai` is under `hotleads.ai`).
@@ -116,26 +145,19 @@ pub fn domain_is_under(domain: &str, parent: &str) -> bool {
             .is_some_and(|head| head.ends_with('.'))
 }
 
-/// The organisation's domain under a mail host: `mail.northwind.io` -> `northwind.io`,
-/// `london.kestrelbank.co.uk` -> `kestrelbank.co.uk`. A heuristic (no public-suffix list): under a
-/// two-letter country TLD, a generic second level (`co`, `com`, `ac`, ...) keeps three labels.
+/// The organisation's domain under a host name, by the Public Suffix List (RULES.md §3):
+/// `mail.northwind.io` -> `northwind.io`, `london.kestrelbank.co.uk` -> `kestrelbank.co.uk`,
+/// `foo.github.io` -> `foo.github.io` (github.io is a public suffix of its own). A domain that is a
+/// public suffix itself (or has no registrable part) is returned unchanged. Expects a normalised
+/// (lower-case ASCII) domain.
 pub fn registrable_domain(domain: &str) -> &str {
-    let labels: Vec<&str> = domain.split('.').collect();
-    let n = labels.len();
-    if n <= 2 {
-        return domain;
-    }
-    let generic_second_level = matches!(
-        labels[n - 2],
-        "co" | "com" | "net" | "org" | "ac" | "gov" | "gouv" | "edu" | "ne" | "or" | "go" | "gob"
-    );
-    let keep = if labels[n - 1].len() == 2 && generic_second_level {
-        3
-    } else {
-        2
-    };
-    let skip: usize = labels[..n - keep.min(n)].iter().map(|l| l.len() + 1).sum();
-    &domain[skip..]
+    psl::domain_str(domain).unwrap_or(domain)
+}
+
+/// The public suffix of a normalised domain (`co.uk` for `kestrelbank.co.uk`; the last label when
+/// the list does not know the TLD).
+pub fn public_suffix(domain: &str) -> &str {
+    psl::suffix_str(domain).unwrap_or(domain)
 }
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
@@ -144,23 +166,35 @@ fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
         .then(|| &s[prefix.len()..])
 }
 
-fn check_local(local: &str) -> Result<(), SyntaxError> {
-    if local.is_empty() {
-        return Err(SyntaxError::EmptyLocal);
+/// UTS #46 to ASCII, trailing dots dropped, then the host-name checks.
+fn ascii_domain(raw: &str) -> Result<String, SyntaxError> {
+    let trimmed = raw.trim().trim_end_matches('.');
+    if trimmed.is_empty() {
+        return Err(SyntaxError::EmptyDomain);
     }
-    if local.len() > 64 {
-        return Err(SyntaxError::LocalTooLong);
+    if trimmed.len() > MAX_INPUT_LEN {
+        return Err(SyntaxError::TooLong);
     }
-    // RFC 5322 dot-atom: atext characters separated by single dots.
-    // Non-ASCII letters are allowed (RFC 6531 internationalised addresses).
-    let atext = |c: char| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c);
-    if !local.chars().all(|c| c == '.' || atext(c)) {
-        return Err(SyntaxError::BadLocalChar);
-    }
-    if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
-        return Err(SyntaxError::BadLocalDot);
-    }
-    Ok(())
+    let ascii: Cow<'_, str> = if trimmed
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        && !trimmed.contains("xn--")
+    {
+        // Already lower-case LDH: UTS #46 would return it unchanged.
+        Cow::Borrowed(trimmed)
+    } else {
+        if trimmed.bytes().any(|b| b.is_ascii() && !is_host_byte(b)) {
+            return Err(SyntaxError::BadDomainChar);
+        }
+        idna::domain_to_ascii_cow(trimmed.as_bytes(), idna::AsciiDenyList::STD3)
+            .map_err(|_| SyntaxError::BadDomainChar)?
+    };
+    check_domain(&ascii)?;
+    Ok(ascii.into_owned())
+}
+
+fn is_host_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'.' || b == b'-'
 }
 
 fn check_domain(domain: &str) -> Result<(), SyntaxError> {
@@ -170,31 +204,29 @@ fn check_domain(domain: &str) -> Result<(), SyntaxError> {
     if domain.len() > 253 {
         return Err(SyntaxError::TooLong);
     }
-    let labels: Vec<&str> = domain.split('.').collect();
-    if labels.len() < 2 {
-        return Err(SyntaxError::NoTld);
-    }
-    for label in &labels {
+    let mut labels = 0usize;
+    let mut tld = "";
+    for label in domain.split('.') {
+        labels += 1;
         if label.is_empty() {
             return Err(SyntaxError::EmptyLabel);
         }
         if label.len() > 63 {
             return Err(SyntaxError::LabelTooLong);
         }
-        // Letters may be non-ASCII (internationalised domain names); callers lower-cased them.
-        if !label
-            .chars()
-            .all(|c| (c.is_alphanumeric() && !c.is_uppercase()) || c == '-')
-        {
+        if !label.bytes().all(is_host_byte) || label.bytes().any(|b| b.is_ascii_uppercase()) {
             return Err(SyntaxError::BadDomainChar);
         }
         if label.starts_with('-') || label.ends_with('-') {
             return Err(SyntaxError::BadHyphen);
         }
+        tld = label;
     }
-    let tld = labels.last().copied().unwrap_or_default();
+    if labels < 2 {
+        return Err(SyntaxError::NoTld);
+    }
     let punycode = tld.starts_with("xn--");
-    if !punycode && (tld.chars().count() < 2 || !tld.chars().all(char::is_alphabetic)) {
+    if !punycode && (tld.len() < 2 || !tld.bytes().all(|b| b.is_ascii_alphabetic())) {
         return Err(SyntaxError::BadTld);
     }
     Ok(())
@@ -205,7 +237,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn valid_emails_are_lower_cased_and_split() {
+    fn valid_emails_are_normalised_and_split() {
         let cases = [
             (
                 "ada.lovelace@northwind.io",
@@ -223,7 +255,7 @@ mod tests {
                 "acme-robotics.com",
             ),
             (
-                "<bob+leads@acme-robotics.com>",
+                "MAILTO:<bob+leads@acme-robotics.com>",
                 "bob+leads@acme-robotics.com",
                 "acme-robotics.com",
             ),
@@ -232,35 +264,83 @@ mod tests {
                 "o'brien@kestrelbank.co.uk",
                 "kestrelbank.co.uk",
             ),
+            // Quoted local parts (RFC 5322 quoted-string): spaces, '@' and escaped quotes inside.
+            (
+                "\"John Doe\"@northwind.io",
+                "\"john doe\"@northwind.io",
+                "northwind.io",
+            ),
+            (
+                "\"ada@home\"@northwind.io",
+                "\"ada@home\"@northwind.io",
+                "northwind.io",
+            ),
+            (
+                "\"a\\\"b\"@northwind.io",
+                "\"a\\\"b\"@northwind.io",
+                "northwind.io",
+            ),
+            // IDN: Unicode and Punycode forms of one domain are one domain.
             (
                 "x@xn--bcher-kva.example",
                 "x@xn--bcher-kva.example",
                 "xn--bcher-kva.example",
             ),
-            ("José@Bücher.de", "josé@bücher.de", "bücher.de"),
+            (
+                "José@Bücher.de",
+                "josé@xn--bcher-kva.de",
+                "xn--bcher-kva.de",
+            ),
+            (
+                "info@MÜNCHEN.de",
+                "info@xn--mnchen-3ya.de",
+                "xn--mnchen-3ya.de",
+            ),
+            (
+                "用户@例子.中国",
+                "用户@xn--fsqu00a.xn--fiqs8s",
+                "xn--fsqu00a.xn--fiqs8s",
+            ),
+            (
+                "ivan@пример.рф",
+                "ivan@xn--e1afmkfd.xn--p1ai",
+                "xn--e1afmkfd.xn--p1ai",
+            ),
+            ("ada@northwind.io.", "ada@northwind.io", "northwind.io"),
         ];
         for (raw, address, domain) in cases {
             let e = Email::parse(raw).unwrap_or_else(|err| panic!("{raw}: {err}"));
-            assert_eq!(e.as_str(), address);
-            assert_eq!(e.domain(), domain);
+            assert_eq!(e.as_str(), address, "{raw}");
+            assert_eq!(e.domain(), domain, "{raw}");
         }
+        let e = Email::parse("\"ada@home\"@northwind.io").unwrap();
+        assert_eq!(e.local_part(), "\"ada@home\"");
     }
 
     #[test]
     fn invalid_emails_say_why() {
         let long_local = format!("{}@a.io", "a".repeat(65));
         let long_label = format!("a@{}.io", "b".repeat(64));
+        let long_address = format!(
+            "{}@{}.io",
+            "a".repeat(60),
+            vec!["b".repeat(60); 4].join(".")
+        );
+        let huge = "a".repeat(MAX_INPUT_LEN + 1);
         let cases = [
             ("ada.northwind.io", SyntaxError::MissingAt),
-            ("ada@@northwind.io", SyntaxError::SeveralAt),
-            ("a@b@northwind.io", SyntaxError::SeveralAt),
+            ("ada@@northwind.io", SyntaxError::BadLocal),
+            ("a@b@northwind.io", SyntaxError::BadLocal),
             ("@northwind.io", SyntaxError::EmptyLocal),
             (long_local.as_str(), SyntaxError::LocalTooLong),
-            ("ada lovelace@northwind.io", SyntaxError::BadLocalChar),
-            ("ada(x)@northwind.io", SyntaxError::BadLocalChar),
-            (".ada@northwind.io", SyntaxError::BadLocalDot),
-            ("ada.@northwind.io", SyntaxError::BadLocalDot),
-            ("ada..l@northwind.io", SyntaxError::BadLocalDot),
+            (long_address.as_str(), SyntaxError::TooLong),
+            (huge.as_str(), SyntaxError::TooLong),
+            ("ada lovelace@northwind.io", SyntaxError::BadLocal),
+            ("ada(x)@northwind.io", SyntaxError::BadLocal),
+            ("\"unclosed@northwind.io", SyntaxError::BadLocal),
+            (".ada@northwind.io", SyntaxError::BadLocal),
+            ("ada.@northwind.io", SyntaxError::BadLocal),
+            ("ada..l@northwind.io", SyntaxError::BadLocal),
             ("ada@", SyntaxError::EmptyDomain),
             ("ada@localhost", SyntaxError::NoTld),
             ("ada@northwind..io", SyntaxError::EmptyLabel),
@@ -281,6 +361,7 @@ mod tests {
     fn error_messages_never_contain_the_address() {
         let err = Email::parse("secret.person@@example.com").err();
         let msg = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(!msg.is_empty());
         assert!(!msg.contains("secret"), "{msg}");
     }
 
@@ -290,12 +371,17 @@ mod tests {
             ("northwind.io", Ok("northwind.io")),
             (" NorthWind.IO ", Ok("northwind.io")),
             ("https://www.northwind.io/about?x=1", Ok("northwind.io")),
-            ("http://northwind.io", Ok("northwind.io")),
+            ("HTTP://northwind.io", Ok("northwind.io")),
             ("www.northwind.io.", Ok("northwind.io")),
             ("eu.northwind.io", Ok("eu.northwind.io")),
+            ("www.io", Ok("www.io")),
+            ("Bücher.de", Ok("xn--bcher-kva.de")),
+            ("xn--bcher-kva.de", Ok("xn--bcher-kva.de")),
+            ("https://www.bücher.de/", Ok("xn--bcher-kva.de")),
             ("northwind", Err(SyntaxError::NoTld)),
             ("", Err(SyntaxError::EmptyDomain)),
             ("north wind.io", Err(SyntaxError::BadDomainChar)),
+            ("n/a", Err(SyntaxError::NoTld)),
         ];
         for (raw, want) in cases {
             assert_eq!(normalise_domain(raw), want.map(str::to_owned), "{raw:?}");
@@ -303,7 +389,7 @@ mod tests {
     }
 
     #[test]
-    fn registrable_domains() {
+    fn registrable_domains_follow_the_public_suffix_list() {
         let cases = [
             ("northwind.io", "northwind.io"),
             ("mail.northwind.io", "northwind.io"),
@@ -313,11 +399,31 @@ mod tests {
             ("sydney-stack.com.au", "sydney-stack.com.au"),
             ("eu.sydney-stack.com.au", "sydney-stack.com.au"),
             ("cs.ox.ac.uk", "ox.ac.uk"),
+            // Private-section suffixes: each customer is an organisation of its own.
+            ("foo.github.io", "foo.github.io"),
+            ("docs.foo.github.io", "foo.github.io"),
+            ("x.blogspot.com", "x.blogspot.com"),
+            ("shop.myshopify.com", "shop.myshopify.com"),
+            ("eu.herokuapp.com", "eu.herokuapp.com"),
+            // Government and second-level country suffixes.
+            ("dept.gc.ca", "dept.gc.ca"),
+            ("www.dept.gc.ca", "dept.gc.ca"),
+            ("a.b.com.br", "b.com.br"),
+            ("mail.acme.co.jp", "acme.co.jp"),
+            ("x.kommune.no", "x.kommune.no"),
+            // IDN (normalised to Punycode first).
+            ("mail.xn--bcher-kva.de", "xn--bcher-kva.de"),
+            ("www.xn--e1afmkfd.xn--p1ai", "xn--e1afmkfd.xn--p1ai"),
+            // A public suffix itself, and a lone label, stay as they are.
+            ("github.io", "github.io"),
+            ("co.uk", "co.uk"),
             ("io", "io"),
         ];
         for (domain, want) in cases {
             assert_eq!(registrable_domain(domain), want, "{domain}");
         }
+        assert_eq!(public_suffix("kestrelbank.co.uk"), "co.uk");
+        assert_eq!(public_suffix("foo.github.io"), "github.io");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Free-mail (consumer webmail) domains: an email there says nothing about the lead's company.
+//! Free-mail (consumer webmail) domains (RULES.md §6): an email there says nothing about the lead's
+//! company.
 
 use std::collections::HashSet;
 
@@ -98,20 +99,11 @@ impl FreeMailList {
         let Some((first, rest)) = domain.split_once('.') else {
             return false;
         };
-        if !is_public_suffix_like(rest) {
+        // `yahoo.co.uk` is a family member, `yahoo.a.b.c` is not: the rest must be a public suffix.
+        if crate::address::public_suffix(domain) != rest {
             return false;
         }
         FAMILIES.contains(&first) || self.extra.contains(&format!("{first}.*"))
-    }
-}
-
-/// `rest` looks like a TLD or a second-level country suffix (`com`, `fr`, `co.uk`, `com.au`).
-fn is_public_suffix_like(rest: &str) -> bool {
-    let labels: Vec<&str> = rest.split('.').collect();
-    match labels.as_slice() {
-        [tld] => tld.len() >= 2,
-        [sld, tld] => tld.len() == 2 && matches!(*sld, "co" | "com" | "net" | "org" | "ne" | "or"),
-        _ => false,
     }
 }
 
@@ -127,6 +119,8 @@ mod tests {
             ("yahoo.com", true),
             ("yahoo.fr", true),
             ("yahoo.co.uk", true),
+            ("yahoo.com.br", true),
+            ("hotmail.co.jp", true),
             ("gmx.de", true),
             ("gmx.net", true),
             ("web.de", true),

@@ -1,6 +1,6 @@
 //! The enrich stage (leads.raw -> leads.enriched): validates and normalises raw leads, drops repeated
 //! events, marks repeated leads as updates, looks up firmographics, classifies the persona and groups
-//! buying committees by account.
+//! buying committees by account. The rules and their numbers are in `crates/enrich/RULES.md`.
 //!
 //! Pure parts — [`normalise`], [`validate`], [`persona`], [`dedup`], [`provider::breaker`] — have no
 //! I/O; [`stage::EnrichStage`] is the thin `Stage` shell the runtime drives.
@@ -10,13 +10,17 @@ pub mod bands;
 pub mod country;
 pub mod dataset;
 pub mod dedup;
+pub mod disposable;
 pub mod free_mail;
 pub mod industry;
 pub mod metrics;
 pub mod names;
 pub mod normalise;
 pub mod persona;
+pub mod phone;
 pub mod provider;
+pub mod reference_data;
+pub mod role_account;
 pub mod settings;
 pub mod stage;
 pub mod transform;

@@ -7,7 +7,7 @@
 use std::sync::LazyLock;
 
 use leadflow_runtime::StageRegistry;
-use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts};
+use prometheus::{IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts};
 
 /// The stage's metrics.
 pub struct EnrichMetrics {
@@ -18,6 +18,7 @@ pub struct EnrichMetrics {
     pub provider_requests: IntCounterVec,
     pub breaker_open: IntGauge,
     pub dedup_entries: IntGauge,
+    pub reference_data: IntGaugeVec,
 }
 
 impl EnrichMetrics {
@@ -60,6 +61,13 @@ impl EnrichMetrics {
                 "leadflow_enrich_dedup_index_entries",
                 "Event ids, emails and lead ids held by the deduplication index",
             ))?,
+            reference_data: IntGaugeVec::new(
+                Opts::new(
+                    "leadflow_enrich_reference_data_info",
+                    "1 per reference data set compiled in (public suffix list, phone metadata, ISO 3166, disposable domains), labelled with its version",
+                ),
+                &["dataset", "version"],
+            )?,
         };
         Ok(m)
     }
@@ -81,6 +89,7 @@ pub fn register(registry: &StageRegistry) -> Result<(), prometheus::Error> {
     registry.register(Box::new(m.provider_requests.clone()))?;
     registry.register(Box::new(m.breaker_open.clone()))?;
     registry.register(Box::new(m.dedup_entries.clone()))?;
+    registry.register(Box::new(m.reference_data.clone()))?;
     Ok(())
 }
 
@@ -123,5 +132,13 @@ pub(crate) fn set_breaker_open(open: bool) {
 pub(crate) fn set_dedup_entries(n: usize) {
     if let Some(m) = get() {
         m.dedup_entries.set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+}
+
+pub(crate) fn set_reference_data(dataset: &str, version: &str) {
+    if let Some(m) = get() {
+        m.reference_data
+            .with_label_values(&[dataset, version])
+            .set(1);
     }
 }

@@ -1,6 +1,7 @@
-//! Validates and normalises one raw lead: identifiers trimmed, email and domains lower-cased and
-//! checked, the company domain chosen (provided, or derived from a business email), names and
-//! countries cleaned. Pure: no I/O, no clock.
+//! Validates and normalises one raw lead (RULES.md §1–§7): identifiers trimmed, email and domains
+//! normalised and checked, the company domain chosen (provided, or derived from a business email by
+//! the Public Suffix List), names cleaned, countries to ISO alpha-2, phones to E.164, mailbox
+//! warnings (free mail, disposable, role account). Pure: no I/O, no clock.
 
 use leadflow_events::LeadEvent;
 
@@ -8,7 +9,7 @@ use crate::address::{self, Email};
 use crate::free_mail::FreeMailList;
 use crate::names::{clean_text, normalise_person_name};
 use crate::validate::{Invalid, check_required};
-use crate::{country, warnings};
+use crate::{country, disposable, phone, role_account, warnings};
 
 /// A lead after normalisation, with what was learnt on the way.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,6 +54,12 @@ pub fn normalise(mut event: LeadEvent, free_mail: &FreeMailList) -> Result<Norma
     let is_free_mail = email_domain
         .as_deref()
         .is_some_and(|d| free_mail.contains(d));
+    let is_disposable = email_domain
+        .as_deref()
+        .is_some_and(disposable::is_disposable);
+    let is_role = email
+        .as_ref()
+        .is_some_and(|e| role_account::is_role_account(e.local_part()));
     event.contact.email = email.map(Email::into_string);
     if event.contact.email.is_none() {
         push(warnings::MISSING_EMAIL);
@@ -60,6 +67,14 @@ pub fn normalise(mut event: LeadEvent, free_mail: &FreeMailList) -> Result<Norma
     if is_free_mail {
         push(warnings::FREE_MAIL);
     }
+    if is_disposable {
+        push(warnings::DISPOSABLE_EMAIL);
+    }
+    if is_role {
+        push(warnings::ROLE_ACCOUNT);
+    }
+    // A personal or throwaway mailbox says nothing about the company.
+    let business_email = !is_free_mail && !is_disposable;
 
     // Provided domains: normalised; invalid ones dropped (fatal only when nothing else identifies
     // the lead).
@@ -101,12 +116,12 @@ pub fn normalise(mut event: LeadEvent, free_mail: &FreeMailList) -> Result<Norma
         }
     }
     match (&company_domain, &email_domain) {
-        (None, Some(ed)) if !is_free_mail => {
+        (None, Some(ed)) if business_email => {
             company_domain = Some(address::registrable_domain(ed).to_owned());
             push(warnings::COMPANY_DOMAIN_DERIVED);
         }
         (None, _) => push(warnings::MISSING_COMPANY),
-        (Some(cd), Some(ed)) if !is_free_mail => {
+        (Some(cd), Some(ed)) if business_email => {
             if !address::domain_is_under(ed, cd) && !address::domain_is_under(cd, ed) {
                 push(warnings::EMAIL_DOMAIN_DIFFERS);
             }
@@ -120,7 +135,6 @@ pub fn normalise(mut event: LeadEvent, free_mail: &FreeMailList) -> Result<Norma
     contact.last_name = normalise_person_name(contact.last_name.as_deref());
     contact.title = clean_text(contact.title.as_deref());
     contact.department = clean_text(contact.department.as_deref());
-    contact.phone = clean_text(contact.phone.as_deref());
     if contact.first_name.is_none() && contact.last_name.is_none() {
         push(warnings::MISSING_NAME);
     }
@@ -140,6 +154,25 @@ pub fn normalise(mut event: LeadEvent, free_mail: &FreeMailList) -> Result<Norma
         } else {
             *value = None;
         }
+    }
+
+    // Phone -> E.164, read in the contact's country, else the company's; kept as given (with a
+    // warning) when that fails.
+    if let Some(raw) = clean_text(event.contact.phone.as_deref()) {
+        let region = event
+            .contact
+            .country
+            .as_deref()
+            .or(event.company.country.as_deref());
+        event.contact.phone = Some(match phone::to_e164(&raw, region) {
+            Ok(e164) => e164,
+            Err(_) => {
+                push(warnings::INVALID_PHONE);
+                raw
+            }
+        });
+    } else {
+        event.contact.phone = None;
     }
 
     Ok(Normalised {
@@ -173,7 +206,9 @@ mod tests {
     #[test]
     fn the_sample_passes_unchanged() {
         let n = run(|_| {}).unwrap();
-        assert_eq!(n.lead, samples::lead_event());
+        let mut want = samples::lead_event();
+        want.contact.phone = Some("+33123456789".into());
+        assert_eq!(n.lead, want);
         assert_eq!(n.email_domain.as_deref(), Some("northwind.io"));
         assert!(!n.free_mail);
         assert_eq!(n.company_domain.as_deref(), Some("northwind.io"));
@@ -194,7 +229,7 @@ mod tests {
                 "email with a space",
                 |e| e.contact.email = Some("ada lovelace@northwind.io".into()),
                 ErrorKind::Validation,
-                "contact.email is not a valid email address: it has a character not allowed in the local part",
+                "contact.email is not a valid email address: it has a local part that is neither a dot-atom nor a quoted string (RFC 5322)",
             ),
             (
                 "email without TLD",
@@ -404,6 +439,147 @@ mod tests {
             assert_eq!(n.free_mail, want.free_mail, "{name}");
             assert_eq!(n.company_domain.as_deref(), want.company_domain, "{name}");
             assert_eq!(n.warnings, want.warnings, "{name}");
+        }
+    }
+
+    #[test]
+    fn mailbox_warnings_are_separate_and_named() {
+        type Edit = fn(&mut LeadEvent);
+        let cases: &[(&str, Edit, Option<&str>, &[&str])] = &[
+            (
+                "role account at the company",
+                |e| e.contact.email = Some("Info@Northwind.io".into()),
+                Some("northwind.io"),
+                &[warnings::ROLE_ACCOUNT],
+            ),
+            (
+                "tagged role account",
+                |e| e.contact.email = Some("sales+emea@northwind.io".into()),
+                Some("northwind.io"),
+                &[warnings::ROLE_ACCOUNT],
+            ),
+            (
+                "disposable mailbox, no company: nothing derived from it",
+                |e| {
+                    e.contact.email = Some("ada@mailinator.com".into());
+                    e.company.domain = None;
+                    e.account_domain = None;
+                },
+                None,
+                &[warnings::DISPOSABLE_EMAIL, warnings::MISSING_COMPANY],
+            ),
+            (
+                "disposable mailbox with a company domain: no domain mismatch reported",
+                |e| e.contact.email = Some("ada@yopmail.com".into()),
+                Some("northwind.io"),
+                &[warnings::DISPOSABLE_EMAIL],
+            ),
+            (
+                "free-mail role account",
+                |e| {
+                    e.contact.email = Some("contact@gmail.com".into());
+                    e.account_domain = None;
+                },
+                Some("northwind.io"),
+                &[warnings::FREE_MAIL, warnings::ROLE_ACCOUNT],
+            ),
+            (
+                "quoted local part is a valid address",
+                |e| e.contact.email = Some("\"Ada Lovelace\"@northwind.io".into()),
+                Some("northwind.io"),
+                &[],
+            ),
+            (
+                "IDN email derives the Punycode company domain",
+                |e| {
+                    e.contact.email = Some("jürgen@mail.bücher.de".into());
+                    e.company.domain = None;
+                    e.account_domain = None;
+                },
+                Some("xn--bcher-kva.de"),
+                &[warnings::COMPANY_DOMAIN_DERIVED],
+            ),
+            (
+                "email on a GitHub Pages host groups under that host, not github.io",
+                |e| {
+                    e.contact.email = Some("ada@team.northwind.github.io".into());
+                    e.company.domain = None;
+                    e.account_domain = None;
+                },
+                Some("northwind.github.io"),
+                &[warnings::COMPANY_DOMAIN_DERIVED],
+            ),
+        ];
+        for (name, edit, company, warns) in cases {
+            let n = run(*edit).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(n.company_domain.as_deref(), *company, "{name}");
+            assert_eq!(n.warnings, *warns, "{name}");
+        }
+    }
+
+    #[test]
+    fn phones_become_e164_in_the_leads_country_or_stay_with_a_warning() {
+        type Edit = fn(&mut LeadEvent);
+        let cases: &[(&str, Edit, Option<&str>, &[&str])] = &[
+            (
+                "international number",
+                |e| e.contact.phone = Some("+44 20 7946 0018".into()),
+                Some("+442079460018"),
+                &[],
+            ),
+            (
+                "national number read in the contact's country",
+                |e| e.contact.phone = Some("01 23 45 67 89".into()),
+                Some("+33123456789"),
+                &[],
+            ),
+            (
+                "national number read in the company's country when the contact has none",
+                |e| {
+                    e.contact.country = None;
+                    e.company.country = Some("United States".into());
+                    e.contact.phone = Some("(415) 555-0132".into());
+                },
+                Some("+14155550132"),
+                &[],
+            ),
+            (
+                "contact country wins over the company's",
+                |e| {
+                    e.contact.country = Some("Deutschland".into());
+                    e.company.country = Some("US".into());
+                    e.contact.phone = Some("030 12345678".into());
+                },
+                Some("+493012345678"),
+                &[],
+            ),
+            (
+                "national number and no country: kept, warned, not rejected",
+                |e| {
+                    e.contact.country = None;
+                    e.company.country = None;
+                    e.contact.phone = Some("01 23 45 67 89".into());
+                },
+                Some("01 23 45 67 89"),
+                &[warnings::INVALID_PHONE],
+            ),
+            (
+                "garbage phone: kept, warned, not rejected",
+                |e| e.contact.phone = Some("  ask   reception ".into()),
+                Some("ask reception"),
+                &[warnings::INVALID_PHONE],
+            ),
+            (
+                "blank phone",
+                |e| e.contact.phone = Some(" ".into()),
+                None,
+                &[],
+            ),
+        ];
+        for (name, edit, phone, warns) in cases {
+            let n = run(*edit).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(n.lead.contact.phone.as_deref(), *phone, "{name}");
+            assert_eq!(n.warnings, *warns, "{name}");
         }
     }
 

@@ -1,4 +1,4 @@
-//! Persona classification (seed 001): who is this lead, with the reason in plain words.
+//! Persona classification (RULES.md §11): who is this lead, with the reason in plain words.
 //!
 //! Order of precedence: the negative personas first — N1 competitor, then N2 researcher (student,
 //! industry/research analyst, job seeker) — then P1 executives and decision makers, P2 managers and

@@ -8,7 +8,7 @@
 //! invalid_owner = "marketing-ops"
 //!
 //! [stage.provider]
-//! kind = "http"                       # or "local" (the bundled dataset, or dataset_path)
+//! kind = "http"                       # or "local" (+ dataset_path), or "demo"
 //! url = "https://company.clearbit.com"
 //! api_key = "sk_..."                  # better: LEADFLOW_STAGE__PROVIDER__API_KEY
 //! timeout_ms = 800
@@ -53,6 +53,18 @@ impl Default for EnrichSettings {
 }
 
 impl EnrichSettings {
+    /// The defaults with the bundled demo dataset as the provider: for the demo and tests, which say
+    /// so explicitly (production names its own dataset or API).
+    pub fn demo() -> Self {
+        Self {
+            provider: ProviderSettings {
+                kind: ProviderKind::Demo,
+                ..ProviderSettings::default()
+            },
+            ..Self::default()
+        }
+    }
+
     /// The deduplication window.
     pub fn dedup_window(&self) -> Duration {
         Duration::from_secs(u64::from(self.dedup_window_hours) * 3600)
@@ -102,23 +114,27 @@ impl StageSettings for EnrichSettings {
     }
 }
 
-/// Which firmographics provider to use.
+/// Which firmographics provider to use (RULES.md §9).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProviderKind {
-    /// The bundled dataset, or the CSV at `dataset_path`.
+    /// The user's company file at `dataset_path` (required: there is no production default).
     #[default]
     Local,
+    /// The bundled demo dataset (157 invented companies): the demo and tests only.
+    Demo,
     /// A Clearbit-style HTTP API.
     Http,
 }
 
 /// Provider settings: `kind` picks the provider; `dataset_path` is for `local`, the rest for `http`.
+/// The defaults do not validate on purpose: `kind = "local"` needs the user's `dataset_path`, so a
+/// deployment never runs on the demo data by accident.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ProviderSettings {
     pub kind: ProviderKind,
-    /// CSV with the bundled dataset's header; the bundled dataset when unset.
+    /// The company file for `kind = "local"` (CSV, JSON or JSON Lines; schema in RULES.md §9).
     pub dataset_path: Option<PathBuf>,
     /// Base URL of the API; requests go to `{url}/v2/companies/find?domain=...`.
     pub url: Option<String>,
@@ -171,12 +187,25 @@ impl fmt::Debug for ProviderSettings {
 impl ProviderSettings {
     fn validate(&self) -> Result<(), String> {
         match self.kind {
-            ProviderKind::Local => {
+            ProviderKind::Local | ProviderKind::Demo => {
+                let kind = if self.kind == ProviderKind::Local {
+                    "local"
+                } else {
+                    "demo"
+                };
                 if self.url.is_some() || self.api_key.is_some() {
-                    return Err(
-                        "url and api_key are only used with kind = \"http\" (kind is \"local\")"
-                            .into(),
-                    );
+                    return Err(format!(
+                        "url and api_key are only used with kind = \"http\" (kind is \"{kind}\")"
+                    ));
+                }
+                match (self.kind, &self.dataset_path) {
+                    (ProviderKind::Local, None) => {
+                        return Err("dataset_path is required with kind = \"local\": the path of your company file (CSV, JSON or JSON Lines; schema in crates/enrich/RULES.md). For the bundled demo dataset say kind = \"demo\"".into());
+                    }
+                    (ProviderKind::Demo, Some(_)) => {
+                        return Err("dataset_path is not used with kind = \"demo\" (the bundled demo dataset); use kind = \"local\" for your own file".into());
+                    }
+                    _ => {}
                 }
             }
             ProviderKind::Http => {
@@ -231,10 +260,28 @@ mod tests {
     }
 
     #[test]
-    fn defaults_are_valid() {
-        let s = EnrichSettings::default();
+    fn the_defaults_refuse_to_run_on_demo_data_and_the_demo_says_so() {
+        let err = EnrichSettings::default()
+            .validate()
+            .err()
+            .unwrap_or_default();
+        assert!(
+            err.starts_with("provider.dataset_path is required with kind = \"local\""),
+            "{err}"
+        );
+        let s = EnrichSettings::demo();
         assert_eq!(s.validate(), Ok(()));
+        assert_eq!(s.provider.kind, ProviderKind::Demo);
+        let local = EnrichSettings {
+            provider: ProviderSettings {
+                dataset_path: Some("/etc/leadflow/firmographics.csv".into()),
+                ..ProviderSettings::default()
+            },
+            ..EnrichSettings::default()
+        };
+        assert_eq!(local.validate(), Ok(()));
         assert_eq!(s.dedup_window(), Duration::from_secs(30 * 86_400));
+        let s = EnrichSettings::default();
         assert_eq!(s.invalid_owner, "marketing-ops");
         assert_eq!(
             s.competitors(),
@@ -259,6 +306,14 @@ mod tests {
             (
                 |s| s.provider.url = Some("https://x.io".into()),
                 "provider.url",
+            ),
+            (
+                |s| s.provider.dataset_path = Some("x.csv".into()),
+                "provider.dataset_path is not used with kind = \"demo\"",
+            ),
+            (
+                |s| s.provider.kind = ProviderKind::Local,
+                "provider.dataset_path is required",
             ),
             (
                 |s| {
@@ -334,7 +389,7 @@ mod tests {
             ),
         ];
         for (edit, key) in cases {
-            let mut s = EnrichSettings::default();
+            let mut s = EnrichSettings::demo();
             edit(&mut s);
             let err = s.validate().err().unwrap_or_default();
             assert!(err.starts_with(key), "{key}: got {err:?}");
@@ -342,6 +397,14 @@ mod tests {
         let ok = EnrichSettings {
             provider: http(),
             extra_free_mail_domains: vec!["mailbox.org".into(), "laposte.*".into()],
+            ..EnrichSettings::default()
+        };
+        assert_eq!(ok.validate(), Ok(()));
+        let ok = EnrichSettings {
+            provider: ProviderSettings {
+                kind: ProviderKind::Demo,
+                ..ProviderSettings::default()
+            },
             ..EnrichSettings::default()
         };
         assert_eq!(ok.validate(), Ok(()));
@@ -359,6 +422,9 @@ mod tests {
         )
         .unwrap_or_default();
         assert_eq!(parsed.provider.kind, ProviderKind::Http);
+        let demo: EnrichSettings =
+            serde_json::from_str(r#"{"provider": {"kind": "demo"}}"#).unwrap_or_default();
+        assert_eq!(demo, EnrichSettings::demo());
         assert!(!format!("{parsed:?}").contains("sk_secret"));
     }
 }

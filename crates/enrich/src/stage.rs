@@ -32,6 +32,7 @@ impl EnrichStage<AnyProvider> {
     /// The stage with the provider the settings name; its metrics are registered in `registry`.
     pub fn new(settings: &EnrichSettings, registry: &StageRegistry) -> anyhow::Result<Self> {
         crate::metrics::register(registry)?;
+        crate::reference_data::publish();
         let provider = AnyProvider::from_settings(&settings.provider)?;
         Ok(Self::with_provider(settings, provider))
     }

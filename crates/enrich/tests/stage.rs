@@ -18,10 +18,7 @@ use leadflow_runtime::{Context, SideInput, SideStart, Stage, StageError};
 const DAY: i64 = 86_400_000;
 
 fn stage() -> EnrichStage<LocalProvider> {
-    EnrichStage::with_provider(
-        &EnrichSettings::default(),
-        LocalProvider::bundled().unwrap(),
-    )
+    EnrichStage::with_provider(&EnrichSettings::demo(), LocalProvider::demo())
 }
 
 fn ctx() -> Context {
@@ -59,6 +56,8 @@ async fn the_sample_lead_becomes_the_sample_enriched_lead() {
     let got = enrich_one(&mut stage, samples::lead_event()).await.unwrap();
     let mut want = samples::enriched_lead();
     want.persona_reason = got.persona_reason.clone();
+    // The sample's "+33 1 23 45 67 89" in E.164 (RULES.md §5).
+    want.lead.contact.phone = Some("+33123456789".into());
     assert_eq!(got, want);
     assert_eq!(got.persona, Persona::P1);
     assert!(got.persona_reason.contains("vp"), "{}", got.persona_reason);
@@ -131,9 +130,9 @@ async fn invalid_events_are_poison_owned_by_marketing_ops() {
 
     let settings = EnrichSettings {
         invalid_owner: "data-quality".into(),
-        ..EnrichSettings::default()
+        ..EnrichSettings::demo()
     };
-    let s = EnrichStage::with_provider(&settings, LocalProvider::bundled().unwrap());
+    let s = EnrichStage::with_provider(&settings, LocalProvider::demo());
     let mut event = samples::lead_event();
     event.lead_id = String::new();
     match s.process(event, &ctx()).await {
@@ -288,9 +287,9 @@ async fn the_dedup_memory_is_rebuilt_from_the_enriched_side_input() {
 
     let window = EnrichSettings {
         dedup_window_hours: 48,
-        ..EnrichSettings::default()
+        ..EnrichSettings::demo()
     };
-    let s = EnrichStage::with_provider(&window, LocalProvider::bundled().unwrap());
+    let s = EnrichStage::with_provider(&window, LocalProvider::demo());
     assert_eq!(
         s.side_inputs()[0].start,
         SideStart::Since(Duration::from_secs(48 * 3600))
@@ -517,7 +516,7 @@ impl FirmographicsProvider for DownProvider {
 
 #[tokio::test]
 async fn a_provider_outage_degrades_but_the_lead_flows() {
-    let mut stage = EnrichStage::with_provider(&EnrichSettings::default(), DownProvider::default());
+    let mut stage = EnrichStage::with_provider(&EnrichSettings::demo(), DownProvider::default());
     let got = enrich_one(&mut stage, samples::lead_event()).await.unwrap();
     assert_eq!(got.enrichment, EnrichmentStatus::ProviderUnavailable);
     assert_eq!(got.firmographics, None);

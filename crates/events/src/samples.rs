@@ -76,6 +76,10 @@ pub fn lead_event() -> LeadEvent {
                 "Rebuilding their data platform; team of 12; wants to move this quarter.".into(),
             ),
             initiative: Some("data platform rebuild".into()),
+            proposal_made: Some(true),
+            short_answer_streak: 0,
+            repeated_question: false,
+            topic: Some("data-platform".into()),
         }),
         session: Some(VisitorSession {
             session_id: Some("s-77".into()),
@@ -145,6 +149,7 @@ pub fn tier_decision() -> TierDecision {
             due_at: Timestamp(T0.0 + 300_000),
         }],
         commitment: None,
+        recommended_resource: None,
         reasons: vec!["problem + authority + timing confirmed".into()],
         policy_version: "four-band@1".into(),
         model_version: "default-1".into(),
@@ -260,6 +265,10 @@ pub fn delivery_receipt() -> DeliveryReceipt {
         external_id: Some("1763631000.000100".into()),
         error: None,
         delivered_at: T0,
+        idempotency_key: Some("pkt-evt-0001".into()),
+        fallback_for: vec![],
+        remote_url: None,
+        latency_ms: Some(180),
     }
 }
 
@@ -288,6 +297,9 @@ pub fn sla_escalation() -> SlaEscalation {
         from_rep_id: Some("rep-1".into()),
         to: "manager-1".into(),
         reason: "first contact SLA missed".into(),
+        target_team: Some("ae".into()),
+        tier: Some("HOT".into()),
+        late_by_ms: Some(1),
     }
 }
 

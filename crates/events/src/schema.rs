@@ -66,14 +66,45 @@ const FILES: [(EventKind, &str); 12] = [
 ];
 
 /// Earlier versions that producers may still write; readers resolve them to the current schema.
-const HISTORY: [(EventKind, &str); 2] = [
+/// A file that embeds other types by name is inlined against the current files, like the current
+/// schemas; a self-contained copy (what the registry received at the time) keeps the embedded types'
+/// version its writer had.
+const HISTORY: [(EventKind, &str); 9] = [
     (
         EventKind::LeadEvent,
         include_str!("../../../schemas/history/lead_event.v1.avsc"),
     ),
     (
+        EventKind::LeadEvent,
+        include_str!("../../../schemas/history/lead_event.v2.avsc"),
+    ),
+    (
+        EventKind::EnrichedLead,
+        include_str!("../../../schemas/history/enriched_lead.v1.avsc"),
+    ),
+    (
+        EventKind::ScoredLead,
+        include_str!("../../../schemas/history/scored_lead.v1.avsc"),
+    ),
+    (
+        EventKind::TierDecision,
+        include_str!("../../../schemas/history/tier_decision.v1.avsc"),
+    ),
+    (
+        EventKind::HandoffPacket,
+        include_str!("../../../schemas/history/handoff_packet.v2.avsc"),
+    ),
+    (
+        EventKind::DeliveryReceipt,
+        include_str!("../../../schemas/history/delivery_receipt.v1.avsc"),
+    ),
+    (
         EventKind::RepActivity,
         include_str!("../../../schemas/history/rep_activity.v1.avsc"),
+    ),
+    (
+        EventKind::SlaEscalation,
+        include_str!("../../../schemas/history/sla_escalation.v1.avsc"),
     ),
 ];
 
@@ -145,7 +176,10 @@ impl SchemaSet {
         for (kind, text) in HISTORY {
             let json: Value =
                 serde_json::from_str(text).map_err(|source| SchemaError::Json { kind, source })?;
-            let entry = Arc::new(parse_entry(kind, &json)?);
+            // inlined like the current ones were when they were current (same canonical form)
+            let inlined = inline(&json, "leadflow", &defs, &mut HashSet::new())
+                .map_err(|name| SchemaError::UnknownType { kind, name })?;
+            let entry = Arc::new(parse_entry(kind, &inlined)?);
             by_fingerprint.insert(entry.fingerprint, entry);
         }
         Ok(SchemaSet {
@@ -343,7 +377,15 @@ mod tests {
                 Some(kind)
             );
         }
-        assert_eq!(set.history(EventKind::LeadEvent).len(), 1);
+        assert_eq!(set.history(EventKind::LeadEvent).len(), 2);
+        for kind in [
+            EventKind::EnrichedLead,
+            EventKind::ScoredLead,
+            EventKind::TierDecision,
+            EventKind::HandoffPacket,
+        ] {
+            assert_eq!(set.history(kind).len(), 1, "{kind}");
+        }
     }
 
     #[test]

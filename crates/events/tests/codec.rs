@@ -5,6 +5,7 @@
 use apache_avro::types::{Record, Value};
 use leadflow_events::codec::{CONFLUENT_MAGIC, SINGLE_OBJECT_MAGIC};
 use leadflow_events::json::{AnyEvent, event_to_json};
+use leadflow_events::schema::SchemaEntry;
 use leadflow_events::{
     Codec, DecodeError, Event, EventKind, LeadEvent, RegistryClient, RegistryConfig, samples,
 };
@@ -79,9 +80,8 @@ async fn missing_field_error_names_the_field() {
 #[tokio::test]
 async fn old_writer_schema_resolves_to_current_type() {
     let c = codec();
-    let v1 = c.schemas().history(EventKind::LeadEvent);
-    assert_eq!(v1.len(), 1, "one historical lead schema");
-    let v1 = &v1[0];
+    let v1 = history(&c, EventKind::LeadEvent, "Version 1 ");
+    let v1 = &v1;
 
     let mut contact = Record::new(record_field(&v1.schema, "contact")).expect("contact record");
     contact.put(
@@ -132,6 +132,172 @@ async fn old_writer_schema_resolves_to_current_type() {
     assert_eq!(lead.event_type, leadflow_events::LeadEventType::Other);
     assert!(lead.attributes.is_empty());
     assert!(lead.session.is_none());
+}
+
+/// The historical writer schema of `kind` whose top-level doc starts with `doc_prefix`.
+fn history(c: &Codec, kind: EventKind, doc_prefix: &str) -> std::sync::Arc<SchemaEntry> {
+    let found: Vec<_> = c
+        .schemas()
+        .history(kind)
+        .into_iter()
+        .filter(|e| {
+            serde_json::from_str::<serde_json::Value>(&e.json)
+                .is_ok_and(|v| v["doc"].as_str().is_some_and(|d| d.starts_with(doc_prefix)))
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "one {kind} history schema {doc_prefix:?}");
+    found.into_iter().next().unwrap()
+}
+
+/// `value` without the record fields named in `drop`, at any depth (what an older writer wrote).
+fn without_fields(value: Value, drop: &[&str]) -> Value {
+    match value {
+        Value::Record(fields) => Value::Record(
+            fields
+                .into_iter()
+                .filter(|(name, _)| !drop.contains(&name.as_str()))
+                .map(|(name, v)| (name, without_fields(v, drop)))
+                .collect(),
+        ),
+        Value::Union(i, v) => Value::Union(i, Box::new(without_fields(*v, drop))),
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|v| without_fields(v, drop)).collect())
+        }
+        other => other,
+    }
+}
+
+/// Encodes `event` as a writer of `old` did: the fields `old` lacks are dropped, the rest resolved
+/// to `old`, framed single-object with `old`'s fingerprint.
+fn written_with<E: serde::Serialize>(old: &SchemaEntry, event: &E, drop: &[&str]) -> Vec<u8> {
+    let value = without_fields(apache_avro::to_value(event).expect("to value"), drop);
+    let value = value.resolve(&old.schema).expect("fits the old schema");
+    let body = apache_avro::to_avro_datum(&old.schema, value).expect("old encodes");
+    let mut bytes = SINGLE_OBJECT_MAGIC.to_vec();
+    bytes.extend_from_slice(&old.fingerprint);
+    bytes.extend_from_slice(&body);
+    bytes
+}
+
+const NEW_CHAT_FIELDS: [&str; 4] = [
+    "proposal_made",
+    "short_answer_streak",
+    "repeated_question",
+    "topic",
+];
+
+/// An event written with the v2 lead schema (chat signals without proposal_made,
+/// short_answer_streak, repeated_question, topic) decodes into today's `LeadEvent` with those at
+/// their defaults: no proposal reported, no short answers, no repeat, no topic.
+#[tokio::test]
+async fn v2_lead_event_resolves_to_current_type() {
+    let c = codec();
+    let v2 = history(&c, EventKind::LeadEvent, "Version 2 ");
+    let lead = samples::lead_event();
+    let bytes = written_with(&v2, &lead, &NEW_CHAT_FIELDS);
+    let back: LeadEvent = c.decode(&bytes).await.expect("v2 resolves to current");
+    let chat = back.chat.as_ref().expect("chat kept");
+    assert_eq!(chat.proposal_made, None);
+    assert_eq!(chat.short_answer_streak, 0);
+    assert!(!chat.repeated_question);
+    assert_eq!(chat.topic, None);
+    assert_eq!(chat.exchange_count, 5);
+    assert_eq!(
+        chat.qualification,
+        lead.chat.as_ref().unwrap().qualification
+    );
+    assert_eq!(back.attributes, lead.attributes);
+}
+
+/// Records written before this version by enrich, score and tier (embedding the v2 lead event) still
+/// decode, so a rolling upgrade loses nothing in flight; the decision gets no recommended resource.
+#[tokio::test]
+async fn v1_enriched_scored_and_tier_records_resolve_to_current_types() {
+    let c = codec();
+    let e = history(&c, EventKind::EnrichedLead, "Version 1 ");
+    let bytes = written_with(&e, &samples::enriched_lead(), &NEW_CHAT_FIELDS);
+    let back: leadflow_events::EnrichedLead = c.decode(&bytes).await.expect("enriched v1");
+    assert_eq!(back.lead.lead_id, "lead-0001");
+
+    let s = history(&c, EventKind::ScoredLead, "Version 1 ");
+    let bytes = written_with(&s, &samples::scored_lead(), &NEW_CHAT_FIELDS);
+    let back: leadflow_events::ScoredLead = c.decode(&bytes).await.expect("scored v1");
+    assert_eq!(back.score, 91);
+
+    let t = history(&c, EventKind::TierDecision, "Version 1 ");
+    let mut drop = NEW_CHAT_FIELDS.to_vec();
+    drop.push("recommended_resource");
+    let bytes = written_with(&t, &samples::tier_decision(), &drop);
+    let back: leadflow_events::TierDecision = c.decode(&bytes).await.expect("tier v1");
+    assert_eq!(back.recommended_resource, None);
+    assert_eq!(back.handoff, leadflow_events::HandoffKind::Escalation);
+}
+
+/// A packet route wrote before this version (its decision without recommended_resource, its lead
+/// without the new chat fields) still decodes.
+#[tokio::test]
+async fn v2_handoff_packet_resolves_to_current_type() {
+    let c = codec();
+    let old = history(&c, EventKind::HandoffPacket, "Version 2 ");
+    let packet = samples::handoff_packet();
+    // only the embedded decision is older (the packet has a topic and a resource of its own)
+    let mut value = apache_avro::to_value(&packet).expect("to value");
+    let mut drop = NEW_CHAT_FIELDS.to_vec();
+    drop.push("recommended_resource");
+    if let Value::Record(fields) = &mut value {
+        for (name, v) in fields.iter_mut() {
+            if name == "decision" {
+                *v = without_fields(v.clone(), &drop);
+            }
+        }
+    }
+    let value = value
+        .resolve(&old.schema)
+        .expect("fits the v2 packet schema");
+    let body = apache_avro::to_avro_datum(&old.schema, value).expect("v2 encodes");
+    let mut bytes = SINGLE_OBJECT_MAGIC.to_vec();
+    bytes.extend_from_slice(&old.fingerprint);
+    bytes.extend_from_slice(&body);
+    let back: leadflow_events::HandoffPacket = c.decode(&bytes).await.expect("v2 packet resolves");
+    assert_eq!(back.packet_id, packet.packet_id);
+    assert_eq!(back.decision.recommended_resource, None);
+    assert_eq!(back.recommended_resource, packet.recommended_resource);
+}
+
+/// A reader still on the v1 decision schema reads the new SOFT_ESCALATION / WARM_CONVERSATION
+/// symbols as the enums' default, NONE (Avro enum defaults), instead of failing.
+#[test]
+fn new_symbols_read_as_none_by_an_old_reader() {
+    let c = codec();
+    let old = history(&c, EventKind::TierDecision, "Version 1 ");
+    let current = c.schemas().current(EventKind::TierDecision);
+    let mut d = samples::tier_decision();
+    d.handoff = leadflow_events::HandoffKind::SoftEscalation;
+    d.trigger = leadflow_events::HandoffTrigger::WarmConversation;
+    d.recommended_resource = Some(leadflow_events::RecommendedResource {
+        topic: "lead-routing".into(),
+        title: "Routing guide".into(),
+        url: "https://example.com/guide".into(),
+    });
+    let value = apache_avro::to_value(&d)
+        .unwrap()
+        .resolve(&current.schema)
+        .unwrap();
+    let body = apache_avro::to_avro_datum(&current.schema, value).unwrap();
+    let read = apache_avro::from_avro_datum(&current.schema, &mut &body[..], Some(&old.schema))
+        .expect("an old reader resolves the new writer");
+    let Value::Record(fields) = read else {
+        panic!("not a record")
+    };
+    let get = |name: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(get("handoff"), Some(Value::Enum(2, "NONE".into())));
+    assert_eq!(get("trigger"), Some(Value::Enum(5, "NONE".into())));
+    assert_eq!(get("recommended_resource"), None);
 }
 
 fn record_field<'a>(schema: &'a apache_avro::Schema, name: &str) -> &'a apache_avro::Schema {

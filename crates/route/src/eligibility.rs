@@ -13,7 +13,6 @@ use std::fmt;
 use leadflow_events::{RepRole, RepStatus, TierDecision, Timestamp};
 
 use crate::roster::Rep;
-use crate::territory;
 
 /// What routing needs to know about a lead, extracted once per decision.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -128,7 +127,7 @@ pub fn check_static(rep: &Rep, facts: &LeadFacts, open_leads: u32) -> Result<(),
         RepStatus::OutOfOffice => return Err(Ineligible::OutOfOffice),
         RepStatus::Inactive => return Err(Ineligible::Inactive),
     }
-    if !territory::covers(&rep.state.territories, facts.country.as_deref()) {
+    if !rep.covers_country(facts.country.as_deref()) {
         return Err(Ineligible::Territory);
     }
     if !covers_segment(&rep.state.segments, facts.segment.as_deref()) {

@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use leadflow_events::{
     ActivityKind, Assignee, HandoffKind, HandoffPacket, HandoffTrigger, LeadEventType, LeadLevel,
-    OutOfScopeCategory, QualificationDimension, SessionData, SlaDeadline, SlaKind, TierDecision,
-    Timestamp, VisitorData,
+    OutOfScopeCategory, QualificationDimension, ResourceLink, SessionData, SlaDeadline, SlaKind,
+    TierDecision, Timestamp, VisitorData,
 };
 
 use crate::roster::Rep;
@@ -41,6 +41,7 @@ fn trigger_code(t: HandoffTrigger) -> &'static str {
         HandoffTrigger::StallOrFrustration => "STALL_OR_FRUSTRATION",
         HandoffTrigger::ScoreBand => "SCORE_BAND",
         HandoffTrigger::None => "NONE",
+        HandoffTrigger::WarmConversation => "WARM_CONVERSATION",
     }
 }
 
@@ -97,7 +98,14 @@ pub fn build(
         session: session(decision),
         top_factors: top_factors(decision),
         next_step: next_step(decision, booking_link.is_some()),
-        recommended_resource: None,
+        recommended_resource: decision
+            .recommended_resource
+            .as_ref()
+            .map(|r| ResourceLink {
+                topic: r.topic.clone(),
+                title: r.title.clone(),
+                url: r.url.clone(),
+            }),
         booking_link,
         commitment: decision.commitment.clone(),
         sla,
@@ -205,7 +213,12 @@ pub fn summary(decision: &TierDecision) -> String {
         decision.tier,
         level_word(decision.lead_level)
     );
-    match decision.scored.factors.first() {
+    let strongest = decision
+        .scored
+        .factors
+        .iter()
+        .max_by(|a, b| a.points.abs().total_cmp(&b.points.abs()));
+    match strongest {
         Some(f) => {
             let _ = write!(out, "; strongest signal: {}.", trim_period(&f.explanation));
         }
@@ -224,6 +237,10 @@ pub fn summary(decision: &TierDecision) -> String {
         HandoffTrigger::StallOrFrustration => {
             Some("The conversation stalled or the visitor got frustrated.".to_owned())
         }
+        HandoffTrigger::WarmConversation => Some(
+            "A warm lead still talking after several exchanges: offered a resource instead of a call."
+                .to_owned(),
+        ),
         HandoffTrigger::ScoreBand | HandoffTrigger::None => None,
     };
     if let Some(w) = why {
@@ -375,7 +392,15 @@ pub fn top_factors(decision: &TierDecision) -> Vec<String> {
     f.sort_by(|a, b| b.points.abs().total_cmp(&a.points.abs()));
     f.into_iter()
         .take(3)
-        .map(|f| format!("{} ({:+})", trim_period(&f.explanation), f.points))
+        .map(|f| {
+            let text = trim_period(&f.explanation);
+            // score's explanations already end with their points, e.g. "... (+12.0)"
+            if text.ends_with(')') && (text.contains("(+") || text.contains("(-")) {
+                text.to_owned()
+            } else {
+                format!("{text} ({:+})", f.points)
+            }
+        })
         .collect()
 }
 
@@ -403,6 +428,13 @@ pub fn next_step(decision: &TierDecision, with_booking_link: bool) -> String {
         (HandoffKind::Capture, _) => match &decision.commitment {
             Some(c) => format!("Follow up as promised ({c}); they left their details."),
             None => format!("Follow up{due}; they left their details."),
+        },
+        (HandoffKind::SoftEscalation, _) => match &decision.recommended_resource {
+            Some(r) => format!(
+                "They were offered \"{}\"; follow up{due} to set the agenda, no call was proposed.",
+                r.title
+            ),
+            None => format!("Follow up{due} to set the agenda; no call was proposed."),
         },
         (HandoffKind::None, _) => "No human step: automated sequence.".into(),
     }

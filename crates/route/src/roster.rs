@@ -19,13 +19,33 @@ pub const MAX_CAP: i32 = 10_000;
 pub struct Rep {
     pub state: RepState,
     pub hours: Option<ParsedHours>,
+    /// Territories expanded to upper-case country codes once; `None` covers every country.
+    countries: Option<Vec<[u8; 2]>>,
 }
 
 impl Rep {
     /// Validates and parses a roster entry.
     pub fn new(state: RepState) -> Result<Self, String> {
         let hours = validate(&state)?;
-        Ok(Self { state, hours })
+        let countries = territory::expand(&state.territories);
+        Ok(Self {
+            state,
+            hours,
+            countries,
+        })
+    }
+
+    /// Rule 4 (same answer as [`territory::covers`], precomputed): whether the rep covers a lead
+    /// from `country`.
+    pub fn covers_country(&self, country: Option<&str>) -> bool {
+        match (&self.countries, country) {
+            (None, _) | (_, None) => true,
+            (Some(codes), Some(c)) => {
+                let b = c.as_bytes();
+                b.len() == 2
+                    && codes.contains(&[b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase()])
+            }
+        }
     }
 
     pub fn id(&self) -> &str {

@@ -103,6 +103,16 @@ impl Router {
                     None => Routed::AlreadyHandled,
                 };
             }
+            // The same decision already reassigned (a higher level), or an older decision replayed
+            // after a newer one: the lead's current packet stands.
+            let base = key.trim_end_matches("|0");
+            let same_decision_later_level = rec
+                .idempotency_key
+                .strip_prefix(base)
+                .is_some_and(|rest| rest.starts_with('|'));
+            if same_decision_later_level || decision.decided_at < rec.created_at {
+                return Routed::AlreadyHandled;
+            }
         }
         let facts = LeadFacts::of(decision);
         let choice = assign::choose(&inner.roster, &inner.state, &facts, None, None);

@@ -222,3 +222,61 @@ impl RoutingState {
         v
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use leadflow_events::samples;
+
+    use super::*;
+
+    fn packet(lead: &str, rep: &str, at: i64) -> Arc<HandoffPacket> {
+        let mut p = samples::handoff_packet();
+        p.decision.scored.enriched.lead.lead_id = lead.into();
+        p.idempotency_key = format!("{lead}|0");
+        p.created_at = Timestamp(at);
+        if let Some(a) = p.assignee.as_mut() {
+            a.rep_id = rep.into();
+        }
+        Arc::new(p)
+    }
+
+    fn contacted(lead: &str, rep: &str, at: i64) -> RepActivity {
+        RepActivity {
+            activity_id: format!("{lead}-c"),
+            lead_id: lead.into(),
+            packet_id: None,
+            rep_id: rep.into(),
+            kind: RepActivityKind::Contacted,
+            reason: None,
+            reassigned_to: None,
+            occurred_at: Timestamp(at),
+        }
+    }
+
+    #[test]
+    fn closed_leads_past_the_window_are_forgotten_open_ones_kept() {
+        let day = 86_400_000;
+        let mut s = RoutingState::with_window(Some(30 * day));
+        s.apply_packet(packet("old-open", "a", 0));
+        s.apply_packet(packet("old-closed", "a", 0));
+        s.apply_activity(&contacted("old-closed", "a", 1));
+        s.apply_packet(packet("new", "b", 40 * day));
+        assert_eq!(s.remembered(), 3);
+        s.prune();
+        assert_eq!(
+            s.remembered(),
+            2,
+            "the closed lead older than 30 days is gone"
+        );
+        assert!(s.lead("old-open").is_some_and(LeadRecord::is_open));
+        assert_eq!((s.load("a"), s.load("b")), (1, 1));
+        // an activity by someone else never releases the holder's load
+        assert!(!s.apply_activity(&contacted("new", "a", 41 * day)));
+        assert_eq!(s.load("b"), 1);
+        // a stale packet replayed late does not move the lead back
+        let mut late = (*packet("new", "a", 39 * day)).clone();
+        late.idempotency_key = "new|older".into();
+        assert_eq!(s.apply_packet(Arc::new(late)), Applied::Stale);
+        assert_eq!((s.load("a"), s.load("b")), (1, 1));
+    }
+}

@@ -55,6 +55,31 @@ pub fn covers(territories: &[String], country: Option<&str>) -> bool {
     })
 }
 
+/// The countries `territories` cover, as upper-case two-letter codes; `None` = every country
+/// (empty list or `GLOBAL`).
+pub fn expand(territories: &[String]) -> Option<Vec<[u8; 2]>> {
+    if territories.is_empty() || territories.iter().any(|t| t.eq_ignore_ascii_case("GLOBAL")) {
+        return None;
+    }
+    let mut codes = Vec::new();
+    let mut push = |c: &str| {
+        let b = c.as_bytes();
+        if b.len() == 2 {
+            let code = [b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase()];
+            if !codes.contains(&code) {
+                codes.push(code);
+            }
+        }
+    };
+    for t in territories {
+        match REGIONS.iter().find(|(r, _)| t.eq_ignore_ascii_case(r)) {
+            Some((_, members)) => members.iter().for_each(|m| push(m)),
+            None => push(t),
+        }
+    }
+    Some(codes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,5 +95,23 @@ mod tests {
         assert!(covers(&["GLOBAL".into()], Some("IN")));
         assert!(covers(&emea, None));
         assert!(is_valid("dach") && is_valid("FR") && !is_valid("France"));
+        // the precomputed form answers the same
+        for t in [
+            vec![],
+            vec!["EMEA".to_owned()],
+            vec!["us".to_owned(), "DACH".to_owned()],
+            vec!["GLOBAL".to_owned()],
+        ] {
+            let codes = expand(&t);
+            for c in ["FR", "US", "at", "IN", "CA"] {
+                let fast = codes.as_ref().is_none_or(|v| {
+                    v.contains(&[
+                        c.as_bytes()[0].to_ascii_uppercase(),
+                        c.as_bytes()[1].to_ascii_uppercase(),
+                    ])
+                });
+                assert_eq!(fast, covers(&t, Some(c)), "{t:?} {c}");
+            }
+        }
     }
 }

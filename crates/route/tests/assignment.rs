@@ -358,6 +358,32 @@ fn packet_contents() {
     );
     assert!(cap.next_step.contains("as promised"), "{}", cap.next_step);
 
+    // a soft escalation (tier POLICY.md T5): the resource is copied, no booking link, no call
+    let mut soft = decision("l4", None, "FR", 30);
+    soft.handoff = HandoffKind::SoftEscalation;
+    soft.trigger = leadflow_events::HandoffTrigger::WarmConversation;
+    soft.recommended_resource = Some(leadflow_events::RecommendedResource {
+        topic: "lead-routing".into(),
+        title: "Routing case study".into(),
+        url: "https://example.com/routing".into(),
+    });
+    let p = packet(&r.route(&soft));
+    let res = p.recommended_resource.as_ref().expect("resource copied");
+    assert_eq!(
+        (res.topic.as_str(), res.title.as_str(), res.url.as_str()),
+        (
+            "lead-routing",
+            "Routing case study",
+            "https://example.com/routing"
+        )
+    );
+    assert_eq!(p.booking_link, None);
+    assert!(
+        p.next_step.contains("Routing case study"),
+        "{}",
+        p.next_step
+    );
+
     // a form lead without chat still gets 3-5 sentences
     let mut form = decision("l3", None, "FR", 30);
     form.scored.enriched.lead.chat = None;
@@ -382,6 +408,9 @@ fn sla_breach_reassigns_then_escalates_to_the_manager() {
         from_rep_id: Some(from.into()),
         to: "ae".into(),
         reason: "first contact SLA missed".into(),
+        target_team: Some("ae".into()),
+        tier: Some("HOT".into()),
+        late_by_ms: Some(1_000),
     };
     let Reassigned::Packet(second) = r.reassign(&esc(1, "a", &first.packet_id)) else {
         panic!("level 1 reassigns")
@@ -473,4 +502,39 @@ fn rebuilt_state_equals_live_state_in_any_replay_order() {
     // and the next lead goes to the same rep on both
     let d = at(decision("next", None, "FR", 30), Timestamp(T0.0 + 200_000));
     assert_eq!(assignee(&rebuilt.route(&d)), assignee(&live.route(&d)));
+}
+
+#[test]
+fn replaying_a_reassigned_or_superseded_decision_makes_no_new_packet() {
+    let r = router(vec![rep("a", "ae"), rep("b", "ae"), manager("mgr", "ae")]);
+    let d = decision("l1", None, "FR", 30);
+    let first = packet(&r.route(&d));
+    let esc = SlaEscalation {
+        escalation_id: "e".into(),
+        lead_id: "l1".into(),
+        packet_id: first.packet_id.clone(),
+        sla_kind: SlaKind::FirstContact,
+        due_at: Timestamp(T0.0 + 300_000),
+        escalated_at: Timestamp(T0.0 + 301_000),
+        level: 1,
+        from_rep_id: Some("a".into()),
+        to: "ae".into(),
+        reason: "missed".into(),
+        target_team: None,
+        tier: None,
+        late_by_ms: None,
+    };
+    assert!(matches!(r.reassign(&esc), Reassigned::Packet(_)));
+    // leads.tiered replayed: the original decision must not take the lead back to a
+    assert!(matches!(r.route(&d), Routed::AlreadyHandled));
+    assert_eq!((r.load("a"), r.load("b")), (0, 1));
+    // an older decision of the same lead replayed after a newer one
+    let mut newer = d.clone();
+    newer.scored.enriched.lead.event_id = "evt-newer".into();
+    newer.decided_at = Timestamp(T0.0 + 600_000);
+    assert!(matches!(r.route(&newer), Routed::Packet(_)));
+    let mut older = d.clone();
+    older.scored.enriched.lead.event_id = "evt-older".into();
+    older.decided_at = Timestamp(T0.0 + 100_000);
+    assert!(matches!(r.route(&older), Routed::AlreadyHandled));
 }

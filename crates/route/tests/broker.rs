@@ -14,9 +14,10 @@ use std::time::Duration;
 
 use common::*;
 use leadflow_events::{
-    Codec, Event, ExceptionRecord, HandoffPacket, RepState, RepStatus, TierDecision, Timestamp,
+    Codec, Event, ExceptionRecord, HandoffPacket, RepState, RepStatus, SlaEscalation, SlaKind,
+    TierDecision, Timestamp,
 };
-use leadflow_route::{RouteSettings, RouteStage};
+use leadflow_route::{ReassignStage, RouteSettings, RouteStage};
 use leadflow_runtime::{RunOptions, RunSummary, ServiceConfig, StageRegistry, run_stage};
 use leadflow_testkit::{bootstrap, consume_all, create_topic, produce_raw_all, unique_name};
 use tokio::task::JoinHandle;
@@ -31,6 +32,7 @@ async fn config() -> ServiceConfig<RouteSettings> {
     cfg.topics.activity = unique_name("activity");
     cfg.topics.reps = unique_name("reps");
     cfg.topics.exceptions = unique_name("exc");
+    cfg.topics.escalations = unique_name("esc");
     cfg.http.listen = "127.0.0.1:0".into();
     cfg.shutdown_grace_ms = 20_000;
     // the test's decisions are dated 2026-11-20: replay every packet, whatever today's date
@@ -41,6 +43,7 @@ async fn config() -> ServiceConfig<RouteSettings> {
         (&cfg.topics.activity, 3),
         (&cfg.topics.reps, 1),
         (&cfg.topics.exceptions, 1),
+        (&cfg.topics.escalations, 3),
     ] {
         create_topic(&cfg.bootstrap_servers, t, p).await;
     }
@@ -222,4 +225,123 @@ async fn a_restart_rebuilds_load_and_ownership_and_redelivery_keeps_the_key() {
     assert_eq!(owner(copies[1]), "a");
     stop.cancel();
     handle.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sla_breach_is_reassigned_by_the_reassign_service() {
+    let cfg = config().await;
+    publish(
+        &cfg,
+        &cfg.topics.reps,
+        &[rep("a", "ae"), rep("b", "ae"), manager("mgr", "ae")],
+    )
+    .await;
+    let (stop, handle) = start(&cfg);
+    decide(&cfg, &dated("l1", None, 0)).await;
+    let first = packets(&cfg, 1).await.remove(0);
+    assert_eq!(owner(&first), "a");
+
+    // the reassign service: its own group, the same state rebuilt from the topics
+    let mut rcfg = cfg.clone();
+    rcfg.group_id = Some(unique_name("reassign"));
+    let registry = StageRegistry::new("route_reassign");
+    let stage = ReassignStage::new(&rcfg.stage, &registry).unwrap();
+    let rstop = CancellationToken::new();
+    let options = RunOptions {
+        shutdown: rstop.clone(),
+        metrics: Some(registry),
+        ..RunOptions::default()
+    };
+    let rhandle = tokio::spawn(async move {
+        run_stage(&rcfg, stage, options)
+            .await
+            .expect("reassign runs")
+    });
+
+    let esc = SlaEscalation {
+        escalation_id: "esc-1".into(),
+        lead_id: "l1".into(),
+        packet_id: first.packet_id.clone(),
+        sla_kind: SlaKind::FirstContact,
+        due_at: first.sla[0].due_at,
+        escalated_at: Timestamp(first.sla[0].due_at.0 + 1000),
+        level: 1,
+        from_rep_id: Some("a".into()),
+        to: "ae".into(),
+        reason: "first contact SLA missed".into(),
+        target_team: Some("ae".into()),
+        tier: Some("HOT".into()),
+        late_by_ms: Some(1_000),
+    };
+    publish(&cfg, &cfg.topics.escalations, std::slice::from_ref(&esc)).await;
+    let p = packets(&cfg, 2).await;
+    let second = &p[1];
+    assert_eq!(owner(second), "b");
+    assert_eq!(second.previous_assignee.as_ref().unwrap().rep_id, "a");
+    assert_eq!(second.manager_cc.as_ref().unwrap().rep_id, "mgr");
+    assert_eq!(second.escalation_level, 1);
+    assert_ne!(second.idempotency_key, first.idempotency_key);
+
+    rstop.cancel();
+    rhandle.await.unwrap();
+    stop.cancel();
+    handle.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_the_partitions_and_converge_on_the_load() {
+    let cfg = config().await;
+    let reps: Vec<RepState> = ["a", "b", "c"]
+        .iter()
+        .map(|id| {
+            let mut r = rep(id, "ae");
+            r.max_open_leads = 20;
+            r
+        })
+        .collect();
+    publish(&cfg, &cfg.topics.reps, &reps).await;
+    let (stop1, h1) = start(&cfg);
+    let (stop2, h2) = start(&cfg);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let decisions: Vec<TierDecision> = (0..30)
+        .map(|i| dated(&format!("l{i}"), None, i64::from(i)))
+        .collect();
+    publish(&cfg, &cfg.topics.tiered, &decisions).await;
+
+    // every lead gets a packet; a redelivery after a rebalance repeats the same key
+    let codec = Codec::single_object().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    let mut by_lead = std::collections::BTreeMap::<String, Vec<HandoffPacket>>::new();
+    while by_lead.len() < 30 && std::time::Instant::now() < deadline {
+        by_lead.clear();
+        for r in consume_all(
+            &cfg.bootstrap_servers,
+            &cfg.topics.packets,
+            60,
+            Duration::from_secs(5),
+        )
+        .await
+        {
+            let p: HandoffPacket = codec.decode(&r.payload).await.unwrap();
+            by_lead.entry(p.lead_id().to_owned()).or_default().push(p);
+        }
+    }
+    assert_eq!(by_lead.len(), 30, "every decision routed");
+    let mut load = std::collections::BTreeMap::<String, u32>::new();
+    for (lead, ps) in &by_lead {
+        assert!(
+            ps.iter()
+                .all(|p| p.idempotency_key == ps[0].idempotency_key),
+            "{lead}"
+        );
+        *load.entry(owner(&ps[0]).to_owned()).or_default() += 1;
+    }
+    // both instances read every packet: rotation spread the leads (no rep took them all)
+    assert_eq!(load.values().sum::<u32>(), 30);
+    assert!(load.values().all(|n| *n <= 20), "{load:?}");
+    assert!(load.len() == 3, "all three reps got leads: {load:?}");
+    stop1.cancel();
+    stop2.cancel();
+    h1.await.unwrap();
+    h2.await.unwrap();
 }

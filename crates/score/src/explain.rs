@@ -17,7 +17,7 @@ pub enum Component {
     Negative,
 }
 
-/// A chat qualification dimension (seed 001's four).
+/// A chat qualification dimension (RULES.md SC2: the four of the chat).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dimension {
     Problem,

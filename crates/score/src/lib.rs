@@ -1,5 +1,5 @@
-//! The score stage: `leads.enriched` → `leads.scored`, an explainable Lead Priority Score (seed 000)
-//! computed as fit + intent − negative (seed 002) plus the chat's qualification dimensions (seed 001).
+//! The score stage: `leads.enriched` → `leads.scored`, an explainable Lead Priority Score computed as
+//! fit + intent − negative plus the chat's qualification dimensions (`RULES.md`, rules SC1–SC5).
 //!
 //! # Score
 //!

@@ -1,5 +1,5 @@
 //! Negative signals (disqualifiers), each subtracting its `negative.<signal>` weight:
-//! - `competitor`: persona N1; `researcher`: persona N2 (seed 001: never escalated);
+//! - `competitor`: persona N1; `researcher`: persona N2 (never escalated: crates/tier/POLICY.md G1);
 //! - `existing_customer_support`: the chat was an existing client's support request;
 //! - `invalid_email`: an email that is not `local@domain.tld`; `missing_email`: no email at all;
 //! - `free_mail`: enrichment flagged a free-mail provider;

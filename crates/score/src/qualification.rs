@@ -1,4 +1,4 @@
-//! Qualification: the chat's four dimensions (seed 001: problem, authority, company, timing). A
+//! Qualification (RULES.md SC2): the chat's four dimensions (problem, authority, company, timing). A
 //! confirmed dimension is worth its `qualification.<dimension>` weight times the chat's confidence
 //! in it (clamped to 0..1); an unconfirmed one is worth nothing here (its confidence still counts as
 //! evidence in [`crate::confidence`]). An explicit request for a human adds

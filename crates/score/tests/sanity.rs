@@ -1,4 +1,5 @@
-//! The default model's calibration against the leads the product cares about (seeds 000 and 002).
+//! The default model's calibration against the leads the product cares about (RULES.md SC1, and the
+//! bands of crates/tier/POLICY.md B1/B2).
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use leadflow_events::{

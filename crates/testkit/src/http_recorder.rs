@@ -57,6 +57,7 @@ struct Shared {
     requests: Mutex<Vec<RecordedRequest>>,
     queued: Mutex<VecDeque<Reply>>,
     default: Mutex<Reply>,
+    delay: Mutex<Duration>,
     arrived: Notify,
 }
 
@@ -79,6 +80,7 @@ impl HttpRecorder {
             requests: Mutex::new(Vec::new()),
             queued: Mutex::new(VecDeque::new()),
             default: Mutex::new(reply(status, body.into())),
+            delay: Mutex::new(Duration::ZERO),
             arrived: Notify::new(),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -119,6 +121,12 @@ impl HttpRecorder {
     /// before the default one, e.g. a 500 then a 200 to test retries.
     pub fn queue_response(&self, status: u16, body: impl Into<String>) {
         lock(&self.shared.queued).push_back(reply(status, body.into()));
+    }
+
+    /// Holds every answer from now on for `delay` after recording the request (a slow server, to
+    /// test client timeouts); `Duration::ZERO` answers at once again.
+    pub fn set_delay(&self, delay: Duration) {
+        *lock(&self.shared.delay) = delay;
     }
 
     /// Waits until at least `count` requests arrived or `timeout` passed; returns all requests so far.
@@ -176,6 +184,10 @@ async fn record(
         .unwrap_or_else(|| lock(&shared.default).clone());
     lock(&shared.requests).push(request);
     shared.arrived.notify_waiters();
+    let delay = *lock(&shared.delay);
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     let trimmed = answer.body.trim_start();
     let content_type = if trimmed.starts_with('{') || trimmed.starts_with('[') {
         "application/json"

@@ -4,21 +4,29 @@
 //! resolved through the IANA time zone, so windows and deadlines are right on both sides of a daylight
 //! saving change (a business day is always `open..close` local time, whatever its UTC offset).
 
-use std::collections::BTreeSet;
-
 use chrono::{
     DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
     Weekday,
 };
 use chrono_tz::Tz;
 
-/// Why a calendar cannot be built.
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
+use crate::holidays::{HolidayOutsideYear, Holidays};
+
+/// Why a calendar cannot be built. The only home of the calendar's validation: the settings parse
+/// the strings, the calendar checks what they mean. Messages name the key within `[stage.calendar]`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CalendarError {
-    #[error("at least one working day is needed")]
+    #[error("working_days must list at least one day")]
     NoWorkingDays,
-    #[error("opening time {open} must be before closing time {close}")]
+    #[error("working_days lists {0} twice")]
+    DuplicateWorkingDay(Weekday),
+    #[error("open ({}) must be before close ({})", .open.format("%H:%M"), .close.format("%H:%M"))]
     OpenNotBeforeClose { open: NaiveTime, close: NaiveTime },
+    #[error(transparent)]
+    HolidayOutsideYear(#[from] HolidayOutsideYear),
 }
 
 /// Business hours of one team.
@@ -29,7 +37,7 @@ pub struct Calendar {
     working_days: [bool; 7],
     open: NaiveTime,
     close: NaiveTime,
-    holidays: BTreeSet<NaiveDate>,
+    holidays: Holidays,
 }
 
 impl Calendar {
@@ -39,7 +47,7 @@ impl Calendar {
         working_days: &[Weekday],
         open: NaiveTime,
         close: NaiveTime,
-        holidays: impl IntoIterator<Item = NaiveDate>,
+        holidays: Holidays,
     ) -> Result<Self, CalendarError> {
         if working_days.is_empty() {
             return Err(CalendarError::NoWorkingDays);
@@ -49,15 +57,30 @@ impl Calendar {
         }
         let mut days = [false; 7];
         for d in working_days {
-            days[d.num_days_from_monday() as usize] = true;
+            let slot = &mut days[d.num_days_from_monday() as usize];
+            if *slot {
+                return Err(CalendarError::DuplicateWorkingDay(*d));
+            }
+            *slot = true;
         }
         Ok(Self {
             tz,
             working_days: days,
             open,
             close,
-            holidays: holidays.into_iter().collect(),
+            holidays,
         })
+    }
+
+    /// The public holidays (rules and per-year lists).
+    pub fn holidays(&self) -> &Holidays {
+        &self.holidays
+    }
+
+    /// The calendar knows the public holidays of `year` (POLICY.md rule C3: a decision in a year it
+    /// does not know says so, and the service warns once per year).
+    pub fn knows_year(&self, year: i32) -> bool {
+        self.holidays.knows_year(year)
     }
 
     pub fn timezone(&self) -> Tz {
@@ -86,7 +109,7 @@ impl Calendar {
     }
 
     pub fn is_holiday(&self, date: NaiveDate) -> bool {
-        self.holidays.contains(&date)
+        self.holidays.is_holiday(date)
     }
 
     /// A working day that is not a public holiday.
@@ -123,9 +146,9 @@ impl Calendar {
     }
 
     /// How many days a search for a business day may scan: every 7 consecutive days hold a working day
-    /// and each holiday removes at most one, so this always finds one.
+    /// and each holiday removes at most one; a scan crosses at most two years' holidays.
     fn scan_limit(&self) -> usize {
-        7 * (self.holidays.len() + 2)
+        7 * (2 * self.holidays.max_per_year() + 2)
     }
 
     /// The first business day on or after `date` (`date` itself when it is one).
@@ -223,6 +246,36 @@ impl Calendar {
     }
 }
 
+/// Logs one warning per year the calendar does not know the holidays of (POLICY.md rule C3), however
+/// many events fall in it. Shared by every partition the stage processes.
+#[derive(Debug, Default)]
+pub struct UnknownYearWarnings {
+    warned: Mutex<BTreeSet<i32>>,
+}
+
+impl UnknownYearWarnings {
+    /// Warns (once per year) when `at` falls in a year `calendar` knows no holidays of; `true` when
+    /// this call logged the warning.
+    pub fn check(&self, calendar: &Calendar, at: DateTime<Utc>) -> bool {
+        let year = calendar.local(at).year();
+        if calendar.knows_year(year) {
+            return false;
+        }
+        let first = match self.warned.lock() {
+            Ok(mut warned) => warned.insert(year),
+            Err(poisoned) => poisoned.into_inner().insert(year),
+        };
+        if first {
+            tracing::warn!(
+                year,
+                holidays = %calendar.holidays().describe(),
+                "the calendar knows no public holidays for this year: every working day counts as a business day; add [stage.calendar.holidays] \"{year}\" or set holiday_rules"
+            );
+        }
+        first
+    }
+}
+
 /// `Mon–Fri` for a run of consecutive days, `Mon, Wed, Fri` otherwise.
 fn days_text(days: &[Weekday]) -> String {
     let consecutive = days
@@ -238,51 +291,9 @@ fn days_text(days: &[Weekday]) -> String {
     }
 }
 
-/// The French public holidays (jours fériés of metropolitan France) for 2026 and 2027, the default
-/// holiday list: New Year's Day, Easter Monday, 1 May, 8 May, Ascension Day, Whit Monday, 14 July,
-/// 15 August, All Saints' Day, 11 November and Christmas Day.
-pub const FRENCH_PUBLIC_HOLIDAYS: &[(&str, &[&str])] = &[
-    (
-        "2026",
-        &[
-            "2026-01-01",
-            "2026-04-06",
-            "2026-05-01",
-            "2026-05-08",
-            "2026-05-14",
-            "2026-05-25",
-            "2026-07-14",
-            "2026-08-15",
-            "2026-11-01",
-            "2026-11-11",
-            "2026-12-25",
-        ],
-    ),
-    (
-        "2027",
-        &[
-            "2027-01-01",
-            "2027-03-29",
-            "2027-05-01",
-            "2027-05-08",
-            "2027-05-06",
-            "2027-05-17",
-            "2027-07-14",
-            "2027-08-15",
-            "2027-11-01",
-            "2027-11-11",
-            "2027-12-25",
-        ],
-    ),
-];
-
 /// The default team calendar (Paris, Mon–Fri 09:00–18:00, French holidays), for unit tests.
 #[cfg(test)]
 pub(crate) fn paris() -> Calendar {
-    let holidays = FRENCH_PUBLIC_HOLIDAYS
-        .iter()
-        .flat_map(|(_, days)| days.iter())
-        .map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap());
     Calendar::new(
         chrono_tz::Europe::Paris,
         &[
@@ -294,7 +305,7 @@ pub(crate) fn paris() -> Calendar {
         ],
         NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
         NaiveTime::from_hms_opt(18, 0, 0).unwrap(),
-        holidays,
+        Holidays::default(),
     )
     .unwrap()
 }
@@ -500,14 +511,25 @@ mod tests {
     fn rejects_empty_week_and_inverted_hours() {
         let nine = NaiveTime::from_hms_opt(9, 0, 0).unwrap();
         let six = NaiveTime::from_hms_opt(18, 0, 0).unwrap();
+        let none = Holidays::default;
         assert_eq!(
-            Calendar::new(chrono_tz::UTC, &[], nine, six, []),
+            Calendar::new(chrono_tz::UTC, &[], nine, six, none()),
             Err(CalendarError::NoWorkingDays)
         );
         assert!(matches!(
-            Calendar::new(chrono_tz::UTC, &[Weekday::Mon], six, nine, []),
+            Calendar::new(chrono_tz::UTC, &[Weekday::Mon], six, nine, none()),
             Err(CalendarError::OpenNotBeforeClose { .. })
         ));
+        assert_eq!(
+            Calendar::new(
+                chrono_tz::UTC,
+                &[Weekday::Mon, Weekday::Mon],
+                nine,
+                six,
+                none()
+            ),
+            Err(CalendarError::DuplicateWorkingDay(Weekday::Mon))
+        );
     }
 
     #[test]
@@ -520,25 +542,72 @@ mod tests {
     }
 
     #[test]
-    fn default_holidays_are_in_their_year_and_on_easter_dates() {
-        for (year, days) in FRENCH_PUBLIC_HOLIDAYS {
-            assert_eq!(days.len(), 11, "{year}");
-            for d in *days {
-                assert!(d.starts_with(year), "{d} listed under {year}");
-            }
+    fn holidays_of_later_years_are_closed_days() {
+        let cal = paris();
+        let cases = [
+            // (instant, open?, why)
+            (
+                "2028-04-17T08:00:00Z",
+                false,
+                "Easter Monday 2028, 10:00 CEST",
+            ),
+            ("2028-05-25T08:00:00Z", false, "Ascension 2028"),
+            ("2028-06-05T08:00:00Z", false, "Whit Monday 2028"),
+            (
+                "2028-04-18T08:00:00Z",
+                true,
+                "the Tuesday after Easter 2028",
+            ),
+            (
+                "2035-03-26T09:00:00Z",
+                false,
+                "Easter Monday 2035, 10:00 CET",
+            ),
+            ("2035-05-03T08:00:00Z", false, "Ascension 2035"),
+            ("2035-05-14T08:00:00Z", false, "Whit Monday 2035"),
+            ("2035-12-25T09:00:00Z", false, "Christmas 2035, a Tuesday"),
+            (
+                "2035-03-27T09:00:00Z",
+                true,
+                "the Tuesday after Easter 2035",
+            ),
+        ];
+        for (t, open, why) in cases {
+            assert_eq!(cal.is_open(utc(t)), open, "{why} ({t})");
         }
-        // Easter Sunday: 5 April 2026, 28 March 2027 (Monday +1, Ascension +39, Whit Monday +50).
-        for (easter, year) in [((2026, 4, 5), "2026"), ((2027, 3, 28), "2027")] {
-            let e = NaiveDate::from_ymd_opt(easter.0, easter.1, easter.2).unwrap();
-            let days = FRENCH_PUBLIC_HOLIDAYS
-                .iter()
-                .find(|(y, _)| *y == year)
-                .unwrap()
-                .1;
-            for offset in [1, 39, 50] {
-                let d = (e + Duration::days(offset)).format("%Y-%m-%d").to_string();
-                assert!(days.contains(&d.as_str()), "{d} missing from {year}");
-            }
-        }
+        // Thursday 24 May 2028 17:00 CEST + 2 h skips Ascension: Friday 26 May 10:00 CEST.
+        assert_eq!(
+            cal.add_business_time(utc("2028-05-24T15:00:00Z"), Duration::minutes(120)),
+            utc("2028-05-26T08:00:00Z")
+        );
+        assert!(cal.knows_year(2035));
+    }
+
+    #[test]
+    fn an_unknown_year_is_warned_about_once() {
+        let nine = NaiveTime::from_hms_opt(9, 0, 0).unwrap();
+        let six = NaiveTime::from_hms_opt(18, 0, 0).unwrap();
+        let only_2026 = Holidays::new(
+            crate::holidays::HolidayRules::None,
+            std::collections::BTreeMap::from([(
+                2026,
+                vec![NaiveDate::from_ymd_opt(2026, 12, 25).unwrap()],
+            )]),
+        )
+        .unwrap();
+        let cal = Calendar::new(chrono_tz::UTC, &[Weekday::Mon], nine, six, only_2026).unwrap();
+        let w = UnknownYearWarnings::default();
+        assert!(!w.check(&cal, utc("2026-06-01T10:00:00Z")), "2026 is known");
+        assert!(
+            w.check(&cal, utc("2028-06-01T10:00:00Z")),
+            "first 2028 event warns"
+        );
+        assert!(!w.check(&cal, utc("2028-07-01T10:00:00Z")), "only once");
+        assert!(
+            w.check(&cal, utc("2029-01-01T10:00:00Z")),
+            "another year warns again"
+        );
+        // the default calendar computes every year
+        assert!(!w.check(&paris(), utc("2035-01-01T10:00:00Z")));
     }
 }

@@ -1,13 +1,16 @@
-//! The honest follow-up commitment of a capture handoff (seed 001, "Outside business hours").
+//! The honest follow-up commitment of a capture handoff (POLICY.md rules S1–S4).
 //!
-//! A commitment is a specific time the team can keep, in the team's zone, with the weekday and date:
-//! - inside business hours and before the same-day cutoff (16:00): before closing today;
-//! - otherwise: before 10:00 the next business morning (the same morning for an arrival before 10:00
-//!   on a business day), skipping weekends and public holidays;
-//! - never earlier than the internal first-contact deadline: when the SLA ends later than those slots,
-//!   the commitment is the SLA deadline itself.
+//! A commitment is a specific time the team can keep, in the team's zone, with the weekday and date,
+//! and it depends only on when the lead arrived — never on its band, so a warmer lead is never
+//! promised a later time than a colder one:
+//! - S1: inside business hours and before the same-day cutoff (16:00): before closing today;
+//! - S2: otherwise: before 10:00 the next business morning (the same morning for an arrival before
+//!   10:00 on a business day), skipping weekends and public holidays.
+//!
+//! The rep's first-contact deadline is then the earlier of the band's deadline and the promise
+//! (rule S3, in [`crate::decide`]).
 
-use chrono::{DateTime, Duration, NaiveTime, Timelike, Utc};
+use chrono::{DateTime, NaiveTime, Utc};
 
 use crate::calendar::Calendar;
 
@@ -18,8 +21,6 @@ pub enum CommitmentSlot {
     SameDay,
     /// Before the morning commitment time of the next business morning.
     NextBusinessMorning,
-    /// The SLA deadline, later than both slots above.
-    SlaDeadline,
 }
 
 /// A promise to the visitor.
@@ -41,40 +42,25 @@ pub struct CommitmentRules {
     pub next_morning_by: NaiveTime,
 }
 
-/// The earliest honest commitment for a capture at `arrival`, no earlier than `not_before` (the
-/// internal first-contact deadline, when there is one).
-pub fn commit(
-    calendar: &Calendar,
-    rules: &CommitmentRules,
-    arrival: DateTime<Utc>,
-    not_before: Option<DateTime<Utc>>,
-) -> Commitment {
-    let fits = |slot: DateTime<Utc>| not_before.is_none_or(|d| d <= slot);
+/// The commitment for a capture at `arrival` (rules S1 and S2).
+pub fn commit(calendar: &Calendar, rules: &CommitmentRules, arrival: DateTime<Utc>) -> Commitment {
     let local = calendar.local(arrival);
     if calendar.is_open(arrival) && local.time() < rules.same_day_cutoff {
         let closing = calendar.closing_on_day_of(arrival);
-        if fits(closing) {
-            return Commitment {
-                slot: CommitmentSlot::SameDay,
-                due: closing,
-                text: format!(
-                    "Someone from the team will reach out before {} {} today, {}.",
-                    calendar.local(closing).format("%H:%M"),
-                    calendar.abbreviation(closing),
-                    calendar.local(closing).format("%A %-d %B"),
-                ),
-            };
-        }
+        return Commitment {
+            slot: CommitmentSlot::SameDay,
+            due: closing,
+            text: format!(
+                "Someone from the team will reach out before {} {} today, {}.",
+                calendar.local(closing).format("%H:%M"),
+                calendar.abbreviation(closing),
+                calendar.local(closing).format("%A %-d %B"),
+            ),
+        };
     }
-    let morning = calendar.next_business_time_at(arrival, rules.next_morning_by);
-    let (slot, due) = match not_before {
-        Some(deadline) if deadline > morning => {
-            (CommitmentSlot::SlaDeadline, ceil_to_minute(deadline))
-        }
-        _ => (CommitmentSlot::NextBusinessMorning, morning),
-    };
+    let due = calendar.next_business_time_at(arrival, rules.next_morning_by);
     Commitment {
-        slot,
+        slot: CommitmentSlot::NextBusinessMorning,
         due,
         text: format!(
             "Someone from the team will reach out before {} {} on {}.",
@@ -82,17 +68,6 @@ pub fn commit(
             calendar.abbreviation(due),
             calendar.local(due).format("%A %-d %B"),
         ),
-    }
-}
-
-/// Rounds up to a whole minute, so the promised `HH:MM` is never earlier than the deadline.
-fn ceil_to_minute(t: DateTime<Utc>) -> DateTime<Utc> {
-    let extra =
-        Duration::seconds(i64::from(t.second())) + Duration::nanoseconds(i64::from(t.nanosecond()));
-    if extra.is_zero() {
-        t
-    } else {
-        t - extra + Duration::minutes(1)
     }
 }
 
@@ -116,89 +91,71 @@ mod tests {
     #[test]
     fn commitment_table() {
         let cal = paris();
-        let cases: [(&str, Option<&str>, CommitmentSlot, &str, &str); 11] = [
+        let cases: [(&str, CommitmentSlot, &str, &str); 10] = [
             (
                 "2026-11-20T09:30:00Z",
-                None,
                 CommitmentSlot::SameDay,
                 "2026-11-20T17:00:00Z",
                 "Someone from the team will reach out before 18:00 CET today, Friday 20 November.",
             ),
             (
                 "2026-11-20T14:59:00Z",
-                None,
                 CommitmentSlot::SameDay,
                 "2026-11-20T17:00:00Z",
                 "Someone from the team will reach out before 18:00 CET today, Friday 20 November.",
             ),
             (
                 "2026-11-20T15:00:00Z",
-                None,
                 CommitmentSlot::NextBusinessMorning,
                 "2026-11-23T09:00:00Z",
                 "Someone from the team will reach out before 10:00 CET on Monday 23 November.",
             ),
             (
                 "2026-11-20T15:30:00Z",
-                None,
                 CommitmentSlot::NextBusinessMorning,
                 "2026-11-23T09:00:00Z",
                 "Someone from the team will reach out before 10:00 CET on Monday 23 November.",
             ),
             (
                 "2026-11-21T11:00:00Z",
-                None,
                 CommitmentSlot::NextBusinessMorning,
                 "2026-11-23T09:00:00Z",
                 "Someone from the team will reach out before 10:00 CET on Monday 23 November.",
             ),
             (
                 "2026-11-24T06:30:00Z",
-                None,
                 CommitmentSlot::NextBusinessMorning,
                 "2026-11-24T09:00:00Z",
                 "Someone from the team will reach out before 10:00 CET on Tuesday 24 November.",
             ),
             (
                 "2026-12-24T19:00:00Z",
-                None,
                 CommitmentSlot::NextBusinessMorning,
                 "2026-12-28T09:00:00Z",
                 "Someone from the team will reach out before 10:00 CET on Monday 28 December.",
             ),
             (
                 "2026-03-28T12:00:00Z",
-                None,
                 CommitmentSlot::NextBusinessMorning,
                 "2026-03-30T08:00:00Z",
                 "Someone from the team will reach out before 10:00 CEST on Monday 30 March.",
             ),
             (
                 "2026-10-24T12:00:00Z",
-                None,
                 CommitmentSlot::NextBusinessMorning,
                 "2026-10-26T09:00:00Z",
                 "Someone from the team will reach out before 10:00 CET on Monday 26 October.",
             ),
-            // In hours before the cutoff, but the SLA ends tomorrow: no same-day promise.
+            // In hours before the cutoff: before closing today, whatever the band.
             (
                 "2026-11-24T14:00:00Z",
-                Some("2026-11-25T09:00:00Z"),
-                CommitmentSlot::NextBusinessMorning,
-                "2026-11-25T09:00:00Z",
-                "Someone from the team will reach out before 10:00 CET on Wednesday 25 November.",
-            ),
-            // The SLA ends after the next morning slot: promise the deadline itself, rounded up.
-            (
-                "2026-11-21T11:00:00Z",
-                Some("2026-11-23T12:00:30Z"),
-                CommitmentSlot::SlaDeadline,
-                "2026-11-23T12:01:00Z",
-                "Someone from the team will reach out before 13:01 CET on Monday 23 November.",
+                CommitmentSlot::SameDay,
+                "2026-11-24T17:00:00Z",
+                "Someone from the team will reach out before 18:00 CET today, Tuesday 24 November.",
             ),
         ];
-        for (arrival, deadline, slot, due, text) in cases {
-            let c = commit(&cal, &rules(), utc(arrival), deadline.map(utc));
+        for (arrival, slot, due, text) in cases {
+            let c = commit(&cal, &rules(), utc(arrival));
             assert_eq!(c.slot, slot, "{arrival}");
             assert_eq!(c.due, utc(due), "{arrival}");
             assert_eq!(c.text, text, "{arrival}");

@@ -2,30 +2,32 @@
 //!
 //! Order of rules:
 //! 1. The score band gives the tier and the default lead level.
-//! 2. Seed 001's triggers in priority order; the first one that is not gated decides the handoff:
-//!    hot lead (escalation), explicit request for a human (escalation, for any persona or score),
-//!    out-of-scope question (capture, routed by category), stall or frustration (capture, a human is
-//!    offered).
-//! 3. Otherwise the band's action: escalate (HOT/HQL), queue (WARM/MQL, a capture), an automated
+//! 2. The triggers of `POLICY.md` in priority order; the first one that is not gated decides the
+//!    handoff: T1 hot lead (escalation), T2 explicit request for a human (escalation, for any persona
+//!    or score), T3 out-of-scope question (capture, routed by category), T4 stall or frustration
+//!    (capture, a human is offered), T5 warm lead after several exchanges (soft escalation).
+//! 3. Otherwise the band's action (B): escalate (HOT/HQL), queue (WARM/MQL, a capture), an automated
 //!    sequence or nurture (no handoff).
 //!
-//! Gates: negative personas (N1 competitor, N2 researcher) never reach a human unless they ask for
-//! one; below the confidence threshold the score band and the hot-lead trigger do not put a lead in
-//! front of a human (an explicit request, an out-of-scope question or a stall still do).
+//! Gates: G1 negative personas (N1 competitor, N2 researcher) never reach a human unless they ask
+//! for one; G2 below the confidence threshold the score band puts nobody in front of a human, while
+//! T1 is gated by the confidence of the dimensions that fired it; E1 missing firmographics are
+//! always named in the reasons.
 //! Outside business hours an escalation becomes a capture with a commitment; a capture's first-contact
-//! deadline is the band's SLA inside hours and the committed time outside them.
+//! deadline is the earlier of the band's SLA and the commitment.
 //!
 //! Time is the event's own (`occurred_at`), never the wall clock: replaying a topic reproduces every
 //! decision.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
 use leadflow_events::{
-    HandoffKind, HandoffTrigger, LeadLevel, Persona, ScoredLead, SlaDeadline, SlaKind,
-    TierDecision, Timestamp,
+    EnrichmentStatus, HandoffKind, HandoffTrigger, LeadLevel, Persona, RecommendedResource,
+    ScoredLead, SlaDeadline, SlaKind, TierDecision, Timestamp,
 };
 
 use crate::calendar::Calendar;
 use crate::commitment::{Commitment, CommitmentRules, CommitmentSlot, commit};
+use crate::conversation::{normalise_topic, pick_resource};
 use crate::policy::{Band, BandAction, SlaMinutes, TierPolicy};
 use crate::triggers::{Signals, category_text};
 
@@ -69,6 +71,7 @@ pub fn decide_owned(scored: ScoredLead, policy: &TierPolicy, calendar: &Calendar
         within_business_hours: v.within_business_hours,
         sla: v.sla,
         commitment: v.commitment,
+        recommended_resource: v.recommended_resource,
         reasons: v.reasons,
         policy_version: policy.version.clone(),
         model_version,
@@ -86,6 +89,7 @@ struct Verdict {
     within_business_hours: bool,
     sla: Vec<SlaDeadline>,
     commitment: Option<String>,
+    recommended_resource: Option<RecommendedResource>,
     reasons: Vec<String>,
 }
 
@@ -101,6 +105,11 @@ enum Plan {
         team: String,
         sla: SlaMinutes,
     },
+    /// A resource offered now instead of a call; `sla` is the band's queue.
+    Soft {
+        team: String,
+        sla: SlaMinutes,
+    },
     NoHandoff {
         team: String,
         sla: SlaMinutes,
@@ -111,6 +120,7 @@ impl Plan {
     fn trigger(&self) -> HandoffTrigger {
         match self {
             Plan::Escalate { trigger, .. } | Plan::Capture { trigger, .. } => *trigger,
+            Plan::Soft { .. } => HandoffTrigger::WarmConversation,
             Plan::NoHandoff { .. } => HandoffTrigger::None,
         }
     }
@@ -128,16 +138,25 @@ fn evaluate(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> Ve
     let negative = persona.is_negative();
     let confident = scored.confidence >= policy.confidence_threshold;
     let eligible = !negative && confident;
-    let signals = Signals::detect(scored.enriched.lead.chat.as_ref());
+    let chat = scored.enriched.lead.chat.as_ref();
+    let signals = Signals::detect(chat, &policy.stall);
     let escalation = policy
         .escalation_band()
         .cloned()
         .unwrap_or_else(|| band.clone());
 
+    let gaps = evidence_gaps(scored);
     let mut reasons = vec![
         band_reason(score, &band, policy),
         hours_reason(at, open, calendar),
     ];
+    let year = calendar.local(at).year();
+    if !calendar.knows_year(year) {
+        reasons.push(format!(
+            "the calendar knows no public holidays for {year} ({}): every working day counts as a business day",
+            calendar.holidays().describe()
+        ));
+    }
     let gate = || -> String {
         if negative {
             format!(
@@ -147,33 +166,56 @@ fn evaluate(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> Ve
             )
         } else {
             format!(
-                "score confidence {:.2} is below the {:.2} threshold",
-                scored.confidence, policy.confidence_threshold
+                "score confidence {:.2} is below the {:.2} threshold{}",
+                scored.confidence,
+                policy.confidence_threshold,
+                gaps_text(&gaps)
             )
         }
     };
 
     let mut plan: Option<Plan> = None;
 
-    // Trigger 1: hot lead.
+    // Trigger 1: hot lead, gated by the confidence of the dimensions that fired it (rule T1), not by
+    // the score's confidence (which is largely profile completeness).
     if let Some(hot) = signals.hot_lead {
-        if eligible {
-            reasons.push(format!(
-                "hot lead: {}: escalate immediately to {}",
-                hot.describe(),
-                escalation.team
-            ));
-            plan = Some(Plan::Escalate {
-                trigger: HandoffTrigger::HotLead,
-                team: escalation.team.clone(),
-                sla: escalation.sla,
-            });
-        } else {
+        let weak = hot.below(policy.confidence_threshold);
+        if negative {
             reasons.push(format!(
                 "hot-lead signals ({}) not acted on: {}",
                 hot.describe(),
                 gate()
             ));
+        } else if !weak.is_empty() {
+            let list: Vec<String> = weak
+                .iter()
+                .map(|(name, c)| format!("{name} {c:.2}"))
+                .collect();
+            reasons.push(format!(
+                "hot-lead signals ({}) not acted on: the qualifier's confidence in {} is below the {:.2} threshold",
+                hot.describe(),
+                list.join(", "),
+                policy.confidence_threshold
+            ));
+        } else {
+            reasons.push(format!(
+                "hot lead: {}: escalate immediately to {}",
+                hot.describe(),
+                escalation.team
+            ));
+            if band.tier != escalation.tier || !confident {
+                reasons.push(format!(
+                    "the score band is low for a hot lead ({} at score {score}, score confidence {:.2}): the conversation qualifies the lead, the profile is thin{}",
+                    band.tier,
+                    scored.confidence,
+                    gaps_text(&gaps)
+                ));
+            }
+            plan = Some(Plan::Escalate {
+                trigger: HandoffTrigger::HotLead,
+                team: escalation.team.clone(),
+                sla: escalation.sla,
+            });
         }
     }
 
@@ -237,7 +279,7 @@ fn evaluate(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> Ve
 
     // Trigger 4: stall or frustration: offer a human.
     if signals.stalled || signals.frustrated {
-        let what = signals.stall_text();
+        let what = signals.stall_text(&policy.stall);
         match &plan {
             Some(p) => reasons.push(format!(
                 "{what} ({} takes priority)",
@@ -257,6 +299,53 @@ fn evaluate(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> Ve
                     trigger: HandoffTrigger::StallOrFrustration,
                     team,
                     sla,
+                });
+            }
+        }
+    }
+
+    // Trigger 5: a warm lead still talking after several exchanges: soft escalation (a resource now,
+    // no call); the band's queue still applies when the lead qualifies for it.
+    let exchanges = chat.map_or(0, |c| c.exchange_count);
+    let min_exchanges = policy.soft_escalation.min_exchanges;
+    let mut nurture_resource = false;
+    let warm_conversation = chat.is_some()
+        && band.lead_level == LeadLevel::Warm
+        && u32::try_from(exchanges).is_ok_and(|e| e >= min_exchanges);
+    if warm_conversation {
+        let what = format!("warm lead after {exchanges} exchanges (at least {min_exchanges})");
+        match &plan {
+            Some(p) => reasons.push(format!(
+                "{what}: no soft escalation ({} takes priority)",
+                trigger_text(p.trigger())
+            )),
+            None if negative => {
+                reasons.push(format!("{what}: no soft escalation: {}", gate()));
+            }
+            None if eligible && band.action.is_human() => {
+                reasons.push(format!(
+                    "{what}: soft escalation, a resource is offered instead of a call; the band's queue for {} still applies",
+                    band.team
+                ));
+                plan = Some(Plan::Soft {
+                    team: band.team.clone(),
+                    sla: band.sla,
+                });
+            }
+            None => {
+                // nobody to hand over to: no handoff, but the resource goes with the nurture
+                reasons.push(format!(
+                    "{what}: a resource is offered with the nurture, no handoff: {}",
+                    if band.action.is_human() {
+                        gate()
+                    } else {
+                        format!("band {} does not queue for a human", band.tier)
+                    }
+                ));
+                nurture_resource = true;
+                plan = Some(Plan::NoHandoff {
+                    team: NURTURE_TEAM.into(),
+                    sla: SlaMinutes::default(),
                 });
             }
         }
@@ -295,6 +384,15 @@ fn evaluate(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> Ve
         },
     };
 
+    // Rule E1: a lead kept from a human while its firmographics are missing says so.
+    let unenriched = scored.enriched.enrichment != EnrichmentStatus::Enriched;
+    if matches!(plan, Plan::NoHandoff { .. }) && unenriched {
+        reasons.push(format!(
+            "no handoff while the firmographics are missing ({}): company fit could not be scored, so the score may understate the lead",
+            gaps.join("; ")
+        ));
+    }
+
     let lead_level = if plan.trigger() == HandoffTrigger::HotLead {
         LeadLevel::Hot
     } else {
@@ -325,6 +423,27 @@ fn evaluate(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> Ve
             let (sla, c) = capture(calendar, &rules, at, open, &sla, &mut reasons);
             (HandoffKind::Capture, trigger, team, sla, Some(c.text))
         }
+        Plan::Soft { team, sla } if open || sla.is_empty() => (
+            HandoffKind::SoftEscalation,
+            HandoffTrigger::WarmConversation,
+            team,
+            deadlines(calendar, at, &sla),
+            None,
+        ),
+        Plan::Soft { team, sla } => {
+            reasons.push(
+                "outside business hours: the soft escalation becomes a capture handoff with a specific commitment and the resource"
+                    .into(),
+            );
+            let (sla, c) = capture(calendar, &rules, at, open, &sla, &mut reasons);
+            (
+                HandoffKind::Capture,
+                HandoffTrigger::WarmConversation,
+                team,
+                sla,
+                Some(c.text),
+            )
+        }
         Plan::NoHandoff { team, sla } => (
             HandoffKind::None,
             HandoffTrigger::None,
@@ -332,6 +451,36 @@ fn evaluate(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> Ve
             deadlines(calendar, at, &sla),
             None,
         ),
+    };
+
+    // A resource for the visitor: on a soft escalation (or with the nurture of a warm conversation
+    // nobody is queued for), and on the after-hours capture of a hot lead or a stalled conversation
+    // (rule R1).
+    let wants_resource = chat.is_some()
+        && (trigger == HandoffTrigger::WarmConversation
+            || nurture_resource
+            || (!open
+                && handoff == HandoffKind::Capture
+                && matches!(
+                    trigger,
+                    HandoffTrigger::HotLead | HandoffTrigger::StallOrFrustration
+                )));
+    let topic = chat.and_then(|c| c.topic.as_deref());
+    let recommended_resource = if wants_resource {
+        let r = pick_resource(&policy.resources, &policy.soft_escalation, topic);
+        reasons.push(match &r {
+            Some(r) => format!(
+                "resource offered to the visitor: \"{}\" (topic {})",
+                r.title, r.topic
+            ),
+            None => format!(
+                "no resource offered: the catalogue has no entry for topic {} and no fallback topic",
+                topic.map_or_else(|| "(none)".to_owned(), normalise_topic)
+            ),
+        });
+        r
+    } else {
+        None
     };
 
     Verdict {
@@ -343,7 +492,40 @@ fn evaluate(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> Ve
         within_business_hours: open,
         sla,
         commitment,
+        recommended_resource,
         reasons,
+    }
+}
+
+/// What is missing behind a lead's score (rule E1): the firmographics and the activity history.
+fn evidence_gaps(scored: &ScoredLead) -> Vec<String> {
+    let e = &scored.enriched;
+    let mut gaps = Vec::new();
+    match e.enrichment {
+        EnrichmentStatus::Enriched => {}
+        EnrichmentStatus::NotFound => {
+            gaps.push("the firmographics provider does not know the company".to_owned());
+        }
+        EnrichmentStatus::ProviderUnavailable => {
+            gaps.push("the firmographics provider was unavailable".to_owned());
+        }
+        EnrichmentStatus::Skipped if e.free_mail => {
+            gaps.push("free-mail address, no company domain to look up".to_owned());
+        }
+        EnrichmentStatus::Skipped => gaps.push("no company domain to look up".to_owned()),
+    }
+    if e.lead.activities.is_empty() {
+        gaps.push("no activity history".to_owned());
+    }
+    gaps
+}
+
+/// ` (gap; gap)` or nothing.
+fn gaps_text(gaps: &[String]) -> String {
+    if gaps.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", gaps.join("; "))
     }
 }
 
@@ -381,9 +563,10 @@ fn deadlines(calendar: &Calendar, at: DateTime<Utc>, sla: &SlaMinutes) -> Vec<Sl
     .collect()
 }
 
-/// The deadlines and commitment of a capture handoff: the commitment is never earlier than the
-/// band's first-contact deadline; the first-contact deadline is the band's inside business hours and
-/// the committed time outside them (or when the band has none).
+/// The deadlines and commitment of a capture handoff (POLICY.md rules S1–S4): the promise follows
+/// the arrival time only (same day before closing, else the next business morning); the rep's
+/// first-contact deadline is the band's deadline when that is earlier, else the promise — never
+/// after what the visitor was told.
 fn capture(
     calendar: &Calendar,
     rules: &CommitmentRules,
@@ -397,11 +580,8 @@ fn capture(
         .iter()
         .find(|d| d.kind == SlaKind::FirstContact)
         .map(|d| d.due_at.to_datetime());
-    let c = commit(calendar, rules, at, band_first_contact);
-    let first_contact = match band_first_contact {
-        Some(d) if open => d,
-        _ => c.due,
-    };
+    let c = commit(calendar, rules, at);
+    let first_contact = band_first_contact.map_or(c.due, |d| d.min(c.due));
     match sla.iter_mut().find(|d| d.kind == SlaKind::FirstContact) {
         Some(d) => d.due_at = Timestamp::from(first_contact),
         None => {
@@ -418,36 +598,44 @@ fn capture(
             );
         }
     }
-    let when = calendar.local(c.due).format("%H:%M %Z on %A %-d %B");
+    let when = |t: DateTime<Utc>| {
+        calendar
+            .local(t)
+            .format("%H:%M %Z on %A %-d %B")
+            .to_string()
+    };
     let cutoff = rules.same_day_cutoff.format("%H:%M");
     let after_cutoff = calendar.local(at).time() >= rules.same_day_cutoff;
-    let reason = match (c.slot, open) {
+    reasons.push(match (c.slot, open) {
         (CommitmentSlot::SameDay, _) => format!(
-            "capture during business hours before the {cutoff} cutoff: reply promised before closing today ({when})"
+            "capture during business hours before the {cutoff} cutoff: reply promised before closing today ({})",
+            when(c.due)
         ),
-        (slot, true) => {
-            let why = if after_cutoff {
-                format!("arrived after the {cutoff} same-day cutoff: no same-day promise")
-            } else {
-                "the first-contact SLA ends after today's closing".to_owned()
-            };
-            format!("{why}, reply promised before {when}, {}", slot_text(slot))
-        }
-        (slot, false) => format!(
-            "reply promised before {when}, {}; that is the first-contact deadline",
-            slot_text(slot)
+        (CommitmentSlot::NextBusinessMorning, true) if after_cutoff => format!(
+            "arrived after the {cutoff} same-day cutoff: no same-day promise, reply promised before {}, the next business morning",
+            when(c.due)
         ),
-    };
-    reasons.push(reason);
+        (CommitmentSlot::NextBusinessMorning, _) => format!(
+            "reply promised before {}, the next business morning",
+            when(c.due)
+        ),
+    });
+    reasons.push(match band_first_contact {
+        Some(d) if d < c.due => format!(
+            "first-contact deadline {}: the band's SLA, earlier than the promise",
+            when(d)
+        ),
+        Some(d) => format!(
+            "first-contact deadline {}: the promise (the band's SLA would end later, at {}; the rep is never due after what the visitor was told)",
+            when(c.due),
+            when(d)
+        ),
+        None => format!(
+            "first-contact deadline {}: the promise",
+            when(c.due)
+        ),
+    });
     (sla, c)
-}
-
-fn slot_text(slot: CommitmentSlot) -> &'static str {
-    match slot {
-        CommitmentSlot::SameDay => "before closing today",
-        CommitmentSlot::NextBusinessMorning => "the next business morning",
-        CommitmentSlot::SlaDeadline => "when the first-contact SLA ends",
-    }
 }
 
 fn band_reason(score: i32, band: &Band, policy: &TierPolicy) -> String {
@@ -495,6 +683,7 @@ fn trigger_text(t: HandoffTrigger) -> &'static str {
         HandoffTrigger::OutOfScope => "the out-of-scope question",
         HandoffTrigger::StallOrFrustration => "the stall",
         HandoffTrigger::ScoreBand => "the score band",
+        HandoffTrigger::WarmConversation => "the soft escalation",
         HandoffTrigger::None => "nothing",
     }
 }

@@ -6,29 +6,34 @@
 //!
 //! # Policy (see `POLICY.md`)
 //! Bands and SLAs are configuration filled from a preset, each value overridable:
-//! - **`four-band` — the default**, because it is the Lead Priority Score's own banding (seed 000):
+//! - **`four-band` — the default** (POLICY.md B1), because it is the Lead Priority Score's own banding:
 //!   85–100 HOT (AE, first contact < 5 min), 70–84 WARM (SDR queue, < 4 h), 50–69 NURTURE_24H
 //!   (automated sequence within 24 h, then a human if they reply), below 50 NURTURE.
-//! - `hql-mql` (seed 002): 80+ HQL straight to an AE (assignment immediate, contact 1 h,
+//! - `hql-mql` (B2): 80+ HQL straight to an AE (assignment immediate, contact 1 h,
 //!   qualification 4 h), 60–79 MQL to an SDR (15 min / 4 h / 24 h), 40–59 MEL nurture, below 40 COLD.
 //!
-//! On top of the bands, seed 001's handoff triggers in priority order: hot lead, explicit request for
-//! a human (any persona, any score), out-of-scope question (routed by category), stall or frustration.
+//! On top of the bands, the handoff triggers of POLICY.md in priority order: T1 hot lead (gated by the
+//! confidence of the dimensions that fired it), T2 explicit request for a human (any persona, any
+//! score), T3 out-of-scope question (routed by category), T4 stall (derived from the conversation) or
+//! frustration, T5 soft escalation of a warm lead after several exchanges (a recommended resource).
 //! Negative personas (N1, N2) reach a human only by asking for one; below the confidence threshold
-//! (0.80) the score band and the hot-lead trigger put nobody in the human queue.
+//! (0.80) the score band puts nobody in the human queue.
 //!
 //! # Time
 //! Decisions use the event's own time (`occurred_at`), never the wall clock, so replaying a topic
-//! reproduces them. The [`Calendar`] (Europe/Paris, Mon–Fri 09:00–18:00, French public holidays of
-//! 2026–2027 by default) counts SLAs in business time and is correct across daylight-saving changes.
-//! Outside business hours an escalation becomes a capture with a specific commitment ("before 10:00
-//! CET on Monday 23 November"); arrivals at or after 16:00 get no same-day promise.
+//! reproduces them. The [`Calendar`] (Europe/Paris, Mon–Fri 09:00–18:00, French public holidays
+//! computed for any year by default) counts SLAs in business time and is correct across
+//! daylight-saving changes. Outside business hours an escalation becomes a capture with a specific
+//! commitment ("before 10:00 CET on Monday 23 November"); arrivals at or after 16:00 get no same-day
+//! promise; the rep's first-contact deadline is never after the promise (POLICY.md S1–S4).
 //!
 //! The pure entry point is [`decide`]; [`TierStage`] is the thin [`leadflow_runtime::Stage`] shell.
 
 pub mod calendar;
 pub mod commitment;
+pub mod conversation;
 pub mod decide;
+pub mod holidays;
 mod metrics;
 pub mod policy;
 pub mod settings;
@@ -37,7 +42,9 @@ pub mod triggers;
 
 pub use calendar::Calendar;
 pub use commitment::{Commitment, CommitmentRules, CommitmentSlot};
+pub use conversation::{Resource, ResourceCatalogue, SoftEscalationRules, StallRules};
 pub use decide::{InputError, check_input, decide, decide_owned};
+pub use holidays::{HolidayRules, Holidays, easter_sunday};
 pub use metrics::TierMetrics;
 pub use policy::{Band, BandAction, OutOfScopeRouting, PolicyPreset, SlaMinutes, TierPolicy};
 pub use settings::{BandOverride, CalendarSettings, SettingsError, TierSettings};

@@ -9,7 +9,7 @@ use prometheus::IntCounterVec;
 #[derive(Clone, Debug)]
 pub struct TierMetrics {
     /// `leadflow_tier_decisions_total{tier, handoff, trigger}`: decisions by outcome. Labels are
-    /// bounded: a handful of tiers per policy, three handoff kinds, six triggers.
+    /// bounded: a handful of tiers per policy, four handoff kinds, seven triggers.
     decisions: IntCounterVec,
 }
 

@@ -1,9 +1,9 @@
 //! Tier policy: score bands with their action, owning team and SLAs, from one of two presets.
 //!
-//! - `four-band` (seed 000, the default — it is the Lead Priority Score's own banding): 85–100 HOT,
+//! - `four-band` (POLICY.md B1, the default — it is the Lead Priority Score's own banding): 85–100 HOT,
 //!   first contact < 5 min by an AE; 70–84 WARM, < 4 h by an SDR; 50–69 NURTURE_24H, an automated
 //!   sequence within 24 h, then a human if they reply; below 50 NURTURE.
-//! - `hql-mql` (seed 002): 80+ HQL straight to an AE (assignment immediate, contact 1 h, qualification
+//! - `hql-mql` (POLICY.md B2): 80+ HQL straight to an AE (assignment immediate, contact 1 h, qualification
 //!   4 h); 60–79 MQL to an SDR (assignment 15 min, contact 4 h, qualification 24 h); 40–59 MEL nurture;
 //!   below 40 COLD.
 //!
@@ -14,6 +14,8 @@ use std::fmt;
 use leadflow_events::{LeadLevel, OutOfScopeCategory};
 use serde::{Deserialize, Serialize};
 
+use crate::conversation::{ResourceCatalogue, SoftEscalationRules, StallRules, default_catalogue};
+
 /// Revision of the preset definitions; bump when a preset's numbers change.
 pub const PRESET_REVISION: u32 = 1;
 
@@ -21,10 +23,10 @@ pub const PRESET_REVISION: u32 = 1;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PolicyPreset {
-    /// Seed 000: HOT / WARM / NURTURE_24H / NURTURE.
+    /// POLICY.md B1: HOT / WARM / NURTURE_24H / NURTURE.
     #[default]
     FourBand,
-    /// Seed 002: HQL / MQL / MEL / COLD.
+    /// POLICY.md B2: HQL / MQL / MEL / COLD.
     HqlMql,
 }
 
@@ -190,7 +192,7 @@ impl Band {
     }
 }
 
-/// Team per out-of-scope category (seed 001 trigger 3).
+/// Team per out-of-scope category (POLICY.md T3).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OutOfScopeRouting {
@@ -253,6 +255,12 @@ pub struct TierPolicy {
     pub out_of_scope: OutOfScopeRouting,
     /// Team for a human request or a stall when the lead's band names no human team.
     pub fallback_team: String,
+    /// When a conversation counts as stalled (rule T4).
+    pub stall: StallRules,
+    /// When a warm lead gets a soft escalation (rule T5).
+    pub soft_escalation: SoftEscalationRules,
+    /// Resources offered to visitors, by conversation topic.
+    pub resources: ResourceCatalogue,
 }
 
 impl TierPolicy {
@@ -268,6 +276,9 @@ impl TierPolicy {
             next_morning_by: hm(10, 0),
             out_of_scope: OutOfScopeRouting::default(),
             fallback_team: "sales".into(),
+            stall: StallRules::default(),
+            soft_escalation: SoftEscalationRules::default(),
+            resources: default_catalogue(),
         }
     }
 
@@ -294,7 +305,8 @@ impl TierPolicy {
     }
 }
 
-/// Seed 000: only leads above 80 % confidence enter the human queue.
+/// POLICY.md G2 and T1: only leads (and qualification dimensions) at 80 % confidence or more put a
+/// lead in the human queue.
 pub const DEFAULT_CONFIDENCE_THRESHOLD: f64 = 0.80;
 
 pub(crate) fn hm(h: u32, m: u32) -> chrono::NaiveTime {

@@ -21,19 +21,24 @@
 //! working_days = ["Mon", "Tue", "Wed", "Thu", "Fri"]
 //! open = "09:00"
 //! close = "18:00"
-//! [stage.calendar.holidays]
-//! "2026" = ["2026-01-01", "2026-12-25"]
+//! holiday_rules = "france"        # French public holidays computed for any year, or "none"
+//! [stage.calendar.holidays]       # a year listed here replaces that year's computed holidays
+//! "2028" = ["2028-01-01", "2028-12-25"]
 //! ```
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate, NaiveTime, Weekday};
+use chrono::{NaiveDate, NaiveTime, Weekday};
 use chrono_tz::Tz;
 use leadflow_events::LeadLevel;
 use leadflow_runtime::StageSettings;
 use serde::{Deserialize, Serialize};
 
-use crate::calendar::{Calendar, FRENCH_PUBLIC_HOLIDAYS};
+use crate::calendar::{Calendar, CalendarError};
+use crate::conversation::{
+    ResourceCatalogue, SoftEscalationRules, StallRules, default_catalogue, valid_topic,
+};
+use crate::holidays::{HolidayRules, Holidays};
 use crate::policy::{
     BandAction, DEFAULT_CONFIDENCE_THRESHOLD, OutOfScopeRouting, PolicyPreset, TierPolicy,
     version_for,
@@ -52,7 +57,7 @@ fn invalid<T>(message: String) -> Result<T, SettingsError> {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TierSettings {
-    /// `four-band` (default, seed 000) or `hql-mql` (seed 002).
+    /// `four-band` (default, POLICY.md B1) or `hql-mql` (B2).
     pub policy: PolicyPreset,
     /// Per-tier overrides of the preset's values, keyed by tier name (case-insensitive).
     pub bands: BTreeMap<String, BandOverride>,
@@ -66,6 +71,13 @@ pub struct TierSettings {
     pub fallback_team: String,
     /// Team per out-of-scope category.
     pub out_of_scope: OutOfScopeRouting,
+    /// When a conversation counts as stalled (POLICY.md rule T4).
+    pub stall: StallRules,
+    /// When a warm lead still talking gets a soft escalation (rule T5).
+    pub soft_escalation: SoftEscalationRules,
+    /// Resources offered to visitors, by conversation topic: `[stage.resources.<topic>]` with
+    /// `title` and `url`. Replaces the default catalogue when given.
+    pub resources: ResourceCatalogue,
     pub calendar: CalendarSettings,
 }
 
@@ -79,6 +91,9 @@ impl Default for TierSettings {
             next_morning_by: "10:00".into(),
             fallback_team: "sales".into(),
             out_of_scope: OutOfScopeRouting::default(),
+            stall: StallRules::default(),
+            soft_escalation: SoftEscalationRules::default(),
+            resources: default_catalogue(),
             calendar: CalendarSettings::default(),
         }
     }
@@ -117,8 +132,10 @@ pub struct CalendarSettings {
     pub open: String,
     /// `HH:MM` local closing time.
     pub close: String,
-    /// Public holidays per year: `"2026" = ["2026-12-25", ...]`. Defaults to the French ones of 2026
-    /// and 2027; a year given in the config file replaces that year's list.
+    /// Holidays computed for every year: `france` (default) or `none`.
+    pub holiday_rules: HolidayRules,
+    /// Public holidays per year: `"2028" = ["2028-12-25", ...]`; a year given here replaces that
+    /// year's computed holidays. Empty by default.
     pub holidays: BTreeMap<String, Vec<String>>,
 }
 
@@ -131,15 +148,8 @@ impl Default for CalendarSettings {
                 .to_vec(),
             open: "09:00".into(),
             close: "18:00".into(),
-            holidays: FRENCH_PUBLIC_HOLIDAYS
-                .iter()
-                .map(|(year, days)| {
-                    (
-                        (*year).to_owned(),
-                        days.iter().map(|d| (*d).to_owned()).collect(),
-                    )
-                })
-                .collect(),
+            holiday_rules: HolidayRules::default(),
+            holidays: BTreeMap::new(),
         }
     }
 }
@@ -179,6 +189,7 @@ impl TierSettings {
             }
         }
         check_team("fallback_team", &self.fallback_team)?;
+        self.check_conversation_rules()?;
         for (key, team) in self.out_of_scope.entries() {
             check_team(&format!("out_of_scope.{key}"), team)?;
         }
@@ -251,12 +262,56 @@ impl TierSettings {
             next_morning_by: morning,
             out_of_scope: self.out_of_scope.clone(),
             fallback_team: self.fallback_team.clone(),
+            stall: self.stall.clone(),
+            soft_escalation: self.soft_escalation.clone(),
+            resources: self.resources.clone(),
         })
+    }
+
+    fn check_conversation_rules(&self) -> Result<(), SettingsError> {
+        for (key, value) in [
+            (
+                "stall.max_exchanges_without_proposal",
+                self.stall.max_exchanges_without_proposal,
+            ),
+            ("stall.short_answers", self.stall.short_answers),
+            (
+                "soft_escalation.min_exchanges",
+                self.soft_escalation.min_exchanges,
+            ),
+        ] {
+            if value == 0 {
+                return invalid(format!("{key} must be at least 1"));
+            }
+        }
+        for (topic, r) in &self.resources {
+            if !valid_topic(topic) {
+                return invalid(format!(
+                    "resources.{topic}: a topic is lower case (a-z, 0-9, - or _), e.g. lead-routing"
+                ));
+            }
+            if r.title.trim().is_empty() {
+                return invalid(format!("resources.{topic}.title must not be empty"));
+            }
+            if !(r.url.starts_with("https://") || r.url.starts_with("http://")) {
+                return invalid(format!(
+                    "resources.{topic}.url {:?} must be an http(s) URL",
+                    r.url
+                ));
+            }
+        }
+        let fallback = &self.soft_escalation.fallback_topic;
+        if !fallback.is_empty() && !self.resources.contains_key(fallback) {
+            return invalid(format!(
+                "soft_escalation.fallback_topic {fallback:?} is not a topic of [stage.resources] (or set it to \"\")"
+            ));
+        }
+        Ok(())
     }
 }
 
 impl CalendarSettings {
-    /// The validated calendar.
+    /// The calendar: the strings are parsed here, their meaning is checked by [`Calendar::new`].
     pub fn build(&self) -> Result<Calendar, SettingsError> {
         let tz: Tz = self.timezone.parse().map_err(|_| {
             SettingsError(format!(
@@ -264,51 +319,49 @@ impl CalendarSettings {
                 self.timezone
             ))
         })?;
-        let mut days: Vec<Weekday> = Vec::new();
-        for d in &self.working_days {
-            let day: Weekday = d.trim().parse().map_err(|_| {
-                SettingsError(format!(
-                    "calendar.working_days: {d:?} is not a weekday (Mon, Tue, Wed, Thu, Fri, Sat, Sun)"
-                ))
-            })?;
-            if days.contains(&day) {
-                return invalid(format!("calendar.working_days lists {day} twice"));
-            }
-            days.push(day);
-        }
-        if days.is_empty() {
-            return invalid("calendar.working_days must list at least one day".into());
-        }
+        let days = self
+            .working_days
+            .iter()
+            .map(|d| {
+                d.trim().parse::<Weekday>().map_err(|_| {
+                    SettingsError(format!(
+                        "calendar.working_days: {d:?} is not a weekday (Mon, Tue, Wed, Thu, Fri, Sat, Sun)"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let open = parse_hm("calendar.open", &self.open)?;
         let close = parse_hm("calendar.close", &self.close)?;
-        if open >= close {
-            return invalid(format!(
-                "calendar.open ({}) must be before calendar.close ({})",
-                open.format("%H:%M"),
-                close.format("%H:%M")
-            ));
-        }
-        let mut holidays = Vec::new();
+        let mut lists = BTreeMap::new();
         for (year, dates) in &self.holidays {
             let y: i32 = year.trim().parse().map_err(|_| {
                 SettingsError(format!(
-                    "calendar.holidays: key {year:?} is not a year (e.g. \"2026\")"
+                    "calendar.holidays: key {year:?} is not a year (e.g. \"2028\")"
                 ))
             })?;
-            for d in dates {
-                let date = NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| {
-                    SettingsError(format!(
-                        "calendar.holidays.{year}: {d:?} is not a date (YYYY-MM-DD)"
-                    ))
-                })?;
-                if date.year() != y {
-                    return invalid(format!("calendar.holidays.{year}: {d} is not in {year}"));
-                }
-                holidays.push(date);
-            }
+            let dates = dates
+                .iter()
+                .map(|d| {
+                    NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| {
+                        SettingsError(format!(
+                            "calendar.holidays.{year}: {d:?} is not a date (YYYY-MM-DD)"
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            lists.insert(y, dates);
         }
-        Calendar::new(tz, &days, open, close, holidays)
-            .map_err(|e| SettingsError(format!("calendar: {e}")))
+        let holidays = Holidays::new(self.holiday_rules, lists).map_err(CalendarError::from);
+        holidays
+            .and_then(|h| Calendar::new(tz, &days, open, close, h))
+            .map_err(|e| match e {
+                CalendarError::OpenNotBeforeClose { open, close } => SettingsError(format!(
+                    "calendar.open ({}) must be before calendar.close ({})",
+                    open.format("%H:%M"),
+                    close.format("%H:%M")
+                )),
+                other => SettingsError(format!("calendar.{other}")),
+            })
     }
 }
 
@@ -348,6 +401,8 @@ mod tests {
         assert_eq!(calendar.timezone(), chrono_tz::Europe::Paris);
         assert!(calendar.is_holiday(NaiveDate::from_ymd_opt(2026, 12, 25).unwrap()));
         assert!(calendar.is_holiday(NaiveDate::from_ymd_opt(2027, 5, 6).unwrap()));
+        // computed for any year: Whit Monday 2031 (Easter 13 April)
+        assert!(calendar.is_holiday(NaiveDate::from_ymd_opt(2031, 6, 2).unwrap()));
     }
 
     #[test]
@@ -373,8 +428,10 @@ mod tests {
         assert!(policy.version.starts_with("hql-mql@1+custom."));
         assert_eq!(policy.out_of_scope.sensitive_internal, "leadership");
         assert_eq!(calendar.timezone(), chrono_tz::America::New_York);
-        // Only the year given replaces the default list.
+        // Only the year given replaces the computed list.
         assert!(calendar.is_holiday(NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()));
+        assert!(!calendar.is_holiday(NaiveDate::from_ymd_opt(2026, 12, 25).unwrap()));
+        assert!(calendar.is_holiday(NaiveDate::from_ymd_opt(2027, 12, 25).unwrap()));
     }
 
     #[test]
@@ -391,6 +448,19 @@ mod tests {
         assert_eq!(policy.band_for(75).unwrap().sla.first_contact, Some(60));
     }
 
+    /// deploy/config/tier.toml documents every key with its default: its `[stage]` table must equal
+    /// `TierSettings::default()`.
+    #[test]
+    fn deploy_config_equals_the_defaults() {
+        use figment::Figment;
+        use figment::providers::{Format, Toml};
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/config/tier.toml");
+        let stage: TierSettings = Figment::from(Toml::file(path))
+            .extract_inner("stage")
+            .unwrap();
+        assert_eq!(stage, TierSettings::default());
+    }
+
     #[test]
     fn unknown_keys_are_rejected() {
         let r: Result<TierSettings, _> =
@@ -403,6 +473,17 @@ mod tests {
             serde_json::json!({ "bands": { "HOT": { "first_contact": 5 } } }),
         );
         assert!(r.is_err());
+        let r: Result<TierSettings, _> = serde_json::from_value(
+            serde_json::json!({ "calendar": { "holiday_rules": "germany" } }),
+        );
+        assert!(r.is_err());
+        let r: Result<TierSettings, _> =
+            serde_json::from_value(serde_json::json!({ "stall": { "exchanges": 8 } }));
+        assert!(r.is_err());
+        let r: Result<TierSettings, _> = serde_json::from_value(
+            serde_json::json!({ "resources": { "general": { "title": "t" } } }),
+        );
+        assert!(r.is_err(), "a resource needs a url");
     }
 
     #[test]
@@ -430,6 +511,42 @@ mod tests {
                 "next_morning_by (08:00) must be after calendar.open",
             ),
             (|s| s.fallback_team = String::new(), "fallback_team"),
+            (
+                |s| s.stall.short_answers = 0,
+                "stall.short_answers must be at least 1",
+            ),
+            (
+                |s| s.stall.max_exchanges_without_proposal = 0,
+                "stall.max_exchanges_without_proposal must be at least 1",
+            ),
+            (
+                |s| s.soft_escalation.min_exchanges = 0,
+                "soft_escalation.min_exchanges must be at least 1",
+            ),
+            (
+                |s| s.soft_escalation.fallback_topic = "misc".into(),
+                "soft_escalation.fallback_topic \"misc\" is not a topic",
+            ),
+            (
+                |s| {
+                    s.resources.insert(
+                        "Lead Routing".into(),
+                        crate::conversation::Resource {
+                            title: "t".into(),
+                            url: "https://example.com".into(),
+                        },
+                    );
+                },
+                "resources.Lead Routing: a topic is lower case",
+            ),
+            (
+                |s| {
+                    if let Some(r) = s.resources.get_mut("general") {
+                        r.url = "ftp://example.com".into();
+                    }
+                },
+                "resources.general.url \"ftp://example.com\" must be an http(s) URL",
+            ),
             (
                 |s| s.out_of_scope.legal_compliance = "Legal Team".into(),
                 "out_of_scope.legal_compliance",

@@ -1,9 +1,11 @@
 //! The `Stage` shell: leads.scored -> leads.tiered, one decision per scored lead.
 
+use std::sync::Arc;
+
 use leadflow_events::{ErrorKind, ScoredLead, TopicRole};
 use leadflow_runtime::{Context, Output, Stage, StageError, StageRegistry};
 
-use crate::calendar::Calendar;
+use crate::calendar::{Calendar, UnknownYearWarnings};
 use crate::decide::{check_input, decide_owned};
 use crate::metrics::TierMetrics;
 use crate::policy::TierPolicy;
@@ -25,6 +27,7 @@ pub struct TierStage {
     policy: TierPolicy,
     calendar: Calendar,
     metrics: TierMetrics,
+    unknown_years: Arc<UnknownYearWarnings>,
 }
 
 impl TierStage {
@@ -40,6 +43,7 @@ impl TierStage {
             policy,
             calendar,
             metrics,
+            unknown_years: Arc::default(),
         }
     }
 
@@ -71,6 +75,8 @@ impl Stage for TierStage {
     async fn process(&self, input: ScoredLead, _ctx: &Context) -> Result<Vec<Output>, StageError> {
         check_input(&input)
             .map_err(|e| StageError::poison(ErrorKind::Validation, e.to_string()))?;
+        let at = input.enriched.lead.occurred_at.to_datetime();
+        self.unknown_years.check(&self.calendar, at);
         let decision = decide_owned(input, &self.policy, &self.calendar);
         self.metrics.record(&decision);
         Ok(vec![Output::to(TopicRole::Tiered, decision)])

@@ -1,12 +1,15 @@
-//! Seed 001's four handoff triggers, read from the chat signals of the lead, in priority order:
-//! hot lead, explicit request for a human, out-of-scope question, stall or frustration.
+//! The conversation's handoff triggers (POLICY.md T1–T4), read from the chat signals of the lead, in
+//! priority order: hot lead, explicit request for a human, out-of-scope question, stall or
+//! frustration.
 //!
 //! This module only says which triggers fired; [`crate::decide`] applies the gates (negative personas,
 //! confidence) and the priority.
 
 use leadflow_events::{ChatSignals, DimensionSignal, HandoffTrigger, OutOfScopeCategory};
 
-/// Hot lead (seed 001 trigger 1): problem and authority fit confirmed plus company or timing fit.
+use crate::conversation::{StallCauses, StallRules};
+
+/// Hot lead (POLICY.md T1): problem and authority fit confirmed plus company or timing fit.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct HotLead {
     pub problem: DimensionSignal,
@@ -16,6 +19,29 @@ pub struct HotLead {
 }
 
 impl HotLead {
+    /// The dimensions that fired the trigger whose confidence is below `threshold` (POLICY.md rule
+    /// T1): problem and authority always fire it; company and timing fire it when confirmed, and one
+    /// confident one of them is enough. Empty when the trigger holds.
+    pub fn below(&self, threshold: f64) -> Vec<(&'static str, f64)> {
+        let sure = |d: &DimensionSignal| confidence(d) >= threshold;
+        let mut weak = Vec::new();
+        for (name, d) in [("problem", &self.problem), ("authority", &self.authority)] {
+            if !sure(d) {
+                weak.push((name, confidence(d)));
+            }
+        }
+        let extra = [("company fit", &self.company), ("timing fit", &self.timing)];
+        if !extra.iter().any(|(_, d)| d.confirmed && sure(d)) {
+            weak.extend(
+                extra
+                    .iter()
+                    .filter(|(_, d)| d.confirmed)
+                    .map(|(name, d)| (*name, confidence(d))),
+            );
+        }
+        weak
+    }
+
     /// E.g. `problem (0.92) and authority (0.88) confirmed, plus timing fit (0.85)`.
     pub fn describe(&self) -> String {
         let mut extra = Vec::new();
@@ -34,6 +60,15 @@ impl HotLead {
     }
 }
 
+/// A dimension's confidence as a share; NaN counts as 0.
+fn confidence(d: &DimensionSignal) -> f64 {
+    if d.confidence.is_nan() {
+        0.0
+    } else {
+        d.confidence.clamp(0.0, 1.0)
+    }
+}
+
 /// Which triggers fired for one lead.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Signals {
@@ -42,11 +77,13 @@ pub struct Signals {
     pub out_of_scope: Option<OutOfScopeCategory>,
     pub stalled: bool,
     pub frustrated: bool,
+    /// Why the conversation counts as stalled (rule T4).
+    pub stall: StallCauses,
 }
 
 impl Signals {
     /// Reads the chat signals; a lead without a chat (a form, a download) fires no trigger.
-    pub fn detect(chat: Option<&ChatSignals>) -> Self {
+    pub fn detect(chat: Option<&ChatSignals>, stall_rules: &StallRules) -> Self {
         let Some(chat) = chat else {
             return Self::default();
         };
@@ -54,6 +91,7 @@ impl Signals {
         let hot = q.problem.confirmed
             && q.authority.confirmed
             && (q.company.confirmed || q.timing.confirmed);
+        let stall = StallCauses::detect(chat, stall_rules);
         Self {
             hot_lead: hot.then_some(HotLead {
                 problem: q.problem,
@@ -63,8 +101,9 @@ impl Signals {
             }),
             human_requested: chat.human_requested,
             out_of_scope: chat.out_of_scope,
-            stalled: chat.stalled,
+            stalled: stall.any(),
             frustrated: chat.frustrated,
+            stall,
         }
     }
 
@@ -86,12 +125,19 @@ impl Signals {
         out
     }
 
-    /// `conversation stalled`, `visitor frustrated` or both.
-    pub fn stall_text(&self) -> &'static str {
+    /// `conversation stalled`, `visitor frustrated` or both, with the observed stall causes, e.g.
+    /// `conversation stalled (9 exchanges without a proposal (more than 8))`.
+    pub fn stall_text(&self, rules: &StallRules) -> String {
+        let causes = self.stall.describe(rules);
+        let stalled = if causes.is_empty() {
+            "conversation stalled".to_owned()
+        } else {
+            format!("conversation stalled ({})", causes.join("; "))
+        };
         match (self.stalled, self.frustrated) {
-            (true, true) => "conversation stalled and visitor frustrated",
-            (true, false) => "conversation stalled",
-            _ => "visitor frustrated",
+            (true, true) => format!("{stalled} and visitor frustrated"),
+            (true, false) => stalled,
+            _ => "visitor frustrated".to_owned(),
         }
     }
 }
@@ -145,15 +191,75 @@ mod tests {
             (false, false, false, false, false),
         ];
         for (p, a, c, t, hot) in cases {
-            let s = Signals::detect(Some(&chat(p, a, c, t)));
+            let s = Signals::detect(Some(&chat(p, a, c, t)), &StallRules::default());
             assert_eq!(s.hot_lead.is_some(), hot, "p={p} a={a} c={c} t={t}");
         }
     }
 
     #[test]
+    fn hot_lead_confidence_gate_table() {
+        let d = |confirmed: bool, confidence: f64| DimensionSignal {
+            confirmed,
+            confidence,
+        };
+        // (problem, authority, company, timing, dimensions below 0.80)
+        let cases: [(_, _, _, _, &[&str]); 7] = [
+            (d(true, 0.9), d(true, 0.9), d(false, 0.1), d(true, 0.9), &[]),
+            (d(true, 0.8), d(true, 0.8), d(true, 0.8), d(false, 0.0), &[]),
+            (
+                d(true, 0.79),
+                d(true, 0.9),
+                d(false, 0.1),
+                d(true, 0.9),
+                &["problem"],
+            ),
+            (
+                d(true, 0.9),
+                d(true, f64::NAN),
+                d(true, 0.9),
+                d(false, 0.0),
+                &["authority"],
+            ),
+            // one confident extra dimension is enough, a weak second one does not matter
+            (d(true, 0.9), d(true, 0.9), d(true, 0.5), d(true, 0.85), &[]),
+            (
+                d(true, 0.9),
+                d(true, 0.9),
+                d(true, 0.5),
+                d(true, 0.6),
+                &["company fit", "timing fit"],
+            ),
+            (
+                d(true, 0.5),
+                d(true, 0.9),
+                d(false, 0.9),
+                d(true, 0.7),
+                &["problem", "timing fit"],
+            ),
+        ];
+        for (problem, authority, company, timing, want) in cases {
+            let hot = HotLead {
+                problem,
+                authority,
+                company,
+                timing,
+            };
+            let got: Vec<&str> = hot.below(0.8).into_iter().map(|(n, _)| n).collect();
+            assert_eq!(got, want, "{hot:?}");
+        }
+    }
+
+    #[test]
     fn no_chat_no_trigger() {
-        assert_eq!(Signals::detect(None), Signals::default());
-        assert!(Signals::detect(None).fired().is_empty());
+        assert_eq!(
+            Signals::detect(None, &StallRules::default()),
+            Signals::default()
+        );
+        assert!(
+            Signals::detect(None, &StallRules::default())
+                .fired()
+                .is_empty()
+        );
     }
 
     #[test]
@@ -163,7 +269,7 @@ mod tests {
         c.out_of_scope = Some(OutOfScopeCategory::LegalCompliance);
         c.frustrated = true;
         assert_eq!(
-            Signals::detect(Some(&c)).fired(),
+            Signals::detect(Some(&c), &StallRules::default()).fired(),
             vec![
                 HandoffTrigger::HotLead,
                 HandoffTrigger::ExplicitRequest,
@@ -175,7 +281,7 @@ mod tests {
 
     #[test]
     fn hot_lead_description_names_the_dimensions() {
-        let s = Signals::detect(Some(&chat(true, true, false, true)));
+        let s = Signals::detect(Some(&chat(true, true, false, true)), &StallRules::default());
         assert_eq!(
             s.hot_lead.unwrap().describe(),
             "problem (0.90) and authority (0.90) confirmed, plus timing fit (0.90)"
@@ -195,7 +301,7 @@ mod tests {
                 frustrated,
                 ..Signals::default()
             };
-            assert_eq!(s.stall_text(), text);
+            assert_eq!(s.stall_text(&StallRules::default()), text);
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Table-driven tests of the whole decision: every rule of the issue and seed 001, with the edges the
+//! Table-driven tests of the whole decision: every rule of POLICY.md, with the edges the
 //! issue names (Friday 17:59, 16:30 arrivals, holidays, negative personas, low confidence, DST,
 //! weekends, early mornings, the hql-mql SLAs).
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
@@ -43,6 +43,18 @@ fn hot(mut s: ScoredLead) -> ScoredLead {
         .qualification
         .authority
         .confirmed = true;
+    s
+}
+
+fn authority_at(mut s: ScoredLead, c: f64) -> ScoredLead {
+    s.enriched
+        .lead
+        .chat
+        .as_mut()
+        .unwrap()
+        .qualification
+        .authority
+        .confidence = c;
     s
 }
 
@@ -228,7 +240,7 @@ fn four_band_decisions() {
             },
         ),
         (
-            "WARM Friday 16:30: no same-day promise; the SLA (Mon 11:30) is promised",
+            "WARM Friday 16:30: no same-day promise; Monday 10:00 is promised and is the SDR's deadline (the 4 h SLA would end 11:30)",
             lead(75, "2026-11-20T15:30:00Z"),
             Want {
                 tier: "WARM",
@@ -237,9 +249,9 @@ fn four_band_decisions() {
                 trigger: T::ScoreBand,
                 team: "sdr",
                 open: true,
-                sla: &[(FirstContact, "2026-11-23T10:30:00Z")],
+                sla: &[(FirstContact, "2026-11-23T09:00:00Z")],
                 commitment: Some(
-                    "Someone from the team will reach out before 11:30 CET on Monday 23 November.",
+                    "Someone from the team will reach out before 10:00 CET on Monday 23 November.",
                 ),
             },
         ),
@@ -289,7 +301,7 @@ fn four_band_decisions() {
             },
         ),
         (
-            "Saturday hot lead: capture, before 10:00 CET Monday, which is the first-contact SLA",
+            "Saturday hot lead: capture, promised before 10:00 CET Monday; the rep's deadline is the 5 min SLA from Monday's opening (09:05)",
             hot(lead(91, "2026-11-21T10:00:00Z")),
             Want {
                 tier: "HOT",
@@ -298,7 +310,7 @@ fn four_band_decisions() {
                 trigger: T::HotLead,
                 team: "ae",
                 open: false,
-                sla: &[(FirstContact, "2026-11-23T09:00:00Z")],
+                sla: &[(FirstContact, "2026-11-23T08:05:00Z")],
                 commitment: Some(MONDAY_10),
             },
         ),
@@ -312,7 +324,7 @@ fn four_band_decisions() {
                 trigger: T::ScoreBand,
                 team: "ae",
                 open: false,
-                sla: &[(FirstContact, "2026-11-23T09:00:00Z")],
+                sla: &[(FirstContact, "2026-11-23T08:05:00Z")],
                 commitment: Some(MONDAY_10),
             },
         ),
@@ -326,7 +338,7 @@ fn four_band_decisions() {
                 trigger: T::HotLead,
                 team: "ae",
                 open: false,
-                sla: &[(FirstContact, "2026-11-23T09:00:00Z")],
+                sla: &[(FirstContact, "2026-11-23T08:05:00Z")],
                 commitment: Some(MONDAY_10),
             },
         ),
@@ -340,7 +352,7 @@ fn four_band_decisions() {
                 trigger: T::HotLead,
                 team: "ae",
                 open: false,
-                sla: &[(FirstContact, "2026-11-24T09:00:00Z")],
+                sla: &[(FirstContact, "2026-11-24T08:05:00Z")],
                 commitment: Some(
                     "Someone from the team will reach out before 10:00 CET on Tuesday 24 November.",
                 ),
@@ -356,7 +368,7 @@ fn four_band_decisions() {
                 trigger: T::HotLead,
                 team: "ae",
                 open: false,
-                sla: &[(FirstContact, "2026-12-28T09:00:00Z")],
+                sla: &[(FirstContact, "2026-12-28T08:05:00Z")],
                 commitment: Some(
                     "Someone from the team will reach out before 10:00 CET on Monday 28 December.",
                 ),
@@ -372,14 +384,14 @@ fn four_band_decisions() {
                 trigger: T::HotLead,
                 team: "ae",
                 open: false,
-                sla: &[(FirstContact, "2026-12-28T09:00:00Z")],
+                sla: &[(FirstContact, "2026-12-28T08:05:00Z")],
                 commitment: Some(
                     "Someone from the team will reach out before 10:00 CET on Monday 28 December.",
                 ),
             },
         ),
         (
-            "Armistice Day (Wednesday 11 November) WARM: capture, Thursday",
+            "Armistice Day (Wednesday 11 November) WARM: capture, Thursday 10:00 (promise and deadline)",
             lead(75, "2026-11-11T10:00:00Z"),
             Want {
                 tier: "WARM",
@@ -388,9 +400,9 @@ fn four_band_decisions() {
                 trigger: T::ScoreBand,
                 team: "sdr",
                 open: false,
-                sla: &[(FirstContact, "2026-11-12T12:00:00Z")],
+                sla: &[(FirstContact, "2026-11-12T09:00:00Z")],
                 commitment: Some(
-                    "Someone from the team will reach out before 13:00 CET on Thursday 12 November.",
+                    "Someone from the team will reach out before 10:00 CET on Thursday 12 November.",
                 ),
             },
         ),
@@ -418,7 +430,7 @@ fn four_band_decisions() {
                 trigger: T::ExplicitRequest,
                 team: "sales",
                 open: false,
-                sla: &[(FirstContact, "2026-11-23T09:00:00Z")],
+                sla: &[(FirstContact, "2026-11-23T08:05:00Z")],
                 commitment: Some(MONDAY_10),
             },
         ),
@@ -496,8 +508,22 @@ fn four_band_decisions() {
             },
         ),
         (
-            "hot score and hot-lead signals with low confidence: not queued",
+            "confident hot-lead signals, low score confidence: escalated (the dimensions gate the trigger)",
             hot(confidence(lead(95, FRI_1030), 0.62)),
+            Want {
+                tier: "HOT",
+                level: LeadLevel::Hot,
+                handoff: Escalation,
+                trigger: T::HotLead,
+                team: "ae",
+                open: true,
+                sla: &[(FirstContact, "2026-11-20T09:35:00Z")],
+                commitment: None,
+            },
+        ),
+        (
+            "hot-lead signals with authority at 0.70 and low score confidence: not queued",
+            authority_at(hot(confidence(lead(95, FRI_1030), 0.62)), 0.70),
             Want {
                 tier: "HOT",
                 level: LeadLevel::Hot,
@@ -525,7 +551,7 @@ fn four_band_decisions() {
         ),
         (
             "low confidence but an explicit request still wins (fallback team)",
-            asks_human(hot(confidence(lead(95, FRI_1030), 0.5))),
+            asks_human(confidence(lead(95, FRI_1030), 0.5)),
             Want {
                 tier: "HOT",
                 level: LeadLevel::Hot,
@@ -729,7 +755,7 @@ fn daylight_saving_changes() {
                 trigger: T::HotLead,
                 team: "ae",
                 open: false,
-                sla: &[(FirstContact, "2026-03-30T08:00:00Z")],
+                sla: &[(FirstContact, "2026-03-30T07:05:00Z")],
                 commitment: Some(
                     "Someone from the team will reach out before 10:00 CEST on Monday 30 March.",
                 ),
@@ -745,7 +771,7 @@ fn daylight_saving_changes() {
                 trigger: T::HotLead,
                 team: "ae",
                 open: false,
-                sla: &[(FirstContact, "2026-03-30T08:00:00Z")],
+                sla: &[(FirstContact, "2026-03-30T07:05:00Z")],
                 commitment: Some(
                     "Someone from the team will reach out before 10:00 CEST on Monday 30 March.",
                 ),
@@ -775,14 +801,14 @@ fn daylight_saving_changes() {
                 trigger: T::HotLead,
                 team: "ae",
                 open: false,
-                sla: &[(FirstContact, "2026-10-26T09:00:00Z")],
+                sla: &[(FirstContact, "2026-10-26T08:05:00Z")],
                 commitment: Some(
                     "Someone from the team will reach out before 10:00 CET on Monday 26 October.",
                 ),
             },
         ),
         (
-            "Friday 23 October 16:00 CEST WARM: 4 h ends Monday 11:00 CET, promised as such",
+            "Friday 23 October 16:00 CEST WARM: promised Monday 10:00 CET, the SDR's deadline too (4 h would end 11:00 CET)",
             lead(75, "2026-10-23T14:00:00Z"),
             Want {
                 tier: "WARM",
@@ -791,9 +817,9 @@ fn daylight_saving_changes() {
                 trigger: T::ScoreBand,
                 team: "sdr",
                 open: true,
-                sla: &[(FirstContact, "2026-10-26T10:00:00Z")],
+                sla: &[(FirstContact, "2026-10-26T09:00:00Z")],
                 commitment: Some(
-                    "Someone from the team will reach out before 11:00 CET on Monday 26 October.",
+                    "Someone from the team will reach out before 10:00 CET on Monday 26 October.",
                 ),
             },
         ),
@@ -821,7 +847,7 @@ fn daylight_saving_changes() {
                 trigger: T::ScoreBand,
                 team: "ae",
                 open: false,
-                sla: &[(FirstContact, "2026-04-01T08:00:00Z")],
+                sla: &[(FirstContact, "2026-04-01T07:05:00Z")],
                 commitment: Some(
                     "Someone from the team will reach out before 10:00 CEST on Wednesday 1 April.",
                 ),
@@ -837,7 +863,7 @@ fn daylight_saving_changes() {
                 trigger: T::HotLead,
                 team: "ae",
                 open: false,
-                sla: &[(FirstContact, "2027-03-30T08:00:00Z")],
+                sla: &[(FirstContact, "2027-03-30T07:05:00Z")],
                 commitment: Some(
                     "Someone from the team will reach out before 10:00 CEST on Tuesday 30 March.",
                 ),
@@ -925,7 +951,7 @@ fn hql_mql_decisions() {
             },
         ),
         (
-            "MQL Saturday: the 4 h contact SLA ends Monday 13:00, which is what is promised",
+            "MQL Saturday: promised Monday 10:00, the contact deadline too (the 4 h SLA would end 13:00)",
             lead(65, "2026-11-21T10:00:00Z"),
             Want {
                 tier: "MQL",
@@ -936,16 +962,16 @@ fn hql_mql_decisions() {
                 open: false,
                 sla: &[
                     (Assignment, "2026-11-23T08:15:00Z"),
-                    (FirstContact, "2026-11-23T12:00:00Z"),
+                    (FirstContact, "2026-11-23T09:00:00Z"),
                     (Qualification, "2026-11-25T14:00:00Z"),
                 ],
                 commitment: Some(
-                    "Someone from the team will reach out before 13:00 CET on Monday 23 November.",
+                    "Someone from the team will reach out before 10:00 CET on Monday 23 November.",
                 ),
             },
         ),
         (
-            "MQL Friday 16:30: no same-day promise",
+            "MQL Friday 16:30: no same-day promise; Monday 10:00 is promised and is the contact deadline",
             lead(65, "2026-11-20T15:30:00Z"),
             Want {
                 tier: "MQL",
@@ -956,11 +982,11 @@ fn hql_mql_decisions() {
                 open: true,
                 sla: &[
                     (Assignment, "2026-11-20T15:45:00Z"),
-                    (FirstContact, "2026-11-23T10:30:00Z"),
+                    (FirstContact, "2026-11-23T09:00:00Z"),
                     (Qualification, "2026-11-25T12:30:00Z"),
                 ],
                 commitment: Some(
-                    "Someone from the team will reach out before 11:30 CET on Monday 23 November.",
+                    "Someone from the team will reach out before 10:00 CET on Monday 23 November.",
                 ),
             },
         ),
@@ -1061,9 +1087,9 @@ fn reasons_name_every_rule_that_fired() {
     let cases: Vec<(&str, ScoredLead, &[&str])> = vec![
         (
             "low confidence",
-            hot(confidence(lead(95, FRI_1030), 0.62)),
+            authority_at(hot(confidence(lead(95, FRI_1030), 0.62)), 0.7),
             &[
-                "hot-lead signals (problem (0.92) and authority (0.88) confirmed, plus timing fit (0.85)) not acted on: score confidence 0.62 is below the 0.80 threshold",
+                "hot-lead signals (problem (0.92) and authority (0.70) confirmed, plus timing fit (0.85)) not acted on: the qualifier's confidence in authority 0.70 is below the 0.80 threshold",
                 "band HOT would escalate to a human now, but score confidence 0.62 is below the 0.80 threshold: kept out of the human queue, nurture until more signals accumulate",
             ],
         ),
@@ -1089,7 +1115,7 @@ fn reasons_name_every_rule_that_fired() {
             )),
             &[
                 "out-of-scope question (legal or compliance) noted for legal (the explicit request for a human takes priority)",
-                "conversation stalled (the explicit request for a human takes priority)",
+                "conversation stalled (the chat flagged a stall) (the explicit request for a human takes priority)",
             ],
         ),
         (
@@ -1098,7 +1124,8 @@ fn reasons_name_every_rule_that_fired() {
             &[
                 "outside business hours: not a working day",
                 "outside business hours: the escalation becomes a capture handoff with a specific commitment",
-                "reply promised before 10:00 CET on Monday 23 November, the next business morning; that is the first-contact deadline",
+                "reply promised before 10:00 CET on Monday 23 November, the next business morning",
+                "first-contact deadline 09:05 CET on Monday 23 November: the band's SLA, earlier than the promise",
             ],
         ),
         (
@@ -1122,17 +1149,19 @@ fn reasons_name_every_rule_that_fired() {
             ],
         ),
         (
-            "after the cutoff, the SLA promised",
+            "after the cutoff, the band's SLA would end after the promise",
             lead(75, "2026-11-20T15:30:00Z"),
             &[
-                "arrived after the 16:00 same-day cutoff: no same-day promise, reply promised before 11:30 CET on Monday 23 November, when the first-contact SLA ends",
+                "arrived after the 16:00 same-day cutoff: no same-day promise, reply promised before 10:00 CET on Monday 23 November, the next business morning",
+                "first-contact deadline 10:00 CET on Monday 23 November: the promise (the band's SLA would end later, at 11:30 CET on Monday 23 November;",
             ],
         ),
         (
-            "in hours, the SLA ends tomorrow",
+            "in hours before the cutoff, the band's SLA ends tomorrow: the same-day promise is the deadline",
             lead(75, "2026-11-20T14:30:00Z"),
             &[
-                "the first-contact SLA ends after today's closing, reply promised before 10:30 CET on Monday 23 November, when the first-contact SLA ends",
+                "capture during business hours before the 16:00 cutoff: reply promised before closing today (18:00 CET on Friday 20 November)",
+                "first-contact deadline 18:00 CET on Friday 20 November: the promise (the band's SLA would end later, at 10:30 CET on Monday 23 November;",
             ],
         ),
         (
@@ -1140,6 +1169,7 @@ fn reasons_name_every_rule_that_fired() {
             out_of_scope(lead(60, FRI_1030), OutOfScopeCategory::LegalCompliance),
             &[
                 "capture during business hours before the 16:00 cutoff: reply promised before closing today (18:00 CET on Friday 20 November)",
+                "first-contact deadline 18:00 CET on Friday 20 November: the promise",
             ],
         ),
     ];
@@ -1219,7 +1249,7 @@ fn configured_values_change_the_decision() {
     settings.calendar.close = "16:00".into();
     settings.same_day_cutoff = "14:00".into();
     settings.next_morning_by = "11:00".into();
-    settings.calendar.holidays.clear();
+    settings.calendar.holiday_rules = leadflow_tier::HolidayRules::None;
     let (policy, calendar) = settings.build().unwrap();
     // Saturday 21 November 11:00 EST = 16:00 UTC.
     let d = decide(&hot(lead(91, "2026-11-21T16:00:00Z")), &policy, &calendar);
@@ -1249,4 +1279,300 @@ fn configured_values_change_the_decision() {
     let d = decide(&lead(75, FRI_1030), &policy, &calendar);
     assert_eq!(d.sla[0].due_at, ts("2026-11-20T10:30:00Z"));
     assert!(d.policy_version.starts_with("four-band@1+custom."));
+}
+
+/// POLICY.md rules S1–S4 for every band of both presets: a commercial-terms question (a capture) on
+/// Tuesday 24 November 2026 at 10:30 CET (in hours, before the cutoff) and at 16:30 CET (after the
+/// cutoff). The promise depends on the arrival time only, never on the band; the rep's first-contact
+/// deadline is the band's when that is earlier, else the promise.
+#[test]
+fn capture_promises_follow_the_slots_for_every_band() {
+    const TUE_1030: &str = "2026-11-24T09:30:00Z";
+    const TUE_1630: &str = "2026-11-24T15:30:00Z";
+    const TODAY: &str =
+        "Someone from the team will reach out before 18:00 CET today, Tuesday 24 November.";
+    const WEDNESDAY: &str =
+        "Someone from the team will reach out before 10:00 CET on Wednesday 25 November.";
+    type Sla = &'static [(SlaKind, &'static str)];
+    // (preset, score, tier, arrival, commitment, deadlines)
+    let cases: [(PolicyPreset, i32, &str, &str, &str, Sla); 16] = [
+        (
+            PolicyPreset::FourBand,
+            90,
+            "HOT",
+            TUE_1030,
+            TODAY,
+            &[(FirstContact, "2026-11-24T09:35:00Z")],
+        ),
+        (
+            PolicyPreset::FourBand,
+            90,
+            "HOT",
+            TUE_1630,
+            WEDNESDAY,
+            &[(FirstContact, "2026-11-24T15:35:00Z")],
+        ),
+        (
+            PolicyPreset::FourBand,
+            75,
+            "WARM",
+            TUE_1030,
+            TODAY,
+            &[(FirstContact, "2026-11-24T13:30:00Z")],
+        ),
+        // the issue's case: a WARM lead is promised the same as a cold one, the 4 h SLA (Wed 11:30)
+        // does not push the SDR's deadline past the promise
+        (
+            PolicyPreset::FourBand,
+            75,
+            "WARM",
+            TUE_1630,
+            WEDNESDAY,
+            &[(FirstContact, "2026-11-25T09:00:00Z")],
+        ),
+        (
+            PolicyPreset::FourBand,
+            60,
+            "NURTURE_24H",
+            TUE_1030,
+            TODAY,
+            &[(FirstContact, "2026-11-24T17:00:00Z")],
+        ),
+        (
+            PolicyPreset::FourBand,
+            60,
+            "NURTURE_24H",
+            TUE_1630,
+            WEDNESDAY,
+            &[(FirstContact, "2026-11-25T09:00:00Z")],
+        ),
+        (
+            PolicyPreset::FourBand,
+            30,
+            "NURTURE",
+            TUE_1030,
+            TODAY,
+            &[(FirstContact, "2026-11-24T17:00:00Z")],
+        ),
+        (
+            PolicyPreset::FourBand,
+            30,
+            "NURTURE",
+            TUE_1630,
+            WEDNESDAY,
+            &[(FirstContact, "2026-11-25T09:00:00Z")],
+        ),
+        (
+            PolicyPreset::HqlMql,
+            85,
+            "HQL",
+            TUE_1030,
+            TODAY,
+            &[
+                (Assignment, "2026-11-24T09:30:00Z"),
+                (FirstContact, "2026-11-24T10:30:00Z"),
+                (Qualification, "2026-11-24T13:30:00Z"),
+            ],
+        ),
+        (
+            PolicyPreset::HqlMql,
+            85,
+            "HQL",
+            TUE_1630,
+            WEDNESDAY,
+            &[
+                (Assignment, "2026-11-24T15:30:00Z"),
+                (FirstContact, "2026-11-24T16:30:00Z"),
+                (Qualification, "2026-11-25T10:30:00Z"),
+            ],
+        ),
+        (
+            PolicyPreset::HqlMql,
+            65,
+            "MQL",
+            TUE_1030,
+            TODAY,
+            &[
+                (Assignment, "2026-11-24T09:45:00Z"),
+                (FirstContact, "2026-11-24T13:30:00Z"),
+                (Qualification, "2026-11-26T15:30:00Z"),
+            ],
+        ),
+        (
+            PolicyPreset::HqlMql,
+            65,
+            "MQL",
+            TUE_1630,
+            WEDNESDAY,
+            &[
+                (Assignment, "2026-11-24T15:45:00Z"),
+                (FirstContact, "2026-11-25T09:00:00Z"),
+                (Qualification, "2026-11-27T12:30:00Z"),
+            ],
+        ),
+        (
+            PolicyPreset::HqlMql,
+            50,
+            "MEL",
+            TUE_1030,
+            TODAY,
+            &[(FirstContact, "2026-11-24T17:00:00Z")],
+        ),
+        (
+            PolicyPreset::HqlMql,
+            50,
+            "MEL",
+            TUE_1630,
+            WEDNESDAY,
+            &[(FirstContact, "2026-11-25T09:00:00Z")],
+        ),
+        (
+            PolicyPreset::HqlMql,
+            20,
+            "COLD",
+            TUE_1030,
+            TODAY,
+            &[(FirstContact, "2026-11-24T17:00:00Z")],
+        ),
+        (
+            PolicyPreset::HqlMql,
+            20,
+            "COLD",
+            TUE_1630,
+            WEDNESDAY,
+            &[(FirstContact, "2026-11-25T09:00:00Z")],
+        ),
+    ];
+    for (preset, score, tier, at, commitment, sla) in cases {
+        let name = format!("{preset} {tier} at {at}");
+        let s = out_of_scope(lead(score, at), OutOfScopeCategory::CommercialTerms);
+        let d = decide_with(preset, &s);
+        assert_eq!(d.tier, tier, "{name}");
+        assert_eq!(d.handoff, Capture, "{name}");
+        assert_eq!(d.trigger, T::OutOfScope, "{name}");
+        assert_eq!(d.target_team, "sales", "{name}");
+        assert_eq!(d.commitment.as_deref(), Some(commitment), "{name}");
+        let got: Vec<(SlaKind, String)> = d
+            .sla
+            .iter()
+            .map(|s| (s.kind, s.due_at.to_rfc3339()))
+            .collect();
+        let want: Vec<(SlaKind, String)> =
+            sla.iter().map(|(k, t)| (*k, ts(t).to_rfc3339())).collect();
+        assert_eq!(got, want, "{name}\n{:#?}", d.reasons);
+        // S3: the rep is never due after what the visitor was told
+        let promise = if commitment == TODAY {
+            ts("2026-11-24T17:00:00Z")
+        } else {
+            ts("2026-11-25T09:00:00Z")
+        };
+        let first_contact = d.sla.iter().find(|s| s.kind == FirstContact).unwrap();
+        assert!(first_contact.due_at <= promise, "{name}");
+    }
+}
+
+/// POLICY.md C2: the holidays of 2028 and 2035, Easter-based ones included, are closed days for the
+/// default calendar; a hot lead on one is a capture for the next business morning.
+#[test]
+fn holidays_of_2028_and_2035() {
+    // (why, arrival, commitment, first contact = 5 min from the next opening)
+    let cases = [
+        (
+            "Easter Monday 2028 (17 April), 10:00 CEST",
+            "2028-04-17T08:00:00Z",
+            "Someone from the team will reach out before 10:00 CEST on Tuesday 18 April.",
+            "2028-04-18T07:05:00Z",
+        ),
+        (
+            "Ascension 2028 (Thursday 25 May)",
+            "2028-05-25T08:00:00Z",
+            "Someone from the team will reach out before 10:00 CEST on Friday 26 May.",
+            "2028-05-26T07:05:00Z",
+        ),
+        (
+            "Whit Monday 2028 (5 June)",
+            "2028-06-05T08:00:00Z",
+            "Someone from the team will reach out before 10:00 CEST on Tuesday 6 June.",
+            "2028-06-06T07:05:00Z",
+        ),
+        (
+            "Easter Monday 2035 (26 March, the day after the change to CEST), 11:00 CEST",
+            "2035-03-26T09:00:00Z",
+            "Someone from the team will reach out before 10:00 CEST on Tuesday 27 March.",
+            "2035-03-27T07:05:00Z",
+        ),
+        (
+            "Ascension 2035 (Thursday 3 May)",
+            "2035-05-03T08:00:00Z",
+            "Someone from the team will reach out before 10:00 CEST on Friday 4 May.",
+            "2035-05-04T07:05:00Z",
+        ),
+        (
+            "Whit Monday 2035 (14 May)",
+            "2035-05-14T08:00:00Z",
+            "Someone from the team will reach out before 10:00 CEST on Tuesday 15 May.",
+            "2035-05-15T07:05:00Z",
+        ),
+        (
+            "Christmas 2035 (a Tuesday)",
+            "2035-12-25T09:00:00Z",
+            "Someone from the team will reach out before 10:00 CET on Wednesday 26 December.",
+            "2035-12-26T08:05:00Z",
+        ),
+    ];
+    for (why, at, commitment, first_contact) in cases {
+        let d = decide_with(PolicyPreset::FourBand, &hot(lead(91, at)));
+        assert!(!d.within_business_hours, "{why}");
+        assert_eq!(d.handoff, Capture, "{why}");
+        assert_eq!(d.commitment.as_deref(), Some(commitment), "{why}");
+        assert_eq!(
+            d.sla.iter().map(|s| (s.kind, s.due_at)).collect::<Vec<_>>(),
+            vec![(FirstContact, ts(first_contact))],
+            "{why}"
+        );
+        assert!(
+            d.reasons
+                .iter()
+                .any(|r| r.contains("outside business hours: a public holiday")),
+            "{why}: {:#?}",
+            d.reasons
+        );
+    }
+    // the days after are ordinary business days
+    let d = decide_with(
+        PolicyPreset::FourBand,
+        &hot(lead(91, "2035-03-27T09:00:00Z")),
+    );
+    assert_eq!(d.handoff, Escalation);
+}
+
+/// POLICY.md C3: with no computed holidays and a list for 2026 only, a 2028 decision says the
+/// calendar knows no holidays for that year.
+#[test]
+fn a_year_the_calendar_does_not_know_is_named_in_the_reasons() {
+    let mut settings = TierSettings::default();
+    settings.calendar.holiday_rules = leadflow_tier::HolidayRules::None;
+    settings
+        .calendar
+        .holidays
+        .insert("2026".into(), vec!["2026-12-25".into()]);
+    let (policy, calendar) = settings.build().unwrap();
+    let d = decide(&lead(91, "2028-04-17T08:00:00Z"), &policy, &calendar);
+    assert!(
+        d.within_business_hours,
+        "Easter Monday 2028 is unknown here"
+    );
+    assert!(
+        d.reasons.iter().any(|r| r.starts_with(
+            "the calendar knows no public holidays for 2028 (no computed holidays; lists from the config for 2026)"
+        )),
+        "{:#?}",
+        d.reasons
+    );
+    let d = decide(&lead(91, "2026-11-20T09:30:00Z"), &policy, &calendar);
+    assert!(
+        !d.reasons
+            .iter()
+            .any(|r| r.contains("knows no public holidays"))
+    );
 }

@@ -1,5 +1,8 @@
-//! Signals the qualification chat extracts from a conversation (seed 001): human requests, out-of-scope
-//! questions, stalls and frustration, and the four qualification dimensions with confidences.
+//! Signals the qualification chat extracts from a conversation (the handoff triggers of
+//! `crates/tier/POLICY.md`): human requests, out-of-scope questions, the observable stall signals
+//! (exchanges, whether a proposal was made, consecutive short answers, a repeated question), the
+//! chat's own stall and frustration flags, the conversation's topic, and the four qualification
+//! dimensions with confidences.
 
 use leadflow_events::{ChatSignals, DimensionSignal, OutOfScopeCategory, Qualification};
 
@@ -61,14 +64,35 @@ pub fn conversation(
     } else {
         None
     };
-    let stalled = if exchange_count >= 7 && !hot_profile {
-        chance(rng, 0.45)
-    } else {
-        chance(rng, 0.02)
-    };
-    let frustrated = chance(rng, if stalled { 0.25 } else { 0.03 });
-    let (summary, initiative) = story(rng, persona, intent, hot_profile);
+    // The proposal (a call, a connection) comes as the hot-lead threshold is crossed; other
+    // conversations reach it less often, never in the first two exchanges. A conversation that runs long without
+    // one is a stall by exchanges (POLICY.md T4).
     let hot = is_hot(&qualification);
+    let proposal_made = hot
+        || (exchange_count >= 3
+            && chance(
+                rng,
+                match intent {
+                    Intent::Hot => 0.5,
+                    Intent::Warm => 0.35,
+                    Intent::Cold => 0.1,
+                },
+            ));
+    // Consecutive short, non-committal answers at the end: two or more is a stall by short answers.
+    let short_answer_streak = if hot_profile {
+        weighted(rng, &[(0, 90), (1, 10)])
+    } else {
+        weighted(rng, &[(0, 78), (1, 14), (2, 6), (3, 2)])
+    };
+    let repeated_question = chance(rng, 0.03);
+    // the chat's own judgement, kept alongside the observable signals
+    let stalled = chance(rng, if hot_profile { 0.01 } else { 0.03 });
+    let stall_signals = stalled
+        || repeated_question
+        || short_answer_streak >= 2
+        || (!proposal_made && exchange_count > 8);
+    let frustrated = chance(rng, if stall_signals { 0.25 } else { 0.03 });
+    let (summary, initiative) = story(rng, persona, intent, hot_profile);
     Chat {
         signals: ChatSignals {
             human_requested,
@@ -79,15 +103,33 @@ pub fn conversation(
             qualification,
             summary: Some(summary.to_owned()),
             initiative: initiative.map(str::to_owned),
+            proposal_made: Some(proposal_made),
+            short_answer_streak,
+            repeated_question,
+            topic: topic_of(initiative).map(str::to_owned),
         },
         hot,
     }
 }
 
-/// The seed-001 hot-lead rule at the 0.80 confidence threshold.
+/// The hot-lead rule (POLICY.md T1) at the 0.80 confidence threshold.
 pub fn is_hot(q: &Qualification) -> bool {
     let ok = |d: &DimensionSignal| d.confirmed && d.confidence >= 0.8;
     ok(&q.problem) && ok(&q.authority) && (ok(&q.company) || ok(&q.timing))
+}
+
+/// The topic the chat classifies a conversation under (a key of the tier stage's resources
+/// catalogue); `None` when the conversation has no initiative.
+pub fn topic_of(initiative: Option<&str>) -> Option<&'static str> {
+    match initiative? {
+        "inbound speed-to-lead" | "replace manual lead assignment" | "territory routing" => {
+            Some("lead-routing")
+        }
+        "after-hours lead coverage" => Some("after-hours"),
+        "unified lead scoring" | "lead scoring refresh" => Some("lead-scoring"),
+        "CRM routing" => Some("crm-integration"),
+        _ => None,
+    }
 }
 
 fn hot_qualification(rng: &mut GenRng, company_fit: bool) -> Qualification {

@@ -1,4 +1,4 @@
-//! Companies a synthetic lead can come from: the enrich stage's bundled firmographics dataset (so most
+//! Companies a synthetic lead can come from: the enrich stage's demo firmographics dataset (so most
 //! leads enrich), invented companies the dataset does not know, competitors, universities and
 //! analyst firms.
 
@@ -8,11 +8,8 @@ use rand::Rng;
 
 use super::pick::{Rng as GenRng, pick};
 
-/// The enrich stage's bundled dataset, compiled in.
-const DATASET: &str = include_str!("../../../enrich/data/companies.csv");
-
-/// The enrich stage's default competitor list (persona N1).
-pub const COMPETITOR_DOMAINS: [&str; 3] = ["pipelinerival.com", "hotleads.ai", "funnelforge.io"];
+/// The enrich stage's default competitor list (persona N1), from `leadflow-enrich` itself.
+pub use leadflow_enrich::settings::DEFAULT_COMPETITORS as COMPETITOR_DOMAINS;
 
 /// Personal mailbox providers (free-mail leads, job seekers).
 pub const FREE_MAIL_DOMAINS: [&str; 9] = [
@@ -43,7 +40,8 @@ pub const UNIVERSITIES: [(&str, &str); 8] = [
 pub const ANALYST_FIRMS: [(&str, &str); 2] =
     [("gartner.com", "Gartner"), ("forrester.com", "Forrester")];
 
-/// One row of `companies.csv`.
+/// A company as the generator uses it: a row of the enrich stage's demo dataset
+/// ([`leadflow_enrich::dataset::demo_companies`]) or an invented one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CompanyRecord {
     pub domain: String,
@@ -54,36 +52,19 @@ pub struct CompanyRecord {
     pub annual_revenue_usd: i64,
 }
 
-/// Parses the dataset (header `domain,name,industry,employee_band,revenue_band,country,
-/// employee_count,annual_revenue_usd`); returns the rows and how many lines were malformed.
-pub fn parse_dataset(text: &str) -> (Vec<CompanyRecord>, usize) {
-    let mut rows = Vec::new();
-    let mut bad = 0;
-    for line in text.lines().skip(1).filter(|l| !l.trim().is_empty()) {
-        match parse_row(line) {
-            Some(row) => rows.push(row),
-            None => bad += 1,
-        }
+impl CompanyRecord {
+    /// A dataset row with everything the generator needs (name, industry, country, head count and
+    /// revenue); `None` for a partial row.
+    pub fn from_dataset(c: &leadflow_enrich::dataset::CompanyRecord) -> Option<Self> {
+        Some(Self {
+            domain: c.domain.clone(),
+            name: c.name.clone()?,
+            industry: c.industry.clone()?,
+            country: c.country.clone()?,
+            employee_count: i32::try_from(c.employee_count?).ok()?,
+            annual_revenue_usd: i64::try_from(c.annual_revenue_usd?).ok()?,
+        })
     }
-    (rows, bad)
-}
-
-fn parse_row(line: &str) -> Option<CompanyRecord> {
-    let f: Vec<&str> = line.split(',').map(str::trim).collect();
-    let [domain, name, industry, _, _, country, employees, revenue] = f.as_slice() else {
-        return None;
-    };
-    if domain.is_empty() || name.is_empty() {
-        return None;
-    }
-    Some(CompanyRecord {
-        domain: (*domain).to_owned(),
-        name: (*name).to_owned(),
-        industry: (*industry).to_owned(),
-        country: (*country).to_owned(),
-        employee_count: employees.parse().ok()?,
-        annual_revenue_usd: revenue.parse().ok()?,
-    })
 }
 
 /// The companies leads are drawn from.
@@ -97,10 +78,14 @@ pub struct Companies {
 }
 
 impl Companies {
-    /// The bundled dataset, split into prospects and competitors.
+    /// The enrich stage's demo dataset, split into prospects and competitors.
     pub fn bundled() -> Self {
-        let (rows, _) = parse_dataset(DATASET);
-        Self::from_rows(rows)
+        Self::from_rows(
+            leadflow_enrich::dataset::demo_companies()
+                .iter()
+                .filter_map(CompanyRecord::from_dataset)
+                .collect(),
+        )
     }
 
     pub fn from_rows(rows: Vec<CompanyRecord>) -> Self {
@@ -227,11 +212,11 @@ mod tests {
     use rand::SeedableRng;
 
     #[test]
-    fn bundled_dataset_parses_completely() {
-        let (rows, bad) = parse_dataset(DATASET);
-        assert_eq!(bad, 0, "malformed rows in companies.csv");
+    fn the_demo_dataset_splits_into_prospects_and_competitors() {
+        let rows = leadflow_enrich::dataset::demo_companies();
         assert!(rows.len() >= 100, "only {} companies", rows.len());
         let companies = Companies::bundled();
+        assert_eq!(companies.prospects.len() + 3, rows.len());
         assert_eq!(companies.competitors.len(), 3);
         assert!(
             companies
@@ -240,14 +225,6 @@ mod tests {
                 .all(|c| !COMPETITOR_DOMAINS.contains(&c.domain.as_str()))
         );
         assert!(companies.knows("northwind.io"));
-    }
-
-    #[test]
-    fn malformed_rows_are_counted_not_fatal() {
-        let text = "header\nok.com,Ok,software,1-10,1M,US,5,100\nbroken,row\nx.com,X,retail,a,b,US,many,1\n";
-        let (rows, bad) = parse_dataset(text);
-        assert_eq!(rows.len(), 1);
-        assert_eq!(bad, 2);
     }
 
     #[test]

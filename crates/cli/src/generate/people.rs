@@ -52,7 +52,7 @@ impl SyntheticPersona {
         }
     }
 
-    /// The seed-001 persona class the lead was designed as (free-mail leads have no company to judge).
+    /// The persona class (P1-P3, N1 competitor, N2 researcher; crates/tier/POLICY.md) the lead was designed as (free-mail leads have no company to judge).
     pub fn designed_as(self) -> Persona {
         match self {
             SyntheticPersona::Executive => Persona::P1,

@@ -195,7 +195,30 @@ fn chats_carry_a_realistic_signal_mix() {
             .as_ref()
             .is_some_and(|c| c.out_of_scope.is_some())
     });
-    let stalled = share(&|l| l.event.chat.as_ref().is_some_and(|c| c.stalled));
+    let flagged = share(&|l| l.event.chat.as_ref().is_some_and(|c| c.stalled));
+    // the observable stall signals of POLICY.md T4 (default thresholds: > 8 exchanges without a
+    // proposal, 2 consecutive short answers)
+    let by_exchanges = share(&|l| {
+        l.event
+            .chat
+            .as_ref()
+            .is_some_and(|c| c.proposal_made == Some(false) && c.exchange_count > 8)
+    });
+    let by_short_answers = share(&|l| {
+        l.event
+            .chat
+            .as_ref()
+            .is_some_and(|c| c.short_answer_streak >= 2)
+    });
+    let stalled = share(&|l| {
+        l.event.chat.as_ref().is_some_and(|c| {
+            c.stalled
+                || c.repeated_question
+                || c.short_answer_streak >= 2
+                || (c.proposal_made == Some(false) && c.exchange_count > 8)
+        })
+    });
+    let topical = share(&|l| l.event.chat.as_ref().is_some_and(|c| c.topic.is_some()));
     let pat = share(&|l| {
         l.event.chat.as_ref().is_some_and(|c| {
             let q = &c.qualification;
@@ -209,8 +232,32 @@ fn chats_carry_a_realistic_signal_mix() {
     );
     assert!((0.04..0.08).contains(&human), "human requests {human:.3}");
     assert!((0.06..0.12).contains(&oos), "out of scope {oos:.3}");
-    assert!((0.05..0.25).contains(&stalled), "stalled {stalled:.3}");
-    // hot_chat is exactly the seed-001 rule on the event's own signals
+    assert!((0.10..0.30).contains(&stalled), "stalled {stalled:.3}");
+    assert!(
+        (0.04..0.15).contains(&by_exchanges),
+        "stalls by exchanges {by_exchanges:.3}"
+    );
+    assert!(
+        (0.04..0.12).contains(&by_short_answers),
+        "stalls by short answers {by_short_answers:.3}"
+    );
+    assert!(
+        (0.01..0.05).contains(&flagged),
+        "flagged by the chat {flagged:.3}"
+    );
+    assert!((0.2..0.8).contains(&topical), "with a topic {topical:.3}");
+    // hot chats made their proposal; no proposal in the first two exchanges
+    for l in &chats {
+        let c = l.event.chat.as_ref().expect("chat");
+        assert!(c.proposal_made.is_some());
+        if l.hot_chat {
+            assert_eq!(c.proposal_made, Some(true));
+        }
+        if c.exchange_count < 3 && !l.hot_chat {
+            assert_eq!(c.proposal_made, Some(false));
+        }
+    }
+    // hot_chat is exactly the hot-lead rule (POLICY.md T1) on the event's own signals
     for l in &chats {
         let chat = l.event.chat.as_ref().expect("chat");
         assert_eq!(l.hot_chat, is_hot(&chat.qualification));

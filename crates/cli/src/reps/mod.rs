@@ -244,7 +244,7 @@ async fn list(cfg: &CliConfig, args: &ListArgs) -> Result<(), CliError> {
         return Ok(());
     }
     println!(
-        "{:<14} {:<19} {:<30} {:<24} {:>9}  {:<20} {:<26} MANAGER",
+        "{:<14} {:<19} {:<34} {:<32} {:>9}  {:<20} {:<26} MANAGER",
         "REP", "ROLE", "TEAMS", "STATUS", "OPEN/CAP", "TERRITORIES", "SEGMENTS"
     );
     for (rep, load) in rows {
@@ -260,7 +260,7 @@ async fn list(cfg: &CliConfig, args: &ListArgs) -> Result<(), CliError> {
             }
         };
         println!(
-            "{:<14} {:<19} {:<30} {:<24} {:>9}  {:<20} {:<26} {}",
+            "{:<14} {:<19} {:<34} {:<32} {:>9}  {:<20} {:<26} {}",
             rep.rep_id,
             rep.role.as_str(),
             rep.teams.join(","),

@@ -4,16 +4,16 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-/// A monotonic clock; tests use [`ManualClock`] so they need not sleep through a cooldown.
-pub trait Clock: Send + Sync + 'static {
+/// A monotonic clock; tests use [`ManualMonotonicClock`] so they need not sleep through a cooldown.
+pub trait MonotonicClock: Send + Sync + 'static {
     fn now(&self) -> Instant;
 }
 
 /// The real monotonic clock.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct SystemClock;
+pub struct SystemMonotonicClock;
 
-impl Clock for SystemClock {
+impl MonotonicClock for SystemMonotonicClock {
     fn now(&self) -> Instant {
         Instant::now()
     }
@@ -21,15 +21,15 @@ impl Clock for SystemClock {
 
 /// A clock that moves only when told to. Clones share the same time.
 #[derive(Clone, Debug)]
-pub struct ManualClock(Arc<Mutex<Instant>>);
+pub struct ManualMonotonicClock(Arc<Mutex<Instant>>);
 
-impl Default for ManualClock {
+impl Default for ManualMonotonicClock {
     fn default() -> Self {
         Self(Arc::new(Mutex::new(Instant::now())))
     }
 }
 
-impl ManualClock {
+impl ManualMonotonicClock {
     /// Moves the clock forward.
     pub fn advance(&self, by: Duration) {
         let mut t = self.0.lock().unwrap_or_else(PoisonError::into_inner);
@@ -37,7 +37,7 @@ impl ManualClock {
     }
 }
 
-impl Clock for ManualClock {
+impl MonotonicClock for ManualMonotonicClock {
     fn now(&self) -> Instant {
         *self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -232,7 +232,7 @@ mod tests {
 
     #[test]
     fn threshold_one_opens_at_once_and_manual_clock_moves() {
-        let clock = ManualClock::default();
+        let clock = ManualMonotonicClock::default();
         let mut b = CircuitBreaker::new(0, Duration::from_secs(30));
         assert!(b.try_acquire(clock.now()));
         b.on_failure(clock.now());

@@ -13,7 +13,7 @@ use leadflow_events::Firmographics;
 use reqwest::{StatusCode, Url};
 use serde::Deserialize;
 
-use super::breaker::{BreakerState, CircuitBreaker, Clock, SystemClock};
+use super::breaker::{BreakerState, CircuitBreaker, MonotonicClock, SystemMonotonicClock};
 use super::{FirmographicsProvider, ProviderError};
 use crate::bands::{employee_band, range_midpoint, revenue_band};
 use crate::settings::ProviderSettings;
@@ -67,7 +67,7 @@ impl HttpProviderConfig {
 }
 
 /// The HTTP provider, generic over the breaker's clock.
-pub struct HttpProvider<C: Clock = SystemClock> {
+pub struct HttpProvider<C: MonotonicClock = SystemMonotonicClock> {
     client: reqwest::Client,
     endpoint: Url,
     config: HttpProviderConfig,
@@ -75,7 +75,7 @@ pub struct HttpProvider<C: Clock = SystemClock> {
     clock: C,
 }
 
-impl<C: Clock> fmt::Debug for HttpProvider<C> {
+impl<C: MonotonicClock> fmt::Debug for HttpProvider<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpProvider")
             .field("endpoint", &self.endpoint.as_str())
@@ -93,7 +93,7 @@ struct AttemptError {
     retryable: bool,
 }
 
-impl<C: Clock> HttpProvider<C> {
+impl<C: MonotonicClock> HttpProvider<C> {
     /// A provider for `config.base_url`; the message says what is wrong with the config.
     pub fn new(config: HttpProviderConfig, clock: C) -> Result<Self, String> {
         let base = config.base_url.trim().trim_end_matches('/');
@@ -224,7 +224,7 @@ impl<C: Clock> HttpProvider<C> {
     }
 }
 
-impl<C: Clock> FirmographicsProvider for HttpProvider<C> {
+impl<C: MonotonicClock> FirmographicsProvider for HttpProvider<C> {
     async fn lookup(&self, domain: &str) -> Result<Option<Firmographics>, ProviderError> {
         self.lookup_with_retries(domain).await
     }
@@ -350,7 +350,7 @@ mod tests {
             breaker_failure_threshold: 1,
             breaker_cooldown: Duration::from_millis(10),
         };
-        let p = HttpProvider::new(cfg, SystemClock).unwrap();
+        let p = HttpProvider::new(cfg, SystemMonotonicClock).unwrap();
         assert!(!format!("{p:?}").contains("sk_secret"));
         assert!(
             HttpProvider::new(
@@ -358,7 +358,7 @@ mod tests {
                     base_url: "not a url".into(),
                     ..p.config.clone()
                 },
-                SystemClock
+                SystemMonotonicClock
             )
             .is_err()
         );

@@ -1,4 +1,5 @@
-//! The local provider: the bundled dataset, or a CSV of the same shape.
+//! The local provider: the user's company file (`kind = "local"`, `dataset_path`), or the bundled
+//! demo dataset (`kind = "demo"`). Schema and rules: RULES.md §9.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -19,16 +20,14 @@ pub struct LocalProvider {
 }
 
 impl LocalProvider {
-    /// The dataset compiled into the binary.
-    pub fn bundled() -> Result<Self, DatasetError> {
-        Ok(Self::from_records(dataset::parse_companies(
-            dataset::BUNDLED_COMPANIES_CSV,
-        )?))
+    /// The demo dataset compiled into the binary (demo and tests only).
+    pub fn demo() -> Self {
+        Self::from_records(dataset::demo_companies().to_vec())
     }
 
-    /// A CSV file with the bundled dataset's header.
+    /// A user's dataset file (CSV, JSON or JSON Lines); every bad row is reported.
     pub fn from_path(path: &Path) -> Result<Self, DatasetError> {
-        Ok(Self::from_records(dataset::load_companies(path)?))
+        Ok(Self::from_records(dataset::load(path)?))
     }
 
     /// An explicit table.
@@ -38,10 +37,10 @@ impl LocalProvider {
             .map(|c| {
                 let firmographics = Firmographics {
                     provider: LOCAL_PROVIDER.into(),
-                    industry: Some(c.industry),
-                    employee_band: Some(c.employee_band),
-                    revenue_band: Some(c.revenue_band),
-                    country: Some(c.country),
+                    industry: c.industry,
+                    employee_band: c.employee_band,
+                    revenue_band: c.revenue_band,
+                    country: c.country,
                 };
                 (c.domain, firmographics)
             })
@@ -86,8 +85,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bundled_lookups() {
-        let p = LocalProvider::bundled().unwrap();
+    fn demo_lookups() {
+        let p = LocalProvider::demo();
         assert!(p.len() >= 150);
         let nw = p.get("northwind.io").unwrap();
         assert_eq!(nw.provider, "local-dataset");
@@ -103,24 +102,19 @@ mod tests {
 
     #[test]
     fn from_a_file() {
-        let dir = std::env::temp_dir().join(format!("leadflow-enrich-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("companies.csv");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("companies.csv");
         std::fs::write(
             &path,
-            format!(
-                "{}\nexample.org,Example,media,11-50,1M-10M,DE,20,2000000\n",
-                dataset::HEADER
-            ),
+            "domain,name,industry,country,employee_count\nexample.org,Example,media,DE,20\n",
         )
         .unwrap();
         let p = LocalProvider::from_path(&path).unwrap();
         assert_eq!(p.len(), 1);
-        assert_eq!(
-            p.get("example.org").and_then(|f| f.country.as_deref()),
-            Some("DE")
-        );
-        std::fs::remove_dir_all(&dir).unwrap();
-        assert!(LocalProvider::from_path(&dir.join("missing.csv")).is_err());
+        let f = p.get("www.example.org").unwrap();
+        assert_eq!(f.country.as_deref(), Some("DE"));
+        assert_eq!(f.employee_band.as_deref(), Some("11-50"));
+        assert_eq!(f.revenue_band, None);
+        assert!(LocalProvider::from_path(&dir.path().join("missing.csv")).is_err());
     }
 }

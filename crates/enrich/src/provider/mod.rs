@@ -1,6 +1,6 @@
 //! Firmographic providers: who is the company behind a domain?
 //!
-//! [`LocalProvider`] answers from the bundled dataset (or a CSV file); [`HttpProvider`] asks a
+//! [`LocalProvider`] answers from the user's company file (or the demo dataset); [`HttpProvider`] asks a
 //! Clearbit-style API with timeouts, bounded retries and a circuit breaker. A provider error never
 //! stops a lead: the transform records `PROVIDER_UNAVAILABLE` and moves on.
 
@@ -10,7 +10,9 @@ pub mod local;
 
 use std::future::Future;
 
-pub use breaker::{BreakerState, CircuitBreaker, Clock, ManualClock, SystemClock};
+pub use breaker::{
+    BreakerState, CircuitBreaker, ManualMonotonicClock, MonotonicClock, SystemMonotonicClock,
+};
 pub use http::{HttpProvider, HttpProviderConfig};
 pub use leadflow_events::Firmographics;
 pub use local::LocalProvider;
@@ -66,6 +68,8 @@ pub enum AnyProvider {
 pub enum ProviderSetupError {
     #[error(transparent)]
     Dataset(#[from] crate::dataset::DatasetError),
+    #[error("kind = \"local\" needs dataset_path (the demo dataset is kind = \"demo\")")]
+    NoDataset,
     #[error("HTTP provider: {0}")]
     Http(String),
 }
@@ -74,13 +78,29 @@ impl AnyProvider {
     /// Builds the provider the settings name.
     pub fn from_settings(settings: &ProviderSettings) -> Result<Self, ProviderSetupError> {
         Ok(match settings.kind {
-            ProviderKind::Local => AnyProvider::Local(match &settings.dataset_path {
-                Some(path) => LocalProvider::from_path(path)?,
-                None => LocalProvider::bundled()?,
-            }),
+            ProviderKind::Local => {
+                let path = settings
+                    .dataset_path
+                    .as_deref()
+                    .ok_or(ProviderSetupError::NoDataset)?;
+                let provider = LocalProvider::from_path(path)?;
+                tracing::info!(path = %path.display(), companies = provider.len(), "firmographics: local company dataset loaded");
+                AnyProvider::Local(provider)
+            }
+            ProviderKind::Demo => {
+                let provider = LocalProvider::demo();
+                tracing::warn!(
+                    companies = provider.len(),
+                    "firmographics: kind = \"demo\", the bundled DEMO dataset of invented companies; not for production"
+                );
+                AnyProvider::Local(provider)
+            }
             ProviderKind::Http => AnyProvider::Http(
-                HttpProvider::new(HttpProviderConfig::from_settings(settings), SystemClock)
-                    .map_err(ProviderSetupError::Http)?,
+                HttpProvider::new(
+                    HttpProviderConfig::from_settings(settings),
+                    SystemMonotonicClock,
+                )
+                .map_err(ProviderSetupError::Http)?,
             ),
         })
     }

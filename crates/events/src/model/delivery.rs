@@ -18,6 +18,14 @@ pub struct DeliveryReceipt {
     #[serde(default)]
     pub error: Option<String>,
     pub delivered_at: Timestamp,
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+    #[serde(default)]
+    pub fallback_for: Vec<DeliveryChannel>,
+    #[serde(default)]
+    pub remote_url: Option<String>,
+    #[serde(default)]
+    pub latency_ms: Option<i64>,
 }
 
 impl Event for DeliveryReceipt {
@@ -44,4 +52,6 @@ pub enum DeliveryStatus {
     Delivered,
     Failed,
     Skipped,
+    Retrying,
+    FellBack,
 }

@@ -66,7 +66,7 @@ pub struct Firmographics {
     pub country: Option<String>,
 }
 
-/// Persona class (seed 001): P1–P3 positive, N1 competitor, N2 researcher.
+/// Persona class: P1–P3 positive, N1 competitor, N2 researcher (crates/tier/POLICY.md G1).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Persona {
     P1,

@@ -36,7 +36,7 @@ impl Event for ExceptionRecord {
     }
 }
 
-/// Class of an input failure (seed 003's exception path).
+/// Class of an input failure (the exception path: README.md, Operations, Exceptions).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorKind {

@@ -158,6 +158,18 @@ pub struct ChatSignals {
     pub summary: Option<String>,
     #[serde(default)]
     pub initiative: Option<String>,
+    /// The chat reached its proposal stage; `None` when the chat does not report it.
+    #[serde(default)]
+    pub proposal_made: Option<bool>,
+    /// Consecutive short, non-committal visitor answers at the end of the conversation.
+    #[serde(default)]
+    pub short_answer_streak: i32,
+    /// The visitor repeated a question after receiving an answer.
+    #[serde(default)]
+    pub repeated_question: bool,
+    /// Topic of the conversation (picks the resource offered to the visitor).
+    #[serde(default)]
+    pub topic: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

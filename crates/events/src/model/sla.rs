@@ -19,6 +19,15 @@ pub struct SlaEscalation {
     pub from_rep_id: Option<String>,
     pub to: String,
     pub reason: String,
+    /// Pool the next owner is picked from (route's eligibility rules, excluding `from_rep_id`).
+    #[serde(default)]
+    pub target_team: Option<String>,
+    /// Tier of the decision whose SLA expired.
+    #[serde(default)]
+    pub tier: Option<String>,
+    /// `escalated_at - due_at` in milliseconds when raised.
+    #[serde(default)]
+    pub late_by_ms: Option<i64>,
 }
 
 impl Event for SlaEscalation {

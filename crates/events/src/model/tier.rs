@@ -21,6 +21,9 @@ pub struct TierDecision {
     pub sla: Vec<SlaDeadline>,
     #[serde(default)]
     pub commitment: Option<String>,
+    /// A resource to offer the visitor now, chosen by the conversation's topic.
+    #[serde(default)]
+    pub recommended_resource: Option<RecommendedResource>,
     pub reasons: Vec<String>,
     pub policy_version: String,
     pub model_version: String,
@@ -49,10 +52,14 @@ pub enum LeadLevel {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum HandoffKind {
+    /// A human now: a call or a connection.
     Escalation,
+    /// A human later, with a commitment.
     Capture,
     #[default]
     None,
+    /// A lower-friction offer now (the recommended resource), no call; the band's queue still applies.
+    SoftEscalation,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -65,6 +72,16 @@ pub enum HandoffTrigger {
     ScoreBand,
     #[default]
     None,
+    /// A warm lead still talking after several exchanges (soft escalation).
+    WarmConversation,
+}
+
+/// One entry of the tier stage's resources catalogue, offered to the visitor.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecommendedResource {
+    pub topic: String,
+    pub title: String,
+    pub url: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -1,0 +1,360 @@
+//! `leadflow sla report`: SLA adherence per tier and per rep, computed from the topics with the
+//! watchdog's own rules (`crates/sla-watchdog/RULES.md`): packets and no-handoff decisions open
+//! deadlines, activity closes them by event time, escalations mark the breaches that fired.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use leadflow_events::json::AnyEvent;
+use leadflow_events::{Codec, EventKind, Timestamp, TopicRole};
+use leadflow_sla_watchdog::{DeadlineState, DeadlineView, Engine, WatchdogSettings};
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::Message;
+use rdkafka::{Offset, TopicPartitionList};
+
+use crate::error::CliError;
+use crate::kafka::{CliConfig, METADATA_TIMEOUT, topic_partitions};
+
+/// SLA commands.
+#[derive(Debug, Subcommand)]
+pub enum SlaCommand {
+    /// Prints SLA adherence per tier and per rep from the topics (target: met > 90 %).
+    #[command(
+        after_help = "Examples:\n  leadflow sla report --since 7d\n  leadflow sla report --since 24h --json"
+    )]
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// How far back: `7d`, `24h`, `90m`.
+    #[arg(long, default_value = "7d", value_parser = parse_window)]
+    pub since: Duration,
+    /// One JSON object per row instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Parses `7d`, `24h`, `90m`, `30s`.
+pub fn parse_window(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (number, unit) = s.split_at(s.len().saturating_sub(1));
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{s:?} is not a window like 7d, 24h or 90m"))?;
+    let secs = match unit {
+        "d" => n * 86_400,
+        "h" => n * 3_600,
+        "m" => n * 60,
+        "s" => n,
+        _ => return Err(format!("{s:?} is not a window like 7d, 24h or 90m")),
+    };
+    if secs == 0 {
+        return Err("the window must be longer than 0".into());
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+/// Counts of one row.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Adherence {
+    pub met: u64,
+    pub breached: u64,
+    pub escalated: u64,
+    pub open: u64,
+}
+
+impl Adherence {
+    fn add(&mut self, d: &DeadlineView, now: Timestamp) {
+        match d.deadline.state {
+            DeadlineState::Met { .. } => self.met += 1,
+            DeadlineState::ClosedLate { .. } | DeadlineState::Missed | DeadlineState::Expired => {
+                self.breached += 1
+            }
+            DeadlineState::Escalated { .. } => {
+                self.breached += 1;
+                self.escalated += 1;
+            }
+            DeadlineState::Open if d.deadline.due_at < now => self.breached += 1,
+            DeadlineState::Open => self.open += 1,
+            DeadlineState::Superseded => {}
+        }
+    }
+
+    /// Met share of settled deadlines, if any settled.
+    pub fn ratio(&self) -> Option<f64> {
+        let settled = self.met + self.breached;
+        (settled > 0).then(|| self.met as f64 / settled as f64)
+    }
+}
+
+/// Adherence per tier and per rep (the rep who held the lead when the clock ran; `automation` for
+/// the automated sequence, `unassigned` when nobody held it).
+pub fn tally(
+    views: &[DeadlineView],
+    now: Timestamp,
+) -> (BTreeMap<String, Adherence>, BTreeMap<String, Adherence>) {
+    let mut tiers: BTreeMap<String, Adherence> = BTreeMap::new();
+    let mut reps: BTreeMap<String, Adherence> = BTreeMap::new();
+    for v in views {
+        tiers.entry(v.tier.clone()).or_default().add(v, now);
+        let rep = match (&v.owner, v.escalatable) {
+            (Some(r), _) => r.clone(),
+            (None, false) => "automation".into(),
+            (None, true) => "unassigned".into(),
+        };
+        reps.entry(rep).or_default().add(v, now);
+    }
+    (tiers, reps)
+}
+
+/// Renders the two tables.
+pub fn render(
+    tiers: &BTreeMap<String, Adherence>,
+    reps: &BTreeMap<String, Adherence>,
+    json: bool,
+) -> String {
+    let mut out = String::new();
+    for (group, rows) in [("tier", tiers), ("rep", reps)] {
+        if !json {
+            let _ = writeln!(
+                out,
+                "\n{:<24} {:>6} {:>9} {:>10} {:>6} {:>8}",
+                group, "met", "breached", "escalated", "open", "met %"
+            );
+        }
+        for (name, a) in rows {
+            let ratio = a.ratio();
+            if json {
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    serde_json::json!({
+                        "by": group, "name": name, "met": a.met, "breached": a.breached,
+                        "escalated": a.escalated, "open": a.open, "met_ratio": ratio,
+                    })
+                );
+            } else {
+                let pct = ratio.map_or("-".to_owned(), |r| format!("{:.1}", r * 100.0));
+                let _ = writeln!(
+                    out,
+                    "{:<24} {:>6} {:>9} {:>10} {:>6} {:>8}",
+                    name, a.met, a.breached, a.escalated, a.open, pct
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Runs `sla`.
+pub async fn run(cfg: &CliConfig, command: &SlaCommand) -> Result<(), CliError> {
+    let SlaCommand::Report(args) = command;
+    let now = Timestamp::from(chrono::Utc::now());
+    let since = Timestamp(now.0 - i64::try_from(args.since.as_millis()).unwrap_or(i64::MAX));
+    let settings = WatchdogSettings::default();
+    let calendar = settings.calendar().map_err(CliError::Internal)?;
+    let mut engine = Engine::new(settings.rules(), calendar);
+    let codec = Codec::from_config(cfg.registry.as_ref())?;
+    for role in [
+        TopicRole::Packets,
+        TopicRole::Tiered,
+        TopicRole::Escalations,
+        TopicRole::Activity,
+    ] {
+        let topic = cfg.topics.name(role).to_owned();
+        let kind = role
+            .event_kind()
+            .ok_or_else(|| CliError::Internal(format!("{topic} has no schema")))?;
+        for event in read_since(cfg, &codec, &topic, kind, since).await? {
+            match &event {
+                AnyEvent::HandoffPacket(p) => {
+                    let _ = engine.apply_packet(p);
+                }
+                AnyEvent::TierDecision(d) => {
+                    let _ = engine.apply_decision(d);
+                }
+                AnyEvent::SlaEscalation(e) => {
+                    let _ = engine.apply_escalation(e);
+                }
+                AnyEvent::RepActivity(a) => {
+                    let _ = engine.apply_activity(a);
+                }
+                _ => {}
+            }
+        }
+    }
+    let views: Vec<DeadlineView> = engine
+        .snapshot()
+        .into_iter()
+        .filter(|v| v.deadline.due_at >= since)
+        .collect();
+    let (tiers, reps) = tally(&views, now);
+    if !args.json {
+        println!(
+            "SLA adherence of deadlines due since {since} (last {}), as of {now}; target met > 90 %",
+            humanize(args.since)
+        );
+    }
+    print!("{}", render(&tiers, &reps, args.json));
+    Ok(())
+}
+
+fn humanize(d: Duration) -> String {
+    let s = d.as_secs();
+    if s % 86_400 == 0 {
+        format!("{}d", s / 86_400)
+    } else if s % 3_600 == 0 {
+        format!("{}h", s / 3_600)
+    } else {
+        format!("{}m", s / 60)
+    }
+}
+
+/// Every event of `topic` written since `since`, up to the end the topic had when reading started.
+async fn read_since(
+    cfg: &CliConfig,
+    codec: &Codec,
+    topic: &str,
+    kind: EventKind,
+    since: Timestamp,
+) -> Result<Vec<AnyEvent>, CliError> {
+    let group = format!("leadflow-cli-sla-{}", uuid::Uuid::new_v4());
+    let mut config = leadflow_runtime::kafka::consumer_config(cfg, &group);
+    config
+        .set("enable.auto.commit", "false")
+        .set("statistics.interval.ms", "0");
+    let consumer: StreamConsumer = config
+        .create()
+        .map_err(|e| CliError::broker("cannot create a consumer", e))?;
+    let partitions = topic_partitions(consumer.client(), &cfg.bootstrap_servers, topic)?;
+    let mut times = TopicPartitionList::new();
+    for p in &partitions {
+        times
+            .add_partition_offset(topic, *p, Offset::Offset(since.0.max(0)))
+            .map_err(|e| CliError::broker("cannot build the assignment", e))?;
+    }
+    let start = consumer
+        .offsets_for_times(times, METADATA_TIMEOUT)
+        .map_err(|e| CliError::broker(&format!("cannot find offsets of {topic}"), e))?;
+    let mut remaining: HashMap<i32, i64> = HashMap::new();
+    let mut tpl = TopicPartitionList::new();
+    for p in &partitions {
+        let (low, high) = consumer
+            .fetch_watermarks(topic, *p, METADATA_TIMEOUT)
+            .map_err(|e| CliError::broker(&format!("cannot read the end of {topic}"), e))?;
+        let from = match start.find_partition(topic, *p).map(|e| e.offset()) {
+            Some(Offset::Offset(o)) => o,
+            Some(Offset::End) => high,
+            _ => low,
+        };
+        if from < high {
+            remaining.insert(*p, high);
+            tpl.add_partition_offset(topic, *p, Offset::Offset(from))
+                .map_err(|e| CliError::broker("cannot build the assignment", e))?;
+        }
+    }
+    let mut out = Vec::new();
+    if remaining.is_empty() {
+        return Ok(out);
+    }
+    consumer
+        .assign(&tpl)
+        .map_err(|e| CliError::broker(&format!("cannot assign the partitions of {topic}"), e))?;
+    while !remaining.is_empty() {
+        let message = tokio::time::timeout(Duration::from_secs(30), consumer.recv())
+            .await
+            .map_err(|_| CliError::Broker(format!("reading {topic} stalled for 30 s")))?
+            .map_err(|e| CliError::broker(&format!("cannot read {topic}"), e))?;
+        let (partition, offset) = (message.partition(), message.offset());
+        if let Some(payload) = message.payload() {
+            match AnyEvent::decode(codec, kind, payload).await {
+                Ok(e) => out.push(e),
+                Err(e) => eprintln!(
+                    "{topic} partition {partition} offset {offset}: skipped, cannot decode: {e}"
+                ),
+            }
+        }
+        if remaining
+            .get(&partition)
+            .is_some_and(|high| offset + 1 >= *high)
+        {
+            remaining.remove(&partition);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use leadflow_events::SlaKind;
+    use leadflow_sla_watchdog::Deadline;
+
+    use super::*;
+
+    fn view(tier: &str, owner: Option<&str>, state: DeadlineState, due: i64) -> DeadlineView {
+        DeadlineView {
+            lead_id: "l".into(),
+            tier: tier.into(),
+            owner: owner.map(str::to_owned),
+            escalatable: owner.is_some(),
+            deadline: Deadline {
+                kind: SlaKind::FirstContact,
+                due_at: Timestamp(due),
+                state,
+            },
+        }
+    }
+
+    #[test]
+    fn windows_parse() {
+        assert_eq!(parse_window("7d"), Ok(Duration::from_secs(7 * 86_400)));
+        assert_eq!(parse_window("90m"), Ok(Duration::from_secs(5_400)));
+        assert!(parse_window("7").is_err());
+        assert!(parse_window("0h").is_err());
+        assert!(parse_window("xd").is_err());
+    }
+
+    #[test]
+    fn adherence_per_tier_and_rep() {
+        let now = Timestamp(1_000);
+        let views = [
+            view(
+                "HOT",
+                Some("rep-1"),
+                DeadlineState::Met { at: Timestamp(1) },
+                10,
+            ),
+            view(
+                "HOT",
+                Some("rep-1"),
+                DeadlineState::Escalated { level: 1 },
+                10,
+            ),
+            view("HOT", Some("rep-2"), DeadlineState::Open, 10), // overdue: a breach
+            view("HOT", Some("rep-2"), DeadlineState::Open, 5_000), // still running
+            view("HOT", Some("rep-2"), DeadlineState::Superseded, 10),
+            view("NURTURE_24H", None, DeadlineState::Missed, 10),
+        ];
+        let (tiers, reps) = tally(&views, now);
+        assert_eq!(
+            tiers["HOT"],
+            Adherence {
+                met: 1,
+                breached: 2,
+                escalated: 1,
+                open: 1
+            }
+        );
+        assert_eq!(tiers["HOT"].ratio(), Some(1.0 / 3.0));
+        assert_eq!(reps["rep-1"].ratio(), Some(0.5));
+        assert_eq!(reps["automation"].breached, 1);
+        let table = render(&tiers, &reps, false);
+        assert!(table.contains("HOT"), "{table}");
+        assert!(table.contains("33.3"), "{table}");
+        let json = render(&tiers, &reps, true);
+        assert_eq!(json.lines().count(), 5);
+    }
+}

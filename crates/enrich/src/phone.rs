@@ -1,0 +1,110 @@
+//! Phone numbers -> E.164 (RULES.md §5) with the `phonenumber` crate, a port of Google's
+//! libphonenumber with its metadata compiled in.
+//!
+//! A number written with its country code (`+33 1 23 45 67 89`, `0033 1 ...`) needs no region; a
+//! national number (`01 23 45 67 89`, `(415) 555-0132`) is read in the lead's region: the contact's
+//! country, else the company's. A number that cannot be read, or that is not a valid number of its
+//! region, is a problem the caller turns into a warning: it never rejects a lead.
+
+use std::str::FromStr;
+use std::sync::{Once, PoisonError};
+
+use phonenumber::Mode;
+
+/// Longest input looked at (bytes): E.164 has at most 15 digits; leave room for spacing, an
+/// extension and a `tel:` prefix.
+pub const MAX_INPUT_LEN: usize = 64;
+
+/// Why a phone number was not normalised. Messages never repeat the number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PhoneProblem {
+    #[error("is longer than 64 characters")]
+    TooLong,
+    #[error("has no country code and the lead has no country to read it in")]
+    NoRegion,
+    #[error("could not be read as a phone number")]
+    Unparsable,
+    #[error("is not a valid number for its country")]
+    Invalid,
+}
+
+/// Compiled patterns the phone metadata keeps. The crate's default (100) is smaller than the patterns
+/// one country code can need (+1 alone spans 25 regions), so every parse would recompile regexes:
+/// ~40 µs a number instead of a few. Only patterns of the regions actually seen are compiled.
+const REGEX_CACHE_CAPACITY: usize = 4096;
+
+static ENLARGE_CACHE: Once = Once::new();
+
+/// The E.164 form (`+33123456789`) of `raw`, read in `region` (ISO alpha-2) when it has no country
+/// code. Extensions are dropped (E.164 has none).
+pub fn to_e164(raw: &str, region: Option<&str>) -> Result<String, PhoneProblem> {
+    if raw.len() > MAX_INPUT_LEN {
+        return Err(PhoneProblem::TooLong);
+    }
+    ENLARGE_CACHE.call_once(|| {
+        let cache = phonenumber::metadata::DATABASE.cache();
+        let mut guard = cache.lock().unwrap_or_else(PoisonError::into_inner);
+        *guard = regex_cache::RegexCache::new(REGEX_CACHE_CAPACITY);
+    });
+    let raw = raw.trim();
+    let region = region.and_then(|r| phonenumber::country::Id::from_str(r).ok());
+    let international = raw.starts_with('+') || raw.starts_with("00") || raw.starts_with("tel:");
+    if region.is_none() && !international {
+        return Err(PhoneProblem::NoRegion);
+    }
+    let number = phonenumber::parse(region, raw).map_err(|_| PhoneProblem::Unparsable)?;
+    if !phonenumber::is_valid(&number) {
+        return Err(PhoneProblem::Invalid);
+    }
+    Ok(number.format().mode(Mode::E164).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_of_several_countries_with_and_without_a_national_prefix() {
+        let cases: &[(&str, Option<&str>, Result<&str, PhoneProblem>)] = &[
+            // France: international, national with trunk prefix 0, IDD 00
+            ("+33 1 23 45 67 89", None, Ok("+33123456789")),
+            ("+33 (0)1 23 45 67 89", None, Ok("+33123456789")),
+            ("01 23 45 67 89", Some("FR"), Ok("+33123456789")),
+            ("0033 1 23 45 67 89", Some("FR"), Ok("+33123456789")),
+            ("06.12.34.56.78", Some("FR"), Ok("+33612345678")),
+            // United States / Canada: no trunk prefix, 1 as country code
+            ("(415) 555-0132", Some("US"), Ok("+14155550132")),
+            ("1-415-555-0132", Some("US"), Ok("+14155550132")),
+            ("+1 415 555 0132 ext. 12", None, Ok("+14155550132")),
+            ("tel:+1-613-555-0199", None, Ok("+16135550199")),
+            // United Kingdom: trunk 0 dropped after the country code
+            ("020 7946 0018", Some("GB"), Ok("+442079460018")),
+            ("+44 (0)20 7946 0018", None, Ok("+442079460018")),
+            ("07911 123456", Some("GB"), Ok("+447911123456")),
+            // Germany
+            ("030 12345678", Some("DE"), Ok("+493012345678")),
+            ("+49 30 12345678", Some("FR"), Ok("+493012345678")),
+            // Japan, India, Brazil, Australia
+            ("03-1234-5678", Some("JP"), Ok("+81312345678")),
+            ("+91 98765 43210", None, Ok("+919876543210")),
+            ("(11) 91234-5678", Some("BR"), Ok("+5511912345678")),
+            ("02 9876 5432", Some("AU"), Ok("+61298765432")),
+            // Problems
+            ("01 23 45 67 89", None, Err(PhoneProblem::NoRegion)),
+            ("call me", Some("FR"), Err(PhoneProblem::Unparsable)),
+            ("12", Some("FR"), Err(PhoneProblem::Invalid)),
+            ("+33 1 23", None, Err(PhoneProblem::Invalid)),
+            ("555-0000", Some("ZZ"), Err(PhoneProblem::NoRegion)),
+        ];
+        for (raw, region, want) in cases {
+            let got = to_e164(raw, *region);
+            assert_eq!(
+                got.as_deref().map_err(|e| *e),
+                *want,
+                "{raw:?} in {region:?}"
+            );
+        }
+        let long = "1".repeat(MAX_INPUT_LEN + 1);
+        assert_eq!(to_e164(&long, Some("US")), Err(PhoneProblem::TooLong));
+    }
+}

@@ -1,0 +1,551 @@
+//! The delivery engine: both primary channels at once, each with retries (exponential backoff with
+//! jitter, `Retry-After` honoured) behind its own circuit breaker; the email fallback once a primary
+//! has been unavailable for `fallback_after` or failed for good; at most one effect per packet and
+//! channel (the ledger); a receipt per channel and attempt. No Kafka types here.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::{join_all, select_all};
+use leadflow_events::{DeliveryChannel, DeliveryReceipt, DeliveryStatus};
+use leadflow_runtime::Clock;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use crate::breaker::{Breaker, Permit};
+use crate::channel::{Attempt, Channel, ChannelError, CrmLink, Link};
+use crate::email::channel_name;
+use crate::ledger::{Done, Ledger};
+use crate::metrics::NotifyMetrics;
+use crate::packet::Handoff;
+use crate::receipt::{channel_label, receipt, status_label};
+use crate::settings::{EMAIL_BUDGET_MS, NotifySettings};
+
+/// The numbers of the delivery rules (RULES.md).
+#[derive(Clone, Debug)]
+pub struct DeliveryRules {
+    pub fallback_after: Duration,
+    pub give_up_after: Duration,
+    pub attempt_timeout: Duration,
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+    pub jitter: f64,
+    pub max_retry_after: Duration,
+    pub breaker_failures: u32,
+    pub breaker_open: Duration,
+    pub email_budget: Duration,
+}
+
+impl DeliveryRules {
+    pub fn from_settings(s: &NotifySettings) -> Self {
+        let ms = Duration::from_millis;
+        Self {
+            fallback_after: ms(s.fallback_after_ms),
+            give_up_after: ms(s.give_up_after_ms),
+            attempt_timeout: ms(s.attempt_timeout_ms),
+            initial_backoff: ms(s.initial_backoff_ms),
+            max_backoff: ms(s.max_backoff_ms),
+            jitter: s.jitter,
+            max_retry_after: ms(s.max_retry_after_ms),
+            breaker_failures: s.breaker_failures,
+            breaker_open: ms(s.breaker_open_ms),
+            email_budget: ms(EMAIL_BUDGET_MS),
+        }
+    }
+
+    /// Backoff before attempt `attempt + 1`: initial × 2^(attempt−1), capped, ± jitter.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .initial_backoff
+            .saturating_mul(1_u32 << attempt.saturating_sub(1).min(20));
+        let base = exp.min(self.max_backoff).as_secs_f64();
+        let spread = base * self.jitter * (rand::random::<f64>() * 2.0 - 1.0);
+        Duration::from_secs_f64((base + spread).max(0.001))
+    }
+}
+
+/// A channel with its breaker.
+pub struct Lane {
+    pub channel: Arc<dyn Channel>,
+    pub breaker: Breaker,
+}
+
+impl Lane {
+    pub fn new(channel: Arc<dyn Channel>, rules: &DeliveryRules) -> Self {
+        Self {
+            channel,
+            breaker: Breaker::new(
+                rules.breaker_failures,
+                rules.breaker_open,
+                rules.attempt_timeout * 2,
+            ),
+        }
+    }
+}
+
+/// A channel that will not deliver this packet: goes to the exceptions topic.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Undeliverable {
+    pub channel: DeliveryChannel,
+    pub reason: String,
+}
+
+/// Everything one packet produced.
+#[derive(Clone, Debug, Default)]
+pub struct DeliveryReport {
+    pub receipts: Vec<DeliveryReceipt>,
+    pub undeliverable: Vec<Undeliverable>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Outcome {
+    Delivered,
+    Rejected(String),
+    GaveUp(String),
+}
+
+#[derive(Clone, Debug, Default)]
+struct Progress {
+    unavailable_since: Option<Instant>,
+    last_error: Option<String>,
+    /// Some(true) delivered, Some(false) failed for good.
+    done: Option<bool>,
+}
+
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+pub struct Notifier {
+    primaries: Vec<Lane>,
+    fallback: Option<Lane>,
+    ledger: Ledger,
+    rules: DeliveryRules,
+    clock: Arc<dyn Clock>,
+    metrics: Option<NotifyMetrics>,
+}
+
+impl Notifier {
+    pub fn new(
+        primaries: Vec<Arc<dyn Channel>>,
+        fallback: Option<Arc<dyn Channel>>,
+        rules: DeliveryRules,
+        clock: Arc<dyn Clock>,
+        metrics: Option<NotifyMetrics>,
+    ) -> Self {
+        Self {
+            metrics,
+            primaries: primaries
+                .into_iter()
+                .map(|c| Lane::new(c, &rules))
+                .collect(),
+            fallback: fallback.map(|c| Lane::new(c, &rules)),
+            ledger: Ledger::new(2_000_000),
+            rules,
+            clock,
+        }
+    }
+
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    pub fn rules(&self) -> &DeliveryRules {
+        &self.rules
+    }
+
+    /// Delivers one handoff to every primary channel at once (and to email when the rules say so).
+    /// Returns within `give_up_after` (+ the email budget when the fallback starts late).
+    pub async fn deliver(&self, h: &Handoff) -> DeliveryReport {
+        let deadline = Instant::now() + self.rules.give_up_after;
+        let has_crm = self
+            .primaries
+            .iter()
+            .any(|l| l.channel.kind() == DeliveryChannel::Crm);
+        let link: CrmLink = watch::Sender::new(
+            match self
+                .ledger
+                .delivered(&h.idempotency_key, DeliveryChannel::Crm)
+                .and_then(|d| d.url)
+            {
+                Some(url) => Link::Ready(url),
+                None if has_crm => Link::Pending,
+                None => Link::None,
+            },
+        );
+        let progress: Vec<watch::Sender<Progress>> = self
+            .primaries
+            .iter()
+            .map(|_| watch::Sender::new(Progress::default()))
+            .collect();
+        let receivers: Vec<(DeliveryChannel, watch::Receiver<Progress>)> = self
+            .primaries
+            .iter()
+            .zip(&progress)
+            .map(|(l, p)| (l.channel.kind(), p.subscribe()))
+            .collect();
+        let lanes = join_all(
+            self.primaries
+                .iter()
+                .zip(&progress)
+                .map(|(lane, p)| self.run_lane(lane, h, &link, &[], deadline, p)),
+        );
+        let fallback = self.fallback(h, receivers, &link, deadline);
+        let (results, (mut email_receipts, email_failure)) = tokio::join!(lanes, fallback);
+
+        let mut report = DeliveryReport::default();
+        for (lane, (receipts, outcome)) in self.primaries.iter().zip(results) {
+            report.receipts.extend(receipts);
+            let reason = match outcome {
+                Outcome::Delivered => continue,
+                Outcome::Rejected(r) => format!("rejected: {r}"),
+                Outcome::GaveUp(r) => r,
+            };
+            let email = match (&self.fallback, &email_failure) {
+                (None, _) => "no email fallback configured".to_owned(),
+                (Some(_), None) => "email fallback sent".to_owned(),
+                (Some(_), Some(e)) => format!("email fallback failed too: {e}"),
+            };
+            report.undeliverable.push(Undeliverable {
+                channel: lane.channel.kind(),
+                reason: format!(
+                    "{} could not deliver: {reason}; {email}",
+                    channel_name(lane.channel.kind())
+                ),
+            });
+        }
+        report.receipts.append(&mut email_receipts);
+        report.receipts.sort_by_key(|r| r.delivered_at.0);
+        if let Some(m) = &self.metrics {
+            for r in &report.receipts {
+                m.receipts
+                    .with_label_values(&[channel_label(r.channel), status_label(r.status)])
+                    .inc();
+            }
+        }
+        report
+    }
+
+    /// Waits until a primary has been unavailable for `fallback_after` or failed for good, then
+    /// sends the email (once per packet). Returns its receipts and, when it failed, why.
+    async fn fallback(
+        &self,
+        h: &Handoff,
+        mut rxs: Vec<(DeliveryChannel, watch::Receiver<Progress>)>,
+        link: &CrmLink,
+        deadline: Instant,
+    ) -> (Vec<DeliveryReceipt>, Option<String>) {
+        let Some(lane) = &self.fallback else {
+            return (Vec::new(), None);
+        };
+        let failures = loop {
+            let now = Instant::now();
+            let mut failed = Vec::new();
+            let mut pending = false;
+            let mut next: Option<Instant> = None;
+            for (ch, rx) in &mut rxs {
+                let p = rx.borrow_and_update().clone();
+                let why = p.last_error.clone().unwrap_or_else(|| "unavailable".into());
+                match p.done {
+                    Some(true) => {}
+                    Some(false) => failed.push((*ch, why)),
+                    None => {
+                        pending = true;
+                        if let Some(since) = p.unavailable_since {
+                            let at = since + self.rules.fallback_after;
+                            if at <= now {
+                                failed.push((
+                                    *ch,
+                                    format!(
+                                        "unavailable for {} s ({why})",
+                                        now.duration_since(since).as_secs()
+                                    ),
+                                ));
+                            } else {
+                                next = earliest(next, Some(at));
+                            }
+                        }
+                    }
+                }
+            }
+            if !failed.is_empty() {
+                break failed;
+            }
+            if !pending {
+                return (Vec::new(), None);
+            }
+            let changed = select_all(rxs.iter_mut().map(|(_, rx)| Box::pin(rx.changed())));
+            match next {
+                Some(at) => {
+                    tokio::select! {
+                        _ = changed => {}
+                        _ = tokio::time::sleep_until(at) => {}
+                    }
+                }
+                None => {
+                    let _ = changed.await;
+                }
+            }
+        };
+        let email_deadline = deadline.max(Instant::now() + self.rules.email_budget);
+        let done = watch::Sender::new(Progress::default());
+        let (mut receipts, outcome) = self
+            .run_lane(lane, h, link, &failures, email_deadline, &done)
+            .await;
+        let fallback_for: Vec<DeliveryChannel> = failures.iter().map(|(c, _)| *c).collect();
+        for r in &mut receipts {
+            r.fallback_for.clone_from(&fallback_for);
+        }
+        match outcome {
+            Outcome::Delivered => (receipts, None),
+            Outcome::Rejected(r) | Outcome::GaveUp(r) => (receipts, Some(r)),
+        }
+    }
+
+    async fn run_lane(
+        &self,
+        lane: &Lane,
+        h: &Handoff,
+        link: &CrmLink,
+        failures: &[(DeliveryChannel, String)],
+        deadline: Instant,
+        progress: &watch::Sender<Progress>,
+    ) -> (Vec<DeliveryReceipt>, Outcome) {
+        let ch = lane.channel.kind();
+        let label = channel_label(ch);
+        let metrics = self.metrics.as_ref();
+        let key = &h.idempotency_key;
+        let mut receipts = Vec::new();
+        let _claim = self.ledger.claim(key, ch).await;
+        if let Some(done) = self.ledger.delivered(key, ch) {
+            if let Some(m) = metrics {
+                m.skipped.with_label_values(&[label]).inc();
+            }
+            if ch == DeliveryChannel::Crm {
+                if let Some(url) = &done.url {
+                    link.send_replace(Link::Ready(url.clone()));
+                }
+            }
+            receipts.push(receipt(
+                h,
+                ch,
+                DeliveryStatus::Skipped,
+                0,
+                Some(done.external_id),
+                Some("already delivered for this idempotency key".into()),
+                self.clock.now(),
+                done.url,
+            ));
+            progress.send_modify(|p| p.done = Some(true));
+            return (receipts, Outcome::Delivered);
+        }
+        let started = Instant::now();
+        let mut attempt: u32 = 0;
+        let mut first_failure: Option<Instant> = None;
+        let mut last_error = String::new();
+        loop {
+            if let Some(m) = metrics {
+                m.breaker
+                    .with_label_values(&[label])
+                    .set(lane.breaker.state_value());
+            }
+            if let Permit::WaitUntil(until) = lane.breaker.permit() {
+                let since = earliest(lane.breaker.unavailable_since(), first_failure);
+                progress.send_modify(|p| {
+                    p.unavailable_since = earliest(p.unavailable_since, since);
+                    p.last_error
+                        .get_or_insert_with(|| format!("{label} circuit breaker open"));
+                });
+                if until >= deadline {
+                    return self.give_up(h, ch, attempt, started, &last_error, receipts, progress);
+                }
+                tokio::time::sleep_until(until).await;
+                continue;
+            }
+            attempt += 1;
+            let a = Attempt {
+                number: attempt,
+                crm_link: link,
+                failures,
+            };
+            let result =
+                match tokio::time::timeout(self.rules.attempt_timeout, lane.channel.deliver(h, &a))
+                    .await
+                {
+                    Ok(r) => r,
+                    Err(_) => Err(ChannelError::unavailable(format!(
+                        "{label}: no answer within {} ms",
+                        self.rules.attempt_timeout.as_millis()
+                    ))),
+                };
+            let now = self.clock.now();
+            let wait = match result {
+                Ok(d) => {
+                    lane.breaker.success();
+                    if let Some(m) = metrics {
+                        m.latency
+                            .with_label_values(&[label])
+                            .observe(started.elapsed().as_secs_f64());
+                        m.breaker.with_label_values(&[label]).set(0);
+                    }
+                    self.ledger.mark(
+                        key,
+                        ch,
+                        Done {
+                            external_id: d.external_id.clone(),
+                            url: d.url.clone(),
+                        },
+                    );
+                    if ch == DeliveryChannel::Crm {
+                        if let Some(url) = &d.url {
+                            link.send_replace(Link::Ready(url.clone()));
+                        }
+                    }
+                    let status = if ch == DeliveryChannel::Email {
+                        DeliveryStatus::FellBack
+                    } else {
+                        DeliveryStatus::Delivered
+                    };
+                    receipts.push(receipt(
+                        h,
+                        ch,
+                        status,
+                        attempt,
+                        Some(d.external_id),
+                        None,
+                        now,
+                        d.url,
+                    ));
+                    progress.send_modify(|p| p.done = Some(true));
+                    return (receipts, Outcome::Delivered);
+                }
+                Err(e) => {
+                    if let Some(m) = metrics {
+                        m.failures.with_label_values(&[label, e.kind()]).inc();
+                    }
+                    match e {
+                        ChannelError::Rejected { reason } => {
+                            lane.breaker.success();
+                            if ch == DeliveryChannel::Crm {
+                                link.send_if_modified(|l| {
+                                    let pending = *l == Link::Pending;
+                                    if pending {
+                                        *l = Link::None;
+                                    }
+                                    pending
+                                });
+                            }
+                            tracing::warn!(channel = label, lead_id = %h.lead_id, "delivery rejected for good (the reason is on the receipt and the exception record)");
+                            receipts.push(receipt(
+                                h,
+                                ch,
+                                DeliveryStatus::Failed,
+                                attempt,
+                                None,
+                                Some(reason.clone()),
+                                now,
+                                None,
+                            ));
+                            progress.send_modify(|p| {
+                                p.done = Some(false);
+                                p.last_error = Some(reason.clone());
+                            });
+                            return (receipts, Outcome::Rejected(reason));
+                        }
+                        ChannelError::RateLimited {
+                            reason,
+                            retry_after,
+                        } => {
+                            let wait = retry_after.min(self.rules.max_retry_after);
+                            lane.breaker.rate_limited(wait);
+                            last_error = format!("{reason}; retry after {} ms", wait.as_millis());
+                            wait
+                        }
+                        ChannelError::Unavailable {
+                            reason,
+                            retry_after,
+                        } => {
+                            lane.breaker.failure();
+                            last_error = reason;
+                            self.rules
+                                .backoff(attempt)
+                                .max(retry_after.unwrap_or_default())
+                                .min(self.rules.max_retry_after)
+                        }
+                    }
+                }
+            };
+            if ch == DeliveryChannel::Crm {
+                // Slack does not wait for a link the CRM cannot give now.
+                link.send_if_modified(|l| {
+                    let pending = *l == Link::Pending;
+                    if pending {
+                        *l = Link::None;
+                    }
+                    pending
+                });
+            }
+            first_failure.get_or_insert_with(Instant::now);
+            tracing::info!(channel = label, lead_id = %h.lead_id, attempt, error = %last_error, "delivery attempt failed; retrying");
+            receipts.push(receipt(
+                h,
+                ch,
+                DeliveryStatus::Retrying,
+                attempt,
+                None,
+                Some(last_error.clone()),
+                now,
+                None,
+            ));
+            let since = earliest(lane.breaker.unavailable_since(), first_failure);
+            progress.send_modify(|p| {
+                p.unavailable_since = earliest(p.unavailable_since, since);
+                p.last_error = Some(last_error.clone());
+            });
+            if Instant::now() + wait >= deadline {
+                return self.give_up(h, ch, attempt, started, &last_error, receipts, progress);
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn give_up(
+        &self,
+        h: &Handoff,
+        ch: DeliveryChannel,
+        attempt: u32,
+        started: Instant,
+        last_error: &str,
+        mut receipts: Vec<DeliveryReceipt>,
+        progress: &watch::Sender<Progress>,
+    ) -> (Vec<DeliveryReceipt>, Outcome) {
+        let reason = format!(
+            "unavailable for {} s after {attempt} attempt(s), gave up (last error: {})",
+            started.elapsed().as_secs(),
+            if last_error.is_empty() {
+                "circuit breaker open"
+            } else {
+                last_error
+            }
+        );
+        receipts.push(receipt(
+            h,
+            ch,
+            DeliveryStatus::Failed,
+            attempt,
+            None,
+            Some(reason.clone()),
+            self.clock.now(),
+            None,
+        ));
+        progress.send_modify(|p| {
+            p.done = Some(false);
+            p.last_error = Some(reason.clone());
+        });
+        (receipts, Outcome::GaveUp(reason))
+    }
+}

@@ -1,0 +1,180 @@
+//! The email fallback: SMTP with lettre (STARTTLS, implicit TLS or none for local relays) to the
+//! team's inbox, saying which primary channel failed and why. One message per packet: its
+//! Message-ID is derived from the idempotency key.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use leadflow_events::DeliveryChannel;
+use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::channel::{Attempt, Channel, ChannelError, Delivered};
+use crate::packet::{Handoff, format_time};
+use crate::settings::{EmailSettings, SmtpTls};
+
+pub struct EmailChannel {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    default_inbox: Mailbox,
+    team_inboxes: BTreeMap<String, Mailbox>,
+}
+
+fn mailbox(key: &str, value: &str) -> Result<Mailbox, String> {
+    value
+        .parse()
+        .map_err(|e| format!("email.{key} {value:?} is not an address: {e}"))
+}
+
+impl EmailChannel {
+    pub fn new(settings: &EmailSettings, timeout: Duration) -> Result<EmailChannel, String> {
+        let builder = match settings.tls {
+            SmtpTls::None => {
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.smtp_host)
+            }
+            SmtpTls::Starttls => {
+                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&settings.smtp_host)
+                    .map_err(|e| format!("email.smtp_host: {e}"))?
+            }
+            SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&settings.smtp_host)
+                .map_err(|e| format!("email.smtp_host: {e}"))?,
+        };
+        let mut builder = builder.port(settings.smtp_port).timeout(Some(timeout));
+        if let (Some(user), Some(password)) = (&settings.username, &settings.password) {
+            builder =
+                builder.credentials(Credentials::new(user.clone(), password.expose().to_owned()));
+        }
+        let mut team_inboxes = BTreeMap::new();
+        for (team, addr) in &settings.team_inboxes {
+            team_inboxes.insert(
+                team.clone(),
+                mailbox(&format!("team_inboxes.{team}"), addr)?,
+            );
+        }
+        Ok(EmailChannel {
+            transport: builder.build(),
+            from: mailbox("from", &settings.from)?,
+            default_inbox: mailbox("default_inbox", &settings.default_inbox)?,
+            team_inboxes,
+        })
+    }
+
+    fn inbox(&self, team: &str) -> &Mailbox {
+        self.team_inboxes.get(team).unwrap_or(&self.default_inbox)
+    }
+
+    async fn send(&self, h: &Handoff, attempt: &Attempt<'_>) -> Result<Delivered, ChannelError> {
+        let failed: Vec<&str> = attempt
+            .failures
+            .iter()
+            .map(|(c, _)| channel_name(*c))
+            .collect();
+        let subject = format!(
+            "[leadflow] {} lead for {}: {} — {} unavailable",
+            h.level_label(),
+            h.team,
+            h.visitor.display_name(),
+            failed.join(" and ")
+        );
+        let message_id = format!("<{}.fallback@leadflow>", sanitize(&h.idempotency_key));
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(self.inbox(&h.team).clone())
+            .subject(subject)
+            .message_id(Some(message_id.clone()))
+            .header(ContentType::TEXT_PLAIN)
+            .body(body(h, attempt.failures))
+            .map_err(|e| ChannelError::rejected(format!("email could not be built: {e}")))?;
+        match self.transport.send(message).await {
+            Ok(_) => Ok(Delivered {
+                external_id: message_id,
+                url: None,
+            }),
+            Err(e) if e.is_permanent() => Err(ChannelError::rejected(format!(
+                "smtp rejected the mail: {e}"
+            ))),
+            Err(e) => Err(ChannelError::unavailable(format!("smtp: {e}"))),
+        }
+    }
+}
+
+fn sanitize(key: &str) -> String {
+    key.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-._".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+pub fn channel_name(c: DeliveryChannel) -> &'static str {
+    match c {
+        DeliveryChannel::Slack => "Slack",
+        DeliveryChannel::Crm => "CRM",
+        DeliveryChannel::Email => "email",
+    }
+}
+
+fn body(h: &Handoff, failures: &[(DeliveryChannel, String)]) -> String {
+    let v = &h.visitor;
+    let mut out = String::new();
+    out.push_str("This handoff could not be delivered through every usual channel:\n");
+    for (c, reason) in failures {
+        out.push_str(&format!("  - {} failed: {reason}\n", channel_name(*c)));
+    }
+    out.push_str("The other channels are still retried; this email is the fallback.\n\n");
+    out.push_str(&format!(
+        "{} lead, {} tier, score {} — team {}\n",
+        h.level_label(),
+        h.tier,
+        h.score,
+        h.team
+    ));
+    if let Some(rep) = &h.assignee {
+        out.push_str(&format!("Owner: {} ({})\n", rep.name, rep.rep_id));
+    }
+    for (label, value) in [
+        ("Name", Some(v.display_name())),
+        ("Company", v.company.clone()),
+        ("Title", v.title.clone()),
+        ("Email", v.email.clone()),
+        ("Phone", v.phone.clone()),
+        ("Country", v.country.clone()),
+    ] {
+        if let Some(value) = value {
+            out.push_str(&format!("{label}: {value}\n"));
+        }
+    }
+    out.push_str(&format!("\nSummary: {}\n", h.summary));
+    if let Some(c) = &h.commitment {
+        out.push_str(&format!("Commitment: {c}\n"));
+    }
+    if let Some(t) = h.sla_due {
+        out.push_str(&format!("First contact by: {}\n", format_time(t)));
+    }
+    if let Some(link) = &h.booking_link {
+        out.push_str(&format!("Booking link: {link}\n"));
+    }
+    out.push_str(&format!("\nLead {} · packet {}\n", h.lead_id, h.packet_id));
+    out
+}
+
+impl Channel for EmailChannel {
+    fn kind(&self) -> DeliveryChannel {
+        DeliveryChannel::Email
+    }
+
+    fn deliver<'a>(
+        &'a self,
+        handoff: &'a Handoff,
+        attempt: &'a Attempt<'a>,
+    ) -> BoxFuture<'a, Result<Delivered, ChannelError>> {
+        Box::pin(self.send(handoff, attempt))
+    }
+}

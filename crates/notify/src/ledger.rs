@@ -1,0 +1,168 @@
+//! The delivery ledger: which (idempotency key, channel) pairs are already delivered. Filled from
+//! notify's own receipts as it delivers, and from `handoff.deliveries` replayed at start (side
+//! input), so a redelivered, replayed or rebalanced packet is not delivered twice.
+//! Per-key claims serialise concurrent deliveries of the same packet to the same channel.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use leadflow_events::{DeliveryChannel, DeliveryReceipt, DeliveryStatus};
+
+/// What was delivered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Done {
+    pub external_id: String,
+    pub url: Option<String>,
+}
+
+type Key = (String, DeliveryChannel);
+
+#[derive(Default)]
+struct Inner {
+    delivered: HashMap<Key, Done>,
+    order: VecDeque<Key>,
+    claims: HashMap<Key, Arc<tokio::sync::Mutex<()>>>,
+}
+
+/// Bounded: the oldest entries are forgotten past `capacity` (the side input's window bounds what
+/// is replayed anyway).
+pub struct Ledger {
+    capacity: usize,
+    inner: Mutex<Inner>,
+}
+
+impl Ledger {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn delivered(&self, key: &str, channel: DeliveryChannel) -> Option<Done> {
+        self.lock()
+            .delivered
+            .get(&(key.to_owned(), channel))
+            .cloned()
+    }
+
+    pub fn mark(&self, key: &str, channel: DeliveryChannel, done: Done) {
+        let mut inner = self.lock();
+        let k = (key.to_owned(), channel);
+        if inner.delivered.insert(k.clone(), done).is_none() {
+            inner.order.push_back(k);
+            while inner.order.len() > self.capacity {
+                if let Some(old) = inner.order.pop_front() {
+                    inner.delivered.remove(&old);
+                }
+            }
+        }
+    }
+
+    /// Applies one receipt (own output replayed, or another instance's).
+    pub fn apply(&self, r: &DeliveryReceipt) {
+        let delivered = matches!(
+            (r.channel, r.status),
+            (
+                DeliveryChannel::Slack | DeliveryChannel::Crm,
+                DeliveryStatus::Delivered
+            ) | (DeliveryChannel::Email, DeliveryStatus::FellBack)
+        );
+        if delivered {
+            let key = r.idempotency_key.as_deref().unwrap_or(&r.packet_id);
+            self.mark(
+                key,
+                r.channel,
+                Done {
+                    external_id: r.external_id.clone().unwrap_or_default(),
+                    url: r.remote_url.clone(),
+                },
+            );
+        }
+    }
+
+    /// Waits until no other delivery of `key` to `channel` is in progress in this process.
+    pub async fn claim(&self, key: &str, channel: DeliveryChannel) -> Claim<'_> {
+        let k = (key.to_owned(), channel);
+        let lock = self
+            .lock()
+            .claims
+            .entry(k.clone())
+            .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(())))
+            .clone();
+        let guard = lock.clone().lock_owned().await;
+        Claim {
+            ledger: self,
+            key: k,
+            _guard: guard,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().delivered.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Held while a channel delivers one packet.
+pub struct Claim<'a> {
+    ledger: &'a Ledger,
+    key: Key,
+    _guard: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        let mut inner = self.ledger.lock();
+        // Only this claim and the map hold it: nobody waits, forget the entry.
+        if inner
+            .claims
+            .get(&self.key)
+            .is_some_and(|a| Arc::strong_count(a) <= 2)
+        {
+            inner.claims.remove(&self.key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use leadflow_events::samples;
+
+    use super::*;
+
+    #[test]
+    fn delivered_receipts_are_remembered_and_bounded() {
+        let ledger = Ledger::new(2);
+        let mut r = samples::delivery_receipt();
+        ledger.apply(&r);
+        assert!(
+            ledger
+                .delivered("pkt-evt-0001", DeliveryChannel::Slack)
+                .is_some()
+        );
+        r.status = DeliveryStatus::Retrying;
+        r.idempotency_key = Some("other".into());
+        ledger.apply(&r);
+        assert!(ledger.delivered("other", DeliveryChannel::Slack).is_none());
+        for k in ["a", "b", "c"] {
+            ledger.mark(
+                k,
+                DeliveryChannel::Crm,
+                Done {
+                    external_id: k.into(),
+                    url: None,
+                },
+            );
+        }
+        assert_eq!(ledger.len(), 2);
+        assert!(ledger.delivered("a", DeliveryChannel::Crm).is_none());
+    }
+}

@@ -1,0 +1,204 @@
+//! Slack: Web API `chat.postMessage` with a bot token (per-team channel), or an incoming webhook when
+//! only that is configured. Honours `429` + `Retry-After` and `ok: false` error bodies.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use leadflow_events::DeliveryChannel;
+use leadflow_runtime::Secret;
+use serde_json::{Value, json};
+
+use crate::channel::{
+    Attempt, Channel, ChannelError, Delivered, Link, parse_retry_after, transport_error,
+};
+use crate::packet::Handoff;
+use crate::settings::SlackSettings;
+use crate::slack_message::{blocks, fallback_text};
+
+enum Mode {
+    Api { base: String, token: Secret },
+    Webhook { url: Secret },
+}
+
+pub struct SlackChannel {
+    http: reqwest::Client,
+    mode: Mode,
+    default_channel: String,
+    channels: BTreeMap<String, String>,
+    crm_link_wait: Duration,
+}
+
+/// `ok: false` errors worth retrying; every other error is permanent for this packet.
+const TRANSIENT_ERRORS: [&str; 5] = [
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+    "team_added_to_org",
+];
+
+impl SlackChannel {
+    /// `None` when neither a bot token nor a webhook URL is set.
+    pub fn new(
+        settings: &SlackSettings,
+        http: reqwest::Client,
+        crm_link_wait: Duration,
+    ) -> Option<SlackChannel> {
+        let mode = match (&settings.bot_token, &settings.webhook_url) {
+            (Some(token), _) if !token.is_empty() => Mode::Api {
+                base: settings.api_url.trim_end_matches('/').to_owned(),
+                token: token.clone(),
+            },
+            (_, Some(url)) if !url.is_empty() => Mode::Webhook { url: url.clone() },
+            _ => return None,
+        };
+        Some(SlackChannel {
+            http,
+            mode,
+            default_channel: settings.default_channel.clone(),
+            channels: settings.channels.clone(),
+            crm_link_wait,
+        })
+    }
+
+    /// The channel a team's handoffs go to.
+    pub fn channel_for(&self, team: &str) -> &str {
+        self.channels
+            .get(team)
+            .map_or(self.default_channel.as_str(), String::as_str)
+    }
+
+    async fn post(&self, h: &Handoff, attempt: &Attempt<'_>) -> Result<Delivered, ChannelError> {
+        // Wait briefly for the CRM link (both channels run at once; the contact upsert is fast).
+        let mut link = attempt.crm_link.subscribe();
+        let _ =
+            tokio::time::timeout(self.crm_link_wait, link.wait_for(|l| *l != Link::Pending)).await;
+        let crm_url = match &*attempt.crm_link.borrow() {
+            Link::Ready(url) => Some(url.clone()),
+            Link::Pending | Link::None => None,
+        };
+        let text = fallback_text(h);
+        let blocks = blocks(h, crm_url.as_deref());
+        match &self.mode {
+            Mode::Api { base, token } => {
+                let body = json!({
+                    "channel": self.channel_for(&h.team),
+                    "text": text,
+                    "blocks": blocks,
+                    "unfurl_links": false,
+                    "metadata": {
+                        "event_type": "leadflow_handoff",
+                        "event_payload": { "idempotency_key": h.idempotency_key, "lead_id": h.lead_id }
+                    }
+                });
+                let resp = self
+                    .http
+                    .post(format!("{base}/chat.postMessage"))
+                    .bearer_auth(token.expose())
+                    .json(&body)
+                    .send()
+                    .await
+                    .map_err(|e| transport_error("slack", e))?;
+                let status = resp.status();
+                let retry_after = parse_retry_after(
+                    resp.headers()
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok()),
+                );
+                if status.as_u16() == 429 {
+                    return Err(ChannelError::RateLimited {
+                        reason: "slack answered 429".into(),
+                        retry_after: retry_after.unwrap_or(Duration::from_secs(1)),
+                    });
+                }
+                if status.is_server_error() {
+                    return Err(ChannelError::Unavailable {
+                        reason: format!("slack answered {status}"),
+                        retry_after,
+                    });
+                }
+                if !status.is_success() {
+                    return Err(ChannelError::rejected(format!("slack answered {status}")));
+                }
+                let reply: Value = resp.json().await.map_err(|e| transport_error("slack", e))?;
+                if reply["ok"] == true {
+                    let ts = reply["ts"].as_str().unwrap_or_default().to_owned();
+                    return Ok(Delivered {
+                        external_id: ts,
+                        url: None,
+                    });
+                }
+                let error = reply["error"]
+                    .as_str()
+                    .unwrap_or("unknown_error")
+                    .to_owned();
+                if error == "ratelimited" {
+                    return Err(ChannelError::RateLimited {
+                        reason: "slack: ratelimited".into(),
+                        retry_after: retry_after.unwrap_or(Duration::from_secs(1)),
+                    });
+                }
+                if TRANSIENT_ERRORS.contains(&error.as_str()) {
+                    return Err(ChannelError::Unavailable {
+                        reason: format!("slack: {error}"),
+                        retry_after,
+                    });
+                }
+                Err(ChannelError::rejected(format!(
+                    "slack: {error} (channel {})",
+                    self.channel_for(&h.team)
+                )))
+            }
+            Mode::Webhook { url } => {
+                let resp = self
+                    .http
+                    .post(url.expose())
+                    .json(&json!({"text": text, "blocks": blocks, "unfurl_links": false}))
+                    .send()
+                    .await
+                    .map_err(|e| transport_error("slack webhook", e))?;
+                let status = resp.status();
+                let retry_after = parse_retry_after(
+                    resp.headers()
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok()),
+                );
+                let body = resp.text().await.unwrap_or_default();
+                match status.as_u16() {
+                    200..=299 => Ok(Delivered {
+                        // Webhooks return no message id.
+                        external_id: format!("webhook:{}", h.idempotency_key),
+                        url: None,
+                    }),
+                    429 => Err(ChannelError::RateLimited {
+                        reason: "slack webhook answered 429".into(),
+                        retry_after: retry_after.unwrap_or(Duration::from_secs(1)),
+                    }),
+                    500..=599 => Err(ChannelError::Unavailable {
+                        reason: format!("slack webhook answered {status}"),
+                        retry_after,
+                    }),
+                    _ => Err(ChannelError::rejected(format!(
+                        "slack webhook answered {status}: {}",
+                        body.chars().take(100).collect::<String>()
+                    ))),
+                }
+            }
+        }
+    }
+}
+
+impl Channel for SlackChannel {
+    fn kind(&self) -> DeliveryChannel {
+        DeliveryChannel::Slack
+    }
+
+    fn deliver<'a>(
+        &'a self,
+        handoff: &'a Handoff,
+        attempt: &'a Attempt<'a>,
+    ) -> BoxFuture<'a, Result<Delivered, ChannelError>> {
+        Box::pin(self.post(handoff, attempt))
+    }
+}

@@ -1,0 +1,176 @@
+//! The Slack message of a handoff, as Block Kit: headline with lead level and tier, the visitor's own
+//! data, the 2–3 sentence summary, commitment and SLA deadline, booking link (hot escalations only),
+//! and the CRM record link.
+
+use serde_json::{Value, json};
+
+use crate::packet::{Handoff, format_time};
+
+/// Slack mrkdwn escaping (`&`, `<`, `>`).
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn cut(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
+/// `<!date^...>` shows the deadline in each reader's own time zone; the fallback is UTC.
+fn slack_date(ms: i64) -> String {
+    format!(
+        "<!date^{}^{{date_short_pretty}} at {{time}}|{}>",
+        ms.div_euclid(1000),
+        format_time(leadflow_events::Timestamp(ms))
+    )
+}
+
+/// The notification text (push notifications, screen readers, clients without blocks).
+pub fn fallback_text(h: &Handoff) -> String {
+    let who = h.visitor.display_name();
+    let company = h.visitor.company.as_deref().unwrap_or("unknown company");
+    let due = h
+        .sla_due
+        .map(|t| format!(" — first contact by {}", format_time(t)))
+        .unwrap_or_default();
+    format!(
+        "{} lead ({} tier): {} at {}{}",
+        h.level_label(),
+        h.tier,
+        who,
+        company,
+        due
+    )
+}
+
+/// The Block Kit blocks.
+pub fn blocks(h: &Handoff, crm_url: Option<&str>) -> Value {
+    let emoji = match h.level_label() {
+        "HOT" => "🔥",
+        "WARM" => "🌤️",
+        _ => "❄️",
+    };
+    let company = h.visitor.company.as_deref().unwrap_or("unknown company");
+    let mut out = vec![json!({
+        "type": "header",
+        "text": {"type": "plain_text", "emoji": true, "text": cut(&format!("{emoji} {} lead · {} tier — {}", h.level_label(), h.tier, company), 150)}
+    })];
+
+    let mention = |rep: &crate::packet::Rep| match &rep.slack_user_id {
+        Some(uid) => format!("<@{}>", esc(uid)),
+        None => format!("*{}*", esc(&rep.name)),
+    };
+    let mut owner = match &h.assignee {
+        Some(rep) => format!(
+            "{} this one is yours (team *{}*: {}).",
+            mention(rep),
+            esc(&h.team),
+            esc(&h.assignment_reason)
+        ),
+        None => format!(
+            "No rep assigned ({}): team *{}*, please pick it up.",
+            esc(h.unassigned_reason.as_deref().unwrap_or("nobody eligible")),
+            esc(&h.team)
+        ),
+    };
+    if let Some(prev) = &h.previous_assignee {
+        owner.push_str(&format!(
+            "\nReassigned from {} after the SLA breach (escalation level {}).",
+            mention(prev),
+            h.escalation_level
+        ));
+    }
+    if let Some(cc) = &h.manager_cc {
+        owner.push_str(&format!("\ncc {}", mention(cc)));
+    }
+    out.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": owner}}));
+
+    let v = &h.visitor;
+    let mut fields = Vec::new();
+    for (label, value) in [
+        ("Name", Some(v.display_name())),
+        ("Company", v.company.clone()),
+        ("Title", v.title.clone()),
+        ("Email", v.email.clone()),
+        ("Phone", v.phone.clone()),
+        ("Country", v.country.clone()),
+    ] {
+        if let Some(value) = value.filter(|s| !s.is_empty()) {
+            fields.push(json!({"type": "mrkdwn", "text": format!("*{label}*\n{}", esc(&value))}));
+        }
+    }
+    if !fields.is_empty() {
+        out.push(json!({"type": "section", "fields": fields}));
+    }
+    let summary = h.short_summary();
+    if !summary.is_empty() {
+        out.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": format!("*Summary*\n{}", esc(&cut(&summary, 2_900)))}}));
+    }
+    if !h.next_step.is_empty() {
+        out.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": format!("*Next step*\n{}", esc(&cut(&h.next_step, 500)))}}));
+    }
+    let mut promise = Vec::new();
+    promise.push(json!({"type": "mrkdwn", "text": format!("*Commitment*\n{}", esc(h.commitment.as_deref().unwrap_or("Contact within the SLA")))}));
+    promise.push(json!({"type": "mrkdwn", "text": match h.sla_due {
+        Some(t) => format!("*SLA deadline*\nFirst contact by {}", slack_date(t.0)),
+        None => "*SLA deadline*\nnone".to_owned(),
+    }}));
+    out.push(json!({"type": "section", "fields": promise}));
+
+    let mut buttons = Vec::new();
+    if h.lead_level == leadflow_events::LeadLevel::Hot {
+        if let Some(link) = &h.booking_link {
+            buttons.push(json!({"type": "button", "style": "primary", "text": {"type": "plain_text", "text": "Book the meeting"}, "url": link, "action_id": "booking"}));
+        }
+    }
+    if let Some(url) = crm_url {
+        buttons.push(json!({"type": "button", "text": {"type": "plain_text", "text": "Open in CRM"}, "url": url, "action_id": "crm"}));
+    }
+    if !buttons.is_empty() {
+        out.push(json!({"type": "actions", "elements": buttons}));
+    }
+    out.push(
+        json!({"type": "context", "elements": [{"type": "mrkdwn", "text": format!(
+            "Score {} · {} · {} · lead `{}`",
+            h.score,
+            esc(&h.trigger),
+            esc(&cut(&h.qualification, 200)),
+            esc(&h.lead_id)
+        )}]}),
+    );
+    Value::Array(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use leadflow_events::samples;
+
+    use super::*;
+
+    #[test]
+    fn hot_message_mentions_owner_and_shows_booking_and_crm_links() {
+        let h = Handoff::from_packet(&samples::handoff_packet());
+        let b = blocks(&h, Some("https://crm.example/c/1"));
+        let text = b.to_string();
+        assert!(text.contains("HOT lead · HOT tier"), "{text}");
+        assert!(text.contains("<@U123>"), "{text}");
+        assert!(text.contains("https://cal.example.com/intro"), "{text}");
+        assert!(text.contains("https://crm.example/c/1"), "{text}");
+        assert!(text.contains("First contact by <!date^"), "{text}");
+        assert!(fallback_text(&h).starts_with("HOT lead (HOT tier)"));
+    }
+
+    #[test]
+    fn booking_link_only_for_hot_leads() {
+        let mut h = Handoff::from_packet(&samples::handoff_packet());
+        h.lead_level = leadflow_events::LeadLevel::Warm;
+        assert!(!blocks(&h, None).to_string().contains("cal.example.com"));
+    }
+}

@@ -1,0 +1,227 @@
+//! HubSpot stand-in: CRM v3 batch upsert (contacts by email; tasks and notes by a unique custom
+//! property), v4 default associations, and owners, with HubSpot's rate-limit headers.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderName, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use serde_json::{Value, json};
+
+use crate::control::fault_response;
+use crate::faults::Service;
+use crate::state::SandboxState;
+
+const OBJECT_TYPES: [&str; 3] = ["contacts", "tasks", "notes"];
+
+pub(crate) fn routes() -> Router<Arc<SandboxState>> {
+    Router::new()
+        .route(
+            "/hubspot/crm/v3/objects/{object}/batch/upsert",
+            post(batch_upsert),
+        )
+        .route(
+            "/hubspot/crm/v4/objects/{from}/{from_id}/associations/default/{to}/{to_id}",
+            put(associate),
+        )
+        .route("/hubspot/crm/v3/owners", get(owners))
+}
+
+fn rate_headers() -> [(HeaderName, &'static str); 3] {
+    [
+        (HeaderName::from_static("x-hubspot-ratelimit-max"), "190"),
+        (
+            HeaderName::from_static("x-hubspot-ratelimit-remaining"),
+            "189",
+        ),
+        (
+            HeaderName::from_static("x-hubspot-ratelimit-interval-milliseconds"),
+            "10000",
+        ),
+    ]
+}
+
+fn error(status: StatusCode, category: &str, message: &str) -> Response {
+    (
+        status,
+        rate_headers(),
+        axum::Json(json!({"status": "error", "category": category, "message": message, "correlationId": "sandbox"})),
+    )
+        .into_response()
+}
+
+/// Checks the token and the faults; `Some` is the answer to give instead of the normal one.
+async fn gate(
+    state: &SandboxState,
+    headers: &HeaderMap,
+    method: &str,
+    path: &str,
+    body: &Value,
+) -> Option<Response> {
+    if let Some((resp, fault)) = fault_response(state, Service::Hubspot).await {
+        state.record(
+            Service::Hubspot,
+            method,
+            path,
+            resp.status().as_u16(),
+            Some(&fault),
+            body.clone(),
+        );
+        return Some(resp);
+    }
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if token != Some(state.hubspot_token.as_str()) {
+        state.record(Service::Hubspot, method, path, 401, None, body.clone());
+        return Some(error(
+            StatusCode::UNAUTHORIZED,
+            "INVALID_AUTHENTICATION",
+            "Authentication credentials not found.",
+        ));
+    }
+    None
+}
+
+fn valid_email(e: &str) -> bool {
+    let mut parts = e.split('@');
+    matches!((parts.next(), parts.next(), parts.next()), (Some(l), Some(d), None) if !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.'))
+}
+
+async fn batch_upsert(
+    State(state): State<Arc<SandboxState>>,
+    Path(object): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = format!("/crm/v3/objects/{object}/batch/upsert");
+    let payload: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if let Some(resp) = gate(&state, &headers, "POST", &path, &payload).await {
+        return resp;
+    }
+    let fail = |status: StatusCode, category: &str, message: String| {
+        state.record(
+            Service::Hubspot,
+            "POST",
+            &path,
+            status.as_u16(),
+            None,
+            payload.clone(),
+        );
+        error(status, category, &message)
+    };
+    if !OBJECT_TYPES.contains(&object.as_str()) {
+        return fail(
+            StatusCode::NOT_FOUND,
+            "OBJECT_NOT_FOUND",
+            format!("Unknown object type {object}"),
+        );
+    }
+    let Some(inputs) = payload["inputs"].as_array() else {
+        return fail(
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            "inputs is required".into(),
+        );
+    };
+    let mut results = Vec::new();
+    for input in inputs {
+        let id_property = input["idProperty"].as_str().unwrap_or_default();
+        let key = input["id"].as_str().unwrap_or_default();
+        let expected = if object == "contacts" {
+            "email"
+        } else {
+            "leadflow_idempotency_key"
+        };
+        if id_property != expected || key.is_empty() {
+            return fail(
+                StatusCode::BAD_REQUEST,
+                "VALIDATION_ERROR",
+                format!("{object} are upserted by the unique property {expected}"),
+            );
+        }
+        if object == "contacts" && !valid_email(key) {
+            return fail(
+                StatusCode::BAD_REQUEST,
+                "VALIDATION_ERROR",
+                format!("Property values were not valid: INVALID_EMAIL {key:?}"),
+            );
+        }
+        let mut properties: BTreeMap<String, Value> = input["properties"]
+            .as_object()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        properties.insert(id_property.to_owned(), Value::String(key.to_owned()));
+        let (id, created) = state.upsert(&object, key, properties.clone());
+        results.push(json!({"id": id, "new": created, "properties": properties}));
+    }
+    state.record(Service::Hubspot, "POST", &path, 200, None, payload.clone());
+    (
+        StatusCode::OK,
+        rate_headers(),
+        axum::Json(json!({"status": "COMPLETE", "results": results})),
+    )
+        .into_response()
+}
+
+async fn associate(
+    State(state): State<Arc<SandboxState>>,
+    Path((from, from_id, to, to_id)): Path<(String, String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let path = format!("/crm/v4/objects/{from}/{from_id}/associations/default/{to}/{to_id}");
+    if let Some(resp) = gate(&state, &headers, "PUT", &path, &Value::Null).await {
+        return resp;
+    }
+    if !state.associate(&from, &from_id, &to, &to_id) {
+        state.record(Service::Hubspot, "PUT", &path, 404, None, Value::Null);
+        return error(
+            StatusCode::NOT_FOUND,
+            "OBJECT_NOT_FOUND",
+            "one of the objects does not exist",
+        );
+    }
+    state.record(Service::Hubspot, "PUT", &path, 200, None, Value::Null);
+    (
+        StatusCode::OK,
+        rate_headers(),
+        axum::Json(json!({"status": "COMPLETE", "results": [{"fromObjectTypeId": from, "fromObjectId": from_id, "toObjectTypeId": to, "toObjectId": to_id}]})),
+    )
+        .into_response()
+}
+
+async fn owners(
+    State(state): State<Arc<SandboxState>>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let path = "/crm/v3/owners";
+    let body = json!(query);
+    if let Some(resp) = gate(&state, &headers, "GET", path, &body).await {
+        return resp;
+    }
+    state.record(Service::Hubspot, "GET", path, 200, None, body);
+    // Every email is a known owner; the id is derived from it so it stays the same.
+    let results: Vec<Value> = query
+        .get("email")
+        .map(|email| {
+            let id = email
+                .bytes()
+                .fold(7_u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
+                % 90_000_000
+                + 10_000_000;
+            vec![json!({"id": id.to_string(), "email": email, "type": "PERSON"})]
+        })
+        .unwrap_or_default();
+    (
+        StatusCode::OK,
+        rate_headers(),
+        axum::Json(json!({"results": results})),
+    )
+        .into_response()
+}

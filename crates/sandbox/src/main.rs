@@ -1,0 +1,70 @@
+//! `leadflow-sandbox`: local Slack, HubSpot and SMTP stand-ins for the demo and manual testing.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+use leadflow_sandbox::{Sandbox, SandboxConfig};
+
+/// Serves stand-ins for Slack, HubSpot and SMTP on loopback, records requests, injects faults.
+#[derive(Parser, Debug)]
+#[command(name = "leadflow-sandbox", version)]
+struct Args {
+    /// HTTP address (Slack under /slack, HubSpot under /hubspot, the page at /, control at /_sandbox).
+    #[arg(long, default_value = "127.0.0.1:8025")]
+    http: SocketAddr,
+    /// SMTP address.
+    #[arg(long, default_value = "127.0.0.1:2525")]
+    smtp: SocketAddr,
+    /// Bot token chat.postMessage accepts.
+    #[arg(
+        long,
+        env = "SANDBOX_SLACK_BOT_TOKEN",
+        default_value = "xoxb-sandbox-token"
+    )]
+    slack_bot_token: String,
+    /// Private-app token the HubSpot endpoints accept.
+    #[arg(
+        long,
+        env = "SANDBOX_HUBSPOT_TOKEN",
+        default_value = "pat-sandbox-token"
+    )]
+    hubspot_token: String,
+    /// Append every request to this file as JSON lines.
+    #[arg(long)]
+    record: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let args = Args::parse();
+    for addr in [args.http, args.smtp] {
+        if !addr.ip().is_loopback() {
+            anyhow::bail!("the sandbox listens on loopback only, not {addr}");
+        }
+    }
+    let sandbox = Sandbox::start(SandboxConfig {
+        http_listen: args.http,
+        smtp_listen: args.smtp,
+        slack_bot_token: args.slack_bot_token,
+        hubspot_token: args.hubspot_token,
+        record_file: args.record,
+    })
+    .await?;
+    println!("sandbox page:  {}/", sandbox.base_url());
+    println!("slack api:     {}", sandbox.slack_api_url());
+    println!("slack webhook: {}", sandbox.slack_webhook_url());
+    println!("hubspot api:   {}", sandbox.hubspot_api_url());
+    println!("smtp:          {}", sandbox.smtp_addr);
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    Ok(())
+}

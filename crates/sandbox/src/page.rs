@@ -1,0 +1,301 @@
+//! `GET /`: what arrived, as a person would see it — Slack messages rendered from their Block Kit
+//! blocks, CRM contacts with their tasks and notes, the emails, the faults in force and the last
+//! requests. Refreshes itself every 3 seconds.
+
+use std::fmt::Write;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::Html;
+use axum::routing::get;
+use serde_json::Value;
+
+use crate::state::{CrmObject, SandboxState};
+
+pub(crate) fn routes() -> Router<Arc<SandboxState>> {
+    Router::new().route("/", get(index))
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Slack mrkdwn → HTML: `<url|text>` links, `<@U1>` mentions, `*bold*`, `_italic_`, newlines.
+pub(crate) fn mrkdwn(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&emphasis(&esc(&rest[..start])));
+        let Some(len) = rest[start..].find('>') else {
+            out.push_str(&esc(&rest[start..]));
+            rest = "";
+            break;
+        };
+        let inner = &rest[start + 1..start + len];
+        if inner.starts_with('!') {
+            // <!date^...|fallback>, <!here>: the fallback text.
+            let label = inner.split_once('|').map_or(inner, |(_, l)| l);
+            out.push_str(&esc(label));
+        } else if let Some(user) = inner.strip_prefix('@') {
+            let _ = write!(out, "<span class=\"mention\">@{}</span>", esc(user));
+        } else {
+            let (url, label) = inner.split_once('|').unwrap_or((inner, inner));
+            let _ = write!(out, "<a href=\"{}\">{}</a>", esc(url), esc(label));
+        }
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(&emphasis(&esc(rest)));
+    out.replace('\n', "<br>")
+}
+
+/// `*bold*` pairs (an unpaired `*` stays as it is).
+fn emphasis(s: &str) -> String {
+    let parts: Vec<&str> = s.split('*').collect();
+    let mut out = String::new();
+    let pairs = (parts.len() - 1) / 2;
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            if i <= pairs * 2 {
+                out.push_str(if i % 2 == 1 { "<b>" } else { "</b>" });
+            } else {
+                out.push('*');
+            }
+        }
+        out.push_str(p);
+    }
+    out
+}
+
+fn render_blocks(blocks: &Value, fallback: &str) -> String {
+    let Some(blocks) = blocks.as_array() else {
+        return format!("<div class=\"section\">{}</div>", mrkdwn(fallback));
+    };
+    let mut out = String::new();
+    for b in blocks {
+        let text = |v: &Value| -> String {
+            let t = v["text"].as_str().unwrap_or_default();
+            if v["type"] == "plain_text" {
+                esc(t)
+            } else {
+                mrkdwn(t)
+            }
+        };
+        match b["type"].as_str().unwrap_or_default() {
+            "header" => {
+                let _ = write!(out, "<div class=\"header\">{}</div>", text(&b["text"]));
+            }
+            "section" => {
+                out.push_str("<div class=\"section\">");
+                if !b["text"].is_null() {
+                    let _ = write!(out, "<div>{}</div>", text(&b["text"]));
+                }
+                if let Some(fields) = b["fields"].as_array() {
+                    out.push_str("<div class=\"fields\">");
+                    for f in fields {
+                        let _ = write!(out, "<div>{}</div>", text(f));
+                    }
+                    out.push_str("</div>");
+                }
+                out.push_str("</div>");
+            }
+            "context" => {
+                out.push_str("<div class=\"context\">");
+                for e in b["elements"].as_array().into_iter().flatten() {
+                    let _ = write!(out, "<span>{}</span> ", text(e));
+                }
+                out.push_str("</div>");
+            }
+            "actions" => {
+                out.push_str("<div class=\"actions\">");
+                for e in b["elements"].as_array().into_iter().flatten() {
+                    let style = if e["style"] == "primary" {
+                        " primary"
+                    } else {
+                        ""
+                    };
+                    let _ = write!(
+                        out,
+                        "<a class=\"button{style}\" href=\"{}\">{}</a>",
+                        esc(e["url"].as_str().unwrap_or("#")),
+                        text(&e["text"])
+                    );
+                }
+                out.push_str("</div>");
+            }
+            "divider" => out.push_str("<hr>"),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn prop(o: &CrmObject, name: &str) -> String {
+    match o.properties.get(name) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(v) => v.to_string(),
+    }
+}
+
+fn due(ms: &str) -> String {
+    ms.parse::<i64>()
+        .ok()
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .map_or_else(
+            || ms.to_owned(),
+            |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+        )
+}
+
+async fn index(State(state): State<Arc<SandboxState>>) -> Html<String> {
+    let mut html = String::from(STYLE);
+    let slack = state.slack_messages();
+    let contacts = state.crm_objects("contacts");
+    let tasks = state.crm_objects("tasks");
+    let notes = state.crm_objects("notes");
+    let emails = state.emails();
+    let requests = state.requests();
+    let _ = write!(
+        html,
+        "<h1>leadflow sandbox</h1><p class=\"summary\">{} Slack message(s) · {} contact(s), {} task(s), {} note(s) · {} email(s) · {} request(s) recorded</p>",
+        slack.len(),
+        contacts.len(),
+        tasks.len(),
+        notes.len(),
+        emails.len(),
+        requests.len()
+    );
+    let faults = state.faults();
+    if !faults.is_empty() {
+        html.push_str("<div class=\"faults\"><b>Faults in force:</b> ");
+        for (s, f) in faults {
+            let _ = write!(html, "{} → {:?} ", s.as_str(), f.mode);
+        }
+        html.push_str("</div>");
+    }
+    html.push_str("<div class=\"cols\"><section><h2>Slack</h2>");
+    for m in slack.iter().rev() {
+        let _ = write!(
+            html,
+            "<div class=\"msg\"><div class=\"who\"><span class=\"bot\">leadflow</span> <span class=\"app\">APP</span> <span class=\"meta\">{} · {} · ts {}</span></div>{}</div>",
+            esc(&m.channel),
+            m.via,
+            esc(&m.ts),
+            render_blocks(&m.blocks, &m.text)
+        );
+    }
+    html.push_str("</section><section><h2>CRM (HubSpot)</h2>");
+    for c in contacts.iter().rev() {
+        let name = format!("{} {}", prop(c, "firstname"), prop(c, "lastname"));
+        let _ = write!(
+            html,
+            "<div class=\"card\"><div class=\"contact\">{} <span class=\"meta\">contact {} · {} · {} · owner {}</span></div>",
+            esc(name.trim()),
+            esc(&c.id),
+            esc(&prop(c, "email")),
+            esc(&prop(c, "company")),
+            esc(&Some(prop(c, "hubspot_owner_id"))
+                .filter(|o| !o.is_empty())
+                .unwrap_or_else(|| "unassigned".into()))
+        );
+        for t in tasks.iter().filter(|t| {
+            c.associations
+                .get("tasks")
+                .is_some_and(|l| l.contains(&t.id))
+        }) {
+            let _ = write!(
+                html,
+                "<div class=\"task\"><b>Task:</b> {} <span class=\"meta\">due {} · {} · {} · owner {} · written {}×</span><div class=\"body\">{}</div></div>",
+                esc(&prop(t, "hs_task_subject")),
+                esc(&due(&prop(t, "hs_timestamp"))),
+                esc(&prop(t, "hs_task_priority")),
+                esc(&prop(t, "hs_task_status")),
+                esc(&prop(t, "hubspot_owner_id")),
+                t.writes,
+                esc(&prop(t, "hs_task_body")).replace('\n', "<br>")
+            );
+        }
+        for n in notes.iter().filter(|n| {
+            c.associations
+                .get("notes")
+                .is_some_and(|l| l.contains(&n.id))
+        }) {
+            let _ = write!(
+                html,
+                "<details class=\"note\"><summary><b>Note</b> (context packet) <span class=\"meta\">{}</span></summary><pre>{}</pre></details>",
+                esc(&due(&prop(n, "hs_timestamp"))),
+                esc(&prop(n, "hs_note_body"))
+            );
+        }
+        html.push_str("</div>");
+    }
+    html.push_str("</section></div><section><h2>Email (fallback)</h2>");
+    for e in emails.iter().rev() {
+        let _ = write!(
+            html,
+            "<details class=\"card\"><summary><b>{}</b> <span class=\"meta\">to {} · {}</span></summary><pre>{}</pre></details>",
+            esc(&e.subject),
+            esc(&e.to.join(", ")),
+            esc(e.message_id.as_deref().unwrap_or("")),
+            esc(&e.data)
+        );
+    }
+    html.push_str("</section><section><h2>Last requests</h2><table><tr><th>#</th><th>at</th><th>service</th><th>request</th><th>status</th><th>fault</th></tr>");
+    for r in requests.iter().rev().take(40) {
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td></tr>",
+            r.seq,
+            esc(&r.at),
+            r.service.as_str(),
+            esc(&r.method),
+            esc(&r.path),
+            r.status,
+            esc(r.fault.as_deref().unwrap_or(""))
+        );
+    }
+    html.push_str("</table></section></body></html>");
+    Html(html)
+}
+
+const STYLE: &str = r#"<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="3"><title>leadflow sandbox</title><style>
+body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:16px 24px;color:#1d1c1d;background:#f8f8f8}
+h1{margin:0 0 4px}h2{border-bottom:1px solid #ddd;padding-bottom:4px}
+.summary,.meta{color:#616061;font-size:12px}.faults{background:#fde8e8;border:1px solid #e01e5a;padding:6px 10px;border-radius:6px;margin:8px 0}
+.cols{display:flex;gap:24px}.cols section{flex:1;min-width:0}
+.msg{background:#fff;border:1px solid #e2e2e2;border-radius:8px;padding:10px 14px;margin:8px 0}
+.who{margin-bottom:4px}.bot{font-weight:700}.app{background:#e8e8e8;font-size:10px;padding:1px 3px;border-radius:2px}
+.header{font-size:18px;font-weight:700;margin:4px 0}.section{margin:6px 0;line-height:1.4}
+.fields{display:grid;grid-template-columns:1fr 1fr;gap:4px 16px;margin-top:4px}
+.context{color:#616061;font-size:12px;margin:4px 0}.mention{background:#e8f5fa;color:#1264a3;border-radius:3px;padding:0 2px}
+.actions{margin:6px 0}.button{display:inline-block;border:1px solid #bbb;border-radius:4px;padding:3px 10px;margin-right:6px;color:#1d1c1d;text-decoration:none;font-weight:600;font-size:13px}
+.button.primary{background:#007a5a;color:#fff;border-color:#007a5a}
+.card{background:#fff;border:1px solid #cbd6e2;border-radius:6px;padding:10px 14px;margin:8px 0}
+.contact{font-weight:700;color:#33475b}.task{border-left:3px solid #ff7a59;padding-left:8px;margin:8px 0}.body{font-size:13px;margin-top:3px}
+.note{border-left:3px solid #00bda5;padding-left:8px;margin:8px 0}pre{white-space:pre-wrap;font-size:12px;background:#f5f8fa;padding:6px}
+table{border-collapse:collapse;font-size:12px;background:#fff}td,th{border:1px solid #ddd;padding:2px 6px;text-align:left}
+</style></head><body>"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mrkdwn_renders_links_mentions_and_escapes() {
+        let html = mrkdwn("<@U123> *hot* lead <https://x.test/a?b=1|open> & <b>");
+        assert!(
+            html.contains("<span class=\"mention\">@U123</span>"),
+            "{html}"
+        );
+        assert!(html.contains("<b>hot</b>"), "{html}");
+        assert!(
+            html.contains("<a href=\"https://x.test/a?b=1\">open</a>"),
+            "{html}"
+        );
+        assert!(html.contains("&amp;"), "{html}");
+    }
+}

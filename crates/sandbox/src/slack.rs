@@ -1,0 +1,149 @@
+//! Slack stand-in: Web API `chat.postMessage` (bot token) and incoming webhooks.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::{Value, json};
+
+use crate::control::fault_response;
+use crate::faults::Service;
+use crate::state::{SandboxState, SlackMessage};
+
+pub(crate) fn routes() -> Router<Arc<SandboxState>> {
+    Router::new()
+        .route("/slack/api/chat.postMessage", post(post_message))
+        .route("/slack/webhook/{*path}", post(webhook))
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+}
+
+async fn post_message(
+    State(state): State<Arc<SandboxState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = "/api/chat.postMessage";
+    let payload: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if let Some((resp, fault)) = fault_response(&state, Service::Slack).await {
+        state.record(
+            Service::Slack,
+            "POST",
+            path,
+            resp.status().as_u16(),
+            Some(&fault),
+            payload,
+        );
+        return resp;
+    }
+    let reply = |state: &SandboxState, payload: Value, body: Value| {
+        state.record(Service::Slack, "POST", path, 200, None, payload);
+        (StatusCode::OK, axum::Json(body)).into_response()
+    };
+    if bearer(&headers) != Some(state.slack_bot_token.as_str()) {
+        let error = if bearer(&headers).is_some() {
+            "invalid_auth"
+        } else {
+            "not_authed"
+        };
+        return reply(&state, payload, json!({"ok": false, "error": error}));
+    }
+    if payload.is_null() {
+        return reply(
+            &state,
+            payload,
+            json!({"ok": false, "error": "invalid_json"}),
+        );
+    }
+    let channel = payload["channel"].as_str().unwrap_or_default().to_owned();
+    if channel.is_empty() || channel.starts_with("#missing") {
+        return reply(
+            &state,
+            payload,
+            json!({"ok": false, "error": "channel_not_found"}),
+        );
+    }
+    if channel.starts_with("#archived") {
+        return reply(
+            &state,
+            payload,
+            json!({"ok": false, "error": "is_archived"}),
+        );
+    }
+    let text = payload["text"].as_str().unwrap_or_default().to_owned();
+    let blocks = payload["blocks"].clone();
+    if text.is_empty() && !blocks.is_array() {
+        return reply(&state, payload, json!({"ok": false, "error": "no_text"}));
+    }
+    let msg = state.push_slack(SlackMessage {
+        ts: String::new(),
+        channel: channel.clone(),
+        via: "chat.postMessage",
+        text: text.clone(),
+        blocks: blocks.clone(),
+        metadata: payload["metadata"].clone(),
+    });
+    reply(
+        &state,
+        payload,
+        json!({
+            "ok": true,
+            "channel": "C0SANDBOX",
+            "ts": msg.ts,
+            "message": { "type": "message", "text": text, "blocks": blocks, "ts": msg.ts }
+        }),
+    )
+}
+
+async fn webhook(
+    State(state): State<Arc<SandboxState>>,
+    Path(path): Path<String>,
+    body: Bytes,
+) -> Response {
+    let rec_path = format!("/webhook/{path}");
+    let payload: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if let Some((resp, fault)) = fault_response(&state, Service::Slack).await {
+        state.record(
+            Service::Slack,
+            "POST",
+            &rec_path,
+            resp.status().as_u16(),
+            Some(&fault),
+            payload,
+        );
+        return resp;
+    }
+    let (status, text) = if path.contains("missing") {
+        (StatusCode::NOT_FOUND, "no_service")
+    } else if payload.is_null() || (payload["text"].is_null() && !payload["blocks"].is_array()) {
+        (StatusCode::BAD_REQUEST, "invalid_payload")
+    } else {
+        state.push_slack(SlackMessage {
+            ts: String::new(),
+            channel: "(webhook channel)".into(),
+            via: "webhook",
+            text: payload["text"].as_str().unwrap_or_default().to_owned(),
+            blocks: payload["blocks"].clone(),
+            metadata: Value::Null,
+        });
+        (StatusCode::OK, "ok")
+    };
+    state.record(
+        Service::Slack,
+        "POST",
+        &rec_path,
+        status.as_u16(),
+        None,
+        payload,
+    );
+    (status, text).into_response()
+}

@@ -1,0 +1,285 @@
+//! What the sandbox received and holds: recorded requests, Slack messages, CRM objects, emails,
+//! and the faults in force.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::faults::{ActiveFault, FaultSpec, Service};
+
+/// One request as recorded (the `Authorization` header is never recorded, only whether it matched).
+#[derive(Clone, Debug, Serialize)]
+pub struct Recorded {
+    pub seq: u64,
+    pub at: String,
+    pub service: Service,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    /// The fault that answered, when one did.
+    pub fault: Option<String>,
+    pub body: Value,
+}
+
+/// A message posted to Slack (Web API or webhook).
+#[derive(Clone, Debug, Serialize)]
+pub struct SlackMessage {
+    pub ts: String,
+    pub channel: String,
+    pub via: &'static str,
+    pub text: String,
+    pub blocks: Value,
+    pub metadata: Value,
+}
+
+/// A CRM object (contact, task or note) with its properties.
+#[derive(Clone, Debug, Serialize)]
+pub struct CrmObject {
+    pub id: String,
+    pub object_type: String,
+    pub properties: BTreeMap<String, Value>,
+    /// Ids of associated objects, by type.
+    pub associations: BTreeMap<String, Vec<String>>,
+    /// How many writes touched it (1 = created once, never rewritten).
+    pub writes: u32,
+}
+
+/// An email accepted over SMTP.
+#[derive(Clone, Debug, Serialize)]
+pub struct Email {
+    pub id: String,
+    pub from: String,
+    pub to: Vec<String>,
+    pub subject: String,
+    pub message_id: Option<String>,
+    pub data: String,
+}
+
+#[derive(Default)]
+struct Inner {
+    seq: u64,
+    requests: Vec<Recorded>,
+    slack: Vec<SlackMessage>,
+    crm: Vec<CrmObject>,
+    /// (object type, unique property value) → index in `crm`
+    crm_keys: HashMap<(String, String), usize>,
+    emails: Vec<Email>,
+    faults: HashMap<Service, ActiveFault>,
+}
+
+/// Shared state behind the servers.
+pub struct SandboxState {
+    pub(crate) slack_bot_token: String,
+    pub(crate) hubspot_token: String,
+    inner: Mutex<Inner>,
+    record: Option<Mutex<File>>,
+}
+
+impl SandboxState {
+    pub(crate) fn new(
+        slack_bot_token: String,
+        hubspot_token: String,
+        record_file: Option<PathBuf>,
+    ) -> std::io::Result<Self> {
+        let record = match record_file {
+            Some(path) => Some(Mutex::new(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)?,
+            )),
+            None => None,
+        };
+        Ok(Self {
+            slack_bot_token,
+            hubspot_token,
+            inner: Mutex::new(Inner::default()),
+            record,
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn set_fault(&self, service: Service, spec: FaultSpec) {
+        self.lock().faults.insert(service, ActiveFault::new(spec));
+    }
+
+    pub fn clear_faults(&self) {
+        self.lock().faults.clear();
+    }
+
+    /// The fault answering this request, if any (consumes one unit of a counted fault).
+    pub(crate) fn take_fault(&self, service: Service) -> Option<FaultSpec> {
+        let mut inner = self.lock();
+        let taken = inner.faults.get_mut(&service).and_then(ActiveFault::take);
+        if inner
+            .faults
+            .get(&service)
+            .is_some_and(ActiveFault::is_spent)
+        {
+            inner.faults.remove(&service);
+        }
+        taken
+    }
+
+    /// Faults in force, for the page and `GET /_sandbox/state`.
+    pub fn faults(&self) -> Vec<(Service, FaultSpec)> {
+        let inner = self.lock();
+        let mut v: Vec<_> = inner
+            .faults
+            .iter()
+            .filter(|(_, f)| !f.is_spent())
+            .map(|(s, f)| (*s, f.spec.clone()))
+            .collect();
+        v.sort_by_key(|(s, _)| s.as_str());
+        v
+    }
+
+    pub(crate) fn record(
+        &self,
+        service: Service,
+        method: &str,
+        path: &str,
+        status: u16,
+        fault: Option<&FaultSpec>,
+        body: Value,
+    ) {
+        let rec = {
+            let mut inner = self.lock();
+            inner.seq += 1;
+            let rec = Recorded {
+                seq: inner.seq,
+                at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                service,
+                method: method.to_owned(),
+                path: path.to_owned(),
+                status,
+                fault: fault.map(|f| format!("{:?}", f.mode).to_ascii_lowercase()),
+                body,
+            };
+            inner.requests.push(rec.clone());
+            rec
+        };
+        if let Some(file) = &self.record {
+            if let Ok(line) = serde_json::to_string(&rec) {
+                let mut f = file.lock().unwrap_or_else(|e| e.into_inner());
+                let _ = writeln!(f, "{line}");
+            }
+        }
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.lock().requests.clone()
+    }
+
+    pub fn slack_messages(&self) -> Vec<SlackMessage> {
+        self.lock().slack.clone()
+    }
+
+    pub fn emails(&self) -> Vec<Email> {
+        self.lock().emails.clone()
+    }
+
+    /// CRM objects of one type (`contacts`, `tasks`, `notes`).
+    pub fn crm_objects(&self, object_type: &str) -> Vec<CrmObject> {
+        self.lock()
+            .crm
+            .iter()
+            .filter(|o| o.object_type == object_type)
+            .cloned()
+            .collect()
+    }
+
+    pub(crate) fn push_slack(&self, mut msg: SlackMessage) -> SlackMessage {
+        let mut inner = self.lock();
+        let n = inner.slack.len() + 1;
+        msg.ts = format!("{}.{:06}", chrono::Utc::now().timestamp(), n);
+        inner.slack.push(msg.clone());
+        msg
+    }
+
+    pub(crate) fn push_email(&self, mut email: Email) -> Email {
+        let mut inner = self.lock();
+        email.id = format!("sandbox-{}", inner.emails.len() + 1);
+        inner.emails.push(email.clone());
+        email
+    }
+
+    /// Creates or updates the object whose `id_property` equals `key`; returns (id, created).
+    pub(crate) fn upsert(
+        &self,
+        object_type: &str,
+        key: &str,
+        properties: BTreeMap<String, Value>,
+    ) -> (String, bool) {
+        let mut inner = self.lock();
+        let k = (object_type.to_owned(), key.to_owned());
+        if let Some(&i) = inner.crm_keys.get(&k) {
+            let obj = &mut inner.crm[i];
+            obj.properties.extend(properties);
+            obj.writes += 1;
+            return (obj.id.clone(), false);
+        }
+        let id = format!("{}", 100_000 + inner.crm.len() as u64 + 1);
+        inner.crm.push(CrmObject {
+            id: id.clone(),
+            object_type: object_type.to_owned(),
+            properties,
+            associations: BTreeMap::new(),
+            writes: 1,
+        });
+        let i = inner.crm.len() - 1;
+        inner.crm_keys.insert(k, i);
+        (id, true)
+    }
+
+    /// Associates two objects both ways; `false` when either does not exist.
+    pub(crate) fn associate(&self, from_type: &str, from: &str, to_type: &str, to: &str) -> bool {
+        let mut inner = self.lock();
+        let fi = inner
+            .crm
+            .iter()
+            .position(|o| o.object_type == from_type && o.id == from);
+        let ti = inner
+            .crm
+            .iter()
+            .position(|o| o.object_type == to_type && o.id == to);
+        let (Some(fi), Some(ti)) = (fi, ti) else {
+            return false;
+        };
+        let add = |o: &mut CrmObject, t: &str, id: &str| {
+            let list = o.associations.entry(t.to_owned()).or_default();
+            if !list.iter().any(|x| x == id) {
+                list.push(id.to_owned());
+            }
+        };
+        add(&mut inner.crm[fi], to_type, to);
+        add(&mut inner.crm[ti], from_type, from);
+        true
+    }
+
+    /// Everything, as JSON (for `GET /_sandbox/state`).
+    pub fn snapshot(&self) -> Value {
+        let inner = self.lock();
+        serde_json::json!({
+            "slack": inner.slack,
+            "crm": inner.crm,
+            "emails": inner.emails,
+            "requests": inner.requests.len(),
+        })
+    }
+
+    pub(crate) fn reset(&self) {
+        let mut inner = self.lock();
+        let seq = inner.seq;
+        *inner = Inner::default();
+        inner.seq = seq;
+    }
+}

@@ -1,0 +1,26 @@
+//! The leadflow **sla-watchdog** stage: `handoff.packets` + `handoff.activity` → `sla.escalations`.
+//!
+//! Every packet opens its SLA deadlines (assignment, first contact, qualification — as tier computed
+//! them in business time); rep activity closes them by event time; a deadline nobody closed fires
+//! once, `allowed_lateness_ms` after it was due, as one `SlaEscalation`: level 1 sends the lead to the
+//! next eligible rep of the same pool (route picks the rep with its eligibility rules), a second breach
+//! of the lead goes to the pool's manager (level 2). No-handoff decisions with a deadline
+//! (NURTURE_24H's automated sequence) are tracked for the KPIs and never escalated.
+//!
+//! The rules and every number are in `RULES.md`. The pure [`Engine`] takes the time as an argument
+//! (tests inject it); [`WatchdogStage`] is the runtime shell and [`timer`] the task that rebuilds the
+//! state from Kafka and fires.
+
+pub mod business_time;
+pub mod deadline;
+pub mod engine;
+pub mod metrics;
+pub mod settings;
+pub mod stage;
+pub mod timer;
+
+pub use deadline::{ActivityTimes, Deadline, DeadlineState};
+pub use engine::{DeadlineView, Engine, EngineRules, Outcome};
+pub use metrics::WatchdogMetrics;
+pub use settings::WatchdogSettings;
+pub use stage::WatchdogStage;

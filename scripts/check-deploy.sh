@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Checks deploy/ and docker-compose.yml offline (no cluster, no Docker engine); scripts/test.sh runs it.
+#   - kubectl kustomize renders every overlay in deploy/k8s/overlays;
+#   - kubernetes-validate --strict validates the Kubernetes objects (schemas bundled with it);
+#   - scripts/validate_deploy.py validates KEDA / Prometheus-operator objects against deploy/schemas,
+#     and checks that every leadflow-* stage binary of the workspace has a Deployment (probes,
+#     requests, non-root read-only, grace above shutdown_grace_ms), a PDB and a ScaledObject capped
+#     at the topics' partition count, that the PrometheusRule equals deploy/observability/alerts.yml,
+#     and that the dashboard JSON parses;
+#   - promtool checks the alert rules and the compose Prometheus config;
+#   - docker-compose config parses docker-compose.yml (default and redpanda profile).
+# The metric names the rules and the dashboard use are checked against running services by the
+# e2e test observability_names_exist (crates/e2e/tests/observability.rs).
+set -euo pipefail
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/lib.sh
+source "${REPO_ROOT}/scripts/lib.sh"
+cd "${REPO_ROOT}"
+
+[[ -n "${DEPLOY_TOOLS:-}" ]] || ensure_deploy_tools
+py="${DEPLOY_TOOLS}/bin/python"
+out="$(mktemp -d "${TMPDIR:-/tmp}/leadflow-deploy.XXXXXX")"
+trap 'rm -rf "${out}"' EXIT
+failed=0
+
+# The stage binaries: every leadflow-* bin target except the CLI and the sandbox.
+stages="$(cargo metadata --no-deps --format-version 1 --offline 2>/dev/null | "${py}" -c '
+import json, sys
+m = json.load(sys.stdin)
+bins = sorted({t["name"] for p in m["packages"] for t in p["targets"] if "bin" in t["kind"]})
+print(",".join(b for b in bins if b.startswith("leadflow-") and b != "leadflow-sandbox"))
+')"
+info "stage binaries: ${stages//,/ }"
+
+rendered=()
+for dir in deploy/k8s/overlays/*/; do
+  name="$(basename "${dir}")"
+  if "${DEPLOY_TOOLS}/bin/kubectl" kustomize "${dir}" >"${out}/${name}.yaml"; then
+    info "kustomize ${name}: $(grep -c '^kind:' "${out}/${name}.yaml") objects"
+    rendered+=("${out}/${name}.yaml")
+  else
+    warn "kubectl kustomize ${dir} failed"
+    failed=1
+  fi
+done
+((${#rendered[@]} > 0)) || fail "no overlay rendered"
+
+# Kubernetes' own kinds; custom resources are reported as unknown and checked below.
+if ! "${DEPLOY_TOOLS}/bin/kubernetes-validate" --strict --quiet --kubernetes-version 1.30.0 "${rendered[@]}" >"${out}/kv.log" 2>&1; then
+  grep -v "Couldn't find schema for kind \(ScaledObject\|TriggerAuthentication\|PodMonitor\|PrometheusRule\)" "${out}/kv.log" >&2 || true
+  if grep -v "Couldn't find schema for kind \(ScaledObject\|TriggerAuthentication\|PodMonitor\|PrometheusRule\)" "${out}/kv.log" | grep -q .; then
+    failed=1
+  fi
+fi
+"${py}" scripts/validate_deploy.py --stages "${stages}" \
+  --alerts deploy/observability/alerts.yml \
+  --dashboard deploy/observability/grafana/leadflow.json "${rendered[@]}" || failed=1
+
+promtool check rules deploy/observability/alerts.yml || failed=1
+promtool check config deploy/observability/prometheus.yml >/dev/null || failed=1
+
+docker-compose -f docker-compose.yml config -q || failed=1
+docker-compose -f docker-compose.yml --profile redpanda config -q || failed=1
+info "docker-compose.yml parses ($(docker-compose -f docker-compose.yml --profile redpanda config --services | wc -l) services)"
+
+((failed == 0)) || fail "deploy checks failed"
+info "deploy checks passed"
