@@ -316,6 +316,10 @@ async fn observability_names_exist() {
                 topic.clone(),
             );
         }
+        if b == "leadflow-enrich" {
+            // the bundled demo dataset, said explicitly (crates/enrich/RULES.md: `local` needs a file)
+            env.insert("LEADFLOW_STAGE__PROVIDER__KIND".to_owned(), "demo".to_owned());
+        }
         if b == "leadflow-sla-watchdog" {
             // the generated leads' event times are in the past, so with a short lateness every
             // deadline nobody acts on settles as escalated within seconds (deploy/demo/sla-watchdog.toml)
