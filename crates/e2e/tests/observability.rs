@@ -318,7 +318,10 @@ async fn observability_names_exist() {
         }
         if b == "leadflow-enrich" {
             // the bundled demo dataset, said explicitly (crates/enrich/RULES.md: `local` needs a file)
-            env.insert("LEADFLOW_STAGE__PROVIDER__KIND".to_owned(), "demo".to_owned());
+            env.insert(
+                "LEADFLOW_STAGE__PROVIDER__KIND".to_owned(),
+                "demo".to_owned(),
+            );
         }
         if b == "leadflow-sla-watchdog" {
             // the generated leads' event times are in the past, so with a short lateness every

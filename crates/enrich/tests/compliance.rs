@@ -19,10 +19,12 @@ async fn enrich_complies_with_the_stage_contract() {
     let mut no_source = raw(999);
     no_source.source_system = String::new();
     StageCompliance {
-        build: Box::new(|registry| EnrichStage::new(&EnrichSettings::default(), registry).unwrap()),
+        build: Box::new(|registry| EnrichStage::new(&EnrichSettings::demo(), registry).unwrap()),
         inputs: (0..90).map(raw).collect(),
         poison: vec![no_source],
         binary: Some(env!("CARGO_BIN_EXE_leadflow-enrich").into()),
+        // the bundled demo dataset, said explicitly (RULES.md: `local` needs the user's file)
+        binary_env: vec![("LEADFLOW_STAGE__PROVIDER__KIND".into(), "demo".into())],
     }
     .run()
     .await;

@@ -21,7 +21,7 @@ pub(crate) struct Completed {
     pub(crate) topic: String,
     pub(crate) partition: i32,
     pub(crate) offset: i64,
-    pub(crate) produced: Vec<(String, Option<ErrorKind>)>,
+    pub(crate) produced: Vec<(String, Option<(ErrorKind, String)>)>,
 }
 
 /// Counts the outputs of a completed input (all acknowledged); returns its position, whose offset
@@ -35,9 +35,12 @@ pub(crate) fn complete(
     for (topic, exception) in &done.produced {
         metrics.produced.with_label_values(&[topic.as_str()]).inc();
         match exception {
-            Some(kind) => {
+            Some((kind, owner)) => {
                 summary.exception();
-                metrics.failed.with_label_values(&[kind.label()]).inc();
+                metrics
+                    .failed
+                    .with_label_values(&[kind.label(), owner.as_str()])
+                    .inc();
             }
             None => summary.produced(),
         }
@@ -76,7 +79,7 @@ pub(crate) async fn send_all(
             let record = FutureRecord::to(&r.topic).key(&r.key).payload(&r.payload);
             match producer.send_result(record) {
                 Ok(f) => {
-                    deliveries.push((r.topic.clone(), r.exception, f));
+                    deliveries.push((r.topic.clone(), r.exception.clone(), f));
                     break;
                 }
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {

@@ -46,7 +46,8 @@ pub(crate) struct Encoded {
     pub(crate) topic: String,
     pub(crate) key: String,
     pub(crate) payload: Vec<u8>,
-    pub(crate) exception: Option<ErrorKind>,
+    /// For an exception record: its error kind and owner (the `failed_total` labels).
+    pub(crate) exception: Option<(ErrorKind, String)>,
 }
 
 /// Outcome of handling one input.
@@ -209,7 +210,7 @@ pub(crate) async fn encode_exception(
 ) -> Result<Encoded, RuntimeError> {
     let topic = cfg.topics.exceptions.clone();
     let key = record.key().to_owned();
-    let kind = record.error_kind;
+    let failure = (record.error_kind, record.owner.clone());
     let payload = codec
         .encode(&topic, &record)
         .await
@@ -221,6 +222,6 @@ pub(crate) async fn encode_exception(
         topic,
         key,
         payload,
-        exception: Some(kind),
+        exception: Some(failure),
     })
 }

@@ -35,8 +35,8 @@ impl StageMetrics {
             )?,
             failed: r.counter_vec(
                 "failed_total",
-                "Inputs sent to the exceptions topic, by error kind",
-                &["kind"],
+                "Inputs sent to the exceptions topic, by error kind and owning team (configured team names: bounded)",
+                &["kind", "owner"],
             )?,
             retries: r.counter(
                 "retries_total",

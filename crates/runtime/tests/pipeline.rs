@@ -219,8 +219,8 @@ async fn poison_goes_to_exceptions_while_good_input_flows_on() {
     let (_, metrics) = http_get(addr, "/metrics").await;
     for needle in [
         "leadflow_echo_consumed_total 11",
-        "leadflow_echo_failed_total{kind=\"decode\"} 2",
-        "leadflow_echo_failed_total{kind=\"validation\"} 1",
+        "leadflow_echo_failed_total{kind=\"decode\",owner=\"revops\"} 2",
+        "leadflow_echo_failed_total{kind=\"validation\",owner=\"marketing-ops\"} 1",
         "leadflow_echo_handler_duration_seconds_count 11",
         "leadflow_echo_consumer_lag_messages{partition=\"0\"",
     ] {

@@ -22,6 +22,7 @@ async fn score_complies_with_the_stage_contract() {
         // the check still sends it an undecodable record
         poison: vec![],
         binary: Some(env!("CARGO_BIN_EXE_leadflow-score").into()),
+        binary_env: Vec::new(),
     }
     .run()
     .await;

@@ -10,6 +10,7 @@
 //!         inputs: (0..30).map(scored_lead).collect(),   // valid inputs, each yields outputs
 //!         poison: vec![out_of_range_score()],          // decodes, but the stage rejects it
 //!         binary: Some(env!("CARGO_BIN_EXE_leadflow-tier").into()),
+//!         binary_env: Vec::new(),
 //!     }
 //!     .run()
 //!     .await;
@@ -66,6 +67,8 @@ pub struct StageCompliance<S: Stage> {
     /// The stage's service binary, for the SIGKILL / rebalance / SIGTERM checks (`None` skips
     /// only those, and says so on stderr).
     pub binary: Option<PathBuf>,
+    /// Extra environment for the binary (stage settings, e.g. `LEADFLOW_STAGE__PROVIDER__KIND`).
+    pub binary_env: Vec<(String, String)>,
 }
 
 impl<S: Stage> StageCompliance<S> {
@@ -236,7 +239,8 @@ impl<S: Stage> StageCompliance<S> {
         let batch_b = records.split_off(third_len.min(records.len()));
         let batch_a = records;
         let want: BTreeSet<String> = expected.iter().map(|(_, l)| l.clone()).collect();
-        let env = t.process_env();
+        let mut env = t.process_env();
+        env.extend(self.binary_env.iter().cloned());
         let log_dir = tempfile::tempdir().expect("log dir");
 
         // a first process, SIGKILLed mid-stream (inputs still arriving)

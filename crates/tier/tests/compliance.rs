@@ -23,6 +23,7 @@ async fn tier_complies_with_the_stage_contract() {
         inputs: (0..90).map(scored).collect(),
         poison: vec![out_of_range],
         binary: Some(env!("CARGO_BIN_EXE_leadflow-tier").into()),
+        binary_env: Vec::new(),
     }
     .run()
     .await;
