@@ -1,7 +1,9 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 //! The real `leadflow-sla-watchdog` process on the broker: timers survive a SIGKILL (a deadline that
 //! passed while it was down fires at start, exactly once, and never again after another restart); a
-//! contacted lead is never escalated; two instances split the leads without double escalation.
+//! contacted lead is never escalated; two instances split the leads without double escalation; and
+//! the whole "reassign and notify" chain (route → watchdog → route-reassign → notify → the sandbox)
+//! tells the new and the original owner.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -446,5 +448,340 @@ async fn an_unanswered_packet_is_escalated_and_reassigned_by_route() {
         all.len(),
         1,
         "no second escalation after the contact; log:\n{log}"
+    );
+}
+
+/// The "reassign and notify" chain end to end: route → packet, no rep activity → the watchdog
+/// escalates → route-reassign emits the reassigned packet → notify posts to the sandbox's Slack and
+/// writes the CRM task and note. The reassigned post mentions the new owner and tells the original
+/// owner (mention + "Reassigned from"), the CRM task belongs to the new owner and the note names the
+/// previous one, and both primaries have DELIVERED receipts under the reassigned packet's own key.
+/// A lead contacted before its deadline in the same run is never escalated and notified once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_hot_lead_is_reassigned_and_both_owners_are_told_while_a_contacted_one_is_left_alone()
+ {
+    use leadflow_events::{DeliveryChannel, DeliveryReceipt, DeliveryStatus, TierDecision};
+    use leadflow_sandbox::{Sandbox, SandboxConfig};
+    const SILENT: &str = "lead-notify-silent";
+    const CONTACTED: &str = "lead-notify-contacted";
+
+    let bs = bootstrap();
+    let t = topics("sla-notify", 2).await;
+    let reps = unique_name("sla-notify-reps");
+    let deliveries = unique_name("sla-notify-deliveries");
+    create_topic(&bs, &reps, 1).await;
+    create_topic(&bs, &deliveries, 2).await;
+    let codec = Codec::single_object().unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/roster.csv"
+    ))
+    .unwrap();
+    let roster = leadflow_cli::reps::roster_file::parse("roster.csv", &text, now()).unwrap();
+    let mut records = Vec::new();
+    for r in &roster {
+        records.push((
+            Some(r.rep_id.as_bytes().to_vec()),
+            codec.encode(&reps, r).await.unwrap(),
+        ));
+    }
+    produce_raw_all(&bs, &reps, records).await;
+
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let mut base = env(&t, "unused");
+    base.insert("LEADFLOW_TOPICS__REPS".to_owned(), reps.clone());
+    base.insert("LEADFLOW_TOPICS__DELIVERIES".to_owned(), deliveries.clone());
+    let start = |binary: &str| {
+        let mut e = base.clone();
+        e.insert("LEADFLOW_GROUP_ID".to_owned(), unique_name(binary));
+        if binary != "leadflow-sla-watchdog" {
+            e.retain(|k, _| !k.starts_with("LEADFLOW_STAGE__"));
+        }
+        if binary == "leadflow-notify" {
+            for (k, v) in [
+                ("SLACK__API_URL", sandbox.slack_api_url()),
+                ("SLACK__BOT_TOKEN", "xoxb-sandbox-token".to_owned()),
+                ("HUBSPOT__API_URL", sandbox.hubspot_api_url()),
+                ("HUBSPOT__TOKEN", "pat-sandbox-token".to_owned()),
+                ("EMAIL__SMTP_HOST", "127.0.0.1".to_owned()),
+                ("EMAIL__SMTP_PORT", sandbox.smtp_addr.port().to_string()),
+                ("EMAIL__TLS", "none".to_owned()),
+            ] {
+                e.insert(format!("LEADFLOW_STAGE__{k}"), v);
+            }
+        }
+        Service::start(binary, &e, logs.path())
+    };
+    let watchdog = start("leadflow-sla-watchdog");
+    let route = start("leadflow-route");
+    let reassign = start("leadflow-route-reassign");
+    let notify = start("leadflow-notify");
+    let logs_of = |services: &[&Service]| -> String {
+        services
+            .iter()
+            .map(|s| format!("--- {}\n{}", s.name, s.log()))
+            .collect()
+    };
+    wait_for_log(&watchdog, &[ARMED, ASSIGNED], Duration::from_secs(60));
+    for s in [&route, &reassign, &notify] {
+        wait_for_log(s, &["partitions assigned"], Duration::from_secs(60));
+    }
+
+    // two hot leads, first contact due in 6 s; distinct visitors (the CRM keys contacts by email)
+    let due = Timestamp(now().0 + 6_000);
+    let decision = |lead: &str| {
+        let mut d: TierDecision = samples::tier_decision();
+        d.scored.enriched.lead.lead_id = lead.into();
+        d.scored.enriched.lead.contact.email = Some(format!("{lead}@example.com"));
+        d.decided_at = now();
+        d.handoff = HandoffKind::Escalation;
+        d.target_team = "ae".into();
+        d.sla = vec![SlaDeadline {
+            kind: SlaKind::FirstContact,
+            due_at: due,
+        }];
+        d
+    };
+    produce(&t.tiered, &[decision(SILENT), decision(CONTACTED)]).await;
+
+    let read_packets = |n: usize, wait: Duration| {
+        let (bs, topic) = (bs.clone(), t.packets.clone());
+        async move {
+            let codec = Codec::single_object().unwrap();
+            let mut out = Vec::new();
+            for r in consume_all(&bs, &topic, n, wait).await {
+                out.push(codec.decode::<HandoffPacket>(&r.payload).await.unwrap());
+            }
+            out
+        }
+    };
+    // the contacted lead gets a call 1 s after the decision, well before its deadline (activity read
+    // before its packet is kept by the watchdog and applied when the packet arrives)
+    produce(
+        &t.activity,
+        &[RepActivity {
+            activity_id: "act-notify-contacted".into(),
+            lead_id: CONTACTED.into(),
+            packet_id: None,
+            rep_id: "ae-emea-1".into(),
+            kind: RepActivityKind::Contacted,
+            reason: None,
+            reassigned_to: None,
+            occurred_at: Timestamp(due.0 - 5_000),
+        }],
+    )
+    .await;
+
+    // the silent lead is reassigned after its deadline
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let packets = loop {
+        // one more than expected: a packet that should not exist shows up here
+        let p = read_packets(4, Duration::from_secs(2)).await;
+        if p.len() >= 3 || Instant::now() > deadline {
+            break p;
+        }
+    };
+    let contacted: Vec<i32> = packets
+        .iter()
+        .filter(|p| p.lead_id() == CONTACTED)
+        .map(|p| p.escalation_level)
+        .collect();
+    assert_eq!(
+        contacted,
+        vec![0],
+        "the contacted lead is handed off once and never reassigned"
+    );
+    assert_eq!(
+        packets.len(),
+        3,
+        "{}",
+        logs_of(&[&route, &reassign, &watchdog])
+    );
+    let of = |lead: &str, level: i32| {
+        packets
+            .iter()
+            .find(|p| p.lead_id() == lead && p.escalation_level == level)
+            .unwrap_or_else(|| panic!("no level-{level} packet for {lead}: {packets:#?}"))
+            .clone()
+    };
+    let original = of(SILENT, 0);
+    let reassigned = of(SILENT, 1);
+    let contacted_packet = of(CONTACTED, 0);
+    let old_owner = original.assignee.clone().expect("the original owner");
+    let new_owner = reassigned.assignee.clone().expect("the new owner");
+    assert_ne!(new_owner.rep_id, old_owner.rep_id);
+    assert_eq!(
+        reassigned.previous_assignee.as_ref().map(|a| &a.rep_id),
+        Some(&old_owner.rep_id)
+    );
+    assert_ne!(reassigned.idempotency_key, original.idempotency_key);
+    assert!(!reassigned.idempotency_key.is_empty());
+    // the new owner calls at once, so their re-based deadline never fires a second escalation
+    produce(
+        &t.activity,
+        &[RepActivity {
+            activity_id: "act-notify-silent-new-owner".into(),
+            lead_id: SILENT.into(),
+            packet_id: Some(reassigned.packet_id.clone()),
+            rep_id: new_owner.rep_id.clone(),
+            kind: RepActivityKind::Contacted,
+            reason: None,
+            reassigned_to: None,
+            occurred_at: now(),
+        }],
+    )
+    .await;
+
+    // every packet gets its DELIVERED receipts on both primaries
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let receipts = loop {
+        let mut receipts = Vec::new();
+        for r in consume_all(&bs, &deliveries, 100, Duration::from_secs(2)).await {
+            receipts.push(codec.decode::<DeliveryReceipt>(&r.payload).await.unwrap());
+        }
+        let done = packets.iter().all(|p| {
+            [DeliveryChannel::Slack, DeliveryChannel::Crm]
+                .into_iter()
+                .all(|c| {
+                    receipts.iter().any(|r| {
+                        r.packet_id == p.packet_id
+                            && r.channel == c
+                            && r.status == DeliveryStatus::Delivered
+                    })
+                })
+        });
+        if done || Instant::now() > deadline {
+            break receipts;
+        }
+    };
+    let delivered = |p: &HandoffPacket, c: DeliveryChannel| -> Vec<&DeliveryReceipt> {
+        receipts
+            .iter()
+            .filter(|r| r.packet_id == p.packet_id && r.channel == c)
+            .filter(|r| r.status == DeliveryStatus::Delivered)
+            .collect()
+    };
+    for c in [DeliveryChannel::Slack, DeliveryChannel::Crm] {
+        let got = delivered(&reassigned, c);
+        assert_eq!(
+            got.len(),
+            1,
+            "one {c:?} DELIVERED receipt for the reassigned packet: {receipts:#?}\n{}",
+            logs_of(&[&notify])
+        );
+        assert_eq!(
+            got[0].idempotency_key.as_deref(),
+            Some(reassigned.idempotency_key.as_str()),
+            "the receipt carries the reassigned packet's key"
+        );
+        assert_eq!(delivered(&original, c).len(), 1);
+        assert_eq!(delivered(&contacted_packet, c).len(), 1);
+    }
+
+    // Slack: the reassigned post mentions the new owner and tells the original one
+    let messages = sandbox.state.slack_messages();
+    let posts_for = |key: &str| {
+        messages
+            .iter()
+            .filter(|m| m.metadata["event_payload"]["idempotency_key"] == key)
+            .collect::<Vec<_>>()
+    };
+    let post = posts_for(&reassigned.idempotency_key);
+    assert_eq!(post.len(), 1, "one post for the reassigned packet");
+    let blocks = post[0].blocks.to_string();
+    let mention = |a: &leadflow_events::Assignee| {
+        format!("<@{}>", a.slack_user_id.as_deref().expect("slack id"))
+    };
+    assert!(
+        blocks.contains(&format!("{} this one is yours", mention(&new_owner))),
+        "the new owner is mentioned: {blocks}"
+    );
+    assert!(
+        blocks.contains(&format!(
+            "Reassigned from {} after the SLA breach (escalation level 1)",
+            mention(&old_owner)
+        )),
+        "the original owner is told: {blocks}"
+    );
+    assert_eq!(posts_for(&original.idempotency_key).len(), 1);
+    assert_eq!(
+        posts_for(&contacted_packet.idempotency_key).len(),
+        1,
+        "the contacted lead is notified once"
+    );
+    assert_eq!(messages.len(), 3, "no other post");
+
+    // CRM: the task belongs to the new owner, the note names the previous one
+    let by_key = |kind: &str, key: String| {
+        sandbox
+            .state
+            .crm_objects(kind)
+            .into_iter()
+            .filter(|o| {
+                o.properties
+                    .get("leadflow_idempotency_key")
+                    .and_then(|v| v.as_str())
+                    == Some(key.as_str())
+            })
+            .collect::<Vec<_>>()
+    };
+    let task = by_key("tasks", format!("{}:task", reassigned.idempotency_key));
+    assert_eq!(task.len(), 1, "one task for the reassigned packet");
+    assert_eq!(
+        task[0]
+            .properties
+            .get("hubspot_owner_id")
+            .and_then(|v| v.as_str()),
+        new_owner.crm_owner_id.as_deref(),
+        "the task is the new owner's"
+    );
+    let note = by_key("notes", format!("{}:note", reassigned.idempotency_key));
+    assert_eq!(note.len(), 1, "one note for the reassigned packet");
+    let body = note[0].properties["hs_note_body"]
+        .as_str()
+        .unwrap_or_default();
+    let packet_json: serde_json::Value = body
+        .split_once("Context packet:\n")
+        .and_then(|(_, json)| serde_json::from_str(json).ok())
+        .unwrap_or_else(|| panic!("the note carries the context packet: {body}"));
+    assert_eq!(
+        packet_json["previous_assignee"]["rep_id"],
+        old_owner.rep_id.as_str(),
+        "the note names the previous owner: {body}"
+    );
+    assert_eq!(packet_json["assignee"]["rep_id"], new_owner.rep_id.as_str());
+    assert_eq!(
+        by_key(
+            "tasks",
+            format!("{}:task", contacted_packet.idempotency_key)
+        )
+        .len(),
+        1
+    );
+    assert_eq!(sandbox.state.crm_objects("tasks").len(), 3, "no other task");
+
+    // the contacted lead is never escalated: one escalation in all, for the silent lead
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let fired = escalations(&t.escalations, 2, Duration::from_secs(3)).await;
+    let late_packets = read_packets(4, Duration::from_secs(2)).await;
+    let log = logs_of(&[&watchdog, &route, &reassign, &notify]);
+    for s in [watchdog, route, reassign, notify] {
+        let name = s.name.clone();
+        let status = s.terminate(Duration::from_secs(30));
+        assert!(status.success(), "{name} exited with {status}");
+    }
+    assert_eq!(fired.len(), 1, "one escalation in all; logs:\n{log}");
+    assert_eq!(fired[0].lead_id, SILENT);
+    assert_eq!(fired[0].level, 1);
+    assert_eq!(
+        fired[0].from_rep_id.as_deref(),
+        Some(old_owner.rep_id.as_str())
+    );
+    assert_eq!(late_packets.len(), 3, "no packet after the reassignment");
+    assert_eq!(
+        sandbox.state.slack_messages().len(),
+        3,
+        "no second notification"
     );
 }

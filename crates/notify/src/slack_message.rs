@@ -168,6 +168,30 @@ mod tests {
     }
 
     #[test]
+    fn a_reassigned_packet_mentions_the_new_owner_and_tells_the_original_one() {
+        let mut p = samples::handoff_packet();
+        let first = blocks(&Handoff::from_packet(&p), None).to_string();
+        assert!(!first.contains("Reassigned from"), "{first}");
+        let mut previous = p.assignee.clone().expect("sample assignee");
+        previous.rep_id = "rep-old".into();
+        previous.name = "Old Owner".into();
+        previous.slack_user_id = Some("U0OLD".into());
+        p.previous_assignee = Some(previous.clone());
+        p.escalation_level = 1;
+        let text = blocks(&Handoff::from_packet(&p), None).to_string();
+        assert!(text.contains("<@U123> this one is yours"), "{text}");
+        assert!(
+            text.contains("Reassigned from <@U0OLD> after the SLA breach (escalation level 1)."),
+            "{text}"
+        );
+        // without a Slack id the original owner is named
+        previous.slack_user_id = None;
+        p.previous_assignee = Some(previous);
+        let text = blocks(&Handoff::from_packet(&p), None).to_string();
+        assert!(text.contains("Reassigned from *Old Owner*"), "{text}");
+    }
+
+    #[test]
     fn booking_link_only_for_hot_leads() {
         let mut h = Handoff::from_packet(&samples::handoff_packet());
         h.lead_level = leadflow_events::LeadLevel::Warm;
