@@ -368,8 +368,8 @@ async fn input_age(service: &Service) -> Option<String> {
 /// The lead's event id and the time it reached the measured hop: the output record's CreateTime for
 /// a stage's topic, the receive time for the raw topic.
 async fn arrival(codec: &Codec, hop: &str, payload: &[u8], created: i64) -> Option<(String, i64)> {
+    use leadflow_events::AnyEvent;
     use leadflow_events::EventKind;
-    use leadflow_events::json::AnyEvent;
     let topic = hop.trim_end_matches("-received");
     let kind = match topic {
         "raw" => EventKind::LeadEvent,

@@ -5,7 +5,7 @@ use std::io::{self, BufRead, BufReader};
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use leadflow_events::json::AnyEvent;
+use leadflow_events::AnyEvent;
 use leadflow_events::{
     Codec, Event, EventKind, RepActivity, RepActivityKind, Timestamp, TopicRole,
 };

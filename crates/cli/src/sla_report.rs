@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use leadflow_events::json::AnyEvent;
+use leadflow_events::AnyEvent;
 use leadflow_events::{Codec, EventKind, Timestamp, TopicRole};
 use leadflow_sla_watchdog::{DeadlineState, DeadlineView, Engine, WatchdogSettings};
 use rdkafka::consumer::{Consumer, StreamConsumer};

@@ -80,15 +80,15 @@ async fn expected_decisions(leads: &[LeadEvent]) -> HashMap<String, TierDecision
             continue;
         };
         for e in enriched {
-            let leadflow_events::json::AnyEvent::EnrichedLead(e) = e.event else {
+            let leadflow_events::AnyEvent::EnrichedLead(e) = e.event else {
                 continue;
             };
             for s in score.process(e, &ctx).await.unwrap() {
-                let leadflow_events::json::AnyEvent::ScoredLead(s) = s.event else {
+                let leadflow_events::AnyEvent::ScoredLead(s) = s.event else {
                     continue;
                 };
                 for d in tier.process(s, &ctx).await.unwrap() {
-                    if let leadflow_events::json::AnyEvent::TierDecision(d) = d.event {
+                    if let leadflow_events::AnyEvent::TierDecision(d) = d.event {
                         out.insert(d.scored.enriched.lead.event_id.clone(), d);
                     }
                 }

@@ -4,7 +4,7 @@
 use std::sync::PoisonError;
 use std::time::Duration;
 
-use leadflow_events::json::AnyEvent;
+use leadflow_events::AnyEvent;
 use leadflow_events::{EnrichedLead, LeadEvent, TopicRole};
 use leadflow_runtime::{Context, Output, SideInput, SideStart, Stage, StageError, StageRegistry};
 use tokio::sync::{Mutex, MutexGuard};

@@ -10,7 +10,7 @@ use leadflow_enrich::provider::{
     ProviderError,
 };
 use leadflow_enrich::{EnrichSettings, EnrichStage, warnings};
-use leadflow_events::json::AnyEvent;
+use leadflow_events::AnyEvent;
 use leadflow_events::{EnrichmentStatus, samples};
 use leadflow_runtime::{Context, Stage};
 use leadflow_testkit::{HttpRecorder, RecordedRequest};

@@ -8,7 +8,7 @@ use leadflow_enrich::provider::{
     Firmographics, FirmographicsProvider, LocalProvider, ProviderError,
 };
 use leadflow_enrich::{EnrichSettings, EnrichStage, warnings};
-use leadflow_events::json::AnyEvent;
+use leadflow_events::AnyEvent;
 use leadflow_events::{
     Codec, EnrichedLead, EnrichmentStatus, ErrorKind, LeadEvent, Persona, Timestamp, TopicRole,
     samples,

@@ -6,9 +6,8 @@ use apache_avro::types::Value;
 use base64::Engine;
 use serde_json::{Map, Number, Value as Json};
 
-use crate::codec::{Codec, DecodeError, EncodeError, to_resolved_value};
-use crate::event::{Event, EventKind};
-use crate::model::*;
+use crate::codec::{EncodeError, to_resolved_value};
+use crate::event::Event;
 use crate::time::Timestamp;
 
 /// Renders a decoded Avro value as JSON.
@@ -56,92 +55,3 @@ pub fn avro_to_json(value: &Value) -> Json {
 pub fn event_to_json<E: Event>(event: &E) -> Result<Json, EncodeError> {
     Ok(avro_to_json(&to_resolved_value(event)?))
 }
-
-macro_rules! any_event {
-    ($($kind:ident),* $(,)?) => {
-        /// Any event of the contract, for tools that handle topics generically.
-        // Variants nest each other (a packet holds a decision holds a score...), so their sizes are
-        // close to each other; boxing them would only add allocations.
-        #[allow(clippy::large_enum_variant)]
-        #[derive(Clone, Debug, PartialEq)]
-        pub enum AnyEvent {
-            $($kind($kind),)*
-        }
-
-        impl AnyEvent {
-            /// Parses one JSON object as an event of `kind`.
-            pub fn from_json(kind: EventKind, text: &str) -> Result<AnyEvent, serde_json::Error> {
-                Ok(match kind {
-                    $(EventKind::$kind => AnyEvent::$kind(serde_json::from_str(text)?),)*
-                })
-            }
-
-            /// Decodes a payload (either framing) as an event of `kind`.
-            pub async fn decode(
-                codec: &Codec,
-                kind: EventKind,
-                bytes: &[u8],
-            ) -> Result<AnyEvent, DecodeError> {
-                Ok(match kind {
-                    $(EventKind::$kind => AnyEvent::$kind(codec.decode::<$kind>(bytes).await?),)*
-                })
-            }
-
-            /// The lead id, when the event is about one lead.
-            pub fn lead_id(&self) -> Option<&str> {
-                match self {
-                    $(AnyEvent::$kind(e) => Event::lead_id(e),)*
-                }
-            }
-
-            /// Which schema the event uses.
-            pub fn kind(&self) -> EventKind {
-                match self {
-                    $(AnyEvent::$kind(_) => EventKind::$kind,)*
-                }
-            }
-
-            /// The Kafka key.
-            pub fn key(&self) -> &str {
-                match self {
-                    $(AnyEvent::$kind(e) => e.key(),)*
-                }
-            }
-
-            /// Encodes for `topic`.
-            pub async fn encode(&self, codec: &Codec, topic: &str) -> Result<Vec<u8>, EncodeError> {
-                match self {
-                    $(AnyEvent::$kind(e) => codec.encode(topic, e).await,)*
-                }
-            }
-
-            /// The JSON `tail` prints for it.
-            pub fn to_json(&self) -> Result<Json, EncodeError> {
-                match self {
-                    $(AnyEvent::$kind(e) => event_to_json(e),)*
-                }
-            }
-        }
-
-        $(impl From<$kind> for AnyEvent {
-            fn from(e: $kind) -> Self {
-                AnyEvent::$kind(e)
-            }
-        })*
-    };
-}
-
-any_event!(
-    LeadEvent,
-    EnrichedLead,
-    ScoredLead,
-    TierDecision,
-    HandoffPacket,
-    DeliveryReceipt,
-    RepActivity,
-    SlaEscalation,
-    LeadOutcome,
-    ModelParams,
-    ExceptionRecord,
-    RepState,
-);

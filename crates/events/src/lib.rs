@@ -8,6 +8,7 @@
 //! Decoders accept both, resolve older writer schemas to the current reader schema, and reject truncated
 //! or unknown payloads with a typed [`DecodeError`].
 
+pub mod any;
 pub mod codec;
 pub mod event;
 pub mod json;
@@ -17,6 +18,7 @@ pub mod schema;
 pub mod time;
 pub mod topics;
 
+pub use any::AnyEvent;
 pub use codec::{Codec, DecodeError, EncodeError, RegistryClient, RegistryConfig};
 pub use event::{Event, EventKind};
 pub use model::*;

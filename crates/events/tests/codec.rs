@@ -3,8 +3,9 @@
 //! writer schemas resolve to the current types, and malformed payloads are typed errors.
 
 use apache_avro::types::{Record, Value};
+use leadflow_events::AnyEvent;
 use leadflow_events::codec::{CONFLUENT_MAGIC, SINGLE_OBJECT_MAGIC};
-use leadflow_events::json::{AnyEvent, event_to_json};
+use leadflow_events::json::event_to_json;
 use leadflow_events::schema::SchemaEntry;
 use leadflow_events::{
     Codec, DecodeError, Event, EventKind, LeadEvent, RegistryClient, RegistryConfig, samples,

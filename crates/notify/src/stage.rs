@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use leadflow_events::json::AnyEvent;
+use leadflow_events::AnyEvent;
 use leadflow_events::{
     Codec, DeliveryChannel, ErrorKind, ExceptionRecord, HandoffPacket, Timestamp, TopicRole,
 };

@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use leadflow_events::json::AnyEvent;
+use leadflow_events::AnyEvent;
 use leadflow_events::{
     HandoffKind, HandoffPacket, RepActivity, RepState, SlaDeadline, SlaEscalation, TierDecision,
     Timestamp,

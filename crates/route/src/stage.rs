@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use leadflow_events::json::AnyEvent;
+use leadflow_events::AnyEvent;
 use leadflow_events::{ErrorKind, HandoffKind, SlaEscalation, TierDecision, TopicRole};
 use leadflow_runtime::{Context, Output, SideInput, SideStart, Stage, StageError, StageRegistry};
 
@@ -247,7 +247,7 @@ impl Stage for ReassignStage {
 
 #[cfg(test)]
 mod tests {
-    use leadflow_events::json::AnyEvent;
+    use leadflow_events::AnyEvent;
     use leadflow_events::{RepRole, RepStatus, samples};
 
     use super::*;

@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use leadflow_events::json::AnyEvent;
+use leadflow_events::AnyEvent;
 use leadflow_events::{ErrorKind, Event, Timestamp, TopicRole};
 
 /// Where the record being processed came from, and what time it is.

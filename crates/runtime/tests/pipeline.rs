@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use leadflow_events::json::AnyEvent;
+use leadflow_events::AnyEvent;
 use leadflow_events::{
     Codec, ErrorKind, ExceptionRecord, LeadEvent, ModelParams, TopicRole, samples,
 };

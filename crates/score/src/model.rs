@@ -288,7 +288,7 @@ mod tests {
     #[test]
     fn default_model_json_is_what_produce_accepts() {
         // `leadflow produce model.params` parses the JSON view through AnyEvent::from_json.
-        let any = leadflow_events::json::AnyEvent::from_json(
+        let any = leadflow_events::AnyEvent::from_json(
             leadflow_events::EventKind::ModelParams,
             DEFAULT_MODEL_JSON,
         );

@@ -1,7 +1,7 @@
 //! The score stage: a thin shell over [`crate::score`] holding the current model, hot-swapped from the
 //! compacted `model.params` topic.
 
-use leadflow_events::json::AnyEvent;
+use leadflow_events::AnyEvent;
 use leadflow_events::{EnrichedLead, ErrorKind, ModelParams, TopicRole};
 use std::sync::{Arc, PoisonError, RwLock};
 

@@ -8,7 +8,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use leadflow_events::json::AnyEvent;
+use leadflow_events::AnyEvent;
 use leadflow_events::{Codec, TopicRole};
 use leadflow_runtime::emitter::{Emitter, ShardOwnership};
 use leadflow_runtime::side_input::{SideMessage, spawn_side_inputs};

@@ -40,7 +40,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use leadflow_events::json::AnyEvent;
+use leadflow_events::AnyEvent;
 use leadflow_events::{Codec, ErrorKind, ExceptionRecord, TopicNames, TopicRole};
 use leadflow_runtime::{
     Context, NoSettings, Output, RunOptions, ServiceConfig, SideInput, Stage, StageError,

@@ -85,7 +85,7 @@ impl Stage for TierStage {
 
 #[cfg(test)]
 mod tests {
-    use leadflow_events::json::AnyEvent;
+    use leadflow_events::AnyEvent;
     use leadflow_events::{HandoffKind, Timestamp, samples};
 
     use super::*;

@@ -4,6 +4,7 @@
 use leadflow_events::{Activity, ActivityKind, Timestamp};
 
 use super::Intent;
+use super::catalogue::{CONTENT, WEBINARS};
 use super::people::SyntheticPersona;
 use super::pick::{Rng as GenRng, chance, pick, secs, weighted};
 use super::sources::Source;
@@ -25,21 +26,6 @@ const PRODUCT_PAGES: [&str; 6] = [
     "/integrations/salesforce",
     "/integrations/hubspot",
     "/customers",
-];
-/// Gated content, also offered as form downloads.
-pub const CONTENT: [&str; 5] = [
-    "The Speed-to-Lead Playbook",
-    "2026 Lead Routing Benchmark",
-    "Buying Committees in B2B SaaS",
-    "RevOps KPI Handbook",
-    "From MQL to Meeting in 5 Minutes",
-];
-/// Webinars, also the webinar platform's events.
-pub const WEBINARS: [&str; 4] = [
-    "Lead Handoff Without the Drop-off",
-    "Scoring Models that Sales Trusts",
-    "After-Hours Leads: Who Picks Up?",
-    "RevOps Office Hours",
 ];
 const INTENT_TOPICS: [&str; 5] = [
     "lead routing",

@@ -3,6 +3,7 @@
 //! The stream itself is pure ([`LeadGenerator`]); this module only paces and writes it.
 
 mod activity;
+mod catalogue;
 mod chat;
 mod clock;
 mod companies;

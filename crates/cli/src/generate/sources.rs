@@ -6,7 +6,7 @@ use leadflow_events::{LeadEventType, Timestamp, VisitorSession};
 use rand::Rng;
 
 use super::Intent;
-use super::activity::{CONTENT, WEBINARS};
+use super::catalogue::{CONTENT, WEBINARS};
 use super::people::SyntheticPersona;
 use super::pick::{Rng as GenRng, chance, pick, secs, weighted};
 

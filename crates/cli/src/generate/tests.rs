@@ -3,7 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, Timelike, Weekday};
-use leadflow_events::json::{AnyEvent, event_to_json};
+use leadflow_events::AnyEvent;
+use leadflow_events::json::event_to_json;
 use leadflow_events::{Codec, EventKind, LeadEvent, LeadEventType, Timestamp};
 
 use super::companies::Companies;

@@ -6,7 +6,7 @@ mod topic;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use leadflow_events::json::AnyEvent;
+use leadflow_events::AnyEvent;
 use leadflow_events::{Codec, EventKind, RepState, RepStatus, Timestamp, TopicRole};
 use leadflow_route::Router;
 

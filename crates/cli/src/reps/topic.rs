@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use leadflow_events::json::AnyEvent;
+use leadflow_events::AnyEvent;
 use leadflow_events::{Codec, Timestamp, TopicRole};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Message;

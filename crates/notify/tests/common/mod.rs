@@ -1,7 +1,7 @@
 //! Shared by the sandbox tests: a sandbox on loopback and notify settings pointing at it.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use leadflow_events::json::AnyEvent;
+use leadflow_events::AnyEvent;
 use leadflow_events::{
     DeliveryChannel, DeliveryReceipt, DeliveryStatus, ExceptionRecord, HandoffPacket, Timestamp,
     samples,
