@@ -13,6 +13,11 @@ use crate::metrics::RouteMetrics;
 use crate::router::{Reassigned, Routed, Router};
 use crate::settings::RouteSettings;
 
+/// How long (ms, by the escalation's record time) an escalation for a lead not yet seen routed is
+/// retried before it becomes an exception (RULES.md §6).
+pub const UNKNOWN_LEAD_WAIT_MS: i64 = 30_000;
+const NEVER_ASSIGNED: &str = "which route never assigned";
+
 /// The side inputs both stages replay: the roster in full, packets and activity over the window.
 fn state_inputs(window_days: u32) -> Vec<SideInput> {
     let window = if window_days == 0 {
@@ -186,6 +191,29 @@ impl ReassignStage {
         &self.router
     }
 
+    /// The stage's step: an escalation for a lead this instance has not seen routed is retried while
+    /// the escalation is younger than [`UNKNOWN_LEAD_WAIT_MS`] (RULES.md §6: the packet is on its way
+    /// through the `handoff.packets` side input, which can lag the watchdog's escalation by a fetch
+    /// or a broker stall); older, it is an exception.
+    pub fn reassign_at(
+        &self,
+        esc: &SlaEscalation,
+        ctx: &Context,
+    ) -> Result<Vec<Output>, StageError> {
+        let result = self.reassign(esc);
+        if let Err(StageError::Poison { reason, .. }) = &result {
+            let age_ms = ctx
+                .record_time
+                .map_or(i64::MAX, |t| ctx.now.0.saturating_sub(t.0));
+            if reason.contains(NEVER_ASSIGNED) && age_ms < UNKNOWN_LEAD_WAIT_MS {
+                return Err(StageError::retryable(format!(
+                    "{reason}; waiting for its packet on the packets side input"
+                )));
+            }
+        }
+        result
+    }
+
     /// The pure transform: one escalation → zero or one reassigned packet.
     pub fn reassign(&self, esc: &SlaEscalation) -> Result<Vec<Output>, StageError> {
         match self.router.reassign(esc) {
@@ -231,9 +259,9 @@ impl Stage for ReassignStage {
     async fn process(
         &self,
         input: SlaEscalation,
-        _ctx: &Context,
+        ctx: &Context,
     ) -> Result<Vec<Output>, StageError> {
-        self.reassign(&input)
+        self.reassign_at(&input, ctx)
     }
 
     fn side_inputs(&self) -> Vec<SideInput> {
@@ -306,5 +334,27 @@ mod tests {
             s.process(no_team, &ctx).await,
             Err(StageError::Poison { .. })
         ));
+    }
+
+    #[tokio::test]
+    async fn an_escalation_for_a_lead_not_yet_seen_is_retried_for_30_s_then_an_exception() {
+        let s = ReassignStage::new(
+            &RouteSettings::default(),
+            &StageRegistry::new("route_reassign"),
+        )
+        .unwrap();
+        let esc = samples::sla_escalation();
+        // just produced: the packet may still be on its way through the side input
+        let fresh = Context::for_test(samples::T0);
+        let err = s.process(esc.clone(), &fresh).await.unwrap_err();
+        assert!(matches!(err, StageError::Retryable(_)), "{err:?}");
+        // produced 30 s ago and still unknown: an exception owned by revops
+        let mut old = Context::for_test(samples::T0);
+        old.now = leadflow_events::Timestamp(samples::T0.0 + UNKNOWN_LEAD_WAIT_MS);
+        let err = s.process(esc, &old).await.unwrap_err();
+        assert!(
+            matches!(&err, StageError::Poison { owner: Some(o), reason, .. } if o == "revops" && reason.contains("never assigned")),
+            "{err:?}"
+        );
     }
 }
