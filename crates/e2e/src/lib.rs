@@ -6,10 +6,11 @@
 #![allow(clippy::panic, clippy::expect_used)]
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::process::ExitStatus;
+use std::time::Duration;
+
+use leadflow_testkit::StageProcess;
 
 /// The directory holding the workspace binaries (`target/<profile>`): the current executable's
 /// directory, or its parent when it is a test in `target/<profile>/deps`.
@@ -35,78 +36,35 @@ pub fn bin(name: &str) -> PathBuf {
     path
 }
 
-/// A running service process; killed on drop if still running.
+/// A running service process (testkit's [`StageProcess`], named after its binary); SIGKILLed on
+/// drop if still running.
 pub struct Service {
     pub name: String,
-    child: Child,
-    log: PathBuf,
+    process: StageProcess,
 }
 
 impl Service {
     /// Starts `binary` with `env` added to a clean `LEADFLOW_*`-free environment; output goes to a log
     /// file in `log_dir`.
     pub fn start(binary: &str, env: &BTreeMap<String, String>, log_dir: &Path) -> Self {
-        let log = log_dir.join(format!("{binary}.log"));
-        let out = File::create(&log).expect("service log file");
-        let err = out.try_clone().expect("service log file");
-        let mut cmd = Command::new(bin(binary));
-        for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("LEADFLOW_")) {
-            cmd.env_remove(k);
-        }
-        let child = cmd
-            .envs(env)
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {binary}: {e}"));
         Self {
             name: binary.to_owned(),
-            child,
-            log,
+            process: StageProcess::start(&bin(binary), env, log_dir, binary),
         }
     }
 
     /// The service's log so far.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        self.process.log()
     }
 
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+        self.process.is_running()
     }
 
     /// Sends SIGTERM and waits up to `grace` for the exit status.
-    pub fn terminate(mut self, grace: Duration) -> ExitStatus {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill(1) runs");
-        assert!(status.success(), "kill -TERM {} failed", self.name);
-        let deadline = Instant::now() + grace;
-        loop {
-            if let Some(s) = self.child.try_wait().expect("wait") {
-                return s;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!(
-                    "{} did not exit within {grace:?} of SIGTERM; log:\n{}",
-                    self.name,
-                    self.log()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+    pub fn terminate(self, grace: Duration) -> ExitStatus {
+        self.process.terminate(grace)
     }
 }
