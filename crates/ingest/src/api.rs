@@ -50,7 +50,6 @@ pub struct LeadIn {
     pub session: Option<SessionIn>,
     /// Free-form source attributes (utm_*, campaign ids, form fields), carried through unchanged.
     #[serde(default)]
-    #[schema(additional_properties = true)]
     pub attributes: Option<BTreeMap<String, String>>,
 }
 

@@ -35,6 +35,8 @@ pub struct IngestSettings {
     pub broker_probe_interval_ms: u64,
     /// The publishers allowed to post leads.
     pub publishers: Vec<PublisherConfig>,
+    /// A TOML file with more `[[publishers]]` (e.g. mounted from a Kubernetes Secret), read at start.
+    pub publishers_file: Option<String>,
 }
 
 impl Default for IngestSettings {
@@ -51,6 +53,7 @@ impl Default for IngestSettings {
             signature_tolerance_secs: 300,
             broker_probe_interval_ms: 1_000,
             publishers: Vec::new(),
+            publishers_file: None,
         }
     }
 }
@@ -68,6 +71,32 @@ pub struct PublisherConfig {
     /// HMAC-SHA256 secret of its signed webhooks (`{ env = "VAR" }` or `{ file = "/path" }`).
     #[serde(default)]
     pub webhook_secret: Option<Secret>,
+}
+
+impl IngestSettings {
+    /// `publishers` plus those of `publishers_file`, validated together.
+    pub fn resolve_publishers(&self) -> Result<Self, String> {
+        let mut out = self.clone();
+        if let Some(path) = &self.publishers_file {
+            #[derive(Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct File {
+                #[serde(default)]
+                publishers: Vec<PublisherConfig>,
+            }
+            use figment::providers::Format as _;
+            if !std::path::Path::new(path).exists() {
+                return Err(format!("stage.publishers_file {path} does not exist"));
+            }
+            let file: File = figment::Figment::from(figment::providers::Toml::file(path))
+                .extract()
+                .map_err(|e| format!("stage.publishers_file {path}: {e}"))?;
+            out.publishers.extend(file.publishers);
+            out.publishers_file = None;
+        }
+        out.validate()?;
+        Ok(out)
+    }
 }
 
 impl StageSettings for IngestSettings {

@@ -17,6 +17,7 @@ use crate::handlers::{self, AppState};
 use crate::idempotency::IdempotencyStore;
 use crate::metrics::IngestMetrics;
 use crate::openapi::document;
+use crate::rebuild::{Replayer, catch_up, follow, open};
 use crate::service::Ingest;
 use crate::sink::LeadSink;
 
@@ -64,7 +65,10 @@ pub async fn start(
     cfg: &ServiceConfig<IngestSettings>,
     options: Options,
 ) -> anyhow::Result<Running> {
-    let s = cfg.stage.clone();
+    let s = cfg
+        .stage
+        .resolve_publishers()
+        .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
     let codec = Arc::new(Codec::from_config(cfg.registry.as_ref())?);
     let topic = cfg.topics.name(TopicRole::Raw).to_owned();
     let producer_config = leadflow_runtime::kafka::producer_config(cfg);
@@ -89,21 +93,26 @@ pub async fn start(
         Duration::from_millis(s.rebuild_timeout_ms),
     );
     let rebuild_topic = topic.clone();
-    let (store, rebuilt) = tokio::task::spawn_blocking(move || {
-        let r = crate::rebuild::rebuild(
-            &client,
-            &rebuild_topic,
-            now,
-            window_ms,
-            max,
-            timeout,
-            &mut store,
-        );
-        (store, r)
+    let (store, replay) = tokio::task::spawn_blocking(move || {
+        let mut replayer = Replayer::default();
+        let r = open(&client, &rebuild_topic, now, window_ms).and_then(|(consumer, remaining)| {
+            catch_up(
+                &consumer,
+                remaining,
+                now,
+                max,
+                timeout,
+                &mut replayer,
+                &mut store,
+            )?;
+            Ok(consumer)
+        });
+        (store, r.map(|c| (c, replayer)))
     })
     .await?;
-    let rebuilt = rebuilt
+    let (consumer, replayer) = replay
         .map_err(|e| anyhow::anyhow!("rebuilding the idempotency memory from {topic}: {e}"))?;
+    let rebuilt = replayer.counts.clone();
     if rebuilt.timed_out {
         tracing::warn!(
             records = rebuilt.records,
@@ -135,6 +144,19 @@ pub async fn start(
         clock: options.clock.clone(),
         schemas,
     });
+    let follower = ingest.clone();
+    let follow_stop = options.shutdown.clone();
+    std::thread::Builder::new()
+        .name("ingest-follow".into())
+        .spawn(move || {
+            follow(
+                consumer,
+                replayer,
+                &follower.store,
+                follower.clock.as_ref(),
+                &follow_stop,
+            );
+        })?;
     let app = router(ingest.clone(), doc.to_string());
     let listener = tokio::net::TcpListener::bind(&cfg.http.listen).await?;
     let addr = listener.local_addr()?;

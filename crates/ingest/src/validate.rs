@@ -28,6 +28,8 @@ pub const KNOWN_KEYWORDS: &[&str] = &[
     "minimum",
     "maximum",
     "format",
+    "pattern",
+    "propertyNames",
     // annotations
     "description",
     "title",
@@ -166,24 +168,33 @@ fn check_one_of(
     errors: &mut Vec<FieldError>,
     depth: usize,
 ) {
-    let mut best: Option<Vec<FieldError>> = None;
+    // the errors of the failing branch that got furthest: a null-only branch for a non-null value
+    // and type mismatches at the value itself are the least useful to report
+    let mut best: Option<(u8, Vec<FieldError>)> = None;
     let mut passing = 0;
     for b in branches {
         let mut e = Vec::new();
         check(value, b, components, pointer, &mut e, depth + 1);
         if e.is_empty() {
             passing += 1;
-        } else {
-            // report the branch that got furthest (a type mismatch at the root is the least useful)
-            let at_root = e.iter().all(|f| f.pointer == *pointer);
-            if best.as_ref().is_none_or(|_| !at_root) {
-                best = Some(e);
-            }
+            continue;
+        }
+        let null_only = b.get("type").and_then(Value::as_str) == Some("null");
+        let type_mismatch = e
+            .iter()
+            .all(|f| f.pointer == *pointer && f.reason.starts_with("must be "));
+        let rank = match (null_only, type_mismatch) {
+            (true, _) => 0,
+            (false, true) => 1,
+            (false, false) => 2,
+        };
+        if best.as_ref().is_none_or(|(r, _)| rank > *r) {
+            best = Some((rank, e));
         }
     }
     match passing {
         1 => {}
-        0 => errors.extend(best.unwrap_or_default()),
+        0 => errors.extend(best.map(|(_, e)| e).unwrap_or_default()),
         _ => err(errors, pointer, "matches more than one alternative"),
     }
 }
@@ -212,6 +223,17 @@ fn check_string(text: &str, s: &Map<String, Value>, pointer: &str, errors: &mut 
             );
         }
     }
+    if let Some(p) = s.get("pattern").and_then(Value::as_str) {
+        match pattern(p) {
+            Some(re) if re.is_match(text) => {}
+            Some(_) => err(errors, pointer, format!("must match {p}")),
+            None => err(
+                errors,
+                pointer,
+                format!("pattern {p} does not compile (a bug)"),
+            ),
+        }
+    }
     if s.get("format").and_then(Value::as_str) == Some("date-time")
         && chrono::DateTime::parse_from_rfc3339(text).is_err()
     {
@@ -221,6 +243,20 @@ fn check_string(text: &str, s: &Map<String, Value>, pointer: &str, errors: &mut 
             "must be an RFC 3339 date-time, e.g. 2026-11-30T09:30:00Z",
         );
     }
+}
+
+/// Compiled patterns, cached (the document has a handful).
+fn pattern(p: &str) -> Option<regex::Regex> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<String, Option<regex::Regex>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let mut c = cache
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    c.entry(p.to_owned())
+        .or_insert_with(|| regex::Regex::new(p).ok())
+        .clone()
 }
 
 fn check_number(
