@@ -52,14 +52,7 @@ pub fn validate_at(
     pointer: &str,
 ) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    check(
-        value,
-        schema,
-        components,
-        &mut pointer.to_owned(),
-        &mut errors,
-        0,
-    );
+    check(value, schema, components, pointer, &mut errors, 0);
     errors
 }
 
@@ -99,7 +92,7 @@ fn check(
     value: &Value,
     schema: &Value,
     components: &Map<String, Value>,
-    pointer: &mut String,
+    pointer: &str,
     errors: &mut Vec<FieldError>,
     depth: usize,
 ) {
@@ -164,7 +157,7 @@ fn check_one_of(
     value: &Value,
     branches: &[Value],
     components: &Map<String, Value>,
-    pointer: &mut String,
+    pointer: &str,
     errors: &mut Vec<FieldError>,
     depth: usize,
 ) {
@@ -182,7 +175,7 @@ fn check_one_of(
         let null_only = b.get("type").and_then(Value::as_str) == Some("null");
         let type_mismatch = e
             .iter()
-            .all(|f| f.pointer == *pointer && f.reason.starts_with("must be "));
+            .all(|f| f.pointer == pointer && f.reason.starts_with("must be "));
         let rank = match (null_only, type_mismatch) {
             (true, _) => 0,
             (false, true) => 1,
@@ -293,7 +286,7 @@ fn check_array(
     items: &[Value],
     s: &Map<String, Value>,
     components: &Map<String, Value>,
-    pointer: &mut String,
+    pointer: &str,
     errors: &mut Vec<FieldError>,
     depth: usize,
 ) {
@@ -315,8 +308,8 @@ fn check_array(
     }
     if let Some(item_schema) = s.get("items") {
         for (i, item) in items.iter().enumerate() {
-            let mut p = push_pointer(pointer, &i.to_string());
-            check(item, item_schema, components, &mut p, errors, depth + 1);
+            let p = push_pointer(pointer, &i.to_string());
+            check(item, item_schema, components, &p, errors, depth + 1);
         }
     }
 }
@@ -325,7 +318,7 @@ fn check_object(
     members: &Map<String, Value>,
     s: &Map<String, Value>,
     components: &Map<String, Value>,
-    pointer: &mut String,
+    pointer: &str,
     errors: &mut Vec<FieldError>,
     depth: usize,
 ) {
@@ -343,13 +336,13 @@ fn check_object(
     }
     let additional = s.get("additionalProperties");
     for (name, member) in members {
-        let mut p = push_pointer(pointer, name);
+        let p = push_pointer(pointer, name);
         match (properties.get(name), additional) {
             (Some(member_schema), _) => {
-                check(member, member_schema, components, &mut p, errors, depth + 1);
+                check(member, member_schema, components, &p, errors, depth + 1);
             }
             (None, Some(Value::Bool(false))) => err(errors, &p, "is not a known field"),
-            (None, Some(extra)) => check(member, extra, components, &mut p, errors, depth + 1),
+            (None, Some(extra)) => check(member, extra, components, &p, errors, depth + 1),
             (None, None) => {}
         }
     }

@@ -1,6 +1,8 @@
 //! The webhook adapters on example payloads written for the tests (HubSpot's form submission shape,
 //! a chat transcript).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use leadflow_events::{ActivityKind, LeadEventType};
 use leadflow_ingest::adapters::{chat, hubspot};
 
