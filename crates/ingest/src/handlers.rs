@@ -7,7 +7,7 @@ use std::time::Instant;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -32,7 +32,8 @@ pub struct IdempotencyHeader {
         rename = "Idempotency-Key",
         pattern = "^[!-~]{1,255}$",
         max_length = 255,
-        min_length = 1
+        min_length = 1,
+        nullable = false
     )]
     pub idempotency_key: Option<String>,
 }
@@ -56,20 +57,6 @@ pub struct PublisherPath {
     pub publisher: String,
 }
 
-/// Signed webhooks: `X-Leadflow-Signature: v0=hex(HMAC-SHA256(secret, "v0:" + timestamp + ":" + body))`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Header)]
-pub struct SignatureHeaders {
-    /// Unix seconds when the request was signed; at most `signature_tolerance_secs` (300) away.
-    #[serde(rename = "X-Leadflow-Timestamp")]
-    #[param(rename = "X-Leadflow-Timestamp", pattern = "^[0-9]{1,12}$")]
-    pub timestamp: Option<String>,
-    /// `v0=<64 hex characters>`.
-    #[serde(rename = "X-Leadflow-Signature")]
-    #[param(rename = "X-Leadflow-Signature", pattern = "^v0=[0-9a-f]{64}$")]
-    pub signature: Option<String>,
-}
-
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get(name)
@@ -85,13 +72,18 @@ fn credentials(headers: &HeaderMap, publisher: Option<String>) -> Credentials {
         })
         .or_else(|| header(headers, "x-api-key"))
         .map(|k| k.trim().to_owned());
-    let signature = match (
-        header(headers, "x-leadflow-timestamp"),
-        header(headers, "x-leadflow-signature"),
-    ) {
-        (Some(t), Some(s)) => Some((t.to_owned(), s.to_owned())),
-        _ => None,
-    };
+    let timestamp = headers.get("x-leadflow-timestamp");
+    let signature = headers.get("x-leadflow-signature");
+    // present at all (even empty or not text): it must verify
+    let signature = (timestamp.is_some() || signature.is_some()).then(|| {
+        let text = |v: Option<&axum::http::HeaderValue>| {
+            v.and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .trim()
+                .to_owned()
+        };
+        (text(timestamp), text(signature))
+    });
     Credentials {
         api_key,
         publisher: publisher.or_else(|| header(headers, "x-leadflow-publisher").map(str::to_owned)),
@@ -276,11 +268,22 @@ pub async fn post_lead(
 )]
 pub async fn post_batch(
     State(ingest): State<AppState>,
-    Query(query): Query<BatchQuery>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let per_item = query.per_item.unwrap_or(false);
+    let per_item = match per_item(query.as_deref()) {
+        Ok(p) => p,
+        Err(f) => {
+            return finish(
+                &ingest,
+                "/v1/leads:batch",
+                UNAUTHENTICATED,
+                Instant::now(),
+                f.into_response(),
+            );
+        }
+    };
     run(
         ingest,
         "/v1/leads:batch",
@@ -301,18 +304,40 @@ pub async fn post_batch(
     .await
 }
 
+/// `per_item=true|false` (absent: false); anything else is a 400 naming the parameter.
+fn per_item(query: Option<&str>) -> Result<bool, Failure> {
+    let mut value = false;
+    for pair in query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        if k != "per_item" {
+            continue;
+        }
+        value = match v {
+            "true" => true,
+            "false" => false,
+            _ => {
+                return Err(Failure::new(
+                    400,
+                    "invalid",
+                    "the per_item query parameter must be true or false",
+                ));
+            }
+        };
+    }
+    Ok(value)
+}
+
 /// Parses and validates a webhook body against the schema `name`, then maps it.
 fn webhook_body<T: serde::de::DeserializeOwned>(
     ingest: &Ingest,
     name: &str,
     body: &[u8],
 ) -> Result<T, Failure> {
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
-        Failure::invalid(vec![crate::api::FieldError {
-            pointer: String::new(),
-            reason: format!("not valid JSON: {e}"),
-        }])
-    })?;
+    let value = crate::service::parse_json(body)?;
     let schema = serde_json::json!({ "$ref": format!("#/components/schemas/{name}") });
     let errors = validate(&value, &schema, &ingest.schemas.components);
     if !errors.is_empty() {
@@ -329,7 +354,7 @@ fn webhook_body<T: serde::de::DeserializeOwned>(
 /// A HubSpot form submission webhook.
 #[utoipa::path(
     post, path = "/v1/webhooks/hubspot/{publisher}", tag = "webhooks",
-    params(PublisherPath, SignatureHeaders, IdempotencyHeader),
+    params(PublisherPath, IdempotencyHeader),
     request_body(content = hubspot::HubSpotFormSubmission, content_type = "application/json"),
     responses(
         (status = 202, description = "Mapped to a FORM_SUBMISSION lead event and acknowledged by the broker", body = Accepted),
@@ -341,7 +366,7 @@ fn webhook_body<T: serde::de::DeserializeOwned>(
         (status = 429, description = "Producer queue full", body = Problem),
         (status = 503, description = "Broker unreachable", body = Problem),
     ),
-    security((), ("bearer" = []), ("api_key" = []))
+    security(("signature" = []), ("bearer" = []), ("api_key" = []))
 )]
 pub async fn hubspot_webhook(
     State(ingest): State<AppState>,
@@ -376,7 +401,7 @@ pub async fn hubspot_webhook(
 /// A chat transcript webhook.
 #[utoipa::path(
     post, path = "/v1/webhooks/chat/{publisher}", tag = "webhooks",
-    params(PublisherPath, SignatureHeaders, IdempotencyHeader),
+    params(PublisherPath, IdempotencyHeader),
     request_body(content = chat::ChatTranscript, content_type = "application/json"),
     responses(
         (status = 202, description = "Mapped to a CHAT_CONVERSATION lead event and acknowledged by the broker", body = Accepted),
@@ -388,7 +413,7 @@ pub async fn hubspot_webhook(
         (status = 429, description = "Producer queue full", body = Problem),
         (status = 503, description = "Broker unreachable", body = Problem),
     ),
-    security((), ("bearer" = []), ("api_key" = []))
+    security(("signature" = []), ("bearer" = []), ("api_key" = []))
 )]
 pub async fn chat_webhook(
     State(ingest): State<AppState>,

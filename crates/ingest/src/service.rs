@@ -95,8 +95,22 @@ impl Ingest {
         self.clock.now().millis()
     }
 
-    /// Who posted: an API key (whose publisher must be the one named, if any) or a signature.
+    /// Who posted. Every credential presented must be valid: a signature (when its headers are
+    /// present, for the publisher the request names) and an API key (whose publisher must be the one
+    /// named, if any); with both, they must name the same publisher.
     pub fn authenticate(&self, creds: &Credentials, body: &[u8]) -> Result<String, AuthError> {
+        let signed = match &creds.signature {
+            None => None,
+            Some((ts, sig)) => {
+                let Some(p) = &creds.publisher else {
+                    return Err(AuthError::UnknownPublisher(String::new()));
+                };
+                let now_secs = self.now_ms().div_euclid(1000);
+                self.publishers
+                    .verify_signature(p, ts, sig, body, now_secs)?;
+                Some(p.clone())
+            }
+        };
         if let Some(key) = &creds.api_key {
             let owner = self.publishers.by_api_key(key)?;
             if let Some(named) = &creds.publisher {
@@ -109,24 +123,11 @@ impl Ingest {
             }
             return Ok(owner.to_owned());
         }
-        match (&creds.publisher, &creds.signature) {
-            (Some(p), Some((ts, sig))) => {
-                let now_secs = self.now_ms().div_euclid(1000);
-                self.publishers
-                    .verify_signature(p, ts, sig, body, now_secs)
-                    .map(|()| p.clone())
-            }
-            _ => Err(AuthError::Missing),
-        }
+        signed.ok_or(AuthError::Missing)
     }
 
     fn parse(body: &[u8]) -> Result<Value, Failure> {
-        serde_json::from_slice(body).map_err(|e| {
-            Failure::invalid(vec![FieldError {
-                pointer: String::new(),
-                reason: format!("not valid JSON: {e}"),
-            }])
-        })
+        parse_json(body)
     }
 
     /// Validates one lead at `pointer` and maps it, or returns its field errors (403-worthy
@@ -555,6 +556,37 @@ impl Ingest {
                 Err(sink_failure(&e, written.len(), count, retry))
             }
         }
+    }
+}
+
+/// Parses a JSON body; numbers with a zero fraction (`3.0`) become integers, as JSON Schema counts
+/// them (`integer` fields accept them).
+pub fn parse_json(body: &[u8]) -> Result<Value, Failure> {
+    let mut v: Value = serde_json::from_slice(body).map_err(|e| {
+        Failure::invalid(vec![FieldError {
+            pointer: String::new(),
+            reason: format!("not valid JSON: {e}"),
+        }])
+    })?;
+    whole_numbers_as_integers(&mut v);
+    Ok(v)
+}
+
+fn whole_numbers_as_integers(v: &mut Value) {
+    match v {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64() {
+                // exactly representable: |f| < 2^53
+                if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 {
+                    #[allow(clippy::cast_possible_truncation)]
+                    let i = f as i64;
+                    *v = Value::from(i);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(m) => m.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
     }
 }
 

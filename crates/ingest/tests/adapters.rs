@@ -100,24 +100,21 @@ fn hubspot_submission_api_shape_values_and_string_millis() {
 fn hubspot_errors_name_their_fields() {
     let mut sub = hubspot_example();
     sub.submitted_at = hubspot::SubmittedAt::Millis(1_764_496_200); // seconds, not milliseconds
-    let fields = sub.fields.as_mut().unwrap();
-    fields.retain(|f| f.name != "email");
-    fields[0].name = " ".into();
-    sub.context = None;
     let errors = hubspot::to_lead_event(&sub, "forms").unwrap_err();
     let pointers: Vec<&str> = errors.iter().map(|e| e.pointer.as_str()).collect();
-    assert_eq!(pointers, ["/submittedAt", "/fields/0/name"], "{errors:?}");
+    assert_eq!(pointers, ["/submittedAt"], "{errors:?}");
 
-    let mut no_identity = hubspot_example();
-    no_identity
+    // no email and no hutk: still published (enrich flags it), keyed by its event id
+    let mut anonymous = hubspot_example();
+    anonymous
         .fields
         .as_mut()
         .unwrap()
         .retain(|f| f.name != "email");
-    no_identity.context = None;
-    let errors = hubspot::to_lead_event(&no_identity, "forms").unwrap_err();
-    assert_eq!(errors[0].pointer, "/fields");
-    assert!(errors[0].reason.contains("email"), "{errors:?}");
+    anonymous.context = None;
+    let e = hubspot::to_lead_event(&anonymous, "forms").unwrap();
+    assert_eq!(e.contact.email, None);
+    assert_eq!(e.lead_id, e.event_id);
 }
 
 #[test]
@@ -183,8 +180,13 @@ fn chat_short_answers_and_repeated_questions_are_derived() {
 fn chat_errors_name_their_fields() {
     let mut t = chat_example();
     t.messages[1].sent_at = "yesterday".into();
-    t.visitor = None;
+    t.visitor.id = " ".into();
+    t.visitor.email = None;
     let errors = chat::to_lead_event(&t, "c").unwrap_err();
     let pointers: Vec<&str> = errors.iter().map(|e| e.pointer.as_str()).collect();
-    assert_eq!(pointers, ["/messages/1/sent_at", "/visitor"], "{errors:?}");
+    assert_eq!(
+        pointers,
+        ["/messages/1/sent_at", "/visitor/id"],
+        "{errors:?}"
+    );
 }

@@ -23,8 +23,7 @@ use crate::api::{DimensionIn, FieldError, OutOfScopeIn, QualificationIn};
 pub struct ChatTranscript {
     #[schema(min_length = 1, max_length = 128)]
     pub conversation_id: String,
-    #[serde(default)]
-    pub visitor: Option<ChatVisitor>,
+    pub visitor: ChatVisitor,
     #[serde(default)]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub started_at: Option<String>,
@@ -48,13 +47,12 @@ pub struct ChatTranscript {
 }
 
 /// What the visitor told.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChatVisitor {
-    /// The widget's visitor id.
-    #[serde(default)]
-    #[schema(max_length = 128)]
-    pub id: Option<String>,
+    /// The widget's visitor id (the lead when no email is known).
+    #[schema(min_length = 1, max_length = 128, pattern = "\\S")]
+    pub id: String,
     #[serde(default)]
     #[schema(max_length = 320)]
     pub email: Option<String>,
@@ -194,14 +192,11 @@ pub fn to_lead_event(t: &ChatTranscript, publisher: &str) -> Result<LeadEvent, V
         .started_at
         .as_deref()
         .and_then(|s| parse_time(s, "/started_at", &mut errors));
-    let visitor = t.visitor.clone().unwrap_or_default();
+    let visitor = t.visitor.clone();
     let email = visitor.email.clone().filter(|e| !e.trim().is_empty());
-    let visitor_id = visitor.id.clone().filter(|v| !v.trim().is_empty());
+    let visitor_id = Some(visitor.id.clone()).filter(|v| !v.trim().is_empty());
     if email.is_none() && visitor_id.is_none() {
-        errors.push(field_error(
-            "/visitor",
-            "needs an email or an id to identify the lead",
-        ));
+        errors.push(field_error("/visitor/id", "must not be blank"));
     }
     if !errors.is_empty() {
         return Err(errors);

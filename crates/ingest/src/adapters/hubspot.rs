@@ -76,7 +76,7 @@ fn submitted_at_schema() -> utoipa::openapi::schema::Schema {
         .item(
             ObjectBuilder::new()
                 .schema_type(Type::String)
-                .pattern(Some("^[0-9]{13}$")),
+                .pattern(Some("^[1-9][0-9]{12}$")),
         )
         .description(Some(
             "Epoch milliseconds (13 digits), a number or a numeric string",
@@ -123,13 +123,12 @@ pub fn to_lead_event(
     publisher: &str,
 ) -> Result<LeadEvent, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let (list, list_name) = match (&sub.fields, &sub.values) {
-        (Some(f), _) => (f.as_slice(), "fields"),
-        (None, Some(v)) => (v.as_slice(), "values"),
-        (None, None) => {
-            errors.push(field_error("/fields", "is required (the submitted fields)"));
-            (&[][..], "fields")
-        }
+    // `fields` (webhooks) or `values` (the submissions API); neither: a submission without data,
+    // still a lead event (enrich flags what it cannot identify)
+    let list = match (&sub.fields, &sub.values) {
+        (Some(f), _) => f.as_slice(),
+        (None, Some(v)) => v.as_slice(),
+        (None, None) => &[][..],
     };
     let submitted = match &sub.submitted_at {
         SubmittedAt::Millis(ms) => Some(*ms),
@@ -144,13 +143,10 @@ pub fn to_lead_event(
         ));
     }
     let mut values: BTreeMap<String, String> = BTreeMap::new();
-    for (i, f) in list.iter().enumerate() {
+    for f in list {
+        // HubSpot never sends a blank name; one is skipped rather than refusing the lead
         let name = f.name.trim().to_lowercase();
         if name.is_empty() {
-            errors.push(field_error(
-                &format!("/{list_name}/{i}/name"),
-                "must not be empty",
-            ));
             continue;
         }
         let v = f.value.trim();
@@ -160,12 +156,8 @@ pub fn to_lead_event(
     }
     let email = values.get("email").cloned();
     let hutk = sub.context.as_ref().and_then(|c| c.hutk.clone());
-    if email.is_none() && hutk.is_none() && errors.is_empty() {
-        errors.push(field_error(
-            &format!("/{list_name}"),
-            "needs an email field (or context.hutk) to identify the lead",
-        ));
-    }
+    // without email or hutk the lead is still published (lead id = event id): enrich flags what it
+    // cannot identify, ingest checks the shape
     let Some(occurred_at) = submitted.filter(|_| errors.is_empty()) else {
         return Err(errors);
     };
