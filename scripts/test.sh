@@ -113,6 +113,19 @@ else
   tests_passed="$(awk '/^test result:/ {n += $4} END {print n + 0}' "${test_log}")"
   tests_failed="$(awk '/^test result:/ {n += $6} END {print n + 0}' "${test_log}")"
 fi
+
+# --- ingest (issue 17): property-based API test of leadflow-ingest's OpenAPI document -------------
+# schemathesis (PyPI, pinned, into .leadflow/venv) against the service on 127.0.0.1 and this broker:
+# no 5xx, no answer that violates the document (scripts/api-test.sh; about 1 to 2 minutes).
+step "API test (leadflow-ingest, schemathesis)"
+t="$(now_s)"
+if API_TEST_SECONDS="${API_TEST_SECONDS:-60}" "${REPO_ROOT}/scripts/api-test.sh"; then
+  record api ok "${t}"
+else
+  record api FAILED "${t}"
+fi
+# --- end ingest --------------------------------------------------------------------------------------
+
 "${REPO_ROOT}/scripts/broker.sh" stop --state-dir "${WORK_DIR}/state" >/dev/null || true
 
 step "Format (cargo fmt --check)"
