@@ -32,8 +32,10 @@ PIDS="${STATE}/demo.pids"
 BROKER_STATE="${STATE}/broker"
 BIN="${REPO_ROOT}/target/release"
 
-# Stages in pipeline order: binary suffix, HTTP port, output topic.
+# Stages in pipeline order: binary suffix, HTTP port, output topic (ingest first: the HTTP front door
+# that produces to leads.raw; part of the generated leads go through it, see "Generating" below).
 STAGES=(
+  "ingest 9110 leads.raw"
   "enrich 9101 leads.enriched"
   "score 9102 leads.scored"
   "tier 9103 leads.tiered"
@@ -247,7 +249,19 @@ fi
 step "Generating ${COUNT} leads at ${RATE}/s into leads.raw"
 seed_args=()
 [[ -n "${SEED:-}" ]] && seed_args=(--seed "${SEED}")
-run_fg "${BIN}/leadflow" generate --count "${COUNT}" --rate "${RATE}" --topic leads.raw "${seed_args[@]}"
+if [[ -x "${BIN}/leadflow-ingest" ]] && command -v python3 >/dev/null 2>&1; then
+  # like production: HubSpot forms and the website chat POST their leads to leadflow-ingest over
+  # HTTP with their API keys (deploy/ingest-publishers.example.toml); the systems that speak Kafka
+  # (CRM, intent feed, webinars, sign-ups) produce to leads.raw directly
+  info "hubspot and website_chat leads: POST http://127.0.0.1:9110/v1/leads (leadflow-ingest); the others: leadflow produce"
+  run_fg bash -c 'set -o pipefail; "$1" generate --count "$2" --rate "$3" "${@:6}" |
+    python3 "$4/scripts/demo_ingest_split.py" http://127.0.0.1:9110 \
+      hubspot=demo-hubspot-key website_chat=demo-website-chat-key |
+    "$1" produce leads.raw >"$5" 2>&1' _ "${BIN}/leadflow" "${COUNT}" "${RATE}" "${REPO_ROOT}" \
+    "${LOGS}/produce.log" "${seed_args[@]}" || warn "not every lead was accepted (see above and ${LOGS}/produce.log)"
+else
+  run_fg "${BIN}/leadflow" generate --count "${COUNT}" --rate "${RATE}" --topic leads.raw "${seed_args[@]}"
+fi
 
 step "Output of ${last_topic} (stops after 10 s without new records)"
 output="${STATE}/last-output.jsonl"
