@@ -146,3 +146,29 @@ fn unknown_leadflow_variables_are_reported() {
         Ok(())
     });
 }
+
+/// `deploy/config/leadflow.toml` (the CLI's production example) says "the values shown are the
+/// defaults unless the comment says otherwise": the tables without such a comment must equal the
+/// defaults, and the deviations its comments name must be the only ones.
+#[test]
+fn shipped_leadflow_toml_documents_the_defaults() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/config/leadflow.toml"
+    );
+    Jail::expect_with(|_| {
+        let cfg = ServiceConfig::<NoSettings>::load(&args(Some(path), None))
+            .expect("the shipped leadflow.toml loads");
+        let mut expected = ServiceConfig::<NoSettings>::default();
+        // The deviations the file's comments announce: a production bootstrap list, a registry and
+        // JSON logs.
+        assert_ne!(cfg.bootstrap_servers, expected.bootstrap_servers);
+        assert!(cfg.registry.is_some(), "the example configures a registry");
+        assert_eq!(cfg.log.format, "json");
+        expected.bootstrap_servers = cfg.bootstrap_servers.clone();
+        expected.registry = cfg.registry.clone();
+        expected.log = cfg.log.clone();
+        assert_eq!(cfg, expected, "every other key equals its default");
+        Ok(())
+    });
+}
