@@ -9,6 +9,7 @@
 use std::path::PathBuf;
 
 use figment::Jail;
+use figment::providers::Format;
 use leadflow_runtime::{CommonArgs, NoSettings, ServiceConfig, StageSettings};
 use serde::{Deserialize, Serialize};
 
@@ -171,4 +172,43 @@ fn shipped_leadflow_toml_documents_the_defaults() {
         assert_eq!(cfg, expected, "every other key equals its default");
         Ok(())
     });
+}
+
+/// Any `[stage]` table: lets the test read every shipped service file's common keys.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+struct AnyStage(serde_json::Value);
+
+impl StageSettings for AnyStage {}
+
+/// Every service file in `deploy/config/` documents the common keys with their defaults: only the
+/// production deviations (bootstrap servers, group id, registry, log format, the metrics endpoint
+/// listening on every interface inside a container) may differ. A new
+/// service's file is checked as soon as it is added.
+#[test]
+fn shipped_service_files_keep_the_common_defaults() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/config");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("deploy/config exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 7, "found {files:?}");
+    for file in files {
+        let name = file.display().to_string();
+        let cfg: ServiceConfig<AnyStage> = figment::Figment::from(
+            figment::providers::Serialized::defaults(ServiceConfig::<AnyStage>::default()),
+        )
+        .merge(figment::providers::Toml::file(&file))
+        .extract()
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut expected = ServiceConfig::<AnyStage>::default();
+        expected.bootstrap_servers = cfg.bootstrap_servers.clone();
+        expected.group_id = cfg.group_id.clone();
+        expected.registry = cfg.registry.clone();
+        expected.log = cfg.log.clone();
+        expected.stage = cfg.stage.clone();
+        expected.http = cfg.http.clone();
+        assert_eq!(cfg, expected, "{name}: a common key differs from its default");
+    }
 }
