@@ -257,7 +257,10 @@ mod tests {
     fn deploy_config_equals_the_defaults() {
         use figment::Figment;
         use figment::providers::{Format, Toml};
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/config/enrich.toml");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../deploy/config/enrich.toml"
+        );
         let stage: EnrichSettings = Figment::from(Toml::file(path))
             .extract_inner("stage")
             .unwrap();

@@ -196,12 +196,14 @@ fn shipped_service_files_keep_the_common_defaults() {
     assert!(files.len() >= 7, "found {files:?}");
     for file in files {
         let name = file.display().to_string();
-        let cfg: ServiceConfig<AnyStage> = figment::Figment::from(
-            figment::providers::Serialized::defaults(ServiceConfig::<AnyStage>::default()),
-        )
-        .merge(figment::providers::Toml::file(&file))
-        .extract()
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let cfg: ServiceConfig<AnyStage> =
+            figment::Figment::from(figment::providers::Serialized::defaults(ServiceConfig::<
+                AnyStage,
+            >::default(
+            )))
+            .merge(figment::providers::Toml::file(&file))
+            .extract()
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         let mut expected = ServiceConfig::<AnyStage>::default();
         expected.bootstrap_servers = cfg.bootstrap_servers.clone();
         expected.group_id = cfg.group_id.clone();
@@ -209,6 +211,9 @@ fn shipped_service_files_keep_the_common_defaults() {
         expected.log = cfg.log.clone();
         expected.stage = cfg.stage.clone();
         expected.http = cfg.http.clone();
-        assert_eq!(cfg, expected, "{name}: a common key differs from its default");
+        assert_eq!(
+            cfg, expected,
+            "{name}: a common key differs from its default"
+        );
     }
 }
