@@ -160,15 +160,20 @@ fn shipped_leadflow_toml_documents_the_defaults() {
     Jail::expect_with(|_| {
         let cfg = ServiceConfig::<NoSettings>::load(&args(Some(path), None))
             .expect("the shipped leadflow.toml loads");
-        let mut expected = ServiceConfig::<NoSettings>::default();
         // The deviations the file's comments announce: a production bootstrap list, a registry and
         // JSON logs.
-        assert_ne!(cfg.bootstrap_servers, expected.bootstrap_servers);
+        assert_ne!(
+            cfg.bootstrap_servers,
+            ServiceConfig::<NoSettings>::default().bootstrap_servers
+        );
         assert!(cfg.registry.is_some(), "the example configures a registry");
         assert_eq!(cfg.log.format, "json");
-        expected.bootstrap_servers = cfg.bootstrap_servers.clone();
-        expected.registry = cfg.registry.clone();
-        expected.log = cfg.log.clone();
+        let expected = ServiceConfig::<NoSettings> {
+            bootstrap_servers: cfg.bootstrap_servers.clone(),
+            registry: cfg.registry.clone(),
+            log: cfg.log.clone(),
+            ..ServiceConfig::default()
+        };
         assert_eq!(cfg, expected, "every other key equals its default");
         Ok(())
     });
@@ -204,13 +209,15 @@ fn shipped_service_files_keep_the_common_defaults() {
             .merge(figment::providers::Toml::file(&file))
             .extract()
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        let mut expected = ServiceConfig::<AnyStage>::default();
-        expected.bootstrap_servers = cfg.bootstrap_servers.clone();
-        expected.group_id = cfg.group_id.clone();
-        expected.registry = cfg.registry.clone();
-        expected.log = cfg.log.clone();
-        expected.stage = cfg.stage.clone();
-        expected.http = cfg.http.clone();
+        let expected = ServiceConfig::<AnyStage> {
+            bootstrap_servers: cfg.bootstrap_servers.clone(),
+            group_id: cfg.group_id.clone(),
+            registry: cfg.registry.clone(),
+            log: cfg.log.clone(),
+            stage: cfg.stage.clone(),
+            http: cfg.http.clone(),
+            ..ServiceConfig::default()
+        };
         assert_eq!(
             cfg, expected,
             "{name}: a common key differs from its default"
