@@ -94,19 +94,30 @@ impl StageEnv {
     }
 
     /// notify's Slack, HubSpot and SMTP endpoints on the sandbox's stand-ins.
-    pub fn notify_on(self, sandbox: &Sandbox) -> Self {
-        self.stage("SLACK__API_URL", &sandbox.slack_api_url())
-            .stage("SLACK__BOT_TOKEN", "xoxb-sandbox-token")
-            .stage("HUBSPOT__API_URL", &sandbox.hubspot_api_url())
-            .stage("HUBSPOT__TOKEN", "pat-sandbox-token")
-            .stage("EMAIL__SMTP_HOST", "127.0.0.1")
-            .stage("EMAIL__SMTP_PORT", &sandbox.smtp_addr.port().to_string())
-            .stage("EMAIL__TLS", "none")
+    pub fn notify_on(mut self, sandbox: &Sandbox) -> Self {
+        self.vars.extend(notify_sandbox_vars(sandbox));
+        self
     }
 
     pub fn vars(&self) -> &BTreeMap<String, String> {
         &self.vars
     }
+}
+
+/// notify's `LEADFLOW_STAGE__*` variables pointing Slack, HubSpot and SMTP at the sandbox's stand-ins.
+pub fn notify_sandbox_vars(sandbox: &Sandbox) -> Vec<(String, String)> {
+    [
+        ("SLACK__API_URL", sandbox.slack_api_url()),
+        ("SLACK__BOT_TOKEN", "xoxb-sandbox-token".to_owned()),
+        ("HUBSPOT__API_URL", sandbox.hubspot_api_url()),
+        ("HUBSPOT__TOKEN", "pat-sandbox-token".to_owned()),
+        ("EMAIL__SMTP_HOST", "127.0.0.1".to_owned()),
+        ("EMAIL__SMTP_PORT", sandbox.smtp_addr.port().to_string()),
+        ("EMAIL__TLS", "none".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (format!("LEADFLOW_STAGE__{k}"), v))
+    .collect()
 }
 
 /// Publishes `deploy/roster.csv` to `topic` the way `leadflow reps import` does; returns the reps.
