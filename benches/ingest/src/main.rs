@@ -44,6 +44,9 @@ struct Args {
     /// Cores the started ingest may use (taskset list), e.g. "0" or "0-1".
     #[arg(long, default_value = "0")]
     cpus: String,
+    /// The ingest binary to start (default target/release/leadflow-ingest).
+    #[arg(long)]
+    exe: Option<PathBuf>,
 }
 
 struct Started {
@@ -69,7 +72,10 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn start_ingest(cpus: &str) -> anyhow::Result<(String, String, Started)> {
+async fn start_ingest(
+    cpus: &str,
+    exe: Option<PathBuf>,
+) -> anyhow::Result<(String, String, Started)> {
     let broker = tokio::task::spawn_blocking(PrivateBroker::start).await?;
     let bootstrap = broker.bootstrap();
     let topic = unique_name("bench-ingest-raw");
@@ -82,11 +88,13 @@ async fn start_ingest(cpus: &str) -> anyhow::Result<(String, String, Started)> {
         &config,
         format!("[stage]\n[[stage.publishers]]\nid = \"bench\"\napi_key_sha256 = [\"{hash}\"]\n"),
     )?;
-    let exe =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/release/leadflow-ingest");
+    let exe = exe.unwrap_or_else(|| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/release/leadflow-ingest")
+    });
     anyhow::ensure!(
         exe.is_file(),
-        "build it first: cargo build --release -p leadflow-ingest"
+        "build it first: cargo build --release -p leadflow-ingest ({})",
+        exe.display()
     );
     let port = free_port();
     let pinned = Command::new("taskset").arg("--version").output().is_ok();
@@ -177,7 +185,7 @@ async fn main() -> anyhow::Result<()> {
         (Some(u), Some(k)) => (u.clone(), k.clone(), None),
         (Some(_), None) => anyhow::bail!("--url needs --api-key"),
         _ => {
-            let (u, k, s) = start_ingest(&args.cpus).await?;
+            let (u, k, s) = start_ingest(&args.cpus, args.exe.clone()).await?;
             (u, k, Some(s))
         }
     };
