@@ -1,0 +1,203 @@
+//! `leadflow trace LEAD_ID`: one lead through every topic — raw, enriched, scored, tiered, packets,
+//! deliveries, activity, escalations, outcomes, exceptions — as a timeline.
+//!
+//! How it stays fast on large topics: every lead-scoped topic is keyed by lead id, so the lead's
+//! records are all in one partition per topic (the producers' partitioner applied to the key). The
+//! trace reads only that partition: `leads.raw` from its beginning (the lead's first event is not
+//! known yet; key bytes are compared before anything is decoded), then every other topic from the
+//! lead's first write minus `--skew` (`offsets_for_times`) to its current end, all topics at once.
+
+pub mod partitioner;
+pub mod scan;
+pub mod timeline;
+
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use leadflow_events::{AnyEvent, Codec, Timestamp, TopicRole};
+
+use crate::error::CliError;
+use crate::kafka::CliConfig;
+use partitioner::Partitioner;
+use scan::{ScanRequest, ScanStats, scan};
+use timeline::{Found, Step};
+
+/// The topics a lead passes through, in pipeline order.
+pub const LEAD_TOPICS: [TopicRole; 10] = [
+    TopicRole::Raw,
+    TopicRole::Enriched,
+    TopicRole::Scored,
+    TopicRole::Tiered,
+    TopicRole::Packets,
+    TopicRole::Deliveries,
+    TopicRole::Activity,
+    TopicRole::Escalations,
+    TopicRole::Outcomes,
+    TopicRole::Exceptions,
+];
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  leadflow trace lead-0042
+  leadflow trace lead-0042 --json | jq '.steps[] | {hop, decision}'
+  leadflow trace lead-0042 --all-partitions --stats")]
+pub struct TraceArgs {
+    pub lead_id: String,
+    /// One JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Scan every partition, not only the lead's (topics written with another partitioner).
+    #[arg(long)]
+    pub all_partitions: bool,
+    /// Read downstream topics from this long before the lead's first event (clock skew between
+    /// producers), in seconds.
+    #[arg(long, default_value_t = 300)]
+    pub skew: u64,
+    /// Print how many records were scanned per topic and how long it took (stderr).
+    #[arg(long)]
+    pub stats: bool,
+}
+
+/// The trace of one lead and what finding it cost.
+#[derive(Debug, Default)]
+pub struct Trace {
+    pub steps: Vec<Step>,
+    pub scans: Vec<(String, ScanStats)>,
+    pub elapsed: Duration,
+}
+
+/// Finds and orders every event of `lead_id`.
+pub async fn collect(
+    cfg: &CliConfig,
+    codec: &Codec,
+    lead_id: &str,
+    all_partitions: bool,
+    skew: Duration,
+) -> Result<Trace, CliError> {
+    let started = Instant::now();
+    let partitioner = if all_partitions {
+        None
+    } else {
+        Partitioner::from_setting(cfg.kafka.get("partitioner").map(String::as_str))
+    };
+    let request = |role: TopicRole, since: Option<Timestamp>| ScanRequest {
+        topic: cfg.topics.name(role).to_owned(),
+        key: lead_id.as_bytes().to_vec(),
+        partitioner,
+        since,
+    };
+    let mut trace = Trace::default();
+    let mut found = Vec::new();
+    let raw = run_scan(cfg, request(TopicRole::Raw, None)).await?;
+    let first = raw.0.iter().filter_map(|h| h.written_at).min();
+    decode_into(
+        codec,
+        TopicRole::Raw,
+        &request(TopicRole::Raw, None).topic,
+        raw.0,
+        &mut found,
+    )
+    .await;
+    trace
+        .scans
+        .push((cfg.topics.name(TopicRole::Raw).to_owned(), raw.1));
+    let since = first.map(|t| Timestamp(t.0 - i64::try_from(skew.as_millis()).unwrap_or(0)));
+    let mut tasks = Vec::new();
+    for role in LEAD_TOPICS.into_iter().skip(1) {
+        let req = request(role, since);
+        tasks.push(async move { (role, run_scan(cfg, req).await) });
+    }
+    for (role, result) in futures::future::join_all(tasks).await {
+        let topic = cfg.topics.name(role).to_owned();
+        let (hits, stats) = result?;
+        decode_into(codec, role, &topic, hits, &mut found).await;
+        trace.scans.push((topic, stats));
+    }
+    trace.steps = timeline::timeline(found);
+    trace.elapsed = started.elapsed();
+    Ok(trace)
+}
+
+async fn run_scan(
+    cfg: &CliConfig,
+    req: ScanRequest,
+) -> Result<(Vec<scan::Hit>, ScanStats), CliError> {
+    let cfg = cfg.clone();
+    tokio::task::spawn_blocking(move || scan(&cfg, &req))
+        .await
+        .map_err(|e| CliError::Internal(format!("the scan task failed: {e}")))?
+}
+
+async fn decode_into(
+    codec: &Codec,
+    role: TopicRole,
+    topic: &str,
+    hits: Vec<scan::Hit>,
+    out: &mut Vec<Found>,
+) {
+    let Some(kind) = role.event_kind() else {
+        return;
+    };
+    for h in hits {
+        match AnyEvent::decode(codec, kind, &h.payload).await {
+            Ok(event) => out.push(Found {
+                role,
+                topic: topic.to_owned(),
+                partition: h.partition,
+                offset: h.offset,
+                written_at: h.written_at,
+                event,
+            }),
+            Err(e) => eprintln!(
+                "{topic} partition {} offset {}: skipped, cannot decode: {e}",
+                h.partition, h.offset
+            ),
+        }
+    }
+}
+
+/// The JSON document `--json` prints (and the console serves).
+pub fn to_json(lead_id: &str, trace: &Trace) -> serde_json::Value {
+    serde_json::json!({
+        "lead_id": lead_id,
+        "steps": trace.steps,
+        "scanned_records": trace.scans.iter().map(|(_, s)| s.scanned).sum::<u64>(),
+        "elapsed_ms": u64::try_from(trace.elapsed.as_millis()).unwrap_or(u64::MAX),
+    })
+}
+
+/// Runs `trace`.
+pub async fn run(cfg: &CliConfig, args: &TraceArgs) -> Result<(), CliError> {
+    let codec = Codec::from_config(cfg.registry.as_ref())?;
+    let trace = collect(
+        cfg,
+        &codec,
+        &args.lead_id,
+        args.all_partitions,
+        Duration::from_secs(args.skew),
+    )
+    .await?;
+    if args.json {
+        println!("{}", to_json(&args.lead_id, &trace));
+    } else {
+        print!("{}", timeline::render(&args.lead_id, &trace.steps));
+    }
+    if args.stats {
+        for (topic, s) in &trace.scans {
+            eprintln!(
+                "{topic}: {} partition(s), {} records scanned in {} ms",
+                s.partitions,
+                s.scanned,
+                s.elapsed.as_millis()
+            );
+        }
+        eprintln!("total: {} ms", trace.elapsed.as_millis());
+    }
+    if trace.steps.is_empty() {
+        return Err(CliError::Usage(format!(
+            "no events found for lead {}",
+            args.lead_id
+        )));
+    }
+    Ok(())
+}
