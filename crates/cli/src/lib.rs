@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod activity_sim;
+pub mod console;
 pub mod error;
 pub mod exceptions;
 pub mod generate;
@@ -86,6 +87,8 @@ pub enum Command {
     Exceptions(exceptions::ExceptionsCommand),
     /// Follow one lead through every topic: its timeline, decisions, reasons, versions and latencies.
     Trace(trace::TraceArgs),
+    /// Serve the web console on 127.0.0.1: exception queue, traces, per-tier queues and SLA status.
+    Console(console::ConsoleArgs),
 }
 
 /// Runs a parsed command line to completion.
@@ -129,6 +132,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Command::Trace(args) => {
                 let cfg = kafka::load_config(&cli.common)?;
                 trace::run(&cfg, args).await
+            }
+            Command::Console(args) => {
+                let cfg = kafka::load_config(&cli.common)?;
+                console::run(&cfg, args).await
             }
         }
     })

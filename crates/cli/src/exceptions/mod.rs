@@ -183,66 +183,180 @@ pub async fn run(cfg: &CliConfig, command: &ExceptionsCommand) -> Result<(), Cli
             Ok(())
         }
         ExceptionsCommand::Close(a) => {
-            let entry = find(&queue, &a.id)?;
-            let next = act(
-                entry,
-                Action::Close,
-                &actor(a.actor.as_ref()),
+            let req = Request::Close;
+            execute(
+                cfg,
+                &codec,
+                &queue,
+                &a.id,
+                req,
+                a.actor.as_ref(),
                 Some(a.reason.clone()),
-            )?;
-            commit(cfg, &codec, &next).await
+            )
+            .await
         }
         ExceptionsCommand::Reopen(a) => {
-            let entry = find(&queue, &a.id)?;
-            let next = act(
-                entry,
-                Action::Reopen,
-                &actor(a.actor.as_ref()),
+            execute(
+                cfg,
+                &codec,
+                &queue,
+                &a.id,
+                Request::Reopen,
+                a.actor.as_ref(),
                 a.reason.clone(),
-            )?;
-            commit(cfg, &codec, &next).await
+            )
+            .await
         }
         ExceptionsCommand::Assign(a) => {
-            let entry = find(&queue, &a.act.id)?;
-            let action = Action::Assign {
+            let req = Request::Assign {
                 owner: a.owner.clone(),
             };
-            let next = act(
-                entry,
-                action,
-                &actor(a.act.actor.as_ref()),
+            execute(
+                cfg,
+                &codec,
+                &queue,
+                &a.act.id,
+                req,
+                a.act.actor.as_ref(),
                 a.act.reason.clone(),
-            )?;
-            commit(cfg, &codec, &next).await
+            )
+            .await
         }
         ExceptionsCommand::Escalate(a) => {
-            let entry = find(&queue, &a.act.id)?;
-            let action = Action::Escalate {
+            let req = Request::Escalate {
                 owner: a.owner.clone(),
             };
-            let next = act(
-                entry,
-                action,
-                &actor(a.act.actor.as_ref()),
+            execute(
+                cfg,
+                &codec,
+                &queue,
+                &a.act.id,
+                req,
+                a.act.actor.as_ref(),
                 a.act.reason.clone(),
-            )?;
-            commit(cfg, &codec, &next).await
+            )
+            .await
         }
         ExceptionsCommand::Retry(a) => {
-            let entry = find(&queue, &a.act.id)?;
-            let next = resend(cfg, &codec, entry, None, a, false).await?;
-            commit(cfg, &codec, &next).await
+            let req = Request::Retry { force: a.force };
+            execute(
+                cfg,
+                &codec,
+                &queue,
+                &a.act.id,
+                req,
+                a.act.actor.as_ref(),
+                a.act.reason.clone(),
+            )
+            .await
         }
         ExceptionsCommand::Replay(a) => {
-            let entry = find(&queue, &a.resend.act.id)?;
             let edited = match &a.edit {
-                Some(path) => Some(edited_payload(cfg, &codec, entry, path).await?),
+                Some(path) => Some(read_edit(path)?),
                 None => None,
             };
-            let next = resend(cfg, &codec, entry, edited, &a.resend, true).await?;
-            commit(cfg, &codec, &next).await
+            let req = Request::Replay {
+                force: a.resend.force,
+                edited,
+            };
+            let act = &a.resend.act;
+            execute(
+                cfg,
+                &codec,
+                &queue,
+                &act.id,
+                req,
+                act.actor.as_ref(),
+                act.reason.clone(),
+            )
+            .await
         }
     }
+}
+
+/// An action as the CLI and the console ask for it.
+#[derive(Clone, Debug)]
+pub enum Request {
+    Assign {
+        owner: String,
+    },
+    Escalate {
+        owner: Option<String>,
+    },
+    Retry {
+        force: bool,
+    },
+    /// `edited`: a corrected record as JSON.
+    Replay {
+        force: bool,
+        edited: Option<String>,
+    },
+    Close,
+    Reopen,
+}
+
+async fn execute(
+    cfg: &CliConfig,
+    codec: &Codec,
+    queue: &Queue,
+    id: &str,
+    req: Request,
+    actor_name: Option<&String>,
+    reason: Option<String>,
+) -> Result<(), CliError> {
+    let next = perform(cfg, codec, queue, id, req, &actor(actor_name), reason).await?;
+    let last = next.history.last().map_or("updated", |a| a.action.label());
+    println!(
+        "{} {last}: {} (owner {}, due {})",
+        next.exception_id,
+        next.status.label(),
+        next.owner,
+        next.due_at
+    );
+    Ok(())
+}
+
+/// Performs one action on entry `id`: re-produces the record for a retry/replay, then writes the
+/// entry's next state to `exceptions.state`. Returns the state written.
+pub async fn perform(
+    cfg: &CliConfig,
+    codec: &Codec,
+    queue: &Queue,
+    id: &str,
+    req: Request,
+    actor: &str,
+    reason: Option<String>,
+) -> Result<ExceptionState, CliError> {
+    let entry = find(queue, id)?;
+    let action = match req {
+        Request::Assign { owner } => Action::Assign { owner },
+        Request::Escalate { owner } => Action::Escalate { owner },
+        Request::Close => Action::Close,
+        Request::Reopen => Action::Reopen,
+        Request::Retry { force } => {
+            check_resend(entry, force).map_err(|e| CliError::Usage(e.to_string()))?;
+            let target = resend(cfg, entry, None).await?;
+            Action::Retry { target }
+        }
+        Request::Replay { force, edited } => {
+            check_resend(entry, force).map_err(|e| CliError::Usage(e.to_string()))?;
+            let corrected = match edited {
+                Some(text) => Some(corrected_payload(cfg, codec, entry, &text).await?),
+                None => None,
+            };
+            let was_edited = corrected.is_some();
+            let target = resend(cfg, entry, corrected).await?;
+            Action::Replay {
+                target,
+                edited: was_edited,
+            }
+        }
+    };
+    // validate before writing (a retry/replay was checked before it was produced)
+    let next =
+        apply(entry, action, actor, reason, now()).map_err(|e| CliError::Usage(e.to_string()))?;
+    store::write_state(cfg, codec, &next).await?;
+    Ok(next)
 }
 
 fn find<'q>(queue: &'q Queue, id: &str) -> Result<&'q Entry, CliError> {
@@ -253,59 +367,20 @@ fn find<'q>(queue: &'q Queue, id: &str) -> Result<&'q Entry, CliError> {
     })
 }
 
-fn act(
-    entry: &Entry,
-    action: Action,
-    actor: &str,
-    reason: Option<String>,
-) -> Result<ExceptionState, CliError> {
-    apply(entry, action, actor, reason, now()).map_err(|e| CliError::Usage(e.to_string()))
-}
-
-async fn commit(cfg: &CliConfig, codec: &Codec, next: &ExceptionState) -> Result<(), CliError> {
-    store::write_state(cfg, codec, next).await?;
-    println!(
-        "{} {}: {} (owner {}, due {})",
-        next.exception_id,
-        next.history.last().map_or("updated", |a| a.action.label()),
-        next.status.label(),
-        next.owner,
-        next.due_at
-    );
-    Ok(())
-}
-
-/// Retries (original bytes) or replays (original or corrected bytes), then returns the next state.
-pub async fn resend(
+/// Re-produces the original bytes, or `corrected`, to the source topic; returns where it landed.
+async fn resend(
     cfg: &CliConfig,
-    codec: &Codec,
     entry: &Entry,
     corrected: Option<Vec<u8>>,
-    args: &ResendArgs,
-    replay: bool,
-) -> Result<ExceptionState, CliError> {
-    let _ = codec;
-    check_resend(entry, args.force).map_err(|e| CliError::Usage(e.to_string()))?;
+) -> Result<leadflow_events::ReplayTarget, CliError> {
     if entry.first.original.is_empty() && corrected.is_none() {
         return Err(CliError::Usage(format!(
-            "exception {} carries no original bytes; replay it with --edit",
+            "exception {} carries no original bytes; replay it with a corrected record",
             entry.id()
         )));
     }
-    let edited = corrected.is_some();
     let payload = corrected.unwrap_or_else(|| entry.first.original.clone());
-    let target = store::resend(cfg, &entry.first, entry.id(), &payload).await?;
-    let action = if replay {
-        Action::Replay { target, edited }
-    } else {
-        Action::Retry { target }
-    };
-    act(
-        entry,
-        action,
-        &actor(args.act.actor.as_ref()),
-        args.act.reason.clone(),
-    )
+    store::resend(cfg, &entry.first, entry.id(), &payload).await
 }
 
 /// The original record as JSON, or why it cannot be shown.
@@ -325,23 +400,17 @@ pub async fn decode_original(
         .map_err(|e| e.to_string())
 }
 
-async fn edited_payload(
-    cfg: &CliConfig,
-    codec: &Codec,
-    entry: &Entry,
-    path: &PathBuf,
-) -> Result<Vec<u8>, CliError> {
-    let text = if path.as_os_str() == "-" {
+fn read_edit(path: &PathBuf) -> Result<String, CliError> {
+    if path.as_os_str() == "-" {
         let mut s = String::new();
         std::io::stdin()
             .read_to_string(&mut s)
             .map_err(|e| CliError::io("cannot read the corrected record from stdin", e))?;
-        s
+        Ok(s)
     } else {
         std::fs::read_to_string(path)
-            .map_err(|e| CliError::io(format!("cannot read {}", path.display()), e))?
-    };
-    corrected_payload(cfg, codec, entry, &text).await
+            .map_err(|e| CliError::io(format!("cannot read {}", path.display()), e))
+    }
 }
 
 /// Parses a corrected record (JSON of the source topic's event kind), checks it keeps the identity
