@@ -209,7 +209,16 @@ pub async fn trace(State(app): State<Arc<App>>, Query(q): Query<TraceQuery>) -> 
     let Some(lead) = nonempty(q.lead) else {
         return render(&app, "trace.html", context! {});
     };
-    match trace::collect(&app.cfg, &app.codec, &lead, false, Duration::from_secs(300)).await {
+    match trace::collect(
+        &app.cfg,
+        &app.codec,
+        &lead,
+        false,
+        Duration::from_secs(300),
+        false,
+    )
+    .await
+    {
         Ok(t) => {
             let json = trace::to_json(&lead, &t);
             render(

@@ -5,7 +5,8 @@
 //! records are all in one partition per topic (the producers' partitioner applied to the key). The
 //! trace reads only that partition: `leads.raw` from its beginning (the lead's first event is not
 //! known yet; key bytes are compared before anything is decoded), then every other topic from the
-//! lead's first write minus `--skew` (`offsets_for_times`) to its current end, all topics at once.
+//! lead's first write minus `--skew` (`offsets_for_times`), all topics at once, up to a horizon per
+//! topic after the lead's last raw event ([`horizon`]; `--full` reads to the current end).
 
 pub mod partitioner;
 pub mod scan;
@@ -53,9 +54,28 @@ pub struct TraceArgs {
     /// producers), in seconds.
     #[arg(long, default_value_t = 300)]
     pub skew: u64,
+    /// Read every topic to its current end instead of stopping at each topic's horizon.
+    #[arg(long)]
+    pub full: bool,
     /// Print how many records were scanned per topic and how long it took (stderr).
     #[arg(long)]
     pub stats: bool,
+}
+
+/// How long after the lead's last raw event its records on `role` can appear: the pipeline hops
+/// follow within seconds (an hour covers retries and a stage's backlog), delivery retries and
+/// exceptions within a day, rep activity and SLA escalations within the longest SLA plus a holiday
+/// week (14 days); outcomes come whenever sales closes, so they are read to the end.
+pub fn horizon(role: TopicRole) -> Option<Duration> {
+    const HOUR: u64 = 3_600;
+    match role {
+        TopicRole::Enriched | TopicRole::Scored | TopicRole::Tiered | TopicRole::Packets => {
+            Some(Duration::from_secs(HOUR))
+        }
+        TopicRole::Deliveries | TopicRole::Exceptions => Some(Duration::from_secs(24 * HOUR)),
+        TopicRole::Activity | TopicRole::Escalations => Some(Duration::from_secs(14 * 24 * HOUR)),
+        _ => None,
+    }
 }
 
 /// The trace of one lead and what finding it cost.
@@ -73,6 +93,7 @@ pub async fn collect(
     lead_id: &str,
     all_partitions: bool,
     skew: Duration,
+    full: bool,
 ) -> Result<Trace, CliError> {
     let started = Instant::now();
     let partitioner = if all_partitions {
@@ -80,31 +101,34 @@ pub async fn collect(
     } else {
         Partitioner::from_setting(cfg.kafka.get("partitioner").map(String::as_str))
     };
-    let request = |role: TopicRole, since: Option<Timestamp>| ScanRequest {
-        topic: cfg.topics.name(role).to_owned(),
-        key: lead_id.as_bytes().to_vec(),
-        partitioner,
-        since,
-    };
+    let request =
+        |role: TopicRole, since: Option<Timestamp>, until: Option<Timestamp>| ScanRequest {
+            topic: cfg.topics.name(role).to_owned(),
+            key: lead_id.as_bytes().to_vec(),
+            partitioner,
+            since,
+            until,
+        };
     let mut trace = Trace::default();
     let mut found = Vec::new();
-    let raw = run_scan(cfg, request(TopicRole::Raw, None)).await?;
+    let raw = run_scan(cfg, request(TopicRole::Raw, None, None)).await?;
     let first = raw.0.iter().filter_map(|h| h.written_at).min();
-    decode_into(
-        codec,
-        TopicRole::Raw,
-        &request(TopicRole::Raw, None).topic,
-        raw.0,
-        &mut found,
-    )
-    .await;
+    let last = raw.0.iter().filter_map(|h| h.written_at).max();
+    let raw_topic = cfg.topics.name(TopicRole::Raw);
+    decode_into(codec, TopicRole::Raw, raw_topic, raw.0, &mut found).await;
     trace
         .scans
         .push((cfg.topics.name(TopicRole::Raw).to_owned(), raw.1));
     let since = first.map(|t| Timestamp(t.0 - i64::try_from(skew.as_millis()).unwrap_or(0)));
     let mut tasks = Vec::new();
     for role in LEAD_TOPICS.into_iter().skip(1) {
-        let req = request(role, since);
+        let until = match (full, last, horizon(role)) {
+            (false, Some(last), Some(h)) => Some(Timestamp(
+                last.0 + i64::try_from(h.as_millis()).unwrap_or(i64::MAX / 2),
+            )),
+            _ => None,
+        };
+        let req = request(role, since, until);
         tasks.push(async move { (role, run_scan(cfg, req).await) });
     }
     for (role, result) in futures::future::join_all(tasks).await {
@@ -175,6 +199,7 @@ pub async fn run(cfg: &CliConfig, args: &TraceArgs) -> Result<(), CliError> {
         &args.lead_id,
         args.all_partitions,
         Duration::from_secs(args.skew),
+        args.full,
     )
     .await?;
     if args.json {

@@ -24,6 +24,8 @@ pub struct ScanRequest {
     pub partitioner: Option<Partitioner>,
     /// Start at the first record written at or after this time (`None`: the beginning).
     pub since: Option<Timestamp>,
+    /// Stop a partition at the first record written after this time (`None`: its current end).
+    pub until: Option<Timestamp>,
 }
 
 /// A record whose key matched.
@@ -126,12 +128,22 @@ pub fn scan(cfg: &CliConfig, req: &ScanRequest) -> Result<(Vec<Hit>, ScanStats),
         let message = result.map_err(|e| CliError::broker(&format!("cannot read {topic}"), e))?;
         stats.scanned += 1;
         let (partition, offset) = (message.partition(), message.offset());
+        let written_at = message.timestamp().to_millis().map(Timestamp);
+        if let (Some(until), Some(at)) = (req.until, written_at) {
+            if at > until {
+                remaining.remove(&partition);
+                if let Err(e) = consumer.incremental_unassign(&single(topic, partition)?) {
+                    tracing::debug!(topic, partition, error = %e, "cannot unassign a finished partition");
+                }
+                continue;
+            }
+        }
         if message.key() == Some(req.key.as_slice()) {
             if let Some(payload) = message.payload() {
                 hits.push(Hit {
                     partition,
                     offset,
-                    written_at: message.timestamp().to_millis().map(Timestamp),
+                    written_at,
                     payload: payload.to_vec(),
                 });
             }
@@ -145,4 +157,11 @@ pub fn scan(cfg: &CliConfig, req: &ScanRequest) -> Result<(Vec<Hit>, ScanStats),
     }
     stats.elapsed = started.elapsed();
     Ok((hits, stats))
+}
+
+fn single(topic: &str, partition: i32) -> Result<TopicPartitionList, CliError> {
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(topic, partition, Offset::Invalid)
+        .map_err(|e| CliError::broker("cannot build the assignment", e))?;
+    Ok(tpl)
 }
