@@ -109,8 +109,10 @@ async fn main() {
         "outcomes",
         "exceptions",
     ];
-    let mut cfg = CliConfig::default();
-    cfg.bootstrap_servers = bs.clone();
+    let mut cfg = CliConfig {
+        bootstrap_servers: bs.clone(),
+        ..CliConfig::default()
+    };
     for role in roles {
         let name = format!("{prefix}.{role}");
         match role {

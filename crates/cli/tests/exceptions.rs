@@ -17,6 +17,7 @@ use serde_json::Value;
 const BIN: &str = env!("CARGO_BIN_EXE_leadflow");
 
 struct Topics {
+    bs: String,
     env: Vec<(String, String)>,
     raw: String,
     packets: String,
@@ -26,6 +27,7 @@ struct Topics {
 
 async fn topics(bs: &str) -> Topics {
     let t = Topics {
+        bs: bs.to_owned(),
         env: Vec::new(),
         raw: unique_name("raw"),
         packets: unique_name("packets"),
@@ -85,7 +87,6 @@ fn json_lines(text: &str) -> Vec<Value> {
 
 /// Writes the record a stage would write for a failed input at (topic, partition, offset).
 async fn raise(
-    bs: &str,
     t: &Topics,
     stage: &str,
     id: String,
@@ -112,7 +113,7 @@ async fn raise(
     };
     let codec = Codec::single_object().unwrap();
     let bytes = codec.encode(&t.exceptions, &record).await.unwrap();
-    produce_raw(bs, &t.exceptions, Some(record.key().as_bytes()), &bytes).await;
+    produce_raw(&t.bs, &t.exceptions, Some(record.key().as_bytes()), &bytes).await;
 }
 
 fn list(bs: &str, t: &Topics, extra: &[&str]) -> Vec<Value> {
@@ -143,7 +144,6 @@ async fn every_action_is_recorded_and_a_replayed_failure_reopens_the_same_id() {
     let (p, o) = produce_raw(&bs, &t.raw, Some(lead.lead_id.as_bytes()), &original).await;
     let id = format!("enrich:{}:{p}:{o}", t.raw);
     raise(
-        &bs,
         &t,
         "enrich",
         id.clone(),
@@ -200,7 +200,6 @@ async fn every_action_is_recorded_and_a_replayed_failure_reopens_the_same_id() {
     // the stage fails the replayed record: its own id differs, the queue keeps one entry
     let replayed_id = format!("enrich:{}:{}:{}", t.raw, raw[1].partition, raw[1].offset);
     raise(
-        &bs,
         &t,
         "enrich",
         replayed_id.clone(),
@@ -277,7 +276,6 @@ async fn a_retried_packet_keeps_its_idempotency_key_and_is_sent_once() {
     .await;
     let id = format!("notify:{}:slack", packet.idempotency_key);
     raise(
-        &bs,
         &t,
         "notify",
         id.clone(),
@@ -307,7 +305,6 @@ async fn a_retried_packet_keeps_its_idempotency_key_and_is_sent_once() {
 
     // notify fails it again (same id by construction): re-opened, and a retry is allowed again
     raise(
-        &bs,
         &t,
         "notify",
         id.clone(),
@@ -339,7 +336,6 @@ async fn a_corrected_replay_keeps_the_lead_and_is_encoded_for_the_topic() {
     let (p, o) = produce_raw(&bs, &t.raw, Some(lead.lead_id.as_bytes()), &original).await;
     let id = format!("enrich:{}:{p}:{o}", t.raw);
     raise(
-        &bs,
         &t,
         "enrich",
         id.clone(),
