@@ -38,6 +38,7 @@ if [[ -z "${LEADFLOW_TEST_BOOTSTRAP:-}" ]] || ! (exec 3<>"/dev/tcp/${LEADFLOW_TE
   LEADFLOW_TEST_BOOTSTRAP="127.0.0.1:$(cat "${WORK}/state/port")"
 fi
 export LEADFLOW_BOOTSTRAP_SERVERS="${LEADFLOW_TEST_BOOTSTRAP}"
+export XDG_CACHE_HOME="${WORK}/cache" # the console's trace index
 
 # fresh topic names for every role, so the run never sees another run's data
 suffix="browser-$(date +%s)-$$"

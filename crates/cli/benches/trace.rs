@@ -15,7 +15,7 @@
 use std::time::{Duration, Instant};
 
 use leadflow_cli::kafka::CliConfig;
-use leadflow_cli::trace::collect;
+use leadflow_cli::trace::{TraceOptions, collect};
 use leadflow_events::{Codec, Event, Timestamp, samples};
 use rand::{Rng, SeedableRng};
 use rdkafka::ClientConfig;
@@ -219,14 +219,33 @@ async fn main() {
         );
     }
 
+    // TRACE_BENCH_INDEX=0: scan the raw partition from its beginning; else a fresh local index
+    // (the first trace builds it, the others only catch up)
+    let index_dir = tempfile::tempdir().unwrap();
+    let use_index = std::env::var("TRACE_BENCH_INDEX").map_or(true, |v| v != "0");
+    let opts = TraceOptions {
+        index_dir: use_index.then(|| index_dir.path().to_path_buf()),
+        ..TraceOptions::default()
+    };
+    if use_index {
+        let t = Instant::now();
+        let first = collect(&cfg, &codec, &lead_of(traced_at[0]), &opts)
+            .await
+            .unwrap();
+        let built = first.index.clone().unwrap_or_default();
+        println!(
+            "index built: {} raw records indexed in {} ms (first trace {} ms)",
+            built.indexed,
+            built.elapsed.as_millis(),
+            t.elapsed().as_millis()
+        );
+    }
     let mut times = Vec::new();
     let mut scanned = Vec::new();
     for i in &traced_at {
         let lead = lead_of(*i);
         let t = Instant::now();
-        let trace = collect(&cfg, &codec, &lead, false, Duration::from_secs(300), false)
-            .await
-            .unwrap();
+        let trace = collect(&cfg, &codec, &lead, &opts).await.unwrap();
         let elapsed = t.elapsed();
         assert!(
             trace.steps.len() >= 5,
@@ -236,9 +255,14 @@ async fn main() {
         let read: u64 = trace.scans.iter().map(|(_, s)| s.scanned).sum();
         let raw_read = trace.scans.first().map_or(0, |(_, s)| s.scanned);
         println!(
-            "trace {lead}: {} steps, {} ms, {read} records read ({raw_read} of them on raw)",
+            "trace {lead}: {} steps, {} ms, {read} records read ({raw_read} of them on raw){}",
             trace.steps.len(),
-            elapsed.as_millis()
+            elapsed.as_millis(),
+            trace.index.as_ref().map_or(String::new(), |c| format!(
+                ", index caught up {} records in {} ms",
+                c.indexed,
+                c.elapsed.as_millis()
+            ))
         );
         times.push(elapsed);
         scanned.push(read);
@@ -246,7 +270,8 @@ async fn main() {
     times.sort();
     let pct = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
     println!(
-        "trace over {records} raw + {records} scored records ({PARTITIONS} partitions): p50 {} ms, p95 {} ms, max {} ms; records read per trace: mean {}",
+        "trace over {records} raw + {records} scored records ({PARTITIONS} partitions, index {}): p50 {} ms, p95 {} ms, max {} ms; records read per trace: mean {}",
+        if use_index { "on" } else { "off" },
         pct(0.5).as_millis(),
         pct(0.95).as_millis(),
         times.last().map_or(0, Duration::as_millis),

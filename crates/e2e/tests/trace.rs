@@ -161,7 +161,12 @@ async fn a_handed_off_lead_is_traced_through_every_hop() {
         }
     }
     cmd.env("LEADFLOW_BOOTSTRAP_SERVERS", &bs).envs(&topic_env);
-    let out = cmd.args(["trace", &lead, "--json"]).output().unwrap();
+    let index = tempfile::tempdir().unwrap();
+    let out = cmd
+        .args(["trace", &lead, "--json", "--index-dir"])
+        .arg(index.path())
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "trace failed: {}",
@@ -210,7 +215,11 @@ async fn a_handed_off_lead_is_traced_through_every_hop() {
     text_cmd
         .env("LEADFLOW_BOOTSTRAP_SERVERS", &bs)
         .envs(&topic_env);
-    let text = text_cmd.args(["trace", &lead]).output().unwrap();
+    // without the index: the lead's raw partition is scanned from its beginning, same timeline
+    let text = text_cmd
+        .args(["trace", &lead, "--no-index"])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains(&format!("lead {lead}:")), "{text}");
     assert!(text.contains("versions: model"), "{text}");

@@ -1,7 +1,6 @@
 //! The console's pages and its one form endpoint.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Form;
 use axum::extract::{Query, State};
@@ -209,16 +208,7 @@ pub async fn trace(State(app): State<Arc<App>>, Query(q): Query<TraceQuery>) -> 
     let Some(lead) = nonempty(q.lead) else {
         return render(&app, "trace.html", context! {});
     };
-    match trace::collect(
-        &app.cfg,
-        &app.codec,
-        &lead,
-        false,
-        Duration::from_secs(300),
-        false,
-    )
-    .await
-    {
+    match trace::collect(&app.cfg, &app.codec, &lead, &trace::TraceOptions::default()).await {
         Ok(t) => {
             let json = trace::to_json(&lead, &t);
             render(

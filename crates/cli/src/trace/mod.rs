@@ -8,10 +8,12 @@
 //! lead's first write minus `--skew` (`offsets_for_times`), all topics at once, up to a horizon per
 //! topic after the lead's last raw event ([`horizon`]; `--full` reads to the current end).
 
+pub mod index;
 pub mod partitioner;
 pub mod scan;
 pub mod timeline;
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -57,6 +59,12 @@ pub struct TraceArgs {
     /// Read every topic to its current end instead of stopping at each topic's horizon.
     #[arg(long)]
     pub full: bool,
+    /// Do not use the local raw-topic index: scan the lead's raw partition from its beginning.
+    #[arg(long)]
+    pub no_index: bool,
+    /// Where the raw-topic index lives (default: ~/.cache/leadflow/trace-index).
+    #[arg(long, value_name = "DIR")]
+    pub index_dir: Option<PathBuf>,
     /// Print how many records were scanned per topic and how long it took (stderr).
     #[arg(long)]
     pub stats: bool,
@@ -83,7 +91,59 @@ pub fn horizon(role: TopicRole) -> Option<Duration> {
 pub struct Trace {
     pub steps: Vec<Step>,
     pub scans: Vec<(String, ScanStats)>,
+    /// What catching the raw index up cost, when one was used.
+    pub index: Option<index::CatchUp>,
     pub elapsed: Duration,
+}
+
+/// How to trace.
+#[derive(Clone, Debug)]
+pub struct TraceOptions {
+    /// Scan every partition, not only the lead's.
+    pub all_partitions: bool,
+    /// Read downstream topics from this long before the lead's first raw record.
+    pub skew: Duration,
+    /// Read every topic to its end (no horizons).
+    pub full: bool,
+    /// The raw-topic index directory (`None`: scan the lead's raw partition from its beginning).
+    pub index_dir: Option<PathBuf>,
+}
+
+impl Default for TraceOptions {
+    fn default() -> Self {
+        Self {
+            all_partitions: false,
+            skew: Duration::from_secs(300),
+            full: false,
+            index_dir: index::default_dir(),
+        }
+    }
+}
+
+/// Catches the raw index up and looks the lead up; `None` when no index is used.
+async fn indexed_times(
+    cfg: &CliConfig,
+    dir: &std::path::Path,
+    lead_id: &str,
+    trace: &mut Trace,
+) -> Result<Option<(Timestamp, Timestamp)>, CliError> {
+    let topic = cfg.topics.name(TopicRole::Raw).to_owned();
+    let path = index::file_for(dir, &cfg.bootstrap_servers, &topic);
+    let owned = cfg.clone();
+    let (idx, caught) = tokio::task::spawn_blocking(move || {
+        let mut idx = index::LeadIndex::load(&path);
+        let caught = idx.catch_up(&owned, &topic)?;
+        if caught.indexed > 0 {
+            if let Err(e) = idx.save(&path) {
+                eprintln!("cannot save the trace index {}: {e}", path.display());
+            }
+        }
+        Ok::<_, CliError>((idx, caught))
+    })
+    .await
+    .map_err(|e| CliError::Internal(format!("the index task failed: {e}")))??;
+    trace.index = Some(caught);
+    Ok(idx.lookup(lead_id))
 }
 
 /// Finds and orders every event of `lead_id`.
@@ -91,10 +151,9 @@ pub async fn collect(
     cfg: &CliConfig,
     codec: &Codec,
     lead_id: &str,
-    all_partitions: bool,
-    skew: Duration,
-    full: bool,
+    opts: &TraceOptions,
 ) -> Result<Trace, CliError> {
+    let (all_partitions, skew, full) = (opts.all_partitions, opts.skew, opts.full);
     let started = Instant::now();
     let partitioner = if all_partitions {
         None
@@ -111,7 +170,19 @@ pub async fn collect(
         };
     let mut trace = Trace::default();
     let mut found = Vec::new();
-    let raw = run_scan(cfg, request(TopicRole::Raw, None, None)).await?;
+    let raw_request = match (&opts.index_dir, partitioner) {
+        (Some(dir), Some(_)) => match indexed_times(cfg, dir, lead_id, &mut trace).await? {
+            // the raw records lie between these times: read only that stretch
+            Some((first, last)) => Some(request(TopicRole::Raw, Some(first), Some(last))),
+            // the index has read all of leads.raw: the lead is not on it
+            None => None,
+        },
+        _ => Some(request(TopicRole::Raw, None, None)),
+    };
+    let raw = match raw_request {
+        Some(req) => run_scan(cfg, req).await?,
+        None => (Vec::new(), ScanStats::default()),
+    };
     let first = raw.0.iter().filter_map(|h| h.written_at).min();
     let last = raw.0.iter().filter_map(|h| h.written_at).max();
     let raw_topic = cfg.topics.name(TopicRole::Raw);
@@ -193,15 +264,17 @@ pub fn to_json(lead_id: &str, trace: &Trace) -> serde_json::Value {
 /// Runs `trace`.
 pub async fn run(cfg: &CliConfig, args: &TraceArgs) -> Result<(), CliError> {
     let codec = Codec::from_config(cfg.registry.as_ref())?;
-    let trace = collect(
-        cfg,
-        &codec,
-        &args.lead_id,
-        args.all_partitions,
-        Duration::from_secs(args.skew),
-        args.full,
-    )
-    .await?;
+    let opts = TraceOptions {
+        all_partitions: args.all_partitions,
+        skew: Duration::from_secs(args.skew),
+        full: args.full,
+        index_dir: if args.no_index {
+            None
+        } else {
+            args.index_dir.clone().or_else(index::default_dir)
+        },
+    };
+    let trace = collect(cfg, &codec, &args.lead_id, &opts).await?;
     if args.json {
         println!("{}", to_json(&args.lead_id, &trace));
     } else {
@@ -214,6 +287,13 @@ pub async fn run(cfg: &CliConfig, args: &TraceArgs) -> Result<(), CliError> {
                 s.partitions,
                 s.scanned,
                 s.elapsed.as_millis()
+            );
+        }
+        if let Some(c) = &trace.index {
+            eprintln!(
+                "index: {} new records indexed in {} ms",
+                c.indexed,
+                c.elapsed.as_millis()
             );
         }
         eprintln!("total: {} ms", trace.elapsed.as_millis());
