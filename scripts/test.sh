@@ -128,6 +128,13 @@ fi
 
 "${REPO_ROOT}/scripts/broker.sh" stop --state-dir "${WORK_DIR}/state" >/dev/null || true
 
+# --- exceptions (issue 14): the console in a real browser -------------------------------------
+# headless Chromium (Debian's package, installed when missing) drives `leadflow console`: the queue
+# shows a seeded exception, the close action works, a trace page renders. Starts its own tansu.
+step "Console (headless Chromium)"
+t="$(now_s)"
+if "${REPO_ROOT}/scripts/console-browser-test.sh"; then record console ok "${t}"; else record console FAILED "${t}"; fi
+
 step "Format (cargo fmt --check)"
 t="$(now_s)"
 if cargo fmt --all -- --check; then record fmt ok "${t}"; else record fmt FAILED "${t}"; fi
