@@ -153,7 +153,7 @@ fn stage_specs(
             Vec::new()
         }
     };
-    let notify_env = vec![
+    let notify_env = [
         (
             "LEADFLOW_STAGE__SLACK__API_URL",
             format!("http://{sandbox_http}/slack/api"),
