@@ -181,17 +181,16 @@ impl Fleet {
                 continue;
             }
             let inst = self.running.swap_remove(i);
-            let tail: String = inst
-                .process
-                .log()
+            // the error chain of the exit (`Error: ...` and its first cause), not the backtrace
+            let log = inst.process.log();
+            let why: Vec<&str> = log
                 .lines()
-                .rev()
-                .take(3)
-                .collect::<Vec<_>>()
-                .join(" | ");
+                .filter(|l| l.starts_with("Error:") || l.trim_start().starts_with("0: "))
+                .collect();
+            let tail = why.join(" | ");
             self.log
                 .unexpected_exits
-                .push((inst.label.clone(), tail.chars().take(400).collect()));
+                .push((inst.label.clone(), tail.chars().take(300).collect()));
             *self.owed.entry(inst.spec).or_default() += 1;
             self.last_kill.insert(inst.spec, Instant::now());
             gone.push(inst.label);

@@ -27,6 +27,7 @@ use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -217,6 +218,47 @@ fn kill_times(kills: usize, gen_secs: f64, broker_at: Option<f64>, quiet: f64) -
         .collect()
 }
 
+/// A child process killed when dropped (also when the harness stops early on an error or a signal).
+struct KillOnDrop(Child);
+
+impl KillOnDrop {
+    fn stop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Set on SIGINT/SIGTERM: the harness stops its loops and cleans up (stages, stand-ins, broker).
+static STOP: AtomicBool = AtomicBool::new(false);
+
+fn watch_signals() {
+    tokio::spawn(async {
+        let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        else {
+            return;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        eprintln!("chaos: signal received; stopping everything");
+        STOP.store(true, Ordering::SeqCst);
+    });
+}
+
+fn stopped() -> Result<()> {
+    if STOP.load(Ordering::SeqCst) {
+        bail!("stopped by a signal");
+    }
+    Ok(())
+}
+
 fn wait_http(addr: &str, timeout: Duration) -> Result<()> {
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
@@ -231,6 +273,7 @@ fn wait_http(addr: &str, timeout: Duration) -> Result<()> {
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
+    watch_signals();
     let start = Instant::now();
     let bin_dir = match &args.bin_dir {
         Some(d) => d.clone(),
@@ -267,7 +310,7 @@ async fn main() -> Result<()> {
     let http_port = free_port()?;
     let smtp_port = free_port()?;
     let sandbox_http = format!("127.0.0.1:{http_port}");
-    let mut sandbox_proc: Child = Command::new(bin_dir.join("leadflow-sandbox"))
+    let mut sandbox_proc = KillOnDrop(Command::new(bin_dir.join("leadflow-sandbox"))
         .args([
             "--http",
             &sandbox_http,
@@ -278,7 +321,7 @@ async fn main() -> Result<()> {
         .stdout(std::fs::File::create(logs.join("sandbox.log"))?)
         .stderr(std::fs::File::create(logs.join("sandbox.err.log"))?)
         .spawn()
-        .context("starting leadflow-sandbox")?;
+        .context("starting leadflow-sandbox")?);
     wait_http(&sandbox_http, Duration::from_secs(20))?;
     let sandbox = Sandbox::new(format!("http://{sandbox_http}"));
 
@@ -341,6 +384,7 @@ async fn main() -> Result<()> {
 
     // the chaos loop: until the generator is done and every killed stage is back
     loop {
+        stopped()?;
         let t = gen_start.elapsed().as_secs_f64();
         if feeder.as_ref().is_some_and(|f| f.is_finished())
             && let Some(f) = feeder.take()
@@ -406,6 +450,7 @@ async fn main() -> Result<()> {
     let mut still_since = Instant::now();
     let mut settled = false;
     while settle_start.elapsed() < Duration::from_secs(args.max_settle) {
+        stopped()?;
         for label in fleet.reap() {
             say(start, format!("{label} exited on its own; restarting it"));
         }
@@ -433,8 +478,7 @@ async fn main() -> Result<()> {
     say(start, "reading every topic from the beginning");
     let audit = audit::run(&bs, &TopicNames::default()).await?;
     let effects = sandbox.effects(&logs.join("sandbox-state.json")).await?;
-    let _ = sandbox_proc.kill();
-    let _ = sandbox_proc.wait();
+    sandbox_proc.stop();
     broker.stop();
 
     let run = report::Run {
