@@ -124,6 +124,8 @@ pub struct Audit {
     pub raw_events: usize,
     pub duplicates: Vec<DupCount>,
     pub exceptions_by_stage: Vec<(String, usize)>,
+    /// (stage, reason with digits blanked, count), most frequent first.
+    pub top_reasons: Vec<(String, String, usize)>,
 }
 
 /// Reads the topics and accounts for every raw lead.
@@ -211,13 +213,25 @@ pub async fn run(bootstrap: &str, topics: &TopicNames) -> Result<Audit> {
     // exceptions by the input they name
     let mut exc_at: HashMap<String, HashMap<At, bool>> = HashMap::new();
     let mut by_stage: HashMap<String, usize> = HashMap::new();
+    let mut reasons: HashMap<(String, String), usize> = HashMap::new();
     for e in exceptions.iter().filter_map(|r| r.event.as_ref()) {
         exc_at.entry(e.source_topic.clone()).or_default().insert(
             (e.source_partition, e.source_offset),
             !e.reason.trim().is_empty(),
         );
         *by_stage.entry(e.stage.clone()).or_default() += 1;
+        let shape: String = e
+            .reason
+            .chars()
+            .take(90)
+            .map(|c| if c.is_ascii_digit() { '#' } else { c })
+            .collect();
+        *reasons.entry((e.stage.clone(), shape)).or_default() += 1;
     }
+    let mut top_reasons: Vec<(String, String, usize)> =
+        reasons.into_iter().map(|((s, r), n)| (s, r, n)).collect();
+    top_reasons.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+    top_reasons.truncate(8);
     let exc_of = |r: TopicRole| exc_at.get(topics.name(r)).cloned().unwrap_or_default();
 
     let hop_enrich = Hop {
@@ -401,5 +415,6 @@ pub async fn run(bootstrap: &str, topics: &TopicNames) -> Result<Audit> {
         raw_events: raw.len(),
         duplicates,
         exceptions_by_stage,
+        top_reasons,
     })
 }

@@ -239,7 +239,8 @@ static STOP: AtomicBool = AtomicBool::new(false);
 
 fn watch_signals() {
     tokio::spawn(async {
-        let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         else {
             return;
         };
@@ -310,18 +311,20 @@ async fn main() -> Result<()> {
     let http_port = free_port()?;
     let smtp_port = free_port()?;
     let sandbox_http = format!("127.0.0.1:{http_port}");
-    let mut sandbox_proc = KillOnDrop(Command::new(bin_dir.join("leadflow-sandbox"))
-        .args([
-            "--http",
-            &sandbox_http,
-            "--smtp",
-            &format!("127.0.0.1:{smtp_port}"),
-        ])
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(logs.join("sandbox.log"))?)
-        .stderr(std::fs::File::create(logs.join("sandbox.err.log"))?)
-        .spawn()
-        .context("starting leadflow-sandbox")?);
+    let mut sandbox_proc = KillOnDrop(
+        Command::new(bin_dir.join("leadflow-sandbox"))
+            .args([
+                "--http",
+                &sandbox_http,
+                "--smtp",
+                &format!("127.0.0.1:{smtp_port}"),
+            ])
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(logs.join("sandbox.log"))?)
+            .stderr(std::fs::File::create(logs.join("sandbox.err.log"))?)
+            .spawn()
+            .context("starting leadflow-sandbox")?,
+    );
     wait_http(&sandbox_http, Duration::from_secs(20))?;
     let sandbox = Sandbox::new(format!("http://{sandbox_http}"));
 

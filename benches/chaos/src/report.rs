@@ -74,6 +74,9 @@ pub fn print(run: &Run, audit: &Audit, fx: &Effects) -> bool {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    for (stage, reason, n) in &audit.top_reasons {
+        println!("  {n:>6} × {stage}: {reason}");
+    }
     println!();
     println!(
         "| topic | identity | records | distinct | duplicate records | ids seen more than once |"
