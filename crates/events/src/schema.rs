@@ -125,6 +125,9 @@ pub enum SchemaError {
     },
     #[error("schema for {kind} references unknown type {name}")]
     UnknownType { kind: EventKind, name: String },
+    /// The embedded schemas failed to load once at start-up; every later use reports that error.
+    #[error("the embedded schemas failed to load")]
+    Embedded(#[source] &'static SchemaError),
 }
 
 /// One parsed, self-contained schema.
