@@ -130,20 +130,21 @@ async fn indexed_times(
     let topic = cfg.topics.name(TopicRole::Raw).to_owned();
     let path = index::file_for(dir, &cfg.bootstrap_servers, &topic);
     let owned = cfg.clone();
-    let (idx, caught) = tokio::task::spawn_blocking(move || {
+    let lead = lead_id.to_owned();
+    let (found, caught) = tokio::task::spawn_blocking(move || {
         let mut idx = index::LeadIndex::load(&path);
         let caught = idx.catch_up(&owned, &topic)?;
-        if caught.indexed > 0 {
-            if let Err(e) = idx.save(&path) {
-                eprintln!("cannot save the trace index {}: {e}", path.display());
-            }
+        if idx.dirty() {
+            idx.save(&path).map_err(|e| {
+                CliError::io(format!("cannot save the trace index {}", path.display()), e)
+            })?;
         }
-        Ok::<_, CliError>((idx, caught))
+        Ok::<_, CliError>((index::LeadIndex::lookup(&path, &lead), caught))
     })
     .await
     .map_err(|e| CliError::Internal(format!("the index task failed: {e}")))??;
     trace.index = Some(caught);
-    Ok(idx.lookup(lead_id))
+    Ok(found)
 }
 
 /// Finds and orders every event of `lead_id`.
