@@ -172,12 +172,11 @@ pub async fn collect(
     let mut trace = Trace::default();
     let mut found = Vec::new();
     let raw_request = match (&opts.index_dir, partitioner) {
-        (Some(dir), Some(_)) => match indexed_times(cfg, dir, lead_id, &mut trace).await? {
-            // the raw records lie between these times: read only that stretch
-            Some((first, last)) => Some(request(TopicRole::Raw, Some(first), Some(last))),
-            // the index has read all of leads.raw: the lead is not on it
-            None => None,
-        },
+        // the raw records lie between the indexed times: read only that stretch; a lead the
+        // index does not know is not on leads.raw (the index has read all of it)
+        (Some(dir), Some(_)) => indexed_times(cfg, dir, lead_id, &mut trace)
+            .await?
+            .map(|(first, last)| request(TopicRole::Raw, Some(first), Some(last))),
         _ => Some(request(TopicRole::Raw, None, None)),
     };
     let raw = match raw_request {
