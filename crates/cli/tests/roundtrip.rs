@@ -244,6 +244,7 @@ fn topics_create_is_idempotent() {
         "MODEL_PARAMS",
         "REPS",
         "EXCEPTIONS",
+        "EXCEPTIONS_STATE",
     ];
     let names: Vec<(String, String)> = roles
         .iter()

@@ -1,14 +1,17 @@
-//! A local index of `leads.raw`: lead id → the times of its first and last raw record, and per
-//! partition the next offset to index. `trace` catches it up (reads only the records written since
-//! the last call, keys only) and then reads the lead's partition between those times, instead of
+//! A local index of `leads.raw`: one line per raw record (`L<TAB>lead id<TAB>write time ms`) in an
+//! append-only file, and per partition the next offset to index in a small side file. `trace`
+//! catches it up (reads only the records written since the last call, keys and timestamps only,
+//! appends them) and looks the lead up (a substring search over the file: no parsing of the whole
+//! index), then reads the lead's partition only between its first and last raw write, instead of
 //! scanning the partition from its beginning on every call.
 //!
-//! One file per cluster and topic under the index directory (`~/.cache/leadflow/trace-index` by
-//! default), written to a temporary file and renamed, so concurrent `trace` calls never see half a
-//! file (the last writer wins; both are complete).
+//! One index per cluster and topic under the index directory (`~/.cache/leadflow/trace-index` by
+//! default). Lines are appended before the offsets are replaced (write + rename), so a crash can
+//! only index a record twice, which lookups tolerate (they take the min and max).
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -20,15 +23,17 @@ use rdkafka::{Offset, TopicPartitionList};
 use crate::error::CliError;
 use crate::kafka::{CliConfig, METADATA_TIMEOUT, topic_partitions};
 
-const HEADER: &str = "leadflow-trace-index v1";
+const HEADER: &str = "leadflow-trace-index v2";
 
-/// The index of one topic.
+/// The index of one topic, as far as the process needs it: the offsets and the lines not yet saved.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LeadIndex {
     /// partition → next offset to index.
     pub next: BTreeMap<i32, i64>,
-    /// lead id → (first, last) write time in ms.
-    pub leads: HashMap<String, (i64, i64)>,
+    /// Lines read since the last save.
+    pending: String,
+    /// The file must be started afresh (the topic was re-created).
+    reset: bool,
 }
 
 /// What a catch-up cost.
@@ -62,57 +67,72 @@ pub fn file_for(dir: &Path, bootstrap: &str, topic: &str) -> PathBuf {
     dir.join(format!("{safe}.idx"))
 }
 
+fn offsets_path(path: &Path) -> PathBuf {
+    path.with_extension("offsets")
+}
+
 impl LeadIndex {
-    /// Reads an index file; a missing or unreadable file is an empty index (rebuilt on catch-up).
+    /// Reads the offsets of an index; a missing or unreadable side file is an empty index.
     pub fn load(path: &Path) -> LeadIndex {
-        let Ok(file) = std::fs::File::open(path) else {
-            return LeadIndex::default();
-        };
-        let mut lines = BufReader::new(file).lines();
-        if !matches!(lines.next(), Some(Ok(h)) if h == HEADER) {
-            return LeadIndex::default();
-        }
         let mut index = LeadIndex::default();
+        let Ok(text) = std::fs::read_to_string(offsets_path(path)) else {
+            index.reset = true;
+            return index;
+        };
+        let mut lines = text.lines();
+        if lines.next() != Some(HEADER) {
+            index.reset = true;
+            return index;
+        }
         for line in lines {
-            let Ok(line) = line else {
-                return LeadIndex::default();
-            };
             let mut f = line.split('\t');
-            match (f.next(), f.next(), f.next(), f.next()) {
-                (Some("P"), Some(p), Some(o), None) => {
-                    if let (Ok(p), Ok(o)) = (p.parse(), o.parse()) {
+            match (f.next(), f.next(), f.next()) {
+                (Some("P"), Some(p), Some(o)) => match (p.parse(), o.parse()) {
+                    (Ok(p), Ok(o)) => {
                         index.next.insert(p, o);
                     }
-                }
-                (Some("L"), Some(id), Some(a), Some(b)) => {
-                    if let (Ok(a), Ok(b)) = (a.parse(), b.parse()) {
-                        index.leads.insert(id.to_owned(), (a, b));
+                    _ => {
+                        index.next.clear();
+                        index.reset = true;
+                        return index;
                     }
+                },
+                _ => {
+                    index.next.clear();
+                    index.reset = true;
+                    return index;
                 }
-                _ => return LeadIndex::default(),
             }
         }
         index
     }
 
-    /// Writes the index (temporary file, then rename).
-    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+    /// Appends the new lines, then replaces the offsets (temporary file, rename).
+    pub fn save(&mut self, path: &Path) -> std::io::Result<()> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        {
-            let mut w = BufWriter::new(std::fs::File::create(&tmp)?);
-            writeln!(w, "{HEADER}")?;
-            for (p, o) in &self.next {
-                writeln!(w, "P\t{p}\t{o}")?;
-            }
-            for (id, (a, b)) in &self.leads {
-                writeln!(w, "L\t{id}\t{a}\t{b}")?;
-            }
-            w.flush()?;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(!self.reset)
+            .write(true)
+            .truncate(self.reset)
+            .open(path)?;
+        if self.reset {
+            writeln!(file, "{HEADER}")?;
         }
-        std::fs::rename(&tmp, path)
+        file.write_all(self.pending.as_bytes())?;
+        file.flush()?;
+        let mut offsets = format!("{HEADER}\n");
+        for (p, o) in &self.next {
+            let _ = writeln!(offsets, "P\t{p}\t{o}");
+        }
+        let tmp = offsets_path(path).with_extension(format!("tmp{}", std::process::id()));
+        std::fs::write(&tmp, offsets)?;
+        std::fs::rename(&tmp, offsets_path(path))?;
+        self.pending.clear();
+        self.reset = false;
+        Ok(())
     }
 
     /// Records one raw record of `key` written at `at`.
@@ -120,20 +140,28 @@ impl LeadIndex {
         if key.contains(['\t', '\n', '\r']) {
             return; // cannot be stored; such a lead is traced by scanning
         }
-        self.leads
-            .entry(key.to_owned())
-            .and_modify(|(a, b)| {
-                *a = (*a).min(at);
-                *b = (*b).max(at);
-            })
-            .or_insert((at, at));
+        let _ = writeln!(self.pending, "L\t{key}\t{at}");
     }
 
-    /// The first and last write times of a lead's raw records.
-    pub fn lookup(&self, lead_id: &str) -> Option<(Timestamp, Timestamp)> {
-        self.leads
-            .get(lead_id)
-            .map(|(a, b)| (Timestamp(*a), Timestamp(*b)))
+    /// Whether lines are waiting to be saved.
+    pub fn dirty(&self) -> bool {
+        !self.pending.is_empty() || self.reset
+    }
+
+    /// The first and last write times of a lead's raw records in the saved index file.
+    pub fn lookup(path: &Path, lead_id: &str) -> Option<(Timestamp, Timestamp)> {
+        let text = std::fs::read_to_string(path).ok()?;
+        let needle = format!("\nL\t{lead_id}\t");
+        let mut found: Option<(i64, i64)> = None;
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find(&needle) {
+            rest = &rest[i + needle.len()..];
+            let end = rest.find('\n').unwrap_or(rest.len());
+            if let Ok(at) = rest[..end].parse::<i64>() {
+                found = Some(found.map_or((at, at), |(a, b)| (a.min(at), b.max(at))));
+            }
+        }
+        found.map(|(a, b)| (Timestamp(a), Timestamp(b)))
     }
 
     /// Reads every partition of `topic` from the indexed offset to its current end (keys and
@@ -164,8 +192,9 @@ impl LeadIndex {
             let mut from = self.next.get(&p).copied().unwrap_or(low);
             if from > high {
                 // the topic was re-created: everything indexed for it is stale
-                self.leads.clear();
+                self.pending.clear();
                 self.next.clear();
+                self.reset = true;
                 return self.catch_up(cfg, topic);
             }
             from = from.max(low);
@@ -217,24 +246,42 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_index_round_trips_and_keeps_first_and_last_times() {
-        let mut i = LeadIndex::default();
-        i.add("lead-1", 500);
-        i.add("lead-1", 100);
-        i.add("lead-1", 900);
-        i.add("bad\tkey", 1);
-        i.next.insert(0, 42);
-        assert_eq!(i.lookup("lead-1"), Some((Timestamp(100), Timestamp(900))));
-        assert_eq!(i.lookup("bad\tkey"), None);
+    fn the_index_appends_and_finds_first_and_last_times() {
         let dir = tempfile::tempdir().expect("dir");
         let path = file_for(dir.path(), "127.0.0.1:9092", "leads.raw");
         assert!(
             path.to_string_lossy()
                 .ends_with("127.0.0.1_9092_leads.raw.idx")
         );
+        let mut i = LeadIndex::load(&path);
+        assert!(i.dirty(), "a new index starts its file");
+        i.add("lead-1", 500);
+        i.add("lead-10", 5);
+        i.add("bad\tkey", 1);
+        i.next.insert(0, 2);
         i.save(&path).expect("saved");
-        assert_eq!(LeadIndex::load(&path), i);
-        std::fs::write(&path, "garbage").expect("write");
-        assert_eq!(LeadIndex::load(&path), LeadIndex::default());
+        let mut again = LeadIndex::load(&path);
+        assert_eq!(again.next.get(&0), Some(&2));
+        assert!(!again.dirty());
+        again.add("lead-1", 100);
+        again.add("lead-1", 900);
+        again.next.insert(0, 4);
+        again.save(&path).expect("saved");
+        assert_eq!(
+            LeadIndex::lookup(&path, "lead-1"),
+            Some((Timestamp(100), Timestamp(900)))
+        );
+        assert_eq!(
+            LeadIndex::lookup(&path, "lead-10"),
+            Some((Timestamp(5), Timestamp(5)))
+        );
+        assert_eq!(LeadIndex::lookup(&path, "lead"), None);
+        assert_eq!(LeadIndex::lookup(&path, "bad\tkey"), None);
+        assert_eq!(LeadIndex::load(&path).next.get(&0), Some(&4));
+        std::fs::write(offsets_path(&path), "garbage").expect("write");
+        assert!(
+            LeadIndex::load(&path).dirty(),
+            "unreadable offsets: rebuilt"
+        );
     }
 }

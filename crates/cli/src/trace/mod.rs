@@ -130,20 +130,21 @@ async fn indexed_times(
     let topic = cfg.topics.name(TopicRole::Raw).to_owned();
     let path = index::file_for(dir, &cfg.bootstrap_servers, &topic);
     let owned = cfg.clone();
-    let (idx, caught) = tokio::task::spawn_blocking(move || {
+    let lead = lead_id.to_owned();
+    let (found, caught) = tokio::task::spawn_blocking(move || {
         let mut idx = index::LeadIndex::load(&path);
         let caught = idx.catch_up(&owned, &topic)?;
-        if caught.indexed > 0 {
-            if let Err(e) = idx.save(&path) {
-                eprintln!("cannot save the trace index {}: {e}", path.display());
-            }
+        if idx.dirty() {
+            idx.save(&path).map_err(|e| {
+                CliError::io(format!("cannot save the trace index {}", path.display()), e)
+            })?;
         }
-        Ok::<_, CliError>((idx, caught))
+        Ok::<_, CliError>((index::LeadIndex::lookup(&path, &lead), caught))
     })
     .await
     .map_err(|e| CliError::Internal(format!("the index task failed: {e}")))??;
     trace.index = Some(caught);
-    Ok(idx.lookup(lead_id))
+    Ok(found)
 }
 
 /// Finds and orders every event of `lead_id`.
@@ -171,12 +172,11 @@ pub async fn collect(
     let mut trace = Trace::default();
     let mut found = Vec::new();
     let raw_request = match (&opts.index_dir, partitioner) {
-        (Some(dir), Some(_)) => match indexed_times(cfg, dir, lead_id, &mut trace).await? {
-            // the raw records lie between these times: read only that stretch
-            Some((first, last)) => Some(request(TopicRole::Raw, Some(first), Some(last))),
-            // the index has read all of leads.raw: the lead is not on it
-            None => None,
-        },
+        // the raw records lie between the indexed times: read only that stretch; a lead the
+        // index does not know is not on leads.raw (the index has read all of it)
+        (Some(dir), Some(_)) => indexed_times(cfg, dir, lead_id, &mut trace)
+            .await?
+            .map(|(first, last)| request(TopicRole::Raw, Some(first), Some(last))),
         _ => Some(request(TopicRole::Raw, None, None)),
     };
     let raw = match raw_request {
