@@ -128,6 +128,24 @@ fi
 
 "${REPO_ROOT}/scripts/broker.sh" stop --state-dir "${WORK_DIR}/state" >/dev/null || true
 
+# --- exceptions (issue 14): the console in a real browser -------------------------------------
+# headless Chromium (Debian's package, installed when missing) drives `leadflow console`: the queue
+# shows a seeded exception, the close action works, a trace page renders. Starts its own tansu.
+step "Console (headless Chromium)"
+t="$(now_s)"
+if "${REPO_ROOT}/scripts/console-browser-test.sh"; then record console ok "${t}"; else record console FAILED "${t}"; fi
+
+# --- chaos (issue 11): the whole pipeline as processes on its own private tansu, 5,000 leads at
+# 100/s, 10 kill -9 of random stage processes, one broker restart, Slack/CRM stand-in outages;
+# fails when a lead is lost (benches/chaos, about 2 minutes). Figures of the full run: benches/README.md.
+step "Chaos (leadflow-chaos: kill -9, broker restart, stand-in outages; lost leads must be 0)"
+t="$(now_s)"
+if timeout 600 "${REPO_ROOT}/target/debug/leadflow-chaos" --leads 5000 --rate 100 --kills 10; then
+  record chaos ok "${t}"
+else
+  record chaos FAILED "${t}"
+fi
+
 step "Format (cargo fmt --check)"
 t="$(now_s)"
 if cargo fmt --all -- --check; then record fmt ok "${t}"; else record fmt FAILED "${t}"; fi

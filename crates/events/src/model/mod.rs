@@ -7,6 +7,7 @@
 mod delivery;
 mod enriched;
 mod exception;
+mod exception_state;
 mod handoff;
 mod lead;
 mod model_params;
@@ -20,6 +21,7 @@ mod tier;
 pub use delivery::*;
 pub use enriched::*;
 pub use exception::*;
+pub use exception_state::*;
 pub use handoff::*;
 pub use lead::*;
 pub use model_params::*;
