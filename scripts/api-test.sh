@@ -78,10 +78,11 @@ info "leadflow-ingest on 127.0.0.1:${port} (topic ${topic}); schemathesis for ${
 # one worker: hypothesis' lambda introspection is not thread-safe on CPython 3.11 (an internal error
 # of schemathesis with -w 2, not a finding)
 set +e
-"${VENV}/bin/schemathesis" --config-file crates/ingest/schemathesis.toml run \
+# run from the temp dir: schemathesis and hypothesis keep their databases in the working directory
+(cd "${work}" && "${VENV}/bin/schemathesis" --config-file "${REPO_ROOT}/crates/ingest/schemathesis.toml" run \
   "http://127.0.0.1:${port}/openapi.json" \
   -H "Authorization: Bearer ${key}" \
-  --max-time "${SECONDS_BUDGET}" -w 1 --no-color >"${work}/schemathesis.log" 2>&1
+  --max-time "${SECONDS_BUDGET}" -w 1 --no-color >"${work}/schemathesis.log" 2>&1)
 rc=$?
 set -e
 grep -v '^\s*$' "${work}/schemathesis.log" | sed -n '/Examples\|Coverage\|Fuzzing\|Stateful\|FAILURES\|ERRORS\|SUMMARY/,$p' | tail -n 40

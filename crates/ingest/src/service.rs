@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use leadflow_events::LeadEvent;
 use leadflow_runtime::Clock;
 use leadflow_runtime::http::Health;
+use serde::Deserialize as _;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -147,7 +148,7 @@ impl Ingest {
         if !errors.is_empty() {
             return Err((400, errors));
         }
-        let lead: LeadIn = serde_json::from_value(value.clone()).map_err(|e| {
+        let lead = LeadIn::deserialize(value).map_err(|e| {
             (
                 400,
                 vec![FieldError {
