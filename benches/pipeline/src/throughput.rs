@@ -172,6 +172,13 @@ async fn main() -> anyhow::Result<()> {
                 topic.clone(),
             );
         }
+        if stage == "enrich" {
+            // the bundled demo dataset, said explicitly (`local` needs the user's own file)
+            env.insert(
+                "LEADFLOW_STAGE__PROVIDER__KIND".to_owned(),
+                "demo".to_owned(),
+            );
+        }
         // every input ends on the output topic or (poison) on the exceptions topic, which each
         // stage run gets fresh
         let exceptions = unique_name(&format!("tp-exceptions-{stage}"));
@@ -238,7 +245,7 @@ impl Measured {
 }
 
 /// Something the measurement stops at the end.
-trait Stoppable {
+trait Stoppable: Send + 'static {
     fn stop(self);
 }
 
@@ -274,9 +281,24 @@ async fn measure(
 ) -> anyhow::Result<Measured> {
     let give_up = Instant::now() + Duration::from_secs(900);
     let watermarks = Watermarks::new(bs, output)?;
+    eprintln!(
+        "measuring {output} ({} partitions), pid {}",
+        watermarks.partitions.len(),
+        pid.0
+    );
     // the first output: start of the measured span
+    let mut polls = 0u64;
     let (t0, cpu0, n0) = loop {
         let n = watermarks.total()?;
+        polls += 1;
+        if polls % 200 == 0 {
+            eprintln!("{output}: waiting for the first output");
+        }
+        anyhow::ensure!(
+            !exited(pid),
+            "the measured process {} exited before its first output (see its log)",
+            pid.0
+        );
         if n > 0 {
             break (Instant::now(), cpu_seconds(pid)?, n);
         }
@@ -300,6 +322,10 @@ async fn measure(
     let (t1, cpu1, n1) = loop {
         let n = watermarks.total()?;
         let now = Instant::now();
+        polls += 1;
+        if polls % 200 == 0 {
+            eprintln!("{output}: {n} of {expected}");
+        }
         if n != last.2 {
             last = (now, cpu_seconds(pid)?, n);
         }
@@ -375,6 +401,17 @@ impl Watermarks {
 /// Records on every partition of `topic` (sum of high watermarks).
 fn high_watermarks(bs: &str, topic: &str) -> anyhow::Result<i64> {
     Watermarks::new(bs, topic)?.total()
+}
+
+/// Whether a child process has exited (a zombie not yet reaped, or gone).
+fn exited(pid: Pid) -> bool {
+    std::fs::read_to_string(format!("/proc/{}/stat", pid.0))
+        .ok()
+        .and_then(|stat| {
+            stat.rsplit_once(')')
+                .map(|(_, rest)| rest.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(true)
 }
 
 /// utime + stime of a process, in seconds (`/proc/<pid>/stat`, fields 14 and 15, in clock ticks).
