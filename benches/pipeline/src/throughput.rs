@@ -172,6 +172,13 @@ async fn main() -> anyhow::Result<()> {
                 topic.clone(),
             );
         }
+        if stage == "enrich" {
+            // the bundled demo dataset, said explicitly (`local` needs the user's own file)
+            env.insert(
+                "LEADFLOW_STAGE__PROVIDER__KIND".to_owned(),
+                "demo".to_owned(),
+            );
+        }
         // every input ends on the output topic or (poison) on the exceptions topic, which each
         // stage run gets fresh
         let exceptions = unique_name(&format!("tp-exceptions-{stage}"));
@@ -238,7 +245,7 @@ impl Measured {
 }
 
 /// Something the measurement stops at the end.
-trait Stoppable {
+trait Stoppable: Send + 'static {
     fn stop(self);
 }
 
@@ -255,6 +262,13 @@ impl Stoppable for StageProcess {
     }
 }
 
+/// How long the output may stay unchanged before a measurement ends short of `expected` (an input
+/// that yields no output, e.g. a repeated event, or a stage that stalled: reported as such).
+const STALL: Duration = Duration::from_secs(5);
+/// How often the output topics' high watermarks are read (one long-lived client: a client per poll
+/// would load the machine the measured process runs on).
+const POLL: Duration = Duration::from_millis(25);
+
 /// Waits for `expected` records on `output` (comma-separated topics: outputs and exceptions);
 /// measures from the first to the last.
 async fn measure(
@@ -265,20 +279,36 @@ async fn measure(
     process: impl Stoppable,
     perf: Option<std::path::PathBuf>,
 ) -> anyhow::Result<Measured> {
-    let give_up = Instant::now() + Duration::from_secs(600);
+    let give_up = Instant::now() + Duration::from_secs(900);
+    let watermarks = Watermarks::new(bs, output)?;
+    eprintln!(
+        "measuring {output} ({} partitions), pid {}",
+        watermarks.partitions.len(),
+        pid.0
+    );
     // the first output: start of the measured span
+    let mut polls = 0u64;
     let (t0, cpu0, n0) = loop {
-        let n = high_watermarks(bs, output)?;
+        let n = watermarks.total()?;
+        polls += 1;
+        if polls % 200 == 0 {
+            eprintln!("{output}: waiting for the first output");
+        }
+        anyhow::ensure!(
+            !exited(pid),
+            "the measured process {} exited before its first output (see its log)",
+            pid.0
+        );
         if n > 0 {
             break (Instant::now(), cpu_seconds(pid)?, n);
         }
         anyhow::ensure!(Instant::now() < give_up, "no output on {output}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        tokio::time::sleep(POLL).await;
     };
     let profiler = match perf {
         Some(file) => Some(
             std::process::Command::new("perf")
-                .args(["record", "-F", "999", "-p", &pid.0.to_string(), "-o"])
+                .args(["record", "-F", "499", "-g", "-p", &pid.0.to_string(), "-o"])
                 .arg(&file)
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null())
@@ -287,16 +317,29 @@ async fn measure(
         ),
         None => None,
     };
+    // the last output: the record count, time and CPU when the count last changed
+    let mut last = (t0, cpu0, n0);
     let (t1, cpu1, n1) = loop {
-        let n = high_watermarks(bs, output)?;
-        if n >= expected {
-            break (Instant::now(), cpu_seconds(pid)?, n);
+        let n = watermarks.total()?;
+        let now = Instant::now();
+        polls += 1;
+        if polls % 200 == 0 {
+            eprintln!("{output}: {n} of {expected}");
         }
-        anyhow::ensure!(
-            Instant::now() < give_up,
-            "{output}: {n} of {expected} records"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        if n != last.2 {
+            last = (now, cpu_seconds(pid)?, n);
+        }
+        if n >= expected {
+            break last;
+        }
+        if now - last.0 > STALL {
+            eprintln!(
+                "{output}: {n} of {expected} records, nothing new for {STALL:?}; measured up to the last one"
+            );
+            break last;
+        }
+        anyhow::ensure!(now < give_up, "{output}: {n} of {expected} records");
+        tokio::time::sleep(POLL).await;
     };
     if let Some(profiler) = profiler {
         // SIGINT makes perf write its file and exit
@@ -309,7 +352,7 @@ async fn measure(
         })
         .await;
     }
-    process.stop();
+    tokio::task::spawn_blocking(move || process.stop()).await?;
     Ok(Measured {
         records: n1 - n0,
         seconds: (t1 - t0).as_secs_f64(),
@@ -317,19 +360,58 @@ async fn measure(
     })
 }
 
-/// Records on every partition of `topic` (sum of high watermarks).
-fn high_watermarks(bs: &str, topic: &str) -> anyhow::Result<i64> {
-    let consumer: rdkafka::consumer::BaseConsumer =
-        ClientConfig::new().set("bootstrap.servers", bs).create()?;
-    let meta = consumer.fetch_metadata(Some(topic), Duration::from_secs(5))?;
-    let mut total = 0;
-    for t in meta.topics() {
-        for p in t.partitions() {
-            let (low, high) = consumer.fetch_watermarks(topic, p.id(), Duration::from_secs(5))?;
+/// Reads the record count of a set of topics (sum of high minus low watermarks) with one client.
+struct Watermarks {
+    consumer: rdkafka::consumer::BaseConsumer,
+    partitions: Vec<(String, i32)>,
+}
+
+impl Watermarks {
+    fn new(bs: &str, topics: &str) -> anyhow::Result<Self> {
+        let consumer: rdkafka::consumer::BaseConsumer =
+            ClientConfig::new().set("bootstrap.servers", bs).create()?;
+        let mut partitions = Vec::new();
+        for topic in topics.split(',') {
+            let meta = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
+            for t in meta.topics() {
+                for p in t.partitions() {
+                    partitions.push((topic.to_owned(), p.id()));
+                }
+            }
+        }
+        anyhow::ensure!(!partitions.is_empty(), "no partitions on {topics}");
+        Ok(Self {
+            consumer,
+            partitions,
+        })
+    }
+
+    fn total(&self) -> anyhow::Result<i64> {
+        let mut total = 0;
+        for (topic, p) in &self.partitions {
+            let (low, high) = self
+                .consumer
+                .fetch_watermarks(topic, *p, Duration::from_secs(10))?;
             total += high - low;
         }
+        Ok(total)
     }
-    Ok(total)
+}
+
+/// Records on every partition of `topic` (sum of high watermarks).
+fn high_watermarks(bs: &str, topic: &str) -> anyhow::Result<i64> {
+    Watermarks::new(bs, topic)?.total()
+}
+
+/// Whether a child process has exited (a zombie not yet reaped, or gone).
+fn exited(pid: Pid) -> bool {
+    std::fs::read_to_string(format!("/proc/{}/stat", pid.0))
+        .ok()
+        .and_then(|stat| {
+            stat.rsplit_once(')')
+                .map(|(_, rest)| rest.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(true)
 }
 
 /// utime + stime of a process, in seconds (`/proc/<pid>/stat`, fields 14 and 15, in clock ticks).

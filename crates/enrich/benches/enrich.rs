@@ -61,7 +61,7 @@ fn inputs(n: usize) -> Vec<LeadEvent> {
 fn bench_transform(c: &mut Criterion) {
     let settings = EnrichSettings::demo();
     let provider = LocalProvider::demo();
-    let events = inputs(1_000);
+    let events = inputs(events_len());
     let mut group = c.benchmark_group("enrich");
     group.throughput(Throughput::Elements(events.len() as u64));
     group.bench_function("transform_local_provider", |b| {
@@ -75,7 +75,43 @@ fn bench_transform(c: &mut Criterion) {
             BatchSize::LargeInput,
         );
     });
+    // the same, with phone numbers never seen before in every batch (no memoised phone result):
+    // the cost of leads whose numbers are all new
+    let fresh = std::sync::atomic::AtomicUsize::new(0);
+    group.bench_function("transform_local_provider_new_phones", |b| {
+        b.iter_batched(
+            || {
+                let batch = fresh.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let mut events = events.clone();
+                for (i, e) in events.iter_mut().enumerate() {
+                    let n = (batch * events_len() + i) % 100_000_000;
+                    e.contact.phone = Some(match i % 3 {
+                        0 => format!("(415) {:03}-{:04}", 200 + n / 10_000 % 800, n % 10_000),
+                        1 => format!(
+                            "+33 6 {:02} {:02} {:02} {:02}",
+                            n / 1_000_000 % 100,
+                            n / 10_000 % 100,
+                            n / 100 % 100,
+                            n % 100
+                        ),
+                        _ => format!("030 {:08}", n),
+                    });
+                }
+                (Enricher::new(&settings, provider.clone()), events)
+            },
+            |(mut enricher, events)| {
+                for e in events {
+                    black_box(block_on(enricher.enrich(e)).unwrap());
+                }
+            },
+            BatchSize::LargeInput,
+        );
+    });
     group.finish();
+}
+
+fn events_len() -> usize {
+    1_000
 }
 
 /// Each normaliser alone, per call, on a small mix of inputs.

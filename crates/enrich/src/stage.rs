@@ -1,31 +1,41 @@
 //! The `Stage` shell: leads.raw -> leads.enriched, with leads.enriched replayed as a side input to
 //! rebuild the dedup memory after a restart or rebalance.
 
-use std::sync::PoisonError;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use leadflow_events::AnyEvent;
-use leadflow_events::{EnrichedLead, LeadEvent, TopicRole};
+use leadflow_events::{LeadEvent, TopicRole};
 use leadflow_runtime::{Context, Output, SideInput, SideStart, Stage, StageError, StageRegistry};
-use tokio::sync::{Mutex, MutexGuard};
 
+use crate::dedup::{DedupIndex, DedupVerdict};
 use crate::provider::{AnyProvider, FirmographicsProvider};
 use crate::settings::EnrichSettings;
-use crate::transform::{EnrichOutcome, Enricher};
+use crate::transform::{EnrichOutcome, EnrichRules, conclude, look_up, observe};
 
 /// The enrich stage.
 ///
-/// The transform keeps the dedup index and awaits the provider while enriching, so it sits behind an
-/// async mutex: inputs are enriched one at a time per process, whichever partition they come from
-/// (the harness still consumes, produces and acknowledges every partition concurrently). Splitting
-/// the index from the provider lookup would let lookups of different partitions overlap.
+/// Inputs of different partitions are enriched at once: normalisation and the persona rules need no
+/// lock, the provider lookup is awaited without one, and the dedup index is locked (a
+/// `std::sync::Mutex`, never held across an `.await`) only to check an event and to record it. The
+/// final check and the record happen under one lock, so two partitions never both take a lead for new.
 #[derive(Debug)]
 pub struct EnrichStage<P = AnyProvider> {
-    enricher: Mutex<Enricher<P>>,
-    /// Side-input observations that arrived while the transform was busy.
-    pending: std::sync::Mutex<Vec<EnrichedLead>>,
+    rules: EnrichRules,
+    index: Mutex<DedupIndex>,
+    provider: P,
     invalid_owner: String,
     window: Duration,
+}
+
+/// A view of the stage's dedup index (locked while it lives).
+pub struct EnricherView<'a>(MutexGuard<'a, DedupIndex>);
+
+impl EnricherView<'_> {
+    /// The dedup index.
+    pub fn index(&self) -> &DedupIndex {
+        &self.0
+    }
 }
 
 impl EnrichStage<AnyProvider> {
@@ -42,26 +52,21 @@ impl<P: FirmographicsProvider> EnrichStage<P> {
     /// The stage with an explicit provider (tests, benches).
     pub fn with_provider(settings: &EnrichSettings, provider: P) -> Self {
         Self {
-            enricher: Mutex::new(Enricher::new(settings, provider)),
-            pending: std::sync::Mutex::new(Vec::new()),
+            rules: EnrichRules::new(settings),
+            index: Mutex::new(DedupIndex::new(settings.dedup_window())),
+            provider,
             invalid_owner: settings.invalid_owner.clone(),
             window: settings.dedup_window(),
         }
     }
 
-    /// The transform inside (locked while the guard lives).
-    pub async fn enricher(&self) -> MutexGuard<'_, Enricher<P>> {
-        let mut enricher = self.enricher.lock().await;
-        self.apply_pending(&mut enricher);
-        enricher
+    /// The dedup state (locked while the view lives).
+    pub async fn enricher(&self) -> EnricherView<'_> {
+        EnricherView(self.lock())
     }
 
-    fn apply_pending(&self, enricher: &mut Enricher<P>) {
-        let pending =
-            std::mem::take(&mut *self.pending.lock().unwrap_or_else(PoisonError::into_inner));
-        for enriched in &pending {
-            enricher.observe(enriched);
-        }
+    fn lock(&self) -> MutexGuard<'_, DedupIndex> {
+        self.index.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -71,20 +76,25 @@ impl<P: FirmographicsProvider> Stage for EnrichStage<P> {
     const INPUT: TopicRole = TopicRole::Raw;
 
     async fn process(&self, input: LeadEvent, _ctx: &Context) -> Result<Vec<Output>, StageError> {
-        let mut enricher = self.enricher.lock().await;
-        self.apply_pending(&mut enricher);
-        let enriched = enricher.enrich(input).await;
-        drop(enricher);
-        match enriched {
-            Ok(EnrichOutcome::Lead(enriched)) => {
-                Ok(vec![Output::to(TopicRole::Enriched, *enriched)])
-            }
-            Ok(EnrichOutcome::DuplicateEvent) => Ok(Vec::new()),
-            Err(invalid) => Err(StageError::Poison {
+        let prepared = self
+            .rules
+            .prepare(input)
+            .map_err(|invalid| StageError::Poison {
                 kind: invalid.kind,
                 reason: invalid.reason,
                 owner: Some(self.invalid_owner.clone()),
-            }),
+            })?;
+        // a repeated event is not looked up
+        let repeated = self.lock().check(&prepared.keys()) == DedupVerdict::DuplicateEvent;
+        let lookup = if repeated {
+            None
+        } else {
+            look_up(&self.provider, &prepared).await
+        };
+        let outcome = conclude(&mut self.lock(), prepared, lookup);
+        match outcome {
+            EnrichOutcome::Lead(enriched) => Ok(vec![Output::to(TopicRole::Enriched, *enriched)]),
+            EnrichOutcome::DuplicateEvent => Ok(Vec::new()),
         }
     }
 
@@ -97,20 +107,7 @@ impl<P: FirmographicsProvider> Stage for EnrichStage<P> {
 
     fn on_side_input(&self, event: AnyEvent) -> Result<(), StageError> {
         if let AnyEvent::EnrichedLead(enriched) = event {
-            // on_side_input is synchronous and must not wait for an enrich awaiting the provider:
-            // when the transform is busy the observation is parked and applied before the next
-            // input is enriched
-            match self.enricher.try_lock() {
-                Ok(mut enricher) => {
-                    self.apply_pending(&mut enricher);
-                    enricher.observe(&enriched);
-                }
-                Err(_) => self
-                    .pending
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(enriched),
-            }
+            observe(&mut self.lock(), &enriched);
         }
         Ok(())
     }

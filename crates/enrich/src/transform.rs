@@ -4,12 +4,12 @@
 //! Everything but the provider lookup is pure; the lookup degrades to `PROVIDER_UNAVAILABLE` on any
 //! provider error, so a provider outage never holds a lead back.
 
-use leadflow_events::{EnrichedLead, EnrichmentStatus, LeadEvent, Persona};
+use leadflow_events::{EnrichedLead, EnrichmentStatus, Firmographics, LeadEvent, Persona};
 
 use crate::dedup::{DedupIndex, DedupVerdict, EventKeys};
 use crate::free_mail::FreeMailList;
-use crate::normalise::normalise;
-use crate::persona::{PersonaInput, classify};
+use crate::normalise::{Normalised, normalise};
+use crate::persona::{PersonaInput, PersonaVerdict, classify};
 use crate::provider::{FirmographicsProvider, ProviderError};
 use crate::settings::EnrichSettings;
 use crate::validate::Invalid;
@@ -27,18 +27,166 @@ pub enum EnrichOutcome {
 /// The enrich transform and its state (the dedup index).
 #[derive(Debug)]
 pub struct Enricher<P> {
-    free_mail: FreeMailList,
-    competitors: Vec<String>,
+    rules: EnrichRules,
     index: DedupIndex,
     provider: P,
+}
+
+/// The stateless part of the transform: normalisation, validation and persona rules. Shared by every
+/// partition task without a lock (the stage locks only the dedup index, never across the provider
+/// lookup).
+#[derive(Debug)]
+pub struct EnrichRules {
+    free_mail: FreeMailList,
+    competitors: Vec<String>,
+}
+
+/// A valid, normalised event with its persona, awaiting the dedup verdict and the lookup.
+#[derive(Debug)]
+pub struct Prepared {
+    n: Normalised,
+    verdict: PersonaVerdict,
+}
+
+impl Prepared {
+    /// The event's identity for the dedup index.
+    pub fn keys(&self) -> EventKeys<'_> {
+        EventKeys {
+            event_id: &self.n.lead.event_id,
+            lead_id: &self.n.lead.lead_id,
+            email: self.n.lead.contact.email.as_deref(),
+            at: self.n.lead.occurred_at,
+        }
+    }
+
+    /// The domain to look firmographics up for, if any.
+    pub fn company_domain(&self) -> Option<&str> {
+        self.n.company_domain.as_deref()
+    }
+}
+
+/// The provider's answer for a prepared event (`None`: no company domain, nothing looked up).
+pub type Lookup = Option<Result<Option<Firmographics>, ProviderError>>;
+
+impl EnrichRules {
+    pub fn new(settings: &EnrichSettings) -> Self {
+        Self {
+            free_mail: FreeMailList::new(&settings.extra_free_mail_domains),
+            competitors: settings.competitors(),
+        }
+    }
+
+    /// Normalises and validates `event` and classifies its persona. `Err` when the event is invalid
+    /// (it belongs in the exceptions queue).
+    pub fn prepare(&self, event: LeadEvent) -> Result<Prepared, Invalid> {
+        let n = normalise(event, &self.free_mail)?;
+        let verdict = classify(
+            PersonaInput {
+                title: n.lead.contact.title.as_deref(),
+                email_domain: n.email_domain.as_deref(),
+                company_domain: n.company_domain.as_deref(),
+            },
+            &self.competitors,
+        );
+        Ok(Prepared { n, verdict })
+    }
+}
+
+/// Looks a prepared event's company up (nothing to look up without a company domain).
+pub async fn look_up<P: FirmographicsProvider>(provider: &P, prepared: &Prepared) -> Lookup {
+    match prepared.company_domain() {
+        None => None,
+        Some(domain) => Some(provider.lookup(domain).await),
+    }
+}
+
+/// Decides a prepared event against the dedup index and, unless it is a repeated event, assembles
+/// its enriched lead and records it in the index. The check and the record happen under the same
+/// borrow, so two partitions never both take one lead for new.
+pub fn conclude(index: &mut DedupIndex, prepared: Prepared, lookup: Lookup) -> EnrichOutcome {
+    let previous_event_id = match index.check(&prepared.keys()) {
+        DedupVerdict::DuplicateEvent => {
+            metrics::duplicate_event();
+            tracing::info!(event_id = %prepared.n.lead.event_id, "duplicate event skipped");
+            return EnrichOutcome::DuplicateEvent;
+        }
+        DedupVerdict::RepeatLead { previous_event_id } => Some(previous_event_id),
+        DedupVerdict::NewLead => None,
+    };
+    let Prepared { n, verdict } = prepared;
+    let mut quality_warnings = n.warnings;
+    let (enrichment, firmographics) = match lookup {
+        None => (EnrichmentStatus::Skipped, None),
+        Some(Ok(Some(f))) => (EnrichmentStatus::Enriched, Some(f)),
+        Some(Ok(None)) => {
+            quality_warnings.push(warnings::ENRICHMENT_NOT_FOUND.into());
+            (EnrichmentStatus::NotFound, None)
+        }
+        Some(Err(error)) => {
+            if matches!(error, ProviderError::CircuitOpen) {
+                tracing::debug!(event_id = %n.lead.event_id, "enrichment skipped: provider circuit breaker open");
+            } else {
+                tracing::warn!(event_id = %n.lead.event_id, %error, "enrichment provider unavailable; lead continues without firmographics");
+            }
+            quality_warnings.push(warnings::PROVIDER_UNAVAILABLE.into());
+            (EnrichmentStatus::ProviderUnavailable, None)
+        }
+    };
+    let has_country = n.lead.contact.country.is_some()
+        || n.lead.company.country.is_some()
+        || firmographics.as_ref().is_some_and(|f| f.country.is_some());
+    if !has_country {
+        quality_warnings.push(warnings::MISSING_COUNTRY.into());
+    }
+
+    let lead = n.lead;
+    let enriched = EnrichedLead {
+        enriched_at: lead.occurred_at,
+        account_key: n
+            .company_domain
+            .clone()
+            .unwrap_or_else(|| lead.lead_id.clone()),
+        email_domain: n.email_domain,
+        free_mail: n.free_mail,
+        company_domain: n.company_domain,
+        enrichment,
+        firmographics,
+        persona: verdict.persona,
+        persona_reason: verdict.reason,
+        is_update: previous_event_id.is_some(),
+        previous_event_id,
+        quality_warnings,
+        lead,
+    };
+    observe(index, &enriched);
+    if enriched.is_update {
+        metrics::lead_update();
+    }
+    metrics::enriched(
+        status_label(enriched.enrichment),
+        persona_label(enriched.persona),
+    );
+    EnrichOutcome::Lead(Box::new(enriched))
+}
+
+/// Remembers an enriched lead in `index`: one just produced, or one replayed from `leads.enriched`
+/// after a restart or rebalance. Idempotent.
+pub fn observe(index: &mut DedupIndex, enriched: &EnrichedLead) {
+    let lead = &enriched.lead;
+    index.record(&EventKeys {
+        event_id: &lead.event_id,
+        lead_id: &lead.lead_id,
+        email: lead.contact.email.as_deref(),
+        at: lead.occurred_at,
+    });
+    metrics::set_dedup_entries(index.len());
 }
 
 impl<P: FirmographicsProvider> Enricher<P> {
     /// A transform with an empty dedup index.
     pub fn new(settings: &EnrichSettings, provider: P) -> Self {
         Self {
-            free_mail: FreeMailList::new(&settings.extra_free_mail_domains),
-            competitors: settings.competitors(),
+            rules: EnrichRules::new(settings),
             index: DedupIndex::new(settings.dedup_window()),
             provider,
         }
@@ -51,100 +199,19 @@ impl<P: FirmographicsProvider> Enricher<P> {
 
     /// Enriches one raw event. `Err` when the event is invalid (it belongs in the exceptions queue).
     pub async fn enrich(&mut self, event: LeadEvent) -> Result<EnrichOutcome, Invalid> {
-        let n = normalise(event, &self.free_mail)?;
-        let keys = EventKeys {
-            event_id: &n.lead.event_id,
-            lead_id: &n.lead.lead_id,
-            email: n.lead.contact.email.as_deref(),
-            at: n.lead.occurred_at,
-        };
-        let previous_event_id = match self.index.check(&keys) {
-            DedupVerdict::DuplicateEvent => {
-                metrics::duplicate_event();
-                tracing::info!(event_id = %n.lead.event_id, "duplicate event skipped");
-                return Ok(EnrichOutcome::DuplicateEvent);
-            }
-            DedupVerdict::RepeatLead { previous_event_id } => Some(previous_event_id),
-            DedupVerdict::NewLead => None,
-        };
-
-        let verdict = classify(
-            PersonaInput {
-                title: n.lead.contact.title.as_deref(),
-                email_domain: n.email_domain.as_deref(),
-                company_domain: n.company_domain.as_deref(),
-            },
-            &self.competitors,
-        );
-
-        let mut quality_warnings = n.warnings;
-        let (enrichment, firmographics) = match n.company_domain.as_deref() {
-            None => (EnrichmentStatus::Skipped, None),
-            Some(domain) => match self.provider.lookup(domain).await {
-                Ok(Some(f)) => (EnrichmentStatus::Enriched, Some(f)),
-                Ok(None) => {
-                    quality_warnings.push(warnings::ENRICHMENT_NOT_FOUND.into());
-                    (EnrichmentStatus::NotFound, None)
-                }
-                Err(error) => {
-                    if matches!(error, ProviderError::CircuitOpen) {
-                        tracing::debug!(event_id = %n.lead.event_id, "enrichment skipped: provider circuit breaker open");
-                    } else {
-                        tracing::warn!(event_id = %n.lead.event_id, %error, "enrichment provider unavailable; lead continues without firmographics");
-                    }
-                    quality_warnings.push(warnings::PROVIDER_UNAVAILABLE.into());
-                    (EnrichmentStatus::ProviderUnavailable, None)
-                }
-            },
-        };
-        let has_country = n.lead.contact.country.is_some()
-            || n.lead.company.country.is_some()
-            || firmographics.as_ref().is_some_and(|f| f.country.is_some());
-        if !has_country {
-            quality_warnings.push(warnings::MISSING_COUNTRY.into());
+        let prepared = self.rules.prepare(event)?;
+        // a repeated event is not looked up
+        if self.index.check(&prepared.keys()) == DedupVerdict::DuplicateEvent {
+            return Ok(conclude(&mut self.index, prepared, None));
         }
-
-        let lead = n.lead;
-        let enriched = EnrichedLead {
-            enriched_at: lead.occurred_at,
-            account_key: n
-                .company_domain
-                .clone()
-                .unwrap_or_else(|| lead.lead_id.clone()),
-            email_domain: n.email_domain,
-            free_mail: n.free_mail,
-            company_domain: n.company_domain,
-            enrichment,
-            firmographics,
-            persona: verdict.persona,
-            persona_reason: verdict.reason,
-            is_update: previous_event_id.is_some(),
-            previous_event_id,
-            quality_warnings,
-            lead,
-        };
-        self.observe(&enriched);
-        if enriched.is_update {
-            metrics::lead_update();
-        }
-        metrics::enriched(
-            status_label(enriched.enrichment),
-            persona_label(enriched.persona),
-        );
-        Ok(EnrichOutcome::Lead(Box::new(enriched)))
+        let lookup = look_up(&self.provider, &prepared).await;
+        Ok(conclude(&mut self.index, prepared, lookup))
     }
 
     /// Remembers an enriched lead: one just produced, or one replayed from `leads.enriched` after a
     /// restart or rebalance. Idempotent.
     pub fn observe(&mut self, enriched: &EnrichedLead) {
-        let lead = &enriched.lead;
-        self.index.record(&EventKeys {
-            event_id: &lead.event_id,
-            lead_id: &lead.lead_id,
-            email: lead.contact.email.as_deref(),
-            at: lead.occurred_at,
-        });
-        metrics::set_dedup_entries(self.index.len());
+        observe(&mut self.index, enriched);
     }
 }
 

@@ -123,8 +123,23 @@ pub(crate) async fn handle<S: Stage>(
         now: clock.now(),
     };
     let mut backoff = Backoff::new(&cfg.retry);
+    // the first attempt takes the decoded event; a retry decodes the payload again (deterministic,
+    // and far rarer than a clone of every input)
+    let mut first = Some(event);
     let outputs = loop {
-        match stage.process(event.clone(), &ctx).await {
+        let attempt = match first.take() {
+            Some(e) => e,
+            None => match codec.decode::<S::Input>(&input.payload).await {
+                Ok(e) => e,
+                Err(e) => {
+                    let record = poison(ErrorKind::Decode, e.to_string(), None, lead_id);
+                    return encode_exception(codec, cfg, record)
+                        .await
+                        .map(|r| Handled::Produce(vec![r]));
+                }
+            },
+        };
+        match stage.process(attempt, &ctx).await {
             Ok(outputs) => break outputs,
             Err(StageError::Poison {
                 kind,

@@ -49,6 +49,11 @@ use crate::summary::{RunSummary, SummaryCounters};
 /// How long a revoke waits at most for the revoked partitions' in-flight acknowledgements (capped by
 /// `shutdown_grace_ms`): long enough for a broker ack, short enough for the group's rebalance.
 const REVOKE_DRAIN: Duration = Duration::from_secs(5);
+/// Share of `shutdown_grace_ms` the drain, flush and commit may use: the rest is the margin before
+/// `service_main`'s hard deadline ends the process.
+const GRACE_USED: f64 = 0.9;
+/// Share of that time kept for the final commit and the consumer's close.
+const COMMIT_RESERVE: f64 = 0.2;
 /// How often the consume loop wakes when idle: refills paused partitions' queues, proves liveness.
 const TICK: Duration = Duration::from_millis(20);
 
@@ -238,12 +243,17 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
     }
 
     // Drain: every partition task finishes what it handled and stores its offsets; flush; commit.
+    // Every step is bounded by `shutdown_grace_ms` whatever the broker does (a stopped broker never
+    // acknowledges, never answers the commit and never lets the consumer leave its group); the part
+    // of the grace kept for the commit is `COMMIT_RESERVE` of it.
     health.set_ready(false);
     run_stop.cancel();
     let grace = Duration::from_millis(cfg.shutdown_grace_ms);
-    let deadline = Instant::now() + grace;
+    let deadline = Instant::now() + grace.mul_f64(GRACE_USED);
+    let drain_until = deadline - grace.mul_f64(GRACE_USED * COMMIT_RESERVE);
     let stopping = partitions.stop(None);
-    let drained = tokio::task::spawn_blocking(move || stopping.wait(grace))
+    let drain_for = drain_until.saturating_duration_since(Instant::now());
+    let drained = tokio::task::spawn_blocking(move || stopping.wait(drain_for))
         .await
         .unwrap_or_default();
     // a failure reported while draining is still a failure
@@ -251,17 +261,21 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
         failure = failures.try_recv().ok();
     }
     metrics.in_flight.set(0);
-    let flushed = producer.flush(deadline.saturating_duration_since(Instant::now()));
-    match consumer.commit_consumer_state(CommitMode::Sync) {
-        Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
-        Err(e) => tracing::warn!(error = %e, "final commit failed"),
-    }
-    consumer.unsubscribe();
+    let flushed = producer.flush(drain_until.saturating_duration_since(Instant::now()));
+    drop(shared);
+    let closed = close_consumer(consumer, deadline).await;
     health.set_live(false);
     if let Some(e) = failure {
         return Err(e);
     }
-    if drained.late > 0 {
+    if drained.late > 0 || !closed {
+        tracing::error!(
+            late_partitions = drained.late,
+            committed = closed,
+            grace_ms = cfg.shutdown_grace_ms,
+            "shutdown incomplete within the grace period (broker unreachable?): inputs whose offsets \
+             were not committed are redelivered to the next owner of their partitions"
+        );
         return Err(RuntimeError::GraceExceeded(cfg.shutdown_grace_ms));
     }
     if let Err(e) = flushed {
@@ -276,6 +290,44 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
         "stopped cleanly"
     );
     Ok(summary)
+}
+
+/// Commits the stored offsets synchronously and closes the consumer (leaves the group), on a thread
+/// of its own so that a broker that never answers cannot hold the process past `deadline`: `true`
+/// when both finished in time. The thread holds the last reference to the consumer; when the time is
+/// up it is left behind (the process exits without it) and what it had not committed is redelivered.
+async fn close_consumer(
+    consumer: Arc<StreamConsumer<StageConsumerContext>>,
+    deadline: Instant,
+) -> bool {
+    let (done_tx, done) = oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("consumer-close".into())
+        .spawn(move || {
+            let committed = match consumer.commit_consumer_state(CommitMode::Sync) {
+                Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => true,
+                Err(e) => {
+                    tracing::warn!(error = %e, "final commit failed");
+                    false
+                }
+            };
+            consumer.unsubscribe();
+            // the partition tasks are gone: this is the last reference, its drop leaves the group
+            drop(consumer);
+            let _ = done_tx.send(committed);
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "cannot start the consumer-close thread");
+        return false;
+    }
+    let left = deadline.saturating_duration_since(Instant::now());
+    match tokio::time::timeout(left, done).await {
+        Ok(Ok(committed)) => committed,
+        _ => {
+            tracing::warn!("the consumer did not commit and close before the shutdown deadline");
+            false
+        }
+    }
 }
 
 fn apply_side<C: StageSettings, S: Stage>(

@@ -58,11 +58,12 @@ where
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         let metrics = StageRegistry::new(S::NAME);
         let stage = build(&cfg, &metrics).with_context(|| format!("{name}: building the stage"))?;
         let shutdown = CancellationToken::new();
-        tokio::spawn(watch_signals(shutdown.clone()));
+        let grace = std::time::Duration::from_millis(cfg.shutdown_grace_ms);
+        tokio::spawn(watch_signals(shutdown.clone(), grace));
         let options = RunOptions {
             clock: Arc::new(SystemClock),
             shutdown,
@@ -73,11 +74,15 @@ where
             .await
             .with_context(|| format!("{name} stopped"))?;
         Ok(())
-    })
+    });
+    // tasks still blocked on a broker that does not answer are not waited for
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    result
 }
 
-/// Cancels `shutdown` on SIGTERM or SIGINT.
-async fn watch_signals(shutdown: CancellationToken) {
+/// Cancels `shutdown` on SIGTERM or SIGINT, and from then on bounds the process's life to `grace`
+/// ([`exit_after`]).
+async fn watch_signals(shutdown: CancellationToken, grace: std::time::Duration) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -98,6 +103,28 @@ async fn watch_signals(shutdown: CancellationToken) {
         let _ = tokio::signal::ctrl_c().await;
     }
     shutdown.cancel();
+    exit_after(grace);
+}
+
+/// The hard deadline of a stop: if the process is still running `grace` after the signal (a broker
+/// that does not answer can hold librdkafka's consumer close indefinitely), it exits with status 1.
+/// The run's own drain, flush and commit are bounded well inside it (`run_stage`); what was not
+/// committed by then is redelivered to the partitions' next owner (at-least-once).
+fn exit_after(grace: std::time::Duration) {
+    let spawned = std::thread::Builder::new()
+        .name("shutdown-deadline".into())
+        .spawn(move || {
+            std::thread::sleep(grace);
+            tracing::error!(
+                grace_ms = grace.as_millis() as u64,
+                "still running at the end of the shutdown grace period: exiting now; offsets not \
+                 committed are redelivered"
+            );
+            std::process::exit(1);
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the shutdown deadline thread");
+    }
 }
 
 /// Logging to stderr, text or JSON, filtered by `log.level` (or `RUST_LOG`).

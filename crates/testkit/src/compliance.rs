@@ -74,15 +74,22 @@ pub struct StageCompliance<S: Stage> {
 impl<S: Stage> StageCompliance<S> {
     /// Runs every check; panics with what failed.
     pub async fn run(self) {
+        self.run_with_side_inputs(Vec::new()).await;
+    }
+
+    /// Runs every check with `side` already on the stage's side-input topics (e.g. the rep roster
+    /// route needs to route anything): each event is produced to the topic of its role before the
+    /// stage starts, and applied to the direct run's stage first.
+    pub async fn run_with_side_inputs(self, side: Vec<(TopicRole, AnyEvent)>) {
         assert!(
             self.inputs.len() >= 3,
             "the compliance check needs at least 3 good inputs"
         );
-        let expected = self.direct_outputs().await;
-        self.check_poison_and_retries(&expected).await;
-        self.check_fatal().await;
+        let expected = self.direct_outputs(&side).await;
+        self.check_poison_and_retries(&expected, &side).await;
+        self.check_fatal(&side).await;
         match &self.binary {
-            Some(binary) => self.check_process(binary, &expected).await,
+            Some(binary) => self.check_process(binary, &expected, &side).await,
             None => eprintln!(
                 "compliance: {}: no binary given; SIGKILL/SIGTERM process checks not run",
                 S::NAME
@@ -91,8 +98,13 @@ impl<S: Stage> StageCompliance<S> {
     }
 
     /// The outputs (role, lead id) of a direct, in-process run of a fresh stage, in order.
-    async fn direct_outputs(&self) -> Vec<(TopicRole, String)> {
+    async fn direct_outputs(&self, side: &[(TopicRole, AnyEvent)]) -> Vec<(TopicRole, String)> {
         let stage = (self.build)(&StageRegistry::new(S::NAME));
+        for (_, event) in side {
+            stage
+                .on_side_input(event.clone())
+                .unwrap_or_else(|e| panic!("a side-input event was rejected: {e}"));
+        }
         let ctx = Context::for_test(leadflow_events::Timestamp(0));
         let mut out = Vec::new();
         for input in &self.inputs {
@@ -112,8 +124,12 @@ impl<S: Stage> StageCompliance<S> {
         out
     }
 
-    async fn check_poison_and_retries(&self, expected: &[(TopicRole, String)]) {
-        let t = Topics::<S>::create(&self.build, expected, 1).await;
+    async fn check_poison_and_retries(
+        &self,
+        expected: &[(TopicRole, String)],
+        side: &[(TopicRole, AnyEvent)],
+    ) {
+        let t = Topics::<S>::create(&self.build, expected, 1, side).await;
         let codec = Codec::single_object().expect("codec");
         // good inputs with an undecodable record and the poison inputs in the middle
         let mut records = encode(&codec, &self.inputs).await;
@@ -204,8 +220,8 @@ impl<S: Stage> StageCompliance<S> {
         assert_eq!(summary.exceptions, 1 + self.poison.len() as u64);
     }
 
-    async fn check_fatal(&self) {
-        let t = Topics::<S>::create(&self.build, &[], 1).await;
+    async fn check_fatal(&self, side: &[(TopicRole, AnyEvent)]) {
+        let t = Topics::<S>::create(&self.build, &[], 1, side).await;
         let codec = Codec::single_object().expect("codec");
         produce_raw_all(
             &t.bootstrap,
@@ -230,8 +246,13 @@ impl<S: Stage> StageCompliance<S> {
         );
     }
 
-    async fn check_process(&self, binary: &std::path::Path, expected: &[(TopicRole, String)]) {
-        let t = Topics::<S>::create(&self.build, expected, 3).await;
+    async fn check_process(
+        &self,
+        binary: &std::path::Path,
+        expected: &[(TopicRole, String)],
+        side: &[(TopicRole, AnyEvent)],
+    ) {
+        let t = Topics::<S>::create(&self.build, expected, 3, side).await;
         let codec = Codec::single_object().expect("codec");
         let mut records = encode(&codec, &self.inputs).await;
         let third_len = records.len().div_ceil(3);
@@ -305,6 +326,7 @@ impl<S: Stage> Topics<S> {
         build: &(dyn Fn(&StageRegistry) -> S + Send + Sync),
         expected: &[(TopicRole, String)],
         partitions: i32,
+        side_events: &[(TopicRole, AnyEvent)],
     ) -> Self {
         let bootstrap = bootstrap();
         let mut names = serde_json::to_value(TopicNames::default()).expect("topic names");
@@ -334,6 +356,20 @@ impl<S: Stage> Topics<S> {
             if done.insert(role.config_key()) {
                 create_topic(&bootstrap, cfg.topics.name(role), n).await;
             }
+        }
+        let codec = Codec::single_object().expect("codec");
+        for (role, event) in side_events {
+            let topic = cfg.topics.name(*role);
+            let bytes = event
+                .encode(&codec, topic)
+                .await
+                .expect("side event encodes");
+            produce_raw_all(
+                &bootstrap,
+                topic,
+                vec![(Some(event.key().as_bytes().to_vec()), bytes)],
+            )
+            .await;
         }
         Self {
             bootstrap,
