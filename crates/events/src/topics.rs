@@ -19,10 +19,13 @@ pub enum TopicRole {
     ModelParams,
     Reps,
     Exceptions,
+    /// Every model version ever fitted, promoted, rejected or rolled back (compacted, key
+    /// `model@version`); `model.params` carries only the live one.
+    ModelHistory,
 }
 
 impl TopicRole {
-    pub const ALL: [TopicRole; 12] = [
+    pub const ALL: [TopicRole; 13] = [
         TopicRole::Raw,
         TopicRole::Enriched,
         TopicRole::Scored,
@@ -35,6 +38,7 @@ impl TopicRole {
         TopicRole::ModelParams,
         TopicRole::Reps,
         TopicRole::Exceptions,
+        TopicRole::ModelHistory,
     ];
 
     /// The event kind the topic carries (every role has one; `Option` kept for callers written when
@@ -53,6 +57,7 @@ impl TopicRole {
             TopicRole::ModelParams => EventKind::ModelParams,
             TopicRole::Exceptions => EventKind::ExceptionRecord,
             TopicRole::Reps => EventKind::RepState,
+            TopicRole::ModelHistory => EventKind::ModelParams,
         })
     }
 
@@ -71,12 +76,16 @@ impl TopicRole {
             TopicRole::ModelParams => "model_params",
             TopicRole::Reps => "reps",
             TopicRole::Exceptions => "exceptions",
+            TopicRole::ModelHistory => "model_history",
         }
     }
 
     /// Compacted topics keep the latest value per key (model parameters, rep roster).
     pub fn compacted(self) -> bool {
-        matches!(self, TopicRole::ModelParams | TopicRole::Reps)
+        matches!(
+            self,
+            TopicRole::ModelParams | TopicRole::Reps | TopicRole::ModelHistory
+        )
     }
 }
 
@@ -97,6 +106,7 @@ pub struct TopicNames {
     pub model_params: String,
     pub reps: String,
     pub exceptions: String,
+    pub model_history: String,
 }
 
 impl Default for TopicNames {
@@ -114,6 +124,7 @@ impl Default for TopicNames {
             model_params: "model.params".into(),
             reps: "reps".into(),
             exceptions: "leads.exceptions".into(),
+            model_history: "model.history".into(),
         }
     }
 }
@@ -134,6 +145,7 @@ impl TopicNames {
             TopicRole::ModelParams => &self.model_params,
             TopicRole::Reps => &self.reps,
             TopicRole::Exceptions => &self.exceptions,
+            TopicRole::ModelHistory => &self.model_history,
         }
     }
 
