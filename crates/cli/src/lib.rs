@@ -6,6 +6,7 @@ pub mod activity_sim;
 pub mod error;
 pub mod generate;
 pub mod kafka;
+pub mod model;
 pub mod produce;
 pub mod reps;
 pub mod sink;
@@ -76,6 +77,12 @@ pub enum Command {
         after_help = "Examples:\n  leadflow reps import deploy/roster.csv\n  leadflow reps set-status ae-emea-1 out-of-office --until 2026-12-07\n  leadflow reps list"
     )]
     Reps(reps::RepsCommand),
+    /// The scoring model's versions: list, show, promote, roll back (recalibration history).
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  leadflow model list\n  leadflow model show live\n  leadflow model promote 2026-11-30.r051200\n  leadflow model rollback"
+    )]
+    Model(model::ModelCommand),
 }
 
 /// Runs a parsed command line to completion.
@@ -111,6 +118,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Command::Reps(command) => {
                 let cfg = kafka::load_config(&cli.common)?;
                 reps::run(&cfg, command).await
+            }
+            Command::Model(command) => {
+                let cfg = kafka::load_config(&cli.common)?;
+                model::run(&cfg, command).await
             }
         }
     })
