@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod activity_sim;
+pub mod backtest;
 pub mod error;
 pub mod generate;
 pub mod kafka;
@@ -83,6 +84,8 @@ pub enum Command {
         after_help = "Examples:\n  leadflow model list\n  leadflow model show live\n  leadflow model promote 2026-11-30.r051200\n  leadflow model rollback"
     )]
     Model(model::ModelCommand),
+    /// Score historical leads with a candidate model and the live one, against their outcomes.
+    Backtest(backtest::BacktestArgs),
 }
 
 /// Runs a parsed command line to completion.
@@ -122,6 +125,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Command::Model(command) => {
                 let cfg = kafka::load_config(&cli.common)?;
                 model::run(&cfg, command).await
+            }
+            Command::Backtest(args) => {
+                let cfg = kafka::load_config(&cli.common)?;
+                backtest::run(&cfg, args).await
             }
         }
     })
