@@ -9,6 +9,7 @@ pub mod generate;
 pub mod kafka;
 pub mod model;
 pub mod produce;
+pub mod replay;
 pub mod reps;
 pub mod sink;
 pub mod sla_report;
@@ -86,6 +87,8 @@ pub enum Command {
     Model(model::ModelCommand),
     /// Score historical leads with a candidate model and the live one, against their outcomes.
     Backtest(backtest::BacktestArgs),
+    /// Re-drive a time or offset range of a topic (re-produce it unchanged; --dry-run to look first).
+    Replay(replay::ReplayArgs),
 }
 
 /// Runs a parsed command line to completion.
@@ -129,6 +132,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Command::Backtest(args) => {
                 let cfg = kafka::load_config(&cli.common)?;
                 backtest::run(&cfg, args).await
+            }
+            Command::Replay(args) => {
+                let cfg = kafka::load_config(&cli.common)?;
+                replay::run(&cfg, args).await
             }
         }
     })
