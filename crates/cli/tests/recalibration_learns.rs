@@ -23,9 +23,10 @@ fn mis_weighted() -> ModelParams {
     let mut p = Model::embedded("lead-priority").unwrap().params().clone();
     p.version = "mis-weighted-1".into();
     for (code, w) in p.weights.iter_mut() {
-        if code.starts_with("activity.") || code.starts_with("qualification.") {
-            *w = 0.0;
-        } else if code.starts_with("negative.") {
+        if code.starts_with("activity.")
+            || code.starts_with("qualification.")
+            || code.starts_with("negative.")
+        {
             *w = 0.0;
         } else if code.starts_with("seniority.") {
             *w = 14.0 - *w;

@@ -154,10 +154,8 @@ impl Task {
         let now = self.clock.now();
         self.with_engine(|e| match (role, &event) {
             (TopicRole::Scored, AnyEvent::ScoredLead(s)) => e.join_mut().apply_scored(s),
-            (TopicRole::Outcomes, AnyEvent::LeadOutcome(o)) => {
-                if crate::stage::check(o).is_ok() {
-                    e.join_mut().apply_outcome(o, now);
-                }
+            (TopicRole::Outcomes, AnyEvent::LeadOutcome(o)) if crate::stage::check(o).is_ok() => {
+                e.join_mut().apply_outcome(o, now);
             }
             (TopicRole::ModelParams, AnyEvent::ModelParams(p)) => {
                 if let Err(err) = e.apply_live(p) {

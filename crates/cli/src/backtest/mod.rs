@@ -70,7 +70,7 @@ fn parse_time(s: &str) -> Result<Timestamp, String> {
     Timestamp::parse_rfc3339(s).map_err(|e| format!("{s:?} is not an RFC 3339 time: {e}"))
 }
 
-fn model_file(path: &PathBuf, name: &str) -> Result<Model, CliError> {
+fn model_file(path: &std::path::Path, name: &str) -> Result<Model, CliError> {
     Model::from_file(path, name).map_err(|e| CliError::Usage(e.to_string()))
 }
 
