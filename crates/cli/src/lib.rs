@@ -4,7 +4,9 @@
 pub mod activity;
 pub mod activity_sim;
 pub mod backtest;
+pub mod console;
 pub mod error;
+pub mod exceptions;
 pub mod generate;
 pub mod kafka;
 pub mod model;
@@ -15,6 +17,7 @@ pub mod sink;
 pub mod sla_report;
 pub mod tail;
 pub mod topics;
+pub mod trace;
 
 use clap::{Parser, Subcommand};
 use leadflow_runtime::CommonArgs;
@@ -89,6 +92,16 @@ pub enum Command {
     Backtest(backtest::BacktestArgs),
     /// Re-drive a time or offset range of a topic (re-produce it unchanged; --dry-run to look first).
     Replay(replay::ReplayArgs),
+    /// Work the exception queue: list, show, retry, replay, close, assign, escalate.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  leadflow exceptions list --overdue\n  leadflow exceptions close enrich:leads.raw:2:17 --reason 'test lead'"
+    )]
+    Exceptions(exceptions::ExceptionsCommand),
+    /// Follow one lead through every topic: its timeline, decisions, reasons, versions and latencies.
+    Trace(trace::TraceArgs),
+    /// Serve the web console on 127.0.0.1: exception queue, traces, per-tier queues and SLA status.
+    Console(console::ConsoleArgs),
 }
 
 /// Runs a parsed command line to completion.
@@ -136,6 +149,18 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Command::Replay(args) => {
                 let cfg = kafka::load_config(&cli.common)?;
                 replay::run(&cfg, args).await
+            }
+            Command::Exceptions(command) => {
+                let cfg = kafka::load_config(&cli.common)?;
+                exceptions::run(&cfg, command).await
+            }
+            Command::Trace(args) => {
+                let cfg = kafka::load_config(&cli.common)?;
+                trace::run(&cfg, args).await
+            }
+            Command::Console(args) => {
+                let cfg = kafka::load_config(&cli.common)?;
+                console::run(&cfg, args).await
             }
         }
     })

@@ -22,10 +22,11 @@ pub enum TopicRole {
     /// Every model version ever fitted, promoted, rejected or rolled back (compacted, key
     /// `model@version`); `model.params` carries only the live one.
     ModelHistory,
+    ExceptionsState,
 }
 
 impl TopicRole {
-    pub const ALL: [TopicRole; 13] = [
+    pub const ALL: [TopicRole; 14] = [
         TopicRole::Raw,
         TopicRole::Enriched,
         TopicRole::Scored,
@@ -39,6 +40,7 @@ impl TopicRole {
         TopicRole::Reps,
         TopicRole::Exceptions,
         TopicRole::ModelHistory,
+        TopicRole::ExceptionsState,
     ];
 
     /// The event kind the topic carries (every role has one; `Option` kept for callers written when
@@ -58,6 +60,7 @@ impl TopicRole {
             TopicRole::Exceptions => EventKind::ExceptionRecord,
             TopicRole::Reps => EventKind::RepState,
             TopicRole::ModelHistory => EventKind::ModelParams,
+            TopicRole::ExceptionsState => EventKind::ExceptionState,
         })
     }
 
@@ -77,14 +80,19 @@ impl TopicRole {
             TopicRole::Reps => "reps",
             TopicRole::Exceptions => "exceptions",
             TopicRole::ModelHistory => "model_history",
+            TopicRole::ExceptionsState => "exceptions_state",
         }
     }
 
-    /// Compacted topics keep the latest value per key (model parameters, rep roster).
+    /// Compacted topics keep the latest value per key (model parameters, rep roster, the exception
+    /// queue's state: each state record carries its entry's whole history).
     pub fn compacted(self) -> bool {
         matches!(
             self,
-            TopicRole::ModelParams | TopicRole::Reps | TopicRole::ModelHistory
+            TopicRole::ModelParams
+                | TopicRole::Reps
+                | TopicRole::ModelHistory
+                | TopicRole::ExceptionsState
         )
     }
 }
@@ -107,6 +115,7 @@ pub struct TopicNames {
     pub reps: String,
     pub exceptions: String,
     pub model_history: String,
+    pub exceptions_state: String,
 }
 
 impl Default for TopicNames {
@@ -125,6 +134,7 @@ impl Default for TopicNames {
             reps: "reps".into(),
             exceptions: "leads.exceptions".into(),
             model_history: "model.history".into(),
+            exceptions_state: "exceptions.state".into(),
         }
     }
 }
@@ -146,6 +156,7 @@ impl TopicNames {
             TopicRole::Reps => &self.reps,
             TopicRole::Exceptions => &self.exceptions,
             TopicRole::ModelHistory => &self.model_history,
+            TopicRole::ExceptionsState => &self.exceptions_state,
         }
     }
 

@@ -148,7 +148,7 @@ impl Codec {
     }
 
     fn build(registry: Option<RegistryClient>) -> Result<Self, SchemaError> {
-        let schemas = SchemaSet::embedded().map_err(clone_schema_error)?;
+        let schemas = SchemaSet::embedded().map_err(SchemaError::Embedded)?;
         let mut writers = HashMap::new();
         for kind in EventKind::ALL {
             let entry = schemas.current(kind);
@@ -399,13 +399,6 @@ pub fn to_resolved_value<E: Event>(event: &E) -> Result<Value, EncodeError> {
     value
         .resolve(&entry.schema)
         .map_err(|e| EncodeError::Avro(Box::new(e)))
-}
-
-fn clone_schema_error(e: &SchemaError) -> SchemaError {
-    SchemaError::UnknownType {
-        kind: EventKind::LeadEvent,
-        name: format!("embedded schemas failed to load: {e}"),
-    }
 }
 
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
