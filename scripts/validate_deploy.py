@@ -141,7 +141,18 @@ def check_overlay(path: pathlib.Path, stages: list[str], alerts: dict) -> None:
                 problem(where, "no Service selects it")
             continue
         so = scaled.get(stage)
-        if so is None:
+        # A singleton (annotation leadflow.io/singleton: "true", e.g. leadflow-recalibrate: its
+        # attempts are not coordinated between instances) runs exactly one Recreate-strategy replica
+        # and must NOT be autoscaled.
+        singleton = dep["metadata"].get("annotations", {}).get("leadflow.io/singleton") == "true"
+        if singleton:
+            if dep["spec"].get("replicas") != 1:
+                problem(where, "a singleton must have replicas: 1")
+            if dep["spec"].get("strategy", {}).get("type") != "Recreate":
+                problem(where, "a singleton must use the Recreate strategy (never two at once)")
+            if so is not None:
+                problem(where, "a singleton must not have a KEDA ScaledObject")
+        elif so is None:
             problem(where, "no KEDA ScaledObject targets it")
         else:
             if partitions is not None and so["spec"].get("maxReplicaCount") != partitions:

@@ -3,12 +3,15 @@
 
 pub mod activity;
 pub mod activity_sim;
+pub mod backtest;
 pub mod console;
 pub mod error;
 pub mod exceptions;
 pub mod generate;
 pub mod kafka;
+pub mod model;
 pub mod produce;
+pub mod replay;
 pub mod reps;
 pub mod sink;
 pub mod sla_report;
@@ -79,6 +82,16 @@ pub enum Command {
         after_help = "Examples:\n  leadflow reps import deploy/roster.csv\n  leadflow reps set-status ae-emea-1 out-of-office --until 2026-12-07\n  leadflow reps list"
     )]
     Reps(reps::RepsCommand),
+    /// The scoring model's versions: list, show, promote, roll back (recalibration history).
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  leadflow model list\n  leadflow model show live\n  leadflow model promote 2026-11-30.r051200\n  leadflow model rollback"
+    )]
+    Model(model::ModelCommand),
+    /// Score historical leads with a candidate model and the live one, against their outcomes.
+    Backtest(backtest::BacktestArgs),
+    /// Re-drive a time or offset range of a topic (re-produce it unchanged; --dry-run to look first).
+    Replay(replay::ReplayArgs),
     /// Work the exception queue: list, show, retry, replay, close, assign, escalate.
     #[command(
         subcommand,
@@ -124,6 +137,18 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Command::Reps(command) => {
                 let cfg = kafka::load_config(&cli.common)?;
                 reps::run(&cfg, command).await
+            }
+            Command::Model(command) => {
+                let cfg = kafka::load_config(&cli.common)?;
+                model::run(&cfg, command).await
+            }
+            Command::Backtest(args) => {
+                let cfg = kafka::load_config(&cli.common)?;
+                backtest::run(&cfg, args).await
+            }
+            Command::Replay(args) => {
+                let cfg = kafka::load_config(&cli.common)?;
+                replay::run(&cfg, args).await
             }
             Command::Exceptions(command) => {
                 let cfg = kafka::load_config(&cli.common)?;

@@ -329,6 +329,10 @@ pub fn model_params() -> ModelParams {
         fit_max: 40.0,
         intent_max: 40.0,
         qualification_max: 30.0,
+        status: String::new(),
+        training_from: None,
+        training_to: None,
+        metrics: BTreeMap::new(),
     }
 }
 

@@ -73,7 +73,7 @@ const FILES: [(EventKind, &str); 13] = [
 /// A file that embeds other types by name is inlined against the current files, like the current
 /// schemas; a self-contained copy (what the registry received at the time) keeps the embedded types'
 /// version its writer had.
-const HISTORY: [(EventKind, &str); 9] = [
+const HISTORY: [(EventKind, &str); 11] = [
     (
         EventKind::LeadEvent,
         include_str!("../../../schemas/history/lead_event.v1.avsc"),
@@ -109,6 +109,14 @@ const HISTORY: [(EventKind, &str); 9] = [
     (
         EventKind::SlaEscalation,
         include_str!("../../../schemas/history/sla_escalation.v1.avsc"),
+    ),
+    (
+        EventKind::LeadOutcome,
+        include_str!("../../../schemas/history/lead_outcome.v1.avsc"),
+    ),
+    (
+        EventKind::ModelParams,
+        include_str!("../../../schemas/history/model_params.v1.avsc"),
     ),
 ];
 

@@ -19,11 +19,14 @@ pub enum TopicRole {
     ModelParams,
     Reps,
     Exceptions,
+    /// Every model version ever fitted, promoted, rejected or rolled back (compacted, key
+    /// `model@version`); `model.params` carries only the live one.
+    ModelHistory,
     ExceptionsState,
 }
 
 impl TopicRole {
-    pub const ALL: [TopicRole; 13] = [
+    pub const ALL: [TopicRole; 14] = [
         TopicRole::Raw,
         TopicRole::Enriched,
         TopicRole::Scored,
@@ -36,6 +39,7 @@ impl TopicRole {
         TopicRole::ModelParams,
         TopicRole::Reps,
         TopicRole::Exceptions,
+        TopicRole::ModelHistory,
         TopicRole::ExceptionsState,
     ];
 
@@ -55,6 +59,7 @@ impl TopicRole {
             TopicRole::ModelParams => EventKind::ModelParams,
             TopicRole::Exceptions => EventKind::ExceptionRecord,
             TopicRole::Reps => EventKind::RepState,
+            TopicRole::ModelHistory => EventKind::ModelParams,
             TopicRole::ExceptionsState => EventKind::ExceptionState,
         })
     }
@@ -74,6 +79,7 @@ impl TopicRole {
             TopicRole::ModelParams => "model_params",
             TopicRole::Reps => "reps",
             TopicRole::Exceptions => "exceptions",
+            TopicRole::ModelHistory => "model_history",
             TopicRole::ExceptionsState => "exceptions_state",
         }
     }
@@ -83,7 +89,10 @@ impl TopicRole {
     pub fn compacted(self) -> bool {
         matches!(
             self,
-            TopicRole::ModelParams | TopicRole::Reps | TopicRole::ExceptionsState
+            TopicRole::ModelParams
+                | TopicRole::Reps
+                | TopicRole::ModelHistory
+                | TopicRole::ExceptionsState
         )
     }
 }
@@ -105,6 +114,7 @@ pub struct TopicNames {
     pub model_params: String,
     pub reps: String,
     pub exceptions: String,
+    pub model_history: String,
     pub exceptions_state: String,
 }
 
@@ -123,6 +133,7 @@ impl Default for TopicNames {
             model_params: "model.params".into(),
             reps: "reps".into(),
             exceptions: "leads.exceptions".into(),
+            model_history: "model.history".into(),
             exceptions_state: "exceptions.state".into(),
         }
     }
@@ -144,6 +155,7 @@ impl TopicNames {
             TopicRole::ModelParams => &self.model_params,
             TopicRole::Reps => &self.reps,
             TopicRole::Exceptions => &self.exceptions,
+            TopicRole::ModelHistory => &self.model_history,
             TopicRole::ExceptionsState => &self.exceptions_state,
         }
     }

@@ -8,6 +8,7 @@ mod chat;
 mod clock;
 mod companies;
 mod generator;
+pub mod outcomes;
 mod people;
 mod pick;
 mod sources;
@@ -79,6 +80,91 @@ pub struct GenerateArgs {
     /// Produce to this topic instead of printing JSON lines.
     #[arg(long)]
     pub topic: Option<String>,
+    /// Also produce each lead's sales outcomes (LeadOutcome, from the generator's hidden conversion
+    /// function with noise and delays) to this topic, e.g. leads.outcomes.
+    #[arg(long, value_name = "TOPIC")]
+    pub outcomes: Option<String>,
+    /// Also write each lead's sales outcomes as JSON lines to this file.
+    #[arg(long, value_name = "PATH")]
+    pub outcomes_file: Option<std::path::PathBuf>,
+}
+
+/// Where the outcomes of generated leads go.
+struct OutcomeOutput {
+    sink: Option<(Sink, Codec)>,
+    file: Option<BufWriter<std::fs::File>>,
+    count: u64,
+}
+
+impl OutcomeOutput {
+    fn open(common: &CommonArgs, args: &GenerateArgs) -> Result<Option<Self>, CliError> {
+        if args.outcomes.is_none() && args.outcomes_file.is_none() {
+            return Ok(None);
+        }
+        let sink = match &args.outcomes {
+            Some(topic) => {
+                let cfg = load_config(common)?;
+                if let Some(kind) = cfg.topics.role_of(topic).and_then(|r| r.event_kind()) {
+                    if kind != EventKind::LeadOutcome {
+                        return Err(CliError::Usage(format!(
+                            "{topic} carries {} events; --outcomes needs the outcomes topic ({})",
+                            kind_name(kind),
+                            cfg.topics.outcomes
+                        )));
+                    }
+                }
+                let codec = Codec::from_config(cfg.registry.as_ref())?;
+                Some((Sink::connect(&cfg, topic)?, codec))
+            }
+            None => None,
+        };
+        let file = match &args.outcomes_file {
+            Some(path) => Some(BufWriter::new(std::fs::File::create(path).map_err(
+                |e| CliError::io(format!("cannot create {}", path.display()), e),
+            )?)),
+            None => None,
+        };
+        Ok(Some(Self {
+            sink,
+            file,
+            count: 0,
+        }))
+    }
+
+    async fn emit(&mut self, outcomes: &[leadflow_events::LeadOutcome]) -> Result<(), CliError> {
+        for o in outcomes {
+            if let Some((sink, codec)) = &mut self.sink {
+                let topic = sink.topic().to_owned();
+                let payload = codec.encode(&topic, o).await.map_err(|e| {
+                    CliError::Internal(format!("cannot encode a generated outcome: {e}"))
+                })?;
+                sink.send(&o.lead_id, &payload).await?;
+            }
+            if let Some(file) = &mut self.file {
+                let json = event_to_json(o).map_err(|e| {
+                    CliError::Internal(format!("generated outcome does not fit: {e}"))
+                })?;
+                writeln!(file, "{json}")
+                    .map_err(|e| CliError::io("cannot write the outcomes file", e))?;
+            }
+            self.count += 1;
+        }
+        Ok(())
+    }
+
+    async fn finish(mut self) -> Result<(), CliError> {
+        if let Some(file) = &mut self.file {
+            file.flush()
+                .map_err(|e| CliError::io("cannot write the outcomes file", e))?;
+        }
+        if let Some((mut sink, _)) = self.sink.take() {
+            let delivered = sink.finish().await?;
+            eprintln!("produced {delivered} outcomes to {}", sink.topic());
+        } else {
+            eprintln!("wrote {} outcomes", self.count);
+        }
+        Ok(())
+    }
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {
@@ -135,12 +221,21 @@ pub async fn run(common: &CommonArgs, args: &GenerateArgs) -> Result<(), CliErro
             }))
         }
     };
-    let result = generate_into(args, &mut output).await;
+    let mut outcomes = OutcomeOutput::open(common, args)?;
+    let result = generate_into(args, &mut output, outcomes.as_mut()).await;
     let finished = finish(output, args.topic.as_deref()).await;
-    result.and(finished)
+    let outcomes_finished = match outcomes {
+        Some(o) => o.finish().await,
+        None => Ok(()),
+    };
+    result.and(finished).and(outcomes_finished)
 }
 
-async fn generate_into(args: &GenerateArgs, output: &mut Output) -> Result<(), CliError> {
+async fn generate_into(
+    args: &GenerateArgs,
+    output: &mut Output,
+    mut outcomes: Option<&mut OutcomeOutput>,
+) -> Result<(), CliError> {
     let mut generator = LeadGenerator::new(args.seed, args.start);
     let mut ticker = args.rate.map(|rate| {
         let mut t = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
@@ -159,12 +254,16 @@ async fn generate_into(args: &GenerateArgs, output: &mut Output) -> Result<(), C
         } else if matches!(output, Output::Topic(_)) && (&mut ctrl_c).now_or_never().is_some() {
             break;
         }
-        let mut event = generator.next_lead().event;
+        let mut lead = generator.next_lead();
         if args.live {
             let now = Timestamp::from(chrono::Utc::now());
-            let delta = now.0 - event.occurred_at.0;
-            shift(&mut event, delta);
+            let delta = now.0 - lead.event.occurred_at.0;
+            shift(&mut lead.event, delta);
         }
+        if let Some(o) = outcomes.as_deref_mut() {
+            o.emit(&outcomes::outcomes_for(args.seed, &lead)).await?;
+        }
+        let event = lead.event;
         if !emit(output, &event, ticker.is_some()).await? {
             break;
         }

@@ -1,7 +1,7 @@
 //! `leadflow reps import|set-status|list|remove`: the rep roster on the compacted `reps` topic.
 
 pub mod roster_file;
-mod topic;
+pub(crate) mod topic;
 
 use std::path::PathBuf;
 

@@ -55,6 +55,7 @@ fn hop(role: TopicRole) -> &'static str {
         TopicRole::Outcomes => "outcome",
         TopicRole::Exceptions => "exception",
         TopicRole::ModelParams => "model",
+        TopicRole::ModelHistory => "model-history",
         TopicRole::Reps => "rep",
         TopicRole::ExceptionsState => "exception-state",
     }

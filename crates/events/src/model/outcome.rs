@@ -40,4 +40,20 @@ pub enum OutcomeStage {
     Opportunity,
     ClosedWon,
     ClosedLost,
+    Accepted,
+    Rejected,
+}
+
+impl OutcomeStage {
+    /// The Avro symbol.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            OutcomeStage::Sql => "SQL",
+            OutcomeStage::Opportunity => "OPPORTUNITY",
+            OutcomeStage::ClosedWon => "CLOSED_WON",
+            OutcomeStage::ClosedLost => "CLOSED_LOST",
+            OutcomeStage::Accepted => "ACCEPTED",
+            OutcomeStage::Rejected => "REJECTED",
+        }
+    }
 }
