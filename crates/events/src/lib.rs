@@ -15,6 +15,7 @@ pub mod json;
 pub mod model;
 pub mod samples;
 pub mod schema;
+pub mod secret;
 pub mod time;
 pub mod topics;
 
@@ -22,5 +23,6 @@ pub use any::AnyEvent;
 pub use codec::{Codec, DecodeError, EncodeError, RegistryClient, RegistryConfig};
 pub use event::{Event, EventKind};
 pub use model::*;
+pub use secret::Secret;
 pub use time::Timestamp;
 pub use topics::{TopicNames, TopicRole};
