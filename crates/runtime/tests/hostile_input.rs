@@ -1,4 +1,9 @@
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::field_reassign_with_default
+)]
 //! Hostile payloads at the stage level (against the real local broker): a 2 GiB string length and a
 //! 100-million-item array count each become an exception record with the
 //! decode error as its reason, and the good input around them flows on. (The codec's own tests and
