@@ -11,6 +11,8 @@
 #   KEEP_RUNNING=1    leave the broker and services running (stop later with: scripts/demo.sh stop)
 #   RESET=1           delete .leadflow/broker.db first (start from empty topics)
 #   SEED=7            another generated stream (the default seed repeats the same leads)
+#   PROFILE=debug     use debug binaries (a much quicker first build on a busy machine; slower
+#                     services); default release
 #
 #   scripts/demo.sh stop   stops what a KEEP_RUNNING=1 demo left running
 set -euo pipefail
@@ -30,10 +32,18 @@ STATE="${REPO_ROOT}/.leadflow"
 LOGS="${STATE}/logs"
 PIDS="${STATE}/demo.pids"
 BROKER_STATE="${STATE}/broker"
-BIN="${REPO_ROOT}/target/release"
+PROFILE="${PROFILE:-release}"
+case "${PROFILE}" in
+  release) profile_flag=(--release) ;;
+  debug) profile_flag=() ;;
+  *) fail "PROFILE must be release or debug, got ${PROFILE}" ;;
+esac
+BIN="${REPO_ROOT}/target/${PROFILE}"
 
-# Stages in pipeline order: binary suffix, HTTP port, output topic.
+# Stages in pipeline order: binary suffix, HTTP port, output topic (ingest first: the HTTP front door
+# that produces to leads.raw; part of the generated leads go through it, see "Generating" below).
 STAGES=(
+  "ingest 9110 leads.raw"
   "enrich 9101 leads.enriched"
   "score 9102 leads.scored"
   "tier 9103 leads.tiered"
@@ -80,7 +90,7 @@ if [[ "${1:-}" == "stop" ]]; then
   stop_all
   exit 0
 elif [[ -n "${1:-}" ]]; then
-  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 
@@ -125,7 +135,7 @@ ensure_rust
 ensure_system_packages
 ensure_tansu
 
-step "Build (release)"
+step "Build (${PROFILE})"
 t="$(now_s)"
 # the product's binaries only (leadflow, leadflow-<stage>), not benchmark or test tools
 bin_args=()
@@ -139,9 +149,9 @@ done < <(cargo metadata --format-version 1 --no-deps $(cargo_lock_flag) |
 ((${#bin_args[@]})) || bin_args=(--bins)
 info "binaries: ${bins[*]:-all}"
 # shellcheck disable=SC2046
-cargo build --release --workspace "${bin_args[@]}" $(cargo_lock_flag)
+cargo build "${profile_flag[@]}" --workspace "${bin_args[@]}" $(cargo_lock_flag)
 info "built in $(elapsed "${t}")"
-[[ -x "${BIN}/leadflow" ]] || fail "target/release/leadflow was not built"
+[[ -x "${BIN}/leadflow" ]] || fail "target/${PROFILE}/leadflow was not built"
 
 step "Broker on ${BOOTSTRAP}"
 if "${REPO_ROOT}/scripts/broker.sh" probe 127.0.0.1 "${BROKER_PORT}"; then
@@ -247,7 +257,19 @@ fi
 step "Generating ${COUNT} leads at ${RATE}/s into leads.raw"
 seed_args=()
 [[ -n "${SEED:-}" ]] && seed_args=(--seed "${SEED}")
-run_fg "${BIN}/leadflow" generate --count "${COUNT}" --rate "${RATE}" --topic leads.raw "${seed_args[@]}"
+if [[ -x "${BIN}/leadflow-ingest" ]] && command -v python3 >/dev/null 2>&1; then
+  # like production: HubSpot forms and the website chat POST their leads to leadflow-ingest over
+  # HTTP with their API keys (deploy/ingest-publishers.example.toml); the systems that speak Kafka
+  # (CRM, intent feed, webinars, sign-ups) produce to leads.raw directly
+  info "hubspot and website_chat leads: POST http://127.0.0.1:9110/v1/leads (leadflow-ingest); the others: leadflow produce"
+  run_fg bash -c 'set -o pipefail; "$1" generate --count "$2" --rate "$3" "${@:6}" |
+    python3 "$4/scripts/demo_ingest_split.py" http://127.0.0.1:9110 \
+      hubspot=demo-hubspot-key website_chat=demo-website-chat-key |
+    "$1" produce leads.raw >"$5" 2>&1' _ "${BIN}/leadflow" "${COUNT}" "${RATE}" "${REPO_ROOT}" \
+    "${LOGS}/produce.log" "${seed_args[@]}" || warn "not every lead was accepted (see above and ${LOGS}/produce.log)"
+else
+  run_fg "${BIN}/leadflow" generate --count "${COUNT}" --rate "${RATE}" --topic leads.raw "${seed_args[@]}"
+fi
 
 step "Output of ${last_topic} (stops after 10 s without new records)"
 output="${STATE}/last-output.jsonl"

@@ -9,7 +9,8 @@ For every rendered overlay (the output of `kubectl kustomize deploy/k8s/overlays
 - every stage binary has a Deployment with /healthz and /readyz probes, resource requests, a
   non-root read-only container, terminationGracePeriodSeconds above its shutdown_grace_ms, a
   PodDisruptionBudget and a KEDA ScaledObject on its Deployment whose maxReplicaCount equals the
-  partitions the topics Job creates;
+  partitions the topics Job creates (HTTP services such as leadflow-ingest: a CPU
+  HorizontalPodAutoscaler and a Service instead);
 - the PrometheusRule holds exactly the groups of the plain alerts file;
 - every alert has its section in deploy/RUNBOOK.md and a runbook_url pointing at it.
 The dashboard must parse and every panel target must have a PromQL expression.
@@ -51,6 +52,10 @@ def shutdown_grace_ms(container: dict, configmaps: dict) -> int:
     return 10000
 
 
+# Binaries that serve HTTP rather than consume a topic (scaled on CPU, reached through a Service).
+HTTP_SERVICES = {"leadflow-ingest"}
+
+
 def check_overlay(path: pathlib.Path, stages: list[str], alerts: dict) -> None:
     docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
     by_kind: dict[str, dict[str, dict]] = {}
@@ -82,6 +87,10 @@ def check_overlay(path: pathlib.Path, stages: list[str], alerts: dict) -> None:
     pdbs = by_kind.get("PodDisruptionBudget", {})
     scaled = {
         so["spec"]["scaleTargetRef"]["name"]: so for so in by_kind.get("ScaledObject", {}).values()
+    }
+    hpas = {
+        h["spec"]["scaleTargetRef"]["name"]: h
+        for h in by_kind.get("HorizontalPodAutoscaler", {}).values()
     }
     for stage in stages:
         where = f"{path.name} {stage}"
@@ -117,6 +126,20 @@ def check_overlay(path: pathlib.Path, stages: list[str], alerts: dict) -> None:
             p["spec"]["selector"].get("matchLabels", {}).items() <= labels.items() for p in pdbs.values()
         ):
             problem(where, "no PodDisruptionBudget selects it")
+        if stage in HTTP_SERVICES:
+            # HTTP services have no consumer group: a CPU HorizontalPodAutoscaler scales them
+            hpa = hpas.get(stage)
+            if hpa is None:
+                problem(where, "no HorizontalPodAutoscaler targets it")
+            elif hpa["spec"].get("minReplicas", 1) > hpa["spec"].get("maxReplicas", 0):
+                problem(where, "HorizontalPodAutoscaler minReplicas above maxReplicas")
+            if not any(
+                svc["spec"].get("selector", {}).items() <= labels.items()
+                for svc in by_kind.get("Service", {}).values()
+                if svc["spec"].get("selector")
+            ):
+                problem(where, "no Service selects it")
+            continue
         so = scaled.get(stage)
         if so is None:
             problem(where, "no KEDA ScaledObject targets it")

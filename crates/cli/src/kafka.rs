@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use leadflow_events::{EventKind, TopicNames};
+use leadflow_runtime::topic_metadata::{fetch_cluster_metadata, partitions_of};
 use leadflow_runtime::{CommonArgs, NoSettings, ServiceConfig};
 use rdkafka::client::{Client, ClientContext};
 
@@ -52,27 +53,18 @@ pub fn kind_for_topic(
 }
 
 /// The partitions of `topic`, failing with a clear message when the broker is unreachable or the topic
-/// does not exist. Asks for every topic's metadata: asking for one by name lets brokers with
-/// `auto.create.topics.enable` create a mistyped topic.
+/// does not exist (see `leadflow_runtime::topic_metadata`).
 pub fn topic_partitions<C: ClientContext>(
     client: &Client<C>,
     bootstrap: &str,
     topic: &str,
 ) -> Result<Vec<i32>, CliError> {
-    let metadata = client.fetch_metadata(None, METADATA_TIMEOUT).map_err(|e| {
+    let metadata = fetch_cluster_metadata(client, METADATA_TIMEOUT).map_err(|e| {
         CliError::Broker(format!(
             "cannot read metadata of topic {topic} from {bootstrap}: {e} (is the broker running?)"
         ))
     })?;
-    let Some(t) = metadata.topics().iter().find(|t| t.name() == topic) else {
-        return Err(missing_topic(topic));
-    };
-    if t.error().is_some() || t.partitions().is_empty() {
-        return Err(missing_topic(topic));
-    }
-    let mut partitions: Vec<i32> = t.partitions().iter().map(|p| p.id()).collect();
-    partitions.sort_unstable();
-    Ok(partitions)
+    partitions_of(&metadata, topic).ok_or_else(|| missing_topic(topic))
 }
 
 fn missing_topic(topic: &str) -> CliError {

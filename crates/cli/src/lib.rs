@@ -3,7 +3,9 @@
 
 pub mod activity;
 pub mod activity_sim;
+pub mod console;
 pub mod error;
+pub mod exceptions;
 pub mod generate;
 pub mod kafka;
 pub mod produce;
@@ -12,6 +14,7 @@ pub mod sink;
 pub mod sla_report;
 pub mod tail;
 pub mod topics;
+pub mod trace;
 
 use clap::{Parser, Subcommand};
 use leadflow_runtime::CommonArgs;
@@ -76,6 +79,16 @@ pub enum Command {
         after_help = "Examples:\n  leadflow reps import deploy/roster.csv\n  leadflow reps set-status ae-emea-1 out-of-office --until 2026-12-07\n  leadflow reps list"
     )]
     Reps(reps::RepsCommand),
+    /// Work the exception queue: list, show, retry, replay, close, assign, escalate.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  leadflow exceptions list --overdue\n  leadflow exceptions close enrich:leads.raw:2:17 --reason 'test lead'"
+    )]
+    Exceptions(exceptions::ExceptionsCommand),
+    /// Follow one lead through every topic: its timeline, decisions, reasons, versions and latencies.
+    Trace(trace::TraceArgs),
+    /// Serve the web console on 127.0.0.1: exception queue, traces, per-tier queues and SLA status.
+    Console(console::ConsoleArgs),
 }
 
 /// Runs a parsed command line to completion.
@@ -111,6 +124,18 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Command::Reps(command) => {
                 let cfg = kafka::load_config(&cli.common)?;
                 reps::run(&cfg, command).await
+            }
+            Command::Exceptions(command) => {
+                let cfg = kafka::load_config(&cli.common)?;
+                exceptions::run(&cfg, command).await
+            }
+            Command::Trace(args) => {
+                let cfg = kafka::load_config(&cli.common)?;
+                trace::run(&cfg, args).await
+            }
+            Command::Console(args) => {
+                let cfg = kafka::load_config(&cli.common)?;
+                console::run(&cfg, args).await
             }
         }
     })

@@ -154,6 +154,23 @@ pub async fn run(cfg: &CliConfig, command: &SlaCommand) -> Result<(), CliError> 
     let SlaCommand::Report(args) = command;
     let now = Timestamp::from(chrono::Utc::now());
     let since = Timestamp(now.0 - i64::try_from(args.since.as_millis()).unwrap_or(i64::MAX));
+    let views = deadline_views(cfg, since).await?;
+    let (tiers, reps) = tally(&views, now);
+    if !args.json {
+        println!(
+            "SLA adherence of deadlines due since {since} (last {}), as of {now}; target met > 90 %",
+            humanize(args.since)
+        );
+    }
+    print!("{}", render(&tiers, &reps, args.json));
+    Ok(())
+}
+
+/// Every deadline due since `since`, with its state, from the topics (also used by the console).
+pub async fn deadline_views(
+    cfg: &CliConfig,
+    since: Timestamp,
+) -> Result<Vec<DeadlineView>, CliError> {
     let settings = WatchdogSettings::default();
     let calendar = settings.calendar().map_err(CliError::Internal)?;
     let mut engine = Engine::new(settings.rules(), calendar);
@@ -186,20 +203,11 @@ pub async fn run(cfg: &CliConfig, command: &SlaCommand) -> Result<(), CliError> 
             }
         }
     }
-    let views: Vec<DeadlineView> = engine
+    Ok(engine
         .snapshot()
         .into_iter()
         .filter(|v| v.deadline.due_at >= since)
-        .collect();
-    let (tiers, reps) = tally(&views, now);
-    if !args.json {
-        println!(
-            "SLA adherence of deadlines due since {since} (last {}), as of {now}; target met > 90 %",
-            humanize(args.since)
-        );
-    }
-    print!("{}", render(&tiers, &reps, args.json));
-    Ok(())
+        .collect())
 }
 
 fn humanize(d: Duration) -> String {

@@ -12,6 +12,11 @@ use std::time::Duration;
 
 use leadflow_testkit::StageProcess;
 
+mod pipeline_env;
+pub use pipeline_env::{
+    StageEnv, TestTopics, notify_sandbox_vars, publish_generated_leads, publish_sample_roster,
+};
+
 /// The directory holding the workspace binaries (`target/<profile>`): the current executable's
 /// directory, or its parent when it is a test in `target/<profile>/deps`.
 pub fn bin_dir() -> PathBuf {

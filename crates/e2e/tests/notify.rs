@@ -4,72 +4,45 @@
 //! CRM cannot key, an exception owned by the team), every hot lead's Slack post and CRM task arrive,
 //! and the receipts match what the sandbox received: one post and one task per packet.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use leadflow_cli::generate::{DEFAULT_START, LeadGenerator};
-use leadflow_e2e::Service;
+use leadflow_cli::generate::DEFAULT_START;
+use leadflow_e2e::{Service, StageEnv, TestTopics, publish_generated_leads, publish_sample_roster};
 use leadflow_events::{
-    Codec, DeliveryChannel, DeliveryReceipt, DeliveryStatus, Event, ExceptionRecord, HandoffPacket,
+    Codec, DeliveryChannel, DeliveryReceipt, DeliveryStatus, ExceptionRecord, HandoffPacket,
     LeadLevel, Timestamp,
 };
 use leadflow_sandbox::{Sandbox, SandboxConfig, Service as Stub};
-use leadflow_testkit::{bootstrap, consume_all, create_topic, produce_raw_all, unique_name};
+use leadflow_testkit::{bootstrap, consume_all};
 
 const LEADS: usize = 120;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hot_leads_land_in_slack_and_the_crm_with_matching_receipts() {
     let bs = bootstrap();
-    let names: BTreeMap<&str, String> = [
-        "raw",
-        "enriched",
-        "scored",
-        "tiered",
-        "packets",
-        "deliveries",
-        "activity",
-        "reps",
-        "model_params",
-        "exceptions",
-    ]
-    .into_iter()
-    .map(|role| (role, unique_name(&format!("e2e-notify-{role}"))))
-    .collect();
-    for (role, topic) in &names {
-        let partitions = if matches!(*role, "reps" | "model_params") {
-            1
-        } else {
-            3
-        };
-        create_topic(&bs, topic, partitions).await;
-    }
+    let names = TestTopics::create(
+        &bs,
+        "e2e-notify",
+        &[
+            "raw",
+            "enriched",
+            "scored",
+            "tiered",
+            "packets",
+            "deliveries",
+            "activity",
+            "reps",
+            "model_params",
+            "exceptions",
+        ],
+        3,
+    )
+    .await;
     let codec = Codec::single_object().unwrap();
     let start = Timestamp::parse_rfc3339(DEFAULT_START).unwrap();
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../deploy/roster.csv"
-    ))
-    .unwrap();
-    let roster = leadflow_cli::reps::roster_file::parse("roster.csv", &text, start).unwrap();
-    let mut records = Vec::new();
-    for r in &roster {
-        records.push((
-            Some(r.rep_id.as_bytes().to_vec()),
-            codec.encode(&names["reps"], r).await.unwrap(),
-        ));
-    }
-    produce_raw_all(&bs, &names["reps"], records).await;
-    let mut generator = LeadGenerator::new(29, start);
-    let mut records = Vec::new();
-    for _ in 0..LEADS {
-        let lead = generator.next_lead().event;
-        records.push((
-            Some(lead.key().as_bytes().to_vec()),
-            codec.encode(&names["raw"], &lead).await.unwrap(),
-        ));
-    }
-    produce_raw_all(&bs, &names["raw"], records).await;
+    publish_sample_roster(&bs, &names["reps"], &codec, start).await;
+    publish_generated_leads(&bs, &names["raw"], &codec, 29, start, LEADS).await;
 
     let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
     let logs = tempfile::tempdir().unwrap();
@@ -82,42 +55,11 @@ async fn hot_leads_land_in_slack_and_the_crm_with_matching_receipts() {
     ]
     .into_iter()
     .map(|b| {
-        let mut env = BTreeMap::from([
-            ("LEADFLOW_BOOTSTRAP_SERVERS".to_owned(), bs.clone()),
-            (
-                "LEADFLOW_GROUP_ID".to_owned(),
-                unique_name(&format!("e2e-{b}")),
-            ),
-            ("LEADFLOW_HTTP__LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
-            ("LEADFLOW_SHUTDOWN_GRACE_MS".to_owned(), "15000".to_owned()),
-        ]);
-        for (role, topic) in &names {
-            env.insert(
-                format!("LEADFLOW_TOPICS__{}", role.to_ascii_uppercase()),
-                topic.clone(),
-            );
-        }
-        if b == "leadflow-enrich" {
-            // The bundled demo dataset, explicitly (production names its own file).
-            env.insert(
-                "LEADFLOW_STAGE__PROVIDER__KIND".to_owned(),
-                "demo".to_owned(),
-            );
-        }
+        let mut env = StageEnv::new(&bs, b, &names);
         if b == "leadflow-notify" {
-            for (k, v) in [
-                ("SLACK__API_URL", sandbox.slack_api_url()),
-                ("SLACK__BOT_TOKEN", "xoxb-sandbox-token".to_owned()),
-                ("HUBSPOT__API_URL", sandbox.hubspot_api_url()),
-                ("HUBSPOT__TOKEN", "pat-sandbox-token".to_owned()),
-                ("EMAIL__SMTP_HOST", "127.0.0.1".to_owned()),
-                ("EMAIL__SMTP_PORT", sandbox.smtp_addr.port().to_string()),
-                ("EMAIL__TLS", "none".to_owned()),
-            ] {
-                env.insert(format!("LEADFLOW_STAGE__{k}"), v);
-            }
+            env = env.notify_on(&sandbox);
         }
-        Service::start(b, &env, logs.path())
+        Service::start(b, env.vars(), logs.path())
     })
     .collect();
 

@@ -12,11 +12,11 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use leadflow_cli::generate::{DEFAULT_START, LeadGenerator};
-use leadflow_e2e::Service;
+use leadflow_cli::generate::DEFAULT_START;
+use leadflow_e2e::{Service, StageEnv, TestTopics, publish_generated_leads, publish_sample_roster};
 use leadflow_events::{Codec, Event, ModelParams, Timestamp};
 use leadflow_sandbox::{FaultMode, FaultSpec, Sandbox, SandboxConfig, Service as Stub};
-use leadflow_testkit::{bootstrap, create_topic, produce_raw_all, unique_name};
+use leadflow_testkit::{bootstrap, produce_raw_all};
 
 const LEADS: usize = 40;
 
@@ -199,45 +199,30 @@ async fn observability_names_exist() {
     );
 
     let bs = bootstrap();
-    let roles = [
-        "raw",
-        "enriched",
-        "scored",
-        "tiered",
-        "packets",
-        "deliveries",
-        "activity",
-        "escalations",
-        "reps",
-        "model_params",
-        "exceptions",
-    ];
-    let names: BTreeMap<&str, String> = roles
-        .into_iter()
-        .map(|role| (role, unique_name(&format!("e2e-obs-{role}"))))
-        .collect();
-    for (role, topic) in &names {
-        let partitions = if matches!(*role, "reps" | "model_params") {
-            1
-        } else {
-            2
-        };
-        create_topic(&bs, topic, partitions).await;
-    }
+    let names = TestTopics::create(
+        &bs,
+        "e2e-obs",
+        &[
+            "raw",
+            "enriched",
+            "scored",
+            "tiered",
+            "packets",
+            "deliveries",
+            "activity",
+            "escalations",
+            "reps",
+            "model_params",
+            "exceptions",
+        ],
+        2,
+    )
+    .await;
     let codec = Codec::single_object().unwrap();
     let start = Timestamp::parse_rfc3339(DEFAULT_START).unwrap();
 
     // the roster (route), a model update score rejects, the leads, one poison record per input
-    let text = std::fs::read_to_string(format!("{root}/deploy/roster.csv")).unwrap();
-    let roster = leadflow_cli::reps::roster_file::parse("roster.csv", &text, start).unwrap();
-    let mut records = Vec::new();
-    for r in &roster {
-        records.push((
-            Some(r.rep_id.as_bytes().to_vec()),
-            codec.encode(&names["reps"], r).await.unwrap(),
-        ));
-    }
-    produce_raw_all(&bs, &names["reps"], records).await;
+    publish_sample_roster(&bs, &names["reps"], &codec, start).await;
     let mut invalid: ModelParams =
         serde_json::from_str(leadflow_score::DEFAULT_MODEL_JSON).unwrap();
     invalid.version = "broken-1".into();
@@ -254,16 +239,7 @@ async fn observability_names_exist() {
         )],
     )
     .await;
-    let mut generator = LeadGenerator::new(31, start);
-    let mut records = Vec::new();
-    for _ in 0..LEADS {
-        let lead = generator.next_lead().event;
-        records.push((
-            Some(lead.key().as_bytes().to_vec()),
-            codec.encode(&names["raw"], &lead).await.unwrap(),
-        ));
-    }
-    produce_raw_all(&bs, &names["raw"], records).await;
+    publish_generated_leads(&bs, &names["raw"], &codec, 31, start, LEADS).await;
     for role in [
         "raw",
         "enriched",
@@ -298,31 +274,9 @@ async fn observability_names_exist() {
         "leadflow-sla-watchdog",
     ] {
         let port = free_port();
-        let mut env = BTreeMap::from([
-            ("LEADFLOW_BOOTSTRAP_SERVERS".to_owned(), bs.clone()),
-            (
-                "LEADFLOW_GROUP_ID".to_owned(),
-                unique_name(&format!("e2e-obs-{b}")),
-            ),
-            (
-                "LEADFLOW_HTTP__LISTEN".to_owned(),
-                format!("127.0.0.1:{port}"),
-            ),
-            ("LEADFLOW_SHUTDOWN_GRACE_MS".to_owned(), "10000".to_owned()),
-        ]);
-        for (role, topic) in &names {
-            env.insert(
-                format!("LEADFLOW_TOPICS__{}", role.to_ascii_uppercase()),
-                topic.clone(),
-            );
-        }
-        if b == "leadflow-enrich" {
-            // the bundled demo dataset, said explicitly (crates/enrich/RULES.md: `local` needs a file)
-            env.insert(
-                "LEADFLOW_STAGE__PROVIDER__KIND".to_owned(),
-                "demo".to_owned(),
-            );
-        }
+        let mut env = StageEnv::new(&bs, b, &names)
+            .set("HTTP__LISTEN", &format!("127.0.0.1:{port}"))
+            .set("SHUTDOWN_GRACE_MS", "10000");
         if b == "leadflow-sla-watchdog" {
             // the generated leads' event times are in the past, so with a short lateness every
             // deadline nobody acts on settles as escalated within seconds (deploy/demo/sla-watchdog.toml)
@@ -333,23 +287,13 @@ async fn observability_names_exist() {
                 ("TICK_MS", "200"),
                 ("HANDOVER_SETTLE_MS", "1000"),
             ] {
-                env.insert(format!("LEADFLOW_STAGE__{k}"), v.to_owned());
+                env = env.stage(k, v);
             }
         }
         if b == "leadflow-notify" {
-            for (k, v) in [
-                ("SLACK__API_URL", sandbox.slack_api_url()),
-                ("SLACK__BOT_TOKEN", "xoxb-sandbox-token".to_owned()),
-                ("HUBSPOT__API_URL", sandbox.hubspot_api_url()),
-                ("HUBSPOT__TOKEN", "pat-sandbox-token".to_owned()),
-                ("EMAIL__SMTP_HOST", "127.0.0.1".to_owned()),
-                ("EMAIL__SMTP_PORT", sandbox.smtp_addr.port().to_string()),
-                ("EMAIL__TLS", "none".to_owned()),
-            ] {
-                env.insert(format!("LEADFLOW_STAGE__{k}"), v);
-            }
+            env = env.notify_on(&sandbox);
         }
-        services.push((Service::start(b, &env, logs.path()), port));
+        services.push((Service::start(b, env.vars(), logs.path()), port));
     }
 
     // Scrape until every used name is exported (labelled metrics appear with their first sample,

@@ -4,73 +4,46 @@
 //! one packet addressed to an eligible rep or a flagged manager (or as an exception with a reason);
 //! no-handoff decisions make no packet; no rep exceeds their cap; SIGTERM stops route with exit 0.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use leadflow_cli::generate::{DEFAULT_START, LeadGenerator};
-use leadflow_e2e::Service;
+use leadflow_cli::generate::DEFAULT_START;
+use leadflow_e2e::{Service, StageEnv, TestTopics, publish_generated_leads, publish_sample_roster};
 use leadflow_events::{
-    Codec, Event, ExceptionRecord, HandoffKind, HandoffPacket, RepRole, TierDecision, Timestamp,
+    Codec, ExceptionRecord, HandoffKind, HandoffPacket, RepRole, TierDecision, Timestamp,
 };
-use leadflow_testkit::{bootstrap, consume_all, create_topic, produce_raw_all, unique_name};
+use leadflow_testkit::{bootstrap, consume_all};
 
 const LEADS: usize = 200;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generated_leads_end_as_packets_for_eligible_reps() {
     let bs = bootstrap();
-    let names: BTreeMap<&str, String> = [
-        "raw",
-        "enriched",
-        "scored",
-        "tiered",
-        "packets",
-        "activity",
-        "reps",
-        "model_params",
-        "exceptions",
-    ]
-    .into_iter()
-    .map(|role| (role, unique_name(&format!("e2e-route-{role}"))))
-    .collect();
-    for (role, topic) in &names {
-        let partitions = if matches!(*role, "reps" | "model_params") {
-            1
-        } else {
-            3
-        };
-        create_topic(&bs, topic, partitions).await;
-    }
+    let names = TestTopics::create(
+        &bs,
+        "e2e-route",
+        &[
+            "raw",
+            "enriched",
+            "scored",
+            "tiered",
+            "packets",
+            "activity",
+            "reps",
+            "model_params",
+            "exceptions",
+        ],
+        3,
+    )
+    .await;
     let codec = Codec::single_object().unwrap();
 
     // the sample roster, as `leadflow reps import deploy/roster.csv` publishes it
     let start = Timestamp::parse_rfc3339(DEFAULT_START).unwrap();
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../deploy/roster.csv"
-    ))
-    .unwrap();
-    let roster = leadflow_cli::reps::roster_file::parse("roster.csv", &text, start).unwrap();
-    let mut records = Vec::new();
-    for r in &roster {
-        records.push((
-            Some(r.rep_id.as_bytes().to_vec()),
-            codec.encode(&names["reps"], r).await.unwrap(),
-        ));
-    }
-    produce_raw_all(&bs, &names["reps"], records).await;
+    let roster = publish_sample_roster(&bs, &names["reps"], &codec, start).await;
 
     // a generated stream
-    let mut generator = LeadGenerator::new(23, start);
-    let mut records = Vec::new();
-    for _ in 0..LEADS {
-        let lead = generator.next_lead().event;
-        records.push((
-            Some(lead.key().as_bytes().to_vec()),
-            codec.encode(&names["raw"], &lead).await.unwrap(),
-        ));
-    }
-    produce_raw_all(&bs, &names["raw"], records).await;
+    publish_generated_leads(&bs, &names["raw"], &codec, 23, start, LEADS).await;
 
     let logs = tempfile::tempdir().unwrap();
     let services: Vec<Service> = [
@@ -80,31 +53,7 @@ async fn generated_leads_end_as_packets_for_eligible_reps() {
         "leadflow-route",
     ]
     .into_iter()
-    .map(|b| {
-        let mut env = BTreeMap::from([
-            ("LEADFLOW_BOOTSTRAP_SERVERS".to_owned(), bs.clone()),
-            (
-                "LEADFLOW_GROUP_ID".to_owned(),
-                unique_name(&format!("e2e-{b}")),
-            ),
-            ("LEADFLOW_HTTP__LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
-            ("LEADFLOW_SHUTDOWN_GRACE_MS".to_owned(), "15000".to_owned()),
-        ]);
-        for (role, topic) in &names {
-            env.insert(
-                format!("LEADFLOW_TOPICS__{}", role.to_ascii_uppercase()),
-                topic.clone(),
-            );
-        }
-        if b == "leadflow-enrich" {
-            // The bundled demo dataset, explicitly (production names its own file).
-            env.insert(
-                "LEADFLOW_STAGE__PROVIDER__KIND".to_owned(),
-                "demo".to_owned(),
-            );
-        }
-        Service::start(b, &env, logs.path())
-    })
+    .map(|b| Service::start(b, StageEnv::new(&bs, b, &names).vars(), logs.path()))
     .collect();
 
     // wait until every decision is routed: handoff decisions = packets + route exceptions

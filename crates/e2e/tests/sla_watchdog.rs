@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use leadflow_e2e::Service;
+use leadflow_e2e::{Service, notify_sandbox_vars, publish_sample_roster};
 use leadflow_events::{
     Codec, Event, HandoffKind, HandoffPacket, RepActivity, RepActivityKind, SlaDeadline,
     SlaEscalation, SlaKind, Timestamp, samples,
@@ -142,8 +142,9 @@ async fn a_sigkilled_watchdog_escalates_each_missed_deadline_exactly_once_after_
 
     let first = Service::start("leadflow-sla-watchdog", &env, logs.path());
     wait_for_log(&first, &[ARMED, ASSIGNED], Duration::from_secs(60));
-    // two open timers, due in 4 s; the rep of lead-ok contacts in time
-    let due = Timestamp(now().0 + 4_000);
+    // two open timers, due in 10 s (room for a loaded machine to produce them and kill the process
+    // before the deadline); the rep of lead-ok contacts in time
+    let due = Timestamp(now().0 + 10_000);
     produce(
         &t.packets,
         &[packet("lead-missed", due), packet("lead-ok", due)],
@@ -171,6 +172,10 @@ async fn a_sigkilled_watchdog_escalates_each_missed_deadline_exactly_once_after_
             .await
             .is_empty(),
         "nothing fired before the deadline"
+    );
+    assert!(
+        now().0 < due.0,
+        "the process was killed before the deadline"
     );
     // stay down past the deadline and the group's session timeout (10 s)
     tokio::time::sleep(Duration::from_secs(12)).await;
@@ -343,20 +348,7 @@ async fn an_unanswered_packet_is_escalated_and_reassigned_by_route() {
     let reps = unique_name("sla-route-reps");
     create_topic(&bs, &reps, 1).await;
     let codec = Codec::single_object().unwrap();
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../deploy/roster.csv"
-    ))
-    .unwrap();
-    let roster = leadflow_cli::reps::roster_file::parse("roster.csv", &text, now()).unwrap();
-    let mut records = Vec::new();
-    for r in &roster {
-        records.push((
-            Some(r.rep_id.as_bytes().to_vec()),
-            codec.encode(&reps, r).await.unwrap(),
-        ));
-    }
-    produce_raw_all(&bs, &reps, records).await;
+    let _roster = publish_sample_roster(&bs, &reps, &codec, now()).await;
 
     let logs = tempfile::tempdir().unwrap();
     let mut base = env(&t, "unused");
@@ -472,20 +464,7 @@ async fn a_silent_hot_lead_is_reassigned_and_both_owners_are_told_while_a_contac
     create_topic(&bs, &reps, 1).await;
     create_topic(&bs, &deliveries, 2).await;
     let codec = Codec::single_object().unwrap();
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../deploy/roster.csv"
-    ))
-    .unwrap();
-    let roster = leadflow_cli::reps::roster_file::parse("roster.csv", &text, now()).unwrap();
-    let mut records = Vec::new();
-    for r in &roster {
-        records.push((
-            Some(r.rep_id.as_bytes().to_vec()),
-            codec.encode(&reps, r).await.unwrap(),
-        ));
-    }
-    produce_raw_all(&bs, &reps, records).await;
+    let _roster = publish_sample_roster(&bs, &reps, &codec, now()).await;
 
     let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
     let logs = tempfile::tempdir().unwrap();
@@ -499,17 +478,7 @@ async fn a_silent_hot_lead_is_reassigned_and_both_owners_are_told_while_a_contac
             e.retain(|k, _| !k.starts_with("LEADFLOW_STAGE__"));
         }
         if binary == "leadflow-notify" {
-            for (k, v) in [
-                ("SLACK__API_URL", sandbox.slack_api_url()),
-                ("SLACK__BOT_TOKEN", "xoxb-sandbox-token".to_owned()),
-                ("HUBSPOT__API_URL", sandbox.hubspot_api_url()),
-                ("HUBSPOT__TOKEN", "pat-sandbox-token".to_owned()),
-                ("EMAIL__SMTP_HOST", "127.0.0.1".to_owned()),
-                ("EMAIL__SMTP_PORT", sandbox.smtp_addr.port().to_string()),
-                ("EMAIL__TLS", "none".to_owned()),
-            ] {
-                e.insert(format!("LEADFLOW_STAGE__{k}"), v);
-            }
+            e.extend(notify_sandbox_vars(&sandbox));
         }
         Service::start(binary, &e, logs.path())
     };

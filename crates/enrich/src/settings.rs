@@ -250,6 +250,27 @@ impl ProviderSettings {
 mod tests {
     use super::*;
 
+    /// deploy/config/enrich.toml documents every key with its default; the one deviation is the
+    /// production dataset path, which `kind = "local"` requires (there is no default dataset outside
+    /// the demo).
+    #[test]
+    fn deploy_config_equals_the_defaults() {
+        use figment::Figment;
+        use figment::providers::{Format, Toml};
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../deploy/config/enrich.toml"
+        );
+        let stage: EnrichSettings = Figment::from(Toml::file(path))
+            .extract_inner("stage")
+            .unwrap();
+        let mut expected = EnrichSettings::default();
+        assert_eq!(expected.provider.dataset_path, None);
+        expected.provider.dataset_path = stage.provider.dataset_path.clone();
+        assert!(expected.provider.dataset_path.is_some());
+        assert_eq!(stage, expected);
+    }
+
     fn http() -> ProviderSettings {
         ProviderSettings {
             kind: ProviderKind::Http,

@@ -95,4 +95,5 @@ any_event!(
     ModelParams,
     ExceptionRecord,
     RepState,
+    ExceptionState,
 );

@@ -30,10 +30,11 @@ pub enum EventKind {
     ModelParams,
     ExceptionRecord,
     RepState,
+    ExceptionState,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 13] = [
         EventKind::LeadEvent,
         EventKind::EnrichedLead,
         EventKind::ScoredLead,
@@ -46,6 +47,7 @@ impl EventKind {
         EventKind::ModelParams,
         EventKind::ExceptionRecord,
         EventKind::RepState,
+        EventKind::ExceptionState,
     ];
 
     /// Avro full name of the record, e.g. `leadflow.LeadEvent`.
@@ -63,6 +65,7 @@ impl EventKind {
             EventKind::ModelParams => "leadflow.ModelParams",
             EventKind::ExceptionRecord => "leadflow.ExceptionRecord",
             EventKind::RepState => "leadflow.RepState",
+            EventKind::ExceptionState => "leadflow.ExceptionState",
         }
     }
 
@@ -81,6 +84,7 @@ impl EventKind {
             EventKind::ModelParams => "model_params.avsc",
             EventKind::ExceptionRecord => "exception_record.avsc",
             EventKind::RepState => "rep_state.avsc",
+            EventKind::ExceptionState => "exception_state.avsc",
         }
     }
 

@@ -13,6 +13,7 @@ pub mod codec;
 pub mod event;
 pub mod json;
 pub mod model;
+#[cfg(any(test, feature = "test-util"))]
 pub mod samples;
 pub mod schema;
 pub mod secret;

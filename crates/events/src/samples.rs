@@ -349,3 +349,42 @@ pub fn exception_record() -> ExceptionRecord {
         original: vec![0xC3, 0x01, 0x02],
     }
 }
+
+pub fn exception_state() -> ExceptionState {
+    let target = ReplayTarget {
+        topic: "leads.raw".into(),
+        partition: 1,
+        offset: 77,
+    };
+    ExceptionState {
+        exception_id: "enrich:leads.raw:0:42".into(),
+        status: ExceptionStatus::Replayed,
+        owner: "revops".into(),
+        due_at: Timestamp(T0.0 + 3_600_000),
+        escalation_level: 0,
+        updated_at: Timestamp(T0.0 + 60_000),
+        replay_targets: vec![target.clone()],
+        history: vec![
+            ExceptionAction {
+                action: ExceptionActionKind::Opened,
+                actor: "enrich".into(),
+                reason: Some("truncated".into()),
+                at: T0,
+                owner: "revops".into(),
+                due_at: Timestamp(T0.0 + 86_400_000),
+                target: None,
+                edited: false,
+            },
+            ExceptionAction {
+                action: ExceptionActionKind::Replayed,
+                actor: "ops-ana".into(),
+                reason: Some("fixed the email".into()),
+                at: Timestamp(T0.0 + 60_000),
+                owner: "revops".into(),
+                due_at: Timestamp(T0.0 + 3_600_000),
+                target: Some(target),
+                edited: true,
+            },
+        ],
+    }
+}

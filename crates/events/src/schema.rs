@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::event::EventKind;
 
 /// Current schema files, in dependency order.
-const FILES: [(EventKind, &str); 12] = [
+const FILES: [(EventKind, &str); 13] = [
     (
         EventKind::LeadEvent,
         include_str!("../../../schemas/lead_event.avsc"),
@@ -62,6 +62,10 @@ const FILES: [(EventKind, &str); 12] = [
     (
         EventKind::RepState,
         include_str!("../../../schemas/rep_state.avsc"),
+    ),
+    (
+        EventKind::ExceptionState,
+        include_str!("../../../schemas/exception_state.avsc"),
     ),
 ];
 
@@ -125,6 +129,9 @@ pub enum SchemaError {
     },
     #[error("schema for {kind} references unknown type {name}")]
     UnknownType { kind: EventKind, name: String },
+    /// The embedded schemas failed to load once at start-up; every later use reports that error.
+    #[error("the embedded schemas failed to load")]
+    Embedded(#[source] &'static SchemaError),
 }
 
 /// One parsed, self-contained schema.

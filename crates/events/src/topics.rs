@@ -19,10 +19,11 @@ pub enum TopicRole {
     ModelParams,
     Reps,
     Exceptions,
+    ExceptionsState,
 }
 
 impl TopicRole {
-    pub const ALL: [TopicRole; 12] = [
+    pub const ALL: [TopicRole; 13] = [
         TopicRole::Raw,
         TopicRole::Enriched,
         TopicRole::Scored,
@@ -35,6 +36,7 @@ impl TopicRole {
         TopicRole::ModelParams,
         TopicRole::Reps,
         TopicRole::Exceptions,
+        TopicRole::ExceptionsState,
     ];
 
     /// The event kind the topic carries (every role has one; `Option` kept for callers written when
@@ -53,6 +55,7 @@ impl TopicRole {
             TopicRole::ModelParams => EventKind::ModelParams,
             TopicRole::Exceptions => EventKind::ExceptionRecord,
             TopicRole::Reps => EventKind::RepState,
+            TopicRole::ExceptionsState => EventKind::ExceptionState,
         })
     }
 
@@ -71,12 +74,17 @@ impl TopicRole {
             TopicRole::ModelParams => "model_params",
             TopicRole::Reps => "reps",
             TopicRole::Exceptions => "exceptions",
+            TopicRole::ExceptionsState => "exceptions_state",
         }
     }
 
-    /// Compacted topics keep the latest value per key (model parameters, rep roster).
+    /// Compacted topics keep the latest value per key (model parameters, rep roster, the exception
+    /// queue's state: each state record carries its entry's whole history).
     pub fn compacted(self) -> bool {
-        matches!(self, TopicRole::ModelParams | TopicRole::Reps)
+        matches!(
+            self,
+            TopicRole::ModelParams | TopicRole::Reps | TopicRole::ExceptionsState
+        )
     }
 }
 
@@ -97,6 +105,7 @@ pub struct TopicNames {
     pub model_params: String,
     pub reps: String,
     pub exceptions: String,
+    pub exceptions_state: String,
 }
 
 impl Default for TopicNames {
@@ -114,6 +123,7 @@ impl Default for TopicNames {
             model_params: "model.params".into(),
             reps: "reps".into(),
             exceptions: "leads.exceptions".into(),
+            exceptions_state: "exceptions.state".into(),
         }
     }
 }
@@ -134,6 +144,7 @@ impl TopicNames {
             TopicRole::ModelParams => &self.model_params,
             TopicRole::Reps => &self.reps,
             TopicRole::Exceptions => &self.exceptions,
+            TopicRole::ExceptionsState => &self.exceptions_state,
         }
     }
 

@@ -35,6 +35,7 @@ async fn every_event_round_trips_single_object() {
     roundtrip(&c, samples::sla_escalation()).await;
     roundtrip(&c, samples::lead_outcome()).await;
     roundtrip(&c, samples::model_params()).await;
+    roundtrip(&c, samples::exception_state()).await;
     roundtrip(&c, samples::exception_record()).await;
     roundtrip(&c, samples::rep_state()).await;
 }

@@ -22,6 +22,7 @@ use crate::config::{ServiceConfig, StageSettings};
 use crate::error::RuntimeError;
 use crate::kafka::{consumer_config, producer_config};
 use crate::stage::Output;
+use crate::topic_metadata::{fetch_cluster_metadata, partitions_of};
 
 /// Produces outputs a stage raises on its own.
 pub struct Emitter {
@@ -166,15 +167,9 @@ impl ShardOwnership {
                 owned: owned.clone(),
             })
             .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
-        let meta = consumer
-            .fetch_metadata(Some(topic), Duration::from_secs(10))
+        let meta = fetch_cluster_metadata(consumer.client(), Duration::from_secs(10))
             .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
-        let shards = meta
-            .topics()
-            .iter()
-            .find(|t| t.name() == topic && t.error().is_none())
-            .map(|t| t.partitions().len())
-            .unwrap_or(0);
+        let shards = partitions_of(&meta, topic).map_or(0, |p| p.len());
         if shards == 0 {
             return Err(RuntimeError::Config(format!(
                 "topic {topic} does not exist; create the pipeline topics first (leadflow topics create)"

@@ -29,6 +29,7 @@ mod service;
 pub mod side_input;
 pub mod stage;
 pub mod summary;
+pub mod topic_metadata;
 
 pub use clock::{Clock, SystemClock};
 pub use config::{CommonArgs, NoSettings, ServiceConfig, StageSettings};

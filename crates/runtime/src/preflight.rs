@@ -7,12 +7,12 @@ use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 
 use crate::error::RuntimeError;
+use crate::topic_metadata::{fetch_cluster_metadata, partitions_of};
 
 const METADATA_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Fails with the missing topics named (and how to create them) unless every topic in `needed`
-/// exists. Asks for all topics' metadata, so a broker that auto-creates topics on a named metadata
-/// request does not create a mistyped one.
+/// exists (see [`crate::topic_metadata`]).
 pub fn require_topics(
     client: &ClientConfig,
     bootstrap: &str,
@@ -21,17 +21,11 @@ pub fn require_topics(
     let client: BaseConsumer = client
         .create()
         .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
-    let meta = client
-        .fetch_metadata(None, METADATA_TIMEOUT)
+    let meta = fetch_cluster_metadata(client.client(), METADATA_TIMEOUT)
         .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
     let missing: Vec<String> = needed
         .iter()
-        .filter(|(_, topic)| {
-            !meta
-                .topics()
-                .iter()
-                .any(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty())
-        })
+        .filter(|(_, topic)| partitions_of(&meta, topic).is_none())
         .map(|(key, topic)| format!("{topic} (topics.{key})"))
         .collect();
     if missing.is_empty() {

@@ -19,6 +19,7 @@ use crate::config::{ServiceConfig, StageSettings};
 use crate::error::RuntimeError;
 use crate::kafka::side_consumer_config;
 use crate::stage::{SideInput, SideStart};
+use crate::topic_metadata::{fetch_cluster_metadata, partitions_of};
 
 /// What a side-input task reports to the pipeline.
 #[derive(Debug)]
@@ -71,15 +72,9 @@ async fn assignment(
     start: SideStart,
     clock: &dyn Clock,
 ) -> Result<(TopicPartitionList, HashMap<i32, i64>), RuntimeError> {
-    let meta = consumer
-        .fetch_metadata(Some(topic), METADATA_TIMEOUT)
+    let meta = fetch_cluster_metadata(consumer.client(), METADATA_TIMEOUT)
         .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
-    let partitions: Vec<i32> = meta
-        .topics()
-        .iter()
-        .filter(|t| t.name() == topic && t.error().is_none())
-        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
-        .collect();
+    let partitions: Vec<i32> = partitions_of(&meta, topic).unwrap_or_default();
     if partitions.is_empty() {
         return Err(RuntimeError::Config(format!(
             "side-input topic {topic} does not exist; create the pipeline topics first (leadflow topics create)"

@@ -20,7 +20,8 @@ pub struct Context {
 }
 
 impl Context {
-    /// A context for unit tests of a stage.
+    /// A context for unit tests of a stage (feature `test-util`).
+    #[cfg(any(test, feature = "test-util"))]
     pub fn for_test(now: Timestamp) -> Self {
         Self {
             topic: "test".into(),

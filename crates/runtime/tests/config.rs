@@ -9,6 +9,7 @@
 use std::path::PathBuf;
 
 use figment::Jail;
+use figment::providers::Format;
 use leadflow_runtime::{CommonArgs, NoSettings, ServiceConfig, StageSettings};
 use serde::{Deserialize, Serialize};
 
@@ -166,4 +167,81 @@ fn unknown_leadflow_variables_are_reported() {
         );
         Ok(())
     });
+}
+
+/// `deploy/config/leadflow.toml` (the CLI's production example) says "the values shown are the
+/// defaults unless the comment says otherwise": the tables without such a comment must equal the
+/// defaults, and the deviations its comments name must be the only ones.
+#[test]
+fn shipped_leadflow_toml_documents_the_defaults() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/config/leadflow.toml"
+    );
+    Jail::expect_with(|_| {
+        let cfg = ServiceConfig::<NoSettings>::load(&args(Some(path), None))
+            .expect("the shipped leadflow.toml loads");
+        // The deviations the file's comments announce: a production bootstrap list, a registry and
+        // JSON logs.
+        assert_ne!(
+            cfg.bootstrap_servers,
+            ServiceConfig::<NoSettings>::default().bootstrap_servers
+        );
+        assert!(cfg.registry.is_some(), "the example configures a registry");
+        assert_eq!(cfg.log.format, "json");
+        let expected = ServiceConfig::<NoSettings> {
+            bootstrap_servers: cfg.bootstrap_servers.clone(),
+            registry: cfg.registry.clone(),
+            log: cfg.log.clone(),
+            ..ServiceConfig::default()
+        };
+        assert_eq!(cfg, expected, "every other key equals its default");
+        Ok(())
+    });
+}
+
+/// Any `[stage]` table: lets the test read every shipped service file's common keys.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+struct AnyStage(serde_json::Value);
+
+impl StageSettings for AnyStage {}
+
+/// Every service file in `deploy/config/` documents the common keys with their defaults: only the
+/// production deviations (bootstrap servers, group id, registry, log format, the metrics endpoint
+/// listening on every interface inside a container) may differ. A new
+/// service's file is checked as soon as it is added.
+#[test]
+fn shipped_service_files_keep_the_common_defaults() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/config");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("deploy/config exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 7, "found {files:?}");
+    for file in files {
+        let name = file.display().to_string();
+        let cfg: ServiceConfig<AnyStage> =
+            figment::Figment::from(figment::providers::Serialized::defaults(ServiceConfig::<
+                AnyStage,
+            >::default(
+            )))
+            .merge(figment::providers::Toml::file(&file))
+            .extract()
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let expected = ServiceConfig::<AnyStage> {
+            bootstrap_servers: cfg.bootstrap_servers.clone(),
+            group_id: cfg.group_id.clone(),
+            registry: cfg.registry.clone(),
+            log: cfg.log.clone(),
+            stage: cfg.stage.clone(),
+            http: cfg.http.clone(),
+            ..ServiceConfig::default()
+        };
+        assert_eq!(
+            cfg, expected,
+            "{name}: a common key differs from its default"
+        );
+    }
 }

@@ -59,6 +59,22 @@ impl StageSettings for ScoreSettings {
 mod tests {
     use super::*;
 
+    /// deploy/config/score.toml documents every key with its default: its `[stage]` table must equal
+    /// `ScoreSettings::default()`.
+    #[test]
+    fn deploy_config_equals_the_defaults() {
+        use figment::Figment;
+        use figment::providers::{Format, Toml};
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../deploy/config/score.toml"
+        );
+        let stage: ScoreSettings = Figment::from(Toml::file(path))
+            .extract_inner("stage")
+            .unwrap();
+        assert_eq!(stage, ScoreSettings::default());
+    }
+
     #[test]
     fn defaults_are_valid() {
         let s = ScoreSettings::default();

@@ -24,3 +24,6 @@ pub use engine::{DeadlineView, Engine, EngineRules, Outcome};
 pub use metrics::WatchdogMetrics;
 pub use settings::WatchdogSettings;
 pub use stage::WatchdogStage;
+
+/// The service's name: its metrics prefix and default consumer group (`leadflow-sla-watchdog`).
+pub const SERVICE_NAME: &str = "sla-watchdog";

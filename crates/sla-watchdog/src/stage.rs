@@ -49,7 +49,7 @@ impl WatchdogStage {
 
 impl Stage for WatchdogStage {
     type Input = HandoffPacket;
-    const NAME: &'static str = "sla-watchdog";
+    const NAME: &'static str = crate::SERVICE_NAME;
     const INPUT: TopicRole = TopicRole::Packets;
 
     async fn process(

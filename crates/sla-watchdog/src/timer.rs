@@ -12,14 +12,13 @@ use leadflow_events::AnyEvent;
 use leadflow_events::{Codec, TopicRole};
 use leadflow_runtime::emitter::{Emitter, ShardOwnership};
 use leadflow_runtime::side_input::{SideMessage, spawn_side_inputs};
-use leadflow_runtime::{Clock, Output, RuntimeError, ServiceConfig, SideInput, SideStart, Stage};
+use leadflow_runtime::{Clock, Output, RuntimeError, ServiceConfig, SideInput, SideStart};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::{Engine, Outcome};
 use crate::metrics::WatchdogMetrics;
 use crate::settings::WatchdogSettings;
-use crate::stage::WatchdogStage;
 
 /// Stops the timer task and leaves the ownership group when dropped.
 pub struct TimerGuard {
@@ -61,7 +60,7 @@ pub fn spawn_timers(
     metrics: WatchdogMetrics,
     clock: Arc<dyn Clock>,
 ) -> Result<TimerGuard, RuntimeError> {
-    let group = cfg.group_for(<WatchdogStage as Stage>::NAME);
+    let group = cfg.group_for(crate::SERVICE_NAME);
     let ownership = Arc::new(ShardOwnership::join(
         cfg,
         &format!("{group}-timers"),

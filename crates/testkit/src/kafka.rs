@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use leadflow_runtime::topic_metadata::{fetch_cluster_metadata, led_partition_count};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
@@ -59,8 +60,7 @@ pub async fn create_topic(bootstrap: &str, name: &str, partitions: i32) {
 }
 
 /// Polls the cluster metadata until `ready(partitions of topic)` holds or `wait` passes; returns the
-/// last count seen (0 when the topic does not exist). Asks for all topics, never for one by name, so
-/// a broker that creates topics on metadata requests does not create it.
+/// last count seen (0 when the topic does not exist; see `leadflow_runtime::topic_metadata`).
 async fn partition_count(
     bootstrap: &str,
     topic: &str,
@@ -76,18 +76,8 @@ async fn partition_count(
         let deadline = Instant::now() + wait;
         let mut seen = 0;
         loop {
-            if let Ok(metadata) = consumer.fetch_metadata(None, METADATA_TIMEOUT) {
-                seen = metadata
-                    .topics()
-                    .iter()
-                    .find(|t| t.name() == topic && t.error().is_none())
-                    .map(|t| {
-                        t.partitions()
-                            .iter()
-                            .filter(|p| p.error().is_none() && p.leader() >= 0)
-                            .count()
-                    })
-                    .unwrap_or(0);
+            if let Ok(metadata) = fetch_cluster_metadata(consumer.client(), METADATA_TIMEOUT) {
+                seen = led_partition_count(&metadata, &topic);
                 if ready(seen) {
                     return seen;
                 }

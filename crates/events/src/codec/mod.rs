@@ -157,7 +157,7 @@ impl Codec {
         // default 512 MiB): nothing decoded may be larger than a payload we accept. The bounds check
         // in `decode_value` is the real guard; this is the second line.
         apache_avro::util::max_allocation_bytes(MAX_PAYLOAD_BYTES);
-        let schemas = SchemaSet::embedded().map_err(clone_schema_error)?;
+        let schemas = SchemaSet::embedded().map_err(SchemaError::Embedded)?;
         let mut writers = HashMap::new();
         for kind in EventKind::ALL {
             let entry = schemas.current(kind);
@@ -426,13 +426,6 @@ pub fn to_resolved_value<E: Event>(event: &E) -> Result<Value, EncodeError> {
     value
         .resolve(&entry.schema)
         .map_err(|e| EncodeError::Avro(Box::new(e)))
-}
-
-fn clone_schema_error(e: &SchemaError) -> SchemaError {
-    SchemaError::UnknownType {
-        kind: EventKind::LeadEvent,
-        name: format!("embedded schemas failed to load: {e}"),
-    }
 }
 
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {

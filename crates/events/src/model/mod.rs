@@ -1,11 +1,13 @@
 //! Rust types of the events in `schemas/`, one module per schema file.
 //!
-//! Field names and enum symbols match the `.avsc` files exactly; `schema_contract` tests encode every
-//! type through its schema so a drift between the two fails the build's tests.
+//! Field names and enum symbols match the `.avsc` files exactly: `tests/codec.rs`
+//! (`every_event_round_trips_single_object`) encodes a sample of every type through its schema and
+//! decodes it back, so a drift between the two fails the tests.
 
 mod delivery;
 mod enriched;
 mod exception;
+mod exception_state;
 mod handoff;
 mod lead;
 mod model_params;
@@ -19,6 +21,7 @@ mod tier;
 pub use delivery::*;
 pub use enriched::*;
 pub use exception::*;
+pub use exception_state::*;
 pub use handoff::*;
 pub use lead::*;
 pub use model_params::*;

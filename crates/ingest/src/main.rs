@@ -1,0 +1,73 @@
+//! `leadflow-ingest`: the HTTP front door (publishers POST leads; ingest produces them to leads.raw).
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::Parser;
+use leadflow_ingest::config::IngestSettings;
+use leadflow_ingest::server::{Options, start};
+use leadflow_runtime::{CommonArgs, ServiceConfig, StageRegistry, SystemClock, init_tracing};
+use tokio_util::sync::CancellationToken;
+
+/// The leadflow ingest service: publishers POST lead events (JSON, HubSpot form submissions, chat
+/// transcripts) with an API key or a signed webhook; each is answered 202 once the broker acknowledged
+/// it on leads.raw.
+#[derive(Parser, Debug)]
+#[command(
+    name = "leadflow-ingest",
+    after_help = "Example:\n  leadflow-ingest --bootstrap-servers 127.0.0.1:9092 --config deploy/config/ingest.toml\n\n\
+Every setting can also come from the environment: LEADFLOW_BOOTSTRAP_SERVERS, LEADFLOW_HTTP__LISTEN, \
+LEADFLOW_STAGE__<KEY>, LEADFLOW_KAFKA_OVERRIDES=\"security.protocol=SASL_SSL,...\". \
+The API document is served at /openapi.json; rules: crates/ingest/RULES.md."
+)]
+struct Args {
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let cfg = ServiceConfig::<IngestSettings>::load(&args.common)
+        .context("leadflow-ingest: configuration rejected")?;
+    init_tracing(&cfg.log)?;
+    for variable in leadflow_runtime::config::unknown_env_vars::<IngestSettings>() {
+        tracing::warn!(%variable, "ignoring an environment variable no setting reads");
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let shutdown = CancellationToken::new();
+        let running = start(
+            &cfg,
+            Options {
+                clock: Arc::new(SystemClock),
+                shutdown: shutdown.clone(),
+                metrics: StageRegistry::new("ingest"),
+            },
+        )
+        .await
+        .context("leadflow-ingest: start-up failed")?;
+        wait_for_signal().await;
+        shutdown.cancel();
+        running.task.await.context("leadflow-ingest: server task")?;
+        tracing::info!("leadflow-ingest stopped");
+        Ok(())
+    })
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot install signal handlers");
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM: draining"),
+        _ = int.recv() => tracing::info!("SIGINT: draining"),
+    }
+}

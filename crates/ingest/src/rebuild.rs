@@ -1,0 +1,227 @@
+//! Start-up: the idempotency memory is rebuilt from the records ingest wrote to `leads.raw` within the
+//! window (their `leadflow-ingest-*` headers), bounded in time (`rebuild_timeout_ms`) and entries
+//! (`idempotency_max_entries`). Records other producers wrote carry no such headers and are skipped.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Headers;
+use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+
+use crate::idempotency::{IdempotencyStore, Stored, event_key, request_key};
+use crate::sink::headers;
+
+/// What the replay read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Rebuilt {
+    pub records: u64,
+    pub events: u64,
+    pub requests: u64,
+    /// The replay stopped at its time bound before reaching the end of the topic.
+    pub timed_out: bool,
+}
+
+#[derive(Default)]
+struct Request {
+    fingerprint: [u8; 32],
+    count: usize,
+    ids: BTreeMap<usize, String>,
+    at_ms: i64,
+}
+
+fn fingerprint(hex_text: &[u8]) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(hex_text, &mut out).ok()?;
+    Some(out)
+}
+
+/// Applies ingest's records to the memory; batches are restored once all their records are read.
+#[derive(Default)]
+pub struct Replayer {
+    requests: HashMap<String, Request>,
+    pub counts: Rebuilt,
+}
+
+impl Replayer {
+    /// Applies one record (its headers and timestamp).
+    pub fn apply<M: Message>(&mut self, msg: &M, now_ms: i64, store: &mut IdempotencyStore) {
+        self.counts.records += 1;
+        let Some(hs) = msg.headers() else { return };
+        let mut get = BTreeMap::new();
+        for h in hs.iter() {
+            if let Some(v) = h.value {
+                get.insert(h.key, v);
+            }
+        }
+        let at_ms = msg.timestamp().to_millis().unwrap_or(now_ms);
+        let (Some(publisher), Some(event_id), Some(fp)) = (
+            get.get(headers::PUBLISHER)
+                .and_then(|v| std::str::from_utf8(v).ok()),
+            get.get(headers::EVENT_ID)
+                .and_then(|v| std::str::from_utf8(v).ok()),
+            get.get(headers::FINGERPRINT).and_then(|v| fingerprint(v)),
+        ) else {
+            return;
+        };
+        store.restore(
+            &event_key(publisher, event_id),
+            fp,
+            Stored {
+                event_ids: vec![event_id.to_owned()],
+            },
+            at_ms,
+        );
+        self.counts.events += 1;
+        let (Some(key), Some(request_fp), Some(position)) = (
+            get.get(headers::KEY)
+                .and_then(|v| std::str::from_utf8(v).ok()),
+            get.get(headers::REQUEST).and_then(|v| fingerprint(v)),
+            get.get(headers::POSITION)
+                .and_then(|v| std::str::from_utf8(v).ok()),
+        ) else {
+            return;
+        };
+        let Some((index, count)) = position
+            .split_once('/')
+            .and_then(|(i, c)| Some((i.parse::<usize>().ok()?, c.parse::<usize>().ok()?)))
+        else {
+            return;
+        };
+        let rk = request_key(publisher, key);
+        let r = self.requests.entry(rk.clone()).or_default();
+        r.fingerprint = request_fp;
+        r.count = count;
+        r.ids.insert(index, event_id.to_owned());
+        r.at_ms = r.at_ms.max(at_ms);
+        // a request cut short by a failure was answered 503: only complete ones are replayed
+        if r.ids.len() == r.count && r.ids.keys().copied().eq(0..r.count) {
+            if let Some(done) = self.requests.remove(&rk) {
+                store.restore(
+                    &rk,
+                    done.fingerprint,
+                    Stored {
+                        event_ids: done.ids.into_values().collect(),
+                    },
+                    done.at_ms,
+                );
+                self.counts.requests += 1;
+            }
+        }
+    }
+}
+
+/// A group-less consumer of `topic` positioned at `now_ms - window_ms`.
+pub fn open(
+    client: &ClientConfig,
+    topic: &str,
+    now_ms: i64,
+    window_ms: i64,
+) -> Result<(BaseConsumer, HashMap<i32, i64>), String> {
+    let mut config = client.clone();
+    config
+        .set("group.id", "leadflow-ingest-replay")
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("enable.partition.eof", "false")
+        .set("fetch.wait.max.ms", "50");
+    let consumer: BaseConsumer = config.create().map_err(|e| e.to_string())?;
+    let meta = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .map_err(|e| format!("metadata of {topic}: {e}"))?;
+    let partitions: Vec<i32> = meta
+        .topics()
+        .iter()
+        .filter(|t| t.name() == topic)
+        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+        .collect();
+    let mut times = TopicPartitionList::new();
+    for p in &partitions {
+        times
+            .add_partition_offset(topic, *p, Offset::Offset(now_ms.saturating_sub(window_ms)))
+            .map_err(|e| e.to_string())?;
+    }
+    let starts = consumer
+        .offsets_for_times(times, Duration::from_secs(10))
+        .map_err(|e| format!("offsets of {topic} by time: {e}"))?;
+    let mut assign = TopicPartitionList::new();
+    let mut remaining: HashMap<i32, i64> = HashMap::new();
+    for p in &partitions {
+        let (low, high) = consumer
+            .fetch_watermarks(topic, *p, Duration::from_secs(10))
+            .map_err(|e| format!("watermarks of {topic}/{p}: {e}"))?;
+        let start = match starts.find_partition(topic, *p).map(|e| e.offset()) {
+            Some(Offset::Offset(o)) => o.max(low),
+            // no record at or after the time: start at the end
+            _ => high,
+        };
+        assign
+            .add_partition_offset(topic, *p, Offset::Offset(start))
+            .map_err(|e| e.to_string())?;
+        if start < high {
+            remaining.insert(*p, high);
+        }
+    }
+    consumer.assign(&assign).map_err(|e| e.to_string())?;
+    Ok((consumer, remaining))
+}
+
+/// Reads until every partition reached the end it had at the start (bounded by `timeout` and
+/// `max_records`) into `store`. Blocking: run it on a blocking thread.
+pub fn catch_up(
+    consumer: &BaseConsumer,
+    mut remaining: HashMap<i32, i64>,
+    now_ms: i64,
+    max_records: usize,
+    timeout: Duration,
+    replayer: &mut Replayer,
+    store: &mut IdempotencyStore,
+) -> Result<(), String> {
+    let started = Instant::now();
+    while !remaining.is_empty() {
+        if started.elapsed() > timeout {
+            replayer.counts.timed_out = true;
+            break;
+        }
+        if replayer.counts.records >= max_records as u64 {
+            break;
+        }
+        let Some(msg) = consumer.poll(Duration::from_millis(200)) else {
+            continue;
+        };
+        let msg = msg.map_err(|e| e.to_string())?;
+        if let Some(high) = remaining.get(&msg.partition()) {
+            if msg.offset() + 1 >= *high {
+                remaining.remove(&msg.partition());
+            }
+        }
+        replayer.apply(&msg, now_ms, store);
+    }
+    Ok(())
+}
+
+/// Keeps following the topic after the catch-up: other instances' accepted requests join this
+/// instance's memory within a poll (so a retry reaching another replica is still recognised).
+pub fn follow(
+    consumer: BaseConsumer,
+    mut replayer: Replayer,
+    store: &std::sync::Mutex<IdempotencyStore>,
+    clock: &dyn leadflow_runtime::Clock,
+    stop: &tokio_util::sync::CancellationToken,
+) {
+    while !stop.is_cancelled() {
+        match consumer.poll(Duration::from_millis(100)) {
+            None => {}
+            Some(Ok(msg)) => {
+                let now = clock.now().millis();
+                let mut s = store
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                replayer.apply(&msg, now, &mut s);
+            }
+            Some(Err(e)) => {
+                tracing::debug!(error = %e, "idempotency follower: consumer error");
+            }
+        }
+    }
+}

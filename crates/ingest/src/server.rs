@@ -1,0 +1,200 @@
+//! Start-up and the HTTP server: producer, topic check, idempotency rebuild, routes, shutdown.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use leadflow_events::{Codec, TopicRole};
+use leadflow_runtime::http::Health;
+use leadflow_runtime::{Clock, ServiceConfig, StageRegistry};
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::Publishers;
+use crate::config::IngestSettings;
+use crate::handlers::{self, AppState};
+use crate::idempotency::IdempotencyStore;
+use crate::metrics::IngestMetrics;
+use crate::openapi::document;
+use crate::rebuild::{Replayer, catch_up, follow, open};
+use crate::service::Ingest;
+use crate::sink::LeadSink;
+
+/// How a run is wired (tests inject their clock and shutdown).
+pub struct Options {
+    pub clock: Arc<dyn Clock>,
+    pub shutdown: CancellationToken,
+    pub metrics: StageRegistry,
+}
+
+/// A started ingest service.
+pub struct Running {
+    pub addr: std::net::SocketAddr,
+    pub ingest: Arc<Ingest>,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+/// The routes.
+pub fn router(ingest: AppState, doc_json: String) -> Router {
+    let limit = ingest.settings.max_body_bytes;
+    Router::new()
+        .route("/v1/leads", post(handlers::post_lead))
+        .route("/v1/leads:batch", post(handlers::post_batch))
+        .route(
+            "/v1/webhooks/hubspot/{publisher}",
+            post(handlers::hubspot_webhook),
+        )
+        .route(
+            "/v1/webhooks/chat/{publisher}",
+            post(handlers::chat_webhook),
+        )
+        .route(
+            "/openapi.json",
+            get(move || async move { ([("content-type", "application/json")], doc_json) }),
+        )
+        .route("/healthz", get(handlers::healthz))
+        .route("/readyz", get(handlers::readyz))
+        .route("/metrics", get(handlers::metrics))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(ingest)
+}
+
+/// Connects, rebuilds the idempotency memory, binds `http.listen` and serves until `shutdown`.
+pub async fn start(
+    cfg: &ServiceConfig<IngestSettings>,
+    options: Options,
+) -> anyhow::Result<Running> {
+    let s = cfg
+        .stage
+        .resolve_publishers()
+        .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+    let codec = Arc::new(Codec::from_config(cfg.registry.as_ref())?);
+    let topic = cfg.topics.name(TopicRole::Raw).to_owned();
+    let producer_config = leadflow_runtime::kafka::producer_config(cfg);
+    let sink = Arc::new(LeadSink::new(
+        producer_config.clone(),
+        &topic,
+        codec,
+        s.ack_timeout_ms,
+        s.max_queued_records,
+    )?);
+    sink.probe(Duration::from_secs(15))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e} (bootstrap {})", cfg.bootstrap_servers))?;
+
+    let mut store = IdempotencyStore::new(s.idempotency_window_secs, s.idempotency_max_entries);
+    let now = options.clock.now().millis();
+    let window_ms =
+        i64::try_from(s.idempotency_window_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+    let client = leadflow_runtime::kafka::base_config(cfg);
+    let (max, timeout) = (
+        s.idempotency_max_entries,
+        Duration::from_millis(s.rebuild_timeout_ms),
+    );
+    let rebuild_topic = topic.clone();
+    let (store, replay) = tokio::task::spawn_blocking(move || {
+        let mut replayer = Replayer::default();
+        let r = open(&client, &rebuild_topic, now, window_ms).and_then(|(consumer, remaining)| {
+            catch_up(
+                &consumer,
+                remaining,
+                now,
+                max,
+                timeout,
+                &mut replayer,
+                &mut store,
+            )?;
+            Ok(consumer)
+        });
+        (store, r.map(|c| (c, replayer)))
+    })
+    .await?;
+    let (consumer, replayer) = replay
+        .map_err(|e| anyhow::anyhow!("rebuilding the idempotency memory from {topic}: {e}"))?;
+    let rebuilt = replayer.counts.clone();
+    if rebuilt.timed_out {
+        tracing::warn!(
+            records = rebuilt.records,
+            "idempotency rebuild stopped at rebuild_timeout_ms; older retries may be written again"
+        );
+    }
+    tracing::info!(
+        records = rebuilt.records,
+        events = rebuilt.events,
+        requests = rebuilt.requests,
+        "idempotency memory rebuilt from {topic}"
+    );
+
+    let metrics = IngestMetrics::new(&options.metrics)?;
+    metrics
+        .idempotency_entries
+        .set(i64::try_from(store.len()).unwrap_or(i64::MAX));
+    let publishers = Publishers::new(&s.publishers, s.signature_tolerance_secs);
+    let doc = document();
+    let schemas = handlers::schemas(&doc);
+    let health = Arc::new(Health::default());
+    let ingest = Arc::new(Ingest {
+        settings: s.clone(),
+        publishers,
+        sink: sink.clone(),
+        store: Mutex::new(store),
+        metrics,
+        health: health.clone(),
+        clock: options.clock.clone(),
+        schemas,
+    });
+    let follower = ingest.clone();
+    let follow_stop = options.shutdown.clone();
+    std::thread::Builder::new()
+        .name("ingest-follow".into())
+        .spawn(move || {
+            follow(
+                consumer,
+                replayer,
+                &follower.store,
+                follower.clock.as_ref(),
+                &follow_stop,
+            );
+        })?;
+    let app = router(ingest.clone(), doc.to_string());
+    let listener = tokio::net::TcpListener::bind(&cfg.http.listen).await?;
+    let addr = listener.local_addr()?;
+    let shutdown = options.shutdown.clone();
+    tokio::spawn(sink.clone().watch(
+        Duration::from_millis(s.broker_probe_interval_ms),
+        shutdown.clone(),
+    ));
+    let beat = health.clone();
+    let beat_stop = shutdown.clone();
+    tokio::spawn(async move {
+        loop {
+            beat.beat();
+            tokio::select! {
+                _ = beat_stop.cancelled() => return,
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+        }
+    });
+    health.set_live(true);
+    health.set_ready(true);
+    let grace = Duration::from_millis(cfg.shutdown_grace_ms);
+    let task = tokio::spawn(async move {
+        let drain = shutdown.clone();
+        let health_at_stop = health.clone();
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                drain.cancelled().await;
+                health_at_stop.set_ready(false);
+            })
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "http server stopped");
+        }
+        let flush = sink.clone();
+        let _ = tokio::task::spawn_blocking(move || flush.flush(grace)).await;
+        health.set_live(false);
+    });
+    tracing::info!(%addr, topic = %topic, "leadflow-ingest listening");
+    Ok(Running { addr, ingest, task })
+}

@@ -1,0 +1,624 @@
+//! The ingest service without HTTP: authenticate, validate, deduplicate, write, answer. The axum
+//! handlers (`handlers.rs`) only extract the request parts and call into this.
+
+use std::sync::{Arc, Mutex};
+
+use leadflow_events::LeadEvent;
+use leadflow_runtime::Clock;
+use leadflow_runtime::http::Health;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::api::{Accepted, BatchResults, FieldError, ItemResult, LeadIn};
+use crate::auth::{AuthError, Publishers};
+use crate::config::IngestSettings;
+use crate::idempotency::{Claim, IdempotencyStore, Stored, event_key, request_key};
+use crate::metrics::IngestMetrics;
+use crate::problem::Failure;
+use crate::sink::{LeadSink, OutRecord, SinkError};
+use crate::validate::{push_pointer, validate_at};
+
+/// The credentials a request came with.
+#[derive(Clone, Debug, Default)]
+pub struct Credentials {
+    /// `Authorization: Bearer <key>` or `X-Api-Key`.
+    pub api_key: Option<String>,
+    /// The publisher the request names (webhook path, or `X-Leadflow-Publisher`).
+    pub publisher: Option<String>,
+    /// `X-Leadflow-Timestamp` and `X-Leadflow-Signature`.
+    pub signature: Option<(String, String)>,
+}
+
+/// The schemas request bodies are validated against (from the OpenAPI document).
+pub struct Schemas {
+    pub components: Map<String, Value>,
+}
+
+impl Schemas {
+    fn named(name: &str) -> Value {
+        serde_json::json!({ "$ref": format!("#/components/schemas/{name}") })
+    }
+}
+
+/// Everything a request needs.
+pub struct Ingest {
+    pub settings: IngestSettings,
+    pub publishers: Publishers,
+    pub sink: Arc<LeadSink>,
+    pub store: Mutex<IdempotencyStore>,
+    pub metrics: IngestMetrics,
+    pub health: Arc<Health>,
+    pub clock: Arc<dyn Clock>,
+    pub schemas: Schemas,
+}
+
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+/// The fingerprint of an event as written (same id + same fingerprint = the same event again).
+pub fn event_fingerprint(event: &LeadEvent) -> [u8; 32] {
+    sha256(&serde_json::to_vec(event).unwrap_or_default())
+}
+
+/// Removes `null` members (the API allows `null` for every optional field; the event model's
+/// defaults apply to absent ones).
+fn strip_nulls(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.retain(|_, x| !x.is_null());
+            m.values_mut().for_each(strip_nulls);
+        }
+        Value::Array(a) => a.iter_mut().for_each(strip_nulls),
+        _ => {}
+    }
+}
+
+/// A validated `LeadIn` as the contract's `LeadEvent` of `publisher`.
+pub fn lead_to_event(lead: &LeadIn, publisher: &str) -> Result<LeadEvent, String> {
+    let mut v = serde_json::to_value(lead).map_err(|e| e.to_string())?;
+    strip_nulls(&mut v);
+    if let Value::Object(m) = &mut v {
+        m.insert("source_system".into(), Value::String(publisher.to_owned()));
+    }
+    serde_json::from_value(v).map_err(|e| e.to_string())
+}
+
+/// One event of a request, ready to claim and write.
+struct Item {
+    event: LeadEvent,
+    fingerprint: [u8; 32],
+}
+
+impl Ingest {
+    fn now_ms(&self) -> i64 {
+        self.clock.now().millis()
+    }
+
+    /// Who posted. Every credential presented must be valid: a signature (when its headers are
+    /// present, for the publisher the request names) and an API key (whose publisher must be the one
+    /// named, if any); with both, they must name the same publisher.
+    pub fn authenticate(&self, creds: &Credentials, body: &[u8]) -> Result<String, AuthError> {
+        let signed = match &creds.signature {
+            None => None,
+            Some((ts, sig)) => {
+                let Some(p) = &creds.publisher else {
+                    return Err(AuthError::UnknownPublisher(String::new()));
+                };
+                let now_secs = self.now_ms().div_euclid(1000);
+                self.publishers
+                    .verify_signature(p, ts, sig, body, now_secs)?;
+                Some(p.clone())
+            }
+        };
+        if let Some(key) = &creds.api_key {
+            let owner = self.publishers.by_api_key(key)?;
+            if let Some(named) = &creds.publisher {
+                if named != owner {
+                    return Err(AuthError::WrongPublisher {
+                        key: owner.to_owned(),
+                        named: named.clone(),
+                    });
+                }
+            }
+            return Ok(owner.to_owned());
+        }
+        signed.ok_or(AuthError::Missing)
+    }
+
+    fn parse(body: &[u8]) -> Result<Value, Failure> {
+        parse_json(body)
+    }
+
+    /// Validates one lead at `pointer` and maps it, or returns its field errors (403-worthy
+    /// `source_system` mismatches are reported as `Err(None)`... see `check_lead`).
+    fn check_lead(
+        &self,
+        value: &Value,
+        pointer: &str,
+        publisher: &str,
+    ) -> Result<Item, (u16, Vec<FieldError>)> {
+        let errors = validate_at(
+            value,
+            &Schemas::named("LeadIn"),
+            &self.schemas.components,
+            pointer,
+        );
+        if !errors.is_empty() {
+            return Err((400, errors));
+        }
+        let lead: LeadIn = serde_json::from_value(value.clone()).map_err(|e| {
+            (
+                400,
+                vec![FieldError {
+                    pointer: pointer.to_owned(),
+                    reason: e.to_string(),
+                }],
+            )
+        })?;
+        if let Some(s) = &lead.source_system {
+            if s != publisher {
+                return Err((
+                    403,
+                    vec![FieldError {
+                        pointer: push_pointer(pointer, "source_system"),
+                        reason: format!(
+                            "must be absent or {publisher:?} (your publisher id): ingest stamps it"
+                        ),
+                    }],
+                ));
+            }
+        }
+        let event = lead_to_event(&lead, publisher).map_err(|e| {
+            (
+                400,
+                vec![FieldError {
+                    pointer: pointer.to_owned(),
+                    reason: e,
+                }],
+            )
+        })?;
+        Ok(Item {
+            fingerprint: event_fingerprint(&event),
+            event,
+        })
+    }
+
+    /// `POST /v1/leads`.
+    pub async fn post_lead(
+        &self,
+        publisher: &str,
+        key: Option<&str>,
+        body: &[u8],
+    ) -> Result<Accepted, Failure> {
+        let value = Self::parse(body)?;
+        let item = self
+            .check_lead(&value, "", publisher)
+            .map_err(|(status, fields)| refusal(status, fields))?;
+        self.accept(publisher, key, body, vec![item]).await
+    }
+
+    /// `POST /v1/leads:batch`, all or nothing.
+    pub async fn post_batch(
+        &self,
+        publisher: &str,
+        key: Option<&str>,
+        body: &[u8],
+    ) -> Result<Accepted, Failure> {
+        let value = Self::parse(body)?;
+        self.check_batch_size(&value)?;
+        let errors = validate_at(
+            &value,
+            &Schemas::named("BatchIn"),
+            &self.schemas.components,
+            "",
+        );
+        if !errors.is_empty() {
+            return Err(Failure::invalid(errors));
+        }
+        let leads = value
+            .get("leads")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let mut items = Vec::with_capacity(leads.len());
+        let mut fields = Vec::new();
+        let mut status = 400;
+        for (i, lead) in leads.iter().enumerate() {
+            match self.check_lead(lead, &format!("/leads/{i}"), publisher) {
+                Ok(item) => items.push(item),
+                Err((s, f)) => {
+                    if s == 403 {
+                        status = 403;
+                    }
+                    fields.extend(f);
+                }
+            }
+        }
+        if !fields.is_empty() {
+            return Err(refusal(status, fields));
+        }
+        self.accept(publisher, key, body, items).await
+    }
+
+    fn check_batch_size(&self, value: &Value) -> Result<(), Failure> {
+        if let Some(n) = value.get("leads").and_then(Value::as_array).map(Vec::len) {
+            if n > self.settings.max_batch {
+                return Err(Failure::new(
+                    413,
+                    "too_large",
+                    format!(
+                        "{n} leads in one batch; at most {} (max_batch)",
+                        self.settings.max_batch
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `POST /v1/leads:batch?per_item=true`: each lead on its own.
+    pub async fn post_batch_per_item(
+        &self,
+        publisher: &str,
+        body: &[u8],
+    ) -> Result<BatchResults, Failure> {
+        let value = Self::parse(body)?;
+        self.check_batch_size(&value)?;
+        let Some(leads) = value.get("leads").and_then(Value::as_array) else {
+            return Err(Failure::invalid(vec![FieldError {
+                pointer: "/leads".into(),
+                reason: "is required: an array of leads".into(),
+            }]));
+        };
+        if leads.is_empty() {
+            return Err(Failure::invalid(vec![FieldError {
+                pointer: "/leads".into(),
+                reason: "must have at least 1 item(s)".into(),
+            }]));
+        }
+        if let Some(extra) = value
+            .as_object()
+            .and_then(|m| m.keys().find(|k| *k != "leads"))
+        {
+            return Err(Failure::invalid(vec![FieldError {
+                pointer: push_pointer("", extra),
+                reason: "is not a known field".into(),
+            }]));
+        }
+        let mut results: Vec<ItemResult> = Vec::with_capacity(leads.len());
+        let mut fresh: Vec<(usize, Item, String)> = Vec::new();
+        let now = self.now_ms();
+        for (i, lead) in leads.iter().enumerate() {
+            let index = u32::try_from(i).unwrap_or(u32::MAX);
+            let mut result = ItemResult {
+                index,
+                status: 202,
+                event_id: None,
+                fields: Vec::new(),
+            };
+            match self.check_lead(lead, &format!("/leads/{i}"), publisher) {
+                Err((status, fields)) => {
+                    result.status = status;
+                    result.fields = fields;
+                }
+                Ok(item) => {
+                    result.event_id = Some(item.event.event_id.clone());
+                    let ek = event_key(publisher, &item.event.event_id);
+                    let claim = self.lock_store().claim(&ek, item.fingerprint, now);
+                    match claim {
+                        Claim::Fresh => fresh.push((i, item, ek)),
+                        Claim::Replay(_) => {
+                            self.metrics.replayed.with_label_values(&[publisher]).inc();
+                        }
+                        Claim::Conflict | Claim::InFlight => {
+                            result.status = 409;
+                            result.fields = vec![FieldError {
+                                pointer: format!("/leads/{i}/event_id"),
+                                reason:
+                                    "this event id is already taken by another event (or in flight)"
+                                        .into(),
+                            }];
+                        }
+                    }
+                }
+            }
+            results.push(result);
+        }
+        if !fresh.is_empty() {
+            let records: Vec<OutRecord> = fresh
+                .iter()
+                .map(|(_, item, _)| OutRecord {
+                    event: item.event.clone(),
+                    publisher: publisher.to_owned(),
+                    fingerprint: item.fingerprint,
+                    request: None,
+                })
+                .collect();
+            let (written, failed) = match self.sink.write(&records).await {
+                Ok(()) => ((0..records.len()).collect::<Vec<_>>(), None),
+                Err((written, e)) => (written, Some(e)),
+            };
+            let now = self.now_ms();
+            let mut store = self.lock_store();
+            for (j, (i, item, ek)) in fresh.iter().enumerate() {
+                if written.contains(&j) {
+                    store.complete(
+                        ek,
+                        item.fingerprint,
+                        Stored {
+                            event_ids: vec![item.event.event_id.clone()],
+                        },
+                        now,
+                    );
+                    self.metrics
+                        .accepted_events
+                        .with_label_values(&[publisher])
+                        .inc();
+                } else {
+                    store.release(ek);
+                    if let Some(r) = results.get_mut(*i) {
+                        r.status = match failed {
+                            Some(SinkError::QueueFull(_)) => 429,
+                            _ => 503,
+                        };
+                    }
+                }
+            }
+        }
+        Ok(BatchResults { items: results })
+    }
+
+    fn lock_store(&self) -> std::sync::MutexGuard<'_, IdempotencyStore> {
+        // a panic while holding the lock cannot leave the store half-updated in a way that matters
+        // more than refusing every request: recover the guard
+        self.store
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Accepts already-mapped events (webhook adapters).
+    pub async fn post_event(
+        &self,
+        publisher: &str,
+        key: Option<&str>,
+        body: &[u8],
+        event: LeadEvent,
+    ) -> Result<Accepted, Failure> {
+        let item = Item {
+            fingerprint: event_fingerprint(&event),
+            event,
+        };
+        self.accept(publisher, key, body, vec![item]).await
+    }
+
+    /// Claims the request (Idempotency-Key) and its events (event ids), writes what is new, answers.
+    async fn accept(
+        &self,
+        publisher: &str,
+        key: Option<&str>,
+        body: &[u8],
+        items: Vec<Item>,
+    ) -> Result<Accepted, Failure> {
+        let retry = self.settings.retry_after_secs;
+        let now = self.now_ms();
+        let request_fp = sha256(body);
+        let rk = key.map(|k| request_key(publisher, k));
+        if let Some(rk) = &rk {
+            match self.lock_store().claim(rk, request_fp, now) {
+                Claim::Fresh => {}
+                Claim::Replay(s) => {
+                    self.metrics.replayed.with_label_values(&[publisher]).inc();
+                    return Ok(Accepted {
+                        event_ids: s.event_ids,
+                        replayed: true,
+                    });
+                }
+                Claim::Conflict => {
+                    return Err(Failure::new(
+                        409,
+                        "conflict",
+                        "this Idempotency-Key was used with another body",
+                    ));
+                }
+                Claim::InFlight => {
+                    return Err(Failure::new(
+                        409,
+                        "conflict",
+                        "a request with this Idempotency-Key is in progress",
+                    )
+                    .retry_after(retry));
+                }
+            }
+        }
+        // claim each event id; a replayed one is not written again
+        let mut fresh: Vec<(usize, String)> = Vec::new();
+        let mut conflict = Vec::new();
+        let mut in_flight = false;
+        {
+            let mut store = self.lock_store();
+            for (i, item) in items.iter().enumerate() {
+                let ek = event_key(publisher, &item.event.event_id);
+                match store.claim(&ek, item.fingerprint, now) {
+                    Claim::Fresh => fresh.push((i, ek)),
+                    Claim::Replay(_) => {}
+                    Claim::Conflict => conflict.push(i),
+                    Claim::InFlight => {
+                        in_flight = true;
+                        conflict.push(i);
+                    }
+                }
+            }
+            if !conflict.is_empty() {
+                for (_, ek) in &fresh {
+                    store.release(ek);
+                }
+                if let Some(rk) = &rk {
+                    store.release(rk);
+                }
+            }
+        }
+        if !conflict.is_empty() {
+            let many = items.len() > 1;
+            let fields = conflict
+                .iter()
+                .map(|i| FieldError {
+                    pointer: if many { format!("/leads/{i}/event_id") } else { "/event_id".into() },
+                    reason: "this event id was already accepted with other content, or appears twice in this batch, or is in flight".into(),
+                })
+                .collect();
+            let mut f = Failure::new(409, "conflict", "event id already taken");
+            f.problem.fields = fields;
+            if in_flight {
+                f = f.retry_after(retry);
+            }
+            return Err(f);
+        }
+        if fresh.len() < items.len() {
+            self.metrics.replayed.with_label_values(&[publisher]).inc();
+        }
+        let count = items.len();
+        let records: Vec<OutRecord> = fresh
+            .iter()
+            .map(|(i, _)| OutRecord {
+                event: items[*i].event.clone(),
+                publisher: publisher.to_owned(),
+                fingerprint: items[*i].fingerprint,
+                request: key.map(|k| (k.to_owned(), request_fp, *i, count)),
+            })
+            .collect();
+        let outcome = if records.is_empty() {
+            Ok(())
+        } else {
+            self.sink.write(&records).await
+        };
+        let now = self.now_ms();
+        let mut store = self.lock_store();
+        let event_ids: Vec<String> = items.iter().map(|i| i.event.event_id.clone()).collect();
+        match outcome {
+            Ok(()) => {
+                for (i, ek) in &fresh {
+                    store.complete(
+                        ek,
+                        items[*i].fingerprint,
+                        Stored {
+                            event_ids: vec![items[*i].event.event_id.clone()],
+                        },
+                        now,
+                    );
+                }
+                if let Some(rk) = &rk {
+                    store.complete(
+                        rk,
+                        request_fp,
+                        Stored {
+                            event_ids: event_ids.clone(),
+                        },
+                        now,
+                    );
+                }
+                self.metrics
+                    .accepted_events
+                    .with_label_values(&[publisher])
+                    .inc_by(records.len() as u64);
+                self.metrics
+                    .idempotency_entries
+                    .set(i64::try_from(store.len()).unwrap_or(i64::MAX));
+                let replayed = records.is_empty();
+                Ok(Accepted {
+                    event_ids,
+                    replayed,
+                })
+            }
+            Err((written, e)) => {
+                // what landed is remembered (a retry will not write it twice); the rest is released
+                for (j, (i, ek)) in fresh.iter().enumerate() {
+                    if written.contains(&j) {
+                        store.complete(
+                            ek,
+                            items[*i].fingerprint,
+                            Stored {
+                                event_ids: vec![items[*i].event.event_id.clone()],
+                            },
+                            now,
+                        );
+                    } else {
+                        store.release(ek);
+                    }
+                }
+                if let Some(rk) = &rk {
+                    store.release(rk);
+                }
+                self.metrics
+                    .accepted_events
+                    .with_label_values(&[publisher])
+                    .inc_by(written.len() as u64);
+                Err(sink_failure(&e, written.len(), count, retry))
+            }
+        }
+    }
+}
+
+/// Parses a JSON body; numbers with a zero fraction (`3.0`) become integers, as JSON Schema counts
+/// them (`integer` fields accept them).
+pub fn parse_json(body: &[u8]) -> Result<Value, Failure> {
+    let mut v: Value = serde_json::from_slice(body).map_err(|e| {
+        Failure::invalid(vec![FieldError {
+            pointer: String::new(),
+            reason: format!("not valid JSON: {e}"),
+        }])
+    })?;
+    whole_numbers_as_integers(&mut v);
+    Ok(v)
+}
+
+fn whole_numbers_as_integers(v: &mut Value) {
+    match v {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64() {
+                // exactly representable: |f| < 2^53
+                if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 {
+                    #[allow(clippy::cast_possible_truncation)]
+                    let i = f as i64;
+                    *v = Value::from(i);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(m) => m.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
+    }
+}
+
+fn refusal(status: u16, fields: Vec<FieldError>) -> Failure {
+    if status == 403 {
+        let mut f = Failure::new(
+            403,
+            "forbidden",
+            "source_system names another publisher; nothing was written",
+        );
+        f.problem.fields = fields;
+        f
+    } else {
+        Failure::invalid(fields)
+    }
+}
+
+fn sink_failure(e: &SinkError, written: usize, count: usize, retry: u32) -> Failure {
+    match e {
+        SinkError::QueueFull(n) => Failure::new(
+            429,
+            "backpressure",
+            format!("{n} records await the broker's acknowledgement; retry after the Retry-After seconds"),
+        )
+        .retry_after(retry),
+        SinkError::BrokerDown => Failure::new(503, "broker_unavailable", "the broker is unreachable; nothing was written").retry_after(retry),
+        SinkError::NotAcknowledged(m) => Failure::new(
+            503,
+            "broker_unavailable",
+            format!("{written} of {count} event(s) acknowledged before the broker failed ({m}); retry the same request: acknowledged events are not written twice"),
+        )
+        .retry_after(retry),
+        SinkError::Encode(m) => Failure::new(400, "invalid", format!("the event does not fit the contract: {m}")),
+    }
+}
