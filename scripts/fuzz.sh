@@ -6,8 +6,8 @@
 # Installs cargo-fuzz when missing (cargo install cargo-fuzz --locked, ~5 min). Builds without a
 # sanitizer (-s none): the workspace forbids unsafe code, so AddressSanitizer would only slow the build
 # and the runs; panics, aborts, timeouts and allocations above -malloc_limit_mb are still findings.
-# The seed corpus (fuzz/seeds/<target>) is regenerated from `leadflow generate`'s generator and one
-# sample of every event kind; what the fuzzer finds is kept in fuzz/corpus/<target> (git-ignored).
+# The seed corpus (fuzz/seeds/<target>) is regenerated from `leadflow generate` (JSON lines) and the
+# services' config files; what the fuzzer finds is kept in fuzz/corpus/<target> (git-ignored).
 # A crash leaves its input in fuzz/artifacts/<target>/ and fails the script: reproduce it with
 #   cargo +nightly fuzz run -s none <target> fuzz/artifacts/<target>/<file>
 set -euo pipefail
@@ -39,7 +39,24 @@ fi
 
 cargo +nightly fuzz build -s none
 bin_dir="target/x86_64-unknown-linux-gnu/release"
-"${bin_dir}/seed_corpus" seeds >/dev/null
+
+# seeds: generated leads as `produce` JSON lines (kind byte 0 = LeadEvent), the services' config files
+# (kind byte 0..5 as in fuzz_targets/config.rs)
+mkdir -p seeds/produce_line seeds/config seeds/codec seeds/normalisers
+leadflow="${REPO_ROOT}/target/debug/leadflow"
+[[ -x "${leadflow}" ]] || (cd "${REPO_ROOT}" && cargo build -p leadflow-cli)
+i=0
+while IFS= read -r line; do
+  { printf '\x00'; printf '%s' "${line}"; } >"seeds/produce_line/lead-${i}"
+  i=$((i + 1))
+done < <("${leadflow}" generate --count 40 --seed 42)
+n=0
+for f in leadflow enrich score tier route sla-watchdog; do
+  { printf "\\x0${n}"; cat "${REPO_ROOT}/deploy/config/${f}.toml"; } >"seeds/config/${f}.toml"
+  n=$((n + 1))
+done
+printf 'a.b@example.com\x1f+44 20 7946 0000\x1fGB\x1fexample.com' >seeds/normalisers/one
+printf '\x00' >seeds/codec/empty
 
 failed=0
 for target in "${TARGETS[@]}"; do
