@@ -76,8 +76,8 @@ for target in "${TARGETS[@]}"; do
     failed=1
     tail -60 "${log}"
   fi
-  execs="$(awk -F: '/stat::number_of_executed_units/ {gsub(/ /, "", $2); print $2}' "${log}")"
-  rate="$(awk -F: '/stat::average_exec_per_sec/ {gsub(/ /, "", $2); print $2}' "${log}")"
+  execs="$(awk '/stat::number_of_executed_units/ {print $2}' "${log}")"
+  rate="$(awk '/stat::average_exec_per_sec/ {print $2}' "${log}")"
   cov="$(grep -o 'cov: [0-9]*' "${log}" | tail -1 | awk '{print $2}')"
   printf 'fuzz %-13s %-6s %10s execs %8s/s  cov %6s  %4ss\n' "${target}" "${status}" \
     "${execs:-?}" "${rate:-?}" "${cov:-?}" "$(($(date +%s) - started))"
