@@ -28,7 +28,11 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(d) = normalise_domain(domain) {
         let _ = registrable_domain(&d);
-        assert_eq!(normalise_domain(&d).as_deref(), Ok(d.as_str()), "idempotent");
+        assert_eq!(
+            normalise_domain(&d).as_deref(),
+            Ok(d.as_str()),
+            "idempotent"
+        );
     }
     let region = country::to_alpha2(country_raw);
     if let Some(code) = region {
@@ -36,7 +40,11 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(e164) = phone::to_e164(phone_raw, region) {
         assert!(e164.starts_with('+'), "{e164}");
-        assert_eq!(phone::to_e164(&e164, None).as_deref(), Ok(e164.as_str()), "idempotent");
+        assert_eq!(
+            phone::to_e164(&e164, None).as_deref(),
+            Ok(e164.as_str()),
+            "idempotent"
+        );
     }
 
     static FREE_MAIL: OnceLock<FreeMailList> = OnceLock::new();

@@ -104,10 +104,9 @@ pub fn assert_round_trips(c: &Codecs, codec: &Codec, event: &AnyEvent) {
         Ok(b) => b,
         Err(e) => panic!("a decoded {} does not encode: {e}", event.kind()),
     };
-    let back = c
-        .rt
-        .block_on(AnyEvent::decode(codec, event.kind(), &bytes))
-        .unwrap_or_else(|e| panic!("a re-encoded {} does not decode: {e}", event.kind()));
+    let back =
+        c.rt.block_on(AnyEvent::decode(codec, event.kind(), &bytes))
+            .unwrap_or_else(|e| panic!("a re-encoded {} does not decode: {e}", event.kind()));
     // NaN is never equal to itself; such events are compared by their encoding instead
     if format!("{event:?}").contains("NaN") {
         let again = c.rt.block_on(back.encode(codec, "fuzz")).expect("encodes");
