@@ -163,6 +163,24 @@ else
   record clippy FAILED "${t}"
 fi
 
+# --- fuzzsec (issue 11): fuzz targets and cargo-deny ------------------------------------------
+# Every fuzz target of fuzz/ for 25 s (nightly toolchain, cargo-fuzz, no sanitizer; its own target
+# dir fuzz/target, first build a few minutes) — see fuzz/README.md.
+step "Fuzz (cargo +nightly fuzz, 25 s per target)"
+t="$(now_s)"
+if "${REPO_ROOT}/scripts/fuzz.sh" --time "${LEADFLOW_FUZZ_SECONDS:-25}"; then
+  record fuzz ok "${t}"
+else
+  record fuzz FAILED "${t}"
+fi
+
+# cargo-deny on Cargo.lock (deny.toml): advisories (needs GitHub; skipped with a warning when it is
+# unreachable), licences, bans, sources.
+step "Dependencies (cargo deny)"
+t="$(now_s)"
+if "${REPO_ROOT}/scripts/deny.sh"; then record deny ok "${t}"; else record deny FAILED "${t}"; fi
+# --- end fuzzsec ---------------------------------------------------------------------------------
+
 step "Summary ($(elapsed "${started_all}") in all)"
 printf '    %s\n' "${results[@]}"
 if ((failed)); then

@@ -16,6 +16,7 @@ pub mod model;
 #[cfg(any(test, feature = "test-util"))]
 pub mod samples;
 pub mod schema;
+pub mod secret;
 pub mod time;
 pub mod topics;
 
@@ -23,5 +24,6 @@ pub use any::AnyEvent;
 pub use codec::{Codec, DecodeError, EncodeError, RegistryClient, RegistryConfig};
 pub use event::{Event, EventKind};
 pub use model::*;
+pub use secret::Secret;
 pub use time::Timestamp;
 pub use topics::{TopicNames, TopicRole};

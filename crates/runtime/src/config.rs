@@ -2,9 +2,10 @@
 //! `LEADFLOW_*` environment → command-line flags, validated at start-up with a clear message.
 //!
 //! Nested keys use `__` in the environment: `LEADFLOW_TOPICS__RAW=leads.raw.v2`,
-//! `LEADFLOW_STAGE__CONFIDENCE_THRESHOLD=0.8`, `LEADFLOW_KAFKA__SECURITY__PROTOCOL` is not needed —
-//! raw librdkafka settings go in the `[kafka]` table of the file (`"security.protocol" = "SASL_SSL"`)
-//! or in `LEADFLOW_KAFKA_OVERRIDES="security.protocol=SASL_SSL,sasl.mechanism=SCRAM-SHA-512"`.
+//! `LEADFLOW_STAGE__CONFIDENCE_THRESHOLD=0.8`, `LEADFLOW_SECURITY__PROTOCOL=SASL_SSL`. Broker security
+//! is the `[security]` table (`kafka_security.rs`: SASL/SCRAM, TLS, passwords as secrets); other raw
+//! librdkafka settings go in the `[kafka]` table of the file or in
+//! `LEADFLOW_KAFKA_OVERRIDES="client.rack=eu-west-1a,linger.ms=20"` (never a password there).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -44,19 +45,7 @@ pub struct NoSettings {}
 
 impl StageSettings for NoSettings {}
 
-/// Broker security, mapped onto librdkafka's `security.protocol`, `sasl.*` and `ssl.*`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SecurityConfig {
-    /// PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.
-    pub protocol: Option<String>,
-    /// PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER.
-    pub sasl_mechanism: Option<String>,
-    pub sasl_username: Option<String>,
-    pub sasl_password: Option<String>,
-    /// CA bundle to verify the brokers with.
-    pub ssl_ca_location: Option<String>,
-}
+pub use crate::kafka_security::SecurityConfig;
 
 /// The HTTP endpoint serving `/metrics`, `/healthz`, `/readyz`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -263,16 +252,9 @@ impl<S: StageSettings> ServiceConfig<S> {
         if self.exceptions.owner.trim().is_empty() {
             return bad("exceptions.owner must name a team".into());
         }
-        if let Some(p) = &self.security.protocol {
-            if !matches!(
-                p.as_str(),
-                "PLAINTEXT" | "SSL" | "SASL_PLAINTEXT" | "SASL_SSL"
-            ) {
-                return bad(format!(
-                    "security.protocol must be PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL, got {p:?}"
-                ));
-            }
-        }
+        self.security
+            .validate(&self.kafka)
+            .map_err(ConfigError::Invalid)?;
         self.stage
             .validate()
             .map_err(|m| ConfigError::Invalid(format!("stage.{m}")))
@@ -289,19 +271,7 @@ impl<S: StageSettings> ServiceConfig<S> {
     pub fn client_settings(&self) -> BTreeMap<String, String> {
         let mut m = BTreeMap::new();
         m.insert("bootstrap.servers".into(), self.bootstrap_servers.clone());
-        let s = &self.security;
-        let pairs = [
-            ("security.protocol", &s.protocol),
-            ("sasl.mechanism", &s.sasl_mechanism),
-            ("sasl.username", &s.sasl_username),
-            ("sasl.password", &s.sasl_password),
-            ("ssl.ca.location", &s.ssl_ca_location),
-        ];
-        for (k, v) in pairs {
-            if let Some(v) = v {
-                m.insert(k.into(), v.clone());
-            }
-        }
+        m.extend(self.security.client_settings());
         m.extend(self.kafka.clone());
         m
     }

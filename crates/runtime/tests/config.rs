@@ -80,6 +80,9 @@ fn file_then_environment_then_flags() {
             "sasl.mechanism=SCRAM-SHA-512, linger.ms=20",
         );
         jail.set_env("LEADFLOW_UNRELATED_TOOL_SETTING", "ignored");
+        // SASL_SSL needs credentials: the password comes from the environment (a secret)
+        jail.set_env("LEADFLOW_SECURITY__SASL_USERNAME", "leadflow-svc");
+        jail.set_env("LEADFLOW_SECURITY__SASL_PASSWORD", "pw-from-env-7731");
         let cfg = ServiceConfig::<Settings>::load(&args(Some("svc.toml"), Some("flag:9092")))
             .expect("layers load");
         assert_eq!(cfg.bootstrap_servers, "flag:9092", "flag wins");
@@ -92,19 +95,37 @@ fn file_then_environment_then_flags() {
         assert_eq!(client["sasl.mechanism"], "SCRAM-SHA-512");
         assert_eq!(client["linger.ms"], "20");
         assert_eq!(client["bootstrap.servers"], "flag:9092");
+        assert_eq!(client["sasl.username"], "leadflow-svc");
+        assert_eq!(client["sasl.password"], "pw-from-env-7731");
+        assert!(
+            !format!("{cfg:?}").contains("pw-from-env-7731"),
+            "the config's Debug never shows the password"
+        );
         Ok(())
     });
 }
 
 #[test]
 fn invalid_values_are_rejected_with_the_key_named() {
-    let cases: [(&str, &str); 6] = [
+    let cases: [(&str, &str); 9] = [
         ("unknown_key = 1", "unknown_key"),
         ("bootstrap_servers = \"no-port\"", "host:port"),
         ("[topics]\nraw = \"bad topic!\"", "may only contain"),
         ("[topics]\nraw = \"leads.enriched\"", "more than one role"),
         ("[stage]\nthreshold = 3.0", "stage.threshold"),
         ("[log]\nformat = \"xml\"", "log.format"),
+        (
+            "[security]\nprotocol = \"SASL_SSL\"",
+            "security.protocol SASL_SSL needs security.sasl_mechanism",
+        ),
+        (
+            "[security]\nsasl_username = \"u\"\nsasl_password = \"p\"",
+            "security.protocol is PLAINTEXT",
+        ),
+        (
+            "[kafka]\n\"sasl.password\" = \"p\"",
+            "kafka.\"sasl.password\"",
+        ),
     ];
     for (file, expected) in cases {
         Jail::expect_with(|jail| {

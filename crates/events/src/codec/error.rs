@@ -33,6 +33,10 @@ pub enum DecodeError {
     Registry(#[source] Box<super::RegistryError>),
     #[error("Avro body is malformed or truncated: {0}")]
     Body(#[source] Box<apache_avro::Error>),
+    #[error("Avro body is malformed or truncated: {0}")]
+    Bounds(#[source] super::BoundsError),
+    #[error("payload of {len} bytes exceeds the {max}-byte limit")]
+    TooLarge { len: usize, max: usize },
     #[error("{0} bytes left over after the Avro body")]
     TrailingBytes(usize),
     #[error("payload does not fit {kind}: {source}")]

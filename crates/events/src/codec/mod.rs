@@ -5,6 +5,7 @@
 //! (so events written with an older schema decode into today's types), and reports every malformed
 //! payload as a typed [`DecodeError`] — never a panic.
 
+mod bounds;
 mod error;
 mod registry;
 
@@ -16,6 +17,7 @@ use apache_avro::headers::HeaderBuilder;
 use apache_avro::types::Value;
 use apache_avro::{GenericSingleObjectReader, GenericSingleObjectWriter, Schema};
 
+pub use bounds::{BoundsError, MAX_DEPTH, MAX_PAYLOAD_BYTES, MAX_ZERO_SIZE_ITEMS};
 pub use error::{DecodeError, EncodeError};
 pub use registry::{RegistryClient, RegistryConfig, RegistryError};
 
@@ -54,10 +56,13 @@ pub struct Codec {
     readers: RwLock<HashMap<Vec<u8>, Arc<FrameReader>>>,
 }
 
-/// A resolved reader for one writer schema, and that schema's fingerprint.
+/// A resolved reader for one writer schema, that schema's fingerprint, and its shape for the
+/// allocation-free bounds check run before every decode (`bounds.rs`).
 struct FrameReader {
     reader: GenericSingleObjectReader,
     fingerprint: [u8; 8],
+    header_len: usize,
+    shape: bounds::BodyShape,
 }
 
 /// `schema` with every reference to a named type replaced by the type's definition (the direct
@@ -148,6 +153,10 @@ impl Codec {
     }
 
     fn build(registry: Option<RegistryClient>) -> Result<Self, SchemaError> {
+        // apache-avro's own cap on one allocation while decoding (process-wide, first setting wins;
+        // default 512 MiB): nothing decoded may be larger than a payload we accept. The bounds check
+        // in `decode_value` is the real guard; this is the second line.
+        apache_avro::util::max_allocation_bytes(MAX_PAYLOAD_BYTES);
         let schemas = SchemaSet::embedded().map_err(SchemaError::Embedded)?;
         let mut writers = HashMap::new();
         for kind in EventKind::ALL {
@@ -280,7 +289,18 @@ impl Codec {
         bytes: &[u8],
         reader: Option<EventKind>,
     ) -> Result<Value, DecodeError> {
+        if bytes.len() > MAX_PAYLOAD_BYTES {
+            return Err(DecodeError::TooLarge {
+                len: bytes.len(),
+                max: MAX_PAYLOAD_BYTES,
+            });
+        }
         let frame = self.frame_reader(bytes).await?;
+        let body = bytes.get(frame.header_len..).unwrap_or_default();
+        let used = frame.shape.check(body).map_err(DecodeError::Bounds)?;
+        if used < body.len() {
+            return Err(DecodeError::TrailingBytes(body.len() - used));
+        }
         let mut cursor = Cursor::new(bytes);
         let value = frame
             .reader
@@ -314,6 +334,11 @@ impl Codec {
         let (writer, body) = self.writer_schema(bytes).await?;
         let header = bytes[..bytes.len() - body.len()].to_vec();
         let fingerprint = crate::schema::fingerprint_of(&writer);
+        let shape = bounds::BodyShape::new(
+            inlined(&writer).unwrap_or_else(|| (*writer).clone()),
+            bounds::named_types(&writer),
+        );
+        let header_len = header.len();
         let reader = GenericSingleObjectReader::new_with_header_builder(
             (*writer).clone(),
             FixedHeader(header.clone()),
@@ -322,6 +347,8 @@ impl Codec {
         let frame = Arc::new(FrameReader {
             reader,
             fingerprint,
+            header_len,
+            shape,
         });
         write(&self.readers).insert(header, frame.clone());
         Ok(frame)

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::secret::Secret;
+
 const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
 
 /// Where the registry is and how to reach it.
@@ -16,9 +18,10 @@ pub struct RegistryConfig {
     /// Basic-auth user (Confluent Cloud API key).
     #[serde(default)]
     pub username: Option<String>,
-    /// Basic-auth password (API secret).
+    /// Basic-auth password (API secret): a [`Secret`] — a string, `{ env = "VAR" }` or
+    /// `{ file = "/run/secrets/registry" }`; never printed.
     #[serde(default)]
-    pub password: Option<String>,
+    pub password: Option<Secret>,
     /// Per-request timeout in milliseconds.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
@@ -57,7 +60,8 @@ impl RegistryError {
 pub struct RegistryClient {
     base: String,
     http: reqwest::Client,
-    auth: Option<(String, Option<String>)>,
+    /// Basic-auth user and password (redacted in `Debug`).
+    auth: Option<(String, Option<Secret>)>,
 }
 
 #[derive(Serialize)]
@@ -108,7 +112,7 @@ impl RegistryClient {
             .request(method, format!("{}{path}", self.base))
             .header(reqwest::header::ACCEPT, CONTENT_TYPE);
         match &self.auth {
-            Some((u, p)) => rb.basic_auth(u, p.as_ref()),
+            Some((u, p)) => rb.basic_auth(u, p.as_ref().map(Secret::expose)),
             None => rb,
         }
     }
