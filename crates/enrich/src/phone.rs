@@ -84,12 +84,39 @@ fn parse_e164(raw: &str, region: Option<&str>) -> Result<String, PhoneProblem> {
     if !phonenumber::is_valid(&number) {
         return Err(PhoneProblem::Invalid);
     }
-    Ok(number.format().mode(Mode::E164).to_string())
+    let e164 = number.format().mode(Mode::E164).to_string();
+    // What enrich writes must be accepted as it is when read back (by the CRM, by a later enrich):
+    // libphonenumber can accept a number through a region's national rules that it rejects in the
+    // E.164 form it prints (found by fuzzing: "+7.85 79400 700" with region OM).
+    let reparsed = phonenumber::parse(None, &e164).map_err(|_| PhoneProblem::Invalid)?;
+    if !phonenumber::is_valid(&reparsed) || reparsed.format().mode(Mode::E164).to_string() != e164 {
+        return Err(PhoneProblem::Invalid);
+    }
+    Ok(e164)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the normalisers fuzz target (fuzz/findings/normalisers-phone-not-idempotent): a
+    /// number accepted for a region must come out in a form that is accepted again as it is.
+    #[test]
+    fn what_is_written_is_accepted_when_read_back() {
+        for (raw, region) in [
+            ("+7.85 79400 700", Some("OM")),
+            ("+44 20 7946 0958", None),
+            ("030 901820", Some("DE")),
+        ] {
+            if let Ok(e164) = to_e164(raw, region) {
+                assert_eq!(to_e164(&e164, None).as_deref(), Ok(e164.as_str()), "{raw}");
+            }
+        }
+        assert_eq!(
+            to_e164("+7.85 79400 700", Some("OM")),
+            Err(PhoneProblem::Invalid)
+        );
+    }
 
     #[test]
     fn numbers_of_several_countries_with_and_without_a_national_prefix() {
