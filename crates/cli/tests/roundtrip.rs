@@ -231,21 +231,11 @@ async fn unknown_and_missing_topics_are_explained() {
 #[test]
 fn topics_create_is_idempotent() {
     let bs = bootstrap();
-    let roles = [
-        "RAW",
-        "ENRICHED",
-        "SCORED",
-        "TIERED",
-        "PACKETS",
-        "DELIVERIES",
-        "ACTIVITY",
-        "ESCALATIONS",
-        "OUTCOMES",
-        "MODEL_PARAMS",
-        "REPS",
-        "EXCEPTIONS",
-        "EXCEPTIONS_STATE",
-    ];
+    // every role the pipeline knows, so a topic role added later is covered at once
+    let roles: Vec<String> = leadflow_events::TopicRole::ALL
+        .iter()
+        .map(|r| r.config_key().to_ascii_uppercase())
+        .collect();
     let names: Vec<(String, String)> = roles
         .iter()
         .map(|r| {

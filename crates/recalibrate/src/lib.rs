@@ -29,3 +29,6 @@ pub use join::{Join, Sample};
 pub use metrics::RecalibrateMetrics;
 pub use settings::RecalibrateSettings;
 pub use stage::RecalibrateStage;
+
+/// The service's name: its metrics prefix and default consumer group (`leadflow-recalibrate`).
+pub const SERVICE_NAME: &str = "recalibrate";

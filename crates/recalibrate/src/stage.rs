@@ -44,7 +44,7 @@ pub fn check(outcome: &LeadOutcome) -> Result<(), String> {
 
 impl Stage for RecalibrateStage {
     type Input = LeadOutcome;
-    const NAME: &'static str = "recalibrate";
+    const NAME: &'static str = crate::SERVICE_NAME;
     const INPUT: TopicRole = TopicRole::Outcomes;
 
     fn partition_concurrency(&self) -> usize {

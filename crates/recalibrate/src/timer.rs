@@ -9,14 +9,13 @@ use std::time::Duration;
 use leadflow_events::{AnyEvent, Codec, ErrorKind, ExceptionRecord, LeadOutcome, TopicRole};
 use leadflow_runtime::emitter::Emitter;
 use leadflow_runtime::side_input::{SideMessage, spawn_side_inputs};
-use leadflow_runtime::{Clock, Output, RuntimeError, ServiceConfig, SideInput, SideStart, Stage};
+use leadflow_runtime::{Clock, Output, RuntimeError, ServiceConfig, SideInput, SideStart};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::{Due, Engine, Verdict};
 use crate::metrics::RecalibrateMetrics;
 use crate::settings::RecalibrateSettings;
-use crate::stage::RecalibrateStage;
 
 /// Stops the timer task when dropped.
 pub struct TimerGuard {
@@ -100,7 +99,7 @@ impl Task {
         let settings = self.cfg.stage.clone();
         let inputs = state_inputs(&settings);
         let (tx, mut rx) = mpsc::channel::<SideMessage>(4_096);
-        let group = format!("{}-state", self.cfg.group_for(RecalibrateStage::NAME));
+        let group = format!("{}-state", self.cfg.group_for(crate::SERVICE_NAME));
         spawn_side_inputs(
             &self.cfg,
             &group,
@@ -241,7 +240,7 @@ impl Task {
         let settings = &self.cfg.stage;
         let record = ExceptionRecord {
             exception_id: format!("recalibrate:unknown-lead:{}", outcome.outcome_id),
-            stage: RecalibrateStage::NAME.to_owned(),
+            stage: crate::SERVICE_NAME.to_owned(),
             source_topic: self.cfg.topics.name(TopicRole::Outcomes).to_owned(),
             source_partition: -1,
             source_offset: -1,
