@@ -224,7 +224,9 @@ for entry in "${STAGES[@]}"; do
   env NO_COLOR=1 LEADFLOW_HTTP__LISTEN="127.0.0.1:${port}" "${stage_env[@]}" "${exe}" "${demo_config[@]}" </dev/null >"${LOGS}/${name}.log" 2>&1 &
   echo "${name} $!" >>"${PIDS}"
   started+=("${name} ${port}")
-  last_topic="${topic}"
+  # the output shown is the handoff path's last topic; recalibrate's model.params is the feedback
+  # loop (it publishes only after enough outcomes, which the demo does not generate)
+  [[ "${name}" == recalibrate ]] || last_topic="${topic}"
 done
 ((${#started[@]})) || warn "no stage service is built; the demo only produces and reads leads.raw"
 
