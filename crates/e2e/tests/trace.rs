@@ -7,11 +7,13 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use leadflow_cli::generate::{DEFAULT_START, LeadGenerator};
-use leadflow_e2e::{Service, bin};
-use leadflow_events::{Codec, DeliveryReceipt, DeliveryStatus, Event, Timestamp};
+use leadflow_cli::generate::DEFAULT_START;
+use leadflow_e2e::{
+    Service, StageEnv, TestTopics, bin, publish_generated_leads, publish_sample_roster,
+};
+use leadflow_events::{Codec, DeliveryReceipt, DeliveryStatus, Timestamp};
 use leadflow_sandbox::{Sandbox, SandboxConfig};
-use leadflow_testkit::{bootstrap, consume_all, create_topic, produce_raw_all, unique_name};
+use leadflow_testkit::{bootstrap, consume_all};
 use serde_json::Value;
 
 const LEADS: usize = 40;
@@ -33,54 +35,24 @@ const ROLES: [&str; 12] = [
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_handed_off_lead_is_traced_through_every_hop() {
     let bs = bootstrap();
-    let names: BTreeMap<&str, String> = ROLES
-        .into_iter()
-        .map(|role| (role, unique_name(&format!("e2e-trace-{role}"))))
-        .collect();
-    for (role, topic) in &names {
-        let partitions = if matches!(*role, "reps" | "model_params") {
-            1
-        } else {
-            3
-        };
-        create_topic(&bs, topic, partitions).await;
-    }
+    let names = TestTopics::create(&bs, "e2e-trace", &ROLES, 3).await;
     let codec = Codec::single_object().unwrap();
     let start = Timestamp::parse_rfc3339(DEFAULT_START).unwrap();
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../deploy/roster.csv"
-    ))
-    .unwrap();
-    let roster = leadflow_cli::reps::roster_file::parse("roster.csv", &text, start).unwrap();
-    let mut records = Vec::new();
-    for r in &roster {
-        records.push((
-            Some(r.rep_id.as_bytes().to_vec()),
-            codec.encode(&names["reps"], r).await.unwrap(),
-        ));
-    }
-    produce_raw_all(&bs, &names["reps"], records).await;
-    let mut generator = LeadGenerator::new(31, start);
-    let mut records = Vec::new();
-    for _ in 0..LEADS {
-        let lead = generator.next_lead().event;
-        records.push((
-            Some(lead.key().as_bytes().to_vec()),
-            codec.encode(&names["raw"], &lead).await.unwrap(),
-        ));
-    }
-    produce_raw_all(&bs, &names["raw"], records).await;
+    publish_sample_roster(&bs, &names["reps"], &codec, start).await;
+    publish_generated_leads(&bs, &names["raw"], &codec, 31, start, LEADS).await;
 
     let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
     let logs = tempfile::tempdir().unwrap();
-    let mut topic_env = BTreeMap::new();
-    for (role, topic) in &names {
-        topic_env.insert(
-            format!("LEADFLOW_TOPICS__{}", role.to_ascii_uppercase()),
-            topic.clone(),
-        );
-    }
+    // the CLI reads the same topics
+    let topic_env: BTreeMap<String, String> = names
+        .iter()
+        .map(|(role, topic)| {
+            (
+                format!("LEADFLOW_TOPICS__{}", role.to_ascii_uppercase()),
+                topic.to_owned(),
+            )
+        })
+        .collect();
     let services: Vec<Service> = [
         "leadflow-enrich",
         "leadflow-score",
@@ -90,36 +62,11 @@ async fn a_handed_off_lead_is_traced_through_every_hop() {
     ]
     .into_iter()
     .map(|b| {
-        let mut env = BTreeMap::from([
-            ("LEADFLOW_BOOTSTRAP_SERVERS".to_owned(), bs.clone()),
-            (
-                "LEADFLOW_GROUP_ID".to_owned(),
-                unique_name(&format!("e2e-{b}")),
-            ),
-            ("LEADFLOW_HTTP__LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
-            ("LEADFLOW_SHUTDOWN_GRACE_MS".to_owned(), "15000".to_owned()),
-        ]);
-        env.extend(topic_env.clone());
-        if b == "leadflow-enrich" {
-            env.insert(
-                "LEADFLOW_STAGE__PROVIDER__KIND".to_owned(),
-                "demo".to_owned(),
-            );
-        }
+        let mut env = StageEnv::new(&bs, b, &names);
         if b == "leadflow-notify" {
-            for (k, v) in [
-                ("SLACK__API_URL", sandbox.slack_api_url()),
-                ("SLACK__BOT_TOKEN", "xoxb-sandbox-token".to_owned()),
-                ("HUBSPOT__API_URL", sandbox.hubspot_api_url()),
-                ("HUBSPOT__TOKEN", "pat-sandbox-token".to_owned()),
-                ("EMAIL__SMTP_HOST", "127.0.0.1".to_owned()),
-                ("EMAIL__SMTP_PORT", sandbox.smtp_addr.port().to_string()),
-                ("EMAIL__TLS", "none".to_owned()),
-            ] {
-                env.insert(format!("LEADFLOW_STAGE__{k}"), v);
-            }
+            env = env.notify_on(&sandbox);
         }
-        Service::start(b, &env, logs.path())
+        Service::start(b, env.vars(), logs.path())
     })
     .collect();
 
