@@ -217,3 +217,19 @@ fn webhook_bodies_are_validated_against_their_schemas() {
     bad["submittedAt"] = json!("soon");
     assert_eq!(check("HubSpotFormSubmission", &bad)[0].0, "/submittedAt");
 }
+
+#[test]
+fn whole_number_floats_are_read_exactly_and_count_as_integers() {
+    // schemathesis sent `3782211717940758.0`-like revenues: serde_json's default float parser reads
+    // that text as 3782211717940758.5 (off by one ulp), which then failed `type: integer`;
+    // the workspace enables serde_json's `float_roundtrip` so the text is read exactly
+    let body =
+        br#"{"event_id": "evt-1", "lead_id": "lead-1", "occurred_at": "2026-11-30T09:30:00Z",
+        "source_record_id": "r-1", "company": {"annual_revenue_usd": 3782211717940758.0}}"#;
+    let value = leadflow_ingest::service::parse_json(body).unwrap();
+    assert_eq!(
+        value["company"]["annual_revenue_usd"],
+        json!(3_782_211_717_940_758_i64)
+    );
+    assert_eq!(check("LeadIn", &value), Vec::<(String, String)>::new());
+}
