@@ -174,8 +174,8 @@ else
   record fuzz FAILED "${t}"
 fi
 
-# cargo-deny on Cargo.lock (deny.toml): advisories (needs GitHub; skipped with a warning when it is
-# unreachable), licences, bans, sources.
+# cargo-deny on Cargo.lock (deny.toml): advisories (the live RustSec database, or the snapshot in
+# deny/ when GitHub is unreachable, with its date printed), licences, bans, sources.
 step "Dependencies (cargo deny)"
 t="$(now_s)"
 if "${REPO_ROOT}/scripts/deny.sh"; then record deny ok "${t}"; else record deny FAILED "${t}"; fi
