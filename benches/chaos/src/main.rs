@@ -483,6 +483,10 @@ async fn main() -> Result<()> {
     let effects = sandbox.effects(&logs.join("sandbox-state.json")).await?;
     sandbox_proc.stop();
     broker.stop();
+    if args.logs.is_some() {
+        // the broker's log lives in its temporary directory, deleted with it: keep a copy
+        let _ = std::fs::copy(broker.log_file(), logs.join("tansu.log"));
+    }
 
     let run = report::Run {
         leads: args.leads,

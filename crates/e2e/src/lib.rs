@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use leadflow_testkit::StageProcess;
 
+mod leak_scan;
 mod pipeline_env;
+pub use leak_scan::{leaks, read_logs_under, with_pii};
 pub use pipeline_env::{
     StageEnv, TestTopics, notify_sandbox_vars, publish_generated_leads, publish_sample_roster,
 };

@@ -10,6 +10,11 @@
 //!   password, one from the environment and one from a `sasl_password_file` (the local broker speaks
 //!   no SASL, so they fail to connect and log why: what matters here is what they log). No canary may
 //!   appear in any log line or `/metrics`.
+//!
+//! The check is checked too, with the same scanner (`leadflow_e2e::leaks`) and the same log
+//! collection (`leadflow_e2e::read_logs_under`): canaries planted in log lines and a `/metrics` body
+//! are each flagged and clean lines are not (no broker), and a stage made to log a canary through its
+//! real logging path (its consumer group named after a lead's email) is caught in its log file.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -17,8 +22,8 @@ use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use leadflow_cli::generate::{DEFAULT_START, LeadGenerator};
-use leadflow_e2e::Service;
-use leadflow_events::{Codec, Event, ExceptionRecord, HandoffPacket, LeadEvent, Timestamp};
+use leadflow_e2e::{Service, StageEnv, TestTopics, leaks, read_logs_under, with_pii};
+use leadflow_events::{Codec, Event, ExceptionRecord, HandoffPacket, Timestamp};
 use leadflow_sandbox::{Sandbox, SandboxConfig};
 use leadflow_testkit::{
     FakeSchemaRegistry, bootstrap, consume_all, create_topic, produce_raw_all, unique_name,
@@ -41,41 +46,17 @@ const STAGES: [&str; 5] = [
 const DEBUG_LOGS: &str = "info,leadflow_runtime=debug,leadflow_enrich=debug,leadflow_score=debug,\
                           leadflow_tier=debug,leadflow_route=debug,leadflow_notify=debug";
 
-/// Recognisable personal data of lead `i`, and the strings that must never be logged for it.
-fn with_pii(mut lead: LeadEvent, i: usize) -> (LeadEvent, Vec<String>) {
-    let first = format!("Zebulonpii{i}");
-    let last = format!("Quixcanary{i}");
-    let local = format!("zq.canary{i}");
-    // a third of the leads get an invalid address (the exception path); the rest keep the
-    // generated lead's domain so they enrich and hand off as usual
-    let domain = lead
-        .contact
-        .email
-        .as_deref()
-        .and_then(|e| e.split_once('@').map(|(_, d)| d.to_owned()))
-        .unwrap_or_else(|| "example.com".into());
-    let email = if i % 3 == 0 {
-        format!("{local}@@{domain}")
-    } else {
-        format!("{local}@{domain}")
-    };
-    // UK drama numbers (+44 20 7946 0xxx), never assigned
-    let national = format!("2079460{i:03}");
-    let phone = format!("+44 20 7946 0{i:03}");
-    lead.contact.first_name = Some(first.clone());
-    lead.contact.last_name = Some(last.clone());
-    lead.contact.email = Some(email.clone());
-    lead.contact.phone = Some(phone.clone());
-    let canaries = vec![
-        first,
-        last,
-        local.clone(),
-        email.to_ascii_lowercase(),
-        phone,
-        format!("+44{national}"),
-        national,
-    ];
-    (lead, canaries)
+/// The configured secrets the test searches for.
+fn secrets() -> Vec<String> {
+    [
+        SLACK_TOKEN,
+        CRM_TOKEN,
+        SASL_ENV_PASSWORD,
+        SASL_FILE_PASSWORD,
+        REGISTRY_PASSWORD,
+    ]
+    .map(str::to_owned)
+    .to_vec()
 }
 
 fn free_port() -> u16 {
@@ -98,21 +79,6 @@ fn scrape(port: u16) -> Option<String> {
     s.read_to_string(&mut body).ok()?;
     let (head, body) = body.split_once("\r\n\r\n")?;
     head.contains(" 200").then(|| body.to_owned())
-}
-
-/// Every canary found in `text`, with the line it is on.
-fn leaks<'a>(text: &'a str, canaries: &[String]) -> Vec<(String, &'a str)> {
-    let lower = text.to_ascii_lowercase();
-    let mut found = Vec::new();
-    for c in canaries {
-        let c_lower = c.to_ascii_lowercase();
-        if let Some(at) = lower.find(&c_lower) {
-            let start = text[..at].rfind('\n').map_or(0, |n| n + 1);
-            let end = text[at..].find('\n').map_or(text.len(), |n| at + n);
-            found.push((c.clone(), &text[start..end]));
-        }
-    }
-    found
 }
 
 fn base_env(
@@ -329,9 +295,7 @@ async fn no_pii_or_secret_reaches_a_log_line_or_metrics() {
         let _ = s.terminate(Duration::from_secs(15));
     }
     // after shutdown too: the logs of a stopping process count
-    for entry in walk(logs.path()) {
-        all_logs.push_str(&std::fs::read_to_string(entry).unwrap_or_default());
-    }
+    all_logs.push_str(&read_logs_under(logs.path()));
 
     // the run did what the test needs: the invalid leads became exceptions, others handed off
     let invalid = exceptions.iter().filter(|e| e.stage == "enrich").count();
@@ -354,15 +318,7 @@ async fn no_pii_or_secret_reaches_a_log_line_or_metrics() {
         metrics.keys()
     );
 
-    let secrets: Vec<String> = [
-        SLACK_TOKEN,
-        CRM_TOKEN,
-        SASL_ENV_PASSWORD,
-        SASL_FILE_PASSWORD,
-        REGISTRY_PASSWORD,
-    ]
-    .map(str::to_owned)
-    .to_vec();
+    let secrets = secrets();
     let leaked_secrets = leaks(&all_logs, &secrets);
     assert!(
         leaked_secrets.is_empty(),
@@ -389,16 +345,179 @@ async fn no_pii_or_secret_reaches_a_log_line_or_metrics() {
     assert!(!leaks(&format!("{packets:?}"), &pii).is_empty());
 }
 
-/// Every file under `dir`.
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
+// ---- checks of the check ------------------------------------------------------------------------
+
+/// Log lines and a `/metrics` body as the stages write them, with the lead's ids, its email domain
+/// and masked or partial forms of its contact data, but none of the canaries.
+fn clean_output(lead_id: &str, domain: &str) -> String {
+    format!(
+        "2026-11-30T07:05:41.525422Z  INFO leadflow_runtime::pipeline: consuming stage=\"enrich\" \
+         topic=leads.raw group=leadflow-enrich\n\
+         2026-11-30T07:05:42.101200Z DEBUG leadflow_enrich::stage: enriched lead_id={lead_id} \
+         email_domain={domain} email=\"z***@{domain}\" phone=\"+44 ** **** *007\" country=GB\n\
+         2026-11-30T07:05:42.203311Z  WARN leadflow_runtime::input: input sent to the exceptions \
+         topic error_kind=\"poison\" reason=\"contact.email: not an address (two @)\" \
+         lead_id={lead_id}\n\
+         2026-11-30T07:05:43.000001Z DEBUG leadflow_notify::slack: posted channel=C0SALES \
+         authorization=\"Bearer <redacted>\" sasl.password=<redacted>\n\
+         # TYPE leadflow_enrich_records_total counter\n\
+         leadflow_enrich_records_total{{outcome=\"enriched\"}} 39\n\
+         leadflow_enrich_exceptions_total{{kind=\"poison\",reason=\"invalid_email\"}} 14\n\
+         leadflow_route_handoffs_total{{team=\"emea-mid-market\",tier=\"A\"}} 7\n"
+    )
+}
+
+#[test]
+fn the_scanner_flags_each_planted_canary_and_nothing_in_clean_output() {
+    let start = Timestamp::parse_rfc3339(DEFAULT_START).unwrap();
+    let mut generator = LeadGenerator::new(31, start);
+    let (lead, pii) = with_pii(generator.next_lead().event, 7);
+    let secrets = secrets();
+    let email = lead.contact.email.clone().unwrap();
+    let (local, domain) = email.split_once('@').unwrap();
+    let (first, last) = (
+        lead.contact.first_name.clone().unwrap(),
+        lead.contact.last_name.clone().unwrap(),
+    );
+    let phone = lead.contact.phone.clone().unwrap();
+    assert_eq!(
+        pii,
+        [
+            first.clone(),
+            last.clone(),
+            local.to_owned(),
+            email.to_ascii_lowercase(),
+            phone.clone(),
+            "+442079460007".to_owned(),
+            "2079460007".to_owned(),
+        ],
+        "the canaries of lead 7 (the test below plants each form)"
+    );
+    let clean = clean_output(&lead.lead_id, domain);
+    let everything: Vec<String> = pii.iter().chain(&secrets).cloned().collect();
+    assert_eq!(
+        leaks(&clean, &everything),
+        Vec::<(String, &str)>::new(),
+        "clean output is not flagged"
+    );
+
+    // (planted line, the canaries it must be flagged for)
+    let ts = "2026-11-30T07:05:42.101200Z DEBUG";
+    let planted: Vec<(String, Vec<&String>)> = vec![
+        (
+            format!("{ts} leadflow_enrich::stage: contact name=\"{first} {last}\""),
+            vec![&pii[0], &pii[1]],
+        ),
+        (
+            // upper case: the scanner ignores case, as an address's domain and a name may be
+            // written either way
+            format!(
+                "{ts} leadflow_enrich::email: rejected email=\"{}\"",
+                email.to_ascii_uppercase()
+            ),
+            vec![&pii[2], &pii[3]],
+        ),
+        (
+            format!("{ts} leadflow_enrich::email: mailbox={local} role_account=false"),
+            vec![&pii[2]],
+        ),
+        (
+            format!("{ts} leadflow_enrich::phone: parsing phone=\"{phone}\""),
+            vec![&pii[4]],
+        ),
+        (
+            format!("{ts} leadflow_enrich::phone: normalised e164=+442079460007"),
+            vec![&pii[5], &pii[6]],
+        ),
+        (
+            format!("{ts} leadflow_notify::email: dial 02079460007"),
+            vec![&pii[6]],
+        ),
+        (
+            format!("leadflow_route_handoffs_total{{rep=\"{first}\",tier=\"A\"}} 1"),
+            vec![&pii[0]],
+        ),
+        (
+            format!("{ts} leadflow_notify::slack: request authorization=\"Bearer {SLACK_TOKEN}\""),
+            vec![&secrets[0]],
+        ),
+        (
+            format!("leadflow_notify_crm_requests_total{{token=\"{CRM_TOKEN}\"}} 3"),
+            vec![&secrets[1]],
+        ),
+        (
+            format!("{ts} librdkafka: config sasl.password={SASL_ENV_PASSWORD}"),
+            vec![&secrets[2]],
+        ),
+        (
+            format!("{ts} leadflow_runtime::config: read sasl_password_file: {SASL_FILE_PASSWORD}"),
+            vec![&secrets[3]],
+        ),
+        (
+            format!("{ts} reqwest: GET http://leadflow:{REGISTRY_PASSWORD}@registry:8081/subjects"),
+            vec![&secrets[4]],
+        ),
+    ];
+    let mut caught: Vec<&String> = Vec::new();
+    for (line, expected) in &planted {
+        // the planted line among clean output, as in a real log file or /metrics body
+        let text = format!("{clean}{line}\n{clean}");
+        let found = leaks(&text, &everything);
+        let mut flagged: Vec<&String> = found.iter().map(|(c, _)| c).collect();
+        let mut want = expected.clone();
+        flagged.sort();
+        want.sort();
+        assert_eq!(flagged, want, "canaries flagged in {line:?}");
+        for (canary, on) in &found {
+            assert_eq!(on, line, "{canary} is reported with the line it is on");
         }
+        caught.extend(expected.iter().copied());
     }
-    out
+    // every canary form the real test searches for was planted and caught at least once
+    for c in &everything {
+        assert!(caught.contains(&c), "{c} was planted and caught");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_canary_a_stage_logs_through_its_logger_is_caught_in_its_log_file() {
+    let bs = bootstrap();
+    let topics =
+        TestTopics::create(&bs, "e2e-pii-check", &["scored", "tiered", "exceptions"], 1).await;
+    let start = Timestamp::parse_rfc3339(DEFAULT_START).unwrap();
+    let mut generator = LeadGenerator::new(31, start);
+    let (_, pii) = with_pii(generator.next_lead().event, 4);
+    // a valid address (lead 4), made unique so a rerun on the same broker joins a new group
+    let email = pii[3].clone();
+    assert!(email.contains('@') && !email.contains("@@"));
+    let group = format!("{}.{}", email, unique_name("g"));
+    // the runtime logs its consumer group when it starts consuming: a group named after a lead's
+    // email is personal data in a real log line, written by the real logger to the real log file
+    let env = StageEnv::new(&bs, "leadflow-tier", &topics).set("GROUP_ID", &group);
+    let logs = tempfile::tempdir().unwrap();
+    let mut tier = Service::start("leadflow-tier", env.vars(), logs.path());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !tier.log().contains("consuming") && Instant::now() < deadline {
+        assert!(tier.is_running(), "tier exited:\n{}", tier.log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let status = tier.terminate(Duration::from_secs(15));
+    let all_logs = read_logs_under(logs.path());
+    assert!(
+        all_logs.contains("consuming"),
+        "tier started consuming ({status}):\n{all_logs}"
+    );
+    let found = leaks(&all_logs, &pii);
+    let flagged: Vec<&str> = found.iter().map(|(c, _)| c.as_str()).collect();
+    assert!(
+        flagged.contains(&email.as_str()) && flagged.contains(&pii[2].as_str()),
+        "the email and its local part are caught: {found:#?}"
+    );
+    let (_, line) = found.iter().find(|(c, _)| *c == email).unwrap();
+    assert!(
+        line.contains("consuming") && line.contains("group="),
+        "on the line that logged the group: {line}"
+    );
+    // the secrets were not planted, and are not found
+    assert!(leaks(&all_logs, &secrets()).is_empty());
 }
