@@ -10,7 +10,8 @@
 //! ```sh
 //! cargo build --workspace
 //! target/debug/leadflow-chaos                                 # the default run in scripts/test.sh
-//! target/debug/leadflow-chaos --leads 100000 --rate 200 --kills 20
+//! cargo build --release --workspace --bins                    # the full run (benches/README.md)
+//! target/release/leadflow-chaos --bin-dir target/release --leads 100000 --rate 100 --kills 20
 //! ```
 //!
 //! Restarts wait `--restart-delay` (12 s) after a kill: on tansu 0.6.0 a replacement that joins
