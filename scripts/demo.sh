@@ -225,7 +225,7 @@ for entry in "${STAGES[@]}"; do
   echo "${name} $!" >>"${PIDS}"
   started+=("${name} ${port}")
   # the output shown is the handoff path's last topic; recalibrate's model.params is the feedback
-  # loop (it publishes only after enough outcomes, which the demo does not generate)
+  # loop, shown in its own step at the end (leadflow model list)
   [[ "${name}" == recalibrate ]] || last_topic="${topic}"
 done
 ((${#started[@]})) || warn "no stage service is built; the demo only produces and reads leads.raw"
@@ -259,6 +259,13 @@ fi
 step "Generating ${COUNT} leads at ${RATE}/s into leads.raw"
 seed_args=()
 [[ -n "${SEED:-}" ]] && seed_args=(--seed "${SEED}")
+if [[ -x "${BIN}/leadflow-recalibrate" ]]; then
+  # the sales outcomes of those leads (accepted, rejected, SQL, won, lost — the generator's hidden
+  # conversion function with noise and delays) go to leads.outcomes, as the CRM would publish them:
+  # recalibrate joins them with the scored leads and fits a candidate model (deploy/demo/recalibrate.toml)
+  seed_args+=(--outcomes leads.outcomes)
+  info "and their sales outcomes into leads.outcomes (the feedback loop: leadflow-recalibrate)"
+fi
 if [[ -x "${BIN}/leadflow-ingest" ]] && command -v python3 >/dev/null 2>&1; then
   # like production: HubSpot forms and the website chat POST their leads to leadflow-ingest over
   # HTTP with their API keys (deploy/ingest-publishers.example.toml); the systems that speak Kafka
@@ -314,6 +321,22 @@ info "$(wc -l <"${output}") records of ${last_topic}, as JSON lines in ${output}
 if [[ -x "${BIN}/leadflow-sla-watchdog" ]]; then
   step "SLA adherence (leadflow sla report; escalations: leadflow tail sla.escalations --from-beginning)"
   run_fg "${BIN}/leadflow" sla report --since 400d || warn "sla report failed"
+fi
+
+if [[ -x "${BIN}/leadflow-recalibrate" ]]; then
+  step "Feedback loop: the outcomes recalibrated the model (leadflow model list)"
+  # recalibrate attempts a fit once enough labelled outcomes joined their scored leads (checked every
+  # second with the demo settings); every attempt, promoted or refused, is on model.history
+  deadline=$((SECONDS + 60))
+  until grep -Eq 'leadflow_recalibrate_attempts_total\{result="(promoted|rejected)"\} [1-9]' <(curl -fsS "http://127.0.0.1:9107/metrics" 2>/dev/null || true); do
+    if ((SECONDS >= deadline)); then
+      warn "no recalibration attempt within 60 s (log ${LOGS}/recalibrate.log)"
+      break
+    fi
+    sleep 1
+  done
+  run_fg "${BIN}/leadflow" model list || warn "leadflow model list failed"
+  info "a version in full: leadflow model show <version>; backtest a candidate: leadflow backtest --help"
 fi
 
 step "Where to look"

@@ -141,6 +141,28 @@ mod tests {
         }
     }
 
+    /// `deploy/demo/recalibrate.toml` (scripts/demo.sh) layers over the defaults, validates, and asks
+    /// for an attempt the demo's ~130 labelled leads can reach.
+    #[test]
+    fn the_demo_file_is_valid_and_reachable_with_the_demo_volume() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../deploy/demo/recalibrate.toml"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let demo: RecalibrateSettings =
+            Figment::from(Serialized::default("stage", RecalibrateSettings::default()))
+                .merge(Toml::string(&text))
+                .extract_inner("stage")
+                .unwrap();
+        assert_eq!(demo.validate(), Ok(()));
+        assert_eq!(demo.fit_interval_minutes, 0);
+        assert!(demo.min_new_labels <= 100, "{}", demo.min_new_labels);
+        // training (3/4) and holdout (1/4) of ~130 labels clear both minimums
+        assert!(demo.fit.min_train_labels <= 90);
+        assert!(demo.gate.min_holdout_labels <= 32);
+    }
+
     mod toml_stage {
         #[derive(serde::Deserialize)]
         pub struct Stage {

@@ -3,10 +3,16 @@
 //! side inputs, so a restart loses nothing.
 
 use leadflow_events::{ErrorKind, LeadOutcome, TopicRole};
-use leadflow_runtime::{Context, Output, Stage, StageError};
+use std::sync::{Arc, Mutex};
 
+use leadflow_runtime::{
+    Clock, Context, Output, RuntimeError, ServiceConfig, Stage, StageError, StageRegistry,
+};
+
+use crate::engine::Engine;
 use crate::metrics::RecalibrateMetrics;
-use crate::timer::TimerGuard;
+use crate::settings::RecalibrateSettings;
+use crate::timer::{TimerGuard, spawn_timer};
 
 pub struct RecalibrateStage {
     metrics: RecalibrateMetrics,
@@ -19,6 +25,23 @@ impl RecalibrateStage {
             metrics,
             _timer: timer,
         }
+    }
+
+    /// The service as `leadflow-recalibrate` runs it: the engine, its metrics in `registry`, and
+    /// the timer task on `clock` (must be called inside the tokio runtime).
+    pub fn start(
+        cfg: &ServiceConfig<RecalibrateSettings>,
+        registry: &StageRegistry,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, RuntimeError> {
+        let engine = Engine::new(cfg.stage.clone()).map_err(|e| RuntimeError::Stage {
+            stage: crate::SERVICE_NAME,
+            source: Box::new(e),
+        })?;
+        let metrics = RecalibrateMetrics::register(registry)
+            .map_err(|e| RuntimeError::Metrics(Box::new(e)))?;
+        let timer = spawn_timer(cfg, Arc::new(Mutex::new(engine)), metrics.clone(), clock)?;
+        Ok(Self::new(metrics, Some(timer)))
     }
 
     pub fn metrics(&self) -> &RecalibrateMetrics {

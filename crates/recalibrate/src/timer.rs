@@ -210,17 +210,23 @@ impl Task {
         Ok(())
     }
 
+    /// Publishes a verdict: a promotion on `model.params` first, then the attempt on
+    /// `model.history`, which is what a restart counts as done (R7). A crash or a failed send in
+    /// between leaves no attempt on the history, so the restarted process fits again (against the
+    /// new live model) instead of losing the promotion.
     async fn publish(&self, verdict: Verdict) -> Result<(), RuntimeError> {
         let params = verdict.params().clone();
+        if let Verdict::Promote(p) = &verdict {
+            self.emitter
+                .emit(&Output::to(TopicRole::ModelParams, p.clone()))
+                .await?;
+        }
         let key = params.history_key();
         self.emitter
             .emit(&Output::to(TopicRole::ModelHistory, params.clone()).with_key(key))
             .await?;
         match verdict {
             Verdict::Promote(p) => {
-                self.emitter
-                    .emit(&Output::to(TopicRole::ModelParams, p.clone()))
-                    .await?;
                 self.metrics.attempts.with_label_values(&["promoted"]).inc();
                 tracing::info!(version = %p.version, parent = ?p.parent_version, description = %p.description, "recalibrated model promoted");
             }

@@ -49,7 +49,7 @@ pub async fn spawn_side_inputs<S: StageSettings>(
         let consumer: StreamConsumer = side_consumer_config(cfg, group)
             .create()
             .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
-        let (assignment, targets) =
+        let (assignment, targets, not_before) =
             assignment(&consumer, &topic, input.start, clock.as_ref()).await?;
         consumer
             .assign(&assignment)
@@ -59,19 +59,26 @@ pub async fn spawn_side_inputs<S: StageSettings>(
         let codec = codec.clone();
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
-            follow(consumer, role, kind, targets, codec, tx, shutdown).await;
+            let replay = Replay {
+                role,
+                kind,
+                targets,
+                not_before,
+            };
+            follow(consumer, replay, codec, tx, shutdown).await;
         });
     }
     Ok(())
 }
 
-/// Assigns every partition at its start offset; returns the offsets that mean "caught up".
+/// Assigns every partition at its start offset; returns the offsets that mean "caught up" and, for
+/// a [`SideStart::Since`] window, the earliest record timestamp (ms) the window keeps.
 async fn assignment(
     consumer: &StreamConsumer,
     topic: &str,
     start: SideStart,
     clock: &dyn Clock,
-) -> Result<(TopicPartitionList, HashMap<i32, i64>), RuntimeError> {
+) -> Result<(TopicPartitionList, HashMap<i32, i64>, Option<i64>), RuntimeError> {
     let meta = fetch_cluster_metadata(consumer.client(), METADATA_TIMEOUT)
         .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
     let partitions: Vec<i32> = partitions_of(&meta, topic).unwrap_or_default();
@@ -85,8 +92,10 @@ async fn assignment(
         tpl.add_partition_offset(topic, *p, Offset::Beginning)
             .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
     }
+    let mut not_before = None;
     if let SideStart::Since(window) = start {
         let from = clock.now().0 - i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
+        not_before = Some(from);
         let mut times = TopicPartitionList::new();
         for p in &partitions {
             times
@@ -111,18 +120,35 @@ async fn assignment(
             targets.insert(*p, high);
         }
     }
-    Ok((tpl, targets))
+    Ok((tpl, targets, not_before))
+}
+
+/// What one side-input task replays and follows.
+struct Replay {
+    role: TopicRole,
+    kind: leadflow_events::EventKind,
+    /// Per partition, the high watermark at start: reaching every one means "caught up".
+    targets: HashMap<i32, i64>,
+    /// Records timestamped before this (ms) are outside the window and skipped undecoded. The start
+    /// offsets already come from the broker's offsets-for-times answer; this also holds the window
+    /// on a broker that answers a time after its last record with offset 0 instead of the end
+    /// (tansu 0.6, `scripts/BROKER.md` 5), where the whole topic would otherwise be replayed.
+    not_before: Option<i64>,
 }
 
 async fn follow(
     consumer: StreamConsumer,
-    role: TopicRole,
-    kind: leadflow_events::EventKind,
-    mut targets: HashMap<i32, i64>,
+    replay: Replay,
     codec: Arc<Codec>,
     tx: mpsc::Sender<SideMessage>,
     shutdown: CancellationToken,
 ) {
+    let Replay {
+        role,
+        kind,
+        mut targets,
+        not_before,
+    } = replay;
     let mut caught_up = targets.is_empty();
     if caught_up && tx.send(SideMessage::CaughtUp(role)).await.is_err() {
         return;
@@ -140,7 +166,10 @@ async fn follow(
             }
         };
         let (partition, offset) = (msg.partition(), msg.offset());
-        if let Some(payload) = msg.payload() {
+        let outside_window = not_before
+            .zip(msg.timestamp().to_millis())
+            .is_some_and(|(from, at)| at < from);
+        if let Some(payload) = msg.payload().filter(|_| !outside_window) {
             match AnyEvent::decode(&codec, kind, payload).await {
                 Ok(event) => {
                     if tx

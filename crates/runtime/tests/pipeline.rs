@@ -433,6 +433,86 @@ async fn side_inputs_are_replayed_before_the_first_input() {
     assert_eq!(echoed.attributes["side_events_seen"], "3");
 }
 
+/// Echo with the model topic as a side input kept for one day.
+struct EchoWithRecentState(Echo);
+
+impl Stage for EchoWithRecentState {
+    type Input = LeadEvent;
+    const NAME: &'static str = "echo-recent";
+    const INPUT: TopicRole = TopicRole::Raw;
+
+    async fn process(&self, input: LeadEvent, ctx: &Context) -> Result<Vec<Output>, StageError> {
+        self.0.process(input, ctx).await
+    }
+
+    fn side_inputs(&self) -> Vec<SideInput> {
+        vec![SideInput {
+            role: TopicRole::ModelParams,
+            start: SideStart::Since(Duration::from_secs(24 * 3600)),
+        }]
+    }
+
+    fn on_side_input(&self, event: AnyEvent) -> Result<(), StageError> {
+        if matches!(event, AnyEvent::ModelParams(_)) {
+            self.0.side_events.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+}
+
+/// Side-input records of these ages (ms) are on the model topic before a stage with a one-day
+/// window starts: how many did it replay before its first input?
+async fn side_records_replayed_with_ages(ages_ms: &[i64]) -> String {
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    let t = topics(1).await;
+    let bs = t.cfg.bootstrap_servers.clone();
+    let codec = Codec::single_object().unwrap();
+    let producer: FutureProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &bs)
+        .create()
+        .unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    for (v, age_ms) in ages_ms.iter().enumerate() {
+        let mut m: ModelParams = samples::model_params();
+        m.version = format!("v{v}");
+        let payload = codec.encode("m", &m).await.unwrap();
+        producer
+            .send(
+                FutureRecord::to(&t.cfg.topics.model_params)
+                    .key("lead-priority")
+                    .payload(&payload)
+                    .timestamp(now - age_ms),
+                Duration::from_secs(10),
+            )
+            .await
+            .unwrap();
+    }
+    produce_raw_all(&bs, &t.input, encoded([lead(1)]).await).await;
+
+    let (stop, handle) = spawn(&t.cfg, EchoWithRecentState(Echo::new()));
+    let out = consume_all(&bs, &t.output, 1, Duration::from_secs(60)).await;
+    stop.cancel();
+    handle.await.unwrap();
+    let echoed: LeadEvent = codec.decode(&out[0].payload).await.unwrap();
+    echoed.attributes["side_events_seen"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_side_input_window_replays_only_records_inside_it() {
+    const DAY: i64 = 86_400_000;
+    // two records three days old, then one an hour old: the one-day window keeps only the last
+    assert_eq!(
+        side_records_replayed_with_ages(&[3 * DAY, 3 * DAY, 3_600_000]).await,
+        "1"
+    );
+    // every record older than the window: nothing is replayed (a broker answering that time with
+    // offset 0 rather than the end, as tansu 0.6 does, must not replay the whole topic)
+    assert_eq!(
+        side_records_replayed_with_ages(&[3 * DAY, 2 * DAY]).await,
+        "0"
+    );
+}
+
 /// A minimal HTTP/1.1 GET on loopback: (status, body).
 async fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

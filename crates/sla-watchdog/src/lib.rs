@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod settings;
 pub mod stage;
 pub mod timer;
+pub mod validate;
 
 pub use deadline::{ActivityTimes, Deadline, DeadlineState};
 pub use engine::{DeadlineView, Engine, EngineRules, Outcome};

@@ -1,14 +1,19 @@
-//! The `Stage` shell: `handoff.packets` in, no outputs caused by inputs. Packets open deadlines in the
-//! shared engine; the timer task ([`crate::timer`]) rebuilds the rest of the state and fires.
+//! The `Stage` shell: `handoff.packets` in, no outputs caused by inputs. Packets are checked (a bad
+//! one goes to the exceptions topic) and open deadlines in the shared engine; the timer task
+//! ([`crate::timer`]) rebuilds the rest of the state and fires.
 
 use std::sync::{Arc, Mutex};
 
-use leadflow_events::{HandoffPacket, TopicRole};
-use leadflow_runtime::{Context, Output, Stage, StageError};
+use leadflow_events::{ErrorKind, HandoffPacket, TopicRole};
+use leadflow_runtime::{
+    Clock, Context, Output, RuntimeError, ServiceConfig, Stage, StageError, StageRegistry,
+};
 
 use crate::engine::Engine;
 use crate::metrics::WatchdogMetrics;
-use crate::timer::TimerGuard;
+use crate::settings::WatchdogSettings;
+use crate::timer::{TimerGuard, spawn_timers};
+use crate::validate::check;
 
 /// The watchdog stage. Cloning shares the engine.
 pub struct WatchdogStage {
@@ -29,6 +34,21 @@ impl WatchdogStage {
             metrics,
             _timers: timers,
         }
+    }
+
+    /// The service as `leadflow-sla-watchdog` runs it: the engine, its KPIs in `registry`, and the
+    /// timer task on `clock` (must be called inside the tokio runtime).
+    pub fn start(
+        cfg: &ServiceConfig<WatchdogSettings>,
+        registry: &StageRegistry,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, RuntimeError> {
+        let calendar = cfg.stage.calendar().map_err(RuntimeError::Config)?;
+        let engine = Arc::new(Mutex::new(Engine::new(cfg.stage.rules(), calendar)));
+        let metrics =
+            WatchdogMetrics::register(registry).map_err(|e| RuntimeError::Metrics(Box::new(e)))?;
+        let timers = spawn_timers(cfg, engine.clone(), metrics.clone(), clock)?;
+        Ok(Self::new(engine, metrics, Some(timers)))
     }
 
     pub fn engine(&self) -> &Arc<Mutex<Engine>> {
@@ -57,6 +77,7 @@ impl Stage for WatchdogStage {
         input: HandoffPacket,
         _ctx: &Context,
     ) -> Result<Vec<Output>, StageError> {
+        check(&input).map_err(|r| StageError::poison(ErrorKind::Validation, r))?;
         self.apply(&input)?;
         Ok(Vec::new())
     }

@@ -169,7 +169,8 @@ impl Task {
 
     fn apply(&self, event: AnyEvent) -> Result<(), RuntimeError> {
         let outcomes: Vec<Outcome> = self.with_engine(|e| match &event {
-            AnyEvent::HandoffPacket(p) => e.apply_packet(p),
+            // a bad packet went to the exceptions topic through the input (validate::check)
+            AnyEvent::HandoffPacket(p) if crate::validate::check(p).is_ok() => e.apply_packet(p),
             AnyEvent::TierDecision(d) => e.apply_decision(d),
             AnyEvent::RepActivity(a) => e.apply_activity(a),
             AnyEvent::SlaEscalation(s) => e.apply_escalation(s),

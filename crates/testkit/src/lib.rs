@@ -8,7 +8,9 @@
 //! - [`HttpRecorder`]: a local HTTP server that records requests (Slack, CRM and email-API fakes).
 //! - [`FakeSchemaRegistry`]: a Confluent-compatible schema registry on loopback.
 //! - [`StageCompliance`]: the compliance check every stage runs (poison, retries in order, fatal,
-//!   SIGKILL and rebalance lose nothing, SIGTERM drains and exits 0) — one call, see its module.
+//!   SIGKILL and rebalance lose nothing, SIGTERM drains and exits 0) — one call, see its module;
+//!   [`DeferredCompliance`] the same for stages whose outputs come from timers (sla-watchdog,
+//!   recalibrate), driven by a [`ManualClock`].
 //! - [`StageProcess`]: a stage binary as a real process (SIGTERM, SIGKILL).
 //!
 //! This crate exists to make tests fail loudly: its helpers panic with a message saying what went
@@ -16,16 +18,19 @@
 #![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
 
 mod broker;
+mod clock;
 mod compliance;
 mod http_recorder;
 mod kafka;
 mod names;
+mod offsets;
 mod private_broker;
 mod process;
 mod schema_registry;
 
 pub use broker::{BOOTSTRAP_ENV, bootstrap, kafka_answers};
-pub use compliance::StageCompliance;
+pub use clock::ManualClock;
+pub use compliance::{DeferredCompliance, StageCompliance, Trigger, Wiring};
 pub use http_recorder::{HttpRecorder, RecordedRequest};
 pub use kafka::{Record, consume_all, create_topic, produce_raw, produce_raw_all};
 pub use names::unique_name;
