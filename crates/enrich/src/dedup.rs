@@ -12,14 +12,16 @@
 //! leads replayed from `leads.enriched`).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 
 use leadflow_events::Timestamp;
 
-/// The latest sighting of a lead.
+/// The latest sighting of a lead. The event id is shared with the index's other entries for that
+/// event (one allocation per id, not one per map).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sighting {
-    pub event_id: String,
+    pub event_id: Arc<str>,
     pub at: Timestamp,
 }
 
@@ -46,18 +48,18 @@ pub struct EventKeys<'a> {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Key {
-    Event(String),
-    Email(String),
-    Lead(String),
+    Event(Arc<str>),
+    Email(Arc<str>),
+    Lead(Arc<str>),
 }
 
 /// Remembers event ids and lead sightings for one window of event time.
 #[derive(Clone, Debug)]
 pub struct DedupIndex {
     window_ms: i64,
-    events: HashMap<String, Timestamp>,
-    emails: HashMap<String, Sighting>,
-    leads: HashMap<String, Sighting>,
+    events: HashMap<Arc<str>, Timestamp>,
+    emails: HashMap<Arc<str>, Sighting>,
+    leads: HashMap<Arc<str>, Sighting>,
     /// Sighting time -> keys recorded at that time, for eviction in time order.
     expiry: BTreeMap<Timestamp, Vec<Key>>,
     high_water: Option<Timestamp>,
@@ -86,10 +88,10 @@ impl DedupIndex {
         [by_email, by_lead]
             .into_iter()
             .flatten()
-            .filter(|s| s.event_id != keys.event_id && self.within_window(s.at, keys.at))
+            .filter(|s| &*s.event_id != keys.event_id && self.within_window(s.at, keys.at))
             .max_by_key(|s| s.at)
             .map_or(DedupVerdict::NewLead, |s| DedupVerdict::RepeatLead {
-                previous_event_id: s.event_id.clone(),
+                previous_event_id: s.event_id.to_string(),
             })
     }
 
@@ -97,17 +99,22 @@ impl DedupIndex {
     /// out of the window. Idempotent: recording the same event twice changes nothing.
     pub fn record(&mut self, keys: &EventKeys<'_>) {
         let at = keys.at;
-        if !self.events.contains_key(keys.event_id) {
-            self.events.insert(keys.event_id.to_owned(), at);
-            self.push_expiry(at, Key::Event(keys.event_id.to_owned()));
-        }
+        let event_id = match self.events.get_key_value(keys.event_id) {
+            Some((id, _)) => Arc::clone(id),
+            None => {
+                let id: Arc<str> = Arc::from(keys.event_id);
+                self.events.insert(Arc::clone(&id), at);
+                self.push_expiry(at, Key::Event(Arc::clone(&id)));
+                id
+            }
+        };
         if let Some(email) = keys.email {
-            if upsert_latest(&mut self.emails, email, keys.event_id, at) {
-                self.push_expiry(at, Key::Email(email.to_owned()));
+            if let Some(key) = upsert_latest(&mut self.emails, email, &event_id, at) {
+                self.push_expiry(at, Key::Email(key));
             }
         }
-        if upsert_latest(&mut self.leads, keys.lead_id, keys.event_id, at) {
-            self.push_expiry(at, Key::Lead(keys.lead_id.to_owned()));
+        if let Some(key) = upsert_latest(&mut self.leads, keys.lead_id, &event_id, at) {
+            self.push_expiry(at, Key::Lead(key));
         }
         if self.high_water.is_none_or(|hw| at > hw) {
             self.high_water = Some(at);
@@ -169,32 +176,28 @@ impl DedupIndex {
     }
 }
 
-/// Keeps the latest sighting per key; true when the map changed.
+/// Keeps the latest sighting per key; the map's key when the map changed.
 fn upsert_latest(
-    map: &mut HashMap<String, Sighting>,
+    map: &mut HashMap<Arc<str>, Sighting>,
     key: &str,
-    event_id: &str,
+    event_id: &Arc<str>,
     at: Timestamp,
-) -> bool {
+) -> Option<Arc<str>> {
     let sighting = || Sighting {
-        event_id: event_id.to_owned(),
+        event_id: Arc::clone(event_id),
         at,
     };
-    match map.get_mut(key) {
-        Some(existing)
-            if existing.at > at || (existing.at == at && existing.event_id == event_id) =>
-        {
-            false
+    if let Some((k, existing)) = map.get_key_value(key) {
+        if existing.at > at || (existing.at == at && existing.event_id == *event_id) {
+            return None;
         }
-        Some(existing) => {
-            *existing = sighting();
-            true
-        }
-        None => {
-            map.insert(key.to_owned(), sighting());
-            true
-        }
+        let k = Arc::clone(k);
+        map.insert(Arc::clone(&k), sighting());
+        return Some(k);
     }
+    let k: Arc<str> = Arc::from(key);
+    map.insert(Arc::clone(&k), sighting());
+    Some(k)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! errors are returned to the caller (the stage fails to build), never dropped. Labels are bounded:
 //! outcomes, statuses, personas.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use leadflow_runtime::StageRegistry;
 use prometheus::{IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts};
@@ -110,10 +110,29 @@ pub(crate) fn lead_update() {
     }
 }
 
-pub(crate) fn enriched(status: &str, persona: &str) {
-    if let Some(m) = get() {
-        m.enrichment.with_label_values(&[status]).inc();
-        m.personas.with_label_values(&[persona]).inc();
+/// Counter handles per label value, resolved on first use (so `/metrics` shows a series only once it
+/// counted something, as with `with_label_values` per call) and then kept: no label lookup per lead.
+static STATUS_HANDLES: [OnceLock<Option<IntCounter>>; 4] = [const { OnceLock::new() }; 4];
+static PERSONA_HANDLES: [OnceLock<Option<IntCounter>>; 6] = [const { OnceLock::new() }; 6];
+
+/// Counts an enriched lead by status and persona; `*_index` are dense indexes of the label values
+/// (a status or persona always passes the same label with the same index).
+pub(crate) fn enriched(status_index: usize, status: &str, persona_index: usize, persona: &str) {
+    let Some(m) = get() else { return };
+    let handle = |handles: &'static [OnceLock<Option<IntCounter>>],
+                  i: usize,
+                  vec: &IntCounterVec,
+                  label: &str| {
+        handles.get(i).and_then(|h| {
+            h.get_or_init(|| vec.get_metric_with_label_values(&[label]).ok())
+                .as_ref()
+        })
+    };
+    if let Some(c) = handle(&STATUS_HANDLES, status_index, &m.enrichment, status) {
+        c.inc();
+    }
+    if let Some(c) = handle(&PERSONA_HANDLES, persona_index, &m.personas, persona) {
+        c.inc();
     }
 }
 

@@ -12,15 +12,53 @@ pub fn clean_text(raw: Option<&str>) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" "))
 }
 
+/// [`clean_text`] on an owned value: returned as it is, without a copy, when it is already clean (no
+/// leading, trailing or repeated whitespace, no whitespace but single spaces).
+pub fn clean_owned(raw: Option<String>) -> Option<String> {
+    let s = raw?;
+    if is_clean(&s) {
+        Some(s)
+    } else {
+        clean_text(Some(&s))
+    }
+}
+
+/// Whether [`clean_text`] would return `s` unchanged.
+fn is_clean(s: &str) -> bool {
+    let mut after_space = true;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            if c != ' ' || after_space {
+                return false;
+            }
+            after_space = true;
+        } else {
+            after_space = false;
+        }
+    }
+    !after_space
+}
+
+/// [`normalise_person_name`] on an owned value (no copy when nothing changes).
+pub fn normalise_person_name_owned(raw: Option<String>) -> Option<String> {
+    recase(clean_owned(raw)?)
+}
+
 /// Cleans a person's name and fixes its capitalisation when it was typed all in one case
 /// ("ADA" / "ada" -> "Ada", "jean-luc o'brien" -> "Jean-Luc O'Brien"). Mixed-case input is kept as
 /// typed ("McDonald", "DeVito", "van Dijk"), since the person probably wrote it that way on purpose.
 pub fn normalise_person_name(raw: Option<&str>) -> Option<String> {
-    let cleaned = clean_text(raw)?;
+    recase(clean_text(raw)?)
+}
+
+fn recase(cleaned: String) -> Option<String> {
     let has_lower = cleaned.chars().any(char::is_lowercase);
     let has_upper = cleaned.chars().any(char::is_uppercase);
     if has_lower && has_upper {
         return Some(cleaned);
+    }
+    if cleaned.is_ascii() {
+        return Some(recase_ascii(&cleaned));
     }
     let words: Vec<String> = cleaned
         .split(' ')
@@ -35,6 +73,36 @@ pub fn normalise_person_name(raw: Option<&str>) -> Option<String> {
         })
         .collect();
     Some(words.join(" "))
+}
+
+/// What the general path gives for an ASCII name, written into one string: each word lower-cased,
+/// then (unless it is a particle after the first word) its first letter and every letter after a
+/// hyphen or apostrophe upper-cased.
+fn recase_ascii(cleaned: &str) -> String {
+    let mut out = String::with_capacity(cleaned.len());
+    for (i, word) in cleaned.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let start = out.len();
+        out.extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        if i > 0 && PARTICLES.contains(&&out[start..]) {
+            continue;
+        }
+        let mut capital = true;
+        for j in start..out.len() {
+            let b = out.as_bytes()[j];
+            if capital && b.is_ascii_alphabetic() {
+                if let Some(letter) = out.get_mut(j..=j) {
+                    letter.make_ascii_uppercase();
+                }
+                capital = false;
+            } else if matches!(b, b'-' | b'\'') {
+                capital = true;
+            }
+        }
+    }
+    out
 }
 
 /// Upper-cases the first letter and every letter after a hyphen or apostrophe.
@@ -58,6 +126,66 @@ fn capitalise_word(lower: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn owned_variants_and_the_ascii_path_agree_with_the_general_ones() {
+        let inputs = [
+            "ada",
+            "  ADA  ",
+            "Ada",
+            "jean-luc",
+            "o'brien",
+            "MCDONALD",
+            "van dijk",
+            "ludwig van beethoven",
+            "DE LA CRUZ",
+            "josé   maría",
+            "ÉLODIE",
+            "   ",
+            "",
+            "a\tb",
+            "x\u{a0}y",
+            "1st-2nd",
+            "-ann",
+            "o''neil",
+            "VON",
+            "le",
+            "ana  le  DU",
+            "d'ARTAGNAN",
+        ];
+        for input in inputs {
+            assert_eq!(
+                clean_owned(Some(input.to_owned())),
+                clean_text(Some(input)),
+                "{input:?}"
+            );
+            assert_eq!(
+                normalise_person_name_owned(Some(input.to_owned())),
+                normalise_person_name(Some(input)),
+                "{input:?}"
+            );
+            let words: Vec<String> = input
+                .split_whitespace()
+                .enumerate()
+                .map(|(i, word)| {
+                    let lower = word.to_lowercase();
+                    if i > 0 && PARTICLES.contains(&lower.as_str()) {
+                        lower
+                    } else {
+                        capitalise_word(&lower)
+                    }
+                })
+                .collect();
+            if input.is_ascii() && !input.trim().is_empty() {
+                assert_eq!(
+                    recase_ascii(&words.join(" ").to_lowercase()),
+                    words.join(" "),
+                    "{input:?}"
+                );
+            }
+        }
+        assert_eq!(clean_owned(None), None);
+    }
 
     #[test]
     fn person_names() {

@@ -7,7 +7,7 @@ use leadflow_events::LeadEvent;
 
 use crate::address::{self, Email};
 use crate::free_mail::FreeMailList;
-use crate::names::{clean_text, normalise_person_name};
+use crate::names::{clean_owned, normalise_person_name_owned};
 use crate::validate::{Invalid, check_required};
 use crate::{country, disposable, phone, role_account, warnings};
 
@@ -42,7 +42,7 @@ pub fn normalise(mut event: LeadEvent, free_mail: &FreeMailList) -> Result<Norma
     };
 
     // Email: syntax and domain.
-    let email = match clean_text(event.contact.email.as_deref()) {
+    let email = match clean_owned(event.contact.email.take()) {
         None => None,
         Some(raw) => Some(Email::parse(&raw).map_err(|e| {
             Invalid::validation(format!(
@@ -79,8 +79,8 @@ pub fn normalise(mut event: LeadEvent, free_mail: &FreeMailList) -> Result<Norma
     // Provided domains: normalised; invalid ones dropped (fatal only when nothing else identifies
     // the lead).
     let mut first_domain_error = None;
-    let mut provided = |field: &'static str, raw: Option<&str>| -> Option<String> {
-        let raw = clean_text(raw)?;
+    let mut provided = |field: &'static str, raw: Option<String>| -> Option<String> {
+        let raw = clean_owned(raw)?;
         match address::normalise_domain(&raw) {
             Ok(d) => Some(d),
             Err(e) => {
@@ -89,8 +89,8 @@ pub fn normalise(mut event: LeadEvent, free_mail: &FreeMailList) -> Result<Norma
             }
         }
     };
-    event.company.domain = provided("company.domain", event.company.domain.as_deref());
-    event.account_domain = provided("account_domain", event.account_domain.as_deref());
+    event.company.domain = provided("company.domain", event.company.domain.take());
+    event.account_domain = provided("account_domain", event.account_domain.take());
     if let Some((field, e)) = first_domain_error {
         if event.contact.email.is_none()
             && event.company.domain.is_none()
@@ -131,22 +131,22 @@ pub fn normalise(mut event: LeadEvent, free_mail: &FreeMailList) -> Result<Norma
 
     // People and company text.
     let contact = &mut event.contact;
-    contact.first_name = normalise_person_name(contact.first_name.as_deref());
-    contact.last_name = normalise_person_name(contact.last_name.as_deref());
-    contact.title = clean_text(contact.title.as_deref());
-    contact.department = clean_text(contact.department.as_deref());
+    contact.first_name = normalise_person_name_owned(contact.first_name.take());
+    contact.last_name = normalise_person_name_owned(contact.last_name.take());
+    contact.title = clean_owned(contact.title.take());
+    contact.department = clean_owned(contact.department.take());
     if contact.first_name.is_none() && contact.last_name.is_none() {
         push(warnings::MISSING_NAME);
     }
     if contact.title.is_none() {
         push(warnings::MISSING_TITLE);
     }
-    event.company.name = clean_text(event.company.name.as_deref());
-    event.company.industry = clean_text(event.company.industry.as_deref());
+    event.company.name = clean_owned(event.company.name.take());
+    event.company.industry = clean_owned(event.company.industry.take());
 
     // Countries -> ISO alpha-2; unrecognised values are dropped with a warning.
     for value in [&mut event.contact.country, &mut event.company.country] {
-        if let Some(raw) = clean_text(value.as_deref()) {
+        if let Some(raw) = clean_owned(value.take()) {
             *value = country::to_alpha2(&raw).map(str::to_owned);
             if value.is_none() {
                 push(warnings::UNKNOWN_COUNTRY);
@@ -158,7 +158,7 @@ pub fn normalise(mut event: LeadEvent, free_mail: &FreeMailList) -> Result<Norma
 
     // Phone -> E.164, read in the contact's country, else the company's; kept as given (with a
     // warning) when that fails.
-    if let Some(raw) = clean_text(event.contact.phone.as_deref()) {
+    if let Some(raw) = clean_owned(event.contact.phone.take()) {
         let region = event
             .contact
             .country

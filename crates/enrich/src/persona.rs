@@ -251,7 +251,8 @@ pub fn classify(input: PersonaInput<'_>, competitors: &[String]) -> PersonaVerdi
     let Some(title) = input.title.filter(|t| !t.trim().is_empty()) else {
         return PersonaVerdict::new(Persona::Unknown, "no job title to classify");
     };
-    let words = tokenise(title);
+    let lower = title.to_lowercase();
+    let words = tokenise(&lower);
     let rules: [(&[Phrase], Persona, &str); 7] = [
         (
             STUDENT_TITLES,
@@ -307,18 +308,17 @@ pub fn is_academic_domain(domain: &str) -> bool {
     })
 }
 
-/// Lower-cased words of a title, split on anything that is not a letter or digit.
-fn tokenise(title: &str) -> Vec<String> {
-    title
-        .to_lowercase()
+/// The words of a (lower-cased) title, split on anything that is not a letter or digit: slices of
+/// the title, not copies.
+fn tokenise(lower: &str) -> Vec<&str> {
+    lower
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(str::to_owned)
         .collect()
 }
 
 /// The first phrase found as consecutive words, rendered as text.
-fn find_phrase(words: &[String], phrases: &[Phrase]) -> Option<String> {
+fn find_phrase(words: &[&str], phrases: &[Phrase]) -> Option<String> {
     phrases.iter().find_map(|phrase| {
         let n = phrase.len();
         (n <= words.len())

@@ -41,7 +41,9 @@ static ENLARGE_CACHE: Once = Once::new();
 /// Bounded: the memory is emptied when full (at most ~2 MB).
 const MEMO_CAPACITY: usize = 16_384;
 
-type Memo = HashMap<(String, Option<String>), Result<String, PhoneProblem>>;
+/// Keyed by [`memo_key`]: the region and the raw text in one string, so a lookup builds its key on the
+/// stack instead of allocating two strings.
+type Memo = HashMap<String, Result<String, PhoneProblem>>;
 
 static MEMO: LazyLock<Mutex<Memo>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 
@@ -51,12 +53,11 @@ pub fn to_e164(raw: &str, region: Option<&str>) -> Result<String, PhoneProblem> 
     if raw.len() > MAX_INPUT_LEN {
         return Err(PhoneProblem::TooLong);
     }
-    let key = (raw.to_owned(), region.map(str::to_owned));
-    if let Some(known) = MEMO
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(&key)
-    {
+    let mut buf = [0u8; MEMO_KEY_MAX];
+    let Some(key) = memo_key(raw, region, &mut buf) else {
+        return parse_e164(raw, region);
+    };
+    if let Some(known) = MEMO.lock().unwrap_or_else(PoisonError::into_inner).get(key) {
         return known.clone();
     }
     let result = parse_e164(raw, region);
@@ -64,8 +65,32 @@ pub fn to_e164(raw: &str, region: Option<&str>) -> Result<String, PhoneProblem> 
     if memo.len() >= MEMO_CAPACITY {
         memo.clear();
     }
-    memo.insert(key, result.clone());
+    memo.insert(key.to_owned(), result.clone());
     result
+}
+
+/// Longest memo key: a region of up to 15 bytes and a raw number of up to [`MAX_INPUT_LEN`].
+const MEMO_KEY_MAX: usize = 1 + 15 + MAX_INPUT_LEN;
+
+/// The memo key of (`raw`, `region`), written into `buf`: one byte saying which region follows (`-`
+/// for none, `'0' + length` for one), the region, then the raw text; unambiguous since the first
+/// byte gives the region's length. `None` (not memoised) for a region longer than 15 bytes.
+fn memo_key<'b>(
+    raw: &str,
+    region: Option<&str>,
+    buf: &'b mut [u8; MEMO_KEY_MAX],
+) -> Option<&'b str> {
+    let (tag, region) = match region {
+        None => (b'-', ""),
+        Some(r) if r.len() <= 15 => (b'0' + u8::try_from(r.len()).ok()?, r),
+        Some(_) => return None,
+    };
+    let len = 1 + region.len() + raw.len();
+    let out = buf.get_mut(..len)?;
+    out[0] = tag;
+    out[1..=region.len()].copy_from_slice(region.as_bytes());
+    out[1 + region.len()..].copy_from_slice(raw.as_bytes());
+    std::str::from_utf8(out).ok()
 }
 
 fn parse_e164(raw: &str, region: Option<&str>) -> Result<String, PhoneProblem> {
@@ -116,6 +141,30 @@ mod tests {
             to_e164("+7.85 79400 700", Some("OM")),
             Err(PhoneProblem::Invalid)
         );
+    }
+
+    #[test]
+    fn memo_keys_tell_regions_and_numbers_apart() {
+        let key = |raw: &str, region: Option<&str>| {
+            let mut buf = [0u8; MEMO_KEY_MAX];
+            memo_key(raw, region, &mut buf).map(str::to_owned)
+        };
+        let keys = [
+            key("12345", None),
+            key("12345", Some("")),
+            key("12345", Some("FR")),
+            key("FR12345", None),
+            key("R12345", Some("F")),
+            key("012345", Some("FR")),
+        ];
+        for (i, a) in keys.iter().enumerate() {
+            assert!(a.is_some(), "{i}");
+            for b in &keys[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(key("1", Some(&"X".repeat(16))), None);
+        assert!(key(&"1".repeat(MAX_INPUT_LEN), Some(&"X".repeat(15))).is_some());
     }
 
     #[test]

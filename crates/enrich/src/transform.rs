@@ -163,7 +163,9 @@ pub fn conclude(index: &mut DedupIndex, prepared: Prepared, lookup: Lookup) -> E
         metrics::lead_update();
     }
     metrics::enriched(
+        status_index(enriched.enrichment),
         status_label(enriched.enrichment),
+        persona_index(enriched.persona),
         persona_label(enriched.persona),
     );
     EnrichOutcome::Lead(Box::new(enriched))
@@ -221,6 +223,28 @@ fn status_label(s: EnrichmentStatus) -> &'static str {
         EnrichmentStatus::NotFound => "not_found",
         EnrichmentStatus::ProviderUnavailable => "provider_unavailable",
         EnrichmentStatus::Skipped => "skipped",
+    }
+}
+
+/// A dense index per status (for the metric handles kept per label).
+fn status_index(s: EnrichmentStatus) -> usize {
+    match s {
+        EnrichmentStatus::Enriched => 0,
+        EnrichmentStatus::NotFound => 1,
+        EnrichmentStatus::ProviderUnavailable => 2,
+        EnrichmentStatus::Skipped => 3,
+    }
+}
+
+/// A dense index per persona (for the metric handles kept per label).
+fn persona_index(p: Persona) -> usize {
+    match p {
+        Persona::P1 => 0,
+        Persona::P2 => 1,
+        Persona::P3 => 2,
+        Persona::N1 => 3,
+        Persona::N2 => 4,
+        Persona::Unknown => 5,
     }
 }
 

@@ -162,6 +162,40 @@ pub fn normalize(value: &str) -> String {
     out
 }
 
+/// Runs `f` on [`normalize`]`(value)`, without allocating for an ASCII value of up to 64 bytes (the
+/// codes leads carry: `software`, `201-1000`, `FR`, ...).
+pub fn with_normalized<R>(value: &str, f: impl FnOnce(&str) -> R) -> R {
+    let mut buf = [0u8; 64];
+    if value.len() <= buf.len() && value.is_ascii() {
+        // Each input byte writes at most one output byte (a `_` only stands for skipped bytes), so
+        // `n` never exceeds `value.len()` <= 64.
+        let mut n = 0;
+        let mut pending_sep = false;
+        for b in value.bytes() {
+            if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'<' | b'>' | b'.') {
+                if pending_sep && n > 0 {
+                    buf[n] = b'_';
+                    n += 1;
+                }
+                pending_sep = false;
+                buf[n] = b.to_ascii_lowercase();
+                n += 1;
+            } else {
+                pending_sep = true;
+            }
+        }
+        if let Ok(s) = std::str::from_utf8(&buf[..n]) {
+            return f(s);
+        }
+    }
+    f(&normalize(value))
+}
+
+/// Position of an open family in [`OPEN_FAMILIES`].
+pub fn open_family_index(family: &str) -> Option<usize> {
+    OPEN_FAMILIES.iter().position(|f| *f == family)
+}
+
 /// The lookup key of `family` + `value`: `family.normalized_value`.
 pub fn key(family: &str, value: &str) -> String {
     let mut k = String::with_capacity(family.len() + 1 + value.len());
@@ -220,6 +254,43 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(normalize(input), want, "normalize({input:?})");
+        }
+    }
+
+    #[test]
+    fn with_normalized_is_normalize() {
+        let mut inputs: Vec<String> = [
+            "software",
+            "Financial Services",
+            "  Software  ",
+            "201-1000",
+            "5000+",
+            "<1M",
+            "50M-250M",
+            "C-Level",
+            "",
+            "--",
+            "_a__b_",
+            "Zürich Ünïon",
+            "K\u{212A}elvin",
+            "İstanbul",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        inputs.push("a-".repeat(32));
+        inputs.push("a-".repeat(33));
+        inputs.push("X".repeat(64));
+        inputs.push("X".repeat(65));
+        for b in 0u8..128 {
+            inputs.push(format!("{}a{}B", b as char, b as char));
+        }
+        for input in inputs {
+            assert_eq!(
+                with_normalized(&input, str::to_owned),
+                normalize(&input),
+                "{input:?}"
+            );
         }
     }
 

@@ -35,19 +35,39 @@ impl Seniority {
     }
 }
 
-fn words(text: &str) -> Vec<String> {
+/// A word of a title, compared in lower case. ASCII words (nearly all) are compared without
+/// lower-casing a copy; others are lower-cased once.
+struct Word<'a> {
+    raw: &'a str,
+    lower: Option<String>,
+}
+
+impl Word<'_> {
+    /// `wanted` is lower-case ASCII.
+    fn is(&self, wanted: &str) -> bool {
+        match &self.lower {
+            Some(lower) => lower == wanted,
+            None => self.raw.eq_ignore_ascii_case(wanted),
+        }
+    }
+}
+
+fn words(text: &str) -> Vec<Word<'_>> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
+        .map(|raw| Word {
+            raw,
+            lower: (!raw.is_ascii()).then(|| raw.to_lowercase()),
+        })
         .collect()
 }
 
-fn has_any(words: &[String], wanted: &[&str]) -> bool {
-    words.iter().any(|w| wanted.contains(&w.as_str()))
+fn has_any(words: &[Word<'_>], wanted: &[&str]) -> bool {
+    words.iter().any(|w| wanted.iter().any(|x| w.is(x)))
 }
 
-fn has_phrase(words: &[String], a: &str, b: &str) -> bool {
-    words.windows(2).any(|p| p[0] == a && p[1] == b)
+fn has_phrase(words: &[Word<'_>], a: &str, b: &str) -> bool {
+    words.windows(2).any(|p| p[0].is(a) && p[1].is(b))
 }
 
 /// The seniority of a job title; `None` for an empty title.
@@ -200,6 +220,12 @@ mod tests {
             ("Intern", Some(Individual)),
             ("", None),
             ("  -- ", None),
+            // any case; non-ASCII words are lower-cased as Unicode does
+            ("vIcE pReSiDeNt", Some(Vp)),
+            ("DIRECTOR", Some(Director)),
+            ("Directeur général", Some(Individual)),
+            ("Ｖｐ", Some(Individual)),
+            ("\u{212A}", Some(Individual)),
         ];
         for (title, want) in cases {
             assert_eq!(seniority(title), want, "{title:?}");

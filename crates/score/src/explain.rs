@@ -88,6 +88,9 @@ pub fn round1(x: f64) -> f64 {
 
 /// The top `max` contributions as factors: largest absolute points first, then by code; those that
 /// round to 0.0 are left out.
+///
+/// Only the factors kept are rendered, each into one string (no intermediate `String`s, and the
+/// points written from their integer tenths rather than through float formatting).
 pub fn top_factors(contributions: &[Contribution<'_>], max: usize) -> Vec<ScoreFactor> {
     let mut ranked: Vec<(f64, &Contribution<'_>)> = contributions
         .iter()
@@ -103,14 +106,79 @@ pub fn top_factors(contributions: &[Contribution<'_>], max: usize) -> Vec<ScoreF
     ranked
         .into_iter()
         .take(max)
-        .map(|(points, c)| ScoreFactor {
-            code: c.code.to_owned(),
-            points,
-            explanation: format!("{} ({points:+.1})", describe(&c.detail)),
+        .map(|(points, c)| {
+            let mut explanation = String::with_capacity(64);
+            describe_into(&c.detail, &mut explanation);
+            explanation.push_str(" (");
+            push_points(&mut explanation, points);
+            explanation.push(')');
+            ScoreFactor {
+                code: c.code.to_owned(),
+                points,
+                explanation,
+            }
         })
         .collect()
 }
 
+/// Appends `points` (already rounded to one decimal, not zero) as `{:+.1}` writes it: `+11.3`,
+/// `-70.0`. Written from the integer tenths: the float closest to k/10 prints as k/10 at one decimal
+/// whenever |k| is below 2^50, far beyond any factor (weights are at most 1000 points).
+fn push_points(out: &mut String, points: f64) {
+    use std::fmt::Write as _;
+    let tenths = (points * 10.0).round();
+    if tenths.is_nan() || tenths.abs() >= 1e15 {
+        let _ = write!(out, "{points:+.1}");
+        return;
+    }
+    // |tenths| < 1e15: the cast is exact
+    let abs = (tenths as i64).unsigned_abs();
+    out.push(if points < 0.0 { '-' } else { '+' });
+    push_u64(out, abs / 10);
+    out.push('.');
+    push_u64(out, abs % 10);
+}
+
+/// Appends a share 0..1 as `{:.2}` writes it (`0.92`). Written from the integer hundredths unless
+/// the value sits within 1e-6 of a rounding tie (or is not a share), where float formatting decides.
+fn push_share(out: &mut String, share: f64) {
+    use std::fmt::Write as _;
+    let hundredths = share * 100.0;
+    let k = hundredths.round();
+    if !(0.0..=1.0).contains(&share)
+        || share.is_sign_negative()
+        || ((hundredths - hundredths.trunc()) - 0.5).abs() < 1e-6
+    {
+        let _ = write!(out, "{share:.2}");
+        return;
+    }
+    // 0 <= k <= 100: the cast is exact
+    let k = k as u64;
+    push_u64(out, k / 100);
+    out.push('.');
+    if k % 100 < 10 {
+        out.push('0');
+    }
+    push_u64(out, k % 100);
+}
+
+/// Appends the decimal digits of `n`.
+fn push_u64(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        // n % 10 < 10: the cast is exact
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[start..] {
+        out.push(char::from(d));
+    }
+}
 /// Orders factors as [`top_factors`] does (for checks on output).
 pub fn factor_order(a: &ScoreFactor, b: &ScoreFactor) -> Ordering {
     b.points
@@ -121,37 +189,46 @@ pub fn factor_order(a: &ScoreFactor, b: &ScoreFactor) -> Ordering {
 
 /// The explanation of a contribution, without its points.
 pub fn describe(detail: &Detail<'_>) -> String {
+    let mut out = String::with_capacity(48);
+    describe_into(detail, &mut out);
+    out
+}
+
+/// Appends the explanation of a contribution, without its points, to `out`.
+pub fn describe_into(detail: &Detail<'_>, out: &mut String) {
+    let mut push_all = |parts: &[&str]| parts.iter().for_each(|p| out.push_str(p));
     match *detail {
-        Detail::Industry(v) => format!("Company in the {} industry", v.trim()),
-        Detail::EmployeeBand(v) => format!("Company size {} employees", v.trim()),
-        Detail::RevenueBand(v) => format!("Company revenue {} USD", v.trim()),
-        Detail::Country(v) => format!("Company based in {}", v.trim()),
-        Detail::Seniority(s) => s.label().to_owned(),
-        Detail::Department(d) => format!("Works in {}", demographics::department_label(d)),
+        Detail::Industry(v) => push_all(&["Company in the ", v.trim(), " industry"]),
+        Detail::EmployeeBand(v) => push_all(&["Company size ", v.trim(), " employees"]),
+        Detail::RevenueBand(v) => push_all(&["Company revenue ", v.trim(), " USD"]),
+        Detail::Country(v) => push_all(&["Company based in ", v.trim()]),
+        Detail::Seniority(s) => push_all(&[s.label()]),
+        Detail::Department(d) => push_all(&["Works in ", demographics::department_label(d)]),
         Detail::Activity {
             kind,
             count,
             latest_age_ms,
         } => {
-            let age = age_phrase(latest_age_ms);
+            out.push_str(activity_phrase(kind));
             if count > 1 {
-                format!(
-                    "{} {count} times, most recently {age}",
-                    activity_phrase(kind)
-                )
+                out.push(' ');
+                push_u64(out, u64::from(count));
+                out.push_str(" times, most recently ");
             } else {
-                format!("{} {age}", activity_phrase(kind))
+                out.push(' ');
             }
+            age_phrase_into(latest_age_ms, out);
         }
         Detail::Qualification {
             dimension,
             confidence,
-        } => format!(
-            "{} confirmed in chat (confidence {confidence:.2})",
-            dimension.label()
-        ),
-        Detail::HumanRequested => "Asked for a human in chat".to_owned(),
-        Detail::Negative { signal, count } => negative_phrase(signal, count),
+        } => {
+            push_all(&[dimension.label(), " confirmed in chat (confidence "]);
+            push_share(out, confidence);
+            out.push(')');
+        }
+        Detail::HumanRequested => out.push_str("Asked for a human in chat"),
+        Detail::Negative { signal, count } => negative_phrase_into(signal, count, out),
     }
 }
 
@@ -173,37 +250,55 @@ pub fn activity_phrase(kind: ActivityKind) -> &'static str {
     }
 }
 
-fn negative_phrase(signal: Negative, count: u32) -> String {
-    match signal {
-        Negative::Competitor => "Classified as a competitor (persona N1)".to_owned(),
-        Negative::Researcher => "Classified as a researcher (persona N2)".to_owned(),
-        Negative::ExistingCustomerSupport => {
-            "Existing-client support request, not a new lead".to_owned()
+fn negative_phrase_into(signal: Negative, count: u32, out: &mut String) {
+    out.push_str(match signal {
+        Negative::Competitor => "Classified as a competitor (persona N1)",
+        Negative::Researcher => "Classified as a researcher (persona N2)",
+        Negative::ExistingCustomerSupport => "Existing-client support request, not a new lead",
+        Negative::InvalidEmail => "Email address is not valid",
+        Negative::FreeMail => "Uses a free-mail address",
+        Negative::MissingEmail => "No email address",
+        Negative::MissingCompany => "No company known",
+        Negative::DataQuality if count == 1 => "1 data quality warning",
+        Negative::DataQuality => {
+            push_u64(out, u64::from(count));
+            out.push_str(" data quality warnings");
+            return;
         }
-        Negative::InvalidEmail => "Email address is not valid".to_owned(),
-        Negative::FreeMail => "Uses a free-mail address".to_owned(),
-        Negative::MissingEmail => "No email address".to_owned(),
-        Negative::MissingCompany => "No company known".to_owned(),
-        Negative::DataQuality if count == 1 => "1 data quality warning".to_owned(),
-        Negative::DataQuality => format!("{count} data quality warnings"),
-        Negative::RepeatSubmission => "Repeats a lead already seen".to_owned(),
-    }
+        Negative::RepeatSubmission => "Repeats a lead already seen",
+    });
 }
 
 /// How long before the lead event something happened, in words: "moments before", "10 minutes
 /// before", "2 hours before", "3 days before".
 pub fn age_phrase(age_ms: i64) -> String {
+    let mut out = String::with_capacity(20);
+    age_phrase_into(age_ms, &mut out);
+    out
+}
+
+/// Appends [`age_phrase`] to `out`.
+pub fn age_phrase_into(age_ms: i64, out: &mut String) {
     const MINUTE: i64 = 60_000;
     const HOUR: i64 = 60 * MINUTE;
     const DAY: i64 = 24 * HOUR;
     let (n, unit) = match age_ms.max(0) {
-        a if a < MINUTE => return "moments before".to_owned(),
+        a if a < MINUTE => {
+            out.push_str("moments before");
+            return;
+        }
         a if a < HOUR => (a / MINUTE, "minute"),
         a if a < 2 * DAY => (a / HOUR, "hour"),
         a => (a / DAY, "day"),
     };
-    let plural = if n == 1 { "" } else { "s" };
-    format!("{n} {unit}{plural} before")
+    // n >= 1: the age is at least a minute here
+    push_u64(out, n.unsigned_abs());
+    out.push(' ');
+    out.push_str(unit);
+    if n != 1 {
+        out.push('s');
+    }
+    out.push_str(" before");
 }
 
 #[cfg(test)]
@@ -264,6 +359,63 @@ mod tests {
         assert!(top_factors(&cs, 0).is_empty());
         // 0.02 rounds to 0.0 and is never reported
         assert_eq!(top_factors(&cs, 10).len(), 5);
+    }
+
+    /// The points are written as `{:+.1}` would write them, for every value a factor can carry
+    /// (one-decimal values of up to ±3000 points, and what rounding a scaled weight gives).
+    #[test]
+    fn points_are_written_as_float_formatting_writes_them() {
+        let mut checked = 0;
+        for k in (-30_000_i64..=30_000).filter(|k| *k != 0) {
+            for x in [
+                k as f64 / 10.0,
+                k as f64 / 10.0 + 0.0499,
+                k as f64 * 0.1 - 0.04,
+            ] {
+                let points = round1(x);
+                if points == 0.0 {
+                    continue;
+                }
+                let mut got = String::new();
+                push_points(&mut got, points);
+                assert_eq!(got, format!("{points:+.1}"), "{x}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 170_000, "{checked}");
+        for points in [1e16, -1e16, 123_456_789.1] {
+            let mut got = String::new();
+            push_points(&mut got, points);
+            assert_eq!(got, format!("{points:+.1}"));
+        }
+    }
+
+    #[test]
+    fn shares_and_counts_are_written_as_float_and_integer_formatting_write_them() {
+        let mut shares: Vec<f64> = (0..=100_000).map(|i| f64::from(i) / 100_000.0).collect();
+        shares.extend([
+            0.005,
+            0.015,
+            0.125,
+            0.285,
+            0.995,
+            1.0,
+            0.0,
+            -0.0,
+            1.5,
+            -0.2,
+            f64::NAN,
+        ]);
+        for share in shares {
+            let mut got = String::new();
+            push_share(&mut got, share);
+            assert_eq!(got, format!("{share:.2}"), "{share}");
+        }
+        for n in [0, 1, 9, 10, 99, 100, 12_345, u64::from(u32::MAX), u64::MAX] {
+            let mut got = String::new();
+            push_u64(&mut got, n);
+            assert_eq!(got, n.to_string());
+        }
     }
 
     #[test]

@@ -29,6 +29,11 @@ pub struct Model {
     lookup: HashMap<String, Weight>,
     /// Weight per activity kind, indexed by [`codes::activity_index`].
     activity: [Option<Weight>; codes::ACTIVITY_KINDS.len()],
+    /// Per open family (in [`codes::OPEN_FAMILIES`] order): normalised value → weight, so a lookup
+    /// needs no `family.value` key built per call.
+    open: [HashMap<String, Weight>; codes::OPEN_FAMILIES.len()],
+    /// Per open family: its `<family>.other` weight, the fallback.
+    open_other: [Option<Weight>; codes::OPEN_FAMILIES.len()],
 }
 
 /// Why a model could not be loaded or was refused.
@@ -111,10 +116,22 @@ impl Model {
                 .get(&codes::key(codes::ACTIVITY, kind.symbol()))
                 .cloned()
         });
+        let mut open: [HashMap<String, Weight>; codes::OPEN_FAMILIES.len()] = Default::default();
+        for (key, weight) in &lookup {
+            if let Some((family, value)) = key.split_once('.') {
+                if let Some(i) = codes::open_family_index(family) {
+                    open[i].insert(value.to_owned(), weight.clone());
+                }
+            }
+        }
+        let open_other = codes::OPEN_FAMILIES
+            .map(|family| lookup.get(&codes::key(family, codes::OTHER)).cloned());
         Ok(Self {
             params,
             lookup,
             activity,
+            open,
+            open_other,
         })
     }
 
@@ -173,9 +190,13 @@ impl Model {
 
     /// The weight of an open-family value, falling back to `<family>.other`.
     pub fn open_weight(&self, family: &str, value: &str) -> Option<&Weight> {
-        self.lookup
-            .get(&codes::key(family, value))
-            .or_else(|| self.lookup.get(&codes::key(family, codes::OTHER)))
+        let Some(i) = codes::open_family_index(family) else {
+            return self
+                .lookup
+                .get(&codes::key(family, value))
+                .or_else(|| self.lookup.get(&codes::key(family, codes::OTHER)));
+        };
+        codes::with_normalized(value, |v| self.open[i].get(v)).or(self.open_other[i].as_ref())
     }
 
     /// The weight of an already normalised key such as `qualification.problem`.
