@@ -446,7 +446,7 @@ fn table_row(s: &Step) -> String {
         .map(|(_, v)| v)
         .sum();
     format!(
-        "| {} | {} | {:.0} | {} | {} / {} / {} | {} / {} / {} | {} / {} / {} ({} of {} left out) | {} |",
+        "| {} | {} | {:.0} | {} | {} / {} / {} | {} / {} / {:.1} | {} / {} / {} ({} of {} left out) | {} |",
         s.rate,
         s.batch,
         s.accepted_per_sec,
@@ -456,7 +456,7 @@ fn table_row(s: &Step) -> String {
         p(&s.latencies, 0.99),
         p(&s.probe, 0.5),
         p(&s.probe, 0.99),
-        format!("{:.1}", ms(s.probe.last().copied().unwrap_or_default())),
+        ms(s.probe.last().copied().unwrap_or_default()),
         p(&s.clean, 0.5),
         p(&s.clean, 0.95),
         p(&s.clean, 0.99),

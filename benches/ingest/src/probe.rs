@@ -101,8 +101,8 @@ impl BrokerProbe {
             for w in waits {
                 let _ = w.await;
             }
-            let v = spans.lock().await.clone();
-            v
+            let mut spans = spans.lock().await;
+            std::mem::take(&mut *spans)
         });
         ProbeRun { stop, task }
     }
