@@ -8,6 +8,8 @@
 # Environment:
 #   LEADFLOW_TEST_BOOTSTRAP   the broker (required)
 #   API_TEST_SECONDS=60       schemathesis' time budget
+#   API_TEST_SEED             schemathesis' random seed (reproduce a run; default: a fresh seed,
+#                             printed with the result so a failing run can be replayed)
 # Needs target/debug/leadflow-ingest and target/debug/leadflow (cargo build --workspace).
 set -euo pipefail
 
@@ -18,6 +20,8 @@ cd "${REPO_ROOT}"
 
 BOOTSTRAP="${LEADFLOW_TEST_BOOTSTRAP:?set LEADFLOW_TEST_BOOTSTRAP to the test broker (scripts/broker.sh start)}"
 SECONDS_BUDGET="${API_TEST_SECONDS:-60}"
+SEED="${API_TEST_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' \n')}"
+[[ "${SEED}" =~ ^[0-9]+$ ]] || fail "API_TEST_SEED must be a non-negative integer"
 SCHEMATHESIS="schemathesis==4.32.5"
 VENV="${REPO_ROOT}/.leadflow/venv"
 BIN="${REPO_ROOT}/target/debug"
@@ -73,7 +77,7 @@ until [[ "$(http_status "${port}" /readyz || true)" == 200 ]]; do
   ((SECONDS < deadline)) || { tail -n 20 "${work}/ingest.log" >&2; fail "leadflow-ingest not ready in 30 s"; }
   sleep 0.2
 done
-info "leadflow-ingest on 127.0.0.1:${port} (topic ${topic}); schemathesis for ${SECONDS_BUDGET} s"
+info "leadflow-ingest on 127.0.0.1:${port} (topic ${topic}); schemathesis for ${SECONDS_BUDGET} s, seed ${SEED} (API_TEST_SEED=${SEED} replays it)"
 
 # one worker: hypothesis' lambda introspection is not thread-safe on CPython 3.11 (an internal error
 # of schemathesis with -w 2, not a finding)
@@ -82,9 +86,10 @@ set +e
 (cd "${work}" && "${VENV}/bin/schemathesis" --config-file "${REPO_ROOT}/crates/ingest/schemathesis.toml" run \
   "http://127.0.0.1:${port}/openapi.json" \
   -H "Authorization: Bearer ${key}" \
-  --max-time "${SECONDS_BUDGET}" -w 1 --no-color >"${work}/schemathesis.log" 2>&1)
+  --max-time "${SECONDS_BUDGET}" --seed "${SEED}" -w 1 --no-color >"${work}/schemathesis.log" 2>&1)
 rc=$?
 set -e
 grep -v '^\s*$' "${work}/schemathesis.log" | sed -n '/Examples\|Coverage\|Fuzzing\|Stateful\|FAILURES\|ERRORS\|SUMMARY/,$p' | tail -n 40
 grep -q 'ERROR' "${work}/ingest.log" && warn "leadflow-ingest logged errors (see its log)"
+((rc == 0)) || warn "schemathesis failed with seed ${SEED}: API_TEST_SEED=${SEED} scripts/api-test.sh replays it"
 exit "${rc}"

@@ -338,8 +338,11 @@ fn webhook_body<T: serde::de::DeserializeOwned>(
     body: &[u8],
 ) -> Result<T, Failure> {
     let value = crate::service::parse_json(body)?;
-    let schema = serde_json::json!({ "$ref": format!("#/components/schemas/{name}") });
-    let errors = validate(&value, &schema, &ingest.schemas.components);
+    let errors = validate(
+        &value,
+        ingest.schemas.named(name),
+        &ingest.schemas.components,
+    );
     if !errors.is_empty() {
         return Err(Failure::invalid(errors));
     }

@@ -37,6 +37,11 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    // one worker per core the process may use (its CPU affinity: `taskset -c 1` gives one)
+    tracing::info!(
+        workers = runtime.metrics().num_workers(),
+        "async runtime started"
+    );
     runtime.block_on(async move {
         let shutdown = CancellationToken::new();
         let running = start(

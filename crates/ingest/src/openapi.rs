@@ -26,8 +26,8 @@ impl Modify for Security {
             "signature",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                 "X-Leadflow-Signature",
-                "Webhook routes: `X-Leadflow-Signature: v0=<hex>`, the lower-case hex HMAC-SHA256 of `v0:<timestamp>:<raw body>` under the publisher's webhook secret, with `X-Leadflow-Timestamp: <Unix seconds>` (at most 300 s from the server's clock; the scheme of Slack's signing secret). A missing, malformed, wrong or expired signature is answered 401. With an API key, signature \
-headers are ignored.",
+                "Webhook routes: `X-Leadflow-Signature: v0=<hex>`, the lower-case hex HMAC-SHA256 of `v0:<timestamp>:<raw body>` under the publisher's webhook secret, with `X-Leadflow-Timestamp: <Unix seconds>` (at most 300 s from the server's clock; the scheme of Slack's signing secret). A missing, malformed, wrong or expired signature is answered 401. Signature headers that are \
+present must verify even when an API key is sent too (and both must name the same publisher).",
             ))),
         );
         components.add_security_scheme(

@@ -52,16 +52,27 @@ pub fn validate_at(
     pointer: &str,
 ) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    check(value, schema, components, pointer, &mut errors, 0);
+    let mut at = String::with_capacity(64);
+    at.push_str(pointer);
+    check(value, schema, components, &mut at, &mut errors, 0);
     errors
 }
 
 /// Appends `segment` to a JSON pointer (escaping `~` and `/`).
 pub fn push_pointer(pointer: &str, segment: &str) -> String {
-    format!(
-        "{pointer}/{}",
-        segment.replace('~', "~0").replace('/', "~1")
-    )
+    let mut p = pointer.to_owned();
+    push_segment(&mut p, segment);
+    p
+}
+
+/// Appends `/segment` to `pointer` in place (escaping `~` and `/`); the caller truncates it back.
+fn push_segment(pointer: &mut String, segment: &str) {
+    pointer.push('/');
+    if segment.contains(['~', '/']) {
+        pointer.push_str(&segment.replace('~', "~0").replace('/', "~1"));
+    } else {
+        pointer.push_str(segment);
+    }
 }
 
 fn err(errors: &mut Vec<FieldError>, pointer: &str, reason: impl Into<String>) {
@@ -92,7 +103,7 @@ fn check(
     value: &Value,
     schema: &Value,
     components: &Map<String, Value>,
-    pointer: &str,
+    pointer: &mut String,
     errors: &mut Vec<FieldError>,
     depth: usize,
 ) {
@@ -157,7 +168,7 @@ fn check_one_of(
     value: &Value,
     branches: &[Value],
     components: &Map<String, Value>,
-    pointer: &str,
+    pointer: &mut String,
     errors: &mut Vec<FieldError>,
     depth: usize,
 ) {
@@ -175,7 +186,7 @@ fn check_one_of(
         let null_only = b.get("type").and_then(Value::as_str) == Some("null");
         let type_mismatch = e
             .iter()
-            .all(|f| f.pointer == pointer && f.reason.starts_with("must be "));
+            .all(|f| f.pointer == *pointer && f.reason.starts_with("must be "));
         let rank = match (null_only, type_mismatch) {
             (true, _) => 0,
             (false, true) => 1,
@@ -217,9 +228,9 @@ fn check_string(text: &str, s: &Map<String, Value>, pointer: &str, errors: &mut 
         }
     }
     if let Some(p) = s.get("pattern").and_then(Value::as_str) {
-        match pattern(p) {
-            Some(re) if re.is_match(text) => {}
-            Some(_) => err(errors, pointer, format!("must match {p}")),
+        match pattern_matches(p, text) {
+            Some(true) => {}
+            Some(false) => err(errors, pointer, format!("must match {p}")),
             None => err(
                 errors,
                 pointer,
@@ -238,18 +249,32 @@ fn check_string(text: &str, s: &Map<String, Value>, pointer: &str, errors: &mut 
     }
 }
 
-/// Compiled patterns, cached (the document has a handful).
-fn pattern(p: &str) -> Option<regex::Regex> {
+/// Whether `text` matches `p`. Patterns are compiled once and shared (the document has a handful):
+/// a read lock and no allocation per check; a `Regex` is never cloned (a clone starts with an empty
+/// match cache, which the first match then has to allocate).
+fn pattern_matches(p: &str, text: &str) -> Option<bool> {
     use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock};
-    static CACHE: OnceLock<Mutex<HashMap<String, Option<regex::Regex>>>> = OnceLock::new();
+    use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+    type Cache = RwLock<HashMap<String, Option<Arc<regex::Regex>>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
-    let mut c = cache
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    c.entry(p.to_owned())
-        .or_insert_with(|| regex::Regex::new(p).ok())
-        .clone()
+    let found = cache
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(p)
+        .cloned();
+    let re = match found {
+        Some(re) => re,
+        None => {
+            let re = regex::Regex::new(p).ok().map(Arc::new);
+            cache
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(p.to_owned(), re.clone());
+            re
+        }
+    };
+    re.map(|re| re.is_match(text))
 }
 
 fn check_number(
@@ -286,7 +311,7 @@ fn check_array(
     items: &[Value],
     s: &Map<String, Value>,
     components: &Map<String, Value>,
-    pointer: &str,
+    pointer: &mut String,
     errors: &mut Vec<FieldError>,
     depth: usize,
 ) {
@@ -308,8 +333,13 @@ fn check_array(
     }
     if let Some(item_schema) = s.get("items") {
         for (i, item) in items.iter().enumerate() {
-            let p = push_pointer(pointer, &i.to_string());
-            check(item, item_schema, components, &p, errors, depth + 1);
+            let len = pointer.len();
+            {
+                use std::fmt::Write as _;
+                let _ = write!(pointer, "/{i}");
+            }
+            check(item, item_schema, components, pointer, errors, depth + 1);
+            pointer.truncate(len);
         }
     }
 }
@@ -318,7 +348,7 @@ fn check_object(
     members: &Map<String, Value>,
     s: &Map<String, Value>,
     components: &Map<String, Value>,
-    pointer: &str,
+    pointer: &mut String,
     errors: &mut Vec<FieldError>,
     depth: usize,
 ) {
@@ -336,14 +366,23 @@ fn check_object(
     }
     let additional = s.get("additionalProperties");
     for (name, member) in members {
-        let p = push_pointer(pointer, name);
+        let len = pointer.len();
+        push_segment(pointer, name);
         match (properties.get(name), additional) {
             (Some(member_schema), _) => {
-                check(member, member_schema, components, &p, errors, depth + 1);
+                check(
+                    member,
+                    member_schema,
+                    components,
+                    pointer,
+                    errors,
+                    depth + 1,
+                );
             }
-            (None, Some(Value::Bool(false))) => err(errors, &p, "is not a known field"),
-            (None, Some(extra)) => check(member, extra, components, &p, errors, depth + 1),
+            (None, Some(Value::Bool(false))) => err(errors, pointer, "is not a known field"),
+            (None, Some(extra)) => check(member, extra, components, pointer, errors, depth + 1),
             (None, None) => {}
         }
+        pointer.truncate(len);
     }
 }

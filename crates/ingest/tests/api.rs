@@ -296,3 +296,41 @@ async fn openapi_health_and_readiness_are_served() {
     }
     h.stop().await;
 }
+
+#[tokio::test]
+async fn a_valid_api_key_does_not_excuse_a_bad_signature_as_the_document_says() {
+    // the document once said signature headers are ignored when an API key is sent; the service
+    // (RULES.md P4) verifies every credential presented, and the document now says so
+    let doc = leadflow_ingest::openapi::document();
+    let said = doc["components"]["securitySchemes"]["signature"]["description"]
+        .as_str()
+        .unwrap();
+    assert!(
+        said.contains("must verify even when an API key is sent"),
+        "{said}"
+    );
+    assert!(!said.contains("ignored"), "{said}");
+    let h = Harness::start(&bootstrap(), |_| {}).await;
+    let hubspot = include_str!("fixtures/hubspot_form_submission.json");
+    let path = "/v1/webhooks/hubspot/forms";
+    let ts = now_secs().to_string();
+    let (s, b, _) = h
+        .post(
+            path,
+            Some(FORMS_KEY),
+            &[
+                ("x-leadflow-timestamp", &ts),
+                ("x-leadflow-signature", "v0=00"),
+            ],
+            hubspot,
+        )
+        .await;
+    assert_eq!(s, 401, "{b}");
+    assert!(
+        h.records(1, SHORT).await.is_empty(),
+        "nothing written for a refused request"
+    );
+    let (s, b, _) = h.post(path, Some(FORMS_KEY), &[], hubspot).await;
+    assert_eq!(s, 202, "{b}");
+    h.stop().await;
+}

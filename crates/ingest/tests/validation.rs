@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use leadflow_ingest::openapi::document;
-use leadflow_ingest::service::lead_to_event;
+use leadflow_ingest::service::{event_from_value, lead_to_event};
 use leadflow_ingest::validate::{KNOWN_KEYWORDS, validate};
 use serde_json::{Value, json};
 
@@ -232,4 +232,43 @@ fn whole_number_floats_are_read_exactly_and_count_as_integers() {
         json!(3_782_211_717_940_758_i64)
     );
     assert_eq!(check("LeadIn", &value), Vec::<(String, String)>::new());
+}
+
+#[test]
+fn a_lead_maps_the_same_from_its_json_as_through_lead_in() {
+    // the handler maps the validated JSON straight to the event (`event_from_value`); it must give
+    // what deserializing a `LeadIn` and `lead_to_event` give, nulls and absent fields included
+    let mut full = valid_lead();
+    full["source_system"] = json!("website-forms");
+    full["contact"]["phone"] = Value::Null;
+    full["chat"]["qualification"]["timing"]["confidence"] = json!(1);
+    let minimal = json!({"event_id": "e", "lead_id": "l", "source_record_id": "r",
+                         "occurred_at": "2026-11-30T09:30:00+02:00"});
+    for body in [valid_lead(), full, minimal] {
+        let lead = serde_json::from_value(body.clone()).unwrap();
+        let through_lead_in = lead_to_event(&lead, "website-forms").unwrap();
+        let direct = event_from_value(body, "website-forms").unwrap();
+        assert_eq!(
+            serde_json::to_value(&direct).unwrap(),
+            serde_json::to_value(&through_lead_in).unwrap()
+        );
+    }
+}
+
+#[test]
+fn the_batch_envelope_is_what_the_handler_checks_before_each_lead() {
+    // `post_batch` checks the envelope (an object with exactly `leads`, 1 or more items) and then
+    // each lead against `LeadIn` on its own; a change to `BatchIn` must change that check too
+    let doc = document();
+    let batch = &doc["components"]["schemas"]["BatchIn"];
+    assert_eq!(
+        batch,
+        &json!({
+            "type": "object",
+            "description": batch["description"],
+            "required": ["leads"],
+            "properties": {"leads": {"type": "array", "items": {"$ref": "#/components/schemas/LeadIn"}, "minItems": 1}},
+            "additionalProperties": false
+        })
+    );
 }
