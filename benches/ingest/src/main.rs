@@ -53,9 +53,11 @@ struct Args {
     /// The broker for the started ingest and the probe (default: a private tansu, see --storage).
     #[arg(long)]
     bootstrap_servers: Option<String>,
-    /// The private tansu's storage: `memory` (no SQLite write path: the service's figure) or
-    /// `sqlite` (the dev broker's engine, with its ~1 s produce stalls).
-    #[arg(long, default_value = "memory")]
+    /// The private tansu's storage: `sqlite` (the dev/test broker's engine) or `memory` (no SQLite
+    /// write path: the figure of the service rather than of the local broker, which cannot absorb
+    /// thousands of single-record produces per second on a small box). `memory` loses records when
+    /// tansu restarts, so it is never the dev/test broker; a benchmark run never restarts it.
+    #[arg(long, default_value = "sqlite")]
     storage: String,
     /// Cores the started ingest may use (taskset list), e.g. "1" or "0-1".
     #[arg(long, default_value = "1")]
