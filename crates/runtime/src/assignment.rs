@@ -4,8 +4,9 @@
 //! shutdown with a bounded wait for their drain. The tasks themselves are in `partition.rs`.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc as std_mpsc;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use rdkafka::TopicPartitionList;
@@ -15,8 +16,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::input::Input;
 
-/// Inputs queued for one partition task before the consume loop pauses the partition.
-const QUEUE_PER_PARTITION: usize = 512;
+/// Inputs queued for one partition task before the consume loop pauses the partition. Pausing is
+/// costly (librdkafka drops what it prefetched for the partition and fetches it again on resume), so
+/// the queue holds a few fetches' worth; the task asks for a refill once it is half empty.
+pub(crate) const QUEUE_PER_PARTITION: usize = 4_096;
 
 /// The consume loop's handle on one partition task.
 struct Slot {
@@ -26,6 +29,8 @@ struct Slot {
     /// Inputs fetched while the task's queue was full, in order; the partition is paused meanwhile.
     stash: VecDeque<Input>,
     paused: bool,
+    /// Set while inputs wait in `stash`: the task then asks for a refill when its queue runs low.
+    waiting: Arc<AtomicBool>,
 }
 
 /// The partition tasks of one run, keyed by (topic, partition). Shared by the consume loop (which
@@ -34,6 +39,9 @@ struct Slot {
 #[derive(Default)]
 pub struct Partitions {
     slots: Mutex<HashMap<(String, i32), Slot>>,
+    /// A partition task whose queue ran low while inputs wait in its stash: the consume loop refills
+    /// at once (not on its next idle tick).
+    refill: Arc<tokio::sync::Notify>,
 }
 
 /// What [`Stopping::wait`] did.
@@ -52,9 +60,28 @@ pub(crate) struct TaskEnds {
     pub(crate) rx: mpsc::Receiver<Input>,
     pub(crate) stop: CancellationToken,
     pub(crate) done: std_mpsc::Sender<()>,
+    /// Inputs of the partition wait in the consume loop's stash.
+    pub(crate) waiting: Arc<AtomicBool>,
+    /// Wakes the consume loop to refill.
+    pub(crate) refill: Arc<tokio::sync::Notify>,
+}
+
+impl TaskEnds {
+    /// Called by the task after taking an input: asks for a refill when its queue is half empty and
+    /// inputs wait in the stash.
+    pub(crate) fn took_input(&self) {
+        if self.waiting.load(Ordering::Relaxed) && self.rx.len() <= QUEUE_PER_PARTITION / 2 {
+            self.refill.notify_one();
+        }
+    }
 }
 
 impl Partitions {
+    /// Resolves when a partition task asked for a refill.
+    pub(crate) async fn refill_wanted(&self) {
+        self.refill.notified().await;
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, i32), Slot>> {
         self.slots.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -76,10 +103,13 @@ impl Partitions {
             let (tx, rx) = mpsc::channel(QUEUE_PER_PARTITION);
             let (done_tx, done) = std_mpsc::channel();
             let stop = parent.child_token();
+            let waiting = Arc::new(AtomicBool::new(false));
             spawn(TaskEnds {
                 rx,
                 stop: stop.clone(),
                 done: done_tx,
+                waiting: waiting.clone(),
+                refill: self.refill.clone(),
             });
             Slot {
                 tx,
@@ -87,6 +117,7 @@ impl Partitions {
                 done,
                 stash: VecDeque::new(),
                 paused: false,
+                waiting,
             }
         });
         if !slot.stash.is_empty() {
@@ -98,6 +129,7 @@ impl Partitions {
             Err(mpsc::error::TrySendError::Full(input)) => {
                 let (topic, partition) = (input.topic.clone(), input.partition);
                 slot.stash.push_back(input);
+                slot.waiting.store(true, Ordering::Relaxed);
                 if !slot.paused {
                     slot.paused = set_paused(consumer, &topic, partition, true);
                 }
@@ -130,6 +162,9 @@ impl Partitions {
                         break;
                     }
                 }
+            }
+            if slot.stash.is_empty() {
+                slot.waiting.store(false, Ordering::Relaxed);
             }
             if slot.stash.is_empty() && slot.paused {
                 slot.paused = !set_paused(consumer, topic, *partition, false);

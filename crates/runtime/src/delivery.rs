@@ -4,6 +4,7 @@ use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use leadflow_events::ErrorKind;
+use prometheus::{IntCounter, IntCounterVec};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -24,16 +25,43 @@ pub(crate) struct Completed {
     pub(crate) produced: Vec<(String, Option<(ErrorKind, String)>)>,
 }
 
+/// A partition task's handles on `produced_total{topic}`: looked up in the metric family once per
+/// topic, not once per record.
+pub(crate) struct ProducedCounters {
+    family: IntCounterVec,
+    by_topic: Vec<(String, IntCounter)>,
+}
+
+impl ProducedCounters {
+    pub(crate) fn new(family: IntCounterVec) -> Self {
+        Self {
+            family,
+            by_topic: Vec::new(),
+        }
+    }
+
+    fn inc(&mut self, topic: &str) {
+        if let Some((_, c)) = self.by_topic.iter().find(|(t, _)| t == topic) {
+            c.inc();
+            return;
+        }
+        let c = self.family.with_label_values(&[topic]);
+        c.inc();
+        self.by_topic.push((topic.to_owned(), c));
+    }
+}
+
 /// Counts the outputs of a completed input (all acknowledged); returns its position, whose offset
 /// the caller stores (after those of every earlier input of the partition).
 pub(crate) fn complete(
     metrics: &StageMetrics,
+    produced: &mut ProducedCounters,
     summary: &SummaryCounters,
     done: Result<Completed, RuntimeError>,
 ) -> Result<(String, i32, i64), RuntimeError> {
     let done = done?;
     for (topic, exception) in &done.produced {
-        metrics.produced.with_label_values(&[topic.as_str()]).inc();
+        produced.inc(topic);
         match exception {
             Some((kind, owner)) => {
                 summary.exception();

@@ -22,14 +22,14 @@ use leadflow_events::Codec;
 use rdkafka::consumer::StreamConsumer;
 use rdkafka::producer::FutureProducer;
 use tokio::sync::mpsc;
-use tokio::task::{JoinError, JoinHandle};
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::assignment::TaskEnds;
 use crate::clock::Clock;
 use crate::consumer_context::StageConsumerContext;
-use crate::delivery::{Completion, complete, send_all, store_offset};
+use crate::delivery::{Completion, ProducedCounters, complete, send_all, store_offset};
 use crate::error::RuntimeError;
 use crate::input::{HandleConfig, Handled, Input, handle};
 use crate::metrics::StageMetrics;
@@ -59,10 +59,11 @@ pub(crate) fn spawn_partition<S: Stage>(shared: Arc<Shared<S>>, ends: TaskEnds) 
 }
 
 type HandleResult = (Input, Result<Handled, RuntimeError>);
-type Handling = BoxFuture<'static, Result<HandleResult, JoinError>>;
+type Handling = BoxFuture<'static, HandleResult>;
 
-async fn run_partition<S: Stage>(sh: Arc<Shared<S>>, ends: TaskEnds) {
-    let TaskEnds { mut rx, stop, done } = ends;
+async fn run_partition<S: Stage>(sh: Arc<Shared<S>>, mut ends: TaskEnds) {
+    let stop = ends.stop.clone();
+    let mut produced = ProducedCounters::new(sh.metrics.produced.clone());
     let concurrency = sh.stage.partition_concurrency().max(1);
     let mut handling: FuturesOrdered<Handling> = FuturesOrdered::new();
     let mut acks: FuturesOrdered<Completion> = FuturesOrdered::new();
@@ -85,7 +86,7 @@ async fn run_partition<S: Stage>(sh: Arc<Shared<S>>, ends: TaskEnds) {
                 let mut failed = None;
                 while let Some(done) = acked.take() {
                     sh.metrics.in_flight.dec();
-                    match complete(&sh.metrics, &sh.summary, done) {
+                    match complete(&sh.metrics, &mut produced, &sh.summary, done) {
                         Ok(position) => last = Some(position),
                         Err(e) => {
                             failed = Some(e);
@@ -104,14 +105,7 @@ async fn run_partition<S: Stage>(sh: Arc<Shared<S>>, ends: TaskEnds) {
                     break;
                 }
             }
-            Some(handled) = handling.next(), if !handling.is_empty() && acks.len() < ACKS_PER_PARTITION => {
-                let (input, result) = match handled {
-                    Ok(r) => r,
-                    Err(joined) => {
-                        let _ = sh.failures.send(RuntimeError::Stage { stage: S::NAME, source: Box::new(joined) });
-                        break;
-                    }
-                };
+            Some((input, result)) = handling.next(), if !handling.is_empty() && acks.len() < ACKS_PER_PARTITION => {
                 match result {
                     Ok(Handled::Produce(records)) if !interrupted => {
                         match send_all(&sh.producer, &input, records, &sh.metrics, &stop).await {
@@ -127,22 +121,19 @@ async fn run_partition<S: Stage>(sh: Arc<Shared<S>>, ends: TaskEnds) {
                     Err(e) => { let _ = sh.failures.send(e); break; }
                 }
             }
-            input = rx.recv(), if accepting && handling.len() < concurrency => match input {
+            input = ends.rx.recv(), if accepting && handling.len() < concurrency => match input {
                 Some(input) => {
+                    ends.took_input();
                     sh.summary.consumed();
                     sh.metrics.consumed.inc();
                     if let Some(t) = input.record_time {
                         let age_ms = sh.clock.now().0.saturating_sub(t.0).max(0);
                         sh.metrics.record_age_seconds.observe(age_ms as f64 / 1000.0);
                     }
-                    let task = handle_one(sh.clone(), input, stop.clone());
-                    // one input at a time runs inline in this task; more are spawned so they use
-                    // every core, and still complete in order through `handling`
-                    handling.push_back(if concurrency == 1 {
-                        Box::pin(task.map(Ok)) as Handling
-                    } else {
-                        Box::pin(tokio::task::spawn(task))
-                    });
+                    // handled inline in this task (the partitions' tasks already spread over the
+                    // cores; a task spawned per input cost more than score's and tier's transforms),
+                    // up to `concurrency` at once, completing in order through `handling`
+                    handling.push_back(Box::pin(handle_one(sh.clone(), input, stop.clone())));
                 }
                 None => accepting = false,
             },
@@ -151,7 +142,7 @@ async fn run_partition<S: Stage>(sh: Arc<Shared<S>>, ends: TaskEnds) {
     // whatever is left in flight after a failure is abandoned (not stored: redelivered)
     let left = acks.len() as i64;
     sh.metrics.in_flight.sub(left);
-    let _ = done.send(());
+    let _ = ends.done.send(());
 }
 
 async fn handle_one<S: Stage>(

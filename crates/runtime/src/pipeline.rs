@@ -216,6 +216,7 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
                 health.beat();
                 partitions.refill(&consumer);
             }
+            _ = partitions.refill_wanted() => partitions.refill(&consumer),
             received = consumer.recv() => {
                 health.beat();
                 let input = match received {

@@ -6,10 +6,11 @@
 //! payload as a typed [`DecodeError`] — never a panic.
 
 mod bounds;
+mod direct;
 mod error;
 mod registry;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Cursor;
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -52,6 +53,9 @@ pub struct Codec {
     /// tree, its validation walk and the writer lock — the largest cost per record in the profile
     /// (benches/README.md). Kinds whose schema cannot be inlined (recursive types) are absent.
     direct: HashMap<EventKind, Schema>,
+    /// Kinds whose inlined schema (`direct`) the direct decoder reads (`direct.rs`): a payload written
+    /// with the current schema decodes straight from its bytes into the event.
+    direct_read: HashSet<EventKind>,
     /// Frame header (single-object or Confluent) → resolved reader of that writer schema.
     readers: RwLock<HashMap<Vec<u8>, Arc<FrameReader>>>,
 }
@@ -168,9 +172,14 @@ impl Codec {
                 })?;
             writers.insert(kind, Mutex::new(writer));
         }
-        let direct = EventKind::ALL
+        let direct: HashMap<EventKind, Schema> = EventKind::ALL
             .into_iter()
             .filter_map(|k| inlined(&schemas.current(k).schema).map(|s| (k, s)))
+            .collect();
+        let direct_read = direct
+            .iter()
+            .filter(|(_, s)| direct::supported(s))
+            .map(|(k, _)| *k)
             .collect();
         Ok(Self {
             schemas,
@@ -179,6 +188,7 @@ impl Codec {
             by_id: RwLock::default(),
             writers,
             direct,
+            direct_read,
             readers: RwLock::default(),
         })
     }
@@ -274,7 +284,30 @@ impl Codec {
     }
 
     /// Decodes a payload of either framing into `E`, resolving the writer schema to `E`'s schema.
+    ///
+    /// A payload written with `E`'s current schema (the common case) is read straight from its
+    /// bytes into `E` (`direct.rs`); older writer schemas go through apache-avro's `Value` tree and
+    /// its schema resolution.
     pub async fn decode<E: Event>(&self, bytes: &[u8]) -> Result<E, DecodeError> {
+        if bytes.len() > MAX_PAYLOAD_BYTES {
+            return Err(DecodeError::TooLarge {
+                len: bytes.len(),
+                max: MAX_PAYLOAD_BYTES,
+            });
+        }
+        let frame = self.frame_reader(bytes).await?;
+        if frame.fingerprint == self.schemas.current(E::KIND).fingerprint
+            && self.direct_read.contains(&E::KIND)
+        {
+            if let Some(schema) = self.direct.get(&E::KIND) {
+                let body = bytes.get(frame.header_len..).unwrap_or_default();
+                let used = frame.shape.check(body).map_err(DecodeError::Bounds)?;
+                if used < body.len() {
+                    return Err(DecodeError::TrailingBytes(body.len() - used));
+                }
+                return direct::decode::<E>(schema, body).map_err(|e| e.into_decode_error(E::KIND));
+            }
+        }
         let value = self.decode_value(bytes, Some(E::KIND)).await?;
         apache_avro::from_value::<E>(&value).map_err(|e| DecodeError::Shape {
             kind: E::KIND,
