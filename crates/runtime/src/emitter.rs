@@ -39,6 +39,9 @@ impl Emitter {
         let producer: FutureProducer = producer_config(cfg)
             .create()
             .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
+        // connected in the background before the first timer fires (see `warm_up_producer`)
+        let warm = producer.clone();
+        std::thread::spawn(move || crate::kafka::warm_up_producer(&warm));
         Ok(Self {
             producer,
             codec: Arc::new(codec),

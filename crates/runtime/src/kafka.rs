@@ -64,3 +64,15 @@ pub fn side_consumer_config<S: StageSettings>(cfg: &ServiceConfig<S>, group: &st
     }
     c
 }
+
+/// Connects `producer` to the cluster while nothing is queued (blocking, up to 5 s, best effort):
+/// an idempotent producer that has records queued before it holds a producer id waits for
+/// librdkafka's 500 ms PID timer, so the first outputs after a start paid up to ~1 s
+/// (scripts/BROKER.md 2). A broker that does not answer here is reported by the first send.
+pub(crate) fn warm_up_producer(producer: &rdkafka::producer::FutureProducer) {
+    use rdkafka::producer::Producer;
+    let timeout = std::time::Duration::from_secs(5);
+    if let Err(e) = crate::topic_metadata::fetch_cluster_metadata(producer.client(), timeout) {
+        tracing::debug!(error = %e, "producer warm-up: no metadata yet");
+    }
+}

@@ -135,19 +135,9 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
             source: Box::new(e),
         })??;
 
-    // Connect the producer now, while nothing is queued: an idempotent producer that has records
-    // queued before it holds a producer id waits for librdkafka's 500 ms PID timer, and the first
-    // outputs after a start paid up to ~1 s (scripts/BROKER.md 2). Best effort: a broker that does
-    // not answer here is reported by the consume loop as before.
+    // connected before its first output (see `warm_up_producer`)
     let warm = producer.clone();
-    let _ = tokio::task::spawn_blocking(move || {
-        if let Err(e) =
-            crate::topic_metadata::fetch_cluster_metadata(warm.client(), Duration::from_secs(5))
-        {
-            tracing::debug!(error = %e, "producer warm-up: no metadata yet");
-        }
-    })
-    .await;
+    let _ = tokio::task::spawn_blocking(move || crate::kafka::warm_up_producer(&warm)).await;
 
     // Side inputs: replay state before the first input.
     let (side_tx, mut side_rx) = mpsc::channel::<SideMessage>(1_024);
