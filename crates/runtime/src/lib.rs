@@ -25,6 +25,7 @@ mod preflight;
 pub mod registry;
 pub mod retry;
 mod secret;
+mod send_gate;
 mod service;
 pub mod side_input;
 pub mod stage;
