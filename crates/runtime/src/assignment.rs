@@ -4,11 +4,11 @@
 //!
 //! Flow control has two levels (`scripts/BROKER.md` 5):
 //! - a task that keeps up but is slower than the fetches: inputs that find its queue full wait in
-//!   the partition's stash, and once [`STASH_LIMIT`] inputs wait in the stashes of partitions that
+//!   the partition's stash, and once [`FlowLimits::stash_limit`] inputs wait in the stashes of partitions that
 //!   make progress the consume loop stops polling ([`Partitions::accepting`]) until the tasks caught
 //!   up. librdkafka then stops fetching once its own prefetch queue is full: nothing fetched is
 //!   thrown away;
-//! - a task that makes no progress for [`STALL`] (retrying a dependency, a slow provider) while
+//! - a task that makes no progress (no input taken, no acknowledgement) for [`FlowLimits::stall`] (retrying a dependency, a slow provider) while
 //!   inputs wait for it: its partition is paused, so the other partitions flow on and the member
 //!   keeps polling. Pausing makes librdkafka drop what it prefetched for the partition (fetched again
 //!   on resume), which is why it is kept for stalls and not used for ordinary backlog.
@@ -26,14 +26,31 @@ use tokio_util::sync::CancellationToken;
 
 use crate::input::Input;
 
-/// Inputs queued for one partition task; when it is full they wait in the consume loop's stash. The
-/// task asks for a refill once it is half empty.
-pub(crate) const QUEUE_PER_PARTITION: usize = 4_096;
-/// Inputs waiting in the stashes of partitions that make progress before the consume loop stops
-/// polling until the tasks caught up.
-pub(crate) const STASH_LIMIT: usize = 4_096;
-/// How long a task may take no input while inputs wait for it before its partition is paused.
-pub(crate) const STALL: Duration = Duration::from_millis(250);
+/// The consume loop's flow-control limits (see the module docs). The defaults suit every stage;
+/// tests shrink them to reach the limits with a few records.
+#[derive(Clone, Copy, Debug)]
+pub struct FlowLimits {
+    /// Inputs queued for one partition task; when it is full they wait in the consume loop's stash.
+    /// The task asks for a refill once it is half empty.
+    pub queue_per_partition: usize,
+    /// Inputs waiting in the stashes of partitions that make progress before the consume loop stops
+    /// polling until the tasks caught up.
+    pub stash_limit: usize,
+    /// How long a task may make no progress (take no input, see no acknowledgement) while inputs
+    /// wait for it before its partition is paused: above a slow broker's acknowledgement time under
+    /// load (up to ~0.4 s on the local broker), short enough that the other partitions barely notice.
+    pub stall: Duration,
+}
+
+impl Default for FlowLimits {
+    fn default() -> Self {
+        Self {
+            queue_per_partition: 4_096,
+            stash_limit: 4_096,
+            stall: Duration::from_secs(1),
+        }
+    }
+}
 
 /// The consume loop's handle on one partition task.
 struct Slot {
@@ -46,7 +63,7 @@ struct Slot {
     paused: bool,
     /// Set while inputs wait in `stash`: the task then asks for a refill when its queue runs low.
     waiting: Arc<AtomicBool>,
-    /// Inputs the task has taken so far (its progress), and when that last changed.
+    /// The task's progress (inputs taken plus acknowledgements seen), and when that last changed.
     taken: Arc<AtomicU64>,
     seen_taken: u64,
     progressed_at: Instant,
@@ -57,6 +74,7 @@ struct Slot {
 /// revoked partitions).
 #[derive(Default)]
 pub struct Partitions {
+    limits: FlowLimits,
     slots: Mutex<HashMap<(String, i32), Slot>>,
     /// A partition task whose queue ran low while inputs wait in its stash: the consume loop refills
     /// at once (not on its next idle tick).
@@ -86,7 +104,10 @@ pub(crate) struct TaskEnds {
     pub(crate) waiting: Arc<AtomicBool>,
     /// Wakes the consume loop to refill.
     pub(crate) refill: Arc<tokio::sync::Notify>,
-    /// Counts the inputs the task took (its progress, for stall detection).
+    /// Its queue's capacity.
+    pub(crate) capacity: usize,
+    /// Counts the inputs the task took and the acknowledgements it saw (its progress, for stall
+    /// detection).
     pub(crate) taken: Arc<AtomicU64>,
 }
 
@@ -95,13 +116,26 @@ impl TaskEnds {
     /// inputs wait in the stash.
     pub(crate) fn took_input(&self) {
         self.taken.fetch_add(1, Ordering::Relaxed);
-        if self.waiting.load(Ordering::Relaxed) && self.rx.len() <= QUEUE_PER_PARTITION / 2 {
+        if self.waiting.load(Ordering::Relaxed) && self.rx.len() <= self.capacity / 2 {
             self.refill.notify_one();
         }
+    }
+
+    /// Called by the task when acknowledgements came in (progress while its input waits for acks).
+    pub(crate) fn saw_acks(&self) {
+        self.taken.fetch_add(1, Ordering::Relaxed);
     }
 }
 
 impl Partitions {
+    /// No partition task yet, with these limits.
+    pub fn new(limits: FlowLimits) -> Self {
+        Self {
+            limits,
+            ..Self::default()
+        }
+    }
+
     /// Resolves when a partition task asked for a refill.
     pub(crate) async fn refill_wanted(&self) {
         self.refill.notified().await;
@@ -111,10 +145,10 @@ impl Partitions {
         self.slots.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Whether the consume loop may poll for more input: fewer than [`STASH_LIMIT`] inputs wait in
+    /// Whether the consume loop may poll for more input: fewer than [`FlowLimits::stash_limit`] inputs wait in
     /// the stashes of partitions that make progress.
     pub(crate) fn accepting(&self) -> bool {
-        self.stashed.load(Ordering::Relaxed) < STASH_LIMIT
+        self.stashed.load(Ordering::Relaxed) < self.limits.stash_limit
     }
 
     /// Hands `input` to its partition's task, starting the task with `spawn` on the partition's
@@ -128,7 +162,8 @@ impl Partitions {
         let mut slots = self.lock();
         let key = (input.topic.clone(), input.partition);
         let slot = slots.entry(key).or_insert_with(|| {
-            let (tx, rx) = mpsc::channel(QUEUE_PER_PARTITION);
+            let capacity = self.limits.queue_per_partition.max(1);
+            let (tx, rx) = mpsc::channel(capacity);
             let (done_tx, done) = std_mpsc::channel();
             let stop = parent.child_token();
             let waiting = Arc::new(AtomicBool::new(false));
@@ -139,6 +174,7 @@ impl Partitions {
                 done: done_tx,
                 waiting: waiting.clone(),
                 refill: self.refill.clone(),
+                capacity,
                 taken: taken.clone(),
             });
             Slot {
@@ -179,10 +215,11 @@ impl Partitions {
     }
 
     /// Moves stashed inputs into queues that have room again; resumes paused partitions whose
-    /// stash is empty; pauses partitions whose task stalled for [`STALL`] with inputs waiting.
+    /// stash is empty; pauses partitions whose task stalled for [`FlowLimits::stall`] with inputs waiting.
     pub(crate) fn refill<C: rdkafka::consumer::ConsumerContext>(
         &self,
         consumer: &StreamConsumer<C>,
+        pauses: &prometheus::IntCounter,
     ) {
         let now = Instant::now();
         let mut slots = self.lock();
@@ -211,8 +248,11 @@ impl Partitions {
                 if slot.paused {
                     slot.paused = !set_paused(consumer, topic, *partition, false);
                 }
-            } else if !slot.paused && now.duration_since(slot.progressed_at) >= STALL {
+            } else if !slot.paused && now.duration_since(slot.progressed_at) >= self.limits.stall {
                 slot.paused = set_paused(consumer, topic, *partition, true);
+                if slot.paused {
+                    pauses.inc();
+                }
             }
             if !slot.paused {
                 stashed += slot.stash.len();

@@ -36,7 +36,7 @@ pub use clock::{Clock, SystemClock};
 pub use config::{CommonArgs, NoSettings, ServiceConfig, StageSettings};
 pub use error::RuntimeError;
 pub use kafka_security::{SaslMechanism, SecurityConfig, SecurityProtocol};
-pub use pipeline::{RunOptions, run_stage};
+pub use pipeline::{FlowLimits, RunOptions, run_stage};
 pub use registry::StageRegistry;
 pub use secret::Secret;
 pub use service::{init_tracing, service_main};

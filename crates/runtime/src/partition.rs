@@ -100,6 +100,7 @@ async fn run_partition<S: Stage>(sh: Arc<Shared<S>>, mut ends: TaskEnds) {
                 }
                 if let Some((topic, partition, offset)) = last {
                     store_offset(&sh.consumer, &topic, partition, offset);
+                    ends.saw_acks();
                 }
                 if let Some(e) = failed {
                     let _ = sh.failures.send(e);

@@ -34,6 +34,7 @@ use rdkafka::producer::{FutureProducer, Producer};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+pub use crate::assignment::FlowLimits;
 use crate::assignment::Partitions;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{ServiceConfig, StageSettings};
@@ -71,6 +72,8 @@ pub struct RunOptions {
     /// The registry the stage registered its metrics in (the harness adds its own); a fresh one for
     /// `S::NAME` when `None`.
     pub metrics: Option<StageRegistry>,
+    /// The consume loop's flow-control limits (the defaults suit every stage).
+    pub flow: FlowLimits,
 }
 
 impl Default for RunOptions {
@@ -80,6 +83,7 @@ impl Default for RunOptions {
             shutdown: CancellationToken::new(),
             http_addr: None,
             metrics: None,
+            flow: FlowLimits::default(),
         }
     }
 }
@@ -95,6 +99,7 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
         shutdown,
         http_addr,
         metrics: registry,
+        flow,
     } = options;
     let codec = Arc::new(
         Codec::from_config(cfg.registry.as_ref()).map_err(|e| RuntimeError::Codec(Box::new(e)))?,
@@ -171,7 +176,7 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
         }
     }
 
-    let partitions = Arc::new(Partitions::default());
+    let partitions = Arc::new(Partitions::new(flow));
     let consumer: Arc<StreamConsumer<StageConsumerContext>> = Arc::new(
         consumer_config(cfg, &group)
             .create_with_context(StageConsumerContext {
@@ -223,9 +228,9 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
             }
             _ = tick.tick() => {
                 health.beat();
-                partitions.refill(&consumer);
+                partitions.refill(&consumer, &metrics.partition_pauses);
             }
-            _ = partitions.refill_wanted() => partitions.refill(&consumer),
+            _ = partitions.refill_wanted() => partitions.refill(&consumer, &metrics.partition_pauses),
             received = consumer.recv(), if partitions.accepting() => {
                 health.beat();
                 let input = match received {
