@@ -25,10 +25,29 @@ pub fn clean_owned(raw: Option<String>) -> Option<String> {
 
 /// Whether [`clean_text`] would return `s` unchanged.
 fn is_clean(s: &str) -> bool {
+    if s.is_ascii() {
+        return is_clean_ascii(s.as_bytes());
+    }
     let mut after_space = true;
     for c in s.chars() {
         if c.is_whitespace() {
             if c != ' ' || after_space {
+                return false;
+            }
+            after_space = true;
+        } else {
+            after_space = false;
+        }
+    }
+    !after_space
+}
+
+/// [`is_clean`] for ASCII, by bytes: ASCII's whitespace is `\t`..=`\r` and the space.
+fn is_clean_ascii(s: &[u8]) -> bool {
+    let mut after_space = true;
+    for &b in s {
+        if matches!(b, b'\t'..=b'\r' | b' ') {
+            if b != b' ' || after_space {
                 return false;
             }
             after_space = true;
@@ -52,13 +71,17 @@ pub fn normalise_person_name(raw: Option<&str>) -> Option<String> {
 }
 
 fn recase(cleaned: String) -> Option<String> {
+    if cleaned.is_ascii() {
+        let bytes = cleaned.as_bytes();
+        if bytes.iter().any(u8::is_ascii_lowercase) && bytes.iter().any(u8::is_ascii_uppercase) {
+            return Some(cleaned);
+        }
+        return Some(recase_ascii(&cleaned));
+    }
     let has_lower = cleaned.chars().any(char::is_lowercase);
     let has_upper = cleaned.chars().any(char::is_uppercase);
     if has_lower && has_upper {
         return Some(cleaned);
-    }
-    if cleaned.is_ascii() {
-        return Some(recase_ascii(&cleaned));
     }
     let words: Vec<String> = cleaned
         .split(' ')
@@ -126,6 +149,27 @@ fn capitalise_word(lower: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `recase` as it was before the ASCII case test by bytes.
+    fn recase_by_chars(cleaned: String) -> Option<String> {
+        let has_lower = cleaned.chars().any(char::is_lowercase);
+        let has_upper = cleaned.chars().any(char::is_uppercase);
+        if has_lower && has_upper {
+            return Some(cleaned);
+        }
+        if cleaned.is_ascii() {
+            return Some(recase_ascii(&cleaned));
+        }
+        recase(cleaned)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_byte_checks_agree_with_the_char_ones(s in "[aZ'\\- \t\n\r\x0b\x0c\u{a0}\u{85}é]{0,12}") {
+            proptest::prop_assert_eq!(is_clean(&s), clean_text(Some(&s)).as_deref() == Some(s.as_str()));
+            proptest::prop_assert_eq!(recase(s.clone()), recase_by_chars(s));
+        }
+    }
 
     #[test]
     fn owned_variants_and_the_ascii_path_agree_with_the_general_ones() {
