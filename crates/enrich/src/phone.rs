@@ -136,8 +136,8 @@ fn enlarge_regex_cache() {
 /// answered by the memo). Gives exactly what [`parse_e164_general`] gives (tests compare them), with
 /// less of libphonenumber's work:
 /// - one validation instead of two: validity depends only on the country code and the national
-///   number, so a read-back with the same code and national number is valid exactly when the
-///   number is;
+///   number, so a read-back with the same code and national number as the (valid) number is
+///   valid;
 /// - no read-back parse when there is no region and the input is its own E.164 form (`+` and
 ///   digits): the read-back would parse the same text in the same way;
 /// - no read-back parse when the memo already holds the E.164 text as accepted as written;
@@ -151,21 +151,20 @@ fn parse_e164(raw: &str, region: Option<&str>) -> Result<String, PhoneProblem> {
         return Err(PhoneProblem::NoRegion);
     }
     let number = phonenumber::parse(region, raw).map_err(|_| PhoneProblem::Unparsable)?;
+    if !phonenumber::is_valid(&number) {
+        return Err(PhoneProblem::Invalid);
+    }
     let Some(e164) = e164_text(&number) else {
         return check_and_read_back(&number);
     };
     if region.is_none() && raw == e164 {
-        return if phonenumber::is_valid(&number) {
-            Ok(e164)
-        } else {
-            Err(PhoneProblem::Invalid)
-        };
+        return Ok(e164);
     }
     let mut buf = [0u8; MEMO_KEY_MAX];
     if let Some(known) = memo_key(&e164, None, &mut buf).and_then(|key| memo().get(key).cloned()) {
         // `to_e164(e164, None) == Ok(e164)` is exactly "the read-back parses, is valid and writes
         // the same text"
-        return if known.as_deref() == Ok(e164.as_str()) && phonenumber::is_valid(&number) {
+        return if known.as_deref() == Ok(e164.as_str()) {
             Ok(e164)
         } else {
             Err(PhoneProblem::Invalid)
@@ -181,10 +180,10 @@ fn parse_e164(raw: &str, region: Option<&str>) -> Result<String, PhoneProblem> {
     if written != e164 {
         return Err(PhoneProblem::Invalid);
     }
+    // the number is valid, so the read-back is when it has the same code and national number
     let same_number = reparsed.country().code() == number.country().code()
         && reparsed.national() == number.national();
-    let valid = phonenumber::is_valid(&reparsed) && (same_number || phonenumber::is_valid(&number));
-    if valid {
+    if same_number || phonenumber::is_valid(&reparsed) {
         Ok(e164)
     } else {
         Err(PhoneProblem::Invalid)
