@@ -7,6 +7,7 @@
 
 mod bounds;
 mod direct;
+mod direct_encode;
 mod error;
 mod registry;
 
@@ -219,8 +220,13 @@ impl Codec {
         let mut framed = Vec::with_capacity(1024);
         framed.extend_from_slice(&SINGLE_OBJECT_MAGIC);
         framed.extend_from_slice(&entry.fingerprint);
-        apache_avro::write_avro_datum_ref(schema, event, &mut framed)
-            .map_err(|e| EncodeError::Avro(Box::new(e)))?;
+        let header = framed.len();
+        if direct_encode::encode(schema, event, &mut framed).is_err() {
+            // not the shape the fast path expects: apache-avro encodes it (`direct_encode.rs`)
+            framed.truncate(header);
+            apache_avro::write_avro_datum_ref(schema, event, &mut framed)
+                .map_err(|e| EncodeError::Avro(Box::new(e)))?;
+        }
         self.frame(topic, E::KIND, framed).await
     }
 
