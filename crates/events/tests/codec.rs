@@ -38,6 +38,10 @@ async fn every_event_round_trips_single_object() {
     roundtrip(&c, samples::exception_state()).await;
     roundtrip(&c, samples::exception_record()).await;
     roundtrip(&c, samples::rep_state()).await;
+    roundtrip(&c, samples::dedup_key()).await;
+    let mut no_email = samples::dedup_key();
+    no_email.email_hash = None;
+    roundtrip(&c, no_email).await;
 }
 
 #[tokio::test]
