@@ -10,6 +10,7 @@ pub mod bands;
 pub mod country;
 pub mod dataset;
 pub mod dedup;
+pub mod dedup_key;
 pub mod disposable;
 pub mod free_mail;
 pub mod industry;
