@@ -3,7 +3,8 @@
 //! Two questions per event:
 //! - has this exact event (`event_id`) been processed already? Then it produces nothing — unless
 //!   it is the same input record again (same partition and offset: redelivered after a crash before
-//!   its offset was stored), whose output may never have been acknowledged: it is decided again;
+//!   its offset was stored), whose output may never have been acknowledged: it is given the verdict
+//!   it was given the first time, again;
 //! - has this lead (same normalised email, or same `lead_id`) been seen within the window? Then the
 //!   event updates the earlier lead (`is_update`, `previous_event_id`) rather than creating one.
 //!
@@ -42,13 +43,15 @@ pub enum DedupVerdict {
 }
 
 /// One event's identity, as the index sees it: its id, the hashes of its lead id and normalised
-/// email, its event time and, when known, where its input record was read.
+/// email, its event time and, when known, where its input record was read. When recorded, also the
+/// verdict it was given (`previous_event_id`; `None`: a new lead).
 #[derive(Clone, Copy, Debug)]
 pub struct EventKeys<'a> {
     pub event_id: &'a str,
     pub hashes: LeadHashes,
     pub at: Timestamp,
     pub input: Option<InputPosition>,
+    pub previous_event_id: Option<&'a str>,
 }
 
 impl<'a> EventKeys<'a> {
@@ -59,6 +62,7 @@ impl<'a> EventKeys<'a> {
             hashes: LeadHashes::of(lead_id, email),
             at,
             input: None,
+            previous_event_id: None,
         }
     }
 
@@ -72,6 +76,7 @@ impl<'a> EventKeys<'a> {
             },
             at: key.occurred_at,
             input: input_position(key),
+            previous_event_id: key.previous_event_id.as_deref(),
         }
     }
 
@@ -80,13 +85,20 @@ impl<'a> EventKeys<'a> {
         self.input = input;
         self
     }
+
+    /// The same keys, with the verdict the event was given (`None`: a new lead).
+    pub fn decided(mut self, previous_event_id: Option<&'a str>) -> Self {
+        self.previous_event_id = previous_event_id;
+        self
+    }
 }
 
-/// A remembered event id: when, and where its input record was read (when known).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A remembered event id: when, where its input record was read (when known), and its verdict.
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct Seen {
     at: Timestamp,
     input: Option<InputPosition>,
+    previous_event_id: Option<Arc<str>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -128,11 +140,17 @@ impl DedupIndex {
     /// Classifies an event without changing the index.
     pub fn check(&self, keys: &EventKeys<'_>) -> DedupVerdict {
         if let Some(seen) = self.events.get(keys.event_id) {
-            // the same input record redelivered is decided again (its output may be missing);
-            // anything else with a known id is a duplicate
+            // the same input record redelivered gets its first verdict again (its output may never
+            // have been acknowledged); anything else with a known id is a duplicate
             if keys.input.is_none() || seen.input != keys.input {
                 return DedupVerdict::DuplicateEvent;
             }
+            return seen
+                .previous_event_id
+                .as_ref()
+                .map_or(DedupVerdict::NewLead, |p| DedupVerdict::RepeatLead {
+                    previous_event_id: p.to_string(),
+                });
         }
         let by_email = keys.hashes.email.and_then(|e| self.emails.get(&h(e)));
         let by_lead = self.leads.get(&h(keys.hashes.lead));
@@ -159,6 +177,7 @@ impl DedupIndex {
                     Seen {
                         at,
                         input: keys.input,
+                        previous_event_id: keys.previous_event_id.map(Arc::from),
                     },
                 );
                 self.push_expiry(at, Key::Event(Arc::clone(&id)));

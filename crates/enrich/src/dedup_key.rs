@@ -1,6 +1,7 @@
 //! The dedup changelog record (`DedupKey` on `enrich.dedup-keys`, RULES.md §12): what the dedup
 //! memory needs of one produced lead, and nothing more — the event id, 128-bit hashes of the lead id
-//! and of the normalised email, the event time and the input record's position.
+//! and of the normalised email, the event time, the verdict it was given and the input record's
+//! position.
 //!
 //! Hash128 = the first 16 bytes of SHA-256 (the `sha2` crate). A cryptographic hash because lead
 //! ids and emails come from public forms: with a fast non-cryptographic hash a crafted email could
@@ -53,6 +54,7 @@ pub fn dedup_key(
     event_id: &str,
     hashes: LeadHashes,
     occurred_at: Timestamp,
+    previous_event_id: Option<&str>,
     input: Option<InputPosition>,
 ) -> DedupKey {
     DedupKey {
@@ -60,6 +62,7 @@ pub fn dedup_key(
         lead_hash: hashes.lead,
         email_hash: hashes.email,
         occurred_at,
+        previous_event_id: previous_event_id.map(str::to_owned),
         input_partition: input.map_or(-1, |p| p.partition),
         input_offset: input.map_or(-1, |p| p.offset),
     }
@@ -113,16 +116,23 @@ mod tests {
             partition: 2,
             offset: 41,
         };
-        let key = dedup_key("evt-7", h, Timestamp(5), Some(pos));
+        let key = dedup_key("evt-7", h, Timestamp(5), Some("evt-6"), Some(pos));
         assert_eq!(key.event_id, "evt-7");
         assert_eq!(key.lead_hash, hash128("lead-7"));
         assert_eq!(key.email_hash, Some(hash128("ada@northwind.io")));
         assert_eq!(key.occurred_at, Timestamp(5));
+        assert_eq!(key.previous_event_id.as_deref(), Some("evt-6"));
         assert_eq!(input_position(&key), Some(pos));
         let text = format!("{key:?}");
         assert!(!text.contains("ada") && !text.contains("lead-7"), "{text}");
 
-        let unknown = dedup_key("evt-8", LeadHashes::of("lead-8", None), Timestamp(5), None);
+        let unknown = dedup_key(
+            "evt-8",
+            LeadHashes::of("lead-8", None),
+            Timestamp(5),
+            None,
+            None,
+        );
         assert_eq!(unknown.email_hash, None);
         assert_eq!((unknown.input_partition, unknown.input_offset), (-1, -1));
         assert_eq!(input_position(&unknown), None);

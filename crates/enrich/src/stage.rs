@@ -98,13 +98,14 @@ impl<P: FirmographicsProvider> Stage for EnrichStage<P> {
         } else {
             look_up(&self.provider, &prepared).await
         };
-        let key = prepared.dedup_key();
+        let changelog = prepared.changelog();
         let outcome = conclude(&mut self.lock(), prepared, lookup);
         match outcome {
             // the lead, then its changelog record keyed like it; the runtime stores the input's
             // offset only once both are acknowledged (RULES.md §12)
             EnrichOutcome::Lead(enriched) => {
                 let lead_id = enriched.lead.lead_id.clone();
+                let key = changelog.record(&enriched);
                 Ok(vec![
                     Output::to(TopicRole::Enriched, *enriched),
                     Output::to(TopicRole::DedupKeys, key).with_key(lead_id),

@@ -63,6 +63,7 @@ impl Prepared {
             hashes: self.hashes,
             at: self.n.lead.occurred_at,
             input: self.input,
+            previous_event_id: None,
         }
     }
 
@@ -73,19 +74,37 @@ impl Prepared {
         self
     }
 
-    /// The changelog record of this event once produced (`DedupKey` on `enrich.dedup-keys`).
-    pub fn dedup_key(&self) -> DedupKey {
-        dedup_key(
-            &self.n.lead.event_id,
-            self.hashes,
-            self.n.lead.occurred_at,
-            self.input,
-        )
+    /// What the changelog record of this event needs besides its enriched lead.
+    pub fn changelog(&self) -> Changelog {
+        Changelog {
+            hashes: self.hashes,
+            input: self.input,
+        }
     }
 
     /// The domain to look firmographics up for, if any.
     pub fn company_domain(&self) -> Option<&str> {
         self.n.company_domain.as_deref()
+    }
+}
+
+/// The hashes and input position of a prepared event, for its changelog record once decided.
+#[derive(Clone, Copy, Debug)]
+pub struct Changelog {
+    hashes: LeadHashes,
+    input: Option<InputPosition>,
+}
+
+impl Changelog {
+    /// The changelog record (`DedupKey` on `enrich.dedup-keys`) of the event's enriched lead.
+    pub fn record(&self, enriched: &EnrichedLead) -> DedupKey {
+        dedup_key(
+            &enriched.lead.event_id,
+            self.hashes,
+            enriched.lead.occurred_at,
+            enriched.previous_event_id.as_deref(),
+            self.input,
+        )
     }
 }
 
@@ -198,6 +217,7 @@ pub fn conclude(index: &mut DedupIndex, prepared: Prepared, lookup: Lookup) -> E
         hashes,
         at: enriched.lead.occurred_at,
         input,
+        previous_event_id: enriched.previous_event_id.as_deref(),
     });
     metrics::set_dedup_entries(index.len());
     if enriched.is_update {
@@ -216,12 +236,15 @@ pub fn conclude(index: &mut DedupIndex, prepared: Prepared, lookup: Lookup) -> E
 /// `dedup_bootstrap_from_enriched`, RULES.md §12). Idempotent.
 pub fn observe(index: &mut DedupIndex, enriched: &EnrichedLead) {
     let lead = &enriched.lead;
-    index.record(&EventKeys::new(
-        &lead.event_id,
-        &lead.lead_id,
-        lead.contact.email.as_deref(),
-        lead.occurred_at,
-    ));
+    index.record(
+        &EventKeys::new(
+            &lead.event_id,
+            &lead.lead_id,
+            lead.contact.email.as_deref(),
+            lead.occurred_at,
+        )
+        .decided(enriched.previous_event_id.as_deref()),
+    );
     metrics::set_dedup_entries(index.len());
 }
 

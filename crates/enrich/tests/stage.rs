@@ -431,29 +431,38 @@ async fn the_changelog_gives_the_verdicts_leads_enriched_gave() {
 
 #[tokio::test]
 async fn a_redelivered_input_record_is_produced_again_a_resent_event_is_not() {
-    // first life: the lead is decided and both records are sent, then the process dies before the
-    // input's offset is stored
+    // first life: a lead, then an update of it; both records of the update are sent, then the
+    // process dies before the input's offset is stored
     let mut first = stage();
-    let event = lead("e1", "l1", Some("ada@northwind.io"), 0);
-    let (produced, key) = enrich_with_key(&mut first, event.clone(), &ctx_at(2, 41))
+    let (_, k0) = enrich_with_key(
+        &mut first,
+        lead("e0", "l0", Some("ada@northwind.io"), 0),
+        &ctx_at(2, 40),
+    )
+    .await
+    .unwrap();
+    let event = lead("e1", "l1", Some("ada@northwind.io"), DAY);
+    let (produced, k1) = enrich_with_key(&mut first, event.clone(), &ctx_at(2, 41))
         .await
         .unwrap();
-    assert_eq!((key.input_partition, key.input_offset), (2, 41));
+    assert_eq!(produced.previous_event_id.as_deref(), Some("e0"));
+    assert_eq!((k1.input_partition, k1.input_offset), (2, 41));
+    assert_eq!(k1.previous_event_id.as_deref(), Some("e0"));
 
     // the changelog record was acknowledged, the enriched lead perhaps not: the same input record
-    // redelivered is produced again (its copy downstream is deduplicated by event id) ...
+    // redelivered is produced again, identical (its first verdict comes with the changelog) ...
     let mut second = stage();
-    second.on_side_input(AnyEvent::DedupKey(key)).unwrap();
+    second.on_side_input(AnyEvent::DedupKey(k0)).unwrap();
+    second.on_side_input(AnyEvent::DedupKey(k1)).unwrap();
     let (again, _) = enrich_with_key(&mut second, event.clone(), &ctx_at(2, 41))
         .await
         .expect("the redelivered record is produced again");
-    assert_eq!(again.lead, produced.lead);
+    assert_eq!(again, produced);
     // ... in the same process too (a retried input) ...
-    assert!(
-        enrich_with_key(&mut first, event.clone(), &ctx_at(2, 41))
-            .await
-            .is_some()
-    );
+    let (retried, _) = enrich_with_key(&mut first, event.clone(), &ctx_at(2, 41))
+        .await
+        .expect("the retried record is produced again");
+    assert_eq!(retried, produced);
     // ... while the same event id in another record (an upstream re-send) produces nothing
     assert!(
         enrich_with_key(&mut second, event.clone(), &ctx_at(2, 42))

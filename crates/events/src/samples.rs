@@ -407,6 +407,7 @@ pub fn dedup_key() -> DedupKey {
             0x08, 0xf0,
         ]),
         occurred_at: T0,
+        previous_event_id: Some("evt-0000".into()),
         input_partition: 2,
         input_offset: 1_234,
     }

@@ -41,6 +41,7 @@ async fn every_event_round_trips_single_object() {
     roundtrip(&c, samples::dedup_key()).await;
     let mut no_email = samples::dedup_key();
     no_email.email_hash = None;
+    no_email.previous_event_id = None;
     roundtrip(&c, no_email).await;
 }
 

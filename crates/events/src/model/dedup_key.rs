@@ -23,6 +23,9 @@ pub struct DedupKey {
     pub email_hash: Option<Hash128>,
     /// The lead event's `occurred_at`.
     pub occurred_at: Timestamp,
+    /// The verdict the event was given: the earlier sighting it updates, `None` for a new lead.
+    #[serde(default)]
+    pub previous_event_id: Option<String>,
     /// Partition of the input topic the event was read from (-1: unknown).
     #[serde(default = "unknown")]
     pub input_partition: i32,
