@@ -455,6 +455,55 @@ mod tests {
     }
 
     #[test]
+    fn a_redelivered_record_gets_its_first_verdict_again() {
+        let at = |offset| {
+            Some(InputPosition {
+                partition: 1,
+                offset,
+            })
+        };
+        let a = Some("ada@northwind.io");
+        let mut index = DedupIndex::new(WINDOW);
+        index.record(&keys("e1", "l1", a, T0).read_at(at(1)));
+        index.record(
+            &keys("e2", "l2", a, T0 + DAY)
+                .read_at(at(2))
+                .decided(Some("e1")),
+        );
+        // the same records again: their first verdicts, although each is now a sighting itself
+        assert_eq!(
+            index.check(&keys("e2", "l2", a, T0 + DAY).read_at(at(2))),
+            repeat("e1")
+        );
+        assert_eq!(
+            index.check(&keys("e1", "l1", a, T0).read_at(at(1))),
+            DedupVerdict::NewLead
+        );
+        // the same event ids in other records, or read from nowhere known: duplicates
+        assert_eq!(
+            index.check(&keys("e2", "l2", a, T0 + DAY).read_at(at(3))),
+            DedupVerdict::DuplicateEvent
+        );
+        assert_eq!(
+            index.check(&keys("e2", "l2", a, T0 + DAY)),
+            DedupVerdict::DuplicateEvent
+        );
+        // a changelog record carries the same facts
+        let key = crate::dedup_key::dedup_key(
+            "e3",
+            LeadHashes::of("l3", a),
+            Timestamp(T0 + 2 * DAY),
+            Some("e2"),
+            at(7),
+        );
+        index.record(&EventKeys::of_dedup_key(&key));
+        assert_eq!(
+            index.check(&keys("e3", "l3", a, T0 + 2 * DAY).read_at(at(7))),
+            repeat("e2")
+        );
+    }
+
+    #[test]
     fn empty_index() {
         let index = DedupIndex::new(WINDOW);
         assert!(index.is_empty());
