@@ -1,19 +1,18 @@
 //! Producing an input's outputs and storing its offset once the broker acknowledged all of them.
 
 use std::pin::Pin;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use leadflow_events::ErrorKind;
 use prometheus::{IntCounter, IntCounterVec};
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio_util::sync::CancellationToken;
 
 use crate::consumer_context::StageConsumerContext;
 use crate::error::RuntimeError;
 use crate::input::{Encoded, Input};
 use crate::metrics::StageMetrics;
+use crate::send_gate::SendGate;
 use crate::summary::SummaryCounters;
 
 pub(crate) type Completion = Pin<Box<dyn Future<Output = Result<Completed, RuntimeError>> + Send>>;
@@ -90,48 +89,29 @@ pub(crate) fn store_offset(
     }
 }
 
-/// Enqueues every output of one input; returns the future that resolves once all are acknowledged.
-/// `Ok(None)` when shutdown interrupted a full queue.
+/// Submits every output of one input to the send gate; returns the future that resolves once all
+/// are acknowledged. (`Option` is kept for the caller's "interrupted" path: the gate never blocks.)
 pub(crate) async fn send_all(
-    producer: &FutureProducer,
+    gate: &SendGate,
     input: &Input,
     records: Vec<Encoded>,
     metrics: &StageMetrics,
-    shutdown: &CancellationToken,
+    _shutdown: &CancellationToken,
 ) -> Result<Option<Completion>, RuntimeError> {
     let sent = Instant::now();
     let delivery_seconds = metrics.delivery_seconds.clone();
     let mut deliveries = Vec::with_capacity(records.len());
-    for r in &records {
-        loop {
-            let record = FutureRecord::to(&r.topic).key(&r.key).payload(&r.payload);
-            match producer.send_result(record) {
-                Ok(f) => {
-                    deliveries.push((r.topic.clone(), r.exception.clone(), f));
-                    break;
-                }
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
-                    tokio::select! {
-                        _ = shutdown.cancelled() => return Ok(None),
-                        _ = tokio::time::sleep(Duration::from_millis(10)) => {}
-                    }
-                }
-                Err((e, _)) => {
-                    return Err(RuntimeError::Delivery {
-                        topic: r.topic.clone(),
-                        source: Box::new(e),
-                    });
-                }
-            }
-        }
+    for r in records {
+        let done = gate.send(r.topic.clone(), r.key, r.payload);
+        deliveries.push((r.topic, r.exception, done));
     }
     let (topic, partition, offset) = (input.topic.clone(), input.partition, input.offset);
     Ok(Some(Box::pin(async move {
         let mut produced = Vec::with_capacity(deliveries.len());
         for (out_topic, exception, f) in deliveries {
             match f.await {
-                Ok(Ok(_)) => produced.push((out_topic, exception)),
-                Ok(Err((e, _))) => {
+                Ok(Ok(())) => produced.push((out_topic, exception)),
+                Ok(Err(e)) => {
                     return Err(RuntimeError::Delivery {
                         topic: out_topic,
                         source: Box::new(e),

@@ -13,6 +13,7 @@ pub struct StageMetrics {
     pub produced: IntCounterVec,
     pub failed: IntCounterVec,
     pub retries: IntCounter,
+    pub partition_pauses: IntCounter,
     pub side_input_events: IntCounterVec,
     pub handler_seconds: Histogram,
     pub record_age_seconds: Histogram,
@@ -41,6 +42,10 @@ impl StageMetrics {
             retries: r.counter(
                 "retries_total",
                 "Retries after retryable errors (decode, transform or encode attempts repeated)",
+            )?,
+            partition_pauses: r.counter(
+                "partition_pauses_total",
+                "Partitions paused because their task took no input for a while with inputs waiting (retrying, a slow dependency); a backlog alone never pauses",
             )?,
             side_input_events: r.counter_vec(
                 "side_input_events_total",

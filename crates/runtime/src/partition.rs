@@ -20,7 +20,6 @@ use futures::future::BoxFuture;
 use futures::stream::{FuturesOrdered, StreamExt};
 use leadflow_events::Codec;
 use rdkafka::consumer::StreamConsumer;
-use rdkafka::producer::FutureProducer;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -33,6 +32,7 @@ use crate::delivery::{Completion, ProducedCounters, complete, send_all, store_of
 use crate::error::RuntimeError;
 use crate::input::{HandleConfig, Handled, Input, handle};
 use crate::metrics::StageMetrics;
+use crate::send_gate::SendGate;
 use crate::stage::Stage;
 use crate::summary::SummaryCounters;
 
@@ -46,7 +46,8 @@ pub(crate) struct Shared<S: Stage> {
     pub(crate) codec: Arc<Codec>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) metrics: StageMetrics,
-    pub(crate) producer: FutureProducer,
+    /// Outputs go to the producer through the gate (see `send_gate`).
+    pub(crate) gate: SendGate,
     pub(crate) consumer: Arc<StreamConsumer<StageConsumerContext>>,
     pub(crate) summary: Arc<SummaryCounters>,
     /// A task that hits a fatal error reports it here; the consume loop stops the run.
@@ -99,6 +100,7 @@ async fn run_partition<S: Stage>(sh: Arc<Shared<S>>, mut ends: TaskEnds) {
                 }
                 if let Some((topic, partition, offset)) = last {
                     store_offset(&sh.consumer, &topic, partition, offset);
+                    ends.saw_acks();
                 }
                 if let Some(e) = failed {
                     let _ = sh.failures.send(e);
@@ -108,7 +110,7 @@ async fn run_partition<S: Stage>(sh: Arc<Shared<S>>, mut ends: TaskEnds) {
             Some((input, result)) = handling.next(), if !handling.is_empty() && acks.len() < ACKS_PER_PARTITION => {
                 match result {
                     Ok(Handled::Produce(records)) if !interrupted => {
-                        match send_all(&sh.producer, &input, records, &sh.metrics, &stop).await {
+                        match send_all(&sh.gate, &input, records, &sh.metrics, &stop).await {
                             Ok(Some(completion)) => {
                                 sh.metrics.in_flight.inc();
                                 acks.push_back(completion);

@@ -10,9 +10,13 @@
 //!   [`Stage::partition_concurrency`] inputs transformed at once;
 //! - a poison input (undecodable, invalid) becomes an exception record and the stage moves on;
 //! - retryable errors are retried with backoff while the partition waits: its task holds the input,
-//!   the consume loop pauses that partition once its queue is full and keeps polling, so the member
-//!   stays in its group and the other partitions flow on; after `retry.max_attempts` the stage stops
-//!   (fatal, non-zero exit);
+//!   the consume loop pauses that partition once its task made no progress for a while with inputs
+//!   waiting, and keeps polling, so the member stays in its group and the other partitions flow on;
+//!   after `retry.max_attempts` the stage stops (fatal, non-zero exit);
+//! - a backlog is paced without pausing: the consume loop stops polling while enough inputs wait for
+//!   tasks that are busy (`assignment.rs`), and outputs reach librdkafka through the send gate
+//!   (`send_gate.rs`), so neither the consumer's prefetch nor the producer's broker thread works
+//!   for nothing;
 //! - on revoke: the revoked partitions' tasks finish what they handled, wait (bounded) for its
 //!   acknowledgements and store its offsets, then the offsets are committed;
 //! - on shutdown: stop fetching, let every partition task drain the same way, flush, commit, return.
@@ -30,6 +34,7 @@ use rdkafka::producer::{FutureProducer, Producer};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+pub use crate::assignment::FlowLimits;
 use crate::assignment::Partitions;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{ServiceConfig, StageSettings};
@@ -42,6 +47,7 @@ use crate::metrics::StageMetrics;
 use crate::partition::{Shared, spawn_partition};
 use crate::preflight::require_topics;
 use crate::registry::StageRegistry;
+use crate::send_gate::SendGate;
 use crate::side_input::{SideMessage, spawn_side_inputs};
 use crate::stage::Stage;
 use crate::summary::{RunSummary, SummaryCounters};
@@ -66,6 +72,8 @@ pub struct RunOptions {
     /// The registry the stage registered its metrics in (the harness adds its own); a fresh one for
     /// `S::NAME` when `None`.
     pub metrics: Option<StageRegistry>,
+    /// The consume loop's flow-control limits (the defaults suit every stage).
+    pub flow: FlowLimits,
 }
 
 impl Default for RunOptions {
@@ -75,6 +83,7 @@ impl Default for RunOptions {
             shutdown: CancellationToken::new(),
             http_addr: None,
             metrics: None,
+            flow: FlowLimits::default(),
         }
     }
 }
@@ -90,6 +99,7 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
         shutdown,
         http_addr,
         metrics: registry,
+        flow,
     } = options;
     let codec = Arc::new(
         Codec::from_config(cfg.registry.as_ref()).map_err(|e| RuntimeError::Codec(Box::new(e)))?,
@@ -166,7 +176,7 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
         }
     }
 
-    let partitions = Arc::new(Partitions::default());
+    let partitions = Arc::new(Partitions::new(flow));
     let consumer: Arc<StreamConsumer<StageConsumerContext>> = Arc::new(
         consumer_config(cfg, &group)
             .create_with_context(StageConsumerContext {
@@ -194,7 +204,7 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
         codec,
         clock,
         metrics: metrics.clone(),
-        producer: producer.clone(),
+        gate: SendGate::start(producer.clone()),
         consumer: consumer.clone(),
         summary: summary.clone(),
         failures: failures_tx,
@@ -218,10 +228,10 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
             }
             _ = tick.tick() => {
                 health.beat();
-                partitions.refill(&consumer);
+                partitions.refill(&consumer, &metrics.partition_pauses);
             }
-            _ = partitions.refill_wanted() => partitions.refill(&consumer),
-            received = consumer.recv() => {
+            _ = partitions.refill_wanted() => partitions.refill(&consumer, &metrics.partition_pauses),
+            received = consumer.recv(), if partitions.accepting() => {
                 health.beat();
                 let input = match received {
                     Ok(m) => Input {
@@ -240,7 +250,7 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
                         continue;
                     }
                 };
-                partitions.dispatch(input, &consumer, &run_stop, |ends| {
+                partitions.dispatch(input, &run_stop, |ends| {
                     spawn_partition(shared.clone(), ends);
                 });
             }

@@ -69,6 +69,7 @@ where
             shutdown,
             http_addr: None,
             metrics: Some(metrics),
+            flow: crate::FlowLimits::default(),
         };
         run_stage(&cfg, stage, options)
             .await

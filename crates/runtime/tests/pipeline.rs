@@ -17,8 +17,8 @@ use leadflow_events::{
     Codec, ErrorKind, ExceptionRecord, LeadEvent, ModelParams, TopicRole, samples,
 };
 use leadflow_runtime::{
-    Context, NoSettings, Output, RunOptions, RunSummary, ServiceConfig, SideInput, SideStart,
-    Stage, StageError, StageRegistry, run_stage,
+    Context, FlowLimits, NoSettings, Output, RunOptions, RunSummary, ServiceConfig, SideInput,
+    SideStart, Stage, StageError, StageRegistry, run_stage,
 };
 use leadflow_testkit::{
     FakeSchemaRegistry, PrivateBroker, StageProcess, bootstrap, consume_all, create_topic,
@@ -741,4 +741,172 @@ async fn instances_join_and_leave_the_group_without_losing_input() {
         "the second instance took over partitions"
     );
     assert!(first.consumed + second.consumed >= 400);
+}
+
+/// Echo that holds the lead `lead-stall` until `release` is notified (a partition whose task is
+/// stuck, as when it retries a dependency), and optionally burns CPU per record (a stage slower
+/// than the fetches).
+struct StallOnMarker {
+    release: std::sync::Arc<tokio::sync::Notify>,
+    busy: Duration,
+}
+
+impl Stage for StallOnMarker {
+    type Input = LeadEvent;
+    const NAME: &'static str = "flow";
+    const INPUT: TopicRole = TopicRole::Raw;
+
+    async fn process(&self, input: LeadEvent, _ctx: &Context) -> Result<Vec<Output>, StageError> {
+        if input.lead_id == "lead-stall" {
+            let _ = tokio::time::timeout(Duration::from_secs(120), self.release.notified()).await;
+        }
+        let started = std::time::Instant::now();
+        while started.elapsed() < self.busy {
+            std::hint::spin_loop();
+        }
+        Ok(vec![Output::to(TopicRole::Enriched, input)])
+    }
+}
+
+fn spawn_with_http<S: Stage>(
+    cfg: &ServiceConfig<NoSettings>,
+    stage: S,
+) -> (
+    CancellationToken,
+    tokio::sync::oneshot::Receiver<std::net::SocketAddr>,
+    JoinHandle<RunSummary>,
+) {
+    let stop = CancellationToken::new();
+    let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
+    let options = RunOptions {
+        shutdown: stop.clone(),
+        http_addr: Some(addr_tx),
+        // small limits, so that a few hundred records reach them
+        flow: FlowLimits {
+            queue_per_partition: 64,
+            stash_limit: 64,
+            stall: Duration::from_millis(300),
+        },
+        ..RunOptions::default()
+    };
+    let cfg = cfg.clone();
+    let handle =
+        tokio::spawn(async move { run_stage(&cfg, stage, options).await.expect("stage runs") });
+    (stop, addr_rx, handle)
+}
+
+fn metric(metrics: &str, name: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{name} missing from:\n{metrics}"))
+}
+
+/// A partition whose task is stuck (its first input never completes) while thousands of its inputs
+/// wait: once the stashes are full the consume loop would stop polling, so the stuck partition must
+/// be paused for the other one to flow on. It does, in order, and the stuck one completes later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_partition_is_paused_and_the_others_flow_on() {
+    let t = topics(2).await;
+    let bs = t.cfg.bootstrap_servers.clone();
+    let mut marker = lead(0);
+    marker.lead_id = "lead-stall".into();
+    let mut leads = vec![marker];
+    leads.extend((1..1_500).map(lead));
+    let placed = produce_raw_all(&bs, &t.input, encoded(leads).await).await;
+    let stuck = placed[0].0;
+    let others = placed.iter().filter(|(p, _)| *p != stuck).count();
+    let behind_marker = placed.len() - others - 1;
+    assert!(
+        behind_marker > 128 && others > 128,
+        "both partitions hold more than a queue and a stash: {behind_marker} / {others}"
+    );
+
+    let release = std::sync::Arc::new(tokio::sync::Notify::new());
+    let stage = StallOnMarker {
+        release: release.clone(),
+        busy: Duration::ZERO,
+    };
+    let lead_number = |id: &str| id.trim_start_matches("evt-").parse::<usize>().unwrap();
+    let stuck_inputs: Vec<usize> = placed
+        .iter()
+        .enumerate()
+        .filter(|(_, (p, _))| *p == stuck)
+        .map(|(i, _)| i)
+        .collect();
+    let (stop, addr, handle) = spawn_with_http(&t.cfg, stage);
+    let addr = addr.await.expect("http endpoint bound");
+    // every input of the other partition is done while the stuck one still holds its first
+    let flowed = event_ids(&bs, &t.output, others, Duration::from_secs(90)).await;
+    assert_eq!(flowed.len(), others, "the other partition flowed on");
+    assert!(
+        flowed
+            .iter()
+            .all(|id| stuck_inputs.binary_search(&lead_number(id)).is_err()),
+        "nothing of the stuck partition was produced yet"
+    );
+    let (_, metrics) = http_get(addr, "/metrics").await;
+    assert!(
+        metric(&metrics, "leadflow_flow_partition_pauses_total") >= 1.0,
+        "the stuck partition was paused"
+    );
+
+    release.notify_one();
+    let all = consume_all(&bs, &t.output, placed.len(), Duration::from_secs(90)).await;
+    stop.cancel();
+    handle.await.unwrap();
+    let codec = Codec::single_object().unwrap();
+    let mut outputs = Vec::new();
+    for r in &all {
+        let l: LeadEvent = codec.decode(&r.payload).await.unwrap();
+        outputs.push((r.partition, lead_number(&l.event_id)));
+    }
+    assert_eq!(
+        outputs
+            .iter()
+            .map(|(_, n)| *n)
+            .collect::<BTreeSet<_>>()
+            .len(),
+        placed.len(),
+        "every input reached the output once the stuck one completed"
+    );
+    // within each output partition the stuck partition's inputs came out in input order
+    for out_partition in [0, 1] {
+        let seen: Vec<usize> = outputs
+            .iter()
+            .filter(|(p, n)| *p == out_partition && stuck_inputs.binary_search(n).is_ok())
+            .map(|(_, n)| *n)
+            .collect();
+        assert!(
+            seen.windows(2).all(|w| w[0] < w[1]),
+            "order within the stuck partition kept on output partition {out_partition}"
+        );
+    }
+}
+
+/// A backlog the stage works through more slowly than it is fetched is paced by polling less, never
+/// by pausing partitions (a pause makes librdkafka throw away what it prefetched and fetch it again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_alone_never_pauses_a_partition() {
+    let t = topics(3).await;
+    let bs = t.cfg.bootstrap_servers.clone();
+    let count = 3_000;
+    produce_raw_all(&bs, &t.input, encoded((0..count).map(lead)).await).await;
+    let stage = StallOnMarker {
+        release: std::sync::Arc::new(tokio::sync::Notify::new()),
+        busy: Duration::from_micros(40),
+    };
+    let (stop, addr, handle) = spawn_with_http(&t.cfg, stage);
+    let addr = addr.await.expect("http endpoint bound");
+    let out = consume_all(&bs, &t.output, count, Duration::from_secs(120)).await;
+    let (_, metrics) = http_get(addr, "/metrics").await;
+    stop.cancel();
+    let summary = handle.await.unwrap();
+    assert_eq!(out.len(), count, "the whole backlog went through");
+    assert_eq!(summary.consumed, count as u64);
+    assert_eq!(
+        metric(&metrics, "leadflow_flow_partition_pauses_total"),
+        0.0,
+        "no partition was paused for a backlog"
+    );
 }
