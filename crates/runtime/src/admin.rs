@@ -107,3 +107,29 @@ pub async fn create_topics<S: StageSettings>(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dedup_changelog_keeps_a_window_and_the_state_topics_are_compacted() {
+        let specs = pipeline_topics(&TopicNames::default(), 6, 3);
+        assert_eq!(specs.len(), TopicRole::ALL.len());
+        let spec = |name: &str| {
+            specs
+                .iter()
+                .find(|s| s.name == name)
+                .unwrap_or_else(|| panic!("no spec for {name}"))
+        };
+        let keys = spec("enrich.dedup-keys");
+        assert!(!keys.compacted);
+        assert_eq!(keys.retention_ms, Some(720 * 3_600_000));
+        assert_eq!(keys.partitions, 6);
+        let reps = spec("reps");
+        assert!(reps.compacted);
+        assert_eq!(reps.retention_ms, None);
+        assert_eq!(reps.partitions, 3);
+        assert_eq!(spec("leads.enriched").retention_ms, None);
+    }
+}
