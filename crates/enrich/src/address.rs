@@ -72,21 +72,29 @@ impl Email {
             return Err(SyntaxError::MissingAt);
         };
         let domain = ascii_domain(domain)?;
-        let local = local.to_lowercase();
+        // The address is built in one string: the local part lower-cased into it (ASCII in place,
+        // the general `to_lowercase` otherwise), then the domain.
+        let mut address = String::with_capacity(local.len() + 1 + domain.len());
+        if local.is_ascii() {
+            address.push_str(local);
+            address.make_ascii_lowercase();
+        } else {
+            address.push_str(&local.to_lowercase());
+        }
+        let local = address.as_str();
         if local.is_empty() {
             return Err(SyntaxError::EmptyLocal);
         }
         if local.len() > 64 {
             return Err(SyntaxError::LocalTooLong);
         }
-        if !email_address::EmailAddress::is_valid_local_part(&local) {
+        if !is_plain_dot_atom(local) && !email_address::EmailAddress::is_valid_local_part(local) {
             return Err(SyntaxError::BadLocal);
         }
         if local.len() + 1 + domain.len() > 254 {
             return Err(SyntaxError::TooLong);
         }
         let at = local.len();
-        let mut address = local;
         address.push('@');
         address.push_str(&domain);
         Ok(Email { address, at })
@@ -113,6 +121,22 @@ impl Email {
     }
 }
 
+/// A local part of lower-case ASCII letters, digits, `+`, `-` and `_` in dot-separated non-empty
+/// runs (`ada.lovelace`, `sales+emea`): the common case, a subset of RFC 5322's dot-atom, so
+/// `email_address` accepts every such part (a test checks the two agree on it) and need not be asked.
+fn is_plain_dot_atom(local: &str) -> bool {
+    let mut after_dot = true;
+    for b in local.bytes() {
+        match b {
+            b'.' if after_dot => return false,
+            b'.' => after_dot = true,
+            b'a'..=b'z' | b'0'..=b'9' | b'+' | b'-' | b'_' => after_dot = false,
+            _ => return false,
+        }
+    }
+    !after_dot
+}
+
 /// Normalises a company domain as people type it ("https://www.Northwind.io/about" -> "northwind.io",
 /// "Bücher.de" -> "xn--bcher-kva.de") and validates its syntax.
 pub fn normalise_domain(raw: &str) -> Result<String, SyntaxError> {
@@ -128,13 +152,13 @@ pub fn normalise_domain(raw: &str) -> Result<String, SyntaxError> {
     if let Some(i) = s.find(['/', '?', '#']) {
         s = &s[..i];
     }
-    let mut domain = ascii_domain(s)?;
+    let domain = ascii_domain(s)?;
     if let Some(rest) = domain.strip_prefix("www.") {
         if rest.contains('.') {
-            domain = rest.to_owned();
+            return Ok(rest.to_owned());
         }
     }
-    Ok(domain)
+    Ok(domain.into_owned())
 }
 
 /// Whether `domain` is `parent` or a subdomain of it (`eu.hotleads.ai` is under `hotleads.ai`).
@@ -166,8 +190,9 @@ fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
         .then(|| &s[prefix.len()..])
 }
 
-/// UTS #46 to ASCII, trailing dots dropped, then the host-name checks.
-fn ascii_domain(raw: &str) -> Result<String, SyntaxError> {
+/// UTS #46 to ASCII, trailing dots dropped, then the host-name checks. Borrowed when the input
+/// already is that form.
+fn ascii_domain(raw: &str) -> Result<Cow<'_, str>, SyntaxError> {
     let trimmed = raw.trim().trim_end_matches('.');
     if trimmed.is_empty() {
         return Err(SyntaxError::EmptyDomain);
@@ -175,22 +200,70 @@ fn ascii_domain(raw: &str) -> Result<String, SyntaxError> {
     if trimmed.len() > MAX_INPUT_LEN {
         return Err(SyntaxError::TooLong);
     }
-    let ascii: Cow<'_, str> = if trimmed
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
-        && !trimmed.contains("xn--")
-    {
-        // Already lower-case LDH: UTS #46 would return it unchanged.
-        Cow::Borrowed(trimmed)
-    } else {
-        if trimmed.bytes().any(|b| b.is_ascii() && !is_host_byte(b)) {
-            return Err(SyntaxError::BadDomainChar);
-        }
-        idna::domain_to_ascii_cow(trimmed.as_bytes(), idna::AsciiDenyList::STD3)
-            .map_err(|_| SyntaxError::BadDomainChar)?
-    };
+    // Already lower-case LDH without Punycode: UTS #46 would return it unchanged; checked in one
+    // pass.
+    if let Some(checked) = check_lower_ldh(trimmed) {
+        return checked.map(|()| Cow::Borrowed(trimmed));
+    }
+    if trimmed.bytes().any(|b| b.is_ascii() && !is_host_byte(b)) {
+        return Err(SyntaxError::BadDomainChar);
+    }
+    let ascii = idna::domain_to_ascii_cow(trimmed.as_bytes(), idna::AsciiDenyList::STD3)
+        .map_err(|_| SyntaxError::BadDomainChar)?;
     check_domain(&ascii)?;
-    Ok(ascii.into_owned())
+    Ok(ascii)
+}
+
+/// For a domain of lower-case letters, digits, dots and hyphens with no `xn--` in it (the common
+/// case): what [`check_domain`] answers, in one pass over the bytes. `None` for any other domain.
+fn check_lower_ldh(domain: &str) -> Option<Result<(), SyntaxError>> {
+    let bytes = domain.as_bytes();
+    // the first label error, in label order (an ineligible byte later still means `None`)
+    let mut first_error = None;
+    let mut labels = 0usize;
+    let mut label_start = 0usize;
+    let mut label_alphabetic = true;
+    for i in 0..=bytes.len() {
+        match bytes.get(i) {
+            Some(b'x') if bytes[i..].starts_with(b"xn--") => return None,
+            Some(b'a'..=b'z') => {}
+            Some(b'0'..=b'9' | b'-') => label_alphabetic = false,
+            Some(b'.') | None => {
+                let label = &bytes[label_start..i];
+                labels += 1;
+                if first_error.is_none() {
+                    first_error = if label.is_empty() {
+                        Some(SyntaxError::EmptyLabel)
+                    } else if label.len() > 63 {
+                        Some(SyntaxError::LabelTooLong)
+                    } else if label.first() == Some(&b'-') || label.last() == Some(&b'-') {
+                        Some(SyntaxError::BadHyphen)
+                    } else {
+                        None
+                    };
+                }
+                if i < bytes.len() {
+                    label_start = i + 1;
+                    label_alphabetic = true;
+                }
+            }
+            Some(_) => return None,
+        }
+    }
+    let tld_len = bytes.len() - label_start;
+    Some(if bytes.is_empty() {
+        Err(SyntaxError::EmptyDomain)
+    } else if bytes.len() > 253 {
+        Err(SyntaxError::TooLong)
+    } else if let Some(e) = first_error {
+        Err(e)
+    } else if labels < 2 {
+        Err(SyntaxError::NoTld)
+    } else if tld_len < 2 || !label_alphabetic {
+        Err(SyntaxError::BadTld)
+    } else {
+        Ok(())
+    })
 }
 
 fn is_host_byte(b: u8) -> bool {
@@ -235,6 +308,179 @@ fn check_domain(domain: &str) -> Result<(), SyntaxError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `Email::parse` as it was before the one-string build and the plain dot-atom fast path.
+    fn parse_by_general_path(raw: &str) -> Result<(String, usize), SyntaxError> {
+        if raw.len() > MAX_INPUT_LEN {
+            return Err(SyntaxError::TooLong);
+        }
+        let mut s = raw.trim();
+        if let Some(rest) = strip_prefix_ignore_case(s, "mailto:") {
+            s = rest.trim();
+        }
+        if let Some(inner) = s.strip_prefix('<').and_then(|r| r.strip_suffix('>')) {
+            s = inner.trim();
+        }
+        let Some((local, domain)) = s.rsplit_once('@') else {
+            return Err(SyntaxError::MissingAt);
+        };
+        let domain = ascii_domain(domain)?.into_owned();
+        let local = local.to_lowercase();
+        if local.is_empty() {
+            return Err(SyntaxError::EmptyLocal);
+        }
+        if local.len() > 64 {
+            return Err(SyntaxError::LocalTooLong);
+        }
+        if !email_address::EmailAddress::is_valid_local_part(&local) {
+            return Err(SyntaxError::BadLocal);
+        }
+        if local.len() + 1 + domain.len() > 254 {
+            return Err(SyntaxError::TooLong);
+        }
+        Ok((format!("{local}@{domain}"), local.len()))
+    }
+
+    fn parse_by_fast_path(raw: &str) -> Result<(String, usize), SyntaxError> {
+        Email::parse(raw).map(|e| (e.as_str().to_owned(), e.local_part().len()))
+    }
+
+    #[test]
+    fn the_fast_paths_give_what_the_general_path_gives() {
+        let locals = [
+            "ada",
+            "Ada.Lovelace",
+            "a.b.c",
+            ".ada",
+            "ada.",
+            "a..b",
+            "+",
+            "-",
+            "_",
+            "a+b-c_d",
+            "\"ada lovelace\"",
+            "\"\"",
+            "josé",
+            "JOSÉ",
+            "a b",
+            "a@b",
+            "a,b",
+            "!#$%&'*/=?^`{|}~",
+            "",
+            "x".repeat(64).as_str(),
+            "x".repeat(65).as_str(),
+            "İstanbul",
+            "ǅ",
+        ]
+        .map(str::to_owned);
+        let domains = [
+            "northwind.io",
+            "NorthWind.IO",
+            "bücher.de",
+            "x",
+            "",
+            "a..b",
+            "-a.io",
+        ];
+        for local in &locals {
+            for domain in domains {
+                let raw = format!("{local}@{domain}");
+                assert_eq!(
+                    parse_by_fast_path(&raw),
+                    parse_by_general_path(&raw),
+                    "{raw:?}"
+                );
+            }
+        }
+    }
+
+    /// `ascii_domain` as it was before the one-pass check.
+    fn ascii_domain_general(raw: &str) -> Result<String, SyntaxError> {
+        let trimmed = raw.trim().trim_end_matches('.');
+        if trimmed.is_empty() {
+            return Err(SyntaxError::EmptyDomain);
+        }
+        if trimmed.len() > MAX_INPUT_LEN {
+            return Err(SyntaxError::TooLong);
+        }
+        let ascii: Cow<'_, str> = if trimmed
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+            && !trimmed.contains("xn--")
+        {
+            Cow::Borrowed(trimmed)
+        } else {
+            if trimmed.bytes().any(|b| b.is_ascii() && !is_host_byte(b)) {
+                return Err(SyntaxError::BadDomainChar);
+            }
+            idna::domain_to_ascii_cow(trimmed.as_bytes(), idna::AsciiDenyList::STD3)
+                .map_err(|_| SyntaxError::BadDomainChar)?
+        };
+        check_domain(&ascii)?;
+        Ok(ascii.into_owned())
+    }
+
+    #[test]
+    fn the_one_pass_domain_check_gives_what_the_general_one_gives() {
+        let long_label = "a".repeat(64);
+        let long_domain = format!("{}.com", ["abcdefghij"; 25].join("."));
+        let cases = [
+            "northwind.io",
+            "a.b",
+            "a.b1",
+            "a.1b",
+            "a.b-c",
+            "-a.io",
+            "a-.io",
+            "a..io",
+            ".io",
+            "io",
+            "",
+            ".",
+            "a.",
+            "x.xn--p1ai",
+            "xn--bcher-kva.de",
+            "axn--b.de",
+            "a.x",
+            "a.xn",
+            "a-b.c-d.ef",
+            "Northwind.IO",
+            "bücher.de",
+            "a_b.io",
+            long_label.as_str(),
+            &format!("{long_label}.io"),
+            long_domain.as_str(),
+            "1.2.3.4",
+            "a.io-",
+            "a.i-o",
+        ];
+        for c in cases {
+            assert_eq!(
+                ascii_domain(c).map(Cow::into_owned),
+                ascii_domain_general(c),
+                "{c:?}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_one_pass_domain_check_agrees_on_any_ldh_text(raw in "[a-cxn0-9.-]{0,20}|[a-z.-]{60,70}") {
+            proptest::prop_assert_eq!(ascii_domain(&raw).map(Cow::into_owned), ascii_domain_general(&raw));
+        }
+
+        #[test]
+        fn a_plain_dot_atom_is_a_valid_local_part(local in "[a-z0-9+_.-]{0,64}") {
+            if is_plain_dot_atom(&local) {
+                proptest::prop_assert!(email_address::EmailAddress::is_valid_local_part(&local));
+            }
+        }
+
+        #[test]
+        fn parse_agrees_with_the_general_path(raw in "[a-zA-Z0-9+_.\"@ é-]{0,40}(@[a-zA-Z.-]{0,12})?") {
+            proptest::prop_assert_eq!(parse_by_fast_path(&raw), parse_by_general_path(&raw));
+        }
+    }
 
     #[test]
     fn valid_emails_are_normalised_and_split() {

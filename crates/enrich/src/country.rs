@@ -6,7 +6,7 @@
 //! "Países Bajos", "日本") and a few abbreviations people type ("EL", "UAE", "KSA"). A test keeps the
 //! table honest: an entry the crate already resolves is an error.
 
-use std::collections::HashMap;
+use std::cell::RefCell;
 use std::str::FromStr;
 use std::sync::LazyLock;
 
@@ -202,12 +202,22 @@ const ALIASES: &[(&str, &[&str])] = &[
 ];
 
 /// Folded alias -> alpha-2.
-static ALIAS_INDEX: LazyLock<HashMap<String, &'static str>> = LazyLock::new(|| {
+static ALIAS_INDEX: LazyLock<foldhash::HashMap<String, &'static str>> = LazyLock::new(|| {
     ALIASES
         .iter()
         .flat_map(|(a2, names)| names.iter().map(move |n| (fold(n), *a2)))
         .collect()
 });
+
+/// Answers remembered per thread, by the value as written: leads spell their countries in a few
+/// hundred ways, so after warm-up a lookup is one hash instead of folding, the alias table and the
+/// ISO crate's lookup. Bounded: emptied when full.
+const MEMO_CAPACITY: usize = 1024;
+
+thread_local! {
+    static MEMO: RefCell<foldhash::HashMap<Box<str>, Option<&'static str>>> =
+        RefCell::new(foldhash::HashMap::default());
+}
 
 /// The ISO alpha-2 code for a country name, alias, alpha-2, alpha-3 or numeric code, in any case and
 /// with or without accents, dots, spaces or hyphens; `None` when the value is not recognised.
@@ -215,6 +225,22 @@ pub fn to_alpha2(value: &str) -> Option<&'static str> {
     if value.len() > MAX_INPUT_LEN {
         return None;
     }
+    MEMO.with(|memo| {
+        if let Some(known) = memo.borrow().get(value) {
+            return *known;
+        }
+        let answer = resolve(value);
+        let mut memo = memo.borrow_mut();
+        if memo.len() >= MEMO_CAPACITY {
+            memo.clear();
+        }
+        memo.insert(value.into(), answer);
+        answer
+    })
+}
+
+/// [`to_alpha2`] without the memo.
+fn resolve(value: &str) -> Option<&'static str> {
     let key = fold(value);
     if key.is_empty() {
         return None;
@@ -268,6 +294,8 @@ fn fold(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
 
     #[test]
@@ -343,6 +371,36 @@ mod tests {
         }
         let long = "France".repeat(40);
         assert_eq!(to_alpha2(&long), None);
+    }
+
+    #[test]
+    fn the_memo_answers_what_the_lookup_answers() {
+        let mut inputs: Vec<String> = ALIASES
+            .iter()
+            .flat_map(|(a2, names)| names.iter().copied().chain([*a2]))
+            .map(str::to_owned)
+            .collect();
+        for c in celes::Country::get_countries() {
+            inputs.extend([c.long_name, c.alpha2, c.alpha3, c.code].map(str::to_owned));
+            inputs.push(c.long_name.to_uppercase());
+            inputs.push(format!("the {}", c.long_name));
+        }
+        inputs.extend(["", " ", "XX", "Narnia", "...", "u.s.a.", " france "].map(str::to_owned));
+        for input in &inputs {
+            let want = resolve(input);
+            assert_eq!(to_alpha2(input), want, "{input:?}");
+            assert_eq!(to_alpha2(input), want, "{input:?} again (memo)");
+        }
+    }
+
+    #[test]
+    fn the_memo_stays_bounded_and_right_when_emptied() {
+        for i in 0..MEMO_CAPACITY + 10 {
+            assert_eq!(to_alpha2(&format!("nowhere {i}")), None);
+        }
+        assert!(MEMO.with(|m| m.borrow().len()) <= MEMO_CAPACITY);
+        assert_eq!(to_alpha2("Deutschland"), Some("DE"));
+        assert_eq!(to_alpha2("Deutschland"), Some("DE"));
     }
 
     #[test]

@@ -25,10 +25,29 @@ pub fn clean_owned(raw: Option<String>) -> Option<String> {
 
 /// Whether [`clean_text`] would return `s` unchanged.
 fn is_clean(s: &str) -> bool {
+    if s.is_ascii() {
+        return is_clean_ascii(s.as_bytes());
+    }
     let mut after_space = true;
     for c in s.chars() {
         if c.is_whitespace() {
             if c != ' ' || after_space {
+                return false;
+            }
+            after_space = true;
+        } else {
+            after_space = false;
+        }
+    }
+    !after_space
+}
+
+/// [`is_clean`] for ASCII, by bytes: ASCII's whitespace is `\t`..=`\r` and the space.
+fn is_clean_ascii(s: &[u8]) -> bool {
+    let mut after_space = true;
+    for &b in s {
+        if matches!(b, b'\t'..=b'\r' | b' ') {
+            if b != b' ' || after_space {
                 return false;
             }
             after_space = true;
@@ -52,13 +71,17 @@ pub fn normalise_person_name(raw: Option<&str>) -> Option<String> {
 }
 
 fn recase(cleaned: String) -> Option<String> {
+    if cleaned.is_ascii() {
+        let bytes = cleaned.as_bytes();
+        if bytes.iter().any(u8::is_ascii_lowercase) && bytes.iter().any(u8::is_ascii_uppercase) {
+            return Some(cleaned);
+        }
+        return Some(recase_ascii_owned(cleaned));
+    }
     let has_lower = cleaned.chars().any(char::is_lowercase);
     let has_upper = cleaned.chars().any(char::is_uppercase);
     if has_lower && has_upper {
         return Some(cleaned);
-    }
-    if cleaned.is_ascii() {
-        return Some(recase_ascii(&cleaned));
     }
     let words: Vec<String> = cleaned
         .split(' ')
@@ -77,7 +100,8 @@ fn recase(cleaned: String) -> Option<String> {
 
 /// What the general path gives for an ASCII name, written into one string: each word lower-cased,
 /// then (unless it is a particle after the first word) its first letter and every letter after a
-/// hyphen or apostrophe upper-cased.
+/// hyphen or apostrophe upper-cased. (Used by [`recase_ascii_owned`]'s test as the reference.)
+#[cfg(test)]
 fn recase_ascii(cleaned: &str) -> String {
     let mut out = String::with_capacity(cleaned.len());
     for (i, word) in cleaned.split(' ').enumerate() {
@@ -105,6 +129,31 @@ fn recase_ascii(cleaned: &str) -> String {
     out
 }
 
+/// [`recase_ascii`] in the string's own buffer (no second string): the same bytes.
+fn recase_ascii_owned(cleaned: String) -> String {
+    let mut bytes = cleaned.into_bytes();
+    bytes.make_ascii_lowercase();
+    for (i, word) in bytes.split_mut(|b| *b == b' ').enumerate() {
+        if i > 0 && PARTICLES.iter().any(|p| p.as_bytes() == &word[..]) {
+            continue;
+        }
+        let mut capital = true;
+        for b in word.iter_mut() {
+            if capital && b.is_ascii_alphabetic() {
+                b.make_ascii_uppercase();
+                capital = false;
+            } else if matches!(*b, b'-' | b'\'') {
+                capital = true;
+            }
+        }
+    }
+    // only ASCII bytes were changed, into ASCII bytes: still UTF-8
+    match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
+}
+
 /// Upper-cases the first letter and every letter after a hyphen or apostrophe.
 fn capitalise_word(lower: &str) -> String {
     let mut out = String::with_capacity(lower.len());
@@ -126,6 +175,34 @@ fn capitalise_word(lower: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `recase` as it was before the ASCII case test by bytes.
+    fn recase_by_chars(cleaned: String) -> Option<String> {
+        let has_lower = cleaned.chars().any(char::is_lowercase);
+        let has_upper = cleaned.chars().any(char::is_uppercase);
+        if has_lower && has_upper {
+            return Some(cleaned);
+        }
+        if cleaned.is_ascii() {
+            return Some(recase_ascii(&cleaned));
+        }
+        recase(cleaned)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn recasing_in_place_gives_what_the_copy_gives(s in "[aZé' -]{0,6}( (de|van|LA|y|x-y|O'b)?[aZ' -]{0,5}){0,3}") {
+            if s.is_ascii() {
+                proptest::prop_assert_eq!(recase_ascii_owned(s.clone()), recase_ascii(&s));
+            }
+        }
+
+        #[test]
+        fn the_byte_checks_agree_with_the_char_ones(s in "[aZ'\\- \t\n\r\x0b\x0c\u{a0}\u{85}é]{0,12}") {
+            proptest::prop_assert_eq!(is_clean(&s), clean_text(Some(&s)).as_deref() == Some(s.as_str()));
+            proptest::prop_assert_eq!(recase(s.clone()), recase_by_chars(s));
+        }
+    }
 
     #[test]
     fn owned_variants_and_the_ascii_path_agree_with_the_general_ones() {

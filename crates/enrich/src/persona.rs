@@ -4,6 +4,8 @@
 //! industry/research analyst, job seeker) — then P1 executives and decision makers, P2 managers and
 //! team/tech leads, P3 practitioners; UNKNOWN when there is no title or it matches no rule.
 
+use std::sync::LazyLock;
+
 use leadflow_events::Persona;
 
 use crate::address::domain_is_under;
@@ -218,6 +220,39 @@ impl PersonaVerdict {
     }
 }
 
+/// The title rules in order of precedence: phrases, persona, the reason's wording. The first rule
+/// with a phrase anywhere in the title decides; within a rule, the first phrase of its list.
+const TITLE_RULES: [(&[Phrase], Persona, &str); 8] = [
+    (
+        STUDENT_TITLES,
+        Persona::N2,
+        "researcher: the title says student",
+    ),
+    (
+        RESEARCHER_TITLES,
+        Persona::N2,
+        "researcher: research or industry analyst title",
+    ),
+    (
+        JOB_SEEKER_TITLES,
+        Persona::N2,
+        "researcher: the title says the person is looking for a job",
+    ),
+    (
+        NOT_EXECUTIVE_P3,
+        Persona::P3,
+        "practitioner: supports or represents an executive, not one",
+    ),
+    (DEPUTY_P2, Persona::P2, "manager: deputy to an executive"),
+    (EXECUTIVE_TITLES, Persona::P1, "executive or decision maker"),
+    (MANAGER_TITLES, Persona::P2, "manager or team/tech lead"),
+    (
+        PRACTITIONER_TITLES,
+        Persona::P3,
+        "practitioner or individual contributor",
+    ),
+];
+
 /// Classifies a lead. `competitors` are lower-cased domains; subdomains match too.
 pub fn classify(input: PersonaInput<'_>, competitors: &[String]) -> PersonaVerdict {
     let domains = [
@@ -241,7 +276,7 @@ pub fn classify(input: PersonaInput<'_>, competitors: &[String]) -> PersonaVerdi
                 format!("researcher: {what} {domain} belongs to a university or school"),
             );
         }
-        if let Some(firm) = ANALYST_FIRMS.iter().find(|f| domain_is_under(domain, f)) {
+        if let Some(firm) = analyst_firm(domain) {
             return PersonaVerdict::new(
                 Persona::N2,
                 format!("researcher: {what} belongs to the analyst firm {firm}"),
@@ -251,73 +286,189 @@ pub fn classify(input: PersonaInput<'_>, competitors: &[String]) -> PersonaVerdi
     let Some(title) = input.title.filter(|t| !t.trim().is_empty()) else {
         return PersonaVerdict::new(Persona::Unknown, "no job title to classify");
     };
-    let lower = title.to_lowercase();
-    let words = tokenise(&lower);
-    let rules: [(&[Phrase], Persona, &str); 7] = [
-        (
-            STUDENT_TITLES,
-            Persona::N2,
-            "researcher: the title says student",
-        ),
-        (
-            RESEARCHER_TITLES,
-            Persona::N2,
-            "researcher: research or industry analyst title",
-        ),
-        (
-            JOB_SEEKER_TITLES,
-            Persona::N2,
-            "researcher: the title says the person is looking for a job",
-        ),
-        (
-            NOT_EXECUTIVE_P3,
-            Persona::P3,
-            "practitioner: supports or represents an executive, not one",
-        ),
-        (DEPUTY_P2, Persona::P2, "manager: deputy to an executive"),
-        (EXECUTIVE_TITLES, Persona::P1, "executive or decision maker"),
-        (MANAGER_TITLES, Persona::P2, "manager or team/tech lead"),
-    ];
-    for (phrases, persona, reason) in rules {
-        if let Some(hit) = find_phrase(&words, phrases) {
-            return PersonaVerdict::new(persona, format!("{reason} (title word \"{hit}\")"));
+    with_lower_case(title, |lower| match find_title_rule(lower) {
+        Some(hit) => {
+            let (_, persona, reason) = TITLE_RULES[hit.rule];
+            PersonaVerdict {
+                persona,
+                reason: hit.reason(reason),
+            }
         }
-    }
-    if let Some(hit) = find_phrase(&words, PRACTITIONER_TITLES) {
-        return PersonaVerdict::new(
-            Persona::P3,
-            format!("practitioner or individual contributor (title word \"{hit}\")"),
-        );
-    }
-    PersonaVerdict::new(Persona::Unknown, "the job title matches no persona rule")
+        None => PersonaVerdict::new(Persona::Unknown, "the job title matches no persona rule"),
+    })
 }
 
 /// `.edu`, `.edu.au`, `.ac.uk`, `.ac.jp`, or a label naming a university (`uni-heidelberg.de`,
 /// `univ-lyon1.fr`, `universite-paris.fr`).
 pub fn is_academic_domain(domain: &str) -> bool {
-    let labels: Vec<&str> = domain.split('.').collect();
-    let n = labels.len();
-    if n >= 2 && labels[n - 1] == "edu" {
+    // No label list is collected: `head` holds every label but the last.
+    let Some((head, last)) = domain.rsplit_once('.') else {
+        return false;
+    };
+    if last == "edu" {
         return true;
     }
-    if n >= 3 && matches!(labels[n - 2], "edu" | "ac") && labels[n - 1].len() == 2 {
+    if last.len() == 2
+        && head
+            .rsplit_once('.')
+            .is_some_and(|(_, second)| matches!(second, "edu" | "ac"))
+    {
         return true;
     }
-    labels[..n.saturating_sub(1)].iter().any(|l| {
-        l.contains("universit") || l.starts_with("univ-") || l.starts_with("uni-") || *l == "uni"
+    head.split('.').any(|l| {
+        l.contains("universit") || l.starts_with("univ-") || l.starts_with("uni-") || l == "uni"
     })
 }
 
+/// The analyst firm `domain` is, or is under. No firm is under another (a test checks), so at most
+/// one matches: looking each label suffix of `domain` up (`a.gartner.com`, `gartner.com`, `com`)
+/// gives what a scan of [`ANALYST_FIRMS`] with [`domain_is_under`] gives.
+fn analyst_firm(domain: &str) -> Option<&'static str> {
+    static FIRMS: LazyLock<foldhash::HashSet<&'static str>> =
+        LazyLock::new(|| ANALYST_FIRMS.iter().copied().collect());
+    let mut candidate = domain;
+    loop {
+        if let Some(firm) = FIRMS.get(candidate) {
+            return Some(firm);
+        }
+        candidate = candidate.split_once('.')?.1;
+    }
+}
+
+/// Runs `f` on the lower-cased title: on a stack copy for a short ASCII title (the common case, no
+/// allocation), else on [`str::to_lowercase`] (the same result for ASCII).
+fn with_lower_case<R>(title: &str, f: impl FnOnce(&str) -> R) -> R {
+    const STACK: usize = 128;
+    if title.len() <= STACK && title.is_ascii() {
+        let mut buf = [0u8; STACK];
+        let out = &mut buf[..title.len()];
+        out.copy_from_slice(title.as_bytes());
+        out.make_ascii_lowercase();
+        if let Ok(lower) = std::str::from_utf8(out) {
+            return f(lower);
+        }
+    }
+    f(&title.to_lowercase())
+}
+
 /// The words of a (lower-cased) title, split on anything that is not a letter or digit: slices of
-/// the title, not copies.
-fn tokenise(lower: &str) -> Vec<&str> {
+/// the title, not copies; cloning the iterator gives a look-ahead.
+fn words(lower: &str) -> impl Iterator<Item = &str> + Clone {
     lower
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .collect()
 }
 
-/// The first phrase found as consecutive words, rendered as text.
+/// A phrase of [`TITLE_RULES`] with its rank: lower ranks win (rule first, then the phrase's place in
+/// its rule's list).
+#[derive(Debug)]
+struct IndexedPhrase {
+    rank: usize,
+    rule: usize,
+    phrase: Phrase,
+}
+
+/// Every phrase of [`TITLE_RULES`] by its first word, so a title is searched in one pass over its
+/// words (a few hash lookups) instead of one pass per phrase (~150).
+#[derive(Debug)]
+struct TitleIndex {
+    /// First word written out -> phrases, in rank order.
+    by_first_word: foldhash::HashMap<&'static str, Vec<IndexedPhrase>>,
+    /// Phrases whose first word is a `prefix*` pattern (few), in rank order.
+    by_first_prefix: Vec<(&'static str, IndexedPhrase)>,
+}
+
+static TITLE_INDEX: LazyLock<TitleIndex> = LazyLock::new(|| {
+    let mut index = TitleIndex {
+        by_first_word: foldhash::HashMap::default(),
+        by_first_prefix: Vec::new(),
+    };
+    let mut rank = 0;
+    for (rule, (phrases, _, _)) in TITLE_RULES.iter().enumerate() {
+        for phrase in phrases.iter().copied() {
+            let Some(first) = phrase.first() else {
+                continue;
+            };
+            let entry = IndexedPhrase { rank, rule, phrase };
+            rank += 1;
+            match first.strip_suffix('*') {
+                Some(prefix) => index.by_first_prefix.push((prefix, entry)),
+                None => index.by_first_word.entry(first).or_default().push(entry),
+            }
+        }
+    }
+    index
+});
+
+/// The winning rule of a title and where its phrase starts.
+struct TitleHit<W> {
+    rule: usize,
+    len: usize,
+    at: W,
+}
+
+impl<W> TitleHit<W> {
+    /// `<reason> (title word "<the matched words>")`, built in one string.
+    fn reason<'t>(self, reason: &str) -> String
+    where
+        W: Iterator<Item = &'t str>,
+    {
+        let mut out = String::with_capacity(reason.len() + 32);
+        out.push_str(reason);
+        out.push_str(" (title word \"");
+        for (i, word) in self.at.take(self.len).enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            out.push_str(word);
+        }
+        out.push_str("\")");
+        out
+    }
+}
+
+/// The rule [`TITLE_RULES`] give a lower-cased title: the same answer as trying each rule's phrases
+/// in order against every window of words (see the test against [`find_phrase`]), in one pass.
+fn find_title_rule(lower: &str) -> Option<TitleHit<impl Iterator<Item = &str> + Clone>> {
+    let index = &*TITLE_INDEX;
+    let mut best: Option<(&IndexedPhrase, _)> = None;
+    let mut rest = words(lower);
+    loop {
+        let at = rest.clone();
+        let Some(word) = rest.next() else { break };
+        let exact = index.by_first_word.get(word).map_or(&[][..], Vec::as_slice);
+        let prefixed = index
+            .by_first_prefix
+            .iter()
+            .filter(|(prefix, _)| word.starts_with(prefix))
+            .map(|(_, e)| e);
+        for entry in exact.iter().chain(prefixed) {
+            // a phrase already found earlier in the title keeps its first place
+            if best.as_ref().is_some_and(|(b, _)| b.rank <= entry.rank) {
+                continue;
+            }
+            if phrase_at(at.clone(), entry.phrase) {
+                best = Some((entry, at.clone()));
+            }
+        }
+    }
+    best.map(|(entry, at)| TitleHit {
+        rule: entry.rule,
+        len: entry.phrase.len(),
+        at,
+    })
+}
+
+/// Whether `phrase` matches the words `at` starts with.
+fn phrase_at<'t>(mut at: impl Iterator<Item = &'t str>, phrase: Phrase) -> bool {
+    phrase
+        .iter()
+        .all(|p| at.next().is_some_and(|w| word_matches(w, p)))
+}
+
+/// The first phrase found as consecutive words, rendered as text: the plain search the index
+/// replaces, kept as the reference its test compares against.
+#[cfg(test)]
 fn find_phrase(words: &[&str], phrases: &[Phrase]) -> Option<String> {
     phrases.iter().find_map(|phrase| {
         let n = phrase.len();
@@ -512,6 +663,175 @@ mod tests {
                 "reason {:?} should mention {reason_part:?}",
                 got.reason
             );
+        }
+    }
+
+    /// The title classification as it was before the first-word index: every rule's phrases tried in
+    /// order against every window of words of a fully lower-cased title.
+    fn classify_title_by_scan(title: &str) -> (Persona, String) {
+        if title.trim().is_empty() {
+            return (Persona::Unknown, "no job title to classify".to_owned());
+        }
+        let lower = title.to_lowercase();
+        let words: Vec<&str> = words(&lower).collect();
+        for (phrases, persona, reason) in TITLE_RULES {
+            if let Some(hit) = find_phrase(&words, phrases) {
+                return (persona, format!("{reason} (title word \"{hit}\")"));
+            }
+        }
+        (
+            Persona::Unknown,
+            "the job title matches no persona rule".to_owned(),
+        )
+    }
+
+    fn classify_title(title: &str) -> (Persona, String) {
+        let v = run(Some(title), Some("x.io"), Some("x.io"));
+        (v.persona, v.reason)
+    }
+
+    #[test]
+    fn the_title_index_gives_what_the_plain_scan_gives() {
+        let mut titles: Vec<String> = [
+            "VP Engineering",
+            "engineering manager",
+            "Senior Software Engineer",
+            "Head of Data",
+            "Student",
+            "CTO & Co-Founder",
+            "Marketing Specialist",
+            "Executive Assistant to the CEO, looking for new opportunities",
+            "Lead Engineer and Manager, Research Analyst",
+            "Manager, Senior Director",
+            "Doctoral researcher",
+            "POSTDOCTORAL fellow",
+            "Director / Director",
+            "assistant vice president vice president",
+            "looking for new roles, looking for opportunities",
+            "Ingénieur Développement",
+            "ÉTUDIANT — Student",
+            "Geschäftsführer",
+            "c level c suite",
+            "x",
+        ]
+        .iter()
+        .map(|t| (*t).to_owned())
+        .collect();
+        // every phrase alone, after a word, and two phrases in both orders
+        let all: Vec<String> = TITLE_RULES
+            .iter()
+            .flat_map(|(phrases, _, _)| phrases.iter())
+            .map(|p| {
+                p.iter()
+                    .map(|w| w.replace('*', "ies"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        for (i, a) in all.iter().enumerate() {
+            titles.push(a.to_uppercase());
+            titles.push(format!("senior {a}"));
+            let b = &all[(i * 7 + 3) % all.len()];
+            titles.push(format!("{a}, {b}"));
+            titles.push(format!("{b} - {a}"));
+        }
+        for title in &titles {
+            assert_eq!(
+                classify_title(title),
+                classify_title_by_scan(title),
+                "{title:?}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_title_index_agrees_with_the_scan_on_any_mix_of_title_words(
+            picks in proptest::collection::vec((0usize..400, 0usize..6), 0..7)
+        ) {
+            let vocabulary: Vec<&str> = TITLE_RULES
+                .iter()
+                .flat_map(|(phrases, _, _)| phrases.iter().flat_map(|p| p.iter()))
+                .copied()
+                .collect();
+            let separators = [" ", ", ", "-", " & ", "/", "  "];
+            let mut title = String::new();
+            for (word, sep) in picks {
+                let w = vocabulary[word % vocabulary.len()];
+                title.push_str(&w.replace('*', "ship"));
+                title.push_str(separators[sep]);
+            }
+            proptest::prop_assert_eq!(classify_title(&title), classify_title_by_scan(&title));
+        }
+    }
+
+    #[test]
+    fn no_analyst_firm_is_under_another() {
+        for a in ANALYST_FIRMS {
+            for b in ANALYST_FIRMS {
+                assert!(a == b || !domain_is_under(a, b), "{a} {b}");
+            }
+        }
+        for (domain, want) in [
+            ("gartner.com", Some("gartner.com")),
+            ("eu.research.gartner.com", Some("gartner.com")),
+            ("notgartner.com", None),
+            ("com", None),
+            ("", None),
+            (".idc.com", Some("idc.com")),
+        ] {
+            let scan = ANALYST_FIRMS
+                .iter()
+                .copied()
+                .find(|f| domain_is_under(domain, f));
+            assert_eq!(analyst_firm(domain), want, "{domain}");
+            assert_eq!(scan, want, "{domain}");
+        }
+    }
+
+    #[test]
+    fn academic_domains_without_a_label_list_as_before() {
+        fn by_list(domain: &str) -> bool {
+            let labels: Vec<&str> = domain.split('.').collect();
+            let n = labels.len();
+            if n >= 2 && labels[n - 1] == "edu" {
+                return true;
+            }
+            if n >= 3 && matches!(labels[n - 2], "edu" | "ac") && labels[n - 1].len() == 2 {
+                return true;
+            }
+            labels[..n.saturating_sub(1)].iter().any(|l| {
+                l.contains("universit")
+                    || l.starts_with("univ-")
+                    || l.starts_with("uni-")
+                    || *l == "uni"
+            })
+        }
+        for d in [
+            "",
+            "edu",
+            "uni",
+            "uni.de",
+            "x.uni",
+            "stanford.edu",
+            "edu.au",
+            "unimelb.edu.au",
+            "cs.ox.ac.uk",
+            "ac.uk",
+            "x.ac.com",
+            "uni-heidelberg.de",
+            "univ-lyon1.fr",
+            "universite-paris.fr",
+            "universal-robots.com",
+            "a..edu",
+            ".",
+            "..",
+            "a.b.c.d",
+            "x.edu.museum",
+            "university",
+            "x.university",
+        ] {
+            assert_eq!(is_academic_domain(d), by_list(d), "{d:?}");
         }
     }
 
