@@ -23,6 +23,7 @@ pub fn every_sample() -> Vec<AnyEvent> {
         samples::model_params().into(),
         samples::exception_record().into(),
         samples::rep_state().into(),
+        samples::dedup_key().into(),
     ]
 }
 

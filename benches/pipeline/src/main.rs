@@ -66,6 +66,7 @@ async fn main() -> anyhow::Result<()> {
     let names: BTreeMap<&str, String> = [
         "raw",
         "enriched",
+        "dedup_keys",
         "scored",
         "tiered",
         "packets",

@@ -70,6 +70,7 @@ async fn main() -> anyhow::Result<()> {
     let roles = [
         "raw",
         "enriched",
+        "dedup_keys",
         "scored",
         "tiered",
         "model_params",

@@ -13,7 +13,9 @@ pub enum TopicsCommand {
     #[command(
         long_about = "Creates every pipeline topic named in the configuration that does not exist \
 yet; existing topics are left unchanged, so the command is safe to run on every deploy. \
-model.params and reps are compacted (latest value per key) and get at most 3 partitions.\n\n\
+The compacted topics (model.params, model.history, reps, exceptions.state) keep the latest value \
+per key and get at most 3 partitions; enrich.dedup-keys (enrich's dedup changelog) is created with \
+cleanup.policy=delete and retention.ms=2592000000 (720 h, the default dedup window).\n\n\
 Prints one line per topic: `created` or `already exists`.",
         after_help = "Examples:\n  leadflow topics create\n  leadflow topics create --partitions 6 --replication-factor 3 --bootstrap-servers kafka-1:9092\n  LEADFLOW_TOPICS__RAW=leads.raw.v2 leadflow topics create"
     )]

@@ -115,6 +115,7 @@ async fn no_pii_or_secret_reaches_a_log_line_or_metrics() {
     let names: BTreeMap<&str, String> = [
         "raw",
         "enriched",
+        "dedup_keys",
         "scored",
         "tiered",
         "packets",

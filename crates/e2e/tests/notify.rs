@@ -27,6 +27,7 @@ async fn hot_leads_land_in_slack_and_the_crm_with_matching_receipts() {
         &[
             "raw",
             "enriched",
+            "dedup_keys",
             "scored",
             "tiered",
             "packets",

@@ -205,6 +205,7 @@ async fn observability_names_exist() {
         &[
             "raw",
             "enriched",
+            "dedup_keys",
             "scored",
             "tiered",
             "packets",

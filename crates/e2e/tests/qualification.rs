@@ -21,6 +21,7 @@ const LEADS: usize = 300;
 struct Topics {
     raw: String,
     enriched: String,
+    dedup_keys: String,
     scored: String,
     tiered: String,
     model: String,
@@ -36,6 +37,7 @@ fn env_for(stage: &str, bs: &str, t: &Topics) -> BTreeMap<String, String> {
         ),
         ("LEADFLOW_TOPICS__RAW".into(), t.raw.clone()),
         ("LEADFLOW_TOPICS__ENRICHED".into(), t.enriched.clone()),
+        ("LEADFLOW_TOPICS__DEDUP_KEYS".into(), t.dedup_keys.clone()),
         ("LEADFLOW_TOPICS__SCORED".into(), t.scored.clone()),
         ("LEADFLOW_TOPICS__TIERED".into(), t.tiered.clone()),
         ("LEADFLOW_TOPICS__MODEL_PARAMS".into(), t.model.clone()),
@@ -104,12 +106,20 @@ async fn qualification_stages_decide_a_generated_stream() {
     let t = Topics {
         raw: unique_name("e2e-raw"),
         enriched: unique_name("e2e-enriched"),
+        dedup_keys: unique_name("e2e-dedup-keys"),
         scored: unique_name("e2e-scored"),
         tiered: unique_name("e2e-tiered"),
         model: unique_name("e2e-model"),
         exceptions: unique_name("e2e-exceptions"),
     };
-    for topic in [&t.raw, &t.enriched, &t.scored, &t.tiered, &t.exceptions] {
+    for topic in [
+        &t.raw,
+        &t.enriched,
+        &t.dedup_keys,
+        &t.scored,
+        &t.tiered,
+        &t.exceptions,
+    ] {
         create_topic(&bs, topic, 3).await;
     }
     create_topic(&bs, &t.model, 1).await;

@@ -25,6 +25,7 @@ async fn generated_leads_end_as_packets_for_eligible_reps() {
         &[
             "raw",
             "enriched",
+            "dedup_keys",
             "scored",
             "tiered",
             "packets",

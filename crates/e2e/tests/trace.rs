@@ -17,9 +17,10 @@ use leadflow_testkit::{bootstrap, consume_all};
 use serde_json::Value;
 
 const LEADS: usize = 40;
-const ROLES: [&str; 12] = [
+const ROLES: [&str; 13] = [
     "raw",
     "enriched",
+    "dedup_keys",
     "scored",
     "tiered",
     "packets",

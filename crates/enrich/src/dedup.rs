@@ -1,21 +1,27 @@
 //! The deduplication memory, in event time.
 //!
 //! Two questions per event:
-//! - has this exact event (`event_id`) been processed already? Then it produces nothing;
+//! - has this exact event (`event_id`) been processed already? Then it produces nothing — unless
+//!   it is the same input record again (same partition and offset: redelivered after a crash before
+//!   its offset was stored), whose output may never have been acknowledged: it is given the verdict
+//!   it was given the first time, again;
 //! - has this lead (same normalised email, or same `lead_id`) been seen within the window? Then the
 //!   event updates the earlier lead (`is_update`, `previous_event_id`) rather than creating one.
 //!
 //! The window is measured in event time (`occurred_at`), from the lead's latest sighting. Memory is
 //! bounded: entries older than the window behind the newest event time seen (the high watermark) are
 //! evicted. Consequently an event arriving more than a window late is not recognised as a repeat.
-//! The index is rebuilt after a restart from the stage's own recent output (`observe` the enriched
-//! leads replayed from `leads.enriched`).
+//! Leads and emails are remembered by their Hash128 (`dedup_key.rs`), never in clear. The index is
+//! rebuilt after a restart from the stage's dedup changelog (`enrich.dedup-keys`, one `DedupKey` per
+//! produced lead, RULES.md §12).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use leadflow_events::Timestamp;
+use leadflow_events::{DedupKey, Hash128, Timestamp};
+
+use crate::dedup_key::{InputPosition, LeadHashes, input_position};
 
 /// The latest sighting of a lead. The event id is shared with the index's other entries for that
 /// event (one allocation per id, not one per map).
@@ -36,33 +42,86 @@ pub enum DedupVerdict {
     NewLead,
 }
 
-/// One event's identity, as the index sees it.
+/// One event's identity, as the index sees it: its id, the hashes of its lead id and normalised
+/// email, its event time and, when known, where its input record was read. When recorded, also the
+/// verdict it was given (`previous_event_id`; `None`: a new lead).
 #[derive(Clone, Copy, Debug)]
 pub struct EventKeys<'a> {
     pub event_id: &'a str,
-    pub lead_id: &'a str,
-    /// Normalised (lower-cased) email, when the lead has one.
-    pub email: Option<&'a str>,
+    pub hashes: LeadHashes,
     pub at: Timestamp,
+    pub input: Option<InputPosition>,
+    pub previous_event_id: Option<&'a str>,
+}
+
+impl<'a> EventKeys<'a> {
+    /// Keys of an event from its lead id and normalised (lower-cased) email; hashes them.
+    pub fn new(event_id: &'a str, lead_id: &str, email: Option<&str>, at: Timestamp) -> Self {
+        Self {
+            event_id,
+            hashes: LeadHashes::of(lead_id, email),
+            at,
+            input: None,
+            previous_event_id: None,
+        }
+    }
+
+    /// Keys of a changelog record.
+    pub fn of_dedup_key(key: &'a DedupKey) -> Self {
+        Self {
+            event_id: &key.event_id,
+            hashes: LeadHashes {
+                lead: key.lead_hash,
+                email: key.email_hash,
+            },
+            at: key.occurred_at,
+            input: input_position(key),
+            previous_event_id: key.previous_event_id.as_deref(),
+        }
+    }
+
+    /// The same keys, read at `input`.
+    pub fn read_at(mut self, input: Option<InputPosition>) -> Self {
+        self.input = input;
+        self
+    }
+
+    /// The same keys, with the verdict the event was given (`None`: a new lead).
+    pub fn decided(mut self, previous_event_id: Option<&'a str>) -> Self {
+        self.previous_event_id = previous_event_id;
+        self
+    }
+}
+
+/// A remembered event id: when, where its input record was read (when known), and its verdict.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Seen {
+    at: Timestamp,
+    input: Option<InputPosition>,
+    previous_event_id: Option<Arc<str>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Key {
     Event(Arc<str>),
-    Email(Arc<str>),
-    Lead(Arc<str>),
+    Email(u128),
+    Lead(u128),
 }
 
 /// Remembers event ids and lead sightings for one window of event time.
 #[derive(Clone, Debug)]
 pub struct DedupIndex {
     window_ms: i64,
-    events: HashMap<Arc<str>, Timestamp>,
-    emails: HashMap<Arc<str>, Sighting>,
-    leads: HashMap<Arc<str>, Sighting>,
+    events: HashMap<Arc<str>, Seen>,
+    emails: HashMap<u128, Sighting>,
+    leads: HashMap<u128, Sighting>,
     /// Sighting time -> keys recorded at that time, for eviction in time order.
     expiry: BTreeMap<Timestamp, Vec<Key>>,
     high_water: Option<Timestamp>,
+}
+
+fn h(hash: Hash128) -> u128 {
+    u128::from_le_bytes(hash)
 }
 
 impl DedupIndex {
@@ -80,11 +139,21 @@ impl DedupIndex {
 
     /// Classifies an event without changing the index.
     pub fn check(&self, keys: &EventKeys<'_>) -> DedupVerdict {
-        if self.events.contains_key(keys.event_id) {
-            return DedupVerdict::DuplicateEvent;
+        if let Some(seen) = self.events.get(keys.event_id) {
+            // the same input record redelivered gets its first verdict again (its output may never
+            // have been acknowledged); anything else with a known id is a duplicate
+            if keys.input.is_none() || seen.input != keys.input {
+                return DedupVerdict::DuplicateEvent;
+            }
+            return seen
+                .previous_event_id
+                .as_ref()
+                .map_or(DedupVerdict::NewLead, |p| DedupVerdict::RepeatLead {
+                    previous_event_id: p.to_string(),
+                });
         }
-        let by_email = keys.email.and_then(|e| self.emails.get(e));
-        let by_lead = self.leads.get(keys.lead_id);
+        let by_email = keys.hashes.email.and_then(|e| self.emails.get(&h(e)));
+        let by_lead = self.leads.get(&h(keys.hashes.lead));
         [by_email, by_lead]
             .into_iter()
             .flatten()
@@ -95,7 +164,7 @@ impl DedupIndex {
             })
     }
 
-    /// Remembers an event (processed here or replayed from the output topic), then evicts what fell
+    /// Remembers an event (processed here or replayed from the changelog), then evicts what fell
     /// out of the window. Idempotent: recording the same event twice changes nothing.
     pub fn record(&mut self, keys: &EventKeys<'_>) {
         let at = keys.at;
@@ -103,18 +172,26 @@ impl DedupIndex {
             Some((id, _)) => Arc::clone(id),
             None => {
                 let id: Arc<str> = Arc::from(keys.event_id);
-                self.events.insert(Arc::clone(&id), at);
+                self.events.insert(
+                    Arc::clone(&id),
+                    Seen {
+                        at,
+                        input: keys.input,
+                        previous_event_id: keys.previous_event_id.map(Arc::from),
+                    },
+                );
                 self.push_expiry(at, Key::Event(Arc::clone(&id)));
                 id
             }
         };
-        if let Some(email) = keys.email {
-            if let Some(key) = upsert_latest(&mut self.emails, email, &event_id, at) {
-                self.push_expiry(at, Key::Email(key));
+        if let Some(email) = keys.hashes.email {
+            if upsert_latest(&mut self.emails, h(email), &event_id, at) {
+                self.push_expiry(at, Key::Email(h(email)));
             }
         }
-        if let Some(key) = upsert_latest(&mut self.leads, keys.lead_id, &event_id, at) {
-            self.push_expiry(at, Key::Lead(key));
+        let lead = h(keys.hashes.lead);
+        if upsert_latest(&mut self.leads, lead, &event_id, at) {
+            self.push_expiry(at, Key::Lead(lead));
         }
         if self.high_water.is_none_or(|hw| at > hw) {
             self.high_water = Some(at);
@@ -156,7 +233,7 @@ impl DedupIndex {
             for key in entry.remove() {
                 match key {
                     Key::Event(id) => {
-                        if self.events.get(&id).is_some_and(|t| *t < cutoff) {
+                        if self.events.get(&id).is_some_and(|s| s.at < cutoff) {
                             self.events.remove(&id);
                         }
                     }
@@ -176,28 +253,26 @@ impl DedupIndex {
     }
 }
 
-/// Keeps the latest sighting per key; the map's key when the map changed.
+/// Keeps the latest sighting per key; whether the map changed.
 fn upsert_latest(
-    map: &mut HashMap<Arc<str>, Sighting>,
-    key: &str,
+    map: &mut HashMap<u128, Sighting>,
+    key: u128,
     event_id: &Arc<str>,
     at: Timestamp,
-) -> Option<Arc<str>> {
-    let sighting = || Sighting {
-        event_id: Arc::clone(event_id),
-        at,
-    };
-    if let Some((k, existing)) = map.get_key_value(key) {
+) -> bool {
+    if let Some(existing) = map.get(&key) {
         if existing.at > at || (existing.at == at && existing.event_id == *event_id) {
-            return None;
+            return false;
         }
-        let k = Arc::clone(k);
-        map.insert(Arc::clone(&k), sighting());
-        return Some(k);
     }
-    let k: Arc<str> = Arc::from(key);
-    map.insert(Arc::clone(&k), sighting());
-    Some(k)
+    map.insert(
+        key,
+        Sighting {
+            event_id: Arc::clone(event_id),
+            at,
+        },
+    );
+    true
 }
 
 #[cfg(test)]
@@ -214,12 +289,7 @@ mod tests {
         email: Option<&'a str>,
         at: i64,
     ) -> EventKeys<'a> {
-        EventKeys {
-            event_id,
-            lead_id,
-            email,
-            at: Timestamp(at),
-        }
+        EventKeys::new(event_id, lead_id, email, Timestamp(at))
     }
 
     fn repeat(prev: &str) -> DedupVerdict {
@@ -381,6 +451,55 @@ mod tests {
             index.check(&keys("e1", "l1", None, T0)),
             repeat("e2"),
             "e1 fell out of the window: no longer a duplicate event, but its lead is known"
+        );
+    }
+
+    #[test]
+    fn a_redelivered_record_gets_its_first_verdict_again() {
+        let at = |offset| {
+            Some(InputPosition {
+                partition: 1,
+                offset,
+            })
+        };
+        let a = Some("ada@northwind.io");
+        let mut index = DedupIndex::new(WINDOW);
+        index.record(&keys("e1", "l1", a, T0).read_at(at(1)));
+        index.record(
+            &keys("e2", "l2", a, T0 + DAY)
+                .read_at(at(2))
+                .decided(Some("e1")),
+        );
+        // the same records again: their first verdicts, although each is now a sighting itself
+        assert_eq!(
+            index.check(&keys("e2", "l2", a, T0 + DAY).read_at(at(2))),
+            repeat("e1")
+        );
+        assert_eq!(
+            index.check(&keys("e1", "l1", a, T0).read_at(at(1))),
+            DedupVerdict::NewLead
+        );
+        // the same event ids in other records, or read from nowhere known: duplicates
+        assert_eq!(
+            index.check(&keys("e2", "l2", a, T0 + DAY).read_at(at(3))),
+            DedupVerdict::DuplicateEvent
+        );
+        assert_eq!(
+            index.check(&keys("e2", "l2", a, T0 + DAY)),
+            DedupVerdict::DuplicateEvent
+        );
+        // a changelog record carries the same facts
+        let key = crate::dedup_key::dedup_key(
+            "e3",
+            LeadHashes::of("l3", a),
+            Timestamp(T0 + 2 * DAY),
+            Some("e2"),
+            at(7),
+        );
+        index.record(&EventKeys::of_dedup_key(&key));
+        assert_eq!(
+            index.check(&keys("e3", "l3", a, T0 + 2 * DAY).read_at(at(7))),
+            repeat("e2")
         );
     }
 

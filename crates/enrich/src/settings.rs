@@ -3,6 +3,7 @@
 //! ```toml
 //! [stage]
 //! dedup_window_hours = 720
+//! dedup_bootstrap_from_enriched = false
 //! competitor_domains = ["pipelinerival.com", "hotleads.ai", "funnelforge.io"]
 //! extra_free_mail_domains = ["mailbox.org", "laposte.*"]
 //! invalid_owner = "marketing-ops"
@@ -30,6 +31,11 @@ pub const DEFAULT_COMPETITORS: [&str; 3] = ["pipelinerival.com", "hotleads.ai", 
 pub struct EnrichSettings {
     /// A lead seen again (same email or lead id) within this many hours of event time is an update.
     pub dedup_window_hours: u32,
+    /// Also replay the last dedup window of `leads.enriched` at start-up (and follow it), next to the
+    /// dedup changelog: for the first window after upgrading from a version without the changelog
+    /// (RULES.md §12, RUNBOOK "Upgrading enrich to the dedup changelog"). Costs what the changelog
+    /// saves; turn it off again once the changelog holds a full window.
+    pub dedup_bootstrap_from_enriched: bool,
     /// Domains of competitors (persona N1); subdomains match too.
     pub competitor_domains: Vec<String>,
     /// Free-mail domains on top of the bundled list; `name.*` matches every TLD.
@@ -44,6 +50,7 @@ impl Default for EnrichSettings {
     fn default() -> Self {
         Self {
             dedup_window_hours: 30 * 24,
+            dedup_bootstrap_from_enriched: false,
             competitor_domains: DEFAULT_COMPETITORS.iter().map(|d| (*d).into()).collect(),
             extra_free_mail_domains: Vec::new(),
             invalid_owner: "marketing-ops".into(),

@@ -1,5 +1,5 @@
-//! The `Stage` shell: leads.raw -> leads.enriched, with leads.enriched replayed as a side input to
-//! rebuild the dedup memory after a restart or rebalance.
+//! The `Stage` shell: leads.raw -> leads.enriched + the dedup changelog (enrich.dedup-keys), with the
+//! changelog replayed as a side input to rebuild the dedup memory after a restart or rebalance.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -9,9 +9,10 @@ use leadflow_events::{LeadEvent, TopicRole};
 use leadflow_runtime::{Context, Output, SideInput, SideStart, Stage, StageError, StageRegistry};
 
 use crate::dedup::{DedupIndex, DedupVerdict};
+use crate::dedup_key::InputPosition;
 use crate::provider::{AnyProvider, FirmographicsProvider};
 use crate::settings::EnrichSettings;
-use crate::transform::{EnrichOutcome, EnrichRules, conclude, look_up, observe};
+use crate::transform::{EnrichOutcome, EnrichRules, conclude, look_up, observe, observe_key};
 
 /// The enrich stage.
 ///
@@ -26,6 +27,7 @@ pub struct EnrichStage<P = AnyProvider> {
     provider: P,
     invalid_owner: String,
     window: Duration,
+    bootstrap_from_enriched: bool,
 }
 
 /// A view of the stage's dedup index (locked while it lives).
@@ -57,6 +59,7 @@ impl<P: FirmographicsProvider> EnrichStage<P> {
             provider,
             invalid_owner: settings.invalid_owner.clone(),
             window: settings.dedup_window(),
+            bootstrap_from_enriched: settings.dedup_bootstrap_from_enriched,
         }
     }
 
@@ -75,7 +78,7 @@ impl<P: FirmographicsProvider> Stage for EnrichStage<P> {
     const NAME: &'static str = "enrich";
     const INPUT: TopicRole = TopicRole::Raw;
 
-    async fn process(&self, input: LeadEvent, _ctx: &Context) -> Result<Vec<Output>, StageError> {
+    async fn process(&self, input: LeadEvent, ctx: &Context) -> Result<Vec<Output>, StageError> {
         let prepared = self
             .rules
             .prepare(input)
@@ -83,7 +86,11 @@ impl<P: FirmographicsProvider> Stage for EnrichStage<P> {
                 kind: invalid.kind,
                 reason: invalid.reason,
                 owner: Some(self.invalid_owner.clone()),
-            })?;
+            })?
+            .read_at(InputPosition {
+                partition: ctx.partition,
+                offset: ctx.offset,
+            });
         // a repeated event is not looked up
         let repeated = self.lock().check(&prepared.keys()) == DedupVerdict::DuplicateEvent;
         let lookup = if repeated {
@@ -91,23 +98,45 @@ impl<P: FirmographicsProvider> Stage for EnrichStage<P> {
         } else {
             look_up(&self.provider, &prepared).await
         };
+        let changelog = prepared.changelog();
         let outcome = conclude(&mut self.lock(), prepared, lookup);
         match outcome {
-            EnrichOutcome::Lead(enriched) => Ok(vec![Output::to(TopicRole::Enriched, *enriched)]),
+            // the lead, then its changelog record keyed like it; the runtime stores the input's
+            // offset only once both are acknowledged (RULES.md §12)
+            EnrichOutcome::Lead(enriched) => {
+                let lead_id = enriched.lead.lead_id.clone();
+                let key = changelog.record(&enriched);
+                Ok(vec![
+                    Output::to(TopicRole::Enriched, *enriched),
+                    Output::to(TopicRole::DedupKeys, key).with_key(lead_id),
+                ])
+            }
             EnrichOutcome::DuplicateEvent => Ok(Vec::new()),
         }
     }
 
+    /// The dedup changelog for the last window; with `dedup_bootstrap_from_enriched`, also
+    /// `leads.enriched` for the last window (the first window after an upgrade).
     fn side_inputs(&self) -> Vec<SideInput> {
-        vec![SideInput {
-            role: TopicRole::Enriched,
-            start: SideStart::Since(self.window),
-        }]
+        let since = SideStart::Since(self.window);
+        let mut inputs = vec![SideInput {
+            role: TopicRole::DedupKeys,
+            start: since,
+        }];
+        if self.bootstrap_from_enriched {
+            inputs.push(SideInput {
+                role: TopicRole::Enriched,
+                start: since,
+            });
+        }
+        inputs
     }
 
     fn on_side_input(&self, event: AnyEvent) -> Result<(), StageError> {
-        if let AnyEvent::EnrichedLead(enriched) = event {
-            observe(&mut self.lock(), &enriched);
+        match event {
+            AnyEvent::DedupKey(key) => observe_key(&mut self.lock(), &key),
+            AnyEvent::EnrichedLead(enriched) => observe(&mut self.lock(), &enriched),
+            _ => {}
         }
         Ok(())
     }

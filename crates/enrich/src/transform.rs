@@ -4,9 +4,12 @@
 //! Everything but the provider lookup is pure; the lookup degrades to `PROVIDER_UNAVAILABLE` on any
 //! provider error, so a provider outage never holds a lead back.
 
-use leadflow_events::{EnrichedLead, EnrichmentStatus, Firmographics, LeadEvent, Persona};
+use leadflow_events::{
+    DedupKey, EnrichedLead, EnrichmentStatus, Firmographics, LeadEvent, Persona,
+};
 
 use crate::dedup::{DedupIndex, DedupVerdict, EventKeys};
+use crate::dedup_key::{InputPosition, LeadHashes, dedup_key};
 use crate::free_mail::FreeMailList;
 use crate::normalise::{Normalised, normalise};
 use crate::persona::{PersonaInput, PersonaVerdict, classify};
@@ -46,6 +49,10 @@ pub struct EnrichRules {
 pub struct Prepared {
     n: Normalised,
     verdict: PersonaVerdict,
+    /// Hash128 of the lead id and normalised email, computed once.
+    hashes: LeadHashes,
+    /// Where the input record was read, when known (the stage sets it; RULES.md §12).
+    input: Option<InputPosition>,
 }
 
 impl Prepared {
@@ -53,15 +60,51 @@ impl Prepared {
     pub fn keys(&self) -> EventKeys<'_> {
         EventKeys {
             event_id: &self.n.lead.event_id,
-            lead_id: &self.n.lead.lead_id,
-            email: self.n.lead.contact.email.as_deref(),
+            hashes: self.hashes,
             at: self.n.lead.occurred_at,
+            input: self.input,
+            previous_event_id: None,
+        }
+    }
+
+    /// The same event, read at `input` of the input topic: a redelivery of that very record is
+    /// decided again rather than dropped as a repeated event id (RULES.md §12).
+    pub fn read_at(mut self, input: InputPosition) -> Self {
+        self.input = Some(input);
+        self
+    }
+
+    /// What the changelog record of this event needs besides its enriched lead.
+    pub fn changelog(&self) -> Changelog {
+        Changelog {
+            hashes: self.hashes,
+            input: self.input,
         }
     }
 
     /// The domain to look firmographics up for, if any.
     pub fn company_domain(&self) -> Option<&str> {
         self.n.company_domain.as_deref()
+    }
+}
+
+/// The hashes and input position of a prepared event, for its changelog record once decided.
+#[derive(Clone, Copy, Debug)]
+pub struct Changelog {
+    hashes: LeadHashes,
+    input: Option<InputPosition>,
+}
+
+impl Changelog {
+    /// The changelog record (`DedupKey` on `enrich.dedup-keys`) of the event's enriched lead.
+    pub fn record(&self, enriched: &EnrichedLead) -> DedupKey {
+        dedup_key(
+            &enriched.lead.event_id,
+            self.hashes,
+            enriched.lead.occurred_at,
+            enriched.previous_event_id.as_deref(),
+            self.input,
+        )
     }
 }
 
@@ -88,7 +131,13 @@ impl EnrichRules {
             },
             &self.competitors,
         );
-        Ok(Prepared { n, verdict })
+        let hashes = LeadHashes::of(&n.lead.lead_id, n.lead.contact.email.as_deref());
+        Ok(Prepared {
+            n,
+            verdict,
+            hashes,
+            input: None,
+        })
     }
 }
 
@@ -113,7 +162,12 @@ pub fn conclude(index: &mut DedupIndex, prepared: Prepared, lookup: Lookup) -> E
         DedupVerdict::RepeatLead { previous_event_id } => Some(previous_event_id),
         DedupVerdict::NewLead => None,
     };
-    let Prepared { n, verdict } = prepared;
+    let Prepared {
+        n,
+        verdict,
+        hashes,
+        input,
+    } = prepared;
     let mut quality_warnings = n.warnings;
     let (enrichment, firmographics) = match lookup {
         None => (EnrichmentStatus::Skipped, None),
@@ -158,7 +212,14 @@ pub fn conclude(index: &mut DedupIndex, prepared: Prepared, lookup: Lookup) -> E
         quality_warnings,
         lead,
     };
-    observe(index, &enriched);
+    index.record(&EventKeys {
+        event_id: &enriched.lead.event_id,
+        hashes,
+        at: enriched.lead.occurred_at,
+        input,
+        previous_event_id: enriched.previous_event_id.as_deref(),
+    });
+    metrics::set_dedup_entries(index.len());
     if enriched.is_update {
         metrics::lead_update();
     }
@@ -171,16 +232,26 @@ pub fn conclude(index: &mut DedupIndex, prepared: Prepared, lookup: Lookup) -> E
     EnrichOutcome::Lead(Box::new(enriched))
 }
 
-/// Remembers an enriched lead in `index`: one just produced, or one replayed from `leads.enriched`
-/// after a restart or rebalance. Idempotent.
+/// Remembers an enriched lead in `index`: one replayed from `leads.enriched` (the upgrade bootstrap,
+/// `dedup_bootstrap_from_enriched`, RULES.md §12). Idempotent.
 pub fn observe(index: &mut DedupIndex, enriched: &EnrichedLead) {
     let lead = &enriched.lead;
-    index.record(&EventKeys {
-        event_id: &lead.event_id,
-        lead_id: &lead.lead_id,
-        email: lead.contact.email.as_deref(),
-        at: lead.occurred_at,
-    });
+    index.record(
+        &EventKeys::new(
+            &lead.event_id,
+            &lead.lead_id,
+            lead.contact.email.as_deref(),
+            lead.occurred_at,
+        )
+        .decided(enriched.previous_event_id.as_deref()),
+    );
+    metrics::set_dedup_entries(index.len());
+}
+
+/// Remembers a lead sighting from the dedup changelog (`enrich.dedup-keys`): replayed after a
+/// restart or rebalance, or another instance's (or this one's) output followed live. Idempotent.
+pub fn observe_key(index: &mut DedupIndex, key: &DedupKey) {
+    index.record(&EventKeys::of_dedup_key(key));
     metrics::set_dedup_entries(index.len());
 }
 
@@ -210,10 +281,14 @@ impl<P: FirmographicsProvider> Enricher<P> {
         Ok(conclude(&mut self.index, prepared, lookup))
     }
 
-    /// Remembers an enriched lead: one just produced, or one replayed from `leads.enriched` after a
-    /// restart or rebalance. Idempotent.
+    /// Remembers an enriched lead replayed from `leads.enriched`. Idempotent.
     pub fn observe(&mut self, enriched: &EnrichedLead) {
         observe(&mut self.index, enriched);
+    }
+
+    /// Remembers a sighting from the dedup changelog. Idempotent.
+    pub fn observe_key(&mut self, key: &DedupKey) {
+        observe_key(&mut self.index, key);
     }
 }
 

@@ -1,7 +1,7 @@
 //! The enrich stage end to end, without a broker: raw events in, outputs / poison errors out.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use leadflow_enrich::provider::{
@@ -10,8 +10,8 @@ use leadflow_enrich::provider::{
 use leadflow_enrich::{EnrichSettings, EnrichStage, warnings};
 use leadflow_events::AnyEvent;
 use leadflow_events::{
-    Codec, EnrichedLead, EnrichmentStatus, ErrorKind, LeadEvent, Persona, Timestamp, TopicRole,
-    samples,
+    Codec, DedupKey, EnrichedLead, EnrichmentStatus, ErrorKind, LeadEvent, Persona, Timestamp,
+    TopicRole, samples,
 };
 use leadflow_runtime::{Context, SideInput, SideStart, Stage, StageError};
 
@@ -23,6 +23,21 @@ fn stage() -> EnrichStage<LocalProvider> {
 
 fn ctx() -> Context {
     Context::for_test(samples::T0)
+}
+
+/// A context whose input offset is new on every call: each event is its own input record (a
+/// redelivery of one record is [`ctx_at`]).
+fn next_ctx() -> Context {
+    static OFFSET: AtomicI64 = AtomicI64::new(1_000);
+    ctx_at(0, OFFSET.fetch_add(1, Ordering::Relaxed))
+}
+
+fn ctx_at(partition: i32, offset: i64) -> Context {
+    Context {
+        partition,
+        offset,
+        ..ctx()
+    }
 }
 
 /// A raw lead: the sample with another identity.
@@ -39,15 +54,44 @@ async fn enrich_one<P: FirmographicsProvider>(
     stage: &mut EnrichStage<P>,
     event: LeadEvent,
 ) -> Option<EnrichedLead> {
-    let out = stage.process(event, &ctx()).await.expect("valid event");
-    assert!(out.len() <= 1);
-    out.into_iter().next().map(|o| {
-        assert_eq!(o.role, TopicRole::Enriched);
-        match o.event {
-            AnyEvent::EnrichedLead(e) => e,
-            other => panic!("unexpected output {other:?}"),
-        }
-    })
+    enrich_with_key(stage, event, &next_ctx())
+        .await
+        .map(|(e, _)| e)
+}
+
+/// The outputs of one input: nothing (a repeated event), or the enriched lead and its changelog
+/// record, keyed alike.
+async fn enrich_with_key<P: FirmographicsProvider>(
+    stage: &mut EnrichStage<P>,
+    event: LeadEvent,
+    ctx: &Context,
+) -> Option<(EnrichedLead, DedupKey)> {
+    let out = stage.process(event, ctx).await.expect("valid event");
+    if out.is_empty() {
+        return None;
+    }
+    assert_eq!(out.len(), 2, "{out:?}");
+    assert_eq!(out[0].role, TopicRole::Enriched);
+    assert_eq!(out[1].role, TopicRole::DedupKeys);
+    assert_eq!(
+        out[1].record_key(),
+        out[0].record_key(),
+        "the changelog record is keyed like the lead (its lead id)"
+    );
+    let record_key = out[0].record_key().to_owned();
+    let mut out = out.into_iter();
+    let enriched = match out.next().map(|o| o.event) {
+        Some(AnyEvent::EnrichedLead(e)) => e,
+        other => panic!("unexpected output {other:?}"),
+    };
+    let key = match out.next().map(|o| o.event) {
+        Some(AnyEvent::DedupKey(k)) => k,
+        other => panic!("unexpected output {other:?}"),
+    };
+    assert_eq!(key.event_id, enriched.lead.event_id);
+    assert_eq!(key.occurred_at, enriched.lead.occurred_at);
+    assert_eq!(record_key, enriched.lead.lead_id);
+    Some((enriched, key))
 }
 
 #[tokio::test]
@@ -241,45 +285,49 @@ async fn lead_repeats_are_updates_within_the_window() {
 }
 
 #[tokio::test]
-async fn the_dedup_memory_is_rebuilt_from_the_enriched_side_input() {
+async fn the_dedup_memory_is_rebuilt_from_the_changelog_side_input() {
     let mut before = stage();
-    let e1 = enrich_one(&mut before, lead("e1", "l1", Some("ada@northwind.io"), 0))
-        .await
-        .unwrap();
+    let (e1, k1) = enrich_with_key(
+        &mut before,
+        lead("e1", "l1", Some("ada@northwind.io"), 0),
+        &next_ctx(),
+    )
+    .await
+    .unwrap();
+    // the changelog record carries hashes, never the email
+    assert!(!format!("{k1:?}").contains("ada"));
 
-    // A new instance (restart, rebalance) replays its own recent output first.
+    // A new instance (restart, rebalance) replays the changelog of the last window first.
     let mut after = stage();
     assert_eq!(
         after.side_inputs(),
         vec![SideInput {
-            role: TopicRole::Enriched,
+            role: TopicRole::DedupKeys,
             start: SideStart::Since(Duration::from_secs(30 * 86_400)),
         }]
     );
-    after
-        .on_side_input(AnyEvent::EnrichedLead(e1.clone()))
-        .unwrap();
+    after.on_side_input(AnyEvent::DedupKey(k1.clone())).unwrap();
     // Replaying the same record twice (or other event kinds) is harmless.
-    after
-        .on_side_input(AnyEvent::EnrichedLead(e1.clone()))
-        .unwrap();
+    after.on_side_input(AnyEvent::DedupKey(k1.clone())).unwrap();
     after
         .on_side_input(AnyEvent::ScoredLead(samples::scored_lead()))
         .unwrap();
 
-    // The raw event re-delivered after the restart is not produced twice ...
+    // The raw event re-sent upstream (a new input record) is not produced twice ...
     assert!(enrich_one(&mut after, e1.lead.clone()).await.is_none());
-    // ... and the same person again is an update.
-    let again = enrich_one(&mut after, lead("e2", "l9", Some("ada@northwind.io"), DAY))
-        .await
-        .unwrap();
+    // ... and the same person again, under a new lead id, is an update.
+    let (again, k2) = enrich_with_key(
+        &mut after,
+        lead("e2", "l9", Some("ada@northwind.io"), DAY),
+        &next_ctx(),
+    )
+    .await
+    .unwrap();
     assert!(again.is_update);
     assert_eq!(again.previous_event_id.as_deref(), Some("e1"));
 
-    // Its own outputs come back through the side input live: idempotent.
-    after
-        .on_side_input(AnyEvent::EnrichedLead(again.clone()))
-        .unwrap();
+    // Its own changelog records come back through the side input live: idempotent.
+    after.on_side_input(AnyEvent::DedupKey(k2)).unwrap();
     let third = enrich_one(&mut after, lead("e3", "l9", None, 2 * DAY))
         .await
         .unwrap();
@@ -294,6 +342,169 @@ async fn the_dedup_memory_is_rebuilt_from_the_enriched_side_input() {
         s.side_inputs()[0].start,
         SideStart::Since(Duration::from_secs(48 * 3600))
     );
+}
+
+#[tokio::test]
+async fn the_upgrade_bootstrap_also_replays_leads_enriched() {
+    let settings = EnrichSettings {
+        dedup_bootstrap_from_enriched: true,
+        ..EnrichSettings::demo()
+    };
+    let since = SideStart::Since(Duration::from_secs(30 * 86_400));
+    let mut upgraded = EnrichStage::with_provider(&settings, LocalProvider::demo());
+    assert_eq!(
+        upgraded.side_inputs(),
+        vec![
+            SideInput {
+                role: TopicRole::DedupKeys,
+                start: since,
+            },
+            SideInput {
+                role: TopicRole::Enriched,
+                start: since,
+            },
+        ]
+    );
+    // history written before the changelog existed: only on leads.enriched
+    let old = enrich_one(&mut stage(), lead("e1", "l1", Some("ada@northwind.io"), 0))
+        .await
+        .unwrap();
+    upgraded
+        .on_side_input(AnyEvent::EnrichedLead(old.clone()))
+        .unwrap();
+    assert!(enrich_one(&mut upgraded, old.lead.clone()).await.is_none());
+    let again = enrich_one(
+        &mut upgraded,
+        lead("e2", "l2", Some("ada@northwind.io"), DAY),
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.previous_event_id.as_deref(), Some("e1"));
+}
+
+/// The same events replayed into one instance as enriched leads and into another as changelog
+/// records: every later event gets the same verdict, and so the same output.
+#[tokio::test]
+async fn the_changelog_gives_the_verdicts_leads_enriched_gave() {
+    type Ev = (&'static str, &'static str, Option<&'static str>, i64);
+    let history: &[Ev] = &[
+        ("h1", "l1", Some("ada@northwind.io"), 0),
+        ("h2", "l2", Some("grace@northwind.io"), DAY),
+        ("h3", "l1", Some("ada.l@northwind.io"), 5 * DAY),
+        ("h4", "l4", None, 6 * DAY),
+        ("h5", "l5", Some("Linus@Example.ORG"), 7 * DAY),
+        ("h6", "l6", Some("old@northwind.io"), -40 * DAY),
+    ];
+    let probes: &[Ev] = &[
+        ("h1", "l1", Some("ada@northwind.io"), 0),
+        ("p1", "l7", Some("ADA@northwind.io"), 8 * DAY),
+        ("p2", "l1", None, 8 * DAY),
+        ("p3", "l8", Some("ada.l@northwind.io"), 9 * DAY),
+        ("p4", "l4", Some("new@northwind.io"), 9 * DAY),
+        ("p5", "l9", Some("linus@example.org"), 9 * DAY),
+        ("p6", "l10", Some("grace@northwind.io"), 32 * DAY),
+        ("p7", "l11", Some("grace@northwind.io"), 31 * DAY + 1),
+        ("p8", "l6", Some("old@northwind.io"), 9 * DAY),
+        ("p9", "l12", Some("nobody@northwind.io"), 9 * DAY),
+    ];
+    let mut source = stage();
+    let (mut from_enriched, mut from_keys) = (stage(), stage());
+    for (id, l, email, at) in history {
+        let (enriched, key) = enrich_with_key(&mut source, lead(id, l, *email, *at), &next_ctx())
+            .await
+            .unwrap();
+        from_enriched
+            .on_side_input(AnyEvent::EnrichedLead(enriched))
+            .unwrap();
+        from_keys.on_side_input(AnyEvent::DedupKey(key)).unwrap();
+    }
+    let mut updates = 0;
+    for (id, l, email, at) in probes {
+        let a = enrich_one(&mut from_enriched, lead(id, l, *email, *at)).await;
+        let b = enrich_one(&mut from_keys, lead(id, l, *email, *at)).await;
+        assert_eq!(a, b, "{id}");
+        updates += usize::from(b.is_some_and(|e| e.is_update));
+    }
+    // the table exercises both verdicts (and the duplicate: h1)
+    assert_eq!(updates, 6);
+}
+
+#[tokio::test]
+async fn a_redelivered_input_record_is_produced_again_a_resent_event_is_not() {
+    // first life: a lead, then an update of it; both records of the update are sent, then the
+    // process dies before the input's offset is stored
+    let mut first = stage();
+    let (_, k0) = enrich_with_key(
+        &mut first,
+        lead("e0", "l0", Some("ada@northwind.io"), 0),
+        &ctx_at(2, 40),
+    )
+    .await
+    .unwrap();
+    let event = lead("e1", "l1", Some("ada@northwind.io"), DAY);
+    let (produced, k1) = enrich_with_key(&mut first, event.clone(), &ctx_at(2, 41))
+        .await
+        .unwrap();
+    assert_eq!(produced.previous_event_id.as_deref(), Some("e0"));
+    assert_eq!((k1.input_partition, k1.input_offset), (2, 41));
+    assert_eq!(k1.previous_event_id.as_deref(), Some("e0"));
+
+    // the changelog record was acknowledged, the enriched lead perhaps not: the same input record
+    // redelivered is produced again, identical (its first verdict comes with the changelog) ...
+    let mut second = stage();
+    second.on_side_input(AnyEvent::DedupKey(k0)).unwrap();
+    second.on_side_input(AnyEvent::DedupKey(k1)).unwrap();
+    let (again, _) = enrich_with_key(&mut second, event.clone(), &ctx_at(2, 41))
+        .await
+        .expect("the redelivered record is produced again");
+    assert_eq!(again, produced);
+    // ... in the same process too (a retried input) ...
+    let (retried, _) = enrich_with_key(&mut first, event.clone(), &ctx_at(2, 41))
+        .await
+        .expect("the retried record is produced again");
+    assert_eq!(retried, produced);
+    // ... while the same event id in another record (an upstream re-send) produces nothing
+    assert!(
+        enrich_with_key(&mut second, event.clone(), &ctx_at(2, 42))
+            .await
+            .is_none()
+    );
+    assert!(
+        enrich_with_key(&mut second, event, &ctx_at(0, 41))
+            .await
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn the_email_hash_ignores_case_and_blanks() {
+    let mut s = stage();
+    let (_, a) = enrich_with_key(
+        &mut s,
+        lead("e1", "l1", Some("ada@northwind.io"), 0),
+        &next_ctx(),
+    )
+    .await
+    .unwrap();
+    let (_, b) = enrich_with_key(
+        &mut s,
+        lead("e2", "l2", Some(" ADA@Northwind.IO "), DAY),
+        &next_ctx(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(a.email_hash, b.email_hash);
+    assert!(a.email_hash.is_some());
+    assert_ne!(a.lead_hash, b.lead_hash);
+    assert_eq!(
+        a.lead_hash,
+        leadflow_enrich::dedup_key::hash128("l1"),
+        "the lead id is hashed as given"
+    );
+    let (_, c) = enrich_with_key(&mut s, lead("e3", "l3", None, DAY), &next_ctx())
+        .await
+        .unwrap();
+    assert_eq!(c.email_hash, None);
 }
 
 /// Expected enrichment of a lead built from the sample by an edit.

@@ -96,4 +96,5 @@ any_event!(
     ExceptionRecord,
     RepState,
     ExceptionState,
+    DedupKey,
 );

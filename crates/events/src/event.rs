@@ -31,10 +31,11 @@ pub enum EventKind {
     ExceptionRecord,
     RepState,
     ExceptionState,
+    DedupKey,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 13] = [
+    pub const ALL: [EventKind; 14] = [
         EventKind::LeadEvent,
         EventKind::EnrichedLead,
         EventKind::ScoredLead,
@@ -48,6 +49,7 @@ impl EventKind {
         EventKind::ExceptionRecord,
         EventKind::RepState,
         EventKind::ExceptionState,
+        EventKind::DedupKey,
     ];
 
     /// Avro full name of the record, e.g. `leadflow.LeadEvent`.
@@ -66,6 +68,7 @@ impl EventKind {
             EventKind::ExceptionRecord => "leadflow.ExceptionRecord",
             EventKind::RepState => "leadflow.RepState",
             EventKind::ExceptionState => "leadflow.ExceptionState",
+            EventKind::DedupKey => "leadflow.DedupKey",
         }
     }
 
@@ -85,6 +88,7 @@ impl EventKind {
             EventKind::ExceptionRecord => "exception_record.avsc",
             EventKind::RepState => "rep_state.avsc",
             EventKind::ExceptionState => "exception_state.avsc",
+            EventKind::DedupKey => "dedup_key.avsc",
         }
     }
 

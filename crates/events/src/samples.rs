@@ -392,3 +392,23 @@ pub fn exception_state() -> ExceptionState {
         ],
     }
 }
+
+/// The dedup changelog record of [`enriched_lead`] (hashes of `lead-0001` and
+/// `ada.lovelace@northwind.io`, as the enrich stage computes them).
+pub fn dedup_key() -> DedupKey {
+    DedupKey {
+        event_id: "evt-0001".into(),
+        lead_hash: [
+            0x18, 0x87, 0xcd, 0x19, 0xa2, 0x50, 0x68, 0xfd, 0x66, 0x7f, 0x2b, 0xa9, 0xe8, 0x37,
+            0x4b, 0x19,
+        ],
+        email_hash: Some([
+            0x2e, 0x78, 0xd9, 0xcc, 0x95, 0x6b, 0xe0, 0xc9, 0xb3, 0x72, 0x5a, 0xff, 0xd9, 0x7c,
+            0x08, 0xf0,
+        ]),
+        occurred_at: T0,
+        previous_event_id: Some("evt-0000".into()),
+        input_partition: 2,
+        input_offset: 1_234,
+    }
+}

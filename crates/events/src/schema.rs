@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::event::EventKind;
 
 /// Current schema files, in dependency order.
-const FILES: [(EventKind, &str); 13] = [
+const FILES: [(EventKind, &str); 14] = [
     (
         EventKind::LeadEvent,
         include_str!("../../../schemas/lead_event.avsc"),
@@ -66,6 +66,10 @@ const FILES: [(EventKind, &str); 13] = [
     (
         EventKind::ExceptionState,
         include_str!("../../../schemas/exception_state.avsc"),
+    ),
+    (
+        EventKind::DedupKey,
+        include_str!("../../../schemas/dedup_key.avsc"),
     ),
 ];
 

@@ -23,10 +23,18 @@ pub enum TopicRole {
     /// `model@version`); `model.params` carries only the live one.
     ModelHistory,
     ExceptionsState,
+    /// The enrich stage's deduplication changelog: one small `DedupKey` per lead it produced
+    /// (hashes, no plaintext email), replayed by every enrich instance for the dedup window.
+    /// Deleted after [`TopicRole::retention`] (not compacted: one record per sighting).
+    DedupKeys,
 }
 
+/// How long the dedup changelog keeps records: the enrich stage's default dedup window (720 h =
+/// 30 days). A longer `dedup_window_hours` needs a longer `retention.ms` on the topic.
+pub const DEDUP_KEYS_RETENTION: std::time::Duration = std::time::Duration::from_secs(720 * 3600);
+
 impl TopicRole {
-    pub const ALL: [TopicRole; 14] = [
+    pub const ALL: [TopicRole; 15] = [
         TopicRole::Raw,
         TopicRole::Enriched,
         TopicRole::Scored,
@@ -41,6 +49,7 @@ impl TopicRole {
         TopicRole::Exceptions,
         TopicRole::ModelHistory,
         TopicRole::ExceptionsState,
+        TopicRole::DedupKeys,
     ];
 
     /// The event kind the topic carries (every role has one; `Option` kept for callers written when
@@ -61,6 +70,7 @@ impl TopicRole {
             TopicRole::Reps => EventKind::RepState,
             TopicRole::ModelHistory => EventKind::ModelParams,
             TopicRole::ExceptionsState => EventKind::ExceptionState,
+            TopicRole::DedupKeys => EventKind::DedupKey,
         })
     }
 
@@ -81,6 +91,7 @@ impl TopicRole {
             TopicRole::Exceptions => "exceptions",
             TopicRole::ModelHistory => "model_history",
             TopicRole::ExceptionsState => "exceptions_state",
+            TopicRole::DedupKeys => "dedup_keys",
         }
     }
 
@@ -94,6 +105,15 @@ impl TopicRole {
                 | TopicRole::ModelHistory
                 | TopicRole::ExceptionsState
         )
+    }
+
+    /// A time-based retention the topic must be created with (`cleanup.policy=delete`,
+    /// `retention.ms`), for roles whose readers depend on it; `None`: the broker's default.
+    pub fn retention(self) -> Option<std::time::Duration> {
+        match self {
+            TopicRole::DedupKeys => Some(DEDUP_KEYS_RETENTION),
+            _ => None,
+        }
     }
 }
 
@@ -116,6 +136,7 @@ pub struct TopicNames {
     pub exceptions: String,
     pub model_history: String,
     pub exceptions_state: String,
+    pub dedup_keys: String,
 }
 
 impl Default for TopicNames {
@@ -135,6 +156,7 @@ impl Default for TopicNames {
             exceptions: "leads.exceptions".into(),
             model_history: "model.history".into(),
             exceptions_state: "exceptions.state".into(),
+            dedup_keys: "enrich.dedup-keys".into(),
         }
     }
 }
@@ -157,6 +179,7 @@ impl TopicNames {
             TopicRole::Exceptions => &self.exceptions,
             TopicRole::ModelHistory => &self.model_history,
             TopicRole::ExceptionsState => &self.exceptions_state,
+            TopicRole::DedupKeys => &self.dedup_keys,
         }
     }
 

@@ -38,6 +38,11 @@ async fn every_event_round_trips_single_object() {
     roundtrip(&c, samples::exception_state()).await;
     roundtrip(&c, samples::exception_record()).await;
     roundtrip(&c, samples::rep_state()).await;
+    roundtrip(&c, samples::dedup_key()).await;
+    let mut no_email = samples::dedup_key();
+    no_email.email_hash = None;
+    no_email.previous_event_id = None;
+    roundtrip(&c, no_email).await;
 }
 
 #[tokio::test]

@@ -42,12 +42,18 @@ async fn direct_encoding_equals_the_value_path_for_every_kind() {
     same_bytes(&codec, samples::lead_outcome()).await;
     same_bytes(&codec, samples::model_params()).await;
     same_bytes(&codec, samples::exception_record()).await;
+    same_bytes(&codec, samples::dedup_key()).await;
+    let mut no_email = samples::dedup_key();
+    no_email.email_hash = None;
+    no_email.previous_event_id = None;
+    same_bytes(&codec, no_email).await;
     // the pipeline's hops take the fast path
     for kind in [
         EventKind::LeadEvent,
         EventKind::EnrichedLead,
         EventKind::ScoredLead,
         EventKind::TierDecision,
+        EventKind::DedupKey,
     ] {
         assert!(codec.encodes_directly(kind), "{kind:?}");
     }

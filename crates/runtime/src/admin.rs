@@ -38,6 +38,9 @@ pub struct TopicSpec {
     pub partitions: i32,
     pub replication: i32,
     pub compacted: bool,
+    /// `retention.ms` with `cleanup.policy=delete`, for roles whose readers need a minimum history
+    /// (the dedup changelog: the dedup window); `None`: the broker's default.
+    pub retention_ms: Option<i64>,
 }
 
 /// Specs for every pipeline topic: `partitions` each, the compacted roles compacted.
@@ -53,6 +56,9 @@ pub fn pipeline_topics(names: &TopicNames, partitions: i32, replication: i32) ->
             },
             replication,
             compacted: role.compacted(),
+            retention_ms: role
+                .retention()
+                .map(|r| i64::try_from(r.as_millis()).unwrap_or(i64::MAX)),
         })
         .collect()
 }
@@ -64,18 +70,23 @@ pub async fn create_topics<S: StageSettings>(
 ) -> Result<Vec<(String, TopicOutcome)>, AdminError> {
     let admin: AdminClient<DefaultClientContext> =
         base_config(cfg).create().map_err(AdminError::Client)?;
+    let retention: Vec<Option<String>> = specs
+        .iter()
+        .map(|s| s.retention_ms.map(|ms| ms.to_string()))
+        .collect();
     let topics: Vec<NewTopic<'_>> = specs
         .iter()
-        .map(|s| {
+        .zip(&retention)
+        .map(|(s, retention_ms)| {
             let t = NewTopic::new(
                 &s.name,
                 s.partitions,
                 TopicReplication::Fixed(s.replication),
             );
-            if s.compacted {
-                t.set("cleanup.policy", "compact")
-            } else {
-                t
+            match (s.compacted, retention_ms) {
+                (true, _) => t.set("cleanup.policy", "compact"),
+                (false, Some(ms)) => t.set("cleanup.policy", "delete").set("retention.ms", ms),
+                (false, None) => t,
             }
         })
         .collect();
@@ -95,4 +106,30 @@ pub async fn create_topics<S: StageSettings>(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dedup_changelog_keeps_a_window_and_the_state_topics_are_compacted() {
+        let specs = pipeline_topics(&TopicNames::default(), 6, 3);
+        assert_eq!(specs.len(), TopicRole::ALL.len());
+        let spec = |name: &str| {
+            specs
+                .iter()
+                .find(|s| s.name == name)
+                .unwrap_or_else(|| panic!("no spec for {name}"))
+        };
+        let keys = spec("enrich.dedup-keys");
+        assert!(!keys.compacted);
+        assert_eq!(keys.retention_ms, Some(720 * 3_600_000));
+        assert_eq!(keys.partitions, 6);
+        let reps = spec("reps");
+        assert!(reps.compacted);
+        assert_eq!(reps.retention_ms, None);
+        assert_eq!(reps.partitions, 3);
+        assert_eq!(spec("leads.enriched").retention_ms, None);
+    }
 }

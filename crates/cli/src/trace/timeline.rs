@@ -58,6 +58,7 @@ fn hop(role: TopicRole) -> &'static str {
         TopicRole::ModelHistory => "model-history",
         TopicRole::Reps => "rep",
         TopicRole::ExceptionsState => "exception-state",
+        TopicRole::DedupKeys => "dedup-key",
     }
 }
 

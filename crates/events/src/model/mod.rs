@@ -4,6 +4,7 @@
 //! (`every_event_round_trips_single_object`) encodes a sample of every type through its schema and
 //! decodes it back, so a drift between the two fails the tests.
 
+mod dedup_key;
 mod delivery;
 mod enriched;
 mod exception;
@@ -18,6 +19,7 @@ mod scored;
 mod sla;
 mod tier;
 
+pub use dedup_key::*;
 pub use delivery::*;
 pub use enriched::*;
 pub use exception::*;
