@@ -572,6 +572,7 @@ mod tests {
         same_as_apache(K::ModelParams, &samples::model_params());
         same_as_apache(K::ExceptionRecord, &samples::exception_record());
         same_as_apache(K::ExceptionState, &samples::exception_state());
+        same_as_apache(K::DedupKey, &samples::dedup_key());
     }
 
     #[test]
