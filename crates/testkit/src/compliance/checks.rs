@@ -128,7 +128,7 @@ impl<S: Stage> Plan<S> {
             );
             clock.advance(by);
         }
-        let observed = t.outputs(&codec, expected.len()).await;
+        let observed = t.outputs_expected(&codec, expected).await;
         let exceptions = consume_all(
             &t.bootstrap,
             &t.cfg.topics.exceptions,

@@ -122,6 +122,28 @@ impl Topics {
         out
     }
 
+    /// The outputs, waiting (at most [`WAIT`] per topic) on each output topic for as many records
+    /// as `expected` holds for its role — not for the total, which a stage with several output
+    /// topics never reaches on any one of them.
+    pub(crate) async fn outputs_expected(
+        &self,
+        codec: &Codec,
+        expected: &[(TopicRole, String)],
+    ) -> Vec<(TopicRole, String)> {
+        let mut out = Vec::new();
+        for role in &self.outputs {
+            let want = expected.iter().filter(|(r, _)| r == role).count();
+            let kind = role.event_kind().expect("output roles carry events");
+            for r in consume_all(&self.bootstrap, self.cfg.topics.name(*role), want, WAIT).await {
+                let event = AnyEvent::decode(codec, kind, &r.payload)
+                    .await
+                    .unwrap_or_else(|e| panic!("an output on {role:?} does not decode: {e}"));
+                out.push((*role, (self.identify)(&event)));
+            }
+        }
+        out
+    }
+
     /// [`Topics::outputs_within`] with a 3 s look for `usize::MAX`.
     pub(crate) async fn outputs(&self, codec: &Codec, at_least: usize) -> Vec<(TopicRole, String)> {
         self.outputs_within(codec, at_least, Duration::from_secs(3))
