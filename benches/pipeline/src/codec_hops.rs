@@ -10,23 +10,12 @@
 //! ```
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod timing;
+
 use std::hint::black_box;
-use std::time::Instant;
 
 use leadflow_events::{Codec, Event, samples};
-
-/// Fastest of `rounds` rounds of `n` calls, in µs per call (the least disturbed by other load).
-fn best_us(rounds: usize, n: usize, mut f: impl FnMut()) -> f64 {
-    let mut best = f64::MAX;
-    for _ in 0..rounds {
-        let t = Instant::now();
-        for _ in 0..n {
-            f();
-        }
-        best = best.min(t.elapsed().as_secs_f64() * 1e6 / n as f64);
-    }
-    best
-}
+use timing::best_us;
 
 fn measure<E: Event>(codec: &Codec, event: &E) -> (usize, f64, f64) {
     let bytes = futures::executor::block_on(codec.encode("t", event)).unwrap();

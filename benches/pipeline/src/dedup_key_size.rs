@@ -9,31 +9,21 @@
 //! ```
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod timing;
+
 use std::hint::black_box;
-use std::time::Instant;
 
 use leadflow_cli::generate::{DEFAULT_START, LeadGenerator};
 use leadflow_enrich::dedup_key::hash128;
 use leadflow_enrich::{EnrichSettings, EnrichStage};
 use leadflow_events::{AnyEvent, Codec, DedupKey, EnrichedLead, Timestamp};
 use leadflow_runtime::{Context, Stage, StageRegistry};
+use timing::best_us;
 
 /// Kafka record batch v2 framing per record: length, attributes, timestamp and offset deltas, key
 /// and value lengths, header count (varints; 7–10 bytes for records of this size). The 61-byte batch
 /// header is shared by a batch's records and left out.
 const RECORD_FRAMING: usize = 8;
-
-fn best_us(rounds: usize, n: usize, mut f: impl FnMut()) -> f64 {
-    let mut best = f64::MAX;
-    for _ in 0..rounds {
-        let t = Instant::now();
-        for _ in 0..n {
-            f();
-        }
-        best = best.min(t.elapsed().as_secs_f64() * 1e6 / n as f64);
-    }
-    best
-}
 
 fn main() -> anyhow::Result<()> {
     let count: usize = std::env::args()

@@ -143,14 +143,7 @@ fn enlarge_regex_cache() {
 /// - no read-back parse when the memo already holds the E.164 text as accepted as written;
 /// - E.164 text written directly (see [`e164_text`]).
 fn parse_e164(raw: &str, region: Option<&str>) -> Result<String, PhoneProblem> {
-    enlarge_regex_cache();
-    let raw = raw.trim();
-    let region = region.and_then(|r| phonenumber::country::Id::from_str(r).ok());
-    let international = raw.starts_with('+') || raw.starts_with("00") || raw.starts_with("tel:");
-    if region.is_none() && !international {
-        return Err(PhoneProblem::NoRegion);
-    }
-    let number = phonenumber::parse(region, raw).map_err(|_| PhoneProblem::Unparsable)?;
+    let (raw, region, number) = parse_number(raw, region)?;
     if !phonenumber::is_valid(&number) {
         return Err(PhoneProblem::Invalid);
     }
@@ -216,7 +209,19 @@ pub fn to_e164_reference(raw: &str, region: Option<&str>) -> Result<String, Phon
     parse_e164_general(raw, region)
 }
 
-fn parse_e164_general(raw: &str, region: Option<&str>) -> Result<String, PhoneProblem> {
+/// The first steps of every conversion: the trimmed text, the default region (when it names
+/// one) and libphonenumber's parse of the text; a national number without a region is refused.
+fn parse_number<'a>(
+    raw: &'a str,
+    region: Option<&str>,
+) -> Result<
+    (
+        &'a str,
+        Option<phonenumber::country::Id>,
+        phonenumber::PhoneNumber,
+    ),
+    PhoneProblem,
+> {
     enlarge_regex_cache();
     let raw = raw.trim();
     let region = region.and_then(|r| phonenumber::country::Id::from_str(r).ok());
@@ -225,6 +230,11 @@ fn parse_e164_general(raw: &str, region: Option<&str>) -> Result<String, PhonePr
         return Err(PhoneProblem::NoRegion);
     }
     let number = phonenumber::parse(region, raw).map_err(|_| PhoneProblem::Unparsable)?;
+    Ok((raw, region, number))
+}
+
+fn parse_e164_general(raw: &str, region: Option<&str>) -> Result<String, PhoneProblem> {
+    let (_, _, number) = parse_number(raw, region)?;
     check_and_read_back(&number)
 }
 
