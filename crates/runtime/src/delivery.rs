@@ -6,7 +6,6 @@ use std::time::Instant;
 use leadflow_events::ErrorKind;
 use prometheus::{IntCounter, IntCounterVec};
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use tokio_util::sync::CancellationToken;
 
 use crate::consumer_context::StageConsumerContext;
 use crate::error::RuntimeError;
@@ -89,15 +88,14 @@ pub(crate) fn store_offset(
     }
 }
 
-/// Submits every output of one input to the send gate; returns the future that resolves once all
-/// are acknowledged. (`Option` is kept for the caller's "interrupted" path: the gate never blocks.)
-pub(crate) async fn send_all(
+/// Submits every output of one input to the send gate (which never blocks); returns the future
+/// that resolves once all are acknowledged.
+pub(crate) fn send_all(
     gate: &SendGate,
     input: &Input,
     records: Vec<Encoded>,
     metrics: &StageMetrics,
-    _shutdown: &CancellationToken,
-) -> Result<Option<Completion>, RuntimeError> {
+) -> Completion {
     let sent = Instant::now();
     let delivery_seconds = metrics.delivery_seconds.clone();
     let mut deliveries = Vec::with_capacity(records.len());
@@ -106,7 +104,7 @@ pub(crate) async fn send_all(
         deliveries.push((r.topic, r.exception, done));
     }
     let (topic, partition, offset) = (input.topic.clone(), input.partition, input.offset);
-    Ok(Some(Box::pin(async move {
+    Box::pin(async move {
         let mut produced = Vec::with_capacity(deliveries.len());
         for (out_topic, exception, f) in deliveries {
             match f.await {
@@ -132,5 +130,5 @@ pub(crate) async fn send_all(
             offset,
             produced,
         })
-    })))
+    })
 }

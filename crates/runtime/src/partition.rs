@@ -110,14 +110,8 @@ async fn run_partition<S: Stage>(sh: Arc<Shared<S>>, mut ends: TaskEnds) {
             Some((input, result)) = handling.next(), if !handling.is_empty() && acks.len() < ACKS_PER_PARTITION => {
                 match result {
                     Ok(Handled::Produce(records)) if !interrupted => {
-                        match send_all(&sh.gate, &input, records, &sh.metrics, &stop).await {
-                            Ok(Some(completion)) => {
-                                sh.metrics.in_flight.inc();
-                                acks.push_back(completion);
-                            }
-                            Ok(None) => { interrupted = true; accepting = false; }
-                            Err(e) => { let _ = sh.failures.send(e); break; }
-                        }
+                        sh.metrics.in_flight.inc();
+                        acks.push_back(send_all(&sh.gate, &input, records, &sh.metrics));
                     }
                     Ok(_) => { interrupted = true; accepting = false; }
                     Err(e) => { let _ = sh.failures.send(e); break; }
