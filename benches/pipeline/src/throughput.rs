@@ -155,7 +155,17 @@ async fn main() -> anyhow::Result<()> {
             .perf_dir
             .as_ref()
             .map(|d| d.join(format!("passthrough-{input}.perf.data")));
-        let pass = measure(&bs, &copy, expected, Pid(child.id()), child, perf).await?;
+        let broker_pid = broker.private.as_ref().and_then(|b| b.pid()).map(Pid);
+        let pass = measure(
+            &bs,
+            &copy,
+            expected,
+            Pid(child.id()),
+            broker_pid,
+            child,
+            perf,
+        )
+        .await?;
         rows.push((format!("pass-through over {input}"), pass, None));
 
         let mut env = BTreeMap::from([
@@ -193,7 +203,7 @@ async fn main() -> anyhow::Result<()> {
             .perf_dir
             .as_ref()
             .map(|d| d.join(format!("{stage}.perf.data")));
-        let m = measure(&bs, &watched, expected, pid, service, perf).await?;
+        let m = measure(&bs, &watched, expected, pid, broker_pid, service, perf).await?;
         rows.push((format!("leadflow-{stage}"), m, Some(pass)));
         expected = high_watermarks(&bs, &names[output])?;
     }
@@ -205,9 +215,9 @@ async fn main() -> anyhow::Result<()> {
         broker.label()
     );
     println!(
-        "| process | records | records/s | CPU µs/record | × pass-through records/s | × pass-through CPU/record |"
+        "| process | records | records/s | CPU µs/record | × pass-through records/s | × pass-through CPU/record | broker CPU µs/record |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     for (name, m, base) in rows {
         let (r, c) = match base {
             Some(b) => (
@@ -216,8 +226,11 @@ async fn main() -> anyhow::Result<()> {
             ),
             None => ("1.00".into(), "1.00".into()),
         };
+        let broker_cpu = m
+            .broker_cpu_us_per_record()
+            .map_or_else(|| "-".to_owned(), |us| format!("{us:.1}"));
         println!(
-            "| {name} | {} | {:.0} | {:.1} | {r} | {c} |",
+            "| {name} | {} | {:.0} | {:.1} | {r} | {c} | {broker_cpu} |",
             m.records,
             m.rate(),
             m.cpu_us_per_record()
@@ -234,6 +247,8 @@ struct Measured {
     records: i64,
     seconds: f64,
     cpu_seconds: f64,
+    /// The private broker's CPU over the same span (none for a given broker).
+    broker_cpu_seconds: Option<f64>,
 }
 
 impl Measured {
@@ -242,6 +257,10 @@ impl Measured {
     }
     fn cpu_us_per_record(&self) -> f64 {
         self.cpu_seconds * 1e6 / self.records as f64
+    }
+    fn broker_cpu_us_per_record(&self) -> Option<f64> {
+        self.broker_cpu_seconds
+            .map(|s| s * 1e6 / self.records as f64)
     }
 }
 
@@ -277,6 +296,7 @@ async fn measure(
     output: &str,
     expected: i64,
     pid: Pid,
+    broker: Option<Pid>,
     process: impl Stoppable,
     perf: Option<std::path::PathBuf>,
 ) -> anyhow::Result<Measured> {
@@ -289,6 +309,7 @@ async fn measure(
     );
     // the first output: start of the measured span
     let mut polls = 0u64;
+    let broker_cpu = || broker.map(cpu_seconds).transpose();
     let (t0, cpu0, n0) = loop {
         let n = watermarks.total()?;
         polls += 1;
@@ -319,8 +340,9 @@ async fn measure(
         None => None,
     };
     // the last output: the record count, time and CPU when the count last changed
-    let mut last = (t0, cpu0, n0);
-    let (t1, cpu1, n1) = loop {
+    let broker0 = broker_cpu()?;
+    let mut last = (t0, cpu0, n0, broker0);
+    let (t1, cpu1, n1, broker1) = loop {
         let n = watermarks.total()?;
         let now = Instant::now();
         polls += 1;
@@ -328,7 +350,7 @@ async fn measure(
             eprintln!("{output}: {n} of {expected}");
         }
         if n != last.2 {
-            last = (now, cpu_seconds(pid)?, n);
+            last = (now, cpu_seconds(pid)?, n, broker_cpu()?);
         }
         if n >= expected {
             break last;
@@ -358,6 +380,7 @@ async fn measure(
         records: n1 - n0,
         seconds: (t1 - t0).as_secs_f64(),
         cpu_seconds: cpu1 - cpu0,
+        broker_cpu_seconds: broker0.zip(broker1).map(|(a, b)| b - a),
     })
 }
 

@@ -1,6 +1,8 @@
 //! librdkafka client configuration built from a [`ServiceConfig`]: consumer groups with manual offset
 //! storing (offsets follow delivery), idempotent producers, statistics for lag metrics.
 
+use std::collections::HashMap;
+
 use rdkafka::ClientConfig;
 
 use crate::config::{ServiceConfig, StageSettings};
@@ -69,10 +71,19 @@ pub fn side_consumer_config<S: StageSettings>(cfg: &ServiceConfig<S>, group: &st
 /// an idempotent producer that has records queued before it holds a producer id waits for
 /// librdkafka's 500 ms PID timer, so the first outputs after a start paid up to ~1 s
 /// (scripts/BROKER.md 2). A broker that does not answer here is reported by the first send.
-pub(crate) fn warm_up_producer(producer: &rdkafka::producer::FutureProducer) {
+///
+/// Returns the partition count of every topic the cluster reported (empty if it did not answer),
+/// which the send gate routes by.
+pub(crate) fn warm_up_producer(
+    producer: &rdkafka::producer::FutureProducer,
+) -> HashMap<String, i32> {
     use rdkafka::producer::Producer;
     let timeout = std::time::Duration::from_secs(5);
-    if let Err(e) = crate::topic_metadata::fetch_cluster_metadata(producer.client(), timeout) {
-        tracing::debug!(error = %e, "producer warm-up: no metadata yet");
+    match crate::topic_metadata::fetch_cluster_metadata(producer.client(), timeout) {
+        Ok(meta) => crate::topic_metadata::partition_counts(&meta),
+        Err(e) => {
+            tracing::debug!(error = %e, "producer warm-up: no metadata yet");
+            HashMap::new()
+        }
     }
 }

@@ -6,6 +6,7 @@
 //! `/metrics` `/healthz` `/readyz` endpoint, configuration and logging.
 
 pub mod admin;
+mod allocator;
 mod assignment;
 pub mod clock;
 pub mod config;
@@ -20,6 +21,7 @@ pub mod kafka;
 pub mod kafka_security;
 pub mod metrics;
 mod partition;
+pub mod partitioner;
 pub mod pipeline;
 mod preflight;
 pub mod registry;

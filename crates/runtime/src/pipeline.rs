@@ -47,7 +47,7 @@ use crate::metrics::StageMetrics;
 use crate::partition::{Shared, spawn_partition};
 use crate::preflight::require_topics;
 use crate::registry::StageRegistry;
-use crate::send_gate::SendGate;
+use crate::send_gate::{Routing, SendGate};
 use crate::side_input::{SideMessage, spawn_side_inputs};
 use crate::stage::Stage;
 use crate::summary::{RunSummary, SummaryCounters};
@@ -147,7 +147,14 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
 
     // connected before its first output (see `warm_up_producer`)
     let warm = producer.clone();
-    let _ = tokio::task::spawn_blocking(move || crate::kafka::warm_up_producer(&warm)).await;
+    let partition_counts =
+        tokio::task::spawn_blocking(move || crate::kafka::warm_up_producer(&warm))
+            .await
+            .unwrap_or_default();
+    let routing = Routing::new(
+        cfg.kafka.get("partitioner").map(String::as_str),
+        partition_counts,
+    );
 
     // Side inputs: replay state before the first input.
     let (side_tx, mut side_rx) = mpsc::channel::<SideMessage>(1_024);
@@ -204,7 +211,7 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
         codec,
         clock,
         metrics: metrics.clone(),
-        gate: SendGate::start(producer.clone()),
+        gate: SendGate::start(producer.clone(), routing),
         consumer: consumer.clone(),
         summary: summary.clone(),
         failures: failures_tx,

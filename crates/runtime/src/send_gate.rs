@@ -8,25 +8,38 @@
 //! slow broker (`scripts/BROKER.md` 5). A plain consume → produce loop with a bounded in-flight
 //! window rarely hits it, because it produces in bursts right after acknowledgements.
 //!
-//! The gate gives every stage that shape: records wait here (not in librdkafka's queue) while
-//! [`HANDOVER_BELOW`] or more handed-over records await their acknowledgement, and are handed over
-//! together, at most [`ROUND_BYTES`] at a time (one request per partition), as soon as fewer are in
-//! flight. librdkafka would not have sent them earlier anyway; they now wait without burning a core.
-//! At low rates nothing is in flight and a record is handed over at once (no added latency).
-//! Ordering is kept: records are handed over in the order they were submitted.
+//! The gate gives every stage that shape, **per partition**: records wait here (not in
+//! librdkafka's queue) while [`HANDOVER_BELOW`] or more handed-over records *of their partition*
+//! await their acknowledgement, and are handed over together, at most [`ROUND_BYTES`] at a time (one
+//! request), as soon as fewer are in flight. librdkafka would not have sent them earlier anyway;
+//! they now wait without burning a core, and every partition has its own request in flight, as
+//! with librdkafka alone. (A gate counting all partitions together let one request be in flight at
+//! a time: on a broker that answers a produce slowly while it serves a large fetch, the stages ran
+//! at ~0.65x a plain pass-through; `benches/README.md`.)
+//!
+//! To know a record's partition before librdkafka does, the gate applies the producer's
+//! partitioner itself ([`Routing`], [`crate::partitioner`]) and produces to that partition
+//! explicitly: the same partition librdkafka would have chosen. A topic whose partition count is
+//! unknown (not in the start-up metadata) or a partitioner that ignores keys gets one lane for the
+//! whole topic and librdkafka's own choice. At low rates nothing is in flight and a record is handed
+//! over at once (no added latency). Ordering is kept: a partition's records are handed over in the
+//! order they were submitted.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use futures::stream::{FuturesUnordered, StreamExt};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio::sync::{mpsc, oneshot};
 
-/// Records handed over may be sent at once while fewer than this many await acknowledgement (the
-/// idempotent producer's per-partition limit, counted in messages).
+use crate::partitioner::Partitioner;
+
+/// A partition's records handed over may be sent at once while fewer than this many of that
+/// partition await acknowledgement (the idempotent producer's per-partition limit, counted in
+/// messages).
 pub(crate) const HANDOVER_BELOW: usize = 5;
-/// Most payload bytes handed over in one round: below librdkafka's `batch.size` (1 MB), so one
-/// round is one request per partition.
+/// Most payload bytes of one partition handed over in one round: below librdkafka's `batch.size`
+/// (1 MB), so one round is one request.
 pub(crate) const ROUND_BYTES: usize = 512 * 1024;
 
 /// Where a record landed, or why not.
@@ -35,6 +48,8 @@ pub(crate) type Delivered = Result<(), KafkaError>;
 /// One record to produce and where to report its acknowledgement.
 struct Submitted {
     topic: String,
+    /// The partition the gate chose (`None`: librdkafka chooses).
+    partition: Option<i32>,
     key: String,
     payload: Vec<u8>,
     reply: oneshot::Sender<Delivered>,
@@ -45,14 +60,50 @@ struct Submitted {
 #[derive(Clone)]
 pub(crate) struct SendGate {
     tx: mpsc::UnboundedSender<Submitted>,
+    routing: std::sync::Arc<Routing>,
+}
+
+/// How the gate picks a record's partition: the producer's partitioner over the partition counts
+/// read at start-up.
+#[derive(Debug, Default)]
+pub(crate) struct Routing {
+    /// `None`: the producer's partitioner ignores keys (`random`); librdkafka chooses.
+    partitioner: Option<Partitioner>,
+    /// Partition count by topic name.
+    partitions: HashMap<String, i32>,
+}
+
+impl Routing {
+    /// `partitioner`: the producer's `partitioner` setting (`None`: librdkafka's default).
+    pub(crate) fn new(partitioner: Option<&str>, partitions: HashMap<String, i32>) -> Self {
+        Self {
+            partitioner: Partitioner::from_setting(partitioner),
+            partitions,
+        }
+    }
+
+    /// The partition librdkafka's partitioner would give `key` on `topic`; `None` when the gate
+    /// cannot tell (unknown topic, keyless record, or a partitioner that ignores keys).
+    fn partition(&self, topic: &str, key: &str) -> Option<i32> {
+        let partitioner = self.partitioner?;
+        if key.is_empty() {
+            // librdkafka's partitioners pick a random partition for a record without a key
+            return None;
+        }
+        let count = *self.partitions.get(topic)?;
+        (count > 0).then(|| partitioner.partition(key.as_bytes(), count))
+    }
 }
 
 impl SendGate {
     /// Starts the gate's task over `producer` (on the current tokio runtime).
-    pub(crate) fn start(producer: FutureProducer) -> Self {
+    pub(crate) fn start(producer: FutureProducer, routing: Routing) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         tokio::spawn(run(producer, rx));
-        Self { tx }
+        Self {
+            tx,
+            routing: std::sync::Arc::new(routing),
+        }
     }
 
     /// Submits one record; the receiver resolves once the broker acknowledged it (or it failed).
@@ -63,8 +114,10 @@ impl SendGate {
         payload: Vec<u8>,
     ) -> oneshot::Receiver<Delivered> {
         let (reply, done) = oneshot::channel();
+        let partition = self.routing.partition(&topic, &key);
         let submitted = Submitted {
             topic,
+            partition,
             key,
             payload,
             reply,
@@ -77,28 +130,81 @@ impl SendGate {
     }
 }
 
+/// The records of one partition (or of one topic whose partitions the gate does not know).
+#[derive(Default)]
+struct Lane {
+    waiting: VecDeque<Submitted>,
+    /// Handed over, not yet acknowledged.
+    in_flight: usize,
+}
+
+/// The lanes, found by topic and partition.
+#[derive(Default)]
+struct Lanes {
+    lanes: Vec<Lane>,
+    /// Lane index by topic, then partition.
+    index: HashMap<String, HashMap<Option<i32>, usize>>,
+}
+
+impl Lanes {
+    fn push(&mut self, s: Submitted) {
+        let known = self
+            .index
+            .get(s.topic.as_str())
+            .and_then(|by_partition| by_partition.get(&s.partition));
+        let i = match known {
+            Some(&i) => i,
+            None => {
+                self.lanes.push(Lane::default());
+                let i = self.lanes.len() - 1;
+                self.index
+                    .entry(s.topic.clone())
+                    .or_default()
+                    .insert(s.partition, i);
+                i
+            }
+        };
+        self.lanes[i].waiting.push_back(s);
+    }
+
+    fn is_idle(&self) -> bool {
+        self.lanes
+            .iter()
+            .all(|l| l.waiting.is_empty() && l.in_flight == 0)
+    }
+}
+
 async fn run(producer: FutureProducer, mut rx: mpsc::UnboundedReceiver<Submitted>) {
-    let mut waiting: VecDeque<Submitted> = VecDeque::new();
+    let mut lanes = Lanes::default();
     let mut in_flight = FuturesUnordered::new();
     let mut open = true;
     loop {
         // take everything already submitted, so that a round hands over as much as it can
         while open {
             match rx.try_recv() {
-                Ok(s) => waiting.push_back(s),
+                Ok(s) => lanes.push(s),
                 Err(mpsc::error::TryRecvError::Empty) => break,
                 Err(mpsc::error::TryRecvError::Disconnected) => open = false,
             }
         }
         let mut queue_full = false;
-        if in_flight.len() < HANDOVER_BELOW {
+        for (lane_index, lane) in lanes.lanes.iter_mut().enumerate() {
+            if lane.in_flight >= HANDOVER_BELOW || queue_full {
+                continue;
+            }
             let mut bytes = 0;
             while bytes < ROUND_BYTES {
-                let Some(s) = waiting.pop_front() else { break };
-                let record = FutureRecord::to(&s.topic).key(&s.key).payload(&s.payload);
+                let Some(s) = lane.waiting.pop_front() else {
+                    break;
+                };
+                let mut record = FutureRecord::to(&s.topic).key(&s.key).payload(&s.payload);
+                if let Some(p) = s.partition {
+                    record = record.partition(p);
+                }
                 match producer.send_result(record) {
                     Ok(delivery) => {
                         bytes += s.payload.len() + s.key.len();
+                        lane.in_flight += 1;
                         let reply = s.reply;
                         in_flight.push(async move {
                             let result = match delivery.await {
@@ -107,12 +213,13 @@ async fn run(producer: FutureProducer, mut rx: mpsc::UnboundedReceiver<Submitted
                                 Err(_canceled) => Err(KafkaError::Canceled),
                             };
                             let _ = reply.send(result);
+                            lane_index
                         });
                     }
                     Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
                         // librdkafka's own queue is full (other users of the producer): try again
                         // after an acknowledgement, or shortly
-                        waiting.push_front(s);
+                        lane.waiting.push_front(s);
                         queue_full = true;
                         break;
                     }
@@ -122,13 +229,17 @@ async fn run(producer: FutureProducer, mut rx: mpsc::UnboundedReceiver<Submitted
                 }
             }
         }
-        if !open && waiting.is_empty() && in_flight.is_empty() {
+        if !open && in_flight.is_empty() && lanes.is_idle() {
             break;
         }
         tokio::select! {
-            Some(()) = in_flight.next(), if !in_flight.is_empty() => {}
+            Some(lane_index) = in_flight.next(), if !in_flight.is_empty() => {
+                if let Some(lane) = lanes.lanes.get_mut(lane_index) {
+                    lane.in_flight = lane.in_flight.saturating_sub(1);
+                }
+            }
             received = rx.recv(), if open => match received {
-                Some(s) => waiting.push_back(s),
+                Some(s) => lanes.push(s),
                 None => open = false,
             },
             _ = tokio::time::sleep(std::time::Duration::from_millis(10)), if queue_full && in_flight.is_empty() => {}

@@ -5,6 +5,7 @@
 //! `auto.create.topics.enable` creates a topic named in a metadata request, so a mistyped name would
 //! silently become a new, empty topic.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use rdkafka::client::{Client, ClientContext};
@@ -32,6 +33,19 @@ pub fn partitions_of(metadata: &Metadata, topic: &str) -> Option<Vec<i32>> {
     }
     ids.sort_unstable();
     Some(ids)
+}
+
+/// The partition count of every topic in `metadata` that reports no error and has partitions.
+pub fn partition_counts(metadata: &Metadata) -> HashMap<String, i32> {
+    metadata
+        .topics()
+        .iter()
+        .filter(|t| t.error().is_none() && !t.partitions().is_empty())
+        .map(|t| {
+            let count = i32::try_from(t.partitions().len()).unwrap_or(i32::MAX);
+            (t.name().to_owned(), count)
+        })
+        .collect()
 }
 
 /// How many partitions of `topic` have a leader and no error (0 when the topic does not exist): what

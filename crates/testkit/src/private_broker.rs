@@ -91,6 +91,11 @@ impl PrivateBroker {
         self.dir.path().join("tansu.log")
     }
 
+    /// The broker process's id while it runs (to read its CPU time).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.as_mut().map(Child::try_wait), Some(Ok(None)))
     }

@@ -9,7 +9,6 @@
 //! topic after the lead's last raw event ([`horizon`]; `--full` reads to the current end).
 
 pub mod index;
-pub mod partitioner;
 pub mod scan;
 pub mod timeline;
 
@@ -21,7 +20,7 @@ use leadflow_events::{AnyEvent, Codec, Timestamp, TopicRole};
 
 use crate::error::CliError;
 use crate::kafka::CliConfig;
-use partitioner::Partitioner;
+use leadflow_runtime::partitioner::Partitioner;
 use scan::{ScanRequest, ScanStats, scan};
 use timeline::{Found, Step};
 

@@ -13,7 +13,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use crate::error::CliError;
 use crate::kafka::{CliConfig, METADATA_TIMEOUT, topic_partitions};
 
-use super::partitioner::Partitioner;
+use leadflow_runtime::partitioner::Partitioner;
 
 /// What to scan.
 #[derive(Clone, Debug)]

@@ -1,7 +1,12 @@
-//! Key → partition, as the producers chose it: librdkafka's default `consistent_random` (CRC-32 of
-//! the key) or the Java client's `murmur2` (librdkafka `murmur2_random`). Every leadflow producer is
-//! librdkafka with its default, so the default here is CRC-32; `[kafka] partitioner = "murmur2_random"`
-//! (the producers' setting) switches both.
+//! Key → partition, as a producer's partitioner chooses it: librdkafka's default `consistent_random`
+//! (CRC-32 of the key) or the Java client's `murmur2` (librdkafka `murmur2_random`). Every leadflow
+//! producer is librdkafka with its default, so the default here is CRC-32; `[kafka] partitioner =
+//! "murmur2_random"` (the producers' setting) switches both.
+//!
+//! Two users: the runtime's send gate, which picks each output's partition itself so that it can
+//! hand records over per partition (`send_gate.rs`), and `leadflow trace`, which reads only the
+//! partition a lead's key maps to. A broker test checks the choice against librdkafka's own
+//! (`crates/runtime/tests/partitioner.rs`).
 
 /// The partitioner of the producers that wrote the topics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,17 +39,10 @@ impl Partitioner {
     }
 }
 
-/// CRC-32 (IEEE 802.3, zlib's), bitwise: one key per trace, no table needed.
+/// CRC-32 (IEEE 802.3, zlib's, librdkafka's `rd_crc32`), by `crc32fast`: it runs once per output
+/// record in the send gate, where a table-driven or SIMD CRC is ~10x the bitwise loop.
 pub fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            let mask = (crc & 1).wrapping_neg();
-            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
-        }
-    }
-    !crc
+    crc32fast::hash(data)
 }
 
 /// Kafka's murmur2 (seed 0x9747b28c), as the Java client's default partitioner.
