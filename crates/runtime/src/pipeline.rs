@@ -74,6 +74,9 @@ pub struct RunOptions {
     pub metrics: Option<StageRegistry>,
     /// The consume loop's flow-control limits (the defaults suit every stage).
     pub flow: FlowLimits,
+    /// How often the send gate re-reads the output topics' partition counts, so that outputs
+    /// reach partitions added while the stage runs (librdkafka's own refresh is 5 minutes).
+    pub partition_refresh: Duration,
 }
 
 impl Default for RunOptions {
@@ -84,6 +87,7 @@ impl Default for RunOptions {
             http_addr: None,
             metrics: None,
             flow: FlowLimits::default(),
+            partition_refresh: Duration::from_secs(60),
         }
     }
 }
@@ -100,6 +104,7 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
         http_addr,
         metrics: registry,
         flow,
+        partition_refresh,
     } = options;
     let codec = Arc::new(
         Codec::from_config(cfg.registry.as_ref()).map_err(|e| RuntimeError::Codec(Box::new(e)))?,
@@ -211,7 +216,7 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
         codec,
         clock,
         metrics: metrics.clone(),
-        gate: SendGate::start(producer.clone(), routing),
+        gate: SendGate::start(producer.clone(), routing, partition_refresh),
         consumer: consumer.clone(),
         summary: summary.clone(),
         failures: failures_tx,

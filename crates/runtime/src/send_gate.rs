@@ -26,6 +26,8 @@
 //! order they were submitted.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
 
 use futures::stream::{FuturesUnordered, StreamExt};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
@@ -33,6 +35,10 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::partitioner::Partitioner;
+use crate::topic_metadata::{fetch_cluster_metadata, partition_counts};
+
+/// How long a refresh of the partition counts may wait for the broker.
+const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A partition's records handed over may be sent at once while fewer than this many of that
 /// partition await acknowledgement (the idempotent producer's per-partition limit, counted in
@@ -60,17 +66,19 @@ struct Submitted {
 #[derive(Clone)]
 pub(crate) struct SendGate {
     tx: mpsc::UnboundedSender<Submitted>,
-    routing: std::sync::Arc<Routing>,
+    routing: Arc<Routing>,
 }
 
 /// How the gate picks a record's partition: the producer's partitioner over the partition counts
-/// read at start-up.
+/// read at start-up and re-read every [`RunOptions::partition_refresh`](crate::RunOptions) (a topic
+/// that gained partitions is routed over all of them from then on, as librdkafka's partitioner does
+/// after its own metadata refresh).
 #[derive(Debug, Default)]
 pub(crate) struct Routing {
     /// `None`: the producer's partitioner ignores keys (`random`); librdkafka chooses.
     partitioner: Option<Partitioner>,
     /// Partition count by topic name.
-    partitions: HashMap<String, i32>,
+    partitions: RwLock<HashMap<String, i32>>,
 }
 
 impl Routing {
@@ -78,7 +86,7 @@ impl Routing {
     pub(crate) fn new(partitioner: Option<&str>, partitions: HashMap<String, i32>) -> Self {
         Self {
             partitioner: Partitioner::from_setting(partitioner),
-            partitions,
+            partitions: RwLock::new(partitions),
         }
     }
 
@@ -90,20 +98,79 @@ impl Routing {
             // librdkafka's partitioners pick a random partition for a record without a key
             return None;
         }
-        let count = *self.partitions.get(topic)?;
+        let count = *self
+            .partitions
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(topic)?;
         (count > 0).then(|| partitioner.partition(key.as_bytes(), count))
+    }
+
+    /// Takes newly read partition counts: new topics, and topics that gained partitions (a count
+    /// never shrinks: Kafka cannot remove partitions, and a metadata answer missing a topic says
+    /// nothing about it).
+    fn update(&self, counts: HashMap<String, i32>) {
+        let mut known = self
+            .partitions
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        for (topic, count) in counts {
+            let before = known.get(&topic).copied();
+            if before.is_none_or(|b| count > b) {
+                if let Some(before) = before {
+                    tracing::info!(topic, before, now = count, "topic gained partitions");
+                }
+                known.insert(topic, count);
+            }
+        }
+    }
+}
+
+/// Re-reads the cluster's partition counts every `every` until the gate's task ends (`closed`).
+async fn refresh_partitions(
+    producer: FutureProducer,
+    routing: Arc<Routing>,
+    every: Duration,
+    mut closed: oneshot::Receiver<()>,
+) {
+    use rdkafka::producer::Producer;
+    loop {
+        tokio::select! {
+            _ = &mut closed => return,
+            () = tokio::time::sleep(every) => {}
+        }
+        let client = producer.clone();
+        let read = tokio::task::spawn_blocking(move || {
+            fetch_cluster_metadata(client.client(), METADATA_TIMEOUT)
+                .map(|meta| partition_counts(&meta))
+        })
+        .await;
+        match read {
+            Ok(Ok(counts)) => routing.update(counts),
+            Ok(Err(e)) => tracing::debug!(error = %e, "partition counts not refreshed"),
+            Err(_) => return,
+        }
     }
 }
 
 impl SendGate {
-    /// Starts the gate's task over `producer` (on the current tokio runtime).
-    pub(crate) fn start(producer: FutureProducer, routing: Routing) -> Self {
+    /// Starts the gate's task over `producer` (on the current tokio runtime), and the task that
+    /// re-reads the partition counts every `refresh`.
+    pub(crate) fn start(producer: FutureProducer, routing: Routing, refresh: Duration) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(producer, rx));
-        Self {
-            tx,
-            routing: std::sync::Arc::new(routing),
-        }
+        let routing = Arc::new(routing);
+        let (closed_tx, closed_rx) = oneshot::channel();
+        tokio::spawn(refresh_partitions(
+            producer.clone(),
+            routing.clone(),
+            refresh,
+            closed_rx,
+        ));
+        tokio::spawn(async move {
+            run(producer, rx).await;
+            let _ = closed_tx.send(());
+        });
+        Self { tx, routing }
     }
 
     /// Submits one record; the receiver resolves once the broker acknowledged it (or it failed).
@@ -242,7 +309,69 @@ async fn run(producer: FutureProducer, mut rx: mpsc::UnboundedReceiver<Submitted
                 Some(s) => lanes.push(s),
                 None => open = false,
             },
-            _ = tokio::time::sleep(std::time::Duration::from_millis(10)), if queue_full && in_flight.is_empty() => {}
+            _ = tokio::time::sleep(Duration::from_millis(10)), if queue_full && in_flight.is_empty() => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(pairs: &[(&str, i32)]) -> HashMap<String, i32> {
+        pairs.iter().map(|(t, n)| ((*t).to_owned(), *n)).collect()
+    }
+
+    #[test]
+    fn a_key_goes_where_the_producers_partitioner_puts_it() {
+        let routing = Routing::new(None, counts(&[("out", 6)]));
+        let expected = Partitioner::Crc32.partition(b"lead-7", 6);
+        assert_eq!(routing.partition("out", "lead-7"), Some(expected));
+        let murmur = Routing::new(Some("murmur2_random"), counts(&[("out", 6)]));
+        assert_eq!(
+            murmur.partition("out", "lead-7"),
+            Some(Partitioner::Murmur2.partition(b"lead-7", 6))
+        );
+    }
+
+    #[test]
+    fn librdkafka_chooses_when_the_gate_cannot_tell() {
+        let routing = Routing::new(None, counts(&[("out", 6)]));
+        assert_eq!(routing.partition("unknown-topic", "lead-7"), None);
+        assert_eq!(routing.partition("out", ""), None);
+        let random = Routing::new(Some("random"), counts(&[("out", 6)]));
+        assert_eq!(random.partition("out", "lead-7"), None);
+    }
+
+    #[test]
+    fn a_refresh_routes_over_added_partitions_and_never_shrinks() {
+        // (tansu 0.6 does not implement CreatePartitions, so this is not a broker test)
+        let routing = Routing::new(None, counts(&[("out", 1)]));
+        let keys: Vec<String> = (0..40).map(|i| format!("lead-{i}")).collect();
+        assert!(keys.iter().all(|k| routing.partition("out", k) == Some(0)));
+
+        routing.update(counts(&[("out", 4), ("new-topic", 2)]));
+        for k in &keys {
+            assert_eq!(
+                routing.partition("out", k),
+                Some(Partitioner::Crc32.partition(k.as_bytes(), 4))
+            );
+        }
+        let used: std::collections::BTreeSet<_> = keys
+            .iter()
+            .filter_map(|k| routing.partition("out", k))
+            .collect();
+        assert_eq!(used.len(), 4);
+        assert!(routing.partition("new-topic", "lead-1").is_some());
+
+        // an answer with fewer partitions, or without the topic, changes nothing
+        routing.update(counts(&[("out", 2)]));
+        routing.update(HashMap::new());
+        for k in &keys {
+            assert_eq!(
+                routing.partition("out", k),
+                Some(Partitioner::Crc32.partition(k.as_bytes(), 4))
+            );
         }
     }
 }

@@ -69,7 +69,7 @@ where
             shutdown,
             http_addr: None,
             metrics: Some(metrics),
-            flow: crate::FlowLimits::default(),
+            ..RunOptions::default()
         };
         run_stage(&cfg, stage, options)
             .await
