@@ -9,6 +9,7 @@ pub mod adapters;
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod ecma_regex;
 pub mod handlers;
 pub mod idempotency;
 pub mod metrics;

@@ -249,7 +249,8 @@ fn check_string(text: &str, s: &Map<String, Value>, pointer: &str, errors: &mut 
     }
 }
 
-/// Whether `text` matches `p`. Patterns are compiled once and shared (the document has a handful):
+/// Whether `text` matches `p`, an ECMA-262 pattern as JSON Schema defines it
+/// ([`crate::ecma_regex`]). Patterns are compiled once and shared (the document has a handful):
 /// a read lock and no allocation per check; a `Regex` is never cloned (a clone starts with an empty
 /// match cache, which the first match then has to allocate).
 fn pattern_matches(p: &str, text: &str) -> Option<bool> {
@@ -266,7 +267,9 @@ fn pattern_matches(p: &str, text: &str) -> Option<bool> {
     let re = match found {
         Some(re) => re,
         None => {
-            let re = regex::Regex::new(p).ok().map(Arc::new);
+            let re = regex::Regex::new(&crate::ecma_regex::to_rust(p))
+                .ok()
+                .map(Arc::new);
             cache
                 .write()
                 .unwrap_or_else(PoisonError::into_inner)

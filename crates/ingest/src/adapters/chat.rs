@@ -194,7 +194,8 @@ pub fn to_lead_event(t: &ChatTranscript, publisher: &str) -> Result<LeadEvent, V
         .and_then(|s| parse_time(s, "/started_at", &mut errors));
     let visitor = t.visitor.clone();
     let email = visitor.email.clone().filter(|e| !e.trim().is_empty());
-    let visitor_id = Some(visitor.id.clone()).filter(|v| !v.trim().is_empty());
+    // blank as the published schema's `\S` means it (ECMA-262 white space)
+    let visitor_id = Some(visitor.id.clone()).filter(|v| !crate::ecma_regex::is_blank(v));
     if email.is_none() && visitor_id.is_none() {
         errors.push(field_error("/visitor/id", "must not be blank"));
     }
