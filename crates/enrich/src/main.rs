@@ -1,5 +1,7 @@
 //! `leadflow-enrich`: the enrich service (leads.raw -> leads.enriched).
 
+leadflow_runtime::service_allocator!();
+
 use leadflow_enrich::{EnrichSettings, EnrichStage};
 
 fn main() -> anyhow::Result<()> {

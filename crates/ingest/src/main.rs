@@ -1,5 +1,7 @@
 //! `leadflow-ingest`: the HTTP front door (publishers POST leads; ingest produces them to leads.raw).
 
+leadflow_runtime::service_allocator!();
+
 use std::sync::Arc;
 
 use anyhow::Context as _;

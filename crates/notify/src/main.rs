@@ -1,5 +1,7 @@
 //! `leadflow-notify`: the notify stage as a service (handoff.packets -> handoff.deliveries).
 
+leadflow_runtime::service_allocator!();
+
 use leadflow_notify::{NotifySettings, NotifyStage};
 use leadflow_runtime::{ServiceConfig, StageRegistry};
 

@@ -1,6 +1,8 @@
 //! `leadflow-recalibrate`: sales outcomes recalibrate the scoring model (leads.outcomes +
 //! leads.scored -> model.params, model.history).
 
+leadflow_runtime::service_allocator!();
+
 use std::sync::Arc;
 
 use leadflow_recalibrate::{RecalibrateSettings, RecalibrateStage};

@@ -1,5 +1,7 @@
 //! `leadflow-route`: the route stage as a service (leads.tiered -> handoff.packets).
 
+leadflow_runtime::service_allocator!();
+
 use leadflow_route::{RouteSettings, RouteStage};
 use leadflow_runtime::{ServiceConfig, StageRegistry};
 

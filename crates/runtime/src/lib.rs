@@ -6,7 +6,7 @@
 //! `/metrics` `/healthz` `/readyz` endpoint, configuration and logging.
 
 pub mod admin;
-mod allocator;
+pub mod allocator;
 mod assignment;
 pub mod clock;
 pub mod config;

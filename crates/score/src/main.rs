@@ -1,5 +1,7 @@
 //! `leadflow-score`: consumes `leads.enriched`, produces `leads.scored`.
 
+leadflow_runtime::service_allocator!();
+
 use leadflow_score::{ScoreSettings, ScoreStage};
 
 fn main() -> anyhow::Result<()> {

@@ -1,6 +1,8 @@
 //! `leadflow-sla-watchdog`: every open SLA deadline (handoff.packets + handoff.activity ->
 //! sla.escalations).
 
+leadflow_runtime::service_allocator!();
+
 use std::sync::Arc;
 
 use leadflow_runtime::{ServiceConfig, StageRegistry, SystemClock};

@@ -1,5 +1,7 @@
 //! `leadflow-tier`: the tier stage as a service (leads.scored -> leads.tiered).
 
+leadflow_runtime::service_allocator!();
+
 use leadflow_runtime::{ServiceConfig, StageRegistry};
 use leadflow_tier::{TierSettings, TierStage};
 

@@ -1,5 +1,7 @@
 //! `leadflow-route-reassign`: reassignment after SLA breaches (sla.escalations -> handoff.packets).
 
+leadflow_runtime::service_allocator!();
+
 use leadflow_route::{ReassignStage, RouteSettings};
 use leadflow_runtime::{ServiceConfig, StageRegistry};
 
