@@ -15,6 +15,7 @@
 #![allow(clippy::expect_used, clippy::panic)]
 
 mod broker;
+mod latency;
 
 use broker::BenchBroker;
 use std::collections::{BTreeMap, HashMap};
@@ -277,11 +278,6 @@ async fn main() -> anyhow::Result<()> {
         .filter_map(|(id, done)| sent_at.get(id).map(|s| done - s))
         .collect();
     ms.sort_unstable();
-    let pct = |p: f64| {
-        ms.get(((ms.len() as f64 - 1.0) * p).round() as usize)
-            .copied()
-            .unwrap_or(-1)
-    };
     println!(
         "pipeline-latency: {}, {} partitions, {}",
         stages.join(" -> "),
@@ -301,13 +297,7 @@ async fn main() -> anyhow::Result<()> {
             "decisions arrived (the rest went to the exceptions topic or are duplicates)"
         }
     );
-    println!(
-        "  latency raw -> {hop}: p50 {} ms, p95 {} ms, p99 {} ms, max {} ms",
-        pct(0.5),
-        pct(0.95),
-        pct(0.99),
-        ms.last().copied().unwrap_or(-1)
-    );
+    println!("  latency raw -> {hop}: {}", latency::summary(&ms));
     // from the first lead sent to the last decision produced
     let first_sent = sent_at.values().min().copied().unwrap_or(0);
     // the same percentiles over the leads sent after the first 2 s: the services start with the
@@ -319,19 +309,10 @@ async fn main() -> anyhow::Result<()> {
         .map(|(_, l)| l)
         .collect();
     settled.sort_unstable();
-    let settled_pct = |p: f64| {
-        settled
-            .get(((settled.len() as f64 - 1.0) * p).round() as usize)
-            .copied()
-            .unwrap_or(-1)
-    };
     println!(
-        "  leads sent after the first 2 s ({}): p50 {} ms, p95 {} ms, p99 {} ms, max {} ms",
+        "  leads sent after the first 2 s ({}): {}",
         settled.len(),
-        settled_pct(0.5),
-        settled_pct(0.95),
-        settled_pct(0.99),
-        settled.last().copied().unwrap_or(-1)
+        latency::summary(&settled)
     );
     let last_done = latencies.values().max().copied().unwrap_or(first_sent);
     let span_s = ((last_done - first_sent).max(1) as f64) / 1000.0;

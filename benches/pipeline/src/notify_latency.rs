@@ -13,6 +13,7 @@
 #![allow(clippy::expect_used, clippy::panic)]
 
 mod broker;
+mod latency;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -195,11 +196,6 @@ async fn main() -> anyhow::Result<()> {
         .filter_map(|(id, (s, c))| Some(s.as_ref()?.max(c.as_ref()?) - sent_at.get(id)?))
         .collect();
     ms.sort_unstable();
-    let pct = |p: f64| {
-        ms.get(((ms.len() as f64 - 1.0) * p).round() as usize)
-            .copied()
-            .unwrap_or(-1)
-    };
     println!(
         "notify-latency: handoff.packets -> Slack + CRM DELIVERED receipts, leadflow-notify + sandbox, {} partitions, {}",
         args.partitions,
@@ -213,13 +209,7 @@ async fn main() -> anyhow::Result<()> {
         sandbox.state.slack_messages().len(),
         sandbox.state.crm_objects("tasks").len()
     );
-    println!(
-        "  latency packet -> receipts: p50 {} ms, p95 {} ms, p99 {} ms, max {} ms",
-        pct(0.5),
-        pct(0.95),
-        pct(0.99),
-        ms.last().copied().unwrap_or(-1)
-    );
+    println!("  latency packet -> receipts: {}", latency::summary(&ms));
     let status = notify.terminate(Duration::from_secs(30));
     println!("  leadflow-notify: exit {status} after SIGTERM");
     drop(broker);

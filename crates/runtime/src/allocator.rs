@@ -5,8 +5,8 @@
 //! event, its encoding, the record handed to librdkafka). With glibc's allocator those calls took
 //! ~20 % of leadflow-score's CPU under load (`perf`, `benches/README.md` round 4); mimalloc's
 //! thread-local free lists cut score's CPU per record by ~13 %. Only the service binaries install
-//! it: tests, the CLI and the fuzz targets keep the system allocator (the fuzzers' AddressSanitizer
-//! checks heap accesses through it).
+//! it: a `#[global_allocator]` in this library would also choose the allocator of every test, the
+//! CLI, the benches and the fuzz targets, none of which was measured with it.
 
 pub use mimalloc::MiMalloc;
 

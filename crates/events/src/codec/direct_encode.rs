@@ -348,16 +348,10 @@ impl<'s, 'o> ser::Serializer for Enc<'s, 'o> {
         };
         let e = self.branch()?;
         match e.schema {
-            Schema::Array(a) => {
-                if len > 0 {
-                    write_len(e.out, len)?;
-                }
-                Ok(Items {
-                    items: &a.items,
-                    out: e.out,
-                    left: len,
-                })
-            }
+            Schema::Array(a) => Ok(Items {
+                items: &a.items,
+                block: Block::open(e.out, len, "items")?,
+            }),
             other => unsupported("a sequence", other),
         }
     }
@@ -390,16 +384,10 @@ impl<'s, 'o> ser::Serializer for Enc<'s, 'o> {
         };
         let e = self.branch()?;
         match e.schema {
-            Schema::Map(m) => {
-                if len > 0 {
-                    write_len(e.out, len)?;
-                }
-                Ok(Entries {
-                    values: &m.types,
-                    out: e.out,
-                    left: len,
-                })
-            }
+            Schema::Map(m) => Ok(Entries {
+                values: &m.types,
+                block: Block::open(e.out, len, "entries")?,
+            }),
             other => unsupported("a map", other),
         }
     }
@@ -427,11 +415,49 @@ impl<'s, 'o> ser::Serializer for Enc<'s, 'o> {
     }
 }
 
+/// One block of an array or a map: its count written up front, then exactly that many items,
+/// then the terminating 0.
+pub(crate) struct Block<'o> {
+    out: &'o mut Vec<u8>,
+    left: usize,
+    /// What the block holds, for the error messages ("items", "entries").
+    unit: &'static str,
+}
+
+impl<'o> Block<'o> {
+    fn open(out: &'o mut Vec<u8>, len: usize, unit: &'static str) -> Result<Self> {
+        if len > 0 {
+            write_len(out, len)?;
+        }
+        Ok(Self {
+            out,
+            left: len,
+            unit,
+        })
+    }
+
+    /// Counts one more item against the announced length.
+    fn take(&mut self) -> Result<()> {
+        self.left = self
+            .left
+            .checked_sub(1)
+            .ok_or_else(|| Unsupported(format!("more {} than announced", self.unit)))?;
+        Ok(())
+    }
+
+    fn close(self) -> Result<()> {
+        if self.left != 0 {
+            return Err(Unsupported(format!("fewer {} than announced", self.unit)));
+        }
+        self.out.push(0);
+        Ok(())
+    }
+}
+
 /// An array's items, one block.
 pub(crate) struct Items<'s, 'o> {
     items: &'s Schema,
-    out: &'o mut Vec<u8>,
-    left: usize,
+    block: Block<'o>,
 }
 
 impl ser::SerializeSeq for Items<'_, '_> {
@@ -439,30 +465,22 @@ impl ser::SerializeSeq for Items<'_, '_> {
     type Error = Unsupported;
 
     fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
-        self.left = self
-            .left
-            .checked_sub(1)
-            .ok_or_else(|| Unsupported("more items than announced".into()))?;
+        self.block.take()?;
         value.serialize(Enc {
             schema: self.items,
-            out: self.out,
+            out: self.block.out,
         })
     }
 
     fn end(self) -> Result<()> {
-        if self.left != 0 {
-            return Err(Unsupported("fewer items than announced".into()));
-        }
-        self.out.push(0);
-        Ok(())
+        self.block.close()
     }
 }
 
 /// A map's entries, one block; keys are strings.
 pub(crate) struct Entries<'s, 'o> {
     values: &'s Schema,
-    out: &'o mut Vec<u8>,
-    left: usize,
+    block: Block<'o>,
 }
 
 impl ser::SerializeMap for Entries<'_, '_> {
@@ -470,29 +488,22 @@ impl ser::SerializeMap for Entries<'_, '_> {
     type Error = Unsupported;
 
     fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<()> {
-        self.left = self
-            .left
-            .checked_sub(1)
-            .ok_or_else(|| Unsupported("more entries than announced".into()))?;
+        self.block.take()?;
         key.serialize(Enc {
             schema: &Schema::String,
-            out: self.out,
+            out: self.block.out,
         })
     }
 
     fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
         value.serialize(Enc {
             schema: self.values,
-            out: self.out,
+            out: self.block.out,
         })
     }
 
     fn end(self) -> Result<()> {
-        if self.left != 0 {
-            return Err(Unsupported("fewer entries than announced".into()));
-        }
-        self.out.push(0);
-        Ok(())
+        self.block.close()
     }
 }
 
