@@ -2,15 +2,19 @@
 //! The enrich stage's deduplication memory survives a restart: it is rebuilt from its dedup
 //! changelog (`enrich.dedup-keys`, a side input), not from local files and not from leads.enriched.
 //! A repeated event id produces nothing; the same person again — same email, a new lead id, on
-//! another partition — is marked as an update of the earlier event.
+//! another partition — is marked as an update of the earlier event. Under load the changelog's
+//! entries are joined into fewer records, none lost, each partition's in order, and a restart
+//! rebuilds the memory from those joined records.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use leadflow_e2e::Service;
 use leadflow_enrich::dedup_key::hash128;
-use leadflow_events::{Codec, DedupKey, EnrichedLead, Event, LeadEvent, Timestamp, samples};
-use leadflow_testkit::{bootstrap, consume_all, create_topic, produce_raw_all, unique_name};
+use leadflow_events::{Codec, DedupKeyBatch, EnrichedLead, Event, LeadEvent, Timestamp, samples};
+use leadflow_testkit::{
+    bootstrap, consume_all, create_topic, produce_raw_all, produce_raw_burst, unique_name,
+};
 
 const EMAIL: &str = "ada.lovelace@northwind.io";
 
@@ -91,11 +95,13 @@ async fn dedup_memory_is_rebuilt_from_the_changelog_after_a_restart() {
     assert!(first.terminate(Duration::from_secs(30)).success());
     let record = &changelog[0];
     assert_eq!(record.key.as_deref(), Some(&b"lead-a"[..]));
-    let key: DedupKey = Codec::single_object()
+    let batch: DedupKeyBatch = Codec::single_object()
         .unwrap()
         .decode(&record.payload)
         .await
         .unwrap();
+    assert_eq!(batch.keys.len(), 1);
+    let key = &batch.keys[0];
     assert_eq!(key.event_id, "evt-first");
     assert_eq!(key.email_hash, Some(hash128(EMAIL)));
     assert!(
@@ -136,4 +142,133 @@ async fn dedup_memory_is_rebuilt_from_the_changelog_after_a_restart() {
     assert_eq!(update.lead.event_id, "evt-second");
     assert!(update.is_update, "the same person again is an update");
     assert_eq!(update.previous_event_id.as_deref(), Some("evt-first"));
+}
+
+fn env_for(bs: &str, group: &str, topics: [&str; 4]) -> BTreeMap<String, String> {
+    let [raw, enriched, keys, exceptions] = topics;
+    BTreeMap::from([
+        ("LEADFLOW_BOOTSTRAP_SERVERS".to_owned(), bs.to_owned()),
+        ("LEADFLOW_GROUP_ID".to_owned(), group.to_owned()),
+        ("LEADFLOW_TOPICS__RAW".to_owned(), raw.to_owned()),
+        ("LEADFLOW_TOPICS__ENRICHED".to_owned(), enriched.to_owned()),
+        ("LEADFLOW_TOPICS__DEDUP_KEYS".to_owned(), keys.to_owned()),
+        ("LEADFLOW_TOPICS__EXCEPTIONS".to_owned(), exceptions.to_owned()),
+        ("LEADFLOW_HTTP__LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
+        (
+            "LEADFLOW_STAGE__PROVIDER__KIND".to_owned(),
+            "demo".to_owned(),
+        ),
+    ])
+}
+
+/// A lead of its own person: lead id `lead-{n}`, email `person{n}@northwind.io`.
+fn person(n: usize, event_id: &str, lead_id: &str) -> LeadEvent {
+    let mut l = samples::lead_event();
+    l.event_id = event_id.into();
+    l.lead_id = lead_id.into();
+    l.contact.email = Some(format!("person{n}@northwind.io"));
+    l.occurred_at = Timestamp(samples::T0.0 + i64::try_from(n).unwrap() * 1_000);
+    l
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_load_the_changelog_is_joined_into_fewer_records_and_rebuilds_the_memory() {
+    const LEADS: usize = 2_000;
+    let bs = bootstrap();
+    let raw = unique_name("joined-raw");
+    let first_out = unique_name("joined-enriched-1");
+    let second_out = unique_name("joined-enriched-2");
+    let keys = unique_name("joined-dedup-keys");
+    let exceptions = unique_name("joined-exceptions");
+    for t in [&raw, &first_out, &second_out, &keys, &exceptions] {
+        create_topic(&bs, t, 3).await;
+    }
+    let group = unique_name("joined-enrich");
+    let codec = Codec::single_object().unwrap();
+    let mut records = Vec::new();
+    for n in 0..LEADS {
+        let l = person(n, &format!("evt-{n}"), &format!("lead-{n}"));
+        records.push((
+            Some(l.key().as_bytes().to_vec()),
+            codec.encode(&raw, &l).await.unwrap(),
+        ));
+    }
+    // preloaded: enrich meets a backlog, as after an outage
+    let positions = produce_raw_burst(&bs, &raw, records).await;
+    let logs = tempfile::tempdir().unwrap();
+
+    let first = Service::start(
+        "leadflow-enrich",
+        &env_for(&bs, &group, [&raw, &first_out, &keys, &exceptions]),
+        logs.path(),
+    );
+    let seen = enriched(&bs, &first_out, LEADS, Duration::from_secs(120)).await;
+    assert_eq!(seen.len(), LEADS, "log:\n{}", first.log());
+    // every entry is on the changelog once the inputs' offsets are stored; give the last records a
+    // moment, then read all of it (more records than leads cannot exist)
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let changelog = consume_all(&bs, &keys, LEADS, Duration::from_secs(10)).await;
+    assert!(first.terminate(Duration::from_secs(30)).success());
+
+    let mut entries = Vec::new();
+    // per changelog partition, the input offsets seen last for each input partition
+    let mut last: BTreeMap<(i32, i32), i64> = BTreeMap::new();
+    for record in &changelog {
+        let batch: DedupKeyBatch = codec.decode(&record.payload).await.unwrap();
+        assert!(!batch.keys.is_empty());
+        for k in &batch.keys {
+            let at = (record.partition, k.input_partition);
+            let before = last.insert(at, k.input_offset);
+            assert!(
+                before.is_none_or(|b| b < k.input_offset),
+                "entries of one input partition stay in input order within a changelog partition"
+            );
+        }
+        entries.extend(batch.keys);
+    }
+    let mut ids: Vec<String> = entries.iter().map(|k| k.event_id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), LEADS, "every produced lead has its entry");
+    assert_eq!(entries.len(), LEADS, "and only one");
+    assert!(
+        changelog.len() < LEADS / 2,
+        "a backlog's entries are joined: {} records for {LEADS} leads",
+        changelog.len()
+    );
+    // an entry sits where its input was read
+    let by_id: BTreeMap<&str, (i32, i64)> = entries
+        .iter()
+        .map(|k| (k.event_id.as_str(), (k.input_partition, k.input_offset)))
+        .collect();
+    assert_eq!(by_id["evt-0"], positions[0]);
+    assert_eq!(by_id["evt-1999"], positions[LEADS - 1]);
+
+    // second life, a fresh leads.enriched: the joined changelog is all it remembers. Three people
+    // again under new lead ids (updates) and three repeated event ids (dropped).
+    let second = Service::start(
+        "leadflow-enrich",
+        &env_for(&bs, &group, [&raw, &second_out, &keys, &exceptions]),
+        logs.path(),
+    );
+    let mut again = Vec::new();
+    for n in [0, 977, 1_999] {
+        let l = person(n, &format!("evt-{n}"), &format!("lead-{n}"));
+        again.push(l);
+    }
+    for n in [5, 1_000, 1_998] {
+        let l = person(n, &format!("evt-again-{n}"), &format!("lead-new-{n}"));
+        again.push(l);
+    }
+    produce(&bs, &raw, &again).await;
+    let _ = enriched(&bs, &second_out, 3, Duration::from_secs(60)).await;
+    let seen = enriched(&bs, &second_out, 4, Duration::from_secs(5)).await;
+    let log = second.log();
+    assert!(second.terminate(Duration::from_secs(30)).success());
+    assert_eq!(seen.len(), 3, "the repeated event ids produced nothing; log:\n{log}");
+    for (update, n) in seen.iter().zip([5, 1_000, 1_998]) {
+        assert_eq!(update.lead.event_id, format!("evt-again-{n}"));
+        assert!(update.is_update, "{n}: the same person again is an update");
+        assert_eq!(update.previous_event_id, Some(format!("evt-{n}")));
+    }
 }

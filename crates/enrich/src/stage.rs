@@ -5,7 +5,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use leadflow_events::AnyEvent;
-use leadflow_events::{LeadEvent, TopicRole};
+use leadflow_events::{DedupKeyBatch, LeadEvent, TopicRole};
 use leadflow_runtime::{Context, Output, SideInput, SideStart, Stage, StageError, StageRegistry};
 
 use crate::dedup::{DedupIndex, DedupVerdict};
@@ -101,14 +101,17 @@ impl<P: FirmographicsProvider> Stage for EnrichStage<P> {
         let changelog = prepared.changelog();
         let outcome = conclude(&mut self.lock(), prepared, lookup);
         match outcome {
-            // the lead, then its changelog record keyed like it; the runtime stores the input's
-            // offset only once both are acknowledged (RULES.md §12)
+            // the lead, then its changelog entry keyed like it, which the runtime may join with the
+            // entries waiting for the same partition; it stores the input's offset only once both
+            // records are acknowledged (RULES.md §12)
             EnrichOutcome::Lead(enriched) => {
                 let lead_id = enriched.lead.lead_id.clone();
-                let key = changelog.record(&enriched);
+                let key = DedupKeyBatch::of(changelog.record(&enriched));
                 Ok(vec![
                     Output::to(TopicRole::Enriched, *enriched),
-                    Output::to(TopicRole::DedupKeys, key).with_key(lead_id),
+                    Output::to(TopicRole::DedupKeys, key)
+                        .with_key(lead_id)
+                        .mergeable(),
                 ])
             }
             EnrichOutcome::DuplicateEvent => Ok(Vec::new()),
@@ -134,6 +137,13 @@ impl<P: FirmographicsProvider> Stage for EnrichStage<P> {
 
     fn on_side_input(&self, event: AnyEvent) -> Result<(), StageError> {
         match event {
+            AnyEvent::DedupKeyBatch(batch) => {
+                let mut index = self.lock();
+                for key in &batch.keys {
+                    observe_key(&mut index, key);
+                }
+            }
+            // written by versions before the changelog was batched
             AnyEvent::DedupKey(key) => observe_key(&mut self.lock(), &key),
             AnyEvent::EnrichedLead(enriched) => observe(&mut self.lock(), &enriched),
             _ => {}

@@ -10,7 +10,7 @@ use leadflow_enrich::provider::{
 use leadflow_enrich::{EnrichSettings, EnrichStage, warnings};
 use leadflow_events::AnyEvent;
 use leadflow_events::{
-    Codec, DedupKey, EnrichedLead, EnrichmentStatus, ErrorKind, LeadEvent, Persona, Timestamp,
+    Codec, DedupKey, DedupKeyBatch, EnrichedLead, EnrichmentStatus, ErrorKind, LeadEvent, Persona, Timestamp,
     TopicRole, samples,
 };
 use leadflow_runtime::{Context, SideInput, SideStart, Stage, StageError};
@@ -84,8 +84,13 @@ async fn enrich_with_key<P: FirmographicsProvider>(
         Some(AnyEvent::EnrichedLead(e)) => e,
         other => panic!("unexpected output {other:?}"),
     };
-    let key = match out.next().map(|o| o.event) {
-        Some(AnyEvent::DedupKey(k)) => k,
+    let changelog = out.next().expect("two outputs");
+    assert!(
+        changelog.mergeable,
+        "the runtime may join changelog entries (RULES.md §12)"
+    );
+    let key = match changelog.event {
+        AnyEvent::DedupKeyBatch(mut b) if b.keys.len() == 1 => b.keys.remove(0),
         other => panic!("unexpected output {other:?}"),
     };
     assert_eq!(key.event_id, enriched.lead.event_id);
@@ -306,8 +311,11 @@ async fn the_dedup_memory_is_rebuilt_from_the_changelog_side_input() {
             start: SideStart::Since(Duration::from_secs(30 * 86_400)),
         }]
     );
-    after.on_side_input(AnyEvent::DedupKey(k1.clone())).unwrap();
-    // Replaying the same record twice (or other event kinds) is harmless.
+    after
+        .on_side_input(AnyEvent::DedupKeyBatch(DedupKeyBatch::of(k1.clone())))
+        .unwrap();
+    // Replaying the same entry twice (here as a record of a version before batching), or other
+    // event kinds, is harmless.
     after.on_side_input(AnyEvent::DedupKey(k1.clone())).unwrap();
     after
         .on_side_input(AnyEvent::ScoredLead(samples::scored_lead()))
@@ -327,7 +335,9 @@ async fn the_dedup_memory_is_rebuilt_from_the_changelog_side_input() {
     assert_eq!(again.previous_event_id.as_deref(), Some("e1"));
 
     // Its own changelog records come back through the side input live: idempotent.
-    after.on_side_input(AnyEvent::DedupKey(k2)).unwrap();
+    after
+        .on_side_input(AnyEvent::DedupKeyBatch(DedupKeyBatch::of(k2)))
+        .unwrap();
     let third = enrich_one(&mut after, lead("e3", "l9", None, 2 * DAY))
         .await
         .unwrap();
@@ -409,6 +419,7 @@ async fn the_changelog_gives_the_verdicts_leads_enriched_gave() {
     ];
     let mut source = stage();
     let (mut from_enriched, mut from_keys) = (stage(), stage());
+    let mut keys = Vec::new();
     for (id, l, email, at) in history {
         let (enriched, key) = enrich_with_key(&mut source, lead(id, l, *email, *at), &next_ctx())
             .await
@@ -416,7 +427,15 @@ async fn the_changelog_gives_the_verdicts_leads_enriched_gave() {
         from_enriched
             .on_side_input(AnyEvent::EnrichedLead(enriched))
             .unwrap();
-        from_keys.on_side_input(AnyEvent::DedupKey(key)).unwrap();
+        keys.push(key);
+    }
+    // the changelog as the send gate joins it: batches of several entries, in order
+    for chunk in keys.chunks(3) {
+        from_keys
+            .on_side_input(AnyEvent::DedupKeyBatch(DedupKeyBatch {
+                keys: chunk.to_vec(),
+            }))
+            .unwrap();
     }
     let mut updates = 0;
     for (id, l, email, at) in probes {
@@ -452,8 +471,9 @@ async fn a_redelivered_input_record_is_produced_again_a_resent_event_is_not() {
     // the changelog record was acknowledged, the enriched lead perhaps not: the same input record
     // redelivered is produced again, identical (its first verdict comes with the changelog) ...
     let mut second = stage();
-    second.on_side_input(AnyEvent::DedupKey(k0)).unwrap();
-    second.on_side_input(AnyEvent::DedupKey(k1)).unwrap();
+    second
+        .on_side_input(AnyEvent::DedupKeyBatch(DedupKeyBatch { keys: vec![k0, k1] }))
+        .unwrap();
     let (again, _) = enrich_with_key(&mut second, event.clone(), &ctx_at(2, 41))
         .await
         .expect("the redelivered record is produced again");

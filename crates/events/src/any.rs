@@ -97,4 +97,5 @@ any_event!(
     RepState,
     ExceptionState,
     DedupKey,
+    DedupKeyBatch,
 );

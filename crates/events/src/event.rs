@@ -32,10 +32,11 @@ pub enum EventKind {
     RepState,
     ExceptionState,
     DedupKey,
+    DedupKeyBatch,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 14] = [
+    pub const ALL: [EventKind; 15] = [
         EventKind::LeadEvent,
         EventKind::EnrichedLead,
         EventKind::ScoredLead,
@@ -50,6 +51,7 @@ impl EventKind {
         EventKind::RepState,
         EventKind::ExceptionState,
         EventKind::DedupKey,
+        EventKind::DedupKeyBatch,
     ];
 
     /// Avro full name of the record, e.g. `leadflow.LeadEvent`.
@@ -69,6 +71,7 @@ impl EventKind {
             EventKind::RepState => "leadflow.RepState",
             EventKind::ExceptionState => "leadflow.ExceptionState",
             EventKind::DedupKey => "leadflow.DedupKey",
+            EventKind::DedupKeyBatch => "leadflow.DedupKeyBatch",
         }
     }
 
@@ -89,6 +92,7 @@ impl EventKind {
             EventKind::RepState => "rep_state.avsc",
             EventKind::ExceptionState => "exception_state.avsc",
             EventKind::DedupKey => "dedup_key.avsc",
+            EventKind::DedupKeyBatch => "dedup_key_batch.avsc",
         }
     }
 

@@ -412,3 +412,19 @@ pub fn dedup_key() -> DedupKey {
         input_offset: 1_234,
     }
 }
+
+/// A changelog record holding [`dedup_key`] and a second, new lead without an email.
+pub fn dedup_key_batch() -> DedupKeyBatch {
+    let second = DedupKey {
+        event_id: "evt-0002".into(),
+        lead_hash: [7; 16],
+        email_hash: None,
+        occurred_at: T0,
+        previous_event_id: None,
+        input_partition: 0,
+        input_offset: 17,
+    };
+    DedupKeyBatch {
+        keys: vec![dedup_key(), second],
+    }
+}

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::event::EventKind;
 
 /// Current schema files, in dependency order.
-const FILES: [(EventKind, &str); 14] = [
+const FILES: [(EventKind, &str); 15] = [
     (
         EventKind::LeadEvent,
         include_str!("../../../schemas/lead_event.avsc"),
@@ -70,6 +70,10 @@ const FILES: [(EventKind, &str); 14] = [
     (
         EventKind::DedupKey,
         include_str!("../../../schemas/dedup_key.avsc"),
+    ),
+    (
+        EventKind::DedupKeyBatch,
+        include_str!("../../../schemas/dedup_key_batch.avsc"),
     ),
 ];
 

@@ -24,7 +24,8 @@ pub enum TopicRole {
     ModelHistory,
     ExceptionsState,
     /// The enrich stage's deduplication changelog: one small `DedupKey` per lead it produced
-    /// (hashes, no plaintext email), replayed by every enrich instance for the dedup window.
+    /// (hashes, no plaintext email), in `DedupKeyBatch` records, replayed by every enrich instance
+    /// for the dedup window.
     /// Deleted after [`TopicRole::retention`] (not compacted: one record per sighting).
     DedupKeys,
 }
@@ -70,8 +71,17 @@ impl TopicRole {
             TopicRole::Reps => EventKind::RepState,
             TopicRole::ModelHistory => EventKind::ModelParams,
             TopicRole::ExceptionsState => EventKind::ExceptionState,
-            TopicRole::DedupKeys => EventKind::DedupKey,
+            TopicRole::DedupKeys => EventKind::DedupKeyBatch,
         })
+    }
+
+    /// Kinds earlier versions wrote on the topic, which its readers still accept: `enrich.dedup-keys`
+    /// held one `DedupKey` per record before batching.
+    pub fn earlier_kinds(self) -> &'static [EventKind] {
+        match self {
+            TopicRole::DedupKeys => &[EventKind::DedupKey],
+            _ => &[],
+        }
     }
 
     /// The role's key in the `[topics]` configuration table, e.g. `model_params`.

@@ -39,6 +39,7 @@ async fn every_event_round_trips_single_object() {
     roundtrip(&c, samples::exception_record()).await;
     roundtrip(&c, samples::rep_state()).await;
     roundtrip(&c, samples::dedup_key()).await;
+    roundtrip(&c, samples::dedup_key_batch()).await;
     let mut no_email = samples::dedup_key();
     no_email.email_hash = None;
     no_email.previous_event_id = None;

@@ -24,6 +24,7 @@ fn every_sample() -> Vec<AnyEvent> {
         samples::exception_record().into(),
         samples::rep_state().into(),
         samples::dedup_key().into(),
+        samples::dedup_key_batch().into(),
     ]
 }
 

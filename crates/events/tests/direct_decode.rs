@@ -87,6 +87,7 @@ async fn direct_decoding_equals_the_value_path_for_every_kind() {
     same_event(&codec, samples::exception_record()).await;
     same_event(&codec, samples::rep_state()).await;
     same_event(&codec, samples::dedup_key()).await;
+    same_event(&codec, samples::dedup_key_batch()).await;
 }
 
 #[tokio::test]
@@ -97,4 +98,5 @@ async fn direct_decoding_rejects_exactly_what_the_value_path_rejects() {
     corruptions_agree(&codec, samples::model_params()).await;
     corruptions_agree(&codec, samples::exception_record()).await;
     corruptions_agree(&codec, samples::dedup_key()).await;
+    corruptions_agree(&codec, samples::dedup_key_batch()).await;
 }

@@ -47,6 +47,7 @@ async fn direct_encoding_equals_the_value_path_for_every_kind() {
     no_email.email_hash = None;
     no_email.previous_event_id = None;
     same_bytes(&codec, no_email).await;
+    same_bytes(&codec, samples::dedup_key_batch()).await;
     // the pipeline's hops take the fast path
     for kind in [
         EventKind::LeadEvent,
@@ -54,6 +55,7 @@ async fn direct_encoding_equals_the_value_path_for_every_kind() {
         EventKind::ScoredLead,
         EventKind::TierDecision,
         EventKind::DedupKey,
+        EventKind::DedupKeyBatch,
     ] {
         assert!(codec.encodes_directly(kind), "{kind:?}");
     }

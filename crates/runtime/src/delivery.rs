@@ -100,7 +100,7 @@ pub(crate) fn send_all(
     let delivery_seconds = metrics.delivery_seconds.clone();
     let mut deliveries = Vec::with_capacity(records.len());
     for r in records {
-        let done = gate.send(r.topic.clone(), r.key, r.payload);
+        let done = gate.send(r.topic.clone(), r.key, r.payload, r.joinable);
         deliveries.push((r.topic, r.exception, done));
     }
     let (topic, partition, offset) = (input.topic.clone(), input.partition, input.offset);

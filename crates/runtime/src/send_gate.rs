@@ -24,12 +24,22 @@
 //! whole topic and librdkafka's own choice. At low rates nothing is in flight and a record is handed
 //! over at once (no added latency). Ordering is kept: a partition's records are handed over in the
 //! order they were submitted.
+//!
+//! **Joined records.** A record submitted as *joinable* (`Output::mergeable`, a kind that is a record
+//! holding only an array: the dedup changelog's `DedupKeyBatch`) is handed over only while nothing
+//! else of its partition is in flight, joined with the joinable records waiting behind it
+//! ([`join_array_records`], at most [`JOIN_BYTES`]): one record per round trip and partition, however
+//! many outputs it holds, each submitter getting the joined record's acknowledgement. On a broker
+//! whose cost is per record (tansu: every record is a row) this is what keeps a side output of one
+//! small record per input from doubling the broker's work; at low rates a batch holds one output and
+//! is handed over at once.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use futures::stream::{FuturesUnordered, StreamExt};
+use leadflow_events::codec::join_array_records;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio::sync::{mpsc, oneshot};
@@ -47,6 +57,9 @@ pub(crate) const HANDOVER_BELOW: usize = 5;
 /// Most payload bytes of one partition handed over in one round: below librdkafka's `batch.size`
 /// (1 MB), so one round is one request.
 pub(crate) const ROUND_BYTES: usize = 512 * 1024;
+/// Most payload bytes joined into one record (well below the brokers' default `message.max.bytes`,
+/// 1 MB).
+pub(crate) const JOIN_BYTES: usize = 256 * 1024;
 
 /// Where a record landed, or why not.
 pub(crate) type Delivered = Result<(), KafkaError>;
@@ -58,7 +71,71 @@ struct Submitted {
     partition: Option<i32>,
     key: String,
     payload: Vec<u8>,
+    /// May be joined with the joinable records behind it (module doc).
+    joinable: bool,
     reply: oneshot::Sender<Delivered>,
+}
+
+/// What one handed-over record stands for: one submitted record, or several joined.
+struct Handover {
+    topic: String,
+    partition: Option<i32>,
+    key: String,
+    payload: Vec<u8>,
+    replies: Vec<oneshot::Sender<Delivered>>,
+}
+
+impl Handover {
+    fn single(s: Submitted) -> Self {
+        Self {
+            topic: s.topic,
+            partition: s.partition,
+            key: s.key,
+            payload: s.payload,
+            replies: vec![s.reply],
+        }
+    }
+}
+
+/// The next record to hand over from the front of a lane's queue: the front record, or — when it is
+/// joinable — it joined with the joinable records directly behind it, up to [`JOIN_BYTES`] (the
+/// first one alone when they do not join: `join_array_records` refuses mismatched frames).
+fn next_handover(waiting: &mut VecDeque<Submitted>) -> Option<Handover> {
+    let first = waiting.pop_front()?;
+    if !first.joinable {
+        return Some(Handover::single(first));
+    }
+    let mut bytes = first.payload.len();
+    let mut count = 1;
+    for s in waiting.iter() {
+        if !s.joinable || bytes + s.payload.len() > JOIN_BYTES {
+            break;
+        }
+        bytes += s.payload.len();
+        count += 1;
+    }
+    if count == 1 {
+        return Some(Handover::single(first));
+    }
+    let joined = {
+        let parts: Vec<&[u8]> = std::iter::once(first.payload.as_slice())
+            .chain(waiting.iter().take(count - 1).map(|s| s.payload.as_slice()))
+            .collect();
+        join_array_records(&parts)
+    };
+    let Some(payload) = joined else {
+        return Some(Handover::single(first));
+    };
+    let mut replies = Vec::with_capacity(count);
+    replies.push(first.reply);
+    replies.extend(waiting.drain(..count - 1).map(|s| s.reply));
+    Some(Handover {
+        topic: first.topic,
+        partition: first.partition,
+        key: first.key,
+        payload,
+        replies,
+    })
 }
 
 /// The submitting side; cheap to clone. The gate's task ends once every clone is dropped and every
@@ -179,6 +256,7 @@ impl SendGate {
         topic: String,
         key: String,
         payload: Vec<u8>,
+        joinable: bool,
     ) -> oneshot::Receiver<Delivered> {
         let (reply, done) = oneshot::channel();
         let partition = self.routing.partition(&topic, &key);
@@ -187,6 +265,7 @@ impl SendGate {
             partition,
             key,
             payload,
+            joinable,
             reply,
         };
         if let Err(mpsc::error::SendError(s)) = self.tx.send(submitted) {
@@ -201,6 +280,8 @@ impl SendGate {
 #[derive(Default)]
 struct Lane {
     waiting: VecDeque<Submitted>,
+    /// Taken from `waiting` but refused by librdkafka (its queue was full): handed over first.
+    refused: Option<Handover>,
     /// Handed over, not yet acknowledged.
     in_flight: usize,
 }
@@ -237,7 +318,7 @@ impl Lanes {
     fn is_idle(&self) -> bool {
         self.lanes
             .iter()
-            .all(|l| l.waiting.is_empty() && l.in_flight == 0)
+            .all(|l| l.waiting.is_empty() && l.refused.is_none() && l.in_flight == 0)
     }
 }
 
@@ -261,37 +342,55 @@ async fn run(producer: FutureProducer, mut rx: mpsc::UnboundedReceiver<Submitted
             }
             let mut bytes = 0;
             while bytes < ROUND_BYTES {
-                let Some(s) = lane.waiting.pop_front() else {
-                    break;
+                let h = match lane.refused.take() {
+                    Some(h) => h,
+                    None => {
+                        // a joinable record waits for the lane's round trip, gathering the ones
+                        // behind it
+                        let Some(front) = lane.waiting.front() else {
+                            break;
+                        };
+                        if front.joinable && lane.in_flight > 0 {
+                            break;
+                        }
+                        let Some(h) = next_handover(&mut lane.waiting) else {
+                            break;
+                        };
+                        h
+                    }
                 };
-                let mut record = FutureRecord::to(&s.topic).key(&s.key).payload(&s.payload);
-                if let Some(p) = s.partition {
+                let mut record = FutureRecord::to(&h.topic).key(&h.key).payload(&h.payload);
+                if let Some(p) = h.partition {
                     record = record.partition(p);
                 }
                 match producer.send_result(record) {
                     Ok(delivery) => {
-                        bytes += s.payload.len() + s.key.len();
+                        bytes += h.payload.len() + h.key.len();
                         lane.in_flight += 1;
-                        let reply = s.reply;
+                        let replies = h.replies;
                         in_flight.push(async move {
                             let result = match delivery.await {
                                 Ok(Ok(_)) => Ok(()),
                                 Ok(Err((e, _))) => Err(e),
                                 Err(_canceled) => Err(KafkaError::Canceled),
                             };
-                            let _ = reply.send(result);
+                            for reply in replies {
+                                let _ = reply.send(result.clone());
+                            }
                             lane_index
                         });
                     }
                     Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
                         // librdkafka's own queue is full (other users of the producer): try again
-                        // after an acknowledgement, or shortly
-                        lane.waiting.push_front(s);
+                        // after an acknowledgement, or shortly (a joined record is joined again)
+                        lane.refused = Some(h);
                         queue_full = true;
                         break;
                     }
                     Err((e, _)) => {
-                        let _ = s.reply.send(Err(e));
+                        for reply in h.replies {
+                            let _ = reply.send(Err(e.clone()));
+                        }
                     }
                 }
             }
@@ -320,6 +419,96 @@ mod tests {
 
     fn counts(pairs: &[(&str, i32)]) -> HashMap<String, i32> {
         pairs.iter().map(|(t, n)| ((*t).to_owned(), *n)).collect()
+    }
+
+    /// A single-object frame (fingerprint `f`) of a record holding one array of `items` (each item
+    /// one byte; a one-item block).
+    fn batch(f: u8, item: u8) -> Vec<u8> {
+        vec![0xC3, 0x01, f, f, f, f, f, f, f, f, 2, item, 0]
+    }
+
+    fn submitted(
+        key: &str,
+        payload: Vec<u8>,
+        joinable: bool,
+    ) -> (Submitted, oneshot::Receiver<Delivered>) {
+        let (reply, done) = oneshot::channel();
+        let s = Submitted {
+            topic: "t".into(),
+            partition: Some(1),
+            key: key.into(),
+            payload,
+            joinable,
+            reply,
+        };
+        (s, done)
+    }
+
+    #[test]
+    fn joinable_records_behind_each_other_become_one_and_share_its_acknowledgement() {
+        let mut waiting = VecDeque::new();
+        let mut acks = Vec::new();
+        for (key, payload, joinable) in [
+            ("a", batch(1, 10), true),
+            ("b", batch(1, 11), true),
+            ("c", batch(1, 12), true),
+            ("d", vec![1, 2, 3], false),
+            ("e", batch(1, 13), true),
+        ] {
+            let (s, done) = submitted(key, payload, joinable);
+            waiting.push_back(s);
+            acks.push(done);
+        }
+        let first = next_handover(&mut waiting).expect("a handover");
+        assert_eq!(first.key, "a", "the joined record carries the first key");
+        assert_eq!(
+            first.payload,
+            vec![0xC3, 0x01, 1, 1, 1, 1, 1, 1, 1, 1, 2, 10, 2, 11, 2, 12, 0]
+        );
+        assert_eq!(first.replies.len(), 3);
+        // the one that is not joinable goes alone, in its place; then the last one
+        let second = next_handover(&mut waiting).expect("a handover");
+        assert_eq!((second.key.as_str(), second.replies.len()), ("d", 1));
+        assert_eq!(second.payload, vec![1, 2, 3]);
+        let third = next_handover(&mut waiting).expect("a handover");
+        assert_eq!((third.key.as_str(), third.payload), ("e", batch(1, 13)));
+        assert!(next_handover(&mut waiting).is_none());
+
+        // every submitter of the joined record hears its outcome
+        for reply in first.replies {
+            reply
+                .send(Err(KafkaError::Canceled))
+                .expect("receiver alive");
+        }
+        for done in acks.iter_mut().take(3) {
+            assert!(matches!(done.try_recv(), Ok(Err(KafkaError::Canceled))));
+        }
+        assert!(acks[3].try_recv().is_err(), "d was not answered");
+    }
+
+    #[test]
+    fn records_that_do_not_join_go_one_by_one_and_joins_stop_at_the_size_cap() {
+        let mut waiting = VecDeque::new();
+        // different writer schemas (fingerprints) do not join
+        for (key, payload) in [("a", batch(1, 10)), ("b", batch(2, 11))] {
+            waiting.push_back(submitted(key, payload, true).0);
+        }
+        assert_eq!(next_handover(&mut waiting).expect("a").replies.len(), 1);
+        assert_eq!(next_handover(&mut waiting).expect("b").replies.len(), 1);
+
+        let big = |item| {
+            let mut p = vec![0xC3, 0x01, 1, 1, 1, 1, 1, 1, 1, 1, 2];
+            p.extend(std::iter::repeat_n(item, JOIN_BYTES / 2 - 12));
+            p.push(0);
+            p
+        };
+        for key in ["x", "y", "z"] {
+            waiting.push_back(submitted(key, big(7), true).0);
+        }
+        let joined = next_handover(&mut waiting).expect("x+y");
+        assert_eq!(joined.replies.len(), 2);
+        assert!(joined.payload.len() <= JOIN_BYTES);
+        assert_eq!(next_handover(&mut waiting).expect("z").key, "z");
     }
 
     #[test]

@@ -136,6 +136,26 @@ struct Replay {
     not_before: Option<i64>,
 }
 
+/// Decodes a side-input record as the kind its topic carries, or as a kind earlier versions wrote on
+/// it ([`TopicRole::earlier_kinds`]: the dedup changelog's single `DedupKey` records before batching).
+async fn decode(
+    codec: &Codec,
+    role: TopicRole,
+    kind: leadflow_events::EventKind,
+    payload: &[u8],
+) -> Result<AnyEvent, leadflow_events::DecodeError> {
+    let current = AnyEvent::decode(codec, kind, payload).await;
+    if current.is_ok() {
+        return current;
+    }
+    for earlier in role.earlier_kinds() {
+        if let Ok(event) = AnyEvent::decode(codec, *earlier, payload).await {
+            return Ok(event);
+        }
+    }
+    current
+}
+
 async fn follow(
     consumer: StreamConsumer,
     replay: Replay,
@@ -170,7 +190,7 @@ async fn follow(
             .zip(msg.timestamp().to_millis())
             .is_some_and(|(from, at)| at < from);
         if let Some(payload) = msg.payload().filter(|_| !outside_window) {
-            match AnyEvent::decode(&codec, kind, payload).await {
+            match decode(&codec, role, kind, payload).await {
                 Ok(event) => {
                     if tx
                         .send(SideMessage::Event(role, Box::new(event)))

@@ -139,6 +139,39 @@ pub async fn produce_raw_all(
     out
 }
 
+/// Produces every record at once (an idempotent producer, so a partition keeps their order) and
+/// waits for all the acknowledgements: a preload of thousands of records in one round of requests,
+/// where [`produce_raw_all`] waits for each record in turn. Returns (partition, offset) per record.
+pub async fn produce_raw_burst(
+    bootstrap: &str,
+    topic: &str,
+    records: impl IntoIterator<Item = (Option<Vec<u8>>, Vec<u8>)>,
+) -> Vec<(i32, i64)> {
+    let producer: FutureProducer = client_config(bootstrap)
+        .set("acks", "all")
+        .set("enable.idempotence", "true")
+        .set("linger.ms", "20")
+        .set("message.timeout.ms", "30000")
+        .create()
+        .unwrap_or_else(|e| panic!("cannot create a producer for {bootstrap}: {e}"));
+    let records: Vec<_> = records.into_iter().collect();
+    let mut pending = Vec::new();
+    for (key, payload) in &records {
+        let mut record = FutureRecord::<[u8], [u8]>::to(topic).payload(payload);
+        if let Some(k) = key {
+            record = record.key(k.as_slice());
+        }
+        pending.push(producer.send(record, Timeout::After(Duration::from_secs(30))));
+    }
+    let mut out = Vec::with_capacity(pending.len());
+    for delivery in futures::future::join_all(pending).await {
+        let d =
+            delivery.unwrap_or_else(|(e, _)| panic!("producing to {topic} on {bootstrap} failed: {e}"));
+        out.push((d.partition, d.offset));
+    }
+    out
+}
+
 /// Reads `topic` from the beginning of every partition, without a consumer group commit, until
 /// `expected` records arrived or `timeout` passed, whichever comes first. Returns what was read,
 /// sorted by partition then offset; callers assert on the count (ask for one more than you expect,

@@ -32,7 +32,9 @@ pub use broker::{BOOTSTRAP_ENV, bootstrap, kafka_answers};
 pub use clock::ManualClock;
 pub use compliance::{DeferredCompliance, StageCompliance, Trigger, Wiring};
 pub use http_recorder::{HttpRecorder, RecordedRequest};
-pub use kafka::{Record, consume_all, create_topic, produce_raw, produce_raw_all};
+pub use kafka::{
+    Record, consume_all, create_topic, produce_raw, produce_raw_all, produce_raw_burst,
+};
 pub use names::unique_name;
 pub use private_broker::{PrivateBroker, find_tansu};
 pub use process::StageProcess;

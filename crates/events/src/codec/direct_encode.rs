@@ -584,6 +584,7 @@ mod tests {
         same_as_apache(K::ExceptionRecord, &samples::exception_record());
         same_as_apache(K::ExceptionState, &samples::exception_state());
         same_as_apache(K::DedupKey, &samples::dedup_key());
+        same_as_apache(K::DedupKeyBatch, &samples::dedup_key_batch());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! (so events written with an older schema decode into today's types), and reports every malformed
 //! payload as a typed [`DecodeError`] — never a panic.
 
+mod array_join;
 mod bounds;
 mod direct;
 mod direct_encode;
@@ -19,6 +20,7 @@ use apache_avro::headers::HeaderBuilder;
 use apache_avro::types::Value;
 use apache_avro::{GenericSingleObjectReader, GenericSingleObjectWriter, Schema};
 
+pub use array_join::join_array_records;
 pub use bounds::{BoundsError, MAX_DEPTH, MAX_PAYLOAD_BYTES, MAX_ZERO_SIZE_ITEMS};
 pub use error::{DecodeError, EncodeError};
 pub use registry::{RegistryClient, RegistryConfig, RegistryError};
@@ -203,6 +205,12 @@ impl Codec {
     /// its schema) rather than through an Avro `Value`.
     pub fn encodes_directly(&self, kind: EventKind) -> bool {
         self.direct.contains_key(&kind)
+    }
+
+    /// Whether encodings of `kind` join into one record with [`join_array_records`] (a record whose
+    /// only field is an array, like `DedupKeyBatch`).
+    pub fn joins(&self, kind: EventKind) -> bool {
+        array_join::is_array_record(&self.schemas.current(kind).schema)
     }
 
     /// Whether encoding goes through a registry.

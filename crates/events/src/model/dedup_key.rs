@@ -1,6 +1,8 @@
-//! `schemas/dedup_key.avsc`: one lead sighting on the enrich stage's deduplication changelog
+//! `schemas/dedup_key.avsc`: one lead sighting of the enrich stage's deduplication changelog
 //! (`enrich.dedup-keys`), produced next to each enriched lead and replayed by every enrich instance
-//! to rebuild its dedup memory. Hashes only: no plaintext email or name.
+//! to rebuild its dedup memory. Hashes only: no plaintext email or name. The topic carries them in
+//! batches (`schemas/dedup_key_batch.avsc`, [`DedupKeyBatch`]): the send gate joins the sightings
+//! waiting for one partition into one record.
 
 use serde::{Deserialize, Serialize};
 
@@ -48,6 +50,34 @@ impl Event for DedupKey {
     /// lead id as the record key (like `leads.enriched`).
     fn key(&self) -> &str {
         &self.event_id
+    }
+    fn lead_id(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// `schemas/dedup_key_batch.avsc`: the sightings of one or more leads, in production order — one
+/// record of `enrich.dedup-keys`. enrich submits a batch of one per lead; the runtime's send gate
+/// joins consecutive batches bound for the same partition (`Output::mergeable`), which the Avro
+/// encoding of a record holding only an array allows by concatenating their array blocks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DedupKeyBatch {
+    /// One sighting per produced lead; never empty.
+    pub keys: Vec<DedupKey>,
+}
+
+impl DedupKeyBatch {
+    /// A batch of one sighting.
+    pub fn of(key: DedupKey) -> Self {
+        Self { keys: vec![key] }
+    }
+}
+
+impl Event for DedupKeyBatch {
+    const KIND: EventKind = EventKind::DedupKeyBatch;
+    /// The first sighting's event id; the enrich stage keys the record by that lead's id.
+    fn key(&self) -> &str {
+        self.keys.first().map_or("", |k| k.event_id.as_str())
     }
     fn lead_id(&self) -> Option<&str> {
         None
