@@ -1,11 +1,13 @@
 //! What enrich's dedup changelog costs next to reading `leads.enriched` back: generated leads go
 //! through the real enrich stage (demo dataset); for each output pair it adds up the wire bytes of
-//! the `EnrichedLead` and of its `DedupKey` (record key + single-object payload + ~8 bytes of Kafka
-//! record framing), and times decoding each (what every enrich instance does per record it follows)
-//! and the Hash128 (SHA-256/128) of a lead id and an email (what enrich adds per lead).
+//! the `EnrichedLead` and of its changelog entry (record key + single-object payload + ~8 bytes of
+//! Kafka record framing) — both as a record of its own (a `DedupKeyBatch` of one: a lead arriving
+//! alone) and joined into records of `JOINED` entries as the send gate joins them under load
+//! (`join_array_records`) — and times decoding each (what every enrich instance does per record it
+//! follows) and the Hash128 (SHA-256/128) of a lead id and an email (what enrich adds per lead).
 //!
 //! ```text
-//! cargo build --release -p leadflow-bench-pipeline && target/release/dedup-key-size [COUNT]
+//! cargo build --release -p leadflow-bench-pipeline && target/release/dedup-key-size [COUNT] [JOINED]
 //! ```
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -16,7 +18,8 @@ use std::hint::black_box;
 use leadflow_cli::generate::{DEFAULT_START, LeadGenerator};
 use leadflow_enrich::dedup_key::hash128;
 use leadflow_enrich::{EnrichSettings, EnrichStage};
-use leadflow_events::{AnyEvent, Codec, DedupKey, EnrichedLead, Timestamp};
+use leadflow_events::codec::join_array_records;
+use leadflow_events::{AnyEvent, Codec, DedupKeyBatch, EnrichedLead, Timestamp};
 use leadflow_runtime::{Context, Stage, StageRegistry};
 use timing::best_us;
 
@@ -31,6 +34,13 @@ fn main() -> anyhow::Result<()> {
         .map(|a| a.parse())
         .transpose()?
         .unwrap_or(5_000);
+    // entries per joined record: what stage-throughput measured under load is ~450
+    let joined: usize = std::env::args()
+        .nth(2)
+        .map(|a| a.parse())
+        .transpose()?
+        .unwrap_or(400)
+        .max(1);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -40,6 +50,8 @@ fn main() -> anyhow::Result<()> {
     let mut generator = LeadGenerator::new(5, start);
     let (mut leads, mut enriched_bytes, mut key_bytes) = (0usize, 0usize, 0usize);
     let (mut sample_enriched, mut sample_key) = (Vec::new(), Vec::new());
+    // (record key, payload) of every entry, in order
+    let mut entries: Vec<(usize, Vec<u8>)> = Vec::new();
     for offset in 0..count {
         let ctx = Context {
             topic: "leads.raw".into(),
@@ -60,8 +72,9 @@ fn main() -> anyhow::Result<()> {
                     enriched_bytes += wire;
                     sample_enriched = bytes;
                 }
-                AnyEvent::DedupKey(_) => {
+                AnyEvent::DedupKeyBatch(_) => {
                     key_bytes += wire;
+                    entries.push((o.record_key().len(), bytes.clone()));
                     sample_key = bytes;
                 }
                 _ => {}
@@ -73,24 +86,43 @@ fn main() -> anyhow::Result<()> {
         black_box(rt.block_on(codec.decode::<EnrichedLead>(black_box(&sample_enriched)))).ok();
     });
     let decode_key = best_us(7, 3_000, || {
-        black_box(rt.block_on(codec.decode::<DedupKey>(black_box(&sample_key)))).ok();
+        black_box(rt.block_on(codec.decode::<DedupKeyBatch>(black_box(&sample_key)))).ok();
     });
+    // joined as the send gate joins them: the first entry's record key, one header, one closing 0
+    let (mut joined_bytes, mut sample_joined, mut sample_len) = (0usize, Vec::new(), 0usize);
+    for chunk in entries.chunks(joined) {
+        let parts: Vec<&[u8]> = chunk.iter().map(|(_, p)| p.as_slice()).collect();
+        let payload = join_array_records(&parts).expect("entries of one writer join");
+        joined_bytes += chunk[0].0 + payload.len() + RECORD_FRAMING;
+        if chunk.len() > sample_len {
+            sample_len = chunk.len();
+            sample_joined = payload;
+        }
+    }
+    let decode_joined = best_us(7, 30, || {
+        black_box(rt.block_on(codec.decode::<DedupKeyBatch>(black_box(&sample_joined)))).ok();
+    }) / sample_len as f64;
     let hash_lead_and_email = best_us(7, 30_000, || {
         black_box(hash128(black_box("lead-4f1c2a9e")));
         black_box(hash128(black_box("ada.lovelace@northwind.io")));
     });
     let per_enriched = enriched_bytes as f64 / leads as f64;
     let per_key = key_bytes as f64 / leads as f64;
+    let per_joined = joined_bytes as f64 / leads as f64;
     println!("{count} generated leads, {leads} enriched (the rest invalid: exceptions)");
     println!(
         "| record | bytes on the wire (key + payload + ~{RECORD_FRAMING} framing) | decode µs |"
     );
     println!("|---|---|---|");
     println!("| EnrichedLead (leads.enriched) | {per_enriched:.1} | {decode_enriched:.2} |");
-    println!("| DedupKey (enrich.dedup-keys) | {per_key:.1} | {decode_key:.2} |");
+    println!("| changelog entry alone (DedupKeyBatch of 1) | {per_key:.1} | {decode_key:.2} |");
     println!(
-        "each enrich instance follows {:.1} % of the bytes of leads.enriched",
-        100.0 * per_key / per_enriched
+        "| changelog entry joined ({joined} per record), per entry | {per_joined:.1} | {decode_joined:.2} |"
+    );
+    println!(
+        "each enrich instance follows {:.1} % (entries alone) to {:.1} % (joined) of the bytes of leads.enriched",
+        100.0 * per_key / per_enriched,
+        100.0 * per_joined / per_enriched
     );
     println!("Hash128 of a lead id and an email: {hash_lead_and_email:.2} µs per lead");
     Ok(())

@@ -9,7 +9,8 @@
 //!
 //! Each process is measured from its first output record to its last (so group join and start-up
 //! are left out): records/s, and CPU µs per record from the process's utime+stime over the same
-//! span (`/proc/<pid>/stat`). Prints the ratio of each stage to the pass-through over its input.
+//! span (`/proc/<pid>/stat`). Prints the ratio of each stage to the pass-through over its input, and
+//! how many records enrich's dedup changelog took for its leads (the send gate joins its entries).
 //!
 //! ```text
 //! cargo build --release --workspace
@@ -131,6 +132,7 @@ async fn main() -> anyhow::Result<()> {
     let exe = std::env::current_exe()?;
     let mut rows = Vec::new();
     let mut expected = args.count as i64;
+    let mut changelog = None;
     for stage in &args.stages {
         let (input, output) = match stage.as_str() {
             "enrich" => ("raw", "enriched"),
@@ -206,6 +208,10 @@ async fn main() -> anyhow::Result<()> {
         let m = measure(&bs, &watched, expected, pid, broker_pid, service, perf).await?;
         rows.push((format!("leadflow-{stage}"), m, Some(pass)));
         expected = high_watermarks(&bs, &names[output])?;
+        if stage == "enrich" {
+            // the dedup changelog's records: what every enrich instance reads back
+            changelog = Some((high_watermarks(&bs, &names["dedup_keys"])?, expected));
+        }
     }
 
     println!(
@@ -234,6 +240,14 @@ async fn main() -> anyhow::Result<()> {
             m.records,
             m.rate(),
             m.cpu_us_per_record()
+        );
+    }
+    if let Some((records, leads)) = changelog {
+        println!(
+            "\nenrich's dedup changelog: {records} records for {leads} enriched leads \
+             ({:.1} leads per record, {:.3} records per lead)",
+            leads as f64 / records.max(1) as f64,
+            records as f64 / leads.max(1) as f64
         );
     }
     Ok(())

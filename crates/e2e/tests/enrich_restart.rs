@@ -152,7 +152,10 @@ fn env_for(bs: &str, group: &str, topics: [&str; 4]) -> BTreeMap<String, String>
         ("LEADFLOW_TOPICS__RAW".to_owned(), raw.to_owned()),
         ("LEADFLOW_TOPICS__ENRICHED".to_owned(), enriched.to_owned()),
         ("LEADFLOW_TOPICS__DEDUP_KEYS".to_owned(), keys.to_owned()),
-        ("LEADFLOW_TOPICS__EXCEPTIONS".to_owned(), exceptions.to_owned()),
+        (
+            "LEADFLOW_TOPICS__EXCEPTIONS".to_owned(),
+            exceptions.to_owned(),
+        ),
         ("LEADFLOW_HTTP__LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
         (
             "LEADFLOW_STAGE__PROVIDER__KIND".to_owned(),
@@ -265,7 +268,11 @@ async fn under_load_the_changelog_is_joined_into_fewer_records_and_rebuilds_the_
     let seen = enriched(&bs, &second_out, 4, Duration::from_secs(5)).await;
     let log = second.log();
     assert!(second.terminate(Duration::from_secs(30)).success());
-    assert_eq!(seen.len(), 3, "the repeated event ids produced nothing; log:\n{log}");
+    assert_eq!(
+        seen.len(),
+        3,
+        "the repeated event ids produced nothing; log:\n{log}"
+    );
     for (update, n) in seen.iter().zip([5, 1_000, 1_998]) {
         assert_eq!(update.lead.event_id, format!("evt-again-{n}"));
         assert!(update.is_update, "{n}: the same person again is an update");

@@ -10,8 +10,8 @@ use leadflow_enrich::provider::{
 use leadflow_enrich::{EnrichSettings, EnrichStage, warnings};
 use leadflow_events::AnyEvent;
 use leadflow_events::{
-    Codec, DedupKey, DedupKeyBatch, EnrichedLead, EnrichmentStatus, ErrorKind, LeadEvent, Persona, Timestamp,
-    TopicRole, samples,
+    Codec, DedupKey, DedupKeyBatch, EnrichedLead, EnrichmentStatus, ErrorKind, LeadEvent, Persona,
+    Timestamp, TopicRole, samples,
 };
 use leadflow_runtime::{Context, SideInput, SideStart, Stage, StageError};
 
@@ -472,7 +472,9 @@ async fn a_redelivered_input_record_is_produced_again_a_resent_event_is_not() {
     // redelivered is produced again, identical (its first verdict comes with the changelog) ...
     let mut second = stage();
     second
-        .on_side_input(AnyEvent::DedupKeyBatch(DedupKeyBatch { keys: vec![k0, k1] }))
+        .on_side_input(AnyEvent::DedupKeyBatch(DedupKeyBatch {
+            keys: vec![k0, k1],
+        }))
         .unwrap();
     let (again, _) = enrich_with_key(&mut second, event.clone(), &ctx_at(2, 41))
         .await

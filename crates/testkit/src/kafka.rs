@@ -165,8 +165,8 @@ pub async fn produce_raw_burst(
     }
     let mut out = Vec::with_capacity(pending.len());
     for delivery in futures::future::join_all(pending).await {
-        let d =
-            delivery.unwrap_or_else(|(e, _)| panic!("producing to {topic} on {bootstrap} failed: {e}"));
+        let d = delivery
+            .unwrap_or_else(|(e, _)| panic!("producing to {topic} on {bootstrap} failed: {e}"));
         out.push((d.partition, d.offset));
     }
     out
