@@ -74,6 +74,19 @@ macro_rules! any_event {
             }
         }
 
+        impl AnyEvent {
+            /// The events one record stands for: the entries of a batch (`DedupKeyBatch`: one
+            /// `DedupKey` per lead, joined by the runtime's send gate), else the event itself.
+            pub fn into_entries(self) -> Vec<AnyEvent> {
+                match self {
+                    AnyEvent::DedupKeyBatch(batch) => {
+                        batch.keys.into_iter().map(AnyEvent::DedupKey).collect()
+                    }
+                    other => vec![other],
+                }
+            }
+        }
+
         $(impl From<$kind> for AnyEvent {
             fn from(e: $kind) -> Self {
                 AnyEvent::$kind(e)

@@ -144,7 +144,9 @@ impl<S: Stage> StageCompliance<S> {
                 "every good input must produce an output"
             );
             for o in outputs {
-                out.push((o.role, lead_or_key(&o.event)));
+                for entry in o.event.into_entries() {
+                    out.push((o.role, lead_or_key(&entry)));
+                }
             }
         }
         out

@@ -97,6 +97,16 @@ mod tests {
         let back: DedupKeyBatch = codec.decode(&joined).await.expect("decode");
         let expected: Vec<DedupKey> = (1..=4).map(key).collect();
         assert_eq!(back.keys, expected);
+        // what a reader counting outputs sees: one entry per lead
+        let entries = crate::AnyEvent::DedupKeyBatch(back).into_entries();
+        let as_events: Vec<crate::AnyEvent> = expected
+            .iter()
+            .cloned()
+            .map(crate::AnyEvent::DedupKey)
+            .collect();
+        assert_eq!(entries, as_events);
+        let single = crate::AnyEvent::LeadEvent(samples::lead_event());
+        assert_eq!(single.clone().into_entries(), vec![single]);
         // one header, one closing 0: the sum of the parts less what they repeat
         assert_eq!(
             joined.len(),

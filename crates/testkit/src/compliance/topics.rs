@@ -10,6 +10,9 @@ use crate::{bootstrap, consume_all, create_topic, produce_raw_all, unique_name};
 
 /// How long the check waits for outputs.
 pub(crate) const WAIT: Duration = Duration::from_secs(60);
+/// How long one look at an output topic lasts before it is read again (outputs that arrive in
+/// joined records never reach the expected record count).
+const RELOOK: Duration = Duration::from_secs(1);
 /// The session timeout the process check runs its stage processes with.
 pub(crate) const SESSION_TIMEOUT_MS: u64 = 6_000;
 
@@ -110,21 +113,14 @@ impl Topics {
         let wait = if at_least == usize::MAX { quiet } else { WAIT };
         let mut out = Vec::new();
         for role in &self.outputs {
-            let kind = role.event_kind().expect("output roles carry events");
-            for r in consume_all(&self.bootstrap, self.cfg.topics.name(*role), at_least, wait).await
-            {
-                let event = AnyEvent::decode(codec, kind, &r.payload)
-                    .await
-                    .unwrap_or_else(|e| panic!("an output on {role:?} does not decode: {e}"));
-                out.push((*role, (self.identify)(&event)));
-            }
+            out.extend(self.outputs_on(codec, *role, at_least, wait).await);
         }
         out
     }
 
-    /// The outputs, waiting (at most [`WAIT`] per topic) on each output topic for as many records
-    /// as `expected` holds for its role — not for the total, which a stage with several output
-    /// topics never reaches on any one of them.
+    /// The outputs, waiting (at most [`WAIT`]) on each output topic for as many outputs as
+    /// `expected` holds for its role — not for the total, which a stage with several output topics
+    /// never reaches on any one of them.
     pub(crate) async fn outputs_expected(
         &self,
         codec: &Codec,
@@ -133,15 +129,45 @@ impl Topics {
         let mut out = Vec::new();
         for role in &self.outputs {
             let want = expected.iter().filter(|(r, _)| r == role).count();
-            let kind = role.event_kind().expect("output roles carry events");
-            for r in consume_all(&self.bootstrap, self.cfg.topics.name(*role), want, WAIT).await {
+            out.extend(self.outputs_on(codec, *role, want, WAIT).await);
+        }
+        out
+    }
+
+    /// (role, identity) of the outputs on `role`'s topic, in topic order, once `want` of them
+    /// arrived or `wait` passed (`usize::MAX`: whatever is there after `wait`). A joined record (the
+    /// dedup changelog's batches) holds several outputs, so the topic may hold fewer records than
+    /// outputs: it is read again after a short look until the outputs, not the records, add up.
+    async fn outputs_on(
+        &self,
+        codec: &Codec,
+        role: TopicRole,
+        want: usize,
+        wait: Duration,
+    ) -> Vec<(TopicRole, String)> {
+        let kind = role.event_kind().expect("output roles carry events");
+        let topic = self.cfg.topics.name(role);
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let look = if want == usize::MAX {
+                left
+            } else {
+                left.min(RELOOK)
+            };
+            let mut out = Vec::new();
+            for r in consume_all(&self.bootstrap, topic, want, look).await {
                 let event = AnyEvent::decode(codec, kind, &r.payload)
                     .await
                     .unwrap_or_else(|e| panic!("an output on {role:?} does not decode: {e}"));
-                out.push((*role, (self.identify)(&event)));
+                for entry in event.into_entries() {
+                    out.push((role, (self.identify)(&entry)));
+                }
+            }
+            if want == usize::MAX || out.len() >= want || std::time::Instant::now() >= deadline {
+                return out;
             }
         }
-        out
     }
 
     /// [`Topics::outputs_within`] with a 3 s look for `usize::MAX`.
