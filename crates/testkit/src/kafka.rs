@@ -183,54 +183,87 @@ pub async fn consume_all(
     expected: usize,
     timeout: Duration,
 ) -> Vec<Record> {
-    let started = Instant::now();
-    let partitions = partition_count(bootstrap, topic, timeout, |n| n > 0).await;
-    if partitions == 0 {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let Some(mut reader) = TopicReader::open(bootstrap, topic, timeout).await else {
         return Vec::new();
-    }
-    let consumer: StreamConsumer = client_config(bootstrap)
-        .set("group.id", crate::unique_name("leadflow-testkit-reader"))
-        .set("enable.auto.commit", "false")
-        .set("enable.auto.offset.store", "false")
-        .set("enable.partition.eof", "false")
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .unwrap_or_else(|e| panic!("cannot create a consumer for {bootstrap}: {e}"));
-    let mut assignment = TopicPartitionList::new();
-    for partition in 0..partitions as i32 {
-        assignment
-            .add_partition_offset(topic, partition, Offset::Beginning)
-            .unwrap_or_else(|e| panic!("bad partition {partition} of {topic}: {e}"));
-    }
-    consumer
-        .assign(&assignment)
-        .unwrap_or_else(|e| panic!("cannot assign the partitions of {topic}: {e}"));
-
-    let deadline = tokio::time::Instant::from_std(started + timeout);
+    };
     let mut records = Vec::new();
     while records.len() < expected {
-        match tokio::time::timeout_at(deadline, consumer.recv()).await {
-            Err(_elapsed) => break,
-            Ok(Err(e)) => {
-                eprintln!("testkit: reading {topic}: {e} (retrying)");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Ok(Ok(message)) => records.push(Record {
-                partition: message.partition(),
-                offset: message.offset(),
-                key: message.key().map(<[u8]>::to_vec),
-                payload: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
-                headers: message
-                    .headers()
-                    .map(|hs| {
-                        hs.iter()
-                            .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec)))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            }),
+        match reader.next(deadline).await {
+            Some(r) => records.push(r),
+            None => break,
         }
     }
     records.sort_by_key(|r| (r.partition, r.offset));
     records
+}
+
+/// One consumer reading a topic from the beginning of every partition, without a consumer group
+/// commit, for callers that decide themselves when they have read enough (a record that holds
+/// several outputs, e.g. a joined dedup changelog record, makes counting records the wrong test).
+pub struct TopicReader {
+    consumer: StreamConsumer,
+    topic: String,
+}
+
+impl TopicReader {
+    /// Assigns every partition of `topic` at its beginning; `None` when the topic does not exist
+    /// within `wait`.
+    pub async fn open(bootstrap: &str, topic: &str, wait: Duration) -> Option<Self> {
+        let partitions = partition_count(bootstrap, topic, wait, |n| n > 0).await;
+        if partitions == 0 {
+            return None;
+        }
+        let consumer: StreamConsumer = client_config(bootstrap)
+            .set("group.id", crate::unique_name("leadflow-testkit-reader"))
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("enable.partition.eof", "false")
+            .set("auto.offset.reset", "earliest")
+            .create()
+            .unwrap_or_else(|e| panic!("cannot create a consumer for {bootstrap}: {e}"));
+        let mut assignment = TopicPartitionList::new();
+        for partition in 0..partitions as i32 {
+            assignment
+                .add_partition_offset(topic, partition, Offset::Beginning)
+                .unwrap_or_else(|e| panic!("bad partition {partition} of {topic}: {e}"));
+        }
+        consumer
+            .assign(&assignment)
+            .unwrap_or_else(|e| panic!("cannot assign the partitions of {topic}: {e}"));
+        Some(Self {
+            consumer,
+            topic: topic.to_owned(),
+        })
+    }
+
+    /// The next record, in arrival order (each partition's in offset order); `None` once
+    /// `deadline` passed.
+    pub async fn next(&mut self, deadline: tokio::time::Instant) -> Option<Record> {
+        loop {
+            match tokio::time::timeout_at(deadline, self.consumer.recv()).await {
+                Err(_elapsed) => return None,
+                Ok(Err(e)) => {
+                    eprintln!("testkit: reading {}: {e} (retrying)", self.topic);
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Ok(Ok(message)) => {
+                    return Some(Record {
+                        partition: message.partition(),
+                        offset: message.offset(),
+                        key: message.key().map(<[u8]>::to_vec),
+                        payload: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
+                        headers: message
+                            .headers()
+                            .map(|hs| {
+                                hs.iter()
+                                    .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec)))
+                                    .collect()
+                            })
+                            .unwrap_or_default(),
+                    });
+                }
+            }
+        }
+    }
 }

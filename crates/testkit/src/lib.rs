@@ -33,7 +33,7 @@ pub use clock::ManualClock;
 pub use compliance::{DeferredCompliance, StageCompliance, Trigger, Wiring};
 pub use http_recorder::{HttpRecorder, RecordedRequest};
 pub use kafka::{
-    Record, consume_all, create_topic, produce_raw, produce_raw_all, produce_raw_burst,
+    Record, TopicReader, consume_all, create_topic, produce_raw, produce_raw_all, produce_raw_burst,
 };
 pub use names::unique_name;
 pub use private_broker::{PrivateBroker, find_tansu};

@@ -6,13 +6,10 @@ use std::time::Duration;
 use leadflow_events::{AnyEvent, Codec, TopicNames, TopicRole};
 use leadflow_runtime::{NoSettings, ServiceConfig};
 
-use crate::{bootstrap, consume_all, create_topic, produce_raw_all, unique_name};
+use crate::{TopicReader, bootstrap, create_topic, produce_raw_all, unique_name};
 
 /// How long the check waits for outputs.
 pub(crate) const WAIT: Duration = Duration::from_secs(60);
-/// How long one look at an output topic lasts before it is read again (outputs that arrive in
-/// joined records never reach the expected record count).
-const RELOOK: Duration = Duration::from_secs(1);
 /// The session timeout the process check runs its stage processes with.
 pub(crate) const SESSION_TIMEOUT_MS: u64 = 6_000;
 
@@ -134,10 +131,10 @@ impl Topics {
         out
     }
 
-    /// (role, identity) of the outputs on `role`'s topic, in topic order, once `want` of them
-    /// arrived or `wait` passed (`usize::MAX`: whatever is there after `wait`). A joined record (the
-    /// dedup changelog's batches) holds several outputs, so the topic may hold fewer records than
-    /// outputs: it is read again after a short look until the outputs, not the records, add up.
+    /// (role, identity) of the outputs on `role`'s topic, sorted by partition and offset, once
+    /// `want` of them arrived or `wait` passed (`usize::MAX`: whatever is there after `wait`). A
+    /// joined record (the dedup changelog's batches) holds several outputs: the outputs are counted,
+    /// not the records.
     async fn outputs_on(
         &self,
         codec: &Codec,
@@ -146,28 +143,31 @@ impl Topics {
         wait: Duration,
     ) -> Vec<(TopicRole, String)> {
         let kind = role.event_kind().expect("output roles carry events");
-        let topic = self.cfg.topics.name(role);
-        let deadline = std::time::Instant::now() + wait;
-        loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            let look = if want == usize::MAX {
-                left
-            } else {
-                left.min(RELOOK)
+        let deadline = tokio::time::Instant::now() + wait;
+        let Some(mut reader) =
+            TopicReader::open(&self.bootstrap, self.cfg.topics.name(role), wait).await
+        else {
+            return Vec::new();
+        };
+        let mut records = Vec::new();
+        let mut outputs = 0;
+        while outputs < want {
+            let Some(r) = reader.next(deadline).await else {
+                break;
             };
-            let mut out = Vec::new();
-            for r in consume_all(&self.bootstrap, topic, want, look).await {
-                let event = AnyEvent::decode(codec, kind, &r.payload)
-                    .await
-                    .unwrap_or_else(|e| panic!("an output on {role:?} does not decode: {e}"));
-                for entry in event.into_entries() {
-                    out.push((role, (self.identify)(&entry)));
-                }
-            }
-            if want == usize::MAX || out.len() >= want || std::time::Instant::now() >= deadline {
-                return out;
-            }
+            let event = AnyEvent::decode(codec, kind, &r.payload)
+                .await
+                .unwrap_or_else(|e| panic!("an output on {role:?} does not decode: {e}"));
+            let entries = event.into_entries();
+            outputs += entries.len();
+            records.push(((r.partition, r.offset), entries));
         }
+        records.sort_by_key(|(at, _)| *at);
+        records
+            .into_iter()
+            .flat_map(|(_, entries)| entries)
+            .map(|entry| (role, (self.identify)(&entry)))
+            .collect()
     }
 
     /// [`Topics::outputs_within`] with a 3 s look for `usize::MAX`.
