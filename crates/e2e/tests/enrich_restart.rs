@@ -66,22 +66,7 @@ async fn dedup_memory_is_rebuilt_from_the_changelog_after_a_restart() {
     }
     // one consumer group for both lives: the second resumes after the first's committed offsets
     let group = unique_name("dedup-enrich");
-    let env = |enriched: &str| {
-        BTreeMap::from([
-            ("LEADFLOW_BOOTSTRAP_SERVERS".to_owned(), bs.clone()),
-            ("LEADFLOW_GROUP_ID".to_owned(), group.clone()),
-            ("LEADFLOW_TOPICS__RAW".to_owned(), raw.clone()),
-            ("LEADFLOW_TOPICS__ENRICHED".to_owned(), enriched.to_owned()),
-            ("LEADFLOW_TOPICS__DEDUP_KEYS".to_owned(), keys.clone()),
-            ("LEADFLOW_TOPICS__EXCEPTIONS".to_owned(), exceptions.clone()),
-            ("LEADFLOW_HTTP__LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
-            // The bundled demo dataset, explicitly (production names its own file).
-            (
-                "LEADFLOW_STAGE__PROVIDER__KIND".to_owned(),
-                "demo".to_owned(),
-            ),
-        ])
-    };
+    let env = |enriched: &str| env_for(&bs, &group, [&raw, enriched, &keys, &exceptions]);
     let logs = tempfile::tempdir().unwrap();
 
     // first life: one lead; its changelog record holds hashes only, keyed by the lead id
@@ -144,6 +129,8 @@ async fn dedup_memory_is_rebuilt_from_the_changelog_after_a_restart() {
     assert_eq!(update.previous_event_id.as_deref(), Some("evt-first"));
 }
 
+/// The enrich service's environment: its group and its topics (raw, enriched, changelog,
+/// exceptions), with the bundled demo dataset named explicitly (production names its own file).
 fn env_for(bs: &str, group: &str, topics: [&str; 4]) -> BTreeMap<String, String> {
     let [raw, enriched, keys, exceptions] = topics;
     BTreeMap::from([

@@ -222,3 +222,45 @@ async fn follow(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use leadflow_events::{DedupKeyBatch, EventKind, samples};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_side_input_reads_its_kind_and_the_kinds_its_topic_carried_before() {
+        let codec = Codec::single_object().expect("codec");
+        let batch = DedupKeyBatch::of(samples::dedup_key());
+        let role = TopicRole::DedupKeys;
+        let kind = EventKind::DedupKeyBatch;
+
+        let current = codec.encode("t", &batch).await.expect("encode");
+        assert_eq!(
+            decode(&codec, role, kind, &current).await.expect("decodes"),
+            AnyEvent::DedupKeyBatch(batch)
+        );
+        // a single entry, as versions before batching wrote it
+        let earlier = codec
+            .encode("t", &samples::dedup_key())
+            .await
+            .expect("encode");
+        assert_eq!(
+            decode(&codec, role, kind, &earlier).await.expect("decodes"),
+            AnyEvent::DedupKey(samples::dedup_key())
+        );
+        // anything else is still refused, with the current kind's error
+        let other = codec
+            .encode("t", &samples::lead_event())
+            .await
+            .expect("encode");
+        assert!(decode(&codec, role, kind, &other).await.is_err());
+        // a topic without earlier kinds does not try them
+        assert!(
+            decode(&codec, TopicRole::Raw, EventKind::LeadEvent, &earlier)
+                .await
+                .is_err()
+        );
+    }
+}

@@ -109,6 +109,32 @@ pub async fn produce_raw(
     .unwrap_or_else(|| panic!("no delivery report for a record to {topic}"))
 }
 
+/// A producer waiting for every replica's acknowledgement (30 s per record at most), with `extra`
+/// settings.
+fn acks_all_producer(bootstrap: &str, extra: &[(&str, &str)]) -> FutureProducer {
+    let mut config = client_config(bootstrap);
+    config.set("acks", "all").set("message.timeout.ms", "30000");
+    for (k, v) in extra {
+        config.set(*k, *v);
+    }
+    config
+        .create()
+        .unwrap_or_else(|e| panic!("cannot create a producer for {bootstrap}: {e}"))
+}
+
+/// A record of `payload` for `topic`, with `key` when there is one.
+fn keyed<'a>(
+    topic: &'a str,
+    key: Option<&'a [u8]>,
+    payload: &'a [u8],
+) -> FutureRecord<'a, [u8], [u8]> {
+    let record = FutureRecord::to(topic).payload(payload);
+    match key {
+        Some(k) => record.key(k),
+        None => record,
+    }
+}
+
 /// Produces every (key, payload) in order with one producer, waiting for each acknowledgement;
 /// returns their (partition, offset) in the same order.
 pub async fn produce_raw_all(
@@ -116,19 +142,14 @@ pub async fn produce_raw_all(
     topic: &str,
     records: impl IntoIterator<Item = (Option<Vec<u8>>, Vec<u8>)>,
 ) -> Vec<(i32, i64)> {
-    let producer: FutureProducer = client_config(bootstrap)
-        .set("acks", "all")
-        .set("message.timeout.ms", "30000")
-        .create()
-        .unwrap_or_else(|e| panic!("cannot create a producer for {bootstrap}: {e}"));
+    let producer = acks_all_producer(bootstrap, &[]);
     let mut out = Vec::new();
     for (key, payload) in records {
-        let mut record = FutureRecord::<[u8], [u8]>::to(topic).payload(&payload);
-        if let Some(k) = &key {
-            record = record.key(k.as_slice());
-        }
         let delivery = producer
-            .send(record, Timeout::After(Duration::from_secs(30)))
+            .send(
+                keyed(topic, key.as_deref(), &payload),
+                Timeout::After(Duration::from_secs(30)),
+            )
             .await
             .unwrap_or_else(|(e, _)| panic!("producing to {topic} on {bootstrap} failed: {e}"));
         out.push((delivery.partition, delivery.offset));
@@ -147,21 +168,17 @@ pub async fn produce_raw_burst(
     topic: &str,
     records: impl IntoIterator<Item = (Option<Vec<u8>>, Vec<u8>)>,
 ) -> Vec<(i32, i64)> {
-    let producer: FutureProducer = client_config(bootstrap)
-        .set("acks", "all")
-        .set("enable.idempotence", "true")
-        .set("linger.ms", "20")
-        .set("message.timeout.ms", "30000")
-        .create()
-        .unwrap_or_else(|e| panic!("cannot create a producer for {bootstrap}: {e}"));
+    let producer = acks_all_producer(
+        bootstrap,
+        &[("enable.idempotence", "true"), ("linger.ms", "20")],
+    );
     let records: Vec<_> = records.into_iter().collect();
     let mut pending = Vec::new();
     for (key, payload) in &records {
-        let mut record = FutureRecord::<[u8], [u8]>::to(topic).payload(payload);
-        if let Some(k) = key {
-            record = record.key(k.as_slice());
-        }
-        pending.push(producer.send(record, Timeout::After(Duration::from_secs(30))));
+        pending.push(producer.send(
+            keyed(topic, key.as_deref(), payload),
+            Timeout::After(Duration::from_secs(30)),
+        ));
     }
     let mut out = Vec::with_capacity(pending.len());
     for delivery in futures::future::join_all(pending).await {
