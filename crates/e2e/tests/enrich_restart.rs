@@ -56,26 +56,17 @@ async fn enriched(bs: &str, topic: &str, expected: usize, timeout: Duration) -> 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dedup_memory_is_rebuilt_from_the_changelog_after_a_restart() {
     let bs = bootstrap();
-    let raw = unique_name("dedup-raw");
-    let first_out = unique_name("dedup-enriched-1");
-    let second_out = unique_name("dedup-enriched-2");
-    let keys = unique_name("dedup-keys");
-    let exceptions = unique_name("dedup-exceptions");
-    for t in [&raw, &first_out, &second_out, &keys, &exceptions] {
-        create_topic(&bs, t, 2).await;
-    }
-    // one consumer group for both lives: the second resumes after the first's committed offsets
-    let group = unique_name("dedup-enrich");
-    let env = |enriched: &str| env_for(&bs, &group, [&raw, enriched, &keys, &exceptions]);
+    let lives = TwoLives::create(&bs, "dedup", 2).await;
+    let env = |enriched: &str| lives.env(&bs, enriched);
     let logs = tempfile::tempdir().unwrap();
 
     // first life: one lead; its changelog record holds hashes only, keyed by the lead id
-    let first = Service::start("leadflow-enrich", &env(&first_out), logs.path());
-    let first_partition = produce(&bs, &raw, &[lead("evt-first", "lead-a", 0)]).await[0];
-    let seen = enriched(&bs, &first_out, 1, Duration::from_secs(60)).await;
+    let first = Service::start("leadflow-enrich", &env(&lives.first_out), logs.path());
+    let first_partition = produce(&bs, &lives.raw, &[lead("evt-first", "lead-a", 0)]).await[0];
+    let seen = enriched(&bs, &lives.first_out, 1, Duration::from_secs(60)).await;
     assert_eq!(seen.len(), 1, "log:\n{}", first.log());
     assert!(!seen[0].is_update);
-    let changelog = consume_all(&bs, &keys, 1, Duration::from_secs(30)).await;
+    let changelog = consume_all(&bs, &lives.keys, 1, Duration::from_secs(30)).await;
     assert_eq!(changelog.len(), 1, "log:\n{}", first.log());
     assert!(first.terminate(Duration::from_secs(30)).success());
     let record = &changelog[0];
@@ -99,10 +90,10 @@ async fn dedup_memory_is_rebuilt_from_the_changelog_after_a_restart() {
 
     // second life, no local state, and its leads.enriched a fresh empty topic: only the changelog
     // remembers. The same event again, then the same person under a new lead id.
-    let second = Service::start("leadflow-enrich", &env(&second_out), logs.path());
+    let second = Service::start("leadflow-enrich", &env(&lives.second_out), logs.path());
     let partitions = produce(
         &bs,
-        &raw,
+        &lives.raw,
         &[
             lead("evt-first", "lead-a", 0),
             lead("evt-second", "lead-d", 30),
@@ -113,9 +104,9 @@ async fn dedup_memory_is_rebuilt_from_the_changelog_after_a_restart() {
         partitions[1], first_partition,
         "the repeat must arrive on the other partition (librdkafka: CRC32 of the key)"
     );
-    let _ = enriched(&bs, &second_out, 1, Duration::from_secs(60)).await;
+    let _ = enriched(&bs, &lives.second_out, 1, Duration::from_secs(60)).await;
     // ask for one more than expected, briefly: nothing extra may arrive
-    let seen = enriched(&bs, &second_out, 2, Duration::from_secs(5)).await;
+    let seen = enriched(&bs, &lives.second_out, 2, Duration::from_secs(5)).await;
     let log = second.log();
     assert!(second.terminate(Duration::from_secs(30)).success());
     assert_eq!(
@@ -129,26 +120,61 @@ async fn dedup_memory_is_rebuilt_from_the_changelog_after_a_restart() {
     assert_eq!(update.previous_event_id.as_deref(), Some("evt-first"));
 }
 
-/// The enrich service's environment: its group and its topics (raw, enriched, changelog,
-/// exceptions), with the bundled demo dataset named explicitly (production names its own file).
-fn env_for(bs: &str, group: &str, topics: [&str; 4]) -> BTreeMap<String, String> {
-    let [raw, enriched, keys, exceptions] = topics;
-    BTreeMap::from([
-        ("LEADFLOW_BOOTSTRAP_SERVERS".to_owned(), bs.to_owned()),
-        ("LEADFLOW_GROUP_ID".to_owned(), group.to_owned()),
-        ("LEADFLOW_TOPICS__RAW".to_owned(), raw.to_owned()),
-        ("LEADFLOW_TOPICS__ENRICHED".to_owned(), enriched.to_owned()),
-        ("LEADFLOW_TOPICS__DEDUP_KEYS".to_owned(), keys.to_owned()),
-        (
-            "LEADFLOW_TOPICS__EXCEPTIONS".to_owned(),
-            exceptions.to_owned(),
-        ),
-        ("LEADFLOW_HTTP__LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
-        (
-            "LEADFLOW_STAGE__PROVIDER__KIND".to_owned(),
-            "demo".to_owned(),
-        ),
-    ])
+/// The topics and the consumer group of an enrich service's two lives: the second life resumes
+/// after the first's committed offsets and writes to a fresh `leads.enriched`, so only the changelog
+/// (`keys`) carries the dedup memory across.
+struct TwoLives {
+    raw: String,
+    first_out: String,
+    second_out: String,
+    keys: String,
+    exceptions: String,
+    group: String,
+}
+
+impl TwoLives {
+    /// Fresh topics (`partitions` each) and group, named after `prefix`.
+    async fn create(bs: &str, prefix: &str, partitions: i32) -> Self {
+        let lives = Self {
+            raw: unique_name(&format!("{prefix}-raw")),
+            first_out: unique_name(&format!("{prefix}-enriched-1")),
+            second_out: unique_name(&format!("{prefix}-enriched-2")),
+            keys: unique_name(&format!("{prefix}-dedup-keys")),
+            exceptions: unique_name(&format!("{prefix}-exceptions")),
+            group: unique_name(&format!("{prefix}-enrich")),
+        };
+        for t in [
+            &lives.raw,
+            &lives.first_out,
+            &lives.second_out,
+            &lives.keys,
+            &lives.exceptions,
+        ] {
+            create_topic(bs, t, partitions).await;
+        }
+        lives
+    }
+
+    /// The service's environment for a life writing to `enriched`, with the bundled demo dataset
+    /// named explicitly (production names its own file).
+    fn env(&self, bs: &str, enriched: &str) -> BTreeMap<String, String> {
+        BTreeMap::from([
+            ("LEADFLOW_BOOTSTRAP_SERVERS".to_owned(), bs.to_owned()),
+            ("LEADFLOW_GROUP_ID".to_owned(), self.group.clone()),
+            ("LEADFLOW_TOPICS__RAW".to_owned(), self.raw.clone()),
+            ("LEADFLOW_TOPICS__ENRICHED".to_owned(), enriched.to_owned()),
+            ("LEADFLOW_TOPICS__DEDUP_KEYS".to_owned(), self.keys.clone()),
+            (
+                "LEADFLOW_TOPICS__EXCEPTIONS".to_owned(),
+                self.exceptions.clone(),
+            ),
+            ("LEADFLOW_HTTP__LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
+            (
+                "LEADFLOW_STAGE__PROVIDER__KIND".to_owned(),
+                "demo".to_owned(),
+            ),
+        ])
+    }
 }
 
 /// A lead of its own person: lead id `lead-{n}`, email `person{n}@northwind.io`.
@@ -165,39 +191,31 @@ fn person(n: usize, event_id: &str, lead_id: &str) -> LeadEvent {
 async fn under_load_the_changelog_is_joined_into_fewer_records_and_rebuilds_the_memory() {
     const LEADS: usize = 2_000;
     let bs = bootstrap();
-    let raw = unique_name("joined-raw");
-    let first_out = unique_name("joined-enriched-1");
-    let second_out = unique_name("joined-enriched-2");
-    let keys = unique_name("joined-dedup-keys");
-    let exceptions = unique_name("joined-exceptions");
-    for t in [&raw, &first_out, &second_out, &keys, &exceptions] {
-        create_topic(&bs, t, 3).await;
-    }
-    let group = unique_name("joined-enrich");
+    let lives = TwoLives::create(&bs, "joined", 3).await;
     let codec = Codec::single_object().unwrap();
     let mut records = Vec::new();
     for n in 0..LEADS {
         let l = person(n, &format!("evt-{n}"), &format!("lead-{n}"));
         records.push((
             Some(l.key().as_bytes().to_vec()),
-            codec.encode(&raw, &l).await.unwrap(),
+            codec.encode(&lives.raw, &l).await.unwrap(),
         ));
     }
     // preloaded: enrich meets a backlog, as after an outage
-    let positions = produce_raw_burst(&bs, &raw, records).await;
+    let positions = produce_raw_burst(&bs, &lives.raw, records).await;
     let logs = tempfile::tempdir().unwrap();
 
     let first = Service::start(
         "leadflow-enrich",
-        &env_for(&bs, &group, [&raw, &first_out, &keys, &exceptions]),
+        &lives.env(&bs, &lives.first_out),
         logs.path(),
     );
-    let seen = enriched(&bs, &first_out, LEADS, Duration::from_secs(120)).await;
+    let seen = enriched(&bs, &lives.first_out, LEADS, Duration::from_secs(120)).await;
     assert_eq!(seen.len(), LEADS, "log:\n{}", first.log());
     // every entry is on the changelog once the inputs' offsets are stored; give the last records a
     // moment, then read all of it (more records than leads cannot exist)
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let changelog = consume_all(&bs, &keys, LEADS, Duration::from_secs(10)).await;
+    let changelog = consume_all(&bs, &lives.keys, LEADS, Duration::from_secs(10)).await;
     assert!(first.terminate(Duration::from_secs(30)).success());
 
     let mut entries = Vec::new();
@@ -238,7 +256,7 @@ async fn under_load_the_changelog_is_joined_into_fewer_records_and_rebuilds_the_
     // again under new lead ids (updates) and three repeated event ids (dropped).
     let second = Service::start(
         "leadflow-enrich",
-        &env_for(&bs, &group, [&raw, &second_out, &keys, &exceptions]),
+        &lives.env(&bs, &lives.second_out),
         logs.path(),
     );
     let mut again = Vec::new();
@@ -250,9 +268,9 @@ async fn under_load_the_changelog_is_joined_into_fewer_records_and_rebuilds_the_
         let l = person(n, &format!("evt-again-{n}"), &format!("lead-new-{n}"));
         again.push(l);
     }
-    produce(&bs, &raw, &again).await;
-    let _ = enriched(&bs, &second_out, 3, Duration::from_secs(60)).await;
-    let seen = enriched(&bs, &second_out, 4, Duration::from_secs(5)).await;
+    produce(&bs, &lives.raw, &again).await;
+    let _ = enriched(&bs, &lives.second_out, 3, Duration::from_secs(60)).await;
+    let seen = enriched(&bs, &lives.second_out, 4, Duration::from_secs(5)).await;
     let log = second.log();
     assert!(second.terminate(Duration::from_secs(30)).success());
     assert_eq!(
