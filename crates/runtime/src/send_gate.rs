@@ -82,7 +82,39 @@ struct Handover {
     partition: Option<i32>,
     key: String,
     payload: Vec<u8>,
-    replies: Vec<oneshot::Sender<Delivered>>,
+    replies: Replies,
+}
+
+/// Who waits for a handed-over record's acknowledgement: its one submitter (no allocation on the
+/// common path), or every submitter of a joined record.
+enum Replies {
+    One(oneshot::Sender<Delivered>),
+    Joined(Vec<oneshot::Sender<Delivered>>),
+}
+
+impl Replies {
+    /// How many submitters wait.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        match self {
+            Replies::One(_) => 1,
+            Replies::Joined(all) => all.len(),
+        }
+    }
+
+    /// Tells every submitter the outcome (a submitter that stopped waiting is skipped).
+    fn send(self, result: Delivered) {
+        match self {
+            Replies::One(reply) => {
+                let _ = reply.send(result);
+            }
+            Replies::Joined(all) => {
+                for reply in all {
+                    let _ = reply.send(result.clone());
+                }
+            }
+        }
+    }
 }
 
 impl Handover {
@@ -92,7 +124,7 @@ impl Handover {
             partition: s.partition,
             key: s.key,
             payload: s.payload,
-            replies: vec![s.reply],
+            replies: Replies::One(s.reply),
         }
     }
 }
@@ -129,6 +161,7 @@ fn next_handover(waiting: &mut VecDeque<Submitted>) -> Option<Handover> {
     let mut replies = Vec::with_capacity(count);
     replies.push(first.reply);
     replies.extend(waiting.drain(..count - 1).map(|s| s.reply));
+    let replies = Replies::Joined(replies);
     Some(Handover {
         topic: first.topic,
         partition: first.partition,
@@ -374,23 +407,19 @@ async fn run(producer: FutureProducer, mut rx: mpsc::UnboundedReceiver<Submitted
                                 Ok(Err((e, _))) => Err(e),
                                 Err(_canceled) => Err(KafkaError::Canceled),
                             };
-                            for reply in replies {
-                                let _ = reply.send(result.clone());
-                            }
+                            replies.send(result);
                             lane_index
                         });
                     }
                     Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
                         // librdkafka's own queue is full (other users of the producer): try again
-                        // after an acknowledgement, or shortly (a joined record is joined again)
+                        // after an acknowledgement, or shortly (this handover, joined or not, first)
                         lane.refused = Some(h);
                         queue_full = true;
                         break;
                     }
                     Err((e, _)) => {
-                        for reply in h.replies {
-                            let _ = reply.send(Err(e.clone()));
-                        }
+                        h.replies.send(Err(e));
                     }
                 }
             }
@@ -475,11 +504,7 @@ mod tests {
         assert!(next_handover(&mut waiting).is_none());
 
         // every submitter of the joined record hears its outcome
-        for reply in first.replies {
-            reply
-                .send(Err(KafkaError::Canceled))
-                .expect("receiver alive");
-        }
+        first.replies.send(Err(KafkaError::Canceled));
         for done in acks.iter_mut().take(3) {
             assert!(matches!(done.try_recv(), Ok(Err(KafkaError::Canceled))));
         }
