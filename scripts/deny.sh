@@ -24,6 +24,14 @@ if ! cargo deny --version >/dev/null 2>&1; then
   echo "cargo-deny installed in $(($(date +%s) - started)) s"
 fi
 
+# cargo-deny reads the dependency graph with `cargo metadata`, which needs the sources of every
+# crate in the lock files, including those of other platforms (Windows, Android) that a Linux build
+# never downloads. Fetch them from crates.io first, so that only the advisory database is offline.
+fetch_started="$(date +%s)"
+cargo fetch --locked
+cargo fetch --locked --manifest-path fuzz/Cargo.toml
+echo "crate sources for every platform of Cargo.lock and fuzz/Cargo.lock fetched in $(($(date +%s) - fetch_started)) s"
+
 if [[ "${DENY_OFFLINE:-0}" != 1 ]] && timeout 120 cargo deny fetch db >/dev/null 2>&1; then
   echo "advisories: checked against the live RustSec database (fetched now)"
   cargo deny --locked check advisories bans licenses sources
