@@ -254,7 +254,7 @@ def check_k8s_ports(w: dm.Workload, port: int, podmonitor_ports: set[str]) -> No
             problem(w.where, f"the PodMonitor scrapes port {name!r} ({named.get(name)}), the service listens on {port}")
 
 
-def check_workload(w: dm.Workload, image: set[str], seen_stage_env: dict) -> tuple[dict | None, int | None]:
+def check_workload(w: dm.Workload, image: set[str], seen_stage_env: dict) -> tuple[str, dict] | None:
     for p in w.problems:
         problem(w.where, p)
     cfg_out = None
@@ -266,12 +266,12 @@ def check_workload(w: dm.Workload, image: set[str], seen_stage_env: dict) -> tup
         binary = cmd[0].rsplit("/", 1)[-1]
         if not binary.startswith("leadflow"):
             continue
-        for i, a in enumerate(cmd[1:]):
-            if a.startswith("/"):
+        path = None if binary in NO_CONFIG else config_arg(cmd, w.env)
+        for a in cmd[1:]:
+            if a.startswith("/") and a != path:
                 check_path(w, image, "argument", a)
         if binary in NO_CONFIG:
             continue
-        path = config_arg(cmd, w.env)
         if path is None:
             problem(w.where, f"{binary} runs without --config")
         elif check_path(w, image, "--config", path) is None:
