@@ -135,6 +135,13 @@ step "Console (headless Chromium)"
 t="$(now_s)"
 if "${REPO_ROOT}/scripts/console-browser-test.sh"; then record console ok "${t}"; else record console FAILED "${t}"; fi
 
+# --- deploy: every binary started with compose's and the prod overlay's exact configuration (files
+# mounted at the same paths, read-only root, uid 10001) on its own private tansu; each must answer
+# /readyz (scripts/deploy-start-test.sh, about a minute).
+step "Deploy start test (compose and prod configuration, /readyz)"
+t="$(now_s)"
+if "${REPO_ROOT}/scripts/deploy-start-test.sh"; then record startup ok "${t}"; else record startup FAILED "${t}"; fi
+
 # --- chaos (issue 11): the whole pipeline as processes on its own private tansu, 5,000 leads at
 # 100/s, 10 kill -9 of random stage processes, one broker restart, Slack/CRM stand-in outages;
 # fails when a lead is lost (benches/chaos, about 2 minutes). Figures of the full run: benches/README.md.
