@@ -225,7 +225,7 @@ class Proc:
         wdir.mkdir(parents=True, exist_ok=True)
         script = namespace_script(w, materialise(w, wdir), wdir)
         self.log = wdir / "output.log"
-        penv = {"PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin", "HOME": "/", **env}
+        penv = {"PATH": f"{bin_dir.resolve()}:/usr/local/bin:/usr/bin:/bin", "HOME": "/", **env}
         self.p = subprocess.Popen(
             ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script, "sh", *w.argv],
             env=penv, stdout=self.log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
