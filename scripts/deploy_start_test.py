@@ -20,7 +20,8 @@ What the local machine cannot give is replaced, and printed:
   - ports: the containers share one network here, so each service's http.listen is a free loopback
     port (the container's port is checked against probes and scrapes offline), and the loopback
     ports of a compose service whose network another joins (the sandbox) are free ports too;
-  - the replication factor of `topics create` is capped at the one local broker.
+  - the example publishers Secret's placeholders (which ingest rightly refuses) are replaced by the
+    demo publishers compose mounts (deploy/ingest-publishers.example.toml).
 Needs root (or passwordless sudo) for the mount namespaces.
 """
 
@@ -136,16 +137,6 @@ def remap_shared_network(workloads: list[dm.Workload], notes: set[str]) -> None:
                 if k.endswith("_PORT") and v in ports:
                     v = ports[v]
                 w.env[k] = v
-
-
-def cap_replication(w: dm.Workload, notes: set[str]) -> None:
-    def cap(s: str) -> str:
-        return re.sub(r"(--replication-factor[ =])(\d+)", r"\g<1>1", s)
-
-    new = [cap(a) for a in w.argv]
-    if new != w.argv:
-        notes.add("topics create --replication-factor is 1 (one local broker)")
-    w.argv = new
 
 
 # --------------------------------------------------------------------------------------- mounts
@@ -280,6 +271,8 @@ def main() -> int:
     for w in workloads:
         if w.problems:
             print(f"    {w.where}: {'; '.join(w.problems)}", file=sys.stderr)
+    notes: set[str] = {"the schema registry is a minimal one served by the test"}
+    remap_shared_network(workloads, notes)
     # The publishers Secret of the example holds placeholders ingest rightly refuses: the start test
     # gives it the demo publishers instead (the file compose mounts).
     for w in workloads:
@@ -287,8 +280,7 @@ def main() -> int:
             if "leadflow-ingest-publishers" in m.origin and "publishers.toml" in m.files:
                 m.files["publishers.toml"] = dm.ROOT / "deploy" / "ingest-publishers.example.toml"
                 m.origin += " with the demo publishers"
-    notes: set[str] = {"the schema registry is a minimal one served by the test"}
-    remap_shared_network(workloads, notes)
+                notes.add(f"{w.name}: {m.target} holds the demo publishers, not the example Secret's placeholders")
     registry = start_registry()
     failed = 0
     procs: list[Proc] = []
@@ -296,7 +288,6 @@ def main() -> int:
     try:
         # jobs first (compose: service_completed_successfully; Kubernetes: the topics Job), to exit 0
         for w in [w for w in workloads if w.is_job]:
-            cap_replication(w, notes)
             env, _ = local_env(w, a.bootstrap, registry, notes)
             p = Proc(w, env, None, a.bin_dir, a.work)
             try:
