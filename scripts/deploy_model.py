@@ -38,6 +38,7 @@ class Mount:
     read_only: bool
     origin: str  # for messages: "bind ./deploy/config", "ConfigMap leadflow-config", ...
     opaque: bool = False  # contents unknown here (a PersistentVolumeClaim, hostPath, ...)
+    source: pathlib.Path | None = None  # a bind mount's source on this machine
 
 
 @dataclasses.dataclass
@@ -99,7 +100,7 @@ def _bind(source: str, target: str, read_only: bool, origin: str) -> Mount:
         files = {"": src}
     else:
         files = {}
-    return Mount(target, files, read_only, origin)
+    return Mount(target, files, read_only, origin, source=src if files else None)
 
 
 # ---------------------------------------------------------------------------------------- compose

@@ -148,15 +148,9 @@ def materialise(w: dm.Workload, work: pathlib.Path) -> list[tuple[str, pathlib.P
     out = []
     for i, m in enumerate(w.mounts):
         single = set(m.files) == {""}
-        if single and isinstance(m.files[""], pathlib.Path):
-            out.append((m.target, m.files[""], True))
+        if m.source is not None:  # a bind mount: its own source
+            out.append((m.target, m.source, m.source.is_file()))
             continue
-        if m.files and all(isinstance(v, pathlib.Path) for v in m.files.values()):
-            src = pathlib.Path(os.path.commonpath([str(p) for p in m.files.values()]))
-            roots = {str(p.relative_to(src)) for p in m.files.values()}
-            if roots == set(m.files):  # a bind-mounted directory: bind the directory itself
-                out.append((m.target, src, False))
-                continue
         base = work / f"mount{i}"
         if single:
             base.parent.mkdir(parents=True, exist_ok=True)
