@@ -16,9 +16,10 @@ config.rs: nested keys split on "__"), and:
       _path, _file, _location; secrets given as { file = "..." }) is in a mounted volume, ConfigMap,
       Secret or the image — a ConfigMap or Secret volume holds exactly its keys;
   R3  every secret or setting a service cannot start without is given (SASL credentials with a SASL
-      protocol; notify's Slack and HubSpot tokens while those channels are on; enrich's company file
+      protocol, and none without one; notify's Slack and HubSpot tokens while those channels are on; enrich's company file
       or API key for its provider kind; { env = "VAR" } names a variable the container has), and
-      Secrets the user creates are declared in deploy/k8s/base/*.example.yaml with those keys;
+      Secrets the user creates (also those KEDA's TriggerAuthentication reads) are declared in
+      deploy/k8s/base/*.example.yaml with those keys;
   R4  a LEADFLOW_STAGE__* variable comes only from a source that one binary reads ([stage] tables
       differ per binary and refuse keys they do not know);
   R5  every topic a service uses is one the topics job creates (same names, after the environment);
@@ -215,6 +216,8 @@ def check_secrets(w: dm.Workload, binary: str, cfg: dict) -> None:
                 problem(w.where, f"security.protocol {proto} needs {key} (LEADFLOW_{key.upper().replace('.', '__')}), which nothing gives")
         if not given("security.sasl_password", "security.sasl_password_file"):
             problem(w.where, f"security.protocol {proto} needs security.sasl_password or sasl_password_file, which nothing gives")
+    elif given("security.sasl_mechanism", "security.sasl_username", "security.sasl_password", "security.sasl_password_file"):
+        problem(w.where, f"SASL settings are given ({', '.join(k for k in ('sasl_mechanism', 'sasl_username', 'sasl_password', 'sasl_password_file') if given('security.' + k))}) but security.protocol is {proto}: the service refuses to start")
     if binary == "leadflow-notify":
         if get(cfg, "stage.slack.enabled", True) and not given("stage.slack.bot_token", "stage.slack.webhook_url"):
             problem(w.where, "slack is enabled but neither stage.slack.bot_token nor webhook_url is given")
@@ -362,6 +365,17 @@ def check_set(name: str, workloads: list[dm.Workload], image: set[str], podmonit
                         problem(w.where, f"{child.target} is mounted inside the read-only {parent.target} ({parent.origin}) where no such path exists: Docker cannot create the mount point")
 
 
+def check_trigger_auth(name: str, docs: list[dict], objs: dm.Objects) -> None:
+    """KEDA reads Secrets too: every secretTargetRef names a key of a rendered or declared Secret."""
+    for d in docs:
+        if d["kind"] != "TriggerAuthentication":
+            continue
+        for ref in d["spec"].get("secretTargetRef", []):
+            obj, origin = objs.get("Secret", ref["name"])
+            if obj is None or ref["key"] not in dm._data(obj):
+                problem(f"{name} TriggerAuthentication/{d['metadata']['name']}", f"{ref['parameter']} reads key {ref['key']} of {origin}, which is not declared")
+
+
 def scrape_targets(prometheus: pathlib.Path) -> dict[str, set[str]]:
     cfg = yaml.safe_load(prometheus.read_text())
     out: dict[str, set[str]] = {}
@@ -398,6 +412,7 @@ def main() -> int:
         docs = [d for d in yaml.safe_load_all(pathlib.Path(path).read_text()) if d]
         ws = dm.k8s_workloads(docs, name, examples)
         check_set(name, ws, image, podmonitor_ports(docs), None)
+        check_trigger_auth(name, docs, dm.Objects(docs, examples, name))
         checked.append(f"{name} ({len(ws)} containers)")
     for p in problems:
         print(f"deploy refs: {p}", file=sys.stderr)

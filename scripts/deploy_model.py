@@ -9,7 +9,8 @@ its HTTP ports and probes.
 
 Objects the user creates (Secrets, the company-file ConfigMap) are not in the overlays: they are
 declared in deploy/k8s/base/*.example.yaml, and a reference to one counts as satisfied when the
-example declares it (with the keys it uses).
+example declares it (with the keys it uses). An example annotated leadflow.io/example-for: "prod"
+is created in those overlays only (an optional Secret the dev overlay does without).
 
 Used by scripts/check_deploy_refs.py (offline checks) and scripts/deploy_start_test.py (starts every
 binary with exactly this).
@@ -198,12 +199,19 @@ def load_examples(paths: list[pathlib.Path] = EXAMPLES) -> dict[tuple[str, str],
     return out
 
 
-class Objects:
-    """The objects a pod can refer to: the rendered overlay's, then the declared examples."""
+EXAMPLE_FOR = "leadflow.io/example-for"  # on an example: the overlays it is created in (all when absent)
 
-    def __init__(self, docs: list[dict], examples: dict[tuple[str, str], dict]):
+
+class Objects:
+    """The objects a pod can refer to: the rendered overlay's, then the examples declared for it."""
+
+    def __init__(self, docs: list[dict], examples: dict[tuple[str, str], dict], overlay: str = ""):
         self.rendered = {(d["kind"], d["metadata"]["name"]): d for d in docs}
-        self.examples = examples
+        self.examples = {
+            k: d
+            for k, d in examples.items()
+            if overlay in [o.strip() for o in d["metadata"].get("annotations", {}).get(EXAMPLE_FOR, overlay).split(",")]
+        }
 
     def get(self, kind: str, name: str) -> tuple[dict | None, str]:
         if (kind, name) in self.rendered:
@@ -289,7 +297,7 @@ def _env(c: dict, objs: Objects, problems: list[str]) -> tuple[dict[str, str], d
 
 def k8s_workloads(docs: list[dict], overlay: str, examples: dict[tuple[str, str], dict]) -> list[Workload]:
     """Every container of the overlay's Deployments and Jobs that runs a leadflow binary."""
-    objs = Objects(docs, examples)
+    objs = Objects(docs, examples, overlay)
     out = []
     for d in docs:
         if d["kind"] not in ("Deployment", "Job", "StatefulSet", "DaemonSet", "CronJob"):
