@@ -9,6 +9,16 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct IngestSettings {
+    /// Where the public API listens (`/v1/...`, `/openapi.json`); probes and `/metrics` are on the
+    /// internal `[http] listen` only.
+    pub api_listen: String,
+    /// Most open API connections; at the cap new ones wait in the kernel's backlog (C1).
+    pub max_connections: usize,
+    /// A client must send a request's head within this many milliseconds (also the idle limit of a
+    /// kept-alive connection) (C2).
+    pub header_read_timeout_ms: u64,
+    /// A client must send a request's whole body within this many milliseconds (408 after) (C2).
+    pub body_read_timeout_ms: u64,
     /// Largest request body accepted, in bytes (larger: 413).
     pub max_body_bytes: usize,
     /// Most leads in one `POST /v1/leads:batch` (more: 413).
@@ -16,8 +26,9 @@ pub struct IngestSettings {
     /// How long an answer is replayed for a retried request (same `Idempotency-Key`, or same event id
     /// from the same publisher), in seconds.
     pub idempotency_window_secs: u64,
-    /// Most idempotency entries kept in memory (oldest evicted first); also bounds the start-up replay.
-    pub idempotency_max_entries: usize,
+    /// Bytes the idempotency memory may hold, split in equal shares between the publishers (each
+    /// evicts its own oldest entries first when its share is full).
+    pub idempotency_max_bytes: usize,
     /// Start-up replay of `leads.raw` (rebuilding the idempotency memory) gives up after this long and
     /// serves with what it read (logged), in milliseconds.
     pub rebuild_timeout_ms: u64,
@@ -33,6 +44,10 @@ pub struct IngestSettings {
     pub signature_tolerance_secs: u64,
     /// Interval of the broker reachability probe while it is considered down, in milliseconds.
     pub broker_probe_interval_ms: u64,
+    /// Leads per second each publisher may post (its token bucket's refill rate, R1).
+    pub rate_limit_per_sec: u32,
+    /// Leads a publisher may post at once above its rate (the bucket's size; at least `max_batch`).
+    pub rate_burst: u32,
     /// The publishers allowed to post leads.
     pub publishers: Vec<PublisherConfig>,
     /// A TOML file with more `[[publishers]]` (e.g. mounted from a Kubernetes Secret), read at start.
@@ -42,16 +57,22 @@ pub struct IngestSettings {
 impl Default for IngestSettings {
     fn default() -> Self {
         Self {
+            api_listen: "127.0.0.1:8080".into(),
+            max_connections: 128,
+            header_read_timeout_ms: 10_000,
+            body_read_timeout_ms: 30_000,
             max_body_bytes: 1_048_576,
             max_batch: 500,
             idempotency_window_secs: 86_400,
-            idempotency_max_entries: 1_000_000,
+            idempotency_max_bytes: 268_435_456,
             rebuild_timeout_ms: 30_000,
             ack_timeout_ms: 10_000,
             max_queued_records: 100_000,
             retry_after_secs: 1,
             signature_tolerance_secs: 300,
             broker_probe_interval_ms: 1_000,
+            rate_limit_per_sec: 1_000,
+            rate_burst: 5_000,
             publishers: Vec::new(),
             publishers_file: None,
         }
@@ -104,16 +125,32 @@ impl StageSettings for IngestSettings {
         if self.max_body_bytes < 1024 {
             return Err("max_body_bytes must be at least 1024".into());
         }
+        if self.max_connections == 0
+            || self.header_read_timeout_ms == 0
+            || self.body_read_timeout_ms == 0
+        {
+            return Err(
+                "max_connections, header_read_timeout_ms and body_read_timeout_ms must be > 0"
+                    .into(),
+            );
+        }
         if self.max_batch == 0 {
             return Err("max_batch must be at least 1".into());
         }
         if self.ack_timeout_ms == 0 || self.max_queued_records == 0 {
             return Err("ack_timeout_ms and max_queued_records must be > 0".into());
         }
+        if self.rate_limit_per_sec == 0 || (self.rate_burst as usize) < self.max_batch {
+            return Err(format!(
+                "rate_limit_per_sec must be > 0 and rate_burst at least max_batch ({}): a full batch must fit the bucket",
+                self.max_batch
+            ));
+        }
         if self.broker_probe_interval_ms == 0 {
             return Err("broker_probe_interval_ms must be > 0".into());
         }
         let mut seen = std::collections::BTreeSet::new();
+        let mut key_owner = std::collections::BTreeMap::new();
         for (i, p) in self.publishers.iter().enumerate() {
             let valid_id = !p.id.is_empty()
                 && p.id.len() <= 64
@@ -130,6 +167,14 @@ impl StageSettings for IngestSettings {
                 return Err(format!("publishers[{i}].id {:?} is listed twice", p.id));
             }
             for h in &p.api_key_sha256 {
+                if let Some(other) = key_owner.insert(h.as_str(), p.id.as_str()) {
+                    if other != p.id {
+                        return Err(format!(
+                            "publishers[{i}] ({}) lists an api_key_sha256 of publisher {other}: one key, one publisher (P1)",
+                            p.id
+                        ));
+                    }
+                }
                 if h.len() != 64
                     || !h
                         .bytes()
@@ -151,5 +196,35 @@ impl StageSettings for IngestSettings {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn publisher(id: &str, hash: &str) -> PublisherConfig {
+        PublisherConfig {
+            id: id.into(),
+            api_key_sha256: vec![hash.into()],
+            webhook_secret: None,
+        }
+    }
+
+    #[test]
+    fn one_key_hash_cannot_serve_two_publishers() {
+        let hash = "a".repeat(64);
+        let mut s = IngestSettings {
+            publishers: vec![
+                publisher("forms", &hash),
+                publisher("chat", &"b".repeat(64)),
+            ],
+            ..IngestSettings::default()
+        };
+        assert_eq!(s.validate(), Ok(()));
+        s.publishers[1] = publisher("chat", &hash);
+        let e = s.validate().unwrap_err();
+        assert!(e.contains("one key, one publisher"), "{e}");
     }
 }

@@ -2,11 +2,10 @@
 //! `#[utoipa::path]` is its entry in the OpenAPI document.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -136,31 +135,48 @@ fn finish(
     response
 }
 
-fn body_or_failure(body: Result<Bytes, BytesRejection>, max: usize) -> Result<Bytes, Failure> {
-    body.map_err(|r| {
-        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Failure::new(
-                413,
-                "too_large",
-                format!("the body exceeds {max} bytes (max_body_bytes)"),
-            )
-        } else {
-            Failure::new(400, "invalid", format!("cannot read the body: {r}"))
-        }
-    })
+/// Reads the body within `body_read_timeout_ms` and `max_body_bytes` (C2, S2).
+async fn read_body(body: Body, settings: &crate::config::IngestSettings) -> Result<Bytes, Failure> {
+    use http_body_util::BodyExt as _;
+    let max = settings.max_body_bytes;
+    let limited = http_body_util::Limited::new(body, max);
+    let timeout = Duration::from_millis(settings.body_read_timeout_ms);
+    match tokio::time::timeout(timeout, limited.collect()).await {
+        Err(_) => Err(Failure::new(
+            408,
+            "timeout",
+            format!(
+                "the body was not received within {} ms (body_read_timeout_ms)",
+                settings.body_read_timeout_ms
+            ),
+        )),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(Failure::new(
+            413,
+            "too_large",
+            format!("the body exceeds {max} bytes (max_body_bytes)"),
+        )),
+        Ok(Err(_)) => Err(Failure::new(400, "invalid", "cannot read the body")),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+    }
 }
 
+/// The answer to a refused credential. Every 401 has the same text, whatever was wrong (unknown
+/// publisher, no secret, bad signature, unknown key): the answer does not tell which publisher ids
+/// exist (P5). The reason is logged.
 fn auth_failure(e: &crate::auth::AuthError) -> Failure {
-    let status = e.status();
-    Failure::new(
-        status,
-        if status == 403 {
-            "forbidden"
-        } else {
-            "unauthenticated"
-        },
-        e.to_string(),
-    )
+    if e.status() == 403 {
+        Failure::new(
+            403,
+            "forbidden",
+            "these credentials are not valid for this publisher",
+        )
+    } else {
+        Failure::new(
+            401,
+            "unauthenticated",
+            "missing or invalid credentials: send Authorization: Bearer <api key>, X-Api-Key, or a signed webhook (RULES.md P1-P3)",
+        )
+    }
 }
 
 /// Runs a route: body limit, authentication, the handler, metrics.
@@ -169,7 +185,7 @@ async fn run<F, Fut>(
     route: &'static str,
     headers: HeaderMap,
     publisher: Option<String>,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
     handle: F,
 ) -> Response
 where
@@ -177,7 +193,7 @@ where
     Fut: Future<Output = Response>,
 {
     let started = Instant::now();
-    let body = match body_or_failure(body, ingest.settings.max_body_bytes) {
+    let body = match read_body(body, &ingest.settings).await {
         Ok(b) => b,
         Err(f) => return finish(&ingest, route, UNAUTHENTICATED, started, f.into_response()),
     };
@@ -195,6 +211,9 @@ where
             );
         }
     };
+    if let Err(f) = ingest.charge(&who, 1) {
+        return finish(&ingest, route, &who, started, f.into_response());
+    }
     let key = match idempotency_key(&headers) {
         Ok(k) => k,
         Err(f) => return finish(&ingest, route, &who, started, f.into_response()),
@@ -227,11 +246,7 @@ fn answer<T: serde::Serialize>(status: StatusCode, result: Result<T, Failure>) -
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
-pub async fn post_lead(
-    State(ingest): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+pub async fn post_lead(State(ingest): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     run(
         ingest,
         "/v1/leads",
@@ -270,7 +285,7 @@ pub async fn post_batch(
     State(ingest): State<AppState>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Response {
     let per_item = match per_item(query.as_deref()) {
         Ok(p) => p,
@@ -375,7 +390,7 @@ pub async fn hubspot_webhook(
     State(ingest): State<AppState>,
     Path(publisher): Path<String>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Response {
     run(
         ingest,
@@ -422,7 +437,7 @@ pub async fn chat_webhook(
     State(ingest): State<AppState>,
     Path(publisher): Path<String>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Response {
     run(
         ingest,

@@ -17,6 +17,8 @@ pub struct IngestMetrics {
     pub queue_records: IntGauge,
     pub broker_up: IntGauge,
     pub idempotency_entries: IntGauge,
+    pub idempotency_bytes: IntGauge,
+    pub open_connections: IntGauge,
 }
 
 impl IngestMetrics {
@@ -57,6 +59,14 @@ impl IngestMetrics {
             idempotency_entries: r.gauge(
                 "idempotency_entries",
                 "Requests and events held in the idempotency memory",
+            )?,
+            idempotency_bytes: r.gauge(
+                "idempotency_bytes",
+                "Bytes accounted to the idempotency memory (bounded by idempotency_max_bytes)",
+            )?,
+            open_connections: r.gauge(
+                "open_connections",
+                "Connections open on the API listener (at most max_connections)",
             )?,
             registry: registry.clone(),
         })

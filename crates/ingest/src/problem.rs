@@ -6,6 +6,9 @@ use axum::response::{IntoResponse, Response};
 
 use crate::api::{FieldError, Problem};
 
+/// Most invalid fields listed in one answer.
+pub const MAX_FIELD_ERRORS: usize = 100;
+
 /// An error answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
@@ -27,13 +30,19 @@ impl Failure {
         }
     }
 
-    pub fn invalid(fields: Vec<FieldError>) -> Self {
+    /// A 400 naming the invalid fields: at most [`MAX_FIELD_ERRORS`] of them (the message says how
+    /// many there were), so a hostile body cannot make an answer of megabytes (S2).
+    pub fn invalid(mut fields: Vec<FieldError>) -> Self {
         let n = fields.len();
-        let mut f = Self::new(
-            400,
-            "invalid",
-            format!("{n} invalid field(s); nothing was written"),
-        );
+        let message = if n > MAX_FIELD_ERRORS {
+            fields.truncate(MAX_FIELD_ERRORS);
+            format!(
+                "{n} invalid field(s), the first {MAX_FIELD_ERRORS} listed; nothing was written"
+            )
+        } else {
+            format!("{n} invalid field(s); nothing was written")
+        };
+        let mut f = Self::new(400, "invalid", message);
         f.problem.fields = fields;
         f
     }

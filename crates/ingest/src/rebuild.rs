@@ -1,6 +1,7 @@
 //! Start-up: the idempotency memory is rebuilt from the records ingest wrote to `leads.raw` within the
-//! window (their `leadflow-ingest-*` headers), bounded in time (`rebuild_timeout_ms`) and entries
-//! (`idempotency_max_entries`). Records other producers wrote carry no such headers and are skipped.
+//! window (their `leadflow-ingest-*` headers), bounded in time (`rebuild_timeout_ms`) and bytes
+//! (`idempotency_max_bytes`: the store evicts each publisher's oldest). Records other producers wrote
+//! carry no such headers and are skipped.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -166,13 +167,12 @@ pub fn open(
     Ok((consumer, remaining))
 }
 
-/// Reads until every partition reached the end it had at the start (bounded by `timeout` and
-/// `max_records`) into `store`. Blocking: run it on a blocking thread.
+/// Reads until every partition reached the end it had at the start (bounded by `timeout`) into
+/// `store`. Blocking: run it on a blocking thread.
 pub fn catch_up(
     consumer: &BaseConsumer,
     mut remaining: HashMap<i32, i64>,
     now_ms: i64,
-    max_records: usize,
     timeout: Duration,
     replayer: &mut Replayer,
     store: &mut IdempotencyStore,
@@ -181,9 +181,6 @@ pub fn catch_up(
     while !remaining.is_empty() {
         if started.elapsed() > timeout {
             replayer.counts.timed_out = true;
-            break;
-        }
-        if replayer.counts.records >= max_records as u64 {
             break;
         }
         let Some(msg) = consumer.poll(Duration::from_millis(200)) else {

@@ -4,7 +4,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use leadflow_events::{Codec, TopicRole};
 use leadflow_runtime::http::Health;
@@ -15,8 +14,10 @@ use crate::auth::Publishers;
 use crate::config::IngestSettings;
 use crate::handlers::{self, AppState};
 use crate::idempotency::IdempotencyStore;
+use crate::listener::{Limits, serve};
 use crate::metrics::IngestMetrics;
 use crate::openapi::document;
+use crate::rate::RateLimits;
 use crate::rebuild::{Replayer, catch_up, follow, open};
 use crate::service::Ingest;
 use crate::sink::LeadSink;
@@ -30,14 +31,16 @@ pub struct Options {
 
 /// A started ingest service.
 pub struct Running {
+    /// The public API (`api_listen`).
     pub addr: std::net::SocketAddr,
+    /// Probes and metrics (`[http] listen`).
+    pub ops_addr: std::net::SocketAddr,
     pub ingest: Arc<Ingest>,
     pub task: tokio::task::JoinHandle<()>,
 }
 
-/// The routes.
+/// The public API's routes (`api_listen`).
 pub fn router(ingest: AppState, doc_json: String) -> Router {
-    let limit = ingest.settings.max_body_bytes;
     Router::new()
         .route("/v1/leads", post(handlers::post_lead))
         .route("/v1/leads:batch", post(handlers::post_batch))
@@ -53,14 +56,20 @@ pub fn router(ingest: AppState, doc_json: String) -> Router {
             "/openapi.json",
             get(move || async move { ([("content-type", "application/json")], doc_json) }),
         )
-        .route("/healthz", get(handlers::healthz))
-        .route("/readyz", get(handlers::readyz))
-        .route("/metrics", get(handlers::metrics))
-        .layer(DefaultBodyLimit::max(limit))
         .with_state(ingest)
 }
 
-/// Connects, rebuilds the idempotency memory, binds `http.listen` and serves until `shutdown`.
+/// The internal routes (`[http] listen`): probes and metrics, never on the public port (S4).
+pub fn ops_router(ingest: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(handlers::healthz))
+        .route("/readyz", get(handlers::readyz))
+        .route("/metrics", get(handlers::metrics))
+        .with_state(ingest)
+}
+
+/// Connects, rebuilds the idempotency memory, binds `api_listen` (the API) and `http.listen`
+/// (probes, metrics) and serves until `shutdown`.
 pub async fn start(
     cfg: &ServiceConfig<IngestSettings>,
     options: Options,
@@ -72,6 +81,8 @@ pub async fn start(
     let codec = Arc::new(Codec::from_config(cfg.registry.as_ref())?);
     let topic = cfg.topics.name(TopicRole::Raw).to_owned();
     let producer_config = leadflow_runtime::kafka::producer_config(cfg);
+    crate::sink::check_producer(&producer_config)
+        .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
     let sink = Arc::new(LeadSink::new(
         producer_config.clone(),
         &topic,
@@ -83,15 +94,16 @@ pub async fn start(
         .await
         .map_err(|e| anyhow::anyhow!("{e} (bootstrap {})", cfg.bootstrap_servers))?;
 
-    let mut store = IdempotencyStore::new(s.idempotency_window_secs, s.idempotency_max_entries);
+    let mut store = IdempotencyStore::new(
+        s.idempotency_window_secs,
+        s.idempotency_max_bytes,
+        s.publishers.iter().map(|p| p.id.as_str()),
+    );
     let now = options.clock.now().millis();
     let window_ms =
         i64::try_from(s.idempotency_window_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
     let client = leadflow_runtime::kafka::base_config(cfg);
-    let (max, timeout) = (
-        s.idempotency_max_entries,
-        Duration::from_millis(s.rebuild_timeout_ms),
-    );
+    let timeout = Duration::from_millis(s.rebuild_timeout_ms);
     let rebuild_topic = topic.clone();
     let (store, replay) = tokio::task::spawn_blocking(move || {
         let mut replayer = Replayer::default();
@@ -100,7 +112,6 @@ pub async fn start(
                 &consumer,
                 remaining,
                 now,
-                max,
                 timeout,
                 &mut replayer,
                 &mut store,
@@ -130,6 +141,9 @@ pub async fn start(
     metrics
         .idempotency_entries
         .set(i64::try_from(store.len()).unwrap_or(i64::MAX));
+    metrics
+        .idempotency_bytes
+        .set(i64::try_from(store.bytes()).unwrap_or(i64::MAX));
     let publishers = Publishers::new(&s.publishers, s.signature_tolerance_secs);
     let doc = document();
     let schemas = handlers::schemas(&doc);
@@ -143,6 +157,12 @@ pub async fn start(
         health: health.clone(),
         clock: options.clock.clone(),
         schemas,
+        limits: RateLimits::new(
+            s.publishers.iter().map(|p| p.id.as_str()),
+            s.rate_limit_per_sec,
+            s.rate_burst,
+            now,
+        ),
     });
     let follower = ingest.clone();
     let follow_stop = options.shutdown.clone();
@@ -158,8 +178,10 @@ pub async fn start(
             );
         })?;
     let app = router(ingest.clone(), doc.to_string());
-    let listener = tokio::net::TcpListener::bind(&cfg.http.listen).await?;
+    let listener = tokio::net::TcpListener::bind(&s.api_listen).await?;
     let addr = listener.local_addr()?;
+    let ops_listener = tokio::net::TcpListener::bind(&cfg.http.listen).await?;
+    let ops_addr = ops_listener.local_addr()?;
     let shutdown = options.shutdown.clone();
     tokio::spawn(sink.clone().watch(
         Duration::from_millis(s.broker_probe_interval_ms),
@@ -176,25 +198,50 @@ pub async fn start(
             }
         }
     });
+    // the internal listener stops after the API drained (probes answer "not ready" meanwhile)
+    let ops_stop = CancellationToken::new();
+    let ops = {
+        let stop = ops_stop.clone();
+        let app = ops_router(ingest.clone());
+        tokio::spawn(async move {
+            let served = axum::serve(ops_listener, app)
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "internal http server stopped");
+            }
+        })
+    };
     health.set_live(true);
     health.set_ready(true);
     let grace = Duration::from_millis(cfg.shutdown_grace_ms);
+    let limits = Limits {
+        max_connections: s.max_connections,
+        header_read_timeout: Duration::from_millis(s.header_read_timeout_ms),
+    };
+    let open = ingest.metrics.open_connections.clone();
     let task = tokio::spawn(async move {
-        let drain = shutdown.clone();
+        let drain = CancellationToken::new();
         let health_at_stop = health.clone();
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                drain.cancelled().await;
-                health_at_stop.set_ready(false);
-            })
-            .await;
-        if let Err(e) = served {
-            tracing::error!(error = %e, "http server stopped");
-        }
+        let drain_now = drain.clone();
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            stop.cancelled().await;
+            health_at_stop.set_ready(false);
+            drain_now.cancel();
+        });
+        serve(listener, app, limits, open, drain).await;
         let flush = sink.clone();
         let _ = tokio::task::spawn_blocking(move || flush.flush(grace)).await;
         health.set_live(false);
+        ops_stop.cancel();
+        let _ = ops.await;
     });
     tracing::info!(%addr, topic = %topic, "leadflow-ingest listening");
-    Ok(Running { addr, ingest, task })
+    Ok(Running {
+        addr,
+        ops_addr,
+        ingest,
+        task,
+    })
 }

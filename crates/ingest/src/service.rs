@@ -12,9 +12,10 @@ use sha2::{Digest, Sha256};
 use crate::api::{Accepted, BatchResults, FieldError, ItemResult, LeadIn};
 use crate::auth::{AuthError, Publishers};
 use crate::config::IngestSettings;
-use crate::idempotency::{Claim, IdempotencyStore, Stored, event_key, request_key};
+use crate::idempotency::{Claim, IdempotencyStore, Stored, Ticket, event_key, request_key};
 use crate::metrics::IngestMetrics;
 use crate::problem::Failure;
+use crate::rate::RateLimits;
 use crate::sink::{LeadSink, OutRecord, SinkError};
 use crate::validate::{push_pointer, validate_at};
 
@@ -53,6 +54,7 @@ pub struct Ingest {
     pub health: Arc<Health>,
     pub clock: Arc<dyn Clock>,
     pub schemas: Schemas,
+    pub limits: RateLimits,
 }
 
 fn sha256(bytes: &[u8]) -> [u8; 32] {
@@ -93,6 +95,12 @@ pub fn event_from_value(mut v: Value, publisher: &str) -> Result<LeadEvent, Stri
         m.insert("source_system".into(), Value::String(publisher.to_owned()));
     }
     serde_json::from_value(v).map_err(|e| e.to_string())
+}
+
+/// Lead ids are the publisher's own: ingest writes `<publisher>:<lead_id>`, so one publisher cannot
+/// address (add activities to, reassign, overwrite) another publisher's lead (P6).
+pub fn scope_lead_id(event: &mut LeadEvent, publisher: &str) {
+    event.lead_id = format!("{publisher}:{}", event.lead_id);
 }
 
 /// One event of a request, ready to claim and write.
@@ -141,6 +149,26 @@ impl Ingest {
         parse_json(body)
     }
 
+    /// Takes `leads` tokens of `publisher`'s rate limit (R1), or answers 429 with `Retry-After`.
+    pub fn charge(&self, publisher: &str, leads: usize) -> Result<(), Failure> {
+        if leads == 0 {
+            return Ok(());
+        }
+        self.limits
+            .take(publisher, leads, self.now_ms())
+            .map_err(|secs| {
+                Failure::new(
+                    429,
+                    "rate_limited",
+                    format!(
+                        "more than {} leads per second (burst {}); retry after the Retry-After seconds",
+                        self.settings.rate_limit_per_sec, self.settings.rate_burst
+                    ),
+                )
+                .retry_after(secs)
+            })
+    }
+
     /// Validates one lead at `pointer` and maps it, or returns its field errors with the status to
     /// answer (400 invalid, 403 a foreign `source_system`).
     fn check_lead(
@@ -172,7 +200,7 @@ impl Ingest {
             }
             _ => {}
         }
-        let event = event_from_value(value, publisher).map_err(|e| {
+        let mut event = event_from_value(value, publisher).map_err(|e| {
             (
                 400,
                 vec![FieldError {
@@ -181,6 +209,7 @@ impl Ingest {
                 }],
             )
         })?;
+        scope_lead_id(&mut event, publisher);
         Ok(Item {
             fingerprint: event_fingerprint(&event),
             event,
@@ -210,6 +239,7 @@ impl Ingest {
     ) -> Result<Accepted, Failure> {
         let mut value = Self::parse(body)?;
         self.check_batch_size(&value)?;
+        self.charge_batch(publisher, &value)?;
         // the envelope; each lead is validated on its own below (with its pointer)
         let errors = check_envelope(&value);
         if !errors.is_empty() {
@@ -239,6 +269,15 @@ impl Ingest {
         self.accept(publisher, key, body, items).await
     }
 
+    /// A batch costs one token per lead; the request's own token was taken when it authenticated.
+    fn charge_batch(&self, publisher: &str, value: &Value) -> Result<(), Failure> {
+        let n = value
+            .get("leads")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        self.charge(publisher, n.saturating_sub(1))
+    }
+
     fn check_batch_size(&self, value: &Value) -> Result<(), Failure> {
         if let Some(n) = value.get("leads").and_then(Value::as_array).map(Vec::len) {
             if n > self.settings.max_batch {
@@ -263,6 +302,7 @@ impl Ingest {
     ) -> Result<BatchResults, Failure> {
         let mut value = Self::parse(body)?;
         self.check_batch_size(&value)?;
+        self.charge_batch(publisher, &value)?;
         let Some(leads) = value.get("leads").and_then(Value::as_array) else {
             return Err(Failure::invalid(vec![FieldError {
                 pointer: "/leads".into(),
@@ -290,6 +330,7 @@ impl Ingest {
         };
         let mut results: Vec<ItemResult> = Vec::with_capacity(leads.len());
         let mut fresh: Vec<(usize, Item, String)> = Vec::new();
+        let mut claims = Claims::new(&self.store);
         let now = self.now_ms();
         for (i, lead) in leads.into_iter().enumerate() {
             let index = u32::try_from(i).unwrap_or(u32::MAX);
@@ -300,7 +341,8 @@ impl Ingest {
                 fields: Vec::new(),
             };
             match self.check_lead(lead, &format!("/leads/{i}"), publisher) {
-                Err((status, fields)) => {
+                Err((status, mut fields)) => {
+                    fields.truncate(crate::problem::MAX_FIELD_ERRORS);
                     result.status = status;
                     result.fields = fields;
                 }
@@ -309,11 +351,14 @@ impl Ingest {
                     let ek = event_key(publisher, &item.event.event_id);
                     let claim = self.lock_store().claim(&ek, item.fingerprint, now);
                     match claim {
-                        Claim::Fresh => fresh.push((i, item, ek)),
+                        Claim::Fresh(ticket) => {
+                            claims.hold(&ek, ticket);
+                            fresh.push((i, item, ek));
+                        }
                         Claim::Replay(_) => {
                             self.metrics.replayed.with_label_values(&[publisher]).inc();
                         }
-                        Claim::Conflict | Claim::InFlight => {
+                        Claim::Conflict | Claim::InFlight | Claim::Unknown => {
                             result.status = 409;
                             result.fields = vec![FieldError {
                                 pointer: format!("/leads/{i}/event_id"),
@@ -341,6 +386,9 @@ impl Ingest {
                 Ok(()) => ((0..records.len()).collect::<Vec<_>>(), None),
                 Err((written, e)) => (written, Some(e)),
             };
+            if let Some(e) = &failed {
+                log_sink_failure(e);
+            }
             let now = self.now_ms();
             let mut store = self.lock_store();
             for (j, (i, item, ek)) in fresh.iter().enumerate() {
@@ -357,17 +405,17 @@ impl Ingest {
                         .accepted_events
                         .with_label_values(&[publisher])
                         .inc();
-                } else {
-                    store.release(ek);
-                    if let Some(r) = results.get_mut(*i) {
-                        r.status = match failed {
-                            Some(SinkError::QueueFull(_)) => 429,
-                            _ => 503,
-                        };
-                    }
+                } else if let Some(r) = results.get_mut(*i) {
+                    // its claim is released by `claims` below
+                    r.status = match failed {
+                        Some(SinkError::QueueFull(_)) => 429,
+                        _ => 503,
+                    };
                 }
             }
+            self.set_store_gauges(&store);
         }
+        drop(claims);
         Ok(BatchResults { items: results })
     }
 
@@ -385,8 +433,9 @@ impl Ingest {
         publisher: &str,
         key: Option<&str>,
         body: &[u8],
-        event: LeadEvent,
+        mut event: LeadEvent,
     ) -> Result<Accepted, Failure> {
+        scope_lead_id(&mut event, publisher);
         let item = Item {
             fingerprint: event_fingerprint(&event),
             event,
@@ -394,7 +443,18 @@ impl Ingest {
         self.accept(publisher, key, body, vec![item]).await
     }
 
+    fn set_store_gauges(&self, store: &IdempotencyStore) {
+        self.metrics
+            .idempotency_entries
+            .set(i64::try_from(store.len()).unwrap_or(i64::MAX));
+        self.metrics
+            .idempotency_bytes
+            .set(i64::try_from(store.bytes()).unwrap_or(i64::MAX));
+    }
+
     /// Claims the request (Idempotency-Key) and its events (event ids), writes what is new, answers.
+    /// Every claim is held by a guard (`Claims`) that releases what was not completed on every path
+    /// out, including this future being dropped (S5).
     async fn accept(
         &self,
         publisher: &str,
@@ -404,12 +464,14 @@ impl Ingest {
     ) -> Result<Accepted, Failure> {
         let retry = self.settings.retry_after_secs;
         let now = self.now_ms();
+        let mut claims = Claims::new(&self.store);
         // only a request with an Idempotency-Key is remembered as a whole
         let request_fp = if key.is_some() { sha256(body) } else { [0; 32] };
         let rk = key.map(|k| request_key(publisher, k));
         if let Some(rk) = &rk {
-            match self.lock_store().claim(rk, request_fp, now) {
-                Claim::Fresh => {}
+            let claim = self.lock_store().claim(rk, request_fp, now);
+            match claim {
+                Claim::Fresh(ticket) => claims.hold(rk, ticket),
                 Claim::Replay(s) => {
                     self.metrics.replayed.with_label_values(&[publisher]).inc();
                     return Ok(Accepted {
@@ -417,7 +479,7 @@ impl Ingest {
                         replayed: true,
                     });
                 }
-                Claim::Conflict => {
+                Claim::Conflict | Claim::Unknown => {
                     return Err(Failure::new(
                         409,
                         "conflict",
@@ -443,25 +505,21 @@ impl Ingest {
             for (i, item) in items.iter().enumerate() {
                 let ek = event_key(publisher, &item.event.event_id);
                 match store.claim(&ek, item.fingerprint, now) {
-                    Claim::Fresh => fresh.push((i, ek)),
+                    Claim::Fresh(ticket) => {
+                        claims.hold(&ek, ticket);
+                        fresh.push((i, ek));
+                    }
                     Claim::Replay(_) => {}
-                    Claim::Conflict => conflict.push(i),
+                    Claim::Conflict | Claim::Unknown => conflict.push(i),
                     Claim::InFlight => {
                         in_flight = true;
                         conflict.push(i);
                     }
                 }
             }
-            if !conflict.is_empty() {
-                for (_, ek) in &fresh {
-                    store.release(ek);
-                }
-                if let Some(rk) = &rk {
-                    store.release(rk);
-                }
-            }
         }
         if !conflict.is_empty() {
+            // `claims` releases this request's claims
             let many = items.len() > 1;
             let fields = conflict
                 .iter()
@@ -496,11 +554,17 @@ impl Ingest {
             self.sink.write(&records).await
         };
         let now = self.now_ms();
-        let mut store = self.lock_store();
         let event_ids: Vec<String> = items.iter().map(|i| i.event.event_id.clone()).collect();
-        match outcome {
-            Ok(()) => {
-                for (i, ek) in &fresh {
+        let written: Vec<usize> = match &outcome {
+            Ok(()) => (0..fresh.len()).collect(),
+            Err((written, _)) => written.clone(),
+        };
+        {
+            let mut store = self.lock_store();
+            // what landed is remembered (a retry will not write it twice); the rest is released by
+            // `claims`
+            for (j, (i, ek)) in fresh.iter().enumerate() {
+                if written.contains(&j) {
                     store.complete(
                         ek,
                         items[*i].fingerprint,
@@ -510,54 +574,69 @@ impl Ingest {
                         now,
                     );
                 }
-                if let Some(rk) = &rk {
-                    store.complete(
-                        rk,
-                        request_fp,
-                        Stored {
-                            event_ids: event_ids.clone(),
-                        },
-                        now,
-                    );
-                }
-                self.metrics
-                    .accepted_events
-                    .with_label_values(&[publisher])
-                    .inc_by(records.len() as u64);
-                self.metrics
-                    .idempotency_entries
-                    .set(i64::try_from(store.len()).unwrap_or(i64::MAX));
-                let replayed = records.is_empty();
-                Ok(Accepted {
-                    event_ids,
-                    replayed,
-                })
             }
+            if let (Ok(()), Some(rk)) = (&outcome, &rk) {
+                store.complete(
+                    rk,
+                    request_fp,
+                    Stored {
+                        event_ids: event_ids.clone(),
+                    },
+                    now,
+                );
+            }
+            self.set_store_gauges(&store);
+        }
+        drop(claims);
+        self.metrics
+            .accepted_events
+            .with_label_values(&[publisher])
+            .inc_by(written.len() as u64);
+        match outcome {
+            Ok(()) => Ok(Accepted {
+                event_ids,
+                replayed: records.is_empty(),
+            }),
             Err((written, e)) => {
-                // what landed is remembered (a retry will not write it twice); the rest is released
-                for (j, (i, ek)) in fresh.iter().enumerate() {
-                    if written.contains(&j) {
-                        store.complete(
-                            ek,
-                            items[*i].fingerprint,
-                            Stored {
-                                event_ids: vec![items[*i].event.event_id.clone()],
-                            },
-                            now,
-                        );
-                    } else {
-                        store.release(ek);
-                    }
-                }
-                if let Some(rk) = &rk {
-                    store.release(rk);
-                }
-                self.metrics
-                    .accepted_events
-                    .with_label_values(&[publisher])
-                    .inc_by(written.len() as u64);
+                log_sink_failure(&e);
                 Err(sink_failure(&e, written.len(), count, retry))
             }
+        }
+    }
+}
+
+/// The pending claims of one request, released when the guard is dropped: on an error, an early
+/// return, or the request's future dropped mid-flight (the client went away). A completed claim is
+/// not pending any more, so its release is a no-op (S5).
+struct Claims<'a> {
+    store: &'a Mutex<IdempotencyStore>,
+    held: Vec<(String, Ticket)>,
+}
+
+impl<'a> Claims<'a> {
+    fn new(store: &'a Mutex<IdempotencyStore>) -> Self {
+        Self {
+            store,
+            held: Vec::new(),
+        }
+    }
+
+    fn hold(&mut self, key: &str, ticket: Ticket) {
+        self.held.push((key.to_owned(), ticket));
+    }
+}
+
+impl Drop for Claims<'_> {
+    fn drop(&mut self) {
+        if self.held.is_empty() {
+            return;
+        }
+        let mut store = self
+            .store
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (key, ticket) in self.held.drain(..) {
+            store.release(&key, ticket);
         }
     }
 }
@@ -645,6 +724,12 @@ fn refusal(status: u16, fields: Vec<FieldError>) -> Failure {
     }
 }
 
+/// Logs why records were not written (the detail stays in the log: answers never carry internal
+/// addresses or client errors, S6).
+fn log_sink_failure(e: &SinkError) {
+    tracing::warn!(error = %e, "records not written");
+}
+
 fn sink_failure(e: &SinkError, written: usize, count: usize, retry: u32) -> Failure {
     match e {
         SinkError::QueueFull(n) => Failure::new(
@@ -654,12 +739,18 @@ fn sink_failure(e: &SinkError, written: usize, count: usize, retry: u32) -> Fail
         )
         .retry_after(retry),
         SinkError::BrokerDown => Failure::new(503, "broker_unavailable", "the broker is unreachable; nothing was written").retry_after(retry),
-        SinkError::NotAcknowledged(m) => Failure::new(
+        SinkError::NotAcknowledged(_) => Failure::new(
             503,
             "broker_unavailable",
-            format!("{written} of {count} event(s) acknowledged before the broker failed ({m}); retry the same request: acknowledged events are not written twice"),
+            format!("{written} of {count} event(s) acknowledged before the broker failed; retry the same request: acknowledged events are not written twice"),
         )
         .retry_after(retry),
-        SinkError::Encode(m) => Failure::new(400, "invalid", format!("the event does not fit the contract: {m}")),
+        SinkError::RegistryDown(_) => Failure::new(
+            503,
+            "registry_unavailable",
+            "the schema registry is unavailable; nothing was written; retry after the Retry-After seconds",
+        )
+        .retry_after(retry),
+        SinkError::Encode(_) => Failure::new(500, "internal", "the event could not be encoded; nothing was written"),
     }
 }

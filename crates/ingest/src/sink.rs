@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
-use leadflow_events::{Codec, LeadEvent};
+use leadflow_events::{Codec, EncodeError, LeadEvent};
 use rdkafka::client::ClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
@@ -97,6 +97,58 @@ pub enum SinkError {
     NotAcknowledged(String),
     #[error("cannot encode the event: {0}")]
     Encode(String),
+    /// The schema registry did not answer (or the schemas are unavailable): retryable, 503 (S6).
+    #[error("schema registry unavailable: {0}")]
+    RegistryDown(String),
+}
+
+/// An encoding failure by kind: the registry's are outages (retryable), Avro's are the event's.
+fn encode_failure(e: &EncodeError) -> SinkError {
+    match e {
+        EncodeError::Avro(_) => SinkError::Encode(e.to_string()),
+        EncodeError::Registry(_) | EncodeError::Schema(_) => SinkError::RegistryDown(e.to_string()),
+    }
+}
+
+/// S1 needs every record on all in-sync replicas before its 202: the effective producer settings
+/// (after the raw `[kafka]` table) must keep `acks=all` and the idempotent producer.
+pub fn check_producer(config: &ClientConfig) -> Result<(), String> {
+    match config.get("acks") {
+        None | Some("all" | "-1") => {}
+        Some(other) => {
+            return Err(format!(
+                "kafka acks={other}: ingest answers 202 only for records on every in-sync replica; remove acks from [kafka] (it must stay all)"
+            ));
+        }
+    }
+    if config.get("enable.idempotence") == Some("false") {
+        return Err("kafka enable.idempotence=false: ingest needs the idempotent producer; remove it from [kafka]".into());
+    }
+    Ok(())
+}
+
+/// `n` records of the queue budget, given back on drop.
+struct Reservation<'a> {
+    queued: &'a AtomicI64,
+    n: i64,
+}
+
+impl<'a> Reservation<'a> {
+    /// Reserves `n` of `max`, or returns what was queued before.
+    fn take(queued: &'a AtomicI64, n: i64, max: i64) -> Result<Self, i64> {
+        let before = queued.fetch_add(n, Ordering::SeqCst);
+        let reservation = Self { queued, n };
+        if before.saturating_add(n) > max {
+            return Err(before);
+        }
+        Ok(reservation)
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        self.queued.fetch_sub(self.n, Ordering::SeqCst);
+    }
 }
 
 /// The producer side of ingest.
@@ -203,14 +255,11 @@ impl LeadSink {
             return Err((Vec::new(), SinkError::BrokerDown));
         }
         let n = i64::try_from(records.len()).unwrap_or(i64::MAX);
-        let before = self.queued.fetch_add(n, Ordering::SeqCst);
-        if before + n > self.max_queued {
-            self.queued.fetch_sub(n, Ordering::SeqCst);
-            return Err((Vec::new(), SinkError::QueueFull(before)));
-        }
-        let result = self.write_reserved(records).await;
-        self.queued.fetch_sub(n, Ordering::SeqCst);
-        result
+        // released when this future completes or is dropped (a client gone mid-request): the
+        // budget never leaks (S5)
+        let _reserved = Reservation::take(&self.queued, n, self.max_queued)
+            .map_err(|before| (Vec::new(), SinkError::QueueFull(before)))?;
+        self.write_reserved(records).await
     }
 
     async fn write_reserved(&self, records: &[OutRecord]) -> Result<(), (Vec<usize>, SinkError)> {
@@ -220,7 +269,7 @@ impl LeadSink {
                 .codec
                 .encode(&self.topic, &r.event)
                 .await
-                .map_err(|e| (Vec::new(), SinkError::Encode(e.to_string())))?;
+                .map_err(|e| (Vec::new(), encode_failure(&e)))?;
             payloads.push(payload);
         }
         let mut deliveries = Vec::with_capacity(records.len());

@@ -25,11 +25,14 @@ async fn a_valid_lead_is_on_the_topic_when_202_is_answered() {
     assert_eq!(events.len(), 1, "exactly one record");
     let e = &events[0];
     assert_eq!(e.event_id, "e1");
-    assert_eq!(e.lead_id, "lead-e1");
+    assert_eq!(
+        e.lead_id, "forms:lead-e1",
+        "lead ids are scoped per publisher (P6)"
+    );
     assert_eq!(e.source_system, "forms", "the publisher's id is stamped");
     assert_eq!(e.contact.first_name.as_deref(), Some("Ada"));
     let records = h.records(1, SHORT).await;
-    assert_eq!(records[0].key.as_deref(), Some(&b"lead-e1"[..]));
+    assert_eq!(records[0].key.as_deref(), Some(&b"forms:lead-e1"[..]));
     let metrics = h.metrics().await;
     assert!(
         metrics.contains(
@@ -192,9 +195,23 @@ async fn signed_webhooks_bad_and_expired_signatures_and_wrong_publishers() {
     let (s, _) = h.post_signed(path, CHAT_SECRET, now, hubspot).await;
     assert_eq!(s, 401);
     // expired: 6 minutes old (tolerance 300 s)
-    let (s, b) = h.post_signed(path, FORMS_SECRET, now - 360, hubspot).await;
+    let (s, expired) = h.post_signed(path, FORMS_SECRET, now - 360, hubspot).await;
     assert_eq!(s, 401);
-    assert!(b["message"].as_str().unwrap().contains("tolerance"), "{b}");
+    // P5: every 401 reads the same, so the answers do not tell which publishers exist
+    let (s, wrong) = h.post_signed(path, "guess", now, hubspot).await;
+    assert_eq!(s, 401);
+    let (s, unknown) = h
+        .post_signed("/v1/webhooks/hubspot/nobody", "guess", now, hubspot)
+        .await;
+    assert_eq!(s, 401);
+    assert_eq!(
+        unknown, wrong,
+        "an unknown publisher reads like a wrong signature"
+    );
+    assert_eq!(
+        expired, wrong,
+        "an expired signature reads like a wrong one"
+    );
     // the body changed after signing
     let sig = leadflow_ingest::auth::sign(FORMS_SECRET, now, hubspot.as_bytes());
     let tampered = hubspot.replace("Dana", "Eve");
@@ -290,9 +307,17 @@ async fn openapi_health_and_readiness_are_served() {
         .await
         .unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
-    for p in ["/healthz", "/readyz"] {
-        let r = h.http.get(format!("{}{p}", h.url)).send().await.unwrap();
+    for p in ["/healthz", "/readyz", "/metrics"] {
+        let r = h
+            .http
+            .get(format!("{}{p}", h.ops_url))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status().as_u16(), 200, "{p}");
+        // never on the public port
+        let r = h.http.get(format!("{}{p}", h.url)).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 404, "{p} on the API port");
     }
     h.stop().await;
 }

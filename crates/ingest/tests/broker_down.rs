@@ -45,7 +45,7 @@ async fn broker_down_answers_503_and_acknowledges_nothing() {
     }
     let ready = h
         .http
-        .get(format!("{}/readyz", h.url))
+        .get(format!("{}/readyz", h.ops_url))
         .send()
         .await
         .unwrap()

@@ -18,7 +18,10 @@ pub const CHAT_KEY: &str = "key-chat-0123456789";
 pub const CHAT_SECRET: &str = "whsec-chat";
 
 pub struct Harness {
+    /// The public API.
     pub url: String,
+    /// Probes and metrics.
+    pub ops_url: String,
     pub topic: String,
     pub bootstrap: String,
     pub running: Running,
@@ -48,6 +51,7 @@ pub fn config(bootstrap: &str, topic: &str) -> ServiceConfig<IngestSettings> {
     };
     cfg.topics.raw = topic.to_owned();
     cfg.http.listen = "127.0.0.1:0".into();
+    cfg.stage.api_listen = "127.0.0.1:0".into();
     cfg.stage.publishers = publishers();
     cfg
 }
@@ -67,13 +71,22 @@ impl Harness {
         topic: &str,
         tweak: impl FnOnce(&mut ServiceConfig<IngestSettings>),
     ) -> Self {
+        Self::start_clocked(bootstrap, topic, Arc::new(SystemClock), tweak).await
+    }
+
+    pub async fn start_clocked(
+        bootstrap: &str,
+        topic: &str,
+        clock: Arc<dyn leadflow_runtime::Clock>,
+        tweak: impl FnOnce(&mut ServiceConfig<IngestSettings>),
+    ) -> Self {
         let mut cfg = config(bootstrap, topic);
         tweak(&mut cfg);
         let shutdown = CancellationToken::new();
         let running = start(
             &cfg,
             Options {
-                clock: Arc::new(SystemClock),
+                clock,
                 shutdown: shutdown.clone(),
                 metrics: StageRegistry::new("ingest"),
             },
@@ -82,6 +95,7 @@ impl Harness {
         .unwrap();
         Self {
             url: format!("http://{}", running.addr),
+            ops_url: format!("http://{}", running.ops_addr),
             topic: topic.to_owned(),
             bootstrap: bootstrap.to_owned(),
             running,
@@ -163,7 +177,7 @@ impl Harness {
 
     pub async fn metrics(&self) -> String {
         self.http
-            .get(format!("{}/metrics", self.url))
+            .get(format!("{}/metrics", self.ops_url))
             .send()
             .await
             .unwrap()
