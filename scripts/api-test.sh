@@ -59,16 +59,23 @@ key="api-test-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 hash="$(printf %s "${key}" | sha256sum | cut -d' ' -f1)"
 cat >"${work}/ingest.toml" <<TOML
 [stage]
+# schemathesis is one client: the per-publisher rate limit is not what it tests
+rate_limit_per_sec = 1000000
+rate_burst = 1000000
 [[stage.publishers]]
 id = "api-test"
 api_key_sha256 = ["${hash}"]
 webhook_secret = "api-test-webhook-secret"
 TOML
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# the API and the internal listener (probes, metrics) are separate ports
+port="$(free_port)"
+api_port="$(free_port)"
 topic="api-test.leads.raw.$$.$(date +%s)"
 export LEADFLOW_BOOTSTRAP_SERVERS="${BOOTSTRAP}" LEADFLOW_TOPICS__RAW="${topic}"
 "${BIN}/leadflow" topics create >/dev/null
-NO_COLOR=1 LEADFLOW_HTTP__LISTEN="127.0.0.1:${port}" "${BIN}/leadflow-ingest" --config "${work}/ingest.toml" \
+NO_COLOR=1 LEADFLOW_HTTP__LISTEN="127.0.0.1:${port}" LEADFLOW_STAGE__API_LISTEN="127.0.0.1:${api_port}" \
+  "${BIN}/leadflow-ingest" --config "${work}/ingest.toml" \
   </dev/null >"${work}/ingest.log" 2>&1 &
 ingest_pid=$!
 deadline=$((SECONDS + 30))
@@ -77,14 +84,14 @@ until [[ "$(http_status "${port}" /readyz || true)" == 200 ]]; do
   ((SECONDS < deadline)) || { tail -n 20 "${work}/ingest.log" >&2; fail "leadflow-ingest not ready in 30 s"; }
   sleep 0.2
 done
-info "leadflow-ingest on 127.0.0.1:${port} (topic ${topic}); schemathesis for ${SECONDS_BUDGET} s, seed ${SEED} (API_TEST_SEED=${SEED} replays it)"
+info "leadflow-ingest API on 127.0.0.1:${api_port} (topic ${topic}); schemathesis for ${SECONDS_BUDGET} s, seed ${SEED} (API_TEST_SEED=${SEED} replays it)"
 
 # one worker: hypothesis' lambda introspection is not thread-safe on CPython 3.11 (an internal error
 # of schemathesis with -w 2, not a finding)
 set +e
 # run from the temp dir: schemathesis and hypothesis keep their databases in the working directory
 (cd "${work}" && "${VENV}/bin/schemathesis" --config-file "${REPO_ROOT}/crates/ingest/schemathesis.toml" run \
-  "http://127.0.0.1:${port}/openapi.json" \
+  "http://127.0.0.1:${api_port}/openapi.json" \
   -H "Authorization: Bearer ${key}" \
   --max-time "${SECONDS_BUDGET}" --seed "${SEED}" -w 1 --no-color >"${work}/schemathesis.log" 2>&1)
 rc=$?

@@ -25,7 +25,7 @@ config.rs: nested keys split on "__"), and:
   R5  every topic a service uses is one the topics job creates (same names, after the environment);
   R6  every service's HTTP port (http.listen) is on all interfaces and is the port its probes, its
       `http` container port, its prometheus.io/port annotation, its published compose port and its
-      Prometheus scrape target use;
+      Prometheus scrape target use (a public API port, stage.api_listen, may be published besides);
   R7  compose: a bind mount inside a read-only bind mount has its mount point in the parent's source
       (Docker cannot create it on a read-only mount).
 Exits 1 with one line per problem.
@@ -347,7 +347,11 @@ def check_set(name: str, workloads: list[dm.Workload], image: set[str], podmonit
             published = set(owner.ports.values())
             if w.network_of and port not in published:
                 problem(w.where, f"listens on {port} in {w.network_of}'s network, which publishes {sorted(published)}")
-            if not w.network_of and published and published != {port}:
+            # a service with a public API listener besides http.listen (leadflow-ingest's
+            # stage.api_listen) publishes that port too
+            api = str(get(cfg, "stage.api_listen", "")).rpartition(":")[2]
+            extra = {int(api)} if api.isdigit() else set()
+            if not w.network_of and published and published - extra != {port}:
                 problem(w.where, f"publishes container port(s) {sorted(published)}, the service listens on {port}")
             host = w.network_of or w.name
             targets = scrape.get(binary, set()) if scrape is not None else set()

@@ -270,9 +270,9 @@ if [[ -x "${BIN}/leadflow-ingest" ]] && command -v python3 >/dev/null 2>&1; then
   # like production: HubSpot forms and the website chat POST their leads to leadflow-ingest over
   # HTTP with their API keys (deploy/ingest-publishers.example.toml); the systems that speak Kafka
   # (CRM, intent feed, webinars, sign-ups) produce to leads.raw directly
-  info "hubspot and website_chat leads: POST http://127.0.0.1:9110/v1/leads (leadflow-ingest); the others: leadflow produce"
+  info "hubspot and website_chat leads: POST http://127.0.0.1:9111/v1/leads (leadflow-ingest); the others: leadflow produce"
   run_fg bash -c 'set -o pipefail; "$1" generate --count "$2" --rate "$3" "${@:6}" |
-    python3 "$4/scripts/demo_ingest_split.py" http://127.0.0.1:9110 \
+    python3 "$4/scripts/demo_ingest_split.py" http://127.0.0.1:9111 \
       hubspot=demo-hubspot-key website_chat=demo-website-chat-key |
     "$1" produce leads.raw >"$5" 2>&1' _ "${BIN}/leadflow" "${COUNT}" "${RATE}" "${REPO_ROOT}" \
     "${LOGS}/produce.log" "${seed_args[@]}" || warn "not every lead was accepted (see above and ${LOGS}/produce.log)"

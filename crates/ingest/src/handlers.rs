@@ -241,7 +241,7 @@ fn answer<T: serde::Serialize>(status: StatusCode, result: Result<T, Failure>) -
         (status = 403, description = "source_system names another publisher", body = Problem),
         (status = 409, description = "The event id or Idempotency-Key is taken by other content, or in flight", body = Problem),
         (status = 413, description = "Body larger than max_body_bytes", body = Problem),
-        (status = 429, description = "Producer queue full: retry after Retry-After seconds", body = Problem),
+        (status = 429, description = "Rate limit (rate_limited) or producer queue full (backpressure): nothing written, retry after Retry-After seconds", body = Problem),
         (status = 503, description = "Broker unreachable: nothing acknowledged, retry after Retry-After seconds", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
@@ -276,7 +276,7 @@ pub async fn post_lead(State(ingest): State<AppState>, headers: HeaderMap, body:
         (status = 403, description = "A source_system names another publisher; nothing written", body = Problem),
         (status = 409, description = "An event id or the Idempotency-Key is taken by other content, or in flight", body = Problem),
         (status = 413, description = "Body larger than max_body_bytes or more than max_batch leads", body = Problem),
-        (status = 429, description = "Producer queue full: nothing written, retry after Retry-After seconds", body = Problem),
+        (status = 429, description = "Rate limit (rate_limited) or producer queue full (backpressure): nothing written, retry after Retry-After seconds", body = Problem),
         (status = 503, description = "Broker unreachable: retry the same request (acknowledged events are not written twice)", body = Problem),
     ),
     security(("bearer" = []), ("api_key" = []))
@@ -381,8 +381,8 @@ fn webhook_body<T: serde::de::DeserializeOwned>(
         (status = 403, description = "The API key belongs to another publisher", body = Problem),
         (status = 409, description = "The same submission with other content, or in flight", body = Problem),
         (status = 413, description = "Body larger than max_body_bytes", body = Problem),
-        (status = 429, description = "Producer queue full", body = Problem),
-        (status = 503, description = "Broker unreachable", body = Problem),
+        (status = 429, description = "Rate limit (rate_limited) or producer queue full (backpressure): nothing written, retry after Retry-After seconds", body = Problem),
+        (status = 503, description = "Broker or schema registry unreachable: retry after Retry-After seconds", body = Problem),
     ),
     security(("signature" = []), ("bearer" = []), ("api_key" = []))
 )]
@@ -428,8 +428,8 @@ pub async fn hubspot_webhook(
         (status = 403, description = "The API key belongs to another publisher", body = Problem),
         (status = 409, description = "The same transcript with other content, or in flight", body = Problem),
         (status = 413, description = "Body larger than max_body_bytes", body = Problem),
-        (status = 429, description = "Producer queue full", body = Problem),
-        (status = 503, description = "Broker unreachable", body = Problem),
+        (status = 429, description = "Rate limit (rate_limited) or producer queue full (backpressure): nothing written, retry after Retry-After seconds", body = Problem),
+        (status = 503, description = "Broker or schema registry unreachable: retry after Retry-After seconds", body = Problem),
     ),
     security(("signature" = []), ("bearer" = []), ("api_key" = []))
 )]
@@ -459,7 +459,7 @@ pub async fn chat_webhook(
     .await
 }
 
-/// Liveness: 200 while the service's event loop runs.
+/// Liveness: 200 while the service's event loop runs (internal listener only).
 #[utoipa::path(get, path = "/healthz", tag = "operations",
     responses((status = 200, description = "Live", body = String, content_type = "text/plain"),
               (status = 503, description = "Stalled or stopped", body = String, content_type = "text/plain")))]

@@ -58,9 +58,6 @@ answer without a second record. Rules and numbers: crates/ingest/RULES.md."
         handlers::post_batch,
         handlers::hubspot_webhook,
         handlers::chat_webhook,
-        handlers::healthz,
-        handlers::readyz,
-        handlers::metrics,
     ),
     components(schemas(
         api::LeadIn,
@@ -77,7 +74,6 @@ answer without a second record. Rules and numbers: crates/ingest/RULES.md."
     tags(
         (name = "leads", description = "Lead events in the contract's JSON shape"),
         (name = "webhooks", description = "Webhook shapes of lead sources, mapped to lead events"),
-        (name = "operations", description = "Health and metrics"),
     )
 )]
 pub struct ApiDoc;
