@@ -17,8 +17,8 @@ What the local machine cannot give is replaced, and printed:
   - the broker: LEADFLOW_BOOTSTRAP_SERVERS is the local broker; its LEADFLOW_SECURITY__* settings
     are dropped (the local broker speaks PLAINTEXT; scripts/check_deploy_refs.py checks them);
   - the schema registry: LEADFLOW_REGISTRY__URL is a minimal registry served by this script;
-  - ports: the containers share one network here, so each service's http.listen is a free loopback
-    port (the container's port is checked against probes and scrapes offline), and the loopback
+  - ports: the containers share one network here, so each service's http.listen (and ingest's
+    stage.api_listen) is a free loopback port (the container's port is checked against probes and scrapes offline), and the loopback
     ports of a compose service whose network another joins (the sandbox) are free ports too;
   - the example publishers Secret's placeholders (which ingest rightly refuses) are replaced by the
     demo publishers compose mounts (deploy/ingest-publishers.example.toml).
@@ -113,6 +113,10 @@ def local_env(w: dm.Workload, bootstrap: str, registry: str, notes: set[str]) ->
     if w.argv and w.argv[0] not in NO_HTTP and not w.is_job:
         port = free_port()
         env["LEADFLOW_HTTP__LISTEN"] = f"127.0.0.1:{port}"
+    if "LEADFLOW_STAGE__API_LISTEN" in env:
+        # ingest's public API port, like http.listen: every copy of it runs on this one machine
+        env["LEADFLOW_STAGE__API_LISTEN"] = f"127.0.0.1:{free_port()}"
+        notes.add("LEADFLOW_STAGE__API_LISTEN is a free loopback port")
     return env, port
 
 

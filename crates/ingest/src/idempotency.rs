@@ -174,7 +174,7 @@ impl IdempotencyStore {
                 };
             }
         }
-        let seq = self.insert(key, fingerprint, now_ms, |seq| State::Pending(seq));
+        let seq = self.insert(key, fingerprint, now_ms, State::Pending);
         Claim::Fresh(seq)
     }
 
