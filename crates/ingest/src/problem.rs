@@ -65,3 +65,26 @@ impl IntoResponse for Failure {
         r
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_400_lists_at_most_max_field_errors() {
+        let fields: Vec<FieldError> = (0..5000)
+            .map(|i| FieldError {
+                pointer: format!("/leads/{i}/event_id"),
+                reason: "is required".into(),
+            })
+            .collect();
+        let f = Failure::invalid(fields);
+        assert_eq!(f.problem.fields.len(), MAX_FIELD_ERRORS);
+        assert!(
+            f.problem.message.starts_with("5000 invalid field(s)"),
+            "{}",
+            f.problem.message
+        );
+        assert_eq!(Failure::invalid(Vec::new()).problem.fields.len(), 0);
+    }
+}
