@@ -273,7 +273,7 @@ async fn signed_webhooks_bad_and_expired_signatures_and_wrong_publishers() {
         .unwrap();
     assert!(chat.chat.as_ref().unwrap().human_requested);
     let metrics = h.metrics().await;
-    assert!(metrics.contains(r#"publisher="unauthenticated",route="/v1/webhooks/hubspot/{publisher}",status="401"} 5"#), "{metrics}");
+    assert!(metrics.contains(r#"publisher="unauthenticated",route="/v1/webhooks/hubspot/{publisher}",status="401"} 7"#), "{metrics}");
     h.stop().await;
 }
 
