@@ -57,11 +57,11 @@ async fn hundreds_of_abandoned_requests_leak_neither_budget_nor_claims() {
             in_flight += 1;
         }
     }
+    assert_eq!(ingest.sink.queued(), 0, "every reservation went back");
     assert!(
         in_flight * LEADS > BUDGET as usize,
         "only {in_flight} of {REQUESTS} requests were still waiting for the broker when dropped"
     );
-    assert_eq!(ingest.sink.queued(), 0, "every reservation went back");
     // the abandoned requests' event ids are not stuck "in flight": posting one again is accepted
     // (written again, or replayed once the follower read the first copy back)
     let (status, body) = post_until_not_503(&h, "/v1/leads:batch", &batch("gone0")).await;
