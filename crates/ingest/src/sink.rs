@@ -234,12 +234,18 @@ impl LeadSink {
         ok
     }
 
-    /// Probes the broker every `interval` until `shutdown` (marks it up or down).
+    /// While the broker is considered unreachable, probes it every `interval` until `shutdown` and
+    /// marks it reachable again when the metadata answer comes (S3). While it is reachable nothing is
+    /// probed: librdkafka's "all brokers down" and failed deliveries mark it down, not a metadata
+    /// answer slower than the probe's timeout on a busy broker.
     pub async fn watch(self: Arc<Self>, interval: Duration, shutdown: CancellationToken) {
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => return,
                 _ = tokio::time::sleep(interval) => {}
+            }
+            if self.broker.is_up() {
+                continue;
             }
             let timeout = interval.max(Duration::from_millis(500));
             if let Err(e) = self.probe(timeout).await {
