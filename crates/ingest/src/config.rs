@@ -48,6 +48,9 @@ pub struct IngestSettings {
     pub rate_limit_per_sec: u32,
     /// Leads a publisher may post at once above its rate (the bucket's size; at least `max_batch`).
     pub rate_burst: u32,
+    /// HMAC key of the headers ingest writes (I5): with it, the idempotency rebuild trusts only records
+    /// an ingest holding the same secret wrote (`{ env = "VAR" }` or `{ file = "/path" }`).
+    pub record_signing_secret: Option<Secret>,
     /// The publishers allowed to post leads.
     pub publishers: Vec<PublisherConfig>,
     /// A TOML file with more `[[publishers]]` (e.g. mounted from a Kubernetes Secret), read at start.
@@ -73,6 +76,7 @@ impl Default for IngestSettings {
             broker_probe_interval_ms: 1_000,
             rate_limit_per_sec: 1_000,
             rate_burst: 5_000,
+            record_signing_secret: None,
             publishers: Vec::new(),
             publishers_file: None,
         }

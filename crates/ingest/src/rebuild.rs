@@ -21,6 +21,8 @@ pub struct Rebuilt {
     pub requests: u64,
     /// The replay stopped at its time bound before reaching the end of the topic.
     pub timed_out: bool,
+    /// Records with ingest headers but without a valid MAC (ignored, I5).
+    pub unsigned: u64,
 }
 
 #[derive(Default)]
@@ -41,10 +43,20 @@ fn fingerprint(hex_text: &[u8]) -> Option<[u8; 32]> {
 #[derive(Default)]
 pub struct Replayer {
     requests: HashMap<String, Request>,
+    /// With a `record_signing_secret`, only records whose ingest headers carry its MAC count (I5).
+    signing: Option<leadflow_runtime::Secret>,
     pub counts: Rebuilt,
 }
 
 impl Replayer {
+    /// A replayer that trusts only records signed with `signing` (when set).
+    pub fn new(signing: Option<leadflow_runtime::Secret>) -> Self {
+        Self {
+            signing,
+            ..Self::default()
+        }
+    }
+
     /// Applies one record (its headers and timestamp).
     pub fn apply<M: Message>(&mut self, msg: &M, now_ms: i64, store: &mut IdempotencyStore) {
         self.counts.records += 1;
@@ -53,6 +65,26 @@ impl Replayer {
         for h in hs.iter() {
             if let Some(v) = h.value {
                 get.insert(h.key, v);
+            }
+        }
+        if let Some(secret) = &self.signing {
+            let value = |k: &str| get.get(k).copied().unwrap_or_default();
+            let expected = crate::sink::headers_mac(
+                secret.expose(),
+                [
+                    value(headers::PUBLISHER),
+                    value(headers::EVENT_ID),
+                    value(headers::FINGERPRINT),
+                    value(headers::KEY),
+                    value(headers::REQUEST),
+                    value(headers::POSITION),
+                ],
+            );
+            let given = value(headers::MAC);
+            if !bool::from(subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), given)) {
+                // not written by an ingest holding the secret: another producer's headers
+                self.counts.unsigned += 1;
+                return;
             }
         }
         let at_ms = msg.timestamp().to_millis().unwrap_or(now_ms);
@@ -220,5 +252,93 @@ pub fn follow(
                 tracing::debug!(error = %e, "idempotency follower: consumer error");
             }
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use rdkafka::Timestamp;
+    use rdkafka::message::{Header, OwnedHeaders, OwnedMessage};
+
+    use super::*;
+    use crate::idempotency::Claim;
+
+    fn record(publisher: &str, event_id: &str, mac: Option<&str>) -> OwnedMessage {
+        let fp = hex::encode([7u8; 32]);
+        let mut h = OwnedHeaders::new()
+            .insert(Header {
+                key: headers::PUBLISHER,
+                value: Some(publisher),
+            })
+            .insert(Header {
+                key: headers::EVENT_ID,
+                value: Some(event_id),
+            })
+            .insert(Header {
+                key: headers::FINGERPRINT,
+                value: Some(&fp),
+            });
+        if let Some(mac) = mac {
+            h = h.insert(Header {
+                key: headers::MAC,
+                value: Some(mac),
+            });
+        }
+        OwnedMessage::new(
+            None,
+            None,
+            "leads.raw".into(),
+            Timestamp::CreateTime(1_000),
+            0,
+            0,
+            Some(h),
+        )
+    }
+
+    fn mac(secret: &str, publisher: &str, event_id: &str) -> String {
+        let fp = hex::encode([7u8; 32]);
+        crate::sink::headers_mac(
+            secret,
+            [
+                publisher.as_bytes(),
+                event_id.as_bytes(),
+                fp.as_bytes(),
+                b"",
+                b"",
+                b"",
+            ],
+        )
+    }
+
+    #[test]
+    fn with_a_signing_secret_only_signed_headers_are_trusted() {
+        let mut store = IdempotencyStore::new(86_400, 1 << 30, ["forms"]);
+        let mut r = Replayer::new(Some(leadflow_runtime::Secret::new("s3cret")));
+        // another producer's made-up headers: no MAC, or a MAC under another secret
+        r.apply(&record("forms", "forged-1", None), 2_000, &mut store);
+        let wrong = mac("guess", "forms", "forged-2");
+        r.apply(
+            &record("forms", "forged-2", Some(&wrong)),
+            2_000,
+            &mut store,
+        );
+        assert!(store.is_empty(), "forged headers claim nothing");
+        assert_eq!(r.counts.unsigned, 2);
+        // ingest's own record
+        let good = mac("s3cret", "forms", "e1");
+        r.apply(&record("forms", "e1", Some(&good)), 2_000, &mut store);
+        assert!(matches!(
+            store.claim(&event_key("forms", "e1"), [7; 32], 3_000),
+            Claim::Replay(_)
+        ));
+    }
+
+    #[test]
+    fn headers_of_publishers_that_are_not_configured_are_ignored() {
+        let mut store = IdempotencyStore::new(86_400, 1 << 30, ["forms"]);
+        let mut r = Replayer::new(None);
+        r.apply(&record("intruder", "e1", None), 2_000, &mut store);
+        assert!(store.is_empty());
     }
 }

@@ -83,13 +83,21 @@ pub async fn start(
     let producer_config = leadflow_runtime::kafka::producer_config(cfg);
     crate::sink::check_producer(&producer_config)
         .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
-    let sink = Arc::new(LeadSink::new(
-        producer_config.clone(),
-        &topic,
-        codec,
-        s.ack_timeout_ms,
-        s.max_queued_records,
-    )?);
+    let sink = Arc::new(
+        LeadSink::new(
+            producer_config.clone(),
+            &topic,
+            codec,
+            s.ack_timeout_ms,
+            s.max_queued_records,
+        )?
+        .with_signing(s.record_signing_secret.clone()),
+    );
+    if s.record_signing_secret.is_none() {
+        tracing::warn!(
+            "stage.record_signing_secret is not set: the idempotency rebuild trusts ingest headers any producer on the topic wrote (RULES.md I5)"
+        );
+    }
     sink.probe(Duration::from_secs(15))
         .await
         .map_err(|e| anyhow::anyhow!("{e} (bootstrap {})", cfg.bootstrap_servers))?;
@@ -105,8 +113,9 @@ pub async fn start(
     let client = leadflow_runtime::kafka::base_config(cfg);
     let timeout = Duration::from_millis(s.rebuild_timeout_ms);
     let rebuild_topic = topic.clone();
+    let signing = s.record_signing_secret.clone();
     let (store, replay) = tokio::task::spawn_blocking(move || {
-        let mut replayer = Replayer::default();
+        let mut replayer = Replayer::new(signing);
         let r = open(&client, &rebuild_topic, now, window_ms).and_then(|(consumer, remaining)| {
             catch_up(
                 &consumer,
@@ -134,6 +143,7 @@ pub async fn start(
         records = rebuilt.records,
         events = rebuilt.events,
         requests = rebuilt.requests,
+        unsigned = rebuilt.unsigned,
         "idempotency memory rebuilt from {topic}"
     );
 

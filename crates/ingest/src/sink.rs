@@ -30,6 +30,22 @@ pub mod headers {
     pub const REQUEST: &str = "leadflow-ingest-request";
     /// `<index>/<count>`: the record's place in its request (with `KEY`).
     pub const POSITION: &str = "leadflow-ingest-position";
+    /// Hex HMAC-SHA256 of the headers above under `record_signing_secret` (I5), when one is set.
+    pub const MAC: &str = "leadflow-ingest-mac";
+}
+
+/// The MAC of a record's ingest headers (I5): HMAC-SHA256 over the values in a fixed order, each
+/// followed by a 0x1f separator (absent ones empty), hex.
+pub fn headers_mac(secret: &str, values: [&[u8]; 6]) -> String {
+    use hmac::Mac as _;
+    let Ok(mut m) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else {
+        return String::new();
+    };
+    for v in values {
+        m.update(v);
+        m.update(&[0x1f]);
+    }
+    hex::encode(m.finalize().into_bytes())
 }
 
 /// Whether the broker is reachable, as far as ingest can tell.
@@ -159,6 +175,7 @@ pub struct LeadSink {
     broker: Arc<BrokerState>,
     queued: AtomicI64,
     max_queued: i64,
+    signing: Option<leadflow_runtime::Secret>,
 }
 
 impl LeadSink {
@@ -191,7 +208,15 @@ impl LeadSink {
             broker,
             queued: AtomicI64::new(0),
             max_queued: i64::from(max_queued),
+            signing: None,
         })
+    }
+
+    /// Signs every record's ingest headers with `secret` (I5).
+    #[must_use]
+    pub fn with_signing(mut self, secret: Option<leadflow_runtime::Secret>) -> Self {
+        self.signing = secret;
+        self
     }
 
     pub fn broker(&self) -> &BrokerState {
@@ -294,9 +319,34 @@ impl LeadSink {
                     key: headers::FINGERPRINT,
                     value: Some(fingerprint.as_bytes()),
                 });
-            if let Some((key, request, index, count)) = &r.request {
-                let request = hex::encode(request);
-                let position = format!("{index}/{count}");
+            let (key, request, position) = match &r.request {
+                Some((key, request, index, count)) => (
+                    key.as_str(),
+                    hex::encode(request),
+                    format!("{index}/{count}"),
+                ),
+                None => ("", String::new(), String::new()),
+            };
+            let mac = self.signing.as_ref().map(|secret| {
+                headers_mac(
+                    secret.expose(),
+                    [
+                        r.publisher.as_bytes(),
+                        r.event.event_id.as_bytes(),
+                        fingerprint.as_bytes(),
+                        key.as_bytes(),
+                        request.as_bytes(),
+                        position.as_bytes(),
+                    ],
+                )
+            });
+            if let Some(mac) = &mac {
+                h = h.insert(Header {
+                    key: headers::MAC,
+                    value: Some(mac.as_bytes()),
+                });
+            }
+            if r.request.is_some() {
                 h = h
                     .insert(Header {
                         key: headers::KEY,

@@ -53,6 +53,8 @@ pub fn config(bootstrap: &str, topic: &str) -> ServiceConfig<IngestSettings> {
     cfg.http.listen = "127.0.0.1:0".into();
     cfg.stage.api_listen = "127.0.0.1:0".into();
     cfg.stage.publishers = publishers();
+    // I5: the records are signed, and the restart tests read them back through the MAC check
+    cfg.stage.record_signing_secret = Some(Secret::new("test-record-signing-secret"));
     cfg
 }
 
