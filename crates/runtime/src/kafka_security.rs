@@ -108,11 +108,15 @@ pub struct SecurityConfig {
 }
 
 /// Raw `[kafka]` keys that hold credentials: they belong in `[security]`, where they are redacted.
-const SECRET_KAFKA_KEYS: [&str; 4] = [
+/// (`ssl.key.pem` is a private key itself; `sasl.oauthbearer.config` carries the token settings,
+/// client secrets included.)
+const SECRET_KAFKA_KEYS: [&str; 6] = [
     "sasl.password",
     "ssl.key.password",
     "ssl.keystore.password",
     "sasl.oauthbearer.client.secret",
+    "ssl.key.pem",
+    "sasl.oauthbearer.config",
 ];
 
 impl SecurityConfig {
@@ -268,6 +272,15 @@ impl SecurityConfig {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn private_keys_and_oauth_configs_are_refused_in_the_raw_table() {
+        for key in ["ssl.key.pem", "sasl.oauthbearer.config", "sasl.password"] {
+            let raw = BTreeMap::from([(key.to_owned(), "x".to_owned())]);
+            let e = SecurityConfig::default().validate(&raw).unwrap_err();
+            assert!(e.contains(key), "{e}");
+        }
+    }
 
     fn sasl(protocol: SecurityProtocol) -> SecurityConfig {
         SecurityConfig {
