@@ -204,6 +204,15 @@ impl RoutingState {
         false
     }
 
+    /// The packets of the leads `rep_id` holds open (unordered).
+    pub fn open_leads_of(&self, rep_id: &str) -> Vec<Arc<HandoffPacket>> {
+        self.leads
+            .values()
+            .filter(|r| r.assignee() == Some(rep_id))
+            .filter_map(|r| r.packet.clone())
+            .collect()
+    }
+
     /// Forgets a rep's ownerships (the rep left the roster).
     pub fn forget_rep(&mut self, rep_id: &str) {
         self.owners.retain(|_, r| r != rep_id);

@@ -6,7 +6,8 @@
 )]
 //! Route on the real local broker: a status change on `reps` applies to the next lead; a restart
 //! rebuilds load and account ownership from `handoff.packets`; a redelivered decision yields a
-//! packet with the same idempotency key; an unroutable lead lands on the exceptions topic.
+//! packet with the same idempotency key; an unroutable lead lands on the exceptions topic; a
+//! tombstone removes a rep from a running route.
 
 mod common;
 
@@ -51,18 +52,55 @@ async fn config() -> ServiceConfig<RouteSettings> {
 }
 
 fn start(cfg: &ServiceConfig<RouteSettings>) -> (CancellationToken, JoinHandle<RunSummary>) {
+    let (stop, handle, _) = start_watched(cfg);
+    (stop, handle)
+}
+
+/// [`start`], returning the stage's metrics registry too (to poll what the stage has applied).
+fn start_watched(
+    cfg: &ServiceConfig<RouteSettings>,
+) -> (CancellationToken, JoinHandle<RunSummary>, StageRegistry) {
     let shutdown = CancellationToken::new();
     let registry = StageRegistry::new("route");
     let stage = RouteStage::new(&cfg.stage, &registry).unwrap();
     let options = RunOptions {
         shutdown: shutdown.clone(),
-        metrics: Some(registry),
+        metrics: Some(registry.clone()),
         ..RunOptions::default()
     };
     let cfg = cfg.clone();
     let handle =
         tokio::spawn(async move { run_stage(&cfg, stage, options).await.expect("route runs") });
-    (shutdown, handle)
+    (shutdown, handle, registry)
+}
+
+/// Polls the registry until it renders `line`, for at most 60 s.
+async fn wait_for_metric(registry: &StageRegistry, line: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !registry.render().lines().any(|l| l == line) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no `{line}` within 60 s:\n{}",
+            registry.render()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Produces a tombstone: the key, no value.
+async fn tombstone(cfg: &ServiceConfig<RouteSettings>, topic: &str, key: &str) {
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    let producer: FutureProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &cfg.bootstrap_servers)
+        .set("acks", "all")
+        .create()
+        .unwrap();
+    let record: FutureRecord<'_, str, [u8]> = FutureRecord::to(topic).key(key);
+    producer
+        .send(record, Duration::from_secs(30))
+        .await
+        .map_err(|(e, _)| e)
+        .expect("tombstone produced");
 }
 
 async fn publish<E: Event>(cfg: &ServiceConfig<RouteSettings>, topic: &str, events: &[E]) {
@@ -344,4 +382,26 @@ async fn two_instances_share_the_partitions_and_converge_on_the_load() {
     stop2.cancel();
     h1.await.unwrap();
     h2.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tombstone_on_reps_removes_the_rep_from_a_running_route() {
+    let cfg = config().await;
+    publish(&cfg, &cfg.topics.reps, &[rep("a", "ae"), rep("b", "ae")]).await;
+    let (stop, handle, registry) = start_watched(&cfg);
+    decide(&cfg, &dated("l1", Some("acme.io"), 0)).await;
+    assert_eq!(owner(&packets(&cfg, 1).await[0]), "a");
+
+    // `leadflow reps remove a` ends with a tombstone; the running route applies it
+    tombstone(&cfg, &cfg.topics.reps, "a").await;
+    wait_for_metric(&registry, "leadflow_route_roster_reps 1").await;
+    // l2 goes to b by load either way; l3 of acme.io would go to its owner a, who is gone
+    decide(&cfg, &dated("l2", None, 1)).await;
+    packets(&cfg, 2).await;
+    decide(&cfg, &dated("l3", Some("acme.io"), 2)).await;
+    let p = packets(&cfg, 3).await;
+    assert_eq!(owner(&p[1]), "b");
+    assert_eq!(owner(&p[2]), "b", "the removed account owner is forgotten");
+    stop.cancel();
+    handle.await.unwrap();
 }
