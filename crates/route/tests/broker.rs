@@ -7,7 +7,8 @@
 //! Route on the real local broker: a status change on `reps` applies to the next lead; a restart
 //! rebuilds load and account ownership from `handoff.packets`; a redelivered decision yields a
 //! packet with the same idempotency key; an unroutable lead lands on the exceptions topic; a
-//! tombstone removes a rep from a running route.
+//! tombstone removes a rep from a running route; two instances never split an account, and their
+//! cap overshoot is measured against its bound.
 
 mod common;
 
@@ -101,6 +102,32 @@ async fn tombstone(cfg: &ServiceConfig<RouteSettings>, topic: &str, key: &str) {
         .await
         .map_err(|(e, _)| e)
         .expect("tombstone produced");
+}
+
+/// Every packet on the topic, once `n` exist (60 s at most), by lead.
+async fn packets_by_lead(
+    cfg: &ServiceConfig<RouteSettings>,
+    n: usize,
+) -> std::collections::BTreeMap<String, Vec<HandoffPacket>> {
+    let codec = Codec::single_object().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    let mut by_lead = std::collections::BTreeMap::<String, Vec<HandoffPacket>>::new();
+    while by_lead.len() < n && std::time::Instant::now() < deadline {
+        by_lead.clear();
+        for r in consume_all(
+            &cfg.bootstrap_servers,
+            &cfg.topics.packets,
+            2 * n,
+            Duration::from_secs(5),
+        )
+        .await
+        {
+            let p: HandoffPacket = codec.decode(&r.payload).await.unwrap();
+            by_lead.entry(p.lead_id().to_owned()).or_default().push(p);
+        }
+    }
+    assert_eq!(by_lead.len(), n, "every decision routed");
+    by_lead
 }
 
 async fn publish<E: Event>(cfg: &ServiceConfig<RouteSettings>, topic: &str, events: &[E]) {
@@ -404,4 +431,121 @@ async fn a_tombstone_on_reps_removes_the_rep_from_a_running_route() {
     assert_eq!(owner(&p[2]), "b", "the removed account owner is forgotten");
     stop.cancel();
     handle.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_give_one_new_account_one_owner() {
+    let cfg = config().await;
+    let reps: Vec<RepState> = ["a", "b", "c"]
+        .iter()
+        .map(|id| {
+            let mut r = rep(id, "ae");
+            r.max_open_leads = 30;
+            r
+        })
+        .collect();
+    publish(&cfg, &cfg.topics.reps, &reps).await;
+    let (r1, stop1, h1) = {
+        let (s, h, r) = start_watched(&cfg);
+        (r, s, h)
+    };
+    let (r2, stop2, h2) = {
+        let (s, h, r) = start_watched(&cfg);
+        (r, s, h)
+    };
+    // both instances replayed the roster before either routes
+    wait_for_metric(&r1, "leadflow_route_roster_reps 3").await;
+    wait_for_metric(&r2, "leadflow_route_roster_reps 3").await;
+    // 20 leads of one new account produced at once, as tier keys them (by account), plus 10 of
+    // other accounts so both instances have work
+    let mut decisions: Vec<TierDecision> = (0..20)
+        .map(|i| dated(&format!("n{i}"), Some("newco.io"), 0))
+        .collect();
+    decisions.extend((0..10).map(|i| dated(&format!("o{i}"), Some(&format!("other{i}.io")), 0)));
+    let codec = Codec::single_object().unwrap();
+    let mut records = Vec::new();
+    for d in &decisions {
+        records.push((
+            Some(d.key().as_bytes().to_vec()),
+            codec.encode(&cfg.topics.tiered, d).await.unwrap(),
+        ));
+    }
+    let placed =
+        leadflow_testkit::produce_raw_burst(&cfg.bootstrap_servers, &cfg.topics.tiered, records)
+            .await;
+    let partitions: std::collections::BTreeSet<i32> =
+        placed[..20].iter().map(|(p, _)| *p).collect();
+    assert_eq!(
+        partitions.len(),
+        1,
+        "one account, one partition: {placed:?}"
+    );
+
+    let by_lead = packets_by_lead(&cfg, 30).await;
+    let owners: std::collections::BTreeSet<&str> = by_lead
+        .iter()
+        .filter(|(lead, _)| lead.starts_with('n'))
+        .flat_map(|(_, ps)| ps.iter().map(owner))
+        .collect();
+    assert_eq!(owners.len(), 1, "one owner for newco.io: {owners:?}");
+    stop1.cancel();
+    stop2.cancel();
+    h1.await.unwrap();
+    h2.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cap_overshoot_with_two_instances_is_measured_and_bounded() {
+    const CAP: u32 = 5;
+    const INSTANCES: u32 = 2;
+    let cfg = config().await;
+    let mut reps: Vec<RepState> = ["a", "b", "c", "d"]
+        .iter()
+        .map(|id| {
+            let mut r = rep(id, "ae");
+            r.max_open_leads = CAP as i32;
+            r
+        })
+        .collect();
+    reps.push(manager("mgr", "ae"));
+    publish(&cfg, &cfg.topics.reps, &reps).await;
+    let (stop1, h1, r1) = start_watched(&cfg);
+    let (stop2, h2, r2) = start_watched(&cfg);
+    wait_for_metric(&r1, "leadflow_route_roster_reps 5").await;
+    wait_for_metric(&r2, "leadflow_route_roster_reps 5").await;
+    // 40 leads of 40 accounts at once: twice the reps' total capacity of 20
+    let decisions: Vec<TierDecision> = (0..40)
+        .map(|i| dated(&format!("l{i}"), Some(&format!("acct{i}.io")), 0))
+        .collect();
+    let codec = Codec::single_object().unwrap();
+    let mut records = Vec::new();
+    for d in &decisions {
+        records.push((
+            Some(d.key().as_bytes().to_vec()),
+            codec.encode(&cfg.topics.tiered, d).await.unwrap(),
+        ));
+    }
+    leadflow_testkit::produce_raw_burst(&cfg.bootstrap_servers, &cfg.topics.tiered, records).await;
+    let by_lead = packets_by_lead(&cfg, 40).await;
+    let mut load = std::collections::BTreeMap::<String, u32>::new();
+    for ps in by_lead.values() {
+        *load.entry(owner(&ps[0]).to_owned()).or_default() += 1;
+    }
+    let overshoot = ["a", "b", "c", "d"]
+        .iter()
+        .map(|r| load.get(*r).copied().unwrap_or(0).saturating_sub(CAP))
+        .max()
+        .unwrap_or(0);
+    eprintln!(
+        "measured: N={INSTANCES}, cap {CAP}: loads {load:?}, largest overshoot {overshoot} lead(s)"
+    );
+    assert!(
+        overshoot <= (INSTANCES - 1) * CAP,
+        "overshoot {overshoot} above the (N-1) x cap bound: {load:?}"
+    );
+    assert_eq!(load.values().sum::<u32>(), 40, "every lead held once");
+    stop1.cancel();
+    stop2.cancel();
+    h1.await.unwrap();
+    h2.await.unwrap();
 }
