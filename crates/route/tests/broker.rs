@@ -88,6 +88,49 @@ async fn wait_for_metric(registry: &StageRegistry, line: &str) {
     }
 }
 
+/// Packets an instance made, from its metrics.
+fn made(registry: &StageRegistry) -> u64 {
+    registry
+        .render()
+        .lines()
+        .filter(|l| l.starts_with("leadflow_route_packets_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// Produces probe decisions (team `probe`, handled by its manager `pmgr`, away from the reps under
+/// test), one round of three every 500 ms, until both instances have routed one: the group has then
+/// given each of them partitions of `leads.tiered`. Returns how many probes were produced.
+async fn until_both_route(
+    cfg: &ServiceConfig<RouteSettings>,
+    r1: &StageRegistry,
+    r2: &StageRegistry,
+) -> usize {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut probes = 0;
+    while made(r1) == 0 || made(r2) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the two instances did not both get partitions within 60 s"
+        );
+        let round: Vec<TierDecision> = (0..3)
+            .map(|k| {
+                let mut d = dated(
+                    &format!("probe-{}", probes + k),
+                    Some(&format!("probe{}.io", probes + k)),
+                    0,
+                );
+                d.target_team = "probe".into();
+                d
+            })
+            .collect();
+        probes += round.len();
+        publish(cfg, &cfg.topics.tiered, &round).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    probes
+}
+
 /// Produces a tombstone: the key, no value.
 async fn tombstone(cfg: &ServiceConfig<RouteSettings>, topic: &str, key: &str) {
     use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -445,6 +488,7 @@ async fn two_instances_give_one_new_account_one_owner() {
         })
         .collect();
     publish(&cfg, &cfg.topics.reps, &reps).await;
+    publish(&cfg, &cfg.topics.reps, &[manager("pmgr", "probe")]).await;
     let (r1, stop1, h1) = {
         let (s, h, r) = start_watched(&cfg);
         (r, s, h)
@@ -454,8 +498,10 @@ async fn two_instances_give_one_new_account_one_owner() {
         (r, s, h)
     };
     // both instances replayed the roster before either routes
-    wait_for_metric(&r1, "leadflow_route_roster_reps 3").await;
-    wait_for_metric(&r2, "leadflow_route_roster_reps 3").await;
+    wait_for_metric(&r1, "leadflow_route_roster_reps 4").await;
+    wait_for_metric(&r2, "leadflow_route_roster_reps 4").await;
+    // and the group has given each of them partitions of leads.tiered
+    let probes = until_both_route(&cfg, &r1, &r2).await;
     // 20 leads of one new account produced at once, as tier keys them (by account), plus 10 of
     // other accounts so both instances have work
     let mut decisions: Vec<TierDecision> = (0..20)
@@ -481,7 +527,7 @@ async fn two_instances_give_one_new_account_one_owner() {
         "one account, one partition: {placed:?}"
     );
 
-    let by_lead = packets_by_lead(&cfg, 30).await;
+    let by_lead = packets_by_lead(&cfg, 30 + probes).await;
     let owners: std::collections::BTreeSet<&str> = by_lead
         .iter()
         .filter(|(lead, _)| lead.starts_with('n'))
@@ -508,11 +554,14 @@ async fn cap_overshoot_with_two_instances_is_measured_and_bounded() {
         })
         .collect();
     reps.push(manager("mgr", "ae"));
+    reps.push(manager("pmgr", "probe"));
     publish(&cfg, &cfg.topics.reps, &reps).await;
     let (stop1, h1, r1) = start_watched(&cfg);
     let (stop2, h2, r2) = start_watched(&cfg);
-    wait_for_metric(&r1, "leadflow_route_roster_reps 5").await;
-    wait_for_metric(&r2, "leadflow_route_roster_reps 5").await;
+    wait_for_metric(&r1, "leadflow_route_roster_reps 6").await;
+    wait_for_metric(&r2, "leadflow_route_roster_reps 6").await;
+    let probes = until_both_route(&cfg, &r1, &r2).await;
+    let before = [made(&r1), made(&r2)];
     // 40 leads of 40 accounts at once: twice the reps' total capacity of 20
     let decisions: Vec<TierDecision> = (0..40)
         .map(|i| dated(&format!("l{i}"), Some(&format!("acct{i}.io")), 0))
@@ -526,18 +575,26 @@ async fn cap_overshoot_with_two_instances_is_measured_and_bounded() {
         ));
     }
     leadflow_testkit::produce_raw_burst(&cfg.bootstrap_servers, &cfg.topics.tiered, records).await;
-    let by_lead = packets_by_lead(&cfg, 40).await;
+    let by_lead = packets_by_lead(&cfg, 40 + probes).await;
     let mut load = std::collections::BTreeMap::<String, u32>::new();
-    for ps in by_lead.values() {
-        *load.entry(owner(&ps[0]).to_owned()).or_default() += 1;
+    for (lead, ps) in &by_lead {
+        if !lead.starts_with("probe-") {
+            *load.entry(owner(&ps[0]).to_owned()).or_default() += 1;
+        }
     }
+    // how many of the 40 each instance routed (a measurement of two instances needs both working)
+    let per_instance = [made(&r1) - before[0], made(&r2) - before[1]];
     let overshoot = ["a", "b", "c", "d"]
         .iter()
         .map(|r| load.get(*r).copied().unwrap_or(0).saturating_sub(CAP))
         .max()
         .unwrap_or(0);
     eprintln!(
-        "measured: N={INSTANCES}, cap {CAP}: loads {load:?}, largest overshoot {overshoot} lead(s)"
+        "measured: N={INSTANCES}, cap {CAP}: packets per instance {per_instance:?}, loads {load:?}, largest overshoot {overshoot} lead(s)"
+    );
+    assert!(
+        per_instance.iter().all(|n| *n > 0),
+        "both instances routed leads: {per_instance:?}"
     );
     assert!(
         overshoot <= (INSTANCES - 1) * CAP,
