@@ -625,13 +625,23 @@ async fn a_silent_hot_lead_is_reassigned_and_both_owners_are_told_while_a_contac
             break receipts;
         }
     };
-    let delivered = |p: &HandoffPacket, c: DeliveryChannel| -> Vec<&DeliveryReceipt> {
-        receipts
-            .iter()
-            .filter(|r| r.packet_id == p.packet_id && r.channel == c)
-            .filter(|r| r.status == DeliveryStatus::Delivered)
-            .collect()
-    };
+    // the packet's own effects (its key); the DM to the original owner has a key of its own
+    let delivered_as =
+        |p: &HandoffPacket, key: &str, c: DeliveryChannel| -> Vec<&DeliveryReceipt> {
+            receipts
+                .iter()
+                .filter(|r| r.packet_id == p.packet_id && r.channel == c)
+                .filter(|r| r.idempotency_key.as_deref() == Some(key))
+                .filter(|r| r.status == DeliveryStatus::Delivered)
+                .collect()
+        };
+    let delivered = |p: &HandoffPacket, c: DeliveryChannel| delivered_as(p, &p.idempotency_key, c);
+    let dm_key = format!("{}:dm-previous-owner", reassigned.idempotency_key);
+    assert_eq!(
+        delivered_as(&reassigned, &dm_key, DeliveryChannel::Slack).len(),
+        1,
+        "one DELIVERED receipt for the DM to the original owner: {receipts:#?}"
+    );
     for c in [DeliveryChannel::Slack, DeliveryChannel::Crm] {
         let got = delivered(&reassigned, c);
         assert_eq!(
