@@ -82,6 +82,19 @@ ensure_nextest() {
   return 1
 }
 
+# Debian's Chromium for the tests that look at a page as a person does (the backtest report in the
+# Tests step, the console in its own step); the Tools step installs it, so no test finds it missing.
+ensure_chromium() {
+  if command -v "${LEADFLOW_CHROMIUM:-chromium}" >/dev/null 2>&1; then
+    info "$("${LEADFLOW_CHROMIUM:-chromium}" --version 2>/dev/null | head -n 1)"
+    return 0
+  fi
+  info "installing chromium (Debian package) for the browser tests"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null ||
+    fail "could not install chromium; run: sudo apt-get install chromium"
+}
+
 ensure_tansu() {
   "${REPO_ROOT}/scripts/broker.sh" install
 }
