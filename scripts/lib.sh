@@ -2,8 +2,9 @@
 # Source it; it expects `set -euo pipefail` and REPO_ROOT to be set by the caller.
 
 # The Debian packages the build needs: a C toolchain and make for rdkafka's bundled librdkafka,
-# pkg-config + OpenSSL headers for its ssl feature, zlib headers for its libz feature.
-LEADFLOW_APT_PACKAGES=(build-essential pkg-config libssl-dev zlib1g-dev)
+# pkg-config + OpenSSL headers for its ssl feature, zlib headers for its libz feature; jq and curl for
+# the scripts (the demo's tables, readiness polls).
+LEADFLOW_APT_PACKAGES=(build-essential pkg-config libssl-dev zlib1g-dev jq curl)
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 info() { printf '    %s\n' "$*"; }
