@@ -48,6 +48,7 @@ ensure_rust_components
 use_nextest=1
 ensure_nextest || use_nextest=0
 ensure_tansu
+ensure_chromium
 record tools ok "${t}"
 
 step "Deploy (kustomize overlays, Kubernetes/KEDA schemas, promtool, docker-compose config)"
