@@ -286,7 +286,6 @@ async fn observability_names_exist() {
                 ("STALE_AFTER_HOURS", "9600"),
                 ("RETENTION_DAYS", "400"),
                 ("TICK_MS", "200"),
-                ("HANDOVER_SETTLE_MS", "1000"),
             ] {
                 env = env.stage(k, v);
             }

@@ -64,10 +64,6 @@ fn env(t: &Topics, group: &str) -> BTreeMap<String, String> {
             "500".to_owned(),
         ),
         ("LEADFLOW_STAGE__TICK_MS".to_owned(), "100".to_owned()),
-        (
-            "LEADFLOW_STAGE__HANDOVER_SETTLE_MS".to_owned(),
-            "1000".to_owned(),
-        ),
     ])
 }
 

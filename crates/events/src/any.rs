@@ -111,4 +111,5 @@ any_event!(
     ExceptionState,
     DedupKey,
     DedupKeyBatch,
+    SlaOutcome,
 );

@@ -75,7 +75,6 @@ async fn sla_watchdog_complies_with_the_stage_contract() {
     let settings = WatchdogSettings {
         allowed_lateness_ms: 500,
         tick_ms: 50,
-        handover_settle_ms: 0,
         ..WatchdogSettings::default()
     };
     DeferredCompliance {
@@ -95,7 +94,6 @@ async fn sla_watchdog_complies_with_the_stage_contract() {
         binary_env: vec![
             ("LEADFLOW_STAGE__ALLOWED_LATENESS_MS".into(), "500".into()),
             ("LEADFLOW_STAGE__TICK_MS".into(), "100".into()),
-            ("LEADFLOW_STAGE__HANDOVER_SETTLE_MS".into(), "500".into()),
         ],
     }
     .run()
