@@ -21,6 +21,7 @@ struct Topics {
     activity: String,
     escalations: String,
     exceptions: String,
+    outcomes: String,
 }
 
 async fn topics(prefix: &str, partitions: i32) -> Topics {
@@ -30,6 +31,7 @@ async fn topics(prefix: &str, partitions: i32) -> Topics {
         activity: unique_name(&format!("{prefix}-activity")),
         escalations: unique_name(&format!("{prefix}-escalations")),
         exceptions: unique_name(&format!("{prefix}-exceptions")),
+        outcomes: unique_name(&format!("{prefix}-sla-outcomes")),
     };
     for name in [
         &t.packets,
@@ -37,6 +39,7 @@ async fn topics(prefix: &str, partitions: i32) -> Topics {
         &t.activity,
         &t.escalations,
         &t.exceptions,
+        &t.outcomes,
     ] {
         create_topic(&bootstrap(), name, partitions).await;
     }
@@ -57,6 +60,10 @@ fn env(t: &Topics, group: &str) -> BTreeMap<String, String> {
         (
             "LEADFLOW_TOPICS__EXCEPTIONS".to_owned(),
             t.exceptions.clone(),
+        ),
+        (
+            "LEADFLOW_TOPICS__SLA_OUTCOMES".to_owned(),
+            t.outcomes.clone(),
         ),
         ("LEADFLOW_HTTP__LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
         (
@@ -128,7 +135,7 @@ fn wait_for_log(service: &Service, needles: &[&str], timeout: Duration) {
 }
 
 const ARMED: &str = "timers armed";
-const ASSIGNED: &str = "timer shards assigned";
+const ASSIGNED: &str = "partitions assigned";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sigkilled_watchdog_escalates_each_missed_deadline_exactly_once_after_restart() {
@@ -212,7 +219,7 @@ async fn two_instances_split_the_leads_without_double_escalation() {
     wait_for_log(&a, &[ARMED, ASSIGNED], Duration::from_secs(60));
     let b = Service::start("leadflow-sla-watchdog", &env, logs_b.path());
     wait_for_log(&b, &[ARMED, ASSIGNED], Duration::from_secs(60));
-    // let the group settle (a's shards were rebalanced when b joined) and the settle time pass
+    // let the group settle (a's partitions were rebalanced when b joined)
     tokio::time::sleep(Duration::from_secs(4)).await;
 
     let due = Timestamp(now().0 + 3_000);
@@ -252,7 +259,7 @@ async fn two_instances_split_the_leads_without_double_escalation() {
     assert_eq!(by_a + by_b, 20, "A fired {by_a}, B fired {by_b}");
     assert!(
         by_a > 0 && by_b > 0,
-        "both instances own shards: A {by_a}, B {by_b}"
+        "both instances own partitions: A {by_a}, B {by_b}"
     );
 }
 

@@ -74,6 +74,9 @@ pub struct DeadlineView {
     pub owner: Option<String>,
     pub escalatable: bool,
     pub deadline: Deadline,
+    /// The level of the escalation raised for it, if one was (also when a contact stamped in
+    /// time reconciled it afterwards: the escalation is on `sla.escalations` all the same).
+    pub escalation_level: Option<i32>,
 }
 
 /// The packet whose clocks run for a lead (the newest one).
@@ -580,6 +583,10 @@ impl Engine {
                         owner: t.owner.clone(),
                         escalatable: t.escalatable,
                         deadline: d.clone(),
+                        escalation_level: match d.state {
+                            DeadlineState::Escalated { level } => Some(level),
+                            _ => None,
+                        },
                     });
                 }
             }

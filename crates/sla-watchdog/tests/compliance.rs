@@ -85,7 +85,11 @@ async fn sla_watchdog_complies_with_the_stage_contract() {
         process_inputs: Some(Box::new(process_inputs)),
         poison: vec![no_id, no_team],
         side: Vec::new(),
-        state_topics: vec![TopicRole::Tiered, TopicRole::Activity],
+        state_topics: vec![
+            TopicRole::Tiered,
+            TopicRole::Activity,
+            TopicRole::SlaOutcomes,
+        ],
         expected,
         identify: lead_and_level,
         trigger: Trigger::Clock(Duration::from_millis(2 * HOUR_MS as u64)),
