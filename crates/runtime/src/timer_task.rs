@@ -115,6 +115,12 @@ async fn round<S: Stage>(shared: &Shared<S>, wiring: &TimerWiring) -> Result<(),
         let n = rest.iter().take_while(|o| o.role == first.role).count();
         let (group, tail) = rest.split_at(n);
         deliver(shared, &wiring.topics, group).await?;
+        tracing::info!(
+            stage = S::NAME,
+            topic = %wiring.topics.name(first.role),
+            outputs = group.len(),
+            "timer outputs delivered"
+        );
         for output in group {
             shared.stage.on_timer_delivered(output);
         }
