@@ -212,6 +212,7 @@ async fn observability_names_exist() {
             "deliveries",
             "activity",
             "escalations",
+            "sla_outcomes",
             "reps",
             "model_params",
             "exceptions",
