@@ -158,6 +158,9 @@ impl<S: Stage> StageCompliance<S> {
     }
 }
 
+/// Builds inputs whose timers are due the given time from now (wall clock).
+pub type TimedInputs<I> = Box<dyn Fn(Duration) -> Vec<I> + Send + Sync>;
+
 /// What makes a deferred stage's outputs appear once its inputs were processed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Trigger {
@@ -182,7 +185,7 @@ pub struct DeferredCompliance<S: Stage> {
     /// run on the wall clock: with this, a timer stage's inputs are due at instants the check
     /// chooses, so a process is SIGKILLed and another joins while their timers are open (see
     /// `compliance/timers.rs`). Needs one `expected` output per input, in input order.
-    pub process_inputs: Option<Box<dyn Fn(Duration) -> Vec<S::Input> + Send + Sync>>,
+    pub process_inputs: Option<TimedInputs<S::Input>>,
     /// Inputs that decode but that the stage rejects as poison (may be empty).
     pub poison: Vec<S::Input>,
     /// Events produced on other topics before the stage starts (state its timers read, e.g. the

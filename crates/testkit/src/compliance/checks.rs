@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::inject::{CallLog, Fault, Injected};
 use super::topics::{Identify, SESSION_TIMEOUT_MS, Topics, WAIT, encode, roles};
-use super::{Trigger, Wiring};
+use super::{TimedInputs, Trigger, Wiring};
 use crate::clock::ManualClock;
 use crate::process::StageProcess;
 use crate::{consume_all, produce_raw_all};
@@ -33,7 +33,7 @@ pub(crate) struct Plan<S: Stage> {
     pub(crate) inputs: Vec<S::Input>,
     /// Builds the process check's inputs, their timers due the given time from now (same keys as
     /// `inputs`); `inputs` when `None`.
-    pub(crate) process_inputs: Option<Box<dyn Fn(Duration) -> Vec<S::Input> + Send + Sync>>,
+    pub(crate) process_inputs: Option<TimedInputs<S::Input>>,
     pub(crate) poison: Vec<S::Input>,
     /// Events on other topics before the stage starts.
     pub(crate) side: Vec<(TopicRole, AnyEvent)>,
