@@ -49,7 +49,13 @@ pub(crate) fn spawn_timers<S: Stage>(
                 _ = stop.cancelled() => return,
                 _ = tick.tick() => {}
             }
-            open_gates(&shared, &wiring).await;
+            // reading the watermarks may take a while on a slow broker; a stop does not wait for it
+            // (nothing is produced there), only for a round in flight
+            tokio::select! {
+                biased;
+                _ = stop.cancelled() => return,
+                _ = open_gates(&shared, &wiring) => {}
+            }
             if let Err(e) = round(&shared, &wiring).await {
                 let _ = shared.failures.send(e);
                 return;
