@@ -8,7 +8,12 @@
 #     at the topics' partition count, that the PrometheusRule equals deploy/observability/alerts.yml,
 #     and that the dashboard JSON parses;
 #   - promtool checks the alert rules and the compose Prometheus config;
-#   - docker-compose config parses docker-compose.yml (default and redpanda profile).
+#   - docker-compose config parses docker-compose.yml (default and redpanda profile);
+#   - scripts/check_deploy_refs.py checks, for compose and every rendered overlay, that what each
+#     service's configuration points at exists where it runs: the --config file and every file it
+#     names in a mounted volume, ConfigMap, Secret or the image, the secrets it cannot start without,
+#     the topics the topics job creates, and one HTTP port for the service, its probes and scrapes.
+# scripts/deploy-start-test.sh (after the build) starts every binary with that configuration.
 # The metric names the rules and the dashboard use are checked against running services by the
 # e2e test observability_names_exist (crates/e2e/tests/observability.rs).
 set -euo pipefail
@@ -64,6 +69,14 @@ promtool check config deploy/observability/prometheus.yml >/dev/null || failed=1
 docker-compose -f docker-compose.yml config -q || failed=1
 docker-compose -f docker-compose.yml --profile redpanda config -q || failed=1
 info "docker-compose.yml parses ($(docker-compose -f docker-compose.yml --profile redpanda config --services | wc -l) services)"
+
+overlays=()
+for r in "${rendered[@]}"; do overlays+=("$(basename "${r}" .yaml)=${r}"); done
+if docker-compose -f docker-compose.yml config >"${out}/compose.yaml"; then
+  "${py}" scripts/check_deploy_refs.py --compose "${out}/compose.yaml" "${overlays[@]}" || failed=1
+else
+  failed=1
+fi
 
 ((failed == 0)) || fail "deploy checks failed"
 info "deploy checks passed"

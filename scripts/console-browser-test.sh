@@ -15,12 +15,7 @@ cd "${REPO_ROOT}"
 BIN="${REPO_ROOT}/target/debug/leadflow"
 [[ -x "${BIN}" ]] || fail "build first: cargo build -p leadflow-cli"
 
-if ! command -v chromium >/dev/null 2>&1; then
-  info "installing chromium (Debian package) for the browser test"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null ||
-    fail "could not install chromium; run: sudo apt-get install chromium"
-fi
+ensure_chromium
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/leadflow-console.XXXXXX")"
 CONSOLE_PID=""

@@ -256,7 +256,7 @@ if [[ -x "${BIN}/leadflow-sla-watchdog" && -x "${BIN}/leadflow-route" ]]; then
   info "simulated reps answer the packets (20 % late, 20 % never; log ${LOGS}/reps.log)"
 fi
 
-step "Generating ${COUNT} leads at ${RATE}/s into leads.raw"
+step "Generating ${COUNT} leads at ${RATE}/s into leads.raw, stamped with the time they are sent"
 seed_args=()
 [[ -n "${SEED:-}" ]] && seed_args=(--seed "${SEED}")
 if [[ -x "${BIN}/leadflow-recalibrate" ]]; then
@@ -271,13 +271,13 @@ if [[ -x "${BIN}/leadflow-ingest" ]] && command -v python3 >/dev/null 2>&1; then
   # HTTP with their API keys (deploy/ingest-publishers.example.toml); the systems that speak Kafka
   # (CRM, intent feed, webinars, sign-ups) produce to leads.raw directly
   info "hubspot and website_chat leads: POST http://127.0.0.1:9110/v1/leads (leadflow-ingest); the others: leadflow produce"
-  run_fg bash -c 'set -o pipefail; "$1" generate --count "$2" --rate "$3" "${@:6}" |
+  run_fg bash -c 'set -o pipefail; "$1" generate --count "$2" --rate "$3" --start now --live "${@:6}" |
     python3 "$4/scripts/demo_ingest_split.py" http://127.0.0.1:9110 \
       hubspot=demo-hubspot-key website_chat=demo-website-chat-key |
     "$1" produce leads.raw >"$5" 2>&1' _ "${BIN}/leadflow" "${COUNT}" "${RATE}" "${REPO_ROOT}" \
     "${LOGS}/produce.log" "${seed_args[@]}" || warn "not every lead was accepted (see above and ${LOGS}/produce.log)"
 else
-  run_fg "${BIN}/leadflow" generate --count "${COUNT}" --rate "${RATE}" --topic leads.raw "${seed_args[@]}"
+  run_fg "${BIN}/leadflow" generate --count "${COUNT}" --rate "${RATE}" --start now --live --topic leads.raw "${seed_args[@]}"
 fi
 
 step "Output of ${last_topic} (stops after 10 s without new records)"
@@ -319,8 +319,61 @@ fi
 info "$(wc -l <"${output}") records of ${last_topic}, as JSON lines in ${output}"
 
 if [[ -x "${BIN}/leadflow-sla-watchdog" ]]; then
+  # the leads carry the wall-clock time, so their deadlines (one or two minutes: deploy/demo/tier.toml)
+  # run on the real clock: wait until the watchdog has settled every deadline it opened (met, closed
+  # late, escalated, reassigned and met or missed by the new owner), at most SLA_WAIT_S seconds
+  step "SLA clocks (live: waiting until every deadline is settled, at most ${SLA_WAIT_S:-480} s)"
+  open_deadlines() {
+    curl -fsS "http://127.0.0.1:9106/metrics" 2>/dev/null |
+      awk '/^leadflow_sla_watchdog_open_deadlines[{ ]/ {n += $NF} END {printf "%d", n}'
+  }
+  deadline=$((SECONDS + ${SLA_WAIT_S:-480}))
+  sleep 5
+  while :; do
+    open="$(open_deadlines)"
+    [[ -n "${open}" && "${open}" == 0 ]] && break
+    if ((SECONDS >= deadline)); then
+      warn "${open:-?} deadlines still open after ${SLA_WAIT_S:-480} s; the tables show them as open"
+      break
+    fi
+    info "$(date -u +%H:%M:%S) open deadlines: ${open:-?}"
+    sleep 15
+  done
+
+  step "Every lead that reached a human: tier, owner, channels delivered, SLA"
+  summary_dir="${STATE}/summary"
+  mkdir -p "${summary_dir}"
+  for topic in handoff.packets handoff.deliveries sla.outcomes; do
+    "${BIN}/leadflow" tail "${topic}" --from-beginning --idle-timeout 3 >"${summary_dir}/${topic}.jsonl" 2>/dev/null ||
+      warn "could not read ${topic}"
+  done
+  if command -v jq >/dev/null 2>&1; then
+    printf '    %-14s %-11s %-14s %-3s %-22s %s\n' LEAD TIER OWNER LVL DELIVERED "SLA (each deadline, in order: outcome(owner charged))"
+    jq -r -n --slurpfile packets "${summary_dir}/handoff.packets.jsonl" \
+      --slurpfile deliveries "${summary_dir}/handoff.deliveries.jsonl" \
+      --slurpfile outcomes "${summary_dir}/sla.outcomes.jsonl" '
+      ($deliveries | map(select(.status == "DELIVERED")) | group_by(.lead_id)
+        | map({key: .[0].lead_id, value: (map(.channel) | unique | join(","))}) | from_entries) as $chan
+      | ($outcomes | map(select(.outcome != "OPENED")) | group_by(.lead_id)
+        | map({key: .[0].lead_id, value: (map(.outcome + (if .owner then "(" + .owner + ")" else "" end))
+              | join(" > "))}) | from_entries) as $sla
+      | $packets | group_by(.decision.scored.enriched.lead.lead_id)
+      | map(max_by(.escalation_level)) | sort_by(.created_at) | .[]
+      | .decision.scored.enriched.lead.lead_id as $lead
+      | [$lead, .decision.tier, (.assignee.rep_id // "-"), (.escalation_level | tostring),
+         ($chan[$lead] // "-"), ($sla[$lead] // "open")] | @tsv' |
+      while IFS=$'\t' read -r lead tier owner lvl channels sla; do
+        printf '    %-14s %-11s %-14s %-3s %-22s %s\n' "${lead}" "${tier}" "${owner}" "${lvl}" "${channels}" "${sla}"
+      done
+    info "SLA column: what the watchdog decided for each deadline, in order (sla.outcomes), with the owner"
+    info "it was charged to: MET, CLOSED_LATE (contacted after the deadline), ESCALATED (reassigned),"
+    info "RECONCILED (a contact stamped in time arrived after the escalation), MISSED (automated sequence)"
+  fi
+
   step "SLA adherence (leadflow sla report; escalations: leadflow tail sla.escalations --from-beginning)"
-  run_fg "${BIN}/leadflow" sla report --since 400d || warn "sla report failed"
+  run_fg "${BIN}/leadflow" sla report --since 1d || warn "sla report failed"
+  escalations="$("${BIN}/leadflow" tail sla.escalations --from-beginning --idle-timeout 3 2>/dev/null | wc -l)"
+  info "${escalations} records on sla.escalations: the report's escalated column counts each of them"
 fi
 
 if [[ -x "${BIN}/leadflow-recalibrate" ]]; then
@@ -349,4 +402,5 @@ info "exceptions:  target/release/leadflow tail leads.exceptions --from-beginnin
 if ((${#notify_env[@]})); then
   info "sandbox:     http://${SANDBOX_HTTP}/  (what notify delivered; requests in .leadflow/sandbox-requests.jsonl)"
 fi
+info "console:     target/${PROFILE}/leadflow console   (exceptions queue, queues & SLA, lead traces in a browser)"
 info "broker data: .leadflow/broker.db (kept between runs; RESET=1 starts empty)"

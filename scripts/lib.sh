@@ -2,8 +2,9 @@
 # Source it; it expects `set -euo pipefail` and REPO_ROOT to be set by the caller.
 
 # The Debian packages the build needs: a C toolchain and make for rdkafka's bundled librdkafka,
-# pkg-config + OpenSSL headers for its ssl feature, zlib headers for its libz feature.
-LEADFLOW_APT_PACKAGES=(build-essential pkg-config libssl-dev zlib1g-dev)
+# pkg-config + OpenSSL headers for its ssl feature, zlib headers for its libz feature; jq and curl for
+# the scripts (the demo's tables, readiness polls).
+LEADFLOW_APT_PACKAGES=(build-essential pkg-config libssl-dev zlib1g-dev jq curl)
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 info() { printf '    %s\n' "$*"; }
@@ -80,6 +81,19 @@ ensure_nextest() {
   cargo install cargo-nextest --locked >/dev/null 2>&1 && return 0
   warn "cargo-nextest could not be installed; tests will run with cargo test"
   return 1
+}
+
+# Debian's Chromium for the tests that look at a page as a person does (the backtest report in the
+# Tests step, the console in its own step); the Tools step installs it, so no test finds it missing.
+ensure_chromium() {
+  if command -v "${LEADFLOW_CHROMIUM:-chromium}" >/dev/null 2>&1; then
+    info "$("${LEADFLOW_CHROMIUM:-chromium}" --version 2>/dev/null | head -n 1)"
+    return 0
+  fi
+  info "installing chromium (Debian package) for the browser tests"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null ||
+    fail "could not install chromium; run: sudo apt-get install chromium"
 }
 
 ensure_tansu() {

@@ -48,6 +48,7 @@ ensure_rust_components
 use_nextest=1
 ensure_nextest || use_nextest=0
 ensure_tansu
+ensure_chromium
 record tools ok "${t}"
 
 step "Deploy (kustomize overlays, Kubernetes/KEDA schemas, promtool, docker-compose config)"
@@ -134,6 +135,13 @@ fi
 step "Console (headless Chromium)"
 t="$(now_s)"
 if "${REPO_ROOT}/scripts/console-browser-test.sh"; then record console ok "${t}"; else record console FAILED "${t}"; fi
+
+# --- deploy: every binary started with compose's and the prod overlay's exact configuration (files
+# mounted at the same paths, read-only root, uid 10001) on its own private tansu; each must answer
+# /readyz (scripts/deploy-start-test.sh, about a minute).
+step "Deploy start test (compose and prod configuration, /readyz)"
+t="$(now_s)"
+if "${REPO_ROOT}/scripts/deploy-start-test.sh"; then record startup ok "${t}"; else record startup FAILED "${t}"; fi
 
 # --- chaos (issue 11): the whole pipeline as processes on its own private tansu, 5,000 leads at
 # 100/s, 10 kill -9 of random stage processes, one broker restart, Slack/CRM stand-in outages;

@@ -477,8 +477,9 @@ async fn an_unanswered_packet_is_escalated_and_reassigned_by_route() {
 /// The "reassign and notify" chain end to end: route → packet, no rep activity → the watchdog
 /// escalates → route-reassign emits the reassigned packet → notify posts to the sandbox's Slack and
 /// writes the CRM task and note. The reassigned post mentions the new owner and tells the original
-/// owner (mention + "Reassigned from"), the CRM task belongs to the new owner and the note names the
-/// previous one, and both primaries have DELIVERED receipts under the reassigned packet's own key.
+/// owner (mention + "Reassigned from", and a DM), the CRM task belongs to the new owner and the note
+/// names the previous one, the original task is COMPLETED, and both primaries have DELIVERED
+/// receipts under the reassigned packet's own key.
 /// A lead contacted before its deadline in the same run is never escalated and notified once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_hot_lead_is_reassigned_and_both_owners_are_told_while_a_contacted_one_is_left_alone()
@@ -655,13 +656,23 @@ async fn a_silent_hot_lead_is_reassigned_and_both_owners_are_told_while_a_contac
             break receipts;
         }
     };
-    let delivered = |p: &HandoffPacket, c: DeliveryChannel| -> Vec<&DeliveryReceipt> {
-        receipts
-            .iter()
-            .filter(|r| r.packet_id == p.packet_id && r.channel == c)
-            .filter(|r| r.status == DeliveryStatus::Delivered)
-            .collect()
-    };
+    // the packet's own effects (its key); the DM to the original owner has a key of its own
+    let delivered_as =
+        |p: &HandoffPacket, key: &str, c: DeliveryChannel| -> Vec<&DeliveryReceipt> {
+            receipts
+                .iter()
+                .filter(|r| r.packet_id == p.packet_id && r.channel == c)
+                .filter(|r| r.idempotency_key.as_deref() == Some(key))
+                .filter(|r| r.status == DeliveryStatus::Delivered)
+                .collect()
+        };
+    let delivered = |p: &HandoffPacket, c: DeliveryChannel| delivered_as(p, &p.idempotency_key, c);
+    let dm_key = format!("{}:dm-previous-owner", reassigned.idempotency_key);
+    assert_eq!(
+        delivered_as(&reassigned, &dm_key, DeliveryChannel::Slack).len(),
+        1,
+        "one DELIVERED receipt for the DM to the original owner: {receipts:#?}"
+    );
     for c in [DeliveryChannel::Slack, DeliveryChannel::Crm] {
         let got = delivered(&reassigned, c);
         assert_eq!(
@@ -710,7 +721,19 @@ async fn a_silent_hot_lead_is_reassigned_and_both_owners_are_told_while_a_contac
         1,
         "the contacted lead is notified once"
     );
-    assert_eq!(messages.len(), 3, "no other post");
+    // the original owner is told directly too: one DM (conversations.open + chat.postMessage)
+    let old_uid = old_owner.slack_user_id.as_deref().expect("slack id");
+    let dms = sandbox.state.direct_messages(old_uid);
+    assert_eq!(dms.len(), 1, "one DM to the original owner");
+    assert!(
+        dms[0]
+            .blocks
+            .to_string()
+            .contains(&format!("reassigned from you to {}", mention(&new_owner))),
+        "{:?}",
+        dms[0].blocks
+    );
+    assert_eq!(messages.len(), 4, "no other post: three posts and the DM");
 
     // CRM: the task belongs to the new owner, the note names the previous one
     let by_key = |kind: &str, key: String| {
@@ -760,6 +783,10 @@ async fn a_silent_hot_lead_is_reassigned_and_both_owners_are_told_while_a_contac
         1
     );
     assert_eq!(sandbox.state.crm_objects("tasks").len(), 3, "no other task");
+    // the original owner's task is closed: one open task per lead
+    let first_task = by_key("tasks", format!("{}:task", original.idempotency_key));
+    assert_eq!(first_task[0].properties["hs_task_status"], "COMPLETED");
+    assert_eq!(task[0].properties["hs_task_status"], "NOT_STARTED");
 
     // the contacted lead is never escalated: one escalation in all, for the silent lead
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -781,7 +808,7 @@ async fn a_silent_hot_lead_is_reassigned_and_both_owners_are_told_while_a_contac
     assert_eq!(late_packets.len(), 3, "no packet after the reassignment");
     assert_eq!(
         sandbox.state.slack_messages().len(),
-        3,
-        "no second notification"
+        4,
+        "no second notification (three posts and the DM)"
     );
 }

@@ -8,6 +8,14 @@ use crate::event::{Event, EventKind};
 use crate::json::event_to_json;
 use crate::model::*;
 
+/// A deletion on a compacted topic: the key whose latest record has no value, and the kind the
+/// topic carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tombstone {
+    pub kind: EventKind,
+    pub key: String,
+}
+
 macro_rules! any_event {
     ($($kind:ident),* $(,)?) => {
         /// Any event of the contract, for tools that handle topics generically.
@@ -17,6 +25,10 @@ macro_rules! any_event {
         #[derive(Clone, Debug, PartialEq)]
         pub enum AnyEvent {
             $($kind($kind),)*
+            /// A record without a value on a compacted topic (a deletion of its key): what side
+            /// inputs hand the stage so it can forget the key (e.g. a rep removed from `reps`).
+            /// Never produced by a decode; it has no payload to encode.
+            Tombstone(Tombstone),
         }
 
         impl AnyEvent {
@@ -42,6 +54,7 @@ macro_rules! any_event {
             pub fn lead_id(&self) -> Option<&str> {
                 match self {
                     $(AnyEvent::$kind(e) => Event::lead_id(e),)*
+                    AnyEvent::Tombstone(_) => None,
                 }
             }
 
@@ -49,6 +62,7 @@ macro_rules! any_event {
             pub fn kind(&self) -> EventKind {
                 match self {
                     $(AnyEvent::$kind(_) => EventKind::$kind,)*
+                    AnyEvent::Tombstone(t) => t.kind,
                 }
             }
 
@@ -56,6 +70,7 @@ macro_rules! any_event {
             pub fn key(&self) -> &str {
                 match self {
                     $(AnyEvent::$kind(e) => e.key(),)*
+                    AnyEvent::Tombstone(t) => &t.key,
                 }
             }
 
@@ -63,6 +78,10 @@ macro_rules! any_event {
             pub async fn encode(&self, codec: &Codec, topic: &str) -> Result<Vec<u8>, EncodeError> {
                 match self {
                     $(AnyEvent::$kind(e) => codec.encode(topic, e).await,)*
+                    AnyEvent::Tombstone(t) => Err(EncodeError::Schema(format!(
+                        "a tombstone for key {} has no value to encode",
+                        t.key
+                    ))),
                 }
             }
 
@@ -70,6 +89,7 @@ macro_rules! any_event {
             pub fn to_json(&self) -> Result<Json, EncodeError> {
                 match self {
                     $(AnyEvent::$kind(e) => event_to_json(e),)*
+                    AnyEvent::Tombstone(t) => Ok(serde_json::json!({"tombstone": t.key})),
                 }
             }
         }

@@ -20,7 +20,7 @@ pub mod secret;
 pub mod time;
 pub mod topics;
 
-pub use any::AnyEvent;
+pub use any::{AnyEvent, Tombstone};
 pub use codec::{Codec, DecodeError, EncodeError, RegistryClient, RegistryConfig};
 pub use event::{Event, EventKind};
 pub use model::*;

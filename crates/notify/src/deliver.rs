@@ -20,6 +20,7 @@ use crate::metrics::NotifyMetrics;
 use crate::packet::Handoff;
 use crate::receipt::{channel_label, receipt, status_label};
 use crate::settings::{EMAIL_BUDGET_MS, NotifySettings};
+use crate::slack_dm::{dm_key, dm_recipient};
 
 /// The numbers of the delivery rules (RULES.md).
 #[derive(Clone, Debug)]
@@ -88,6 +89,8 @@ impl Lane {
 pub struct Undeliverable {
     pub channel: DeliveryChannel,
     pub reason: String,
+    /// The idempotency key of the effect that failed (the packet's, or the direct message's).
+    pub key: String,
 }
 
 /// Everything one packet produced.
@@ -122,6 +125,8 @@ fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
 pub struct Notifier {
     primaries: Vec<Lane>,
     fallback: Option<Lane>,
+    /// The direct message to the original owner of a reassigned lead (Slack Web API only).
+    direct: Option<Lane>,
     ledger: Ledger,
     rules: DeliveryRules,
     clock: Arc<dyn Clock>,
@@ -143,10 +148,17 @@ impl Notifier {
                 .map(|c| Lane::new(c, &rules))
                 .collect(),
             fallback: fallback.map(|c| Lane::new(c, &rules)),
+            direct: None,
             ledger: Ledger::new(2_000_000),
             rules,
             clock,
         }
+    }
+
+    /// Adds the direct message to the original owner of a reassigned lead (RULES.md §1).
+    pub fn with_direct(mut self, channel: Arc<dyn Channel>) -> Self {
+        self.direct = Some(Lane::new(channel, &self.rules));
+        self
     }
 
     pub fn ledger(&self) -> &Ledger {
@@ -194,7 +206,9 @@ impl Notifier {
                 .map(|(lane, p)| self.run_lane(lane, h, &link, &[], deadline, p)),
         );
         let fallback = self.fallback(h, receivers, &link, deadline);
-        let (results, (mut email_receipts, email_failure)) = tokio::join!(lanes, fallback);
+        let direct = self.direct(h, deadline);
+        let (results, (mut email_receipts, email_failure), direct) =
+            tokio::join!(lanes, fallback, direct);
 
         let mut report = DeliveryReport::default();
         for (lane, (receipts, outcome)) in self.primaries.iter().zip(results) {
@@ -215,9 +229,14 @@ impl Notifier {
                     "{} could not deliver: {reason}; {email}",
                     channel_name(lane.channel.kind())
                 ),
+                key: h.idempotency_key.clone(),
             });
         }
         report.receipts.append(&mut email_receipts);
+        if let Some((mut receipts, undeliverable)) = direct {
+            report.receipts.append(&mut receipts);
+            report.undeliverable.extend(undeliverable);
+        }
         report.receipts.sort_by_key(|r| r.delivered_at.0);
         if let Some(m) = &self.metrics {
             for r in &report.receipts {
@@ -227,6 +246,40 @@ impl Notifier {
             }
         }
         report
+    }
+
+    /// The direct message to the original owner of a reassigned lead, as its own effect: keyed by
+    /// [`dm_key`] in the ledger and on its receipts, so a redelivered packet never sends it twice.
+    /// `None` when the packet needs none (not a reassignment, no Slack id, no Web API).
+    async fn direct(
+        &self,
+        h: &Handoff,
+        deadline: Instant,
+    ) -> Option<(Vec<DeliveryReceipt>, Option<Undeliverable>)> {
+        let lane = self.direct.as_ref()?;
+        dm_recipient(h)?;
+        let mut dm = h.clone();
+        dm.idempotency_key = dm_key(&h.idempotency_key);
+        let link: CrmLink = watch::Sender::new(Link::None);
+        let progress = watch::Sender::new(Progress::default());
+        let (receipts, outcome) = self
+            .run_lane(lane, &dm, &link, &[], deadline, &progress)
+            .await;
+        let failed = match outcome {
+            Outcome::Delivered => None,
+            Outcome::Rejected(r) => Some(format!("rejected: {r}")),
+            Outcome::GaveUp(r) => Some(r),
+        };
+        Some((
+            receipts,
+            failed.map(|reason| Undeliverable {
+                channel: lane.channel.kind(),
+                reason: format!(
+                    "the direct message to the original owner could not be delivered: {reason}; the team post still names them"
+                ),
+                key: dm.idempotency_key.clone(),
+            }),
+        ))
     }
 
     /// Waits until a primary has been unavailable for `fallback_after` or failed for good, then

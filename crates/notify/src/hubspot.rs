@@ -62,12 +62,29 @@ impl HubspotChannel {
     }
 
     /// One call: waits out an exhausted window, maps statuses to channel errors.
-    async fn call(
+    pub(crate) async fn call(
         &self,
         method: reqwest::Method,
         path: &str,
         body: Option<&Value>,
     ) -> Result<Value, ChannelError> {
+        self.call_or_missing(method, path, body)
+            .await?
+            .ok_or_else(|| {
+                ChannelError::rejected(format!(
+                    "hubspot {} answered 404 Not Found: OBJECT_NOT_FOUND",
+                    path.split('?').next().unwrap_or(path)
+                ))
+            })
+    }
+
+    /// [`Self::call`], with a 404 (the object does not exist) as `Ok(None)`.
+    pub(crate) async fn call_or_missing(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Option<Value>, ChannelError> {
         self.respect_rate_limit().await;
         let mut req = self
             .http
@@ -106,7 +123,8 @@ impl HubspotChannel {
             .take(200)
             .collect::<String>();
         match status.as_u16() {
-            200..=299 => Ok(body),
+            200..=299 => Ok(Some(body)),
+            404 => Ok(None),
             429 => Err(ChannelError::RateLimited {
                 reason: format!("hubspot 429: {message}"),
                 retry_after: retry_after.or(interval).unwrap_or(Duration::from_secs(1)),
@@ -124,7 +142,7 @@ impl HubspotChannel {
         }
     }
 
-    async fn upsert(
+    pub(crate) async fn upsert(
         &self,
         object: &str,
         id_property: &str,
@@ -154,9 +172,21 @@ impl HubspotChannel {
         from_id: &str,
         contact_id: &str,
     ) -> Result<(), ChannelError> {
+        self.associate_to(from, from_id, "contacts", contact_id)
+            .await
+    }
+
+    /// A v4 default association (an idempotent PUT).
+    pub(crate) async fn associate_to(
+        &self,
+        from: &str,
+        from_id: &str,
+        to: &str,
+        to_id: &str,
+    ) -> Result<(), ChannelError> {
         self.call(
             reqwest::Method::PUT,
-            &format!("/crm/v4/objects/{from}/{from_id}/associations/default/contacts/{contact_id}"),
+            &format!("/crm/v4/objects/{from}/{from_id}/associations/default/{to}/{to_id}"),
             None,
         )
         .await
@@ -266,6 +296,10 @@ impl HubspotChannel {
             .await?;
         self.associate("tasks", &task_id, &contact_id).await?;
         self.associate("notes", &note_id, &contact_id).await?;
+        if crate::hubspot_reassign::is_reassignment(h) {
+            crate::hubspot_reassign::close_previous_tasks(self, h, &contact_id, owner.as_deref())
+                .await?;
+        }
         Ok(Delivered {
             external_id: task_id,
             url: Some(url),

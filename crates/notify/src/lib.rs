@@ -6,12 +6,14 @@ pub mod channel;
 pub mod deliver;
 pub mod email;
 pub mod hubspot;
+pub mod hubspot_reassign;
 pub mod ledger;
 pub mod metrics;
 pub mod packet;
 pub mod receipt;
 pub mod settings;
 pub mod slack;
+pub mod slack_dm;
 pub mod slack_message;
 pub mod stage;
 

@@ -169,6 +169,19 @@ impl Handoff {
         }
     }
 
+    /// Why a reassigned packet took the lead from its previous owner, in words: route's reason for
+    /// a rep removed from the roster says so; every other reassignment follows an SLA breach.
+    pub fn reassigned_because(&self) -> &'static str {
+        if self
+            .assignment_reason
+            .contains("was removed from the roster")
+        {
+            "because they left the roster"
+        } else {
+            "after the SLA breach"
+        }
+    }
+
     /// "HOT", "WARM", "COLD".
     pub fn level_label(&self) -> &'static str {
         match self.lead_level {

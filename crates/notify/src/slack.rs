@@ -62,6 +62,15 @@ impl SlackChannel {
         })
     }
 
+    /// The Web API base URL and bot token; `None` for webhook-only Slack (which cannot open a
+    /// direct message).
+    pub(crate) fn api(&self) -> Option<(&str, &Secret)> {
+        match &self.mode {
+            Mode::Api { base, token } => Some((base.as_str(), token)),
+            Mode::Webhook { .. } => None,
+        }
+    }
+
     /// The channel a team's handoffs go to.
     pub fn channel_for(&self, team: &str) -> &str {
         self.channels
@@ -92,63 +101,19 @@ impl SlackChannel {
                         "event_payload": { "idempotency_key": h.idempotency_key, "lead_id": h.lead_id }
                     }
                 });
-                let resp = self
-                    .http
-                    .post(format!("{base}/chat.postMessage"))
-                    .bearer_auth(token.expose())
-                    .json(&body)
-                    .send()
+                let reply = api_call(&self.http, base, token, "chat.postMessage", &body)
                     .await
-                    .map_err(|e| transport_error("slack", e))?;
-                let status = resp.status();
-                let retry_after = parse_retry_after(
-                    resp.headers()
-                        .get(reqwest::header::RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok()),
-                );
-                if status.as_u16() == 429 {
-                    return Err(ChannelError::RateLimited {
-                        reason: "slack answered 429".into(),
-                        retry_after: retry_after.unwrap_or(Duration::from_secs(1)),
-                    });
-                }
-                if status.is_server_error() {
-                    return Err(ChannelError::Unavailable {
-                        reason: format!("slack answered {status}"),
-                        retry_after,
-                    });
-                }
-                if !status.is_success() {
-                    return Err(ChannelError::rejected(format!("slack answered {status}")));
-                }
-                let reply: Value = resp.json().await.map_err(|e| transport_error("slack", e))?;
-                if reply["ok"] == true {
-                    let ts = reply["ts"].as_str().unwrap_or_default().to_owned();
-                    return Ok(Delivered {
-                        external_id: ts,
-                        url: None,
-                    });
-                }
-                let error = reply["error"]
-                    .as_str()
-                    .unwrap_or("unknown_error")
-                    .to_owned();
-                if error == "ratelimited" {
-                    return Err(ChannelError::RateLimited {
-                        reason: "slack: ratelimited".into(),
-                        retry_after: retry_after.unwrap_or(Duration::from_secs(1)),
-                    });
-                }
-                if TRANSIENT_ERRORS.contains(&error.as_str()) {
-                    return Err(ChannelError::Unavailable {
-                        reason: format!("slack: {error}"),
-                        retry_after,
-                    });
-                }
-                Err(ChannelError::rejected(format!(
-                    "slack: {error} (channel {})",
-                    self.channel_for(&h.team)
-                )))
+                    .map_err(|e| match e {
+                        ChannelError::Rejected { reason } => ChannelError::rejected(format!(
+                            "{reason} (channel {})",
+                            self.channel_for(&h.team)
+                        )),
+                        other => other,
+                    })?;
+                Ok(Delivered {
+                    external_id: reply["ts"].as_str().unwrap_or_default().to_owned(),
+                    url: None,
+                })
             }
             Mode::Webhook { url } => {
                 let resp = self
@@ -187,6 +152,66 @@ impl SlackChannel {
             }
         }
     }
+}
+
+/// One Slack Web API call (`{base}/{method}`, JSON body, bot token): the reply of an `ok: true`
+/// answer, or the failure mapped to retry / rate limit / rejection.
+pub(crate) async fn api_call(
+    http: &reqwest::Client,
+    base: &str,
+    token: &Secret,
+    method: &str,
+    body: &Value,
+) -> Result<Value, ChannelError> {
+    let resp = http
+        .post(format!("{base}/{method}"))
+        .bearer_auth(token.expose())
+        .json(body)
+        .send()
+        .await
+        .map_err(|e| transport_error("slack", e))?;
+    let status = resp.status();
+    let retry_after = parse_retry_after(
+        resp.headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok()),
+    );
+    if status.as_u16() == 429 {
+        return Err(ChannelError::RateLimited {
+            reason: format!("slack {method} answered 429"),
+            retry_after: retry_after.unwrap_or(Duration::from_secs(1)),
+        });
+    }
+    if status.is_server_error() {
+        return Err(ChannelError::Unavailable {
+            reason: format!("slack answered {status}"),
+            retry_after,
+        });
+    }
+    if !status.is_success() {
+        return Err(ChannelError::rejected(format!("slack answered {status}")));
+    }
+    let reply: Value = resp.json().await.map_err(|e| transport_error("slack", e))?;
+    if reply["ok"] == true {
+        return Ok(reply);
+    }
+    let error = reply["error"]
+        .as_str()
+        .unwrap_or("unknown_error")
+        .to_owned();
+    if error == "ratelimited" {
+        return Err(ChannelError::RateLimited {
+            reason: "slack: ratelimited".into(),
+            retry_after: retry_after.unwrap_or(Duration::from_secs(1)),
+        });
+    }
+    if TRANSIENT_ERRORS.contains(&error.as_str()) {
+        return Err(ChannelError::Unavailable {
+            reason: format!("slack: {error}"),
+            retry_after,
+        });
+    }
+    Err(ChannelError::rejected(format!("slack {method}: {error}")))
 }
 
 impl Channel for SlackChannel {

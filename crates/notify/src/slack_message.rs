@@ -80,14 +80,22 @@ pub fn blocks(h: &Handoff, crm_url: Option<&str>) -> Value {
             esc(&h.team)
         ),
     };
+    if let (Some(_), Some(why)) = (&h.assignee, &h.unassigned_reason) {
+        // a manager fallback: say why nobody in the pool could take it
+        owner.push_str(&format!("\nNobody else could take it: {}.", esc(why)));
+    }
     if let Some(prev) = &h.previous_assignee {
         owner.push_str(&format!(
-            "\nReassigned from {} after the SLA breach (escalation level {}).",
+            "\nReassigned from {} {} (escalation level {}).",
             mention(prev),
+            h.reassigned_because(),
             h.escalation_level
         ));
     }
-    if let Some(cc) = &h.manager_cc {
+    // never cc the owner to themself (a manager fallback is assigned to the manager)
+    let cc_is_owner =
+        |cc: &crate::packet::Rep| h.assignee.as_ref().is_some_and(|a| a.rep_id == cc.rep_id);
+    if let Some(cc) = h.manager_cc.as_ref().filter(|cc| !cc_is_owner(cc)) {
         owner.push_str(&format!("\ncc {}", mention(cc)));
     }
     out.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": owner}}));
@@ -148,6 +156,46 @@ pub fn blocks(h: &Handoff, crm_url: Option<&str>) -> Value {
     Value::Array(out)
 }
 
+/// The direct message's notification text to the original owner of a reassigned lead.
+pub fn direct_text(h: &Handoff) -> String {
+    format!(
+        "{} lead {} at {} was reassigned from you to {}",
+        h.level_label(),
+        h.visitor.display_name(),
+        h.visitor.company.as_deref().unwrap_or("unknown company"),
+        h.assignee.as_ref().map_or("the team", |a| a.name.as_str())
+    )
+}
+
+/// The direct message to the original owner: what was taken from them, to whom, why, and that
+/// their CRM task is closed (so they do not call the lead too).
+pub fn direct_blocks(h: &Handoff) -> Value {
+    let new_owner = match &h.assignee {
+        Some(rep) => match &rep.slack_user_id {
+            Some(uid) => format!("<@{}>", esc(uid)),
+            None => format!("*{}*", esc(&rep.name)),
+        },
+        None => format!("team *{}*", esc(&h.team)),
+    };
+    let company = h.visitor.company.as_deref().unwrap_or("unknown company");
+    let text = format!(
+        "The {} lead *{}* ({}) was reassigned from you to {} {} (escalation level {}): {}.\n\
+Your CRM task for it is closed; {} follows up from here, no need to contact the lead.",
+        h.level_label(),
+        esc(&h.visitor.display_name()),
+        esc(company),
+        new_owner,
+        h.reassigned_because().replace("they", "you"),
+        h.escalation_level,
+        esc(&cut(&h.assignment_reason, 500)),
+        new_owner
+    );
+    json!([
+        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": format!("lead `{}`", esc(&h.lead_id))}]}
+    ])
+}
+
 #[cfg(test)]
 mod tests {
     use leadflow_events::samples;
@@ -189,6 +237,52 @@ mod tests {
         p.previous_assignee = Some(previous);
         let text = blocks(&Handoff::from_packet(&p), None).to_string();
         assert!(text.contains("Reassigned from *Old Owner*"), "{text}");
+    }
+
+    #[test]
+    fn a_manager_fallback_says_why_and_does_not_cc_the_manager_to_himself() {
+        let mut p = samples::handoff_packet();
+        let mut mgr = p.assignee.clone().expect("sample assignee");
+        mgr.rep_id = "mgr-1".into();
+        mgr.slack_user_id = Some("U0MGR".into());
+        p.assignee = Some(mgr.clone());
+        p.manager_cc = Some(mgr);
+        p.assignment_reason = "manager fallback: nobody eligible in the pool".into();
+        p.unassigned_reason =
+            Some("none of the 3 reps in team ae is eligible: 2 off_hours, 1 at_cap".into());
+        let text = blocks(&Handoff::from_packet(&p), None).to_string();
+        assert!(text.contains("<@U0MGR> this one is yours"), "{text}");
+        assert!(
+            text.contains("Nobody else could take it: none of the 3 reps in team ae is eligible: 2 off_hours, 1 at_cap."),
+            "{text}"
+        );
+        assert!(!text.contains("cc <@U0MGR>"), "{text}");
+        // a manager copied on someone else's lead is still cc'd
+        let mut p2 = samples::handoff_packet();
+        let mut cc = p2.assignee.clone().expect("sample assignee");
+        cc.rep_id = "mgr-1".into();
+        cc.slack_user_id = Some("U0MGR".into());
+        p2.manager_cc = Some(cc);
+        let text = blocks(&Handoff::from_packet(&p2), None).to_string();
+        assert!(text.contains("cc <@U0MGR>"), "{text}");
+    }
+
+    #[test]
+    fn the_direct_message_tells_the_original_owner_who_took_it_and_why() {
+        let mut p = samples::handoff_packet();
+        let mut prev = p.assignee.clone().expect("sample assignee");
+        prev.rep_id = "rep-old".into();
+        prev.slack_user_id = Some("U0OLD".into());
+        p.previous_assignee = Some(prev);
+        p.escalation_level = 1;
+        p.assignment_reason = "reassigned after SLA breach: least loaded eligible rep in ae".into();
+        let h = Handoff::from_packet(&p);
+        let text = direct_blocks(&h).to_string();
+        assert!(text.contains("reassigned from you to <@U123>"), "{text}");
+        assert!(text.contains("escalation level 1"), "{text}");
+        assert!(text.contains("least loaded eligible rep in ae"), "{text}");
+        assert!(text.contains("CRM task for it is closed"), "{text}");
+        assert!(direct_text(&h).contains("was reassigned from you"));
     }
 
     #[test]

@@ -21,6 +21,7 @@ use crate::packet::Handoff;
 use crate::receipt::channel_label;
 use crate::settings::NotifySettings;
 use crate::slack::SlackChannel;
+use crate::slack_dm::SlackDirect;
 
 /// The notify stage.
 pub struct NotifyStage {
@@ -53,6 +54,7 @@ impl NotifyStage {
             .build()
             .map_err(|e| format!("http client: {e}"))?;
         let mut primaries: Vec<Arc<dyn Channel>> = Vec::new();
+        let mut direct: Option<Arc<dyn Channel>> = None;
         if s.slack.enabled {
             let slack = SlackChannel::new(
                 &s.slack,
@@ -60,6 +62,9 @@ impl NotifyStage {
                 Duration::from_millis(s.crm_link_wait_ms),
             )
             .ok_or("slack is enabled but has neither a bot token nor a webhook URL")?;
+            if let Some(dm) = SlackDirect::of(&slack, http.clone()) {
+                direct = Some(Arc::new(dm));
+            }
             primaries.push(Arc::new(slack));
         }
         if s.hubspot.enabled {
@@ -77,7 +82,10 @@ impl NotifyStage {
         };
         let metrics = NotifyMetrics::register(registry)
             .map_err(|e| format!("cannot register the notify metrics: {e}"))?;
-        let notifier = Notifier::new(primaries, fallback, rules, clock, Some(metrics));
+        let mut notifier = Notifier::new(primaries, fallback, rules, clock, Some(metrics));
+        if let Some(dm) = direct {
+            notifier = notifier.with_direct(dm);
+        }
         Ok(Self::from_parts(Arc::new(notifier), s))
     }
 
@@ -114,7 +122,7 @@ impl NotifyStage {
             None => Vec::new(),
         };
         ExceptionRecord {
-            exception_id: format!("notify:{}:{}", h.idempotency_key, channel_label(u.channel)),
+            exception_id: format!("notify:{}:{}", u.key, channel_label(u.channel)),
             stage: "notify".into(),
             source_topic: ctx.topic.clone(),
             source_partition: ctx.partition,

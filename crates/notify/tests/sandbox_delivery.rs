@@ -68,6 +68,8 @@ async fn slack_down_while_crm_up_then_email_fallback_then_slack_later() {
             .unwrap_or(30),
     );
     let sb = sandbox().await;
+    // measured from before the fault is set: Slack cannot deliver before `outage` has passed since
+    let started = Instant::now();
     sb.set_fault(
         Service::Slack,
         FaultSpec::new(FaultMode::Down).for_duration(outage),
@@ -77,7 +79,6 @@ async fn slack_down_while_crm_up_then_email_fallback_then_slack_later() {
     s.max_backoff_ms = 2_000;
     s.breaker_open_ms = 1_000;
     let stage = new_stage(&s);
-    let started = Instant::now();
     let out = run(&stage, packet(2)).await;
     let took = started.elapsed();
     let rs = receipts(&out);

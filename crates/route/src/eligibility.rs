@@ -21,7 +21,8 @@ pub struct LeadFacts {
     pub country: Option<String>,
     /// Employee band as enrich emits it, or derived from the head count.
     pub segment: Option<String>,
-    /// The account for ownership: the company domain (none for free-mail leads without one).
+    /// The account for ownership, as enrich decided it (`EnrichedLead::account`: the company
+    /// domain; none for free-mail leads without one). The same value keys `leads.tiered`.
     pub account: Option<String>,
     /// The pool: the decision's `target_team`.
     pub team: String,
@@ -50,7 +51,7 @@ impl LeadFacts {
         Self {
             country,
             segment,
-            account: enriched.company_domain.clone().filter(|d| !d.is_empty()),
+            account: enriched.account().map(str::to_owned),
             team: decision.target_team.clone(),
             at: decision.decided_at,
         }

@@ -15,6 +15,9 @@ use crate::packet::{self, Addressing};
 use crate::roster::Roster;
 use crate::state::{Applied, RoutingState};
 
+/// How a packet that moves a removed rep's lead starts its `assignment_reason`.
+pub const REMOVED_PREFIX: &str = "reassigned because ";
+
 /// What routing a decision produced.
 #[derive(Clone, Debug)]
 pub enum Routed {
@@ -251,6 +254,71 @@ impl Router {
         Reassigned::Packet(p)
     }
 
+    /// Reassigns every open lead of a rep who left the roster (RULES.md §6b), at `at`: for each
+    /// lead the rep holds, the next owner by §3 with the rep excluded, one escalation level up (a
+    /// new idempotency key), deadlines re-based to `at`, `previous_assignee` = the rep. Each packet
+    /// is applied to the state as it is made, so the loads spread like a stream of new leads.
+    /// Running it again after its packets were applied finds nothing left to move.
+    pub fn reassign_removed(&self, rep_id: &str, at: Timestamp) -> Vec<Reassigned> {
+        let mut inner = self.lock();
+        let mut held = inner.state.open_leads_of(rep_id);
+        held.sort_by(|a, b| a.lead_id().cmp(b.lead_id()));
+        let mut out = Vec::with_capacity(held.len());
+        for current in held {
+            let decision = &current.decision;
+            let level = current.escalation_level.saturating_add(1);
+            let mut facts = LeadFacts::of(decision);
+            facts.at = at;
+            let manager = inner
+                .roster
+                .manager_of(&facts.team, at)
+                .filter(|m| m.id() != rep_id)
+                .map(|m| packet::assignee(m, &facts.team));
+            let why = format!("{rep_id} was removed from the roster");
+            let addressing =
+                match assign::choose(&inner.roster, &inner.state, &facts, Some(rep_id), None) {
+                    Choice::Rep { rep, reason } => Addressing {
+                        assignee: Some(packet::assignee(&rep, &facts.team)),
+                        manager_cc: manager,
+                        previous_assignee: current.assignee.clone(),
+                        assignment_reason: format!("{REMOVED_PREFIX}{why}; {reason}"),
+                        unassigned_reason: None,
+                        escalation_level: level,
+                    },
+                    Choice::Manager {
+                        rep,
+                        unassigned_reason,
+                    } => {
+                        let a = packet::assignee(&rep, &facts.team);
+                        Addressing {
+                            assignee: Some(a.clone()),
+                            manager_cc: Some(a),
+                            previous_assignee: current.assignee.clone(),
+                            assignment_reason: format!(
+                                "{REMOVED_PREFIX}{why}; to the manager: nobody else eligible"
+                            ),
+                            unassigned_reason: Some(unassigned_reason),
+                            escalation_level: level,
+                        }
+                    }
+                    Choice::Unroutable { reason } => {
+                        out.push(Reassigned::Unroutable(format!(
+                            "lead {} of removed rep {rep_id}: {reason}",
+                            current.lead_id()
+                        )));
+                        continue;
+                    }
+                };
+            let sla = rebase(&current.sla, current.created_at, at);
+            let mut p = packet::build(decision, addressing, &self.config.booking_url, at, sla);
+            p.recommended_resource = current.recommended_resource.clone();
+            let p = Arc::new(p);
+            inner.state.apply_packet(p.clone());
+            out.push(Reassigned::Packet(p));
+        }
+        out
+    }
+
     /// Applies a side-input event: a roster change, a packet (own output), a rep activity.
     /// Returns `Err` with a reason for a roster entry that fails validation (the previous state of
     /// that rep stays).
@@ -263,6 +331,11 @@ impl Router {
             }
             AnyEvent::RepActivity(a) => {
                 self.apply_activity(a);
+                Ok(())
+            }
+            // `leadflow reps remove`: the rep leaves the roster at once (RULES.md §7)
+            AnyEvent::Tombstone(t) if t.kind == leadflow_events::EventKind::RepState => {
+                self.remove_rep(&t.key);
                 Ok(())
             }
             _ => Ok(()),

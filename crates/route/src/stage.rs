@@ -43,7 +43,7 @@ fn state_inputs(window_days: u32) -> Vec<SideInput> {
 
 fn apply_side(router: &Router, metrics: &RouteMetrics, event: &AnyEvent) -> Result<(), StageError> {
     let result = router.apply(event);
-    if matches!(event, AnyEvent::RepState(_)) {
+    if matches!(event, AnyEvent::RepState(_) | AnyEvent::Tombstone(_)) {
         metrics.roster_size(router.roster_len());
     }
     result.map_err(|reason| {

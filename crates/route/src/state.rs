@@ -142,9 +142,9 @@ impl RoutingState {
                 .or_insert(packet.created_at);
             *last = (*last).max(packet.created_at);
             if packet.unassigned_reason.is_none() && a.role != "manager" {
-                if let Some(account) = &packet.decision.scored.enriched.company_domain {
+                if let Some(account) = packet.decision.scored.enriched.account() {
                     self.owners.insert(
-                        (account.clone(), packet.decision.target_team.clone()),
+                        (account.to_owned(), packet.decision.target_team.clone()),
                         a.rep_id.clone(),
                     );
                 }
@@ -202,6 +202,15 @@ impl RoutingState {
             return true;
         }
         false
+    }
+
+    /// The packets of the leads `rep_id` holds open (unordered).
+    pub fn open_leads_of(&self, rep_id: &str) -> Vec<Arc<HandoffPacket>> {
+        self.leads
+            .values()
+            .filter(|r| r.assignee() == Some(rep_id))
+            .filter_map(|r| r.packet.clone())
+            .collect()
     }
 
     /// Forgets a rep's ownerships (the rep left the roster).

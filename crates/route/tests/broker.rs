@@ -6,7 +6,9 @@
 )]
 //! Route on the real local broker: a status change on `reps` applies to the next lead; a restart
 //! rebuilds load and account ownership from `handoff.packets`; a redelivered decision yields a
-//! packet with the same idempotency key; an unroutable lead lands on the exceptions topic.
+//! packet with the same idempotency key; an unroutable lead lands on the exceptions topic; a
+//! tombstone removes a rep from a running route; two instances never split an account, and their
+//! cap overshoot is measured against its bound.
 
 mod common;
 
@@ -51,18 +53,124 @@ async fn config() -> ServiceConfig<RouteSettings> {
 }
 
 fn start(cfg: &ServiceConfig<RouteSettings>) -> (CancellationToken, JoinHandle<RunSummary>) {
+    let (stop, handle, _) = start_watched(cfg);
+    (stop, handle)
+}
+
+/// [`start`], returning the stage's metrics registry too (to poll what the stage has applied).
+fn start_watched(
+    cfg: &ServiceConfig<RouteSettings>,
+) -> (CancellationToken, JoinHandle<RunSummary>, StageRegistry) {
     let shutdown = CancellationToken::new();
     let registry = StageRegistry::new("route");
     let stage = RouteStage::new(&cfg.stage, &registry).unwrap();
     let options = RunOptions {
         shutdown: shutdown.clone(),
-        metrics: Some(registry),
+        metrics: Some(registry.clone()),
         ..RunOptions::default()
     };
     let cfg = cfg.clone();
     let handle =
         tokio::spawn(async move { run_stage(&cfg, stage, options).await.expect("route runs") });
-    (shutdown, handle)
+    (shutdown, handle, registry)
+}
+
+/// Polls the registry until it renders `line`, for at most 60 s.
+async fn wait_for_metric(registry: &StageRegistry, line: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !registry.render().lines().any(|l| l == line) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no `{line}` within 60 s:\n{}",
+            registry.render()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Packets an instance made, from its metrics.
+fn made(registry: &StageRegistry) -> u64 {
+    registry
+        .render()
+        .lines()
+        .filter(|l| l.starts_with("leadflow_route_packets_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// Produces probe decisions (team `probe`, handled by its manager `pmgr`, away from the reps under
+/// test), one round of three every 500 ms, until both instances have routed one: the group has then
+/// given each of them partitions of `leads.tiered`. Returns how many probes were produced.
+async fn until_both_route(
+    cfg: &ServiceConfig<RouteSettings>,
+    r1: &StageRegistry,
+    r2: &StageRegistry,
+) -> usize {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut probes = 0;
+    while made(r1) == 0 || made(r2) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the two instances did not both get partitions within 60 s"
+        );
+        let round: Vec<TierDecision> = (0..3)
+            .map(|k| {
+                let mut d = dated(
+                    &format!("probe-{}", probes + k),
+                    Some(&format!("probe{}.io", probes + k)),
+                    0,
+                );
+                d.target_team = "probe".into();
+                d
+            })
+            .collect();
+        probes += round.len();
+        publish(cfg, &cfg.topics.tiered, &round).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    probes
+}
+
+/// Produces a tombstone: the key, no value.
+async fn tombstone(cfg: &ServiceConfig<RouteSettings>, topic: &str, key: &str) {
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    let producer: FutureProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &cfg.bootstrap_servers)
+        .set("acks", "all")
+        .create()
+        .unwrap();
+    let record: FutureRecord<'_, str, [u8]> = FutureRecord::to(topic).key(key);
+    producer
+        .send(record, Duration::from_secs(30))
+        .await
+        .map_err(|(e, _)| e)
+        .expect("tombstone produced");
+}
+
+/// Every packet on the topic, once `n` exist (60 s at most), by lead.
+async fn packets_by_lead(
+    cfg: &ServiceConfig<RouteSettings>,
+    n: usize,
+) -> std::collections::BTreeMap<String, Vec<HandoffPacket>> {
+    let codec = Codec::single_object().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    let mut by_lead = std::collections::BTreeMap::<String, Vec<HandoffPacket>>::new();
+    while by_lead.len() < n && std::time::Instant::now() < deadline {
+        by_lead.clear();
+        for r in consume_all(
+            &cfg.bootstrap_servers,
+            &cfg.topics.packets,
+            2 * n,
+            Duration::from_secs(5),
+        )
+        .await
+        {
+            let p: HandoffPacket = codec.decode(&r.payload).await.unwrap();
+            by_lead.entry(p.lead_id().to_owned()).or_default().push(p);
+        }
+    }
+    assert_eq!(by_lead.len(), n, "every decision routed");
+    by_lead
 }
 
 async fn publish<E: Event>(cfg: &ServiceConfig<RouteSettings>, topic: &str, events: &[E]) {
@@ -340,6 +448,159 @@ async fn two_instances_share_the_partitions_and_converge_on_the_load() {
     assert_eq!(load.values().sum::<u32>(), 30);
     assert!(load.values().all(|n| *n <= 20), "{load:?}");
     assert!(load.len() == 3, "all three reps got leads: {load:?}");
+    stop1.cancel();
+    stop2.cancel();
+    h1.await.unwrap();
+    h2.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tombstone_on_reps_removes_the_rep_from_a_running_route() {
+    let cfg = config().await;
+    publish(&cfg, &cfg.topics.reps, &[rep("a", "ae"), rep("b", "ae")]).await;
+    let (stop, handle, registry) = start_watched(&cfg);
+    decide(&cfg, &dated("l1", Some("acme.io"), 0)).await;
+    assert_eq!(owner(&packets(&cfg, 1).await[0]), "a");
+
+    // `leadflow reps remove a` ends with a tombstone; the running route applies it
+    tombstone(&cfg, &cfg.topics.reps, "a").await;
+    wait_for_metric(&registry, "leadflow_route_roster_reps 1").await;
+    // l2 goes to b by load either way; l3 of acme.io would go to its owner a, who is gone
+    decide(&cfg, &dated("l2", None, 1)).await;
+    packets(&cfg, 2).await;
+    decide(&cfg, &dated("l3", Some("acme.io"), 2)).await;
+    let p = packets(&cfg, 3).await;
+    assert_eq!(owner(&p[1]), "b");
+    assert_eq!(owner(&p[2]), "b", "the removed account owner is forgotten");
+    stop.cancel();
+    handle.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_give_one_new_account_one_owner() {
+    let cfg = config().await;
+    let reps: Vec<RepState> = ["a", "b", "c"]
+        .iter()
+        .map(|id| {
+            let mut r = rep(id, "ae");
+            r.max_open_leads = 30;
+            r
+        })
+        .collect();
+    publish(&cfg, &cfg.topics.reps, &reps).await;
+    publish(&cfg, &cfg.topics.reps, &[manager("pmgr", "probe")]).await;
+    let (r1, stop1, h1) = {
+        let (s, h, r) = start_watched(&cfg);
+        (r, s, h)
+    };
+    let (r2, stop2, h2) = {
+        let (s, h, r) = start_watched(&cfg);
+        (r, s, h)
+    };
+    // both instances replayed the roster before either routes
+    wait_for_metric(&r1, "leadflow_route_roster_reps 4").await;
+    wait_for_metric(&r2, "leadflow_route_roster_reps 4").await;
+    // and the group has given each of them partitions of leads.tiered
+    let probes = until_both_route(&cfg, &r1, &r2).await;
+    // 20 leads of one new account produced at once, as tier keys them (by account), plus 10 of
+    // other accounts so both instances have work
+    let mut decisions: Vec<TierDecision> = (0..20)
+        .map(|i| dated(&format!("n{i}"), Some("newco.io"), 0))
+        .collect();
+    decisions.extend((0..10).map(|i| dated(&format!("o{i}"), Some(&format!("other{i}.io")), 0)));
+    let codec = Codec::single_object().unwrap();
+    let mut records = Vec::new();
+    for d in &decisions {
+        records.push((
+            Some(d.key().as_bytes().to_vec()),
+            codec.encode(&cfg.topics.tiered, d).await.unwrap(),
+        ));
+    }
+    let placed =
+        leadflow_testkit::produce_raw_burst(&cfg.bootstrap_servers, &cfg.topics.tiered, records)
+            .await;
+    let partitions: std::collections::BTreeSet<i32> =
+        placed[..20].iter().map(|(p, _)| *p).collect();
+    assert_eq!(
+        partitions.len(),
+        1,
+        "one account, one partition: {placed:?}"
+    );
+
+    let by_lead = packets_by_lead(&cfg, 30 + probes).await;
+    let owners: std::collections::BTreeSet<&str> = by_lead
+        .iter()
+        .filter(|(lead, _)| lead.starts_with('n'))
+        .flat_map(|(_, ps)| ps.iter().map(owner))
+        .collect();
+    assert_eq!(owners.len(), 1, "one owner for newco.io: {owners:?}");
+    stop1.cancel();
+    stop2.cancel();
+    h1.await.unwrap();
+    h2.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cap_overshoot_with_two_instances_is_measured_and_bounded() {
+    const CAP: u32 = 5;
+    const INSTANCES: u32 = 2;
+    let cfg = config().await;
+    let mut reps: Vec<RepState> = ["a", "b", "c", "d"]
+        .iter()
+        .map(|id| {
+            let mut r = rep(id, "ae");
+            r.max_open_leads = CAP as i32;
+            r
+        })
+        .collect();
+    reps.push(manager("mgr", "ae"));
+    reps.push(manager("pmgr", "probe"));
+    publish(&cfg, &cfg.topics.reps, &reps).await;
+    let (stop1, h1, r1) = start_watched(&cfg);
+    let (stop2, h2, r2) = start_watched(&cfg);
+    wait_for_metric(&r1, "leadflow_route_roster_reps 6").await;
+    wait_for_metric(&r2, "leadflow_route_roster_reps 6").await;
+    let probes = until_both_route(&cfg, &r1, &r2).await;
+    let before = [made(&r1), made(&r2)];
+    // 40 leads of 40 accounts at once: twice the reps' total capacity of 20
+    let decisions: Vec<TierDecision> = (0..40)
+        .map(|i| dated(&format!("l{i}"), Some(&format!("acct{i}.io")), 0))
+        .collect();
+    let codec = Codec::single_object().unwrap();
+    let mut records = Vec::new();
+    for d in &decisions {
+        records.push((
+            Some(d.key().as_bytes().to_vec()),
+            codec.encode(&cfg.topics.tiered, d).await.unwrap(),
+        ));
+    }
+    leadflow_testkit::produce_raw_burst(&cfg.bootstrap_servers, &cfg.topics.tiered, records).await;
+    let by_lead = packets_by_lead(&cfg, 40 + probes).await;
+    let mut load = std::collections::BTreeMap::<String, u32>::new();
+    for (lead, ps) in &by_lead {
+        if !lead.starts_with("probe-") {
+            *load.entry(owner(&ps[0]).to_owned()).or_default() += 1;
+        }
+    }
+    // how many of the 40 each instance routed (a measurement of two instances needs both working)
+    let per_instance = [made(&r1) - before[0], made(&r2) - before[1]];
+    let overshoot = ["a", "b", "c", "d"]
+        .iter()
+        .map(|r| load.get(*r).copied().unwrap_or(0).saturating_sub(CAP))
+        .max()
+        .unwrap_or(0);
+    eprintln!(
+        "measured: N={INSTANCES}, cap {CAP}: packets per instance {per_instance:?}, loads {load:?}, largest overshoot {overshoot} lead(s)"
+    );
+    assert!(
+        per_instance.iter().all(|n| *n > 0),
+        "both instances routed leads: {per_instance:?}"
+    );
+    assert!(
+        overshoot <= (INSTANCES - 1) * CAP,
+        "overshoot {overshoot} above the (N-1) x cap bound: {load:?}"
+    );
+    assert_eq!(load.values().sum::<u32>(), 40, "every lead held once");
     stop1.cancel();
     stop2.cancel();
     h1.await.unwrap();

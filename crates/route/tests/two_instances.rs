@@ -1,7 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Two route instances (RULES.md §8): each routes its own partitions and reads the other's packets
-//! back from `handoff.packets` with a lag. Loads converge, and the cap overshoot is bounded by the
-//! number of instances minus one.
+//! back from `handoff.packets` with a lag. Loads converge; with a lag of one lead the cap overshoot
+//! is at most one (the general bound, (N − 1) × what one instance assigns a rep within the lag, is
+//! in RULES.md §8); leads keyed by account reach one instance, so a new account gets one owner.
 
 mod common;
 
@@ -106,4 +107,47 @@ fn account_ownership_converges_on_the_latest_packet() {
         other => panic!("{other:?}"),
     };
     assert_eq!(Some(a), owner_x);
+}
+
+#[test]
+fn leads_keyed_by_account_reach_one_instance_so_a_new_account_gets_one_owner() {
+    use leadflow_events::Event;
+    // caps high enough that the owner's cap never moves the account (that is RULES.md §3)
+    let reps: Vec<_> = ["a", "b", "c"]
+        .iter()
+        .map(|id| {
+            let mut r = rep(id, "ae");
+            r.max_open_leads = 40;
+            r
+        })
+        .collect();
+    let instances = [instance(&reps), instance(&reps)];
+    // the partition, hence the instance, follows the record key `leads.tiered` is produced with
+    let of = |d: &leadflow_events::TierDecision| {
+        usize::from(d.key().bytes().fold(0u8, u8::wrapping_add) % 2)
+    };
+    // 20 leads of one new account interleaved with 20 others; packets reach the other instance
+    // only after the whole burst (the worst lag)
+    let mut emitted = Vec::new();
+    for i in 0..40 {
+        let account = if i % 2 == 0 {
+            "newco.io".to_owned()
+        } else {
+            format!("other{i}.io")
+        };
+        let d = at(
+            decision(&format!("l{i}"), Some(&account), "FR", 30),
+            Timestamp(T0.0 + i64::from(i)),
+        );
+        match instances[of(&d)].route(&d) {
+            Routed::Packet(p) => emitted.push((account, p)),
+            other => panic!("{other:?}"),
+        }
+    }
+    let owners: std::collections::BTreeSet<&str> = emitted
+        .iter()
+        .filter(|(account, _)| account == "newco.io")
+        .map(|(_, p)| p.assignee.as_ref().unwrap().rep_id.as_str())
+        .collect();
+    assert_eq!(owners.len(), 1, "newco.io split between {owners:?}");
 }

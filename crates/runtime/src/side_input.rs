@@ -1,12 +1,14 @@
 //! Side inputs: state topics read in full (all partitions, no group, no commits), replayed up to the
-//! high watermark before the stage's first input, then followed live.
+//! high watermark before the stage's first input, then followed live. A tombstone (a keyed record
+//! without a value) reaches the stage as [`AnyEvent::Tombstone`], so a deletion on a compacted
+//! topic applies at once, not only after the next restart.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use leadflow_events::AnyEvent;
-use leadflow_events::{Codec, TopicRole};
+use leadflow_events::{Codec, Tombstone, TopicRole};
 use rdkafka::Offset;
 use rdkafka::TopicPartitionList;
 use rdkafka::consumer::{Consumer, StreamConsumer};
@@ -183,6 +185,18 @@ async fn decode(
     current
 }
 
+/// A record with a key and no value is a tombstone: [`AnyEvent::Tombstone`] of the topic's kind.
+fn tombstone<M: Message>(msg: &M, kind: leadflow_events::EventKind) -> Option<AnyEvent> {
+    if msg.payload().is_some() {
+        return None;
+    }
+    let key = msg.key().filter(|k| !k.is_empty())?;
+    Some(AnyEvent::Tombstone(Tombstone {
+        kind,
+        key: String::from_utf8_lossy(key).into_owned(),
+    }))
+}
+
 async fn follow(
     consumer: StreamConsumer,
     replay: Replay,
@@ -216,7 +230,16 @@ async fn follow(
         let outside_window = not_before
             .zip(msg.timestamp().to_millis())
             .is_some_and(|(from, at)| at < from);
-        if let Some(payload) = msg.payload().filter(|_| !outside_window) {
+        if let Some(tombstone) = tombstone(&msg, kind).filter(|_| !outside_window) {
+            // a deletion on a compacted topic: the stage forgets the key (a removed rep)
+            if tx
+                .send(SideMessage::Event(role, Box::new(tombstone)))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        } else if let Some(payload) = msg.payload().filter(|_| !outside_window) {
             match decode(&codec, role, kind, payload).await {
                 Ok(event) => {
                     if tx
@@ -263,6 +286,35 @@ mod tests {
     use leadflow_events::{DedupKeyBatch, EventKind, samples};
 
     use super::*;
+
+    #[test]
+    fn a_keyed_record_without_a_value_is_a_tombstone_of_the_topics_kind() {
+        use rdkafka::Timestamp as KafkaTime;
+        use rdkafka::message::OwnedMessage;
+        let record = |key: Option<&[u8]>, payload: Option<&[u8]>| {
+            OwnedMessage::new(
+                payload.map(<[u8]>::to_vec),
+                key.map(<[u8]>::to_vec),
+                "reps".into(),
+                KafkaTime::NotAvailable,
+                0,
+                7,
+                None,
+            )
+        };
+        assert_eq!(
+            tombstone(&record(Some(b"ae-1"), None), EventKind::RepState),
+            Some(AnyEvent::Tombstone(Tombstone {
+                kind: EventKind::RepState,
+                key: "ae-1".into()
+            }))
+        );
+        assert_eq!(
+            tombstone(&record(Some(b"ae-1"), Some(b"x")), EventKind::RepState),
+            None
+        );
+        assert_eq!(tombstone(&record(None, None), EventKind::RepState), None);
+    }
 
     #[tokio::test]
     async fn a_side_input_reads_its_kind_and_the_kinds_its_topic_carried_before() {

@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{get, patch, post, put};
 use serde_json::{Value, json};
 
 use crate::control::fault_response;
@@ -29,6 +29,7 @@ pub(crate) fn routes() -> Router<Arc<SandboxState>> {
             put(associate),
         )
         .route("/hubspot/crm/v3/owners", get(owners))
+        .route("/hubspot/crm/v3/objects/{object}/{id}", patch(update))
 }
 
 fn rate_headers() -> [(HeaderName, &'static str); 3] {
@@ -165,6 +166,81 @@ async fn batch_upsert(
         StatusCode::OK,
         rate_headers(),
         axum::Json(json!({"status": "COMPLETE", "results": results})),
+    )
+        .into_response()
+}
+
+/// `PATCH /crm/v3/objects/{object}/{id}` (`?idProperty=` to address the object by a unique
+/// property value): merges `properties`; 404 when the object does not exist.
+async fn update(
+    State(state): State<Arc<SandboxState>>,
+    Path((object, id)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = format!("/crm/v3/objects/{object}/{id}");
+    let payload: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if let Some(resp) = gate(&state, &headers, "PATCH", &path, &payload).await {
+        return resp;
+    }
+    let fail = |status: StatusCode, category: &str, message: String| {
+        state.record(
+            Service::Hubspot,
+            "PATCH",
+            &path,
+            status.as_u16(),
+            None,
+            payload.clone(),
+        );
+        error(status, category, &message)
+    };
+    if !OBJECT_TYPES.contains(&object.as_str()) {
+        return fail(
+            StatusCode::NOT_FOUND,
+            "OBJECT_NOT_FOUND",
+            format!("Unknown object type {object}"),
+        );
+    }
+    let id_property = query.get("idProperty").map(String::as_str);
+    let expected = if object == "contacts" {
+        "email"
+    } else {
+        "leadflow_idempotency_key"
+    };
+    if id_property.is_some_and(|p| p != expected) {
+        return fail(
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            format!(
+                "{} is not a unique property of {object}",
+                id_property.unwrap_or_default()
+            ),
+        );
+    }
+    let Some(properties) = payload["properties"].as_object() else {
+        return fail(
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            "properties is required".into(),
+        );
+    };
+    let properties: BTreeMap<String, Value> = properties
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let Some(obj) = state.update(&object, &id, id_property, properties) else {
+        return fail(
+            StatusCode::NOT_FOUND,
+            "OBJECT_NOT_FOUND",
+            format!("resource not found: {object} {id}"),
+        );
+    };
+    state.record(Service::Hubspot, "PATCH", &path, 200, None, payload.clone());
+    (
+        StatusCode::OK,
+        rate_headers(),
+        axum::Json(json!({"id": obj.id, "properties": obj.properties, "archived": false})),
     )
         .into_response()
 }

@@ -1,8 +1,10 @@
 //! `leadflow-sandbox`: local stand-ins for the services notify talks to, on 127.0.0.1.
 //!
-//! - Slack Web API `chat.postMessage` (bot token) and incoming webhooks, under `/slack/`;
+//! - Slack Web API `chat.postMessage` and `conversations.open` (a 1:1 DM channel per user; bot
+//!   token) and incoming webhooks, under `/slack/`;
 //! - the HubSpot CRM endpoints notify uses (contacts, tasks and notes upserted by a unique property,
-//!   v4 default associations, owners), under `/hubspot/`;
+//!   `PATCH` of one object by id or by a unique property value, v4 default associations, owners),
+//!   under `/hubspot/`;
 //! - an SMTP server (EHLO, AUTH PLAIN, MAIL, RCPT, DATA, RSET, NOOP, QUIT; no STARTTLS) on its own port.
 //!
 //! Every request is recorded (in memory, and as JSON lines when a file is given), each service can be

@@ -17,6 +17,7 @@ use crate::state::{SandboxState, SlackMessage};
 pub(crate) fn routes() -> Router<Arc<SandboxState>> {
     Router::new()
         .route("/slack/api/chat.postMessage", post(post_message))
+        .route("/slack/api/conversations.open", post(open_conversation))
         .route("/slack/webhook/{*path}", post(webhook))
 }
 
@@ -101,6 +102,72 @@ async fn post_message(
             "ts": msg.ts,
             "message": { "type": "message", "text": text, "blocks": blocks, "ts": msg.ts }
         }),
+    )
+}
+
+/// `conversations.open` with `users` (one user id: a 1:1 DM): the DM channel id, the same for the
+/// same user every time (`D` + the user id without its first letter), as Slack answers.
+async fn open_conversation(
+    State(state): State<Arc<SandboxState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = "/api/conversations.open";
+    let payload: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if let Some((resp, fault)) = fault_response(&state, Service::Slack).await {
+        state.record(
+            Service::Slack,
+            "POST",
+            path,
+            resp.status().as_u16(),
+            Some(&fault),
+            payload,
+        );
+        return resp;
+    }
+    let reply = |state: &SandboxState, payload: Value, body: Value| {
+        state.record(Service::Slack, "POST", path, 200, None, payload);
+        (StatusCode::OK, axum::Json(body)).into_response()
+    };
+    if bearer(&headers) != Some(state.slack_bot_token.as_str()) {
+        return reply(
+            &state,
+            payload,
+            json!({"ok": false, "error": "invalid_auth"}),
+        );
+    }
+    let users = payload["users"]
+        .as_str()
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    if users.is_empty() {
+        return reply(
+            &state,
+            payload,
+            json!({"ok": false, "error": "users_list_not_supplied"}),
+        );
+    }
+    if users.contains(',') {
+        // a multi-person DM: not used by leadflow
+        return reply(
+            &state,
+            payload,
+            json!({"ok": false, "error": "not_supported_by_sandbox"}),
+        );
+    }
+    if !(users.starts_with('U') || users.starts_with('W')) || users.len() < 3 {
+        return reply(
+            &state,
+            payload,
+            json!({"ok": false, "error": "user_not_found"}),
+        );
+    }
+    let channel = state.open_dm(&users);
+    reply(
+        &state,
+        payload,
+        json!({"ok": true, "channel": {"id": channel}}),
     )
 }
 

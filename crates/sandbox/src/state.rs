@@ -70,6 +70,8 @@ struct Inner {
     crm_keys: HashMap<(String, String), usize>,
     emails: Vec<Email>,
     faults: HashMap<Service, ActiveFault>,
+    /// DM channel id → the user it talks to (`conversations.open`).
+    dm_channels: BTreeMap<String, String>,
 }
 
 /// Shared state behind the servers.
@@ -205,6 +207,26 @@ impl SandboxState {
         msg
     }
 
+    /// The DM channel with `user` (the same id every time).
+    pub(crate) fn open_dm(&self, user: &str) -> String {
+        let channel = format!("D{}", &user[1..]);
+        self.lock()
+            .dm_channels
+            .insert(channel.clone(), user.to_owned());
+        channel
+    }
+
+    /// Messages posted to the direct-message channel opened with `user`.
+    pub fn direct_messages(&self, user: &str) -> Vec<SlackMessage> {
+        let inner = self.lock();
+        inner
+            .slack
+            .iter()
+            .filter(|m| inner.dm_channels.get(&m.channel).is_some_and(|u| u == user))
+            .cloned()
+            .collect()
+    }
+
     pub(crate) fn push_email(&self, mut email: Email) -> Email {
         let mut inner = self.lock();
         email.id = format!("sandbox-{}", inner.emails.len() + 1);
@@ -238,6 +260,32 @@ impl SandboxState {
         let i = inner.crm.len() - 1;
         inner.crm_keys.insert(k, i);
         (id, true)
+    }
+
+    /// Updates the properties of an existing object, found by its id or, with `id_property`, by
+    /// the unique property value; `None` when there is no such object.
+    pub(crate) fn update(
+        &self,
+        object_type: &str,
+        id: &str,
+        id_property: Option<&str>,
+        properties: BTreeMap<String, Value>,
+    ) -> Option<CrmObject> {
+        let mut inner = self.lock();
+        let i = match id_property {
+            Some(_) => inner
+                .crm_keys
+                .get(&(object_type.to_owned(), id.to_owned()))
+                .copied(),
+            None => inner
+                .crm
+                .iter()
+                .position(|o| o.object_type == object_type && o.id == id),
+        }?;
+        let obj = &mut inner.crm[i];
+        obj.properties.extend(properties);
+        obj.writes += 1;
+        Some(obj.clone())
     }
 
     /// Associates two objects both ways; `false` when either does not exist.

@@ -461,6 +461,23 @@ mod tests {
         assert_eq!(stage, TierSettings::default());
     }
 
+    /// deploy/demo/tier.toml (scripts/demo.sh's live clocks): every day open, one- and two-minute
+    /// first-contact SLAs, and it builds.
+    #[test]
+    fn demo_config_opens_every_day_with_minute_slas() {
+        use figment::Figment;
+        use figment::providers::{Format, Toml};
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/demo/tier.toml");
+        let stage: TierSettings = Figment::from(Toml::file(path))
+            .extract_inner("stage")
+            .unwrap();
+        assert_eq!(stage.calendar.working_days.len(), 7);
+        let (policy, _) = stage.build().unwrap();
+        assert_eq!(policy.band_for(90).unwrap().sla.first_contact, Some(1));
+        assert_eq!(policy.band_for(75).unwrap().sla.first_contact, Some(2));
+        assert_eq!(policy.band_for(55).unwrap().sla.first_contact, Some(2));
+    }
+
     #[test]
     fn unknown_keys_are_rejected() {
         let r: Result<TierSettings, _> =

@@ -1,4 +1,5 @@
-//! The `Stage` shell: leads.scored -> leads.tiered, one decision per scored lead.
+//! The `Stage` shell: leads.scored -> leads.tiered, one decision per scored lead, keyed by the
+//! lead's account (POLICY.md "Output keying").
 
 use std::sync::Arc;
 
@@ -91,7 +92,26 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn emits_one_decision_keyed_by_lead() {
+    async fn a_decision_is_keyed_by_its_account_else_by_its_lead() {
+        let stage = TierStage::new(&TierSettings::default(), &StageRegistry::new("tier")).unwrap();
+        let ctx = Context::for_test(Timestamp(0));
+        // two leads of one account: one key, so one partition and one route instance
+        let mut other = samples::scored_lead();
+        other.enriched.lead.lead_id = "lead-0002".into();
+        for lead in [samples::scored_lead(), other] {
+            let out = stage.process(lead, &ctx).await.unwrap();
+            assert_eq!(out[0].record_key(), "northwind.io");
+        }
+        // a free-mail lead without a company domain is its own account
+        let mut free = samples::scored_lead();
+        free.enriched.company_domain = None;
+        free.enriched.account_key = free.enriched.lead.lead_id.clone();
+        let out = stage.process(free, &ctx).await.unwrap();
+        assert_eq!(out[0].record_key(), "lead-0001");
+    }
+
+    #[tokio::test]
+    async fn emits_one_decision_per_scored_lead() {
         let registry = StageRegistry::new(TierStage::NAME);
         let stage = TierStage::new(&TierSettings::default(), &registry).unwrap();
         // The wall clock in the context is ignored: event time decides.
@@ -99,7 +119,6 @@ mod tests {
         let out = stage.process(samples::scored_lead(), &ctx).await.unwrap();
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].role, TopicRole::Tiered);
-        assert_eq!(out[0].record_key(), "lead-0001");
         let AnyEvent::TierDecision(d) = &out[0].event else {
             panic!("not a tier decision: {:?}", out[0].event);
         };

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use leadflow_events::AnyEvent;
 use leadflow_events::{Codec, EventKind, RepState, RepStatus, Timestamp, TopicRole};
-use leadflow_route::Router;
+use leadflow_route::{Reassigned, Router};
 
 use crate::error::CliError;
 use crate::kafka::CliConfig;
@@ -44,8 +44,15 @@ of handoff.packets and handoff.activity to count each rep's open leads exactly a
         after_help = "Examples:\n  leadflow reps list\n  leadflow reps list --json | jq -c 'select(.open_leads > 0)'"
     )]
     List(ListArgs),
-    /// Remove a rep: INACTIVE at once, then a tombstone that compaction applies.
-    #[command(after_help = "Examples:\n  leadflow reps remove ae-emea-2")]
+    /// Remove a rep: INACTIVE at once, their open leads reassigned, then a tombstone.
+    #[command(
+        long_about = "Publishes the rep as INACTIVE (never assigned again), reassigns each of \
+their open leads to the next owner by route's rules (a packet per lead on handoff.packets, one \
+escalation level up, naming the rep as previous owner: notify closes their CRM task and tells \
+them), then writes a tombstone: running route instances drop the rep at once and compaction \
+forgets them. Safe to run again if it stopped half-way.",
+        after_help = "Examples:\n  leadflow reps remove ae-emea-2"
+    )]
     Remove(RemoveArgs),
 }
 
@@ -84,6 +91,9 @@ pub struct ListArgs {
 pub struct RemoveArgs {
     /// Rep id.
     pub rep: String,
+    /// Days of packets and activity read to find the rep's open leads (route's state window).
+    #[arg(long, default_value_t = 30)]
+    pub window_days: u32,
 }
 
 fn parse_status(s: &str) -> Result<RepStatus, String> {
@@ -199,33 +209,67 @@ async fn set_status(cfg: &CliConfig, args: &SetStatusArgs) -> Result<(), CliErro
 
 async fn remove(cfg: &CliConfig, args: &RemoveArgs) -> Result<(), CliError> {
     let roster = current_roster(cfg).await?;
-    let Some(mut rep) = roster.into_iter().find(|r| r.rep_id == args.rep) else {
+    let Some(mut rep) = roster.iter().find(|r| r.rep_id == args.rep).cloned() else {
         return Err(CliError::Usage(format!(
             "rep {} is not on the reps topic",
             args.rep
         )));
     };
-    // Route does not see tombstones until it restarts (side inputs skip records without a value),
-    // so the rep is made INACTIVE first: never eligible from the next lead on.
+    // 1. INACTIVE: never eligible again from the next lead on, in every running route.
     rep.status = RepStatus::Inactive;
     rep.status_until = None;
     rep.updated_at = now();
     publish(cfg, std::slice::from_ref(&rep)).await?;
+    // 2. Their open leads move to the next owner, decided by route's own rules on the state route
+    //    rebuilds (roster without the rep, packets and activity of the window). Before the
+    //    tombstone, so a failed run can be repeated: leads already moved are no longer theirs.
+    let others = roster.into_iter().filter(|r| r.rep_id != rep.rep_id);
+    let router = routing_state(cfg, others, args.window_days).await?;
+    let mut packets = Vec::new();
+    let mut stuck = 0;
+    for outcome in router.reassign_removed(&rep.rep_id, now()) {
+        match outcome {
+            Reassigned::Packet(p) => packets.push(p),
+            Reassigned::Unroutable(reason) => {
+                stuck += 1;
+                eprintln!(
+                    "warning: {reason} (left with the removed rep: the SLA watchdog escalates it)"
+                );
+            }
+            _ => {}
+        }
+    }
+    let moved = publish_packets(cfg, &packets).await?;
+    // 3. The tombstone: running services drop the rep from their roster at once; compaction
+    //    forgets them.
     let topic = cfg.topics.name(TopicRole::Reps).to_owned();
     topic::tombstone(cfg, &topic, &rep.rep_id).await?;
-    eprintln!("{}: removed", rep.rep_id);
+    eprintln!(
+        "{}: removed; {moved} open lead(s) reassigned{}",
+        rep.rep_id,
+        if stuck > 0 {
+            format!(", {stuck} with nobody to take them")
+        } else {
+            String::new()
+        }
+    );
     Ok(())
 }
 
-async fn list(cfg: &CliConfig, args: &ListArgs) -> Result<(), CliError> {
+/// Route's state as route rebuilds it: `reps` given, the last `window_days` of `handoff.packets`
+/// and `handoff.activity` (0 = everything retained).
+async fn routing_state(
+    cfg: &CliConfig,
+    reps: impl IntoIterator<Item = RepState>,
+    window_days: u32,
+) -> Result<Router, CliError> {
     let router = Router::default();
-    for rep in current_roster(cfg).await? {
+    for rep in reps {
         if let Err(e) = router.apply_rep(rep) {
             eprintln!("warning: {e}");
         }
     }
-    let since = (args.window_days > 0)
-        .then(|| Timestamp(now().0 - i64::from(args.window_days) * 86_400_000));
+    let since = (window_days > 0).then(|| Timestamp(now().0 - i64::from(window_days) * 86_400_000));
     for role in [TopicRole::Packets, TopicRole::Activity] {
         for (_, event) in topic::read_all(cfg, role, since).await? {
             if let Some(e) = event {
@@ -233,6 +277,32 @@ async fn list(cfg: &CliConfig, args: &ListArgs) -> Result<(), CliError> {
             }
         }
     }
+    Ok(router)
+}
+
+/// Produces packets to `handoff.packets`, keyed by lead id as route keys them.
+async fn publish_packets(
+    cfg: &CliConfig,
+    packets: &[std::sync::Arc<leadflow_events::HandoffPacket>],
+) -> Result<u64, CliError> {
+    if packets.is_empty() {
+        return Ok(0);
+    }
+    let topic = cfg.topics.name(TopicRole::Packets).to_owned();
+    let codec = Codec::from_config(cfg.registry.as_ref())?;
+    let mut sink = Sink::connect(cfg, &topic)?;
+    for p in packets {
+        let payload = codec
+            .encode(&topic, p.as_ref())
+            .await
+            .map_err(|e| CliError::Internal(format!("packet {}: {e}", p.packet_id)))?;
+        sink.send(p.lead_id(), &payload).await?;
+    }
+    sink.finish().await
+}
+
+async fn list(cfg: &CliConfig, args: &ListArgs) -> Result<(), CliError> {
+    let router = routing_state(cfg, current_roster(cfg).await?, args.window_days).await?;
     let rows = router.reps_with_load();
     if args.json {
         for (rep, load) in rows {

@@ -1,9 +1,10 @@
 //! `leadflow trace LEAD_ID`: one lead through every topic — raw, enriched, scored, tiered, packets,
 //! deliveries, activity, escalations, outcomes, exceptions — as a timeline.
 //!
-//! How it stays fast on large topics: every lead-scoped topic is keyed by lead id, so the lead's
-//! records are all in one partition per topic (the producers' partitioner applied to the key). The
-//! trace reads only that partition: `leads.raw` from its beginning (the lead's first event is not
+//! How it stays fast on large topics: every lead-scoped topic is keyed by lead id — except
+//! `leads.tiered`, keyed by the lead's account, read once the enriched record told the account — so
+//! the lead's records are all in one partition per topic (the producers' partitioner applied to
+//! the key). The trace reads only that partition: `leads.raw` from its beginning (the lead's first event is not
 //! known yet; key bytes are compared before anything is decoded), then every other topic from the
 //! lead's first write minus `--skew` (`offsets_for_times`), all topics at once, up to a horizon per
 //! topic after the lead's last raw event ([`horizon`]; `--full` reads to the current end).
@@ -160,14 +161,18 @@ pub async fn collect(
     } else {
         Partitioner::from_setting(cfg.kafka.get("partitioner").map(String::as_str))
     };
-    let request =
-        |role: TopicRole, since: Option<Timestamp>, until: Option<Timestamp>| ScanRequest {
+    let keyed = |role: TopicRole, key: &str, since: Option<Timestamp>, until: Option<Timestamp>| {
+        ScanRequest {
             topic: cfg.topics.name(role).to_owned(),
-            key: lead_id.as_bytes().to_vec(),
+            key: key.as_bytes().to_vec(),
             partitioner,
             since,
             until,
-        };
+        }
+    };
+    let request = |role: TopicRole, since: Option<Timestamp>, until: Option<Timestamp>| {
+        keyed(role, lead_id, since, until)
+    };
     let mut trace = Trace::default();
     let mut found = Vec::new();
     let raw_request = match (&opts.index_dir, partitioner) {
@@ -190,15 +195,20 @@ pub async fn collect(
         .scans
         .push((cfg.topics.name(TopicRole::Raw).to_owned(), raw.1));
     let since = first.map(|t| Timestamp(t.0 - i64::try_from(skew.as_millis()).unwrap_or(0)));
+    let until_of = |role: TopicRole| match (full, last, horizon(role)) {
+        (false, Some(last), Some(h)) => Some(Timestamp(
+            last.0 + i64::try_from(h.as_millis()).unwrap_or(i64::MAX / 2),
+        )),
+        _ => None,
+    };
     let mut tasks = Vec::new();
-    for role in LEAD_TOPICS.into_iter().skip(1) {
-        let until = match (full, last, horizon(role)) {
-            (false, Some(last), Some(h)) => Some(Timestamp(
-                last.0 + i64::try_from(h.as_millis()).unwrap_or(i64::MAX / 2),
-            )),
-            _ => None,
-        };
-        let req = request(role, since, until);
+    // `leads.tiered` is keyed by account (tier's POLICY.md K1): read once the account is known
+    for role in LEAD_TOPICS
+        .into_iter()
+        .skip(1)
+        .filter(|r| *r != TopicRole::Tiered)
+    {
+        let req = request(role, since, until_of(role));
         tasks.push(async move { (role, run_scan(cfg, req).await) });
     }
     for (role, result) in futures::future::join_all(tasks).await {
@@ -207,9 +217,39 @@ pub async fn collect(
         decode_into(codec, role, &topic, hits, &mut found).await;
         trace.scans.push((topic, stats));
     }
+    let account = account_of(&found).unwrap_or_else(|| lead_id.to_owned());
+    let tiered = cfg.topics.name(TopicRole::Tiered).to_owned();
+    let (hits, stats) = run_scan(
+        cfg,
+        keyed(
+            TopicRole::Tiered,
+            &account,
+            since,
+            until_of(TopicRole::Tiered),
+        ),
+    )
+    .await?;
+    let mut decisions = Vec::new();
+    decode_into(codec, TopicRole::Tiered, &tiered, hits, &mut decisions).await;
+    // the account's partition holds its other leads' decisions too
+    found.extend(
+        decisions
+            .into_iter()
+            .filter(|f| f.event.lead_id() == Some(lead_id)),
+    );
+    trace.scans.push((tiered, stats));
     trace.steps = timeline::timeline(found);
     trace.elapsed = started.elapsed();
     Ok(trace)
+}
+
+/// The lead's account, from its enriched or scored record (the key of its tier decisions).
+fn account_of(found: &[Found]) -> Option<String> {
+    found.iter().find_map(|f| match &f.event {
+        AnyEvent::EnrichedLead(e) => Some(e.account_or_lead().to_owned()),
+        AnyEvent::ScoredLead(s) => Some(s.enriched.account_or_lead().to_owned()),
+        _ => None,
+    })
 }
 
 async fn run_scan(

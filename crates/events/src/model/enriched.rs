@@ -33,6 +33,26 @@ pub struct EnrichedLead {
     pub quality_warnings: Vec<String>,
 }
 
+impl EnrichedLead {
+    /// The account the lead belongs to, as enrich decided it once (`account_key`: the company
+    /// domain); `None` when the lead has none (the key is then the lead's own id: a free-mail lead
+    /// without a company domain). Older records without an `account_key` fall back to the company
+    /// domain.
+    pub fn account(&self) -> Option<&str> {
+        let key = self.account_key.trim();
+        if key.is_empty() {
+            return self.company_domain.as_deref().filter(|d| !d.is_empty());
+        }
+        (key != self.lead.lead_id).then_some(key)
+    }
+
+    /// The key that groups a lead with the rest of its account on account-keyed topics
+    /// (`leads.tiered`): the account, else the lead id.
+    pub fn account_or_lead(&self) -> &str {
+        self.account().unwrap_or(&self.lead.lead_id)
+    }
+}
+
 impl Event for EnrichedLead {
     const KIND: EventKind = EventKind::EnrichedLead;
     fn key(&self) -> &str {

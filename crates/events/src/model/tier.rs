@@ -32,8 +32,10 @@ pub struct TierDecision {
 
 impl Event for TierDecision {
     const KIND: EventKind = EventKind::TierDecision;
+    /// Keyed by account (`leads.tiered`): every lead of one account lands in one partition, so one
+    /// route instance decides its owner. A lead without an account is its own key.
     fn key(&self) -> &str {
-        &self.scored.enriched.lead.lead_id
+        self.scored.enriched.account_or_lead()
     }
     fn lead_id(&self) -> Option<&str> {
         Some(&self.scored.enriched.lead.lead_id)

@@ -1,0 +1,139 @@
+//! After a reassignment, the original owner's HubSpot task is closed with a note saying why, so a
+//! lead never has two open tasks (RULES.md §1). Every write is idempotent: the task is addressed by
+//! its unique `leadflow_idempotency_key` (`PATCH /crm/v3/objects/tasks/{key}?idProperty=…` with
+//! `hs_task_status=COMPLETED`), the note is upserted by its own key, associations are PUTs. A
+//! redelivered packet is skipped by the ledger; a retried attempt rewrites the same values.
+
+use serde_json::json;
+
+use crate::channel::ChannelError;
+use crate::hubspot::{HubspotChannel, ID_PROPERTY};
+use crate::packet::Handoff;
+
+/// A packet that took the lead from someone: `escalation_level` ≥ 1 with a previous assignee.
+pub fn is_reassignment(h: &Handoff) -> bool {
+    h.escalation_level >= 1 && h.previous_assignee.is_some()
+}
+
+/// The task keys of the packets this one replaced: the same decision at every lower escalation
+/// level (`lead|event|tier|trigger|level` + `:task`), newest first. Route reassigns a lead under
+/// the decision it was routed for and only raises the level, so these are the only tasks a
+/// reassignment can leave open. Empty when the key does not end with the packet's level.
+pub fn previous_task_keys(h: &Handoff) -> Vec<String> {
+    let suffix = format!("|{}", h.escalation_level);
+    let Some(base) = h.idempotency_key.strip_suffix(&suffix) else {
+        return Vec::new();
+    };
+    (0..h.escalation_level)
+        .rev()
+        .map(|level| format!("{base}|{level}:task"))
+        .collect()
+}
+
+/// Percent-encodes a unique property value for a URL path segment.
+fn path_segment(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// What the closing note says.
+pub fn closing_note(h: &Handoff) -> String {
+    let from = h
+        .previous_assignee
+        .as_ref()
+        .map_or("the previous owner", |r| r.name.as_str());
+    let to = h.assignee.as_ref().map_or("the team", |r| r.name.as_str());
+    format!(
+        "leadflow closed {from}'s task: the lead was reassigned to {to} {} (escalation level {}). \
+Why: {}.{}",
+        h.reassigned_because(),
+        h.escalation_level,
+        h.assignment_reason,
+        h.unassigned_reason
+            .as_deref()
+            .map(|u| format!(" Nobody else was eligible: {u}."))
+            .unwrap_or_default()
+    )
+}
+
+/// Completes every task the reassignment replaced that exists, and writes one note saying why,
+/// associated to the contact and to the closed tasks. A task that does not exist (its packet never
+/// reached the CRM) is skipped.
+pub async fn close_previous_tasks(
+    crm: &HubspotChannel,
+    h: &Handoff,
+    contact_id: &str,
+    owner: Option<&str>,
+) -> Result<(), ChannelError> {
+    let mut closed = Vec::new();
+    for key in previous_task_keys(h) {
+        let path = format!(
+            "/crm/v3/objects/tasks/{}?idProperty={ID_PROPERTY}",
+            path_segment(&key)
+        );
+        let body = json!({"properties": {"hs_task_status": "COMPLETED"}});
+        let reply = crm
+            .call_or_missing(reqwest::Method::PATCH, &path, Some(&body))
+            .await?;
+        if let Some(id) = reply.as_ref().and_then(|r| r["id"].as_str()) {
+            closed.push(id.to_owned());
+        }
+    }
+    if closed.is_empty() {
+        return Ok(());
+    }
+    let mut note = json!({
+        "hs_timestamp": h.created_at.0.to_string(),
+        "hs_note_body": closing_note(h),
+    });
+    if let Some(o) = owner {
+        note["hubspot_owner_id"] = json!(o);
+    }
+    let note_id = crm
+        .upsert(
+            "notes",
+            ID_PROPERTY,
+            &format!("{}:reassigned-note", h.idempotency_key),
+            note,
+        )
+        .await?;
+    crm.associate_to("notes", &note_id, "contacts", contact_id)
+        .await?;
+    for task_id in &closed {
+        crm.associate_to("notes", &note_id, "tasks", task_id)
+            .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use leadflow_events::samples;
+
+    use super::*;
+
+    #[test]
+    fn the_replaced_tasks_are_the_same_decision_at_lower_levels() {
+        let mut h = Handoff::from_packet(&samples::handoff_packet());
+        assert!(!is_reassignment(&h));
+        h.idempotency_key = "lead-1|evt-1|HOT|HOT_LEAD|2".into();
+        h.escalation_level = 2;
+        assert_eq!(
+            previous_task_keys(&h),
+            vec![
+                "lead-1|evt-1|HOT|HOT_LEAD|1:task".to_owned(),
+                "lead-1|evt-1|HOT|HOT_LEAD|0:task".to_owned()
+            ]
+        );
+        h.idempotency_key = "pkt-legacy".into();
+        assert!(previous_task_keys(&h).is_empty());
+        assert_eq!(path_segment("a|0:task"), "a%7C0%3Atask");
+    }
+}

@@ -1,0 +1,155 @@
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+//! A reassigned packet closes the loop against the sandbox (no broker): the original owner's CRM
+//! task is completed with a note saying why (one open task per lead), the original owner gets a
+//! Slack DM (`conversations.open` + `chat.postMessage`), and a redelivery does neither twice.
+
+mod common;
+
+use common::*;
+use leadflow_events::{DeliveryChannel as Ch, DeliveryStatus as St, HandoffPacket};
+
+/// The packet route emits when it reassigns `first` after an SLA breach: same decision, level 1,
+/// a new owner, the first owner as `previous_assignee`.
+fn reassigned(first: &HandoffPacket) -> HandoffPacket {
+    let mut p = first.clone();
+    p.packet_id = format!("{}-l1", first.packet_id);
+    p.idempotency_key = first.idempotency_key.replace("|0", "|1");
+    p.escalation_level = 1;
+    p.previous_assignee = first.assignee.clone();
+    let mut new_owner = first.assignee.clone().expect("sample assignee");
+    new_owner.rep_id = "ae-new".into();
+    new_owner.name = "Nia New".into();
+    new_owner.email = "nia@example.com".into();
+    new_owner.slack_user_id = Some("U0NEW".into());
+    new_owner.crm_owner_id = Some("777".into());
+    p.assignee = Some(new_owner);
+    p.assignment_reason =
+        "reassigned after SLA breach: least loaded eligible rep in ae (0 open leads)".into();
+    p
+}
+
+fn open_tasks(sb: &leadflow_sandbox::Sandbox) -> Vec<String> {
+    sb.state
+        .crm_objects("tasks")
+        .into_iter()
+        .filter(|t| t.properties["hs_task_status"] != "COMPLETED")
+        .map(|t| t.properties["leadflow_idempotency_key"].to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_reassignment_closes_the_original_task_and_dms_the_original_owner_once() {
+    let sb = sandbox().await;
+    let stage = new_stage(&settings(&sb));
+    let first = packet(41);
+    let original_uid = first
+        .assignee
+        .as_ref()
+        .and_then(|a| a.slack_user_id.clone())
+        .expect("sample owner has a Slack id");
+    run(&stage, first.clone()).await;
+    assert_eq!(open_tasks(&sb).len(), 1);
+
+    let second = reassigned(&first);
+    let out = run(&stage, second.clone()).await;
+    let rs = receipts(&out);
+    assert!(exceptions(&out).is_empty(), "{:#?}", exceptions(&out));
+
+    // one open task: the new owner's; the original one COMPLETED, with a note saying why
+    let open = open_tasks(&sb);
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert!(open[0].contains("|1:task"), "{open:?}");
+    let tasks = sb.state.crm_objects("tasks");
+    let old = tasks
+        .iter()
+        .find(|t| {
+            t.properties["leadflow_idempotency_key"] == format!("{}:task", first.idempotency_key)
+        })
+        .expect("original task");
+    assert_eq!(old.properties["hs_task_status"], "COMPLETED");
+    let note = sb
+        .state
+        .crm_objects("notes")
+        .into_iter()
+        .find(|n| {
+            old.associations
+                .get("notes")
+                .is_some_and(|ns| ns.contains(&n.id))
+        })
+        .expect("a note on the closed task");
+    let body = note.properties["hs_note_body"].as_str().unwrap_or_default();
+    assert!(body.contains("reassigned to Nia New"), "{body}");
+    assert!(body.contains("least loaded eligible rep in ae"), "{body}");
+
+    // the original owner got a direct message: conversations.open, then chat.postMessage to it
+    let dms = sb.state.direct_messages(&original_uid);
+    assert_eq!(dms.len(), 1, "{dms:#?}");
+    let text = dms[0].blocks.to_string();
+    assert!(text.contains("reassigned from you to <@U0NEW>"), "{text}");
+    let opened: Vec<_> = sb
+        .state
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/api/conversations.open" && r.status == 200)
+        .collect();
+    assert_eq!(opened.len(), 1);
+    assert_eq!(opened[0].body["users"], original_uid.as_str());
+    assert_eq!(
+        with(&rs, Ch::Slack, St::Delivered)
+            .iter()
+            .filter(|r| r
+                .idempotency_key
+                .as_deref()
+                .is_some_and(|k| k.ends_with(":dm-previous-owner")))
+            .count(),
+        1,
+        "{rs:#?}"
+    );
+    // the team post still tells the channel, and mentions both
+    assert_eq!(
+        sb.state.slack_messages().len(),
+        3,
+        "first post, reassigned post, DM"
+    );
+
+    // redelivered (same process, then a restart that replayed the receipts): no second DM, no
+    // second close
+    let patches = |sb: &leadflow_sandbox::Sandbox| {
+        sb.state
+            .requests()
+            .iter()
+            .filter(|r| r.method == "PATCH")
+            .count()
+    };
+    let closes = patches(&sb);
+    run(&stage, second.clone()).await;
+    let restarted = new_stage(&settings(&sb));
+    for r in &rs {
+        leadflow_runtime::Stage::on_side_input(&restarted, r.clone().into()).unwrap();
+    }
+    let again = receipts(&run(&restarted, second).await);
+    assert_eq!(sb.state.direct_messages(&original_uid).len(), 1);
+    assert_eq!(patches(&sb), closes);
+    assert_eq!(with(&again, Ch::Slack, St::Skipped).len(), 2, "{again:#?}");
+    assert_eq!(open_tasks(&sb).len(), 1);
+}
+
+#[tokio::test]
+async fn a_reassignment_whose_first_task_never_reached_the_crm_closes_nothing_and_still_dms() {
+    let sb = sandbox().await;
+    let stage = new_stage(&settings(&sb));
+    let first = packet(42);
+    let out = run(&stage, reassigned(&first)).await;
+    assert!(exceptions(&out).is_empty(), "{:#?}", exceptions(&out));
+    assert_eq!(open_tasks(&sb).len(), 1);
+    assert!(
+        sb.state
+            .crm_objects("notes")
+            .iter()
+            .all(|n| !n.properties["leadflow_idempotency_key"]
+                .to_string()
+                .contains("reassigned-note")),
+        "no closing note without a closed task"
+    );
+    assert_eq!(sb.state.direct_messages("U123").len(), 1);
+}
