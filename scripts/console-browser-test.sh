@@ -37,7 +37,7 @@ export XDG_CACHE_HOME="${WORK}/cache" # the console's trace index
 
 # fresh topic names for every role, so the run never sees another run's data
 suffix="browser-$(date +%s)-$$"
-for role in raw enriched scored tiered packets deliveries activity escalations outcomes model_params reps exceptions exceptions_state dedup_keys; do
+for role in raw enriched scored tiered packets deliveries activity escalations outcomes model_params reps exceptions exceptions_state dedup_keys sla_outcomes; do
   export "LEADFLOW_TOPICS__${role^^}=${role//_/-}.${suffix}"
 done
 "${BIN}" topics create --partitions 2 >/dev/null

@@ -14,6 +14,7 @@ pub mod produce;
 pub mod replay;
 pub mod reps;
 pub mod sink;
+pub mod sla_fold;
 pub mod sla_report;
 pub mod tail;
 pub mod topics;

@@ -1,6 +1,7 @@
-//! `leadflow sla report`: SLA adherence per tier and per rep, computed from the topics with the
-//! watchdog's own rules (`crates/sla-watchdog/RULES.md`): packets and no-handoff decisions open
-//! deadlines, activity closes them by event time, escalations mark the breaches that fired.
+//! `leadflow sla report`: SLA adherence per tier and per rep, from the watchdog's record of what
+//! happened to every deadline (`sla.outcomes`, `crates/sla-watchdog/RULES.md`), folded by
+//! [`crate::sla_fold`]: every escalation on `sla.escalations` is one escalated deadline here, and
+//! a breach counts against the owner who missed it, also after the lead was reassigned.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -9,7 +10,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 use leadflow_events::AnyEvent;
 use leadflow_events::{Codec, EventKind, Timestamp, TopicRole};
-use leadflow_sla_watchdog::{DeadlineState, DeadlineView, Engine, WatchdogSettings};
+use leadflow_sla_watchdog::{DeadlineState, DeadlineView, WatchdogSettings};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
@@ -69,7 +70,14 @@ pub struct Adherence {
 impl Adherence {
     fn add(&mut self, d: &DeadlineView, now: Timestamp) {
         match d.deadline.state {
-            DeadlineState::Met { .. } => self.met += 1,
+            DeadlineState::Met { .. } => {
+                self.met += 1;
+                // escalated, then reconciled by a contact stamped in time: met, and the escalation
+                // is still one of those on sla.escalations
+                if d.escalation_level.is_some() {
+                    self.escalated += 1;
+                }
+            }
             DeadlineState::ClosedLate { .. } | DeadlineState::Missed | DeadlineState::Expired => {
                 self.breached += 1
             }
@@ -166,45 +174,26 @@ pub async fn run(cfg: &CliConfig, command: &SlaCommand) -> Result<(), CliError> 
     Ok(())
 }
 
-/// Every deadline due since `since`, with its state, from the topics (also used by the console).
+/// Every deadline due since `since`, with its state, from `sla.outcomes` (also used by the
+/// console). The records are read from `since` minus the watchdog's retention, so a deadline due
+/// in the window is seen from the record that opened it.
 pub async fn deadline_views(
     cfg: &CliConfig,
     since: Timestamp,
 ) -> Result<Vec<DeadlineView>, CliError> {
-    let settings = WatchdogSettings::default();
-    let calendar = settings.calendar().map_err(CliError::Internal)?;
-    let mut engine = Engine::new(settings.rules(), calendar);
+    let retention = WatchdogSettings::default().rules().retention_ms;
+    let from = Timestamp(since.0.saturating_sub(retention));
     let codec = Codec::from_config(cfg.registry.as_ref())?;
-    for role in [
-        TopicRole::Packets,
-        TopicRole::Tiered,
-        TopicRole::Escalations,
-        TopicRole::Activity,
-    ] {
-        let topic = cfg.topics.name(role).to_owned();
-        let kind = role
-            .event_kind()
-            .ok_or_else(|| CliError::Internal(format!("{topic} has no schema")))?;
-        for event in read_since(cfg, &codec, &topic, kind, since).await? {
-            match &event {
-                AnyEvent::HandoffPacket(p) => {
-                    let _ = engine.apply_packet(p);
-                }
-                AnyEvent::TierDecision(d) => {
-                    let _ = engine.apply_decision(d);
-                }
-                AnyEvent::SlaEscalation(e) => {
-                    let _ = engine.apply_escalation(e);
-                }
-                AnyEvent::RepActivity(a) => {
-                    let _ = engine.apply_activity(a);
-                }
-                _ => {}
-            }
-        }
-    }
-    Ok(engine
-        .snapshot()
+    let topic = cfg.topics.name(TopicRole::SlaOutcomes).to_owned();
+    let records: Vec<_> = read_since(cfg, &codec, &topic, EventKind::SlaOutcome, from)
+        .await?
+        .into_iter()
+        .filter_map(|e| match e {
+            AnyEvent::SlaOutcome(o) => Some(o),
+            _ => None,
+        })
+        .collect();
+    Ok(crate::sla_fold::fold(&records)
         .into_iter()
         .filter(|v| v.deadline.due_at >= since)
         .collect())
@@ -312,6 +301,10 @@ mod tests {
                 kind: SlaKind::FirstContact,
                 due_at: Timestamp(due),
                 state,
+            },
+            escalation_level: match state {
+                DeadlineState::Escalated { level } => Some(level),
+                _ => None,
             },
         }
     }

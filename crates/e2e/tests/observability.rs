@@ -212,6 +212,7 @@ async fn observability_names_exist() {
             "deliveries",
             "activity",
             "escalations",
+            "sla_outcomes",
             "reps",
             "model_params",
             "exceptions",
@@ -286,7 +287,6 @@ async fn observability_names_exist() {
                 ("STALE_AFTER_HOURS", "9600"),
                 ("RETENTION_DAYS", "400"),
                 ("TICK_MS", "200"),
-                ("HANDOVER_SETTLE_MS", "1000"),
             ] {
                 env = env.stage(k, v);
             }

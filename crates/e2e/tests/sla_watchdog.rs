@@ -21,6 +21,7 @@ struct Topics {
     activity: String,
     escalations: String,
     exceptions: String,
+    outcomes: String,
 }
 
 async fn topics(prefix: &str, partitions: i32) -> Topics {
@@ -30,6 +31,7 @@ async fn topics(prefix: &str, partitions: i32) -> Topics {
         activity: unique_name(&format!("{prefix}-activity")),
         escalations: unique_name(&format!("{prefix}-escalations")),
         exceptions: unique_name(&format!("{prefix}-exceptions")),
+        outcomes: unique_name(&format!("{prefix}-sla-outcomes")),
     };
     for name in [
         &t.packets,
@@ -37,6 +39,7 @@ async fn topics(prefix: &str, partitions: i32) -> Topics {
         &t.activity,
         &t.escalations,
         &t.exceptions,
+        &t.outcomes,
     ] {
         create_topic(&bootstrap(), name, partitions).await;
     }
@@ -58,16 +61,16 @@ fn env(t: &Topics, group: &str) -> BTreeMap<String, String> {
             "LEADFLOW_TOPICS__EXCEPTIONS".to_owned(),
             t.exceptions.clone(),
         ),
+        (
+            "LEADFLOW_TOPICS__SLA_OUTCOMES".to_owned(),
+            t.outcomes.clone(),
+        ),
         ("LEADFLOW_HTTP__LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
         (
             "LEADFLOW_STAGE__ALLOWED_LATENESS_MS".to_owned(),
             "500".to_owned(),
         ),
         ("LEADFLOW_STAGE__TICK_MS".to_owned(), "100".to_owned()),
-        (
-            "LEADFLOW_STAGE__HANDOVER_SETTLE_MS".to_owned(),
-            "1000".to_owned(),
-        ),
     ])
 }
 
@@ -132,7 +135,7 @@ fn wait_for_log(service: &Service, needles: &[&str], timeout: Duration) {
 }
 
 const ARMED: &str = "timers armed";
-const ASSIGNED: &str = "timer shards assigned";
+const ASSIGNED: &str = "partitions assigned";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sigkilled_watchdog_escalates_each_missed_deadline_exactly_once_after_restart() {
@@ -216,7 +219,7 @@ async fn two_instances_split_the_leads_without_double_escalation() {
     wait_for_log(&a, &[ARMED, ASSIGNED], Duration::from_secs(60));
     let b = Service::start("leadflow-sla-watchdog", &env, logs_b.path());
     wait_for_log(&b, &[ARMED, ASSIGNED], Duration::from_secs(60));
-    // let the group settle (a's shards were rebalanced when b joined) and the settle time pass
+    // let the group settle (a's partitions were rebalanced when b joined)
     tokio::time::sleep(Duration::from_secs(4)).await;
 
     let due = Timestamp(now().0 + 3_000);
@@ -256,7 +259,7 @@ async fn two_instances_split_the_leads_without_double_escalation() {
     assert_eq!(by_a + by_b, 20, "A fired {by_a}, B fired {by_b}");
     assert!(
         by_a > 0 && by_b > 0,
-        "both instances own shards: A {by_a}, B {by_b}"
+        "both instances own partitions: A {by_a}, B {by_b}"
     );
 }
 
@@ -299,6 +302,24 @@ async fn the_sla_report_shows_the_met_and_the_escalated_lead() {
     assert_eq!(more.len(), 1, "the contacted lead is never escalated");
     assert!(watchdog.terminate(Duration::from_secs(30)).success());
 
+    let (rows, stdout) = sla_report(&env);
+    let tier = rows
+        .iter()
+        .find(|r| r["by"] == "tier" && r["name"] == "HOT")
+        .unwrap_or_else(|| panic!("no HOT row: {stdout}"));
+    assert_eq!(tier["met"], 1, "{stdout}");
+    assert_eq!(tier["breached"], 1, "{stdout}");
+    assert_eq!(tier["escalated"], 1, "{stdout}");
+    assert_eq!(tier["met_ratio"], 0.5, "{stdout}");
+    let rep = rows
+        .iter()
+        .find(|r| r["by"] == "rep")
+        .unwrap_or_else(|| panic!("no rep row: {stdout}"));
+    assert_eq!(rep["met"], 1, "{stdout}");
+}
+
+/// `leadflow sla report --since 1d --json` on the topics of `env`: its rows, and its output.
+fn sla_report(env: &BTreeMap<String, String>) -> (Vec<serde_json::Value>, String) {
     let mut cmd = std::process::Command::new(leadflow_e2e::bin("leadflow"));
     for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("LEADFLOW_")) {
         cmd.env_remove(k);
@@ -313,29 +334,17 @@ async fn the_sla_report_shows_the_met_and_the_escalated_lead() {
         .args(["sla", "report", "--since", "1d", "--json"])
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let rows: Vec<serde_json::Value> = stdout
+    let rows = stdout
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let tier = rows
-        .iter()
-        .find(|r| r["by"] == "tier" && r["name"] == "HOT")
-        .unwrap_or_else(|| panic!("no HOT row: {stdout}"));
-    assert_eq!(tier["met"], 1, "{stdout}");
-    assert_eq!(tier["breached"], 1, "{stdout}");
-    assert_eq!(tier["escalated"], 1, "{stdout}");
-    assert_eq!(tier["met_ratio"], 0.5, "{stdout}");
-    let rep = rows
-        .iter()
-        .find(|r| r["by"] == "rep")
-        .unwrap_or_else(|| panic!("no rep row: {stdout}"));
-    assert_eq!(rep["met"], 1, "{stdout}");
+    (rows, stdout)
 }
 
 /// route → packet, no rep activity → the watchdog escalates → route-reassign emits the reassigned
@@ -441,6 +450,28 @@ async fn an_unanswered_packet_is_escalated_and_reassigned_by_route() {
         1,
         "no second escalation after the contact; log:\n{log}"
     );
+
+    // the report agrees with sla.escalations: the escalation is counted (the reassigned packet
+    // did not hide it) and charged to the owner who missed it; the new owner met theirs
+    let (rows, stdout) = sla_report(&base);
+    let escalated: i64 = rows
+        .iter()
+        .filter(|r| r["by"] == "tier")
+        .map(|r| r["escalated"].as_i64().unwrap())
+        .sum();
+    assert_eq!(escalated, all.len() as i64, "{stdout}");
+    let rep = |id: &str| {
+        rows.iter()
+            .find(|r| r["by"] == "rep" && r["name"] == id)
+            .unwrap_or_else(|| panic!("no row for {id}: {stdout}"))
+            .clone()
+    };
+    let missed_by = rep(&owner);
+    assert_eq!(missed_by["breached"], 1, "{stdout}");
+    assert_eq!(missed_by["escalated"], 1, "{stdout}");
+    let new_owner = rep(&second.assignee.as_ref().unwrap().rep_id);
+    assert_eq!(new_owner["met"], 1, "{stdout}");
+    assert_eq!(new_owner["breached"], 0, "{stdout}");
 }
 
 /// The "reassign and notify" chain end to end: route → packet, no rep activity → the watchdog

@@ -131,4 +131,5 @@ any_event!(
     ExceptionState,
     DedupKey,
     DedupKeyBatch,
+    SlaOutcome,
 );

@@ -33,10 +33,11 @@ pub enum EventKind {
     ExceptionState,
     DedupKey,
     DedupKeyBatch,
+    SlaOutcome,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 15] = [
+    pub const ALL: [EventKind; 16] = [
         EventKind::LeadEvent,
         EventKind::EnrichedLead,
         EventKind::ScoredLead,
@@ -52,6 +53,7 @@ impl EventKind {
         EventKind::ExceptionState,
         EventKind::DedupKey,
         EventKind::DedupKeyBatch,
+        EventKind::SlaOutcome,
     ];
 
     /// Avro full name of the record, e.g. `leadflow.LeadEvent`.
@@ -72,6 +74,7 @@ impl EventKind {
             EventKind::ExceptionState => "leadflow.ExceptionState",
             EventKind::DedupKey => "leadflow.DedupKey",
             EventKind::DedupKeyBatch => "leadflow.DedupKeyBatch",
+            EventKind::SlaOutcome => "leadflow.SlaOutcome",
         }
     }
 
@@ -93,6 +96,7 @@ impl EventKind {
             EventKind::ExceptionState => "exception_state.avsc",
             EventKind::DedupKey => "dedup_key.avsc",
             EventKind::DedupKeyBatch => "dedup_key_batch.avsc",
+            EventKind::SlaOutcome => "sla_outcome.avsc",
         }
     }
 

@@ -303,6 +303,25 @@ pub fn sla_escalation() -> SlaEscalation {
     }
 }
 
+pub fn sla_outcome() -> SlaOutcome {
+    SlaOutcome {
+        outcome_id: "pkt-evt-0001:first_contact:ESCALATED".into(),
+        lead_id: "lead-0001".into(),
+        packet_id: "pkt-evt-0001".into(),
+        sla_kind: SlaKind::FirstContact,
+        outcome: SlaOutcomeKind::Escalated,
+        breach: true,
+        owner: Some("rep-1".into()),
+        tier: "HOT".into(),
+        target_team: Some("ae".into()),
+        level: 1,
+        due_at: T0,
+        decided_at: Timestamp(T0.0 + 1),
+        event_at: None,
+        escalation_id: Some("pkt-evt-0001:first_contact:L1".into()),
+    }
+}
+
 pub fn lead_outcome() -> LeadOutcome {
     LeadOutcome {
         outcome_id: "out-1".into(),

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::event::EventKind;
 
 /// Current schema files, in dependency order.
-const FILES: [(EventKind, &str); 15] = [
+const FILES: [(EventKind, &str); 16] = [
     (
         EventKind::LeadEvent,
         include_str!("../../../schemas/lead_event.avsc"),
@@ -74,6 +74,10 @@ const FILES: [(EventKind, &str); 15] = [
     (
         EventKind::DedupKeyBatch,
         include_str!("../../../schemas/dedup_key_batch.avsc"),
+    ),
+    (
+        EventKind::SlaOutcome,
+        include_str!("../../../schemas/sla_outcome.avsc"),
     ),
 ];
 

@@ -28,6 +28,9 @@ pub enum TopicRole {
     /// for the dedup window.
     /// Deleted after [`TopicRole::retention`] (not compacted: one record per sighting).
     DedupKeys,
+    /// What happened to every SLA deadline, as the sla-watchdog decided it (its record of SLA
+    /// adherence: the SLA report, the console and the KPIs read it).
+    SlaOutcomes,
 }
 
 /// How long the dedup changelog keeps records: the enrich stage's default dedup window (720 h =
@@ -35,7 +38,7 @@ pub enum TopicRole {
 pub const DEDUP_KEYS_RETENTION: std::time::Duration = std::time::Duration::from_secs(720 * 3600);
 
 impl TopicRole {
-    pub const ALL: [TopicRole; 15] = [
+    pub const ALL: [TopicRole; 16] = [
         TopicRole::Raw,
         TopicRole::Enriched,
         TopicRole::Scored,
@@ -51,6 +54,7 @@ impl TopicRole {
         TopicRole::ModelHistory,
         TopicRole::ExceptionsState,
         TopicRole::DedupKeys,
+        TopicRole::SlaOutcomes,
     ];
 
     /// The event kind the topic carries (every role has one; `Option` kept for callers written when
@@ -72,6 +76,7 @@ impl TopicRole {
             TopicRole::ModelHistory => EventKind::ModelParams,
             TopicRole::ExceptionsState => EventKind::ExceptionState,
             TopicRole::DedupKeys => EventKind::DedupKeyBatch,
+            TopicRole::SlaOutcomes => EventKind::SlaOutcome,
         })
     }
 
@@ -102,6 +107,7 @@ impl TopicRole {
             TopicRole::ModelHistory => "model_history",
             TopicRole::ExceptionsState => "exceptions_state",
             TopicRole::DedupKeys => "dedup_keys",
+            TopicRole::SlaOutcomes => "sla_outcomes",
         }
     }
 
@@ -147,6 +153,7 @@ pub struct TopicNames {
     pub model_history: String,
     pub exceptions_state: String,
     pub dedup_keys: String,
+    pub sla_outcomes: String,
 }
 
 impl Default for TopicNames {
@@ -167,6 +174,7 @@ impl Default for TopicNames {
             model_history: "model.history".into(),
             exceptions_state: "exceptions.state".into(),
             dedup_keys: "enrich.dedup-keys".into(),
+            sla_outcomes: "sla.outcomes".into(),
         }
     }
 }
@@ -190,6 +198,7 @@ impl TopicNames {
             TopicRole::ModelHistory => &self.model_history,
             TopicRole::ExceptionsState => &self.exceptions_state,
             TopicRole::DedupKeys => &self.dedup_keys,
+            TopicRole::SlaOutcomes => &self.sla_outcomes,
         }
     }
 

@@ -33,6 +33,7 @@ async fn every_event_round_trips_single_object() {
     roundtrip(&c, samples::delivery_receipt()).await;
     roundtrip(&c, samples::rep_activity()).await;
     roundtrip(&c, samples::sla_escalation()).await;
+    roundtrip(&c, samples::sla_outcome()).await;
     roundtrip(&c, samples::lead_outcome()).await;
     roundtrip(&c, samples::model_params()).await;
     roundtrip(&c, samples::exception_state()).await;

@@ -19,6 +19,7 @@ fn every_sample() -> Vec<AnyEvent> {
         samples::delivery_receipt().into(),
         samples::rep_activity().into(),
         samples::sla_escalation().into(),
+        samples::sla_outcome().into(),
         samples::lead_outcome().into(),
         samples::model_params().into(),
         samples::exception_record().into(),

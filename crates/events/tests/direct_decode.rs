@@ -82,6 +82,7 @@ async fn direct_decoding_equals_the_value_path_for_every_kind() {
     same_event(&codec, samples::delivery_receipt()).await;
     same_event(&codec, samples::rep_activity()).await;
     same_event(&codec, samples::sla_escalation()).await;
+    same_event(&codec, samples::sla_outcome()).await;
     same_event(&codec, samples::lead_outcome()).await;
     same_event(&codec, samples::model_params()).await;
     same_event(&codec, samples::exception_record()).await;

@@ -39,6 +39,7 @@ async fn direct_encoding_equals_the_value_path_for_every_kind() {
     same_bytes(&codec, samples::delivery_receipt()).await;
     same_bytes(&codec, samples::rep_activity()).await;
     same_bytes(&codec, samples::sla_escalation()).await;
+    same_bytes(&codec, samples::sla_outcome()).await;
     same_bytes(&codec, samples::lead_outcome()).await;
     same_bytes(&codec, samples::model_params()).await;
     same_bytes(&codec, samples::exception_record()).await;

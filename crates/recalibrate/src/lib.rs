@@ -7,7 +7,7 @@
 //! - [`fit`]: L2-regularised logistic regression (linfa-logistic) and Platt scaling (R5);
 //! - [`candidate`]: one attempt: split, fit, map back to points, judge (R5, R6);
 //! - [`gate`], [`evaluate`]: the promotion gate and its figures (R6);
-//! - [`engine`]: the state and the schedule; [`stage`] and [`timer`]: the service.
+//! - [`engine`]: the state and the schedule; [`stage`]: the service, on the runtime's timers.
 
 pub mod candidate;
 pub mod engine;
@@ -19,7 +19,6 @@ pub mod join;
 pub mod metrics;
 pub mod settings;
 pub mod stage;
-pub mod timer;
 
 pub use candidate::{Attempt, AttemptError, FitSettings, attempt};
 pub use engine::{Due, Engine, Verdict};

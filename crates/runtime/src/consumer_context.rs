@@ -11,6 +11,7 @@ use rdkafka::{ClientContext, TopicPartitionList};
 
 use crate::assignment::{Drained, Partitions};
 use crate::metrics::StageMetrics;
+use crate::timer::Ownership;
 
 /// Context of the main (group) consumer.
 pub struct StageConsumerContext {
@@ -19,9 +20,37 @@ pub struct StageConsumerContext {
     pub partitions: Arc<Partitions>,
     /// How long a revoke waits for the revoked partitions' in-flight acknowledgements.
     pub drain_timeout: Duration,
+    /// The input partitions the stage's timers fire for (see `timer.rs`).
+    pub timers: Arc<Ownership>,
+    /// The input topic (the only one the group consumes).
+    pub input_topic: String,
 }
 
 impl StageConsumerContext {
+    fn input_partitions(&self, tpl: &TopicPartitionList) -> Vec<i32> {
+        tpl.elements_for_topic(&self.input_topic)
+            .iter()
+            .map(|e| e.partition())
+            .collect()
+    }
+
+    /// Stops firing timers for the revoked partitions and waits (bounded) for the round in flight,
+    /// so what it raised is acknowledged before the partitions' next owner reads its state.
+    fn revoke_timers(&self, tpl: &TopicPartitionList) {
+        let partitions = self.input_partitions(tpl);
+        let timeout = self.drain_timeout;
+        let waited = match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => {
+                tokio::task::block_in_place(|| self.timers.revoke(partitions, timeout))
+            }
+            Ok(_) => self.timers.revoke(partitions, Duration::ZERO),
+            Err(_) => self.timers.revoke(partitions, timeout),
+        };
+        if !waited {
+            tracing::warn!("a timer round was still running when its partitions were revoked");
+        }
+    }
+
     /// Stops the tasks of the revoked partitions and waits for their drain. The callback runs on
     /// the thread polling the consumer; on a multi-threaded tokio runtime that thread is handed
     /// over (`block_in_place`) so the partition tasks keep running while it waits.
@@ -62,6 +91,7 @@ impl ConsumerContext for StageConsumerContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         match rebalance {
             Rebalance::Revoke(tpl) => {
+                self.revoke_timers(tpl);
                 let drained = self.drain(tpl);
                 tracing::info!(
                     partitions = tpl.count(),
@@ -96,6 +126,13 @@ impl ConsumerContext for StageConsumerContext {
                 tracing::info!(partitions = tpl.count(), "partitions assigned");
             }
             Rebalance::Error(e) => tracing::warn!(error = %e, "rebalance error"),
+        }
+    }
+
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(tpl) = rebalance {
+            // the timers of these partitions fire once the state caught up (`timer_task.rs`)
+            self.timers.assign(self.input_partitions(tpl));
         }
     }
 }

@@ -51,6 +51,8 @@ use crate::send_gate::{Routing, SendGate};
 use crate::side_input::{SideMessage, spawn_side_inputs};
 use crate::stage::Stage;
 use crate::summary::{RunSummary, SummaryCounters};
+use crate::timer::{Ownership, Positions};
+use crate::timer_task::{TimerWiring, spawn_timers};
 
 /// How long a revoke waits at most for the revoked partitions' in-flight acknowledgements (capped by
 /// `shutdown_grace_ms`): long enough for a broker ack, short enough for the group's rebalance.
@@ -156,6 +158,7 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
         tokio::task::spawn_blocking(move || crate::kafka::warm_up_producer(&warm))
             .await
             .unwrap_or_default();
+    let input_partitions = partition_counts.get(&input_topic).copied().unwrap_or(1);
     let routing = Routing::new(
         cfg.kafka.get("partitioner").map(String::as_str),
         partition_counts,
@@ -173,6 +176,7 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
         shutdown.clone(),
     )
     .await?;
+    let positions = Arc::new(Positions::default());
     let mut waiting: Vec<TopicRole> = side.iter().map(|s| s.role).collect();
     while !waiting.is_empty() {
         tokio::select! {
@@ -183,11 +187,14 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
                     tracing::info!(side_input = cfg.topics.name(role), "side input caught up");
                 }
                 Some(SideMessage::Event(role, event)) => apply_side(&stage, cfg, &metrics, role, *event),
+                Some(SideMessage::Position { role, partition, next }) => positions.set(cfg.topics.name(role), partition, next),
                 None => return Err(RuntimeError::Stage { stage: S::NAME, source: "side inputs stopped".into() }),
             }
         }
     }
 
+    let timer_interval = stage.timer_interval();
+    let ownership = Arc::new(Ownership::default());
     let partitions = Arc::new(Partitions::new(flow));
     let consumer: Arc<StreamConsumer<StageConsumerContext>> = Arc::new(
         consumer_config(cfg, &group)
@@ -195,6 +202,8 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
                 metrics: metrics.clone(),
                 partitions: partitions.clone(),
                 drain_timeout: Duration::from_millis(cfg.shutdown_grace_ms).min(REVOKE_DRAIN),
+                timers: ownership.clone(),
+                input_topic: input_topic.clone(),
             })
             .map_err(|e| RuntimeError::Kafka(Box::new(e)))?,
     );
@@ -221,6 +230,24 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
         summary: summary.clone(),
         failures: failures_tx,
     });
+    let timers = timer_interval.map(|interval| {
+        let wiring = TimerWiring {
+            interval,
+            ownership,
+            positions: positions.clone(),
+            side_topics: side
+                .iter()
+                .map(|s| cfg.topics.name(s.role).to_owned())
+                .collect(),
+            topics: cfg.topics.clone(),
+            partitioner: crate::partitioner::Partitioner::from_setting(
+                cfg.kafka.get("partitioner").map(String::as_str),
+            )
+            .unwrap_or(crate::partitioner::Partitioner::Crc32),
+            input_partitions,
+        };
+        spawn_timers(shared.clone(), wiring, run_stop.clone())
+    });
     let mut failure: Option<RuntimeError> = None;
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -233,11 +260,15 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
                 failure = Some(e);
                 break;
             }
-            Some(msg) = side_rx.recv() => {
-                if let SideMessage::Event(role, event) = msg {
+            Some(msg) = side_rx.recv() => match msg {
+                SideMessage::Event(role, event) => {
                     apply_side(shared.stage.as_ref(), cfg, &metrics, role, *event);
                 }
-            }
+                SideMessage::Position { role, partition, next } => {
+                    positions.set(cfg.topics.name(role), partition, next);
+                }
+                SideMessage::CaughtUp(_) => {}
+            },
             _ = tick.tick() => {
                 health.beat();
                 partitions.refill(&consumer, &metrics.partition_pauses);
@@ -278,6 +309,13 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
     let grace = Duration::from_millis(cfg.shutdown_grace_ms);
     let deadline = Instant::now() + grace.mul_f64(GRACE_USED);
     let drain_until = deadline - grace.mul_f64(GRACE_USED * COMMIT_RESERVE);
+    if let Some(timers) = timers {
+        // the round in flight finishes (its outputs acknowledged) before the flush
+        let left = drain_until.saturating_duration_since(Instant::now());
+        if tokio::time::timeout(left, timers).await.is_err() {
+            tracing::warn!("the timer round did not finish before the shutdown deadline");
+        }
+    }
     let stopping = partitions.stop(None);
     let drain_for = drain_until.saturating_duration_since(Instant::now());
     let drained = tokio::task::spawn_blocking(move || stopping.wait(drain_for))
@@ -366,7 +404,7 @@ fn apply_side<C: StageSettings, S: Stage>(
 ) {
     let topic = cfg.topics.name(role);
     metrics.side_input_events.with_label_values(&[topic]).inc();
-    if let Err(e) = stage.on_side_input(event) {
+    if let Err(e) = stage.on_side_input_from(role, event) {
         tracing::warn!(side_input = topic, error = %e, "side-input event rejected");
     }
 }

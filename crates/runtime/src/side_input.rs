@@ -29,6 +29,13 @@ pub enum SideMessage {
     Event(TopicRole, Box<AnyEvent>),
     /// The task has read everything that existed when it started.
     CaughtUp(TopicRole),
+    /// Everything before `next` of this partition was read (and sent before this message): the
+    /// start offset of every partition first, then after each record. Timers wait for it.
+    Position {
+        role: TopicRole,
+        partition: i32,
+        next: i64,
+    },
 }
 
 const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
@@ -51,8 +58,17 @@ pub async fn spawn_side_inputs<S: StageSettings>(
         let consumer: StreamConsumer = side_consumer_config(cfg, group)
             .create()
             .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
-        let (assignment, targets, not_before) =
+        let (assignment, targets, not_before, starts) =
             assignment(&consumer, &topic, input.start, clock.as_ref()).await?;
+        for (partition, next) in starts {
+            let _ = tx
+                .send(SideMessage::Position {
+                    role: input.role,
+                    partition,
+                    next,
+                })
+                .await;
+        }
         consumer
             .assign(&assignment)
             .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
@@ -73,14 +89,23 @@ pub async fn spawn_side_inputs<S: StageSettings>(
     Ok(())
 }
 
-/// Assigns every partition at its start offset; returns the offsets that mean "caught up" and, for
-/// a [`SideStart::Since`] window, the earliest record timestamp (ms) the window keeps.
+/// Assigns every partition at its start offset; returns the offsets that mean "caught up", for a
+/// [`SideStart::Since`] window the earliest record timestamp (ms) the window keeps, and each
+/// partition's start offset (its first position).
 async fn assignment(
     consumer: &StreamConsumer,
     topic: &str,
     start: SideStart,
     clock: &dyn Clock,
-) -> Result<(TopicPartitionList, HashMap<i32, i64>, Option<i64>), RuntimeError> {
+) -> Result<
+    (
+        TopicPartitionList,
+        HashMap<i32, i64>,
+        Option<i64>,
+        Vec<(i32, i64)>,
+    ),
+    RuntimeError,
+> {
     let meta = fetch_cluster_metadata(consumer.client(), METADATA_TIMEOUT)
         .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
     let partitions: Vec<i32> = partitions_of(&meta, topic).unwrap_or_default();
@@ -109,6 +134,7 @@ async fn assignment(
             .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
     }
     let mut targets = HashMap::new();
+    let mut starts = Vec::new();
     for p in &partitions {
         let (low, high) = consumer
             .fetch_watermarks(topic, *p, METADATA_TIMEOUT)
@@ -118,11 +144,12 @@ async fn assignment(
             Some(Offset::End) => high,
             _ => low,
         };
+        starts.push((*p, start_at.min(high)));
         if start_at < high {
             targets.insert(*p, high);
         }
     }
-    Ok((tpl, targets, not_before))
+    Ok((tpl, targets, not_before, starts))
 }
 
 /// What one side-input task replays and follows.
@@ -228,6 +255,14 @@ async fn follow(
                     "side-input record does not decode; skipped"
                 ),
             }
+        }
+        let position = SideMessage::Position {
+            role,
+            partition,
+            next: offset + 1,
+        };
+        if tx.send(position).await.is_err() {
+            return;
         }
         if !caught_up {
             if targets

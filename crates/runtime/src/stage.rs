@@ -7,6 +7,8 @@ use std::time::Duration;
 use leadflow_events::AnyEvent;
 use leadflow_events::{ErrorKind, Event, Timestamp, TopicRole};
 
+pub use crate::timer::OwnedKeys;
+
 /// Where the record being processed came from, and what time it is.
 #[derive(Clone, Debug)]
 pub struct Context {
@@ -139,6 +141,35 @@ pub struct SideInput {
 
 /// A pipeline stage: a thin async shell over a pure transform.
 ///
+/// # Timers
+///
+/// A stage whose outputs are not caused by an input (the sla-watchdog's escalations, recalibrate's
+/// model versions) declares [`Stage::timer_interval`] and implements [`Stage::on_timer`]. The
+/// contract, for Apache Kafka:
+/// - **Keys follow the input's partitions.** A timer fires for the keys of the input partitions
+///   this instance owns in its ONE consumer group ([`OwnedKeys::owns`]: the key's partition under
+///   the producers' partitioner and the input topic's partition count). The stage's state topics are
+///   keyed like its input (by lead id), so "the keys I own" is the same set on every topic; two
+///   instances never fire the same key, and a rebalance moves the keys with the partitions.
+/// - **State first.** The state a timer reads comes from the side inputs (read in full by every
+///   instance, so a rebalance moves responsibility, not data). The run is ready (`/readyz` 200) and
+///   consumes its input only once every side input replayed to the end it had at start. A partition
+///   assigned later fires only once every side input has read up to the high watermarks it had
+///   when the partition was assigned: what the previous owner produced and the broker
+///   acknowledged before it let go is in the state before anything fires again.
+/// - **Rounds.** Every `timer_interval` the harness calls `on_timer` once with the partitions that
+///   are live and the injected clock's time; the next round starts only after the outputs of this
+///   one were acknowledged and handed to [`Stage::on_timer_delivered`]. A revoke waits (bounded)
+///   for the round in flight, so a partition's previous owner is done before it moves.
+/// - **Outputs** go through the run's producer like `process`'s. In the order returned; outputs
+///   to one topic are sent together, and a change of topic in the list waits for every earlier
+///   output's acknowledgement (a model version on `model.params` before its attempt on
+///   `model.history`). An output that cannot be delivered stops the run (fatal): the process exits
+///   non-zero and its replacement rebuilds the state from the topics, so nothing is lost or
+///   half-applied.
+/// - **Errors** of `on_timer`: retryable and poison are logged and the round is tried again at the
+///   next tick; fatal stops the run.
+///
 /// `process` gets one decoded input and returns the events to produce. It must not block; slow I/O
 /// (an enrichment provider) is awaited inside it with its own timeout. The harness shares one stage
 /// between the tasks of every assigned partition and may call `process` for several partitions at
@@ -178,4 +209,29 @@ pub trait Stage: Send + Sync + 'static {
     fn on_side_input(&self, _event: AnyEvent) -> Result<(), StageError> {
         Ok(())
     }
+
+    /// Applies one side-input event read from the topic of `role`, for a stage whose side inputs
+    /// carry the same kind on several topics (recalibrate: `model.params` and `model.history`).
+    /// The harness calls this one; the default forwards to [`Stage::on_side_input`].
+    fn on_side_input_from(&self, _role: TopicRole, event: AnyEvent) -> Result<(), StageError> {
+        self.on_side_input(event)
+    }
+
+    /// How often the harness calls [`Stage::on_timer`]; `None` (the default): no timers.
+    fn timer_interval(&self) -> Option<Duration> {
+        None
+    }
+
+    /// One timer round: the outputs due at `now` for the keys of `owned` (see "Timers" above).
+    /// Nothing may be marked done here: mark it in [`Stage::on_timer_delivered`].
+    fn on_timer(
+        &self,
+        _owned: &OwnedKeys,
+        _now: Timestamp,
+    ) -> impl Future<Output = Result<Vec<Output>, StageError>> + Send {
+        async { Ok(Vec::new()) }
+    }
+
+    /// One output of the last round, acknowledged by the broker.
+    fn on_timer_delivered(&self, _output: &Output) {}
 }

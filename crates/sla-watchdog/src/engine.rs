@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use leadflow_events::{
     HandoffKind, HandoffPacket, RepActivity, RepActivityKind, SlaDeadline, SlaEscalation, SlaKind,
-    TierDecision, Timestamp,
+    SlaOutcome, SlaOutcomeKind, TierDecision, Timestamp,
 };
 use leadflow_tier::Calendar;
 
@@ -74,6 +74,9 @@ pub struct DeadlineView {
     pub owner: Option<String>,
     pub escalatable: bool,
     pub deadline: Deadline,
+    /// The level of the escalation raised for it, if one was (also when a contact stamped in
+    /// time reconciled it afterwards: the escalation is on `sla.escalations` all the same).
+    pub escalation_level: Option<i32>,
 }
 
 /// The packet whose clocks run for a lead (the newest one).
@@ -95,6 +98,7 @@ struct Timers {
 /// An escalation on `sla.escalations` (emitted here or read back at start).
 #[derive(Clone, Debug)]
 struct Fired {
+    escalation_id: String,
     packet_id: String,
     kind: SlaKind,
     escalated_at: Timestamp,
@@ -128,11 +132,10 @@ impl Lead {
     /// Whether an escalation already covers this deadline: one fired for the same packet and kind, or
     /// one fired for the same packet at or after the deadline's firing time (a breach of several
     /// clocks at once raises one escalation).
-    fn covering(&self, packet_id: &str, d: &Deadline, fire_at: Timestamp) -> Option<i32> {
+    fn covering(&self, packet_id: &str, d: &Deadline, fire_at: Timestamp) -> Option<&Fired> {
         self.fired
             .iter()
             .find(|f| f.packet_id == packet_id && (f.kind == d.kind || f.escalated_at >= fire_at))
-            .map(|f| f.level)
     }
 }
 
@@ -147,6 +150,8 @@ pub struct Engine {
     leads: HashMap<String, Lead>,
     queue: BTreeSet<QueueKey>,
     open: HashMap<(String, SlaKind), i64>,
+    /// Every outcome decided, in order, as `sla.outcomes` records (taken by [`Engine::take_journal`]).
+    journal: Vec<SlaOutcome>,
 }
 
 impl Engine {
@@ -157,7 +162,13 @@ impl Engine {
             leads: HashMap::new(),
             queue: BTreeSet::new(),
             open: HashMap::new(),
+            journal: Vec::new(),
         }
+    }
+
+    /// The `sla.outcomes` records decided since the last call, in the order they were decided.
+    pub fn take_journal(&mut self) -> Vec<SlaOutcome> {
+        std::mem::take(&mut self.journal)
     }
 
     pub fn rules(&self) -> &EngineRules {
@@ -242,6 +253,7 @@ impl Engine {
         }
         // the newer packet supersedes the open clocks of the previous one
         if let Some(mut old) = lead.timers.take() {
+            let info = PacketInfo::of(&old);
             for d in old.deadlines.iter_mut().filter(|d| d.state.is_open()) {
                 self.queue.remove(&(
                     d.due_at.0.saturating_add(self.rules.allowed_lateness_ms),
@@ -254,27 +266,53 @@ impl Engine {
                     kind: d.kind,
                 });
                 d.state = DeadlineState::Superseded;
+                self.journal.push(record(
+                    lead_id,
+                    &info,
+                    d,
+                    Decided::new(SlaOutcomeKind::Superseded, timers.created_at),
+                ));
             }
             lead.history.push(old);
         }
         let lateness = self.rules.allowed_lateness_ms;
-        for d in &mut timers.deadlines {
+        let info = PacketInfo::of(&timers);
+        for i in 0..timers.deadlines.len() {
+            let d = &timers.deadlines[i];
             out.push(Outcome::Opened {
                 tier: timers.tier.clone(),
                 kind: d.kind,
             });
+            self.journal.push(record(
+                lead_id,
+                &info,
+                d,
+                Decided::new(SlaOutcomeKind::Opened, timers.created_at),
+            ));
             let fire_at = Timestamp(d.due_at.0.saturating_add(lateness));
-            if let Some(level) = lead.covering(&timers.packet_id, d, fire_at) {
-                d.state = DeadlineState::Escalated { level };
+            if let Some(f) = lead.covering(&timers.packet_id, d, fire_at) {
+                let (level, escalated_at, id) = (f.level, f.escalated_at, f.escalation_id.clone());
+                timers.deadlines[i].state = DeadlineState::Escalated { level };
+                let d = &timers.deadlines[i];
                 out.push(Outcome::Escalated {
                     tier: timers.tier.clone(),
                     kind: d.kind,
                     level,
                 });
+                self.journal.push(record(
+                    lead_id,
+                    &info,
+                    d,
+                    Decided::escalated(level, escalated_at, id),
+                ));
             } else if let Some(at) = lead.activity.closed_at(d.kind) {
-                d.state = settle_closed(d.due_at, at);
+                timers.deadlines[i].state = settle_closed(d.due_at, at);
+                let d = &timers.deadlines[i];
                 out.push(closed_outcome(&timers.tier, d));
+                self.journal
+                    .push(record(lead_id, &info, d, Decided::closed(d.state, at)));
             } else {
+                let d = &timers.deadlines[i];
                 self.queue
                     .insert((fire_at.0, lead_id.to_owned(), kind_index(d.kind)));
                 *self.open.entry((timers.tier.clone(), d.kind)).or_default() += 1;
@@ -296,6 +334,7 @@ impl Engine {
             return out;
         }
         let lateness = self.rules.allowed_lateness_ms;
+        let mut pending: Vec<(Deadline, Decided)> = Vec::new();
         if let Some(timers) = &mut lead.timers {
             if activity.kind == RepActivityKind::Reassigned {
                 if let Some(to) = &activity.reassigned_to {
@@ -316,17 +355,57 @@ impl Engine {
                         dec(&mut self.open, &timers.tier, d.kind);
                         d.state = settle_closed(d.due_at, at);
                         out.push(closed_outcome(&timers.tier, d));
+                        pending.push((d.clone(), Decided::closed(d.state, at)));
                     }
-                    DeadlineState::Escalated { .. } | DeadlineState::Missed if at <= d.due_at => {
+                    DeadlineState::Escalated { level } if at <= d.due_at => {
                         // event time wins: it was met after all; nothing more escalates for it
                         out.push(Outcome::ContestedEscalation {
                             tier: timers.tier.clone(),
                             kind: d.kind,
                         });
                         d.state = DeadlineState::Met { at };
+                        let id = escalation_of(&lead.fired, &timers.packet_id, d.kind);
+                        pending.push((d.clone(), Decided::reconciled(level, at, id)));
+                    }
+                    DeadlineState::Missed if at <= d.due_at => {
+                        out.push(Outcome::ContestedEscalation {
+                            tier: timers.tier.clone(),
+                            kind: d.kind,
+                        });
+                        d.state = DeadlineState::Met { at };
+                        pending.push((d.clone(), Decided::closed(d.state, at)));
                     }
                     _ => {}
                 }
+            }
+            let info = PacketInfo::of(timers);
+            for (d, decided) in pending {
+                self.journal
+                    .push(record(&activity.lead_id, &info, &d, decided));
+            }
+        }
+        // a deadline escalated on an earlier packet (the lead was reassigned since) whose contact
+        // happened in time after all: reconciled too (RULES.md, "Late truth")
+        for old in &mut lead.history {
+            let info = PacketInfo::of(old);
+            for d in &mut old.deadlines {
+                let (DeadlineState::Escalated { level }, Some(at)) =
+                    (d.state, lead.activity.closed_at(d.kind))
+                else {
+                    continue;
+                };
+                if at > d.due_at {
+                    continue;
+                }
+                out.push(Outcome::ContestedEscalation {
+                    tier: old.tier.clone(),
+                    kind: d.kind,
+                });
+                d.state = DeadlineState::Met { at };
+                let id = escalation_of(&lead.fired, &old.packet_id, d.kind);
+                let decided = Decided::reconciled(level, at, id);
+                self.journal
+                    .push(record(&activity.lead_id, &info, d, decided));
             }
         }
         count_first_contact(lead, &self.calendar, &mut out);
@@ -346,6 +425,7 @@ impl Engine {
             return out;
         }
         lead.fired.push(Fired {
+            escalation_id: e.escalation_id.clone(),
             packet_id: e.packet_id.clone(),
             kind: e.sla_kind,
             escalated_at: e.escalated_at,
@@ -354,6 +434,7 @@ impl Engine {
         let lateness = self.rules.allowed_lateness_ms;
         if let Some(timers) = &mut lead.timers {
             if timers.packet_id == e.packet_id {
+                let info = PacketInfo::of(timers);
                 for d in &mut timers.deadlines {
                     let fire_at = Timestamp(d.due_at.0.saturating_add(lateness));
                     let covered = d.kind == e.sla_kind || e.escalated_at >= fire_at;
@@ -367,6 +448,9 @@ impl Engine {
                             kind: d.kind,
                             level: e.level,
                         });
+                        let decided =
+                            Decided::escalated(e.level, e.escalated_at, e.escalation_id.clone());
+                        self.journal.push(record(&e.lead_id, &info, d, decided));
                     }
                 }
             }
@@ -432,6 +516,18 @@ impl Engine {
                 };
                 timers.deadlines[i].state = state;
                 outcomes.push(outcome);
+                let kind = if timers.escalatable {
+                    SlaOutcomeKind::Expired
+                } else {
+                    SlaOutcomeKind::Missed
+                };
+                let info = PacketInfo::of(timers);
+                self.journal.push(record(
+                    lead_id,
+                    &info,
+                    &timers.deadlines[i],
+                    Decided::new(kind, now),
+                ));
                 continue;
             }
             if !escalated_leads.insert(lead_id.clone()) {
@@ -487,6 +583,10 @@ impl Engine {
                         owner: t.owner.clone(),
                         escalatable: t.escalatable,
                         deadline: d.clone(),
+                        escalation_level: match d.state {
+                            DeadlineState::Escalated { level } => Some(level),
+                            _ => None,
+                        },
                     });
                 }
             }
@@ -501,6 +601,113 @@ impl Engine {
             .and_then(|l| l.timers.as_ref())
             .map(|t| t.deadlines.clone())
             .unwrap_or_default()
+    }
+}
+
+/// What was decided about a deadline, besides the deadline and its packet.
+struct Decided {
+    kind: SlaOutcomeKind,
+    at: Timestamp,
+    event_at: Option<Timestamp>,
+    level: Option<i32>,
+    escalation_id: Option<String>,
+}
+
+impl Decided {
+    fn new(kind: SlaOutcomeKind, at: Timestamp) -> Self {
+        Self {
+            kind,
+            at,
+            event_at: None,
+            level: None,
+            escalation_id: None,
+        }
+    }
+
+    /// Closed by an activity at `at` (event time): met or closed late.
+    fn closed(state: DeadlineState, at: Timestamp) -> Self {
+        let kind = match state {
+            DeadlineState::Met { .. } => SlaOutcomeKind::Met,
+            _ => SlaOutcomeKind::ClosedLate,
+        };
+        Self {
+            event_at: Some(at),
+            ..Self::new(kind, at)
+        }
+    }
+
+    fn escalated(level: i32, at: Timestamp, escalation_id: String) -> Self {
+        Self {
+            level: Some(level),
+            escalation_id: Some(escalation_id),
+            ..Self::new(SlaOutcomeKind::Escalated, at)
+        }
+    }
+
+    /// Escalated, then a contact stamped in time arrived: met after all.
+    fn reconciled(level: i32, at: Timestamp, escalation_id: Option<String>) -> Self {
+        Self {
+            event_at: Some(at),
+            level: Some(level),
+            escalation_id,
+            ..Self::new(SlaOutcomeKind::Reconciled, at)
+        }
+    }
+}
+
+/// The escalation that covered a packet's deadline of `kind` (its own, or the one raised for the
+/// packet's earlier clock at the same time).
+fn escalation_of(fired: &[Fired], packet_id: &str, kind: SlaKind) -> Option<String> {
+    fired
+        .iter()
+        .find(|f| f.packet_id == packet_id && f.kind == kind)
+        .or_else(|| fired.iter().find(|f| f.packet_id == packet_id))
+        .map(|f| f.escalation_id.clone())
+}
+
+/// What an outcome record says about the packet (a copy, taken before its deadlines are borrowed).
+struct PacketInfo {
+    packet_id: String,
+    owner: Option<String>,
+    tier: String,
+    team: String,
+    level: i32,
+}
+
+impl PacketInfo {
+    fn of(t: &Timers) -> Self {
+        Self {
+            packet_id: t.packet_id.clone(),
+            owner: t.owner.clone(),
+            tier: t.tier.clone(),
+            team: t.team.clone(),
+            level: t.level,
+        }
+    }
+}
+
+/// The `sla.outcomes` record of one decision.
+fn record(lead_id: &str, t: &PacketInfo, d: &Deadline, decided: Decided) -> SlaOutcome {
+    SlaOutcome {
+        outcome_id: format!(
+            "{}:{}:{}",
+            t.packet_id,
+            kind_label(d.kind),
+            decided.kind.symbol()
+        ),
+        lead_id: lead_id.to_owned(),
+        packet_id: t.packet_id.clone(),
+        sla_kind: d.kind,
+        outcome: decided.kind,
+        breach: decided.kind.is_breach(),
+        owner: t.owner.clone(),
+        tier: t.tier.clone(),
+        target_team: Some(t.team.clone()).filter(|s| !s.is_empty()),
+        level: decided.level.unwrap_or(t.level),
+        due_at: d.due_at,
+        decided_at: decided.at,
+        event_at: decided.event_at,
+        escalation_id: decided.escalation_id,
     }
 }
 

@@ -8,16 +8,16 @@
 //! (NURTURE_24H's automated sequence) are tracked for the KPIs and never escalated.
 //!
 //! The rules and every number are in `RULES.md`. The pure [`Engine`] takes the time as an argument
-//! (tests inject it); [`WatchdogStage`] is the runtime shell and [`timer`] the task that rebuilds the
-//! state from Kafka and fires.
+//! (tests inject it); [`WatchdogStage`] is the runtime shell: its state comes from the runtime's side
+//! inputs and its escalations from the runtime's timer hook (`leadflow_runtime::Stage::on_timer`).
 
 pub mod business_time;
 pub mod deadline;
 pub mod engine;
+pub mod ledger;
 pub mod metrics;
 pub mod settings;
 pub mod stage;
-pub mod timer;
 pub mod validate;
 
 pub use deadline::{ActivityTimes, Deadline, DeadlineState};

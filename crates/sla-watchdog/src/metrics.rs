@@ -7,10 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use leadflow_runtime::StageRegistry;
 
-use leadflow_events::SlaKind;
-use prometheus::{
-    GaugeVec, Histogram, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-};
+use leadflow_events::{SlaKind, SlaOutcome, SlaOutcomeKind};
+use prometheus::{GaugeVec, Histogram, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts};
 
 use crate::deadline::kind_label;
 use crate::engine::Outcome;
@@ -26,7 +24,6 @@ pub struct WatchdogMetrics {
     escalations: IntCounterVec,
     reassignments: IntCounterVec,
     fire_delay: Histogram,
-    emit_failures: IntCounter,
     leads: IntGauge,
     /// (met, settled) per tier since start, for the ratio gauge.
     tally: Arc<Mutex<HashMap<String, (u64, u64)>>>,
@@ -57,7 +54,7 @@ impl WatchdogMetrics {
             )?,
             outcomes: r.counter_vec(
                 "deadlines_total",
-                "Deadlines settled, by tier, kind and outcome (met, closed_late, escalated, missed, expired, superseded, contested)",
+                "Deadlines settled as published on sla.outcomes, by tier, kind and outcome (met, closed_late, escalated, missed, expired, superseded, reconciled)",
                 &["tier", "kind", "outcome"],
             )?,
             breaches: r.counter_vec(
@@ -90,69 +87,63 @@ impl WatchdogMetrics {
                 "Wall time from a timer's firing time to its escalation being acknowledged",
                 vec![0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 2.0, 5.0, 30.0],
             )?,
-            emit_failures: r.counter(
-                "emit_failures_total",
-                "Escalations the broker did not acknowledge (retried on the next tick)",
-            )?,
             leads: r.gauge("tracked_leads", "Leads held in the watchdog's state")?,
             tally: Arc::new(Mutex::new(HashMap::new())),
         })
     }
 
-    /// Counts what the engine reported.
+    /// Time to first contact, from what the engine reported (every instance observes it).
     pub fn record(&self, outcomes: &[Outcome]) {
-        let k = self;
         for o in outcomes {
-            let (tier, kind, label, met, breach) = match o {
-                Outcome::Opened { .. } => continue,
-                Outcome::FirstContact {
-                    tier,
-                    business_seconds,
-                } => {
-                    k.first_contact
-                        .with_label_values(&[tier.as_str()])
-                        .observe(*business_seconds);
-                    continue;
-                }
-                Outcome::Met { tier, kind } => (tier, kind, "met", true, false),
-                Outcome::ClosedLate { tier, kind } => (tier, kind, "closed_late", false, true),
-                Outcome::Escalated { tier, kind, .. } => (tier, kind, "escalated", false, true),
-                Outcome::Missed { tier, kind } => (tier, kind, "missed", false, true),
-                Outcome::Expired { tier, kind } => (tier, kind, "expired", false, true),
-                Outcome::Superseded { tier, kind } => {
-                    k.outcomes
-                        .with_label_values(&[tier.as_str(), kind_label(*kind), "superseded"])
-                        .inc();
-                    continue;
-                }
-                Outcome::ContestedEscalation { tier, kind } => {
-                    (tier, kind, "contested", true, false)
-                }
-            };
-            k.outcomes
-                .with_label_values(&[tier.as_str(), kind_label(*kind), label])
-                .inc();
-            if breach {
-                k.breaches
-                    .with_label_values(&[tier.as_str(), kind_label(*kind)])
-                    .inc();
+            if let Outcome::FirstContact {
+                tier,
+                business_seconds,
+            } = o
+            {
+                self.first_contact
+                    .with_label_values(&[tier.as_str()])
+                    .observe(*business_seconds);
             }
-            if let Ok(mut t) = k.tally.lock() {
-                let (m, settled) = t.entry(tier.clone()).or_default();
-                match (label, met) {
-                    // counted as escalated (settled, a breach) before; met by event time after all
-                    ("contested", _) => *m += 1,
-                    (_, true) => {
-                        *m += 1;
-                        *settled += 1;
-                    }
-                    (_, false) => *settled += 1,
+        }
+    }
+
+    /// Counts one outcome this instance published on `sla.outcomes` (each outcome is published
+    /// by one instance, once).
+    pub fn settled(&self, o: &SlaOutcome) {
+        let k = self;
+        let (tier, kind) = (o.tier.as_str(), kind_label(o.sla_kind));
+        let label = match o.outcome {
+            SlaOutcomeKind::Opened | SlaOutcomeKind::Other => return,
+            SlaOutcomeKind::Met => "met",
+            SlaOutcomeKind::ClosedLate => "closed_late",
+            SlaOutcomeKind::Escalated => "escalated",
+            SlaOutcomeKind::Missed => "missed",
+            SlaOutcomeKind::Expired => "expired",
+            SlaOutcomeKind::Superseded => "superseded",
+            SlaOutcomeKind::Reconciled => "reconciled",
+        };
+        k.outcomes.with_label_values(&[tier, kind, label]).inc();
+        if o.breach {
+            k.breaches.with_label_values(&[tier, kind]).inc();
+        }
+        if o.outcome == SlaOutcomeKind::Superseded {
+            return;
+        }
+        if let Ok(mut t) = k.tally.lock() {
+            let (m, settled) = t.entry(o.tier.clone()).or_default();
+            match o.outcome {
+                // counted as escalated (settled, a breach) before; met by event time after all
+                SlaOutcomeKind::Reconciled => *m += 1,
+                SlaOutcomeKind::Met => {
+                    *m += 1;
+                    *settled += 1;
                 }
-                if *settled > 0 {
-                    k.met_ratio
-                        .with_label_values(&[tier.as_str()])
-                        .set((*m).min(*settled) as f64 / *settled as f64);
-                }
+                _ => *settled += 1,
+            }
+            if *settled > 0 {
+                k.met_ratio
+                    .with_label_values(&[tier])
+                    .set((*m).min(*settled) as f64 / *settled as f64);
             }
         }
     }
@@ -167,11 +158,6 @@ impl WatchdogMetrics {
             k.reassignments.with_label_values(&[tier]).inc();
         }
         k.fire_delay.observe(delay_seconds.max(0.0));
-    }
-
-    /// An escalation the broker did not acknowledge.
-    pub fn emit_failed(&self) {
-        self.emit_failures.inc();
     }
 
     /// Sets the open-deadline gauges and the tracked-lead count.

@@ -20,9 +20,6 @@ pub struct WatchdogSettings {
     pub retention_days: u64,
     /// How often due timers are checked (a timer fires at most this late, plus the broker's ack).
     pub tick_ms: u64,
-    /// A shard this instance just acquired in a rebalance fires only after this long, so the
-    /// escalations its previous owner raised just before are read back first.
-    pub handover_settle_ms: u64,
     /// Calendar used to count time to first contact in business seconds (tier's calendar).
     pub calendar: CalendarSettings,
 }
@@ -34,7 +31,6 @@ impl Default for WatchdogSettings {
             stale_after_hours: 24,
             retention_days: 14,
             tick_ms: 200,
-            handover_settle_ms: 3_000,
             calendar: CalendarSettings::default(),
         }
     }

@@ -3,7 +3,10 @@
 //! its timers, not from each packet: poison packets land on the exceptions topic; with retries
 //! injected every packet still opens its deadline and, once the check's clock moves past them (and
 //! not before), each fires one level-1 escalation, in deadline order; a fatal error stops the run;
-//! and the service binary, SIGKILLed, rebalanced and SIGTERMed, escalates every missed deadline.
+//! and the service binary escalates every missed deadline exactly once: SIGKILLed with deadlines
+//! open (its replacement fires them, and not those it had already escalated), then rebalanced with
+//! deadlines open (the process that joins fires those of the partitions it took over, nothing
+//! twice), then SIGTERMed (exit 0).
 
 use std::time::Duration;
 
@@ -56,11 +59,11 @@ async fn sla_watchdog_complies_with_the_stage_contract() {
     let inputs: Vec<HandoffPacket> = (0..30)
         .map(|i| packet(i, Timestamp(first_due + i as i64 * 1_000)))
         .collect();
-    // the processes run on the wall clock: deadlines 15 s after the process check starts, so the
-    // first process is SIGKILLed before any fired and its replacement must fire the deadlines the
-    // first one had consumed, from the state it rebuilt
-    let process_inputs = || {
-        let first_due = leadflow_runtime::SystemClock.now().0 + 15_000;
+    // the processes run on the wall clock: the timer process check asks for packets whose
+    // deadlines are due a given time from now (at once, or late enough for a SIGKILL and a
+    // rebalance to happen while they are open)
+    let process_inputs = |due_in: Duration| {
+        let first_due = leadflow_runtime::SystemClock.now().0 + due_in.as_millis() as i64;
         (0..30)
             .map(|i| packet(i, Timestamp(first_due + i as i64 * 100)))
             .collect()
@@ -75,7 +78,6 @@ async fn sla_watchdog_complies_with_the_stage_contract() {
     let settings = WatchdogSettings {
         allowed_lateness_ms: 500,
         tick_ms: 50,
-        handover_settle_ms: 0,
         ..WatchdogSettings::default()
     };
     DeferredCompliance {
@@ -86,7 +88,11 @@ async fn sla_watchdog_complies_with_the_stage_contract() {
         process_inputs: Some(Box::new(process_inputs)),
         poison: vec![no_id, no_team],
         side: Vec::new(),
-        state_topics: vec![TopicRole::Tiered, TopicRole::Activity],
+        state_topics: vec![
+            TopicRole::Tiered,
+            TopicRole::Activity,
+            TopicRole::SlaOutcomes,
+        ],
         expected,
         identify: lead_and_level,
         trigger: Trigger::Clock(Duration::from_millis(2 * HOUR_MS as u64)),
@@ -95,7 +101,6 @@ async fn sla_watchdog_complies_with_the_stage_contract() {
         binary_env: vec![
             ("LEADFLOW_STAGE__ALLOWED_LATENESS_MS".into(), "500".into()),
             ("LEADFLOW_STAGE__TICK_MS".into(), "100".into()),
-            ("LEADFLOW_STAGE__HANDOVER_SETTLE_MS".into(), "500".into()),
         ],
     }
     .run()

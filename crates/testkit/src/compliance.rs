@@ -40,10 +40,14 @@
 //!    a 3-partition input topic: **a real SIGKILL loses nothing** (the process is killed mid-stream
 //!    — after some outputs, or for a deferred stage after some committed inputs —, a new one resumes
 //!    from the committed offsets and whatever state the stage rebuilds), **a rebalance under load
-//!    loses nothing** (a second process joins mid-stream) and **SIGTERM drains and exits 0**. The
-//!    processes run on the wall clock: a deferred stage gives inputs built when that check starts
-//!    (`process_inputs`, e.g. deadlines a few seconds ahead, so the SIGKILLed process had not fired
-//!    them and its replacement must).
+//!    loses nothing** (a second process joins mid-stream) and **SIGTERM drains and exits 0**; a
+//!    deferred stage's outputs are there exactly once (they come from its state, not from
+//!    redelivered inputs). The processes run on the wall clock: a stage whose timers run on its
+//!    clock gives `process_inputs`, inputs whose timers are due a given time from now, and gets the
+//!    timer process check (`compliance/timers.rs`): the SIGKILL happens with timers open and the
+//!    replacement fires them exactly once, never re-firing what the killed process had
+//!    acknowledged; a process joins with timers open, fires some of them (ownership moved) and
+//!    nothing fires twice.
 //!
 //! The local broker (tansu 0.6) leaves a replacement member with no partitions when it joins before
 //! the killed member's session timed out (Apache Kafka rebalances on expiry); the check therefore
@@ -52,6 +56,7 @@
 
 mod checks;
 mod inject;
+mod timers;
 mod topics;
 
 use std::path::PathBuf;
@@ -153,6 +158,9 @@ impl<S: Stage> StageCompliance<S> {
     }
 }
 
+/// Builds inputs whose timers are due the given time from now (wall clock).
+pub type TimedInputs<I> = Box<dyn Fn(Duration) -> Vec<I> + Send + Sync>;
+
 /// What makes a deferred stage's outputs appear once its inputs were processed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Trigger {
@@ -172,11 +180,12 @@ pub struct DeferredCompliance<S: Stage> {
     pub build: Box<dyn Fn(&Wiring) -> S + Send + Sync>,
     /// Valid inputs; distinct keys (lead ids).
     pub inputs: Vec<S::Input>,
-    /// Builds the inputs of the process check when it starts, with the same keys as `inputs`
-    /// (`None`: `inputs`). The processes run on the wall clock: this is where a timer stage's
-    /// inputs get deadlines a few seconds ahead, so the first process is SIGKILLed before they fire
-    /// and the replacement must fire them from the state it rebuilt.
-    pub process_inputs: Option<Box<dyn Fn() -> Vec<S::Input> + Send + Sync>>,
+    /// Builds the inputs of the process check, with the same keys as `inputs`, their timers due
+    /// the given time from now (`None`: `inputs`, and the general process check). The processes
+    /// run on the wall clock: with this, a timer stage's inputs are due at instants the check
+    /// chooses, so a process is SIGKILLed and another joins while their timers are open (see
+    /// `compliance/timers.rs`). Needs one `expected` output per input, in input order.
+    pub process_inputs: Option<TimedInputs<S::Input>>,
     /// Inputs that decode but that the stage rejects as poison (may be empty).
     pub poison: Vec<S::Input>,
     /// Events produced on other topics before the stage starts (state its timers read, e.g. the

@@ -30,7 +30,7 @@ mod schema_registry;
 
 pub use broker::{BOOTSTRAP_ENV, bootstrap, kafka_answers};
 pub use clock::ManualClock;
-pub use compliance::{DeferredCompliance, StageCompliance, Trigger, Wiring};
+pub use compliance::{DeferredCompliance, StageCompliance, TimedInputs, Trigger, Wiring};
 pub use http_recorder::{HttpRecorder, RecordedRequest};
 pub use kafka::{
     Record, TopicReader, consume_all, create_topic, produce_raw, produce_raw_all, produce_raw_burst,

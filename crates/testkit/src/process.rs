@@ -49,6 +49,11 @@ impl StageProcess {
         }
     }
 
+    /// The label the process was started with (its log file's name).
+    pub fn label(&self) -> &str {
+        &self.name
+    }
+
     /// The operating system's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()

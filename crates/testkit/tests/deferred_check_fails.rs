@@ -8,10 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use leadflow_events::{AnyEvent, ErrorKind, HandoffPacket, Timestamp, TopicRole, samples};
-use leadflow_runtime::emitter::Emitter;
-use leadflow_runtime::{Context, NoSettings, Output, Stage, StageError};
+use leadflow_runtime::{Context, Output, OwnedKeys, Stage, StageError};
 use leadflow_testkit::{DeferredCompliance, Trigger, Wiring};
-use tokio_util::sync::{CancellationToken, DropGuard};
 
 const HOUR_MS: i64 = 3_600_000;
 const START: Timestamp = Timestamp(1_795_167_000_000);
@@ -23,44 +21,18 @@ enum Flaw {
     Reverses,
 }
 
+/// Holds the leads of the packets it processed; its timer releases them once the runtime's clock
+/// reached `START + 1 h`.
 struct ToyTimer {
     held: Arc<Mutex<Vec<String>>>,
-    _timer: DropGuard,
+    flaw: Flaw,
 }
 
 impl ToyTimer {
-    fn start(w: &Wiring, flaw: Flaw) -> Self {
-        let cfg = w.config(NoSettings {});
-        let emitter = Emitter::new(&cfg).unwrap();
-        let clock = w.clock();
-        let held: Arc<Mutex<Vec<String>>> = Arc::default();
-        let stop = CancellationToken::new();
-        let (h, s) = (held.clone(), stop.clone());
-        tokio::spawn(async move {
-            while !s.is_cancelled() {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                let due = flaw == Flaw::IgnoresClock || clock.now().0 >= START.0 + HOUR_MS;
-                if !due {
-                    continue;
-                }
-                let mut leads: Vec<String> = std::mem::take(&mut *h.lock().unwrap());
-                if flaw == Flaw::Reverses {
-                    leads.reverse();
-                }
-                for lead in leads {
-                    let mut e = samples::sla_escalation();
-                    e.escalation_id = format!("{lead}:L1");
-                    e.lead_id = lead;
-                    emitter
-                        .emit(&Output::to(TopicRole::Escalations, e))
-                        .await
-                        .unwrap();
-                }
-            }
-        });
+    fn start(_w: &Wiring, flaw: Flaw) -> Self {
         Self {
-            held,
-            _timer: stop.drop_guard(),
+            held: Arc::default(),
+            flaw,
         }
     }
 }
@@ -79,6 +51,33 @@ impl Stage for ToyTimer {
             .unwrap()
             .push(p.decision.scored.enriched.lead.lead_id);
         Ok(Vec::new())
+    }
+
+    fn timer_interval(&self) -> Option<Duration> {
+        Some(Duration::from_millis(20))
+    }
+
+    async fn on_timer(&self, owned: &OwnedKeys, now: Timestamp) -> Result<Vec<Output>, StageError> {
+        let due = self.flaw == Flaw::IgnoresClock || now.0 >= START.0 + HOUR_MS;
+        if !due {
+            return Ok(Vec::new());
+        }
+        let mut held = self.held.lock().unwrap();
+        let (mut leads, keep): (Vec<String>, Vec<String>) =
+            held.drain(..).partition(|l| owned.owns(l));
+        *held = keep;
+        if self.flaw == Flaw::Reverses {
+            leads.reverse();
+        }
+        Ok(leads
+            .into_iter()
+            .map(|lead| {
+                let mut e = samples::sla_escalation();
+                e.escalation_id = format!("{lead}:L1");
+                e.lead_id = lead;
+                Output::to(TopicRole::Escalations, e)
+            })
+            .collect())
     }
 }
 

@@ -144,7 +144,13 @@ pub fn tiers(
             ..TierRow::default()
         });
         match v.deadline.state {
-            DeadlineState::Met { .. } => row.met += 1,
+            // met, or escalated and then reconciled by a contact stamped in time
+            DeadlineState::Met { .. } => {
+                row.met += 1;
+                if v.escalation_level.is_some() {
+                    row.escalated += 1;
+                }
+            }
             DeadlineState::ClosedLate { .. } | DeadlineState::Missed | DeadlineState::Expired => {
                 row.breached += 1
             }

@@ -59,6 +59,7 @@ fn hop(role: TopicRole) -> &'static str {
         TopicRole::Reps => "rep",
         TopicRole::ExceptionsState => "exception-state",
         TopicRole::DedupKeys => "dedup-key",
+        TopicRole::SlaOutcomes => "sla-outcome",
     }
 }
 
@@ -189,6 +190,21 @@ fn describe(e: &AnyEvent) -> (Timestamp, String, Vec<String>, BTreeMap<String, S
                 s.to
             ),
             vec![s.reason.clone()],
+            versions,
+        ),
+        AnyEvent::SlaOutcome(o) => (
+            o.decided_at,
+            format!(
+                "{} SLA {} (due {}), owner {}",
+                label(&o.sla_kind),
+                o.outcome.symbol().to_lowercase().replace('_', " "),
+                o.due_at,
+                o.owner.as_deref().unwrap_or("nobody")
+            ),
+            o.escalation_id
+                .iter()
+                .map(|id| format!("escalation {id}"))
+                .collect(),
             versions,
         ),
         AnyEvent::LeadOutcome(o) => {

@@ -579,6 +579,7 @@ mod tests {
         same_as_apache(K::DeliveryReceipt, &samples::delivery_receipt());
         same_as_apache(K::RepActivity, &samples::rep_activity());
         same_as_apache(K::SlaEscalation, &samples::sla_escalation());
+        same_as_apache(K::SlaOutcome, &samples::sla_outcome());
         same_as_apache(K::LeadOutcome, &samples::lead_outcome());
         same_as_apache(K::ModelParams, &samples::model_params());
         same_as_apache(K::ExceptionRecord, &samples::exception_record());

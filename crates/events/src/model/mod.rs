@@ -17,6 +17,7 @@ mod rep_activity;
 mod rep_state;
 mod scored;
 mod sla;
+mod sla_outcome;
 mod tier;
 
 pub use dedup_key::*;
@@ -32,4 +33,5 @@ pub use rep_activity::*;
 pub use rep_state::*;
 pub use scored::*;
 pub use sla::*;
+pub use sla_outcome::*;
 pub use tier::*;

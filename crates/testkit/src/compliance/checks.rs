@@ -2,7 +2,7 @@
 //! outputs follow each input and one whose outputs come from timers is only in the [`Plan`] (what
 //! is expected, what makes it appear, how progress is seen from outside).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::inject::{CallLog, Fault, Injected};
 use super::topics::{Identify, SESSION_TIMEOUT_MS, Topics, WAIT, encode, roles};
-use super::{Trigger, Wiring};
+use super::{TimedInputs, Trigger, Wiring};
 use crate::clock::ManualClock;
 use crate::process::StageProcess;
 use crate::{consume_all, produce_raw_all};
@@ -31,9 +31,9 @@ pub(crate) enum Progress {
 pub(crate) struct Plan<S: Stage> {
     pub(crate) build: Arc<dyn Fn(&Wiring) -> S + Send + Sync>,
     pub(crate) inputs: Vec<S::Input>,
-    /// Builds the process check's inputs when it starts (same keys as `inputs`); `inputs` when
-    /// `None`.
-    pub(crate) process_inputs: Option<Box<dyn Fn() -> Vec<S::Input> + Send + Sync>>,
+    /// Builds the process check's inputs, their timers due the given time from now (same keys as
+    /// `inputs`); `inputs` when `None`.
+    pub(crate) process_inputs: Option<TimedInputs<S::Input>>,
     pub(crate) poison: Vec<S::Input>,
     /// Events on other topics before the stage starts.
     pub(crate) side: Vec<(TopicRole, AnyEvent)>,
@@ -62,16 +62,19 @@ impl<S: Stage> Plan<S> {
         );
         self.check_poison_and_retries().await;
         self.check_fatal().await;
-        match &self.binary {
-            Some(binary) => self.check_process(binary).await,
-            None => eprintln!(
+        match (&self.binary, &self.process_inputs, self.trigger) {
+            (Some(binary), Some(make), Trigger::Clock(_)) => {
+                self.check_timer_process(binary, make.as_ref()).await;
+            }
+            (Some(binary), _, _) => self.check_process(binary).await,
+            (None, _, _) => eprintln!(
                 "compliance: {}: no binary given; SIGKILL/SIGTERM process checks not run",
                 S::NAME
             ),
         }
     }
 
-    async fn topics(&self, outputs: Vec<TopicRole>, partitions: i32) -> Topics {
+    pub(crate) async fn topics(&self, outputs: Vec<TopicRole>, partitions: i32) -> Topics {
         Topics::create(
             S::NAME,
             S::INPUT,
@@ -280,7 +283,7 @@ impl<S: Stage> Plan<S> {
         let t = self.topics(roles(expected), 3).await;
         let codec = Codec::single_object().expect("codec");
         let inputs = match &self.process_inputs {
-            Some(make) => make(),
+            Some(make) => make(Duration::ZERO),
             None => self.inputs.clone(),
         };
         let keys = |v: &[S::Input]| v.iter().map(|i| i.key().to_owned()).collect::<Vec<_>>();
@@ -338,6 +341,32 @@ impl<S: Stage> Plan<S> {
             second.log(),
             third.log()
         );
+        if matches!(self.progress, Progress::Committed) {
+            // a deferred stage's outputs come from its state, not from redelivered inputs: each
+            // expected one is there exactly as often as expected, across the SIGKILL and the
+            // rebalance
+            let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+            for (_, id) in t.outputs(&codec, usize::MAX).await {
+                *counts.entry(id).or_default() += 1;
+            }
+            let mut want_counts: BTreeMap<String, usize> = BTreeMap::new();
+            for (_, id) in expected {
+                *want_counts.entry(id.clone()).or_default() += 1;
+            }
+            let got_counts: BTreeMap<String, usize> = counts
+                .into_iter()
+                .filter(|(id, _)| want_counts.contains_key(id))
+                .collect();
+            assert_eq!(
+                got_counts,
+                want_counts,
+                "{}: outputs repeated across SIGKILL and rebalance\nfirst log:\n{}\nsecond log:\n{}\nthird log:\n{}",
+                S::NAME,
+                first.log(),
+                second.log(),
+                third.log()
+            );
+        }
         for p in [second, third] {
             let status = p.terminate(Duration::from_secs(30));
             assert_eq!(

@@ -4,8 +4,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use leadflow_events::{AnyEvent, Event, TopicRole};
-use leadflow_runtime::{Context, Output, SideInput, Stage, StageError};
+use std::time::Duration;
+
+use leadflow_events::{AnyEvent, Event, Timestamp, TopicRole};
+use leadflow_runtime::{Context, Output, OwnedKeys, SideInput, Stage, StageError};
 
 /// Faults the wrapper injects.
 pub(crate) enum Fault {
@@ -111,5 +113,21 @@ impl<S: Stage> Stage for Injected<S> {
 
     fn on_side_input(&self, event: AnyEvent) -> Result<(), StageError> {
         self.inner.on_side_input(event)
+    }
+
+    fn on_side_input_from(&self, role: TopicRole, event: AnyEvent) -> Result<(), StageError> {
+        self.inner.on_side_input_from(role, event)
+    }
+
+    fn timer_interval(&self) -> Option<Duration> {
+        self.inner.timer_interval()
+    }
+
+    async fn on_timer(&self, owned: &OwnedKeys, now: Timestamp) -> Result<Vec<Output>, StageError> {
+        self.inner.on_timer(owned, now).await
+    }
+
+    fn on_timer_delivered(&self, output: &Output) {
+        self.inner.on_timer_delivered(output);
     }
 }
