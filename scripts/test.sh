@@ -125,6 +125,13 @@ if API_TEST_SECONDS="${API_TEST_SECONDS:-60}" "${REPO_ROOT}/scripts/api-test.sh"
 else
   record api FAILED "${t}"
 fi
+
+# A bounded burst of hostile requests against a running ingest (abandoned requests, oversized and
+# deeply nested bodies, forged and replayed webhooks, a unique-key flood), then a normal lead must get
+# 202 and the memory must have stayed under crates/ingest/RULES.md's bound (scripts/abuse-test.sh).
+step "Abuse test (leadflow-ingest under hostile requests)"
+t="$(now_s)"
+if "${REPO_ROOT}/scripts/abuse-test.sh"; then record abuse ok "${t}"; else record abuse FAILED "${t}"; fi
 # --- end ingest --------------------------------------------------------------------------------------
 
 "${REPO_ROOT}/scripts/broker.sh" stop --state-dir "${WORK_DIR}/state" >/dev/null || true
