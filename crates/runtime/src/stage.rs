@@ -148,9 +148,9 @@ pub struct SideInput {
 /// contract, for Apache Kafka:
 /// - **Keys follow the input's partitions.** A timer fires for the keys of the input partitions
 ///   this instance owns in its ONE consumer group ([`OwnedKeys::owns`]: the key's partition under
-///   the producers' partitioner and the input topic's partition count). The stage's state topics are
-///   keyed like its input (by lead id), so "the keys I own" is the same set on every topic; two
-///   instances never fire the same key, and a rebalance moves the keys with the partitions.
+///   the producers' partitioner and the input topic's partition count). Every instance reads its
+///   state topics in full (below), so they need not be keyed like the input; two instances never
+///   fire the same key, and a rebalance moves the keys with the partitions.
 /// - **State first.** The state a timer reads comes from the side inputs (read in full by every
 ///   instance, so a rebalance moves responsibility, not data). The run is ready (`/readyz` 200) and
 ///   consumes its input only once every side input replayed to the end it had at start. A partition
