@@ -28,6 +28,21 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .and_then(|v| v.strip_prefix("Bearer "))
 }
 
+/// A configured Slack fault answers instead of the handler (rate limit, outage, slow answer); the
+/// request is recorded with the fault's name either way.
+async fn fault_gate(state: &SandboxState, path: &str, payload: &Value) -> Option<Response> {
+    let (resp, fault) = fault_response(state, Service::Slack).await?;
+    state.record(
+        Service::Slack,
+        "POST",
+        path,
+        resp.status().as_u16(),
+        Some(&fault),
+        payload.clone(),
+    );
+    Some(resp)
+}
+
 async fn post_message(
     State(state): State<Arc<SandboxState>>,
     headers: HeaderMap,
@@ -35,15 +50,7 @@ async fn post_message(
 ) -> Response {
     let path = "/api/chat.postMessage";
     let payload: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    if let Some((resp, fault)) = fault_response(&state, Service::Slack).await {
-        state.record(
-            Service::Slack,
-            "POST",
-            path,
-            resp.status().as_u16(),
-            Some(&fault),
-            payload,
-        );
+    if let Some(resp) = fault_gate(&state, path, &payload).await {
         return resp;
     }
     let reply = |state: &SandboxState, payload: Value, body: Value| {
@@ -114,15 +121,7 @@ async fn open_conversation(
 ) -> Response {
     let path = "/api/conversations.open";
     let payload: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    if let Some((resp, fault)) = fault_response(&state, Service::Slack).await {
-        state.record(
-            Service::Slack,
-            "POST",
-            path,
-            resp.status().as_u16(),
-            Some(&fault),
-            payload,
-        );
+    if let Some(resp) = fault_gate(&state, path, &payload).await {
         return resp;
     }
     let reply = |state: &SandboxState, payload: Value, body: Value| {
@@ -178,15 +177,7 @@ async fn webhook(
 ) -> Response {
     let rec_path = format!("/webhook/{path}");
     let payload: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    if let Some((resp, fault)) = fault_response(&state, Service::Slack).await {
-        state.record(
-            Service::Slack,
-            "POST",
-            &rec_path,
-            resp.status().as_u16(),
-            Some(&fault),
-            payload,
-        );
+    if let Some(resp) = fault_gate(&state, &rec_path, &payload).await {
         return resp;
     }
     let (status, text) = if path.contains("missing") {
