@@ -14,6 +14,23 @@ fail() { printf 'error: %s\n' "$*" >&2; exit 1; }
 now_s() { date +%s; }
 elapsed() { local s=$(($(now_s) - $1)); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
 
+# A full run writes about 16 GB: the workspace's target/ (~13 GB with every test binary) and the fuzz
+# build (~2.5 GB), plus tansu's and cargo-deny's builds on a first run. Checks before the build that the
+# disk holding target/ has room for what is not there yet, so a full disk is named as such instead of
+# surfacing as a linker's "Bus error" or "No space left on device" half-way through the build.
+LEADFLOW_DISK_NEEDED_GB=${LEADFLOW_DISK_NEEDED_GB:-20}
+ensure_disk_space() {
+  local target="${REPO_ROOT}/target" have_kb used_kb=0 need_kb
+  mkdir -p "${target}"
+  have_kb="$(df -Pk "${target}" | awk 'NR==2 {print $4}')"
+  used_kb="$(du -sk "${target}" 2>/dev/null | awk '{print $1}')"
+  need_kb=$((LEADFLOW_DISK_NEEDED_GB * 1024 * 1024 - used_kb))
+  if ((need_kb > 0 && have_kb < need_kb)); then
+    fail "$((have_kb / 1024 / 1024)) GB free on the disk holding ${target}; a full run needs about $((need_kb / 1024 / 1024)) GB more (${LEADFLOW_DISK_NEEDED_GB} GB in all, $((used_kb / 1024 / 1024)) GB already built): free some space and run again"
+  fi
+  info "disk: $((have_kb / 1024 / 1024)) GB free, target/ holds $((used_kb / 1024 / 1024)) GB"
+}
+
 # Runs a command as root: directly when we are root, through sudo otherwise.
 as_root() {
   if [[ "$(id -u)" == 0 ]]; then

@@ -42,6 +42,7 @@ trap 'exit 143' TERM
 
 step "Tools"
 t="$(now_s)"
+ensure_disk_space
 ensure_rust
 ensure_system_packages
 ensure_rust_components
