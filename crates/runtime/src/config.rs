@@ -104,6 +104,32 @@ impl Default for RetryConfig {
     }
 }
 
+/// How the stage's consumer lives in its group (`crates/runtime/RULES.md`, rules 1 and 3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GroupConfig {
+    /// Lagging input partitions that no live member of the group has held for this long make the
+    /// member leave and rejoin the group, so the coordinator assigns them (0 turns the watch off).
+    pub rejoin_after_ms: u64,
+    /// Offsets of acknowledged inputs are committed at least this often: a crash (SIGKILL)
+    /// redelivers at most the inputs acknowledged in the last interval.
+    pub commit_interval_ms: u64,
+    /// Static group membership (`group.instance.id`, KIP-345): a stable name per instance, e.g. the
+    /// pod name. A restarted instance with the same name takes its partitions back without a
+    /// rebalance; a stopped one keeps them until its session times out. Unset: dynamic membership.
+    pub instance_id: Option<String>,
+}
+
+impl Default for GroupConfig {
+    fn default() -> Self {
+        Self {
+            rejoin_after_ms: 10_000,
+            commit_interval_ms: 1_000,
+            instance_id: None,
+        }
+    }
+}
+
 /// Logging output.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -139,6 +165,7 @@ pub struct ServiceConfig<S: StageSettings> {
     pub http: HttpConfig,
     pub exceptions: ExceptionsConfig,
     pub retry: RetryConfig,
+    pub group: GroupConfig,
     pub log: LogConfig,
     /// Milliseconds to finish in-flight work after SIGTERM before giving up.
     pub shutdown_grace_ms: u64,
@@ -157,6 +184,7 @@ impl<S: StageSettings> Default for ServiceConfig<S> {
             http: HttpConfig::default(),
             exceptions: ExceptionsConfig::default(),
             retry: RetryConfig::default(),
+            group: GroupConfig::default(),
             log: LogConfig::default(),
             shutdown_grace_ms: 10_000,
             stage: S::default(),
@@ -248,6 +276,17 @@ impl<S: StageSettings> ServiceConfig<S> {
             || self.retry.max_backoff_ms < self.retry.initial_backoff_ms
         {
             return bad("retry.initial_backoff_ms must be > 0 and <= retry.max_backoff_ms".into());
+        }
+        if self.group.commit_interval_ms == 0 {
+            return bad("group.commit_interval_ms must be > 0".into());
+        }
+        if self
+            .group
+            .instance_id
+            .as_deref()
+            .is_some_and(|i| i.trim().is_empty())
+        {
+            return bad("group.instance_id must not be empty when set".into());
         }
         if self.exceptions.owner.trim().is_empty() {
             return bad("exceptions.owner must name a team".into());

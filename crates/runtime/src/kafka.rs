@@ -22,7 +22,10 @@ pub fn consumer_config<S: StageSettings>(cfg: &ServiceConfig<S>, group: &str) ->
     let mut c = ClientConfig::new();
     c.set("group.id", group)
         .set("enable.auto.commit", "true")
-        .set("auto.commit.interval.ms", "1000")
+        .set(
+            "auto.commit.interval.ms",
+            cfg.group.commit_interval_ms.to_string(),
+        )
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
         .set("enable.partition.eof", "false")
@@ -32,6 +35,9 @@ pub fn consumer_config<S: StageSettings>(cfg: &ServiceConfig<S>, group: &str) ->
         // a lead waits at most this long in a broker fetch: handoffs are latency-bound, and brokers
         // that do not answer a fetch early when data arrives would otherwise add 500 ms per hop
         .set("fetch.wait.max.ms", "20");
+    if let Some(instance) = &cfg.group.instance_id {
+        c.set("group.instance.id", instance);
+    }
     // the config's own settings win over these defaults
     for (k, v) in cfg.client_settings() {
         c.set(k, v);

@@ -14,6 +14,7 @@ pub struct StageMetrics {
     pub failed: IntCounterVec,
     pub retries: IntCounter,
     pub partition_pauses: IntCounter,
+    pub group_rejoins: IntCounter,
     pub side_input_events: IntCounterVec,
     pub handler_seconds: Histogram,
     pub record_age_seconds: Histogram,
@@ -46,6 +47,10 @@ impl StageMetrics {
             partition_pauses: r.counter(
                 "partition_pauses_total",
                 "Partitions paused because their task took no input for a while with inputs waiting (retrying, a slow dependency); a backlog alone never pauses",
+            )?,
+            group_rejoins: r.counter(
+                "group_rejoins_total",
+                "Times the stage left and rejoined its consumer group because lagging input partitions had no owner for group.rejoin_after_ms",
             )?,
             side_input_events: r.counter_vec(
                 "side_input_events_total",

@@ -40,6 +40,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{ServiceConfig, StageSettings};
 use crate::consumer_context::StageConsumerContext;
 use crate::error::RuntimeError;
+use crate::group_watch::{WatchTarget, spawn_group_watch};
 use crate::http::{self, Health};
 use crate::input::{HandleConfig, Input};
 use crate::kafka::{consumer_config, producer_config};
@@ -248,6 +249,16 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
         };
         spawn_timers(shared.clone(), wiring, run_stop.clone())
     });
+    let group_watch = spawn_group_watch(
+        WatchTarget {
+            consumer: consumer.clone(),
+            group: group.clone(),
+            topic: input_topic.clone(),
+            rejoins: metrics.group_rejoins.clone(),
+        },
+        Duration::from_millis(cfg.group.rejoin_after_ms),
+        run_stop.clone(),
+    );
     let mut failure: Option<RuntimeError> = None;
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -306,6 +317,16 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
     // of the grace kept for the commit is `COMMIT_RESERVE` of it.
     health.set_ready(false);
     run_stop.cancel();
+    if let Some(mut watch) = group_watch {
+        // it holds a reference to the consumer, which the close below should own alone; a look in
+        // flight is not waited for long (the close unsubscribes explicitly either way)
+        if tokio::time::timeout(Duration::from_secs(1), &mut watch)
+            .await
+            .is_err()
+        {
+            watch.abort();
+        }
+    }
     let grace = Duration::from_millis(cfg.shutdown_grace_ms);
     let deadline = Instant::now() + grace.mul_f64(GRACE_USED);
     let drain_until = deadline - grace.mul_f64(GRACE_USED * COMMIT_RESERVE);

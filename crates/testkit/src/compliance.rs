@@ -278,6 +278,7 @@ impl Wiring {
             http: c.http,
             exceptions: c.exceptions,
             retry: c.retry,
+            group: c.group,
             log: c.log,
             shutdown_grace_ms: c.shutdown_grace_ms,
             stage,
