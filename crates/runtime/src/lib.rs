@@ -18,6 +18,7 @@ mod group_watch;
 pub mod http;
 mod input;
 pub mod kafka;
+pub mod kafka_errors;
 pub mod kafka_security;
 pub mod metrics;
 mod orphans;

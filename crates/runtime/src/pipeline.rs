@@ -226,7 +226,12 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
         codec,
         clock,
         metrics: metrics.clone(),
-        gate: SendGate::start(producer.clone(), routing, partition_refresh),
+        gate: SendGate::start(
+            producer.clone(),
+            routing,
+            partition_refresh,
+            cfg.retry.clone(),
+        ),
         consumer: consumer.clone(),
         summary: summary.clone(),
         failures: failures_tx,

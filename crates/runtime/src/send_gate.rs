@@ -44,7 +44,10 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::config::RetryConfig;
+use crate::kafka_errors::is_retryable;
 use crate::partitioner::Partitioner;
+use crate::retry::Backoff;
 use crate::topic_metadata::{fetch_cluster_metadata, partition_counts};
 
 /// How long a refresh of the partition counts may wait for the broker.
@@ -83,6 +86,8 @@ struct Handover {
     key: String,
     payload: Vec<u8>,
     replies: Replies,
+    /// Set once a delivery of it failed with a retryable error (`kafka_errors.rs`).
+    backoff: Option<Backoff>,
 }
 
 /// Who waits for a handed-over record's acknowledgement: its one submitter (no allocation on the
@@ -125,6 +130,7 @@ impl Handover {
             key: s.key,
             payload: s.payload,
             replies: Replies::One(s.reply),
+            backoff: None,
         }
     }
 }
@@ -168,6 +174,7 @@ fn next_handover(waiting: &mut VecDeque<Submitted>) -> Option<Handover> {
         key: first.key,
         payload,
         replies,
+        backoff: None,
     })
 }
 
@@ -266,7 +273,14 @@ async fn refresh_partitions(
 impl SendGate {
     /// Starts the gate's task over `producer` (on the current tokio runtime), and the task that
     /// re-reads the partition counts every `refresh`.
-    pub(crate) fn start(producer: FutureProducer, routing: Routing, refresh: Duration) -> Self {
+    /// A delivery that fails with a retryable error is handed over again after a backoff, until
+    /// `retry`'s attempts are used up (then its submitter gets the error).
+    pub(crate) fn start(
+        producer: FutureProducer,
+        routing: Routing,
+        refresh: Duration,
+        retry: RetryConfig,
+    ) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         let routing = Arc::new(routing);
         let (closed_tx, closed_rx) = oneshot::channel();
@@ -277,7 +291,7 @@ impl SendGate {
             closed_rx,
         ));
         tokio::spawn(async move {
-            run(producer, rx).await;
+            run(producer, rx, retry).await;
             let _ = closed_tx.send(());
         });
         Self { tx, routing }
@@ -315,6 +329,9 @@ struct Lane {
     waiting: VecDeque<Submitted>,
     /// Taken from `waiting` but refused by librdkafka (its queue was full): handed over first.
     refused: Option<Handover>,
+    /// Handed over, failed with a retryable error, to be handed over again when due; while any
+    /// waits, the lane hands over nothing else.
+    retrying: VecDeque<(tokio::time::Instant, Handover)>,
     /// Handed over, not yet acknowledged.
     in_flight: usize,
 }
@@ -349,13 +366,17 @@ impl Lanes {
     }
 
     fn is_idle(&self) -> bool {
-        self.lanes
-            .iter()
-            .all(|l| l.waiting.is_empty() && l.refused.is_none() && l.in_flight == 0)
+        self.lanes.iter().all(|l| {
+            l.waiting.is_empty() && l.refused.is_none() && l.retrying.is_empty() && l.in_flight == 0
+        })
     }
 }
 
-async fn run(producer: FutureProducer, mut rx: mpsc::UnboundedReceiver<Submitted>) {
+async fn run(
+    producer: FutureProducer,
+    mut rx: mpsc::UnboundedReceiver<Submitted>,
+    retry: RetryConfig,
+) {
     let mut lanes = Lanes::default();
     let mut in_flight = FuturesUnordered::new();
     let mut open = true;
@@ -373,9 +394,17 @@ async fn run(producer: FutureProducer, mut rx: mpsc::UnboundedReceiver<Submitted
             if lane.in_flight >= HANDOVER_BELOW || queue_full {
                 continue;
             }
+            let now = tokio::time::Instant::now();
             let mut bytes = 0;
             while bytes < ROUND_BYTES {
-                let h = match lane.refused.take() {
+                let due = lane.retrying.front().map(|(at, _)| *at <= now);
+                let retried = match due {
+                    Some(true) => lane.retrying.pop_front().map(|(_, h)| h),
+                    // the record to retry goes first
+                    Some(false) => break,
+                    None => None,
+                };
+                let h = match retried.or_else(|| lane.refused.take()) {
                     Some(h) => h,
                     None => {
                         // a joinable record waits for the lane's round trip, gathering the ones
@@ -396,29 +425,27 @@ async fn run(producer: FutureProducer, mut rx: mpsc::UnboundedReceiver<Submitted
                 if let Some(p) = h.partition {
                     record = record.partition(p);
                 }
-                match producer.send_result(record) {
+                match producer.send_result(record).map_err(|(e, _)| e) {
                     Ok(delivery) => {
                         bytes += h.payload.len() + h.key.len();
                         lane.in_flight += 1;
-                        let replies = h.replies;
                         in_flight.push(async move {
                             let result = match delivery.await {
                                 Ok(Ok(_)) => Ok(()),
                                 Ok(Err((e, _))) => Err(e),
                                 Err(_canceled) => Err(KafkaError::Canceled),
                             };
-                            replies.send(result);
-                            lane_index
+                            (lane_index, h, result)
                         });
                     }
-                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
+                    Err(KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull)) => {
                         // librdkafka's own queue is full (other users of the producer): try again
                         // after an acknowledgement, or shortly (this handover, joined or not, first)
                         lane.refused = Some(h);
                         queue_full = true;
                         break;
                     }
-                    Err((e, _)) => {
+                    Err(e) => {
                         h.replies.send(Err(e));
                     }
                 }
@@ -427,12 +454,19 @@ async fn run(producer: FutureProducer, mut rx: mpsc::UnboundedReceiver<Submitted
         if !open && in_flight.is_empty() && lanes.is_idle() {
             break;
         }
+        let next_retry = lanes
+            .lanes
+            .iter()
+            .filter_map(|l| l.retrying.front().map(|(at, _)| *at))
+            .min();
         tokio::select! {
-            Some(lane_index) = in_flight.next(), if !in_flight.is_empty() => {
+            Some((lane_index, h, result)) = in_flight.next(), if !in_flight.is_empty() => {
                 if let Some(lane) = lanes.lanes.get_mut(lane_index) {
                     lane.in_flight = lane.in_flight.saturating_sub(1);
+                    acknowledged(lane, h, result, &retry);
                 }
             }
+            () = tokio::time::sleep_until(next_retry.unwrap_or_else(tokio::time::Instant::now)), if next_retry.is_some() => {}
             received = rx.recv(), if open => match received {
                 Some(s) => lanes.push(s),
                 None => open = false,
@@ -440,6 +474,32 @@ async fn run(producer: FutureProducer, mut rx: mpsc::UnboundedReceiver<Submitted
             _ = tokio::time::sleep(Duration::from_millis(10)), if queue_full && in_flight.is_empty() => {}
         }
     }
+}
+
+/// Reports a handed-over record's outcome to its submitters, or queues it on its lane to be handed
+/// over again: a retryable error with attempts left (`kafka_errors.rs`).
+fn acknowledged(lane: &mut Lane, mut h: Handover, result: Delivered, retry: &RetryConfig) {
+    let error = match result {
+        Ok(()) => return h.replies.send(Ok(())),
+        Err(e) => e,
+    };
+    if !is_retryable(&error) {
+        return h.replies.send(Err(error));
+    }
+    let backoff = h.backoff.get_or_insert_with(|| Backoff::new(retry));
+    let Some(delay) = backoff.next_delay() else {
+        tracing::warn!(topic = %h.topic, attempts = backoff.attempts(), error = %error, "delivery failed; retries used up");
+        return h.replies.send(Err(error));
+    };
+    tracing::warn!(
+        topic = %h.topic,
+        attempt = backoff.attempts(),
+        delay_ms = delay.as_millis() as u64,
+        error = %error,
+        "delivery failed with a retryable error; producing it again after a backoff"
+    );
+    lane.retrying
+        .push_back((tokio::time::Instant::now() + delay, h));
 }
 
 #[cfg(test)]

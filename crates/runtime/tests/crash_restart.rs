@@ -71,6 +71,12 @@ async fn produce_leads(p: &Pipeline, ids: impl IntoIterator<Item = usize>) {
     produce_raw_all(&p.bootstrap, &p.input, records).await;
 }
 
+fn tail(path: &std::path::Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
 /// The sum of the output topic's high watermarks: how many records it holds.
 async fn output_end(p: &Pipeline) -> i64 {
     use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -242,51 +248,74 @@ async fn a_stage_sigkilled_and_restarted_at_once_resumes_and_loses_nothing() {
     );
 }
 
-/// The broker restarted (graceful stop, same data) while a stage works through a backlog: the stage
-/// rides it out within its retry budget — the process does not exit — and every input comes out.
+/// The broker restarted (graceful stop, same data) while a stage works through a backlog, three
+/// times: the stage rides it out within its retry budget — the process does not exit — and every
+/// input comes out (`crates/runtime/RULES.md`, rule 2).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_restart_under_load_neither_stops_the_stage_nor_loses_input() {
-    const TOTAL: usize = 400;
+    const TOTAL: usize = 6_000;
+    const RESTARTS: usize = 3;
     let mut broker = PrivateBroker::start();
-    let p = pipeline(broker.bootstrap(), p_count(), 10).await;
+    let mut p = pipeline(broker.bootstrap(), p_count(), 2).await;
+    // tansu 0.6 answers only errors after a restart once an idempotent producer from before it
+    // produces again (scripts/BROKER.md 3); Apache Kafka does not, and production keeps idempotence
+    p.env.insert(
+        "LEADFLOW_KAFKA_OVERRIDES".into(),
+        "enable.idempotence=false".into(),
+    );
     let logs = tempfile::tempdir().unwrap();
     produce_leads(&p, 0..TOTAL).await;
-    let mut out = Output::open(&p).await;
     let mut stage = StageProcess::start(&echo_stage_binary(), &p.env, logs.path(), "echo");
-    assert!(
-        out.until(50, Instant::now() + Duration::from_secs(60))
-            .await,
-        "the stage works before the restart; log:\n{}",
-        stage.log()
-    );
-    let restarted_at = Instant::now();
-    broker.restart();
-    let at_restart = out.distinct();
-    drop(out);
+    let started = Instant::now();
+    for r in 0..RESTARTS {
+        let want = (2 * r + 1) * TOTAL / (2 * RESTARTS + 2);
+        let mut out = Output::open(&p).await;
+        assert!(
+            out.until(want, Instant::now() + Duration::from_secs(120))
+                .await,
+            "{} of {want} leads out before broker restart {r}; stage log:\n{}",
+            out.distinct(),
+            stage.log()
+        );
+        broker.restart();
+        eprintln!(
+            "broker restart {r} at {} of {TOTAL} leads out, {:.1} s into the run",
+            out.distinct(),
+            started.elapsed().as_secs_f64()
+        );
+    }
     let mut out = Output::open(&p).await;
     let all = out
         .until(TOTAL, Instant::now() + Duration::from_secs(180))
         .await;
+    let log = stage.log();
+    let retried = log
+        .lines()
+        .filter(|l| l.contains("delivery failed with a retryable error"))
+        .count();
     eprintln!(
-        "broker restart at {at_restart} of {TOTAL} leads out; all out {:.1} s after it: {all}; \
-         {} duplicates",
-        restarted_at.elapsed().as_secs_f64(),
+        "{} of {TOTAL} leads out {:.1} s into the run; {} duplicates; {retried} deliveries retried",
+        out.distinct(),
+        started.elapsed().as_secs_f64(),
         out.duplicates()
     );
     assert!(
         stage.is_running(),
-        "the stage process did not exit over a broker restart; its log:\n{}",
-        stage.log()
+        "the stage process did not exit over the broker restarts; its log:\n{log}"
     );
     assert!(
         all,
-        "every lead came out: {} of {TOTAL}; stage log:\n{}",
+        "every lead came out: {} of {TOTAL}; stage log:\n{log}\nbroker log (end):\n{}",
         out.distinct(),
-        stage.log()
+        tail(&broker.log_file(), 40)
     );
-    let log = stage.log();
+    let stopping = Instant::now();
     assert!(
         stage.terminate(Duration::from_secs(30)).success(),
         "the stage exits 0 on SIGTERM; log:\n{log}"
+    );
+    eprintln!(
+        "stopped {:.1} s after SIGTERM",
+        stopping.elapsed().as_secs_f64()
     );
 }
