@@ -352,7 +352,7 @@ async fn sigkilled_stage_process_loses_no_acknowledged_event() {
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
 
-    // batch 1: processed, acknowledged and committed (auto-commit every second) before the crash
+    // batch 1: processed, acknowledged and committed (auto-commit, group.commit_interval_ms) before the crash
     produce_raw_all(&bs, &t.input, encoded((0..50).map(lead)).await).await;
     let mut first = StageProcess::start(&echo_stage_binary(), &env, logs.path(), "echo-1");
     let batch1 = event_ids(&bs, &t.output, 50, Duration::from_secs(60)).await;
