@@ -58,13 +58,22 @@ pub(crate) fn spawn_group_watch(
             let view = match tokio::task::spawn_blocking(move || read_view(&t)).await {
                 Ok(Ok(Some(v))) => v,
                 // mid-rebalance: not judged
-                Ok(Ok(None)) => continue,
+                Ok(Ok(None)) => {
+                    tracing::debug!("group watch: the group is rebalancing");
+                    continue;
+                }
                 Ok(Err(e)) => {
                     tracing::debug!(error = %e, "group watch: cannot read the group's state");
                     continue;
                 }
                 Err(_) => continue,
             };
+            tracing::debug!(
+                owned = ?view.owned,
+                lagging = ?view.lagging(),
+                held = ?view.held,
+                "group watch: look"
+            );
             match watch.observe(&view, Instant::now()) {
                 Verdict::Healthy => {}
                 Verdict::Suspect { partitions, for_ } => tracing::debug!(
