@@ -8,13 +8,19 @@
 //! description; when the same lagging partitions have had no owner for `group.rejoin_after_ms` it
 //! unsubscribes and subscribes again (a LeaveGroup, then a JoinGroup as a new member), which makes
 //! the coordinator start a new generation and assign every partition.
+//!
+//! The looks go through an *observer* — a consumer of its own with the group's id that never joins
+//! the group — not through the stage's consumer: a broker that answers a request it does not
+//! support by closing the connection (tansu 0.6 does so for the group description) must not take
+//! the stage's fetches, heartbeats and commits down with it. After a failed description the watch
+//! does without one for [`DESCRIBE_PAUSE`] looks.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use prometheus::IntCounter;
-use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
 use rdkafka::error::KafkaResult;
 use rdkafka::{Offset, TopicPartitionList};
 use tokio_util::sync::CancellationToken;
@@ -26,10 +32,14 @@ use crate::orphans::{GroupView, OrphanWatch, Verdict, assigned_partitions};
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// Looks per bound: a partition orphaned for the bound is noticed within a quarter of it more.
 const LOOKS_PER_BOUND: u32 = 4;
+/// Looks without asking for the group's description after the broker failed to give one.
+const DESCRIBE_PAUSE: u32 = 20;
 
 /// What the watch needs to know about the consumer it watches.
 pub(crate) struct WatchTarget {
     pub(crate) consumer: Arc<StreamConsumer<StageConsumerContext>>,
+    /// A consumer with the group's id that never subscribes: the looks' broker requests.
+    pub(crate) observer: BaseConsumer,
     pub(crate) group: String,
     pub(crate) topic: String,
     pub(crate) rejoins: IntCounter,
@@ -47,6 +57,7 @@ pub(crate) fn spawn_group_watch(
     let target = Arc::new(target);
     Some(tokio::spawn(async move {
         let mut watch = OrphanWatch::new(bound);
+        let mut describe_pause = 0u32;
         let mut tick = tokio::time::interval(bound / LOOKS_PER_BOUND);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -55,10 +66,17 @@ pub(crate) fn spawn_group_watch(
                 _ = tick.tick() => {}
             }
             let t = target.clone();
-            let view = match tokio::task::spawn_blocking(move || read_view(&t)).await {
-                Ok(Ok(Some(v))) => v,
+            let describe = describe_pause == 0;
+            describe_pause = describe_pause.saturating_sub(1);
+            let view = match tokio::task::spawn_blocking(move || read_view(&t, describe)).await {
+                Ok(Ok((Some(v), described))) => {
+                    if describe && !described {
+                        describe_pause = DESCRIBE_PAUSE;
+                    }
+                    v
+                }
                 // mid-rebalance: not judged
-                Ok(Ok(None)) => {
+                Ok(Ok((None, _))) => {
                     tracing::debug!("group watch: the group is rebalancing");
                     continue;
                 }
@@ -108,13 +126,15 @@ fn rejoin(t: &WatchTarget) {
     }
 }
 
-/// One look at the group; `Ok(None)` while the group is rebalancing.
-fn read_view(t: &WatchTarget) -> KafkaResult<Option<GroupView>> {
-    let c = &t.consumer;
+/// One look at the group (`None` while the group is rebalancing), and whether the broker described
+/// the group (`describe`: whether to ask).
+fn read_view(t: &WatchTarget, describe: bool) -> KafkaResult<(Option<GroupView>, bool)> {
+    let c = &t.observer;
     let metadata = crate::topic_metadata::fetch_cluster_metadata(c.client(), REQUEST_TIMEOUT)?;
     let partitions: Vec<i32> =
         crate::topic_metadata::partitions_of(&metadata, &t.topic).unwrap_or_default();
-    let owned: BTreeSet<i32> = c
+    let owned: BTreeSet<i32> = t
+        .consumer
         .assignment()?
         .elements_for_topic(&t.topic)
         .iter()
@@ -136,9 +156,20 @@ fn read_view(t: &WatchTarget) -> KafkaResult<Option<GroupView>> {
         positions.insert(e.partition(), (committed, high));
         low.insert(e.partition(), lo);
     }
+    if !describe {
+        return Ok((
+            Some(GroupView {
+                owned,
+                positions,
+                held: None,
+                low,
+            }),
+            false,
+        ));
+    }
     let held = match c.fetch_group_list(Some(&t.group), REQUEST_TIMEOUT) {
         Ok(list) => match list.groups().iter().find(|g| g.name() == t.group) {
-            Some(g) if is_rebalancing(g.state()) => return Ok(None),
+            Some(g) if is_rebalancing(g.state()) => return Ok((None, true)),
             Some(g) => g
                 .members()
                 .iter()
@@ -152,12 +183,16 @@ fn read_view(t: &WatchTarget) -> KafkaResult<Option<GroupView>> {
             None
         }
     };
-    Ok(Some(GroupView {
-        owned,
-        positions,
-        held,
-        low,
-    }))
+    let described = held.is_some();
+    Ok((
+        Some(GroupView {
+            owned,
+            positions,
+            held,
+            low,
+        }),
+        described,
+    ))
 }
 
 fn is_rebalancing(state: &str) -> bool {

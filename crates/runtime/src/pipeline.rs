@@ -254,9 +254,14 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
         };
         spawn_timers(shared.clone(), wiring, run_stop.clone())
     });
+    let observer = consumer_config(cfg, &group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
     let group_watch = spawn_group_watch(
         WatchTarget {
             consumer: consumer.clone(),
+            observer,
             group: group.clone(),
             topic: input_topic.clone(),
             rejoins: metrics.group_rejoins.clone(),
