@@ -193,8 +193,15 @@ impl HubspotChannel {
         .map(|_| ())
     }
 
+    /// The CRM owner of the contact: the assignee's, or for a withdrawal notice the previous
+    /// owner's (the lead stays with them).
     async fn owner_id(&self, h: &Handoff) -> Result<Option<String>, ChannelError> {
-        let Some(rep) = &h.assignee else {
+        let keeper = if h.is_notice() {
+            &h.previous_assignee
+        } else {
+            &h.assignee
+        };
+        let Some(rep) = keeper else {
             return Ok(None);
         };
         if let Some(id) = &rep.crm_owner_id {
@@ -255,6 +262,14 @@ impl HubspotChannel {
         attempt
             .crm_link
             .send_replace(crate::channel::Link::Ready(url.clone()));
+        if h.is_notice() {
+            let note_id =
+                crate::notice::close_withdrawn_task(self, h, &contact_id, owner.as_deref()).await?;
+            return Ok(Delivered {
+                external_id: note_id,
+                url: Some(url),
+            });
+        }
 
         let due = h.sla_due.unwrap_or(h.created_at);
         let priority = match h.level_label() {

@@ -31,7 +31,7 @@ pub fn previous_task_keys(h: &Handoff) -> Vec<String> {
 }
 
 /// Percent-encodes a unique property value for a URL path segment.
-fn path_segment(value: &str) -> String {
+pub(crate) fn path_segment(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {

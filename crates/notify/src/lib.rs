@@ -9,6 +9,7 @@ pub mod hubspot;
 pub mod hubspot_reassign;
 pub mod ledger;
 pub mod metrics;
+pub mod notice;
 pub mod packet;
 pub mod receipt;
 pub mod settings;
