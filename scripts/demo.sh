@@ -360,7 +360,12 @@ if [[ -x "${BIN}/leadflow-sla-watchdog" ]]; then
         | map({key: .[0].lead_id, value: (map(.outcome + (if .owner then "(" + .owner + ")" else "" end))
               | join(" > "))}) | from_entries) as $sla
       | $packets | group_by(.decision.scored.enriched.lead.lead_id)
-      | map(max_by(.escalation_level)) | sort_by(.created_at) | .[]
+      # the current packet of each lead; a withdrawn reassignment leaves the lead with its
+      # previous owner (the withdrawal notice names them)
+      | map((map(select(.withdraws != null)) | first) as $w
+            | map(select(.withdraws == null)) | max_by(.escalation_level)
+            | if $w then .assignee = $w.previous_assignee | .escalation_level = 0 else . end)
+      | sort_by(.created_at) | .[]
       | .decision.scored.enriched.lead.lead_id as $lead
       | [$lead, .decision.tier, (.assignee.rep_id // "-"), (.escalation_level | tostring),
          ($chan[$lead] // "-"), ($sla[$lead] // "open")] | @tsv' |
@@ -375,7 +380,15 @@ if [[ -x "${BIN}/leadflow-sla-watchdog" ]]; then
   step "SLA adherence (leadflow sla report; escalations: leadflow tail sla.escalations --from-beginning)"
   run_fg "${BIN}/leadflow" sla report --since 1d || warn "sla report failed"
   escalations="$("${BIN}/leadflow" tail sla.escalations --from-beginning --idle-timeout 3 2>/dev/null | wc -l)"
-  info "${escalations} records on sla.escalations: the report's escalated column counts each of them"
+  reported="$("${BIN}/leadflow" sla report --since 1d --json 2>/dev/null |
+    jq -s '[.[] | select(.by == "tier") | .escalated] | add // 0')"
+  withdrawn="$(jq -s 'map(select(.withdraws != null)) | length' "${summary_dir}/handoff.packets.jsonl")"
+  if [[ "${reported}" == "${escalations}" ]]; then
+    info "${escalations} records on sla.escalations, ${reported} in the report's escalated column: they agree"
+  else
+    warn "${escalations} records on sla.escalations but ${reported} in the report's escalated column"
+  fi
+  info "${withdrawn} reassignments withdrawn (a contact stamped in time arrived after the escalation)"
 fi
 
 if [[ -x "${BIN}/leadflow-recalibrate" ]]; then
