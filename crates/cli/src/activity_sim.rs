@@ -146,7 +146,7 @@ pub async fn run(cfg: &CliConfig, args: &SimulateArgs) -> Result<(), CliError> {
         let (due, later): (Vec<_>, Vec<_>) = pending.drain(..).partition(|a| a.occurred_at <= now);
         pending = later;
         if !due.is_empty() {
-            crate::activity::publish(cfg, &due).await?;
+            crate::activity_publish::publish(cfg, &due).await?;
         }
         if idle.is_some_and(|t| last_packet.elapsed() >= t) && pending.is_empty() {
             break;

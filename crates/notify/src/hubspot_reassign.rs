@@ -7,7 +7,7 @@
 use serde_json::json;
 
 use crate::channel::ChannelError;
-use crate::hubspot::{HubspotChannel, ID_PROPERTY};
+use crate::hubspot_api::{HubspotApi, ID_PROPERTY};
 use crate::packet::Handoff;
 
 /// A packet that took the lead from someone: `escalation_level` ≥ 1 with a previous assignee.
@@ -67,7 +67,7 @@ Why: {}.{}",
 /// associated to the contact and to the closed tasks. A task that does not exist (its packet never
 /// reached the CRM) is skipped.
 pub async fn close_previous_tasks(
-    crm: &HubspotChannel,
+    crm: &HubspotApi,
     h: &Handoff,
     contact_id: &str,
     owner: Option<&str>,

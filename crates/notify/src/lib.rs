@@ -6,6 +6,7 @@ pub mod channel;
 pub mod deliver;
 pub mod email;
 pub mod hubspot;
+pub mod hubspot_api;
 pub mod hubspot_reassign;
 pub mod ledger;
 pub mod metrics;

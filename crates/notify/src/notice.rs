@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 
 use crate::channel::ChannelError;
-use crate::hubspot::{HubspotChannel, ID_PROPERTY};
+use crate::hubspot_api::{HubspotApi, ID_PROPERTY};
 use crate::packet::Handoff;
 use crate::slack_message::esc;
 
@@ -63,7 +63,7 @@ The reassignment is withdrawn and your CRM task for it is closed.",
 /// The CRM side of a notice: the withdrawn packet's task is completed (when it exists) and a note
 /// saying why is written on the contact. Returns the note's id (the notice's CRM effect).
 pub async fn close_withdrawn_task(
-    crm: &HubspotChannel,
+    crm: &HubspotApi,
     h: &Handoff,
     contact_id: &str,
     owner: Option<&str>,
