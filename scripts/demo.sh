@@ -249,11 +249,14 @@ for entry in "${started[@]}"; do
 done
 
 if [[ -x "${BIN}/leadflow-sla-watchdog" && -x "${BIN}/leadflow-route" ]]; then
-  # simulated reps answer the packets: most in time, some late, some never (escalated by the watchdog)
-  "${BIN}/leadflow" activity simulate --late-share 0.2 --silent-share 0.2 --idle-timeout 20 \
+  # simulated reps answer the packets: most in time, some late, some never (escalated by the
+  # watchdog), and some in time but recorded 15 s after the deadline, once the watchdog escalated
+  # them (it reconciles the deadline and withdraws the reassignment)
+  "${BIN}/leadflow" activity simulate --late-share 0.15 --silent-share 0.2 \
+    --recorded-late-share 0.1 --recorded-after 15 --idle-timeout 20 \
     </dev/null >"${LOGS}/reps.log" 2>&1 &
   echo "reps $!" >>"${PIDS}"
-  info "simulated reps answer the packets (20 % late, 20 % never; log ${LOGS}/reps.log)"
+  info "simulated reps answer the packets (15 % late, 20 % never, 10 % in time but recorded late; log ${LOGS}/reps.log)"
 fi
 
 step "Generating ${COUNT} leads at ${RATE}/s into leads.raw, stamped with the time they are sent"
