@@ -10,7 +10,9 @@
 #   RATE=50           leads per second
 #   KEEP_RUNNING=1    leave the broker and services running (stop later with: scripts/demo.sh stop)
 #   RESET=1           delete .leadflow/broker.db first (start from empty topics)
-#   SEED=7            another generated stream (the default seed repeats the same leads)
+#   SEED=7            the generated stream's seed (default: a new one each run, so a run on the kept
+#                     data brings new leads; the same seed repeats the same people and event ids,
+#                     which ingest then refuses as already taken with other content)
 #   PROFILE=debug     use debug binaries (a much quicker first build on a busy machine; slower
 #                     services); default release
 #
@@ -260,8 +262,11 @@ if [[ -x "${BIN}/leadflow-sla-watchdog" && -x "${BIN}/leadflow-route" ]]; then
 fi
 
 step "Generating ${COUNT} leads at ${RATE}/s into leads.raw, stamped with the time they are sent"
-seed_args=()
-[[ -n "${SEED:-}" ]] && seed_args=(--seed "${SEED}")
+# the leads are stamped with the time they are sent: a seed used before on the kept data would
+# repeat its event ids with new content (ingest answers 409), so each run gets its own seed
+SEED="${SEED:-$(date +%s)}"
+seed_args=(--seed "${SEED}")
+info "seed ${SEED} (SEED=${SEED} scripts/demo.sh repeats this stream on an empty broker: RESET=1)"
 if [[ -x "${BIN}/leadflow-recalibrate" ]]; then
   # the sales outcomes of those leads (accepted, rejected, SQL, won, lost — the generator's hidden
   # conversion function with noise and delays) go to leads.outcomes, as the CRM would publish them:
@@ -353,7 +358,7 @@ if [[ -x "${BIN}/leadflow-sla-watchdog" ]]; then
       warn "could not read ${topic}"
   done
   if command -v jq >/dev/null 2>&1; then
-    printf '    %-26s %-11s %-14s %-3s %-16s %s\n' LEAD TIER OWNER LVL DELIVERED "SLA (each deadline, in order: outcome(owner charged))"
+    printf '    %-34s %-11s %-14s %-3s %-16s %s\n' LEAD TIER OWNER LVL DELIVERED "SLA (each deadline, in order: outcome(owner charged))"
     jq -r -n --slurpfile packets "${summary_dir}/handoff.packets.jsonl" \
       --slurpfile deliveries "${summary_dir}/handoff.deliveries.jsonl" \
       --slurpfile outcomes "${summary_dir}/sla.outcomes.jsonl" '
@@ -373,7 +378,7 @@ if [[ -x "${BIN}/leadflow-sla-watchdog" ]]; then
       | [$lead, .decision.tier, (.assignee.rep_id // "-"), (.escalation_level | tostring),
          ($chan[$lead] // "-"), ($sla[$lead] // "open")] | @tsv' |
       while IFS=$'\t' read -r lead tier owner lvl channels sla; do
-        printf '    %-26s %-11s %-14s %-3s %-16s %s\n' "${lead}" "${tier}" "${owner}" "${lvl}" "${channels}" "${sla}"
+        printf '    %-34s %-11s %-14s %-3s %-16s %s\n' "${lead}" "${tier}" "${owner}" "${lvl}" "${channels}" "${sla}"
       done
     info "SLA column: what the watchdog decided for each deadline, in order (sla.outcomes), with the owner"
     info "it was charged to: MET, CLOSED_LATE (contacted after the deadline), ESCALATED (reassigned),"
@@ -392,6 +397,18 @@ if [[ -x "${BIN}/leadflow-sla-watchdog" ]]; then
     warn "${escalations} records on sla.escalations but ${reported} in the report's escalated column"
   fi
   info "${withdrawn} reassignments withdrawn (a contact stamped in time arrived after the escalation)"
+  # the CRM as the reps see it: a reassigned lead keeps one open task (the current owner's)
+  if state="$(curl -fsS "http://${SANDBOX_HTTP}/_sandbox/state" 2>/dev/null)"; then
+    read -r most doubled < <(jq -r '[.crm[] | select(.object_type == "tasks" and
+        .properties.hs_task_status != "COMPLETED")]
+      | group_by(.properties.leadflow_idempotency_key | split("|")[0]) | map(length)
+      | "\(max // 0) \(map(select(. > 1)) | length)"' <<<"${state}")
+    if [[ "${doubled}" == 0 ]]; then
+      info "CRM: at most ${most} open task per lead (the current owner's)"
+    else
+      warn "CRM: ${doubled} leads have more than one open task"
+    fi
+  fi
 fi
 
 if [[ -x "${BIN}/leadflow-recalibrate" ]]; then
