@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::packet::{Handoff, format_time};
 
 /// Slack mrkdwn escaping (`&`, `<`, `>`).
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
