@@ -9,6 +9,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
+use leadflow_escape::{html as esc, safe_link};
 use serde_json::Value;
 
 use crate::state::{CrmObject, SandboxState};
@@ -17,11 +18,17 @@ pub(crate) fn routes() -> Router<Arc<SandboxState>> {
     Router::new().route("/", get(index))
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// A link when `url` is http, https or mailto; anything else (`javascript:`, `data:`...) is shown
+/// as text, never as an `href`.
+fn link(url: &str, label_html: &str, class: &str) -> String {
+    if safe_link(url) {
+        format!("<a{class} href=\"{}\">{label_html}</a>", esc(url))
+    } else {
+        format!(
+            "<span{class} title=\"not a link: {}\">{label_html}</span>",
+            esc(url)
+        )
+    }
 }
 
 /// Slack mrkdwn → HTML: `<url|text>` links, `<@U1>` mentions, `*bold*`, `_italic_`, newlines.
@@ -44,7 +51,7 @@ pub(crate) fn mrkdwn(text: &str) -> String {
             let _ = write!(out, "<span class=\"mention\">@{}</span>", esc(user));
         } else {
             let (url, label) = inner.split_once('|').unwrap_or((inner, inner));
-            let _ = write!(out, "<a href=\"{}\">{}</a>", esc(url), esc(label));
+            out.push_str(&link(url, &esc(label), ""));
         }
         rest = &rest[start + len + 1..];
     }
@@ -117,12 +124,11 @@ fn render_blocks(blocks: &Value, fallback: &str) -> String {
                     } else {
                         ""
                     };
-                    let _ = write!(
-                        out,
-                        "<a class=\"button{style}\" href=\"{}\">{}</a>",
-                        esc(e["url"].as_str().unwrap_or("#")),
-                        text(&e["text"])
-                    );
+                    out.push_str(&link(
+                        e["url"].as_str().unwrap_or_default(),
+                        &text(&e["text"]),
+                        &format!(" class=\"button{style}\""),
+                    ));
                 }
                 out.push_str("</div>");
             }
@@ -297,5 +303,37 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("&amp;"), "{html}");
+    }
+
+    #[test]
+    fn only_http_https_and_mailto_urls_become_links() {
+        let html = mrkdwn(
+            "<javascript:alert(document.cookie)|Reset password> <JaVaScRiPt:x> <data:text/html,x|d> <mailto:a@b.test|mail>",
+        );
+        assert!(!html.contains("href=\"javascript"), "{html}");
+        assert!(
+            !html.to_ascii_lowercase().contains("href=\"javascript"),
+            "{html}"
+        );
+        assert!(!html.contains("href=\"data:"), "{html}");
+        assert!(html.contains("Reset password"), "{html}");
+        assert!(
+            html.contains("<a href=\"mailto:a@b.test\">mail</a>"),
+            "{html}"
+        );
+        let blocks = serde_json::json!([{"type": "actions", "elements": [
+            {"type": "button", "text": {"type": "plain_text", "text": "Book"}, "url": "javascript:alert(1)"},
+            {"type": "button", "text": {"type": "plain_text", "text": "CRM"}, "url": "https://crm.test/1"}
+        ]}]);
+        let html = render_blocks(&blocks, "");
+        assert!(!html.contains("href=\"javascript"), "{html}");
+        assert!(html.contains("href=\"https://crm.test/1\""), "{html}");
+    }
+
+    #[test]
+    fn a_quote_in_a_url_cannot_leave_the_attribute() {
+        let html = mrkdwn("<https://x.test/\" onmouseover=\"alert(1)|x> <https://x.test/'a|y>");
+        assert!(!html.contains("\" onmouseover"), "{html}");
+        assert!(!html.contains("'a"), "{html}");
     }
 }
