@@ -17,7 +17,7 @@ use super::security::{RequestFacts, Security, Verdict};
 /// Largest request body the console reads (an action form with a corrected record).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
-fn header<'a>(h: &'a HeaderMap, name: impl axum::http::header::AsHeaderName) -> Option<&'a str> {
+fn header(h: &HeaderMap, name: impl axum::http::header::AsHeaderName) -> Option<&str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
