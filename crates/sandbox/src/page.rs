@@ -9,7 +9,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
-use leadflow_escape::{html as esc, safe_link};
+use leadflow_escape::{html as esc, safe_link, unescape_entities};
 use serde_json::Value;
 
 use crate::state::{CrmObject, SandboxState};
@@ -31,14 +31,19 @@ fn link(url: &str, label_html: &str, class: &str) -> String {
     }
 }
 
+/// Text as Slack shows it (its `&amp;`, `&lt;`, `&gt;` escapes decoded), escaped for HTML.
+fn text_html(s: &str) -> String {
+    esc(&unescape_entities(s))
+}
+
 /// Slack mrkdwn → HTML: `<url|text>` links, `<@U1>` mentions, `*bold*`, `_italic_`, newlines.
 pub(crate) fn mrkdwn(text: &str) -> String {
     let mut out = String::new();
     let mut rest = text;
     while let Some(start) = rest.find('<') {
-        out.push_str(&emphasis(&esc(&rest[..start])));
+        out.push_str(&emphasis(&text_html(&rest[..start])));
         let Some(len) = rest[start..].find('>') else {
-            out.push_str(&esc(&rest[start..]));
+            out.push_str(&text_html(&rest[start..]));
             rest = "";
             break;
         };
@@ -46,16 +51,16 @@ pub(crate) fn mrkdwn(text: &str) -> String {
         if inner.starts_with('!') {
             // <!date^...|fallback>, <!here>: the fallback text.
             let label = inner.split_once('|').map_or(inner, |(_, l)| l);
-            out.push_str(&esc(label));
+            out.push_str(&text_html(label));
         } else if let Some(user) = inner.strip_prefix('@') {
             let _ = write!(out, "<span class=\"mention\">@{}</span>", esc(user));
         } else {
             let (url, label) = inner.split_once('|').unwrap_or((inner, inner));
-            out.push_str(&link(url, &esc(label), ""));
+            out.push_str(&link(&unescape_entities(url), &text_html(label), ""));
         }
         rest = &rest[start + len + 1..];
     }
-    out.push_str(&emphasis(&esc(rest)));
+    out.push_str(&emphasis(&text_html(rest)));
     out.replace('\n', "<br>")
 }
 
@@ -328,6 +333,17 @@ mod tests {
         let html = render_blocks(&blocks, "");
         assert!(!html.contains("href=\"javascript"), "{html}");
         assert!(html.contains("href=\"https://crm.test/1\""), "{html}");
+    }
+
+    #[test]
+    fn escaped_slack_text_is_shown_as_slack_shows_it() {
+        // notify escapes a lead named <!channel>: Slack shows the characters, not a mention
+        let html = mrkdwn("Lead &lt;!channel&gt; at &lt;https://evil.example|Reset&gt; &amp; co");
+        assert!(
+            html.contains("Lead &lt;!channel&gt; at &lt;https://evil.example|Reset&gt; &amp; co"),
+            "{html}"
+        );
+        assert!(!html.contains("<a "), "{html}");
     }
 
     #[test]
