@@ -10,7 +10,9 @@
 #   RATE=50           leads per second
 #   KEEP_RUNNING=1    leave the broker and services running (stop later with: scripts/demo.sh stop)
 #   RESET=1           delete .leadflow/broker.db first (start from empty topics)
-#   SEED=7            another generated stream (the default seed repeats the same leads)
+#   SEED=7            the generated stream's seed (default: a new one each run, so a run on the kept
+#                     data brings new leads; the same seed repeats the same people and event ids,
+#                     which ingest then refuses as already taken with other content)
 #   PROFILE=debug     use debug binaries (a much quicker first build on a busy machine; slower
 #                     services); default release
 #
@@ -249,16 +251,22 @@ for entry in "${started[@]}"; do
 done
 
 if [[ -x "${BIN}/leadflow-sla-watchdog" && -x "${BIN}/leadflow-route" ]]; then
-  # simulated reps answer the packets: most in time, some late, some never (escalated by the watchdog)
-  "${BIN}/leadflow" activity simulate --late-share 0.2 --silent-share 0.2 --idle-timeout 20 \
+  # simulated reps answer the packets: most in time, some late, some never (escalated by the
+  # watchdog), and some in time but recorded 15 s after the deadline, once the watchdog escalated
+  # them (it reconciles the deadline and withdraws the reassignment)
+  "${BIN}/leadflow" activity simulate --late-share 0.15 --silent-share 0.2 \
+    --recorded-late-share 0.1 --recorded-after 15 --idle-timeout 20 \
     </dev/null >"${LOGS}/reps.log" 2>&1 &
   echo "reps $!" >>"${PIDS}"
-  info "simulated reps answer the packets (20 % late, 20 % never; log ${LOGS}/reps.log)"
+  info "simulated reps answer the packets (15 % late, 20 % never, 10 % in time but recorded late; log ${LOGS}/reps.log)"
 fi
 
 step "Generating ${COUNT} leads at ${RATE}/s into leads.raw, stamped with the time they are sent"
-seed_args=()
-[[ -n "${SEED:-}" ]] && seed_args=(--seed "${SEED}")
+# the leads are stamped with the time they are sent: a seed used before on the kept data would
+# repeat its event ids with new content (ingest answers 409), so each run gets its own seed
+SEED="${SEED:-$(date +%s)}"
+seed_args=(--seed "${SEED}")
+info "seed ${SEED} (SEED=${SEED} scripts/demo.sh repeats this stream on an empty broker: RESET=1)"
 if [[ -x "${BIN}/leadflow-recalibrate" ]]; then
   # the sales outcomes of those leads (accepted, rejected, SQL, won, lost — the generator's hidden
   # conversion function with noise and delays) go to leads.outcomes, as the CRM would publish them:
@@ -350,7 +358,7 @@ if [[ -x "${BIN}/leadflow-sla-watchdog" ]]; then
       warn "could not read ${topic}"
   done
   if command -v jq >/dev/null 2>&1; then
-    printf '    %-26s %-11s %-14s %-3s %-16s %s\n' LEAD TIER OWNER LVL DELIVERED "SLA (each deadline, in order: outcome(owner charged))"
+    printf '    %-34s %-11s %-14s %-3s %-16s %s\n' LEAD TIER OWNER LVL DELIVERED "SLA (each deadline, in order: outcome(owner charged))"
     jq -r -n --slurpfile packets "${summary_dir}/handoff.packets.jsonl" \
       --slurpfile deliveries "${summary_dir}/handoff.deliveries.jsonl" \
       --slurpfile outcomes "${summary_dir}/sla.outcomes.jsonl" '
@@ -360,12 +368,17 @@ if [[ -x "${BIN}/leadflow-sla-watchdog" ]]; then
         | map({key: .[0].lead_id, value: (map(.outcome + (if .owner then "(" + .owner + ")" else "" end))
               | join(" > "))}) | from_entries) as $sla
       | $packets | group_by(.decision.scored.enriched.lead.lead_id)
-      | map(max_by(.escalation_level)) | sort_by(.created_at) | .[]
+      # the current packet of each lead; a withdrawn reassignment leaves the lead with its
+      # previous owner (the withdrawal notice names them)
+      | map((map(select(.withdraws != null)) | first) as $w
+            | map(select(.withdraws == null)) | max_by(.escalation_level)
+            | if $w then .assignee = $w.previous_assignee | .escalation_level = 0 else . end)
+      | sort_by(.created_at) | .[]
       | .decision.scored.enriched.lead.lead_id as $lead
       | [$lead, .decision.tier, (.assignee.rep_id // "-"), (.escalation_level | tostring),
          ($chan[$lead] // "-"), ($sla[$lead] // "open")] | @tsv' |
       while IFS=$'\t' read -r lead tier owner lvl channels sla; do
-        printf '    %-26s %-11s %-14s %-3s %-16s %s\n' "${lead}" "${tier}" "${owner}" "${lvl}" "${channels}" "${sla}"
+        printf '    %-34s %-11s %-14s %-3s %-16s %s\n' "${lead}" "${tier}" "${owner}" "${lvl}" "${channels}" "${sla}"
       done
     info "SLA column: what the watchdog decided for each deadline, in order (sla.outcomes), with the owner"
     info "it was charged to: MET, CLOSED_LATE (contacted after the deadline), ESCALATED (reassigned),"
@@ -375,7 +388,27 @@ if [[ -x "${BIN}/leadflow-sla-watchdog" ]]; then
   step "SLA adherence (leadflow sla report; escalations: leadflow tail sla.escalations --from-beginning)"
   run_fg "${BIN}/leadflow" sla report --since 1d || warn "sla report failed"
   escalations="$("${BIN}/leadflow" tail sla.escalations --from-beginning --idle-timeout 3 2>/dev/null | wc -l)"
-  info "${escalations} records on sla.escalations: the report's escalated column counts each of them"
+  reported="$("${BIN}/leadflow" sla report --since 1d --json 2>/dev/null |
+    jq -s '[.[] | select(.by == "tier") | .escalated] | add // 0')"
+  withdrawn="$(jq -s 'map(select(.withdraws != null)) | length' "${summary_dir}/handoff.packets.jsonl")"
+  if [[ "${reported}" == "${escalations}" ]]; then
+    info "${escalations} records on sla.escalations, ${reported} in the report's escalated column: they agree"
+  else
+    warn "${escalations} records on sla.escalations but ${reported} in the report's escalated column"
+  fi
+  info "${withdrawn} reassignments withdrawn (a contact stamped in time arrived after the escalation)"
+  # the CRM as the reps see it: a reassigned lead keeps one open task (the current owner's)
+  if state="$(curl -fsS "http://${SANDBOX_HTTP}/_sandbox/state" 2>/dev/null)"; then
+    read -r most doubled < <(jq -r '[.crm[] | select(.object_type == "tasks" and
+        .properties.hs_task_status != "COMPLETED")]
+      | group_by(.properties.leadflow_idempotency_key | split("|")[0]) | map(length)
+      | "\(max // 0) \(map(select(. > 1)) | length)"' <<<"${state}")
+    if [[ "${doubled}" == 0 ]]; then
+      info "CRM: at most ${most} open task per lead (the current owner's)"
+    else
+      warn "CRM: ${doubled} leads have more than one open task"
+    fi
+  fi
 fi
 
 if [[ -x "${BIN}/leadflow-recalibrate" ]]; then

@@ -5,14 +5,11 @@ use std::io::{self, BufRead, BufReader};
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use leadflow_events::AnyEvent;
-use leadflow_events::{
-    Codec, Event, EventKind, RepActivity, RepActivityKind, Timestamp, TopicRole,
-};
+use leadflow_events::{RepActivity, RepActivityKind, Timestamp, TopicRole};
 
+pub use crate::activity_publish::publish;
 use crate::error::{CliError, describe_json_error};
 use crate::kafka::CliConfig;
-use crate::sink::Sink;
 
 /// What a rep did.
 #[derive(Debug, Subcommand)]
@@ -191,24 +188,6 @@ fn read_file(path: &PathBuf) -> Result<Vec<RepActivity>, CliError> {
         out.push(parse_activity_line(&line, number)?);
     }
     Ok(out)
-}
-
-/// Encodes and produces activities to `handoff.activity`, keyed by lead id.
-pub async fn publish(cfg: &CliConfig, activities: &[RepActivity]) -> Result<u64, CliError> {
-    let codec = Codec::from_config(cfg.registry.as_ref())?;
-    let topic = cfg.topics.name(TopicRole::Activity).to_owned();
-    let mut sink = Sink::connect(cfg, &topic)?;
-    for a in activities {
-        let event = AnyEvent::RepActivity(a.clone());
-        let payload = event.encode(&codec, &topic).await.map_err(|e| {
-            CliError::Internal(format!(
-                "a {} does not encode: {e}",
-                EventKind::RepActivity.full_name()
-            ))
-        })?;
-        sink.send(a.key(), &payload).await?;
-    }
-    sink.finish().await
 }
 
 #[cfg(test)]

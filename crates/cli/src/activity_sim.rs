@@ -26,6 +26,14 @@ pub struct SimulateArgs {
     /// Share of leads nobody contacts (the watchdog escalates them).
     #[arg(long, default_value_t = 0.1, value_parser = parse_share)]
     pub silent_share: f64,
+    /// Share of leads contacted in time but recorded late: the activity carries an event time
+    /// before the deadline and is published `--recorded-after` seconds after the deadline, once the
+    /// watchdog has escalated the lead (it reconciles the deadline and withdraws the reassignment).
+    #[arg(long, default_value_t = 0.0, value_parser = parse_share)]
+    pub recorded_late_share: f64,
+    /// Seconds after the deadline a recorded-late contact is published.
+    #[arg(long, default_value_t = 15, value_name = "SECONDS")]
+    pub recorded_after: u64,
     /// Seed of the reps' behaviour.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -51,15 +59,20 @@ pub enum Fate {
     Ignore,
     /// Never answered.
     Silent,
-    /// Contacted at this event time (before or after the deadline).
-    Contact(RepActivity),
+    /// Contacted at this event time (before or after the deadline), published at `publish_at`
+    /// (the event time, or later for a contact recorded late).
+    Contact {
+        activity: RepActivity,
+        publish_at: Timestamp,
+    },
 }
 
 /// The seeded fate of a packet: in time (between 10 % and 90 % of the time to the first-contact
 /// deadline), late (10 % to 100 % of that span after it), or silent.
 pub fn fate(packet: &HandoffPacket, args: &SimulateArgs) -> Fate {
     let d = &packet.decision;
-    if d.handoff == HandoffKind::None {
+    // a withdrawal notice asks nothing of anyone
+    if d.handoff == HandoffKind::None || packet.withdraws.is_some() {
         return Fate::Ignore;
     }
     let sla = if packet.sla.is_empty() {
@@ -79,14 +92,19 @@ pub fn fate(packet: &HandoffPacket, args: &SimulateArgs) -> Fate {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(args.seed ^ fnv(&packet.packet_id));
     let roll: f64 = rng.random();
     let span = (due.0 - packet.created_at.0).max(60_000);
+    let recorded_late = args.silent_share + args.late_share;
+    let mut publish_at = None;
     let at = if roll < args.silent_share {
         return Fate::Silent;
-    } else if roll < args.silent_share + args.late_share {
+    } else if roll < recorded_late {
         due.0 + (span as f64 * rng.random_range(0.1..1.0)) as i64
+    } else if roll < recorded_late + args.recorded_late_share {
+        publish_at = Some(due.0 + (args.recorded_after as i64).saturating_mul(1_000));
+        packet.created_at.0 + (span as f64 * rng.random_range(0.1..0.9)) as i64
     } else {
         packet.created_at.0 + (span as f64 * rng.random_range(0.1..0.9)) as i64
     };
-    Fate::Contact(RepActivity {
+    let activity = RepActivity {
         activity_id: format!("sim-{}", packet.packet_id),
         lead_id: lead,
         packet_id: Some(packet.packet_id.clone()),
@@ -98,7 +116,11 @@ pub fn fate(packet: &HandoffPacket, args: &SimulateArgs) -> Fate {
         reason: None,
         reassigned_to: None,
         occurred_at: Timestamp(at),
-    })
+    };
+    Fate::Contact {
+        publish_at: publish_at.map_or(activity.occurred_at, Timestamp),
+        activity,
+    }
 }
 
 fn fnv(s: &str) -> u64 {
@@ -136,17 +158,18 @@ pub async fn run(cfg: &CliConfig, args: &SimulateArgs) -> Result<(), CliError> {
     consumer
         .assign(&tpl)
         .map_err(|e| CliError::broker(&format!("cannot assign {topic}"), e))?;
-    let (mut on_time, mut late, mut silent) = (0u64, 0u64, 0u64);
-    let mut pending: Vec<RepActivity> = Vec::new();
+    let (mut on_time, mut late, mut silent, mut recorded_late) = (0u64, 0u64, 0u64, 0u64);
+    let mut pending: Vec<(Timestamp, RepActivity)> = Vec::new();
     let idle = args.idle_timeout.map(Duration::from_secs);
     let mut last_packet = tokio::time::Instant::now();
     loop {
         // publish what is due by now
         let now = Timestamp::from(chrono::Utc::now());
-        let (due, later): (Vec<_>, Vec<_>) = pending.drain(..).partition(|a| a.occurred_at <= now);
+        let (due, later): (Vec<_>, Vec<_>) = pending.drain(..).partition(|(at, _)| *at <= now);
         pending = later;
+        let due: Vec<RepActivity> = due.into_iter().map(|(_, a)| a).collect();
         if !due.is_empty() {
-            crate::activity::publish(cfg, &due).await?;
+            crate::activity_publish::publish(cfg, &due).await?;
         }
         if idle.is_some_and(|t| last_packet.elapsed() >= t) && pending.is_empty() {
             break;
@@ -175,8 +198,13 @@ pub async fn run(cfg: &CliConfig, args: &SimulateArgs) -> Result<(), CliError> {
         match fate(&packet, args) {
             Fate::Ignore => {}
             Fate::Silent => silent += 1,
-            Fate::Contact(a) => {
-                if packet
+            Fate::Contact {
+                activity: a,
+                publish_at,
+            } => {
+                if publish_at > a.occurred_at {
+                    recorded_late += 1;
+                } else if packet
                     .sla
                     .iter()
                     .chain(packet.decision.sla.iter())
@@ -186,11 +214,13 @@ pub async fn run(cfg: &CliConfig, args: &SimulateArgs) -> Result<(), CliError> {
                 } else {
                     on_time += 1;
                 }
-                pending.push(a);
+                pending.push((publish_at, a));
             }
         }
     }
-    eprintln!("simulated reps: {on_time} contacted in time, {late} late, {silent} never");
+    eprintln!(
+        "simulated reps: {on_time} contacted in time, {late} late, {recorded_late} in time but recorded late, {silent} never"
+    );
     Ok(())
 }
 
@@ -204,6 +234,8 @@ mod tests {
         SimulateArgs {
             late_share: late,
             silent_share: silent,
+            recorded_late_share: 0.0,
+            recorded_after: 15,
             seed: 7,
             from_beginning: false,
             idle_timeout: None,
@@ -221,8 +253,12 @@ mod tests {
             assert_eq!(a, fate(&p, &args(0.2, 0.1)), "seeded");
             match a {
                 Fate::Silent => counts.2 += 1,
-                Fate::Contact(c) if c.occurred_at > due => counts.1 += 1,
-                Fate::Contact(c) => {
+                Fate::Contact { activity: c, .. } if c.occurred_at > due => counts.1 += 1,
+                Fate::Contact {
+                    activity: c,
+                    publish_at,
+                } => {
+                    assert_eq!(publish_at, c.occurred_at, "recorded at once");
                     assert!(c.occurred_at >= p.created_at);
                     counts.0 += 1;
                 }
@@ -235,5 +271,30 @@ mod tests {
         let mut none = samples::handoff_packet();
         none.decision.handoff = HandoffKind::None;
         assert_eq!(fate(&none, &args(0.2, 0.1)), Fate::Ignore);
+        let mut notice = samples::handoff_packet();
+        notice.withdraws = Some("pkt-1".into());
+        assert_eq!(fate(&notice, &args(0.2, 0.1)), Fate::Ignore);
+    }
+
+    #[test]
+    fn a_contact_recorded_late_is_stamped_in_time_and_published_after_the_deadline() {
+        let mut a = args(0.0, 0.0);
+        a.recorded_late_share = 1.0;
+        a.recorded_after = 20;
+        let p = samples::handoff_packet();
+        let due = p.sla.first().unwrap_or(&p.decision.sla[0]).due_at;
+        let Fate::Contact {
+            activity,
+            publish_at,
+        } = fate(&p, &a)
+        else {
+            panic!("every lead is contacted");
+        };
+        assert!(activity.occurred_at <= due, "in time");
+        assert_eq!(
+            publish_at,
+            Timestamp(due.0 + 20_000),
+            "recorded after the deadline"
+        );
     }
 }

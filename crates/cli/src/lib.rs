@@ -2,6 +2,7 @@
 //! a seeded synthetic lead generator. One module per command; `main.rs` only parses and exits.
 
 pub mod activity;
+pub mod activity_publish;
 pub mod activity_sim;
 pub mod backtest;
 pub mod console;

@@ -474,6 +474,156 @@ async fn an_unanswered_packet_is_escalated_and_reassigned_by_route() {
     assert_eq!(new_owner["breached"], 0, "{stdout}");
 }
 
+/// Late truth on the broker: the lead is escalated and reassigned, then the original owner's contact
+/// arrives, stamped before the deadline. The watchdog publishes a RECONCILED outcome and one
+/// withdrawal notice on `handoff.packets` (addressed to the new owner, naming the reassigned packet,
+/// no deadlines); nothing escalates further; the report counts the deadline as met by the original
+/// owner and still shows the one escalation that is on `sla.escalations`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_recorded_in_time_contact_withdraws_the_reassignment() {
+    use leadflow_events::{SlaOutcome, SlaOutcomeKind, TierDecision};
+    let bs = bootstrap();
+    let t = topics("sla-late", 2).await;
+    let reps = unique_name("sla-late-reps");
+    create_topic(&bs, &reps, 1).await;
+    let codec = Codec::single_object().unwrap();
+    let _roster = publish_sample_roster(&bs, &reps, &codec, now()).await;
+
+    let logs = tempfile::tempdir().unwrap();
+    let mut base = env(&t, "unused");
+    base.insert("LEADFLOW_TOPICS__REPS".to_owned(), reps.clone());
+    let start = |binary: &str| {
+        let mut e = base.clone();
+        e.insert("LEADFLOW_GROUP_ID".to_owned(), unique_name(binary));
+        if binary != "leadflow-sla-watchdog" {
+            e.retain(|k, _| !k.starts_with("LEADFLOW_STAGE__"));
+        }
+        Service::start(binary, &e, logs.path())
+    };
+    let watchdog = start("leadflow-sla-watchdog");
+    let route = start("leadflow-route");
+    let reassign = start("leadflow-route-reassign");
+    wait_for_log(&watchdog, &[ARMED, ASSIGNED], Duration::from_secs(60));
+
+    // a hot lead, first contact due in 8 s (the reassigned owner gets 8 s too: time for the late
+    // contact to arrive before their own deadline)
+    let due = Timestamp(now().0 + 8_000);
+    let mut d: TierDecision = samples::tier_decision();
+    d.scored.enriched.lead.lead_id = "lead-late-1".into();
+    d.decided_at = now();
+    d.handoff = HandoffKind::Escalation;
+    d.target_team = "ae".into();
+    d.sla = vec![SlaDeadline {
+        kind: SlaKind::FirstContact,
+        due_at: due,
+    }];
+    produce(&t.tiered, &[d]).await;
+
+    let read_packets = |n: usize| {
+        let (bs, topic) = (bs.clone(), t.packets.clone());
+        async move {
+            let codec = Codec::single_object().unwrap();
+            let deadline = Instant::now() + Duration::from_secs(90);
+            loop {
+                let mut packets = Vec::new();
+                for r in consume_all(&bs, &topic, n, Duration::from_secs(3)).await {
+                    packets.push(codec.decode::<HandoffPacket>(&r.payload).await.unwrap());
+                }
+                if packets.len() >= n || Instant::now() > deadline {
+                    break packets;
+                }
+            }
+        }
+    };
+    let packets = read_packets(2).await;
+    assert_eq!(packets.len(), 2, "watchdog:\n{}", watchdog.log());
+    let (first, second) = (packets[0].clone(), packets[1].clone());
+    assert_eq!(second.escalation_level, 1);
+    let owner = first.assignee.as_ref().expect("first owner").rep_id.clone();
+    let new_owner = second.assignee.as_ref().expect("new owner").rep_id.clone();
+    assert_ne!(owner, new_owner);
+
+    // the original owner's call, made a second before the deadline, recorded only now
+    produce(
+        &t.activity,
+        &[RepActivity {
+            activity_id: "act-late-1".into(),
+            lead_id: "lead-late-1".into(),
+            packet_id: Some(first.packet_id.clone()),
+            rep_id: owner.clone(),
+            kind: RepActivityKind::Contacted,
+            reason: None,
+            reassigned_to: None,
+            occurred_at: Timestamp(due.0 - 1_000),
+        }],
+    )
+    .await;
+
+    let packets = read_packets(3).await;
+    assert_eq!(
+        packets.len(),
+        3,
+        "a withdrawal notice; watchdog:\n{}",
+        watchdog.log()
+    );
+    let notice = &packets[2];
+    assert_eq!(notice.withdraws.as_deref(), Some(second.packet_id.as_str()));
+    assert_eq!(
+        notice.assignee.as_ref().map(|a| a.rep_id.as_str()),
+        Some(new_owner.as_str()),
+        "the new owner is told"
+    );
+    assert_eq!(
+        notice.previous_assignee.as_ref().map(|a| a.rep_id.as_str()),
+        Some(owner.as_str())
+    );
+    assert!(notice.sla.is_empty());
+    assert!(
+        notice.assignment_reason.starts_with("No action needed"),
+        "{}",
+        notice.assignment_reason
+    );
+
+    // past the new owner's re-based deadline: still the one escalation, and one notice
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let all = escalations(&t.escalations, 2, Duration::from_secs(3)).await;
+    let packets = consume_all(&bs, &t.packets, 4, Duration::from_secs(3)).await;
+    let mut outcomes: Vec<SlaOutcome> = Vec::new();
+    for r in consume_all(&bs, &t.outcomes, 100, Duration::from_secs(3)).await {
+        outcomes.push(codec.decode(&r.payload).await.unwrap());
+    }
+    let log = watchdog.log();
+    for s in [watchdog, route, reassign] {
+        assert!(s.terminate(Duration::from_secs(30)).success());
+    }
+    assert_eq!(all.len(), 1, "nothing escalates further; log:\n{log}");
+    assert_eq!(packets.len(), 3, "one notice, never a second: {packets:#?}");
+    let reconciled: Vec<_> = outcomes
+        .iter()
+        .filter(|o| o.outcome == SlaOutcomeKind::Reconciled)
+        .collect();
+    assert_eq!(reconciled.len(), 1, "{outcomes:#?}");
+    assert_eq!(reconciled[0].owner.as_deref(), Some(owner.as_str()));
+
+    // the report: met by the original owner, and the escalation still counted once
+    let (rows, stdout) = sla_report(&base);
+    let rep = |id: &str| {
+        rows.iter()
+            .find(|r| r["by"] == "rep" && r["name"] == id)
+            .unwrap_or_else(|| panic!("no row for {id}: {stdout}"))
+            .clone()
+    };
+    let kept = rep(&owner);
+    assert_eq!(kept["met"], 1, "{stdout}");
+    assert_eq!(kept["breached"], 0, "{stdout}");
+    let escalated: i64 = rows
+        .iter()
+        .filter(|r| r["by"] == "tier")
+        .map(|r| r["escalated"].as_i64().unwrap())
+        .sum();
+    assert_eq!(escalated, 1, "{stdout}");
+}
+
 /// The "reassign and notify" chain end to end: route → packet, no rep activity → the watchdog
 /// escalates → route-reassign emits the reassigned packet → notify posts to the sandbox's Slack and
 /// writes the CRM task and note. The reassigned post mentions the new owner and tells the original

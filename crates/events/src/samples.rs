@@ -230,6 +230,7 @@ pub fn handoff_packet() -> HandoffPacket {
         }],
         priority: 91,
         created_at: T0,
+        withdraws: None,
     }
 }
 

@@ -85,7 +85,7 @@ const FILES: [(EventKind, &str); 16] = [
 /// A file that embeds other types by name is inlined against the current files, like the current
 /// schemas; a self-contained copy (what the registry received at the time) keeps the embedded types'
 /// version its writer had.
-const HISTORY: [(EventKind, &str); 11] = [
+const HISTORY: [(EventKind, &str); 12] = [
     (
         EventKind::LeadEvent,
         include_str!("../../../schemas/history/lead_event.v1.avsc"),
@@ -109,6 +109,10 @@ const HISTORY: [(EventKind, &str); 11] = [
     (
         EventKind::HandoffPacket,
         include_str!("../../../schemas/history/handoff_packet.v2.avsc"),
+    ),
+    (
+        EventKind::HandoffPacket,
+        include_str!("../../../schemas/history/handoff_packet.v3.avsc"),
     ),
     (
         EventKind::DeliveryReceipt,
@@ -405,11 +409,11 @@ mod tests {
             );
         }
         assert_eq!(set.history(EventKind::LeadEvent).len(), 2);
+        assert_eq!(set.history(EventKind::HandoffPacket).len(), 2);
         for kind in [
             EventKind::EnrichedLead,
             EventKind::ScoredLead,
             EventKind::TierDecision,
-            EventKind::HandoffPacket,
         ] {
             assert_eq!(set.history(kind).len(), 1, "{kind}");
         }

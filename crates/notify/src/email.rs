@@ -73,8 +73,14 @@ impl EmailChannel {
             .iter()
             .map(|(c, _)| channel_name(*c))
             .collect();
+        let what = if h.is_notice() {
+            "No action needed on"
+        } else {
+            ""
+        };
         let subject = format!(
-            "[leadflow] {} lead for {}: {} — {} unavailable",
+            "[leadflow] {what}{}{} lead for {}: {} — {} unavailable",
+            if what.is_empty() { "" } else { " the " },
             h.level_label(),
             esc(&h.team),
             esc(&h.visitor.display_name()),
@@ -136,6 +142,9 @@ fn body(h: &Handoff, failures: &[(DeliveryChannel, String)]) -> String {
         ));
     }
     out.push_str("The other channels are still retried; this email is the fallback.\n\n");
+    if h.is_notice() {
+        out.push_str(&format!("NO ACTION NEEDED: {}\n\n", h.assignment_reason));
+    }
     out.push_str(&format!(
         "{} lead, {} tier, score {} — team {}\n",
         h.level_label(),

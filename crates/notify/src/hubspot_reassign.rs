@@ -8,7 +8,7 @@ use leadflow_escape::crm;
 use serde_json::json;
 
 use crate::channel::ChannelError;
-use crate::hubspot::{HubspotChannel, ID_PROPERTY};
+use crate::hubspot_api::{HubspotApi, ID_PROPERTY};
 use crate::packet::Handoff;
 
 /// A packet that took the lead from someone: `escalation_level` ≥ 1 with a previous assignee.
@@ -32,7 +32,7 @@ pub fn previous_task_keys(h: &Handoff) -> Vec<String> {
 }
 
 /// Percent-encodes a unique property value for a URL path segment.
-fn path_segment(value: &str) -> String {
+pub(crate) fn path_segment(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -68,7 +68,7 @@ Why: {}.{}",
 /// associated to the contact and to the closed tasks. A task that does not exist (its packet never
 /// reached the CRM) is skipped.
 pub async fn close_previous_tasks(
-    crm: &HubspotChannel,
+    crm: &HubspotApi,
     h: &Handoff,
     contact_id: &str,
     owner: Option<&str>,

@@ -87,6 +87,9 @@ pub struct Handoff {
     pub created_at: Timestamp,
     /// The lead event's own time (for the end-to-end latency).
     pub lead_occurred_at: Timestamp,
+    /// A withdrawal notice: the `packet_id` of the reassignment it withdraws (RULES.md §1a). The
+    /// assignee is the rep the lead had been reassigned to; they are told no action is needed.
+    pub withdraws: Option<String>,
 }
 
 fn rep(a: &Assignee) -> Rep {
@@ -111,7 +114,8 @@ impl Handoff {
             .iter()
             .find(|s| s.kind == SlaKind::FirstContact)
             .or_else(|| sla.iter().min_by_key(|s| s.due_at.0))
-            .map(|s| s.due_at);
+            .map(|s| s.due_at)
+            .filter(|_| p.withdraws.is_none());
         let qualification = p
             .qualification
             .iter()
@@ -166,6 +170,7 @@ impl Handoff {
             escalation_level: p.escalation_level,
             created_at: p.created_at,
             lead_occurred_at: lead.occurred_at,
+            withdraws: p.withdraws.clone(),
         }
     }
 
@@ -180,6 +185,11 @@ impl Handoff {
         } else {
             "after the SLA breach"
         }
+    }
+
+    /// Whether this is a withdrawal notice rather than a handoff.
+    pub fn is_notice(&self) -> bool {
+        self.withdraws.is_some()
     }
 
     /// "HOT", "WARM", "COLD".

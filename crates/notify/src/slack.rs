@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use crate::channel::{
     Attempt, Channel, ChannelError, Delivered, Link, parse_retry_after, transport_error,
 };
+use crate::notice::{notice_blocks, notice_text};
 use crate::packet::Handoff;
 use crate::settings::SlackSettings;
 use crate::slack_message::{blocks, fallback_text};
@@ -87,8 +88,11 @@ impl SlackChannel {
             Link::Ready(url) => Some(url.clone()),
             Link::Pending | Link::None => None,
         };
-        let text = fallback_text(h);
-        let blocks = blocks(h, crm_url.as_deref());
+        let (text, blocks) = if h.is_notice() {
+            (notice_text(h), notice_blocks(h))
+        } else {
+            (fallback_text(h), blocks(h, crm_url.as_deref()))
+        };
         match &self.mode {
             Mode::Api { base, token } => {
                 let body = json!({

@@ -9,6 +9,7 @@ use leadflow_runtime::Secret;
 use serde_json::json;
 
 use crate::channel::{Attempt, Channel, ChannelError, Delivered};
+use crate::notice::{notice_blocks, notice_text};
 use crate::packet::{Handoff, Rep};
 use crate::slack::{SlackChannel, api_call};
 use crate::slack_message::{direct_blocks, direct_text};
@@ -24,6 +25,15 @@ pub fn dm_key(key: &str) -> String {
 /// The original owner to tell directly: the packet is a reassignment (`escalation_level` ≥ 1) from
 /// someone other than the new owner, who has a Slack user id. `None`: no DM for this packet.
 pub fn dm_recipient(h: &Handoff) -> Option<(&Rep, &str)> {
+    if h.is_notice() {
+        // a withdrawal notice goes to the rep the lead had been reassigned to (RULES.md §1a)
+        let to = h.assignee.as_ref()?;
+        let uid = to
+            .slack_user_id
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())?;
+        return Some((to, uid));
+    }
     if h.escalation_level < 1 {
         return None;
     }
@@ -83,11 +93,11 @@ impl SlackDirect {
             "chat.postMessage",
             &json!({
                 "channel": channel,
-                "text": direct_text(h),
-                "blocks": direct_blocks(h),
+                "text": if h.is_notice() { notice_text(h) } else { direct_text(h) },
+                "blocks": if h.is_notice() { notice_blocks(h) } else { direct_blocks(h) },
                 "unfurl_links": false,
                 "metadata": {
-                    "event_type": "leadflow_reassigned",
+                    "event_type": if h.is_notice() { "leadflow_withdrawn" } else { "leadflow_reassigned" },
                     "event_payload": { "idempotency_key": h.idempotency_key, "lead_id": h.lead_id }
                 }
             }),

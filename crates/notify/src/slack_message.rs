@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 
 use crate::packet::{Handoff, format_time};
 
-use leadflow_escape::{slack_mrkdwn as esc, slack_text};
+pub(crate) use leadflow_escape::slack_mrkdwn as esc;
+use leadflow_escape::slack_text;
 
 fn cut(s: &str, max: usize) -> String {
     if s.chars().count() <= max {

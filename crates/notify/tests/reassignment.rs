@@ -153,3 +153,81 @@ async fn a_reassignment_whose_first_task_never_reached_the_crm_closes_nothing_an
     );
     assert_eq!(sb.state.direct_messages("U123").len(), 1);
 }
+
+/// The withdrawal notice the SLA watchdog publishes when the original owner's contact was in time
+/// but recorded after the escalation (sla-watchdog RULES.md "Late truth").
+fn withdrawal(reassigned: &HandoffPacket) -> HandoffPacket {
+    let mut n = reassigned.clone();
+    n.packet_id = format!("{}:withdrawn", reassigned.packet_id);
+    n.idempotency_key = format!("{}:withdrawn", reassigned.idempotency_key);
+    n.withdraws = Some(reassigned.packet_id.clone());
+    n.sla.clear();
+    n.assignment_reason = "No action needed: Ana contacted this lead at 2026-12-07T10:00:00Z, \
+within its first contact deadline; the contact was recorded after the escalation."
+        .into();
+    n
+}
+
+#[tokio::test]
+async fn a_withdrawal_tells_the_new_owner_no_action_is_needed_and_closes_their_task_once() {
+    let sb = sandbox().await;
+    let stage = new_stage(&settings(&sb));
+    let first = packet(43);
+    run(&stage, first.clone()).await;
+    let second = reassigned(&first);
+    run(&stage, second.clone()).await;
+    assert_eq!(open_tasks(&sb).len(), 1, "the new owner's task");
+    let posts_before = sb.state.slack_messages().len();
+    let tasks_before = sb.state.crm_objects("tasks").len();
+
+    let notice = withdrawal(&second);
+    let out = run(&stage, notice.clone()).await;
+    assert!(exceptions(&out).is_empty(), "{:#?}", exceptions(&out));
+    let rs = receipts(&out);
+
+    // no task is created, and the new owner's task is COMPLETED with a note saying why
+    assert_eq!(sb.state.crm_objects("tasks").len(), tasks_before);
+    assert!(open_tasks(&sb).is_empty(), "{:?}", open_tasks(&sb));
+    let tasks = sb.state.crm_objects("tasks");
+    let withdrawn = tasks
+        .iter()
+        .find(|t| {
+            t.properties["leadflow_idempotency_key"] == format!("{}:task", second.idempotency_key)
+        })
+        .expect("the new owner's task");
+    assert_eq!(withdrawn.properties["hs_task_status"], "COMPLETED");
+    let note = sb
+        .state
+        .crm_objects("notes")
+        .into_iter()
+        .find(|n| {
+            withdrawn
+                .associations
+                .get("notes")
+                .is_some_and(|ns| ns.contains(&n.id))
+        })
+        .expect("a note on the withdrawn task");
+    let body = note.properties["hs_note_body"].as_str().unwrap_or_default();
+    assert!(body.contains("closed Nia New's task"), "{body}");
+    assert!(body.contains("No action needed: Ana contacted"), "{body}");
+
+    // the new owner is told directly and in the team channel
+    let dms = sb.state.direct_messages("U0NEW");
+    assert_eq!(dms.len(), 1, "{dms:#?}");
+    assert!(
+        dms[0].blocks.to_string().contains("No action needed"),
+        "{dms:#?}"
+    );
+    assert_eq!(
+        sb.state.slack_messages().len(),
+        posts_before + 2,
+        "team post + DM"
+    );
+    assert_eq!(with(&rs, Ch::Crm, St::Delivered).len(), 1, "{rs:#?}");
+
+    // redelivered: nothing twice
+    let requests = sb.state.requests().len();
+    let again = receipts(&run(&stage, notice).await);
+    assert_eq!(sb.state.requests().len(), requests, "{again:#?}");
+    assert_eq!(sb.state.direct_messages("U0NEW").len(), 1);
+}

@@ -118,6 +118,7 @@ pub fn build(
         unassigned_reason: addressing.unassigned_reason,
         escalation_level: addressing.escalation_level,
         decision: decision.clone(),
+        withdraws: None,
     }
 }
 

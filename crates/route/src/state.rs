@@ -63,6 +63,9 @@ pub enum Applied {
     Duplicate,
     /// An older packet than the lead's current one (late replay): ignored.
     Stale,
+    /// A withdrawal notice (sla-watchdog): the reassignment it names no longer counts in its
+    /// assignee's load, and the account goes back to the previous owner (RULES.md §6a).
+    Withdrawn,
 }
 
 impl RoutingState {
@@ -108,6 +111,10 @@ impl RoutingState {
 
     /// Applies a packet (emitted now or read back from `handoff.packets`).
     pub fn apply_packet(&mut self, packet: Arc<HandoffPacket>) -> Applied {
+        if let Some(withdrawn) = packet.withdraws.as_deref() {
+            self.withdraw(&packet, withdrawn);
+            return Applied::Withdrawn;
+        }
         let lead_id = packet.lead_id().to_owned();
         if let Some(current) = self.leads.get(&lead_id) {
             if current.idempotency_key == packet.idempotency_key {
@@ -218,6 +225,34 @@ impl RoutingState {
         self.owners.retain(|_, r| r != rep_id);
     }
 
+    /// A withdrawal notice for the reassignment `withdrawn`: when it is the lead's open packet,
+    /// its assignee's load is released; the account's owner, when it is still that assignee, is
+    /// the previous owner again (who contacted the lead in time).
+    fn withdraw(&mut self, notice: &HandoffPacket, withdrawn: &str) {
+        let Some(record) = self.leads.get_mut(notice.lead_id()) else {
+            return;
+        };
+        let holds = record
+            .packet
+            .as_ref()
+            .is_some_and(|p| p.packet_id == withdrawn);
+        let Some(rep) = record.assignee.clone().filter(|_| holds) else {
+            return;
+        };
+        record.packet = None;
+        self.dec(&rep);
+        let (Some(prev), Some(account)) = (
+            notice.previous_assignee.as_ref(),
+            notice.decision.scored.enriched.account(),
+        ) else {
+            return;
+        };
+        let key = (account.to_owned(), notice.decision.target_team.clone());
+        if prev.role != "manager" && self.owners.get(&key) == Some(&rep) {
+            self.owners.insert(key, prev.rep_id.clone());
+        }
+    }
+
     fn dec(&mut self, rep: &str) {
         if let Some(n) = self.load.get_mut(rep) {
             *n = n.saturating_sub(1);
@@ -260,6 +295,51 @@ mod tests {
             reassigned_to: None,
             occurred_at: Timestamp(at),
         }
+    }
+
+    #[test]
+    fn a_withdrawal_notice_releases_the_new_owner_and_gives_the_account_back() {
+        let mut s = RoutingState::with_window(None);
+        let first = packet("l1", "ana", 0);
+        s.apply_packet(first.clone());
+        let account = first
+            .decision
+            .scored
+            .enriched
+            .account()
+            .expect("the sample has an account")
+            .to_owned();
+        let team = first.decision.target_team.clone();
+        // the SLA escalation reassigns the lead from ana to bo
+        let mut reassigned = (*packet("l1", "bo", 10)).clone();
+        reassigned.packet_id = "pkt-l1-L1".into();
+        reassigned.idempotency_key = "l1|1".into();
+        reassigned.escalation_level = 1;
+        reassigned.previous_assignee = first.assignee.clone();
+        s.apply_packet(Arc::new(reassigned.clone()));
+        assert_eq!((s.load("ana"), s.load("bo")), (0, 1));
+        assert_eq!(s.owner(&account, &team), Some("bo"));
+        // ana's in-time contact was recorded late: the watchdog withdraws the reassignment
+        let mut notice = reassigned.clone();
+        notice.packet_id = "pkt-l1-L1:withdrawn".into();
+        notice.idempotency_key = "l1|1:withdrawn".into();
+        notice.withdraws = Some("pkt-l1-L1".into());
+        notice.sla.clear();
+        assert_eq!(s.apply_packet(Arc::new(notice.clone())), Applied::Withdrawn);
+        assert_eq!(
+            (s.load("ana"), s.load("bo")),
+            (0, 0),
+            "bo's load is released"
+        );
+        assert_eq!(
+            s.owner(&account, &team),
+            Some("ana"),
+            "the account is ana's again"
+        );
+        assert!(s.lead("l1").is_some_and(|r| !r.is_open()));
+        // applied again (a replay): nothing moves
+        assert_eq!(s.apply_packet(Arc::new(notice)), Applied::Withdrawn);
+        assert_eq!((s.load("ana"), s.load("bo")), (0, 0));
     }
 
     #[test]

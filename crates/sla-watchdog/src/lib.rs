@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod settings;
 pub mod stage;
 pub mod validate;
+pub mod withdrawal;
 
 pub use deadline::{ActivityTimes, Deadline, DeadlineState};
 pub use engine::{DeadlineView, Engine, EngineRules, Outcome};

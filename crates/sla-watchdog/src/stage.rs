@@ -21,6 +21,7 @@ use crate::ledger::Ledger;
 use crate::metrics::WatchdogMetrics;
 use crate::settings::WatchdogSettings;
 use crate::validate::check;
+use crate::withdrawal::Withdrawals;
 
 /// Rounds between two evictions of settled leads.
 const EVICT_EVERY: u64 = 300;
@@ -29,6 +30,7 @@ const EVICT_EVERY: u64 = 300;
 pub struct WatchdogStage {
     engine: Arc<Mutex<Engine>>,
     ledger: Mutex<Ledger>,
+    withdrawals: Mutex<Withdrawals>,
     metrics: WatchdogMetrics,
     settings: WatchdogSettings,
     clock: Arc<dyn Clock>,
@@ -66,6 +68,7 @@ impl WatchdogStage {
         Self {
             engine: Arc::new(Mutex::new(engine)),
             ledger: Mutex::new(Ledger::default()),
+            withdrawals: Mutex::new(Withdrawals::default()),
             metrics,
             settings,
             clock,
@@ -90,8 +93,8 @@ impl WatchdogStage {
         &self.engine
     }
 
-    /// Runs `f` on the engine and hands what it decided to the ledger (engine lock first, then
-    /// the ledger's: the one order both are taken in).
+    /// Runs `f` on the engine and hands what it decided to the ledger and the withdrawals (engine
+    /// lock first, then the ledger's, then the withdrawals': the one order they are taken in).
     fn with_engine<T>(&self, f: impl FnOnce(&mut Engine) -> T) -> Result<T, StageError> {
         let mut guard = self
             .engine
@@ -100,9 +103,18 @@ impl WatchdogStage {
         let result = f(&mut guard);
         let decided = guard.take_journal();
         if !decided.is_empty() {
+            self.with_withdrawals(|w| w.decided(&decided))?;
             self.with_ledger(|l| l.decided(decided))?;
         }
         Ok(result)
+    }
+
+    fn with_withdrawals<T>(&self, f: impl FnOnce(&mut Withdrawals) -> T) -> Result<T, StageError> {
+        let mut guard = self
+            .withdrawals
+            .lock()
+            .map_err(|_| StageError::fatal("the watchdog withdrawals lock is poisoned"))?;
+        Ok(f(&mut guard))
     }
 
     fn with_ledger<T>(&self, f: impl FnOnce(&mut Ledger) -> T) -> Result<T, StageError> {
@@ -138,6 +150,12 @@ impl Stage for WatchdogStage {
         if let AnyEvent::SlaOutcome(o) = &event {
             return self.with_ledger(|l| l.published(&o.outcome_id));
         }
+        if let AnyEvent::HandoffPacket(p) = &event {
+            // a withdrawal notice opens nothing: it only marks its reassignment withdrawn
+            if self.with_withdrawals(|w| w.packet(p))? {
+                return Ok(());
+            }
+        }
         let outcomes: Vec<Outcome> = self.with_engine(|e| match &event {
             // a bad packet went to the exceptions topic through the input (validate::check)
             AnyEvent::HandoffPacket(p) if check(p).is_ok() => e.apply_packet(p),
@@ -158,11 +176,16 @@ impl Stage for WatchdogStage {
     /// the broker acknowledged it: a round waits for its acknowledgements before the next one).
     async fn on_timer(&self, owned: &OwnedKeys, now: Timestamp) -> Result<Vec<Output>, StageError> {
         let owns = |lead: &str| owned.owns(lead);
+        let retention_ms = self.settings.retention_days.saturating_mul(86_400_000);
         let round = self.rounds.fetch_add(1, Ordering::Relaxed) + 1;
         let (escalations, outcomes, open, leads) = self.with_engine(|e| {
             let (esc, out) = e.due(now, &owns);
             if round % EVICT_EVERY == 0 {
                 let evicted = e.evict(now);
+                let horizon = now.0 - (retention_ms as i64);
+                if let Ok(mut w) = self.withdrawals.lock() {
+                    w.evict(Timestamp(horizon));
+                }
                 if evicted > 0 {
                     tracing::debug!(evicted, "settled leads forgotten");
                 }
@@ -172,9 +195,17 @@ impl Stage for WatchdogStage {
         self.metrics.record(&outcomes);
         self.metrics.set_open(&open, leads);
         let decided = self.with_ledger(|l| l.due(&owns))?;
-        Ok(escalations
+        let notices = self.with_withdrawals(|w| w.due(&owns))?;
+        // notices first: a change of topic waits for the earlier outputs' acknowledgements, so an
+        // outcome read back implies the notices of its round are on the topic
+        Ok(notices
             .into_iter()
-            .map(|esc| Output::to(TopicRole::Escalations, esc))
+            .map(|n| Output::to(TopicRole::Packets, n))
+            .chain(
+                escalations
+                    .into_iter()
+                    .map(|esc| Output::to(TopicRole::Escalations, esc)),
+            )
             .chain(
                 decided
                     .into_iter()
@@ -184,6 +215,16 @@ impl Stage for WatchdogStage {
     }
 
     fn on_timer_delivered(&self, output: &Output) {
+        if let AnyEvent::HandoffPacket(notice) = &output.event {
+            tracing::info!(
+                lead_id = %notice.lead_id(), withdraws = ?notice.withdraws,
+                "reassignment withdrawn: the previous owner's contact was in time"
+            );
+            if let Err(e) = self.with_withdrawals(|w| w.delivered(notice)) {
+                tracing::error!(error = %e, "withdrawal not marked delivered");
+            }
+            return;
+        }
         if let AnyEvent::SlaOutcome(o) = &output.event {
             self.metrics.settled(o);
             if let Err(e) = self.with_ledger(|l| l.published(&o.outcome_id)) {

@@ -1,4 +1,4 @@
-//! `schemas/handoff_packet.avsc` (version 2): the context packet on `handoff.packets`.
+//! `schemas/handoff_packet.avsc` (version 4): the context packet on `handoff.packets`.
 
 use serde::{Deserialize, Serialize};
 
@@ -44,6 +44,11 @@ pub struct HandoffPacket {
     pub sla: Vec<SlaDeadline>,
     pub priority: i32,
     pub created_at: Timestamp,
+    /// A withdrawal notice: the `packet_id` of the reassignment it withdraws (the previous owner's
+    /// contact was in time, recorded late). No deadlines, no load; the assignee is told no action
+    /// is needed.
+    #[serde(default)]
+    pub withdraws: Option<String>,
 }
 
 impl HandoffPacket {

@@ -1,0 +1,165 @@
+//! The HubSpot CRM v3/v4 HTTP client notify writes through: one call at a time per window, `429`
+//! and the `X-HubSpot-RateLimit-*` headers honoured, statuses mapped to channel errors (a 404 can be
+//! asked for as "missing"), upserts by a unique property, default associations. The channel
+//! (`hubspot.rs`) and the follow-ups of a reassignment (`hubspot_reassign.rs`) and of a withdrawal
+//! notice (`notice.rs`) share it.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use leadflow_runtime::Secret;
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use crate::channel::{ChannelError, parse_retry_after, transport_error};
+
+/// The unique custom property tasks and notes are upserted by.
+pub const ID_PROPERTY: &str = "leadflow_idempotency_key";
+
+pub struct HubspotApi {
+    http: reqwest::Client,
+    base: String,
+    token: Secret,
+    /// No request before this instant (rate-limit window exhausted).
+    not_before: Mutex<Option<Instant>>,
+}
+
+impl HubspotApi {
+    pub fn new(http: reqwest::Client, base: &str, token: Secret) -> Self {
+        Self {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+            token,
+            not_before: Mutex::new(None),
+        }
+    }
+
+    async fn respect_rate_limit(&self) {
+        let until = *self.not_before.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(until) = until {
+            tokio::time::sleep_until(until).await;
+        }
+    }
+
+    /// One call: waits out an exhausted window, maps statuses to channel errors.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, ChannelError> {
+        self.call_or_missing(method, path, body)
+            .await?
+            .ok_or_else(|| {
+                ChannelError::rejected(format!(
+                    "hubspot {} answered 404 Not Found: OBJECT_NOT_FOUND",
+                    path.split('?').next().unwrap_or(path)
+                ))
+            })
+    }
+
+    /// [`Self::call`], with a 404 (the object does not exist) as `Ok(None)`.
+    pub async fn call_or_missing(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Option<Value>, ChannelError> {
+        self.respect_rate_limit().await;
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(self.token.expose());
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| transport_error("hubspot", e))?;
+        let status = resp.status();
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let interval = header("x-hubspot-ratelimit-interval-milliseconds")
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(Duration::from_millis);
+        let remaining = header("x-hubspot-ratelimit-remaining").and_then(|v| v.parse::<u64>().ok());
+        let retry_after = parse_retry_after(header("retry-after").as_deref());
+        if remaining == Some(0) || status.as_u16() == 429 {
+            let wait = retry_after.or(interval).unwrap_or(Duration::from_secs(1));
+            *self.not_before.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(Instant::now() + wait);
+        }
+        let text = resp.text().await.unwrap_or_default();
+        let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let message = body["message"]
+            .as_str()
+            .unwrap_or(text.as_str())
+            .chars()
+            .take(200)
+            .collect::<String>();
+        match status.as_u16() {
+            200..=299 => Ok(Some(body)),
+            404 => Ok(None),
+            429 => Err(ChannelError::RateLimited {
+                reason: format!("hubspot 429: {message}"),
+                retry_after: retry_after.or(interval).unwrap_or(Duration::from_secs(1)),
+            }),
+            500..=599 => Err(ChannelError::Unavailable {
+                reason: format!("hubspot answered {status}"),
+                retry_after,
+            }),
+            // The category, not the message: HubSpot quotes the rejected values (emails).
+            _ => Err(ChannelError::rejected(format!(
+                "hubspot {} answered {status}: {}",
+                path.split('?').next().unwrap_or(path),
+                body["category"].as_str().unwrap_or("error")
+            ))),
+        }
+    }
+
+    pub async fn upsert(
+        &self,
+        object: &str,
+        id_property: &str,
+        id: &str,
+        properties: Value,
+    ) -> Result<String, ChannelError> {
+        let body =
+            json!({"inputs": [{"idProperty": id_property, "id": id, "properties": properties}]});
+        let reply = self
+            .call(
+                reqwest::Method::POST,
+                &format!("/crm/v3/objects/{object}/batch/upsert"),
+                Some(&body),
+            )
+            .await?;
+        reply["results"][0]["id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                ChannelError::unavailable(format!("hubspot {object} upsert returned no id"))
+            })
+    }
+
+    /// A v4 default association (an idempotent PUT).
+    pub async fn associate_to(
+        &self,
+        from: &str,
+        from_id: &str,
+        to: &str,
+        to_id: &str,
+    ) -> Result<(), ChannelError> {
+        self.call(
+            reqwest::Method::PUT,
+            &format!("/crm/v4/objects/{from}/{from_id}/associations/default/{to}/{to_id}"),
+            None,
+        )
+        .await
+        .map(|_| ())
+    }
+}
