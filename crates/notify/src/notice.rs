@@ -135,6 +135,11 @@ mod tests {
         assert_eq!(withdrawn_key(&h), Some("lead-1|evt|HOT|HOT_LEAD|1"));
         let text = notice_text(&h);
         assert!(text.starts_with("No action needed: the HOT lead"), "{text}");
+        assert!(
+            !text.contains("<https://evil") && !text.contains("<!channel>"),
+            "{text}"
+        );
+        assert!(text.contains("stays with Ana &lt;!channel&gt;"), "{text}");
         let blocks = notice_blocks(&h).to_string();
         assert!(blocks.contains("No action needed"), "{blocks}");
         assert!(
