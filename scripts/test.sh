@@ -166,9 +166,14 @@ step "Format (cargo fmt --check)"
 t="$(now_s)"
 if cargo fmt --all -- --check; then record fmt ok "${t}"; else record fmt FAILED "${t}"; fi
 
-step "Layout (no module imports a module that imports it)"
+step "Layout (no import cycle between modules; every path a document names exists)"
 t="$(now_s)"
-if python3 "${REPO_ROOT}/scripts/check_module_cycles.py" "${REPO_ROOT}"; then record layout ok "${t}"; else record layout FAILED "${t}"; fi
+if python3 "${REPO_ROOT}/scripts/check_module_cycles.py" "${REPO_ROOT}" &&
+  python3 "${REPO_ROOT}/scripts/check_doc_paths.py" "${REPO_ROOT}"; then
+  record layout ok "${t}"
+else
+  record layout FAILED "${t}"
+fi
 
 step "Lint (cargo clippy -D warnings)"
 t="$(now_s)"

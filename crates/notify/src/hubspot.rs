@@ -176,6 +176,15 @@ impl HubspotChannel {
             .await?;
         self.associate("tasks", &task_id, &contact_id).await?;
         self.associate("notes", &note_id, &contact_id).await?;
+        if !h.supersedes.is_empty() {
+            crate::hubspot_reassign::close_superseded_tasks(
+                &self.api,
+                h,
+                &contact_id,
+                owner.as_deref(),
+            )
+            .await?;
+        }
         if crate::hubspot_reassign::is_reassignment(h) {
             crate::hubspot_reassign::close_previous_tasks(
                 &self.api,

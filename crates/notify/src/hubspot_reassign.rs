@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::channel::ChannelError;
 use crate::hubspot_api::{HubspotApi, ID_PROPERTY};
-use crate::packet::Handoff;
+use crate::packet::{Handoff, WITHDRAWN_SUFFIX};
 
 /// A packet that took the lead from someone: `escalation_level` ≥ 1 with a previous assignee.
 pub fn is_reassignment(h: &Handoff) -> bool {
@@ -28,6 +28,23 @@ pub fn previous_task_keys(h: &Handoff) -> Vec<String> {
     (0..h.escalation_level)
         .rev()
         .map(|level| format!("{base}|{level}:task"))
+        .collect()
+}
+
+/// The packets of the same lead for another decision whose tasks this packet replaces, among the
+/// keys `delivered` to the CRM (the ledger's): every other key of the lead except the levels of
+/// this decision (those are [`previous_task_keys`]) and withdrawal notices (they own no task).
+/// Empty for a notice.
+pub fn superseded_keys(h: &Handoff, delivered: &[String]) -> Vec<String> {
+    if h.is_notice() {
+        return Vec::new();
+    }
+    let base = |k: &str| k.rsplit_once('|').map_or(k, |(b, _)| b).to_owned();
+    let own = base(&h.idempotency_key);
+    delivered
+        .iter()
+        .filter(|k| **k != h.idempotency_key && !k.ends_with(WITHDRAWN_SUFFIX) && base(k) != own)
+        .cloned()
         .collect()
 }
 
@@ -114,6 +131,59 @@ pub async fn close_previous_tasks(
     Ok(())
 }
 
+/// Completes the tasks of the packets `h` supersedes (a newer decision for the same lead: a chat
+/// that escalated after a form, a rescored lead) with one note saying why, so the lead keeps one
+/// open task. A task that does not exist is skipped.
+pub async fn close_superseded_tasks(
+    crm: &HubspotApi,
+    h: &Handoff,
+    contact_id: &str,
+    owner: Option<&str>,
+) -> Result<(), ChannelError> {
+    let mut closed = Vec::new();
+    for key in &h.supersedes {
+        let path = format!(
+            "/crm/v3/objects/tasks/{}?idProperty={ID_PROPERTY}",
+            path_segment(&format!("{key}:task"))
+        );
+        let body = json!({"properties": {"hs_task_status": "COMPLETED"}});
+        let reply = crm
+            .call_or_missing(reqwest::Method::PATCH, &path, Some(&body))
+            .await?;
+        if let Some(id) = reply.as_ref().and_then(|r| r["id"].as_str()) {
+            closed.push(id.to_owned());
+        }
+    }
+    if closed.is_empty() {
+        return Ok(());
+    }
+    let mut note = json!({
+        "hs_timestamp": h.created_at.0.to_string(),
+        "hs_note_body": format!(
+            "leadflow closed the earlier task for this lead: a newer decision replaced it ({} lead, {} tier, trigger {}). The open task is the one for that decision.",
+            h.level_label(), h.tier, h.trigger
+        ),
+    });
+    if let Some(o) = owner {
+        note["hubspot_owner_id"] = json!(o);
+    }
+    let note_id = crm
+        .upsert(
+            "notes",
+            ID_PROPERTY,
+            &format!("{}:superseded-note", h.idempotency_key),
+            note,
+        )
+        .await?;
+    crm.associate_to("notes", &note_id, "contacts", contact_id)
+        .await?;
+    for task_id in &closed {
+        crm.associate_to("notes", &note_id, "tasks", task_id)
+            .await?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use leadflow_events::samples;
@@ -135,6 +205,22 @@ mod tests {
         );
         h.idempotency_key = "pkt-legacy".into();
         assert!(previous_task_keys(&h).is_empty());
+        // another decision of the lead is superseded; this decision's levels and notices are not
+        h.idempotency_key = "lead-1|evt-2|HOT|HOT_LEAD|0".into();
+        let delivered = [
+            "lead-1|evt-1|WARM|SCORE_BAND|0",
+            "lead-1|evt-1|WARM|SCORE_BAND|1",
+            "lead-1|evt-1|WARM|SCORE_BAND|1:withdrawn",
+            "lead-1|evt-2|HOT|HOT_LEAD|0",
+        ]
+        .map(String::from);
+        assert_eq!(
+            superseded_keys(&h, &delivered),
+            [
+                "lead-1|evt-1|WARM|SCORE_BAND|0",
+                "lead-1|evt-1|WARM|SCORE_BAND|1"
+            ]
+        );
         assert_eq!(path_segment("a|0:task"), "a%7C0%3Atask");
     }
 }

@@ -3,7 +3,7 @@
 //! input), so a redelivered, replayed or rebalanced packet is not delivered twice.
 //! Per-key claims serialise concurrent deliveries of the same packet to the same channel.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use leadflow_events::{DeliveryChannel, DeliveryReceipt, DeliveryStatus};
@@ -22,6 +22,13 @@ struct Inner {
     delivered: HashMap<Key, Done>,
     order: VecDeque<Key>,
     claims: HashMap<Key, Arc<tokio::sync::Mutex<()>>>,
+    /// The keys delivered to the CRM, by lead (the key's first `|` field: route's keys are
+    /// `lead|event|tier|trigger|level`).
+    crm_by_lead: HashMap<String, BTreeSet<String>>,
+}
+
+fn lead_of(key: &str) -> &str {
+    key.split('|').next().unwrap_or(key)
 }
 
 /// Bounded: the oldest entries are forgotten past `capacity` (the side input's window bounds what
@@ -54,10 +61,26 @@ impl Ledger {
         let mut inner = self.lock();
         let k = (key.to_owned(), channel);
         if inner.delivered.insert(k.clone(), done).is_none() {
+            if channel == DeliveryChannel::Crm {
+                inner
+                    .crm_by_lead
+                    .entry(lead_of(key).to_owned())
+                    .or_default()
+                    .insert(key.to_owned());
+            }
             inner.order.push_back(k);
             while inner.order.len() > self.capacity {
                 if let Some(old) = inner.order.pop_front() {
                     inner.delivered.remove(&old);
+                    if old.1 == DeliveryChannel::Crm {
+                        let lead = lead_of(&old.0).to_owned();
+                        if let Some(keys) = inner.crm_by_lead.get_mut(&lead) {
+                            keys.remove(&old.0);
+                            if keys.is_empty() {
+                                inner.crm_by_lead.remove(&lead);
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -83,6 +106,15 @@ impl Ledger {
                 },
             );
         }
+    }
+
+    /// The keys of `lead`'s packets already delivered to the CRM (sorted).
+    pub fn crm_keys_of_lead(&self, lead: &str) -> Vec<String> {
+        self.lock()
+            .crm_by_lead
+            .get(lead)
+            .map(|k| k.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Waits until no other delivery of `key` to `channel` is in progress in this process.
@@ -164,5 +196,33 @@ mod tests {
         }
         assert_eq!(ledger.len(), 2);
         assert!(ledger.delivered("a", DeliveryChannel::Crm).is_none());
+        // the CRM keys by lead follow what is remembered
+        for k in ["l1|e1|HOT|T|0", "l1|e2|HOT|T|0"] {
+            ledger.mark(
+                k,
+                DeliveryChannel::Crm,
+                Done {
+                    external_id: k.into(),
+                    url: None,
+                },
+            );
+        }
+        assert_eq!(
+            ledger.crm_keys_of_lead("l1"),
+            ["l1|e1|HOT|T|0", "l1|e2|HOT|T|0"]
+        );
+        ledger.mark(
+            "l2|e|HOT|T|0",
+            DeliveryChannel::Crm,
+            Done {
+                external_id: "x".into(),
+                url: None,
+            },
+        );
+        assert_eq!(
+            ledger.crm_keys_of_lead("l1"),
+            ["l1|e2|HOT|T|0"],
+            "the oldest forgotten"
+        );
     }
 }

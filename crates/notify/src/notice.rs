@@ -12,8 +12,7 @@ use crate::hubspot_api::{HubspotApi, ID_PROPERTY};
 use crate::packet::Handoff;
 use crate::slack_message::esc;
 
-/// Suffix of a notice's idempotency key after the withdrawn packet's (the watchdog's rule).
-pub const WITHDRAWN_SUFFIX: &str = ":withdrawn";
+pub use crate::packet::WITHDRAWN_SUFFIX;
 
 /// The idempotency key of the packet the notice withdraws, when the key has the notice's form.
 pub fn withdrawn_key(h: &Handoff) -> Option<&str> {

@@ -4,6 +4,10 @@
 use leadflow_events::{Assignee, HandoffPacket, LeadLevel, SlaKind, Timestamp};
 use serde::Serialize;
 
+/// Suffix of a withdrawal notice's idempotency key after the withdrawn packet's (the SLA
+/// watchdog's rule).
+pub const WITHDRAWN_SUFFIX: &str = ":withdrawn";
+
 /// The person the handoff goes to.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Rep {
@@ -90,6 +94,10 @@ pub struct Handoff {
     /// A withdrawal notice: the `packet_id` of the reassignment it withdraws (RULES.md §1a). The
     /// assignee is the rep the lead had been reassigned to; they are told no action is needed.
     pub withdraws: Option<String>,
+    /// Keys of earlier packets of the same lead for another decision, already in the CRM: their
+    /// tasks are closed when this one is written (RULES.md §1b). Filled by the stage from the
+    /// ledger; empty from [`Handoff::from_packet`].
+    pub supersedes: Vec<String>,
 }
 
 fn rep(a: &Assignee) -> Rep {
@@ -171,6 +179,7 @@ impl Handoff {
             created_at: p.created_at,
             lead_occurred_at: lead.occurred_at,
             withdraws: p.withdraws.clone(),
+            supersedes: Vec::new(),
         }
     }
 

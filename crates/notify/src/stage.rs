@@ -159,7 +159,11 @@ impl Stage for NotifyStage {
         packet: HandoffPacket,
         ctx: &Context,
     ) -> Result<Vec<Output>, StageError> {
-        let h = Handoff::from_packet(&packet);
+        let mut h = Handoff::from_packet(&packet);
+        h.supersedes = crate::hubspot_reassign::superseded_keys(
+            &h,
+            &self.notifier.ledger().crm_keys_of_lead(&h.lead_id),
+        );
         if h.idempotency_key.is_empty() {
             return Err(StageError::poison(
                 ErrorKind::Validation,

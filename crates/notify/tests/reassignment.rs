@@ -231,3 +231,58 @@ async fn a_withdrawal_tells_the_new_owner_no_action_is_needed_and_closes_their_t
     assert_eq!(sb.state.requests().len(), requests, "{again:#?}");
     assert_eq!(sb.state.direct_messages("U0NEW").len(), 1);
 }
+
+#[tokio::test]
+async fn a_newer_decision_for_the_same_lead_closes_the_earlier_task_and_after_a_restart_too() {
+    let sb = sandbox().await;
+    let stage = new_stage(&settings(&sb));
+    let first = packet(45);
+    let out = run(&stage, first.clone()).await;
+    assert_eq!(open_tasks(&sb).len(), 1);
+
+    // the visitor comes back on the chat: a second decision for the same lead (another event)
+    let mut second = packet(45);
+    second.packet_id = "pkt-0045-chat".into();
+    second.idempotency_key = "lead-0045|evt-0046|HOT|EXPLICIT_REQUEST|0".into();
+    run(&stage, second.clone()).await;
+    let open = open_tasks(&sb);
+    assert_eq!(open.len(), 1, "one open task per lead: {open:?}");
+    assert!(open[0].contains("evt-0046"), "{open:?}");
+    let tasks = sb.state.crm_objects("tasks");
+    let old = tasks
+        .iter()
+        .find(|t| {
+            t.properties["leadflow_idempotency_key"] == format!("{}:task", first.idempotency_key)
+        })
+        .expect("the first task");
+    assert_eq!(old.properties["hs_task_status"], "COMPLETED");
+    let note = sb
+        .state
+        .crm_objects("notes")
+        .into_iter()
+        .find(|n| {
+            old.associations
+                .get("notes")
+                .is_some_and(|ns| ns.contains(&n.id))
+        })
+        .expect("a note on the closed task");
+    let body = note.properties["hs_note_body"].as_str().unwrap_or_default();
+    assert!(body.contains("a newer decision replaced it"), "{body}");
+
+    // a restarted notify knows the first task from the receipts it replays
+    let sb2 = sandbox().await;
+    let restarted = new_stage(&settings(&sb2));
+    for r in receipts(&out) {
+        leadflow_runtime::Stage::on_side_input(&restarted, r.into()).unwrap();
+    }
+    run(&restarted, second).await;
+    let patched: Vec<_> = sb2
+        .state
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(patched.len(), 1, "{patched:?}");
+    assert!(patched[0].contains("evt-0045"), "{patched:?}");
+}
