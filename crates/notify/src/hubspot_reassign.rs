@@ -161,7 +161,7 @@ pub async fn close_superseded_tasks(
         "hs_timestamp": h.created_at.0.to_string(),
         "hs_note_body": format!(
             "leadflow closed the earlier task for this lead: a newer decision replaced it ({} lead, {} tier, trigger {}). The open task is the one for that decision.",
-            h.level_label(), h.tier, h.trigger
+            h.level_label(), leadflow_escape::crm(&h.tier), leadflow_escape::crm(&h.trigger)
         ),
     });
     if let Some(o) = owner {
