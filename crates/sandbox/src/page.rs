@@ -31,7 +31,8 @@ fn link(url: &str, label_html: &str, class: &str) -> String {
     }
 }
 
-/// Text as Slack shows it (its `&amp;`, `&lt;`, `&gt;` escapes decoded), escaped for HTML.
+/// Text as Slack (its `&amp;`, `&lt;`, `&gt;` escapes) or HubSpot (HTML entities in task and note
+/// bodies) shows it, escaped again for this page: entities decoded, nothing interpreted as markup.
 fn text_html(s: &str) -> String {
     esc(&unescape_entities(s))
 }
@@ -221,13 +222,13 @@ async fn index(State(state): State<Arc<SandboxState>>) -> Html<String> {
             let _ = write!(
                 html,
                 "<div class=\"task\"><b>Task:</b> {} <span class=\"meta\">due {} · {} · {} · owner {} · written {}×</span><div class=\"body\">{}</div></div>",
-                esc(&prop(t, "hs_task_subject")),
+                text_html(&prop(t, "hs_task_subject")),
                 esc(&due(&prop(t, "hs_timestamp"))),
                 esc(&prop(t, "hs_task_priority")),
                 esc(&prop(t, "hs_task_status")),
                 esc(&prop(t, "hubspot_owner_id")),
                 t.writes,
-                esc(&prop(t, "hs_task_body")).replace('\n', "<br>")
+                text_html(&prop(t, "hs_task_body")).replace('\n', "<br>")
             );
         }
         for n in notes.iter().filter(|n| {
@@ -239,7 +240,7 @@ async fn index(State(state): State<Arc<SandboxState>>) -> Html<String> {
                 html,
                 "<details class=\"note\"><summary><b>Note</b> (context packet) <span class=\"meta\">{}</span></summary><pre>{}</pre></details>",
                 esc(&due(&prop(n, "hs_timestamp"))),
-                esc(&prop(n, "hs_note_body"))
+                text_html(&prop(n, "hs_note_body"))
             );
         }
         html.push_str("</div>");
