@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Browser test of `leadflow console` (issue 14): seeds a lead and an exception on fresh topics, starts
 # the console, and drives headless Chromium (Debian's `chromium`, installed when missing) through it
-# with scripts/browser/console_check.py: the queue shows the seeded exception, the close action
-# works (and is on exceptions.state, checked with the CLI), a trace page renders.
+# with scripts/browser/console_check.py: the queue shows the seeded exception, a page served from
+# another origin (another port of 127.0.0.1) that auto-submits a close form to the console is
+# refused and changes nothing, the close action works (and is on exceptions.state, checked with the
+# CLI), a trace page renders.
 # Uses target/debug/leadflow (build first). Uses LEADFLOW_TEST_BOOTSTRAP's broker when it answers,
 # else starts its own tansu.
 set -euo pipefail
@@ -19,9 +21,11 @@ ensure_chromium
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/leadflow-console.XXXXXX")"
 CONSOLE_PID=""
+FORGER_PID=""
 OWN_BROKER=0
 cleanup() {
   [[ -n "${CONSOLE_PID}" ]] && kill "${CONSOLE_PID}" 2>/dev/null && wait "${CONSOLE_PID}" 2>/dev/null
+  [[ -n "${FORGER_PID}" ]] && kill "${FORGER_PID}" 2>/dev/null && wait "${FORGER_PID}" 2>/dev/null
   ((OWN_BROKER)) && "${REPO_ROOT}/scripts/broker.sh" stop --state-dir "${WORK}/state" >/dev/null 2>&1
   rm -rf "${WORK}"
 }
@@ -61,7 +65,26 @@ for _ in $(seq 1 50); do
   sleep 0.2
 done
 
-python3 "${REPO_ROOT}/scripts/browser/console_check.py" "http://127.0.0.1:${port}" "${exception_id}" "${lead_id}" ||
+# another origin on 127.0.0.1: a page that auto-submits a close form to the console (a forged
+# cross-site post; the browser holds the console's cookie by then)
+forger_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+mkdir -p "${WORK}/forger"
+cat >"${WORK}/forger/forged.html" <<HTML
+<!doctype html><html><body><h1>You won a prize</h1>
+<form id="f" method="post" action="http://127.0.0.1:${port}/exception/action">
+<input type="hidden" name="id" value="${exception_id}"><input type="hidden" name="action" value="close">
+<input type="hidden" name="actor" value="mallory"><input type="hidden" name="reason" value="forged">
+</form><script>document.getElementById('f').submit();</script></body></html>
+HTML
+python3 -m http.server "${forger_port}" --bind 127.0.0.1 --directory "${WORK}/forger" >"${WORK}/forger.log" 2>&1 &
+FORGER_PID=$!
+for _ in $(seq 1 50); do
+  curl -fsS "http://127.0.0.1:${forger_port}/forged.html" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+
+python3 "${REPO_ROOT}/scripts/browser/console_check.py" "http://127.0.0.1:${port}" "${exception_id}" "${lead_id}" \
+  "http://127.0.0.1:${forger_port}/forged.html" ||
   { cat "${WORK}/console.log"; fail "console browser test failed"; }
 
 # the close the browser made is in Kafka, for every other operator

@@ -27,7 +27,7 @@ while (($#)); do
   esac
 done
 
-TARGETS=(codec produce_line config normalisers ingest_lead ingest_validator ingest_webhooks)
+TARGETS=(codec produce_line config normalisers ingest_lead ingest_validator ingest_webhooks escapers)
 if [[ -n "${only}" ]]; then TARGETS=("${only}"); fi
 
 if ! rustup toolchain list | grep -q '^nightly'; then
@@ -43,7 +43,7 @@ bin_dir="target/x86_64-unknown-linux-gnu/release"
 # seeds: generated leads as `produce` JSON lines (kind byte 0 = LeadEvent), the services' config files
 # (kind byte 0..5 as in fuzz_targets/config.rs)
 mkdir -p seeds/produce_line seeds/config seeds/codec seeds/normalisers \
-  seeds/ingest_lead seeds/ingest_validator seeds/ingest_webhooks
+  seeds/ingest_lead seeds/ingest_validator seeds/ingest_webhooks seeds/escapers
 leadflow="${REPO_ROOT}/target/debug/leadflow"
 [[ -x "${leadflow}" ]] || (cd "${REPO_ROOT}" && cargo build -p leadflow-cli)
 i=0
@@ -58,6 +58,9 @@ for f in leadflow enrich score tier route sla-watchdog; do
 done
 printf 'a.b@example.com\x1f+44 20 7946 0000\x1fGB\x1fexample.com' >seeds/normalisers/one
 printf '\x00' >seeds/codec/empty
+# escapers: the hostile strings of the escaping rules (Slack control sequences, HTML, header lines)
+printf '%s' '<!channel> <https://evil.example|Reset password> &lt;x&gt; "'"'"'><script>' >seeds/escapers/hostile
+printf 'javascript:alert(1)\r\nBcc: x@example.com' >seeds/escapers/link
 # ingest: the API's example lead and the webhook fixtures (first byte: schema / adapter choice)
 ingest_fixtures="${REPO_ROOT}/crates/ingest/tests/fixtures"
 printf '%s' '{"event_id":"e1","lead_id":"l1","source_record_id":"r1","occurred_at":"2026-11-30T09:30:00Z","event_type":"FORM_SUBMISSION","contact":{"email":"ada@acme.example"},"attributes":{"utm_source":"ads"}}' \

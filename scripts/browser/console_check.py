@@ -4,10 +4,13 @@
 Chromium speaks the DevTools protocol over a pipe (--remote-debugging-pipe: commands on fd 3,
 replies on fd 4, NUL-terminated JSON), so no WebSocket client or Playwright is needed.
 
-Checks: the exception queue lists the seeded exception; the close action (a real form submit in
-the browser) closes it; a lead's trace page renders its timeline.
+Checks: the exception queue lists the seeded exception; a page from another origin
+(FORGED_URL, served on another port of 127.0.0.1) that auto-submits a close form to the console is
+refused (403) and the exception stays open with nothing in its history; the close action (a real
+form submit in the browser, with the console's CSRF token and ticket) closes it; a lead's trace
+page renders its timeline.
 
-usage: console_check.py BASE_URL EXCEPTION_ID LEAD_ID
+usage: console_check.py BASE_URL EXCEPTION_ID LEAD_ID FORGED_URL
 """
 import json
 import os
@@ -92,6 +95,19 @@ class Browser:
         self.call("Page.navigate", {"url": url}, session=True)
         self.wait_load()
 
+    def wait_for(self, expression, timeout=30):
+        """Polls a JavaScript condition until it holds (a navigation may be under way)."""
+        deadline = time.time() + timeout
+        while True:
+            try:
+                if self.js(expression):
+                    return
+            except RuntimeError:
+                pass  # the page was navigating
+            if time.time() > deadline:
+                raise TimeoutError(f"never true: {expression}")
+            time.sleep(0.1)
+
     def js(self, expression):
         r = self.call("Runtime.evaluate",
                       {"expression": expression, "returnByValue": True}, session=True)
@@ -115,16 +131,27 @@ def check(cond, what):
 
 
 def main():
-    base, exception_id, lead_id = sys.argv[1:4]
+    base, exception_id, lead_id, forged_url = sys.argv[1:5]
     b = Browser()
     try:
         b.goto(f"{base}/exceptions")
         ids = b.js("[...document.querySelectorAll('#queue tr[data-id]')].map(r => r.dataset.id)")
         check(exception_id in ids, f"the queue lists the seeded exception {exception_id} (rows: {ids})")
 
+        # the browser has the console's session cookie now; a page on another origin auto-submits
+        # a close form to the console (the form lands on the console's answer)
+        b.goto(forged_url)
+        b.wait_for(f"location.href.startsWith({json.dumps(base)})")
+        b.wait_for("document.readyState === 'complete'")
+        answer = b.js("document.body ? document.body.innerText : ''")
+        check("cross-site request refused" in answer,
+              f"the forged cross-site post is refused ({answer[:80]!r})")
+
         b.goto(f"{base}/exception?id={urllib.parse.quote(exception_id)}")
         check(b.js("document.querySelector('#status').textContent.trim()") == "open",
-              "the exception page shows it open")
+              "the exception page shows it open (the forged close changed nothing)")
+        actions = b.js("[...document.querySelectorAll('#history td.status')].map(t => t.textContent.trim())")
+        check(actions == ["opened"], f"its history holds only the opening ({actions})")
         b.js("""(() => { const f = document.querySelector('#close-form');
                  f.querySelector('[name=actor]').value = 'browser-test';
                  f.querySelector('[name=reason]').value = 'seeded by the browser test';

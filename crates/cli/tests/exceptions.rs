@@ -399,3 +399,82 @@ async fn a_corrected_replay_keeps_the_lead_and_is_encoded_for_the_topic() {
     assert_eq!(replayed.event_id, lead.event_id, "the event id is kept");
     assert_eq!(list(&bs, &t, &[])[0]["status"], "replayed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edited_replay_of_an_undecodable_record_must_keep_the_exceptions_lead() {
+    let bs = bootstrap();
+    let t = topics(&bs).await;
+    let lead = samples::lead_event();
+    // bytes the stage could not decode: nothing to compare a corrected record with
+    let garbage = b"\xc3\x01not an avro record".to_vec();
+    let (p, o) = produce_raw(&bs, &t.raw, Some(lead.lead_id.as_bytes()), &garbage).await;
+    let id = format!("enrich:{}:{p}:{o}", t.raw);
+    raise(
+        &t,
+        "enrich",
+        id.clone(),
+        (&t.raw, p, o),
+        ErrorKind::Decode,
+        &lead.lead_id,
+        garbage,
+    )
+    .await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut other = lead.clone();
+    other.lead_id = "someone-else".into();
+    let wrong = dir.path().join("wrong.json");
+    std::fs::write(
+        &wrong,
+        leadflow_events::json::event_to_json(&other)
+            .unwrap()
+            .to_string(),
+    )
+    .unwrap();
+    let refused = leadflow(
+        &bs,
+        &t,
+        &[
+            "exceptions",
+            "replay",
+            &id,
+            "--edit",
+            wrong.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        refused.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("lead id"));
+    let raw = consume_all(&bs, &t.raw, 2, Duration::from_secs(3)).await;
+    assert_eq!(raw.len(), 1, "nothing was produced for the refused edit");
+    assert_eq!(list(&bs, &t, &[])[0]["status"], "open");
+
+    let good = dir.path().join("good.json");
+    std::fs::write(
+        &good,
+        leadflow_events::json::event_to_json(&lead)
+            .unwrap()
+            .to_string(),
+    )
+    .unwrap();
+    ok(&leadflow(
+        &bs,
+        &t,
+        &[
+            "exceptions",
+            "replay",
+            &id,
+            "--edit",
+            good.to_str().unwrap(),
+        ],
+    ));
+    let raw = consume_all(&bs, &t.raw, 3, Duration::from_secs(3)).await;
+    assert_eq!(raw.len(), 2, "the corrected record, once");
+    let codec = Codec::single_object().unwrap();
+    let replayed: LeadEvent = codec.decode(&raw[1].payload).await.unwrap();
+    assert_eq!(replayed.lead_id, lead.lead_id);
+}

@@ -911,9 +911,12 @@ async fn a_silent_hot_lead_is_reassigned_and_both_owners_are_told_while_a_contac
     );
     let note = by_key("notes", format!("{}:note", reassigned.idempotency_key));
     assert_eq!(note.len(), 1, "one note for the reassigned packet");
-    let body = note[0].properties["hs_note_body"]
-        .as_str()
-        .unwrap_or_default();
+    // a note body is HTML-escaped for HubSpot (leadflow_escape::crm)
+    let body = leadflow_escape::unescape_entities(
+        note[0].properties["hs_note_body"]
+            .as_str()
+            .unwrap_or_default(),
+    );
     let packet_json: serde_json::Value = body
         .split_once("Context packet:\n")
         .and_then(|(_, json)| serde_json::from_str(json).ok())

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
+use leadflow_escape::email as esc;
 use leadflow_events::DeliveryChannel;
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
@@ -81,8 +82,8 @@ impl EmailChannel {
             "[leadflow] {what}{}{} lead for {}: {} — {} unavailable",
             if what.is_empty() { "" } else { " the " },
             h.level_label(),
-            h.team,
-            h.visitor.display_name(),
+            esc(&h.team),
+            esc(&h.visitor.display_name()),
             failed.join(" and ")
         );
         let message_id = format!("<{}.fallback@leadflow>", sanitize(&h.idempotency_key));
@@ -127,12 +128,18 @@ pub fn channel_name(c: DeliveryChannel) -> &'static str {
     }
 }
 
+/// The plain-text body: every value passes [`esc`] (one line each: a lead-provided value cannot
+/// add a line that looks like ours).
 fn body(h: &Handoff, failures: &[(DeliveryChannel, String)]) -> String {
     let v = &h.visitor;
     let mut out = String::new();
     out.push_str("This handoff could not be delivered through every usual channel:\n");
     for (c, reason) in failures {
-        out.push_str(&format!("  - {} failed: {reason}\n", channel_name(*c)));
+        out.push_str(&format!(
+            "  - {} failed: {}\n",
+            channel_name(*c),
+            esc(reason)
+        ));
     }
     out.push_str("The other channels are still retried; this email is the fallback.\n\n");
     if h.is_notice() {
@@ -141,12 +148,16 @@ fn body(h: &Handoff, failures: &[(DeliveryChannel, String)]) -> String {
     out.push_str(&format!(
         "{} lead, {} tier, score {} — team {}\n",
         h.level_label(),
-        h.tier,
+        esc(&h.tier),
         h.score,
-        h.team
+        esc(&h.team)
     ));
     if let Some(rep) = &h.assignee {
-        out.push_str(&format!("Owner: {} ({})\n", rep.name, rep.rep_id));
+        out.push_str(&format!(
+            "Owner: {} ({})\n",
+            esc(&rep.name),
+            esc(&rep.rep_id)
+        ));
     }
     for (label, value) in [
         ("Name", Some(v.display_name())),
@@ -157,20 +168,24 @@ fn body(h: &Handoff, failures: &[(DeliveryChannel, String)]) -> String {
         ("Country", v.country.clone()),
     ] {
         if let Some(value) = value {
-            out.push_str(&format!("{label}: {value}\n"));
+            out.push_str(&format!("{label}: {}\n", esc(&value)));
         }
     }
-    out.push_str(&format!("\nSummary: {}\n", h.summary));
+    out.push_str(&format!("\nSummary: {}\n", esc(&h.summary)));
     if let Some(c) = &h.commitment {
-        out.push_str(&format!("Commitment: {c}\n"));
+        out.push_str(&format!("Commitment: {}\n", esc(c)));
     }
     if let Some(t) = h.sla_due {
         out.push_str(&format!("First contact by: {}\n", format_time(t)));
     }
     if let Some(link) = &h.booking_link {
-        out.push_str(&format!("Booking link: {link}\n"));
+        out.push_str(&format!("Booking link: {}\n", esc(link)));
     }
-    out.push_str(&format!("\nLead {} · packet {}\n", h.lead_id, h.packet_id));
+    out.push_str(&format!(
+        "\nLead {} · packet {}\n",
+        esc(&h.lead_id),
+        esc(&h.packet_id)
+    ));
     out
 }
 
@@ -185,5 +200,30 @@ impl Channel for EmailChannel {
         attempt: &'a Attempt<'a>,
     ) -> BoxFuture<'a, Result<Delivered, ChannelError>> {
         Box::pin(self.send(handoff, attempt))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use leadflow_events::samples;
+
+    use super::*;
+
+    #[test]
+    fn a_lead_provided_value_cannot_add_lines_to_the_email() {
+        let mut h = Handoff::from_packet(&samples::handoff_packet());
+        h.visitor.name = Some("Eve\r\nOwner: attacker (rep-x)".into());
+        h.summary = "fine.\nBooking link: https://evil.example".into();
+        let text = body(&h, &[]);
+        assert!(!text.contains("\nOwner: attacker"), "{text}");
+        assert!(
+            !text.contains("\nBooking link: https://evil.example"),
+            "{text}"
+        );
+        assert!(!text.contains('\r'), "{text}");
+        assert!(
+            text.contains("Name: Eve  Owner: attacker (rep-x)\n"),
+            "{text}"
+        );
     }
 }

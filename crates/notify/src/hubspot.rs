@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use futures::future::BoxFuture;
+use leadflow_escape::crm;
 use leadflow_events::DeliveryChannel;
 use serde_json::json;
 
@@ -141,8 +142,8 @@ impl HubspotChannel {
         };
         let mut task = json!({
             "hs_timestamp": due.0.to_string(),
-            "hs_task_subject": format!("{} lead: contact {} ({}) by {}", h.level_label(), v.display_name(), v.company.as_deref().unwrap_or("unknown company"), format_time(due)),
-            "hs_task_body": format!("{}\n\nCommitment: {}\nNext: call or email before the deadline.", h.short_summary(), h.commitment.as_deref().unwrap_or("contact within the SLA")),
+            "hs_task_subject": format!("{} lead: contact {} ({}) by {}", h.level_label(), crm(&v.display_name()), crm(v.company.as_deref().unwrap_or("unknown company")), format_time(due)),
+            "hs_task_body": format!("{}\n\nCommitment: {}\nNext: call or email before the deadline.", crm(&h.short_summary()), crm(h.commitment.as_deref().unwrap_or("contact within the SLA"))),
             "hs_task_status": "NOT_STARTED",
             "hs_task_priority": priority,
             "hs_task_type": "CALL",
@@ -200,16 +201,18 @@ impl HubspotChannel {
     }
 }
 
-/// The note: the whole context packet, readable, as the audit record.
+/// The note: the whole context packet, readable, as the audit record. HubSpot shows a note body
+/// as HTML, so every value in it (the packet's JSON too) passes the CRM escaper.
 fn note_body(h: &Handoff) -> String {
     let packet = serde_json::to_string_pretty(h).unwrap_or_default();
     format!(
-        "leadflow handoff — {} lead, {} tier, score {}\nReasons: {}\nQualification: {}\n\nContext packet:\n{packet}",
+        "leadflow handoff — {} lead, {} tier, score {}\nReasons: {}\nQualification: {}\n\nContext packet:\n{}",
         h.level_label(),
-        h.tier,
+        crm(&h.tier),
         h.score,
-        h.reasons.join("; "),
-        h.qualification
+        crm(&h.reasons.join("; ")),
+        crm(&h.qualification),
+        crm(&packet)
     )
 }
 

@@ -4,6 +4,7 @@
 //! `hs_task_status=COMPLETED`), the note is upserted by its own key, associations are PUTs. A
 //! redelivered packet is skipped by the ledger; a retried attempt rewrites the same values.
 
+use leadflow_escape::crm;
 use serde_json::json;
 
 use crate::channel::ChannelError;
@@ -60,22 +61,22 @@ pub(crate) fn path_segment(value: &str) -> String {
     out
 }
 
-/// What the closing note says.
+/// What the closing note says (a CRM note: every value passes the CRM escaper).
 pub fn closing_note(h: &Handoff) -> String {
-    let from = h
+    let from = crm(h
         .previous_assignee
         .as_ref()
-        .map_or("the previous owner", |r| r.name.as_str());
-    let to = h.assignee.as_ref().map_or("the team", |r| r.name.as_str());
+        .map_or("the previous owner", |r| r.name.as_str()));
+    let to = crm(h.assignee.as_ref().map_or("the team", |r| r.name.as_str()));
     format!(
         "leadflow closed {from}'s task: the lead was reassigned to {to} {} (escalation level {}). \
 Why: {}.{}",
         h.reassigned_because(),
         h.escalation_level,
-        h.assignment_reason,
+        crm(&h.assignment_reason),
         h.unassigned_reason
             .as_deref()
-            .map(|u| format!(" Nobody else was eligible: {u}."))
+            .map(|u| format!(" Nobody else was eligible: {}.", crm(u)))
             .unwrap_or_default()
     )
 }
@@ -160,7 +161,7 @@ pub async fn close_superseded_tasks(
         "hs_timestamp": h.created_at.0.to_string(),
         "hs_note_body": format!(
             "leadflow closed the earlier task for this lead: a newer decision replaced it ({} lead, {} tier, trigger {}). The open task is the one for that decision.",
-            h.level_label(), h.tier, h.trigger
+            h.level_label(), leadflow_escape::crm(&h.tier), leadflow_escape::crm(&h.trigger)
         ),
     });
     if let Some(o) = owner {

@@ -4,6 +4,7 @@
 //! with a note saying why. A notice creates no task and no booking link; every effect is keyed by
 //! the notice's own idempotency key (`<reassigned key>:withdrawn`), so a redelivery does nothing new.
 
+use leadflow_escape::{crm as crm_escape, slack_text};
 use serde_json::{Value, json};
 
 use crate::channel::ChannelError;
@@ -24,14 +25,14 @@ fn stays_with(h: &Handoff) -> &str {
         .map_or("the previous owner", |r| r.name.as_str())
 }
 
-/// The notification text (channel post and DM).
+/// The notification text (channel post and DM): Slack's plain-text escaper, one line.
 pub fn notice_text(h: &Handoff) -> String {
     format!(
         "No action needed: the {} lead {} at {} stays with {}",
         h.level_label(),
-        esc(&h.visitor.display_name()),
-        esc(h.visitor.company.as_deref().unwrap_or("unknown company")),
-        esc(stays_with(h))
+        slack_text(&h.visitor.display_name()),
+        slack_text(h.visitor.company.as_deref().unwrap_or("unknown company")),
+        slack_text(stays_with(h))
     )
 }
 
@@ -85,8 +86,8 @@ pub async fn close_withdrawn_task(
         "hs_timestamp": h.created_at.0.to_string(),
         "hs_note_body": format!(
             "leadflow closed {}'s task: {}",
-            h.assignee.as_ref().map_or("the reassigned rep", |r| r.name.as_str()),
-            h.assignment_reason
+            crm_escape(h.assignee.as_ref().map_or("the reassigned rep", |r| r.name.as_str())),
+            crm_escape(&h.assignment_reason)
         ),
     });
     if let Some(o) = owner {
@@ -133,6 +134,11 @@ mod tests {
         assert_eq!(withdrawn_key(&h), Some("lead-1|evt|HOT|HOT_LEAD|1"));
         let text = notice_text(&h);
         assert!(text.starts_with("No action needed: the HOT lead"), "{text}");
+        assert!(
+            !text.contains("<https://evil") && !text.contains("<!channel>"),
+            "{text}"
+        );
+        assert!(text.contains("stays with Ana &lt;!channel&gt;"), "{text}");
         let blocks = notice_blocks(&h).to_string();
         assert!(blocks.contains("No action needed"), "{blocks}");
         assert!(

@@ -6,12 +6,8 @@ use serde_json::{Value, json};
 
 use crate::packet::{Handoff, format_time};
 
-/// Slack mrkdwn escaping (`&`, `<`, `>`).
-pub(crate) fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
+pub(crate) use leadflow_escape::slack_mrkdwn as esc;
+use leadflow_escape::slack_text;
 
 fn cut(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -43,9 +39,9 @@ pub fn fallback_text(h: &Handoff) -> String {
     format!(
         "{} lead ({} tier): {} at {}{}",
         h.level_label(),
-        h.tier,
-        who,
-        company,
+        slack_text(&h.tier),
+        slack_text(&who),
+        slack_text(company),
         due
     )
 }
@@ -161,9 +157,9 @@ pub fn direct_text(h: &Handoff) -> String {
     format!(
         "{} lead {} at {} was reassigned from you to {}",
         h.level_label(),
-        h.visitor.display_name(),
-        h.visitor.company.as_deref().unwrap_or("unknown company"),
-        h.assignee.as_ref().map_or("the team", |a| a.name.as_str())
+        slack_text(&h.visitor.display_name()),
+        slack_text(h.visitor.company.as_deref().unwrap_or("unknown company")),
+        slack_text(h.assignee.as_ref().map_or("the team", |a| a.name.as_str()))
     )
 }
 
@@ -283,6 +279,38 @@ mod tests {
         assert!(text.contains("least loaded eligible rep in ae"), "{text}");
         assert!(text.contains("CRM task for it is closed"), "{text}");
         assert!(direct_text(&h).contains("was reassigned from you"));
+    }
+
+    fn mrkdwn_texts(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Array(a) => a.iter().for_each(|x| mrkdwn_texts(x, out)),
+            Value::Object(o) => {
+                if o.get("type").and_then(Value::as_str) == Some("mrkdwn") {
+                    out.extend(o.get("text").and_then(Value::as_str).map(str::to_owned));
+                }
+                o.values().for_each(|x| mrkdwn_texts(x, out));
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn lead_provided_text_cannot_start_a_slack_control_sequence() {
+        let mut h = Handoff::from_packet(&samples::handoff_packet());
+        h.visitor.name = Some("<!channel>".into());
+        h.visitor.company = Some("<https://evil.example|Reset password>".into());
+        // the notification texts, and every mrkdwn object of both messages (a plain_text header
+        // is not parsed by Slack)
+        let mut texts = vec![fallback_text(&h), direct_text(&h)];
+        mrkdwn_texts(&blocks(&h, None), &mut texts);
+        mrkdwn_texts(&direct_blocks(&h), &mut texts);
+        assert!(texts.len() > 8, "{texts:?}");
+        for text in &texts {
+            assert!(!text.contains("<!channel>"), "{text}");
+            assert!(!text.contains("<https://evil.example"), "{text}");
+        }
+        assert!(fallback_text(&h).contains("&lt;!channel&gt;"));
+        assert!(direct_text(&h).contains("&lt;https://evil.example|Reset password&gt;"));
     }
 
     #[test]

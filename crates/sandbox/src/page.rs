@@ -9,6 +9,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
+use leadflow_escape::{html as esc, safe_link, unescape_entities};
 use serde_json::Value;
 
 use crate::state::{CrmObject, SandboxState};
@@ -17,11 +18,23 @@ pub(crate) fn routes() -> Router<Arc<SandboxState>> {
     Router::new().route("/", get(index))
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// A link when `url` is http, https or mailto; anything else (`javascript:`, `data:`...) is shown
+/// as text, never as an `href`.
+fn link(url: &str, label_html: &str, class: &str) -> String {
+    if safe_link(url) {
+        format!("<a{class} href=\"{}\">{label_html}</a>", esc(url))
+    } else {
+        format!(
+            "<span{class} title=\"not a link: {}\">{label_html}</span>",
+            esc(url)
+        )
+    }
+}
+
+/// Text as Slack (its `&amp;`, `&lt;`, `&gt;` escapes) or HubSpot (HTML entities in task and note
+/// bodies) shows it, escaped again for this page: entities decoded, nothing interpreted as markup.
+fn text_html(s: &str) -> String {
+    esc(&unescape_entities(s))
 }
 
 /// Slack mrkdwn → HTML: `<url|text>` links, `<@U1>` mentions, `*bold*`, `_italic_`, newlines.
@@ -29,9 +42,9 @@ pub(crate) fn mrkdwn(text: &str) -> String {
     let mut out = String::new();
     let mut rest = text;
     while let Some(start) = rest.find('<') {
-        out.push_str(&emphasis(&esc(&rest[..start])));
+        out.push_str(&emphasis(&text_html(&rest[..start])));
         let Some(len) = rest[start..].find('>') else {
-            out.push_str(&esc(&rest[start..]));
+            out.push_str(&text_html(&rest[start..]));
             rest = "";
             break;
         };
@@ -39,16 +52,16 @@ pub(crate) fn mrkdwn(text: &str) -> String {
         if inner.starts_with('!') {
             // <!date^...|fallback>, <!here>: the fallback text.
             let label = inner.split_once('|').map_or(inner, |(_, l)| l);
-            out.push_str(&esc(label));
+            out.push_str(&text_html(label));
         } else if let Some(user) = inner.strip_prefix('@') {
             let _ = write!(out, "<span class=\"mention\">@{}</span>", esc(user));
         } else {
             let (url, label) = inner.split_once('|').unwrap_or((inner, inner));
-            let _ = write!(out, "<a href=\"{}\">{}</a>", esc(url), esc(label));
+            out.push_str(&link(&unescape_entities(url), &text_html(label), ""));
         }
         rest = &rest[start + len + 1..];
     }
-    out.push_str(&emphasis(&esc(rest)));
+    out.push_str(&emphasis(&text_html(rest)));
     out.replace('\n', "<br>")
 }
 
@@ -117,12 +130,11 @@ fn render_blocks(blocks: &Value, fallback: &str) -> String {
                     } else {
                         ""
                     };
-                    let _ = write!(
-                        out,
-                        "<a class=\"button{style}\" href=\"{}\">{}</a>",
-                        esc(e["url"].as_str().unwrap_or("#")),
-                        text(&e["text"])
-                    );
+                    out.push_str(&link(
+                        e["url"].as_str().unwrap_or_default(),
+                        &text(&e["text"]),
+                        &format!(" class=\"button{style}\""),
+                    ));
                 }
                 out.push_str("</div>");
             }
@@ -210,13 +222,13 @@ async fn index(State(state): State<Arc<SandboxState>>) -> Html<String> {
             let _ = write!(
                 html,
                 "<div class=\"task\"><b>Task:</b> {} <span class=\"meta\">due {} · {} · {} · owner {} · written {}×</span><div class=\"body\">{}</div></div>",
-                esc(&prop(t, "hs_task_subject")),
+                text_html(&prop(t, "hs_task_subject")),
                 esc(&due(&prop(t, "hs_timestamp"))),
                 esc(&prop(t, "hs_task_priority")),
                 esc(&prop(t, "hs_task_status")),
                 esc(&prop(t, "hubspot_owner_id")),
                 t.writes,
-                esc(&prop(t, "hs_task_body")).replace('\n', "<br>")
+                text_html(&prop(t, "hs_task_body")).replace('\n', "<br>")
             );
         }
         for n in notes.iter().filter(|n| {
@@ -228,7 +240,7 @@ async fn index(State(state): State<Arc<SandboxState>>) -> Html<String> {
                 html,
                 "<details class=\"note\"><summary><b>Note</b> (context packet) <span class=\"meta\">{}</span></summary><pre>{}</pre></details>",
                 esc(&due(&prop(n, "hs_timestamp"))),
-                esc(&prop(n, "hs_note_body"))
+                text_html(&prop(n, "hs_note_body"))
             );
         }
         html.push_str("</div>");
@@ -297,5 +309,48 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("&amp;"), "{html}");
+    }
+
+    #[test]
+    fn only_http_https_and_mailto_urls_become_links() {
+        let html = mrkdwn(
+            "<javascript:alert(document.cookie)|Reset password> <JaVaScRiPt:x> <data:text/html,x|d> <mailto:a@b.test|mail>",
+        );
+        assert!(!html.contains("href=\"javascript"), "{html}");
+        assert!(
+            !html.to_ascii_lowercase().contains("href=\"javascript"),
+            "{html}"
+        );
+        assert!(!html.contains("href=\"data:"), "{html}");
+        assert!(html.contains("Reset password"), "{html}");
+        assert!(
+            html.contains("<a href=\"mailto:a@b.test\">mail</a>"),
+            "{html}"
+        );
+        let blocks = serde_json::json!([{"type": "actions", "elements": [
+            {"type": "button", "text": {"type": "plain_text", "text": "Book"}, "url": "javascript:alert(1)"},
+            {"type": "button", "text": {"type": "plain_text", "text": "CRM"}, "url": "https://crm.test/1"}
+        ]}]);
+        let html = render_blocks(&blocks, "");
+        assert!(!html.contains("href=\"javascript"), "{html}");
+        assert!(html.contains("href=\"https://crm.test/1\""), "{html}");
+    }
+
+    #[test]
+    fn escaped_slack_text_is_shown_as_slack_shows_it() {
+        // notify escapes a lead named <!channel>: Slack shows the characters, not a mention
+        let html = mrkdwn("Lead &lt;!channel&gt; at &lt;https://evil.example|Reset&gt; &amp; co");
+        assert!(
+            html.contains("Lead &lt;!channel&gt; at &lt;https://evil.example|Reset&gt; &amp; co"),
+            "{html}"
+        );
+        assert!(!html.contains("<a "), "{html}");
+    }
+
+    #[test]
+    fn a_quote_in_a_url_cannot_leave_the_attribute() {
+        let html = mrkdwn("<https://x.test/\" onmouseover=\"alert(1)|x> <https://x.test/'a|y>");
+        assert!(!html.contains("\" onmouseover"), "{html}");
+        assert!(!html.contains("'a"), "{html}");
     }
 }

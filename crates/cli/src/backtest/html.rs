@@ -3,19 +3,14 @@
 
 use std::fmt::Write;
 
+use leadflow_escape::html as esc;
+
 use super::report::{ModelFigures, Report};
 
 const LIVE: &str = "#7a869a";
 const CAND: &str = "#0b6bcb";
 const CONV: &str = "#1f9d55";
 const NOT: &str = "#d64545";
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 /// Calibration: mean predicted (x) against observed conversion (y) per score decile, both models.
 fn calibration_svg(r: &Report) -> String {

@@ -2,21 +2,32 @@
 //! CLI — the exception queue with its actions, a lead's trace, live per-tier queues and SLA status —
 //! and `/metrics` with the queue's overdue gauge per owner and stage.
 //!
-//! Templates are minijinja (embedded at build time, parsed at start, HTML auto-escaped); every page
-//! reads the topics afresh, so several consoles and CLI users see the same state.
+//! Templates are minijinja (embedded at build time, parsed at start, HTML auto-escaped with
+//! `leadflow_escape::html`); every page reads the topics afresh, so several consoles and CLI users
+//! see the same state.
+//!
+//! Every request passes `guard.rs` (Host and Origin checks, the session, the optional login);
+//! every form carries the session's CSRF token, and an exception's action forms a ticket for that
+//! exception. The rules: `RULES.md` beside this file.
 
+mod guard;
+mod login;
 mod metrics;
 mod pages;
+pub mod security;
 mod views;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use clap::Args;
-use leadflow_events::Codec;
-use minijinja::Environment;
+use leadflow_events::{Codec, Secret};
+use minijinja::{AutoEscape, Environment, Output, State, Value};
+use security::Security;
 
 use crate::error::CliError;
 use crate::kafka::CliConfig;
@@ -24,15 +35,40 @@ use crate::kafka::CliConfig;
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   leadflow console
-  leadflow console --listen 127.0.0.1:8790 --refresh 5")]
+  leadflow console --listen 127.0.0.1:8790 --refresh 5
+  LEADFLOW_CONSOLE_TOKEN=$(cat /run/secrets/console) leadflow console --listen 0.0.0.0:8780 --allowed-host console.example.com")]
 pub struct ConsoleArgs {
-    /// Address to serve on (loopback by default: the console has no login; put it behind your
-    /// SSO proxy to share it).
+    /// Address to serve on. Loopback by default; any other address is refused unless a login token
+    /// is configured (--token-file or LEADFLOW_CONSOLE_TOKEN).
     #[arg(long, default_value = "127.0.0.1:8780")]
     pub listen: SocketAddr,
     /// Seconds between refreshes of the live pages.
     #[arg(long, default_value_t = 10)]
     pub refresh: u32,
+    /// A file holding the login token (at least 16 characters): every page then asks for it once
+    /// per browser session. The environment variable LEADFLOW_CONSOLE_TOKEN works too.
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// A further host name the console is reached by (a proxy's; repeatable). Requests naming any
+    /// other host are refused (DNS rebinding).
+    #[arg(long, value_name = "HOST")]
+    pub allowed_host: Vec<String>,
+}
+
+/// Environment variable holding the login token.
+pub const TOKEN_ENV: &str = "LEADFLOW_CONSOLE_TOKEN";
+
+/// The login token: --token-file, else LEADFLOW_CONSOLE_TOKEN, else none.
+fn login_token(args: &ConsoleArgs) -> Result<Option<Secret>, CliError> {
+    if let Some(path) = &args.token_file {
+        return Secret::from_file(&path.to_string_lossy())
+            .map(Some)
+            .map_err(CliError::Usage);
+    }
+    match std::env::var(TOKEN_ENV) {
+        Ok(v) if !v.trim().is_empty() => Ok(Some(Secret::new(v.trim()))),
+        _ => Ok(None),
+    }
 }
 
 /// What every handler shares.
@@ -41,11 +77,28 @@ pub struct App {
     pub codec: Codec,
     pub templates: Environment<'static>,
     pub refresh: u32,
+    pub security: Arc<Security>,
+}
+
+/// minijinja's output formatter with the one HTML escaper of `leadflow_escape` for strings.
+fn escape_formatter(
+    out: &mut Output,
+    state: &State,
+    value: &Value,
+) -> Result<(), minijinja::Error> {
+    match (state.auto_escape(), value.as_str()) {
+        (AutoEscape::Html, Some(s)) if !value.is_safe() => out
+            .write_str(&leadflow_escape::html(s))
+            .map_err(minijinja::Error::from),
+        _ => minijinja::escape_formatter(out, state, value),
+    }
 }
 
 /// The templates, parsed once.
 pub fn templates() -> Result<Environment<'static>, minijinja::Error> {
     let mut env = Environment::new();
+    env.set_formatter(escape_formatter);
+    env.add_template("login.html", include_str!("templates/login.html"))?;
     env.add_template("base.html", include_str!("templates/base.html"))?;
     env.add_template("exceptions.html", include_str!("templates/exceptions.html"))?;
     env.add_template("exception.html", include_str!("templates/exception.html"))?;
@@ -56,8 +109,10 @@ pub fn templates() -> Result<Environment<'static>, minijinja::Error> {
 
 /// The console's routes.
 pub fn router(app: Arc<App>) -> Router {
+    let security = app.security.clone();
     Router::new()
         .route("/", get(pages::home))
+        .route("/login", get(login::form).post(login::submit))
         .route("/exceptions", get(pages::queue))
         .route("/exception", get(pages::exception))
         .route("/exception/action", post(pages::action))
@@ -66,15 +121,20 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/metrics", get(metrics::metrics))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(app)
+        .layer(DefaultBodyLimit::max(guard::MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(security, guard::guard))
 }
 
 /// Serves until Ctrl-C or SIGTERM.
 pub async fn run(cfg: &CliConfig, args: &ConsoleArgs) -> Result<(), CliError> {
+    let security = Security::new(args.listen, login_token(args)?, &args.allowed_host)
+        .map_err(CliError::Usage)?;
     let app = Arc::new(App {
         cfg: cfg.clone(),
         codec: Codec::from_config(cfg.registry.as_ref())?,
         templates: templates().map_err(|e| CliError::Internal(format!("templates: {e}")))?,
         refresh: args.refresh.max(1),
+        security: Arc::new(security),
     });
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -125,5 +185,26 @@ mod tests {
     fn templates_parse_and_urls_are_encoded() {
         assert!(templates().is_ok());
         assert_eq!(url_encode("notify:k 1/x"), "notify:k%201%2Fx");
+    }
+
+    #[test]
+    fn templates_escape_with_the_shared_html_escaper() {
+        let env = templates().unwrap();
+        let html = env
+            .get_template("exceptions.html")
+            .unwrap()
+            .render(minijinja::context! {
+                entries => vec![minijinja::context! {
+                    exception_id => "x\"'><script>",
+                    reason => "<img src=x onerror=alert(1)>",
+                    href => "/exception?id=x",
+                }],
+                filter => minijinja::context! { owner => "' autofocus onfocus='alert(1)" },
+            })
+            .unwrap();
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(!html.contains("<img"), "{html}");
+        assert!(!html.contains("' autofocus"), "{html}");
+        assert!(html.contains("x&quot;&#39;&gt;&lt;script&gt;"), "{html}");
     }
 }

@@ -2,14 +2,15 @@
 
 use std::sync::Arc;
 
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
 use leadflow_events::Timestamp;
 use minijinja::context;
 use serde::Deserialize;
 
+use super::security::Session;
 use super::{App, url_encode, views};
 use crate::exceptions::queue::Filter;
 use crate::exceptions::{Request, decode_original, perform, store};
@@ -24,7 +25,7 @@ fn now() -> Timestamp {
     Timestamp::from(chrono::Utc::now())
 }
 
-fn render(app: &App, name: &str, ctx: minijinja::Value) -> Response {
+pub(super) fn render(app: &App, name: &str, ctx: minijinja::Value) -> Response {
     match app.templates.get_template(name).and_then(|t| t.render(ctx)) {
         Ok(html) => Html(html).into_response(),
         Err(e) => (
@@ -99,7 +100,11 @@ pub struct EntryQuery {
     pub error: Option<String>,
 }
 
-pub async fn exception(State(app): State<Arc<App>>, Query(q): Query<EntryQuery>) -> Response {
+pub async fn exception(
+    State(app): State<Arc<App>>,
+    Extension(session): Extension<Session>,
+    Query(q): Query<EntryQuery>,
+) -> Response {
     let queue = match store::load(&app.cfg, &app.codec).await {
         Ok(q) => q,
         Err(e) => return unavailable(&app, "cannot read the exception queue", e),
@@ -129,12 +134,20 @@ pub async fn exception(State(app): State<Arc<App>>, Query(q): Query<EntryQuery>)
             source => format!("{} partition {} offset {} key {}", f.source_topic, f.source_partition,
                 f.source_offset, f.source_key.as_deref().unwrap_or("-")),
             original, flash => q.flash, error => q.error,
+            csrf => app.security.csrf_token(&session.sid),
+            ticket => app.security.ticket(&session.sid, entry.id()),
         },
     )
 }
 
 #[derive(Debug, Deserialize)]
 pub struct ActionForm {
+    /// The session's CSRF token (rule C1).
+    #[serde(default)]
+    pub csrf: String,
+    /// The ticket of this exception for this session (rule C3).
+    #[serde(default)]
+    pub ticket: String,
     pub id: String,
     pub action: String,
     pub actor: String,
@@ -143,7 +156,19 @@ pub struct ActionForm {
     pub edited: Option<String>,
 }
 
-pub async fn action(State(app): State<Arc<App>>, Form(f): Form<ActionForm>) -> Response {
+pub async fn action(
+    State(app): State<Arc<App>>,
+    Extension(session): Extension<Session>,
+    Form(f): Form<ActionForm>,
+) -> Response {
+    let sec = &app.security;
+    if !sec.csrf_ok(&session.sid, &f.csrf) || !sec.ticket_ok(&session.sid, &f.id, &f.ticket) {
+        return (
+            StatusCode::FORBIDDEN,
+            "this form expired or came from another page; reload the exception and act again",
+        )
+            .into_response();
+    }
     let back = |key: &str, msg: &str| {
         Redirect::to(&format!(
             "/exception?id={}&{key}={}",

@@ -3,6 +3,7 @@
 //! every action is one state record, so the queue is shared by every operator and replayable.
 //! Rules (owners, due times, escalation, stable ids): `RULES.md` beside this file.
 
+pub mod correct;
 pub mod queue;
 pub mod render;
 pub mod rules;
@@ -12,7 +13,7 @@ use std::io::Read as _;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use leadflow_events::{AnyEvent, Codec, ErrorKind, ExceptionState, Timestamp};
+use leadflow_events::{Codec, ErrorKind, ExceptionState, Timestamp};
 
 use crate::error::CliError;
 use crate::kafka::{CliConfig, kind_for_topic};
@@ -341,7 +342,7 @@ pub async fn perform(
         Request::Replay { force, edited } => {
             check_resend(entry, force).map_err(|e| CliError::Usage(e.to_string()))?;
             let corrected = match edited {
-                Some(text) => Some(corrected_payload(cfg, codec, entry, &text).await?),
+                Some(text) => Some(correct::corrected_payload(cfg, codec, entry, &text).await?),
                 None => None,
             };
             let was_edited = corrected.is_some();
@@ -411,45 +412,4 @@ fn read_edit(path: &PathBuf) -> Result<String, CliError> {
         std::fs::read_to_string(path)
             .map_err(|e| CliError::io(format!("cannot read {}", path.display()), e))
     }
-}
-
-/// Parses a corrected record (JSON of the source topic's event kind), checks it keeps the identity
-/// that makes a replay safe (lead id; a packet's idempotency key), and encodes it for the topic.
-pub async fn corrected_payload(
-    cfg: &CliConfig,
-    codec: &Codec,
-    entry: &Entry,
-    text: &str,
-) -> Result<Vec<u8>, CliError> {
-    let topic = &entry.first.source_topic;
-    let kind = kind_for_topic(&cfg.topics, topic, None).ok_or_else(|| {
-        CliError::Usage(format!(
-            "{topic} is not a configured pipeline topic; cannot encode a corrected record"
-        ))
-    })?;
-    let event = AnyEvent::from_json(kind, text.trim()).map_err(|e| CliError::BadLine {
-        line: 1,
-        message: crate::error::describe_json_error(&e),
-    })?;
-    if let Ok(original) = AnyEvent::decode(codec, kind, &entry.first.original).await {
-        if original.lead_id() != event.lead_id() {
-            return Err(CliError::Usage(format!(
-                "the corrected record is for lead {:?}, the original for {:?}; a replay must keep the lead id",
-                event.lead_id(),
-                original.lead_id()
-            )));
-        }
-        if let (AnyEvent::HandoffPacket(o), AnyEvent::HandoffPacket(n)) = (&original, &event) {
-            if o.idempotency_key != n.idempotency_key {
-                return Err(CliError::Usage(
-                    "a replayed packet must keep its idempotency_key (the channels use it to deliver once)"
-                        .into(),
-                ));
-            }
-        }
-    }
-    event
-        .encode(codec, topic)
-        .await
-        .map_err(|e| CliError::Usage(format!("the corrected record does not encode: {e}")))
 }
