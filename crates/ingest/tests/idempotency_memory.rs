@@ -35,6 +35,12 @@ fn the_accounted_bytes_cover_the_resident_growth() {
     }
     let grown = rss_bytes().saturating_sub(before);
     assert_eq!(store.len(), n);
+    eprintln!(
+        "resident +{grown} bytes ({} per entry), accounted {} ({} per entry)",
+        grown / n,
+        store.bytes(),
+        store.bytes() / n
+    );
     assert!(
         grown <= store.bytes(),
         "resident +{grown} bytes ({} per entry), accounted {} ({} per entry)",
