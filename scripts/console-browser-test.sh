@@ -23,11 +23,16 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/leadflow-console.XXXXXX")"
 CONSOLE_PID=""
 FORGER_PID=""
 OWN_BROKER=0
+# keeps the script's exit status: a stopped process's own status (143 for the forger's web server
+# after SIGTERM) must not become the test's
 cleanup() {
+  local rc=$?
+  set +e
   [[ -n "${CONSOLE_PID}" ]] && kill "${CONSOLE_PID}" 2>/dev/null && wait "${CONSOLE_PID}" 2>/dev/null
   [[ -n "${FORGER_PID}" ]] && kill "${FORGER_PID}" 2>/dev/null && wait "${FORGER_PID}" 2>/dev/null
   ((OWN_BROKER)) && "${REPO_ROOT}/scripts/broker.sh" stop --state-dir "${WORK}/state" >/dev/null 2>&1
   rm -rf "${WORK}"
+  exit "${rc}"
 }
 trap cleanup EXIT
 
