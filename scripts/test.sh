@@ -151,7 +151,7 @@ step "Deploy start test (compose and prod configuration, /readyz)"
 t="$(now_s)"
 if "${REPO_ROOT}/scripts/deploy-start-test.sh"; then record startup ok "${t}"; else record startup FAILED "${t}"; fi
 
-# --- chaos: the whole pipeline as processes on its own private tansu, 5,000 leads at
+# --- chaos (issue 11): the whole pipeline as processes on its own private tansu, 5,000 leads at
 # 100/s, 10 kill -9 of random stage processes, one broker restart, Slack/CRM stand-in outages;
 # fails when a lead is lost (benches/chaos, about 2 minutes). Figures of the full run: benches/README.md.
 step "Chaos (leadflow-chaos: kill -9, broker restart, stand-in outages; lost leads must be 0)"

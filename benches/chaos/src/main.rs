@@ -14,9 +14,8 @@
 //! target/release/leadflow-chaos --bin-dir target/release --leads 100000 --rate 100 --kills 20
 //! ```
 //!
-//! A killed stage is restarted at once by default (`--restart-delay 0`), as an orchestrator does:
-//! the runtime's group watch rejoins a replacement that tansu 0.6.0 assigned no partitions
-//! (crates/runtime/RULES.md rule 1; scripts/BROKER.md).
+//! Restarts wait `--restart-delay` (12 s) after a kill: on tansu 0.6.0 a replacement that joins
+//! before the dead member's 10 s session expired is assigned no partitions (scripts/BROKER.md).
 
 mod audit;
 mod effects;
@@ -54,8 +53,8 @@ struct Args {
     /// SIGKILLs of a random stage process, spread over the generation.
     #[arg(long, default_value_t = 10)]
     kills: usize,
-    /// Seconds between a SIGKILL and the restart of its stage (0: at once, like an orchestrator).
-    #[arg(long, default_value_t = 0.0)]
+    /// Seconds between a SIGKILL and the restart of its stage (tansu needs ≥ the 10 s session).
+    #[arg(long, default_value_t = 12.0)]
     restart_delay: f64,
     /// Share of restarts that bring a stage to two instances.
     #[arg(long, default_value_t = 0.3)]
