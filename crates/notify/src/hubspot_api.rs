@@ -162,4 +162,65 @@ impl HubspotApi {
         .await
         .map(|_| ())
     }
+
+    /// Completes the tasks whose unique `leadflow_idempotency_key` is in `task_keys` (an idempotent
+    /// PATCH each); a task that does not exist (404) is skipped. Returns the ids of those completed.
+    pub async fn complete_tasks(
+        &self,
+        task_keys: Vec<String>,
+    ) -> Result<Vec<String>, ChannelError> {
+        let body = json!({"properties": {"hs_task_status": "COMPLETED"}});
+        let mut closed = Vec::new();
+        for key in task_keys {
+            let path = format!(
+                "/crm/v3/objects/tasks/{}?idProperty={ID_PROPERTY}",
+                path_segment(&key)
+            );
+            let reply = self
+                .call_or_missing(reqwest::Method::PATCH, &path, Some(&body))
+                .await?;
+            if let Some(id) = reply.as_ref().and_then(|r| r["id"].as_str()) {
+                closed.push(id.to_owned());
+            }
+        }
+        Ok(closed)
+    }
+
+    /// Upserts the note `key` (`hs_timestamp` = `at`, owned by `owner` when known) and associates it
+    /// to the contact and to `tasks`. Returns the note's id.
+    pub async fn write_note(
+        &self,
+        key: &str,
+        at: leadflow_events::Timestamp,
+        body: String,
+        owner: Option<&str>,
+        contact_id: &str,
+        tasks: &[String],
+    ) -> Result<String, ChannelError> {
+        let mut note = json!({"hs_timestamp": at.0.to_string(), "hs_note_body": body});
+        if let Some(o) = owner {
+            note["hubspot_owner_id"] = json!(o);
+        }
+        let note_id = self.upsert("notes", ID_PROPERTY, key, note).await?;
+        self.associate_to("notes", &note_id, "contacts", contact_id)
+            .await?;
+        for task_id in tasks {
+            self.associate_to("notes", &note_id, "tasks", task_id)
+                .await?;
+        }
+        Ok(note_id)
+    }
+}
+
+/// Percent-encodes a unique property value for a URL path segment.
+pub(crate) fn path_segment(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

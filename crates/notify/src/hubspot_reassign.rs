@@ -5,10 +5,9 @@
 //! redelivered packet is skipped by the ledger; a retried attempt rewrites the same values.
 
 use leadflow_escape::crm;
-use serde_json::json;
 
 use crate::channel::ChannelError;
-use crate::hubspot_api::{HubspotApi, ID_PROPERTY};
+use crate::hubspot_api::HubspotApi;
 use crate::packet::{Handoff, WITHDRAWN_SUFFIX};
 
 /// A packet that took the lead from someone: `escalation_level` ≥ 1 with a previous assignee.
@@ -48,19 +47,6 @@ pub fn superseded_keys(h: &Handoff, delivered: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// Percent-encodes a unique property value for a URL path segment.
-pub(crate) fn path_segment(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// What the closing note says (a CRM note: every value passes the CRM escaper).
 pub fn closing_note(h: &Handoff) -> String {
     let from = crm(h
@@ -90,43 +76,18 @@ pub async fn close_previous_tasks(
     contact_id: &str,
     owner: Option<&str>,
 ) -> Result<(), ChannelError> {
-    let mut closed = Vec::new();
-    for key in previous_task_keys(h) {
-        let path = format!(
-            "/crm/v3/objects/tasks/{}?idProperty={ID_PROPERTY}",
-            path_segment(&key)
-        );
-        let body = json!({"properties": {"hs_task_status": "COMPLETED"}});
-        let reply = crm
-            .call_or_missing(reqwest::Method::PATCH, &path, Some(&body))
-            .await?;
-        if let Some(id) = reply.as_ref().and_then(|r| r["id"].as_str()) {
-            closed.push(id.to_owned());
-        }
-    }
-    if closed.is_empty() {
-        return Ok(());
-    }
-    let mut note = json!({
-        "hs_timestamp": h.created_at.0.to_string(),
-        "hs_note_body": closing_note(h),
-    });
-    if let Some(o) = owner {
-        note["hubspot_owner_id"] = json!(o);
-    }
-    let note_id = crm
-        .upsert(
-            "notes",
-            ID_PROPERTY,
-            &format!("{}:reassigned-note", h.idempotency_key),
-            note,
+    let closed = crm.complete_tasks(previous_task_keys(h)).await?;
+    if !closed.is_empty() {
+        let key = format!("{}:reassigned-note", h.idempotency_key);
+        crm.write_note(
+            &key,
+            h.created_at,
+            closing_note(h),
+            owner,
+            contact_id,
+            &closed,
         )
         .await?;
-    crm.associate_to("notes", &note_id, "contacts", contact_id)
-        .await?;
-    for task_id in &closed {
-        crm.associate_to("notes", &note_id, "tasks", task_id)
-            .await?;
     }
     Ok(())
 }
@@ -140,45 +101,17 @@ pub async fn close_superseded_tasks(
     contact_id: &str,
     owner: Option<&str>,
 ) -> Result<(), ChannelError> {
-    let mut closed = Vec::new();
-    for key in &h.supersedes {
-        let path = format!(
-            "/crm/v3/objects/tasks/{}?idProperty={ID_PROPERTY}",
-            path_segment(&format!("{key}:task"))
-        );
-        let body = json!({"properties": {"hs_task_status": "COMPLETED"}});
-        let reply = crm
-            .call_or_missing(reqwest::Method::PATCH, &path, Some(&body))
-            .await?;
-        if let Some(id) = reply.as_ref().and_then(|r| r["id"].as_str()) {
-            closed.push(id.to_owned());
-        }
-    }
-    if closed.is_empty() {
-        return Ok(());
-    }
-    let mut note = json!({
-        "hs_timestamp": h.created_at.0.to_string(),
-        "hs_note_body": format!(
+    let keys = h.supersedes.iter().map(|k| format!("{k}:task")).collect();
+    let closed = crm.complete_tasks(keys).await?;
+    if !closed.is_empty() {
+        let body = format!(
             "leadflow closed the earlier task for this lead: a newer decision replaced it ({} lead, {} tier, trigger {}). The open task is the one for that decision.",
-            h.level_label(), leadflow_escape::crm(&h.tier), leadflow_escape::crm(&h.trigger)
-        ),
-    });
-    if let Some(o) = owner {
-        note["hubspot_owner_id"] = json!(o);
-    }
-    let note_id = crm
-        .upsert(
-            "notes",
-            ID_PROPERTY,
-            &format!("{}:superseded-note", h.idempotency_key),
-            note,
-        )
-        .await?;
-    crm.associate_to("notes", &note_id, "contacts", contact_id)
-        .await?;
-    for task_id in &closed {
-        crm.associate_to("notes", &note_id, "tasks", task_id)
+            h.level_label(),
+            leadflow_escape::crm(&h.tier),
+            leadflow_escape::crm(&h.trigger)
+        );
+        let key = format!("{}:superseded-note", h.idempotency_key);
+        crm.write_note(&key, h.created_at, body, owner, contact_id, &closed)
             .await?;
     }
     Ok(())
@@ -221,6 +154,6 @@ mod tests {
                 "lead-1|evt-1|WARM|SCORE_BAND|1"
             ]
         );
-        assert_eq!(path_segment("a|0:task"), "a%7C0%3Atask");
+        assert_eq!(crate::hubspot_api::path_segment("a|0:task"), "a%7C0%3Atask");
     }
 }

@@ -8,7 +8,7 @@ use leadflow_escape::{crm as crm_escape, slack_text};
 use serde_json::{Value, json};
 
 use crate::channel::ChannelError;
-use crate::hubspot_api::{HubspotApi, ID_PROPERTY};
+use crate::hubspot_api::HubspotApi;
 use crate::packet::Handoff;
 use crate::slack_message::esc;
 
@@ -73,41 +73,21 @@ pub async fn close_withdrawn_task(
             "a withdrawal notice whose idempotency key does not name the withdrawn packet",
         ));
     };
-    let path = format!(
-        "/crm/v3/objects/tasks/{}?idProperty={ID_PROPERTY}",
-        crate::hubspot_reassign::path_segment(&format!("{withdrawn}:task"))
-    );
-    let body = json!({"properties": {"hs_task_status": "COMPLETED"}});
     let closed = crm
-        .call_or_missing(reqwest::Method::PATCH, &path, Some(&body))
-        .await?
-        .and_then(|r| r["id"].as_str().map(str::to_owned));
-    let mut note = json!({
-        "hs_timestamp": h.created_at.0.to_string(),
-        "hs_note_body": format!(
-            "leadflow closed {}'s task: {}",
-            crm_escape(h.assignee.as_ref().map_or("the reassigned rep", |r| r.name.as_str())),
-            crm_escape(&h.assignment_reason)
+        .complete_tasks(vec![format!("{withdrawn}:task")])
+        .await?;
+    let body = format!(
+        "leadflow closed {}'s task: {}",
+        crm_escape(
+            h.assignee
+                .as_ref()
+                .map_or("the reassigned rep", |r| r.name.as_str())
         ),
-    });
-    if let Some(o) = owner {
-        note["hubspot_owner_id"] = json!(o);
-    }
-    let note_id = crm
-        .upsert(
-            "notes",
-            ID_PROPERTY,
-            &format!("{}:note", h.idempotency_key),
-            note,
-        )
-        .await?;
-    crm.associate_to("notes", &note_id, "contacts", contact_id)
-        .await?;
-    if let Some(task_id) = &closed {
-        crm.associate_to("notes", &note_id, "tasks", task_id)
-            .await?;
-    }
-    Ok(note_id)
+        crm_escape(&h.assignment_reason)
+    );
+    let key = format!("{}:note", h.idempotency_key);
+    crm.write_note(&key, h.created_at, body, owner, contact_id, &closed)
+        .await
 }
 
 #[cfg(test)]
