@@ -349,19 +349,27 @@ fn sla_report(env: &BTreeMap<String, String>) -> (Vec<serde_json::Value>, String
 
 /// route → packet, no rep activity → the watchdog escalates → route-reassign emits the reassigned
 /// packet (level 1, previous owner kept for notify); the new owner's contact stops the new clock.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unanswered_packet_is_escalated_and_reassigned_by_route() {
-    use leadflow_events::TierDecision;
+/// The "reassign" chain as processes on fresh topics with the sample roster: the watchdog (ready
+/// and assigned), route and route-reassign; `base` is their shared environment.
+struct RouteChain {
+    t: Topics,
+    base: BTreeMap<String, String>,
+    logs: tempfile::TempDir,
+    watchdog: Service,
+    route: Service,
+    reassign: Service,
+}
+
+async fn route_chain(prefix: &str) -> RouteChain {
     let bs = bootstrap();
-    let t = topics("sla-route", 2).await;
-    let reps = unique_name("sla-route-reps");
+    let t = topics(prefix, 2).await;
+    let reps = unique_name(&format!("{prefix}-reps"));
     create_topic(&bs, &reps, 1).await;
     let codec = Codec::single_object().unwrap();
-    let _roster = publish_sample_roster(&bs, &reps, &codec, now()).await;
-
+    publish_sample_roster(&bs, &reps, &codec, now()).await;
     let logs = tempfile::tempdir().unwrap();
     let mut base = env(&t, "unused");
-    base.insert("LEADFLOW_TOPICS__REPS".to_owned(), reps.clone());
+    base.insert("LEADFLOW_TOPICS__REPS".to_owned(), reps);
     let start = |binary: &str| {
         let mut e = base.clone();
         e.insert("LEADFLOW_GROUP_ID".to_owned(), unique_name(binary));
@@ -374,6 +382,29 @@ async fn an_unanswered_packet_is_escalated_and_reassigned_by_route() {
     let route = start("leadflow-route");
     let reassign = start("leadflow-route-reassign");
     wait_for_log(&watchdog, &[ARMED, ASSIGNED], Duration::from_secs(60));
+    RouteChain {
+        t,
+        base,
+        logs,
+        watchdog,
+        route,
+        reassign,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswered_packet_is_escalated_and_reassigned_by_route() {
+    use leadflow_events::TierDecision;
+    let bs = bootstrap();
+    let codec = Codec::single_object().unwrap();
+    let RouteChain {
+        t,
+        base,
+        logs: _logs,
+        watchdog,
+        route,
+        reassign,
+    } = route_chain("sla-route").await;
 
     // a hot lead, first contact due in 4 s
     let mut d: TierDecision = samples::tier_decision();
@@ -483,27 +514,15 @@ async fn an_unanswered_packet_is_escalated_and_reassigned_by_route() {
 async fn a_late_recorded_in_time_contact_withdraws_the_reassignment() {
     use leadflow_events::{SlaOutcome, SlaOutcomeKind, TierDecision};
     let bs = bootstrap();
-    let t = topics("sla-late", 2).await;
-    let reps = unique_name("sla-late-reps");
-    create_topic(&bs, &reps, 1).await;
     let codec = Codec::single_object().unwrap();
-    let _roster = publish_sample_roster(&bs, &reps, &codec, now()).await;
-
-    let logs = tempfile::tempdir().unwrap();
-    let mut base = env(&t, "unused");
-    base.insert("LEADFLOW_TOPICS__REPS".to_owned(), reps.clone());
-    let start = |binary: &str| {
-        let mut e = base.clone();
-        e.insert("LEADFLOW_GROUP_ID".to_owned(), unique_name(binary));
-        if binary != "leadflow-sla-watchdog" {
-            e.retain(|k, _| !k.starts_with("LEADFLOW_STAGE__"));
-        }
-        Service::start(binary, &e, logs.path())
-    };
-    let watchdog = start("leadflow-sla-watchdog");
-    let route = start("leadflow-route");
-    let reassign = start("leadflow-route-reassign");
-    wait_for_log(&watchdog, &[ARMED, ASSIGNED], Duration::from_secs(60));
+    let RouteChain {
+        t,
+        base,
+        logs: _logs,
+        watchdog,
+        route,
+        reassign,
+    } = route_chain("sla-late").await;
 
     // a hot lead, first contact due in 8 s (the reassigned owner gets 8 s too: time for the late
     // contact to arrive before their own deadline)
