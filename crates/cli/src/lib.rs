@@ -12,6 +12,7 @@ pub mod generate;
 pub mod kafka;
 pub mod model;
 pub mod produce;
+pub mod quality;
 pub mod replay;
 pub mod reps;
 pub mod sink;
@@ -78,6 +79,12 @@ pub enum Command {
     /// SLA adherence from the topics.
     #[command(subcommand, after_help = "Examples:\n  leadflow sla report --since 7d")]
     Sla(sla_report::SlaCommand),
+    /// Funnel quality: acceptance, rejection reasons, MQL → SQL → opportunity, time to contact, scoring accuracy.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  leadflow quality report --since 30d\n  leadflow quality report --since 1d --json"
+    )]
+    Quality(quality::QualityCommand),
     /// Manage the rep roster: import a roster file, change a status, list reps with their load.
     #[command(
         subcommand,
@@ -135,6 +142,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Command::Sla(command) => {
                 let cfg = kafka::load_config(&cli.common)?;
                 sla_report::run(&cfg, command).await
+            }
+            Command::Quality(command) => {
+                let cfg = kafka::load_config(&cli.common)?;
+                quality::run(&cfg, command).await
             }
             Command::Reps(command) => {
                 let cfg = kafka::load_config(&cli.common)?;

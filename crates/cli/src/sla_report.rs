@@ -210,8 +210,9 @@ fn humanize(d: Duration) -> String {
     }
 }
 
-/// Every event of `topic` written since `since`, up to the end the topic had when reading started.
-async fn read_since(
+/// Every event of `topic` written since `since`, up to the end the topic had when reading started
+/// (also the quality report's reader).
+pub(crate) async fn read_since(
     cfg: &CliConfig,
     codec: &Codec,
     topic: &str,

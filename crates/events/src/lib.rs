@@ -13,6 +13,7 @@ pub mod codec;
 pub mod event;
 pub mod json;
 pub mod model;
+pub mod rejection;
 #[cfg(any(test, feature = "test-util"))]
 pub mod samples;
 pub mod schema;
@@ -24,6 +25,7 @@ pub use any::{AnyEvent, Tombstone};
 pub use codec::{Codec, DecodeError, EncodeError, RegistryClient, RegistryConfig};
 pub use event::{Event, EventKind};
 pub use model::*;
+pub use rejection::{REJECTION_REASONS, rejection_reason};
 pub use secret::Secret;
 pub use time::Timestamp;
 pub use topics::{TopicNames, TopicRole};

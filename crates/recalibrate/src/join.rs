@@ -173,6 +173,15 @@ impl Join {
         out
     }
 
+    /// (score, converted) of every labelled lead with known features: the scoring-accuracy
+    /// gauges' input (`crate::accuracy`).
+    pub fn scored_labels(&self) -> Vec<(i32, bool)> {
+        self.labels
+            .iter()
+            .filter_map(|(id, (converted, _))| Some((self.leads.get(id)?.score, *converted)))
+            .collect()
+    }
+
     /// Labelled leads with known features.
     pub fn labelled(&self) -> usize {
         self.labels

@@ -9,6 +9,7 @@
 //! - [`gate`], [`evaluate`]: the promotion gate and its figures (R6);
 //! - [`engine`]: the state and the schedule; [`stage`]: the service, on the runtime's timers.
 
+pub mod accuracy;
 pub mod candidate;
 pub mod engine;
 pub mod evaluate;

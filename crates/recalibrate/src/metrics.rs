@@ -1,8 +1,10 @@
 //! Prometheus metrics of the recalibrate stage (served by the runtime's `/metrics`). Labels are
-//! bounded: six outcome stages, four attempt results.
+//! bounded: six outcome stages, four attempt results, ten score deciles.
 
 use leadflow_runtime::StageRegistry;
-use prometheus::{IntCounter, IntCounterVec, IntGauge};
+use prometheus::{Gauge, GaugeVec, IntCounter, IntCounterVec, IntGauge, Opts};
+
+use crate::accuracy::{self, DecileAccuracy};
 
 #[derive(Clone, Debug)]
 pub struct RecalibrateMetrics {
@@ -20,11 +22,38 @@ pub struct RecalibrateMetrics {
     pub retained: IntGauge,
     /// `leadflow_recalibrate_pending_unknown_outcomes`: outcomes waiting for their lead.
     pub pending_unknown: IntGauge,
+    /// `leadflow_recalibrate_calibration_gap_ratio{decile}`: |observed − predicted| conversion of
+    /// each judged score decile (quality rules Q9, Q10).
+    pub calibration_gap: GaugeVec,
+    /// `leadflow_recalibrate_calibration_max_gap_ratio`: the largest gap of a judged decile (0
+    /// when none is judged).
+    pub calibration_max_gap: Gauge,
+    /// `leadflow_recalibrate_calibration_judged_deciles`: deciles with enough labelled leads.
+    pub calibration_judged: IntGauge,
 }
 
 impl RecalibrateMetrics {
     pub fn register(registry: &StageRegistry) -> Result<Self, prometheus::Error> {
+        let calibration_gap = GaugeVec::new(
+            Opts::new(
+                registry.name("calibration_gap_ratio"),
+                "Scoring accuracy: |observed - predicted| conversion per judged score decile (predicted = score / 100; alert above 0.15)",
+            ),
+            &["decile"],
+        )?;
+        registry.register(Box::new(calibration_gap.clone()))?;
+        let calibration_max_gap = Gauge::with_opts(Opts::new(
+            registry.name("calibration_max_gap_ratio"),
+            "Scoring accuracy: the largest |observed - predicted| conversion of a judged score decile (0 when none is judged)",
+        ))?;
+        registry.register(Box::new(calibration_max_gap.clone()))?;
         Ok(Self {
+            calibration_gap,
+            calibration_max_gap,
+            calibration_judged: registry.gauge(
+                "calibration_judged_deciles",
+                "Score deciles with enough labelled leads to judge their calibration",
+            )?,
             outcomes: registry.counter_vec(
                 "outcomes_total",
                 "Outcomes consumed, by funnel stage",
@@ -49,5 +78,30 @@ impl RecalibrateMetrics {
                 "Outcomes waiting (grace period) for their lead to be known",
             )?,
         })
+    }
+}
+
+impl RecalibrateMetrics {
+    /// Sets the calibration gauges from the labelled leads (quality rules Q9, Q10); a decile no
+    /// longer judged loses its series.
+    pub fn set_calibration(&self, labelled: &[(i32, bool)]) -> Vec<DecileAccuracy> {
+        let deciles = accuracy::by_decile(labelled);
+        let mut judged = 0;
+        for d in &deciles {
+            let label = d.decile.to_string();
+            match (d.judged, d.gap) {
+                (true, Some(gap)) => {
+                    judged += 1;
+                    self.calibration_gap.with_label_values(&[&label]).set(gap);
+                }
+                _ => {
+                    let _ = self.calibration_gap.remove_label_values(&[&label]);
+                }
+            }
+        }
+        self.calibration_judged.set(judged);
+        self.calibration_max_gap
+            .set(accuracy::max_gap(&deciles).unwrap_or(0.0));
+        deciles
     }
 }

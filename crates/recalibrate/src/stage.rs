@@ -239,6 +239,7 @@ impl Stage for RecalibrateStage {
             self.metrics
                 .pending_unknown
                 .set(e.join().unknown_pending() as i64);
+            self.metrics.set_calibration(&e.join().scored_labels());
             overdue
         })?;
         let mut out: Vec<Output> = overdue

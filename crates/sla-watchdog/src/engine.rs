@@ -323,6 +323,19 @@ impl Engine {
         out
     }
 
+    /// The tier of the packet running for `lead_id` (the newest one), if the lead is known, and
+    /// whether `activity_id` is new to the lead (the quality counters, `crates/cli/src/quality/RULES.md`
+    /// Q10, count each activity once per instance).
+    pub fn activity_context(&self, lead_id: &str, activity_id: &str) -> (Option<String>, bool) {
+        match self.leads.get(lead_id) {
+            Some(lead) => (
+                lead.timers.as_ref().map(|t| t.tier.clone()),
+                !lead.activities_seen.contains(activity_id),
+            ),
+            None => (None, true),
+        }
+    }
+
     /// An activity closes the clocks it stops (event time decides met or late).
     pub fn apply_activity(&mut self, activity: &RepActivity) -> Vec<Outcome> {
         let mut out = Vec::new();

@@ -1,13 +1,16 @@
 //! Prometheus KPIs of the watchdog, per tier, registered through the runtime's [`StageRegistry`]
 //! (`leadflow_sla_watchdog_*`, served by the runtime's `/metrics`). Labels are bounded: the policy's
-//! tiers, three SLA kinds, a handful of outcomes, levels 1–2.
+//! tiers, three SLA kinds, a handful of outcomes, levels 1–2, two answers and the fixed list of
+//! rejection reasons (`leadflow_events::REJECTION_REASONS`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use leadflow_runtime::StageRegistry;
 
-use leadflow_events::{SlaKind, SlaOutcome, SlaOutcomeKind};
+use leadflow_events::{
+    RepActivity, RepActivityKind, SlaKind, SlaOutcome, SlaOutcomeKind, rejection_reason,
+};
 use prometheus::{GaugeVec, Histogram, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts};
 
 use crate::deadline::kind_label;
@@ -25,6 +28,8 @@ pub struct WatchdogMetrics {
     reassignments: IntCounterVec,
     fire_delay: Histogram,
     leads: IntGauge,
+    answers: IntCounterVec,
+    rejections: IntCounterVec,
     /// (met, settled) per tier since start, for the ratio gauge.
     tally: Arc<Mutex<HashMap<String, (u64, u64)>>>,
 }
@@ -88,6 +93,16 @@ impl WatchdogMetrics {
                 vec![0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 2.0, 5.0, 30.0],
             )?,
             leads: r.gauge("tracked_leads", "Leads held in the watchdog's state")?,
+            answers: r.counter_vec(
+                "answers_total",
+                "Reps' answers to handoffs on handoff.activity, by tier and answer (accepted: ACCEPTED, CONTACTED, QUALIFIED, DISQUALIFIED; rejected: REJECTED); the acceptance rate's inputs (quality rule Q10)",
+                &["tier", "answer"],
+            )?,
+            rejections: r.counter_vec(
+                "rejections_total",
+                "Handoffs rejected on handoff.activity, by tier and reason (a fixed list; free text counts as other)",
+                &["tier", "reason"],
+            )?,
             tally: Arc::new(Mutex::new(HashMap::new())),
         })
     }
@@ -145,6 +160,25 @@ impl WatchdogMetrics {
                     .with_label_values(&[tier])
                     .set((*m).min(*settled) as f64 / *settled as f64);
             }
+        }
+    }
+
+    /// A rep's answer to a handoff (quality rule Q10): every activity once per instance; the
+    /// kinds that answer nothing (REASSIGNED, OTHER) are not counted.
+    pub fn answered(&self, tier: &str, a: &RepActivity) {
+        let answer = match a.kind {
+            RepActivityKind::Accepted
+            | RepActivityKind::Contacted
+            | RepActivityKind::Qualified
+            | RepActivityKind::Disqualified => "accepted",
+            RepActivityKind::Rejected => "rejected",
+            RepActivityKind::Reassigned | RepActivityKind::Other => return,
+        };
+        self.answers.with_label_values(&[tier, answer]).inc();
+        if answer == "rejected" {
+            self.rejections
+                .with_label_values(&[tier, rejection_reason(a.reason.as_deref())])
+                .inc();
         }
     }
 

@@ -160,7 +160,15 @@ impl Stage for WatchdogStage {
             // a bad packet went to the exceptions topic through the input (validate::check)
             AnyEvent::HandoffPacket(p) if check(p).is_ok() => e.apply_packet(p),
             AnyEvent::TierDecision(d) => e.apply_decision(d),
-            AnyEvent::RepActivity(a) => e.apply_activity(a),
+            AnyEvent::RepActivity(a) => {
+                // quality rule Q10: each activity once, under the tier of the lead's packet
+                let (tier, new) = e.activity_context(&a.lead_id, &a.activity_id);
+                if new {
+                    self.metrics
+                        .answered(tier.as_deref().unwrap_or("unknown"), a);
+                }
+                e.apply_activity(a)
+            }
             AnyEvent::SlaEscalation(s) => e.apply_escalation(s),
             _ => Vec::new(),
         })?;

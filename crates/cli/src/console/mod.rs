@@ -1,5 +1,6 @@
 //! `leadflow console`: a small server-rendered web console on 127.0.0.1 over the same data as the
-//! CLI — the exception queue with its actions, a lead's trace, live per-tier queues and SLA status —
+//! CLI — the exception queue with its actions, a lead's trace, live per-tier queues and SLA status,
+//! the funnel-quality report —
 //! and `/metrics` with the queue's overdue gauge per owner and stage.
 //!
 //! Templates are minijinja (embedded at build time, parsed at start, HTML auto-escaped with
@@ -14,6 +15,7 @@ mod guard;
 mod login;
 mod metrics;
 mod pages;
+mod quality_page;
 pub mod security;
 mod views;
 
@@ -104,6 +106,7 @@ pub fn templates() -> Result<Environment<'static>, minijinja::Error> {
     env.add_template("exception.html", include_str!("templates/exception.html"))?;
     env.add_template("trace.html", include_str!("templates/trace.html"))?;
     env.add_template("queues.html", include_str!("templates/queues.html"))?;
+    env.add_template("quality.html", include_str!("templates/quality.html"))?;
     Ok(env)
 }
 
@@ -118,6 +121,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/exception/action", post(pages::action))
         .route("/trace", get(pages::trace))
         .route("/queues", get(pages::queues))
+        .route("/quality", get(quality_page::quality))
         .route("/metrics", get(metrics::metrics))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(app)
