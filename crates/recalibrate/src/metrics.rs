@@ -105,3 +105,44 @@ impl RecalibrateMetrics {
         deciles
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// Quality rules Q9, Q10: a judged decile gets its gap, an unjudged one no series; the
+    /// largest gap and the number of judged deciles.
+    #[test]
+    fn calibration_gauges() {
+        let registry = StageRegistry::new("recalibrate");
+        let m = RecalibrateMetrics::register(&registry).unwrap();
+        // decile 5: ten leads scored 50, none converted: gap |0 − 0.5| = 0.5; decile 2: 4 leads,
+        // not judged
+        let mut rows: Vec<(i32, bool)> = (0..10).map(|_| (50, false)).collect();
+        rows.extend((0..4).map(|_| (20, false)));
+        m.set_calibration(&rows);
+        let text = registry.render();
+        assert!(
+            text.contains("leadflow_recalibrate_calibration_gap_ratio{decile=\"5\"} 0.5"),
+            "{text}"
+        );
+        assert!(!text.contains("decile=\"2\""), "{text}");
+        assert!(
+            text.contains("leadflow_recalibrate_calibration_max_gap_ratio 0.5"),
+            "{text}"
+        );
+        assert!(
+            text.contains("leadflow_recalibrate_calibration_judged_deciles 1"),
+            "{text}"
+        );
+        // fewer labels later: no decile judged any more
+        m.set_calibration(&rows[..5]);
+        let text = registry.render();
+        assert!(!text.contains("calibration_gap_ratio{"), "{text}");
+        assert!(
+            text.contains("leadflow_recalibrate_calibration_max_gap_ratio 0"),
+            "{text}"
+        );
+    }
+}

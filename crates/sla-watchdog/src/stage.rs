@@ -258,3 +258,55 @@ impl Stage for WatchdogStage {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use leadflow_events::{RepActivityKind, samples};
+    use leadflow_runtime::SystemClock;
+
+    use super::*;
+
+    /// Quality rule Q10: each answer counted once, under the tier of the lead's packet, with its
+    /// reason mapped onto the fixed list; REASSIGNED answers nothing.
+    #[test]
+    fn answers_are_counted_once_by_tier_and_reason() {
+        let settings = WatchdogSettings::default();
+        let engine = Engine::new(settings.rules(), settings.calendar().unwrap());
+        let registry = StageRegistry::new("sla-watchdog");
+        let metrics = WatchdogMetrics::register(&registry).unwrap();
+        let stage = WatchdogStage::new(engine, metrics, settings, Arc::new(SystemClock));
+        let packet = samples::handoff_packet();
+        let tier = packet.tier().to_owned();
+        let lead = packet.lead_id().to_owned();
+        stage
+            .on_side_input(AnyEvent::HandoffPacket(packet))
+            .unwrap();
+        let act = |id: &str, kind: RepActivityKind, reason: Option<&str>| {
+            let mut a = samples::rep_activity();
+            a.activity_id = id.into();
+            a.lead_id = lead.clone();
+            a.kind = kind;
+            a.reason = reason.map(str::to_owned);
+            AnyEvent::RepActivity(a)
+        };
+        for e in [
+            act("a1", RepActivityKind::Accepted, None),
+            act("a1", RepActivityKind::Accepted, None), // read twice
+            act("a2", RepActivityKind::Rejected, Some("Not a fit")),
+            act("a3", RepActivityKind::Reassigned, None),
+        ] {
+            stage.on_side_input(e).unwrap();
+        }
+        let text = registry.render();
+        for want in [
+            format!("leadflow_sla_watchdog_answers_total{{answer=\"accepted\",tier=\"{tier}\"}} 1"),
+            format!("leadflow_sla_watchdog_answers_total{{answer=\"rejected\",tier=\"{tier}\"}} 1"),
+            format!(
+                "leadflow_sla_watchdog_rejections_total{{reason=\"not_a_fit\",tier=\"{tier}\"}} 1"
+            ),
+        ] {
+            assert!(text.contains(&want), "{want} missing in\n{text}");
+        }
+    }
+}
