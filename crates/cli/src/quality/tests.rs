@@ -10,7 +10,8 @@ use leadflow_sla_watchdog::{Deadline, DeadlineState, DeadlineView};
 use super::fold::{Inputs, fold};
 use super::{render, svg};
 
-const T: i64 = 1_796_000_000_000; // the window's start
+/// The window's start in the fixture (the broker and browser tests shift every `*_at` by now − T).
+pub const T: i64 = 1_796_000_000_000;
 const MIN: i64 = 60_000;
 const DAY: i64 = 86_400_000;
 
@@ -344,4 +345,35 @@ fn chart_text_is_escaped() {
     );
     let chart = svg::acceptance("acceptance-rep", "t", &rows);
     assert!(!chart.contains("<script>"), "{chart}");
+}
+
+/// The fixture as JSON lines per topic (`crates/cli/tests/fixtures/quality/`), for the broker test
+/// of the command (`crates/cli/tests/quality.rs`) and the browser test of the console page
+/// (`scripts/quality-browser-test.sh`): the same hand-checked figures, on real topics. Set
+/// `LEADFLOW_WRITE_QUALITY_FIXTURE=1` to rewrite the files after changing the fixture.
+#[test]
+fn the_fixture_files_hold_this_fixture() {
+    fn lines<T: serde::Serialize>(items: &[T]) -> String {
+        items
+            .iter()
+            .map(|i| serde_json::to_string(i).unwrap() + "\n")
+            .collect()
+    }
+    let f = fixture();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/quality");
+    let files = [
+        ("packets.jsonl", lines(&f.packets)),
+        ("activity.jsonl", lines(&f.activity)),
+        ("outcomes.jsonl", lines(&f.outcomes)),
+        ("scored.jsonl", lines(&f.scored)),
+    ];
+    for (name, want) in files {
+        let path = dir.join(name);
+        if std::env::var_os("LEADFLOW_WRITE_QUALITY_FIXTURE").is_some() {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, &want).unwrap();
+        }
+        let got = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(got == want, "{} differs from the fixture", path.display());
+    }
 }
