@@ -143,6 +143,11 @@ if "${REPO_ROOT}/scripts/abuse-test.sh"; then record abuse ok "${t}"; else recor
 step "Console (headless Chromium)"
 t="$(now_s)"
 if "${REPO_ROOT}/scripts/console-browser-test.sh"; then record console ok "${t}"; else record console FAILED "${t}"; fi
+# the funnel-quality page: the quality fold's hand-checked fixture on fresh topics, its figures and
+# charts in the browser (scripts/quality-browser-test.sh). Starts its own tansu.
+step "Quality page (headless Chromium)"
+t="$(now_s)"
+if "${REPO_ROOT}/scripts/quality-browser-test.sh"; then record quality ok "${t}"; else record quality FAILED "${t}"; fi
 
 # --- deploy: every binary started with compose's and the prod overlay's exact configuration (files
 # mounted at the same paths, read-only root, uid 10001) on its own private tansu; each must answer

@@ -49,7 +49,10 @@ fn shift(v: &mut Value, delta: i64) {
 }
 
 async fn publish(bs: &str, topic: &str, file: &str, kind: EventKind, delta: i64) {
-    let path = format!("{}/tests/fixtures/quality/{file}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/quality/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let codec = Codec::single_object().unwrap();
     let mut records = Vec::new();
     for line in std::fs::read_to_string(path).unwrap().lines() {
@@ -77,9 +80,30 @@ async fn the_report_of_the_fixture_on_the_broker() {
     let now = chrono::Utc::now().timestamp_millis();
     let delta = now - 5 * DAY - T;
     let topic = |i: usize| env[i].1.clone();
-    publish(&bs, &topic(0), "packets.jsonl", EventKind::HandoffPacket, delta).await;
-    publish(&bs, &topic(1), "activity.jsonl", EventKind::RepActivity, delta).await;
-    publish(&bs, &topic(2), "outcomes.jsonl", EventKind::LeadOutcome, delta).await;
+    publish(
+        &bs,
+        &topic(0),
+        "packets.jsonl",
+        EventKind::HandoffPacket,
+        delta,
+    )
+    .await;
+    publish(
+        &bs,
+        &topic(1),
+        "activity.jsonl",
+        EventKind::RepActivity,
+        delta,
+    )
+    .await;
+    publish(
+        &bs,
+        &topic(2),
+        "outcomes.jsonl",
+        EventKind::LeadOutcome,
+        delta,
+    )
+    .await;
     publish(&bs, &topic(3), "scored.jsonl", EventKind::ScoredLead, delta).await;
 
     let out = leadflow(&bs, &env, &["quality", "report", "--since", "6d", "--json"]);
@@ -92,8 +116,18 @@ async fn the_report_of_the_fixture_on_the_broker() {
     // the figures checked by hand in src/quality/tests.rs (Q1–Q9)
     let a = &r["acceptance"];
     assert_eq!(
-        (&a["handoffs"], &a["accepted"], &a["rejected"], &a["unanswered"]),
-        (&Value::from(7), &Value::from(4), &Value::from(2), &Value::from(1)),
+        (
+            &a["handoffs"],
+            &a["accepted"],
+            &a["rejected"],
+            &a["unanswered"]
+        ),
+        (
+            &Value::from(7),
+            &Value::from(4),
+            &Value::from(2),
+            &Value::from(1)
+        ),
         "{r}"
     );
     assert_eq!(r["acceptance_by_tier"]["WARM"]["rate"], 0.75);
@@ -125,7 +159,10 @@ async fn the_report_of_the_fixture_on_the_broker() {
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("Funnel quality of handoffs"), "{text}");
-    assert!(!text.contains("WARM"), "no handoff in the last day:\n{text}");
+    assert!(
+        !text.contains("WARM"),
+        "no handoff in the last day:\n{text}"
+    );
     let out = leadflow(&bs, &env, &["quality", "report", "--since", "6d"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("66.7 !"), "{text}");

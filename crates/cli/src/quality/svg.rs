@@ -136,7 +136,7 @@ pub fn contact(r: &QualityReport) -> String {
     let mut s = format!(
         r##"<svg data-chart="first-contact" xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img"><title>Time to first contact per tier</title>"##
     );
-    let mut x = label_w;
+    let mut x = 10.0;
     for (label, colour) in CONTACT_BUCKET_LABELS.iter().zip(BUCKETS) {
         let _ = write!(
             s,
@@ -144,7 +144,7 @@ pub fn contact(r: &QualityReport) -> String {
             x + 13.0,
             esc(label)
         );
-        x += 68.0;
+        x += 84.0;
     }
     for (i, (tier, c)) in r.contact_by_tier.iter().enumerate() {
         let y = top + i as f64 * row;
