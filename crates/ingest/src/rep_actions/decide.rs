@@ -198,3 +198,148 @@ pub fn judge_crm(view: &RepActionView, signal: &CrmSignal) -> Result<RepActivity
         occurred_at: signal.at,
     })
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use leadflow_events::{AnyEvent, HandoffPacket, RepState, samples};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn rep(id: &str) -> RepState {
+        let mut r = samples::rep_state();
+        r.rep_id = id.into();
+        r.slack_user_id = Some(format!("U{}", id.to_uppercase()));
+        r
+    }
+
+    fn packet(lead: &str, id: &str, rep: &str, minute: i64, level: i32) -> HandoffPacket {
+        let mut p = samples::handoff_packet();
+        p.packet_id = id.into();
+        p.idempotency_key = format!("{lead}|{id}");
+        p.decision.scored.enriched.lead.lead_id = lead.into();
+        p.assignee.as_mut().unwrap().rep_id = rep.into();
+        p.created_at = Timestamp(samples::T0.0 + minute * 60_000);
+        p.escalation_level = level;
+        p.withdraws = None;
+        p
+    }
+
+    fn view() -> RepActionView {
+        let mut v = RepActionView::default();
+        for r in ["a", "b"] {
+            v.apply(&AnyEvent::RepState(rep(r)));
+        }
+        v.apply(&AnyEvent::HandoffPacket(packet("l1", "p1", "a", 0, 0)));
+        v
+    }
+
+    fn click(user: &str, packet: &str, kind: RepActivityKind) -> Click {
+        Click {
+            slack_user_id: user.into(),
+            lead_id: "l1".into(),
+            packet_id: packet.into(),
+            kind,
+            reason: None,
+            at: Timestamp(samples::T0.0 + 60_000),
+        }
+    }
+
+    #[test]
+    fn the_owner_records_each_action_once_and_others_change_nothing() {
+        let mut v = view();
+        let a = judge_click(&v, &click("UA", "p1", RepActivityKind::Accepted)).unwrap();
+        assert_eq!((a.rep_id.as_str(), a.packet_id.as_deref()), ("a", Some("p1")));
+        v.apply_activity(&a);
+        assert!(matches!(
+            judge_click(&v, &click("UA", "p1", RepActivityKind::Accepted)),
+            Err(Refusal::Twice(_))
+        ));
+        assert_eq!(
+            judge_click(&v, &click("UB", "p1", RepActivityKind::Contacted)),
+            Err(Refusal::NotOwner { owner: Some("a".into()) })
+        );
+        assert_eq!(
+            judge_click(&v, &click("UZ", "p1", RepActivityKind::Contacted)),
+            Err(Refusal::UnknownUser)
+        );
+        let c = judge_click(&v, &click("UA", "p1", RepActivityKind::Contacted)).unwrap();
+        v.apply_activity(&c);
+        // contacted closes the packet: a rejection after it changes nothing
+        assert!(matches!(
+            judge_click(&v, &click("UA", "p1", RepActivityKind::Rejected)),
+            Err(Refusal::Closed(_))
+        ));
+        // reassigned to b: a's old message is out of date, b's new one works
+        v.apply(&AnyEvent::HandoffPacket(packet("l1", "p2", "b", 5, 1)));
+        assert_eq!(
+            judge_click(&v, &click("UA", "p1", RepActivityKind::Accepted)),
+            Err(Refusal::Reassigned { owner: Some("b".into()) })
+        );
+        assert!(judge_click(&v, &click("UB", "p2", RepActivityKind::Accepted)).is_ok());
+        assert_eq!(
+            judge_click(&v, &click("UA", "p9", RepActivityKind::Accepted)),
+            Err(Refusal::UnknownLead)
+        );
+    }
+
+    #[test]
+    fn a_withdrawal_gives_the_lead_back_to_the_previous_owners_message() {
+        let mut v = view();
+        v.apply(&AnyEvent::HandoffPacket(packet("l1", "p2", "b", 5, 1)));
+        let mut notice = packet("l1", "n2", "b", 6, 1);
+        notice.withdraws = Some("p2".into());
+        v.apply(&AnyEvent::HandoffPacket(notice));
+        assert!(judge_click(&v, &click("UA", "p1", RepActivityKind::Contacted)).is_ok());
+        assert!(matches!(
+            judge_click(&v, &click("UB", "p2", RepActivityKind::Contacted)),
+            Err(Refusal::Reassigned { .. })
+        ));
+    }
+
+    fn kind_of(i: u8) -> RepActivityKind {
+        [
+            RepActivityKind::Accepted,
+            RepActivityKind::Contacted,
+            RepActivityKind::Rejected,
+        ][usize::from(i % 3)]
+    }
+
+    proptest! {
+        /// Any sequence of clicks (retries, double clicks, other users, stale messages) records
+        /// at most one activity per packet and kind, and every recorded id is distinct.
+        #[test]
+        fn no_interaction_produces_two_activities(
+            clicks in proptest::collection::vec((0u8..3, 0u8..3, 0u8..2), 1..40)
+        ) {
+            let mut v = view();
+            v.apply(&AnyEvent::HandoffPacket(packet("l1", "p2", "b", 5, 1)));
+            let mut recorded: Vec<RepActivity> = Vec::new();
+            for (user, kind, pkt) in clicks {
+                let user = ["UA", "UB", "UZ"][usize::from(user)];
+                let pkt = ["p1", "p2"][usize::from(pkt)];
+                if let Ok(a) = judge_click(&v, &click(user, pkt, kind_of(kind))) {
+                    v.apply_activity(&a);
+                    recorded.push(a);
+                }
+            }
+            let mut ids: Vec<&str> = recorded.iter().map(|a| a.activity_id.as_str()).collect();
+            ids.sort_unstable();
+            let n = ids.len();
+            ids.dedup();
+            prop_assert_eq!(ids.len(), n);
+            let mut keys: Vec<(Option<String>, &'static str)> = recorded
+                .iter()
+                .map(|a| (a.packet_id.clone(), kind_word(a.kind)))
+                .collect();
+            keys.sort_unstable();
+            keys.dedup();
+            prop_assert_eq!(keys.len(), n);
+            // only the current owner (b, on p2) ever records
+            prop_assert!(recorded.iter().all(|a| a.rep_id == "b" && a.packet_id.as_deref() == Some("p2")));
+            // and at most one closing action
+            prop_assert!(recorded.iter().filter(|a| a.kind != RepActivityKind::Accepted).count() <= 1);
+        }
+    }
+}
