@@ -8,21 +8,7 @@ use serde_json::Value;
 
 use super::decide::Click;
 
-/// The `block_id` prefix of notify's actions block.
-pub const BLOCK_PREFIX: &str = "leadflow|";
-pub const ACCEPT: &str = "leadflow_accept";
-pub const CONTACTED: &str = "leadflow_contacted";
-pub const REJECT: &str = "leadflow_reject";
-
-/// The rejection reasons the Reject menu offers (value, label).
-pub const REJECT_REASONS: [(&str, &str); 6] = [
-    ("not_a_fit", "Not a fit"),
-    ("bad_data", "Bad contact data"),
-    ("duplicate", "Duplicate of another lead"),
-    ("competitor", "Competitor or student"),
-    ("wrong_territory", "Wrong territory or segment"),
-    ("other", "Other"),
-];
+pub use leadflow_events::slack_actions::{ACCEPT, BLOCK_PREFIX, CONTACTED, REJECT, REJECT_REASONS};
 
 /// A parsed interaction: the click, and where to answer it.
 #[derive(Clone, Debug, PartialEq)]
