@@ -37,7 +37,7 @@ pub struct Running {
     /// Probes and metrics (`[http] listen`).
     pub ops_addr: std::net::SocketAddr,
     pub ingest: Arc<Ingest>,
-    /// The Slack/HubSpot rep-action endpoints, when a secret turns them on (RULES.md A1–A7).
+    /// The Slack/HubSpot rep-action endpoints, when a secret turns them on (RULES.md RA1–RA7).
     pub rep_actions: Option<Arc<RepActions>>,
     pub task: tokio::task::JoinHandle<()>,
 }
@@ -201,7 +201,7 @@ pub async fn start(
             options.shutdown.clone(),
         )
         .await
-        .map_err(|e| anyhow::anyhow!("rep actions (RULES.md A3): {e}"))?;
+        .map_err(|e| anyhow::anyhow!("rep actions (RULES.md RA3): {e}"))?;
         app = app.merge(
             crate::rep_actions::routes::router(ra.clone())
                 .layer(axum::extract::DefaultBodyLimit::max(s.max_body_bytes)),

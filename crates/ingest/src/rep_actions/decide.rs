@@ -1,6 +1,6 @@
-//! The pure judgement of a rep's click (RULES.md A4) and of a CRM signal (A5): record one
+//! The pure judgement of a rep's click (RULES.md RA4) and of a CRM signal (RA5): record one
 //! `RepActivity`, or refuse with the words the rep sees. Deterministic activity ids make every
-//! retry of the same action the same record (A6).
+//! retry of the same action the same record (RA6).
 
 use leadflow_events::{RepActivity, RepActivityKind, Timestamp};
 use uuid::Uuid;
@@ -36,7 +36,7 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    /// Whether an operator must act (an exception record is written, A7).
+    /// Whether an operator must act (an exception record is written, RA7).
     pub fn needs_operator(&self) -> bool {
         matches!(self, Refusal::UnknownUser | Refusal::UnknownLead)
     }
@@ -55,7 +55,7 @@ impl Refusal {
 }
 
 /// The activity id of `kind` on `packet_id` from `source` (`slack`, `crm`): one per packet and
-/// kind, whoever sends it and however often (A6).
+/// kind, whoever sends it and however often (RA6).
 pub fn activity_id(source: &str, packet_id: &str, kind: RepActivityKind) -> String {
     let name = format!("{source}|{packet_id}|{}", kind_word(kind));
     format!(
@@ -76,7 +76,7 @@ pub fn kind_word(kind: RepActivityKind) -> &'static str {
     }
 }
 
-/// Judges a click (A4): the clicking user must be a rep, the message's packet the lead's current
+/// Judges a click (RA4): the clicking user must be a rep, the message's packet the lead's current
 /// one, the rep its owner, the action not yet recorded on it and the packet not closed.
 pub fn judge_click(view: &RepActionView, click: &Click) -> Result<RepActivity, Refusal> {
     let rep = view
@@ -126,7 +126,7 @@ pub enum CrmObject {
     Contact(String),
 }
 
-/// One CRM webhook event, mapped (A5).
+/// One CRM webhook event, mapped (RA5).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CrmSignal {
     pub object: CrmObject,
@@ -155,7 +155,7 @@ impl CrmSkip {
     }
 }
 
-/// Judges a CRM signal (A5): it answers the lead's current packet, on behalf of its owner.
+/// Judges a CRM signal (RA5): it answers the lead's current packet, on behalf of its owner.
 pub fn judge_crm(view: &RepActionView, signal: &CrmSignal) -> Result<RepActivity, CrmSkip> {
     let (lead_id, task_packet) = match &signal.object {
         CrmObject::Task(task) => {
@@ -185,7 +185,7 @@ pub fn judge_crm(view: &RepActionView, signal: &CrmSignal) -> Result<RepActivity
     if signal.kind == RepActivityKind::Contacted && lead.closed(&current.packet_id).is_some() {
         return Err(CrmSkip::AlreadyRecorded);
     }
-    // on behalf of the owner, whoever clicked in the CRM: the contact happened (A5)
+    // on behalf of the owner, whoever clicked in the CRM: the contact happened (RA5)
     let rep_id = owner;
     Ok(RepActivity {
         activity_id: activity_id("crm", &current.packet_id, signal.kind),

@@ -1,5 +1,5 @@
 //! HubSpot's webhook events (a JSON array, at least once, up to 100 per request) → CRM signals
-//! (RULES.md A5). Only the events below mean something for a lead's SLA; every other event is read
+//! (RULES.md RA5). Only the events below mean something for a lead's SLA; every other event is read
 //! and ignored.
 //!
 //! | event | signal |

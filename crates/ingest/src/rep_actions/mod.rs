@@ -1,4 +1,4 @@
-//! Reps act where they work (RULES.md A1–A7): Slack's interactivity (Accept, Contacted, Reject
+//! Reps act where they work (RULES.md RA1–RA7): Slack's interactivity (Accept, Contacted, Reject
 //! with a reason on notify's message) and HubSpot's webhooks (a task completed, a call logged, a
 //! lead status) become `RepActivity` records on `handoff.activity`, judged against what leadflow
 //! knows of the lead (who owns it, on which packet, what was already recorded).

@@ -1,4 +1,4 @@
-//! What the rep sees after a click (RULES.md A4): the message updated in place through Slack's
+//! What the rep sees after a click (RULES.md RA4): the message updated in place through Slack's
 //! `response_url` (`replace_original`) to show who did what and when, or an ephemeral answer that
 //! says why nothing changed. Pure builders; the service posts them.
 

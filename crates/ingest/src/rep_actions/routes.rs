@@ -25,7 +25,7 @@ fn answer(a: Answer, ok: StatusCode) -> Response {
         Answer::Unauthenticated(_) => Failure::new(
             401,
             "unauthenticated",
-            "missing, stale or invalid signature (RULES.md A1, A2)",
+            "missing, stale or invalid signature (RULES.md RA1, RA2)",
         )
         .into_response(),
         Answer::BadRequest(reason) => Failure::new(400, "invalid", reason).into_response(),

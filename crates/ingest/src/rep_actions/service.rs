@@ -1,4 +1,4 @@
-//! The rep-action endpoints' work (RULES.md A1–A7): verify, judge against the view, record the
+//! The rep-action endpoints' work (RULES.md RA1–RA7): verify, judge against the view, record the
 //! activity on `handoff.activity` (answered only once the broker acknowledged it), then answer the
 //! rep through Slack's `response_url`. The view follows the side inputs live.
 
@@ -48,7 +48,7 @@ pub struct RepActions {
     http: reqwest::Client,
     clock: Arc<dyn Clock>,
     /// Slack signatures already taken, with their expiry (seconds): a verbatim replay inside the
-    /// tolerance changes nothing (A1).
+    /// tolerance changes nothing (RA1).
     seen: Mutex<HashMap<String, i64>>,
     metrics: RepActionMetrics,
     ack_timeout: Duration,
@@ -149,7 +149,7 @@ impl RepActions {
         self.view.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A Slack interaction (A1, A3, A4).
+    /// A Slack interaction (RA1, RA3, RA4).
     pub async fn slack(&self, timestamp: &str, signature: &str, body: &[u8]) -> Answer {
         let now = self.clock.now();
         let Some(secret) = &self.slack_secret else {
@@ -219,7 +219,7 @@ impl RepActions {
         Answer::Done
     }
 
-    /// A HubSpot webhook (A2, A5): every event leadflow recognises on one of its tasks or contacts
+    /// A HubSpot webhook (RA2, RA5): every event leadflow recognises on one of its tasks or contacts
     /// becomes one activity; recorded all, or none (503, HubSpot sends it again).
     pub async fn hubspot(
         &self,
@@ -331,7 +331,7 @@ impl RepActions {
             .map_err(|(e, _)| e.to_string())
     }
 
-    /// An exception record an operator must act on (A7), keyed by the click (a retry is the same
+    /// An exception record an operator must act on (RA7), keyed by the click (a retry is the same
     /// entry).
     async fn raise(
         &self,
@@ -397,7 +397,7 @@ impl RepActions {
     /// Posts the answer to Slack's `response_url` without holding the request (Slack wants its 200
     /// within 3 s); a failure is logged and counted, the activity stays recorded.
     fn answer_later(&self, url: String, reply: Value) {
-        // the URL comes from a payload Slack signed (A1): it is Slack's own hooks endpoint
+        // the URL comes from a payload Slack signed (RA1): it is Slack's own hooks endpoint
         let http = self.http.clone();
         let metrics = self.metrics.clone();
         tokio::spawn(async move {

@@ -1,4 +1,4 @@
-//! The signatures of Slack's and HubSpot's requests (RULES.md A1, A2): Slack's `v0` scheme
+//! The signatures of Slack's and HubSpot's requests (RULES.md RA1, RA2): Slack's `v0` scheme
 //! (`X-Slack-Signature: v0=hex(HMAC-SHA256(signing secret, "v0:" + X-Slack-Request-Timestamp +
 //! ":" + body))`, timestamp in seconds) and HubSpot's v3 (`X-HubSpot-Signature-v3:
 //! base64(HMAC-SHA256(client secret, method + URI + body + X-HubSpot-Request-Timestamp))`,

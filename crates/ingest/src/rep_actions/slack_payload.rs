@@ -1,5 +1,5 @@
 //! Slack's interaction payload (`application/x-www-form-urlencoded`, one `payload` field holding
-//! the JSON of a `block_actions` interaction) → a [`Click`] (RULES.md A3). notify's message names
+//! the JSON of a `block_actions` interaction) → a [`Click`] (RULES.md RA3). notify's message names
 //! the lead and packet in the actions block's `block_id` (`leadflow|<lead_id>|<packet_id>`) and the
 //! action in the `action_id`; a rejection's reason is the chosen option's value.
 

@@ -1,4 +1,4 @@
-//! What ingest knows to judge a rep's click or a CRM webhook (RULES.md A3–A5): who is who in the
+//! What ingest knows to judge a rep's click or a CRM webhook (RULES.md RA3–RA5): who is who in the
 //! roster, each lead's current packet and owner, what was already recorded per packet, and the CRM
 //! ids notify created. Rebuilt from `reps`, `handoff.packets`, `handoff.activity` and
 //! `handoff.deliveries` (side inputs, the last `state_window_days`), then followed live. Pure: no
