@@ -250,7 +250,10 @@ mod tests {
     fn the_owner_records_each_action_once_and_others_change_nothing() {
         let mut v = view();
         let a = judge_click(&v, &click("UA", "p1", RepActivityKind::Accepted)).unwrap();
-        assert_eq!((a.rep_id.as_str(), a.packet_id.as_deref()), ("a", Some("p1")));
+        assert_eq!(
+            (a.rep_id.as_str(), a.packet_id.as_deref()),
+            ("a", Some("p1"))
+        );
         v.apply_activity(&a);
         assert!(matches!(
             judge_click(&v, &click("UA", "p1", RepActivityKind::Accepted)),
@@ -258,7 +261,9 @@ mod tests {
         ));
         assert_eq!(
             judge_click(&v, &click("UB", "p1", RepActivityKind::Contacted)),
-            Err(Refusal::NotOwner { owner: Some("a".into()) })
+            Err(Refusal::NotOwner {
+                owner: Some("a".into())
+            })
         );
         assert_eq!(
             judge_click(&v, &click("UZ", "p1", RepActivityKind::Contacted)),
@@ -275,7 +280,9 @@ mod tests {
         v.apply(&AnyEvent::HandoffPacket(packet("l1", "p2", "b", 5, 1)));
         assert_eq!(
             judge_click(&v, &click("UA", "p1", RepActivityKind::Accepted)),
-            Err(Refusal::Reassigned { owner: Some("b".into()) })
+            Err(Refusal::Reassigned {
+                owner: Some("b".into())
+            })
         );
         assert!(judge_click(&v, &click("UB", "p2", RepActivityKind::Accepted)).is_ok());
         assert_eq!(
