@@ -18,6 +18,7 @@ pub mod rejection;
 pub mod samples;
 pub mod schema;
 pub mod secret;
+pub mod slack_actions;
 pub mod time;
 pub mod topics;
 
