@@ -1,15 +1,17 @@
 //! The fixed list of rejection reasons a rejected handoff is counted under (the quality report's
 //! ranking and the `reason` label of `leadflow_sla_watchdog_rejections_total`; rule Q4 of
-//! `crates/cli/src/quality/RULES.md`). Reasons arrive as free text (a Slack button's value, a CRM
-//! field, a typed note); they are mapped onto this list so a label can never carry free text.
+//! `crates/cli/src/quality/RULES.md`). Reasons arrive as free text (a Slack menu's value — every
+//! value of [`crate::slack_actions::REJECT_REASONS`] is on this list as is —, a CRM field, a typed
+//! note); they are mapped onto this list so a label can never carry free text.
 
 /// Every reason a rejection is counted under, in display order.
-pub const REJECTION_REASONS: [&str; 11] = [
+pub const REJECTION_REASONS: [&str; 12] = [
     "not_a_fit",
     "no_budget",
     "bad_data",
     "duplicate",
     "competitor",
+    "wrong_territory",
     "not_a_buyer",
     "timing",
     "unresponsive",
@@ -50,7 +52,16 @@ pub fn rejection_reason(text: Option<&str>) -> &'static str {
         "analyst",
     ]) {
         "not_a_buyer"
-    } else if has(&["bad_data", "invalid", "wrong_data", "fake", "spam"]) {
+    } else if has(&["territory", "segment", "region"]) {
+        "wrong_territory"
+    } else if has(&[
+        "bad_data",
+        "contact_data",
+        "invalid",
+        "wrong_data",
+        "fake",
+        "spam",
+    ]) {
         "bad_data"
     } else if has(&["timing", "next_year", "not_now", "later"]) {
         "timing"
@@ -83,11 +94,21 @@ mod tests {
             (Some("timing: next year"), "timing"),
             (Some("unresponsive"), "unresponsive"),
             (Some("test submission"), "test_lead"),
+            (Some("Wrong territory or segment"), "wrong_territory"),
+            (Some("Bad contact data"), "bad_data"),
             (Some("my cat walked on the keyboard"), "other"),
         ] {
             let got = rejection_reason(text);
             assert_eq!(got, want, "{text:?}");
             assert!(REJECTION_REASONS.contains(&got));
+        }
+    }
+
+    #[test]
+    fn the_slack_menu_reasons_count_as_themselves() {
+        for (value, label) in crate::slack_actions::REJECT_REASONS {
+            assert_eq!(rejection_reason(Some(value)), value, "value {value}");
+            assert_eq!(rejection_reason(Some(label)), value, "label {label:?}");
         }
     }
 }
