@@ -2,7 +2,8 @@
 //! The alert rules and the Grafana dashboard use only metrics the services export: every stage runs
 //! as a real process on the local broker with traffic that touches each labelled metric (leads, a
 //! poison record on every input topic, a rejected model update, a Slack outage of two requests,
-//! deadlines the watchdog escalates),
+//! deadlines the watchdog escalates, a rep accepting one lead and rejecting another, recalibrate's
+//! calibration gauges),
 //! each one's `/metrics` is scraped, and every `leadflow_*` name in `deploy/observability/alerts.yml`,
 //! `deploy/k8s/base/prometheus-rule.yaml` and `deploy/observability/grafana/leadflow.json` must be
 //! among the exported names.
@@ -14,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use leadflow_cli::generate::DEFAULT_START;
 use leadflow_e2e::{Service, StageEnv, TestTopics, publish_generated_leads, publish_sample_roster};
-use leadflow_events::{Codec, Event, ModelParams, Timestamp};
+use leadflow_events::{Codec, Event, ModelParams, RepActivityKind, Timestamp, samples};
 use leadflow_sandbox::{FaultMode, FaultSpec, Sandbox, SandboxConfig, Service as Stub};
 use leadflow_testkit::{bootstrap, produce_raw_all};
 
@@ -215,6 +216,8 @@ async fn observability_names_exist() {
             "sla_outcomes",
             "reps",
             "model_params",
+            "model_history",
+            "outcomes",
             "exceptions",
         ],
         2,
@@ -258,6 +261,24 @@ async fn observability_names_exist() {
         .await;
     }
 
+    // a rep accepts one lead and rejects another: the watchdog's answer and rejection counters
+    let mut answers = Vec::new();
+    for (id, kind, reason) in [
+        ("obs-a1", RepActivityKind::Accepted, None),
+        ("obs-a2", RepActivityKind::Rejected, Some("not_a_fit")),
+    ] {
+        let mut a = samples::rep_activity();
+        a.activity_id = id.into();
+        a.lead_id = format!("lead-{id}");
+        a.kind = kind;
+        a.reason = reason.map(str::to_owned);
+        answers.push((
+            Some(a.key().as_bytes().to_vec()),
+            codec.encode(&names["activity"], &a).await.unwrap(),
+        ));
+    }
+    produce_raw_all(&bs, &names["activity"], answers).await;
+
     // Slack fails its first two requests: notify counts failed attempts per channel
     let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
     let mut outage = FaultSpec::new(FaultMode::Error);
@@ -274,6 +295,7 @@ async fn observability_names_exist() {
         "leadflow-route-reassign",
         "leadflow-notify",
         "leadflow-sla-watchdog",
+        "leadflow-recalibrate",
     ] {
         let port = free_port();
         let mut env = StageEnv::new(&bs, b, &names)
@@ -290,6 +312,9 @@ async fn observability_names_exist() {
             ] {
                 env = env.stage(k, v);
             }
+        }
+        if b == "leadflow-recalibrate" {
+            env = env.stage("TICK_MS", "200");
         }
         if b == "leadflow-notify" {
             env = env.notify_on(&sandbox);
