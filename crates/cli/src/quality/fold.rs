@@ -223,11 +223,13 @@ pub fn fold(inp: &Inputs) -> QualityReport {
         if !seen_ids.insert(a.activity_id.as_str()) {
             continue;
         }
-        let named = a
-            .packet_id
-            .as_deref()
-            .and_then(|p| by_packet.get(p).copied());
-        let Some(i) = named.or_else(|| holding(&by_lead, &hs, &a.lead_id, a.occurred_at)) else {
+        // Q2: a named packet that is no handoff of the window (an earlier one, a withdrawal
+        // notice, an unknown id) takes the activity with it
+        let i = match a.packet_id.as_deref() {
+            Some(p) => by_packet.get(p).copied(),
+            None => holding(&by_lead, &hs, &a.lead_id, a.occurred_at),
+        };
+        let Some(i) = i else {
             continue;
         };
         let h = &mut hs[i];

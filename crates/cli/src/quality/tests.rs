@@ -148,6 +148,15 @@ fn fixture() -> Fixture {
         act("a6", "L4", Some("p5"), K::Contacted, None, T + 150 * MIN), // p5: 30 min after its creation
         act("a7", "L5", None, K::Reassigned, None, T + 5 * MIN),        // answers nothing (Q2)
         act("a8", "L4", None, K::Qualified, None, T + DAY),             // L4 reaches SQL (Q5)
+        // names a packet that is no handoff of the window: answers nothing, also not L9's p10 (Q2)
+        act(
+            "a9",
+            "L9",
+            Some("p-old"),
+            K::Rejected,
+            Some("duplicate"),
+            T + 10 * MIN,
+        ),
     ];
     let mut outcomes = vec![
         outcome("o1", "L3", S::Sql, None, T + 2 * DAY),
