@@ -32,7 +32,7 @@ pub struct Interactivity {
     /// leadflow-ingest's `POST /v1/crm/hubspot/events` (the HubSpot app's webhook target).
     pub hubspot_events_url: Option<String>,
     pub hubspot_client_secret: String,
-    /// The sandbox's own base URL (`response_url` points back at it).
+    /// The sandbox's own base URL as leadflow reaches it (`response_url` points back at it).
     pub base_url: String,
 }
 

@@ -46,8 +46,8 @@ pub struct SandboxConfig {
     pub hubspot_token: String,
     /// Where to append every request as one JSON line, when given.
     pub record_file: Option<PathBuf>,
-    /// Where the reps' clicks and task completions go, and the apps' secrets (`base_url` is
-    /// filled in at start).
+    /// Where the reps' clicks and task completions go, and the apps' secrets (an empty `base_url`
+    /// becomes the HTTP listener's address at start).
     pub interactivity: Interactivity,
 }
 
@@ -84,10 +84,11 @@ impl Sandbox {
         let smtp = TcpListener::bind(config.smtp_listen).await?;
         let http_addr = http.local_addr()?;
         let smtp_addr = smtp.local_addr()?;
-        state.set_interactivity(Interactivity {
-            base_url: format!("http://{http_addr}"),
-            ..config.interactivity.clone()
-        });
+        let mut interactivity = config.interactivity.clone();
+        if interactivity.base_url.is_empty() {
+            interactivity.base_url = format!("http://{http_addr}");
+        }
+        state.set_interactivity(interactivity);
         let app = router(state.clone());
         let http_task = tokio::spawn(async move {
             if let Err(e) = axum::serve(http, app).await {

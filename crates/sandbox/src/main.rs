@@ -47,6 +47,11 @@ struct Args {
     /// leadflow-ingest's HubSpot webhook endpoint: a completed task is sent there, signed v3.
     #[arg(long, env = "SANDBOX_HUBSPOT_EVENTS_URL")]
     hubspot_events_url: Option<String>,
+    /// The URL other processes reach the sandbox at, when not this machine's loopback (a container
+    /// network: `http://sandbox:8025`); Slack's `response_url` points there. With it the sandbox may
+    /// listen on a non-loopback address of that private network.
+    #[arg(long, env = "SANDBOX_PUBLIC_URL")]
+    public_url: Option<String>,
     /// The HubSpot app's client secret the webhooks are signed with.
     #[arg(
         long,
@@ -65,8 +70,10 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let args = Args::parse();
     for addr in [args.http, args.smtp] {
-        if !addr.ip().is_loopback() {
-            anyhow::bail!("the sandbox listens on loopback only, not {addr}");
+        if !addr.ip().is_loopback() && args.public_url.is_none() {
+            anyhow::bail!(
+                "the sandbox listens on loopback only, not {addr} (on a private container network, give --public-url)"
+            );
         }
     }
     let sandbox = Sandbox::start(SandboxConfig {
@@ -80,7 +87,7 @@ async fn main() -> anyhow::Result<()> {
             slack_signing_secret: args.slack_signing_secret,
             hubspot_events_url: args.hubspot_events_url,
             hubspot_client_secret: args.hubspot_client_secret,
-            base_url: String::new(),
+            base_url: args.public_url.unwrap_or_default(),
         },
     })
     .await?;
