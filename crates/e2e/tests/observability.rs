@@ -252,6 +252,7 @@ async fn observability_names_exist() {
         "tiered",
         "escalations",
         "packets",
+        "activity",
     ] {
         produce_raw_all(
             &bs,
@@ -293,6 +294,7 @@ async fn observability_names_exist() {
         "leadflow-tier",
         "leadflow-route",
         "leadflow-route-reassign",
+        "leadflow-route-rejections",
         "leadflow-notify",
         "leadflow-sla-watchdog",
         "leadflow-recalibrate",
