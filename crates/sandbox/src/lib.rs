@@ -16,6 +16,7 @@ mod control;
 mod faults;
 mod hubspot;
 pub mod interact;
+mod interactivity;
 mod page;
 mod slack;
 mod smtp;

@@ -82,7 +82,7 @@ pub struct SandboxState {
     pub(crate) hubspot_token: String,
     inner: Mutex<Inner>,
     record: Option<Mutex<File>>,
-    interactivity: std::sync::OnceLock<crate::interact::Interactivity>,
+    interactivity: std::sync::OnceLock<crate::interactivity::Interactivity>,
 }
 
 impl SandboxState {
@@ -212,11 +212,11 @@ impl SandboxState {
     }
 
     /// Where clicks and task completions go (set once at start).
-    pub(crate) fn set_interactivity(&self, i: crate::interact::Interactivity) {
+    pub(crate) fn set_interactivity(&self, i: crate::interactivity::Interactivity) {
         let _ = self.interactivity.set(i);
     }
 
-    pub(crate) fn interactivity(&self) -> crate::interact::Interactivity {
+    pub(crate) fn interactivity(&self) -> crate::interactivity::Interactivity {
         self.interactivity.get().cloned().unwrap_or_default()
     }
 
