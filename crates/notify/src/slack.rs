@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use leadflow_events::DeliveryChannel;
+use leadflow_events::{DeliveryChannel, Timestamp};
 use leadflow_runtime::Secret;
 use serde_json::{Value, json};
 
@@ -15,6 +15,7 @@ use crate::channel::{
 use crate::notice::{notice_blocks, notice_text};
 use crate::packet::Handoff;
 use crate::settings::SlackSettings;
+use crate::slack_history::{ChannelIds, find_post};
 use crate::slack_message::{blocks, fallback_text};
 
 enum Mode {
@@ -28,6 +29,8 @@ pub struct SlackChannel {
     default_channel: String,
     channels: BTreeMap<String, String>,
     crm_link_wait: Duration,
+    /// Channel names → ids, for the history lookup (RULES.md §3).
+    ids: ChannelIds,
 }
 
 /// `ok: false` errors worth retrying; every other error is permanent for this packet.
@@ -60,6 +63,7 @@ impl SlackChannel {
             default_channel: settings.default_channel.clone(),
             channels: settings.channels.clone(),
             crm_link_wait,
+            ids: ChannelIds::default(),
         })
     }
 
@@ -102,7 +106,11 @@ impl SlackChannel {
                     "unfurl_links": false,
                     "metadata": {
                         "event_type": "leadflow_handoff",
-                        "event_payload": { "idempotency_key": h.idempotency_key, "lead_id": h.lead_id }
+                        "event_payload": {
+                            "idempotency_key": h.idempotency_key,
+                            "channel_kind": "team",
+                            "lead_id": h.lead_id
+                        }
                     }
                 });
                 let reply = api_call(&self.http, base, token, "chat.postMessage", &body)
@@ -114,6 +122,10 @@ impl SlackChannel {
                         )),
                         other => other,
                     })?;
+                self.ids.learn(
+                    self.channel_for(&h.team),
+                    reply["channel"].as_str().unwrap_or_default(),
+                );
                 Ok(Delivered {
                     external_id: reply["ts"].as_str().unwrap_or_default().to_owned(),
                     url: None,
@@ -174,6 +186,15 @@ pub(crate) async fn api_call(
         .send()
         .await
         .map_err(|e| transport_error("slack", e))?;
+    read_answer(resp, method).await
+}
+
+/// A Web API answer: its body when `ok: true`, else the failure mapped to retry / rate limit /
+/// rejection.
+pub(crate) async fn read_answer(
+    resp: reqwest::Response,
+    method: &str,
+) -> Result<Value, ChannelError> {
     let status = resp.status();
     let retry_after = parse_retry_after(
         resp.headers()
@@ -229,5 +250,27 @@ impl Channel for SlackChannel {
         attempt: &'a Attempt<'a>,
     ) -> BoxFuture<'a, Result<Delivered, ChannelError>> {
         Box::pin(self.post(handoff, attempt))
+    }
+
+    /// Web API only: a webhook post cannot be looked up.
+    fn journaled(&self) -> bool {
+        self.api().is_some()
+    }
+
+    fn find<'a>(
+        &'a self,
+        h: &'a Handoff,
+        since: Timestamp,
+    ) -> BoxFuture<'a, Result<Option<Delivered>, ChannelError>> {
+        Box::pin(async move {
+            let Some((base, token)) = self.api() else {
+                return Ok(None);
+            };
+            let channel = self.channel_for(&h.team);
+            let Some(id) = self.ids.resolve(&self.http, base, token, channel).await? else {
+                return Ok(None);
+            };
+            find_post(&self.http, base, token, &id, &h.idempotency_key, since).await
+        })
     }
 }
