@@ -5,7 +5,7 @@
 
 use futures::future::BoxFuture;
 use leadflow_events::{DeliveryReceipt, TopicRole};
-use leadflow_runtime::{Journal, Output};
+use leadflow_runtime::Journal;
 
 /// Where intents go. `write` returns once the intent is durable.
 pub trait IntentLog: Send + Sync + 'static {
@@ -19,7 +19,7 @@ impl IntentLog for JournalIntents {
     fn write(&self, intent: DeliveryReceipt) -> BoxFuture<'_, Result<(), String>> {
         Box::pin(async move {
             self.0
-                .write(Output::to(TopicRole::Deliveries, intent))
+                .write(TopicRole::Deliveries, intent.into())
                 .await
                 .map_err(|e| e.to_string())
         })

@@ -16,6 +16,7 @@ pub mod packet;
 pub mod receipt;
 pub mod settings;
 pub mod slack;
+pub mod slack_api;
 pub mod slack_dm;
 pub mod slack_history;
 pub mod slack_message;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use leadflow_events::{DeliveryChannel, Timestamp};
 use leadflow_runtime::Secret;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::channel::{
     Attempt, Channel, ChannelError, Delivered, Link, parse_retry_after, transport_error,
@@ -15,6 +15,7 @@ use crate::channel::{
 use crate::notice::{notice_blocks, notice_text};
 use crate::packet::Handoff;
 use crate::settings::SlackSettings;
+use crate::slack_api::api_call;
 use crate::slack_history::{ChannelIds, find_post};
 use crate::slack_message::{blocks, fallback_text};
 
@@ -32,15 +33,6 @@ pub struct SlackChannel {
     /// Channel names → ids, for the history lookup (RULES.md §3).
     ids: ChannelIds,
 }
-
-/// `ok: false` errors worth retrying; every other error is permanent for this packet.
-const TRANSIENT_ERRORS: [&str; 5] = [
-    "internal_error",
-    "fatal_error",
-    "service_unavailable",
-    "request_timeout",
-    "team_added_to_org",
-];
 
 impl SlackChannel {
     /// `None` when neither a bot token nor a webhook URL is set.
@@ -168,75 +160,6 @@ impl SlackChannel {
             }
         }
     }
-}
-
-/// One Slack Web API call (`{base}/{method}`, JSON body, bot token): the reply of an `ok: true`
-/// answer, or the failure mapped to retry / rate limit / rejection.
-pub(crate) async fn api_call(
-    http: &reqwest::Client,
-    base: &str,
-    token: &Secret,
-    method: &str,
-    body: &Value,
-) -> Result<Value, ChannelError> {
-    let resp = http
-        .post(format!("{base}/{method}"))
-        .bearer_auth(token.expose())
-        .json(body)
-        .send()
-        .await
-        .map_err(|e| transport_error("slack", e))?;
-    read_answer(resp, method).await
-}
-
-/// A Web API answer: its body when `ok: true`, else the failure mapped to retry / rate limit /
-/// rejection.
-pub(crate) async fn read_answer(
-    resp: reqwest::Response,
-    method: &str,
-) -> Result<Value, ChannelError> {
-    let status = resp.status();
-    let retry_after = parse_retry_after(
-        resp.headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok()),
-    );
-    if status.as_u16() == 429 {
-        return Err(ChannelError::RateLimited {
-            reason: format!("slack {method} answered 429"),
-            retry_after: retry_after.unwrap_or(Duration::from_secs(1)),
-        });
-    }
-    if status.is_server_error() {
-        return Err(ChannelError::Unavailable {
-            reason: format!("slack answered {status}"),
-            retry_after,
-        });
-    }
-    if !status.is_success() {
-        return Err(ChannelError::rejected(format!("slack answered {status}")));
-    }
-    let reply: Value = resp.json().await.map_err(|e| transport_error("slack", e))?;
-    if reply["ok"] == true {
-        return Ok(reply);
-    }
-    let error = reply["error"]
-        .as_str()
-        .unwrap_or("unknown_error")
-        .to_owned();
-    if error == "ratelimited" {
-        return Err(ChannelError::RateLimited {
-            reason: "slack: ratelimited".into(),
-            retry_after: retry_after.unwrap_or(Duration::from_secs(1)),
-        });
-    }
-    if TRANSIENT_ERRORS.contains(&error.as_str()) {
-        return Err(ChannelError::Unavailable {
-            reason: format!("slack: {error}"),
-            retry_after,
-        });
-    }
-    Err(ChannelError::rejected(format!("slack {method}: {error}")))
 }
 
 impl Channel for SlackChannel {

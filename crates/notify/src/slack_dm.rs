@@ -11,7 +11,8 @@ use serde_json::json;
 use crate::channel::{Attempt, Channel, ChannelError, Delivered};
 use crate::notice::{notice_blocks, notice_text};
 use crate::packet::{Handoff, Rep};
-use crate::slack::{SlackChannel, api_call};
+use crate::slack::SlackChannel;
+use crate::slack_api::api_call;
 use crate::slack_history::find_post;
 use crate::slack_message::{direct_blocks, direct_text};
 

@@ -11,8 +11,8 @@ use leadflow_events::Timestamp;
 use leadflow_runtime::Secret;
 use serde_json::Value;
 
-use crate::channel::{ChannelError, Delivered, transport_error};
-use crate::slack::read_answer;
+use crate::channel::{ChannelError, Delivered};
+use crate::slack_api::api_get;
 
 /// How far before the intent the lookup starts: clock skew between notify and Slack, and an
 /// earlier attempt of the same effect.
@@ -22,24 +22,6 @@ const PAGE: &str = "200";
 /// Pages read at most per lookup (4,000 messages after `oldest`): past that the lookup answers
 /// "not found" rather than hold the packet.
 const MAX_PAGES: usize = 20;
-
-/// One Web API read (`GET {base}/{method}?…`, bot token), answered like every other call.
-pub(crate) async fn api_get(
-    http: &reqwest::Client,
-    base: &str,
-    token: &Secret,
-    method: &str,
-    query: &[(&str, &str)],
-) -> Result<Value, ChannelError> {
-    let resp = http
-        .get(format!("{base}/{method}"))
-        .bearer_auth(token.expose())
-        .query(query)
-        .send()
-        .await
-        .map_err(|e| transport_error("slack", e))?;
-    read_answer(resp, method).await
-}
 
 /// Slack's `oldest`: seconds with microseconds, as a message `ts`.
 pub fn oldest_for(since: Timestamp) -> String {

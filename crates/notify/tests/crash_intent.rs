@@ -138,7 +138,8 @@ async fn a_crash_between_slacks_acceptance_and_the_receipt_posts_once() {
     let _ = second.wait();
 
     let made = posts(&sb);
-    assert_eq!(made.len(), 1, "exactly one post in Slack: {made:?}");
+    let ts: Vec<&str> = made.iter().map(|m| m.ts.as_str()).collect();
+    assert_eq!(made.len(), 1, "exactly one post in Slack, posted at {ts:?}");
     assert_eq!(delivered.external_id.as_deref(), Some(made[0].ts.as_str()));
     assert_eq!(
         delivered.error.as_deref(),

@@ -8,12 +8,22 @@
 
 use std::sync::Arc;
 
-use leadflow_events::{Codec, TopicNames};
+use leadflow_events::{AnyEvent, Codec, TopicNames, TopicRole};
 
 use crate::send_gate::SendGate;
-use crate::stage::{Output, StageError};
 
-/// A handle a stage gets from [`crate::Stage::attach_journal`]; cheap to clone.
+/// Why a journal record was not written. Either way the effect it announces must not happen now.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    /// The event does not encode (a defect, or the schema registry refused it).
+    #[error("journal record does not encode: {0}")]
+    Encode(String),
+    /// The broker did not acknowledge it after the send gate's retries (retry later).
+    #[error("journal record to {topic} not acknowledged: {reason}")]
+    NotAcknowledged { topic: String, reason: String },
+}
+
+/// A handle a stage gets from `Stage::attach_journal`; cheap to clone.
 #[derive(Clone)]
 pub struct Journal {
     gate: SendGate,
@@ -30,32 +40,21 @@ impl Journal {
         }
     }
 
-    /// Produces `output` and waits until the broker acknowledged it (after the send gate's own
-    /// retries). An event that does not encode is fatal (a defect); a delivery that failed is
-    /// retryable: the caller must not go on with the effect the record announces.
-    pub async fn write(&self, output: Output) -> Result<(), StageError> {
-        let topic = self.topics.name(output.role).to_owned();
-        let payload = output
-            .event
+    /// Produces `event` to the topic of `role`, keyed by the event's key, and waits until the
+    /// broker acknowledged it (after the send gate's own retries).
+    pub async fn write(&self, role: TopicRole, event: AnyEvent) -> Result<(), JournalError> {
+        let topic = self.topics.name(role).to_owned();
+        let payload = event
             .encode(&self.codec, &topic)
             .await
-            .map_err(|e| {
-                if e.is_retryable() {
-                    StageError::retryable(format!("journal record not encoded: {e}"))
-                } else {
-                    StageError::fatal(format!("journal record does not encode: {e}"))
-                }
-            })?;
-        let key = output.record_key().to_owned();
-        match self.gate.send(topic.clone(), key, payload, false).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(StageError::retryable(format!(
-                "journal record to {topic} not acknowledged: {e}"
-            ))),
-            Err(_) => Err(StageError::retryable(format!(
-                "journal record to {topic}: the producer is shutting down"
-            ))),
-        }
+            .map_err(|e| JournalError::Encode(e.to_string()))?;
+        let key = event.key().to_owned();
+        let reason = match self.gate.send(topic.clone(), key, payload, false).await {
+            Ok(Ok(())) => return Ok(()),
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => "the producer is shutting down".to_owned(),
+        };
+        Err(JournalError::NotAcknowledged { topic, reason })
     }
 }
 

@@ -42,7 +42,7 @@ pub mod topic_metadata;
 pub use clock::{Clock, SystemClock};
 pub use config::{CommonArgs, NoSettings, ServiceConfig, StageSettings};
 pub use error::RuntimeError;
-pub use journal::Journal;
+pub use journal::{Journal, JournalError};
 pub use kafka_security::{SaslMechanism, SecurityConfig, SecurityProtocol};
 pub use pipeline::{FlowLimits, RunOptions, run_stage};
 pub use registry::StageRegistry;

@@ -141,6 +141,7 @@ impl Drop for Sandbox {
 fn router(state: Arc<SandboxState>) -> Router {
     Router::new()
         .merge(slack::routes())
+        .merge(slack_history::routes())
         .merge(hubspot::routes())
         .merge(control::routes())
         .merge(page::routes())

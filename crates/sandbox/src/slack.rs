@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::post;
 use serde_json::{Value, json};
 
 use crate::control::fault_response;
@@ -18,14 +18,6 @@ pub(crate) fn routes() -> Router<Arc<SandboxState>> {
     Router::new()
         .route("/slack/api/chat.postMessage", post(post_message))
         .route("/slack/api/conversations.open", post(open_conversation))
-        .route(
-            "/slack/api/conversations.history",
-            get(crate::slack_history::history).post(crate::slack_history::history),
-        )
-        .route(
-            "/slack/api/conversations.list",
-            get(crate::slack_history::list).post(crate::slack_history::list),
-        )
         .route("/slack/webhook/{*path}", post(webhook))
 }
 

@@ -6,15 +6,26 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use serde_json::{Value, json};
 
 use crate::faults::Service;
 use crate::slack::{bearer, fault_gate};
 use crate::state::SandboxState;
+
+pub(crate) fn routes() -> Router<Arc<SandboxState>> {
+    Router::new()
+        .route(
+            "/slack/api/conversations.history",
+            get(history).post(history),
+        )
+        .route("/slack/api/conversations.list", get(list).post(list))
+}
 
 const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 999;
@@ -39,7 +50,7 @@ fn text(p: &Value, name: &str) -> String {
     }
 }
 
-pub(crate) async fn history(
+async fn history(
     State(state): State<Arc<SandboxState>>,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
@@ -95,7 +106,7 @@ pub(crate) async fn history(
     }))
 }
 
-pub(crate) async fn list(
+async fn list(
     State(state): State<Arc<SandboxState>>,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
