@@ -17,6 +17,7 @@ pub mod model;
 pub mod samples;
 pub mod schema;
 pub mod secret;
+pub mod slack_actions;
 pub mod time;
 pub mod topics;
 

@@ -55,6 +55,19 @@ pub struct IngestSettings {
     pub publishers: Vec<PublisherConfig>,
     /// A TOML file with more `[[publishers]]` (e.g. mounted from a Kubernetes Secret), read at start.
     pub publishers_file: Option<String>,
+    /// The Slack app's signing secret: with it, `POST /v1/slack/interactions` takes the reps' clicks
+    /// (RULES.md RA1; `{ env = "VAR" }` or `{ file = "/path" }`).
+    pub slack_signing_secret: Option<Secret>,
+    /// The HubSpot app's client secret: with it, `POST /v1/crm/hubspot/events` takes HubSpot's
+    /// webhooks (RA2).
+    pub hubspot_client_secret: Option<Secret>,
+    /// The URL HubSpot calls (its v3 signature covers it), e.g.
+    /// `https://leadflow.example.com/v1/crm/hubspot/events`; unset, `http://` + the Host header +
+    /// the path (a direct connection without TLS termination in front).
+    pub hubspot_webhook_url: Option<String>,
+    /// Days of `handoff.packets`, `handoff.activity` and `handoff.deliveries` the rep-action view
+    /// reads at start (RA3); a click on an older message is refused.
+    pub rep_action_window_days: u32,
 }
 
 impl Default for IngestSettings {
@@ -79,6 +92,10 @@ impl Default for IngestSettings {
             record_signing_secret: None,
             publishers: Vec::new(),
             publishers_file: None,
+            slack_signing_secret: None,
+            hubspot_client_secret: None,
+            hubspot_webhook_url: None,
+            rep_action_window_days: 30,
         }
     }
 }

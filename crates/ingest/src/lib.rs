@@ -18,6 +18,7 @@ pub mod openapi;
 pub mod problem;
 pub mod rate;
 pub mod rebuild;
+pub mod rep_actions;
 pub mod server;
 pub mod service;
 pub mod sink;

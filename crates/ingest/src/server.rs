@@ -19,6 +19,7 @@ use crate::metrics::IngestMetrics;
 use crate::openapi::document;
 use crate::rate::RateLimits;
 use crate::rebuild::{Replayer, catch_up, follow, open};
+use crate::rep_actions::RepActions;
 use crate::service::Ingest;
 use crate::sink::LeadSink;
 
@@ -36,6 +37,8 @@ pub struct Running {
     /// Probes and metrics (`[http] listen`).
     pub ops_addr: std::net::SocketAddr,
     pub ingest: Arc<Ingest>,
+    /// The Slack/HubSpot rep-action endpoints, when a secret turns them on (RULES.md RA1–RA7).
+    pub rep_actions: Option<Arc<RepActions>>,
     pub task: tokio::task::JoinHandle<()>,
 }
 
@@ -87,7 +90,7 @@ pub async fn start(
         LeadSink::new(
             producer_config.clone(),
             &topic,
-            codec,
+            codec.clone(),
             s.ack_timeout_ms,
             s.max_queued_records,
         )?
@@ -187,7 +190,26 @@ pub async fn start(
                 &follow_stop,
             );
         })?;
-    let app = router(ingest.clone(), doc.to_string());
+    let mut app = router(ingest.clone(), doc.to_string());
+    let rep_actions = if RepActions::enabled(&s) {
+        let ra = RepActions::start(
+            cfg,
+            &s,
+            codec.clone(),
+            options.clock.clone(),
+            &options.metrics,
+            options.shutdown.clone(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("rep actions (RULES.md RA3): {e}"))?;
+        app = app.merge(
+            crate::rep_actions::routes::router(ra.clone())
+                .layer(axum::extract::DefaultBodyLimit::max(s.max_body_bytes)),
+        );
+        Some(ra)
+    } else {
+        None
+    };
     let listener = tokio::net::TcpListener::bind(&s.api_listen).await?;
     let addr = listener.local_addr()?;
     let ops_listener = tokio::net::TcpListener::bind(&cfg.http.listen).await?;
@@ -252,6 +274,7 @@ pub async fn start(
         addr,
         ops_addr,
         ingest,
+        rep_actions,
         task,
     })
 }

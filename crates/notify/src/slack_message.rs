@@ -128,6 +128,9 @@ pub fn blocks(h: &Handoff, crm_url: Option<&str>) -> Value {
     }}));
     out.push(json!({"type": "section", "fields": promise}));
 
+    if let Some(controls) = rep_controls(h) {
+        out.push(controls);
+    }
     let mut buttons = Vec::new();
     if h.lead_level == leadflow_events::LeadLevel::Hot {
         if let Some(link) = &h.booking_link {
@@ -150,6 +153,26 @@ pub fn blocks(h: &Handoff, crm_url: Option<&str>) -> Value {
         )}]}),
     );
     Value::Array(out)
+}
+
+/// Accept, Contacted and Reject (with a reason) for the owner (RULES.md §1c): clicks go to
+/// ingest's interactivity endpoint, which records them and updates this message in place.
+/// Withdrawal notices have none.
+fn rep_controls(h: &Handoff) -> Option<Value> {
+    use leadflow_events::slack_actions::{ACCEPT, CONTACTED, REJECT, REJECT_REASONS, block_id};
+    if h.is_notice() {
+        return None;
+    }
+    let block = block_id(&h.lead_id, &h.packet_id)?;
+    let options: Vec<Value> = REJECT_REASONS
+        .iter()
+        .map(|(value, label)| json!({"text": {"type": "plain_text", "text": label}, "value": value}))
+        .collect();
+    Some(json!({"type": "actions", "block_id": block, "elements": [
+        {"type": "button", "style": "primary", "text": {"type": "plain_text", "text": "Accept"}, "action_id": ACCEPT, "value": "accept"},
+        {"type": "button", "text": {"type": "plain_text", "text": "Contacted"}, "action_id": CONTACTED, "value": "contacted"},
+        {"type": "static_select", "placeholder": {"type": "plain_text", "text": "Reject…"}, "action_id": REJECT, "options": options}
+    ]}))
 }
 
 /// The direct message's notification text to the original owner of a reassigned lead.
@@ -197,6 +220,31 @@ mod tests {
     use leadflow_events::samples;
 
     use super::*;
+
+    #[test]
+    fn the_owner_gets_accept_contacted_and_reject_with_the_lead_and_packet_named() {
+        let p = samples::handoff_packet();
+        let h = Handoff::from_packet(&p);
+        let b = blocks(&h, None);
+        let controls = b
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["block_id"].as_str().is_some_and(|id| id.starts_with("leadflow|")))
+            .expect("the rep controls");
+        assert_eq!(
+            controls["block_id"],
+            format!("leadflow|{}|{}", p.lead_id(), p.packet_id)
+        );
+        let ids: Vec<&str> = controls["elements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["leadflow_accept", "leadflow_contacted", "leadflow_reject"]);
+        assert_eq!(controls["elements"][2]["options"].as_array().unwrap().len(), 6);
+    }
 
     #[test]
     fn hot_message_mentions_owner_and_shows_booking_and_crm_links() {

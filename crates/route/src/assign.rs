@@ -42,13 +42,14 @@ impl Choice {
     }
 }
 
-/// Picks the owner of a lead. `exclude` is a rep who must not get it (the one who breached the
-/// SLA); `preferred` is a rep to try first when eligible (the watchdog's suggestion).
+/// Picks the owner of a lead. `exclude` lists reps who must not get it (the one who breached the
+/// SLA, the reps who rejected the lead); `preferred` is a rep to try first when eligible (the
+/// watchdog's suggestion).
 pub fn choose(
     roster: &Roster,
     state: &RoutingState,
     facts: &LeadFacts,
-    exclude: Option<&str>,
+    exclude: &[&str],
     preferred: Option<&str>,
 ) -> Choice {
     let team = facts.team.as_str();
@@ -56,7 +57,7 @@ pub fn choose(
 
     // 1. Account ownership: a buying committee gets one rep.
     if let Some(account) = facts.account.as_deref() {
-        if let Some(owner_id) = state.owner(account, team).filter(|o| Some(*o) != exclude) {
+        if let Some(owner_id) = state.owner(account, team).filter(|o| !exclude.contains(o)) {
             match roster.get(owner_id) {
                 Some(owner) if owner.state.teams.iter().any(|t| t == team) => {
                     let status = owner.status_at(facts.at);
@@ -92,7 +93,7 @@ pub fn choose(
     }
 
     // 2. The watchdog's suggestion, when eligible.
-    if let Some(p) = preferred.filter(|p| Some(*p) != exclude) {
+    if let Some(p) = preferred.filter(|p| !exclude.contains(p)) {
         if let Some(rep) = roster.get(p) {
             let load = state.load(p);
             if rep.state.teams.iter().any(|t| t == team)
@@ -112,7 +113,7 @@ pub fn choose(
     let mut candidates: Vec<(u32, Option<Timestamp>, &Arc<Rep>)> = Vec::with_capacity(pool.len());
     let mut considered = 0u32;
     for rep in pool {
-        if Some(rep.id()) == exclude {
+        if exclude.contains(&rep.id()) {
             continue;
         }
         considered += 1;
@@ -160,7 +161,7 @@ pub fn choose(
         format!("{owner_note}none of the {reps} reps in team {team} is eligible{detail}")
     };
     match roster.manager_of(team, facts.at) {
-        Some(m) if Some(m.id()) != exclude => Choice::Manager {
+        Some(m) if !exclude.contains(&m.id()) => Choice::Manager {
             rep: m.clone(),
             unassigned_reason: nobody,
         },

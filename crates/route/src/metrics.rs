@@ -1,5 +1,6 @@
 //! Prometheus metrics of the route stages, registered through the runtime's [`StageRegistry`]
-//! (`leadflow_route_*` for `leadflow-route`, `leadflow_route_reassign_*` for the reassign binary).
+//! (`leadflow_route_*` for `leadflow-route`, `leadflow_route_reassign_*` for the reassign binary,
+//! `leadflow_route_rejections_*` for the rejections binary).
 //! Labels are bounded: outcomes and inputs are fixed sets, tiers a handful per policy; never rep
 //! ids, lead ids or names.
 
@@ -18,6 +19,8 @@ pub struct RouteMetrics {
     unroutable: IntCounterVec,
     /// `escalations_total{result}`: SLA escalations consumed.
     escalations: IntCounterVec,
+    /// `rejections_total{result}`: REJECTED activities consumed by `leadflow-route-rejections`.
+    rejections: IntCounterVec,
     /// `roster_rejected_total`: roster records that failed validation (ignored).
     roster_rejected: IntCounterVec,
     /// `roster_reps`: reps in the roster.
@@ -46,6 +49,11 @@ impl RouteMetrics {
             escalations: registry.counter_vec(
                 "escalations_total",
                 "SLA escalations consumed, by result (reassigned, redelivered, not_open, unknown_lead, unroutable)",
+                &["result"],
+            )?,
+            rejections: registry.counter_vec(
+                "rejections_total",
+                "Leads rejected by their rep, by result (reassigned, manager, not_open, unknown_lead, unroutable)",
                 &["result"],
             )?,
             roster_rejected: registry.counter_vec(
@@ -81,6 +89,15 @@ impl RouteMetrics {
 
     pub fn escalation(&self, result: &str) {
         self.escalations.with_label_values(&[result]).inc();
+    }
+
+    pub fn rejection(&self, result: &str) {
+        self.rejections.with_label_values(&[result]).inc();
+    }
+
+    /// Rejections counted with this result (tests).
+    pub fn rejections(&self, result: &str) -> u64 {
+        self.rejections.with_label_values(&[result]).get()
     }
 
     pub fn roster_rejected(&self) {

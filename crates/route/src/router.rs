@@ -1,5 +1,5 @@
 //! The router: roster + routing state behind one lock, and the two operations the stages call —
-//! route a tier decision, reassign after an SLA breach. Pure: no broker types, time from events.
+//! route a tier decision, reassign after an SLA breach or a rejection. Pure: no broker types, time from events.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -14,6 +14,10 @@ use crate::eligibility::LeadFacts;
 use crate::packet::{self, Addressing};
 use crate::roster::Roster;
 use crate::state::{Applied, RoutingState};
+
+mod rejection;
+
+pub use rejection::REJECTED_PREFIX;
 
 /// How a packet that moves a removed rep's lead starts its `assignment_reason`.
 pub const REMOVED_PREFIX: &str = "reassigned because ";
@@ -118,7 +122,7 @@ impl Router {
             }
         }
         let facts = LeadFacts::of(decision);
-        let choice = assign::choose(&inner.roster, &inner.state, &facts, None, None);
+        let choice = assign::choose(&inner.roster, &inner.state, &facts, &[], None);
         let addressing = match choice {
             Choice::Unroutable { reason } => return Routed::Unroutable(reason),
             Choice::Rep { rep, reason } => Addressing {
@@ -210,7 +214,7 @@ impl Router {
                 &inner.roster,
                 &inner.state,
                 &facts,
-                exclude.as_deref(),
+                exclude.as_deref().as_slice(),
                 preferred,
             ) {
                 Choice::Rep { rep, reason } => Addressing {
@@ -276,7 +280,7 @@ impl Router {
                 .map(|m| packet::assignee(m, &facts.team));
             let why = format!("{rep_id} was removed from the roster");
             let addressing =
-                match assign::choose(&inner.roster, &inner.state, &facts, Some(rep_id), None) {
+                match assign::choose(&inner.roster, &inner.state, &facts, &[rep_id], None) {
                     Choice::Rep { rep, reason } => Addressing {
                         assignee: Some(packet::assignee(&rep, &facts.team)),
                         manager_cc: manager,

@@ -16,10 +16,10 @@ use crate::settings::RouteSettings;
 /// How long (ms, by the escalation's record time) an escalation for a lead not yet seen routed is
 /// retried before it becomes an exception (RULES.md §6).
 pub const UNKNOWN_LEAD_WAIT_MS: i64 = 30_000;
-const NEVER_ASSIGNED: &str = "which route never assigned";
+pub(crate) const NEVER_ASSIGNED: &str = "which route never assigned";
 
 /// The side inputs both stages replay: the roster in full, packets and activity over the window.
-fn state_inputs(window_days: u32) -> Vec<SideInput> {
+pub(crate) fn state_inputs(window_days: u32) -> Vec<SideInput> {
     let window = if window_days == 0 {
         SideStart::Beginning
     } else {
@@ -41,7 +41,31 @@ fn state_inputs(window_days: u32) -> Vec<SideInput> {
     ]
 }
 
-fn apply_side(router: &Router, metrics: &RouteMetrics, event: &AnyEvent) -> Result<(), StageError> {
+/// A reassignment for a lead this instance has not seen routed is retried while its input is
+/// younger than [`UNKNOWN_LEAD_WAIT_MS`] by its record time (the packet may still be on its way
+/// through the `handoff.packets` side input); older, it stays an exception.
+pub(crate) fn wait_for_unknown_lead(
+    result: Result<Vec<Output>, StageError>,
+    ctx: &Context,
+) -> Result<Vec<Output>, StageError> {
+    if let Err(StageError::Poison { reason, .. }) = &result {
+        let age_ms = ctx
+            .record_time
+            .map_or(i64::MAX, |t| ctx.now.0.saturating_sub(t.0));
+        if reason.contains(NEVER_ASSIGNED) && age_ms < UNKNOWN_LEAD_WAIT_MS {
+            return Err(StageError::retryable(format!(
+                "{reason}; waiting for its packet on the packets side input"
+            )));
+        }
+    }
+    result
+}
+
+pub(crate) fn apply_side(
+    router: &Router,
+    metrics: &RouteMetrics,
+    event: &AnyEvent,
+) -> Result<(), StageError> {
     let result = router.apply(event);
     if matches!(event, AnyEvent::RepState(_) | AnyEvent::Tombstone(_)) {
         metrics.roster_size(router.roster_len());
@@ -200,18 +224,7 @@ impl ReassignStage {
         esc: &SlaEscalation,
         ctx: &Context,
     ) -> Result<Vec<Output>, StageError> {
-        let result = self.reassign(esc);
-        if let Err(StageError::Poison { reason, .. }) = &result {
-            let age_ms = ctx
-                .record_time
-                .map_or(i64::MAX, |t| ctx.now.0.saturating_sub(t.0));
-            if reason.contains(NEVER_ASSIGNED) && age_ms < UNKNOWN_LEAD_WAIT_MS {
-                return Err(StageError::retryable(format!(
-                    "{reason}; waiting for its packet on the packets side input"
-                )));
-            }
-        }
-        result
+        wait_for_unknown_lead(self.reassign(esc), ctx)
     }
 
     /// The pure transform: one escalation → zero or one reassigned packet.

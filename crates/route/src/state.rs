@@ -21,6 +21,10 @@ pub struct LeadRecord {
     pub assignee: Option<String>,
     /// `Some` while the lead counts towards its assignee's load.
     pub packet: Option<Arc<HandoffPacket>>,
+    /// The packet its assignee rejected (REJECTED released it): kept until the rejection is
+    /// reassigned (RULES.md §6c), whichever of the stage's input and its activity side input
+    /// reads the rejection first.
+    pub rejected: Option<Arc<HandoffPacket>>,
 }
 
 impl LeadRecord {
@@ -48,6 +52,8 @@ pub struct RoutingState {
     owners: HashMap<(String, String), String>,
     /// (lead, rep) → latest time the rep released the lead (contacted, rejected, reassigned).
     released: HashMap<(String, String), Timestamp>,
+    /// lead → the reps who rejected it, in the order they did (RULES.md §6c: never offered again).
+    rejected_by: HashMap<String, Vec<String>>,
     /// Closed leads older than this (event time, behind the newest packet) are forgotten.
     window_ms: Option<i64>,
     newest: Timestamp,
@@ -134,12 +140,15 @@ impl RoutingState {
             }
         }
         let mut open = false;
+        let mut rejected = false;
         if let Some(a) = &packet.assignee {
             let released = self
                 .released
                 .get(&(lead_id.clone(), a.rep_id.clone()))
                 .is_some_and(|t| *t >= packet.created_at);
             open = !released;
+            // an activity replayed before its packet: a rejection still needs the packet (§6c)
+            rejected = released && self.rejected_by(&lead_id).contains(&a.rep_id);
             if open {
                 *self.load.entry(a.rep_id.clone()).or_default() += 1;
             }
@@ -163,6 +172,7 @@ impl RoutingState {
             created_at: packet.created_at,
             escalation_level: packet.escalation_level,
             assignee: packet.assignee.as_ref().map(|a| a.rep_id.clone()),
+            rejected: rejected.then(|| packet.clone()),
             packet: open.then_some(packet),
         };
         self.leads.insert(lead_id, record);
@@ -183,6 +193,8 @@ impl RoutingState {
         self.leads
             .retain(|_, r| r.is_open() || r.created_at >= horizon);
         self.released.retain(|_, t| *t >= horizon);
+        let leads = &self.leads;
+        self.rejected_by.retain(|lead, _| leads.contains_key(lead));
     }
 
     /// Applies a rep's activity: CONTACTED, QUALIFIED, DISQUALIFIED, REJECTED and REASSIGNED
@@ -198,17 +210,35 @@ impl RoutingState {
         let key = (activity.lead_id.clone(), activity.rep_id.clone());
         let t = self.released.entry(key).or_insert(activity.occurred_at);
         *t = (*t).max(activity.occurred_at);
+        let rejection = activity.kind == RepActivityKind::Rejected;
+        if rejection {
+            let reps = self
+                .rejected_by
+                .entry(activity.lead_id.clone())
+                .or_default();
+            if !reps.contains(&activity.rep_id) {
+                reps.push(activity.rep_id.clone());
+            }
+        }
         let Some(record) = self.leads.get_mut(&activity.lead_id) else {
             return false;
         };
         let holds = record.assignee() == Some(activity.rep_id.as_str());
         if record.is_open() && holds && activity.occurred_at >= record.created_at {
-            record.packet = None;
+            let packet = record.packet.take();
+            if rejection {
+                record.rejected = packet;
+            }
             let rep = activity.rep_id.clone();
             self.dec(&rep);
             return true;
         }
         false
+    }
+
+    /// The reps who rejected `lead_id`, in the order they did.
+    pub fn rejected_by(&self, lead_id: &str) -> &[String] {
+        self.rejected_by.get(lead_id).map_or(&[], Vec::as_slice)
     }
 
     /// The packets of the leads `rep_id` holds open (unordered).
