@@ -100,7 +100,7 @@ pub trait Channel: Send + Sync + 'static {
 
     /// Whether a call creates something the remote API cannot deduplicate (Slack `chat.postMessage`
     /// has no idempotency key) *and* the channel can look for it afterwards ([`Channel::find`]):
-    /// notify then writes a durable intent before every call (RULES.md §3). False by default.
+    /// notify then writes a durable intent before every call (RULES.md §3a). False by default.
     fn journaled(&self) -> bool {
         false
     }

@@ -132,7 +132,7 @@ pub struct Notifier {
     rules: DeliveryRules,
     clock: Arc<dyn Clock>,
     metrics: Option<NotifyMetrics>,
-    /// Where intents go before a journaled call (RULES.md §3); none: only the ledger remembers.
+    /// Where intents go before a journaled call (RULES.md §3a); none: only the ledger remembers.
     intents: OnceLock<Arc<dyn IntentLog>>,
 }
 
@@ -572,7 +572,7 @@ impl Notifier {
     }
 
     /// One attempt: for a journaled channel, first the lookup when an earlier call may have gone
-    /// through (`uncertain`), then the durable intent, then the call (RULES.md §3).
+    /// through (`uncertain`), then the durable intent, then the call (RULES.md §3a).
     async fn attempt(
         &self,
         lane: &Lane,

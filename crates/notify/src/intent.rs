@@ -1,5 +1,5 @@
 //! The durable intent written before a call that has no idempotency key of its own (Slack
-//! `chat.postMessage`, RULES.md §3): a `POSTING` receipt on `handoff.deliveries`, acknowledged by
+//! `chat.postMessage`, RULES.md §3a): a `POSTING` receipt on `handoff.deliveries`, acknowledged by
 //! the broker before the call. The stage hands in the runtime's journal; tests may hand in anything
 //! that records.
 

@@ -22,7 +22,7 @@ struct Inner {
     delivered: HashMap<Key, Done>,
     order: VecDeque<Key>,
     claims: HashMap<Key, Arc<tokio::sync::Mutex<()>>>,
-    /// Intents without a delivered receipt (RULES.md §3): when the earliest was written.
+    /// Intents without a delivered receipt (RULES.md §3a): when the earliest was written.
     intents: HashMap<Key, Timestamp>,
     /// The keys delivered to the CRM, by lead (the key's first `|` field: route's keys are
     /// `lead|event|tier|trigger|level`).
@@ -89,7 +89,7 @@ impl Ledger {
         }
     }
 
-    /// An intent to call `channel` for `key` written at `at` (RULES.md §3): remembered until a
+    /// An intent to call `channel` for `key` written at `at` (RULES.md §3a): remembered until a
     /// delivered receipt for the pair arrives; the earliest one counts.
     pub fn note_intent(&self, key: &str, channel: DeliveryChannel, at: Timestamp) {
         let mut inner = self.lock();

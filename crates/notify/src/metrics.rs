@@ -17,7 +17,7 @@ pub struct NotifyMetrics {
     /// `leadflow_notify_duplicates_skipped_total{channel}`: deliveries skipped thanks to the ledger.
     pub skipped: IntCounterVec,
     /// `leadflow_notify_lookups_total{channel, result}`: looks for an earlier post before posting
-    /// again (RULES.md §3); result found, not_found, unavailable, rate_limited, rejected.
+    /// again (RULES.md §3a); result found, not_found, unavailable, rate_limited, rejected.
     pub lookups: IntCounterVec,
 }
 

@@ -30,7 +30,7 @@ pub struct SlackChannel {
     default_channel: String,
     channels: BTreeMap<String, String>,
     crm_link_wait: Duration,
-    /// Channel names → ids, for the history lookup (RULES.md §3).
+    /// Channel names → ids, for the history lookup (RULES.md §3a).
     ids: ChannelIds,
 }
 

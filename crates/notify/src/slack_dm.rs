@@ -86,7 +86,7 @@ impl SlackDirect {
         }
     }
 
-    /// The DM notify may already have sent for this key (RULES.md §3).
+    /// The DM notify may already have sent for this key (RULES.md §3a).
     async fn look_up(
         &self,
         h: &Handoff,

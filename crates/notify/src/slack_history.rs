@@ -1,4 +1,4 @@
-//! Finding a post notify may already have made (RULES.md §3): `conversations.history` of the
+//! Finding a post notify may already have made (RULES.md §3a): `conversations.history` of the
 //! conversation with `include_all_metadata=true`, from `oldest` = the intent's time minus
 //! [`LOOKUP_MARGIN_MS`], paged with `cursor`, for a message whose metadata carries the effect's
 //! idempotency key. Channels configured by name are resolved to their id (`conversations.list`,

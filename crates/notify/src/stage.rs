@@ -191,7 +191,7 @@ impl Stage for NotifyStage {
         }]
     }
 
-    /// Intents (RULES.md §3) go to `handoff.deliveries` through the run's journal.
+    /// Intents (RULES.md §3a) go to `handoff.deliveries` through the run's journal.
     fn attach_journal(&self, journal: Journal) {
         self.notifier
             .set_intent_log(Arc::new(crate::intent::JournalIntents(journal)));

@@ -1,5 +1,5 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
-//! RULES.md §3, the intent, with a real crash: the real `leadflow-notify` is SIGKILLed after Slack
+//! RULES.md §3a, the intent, with a real crash: the real `leadflow-notify` is SIGKILLed after Slack
 //! recorded its post and before notify had Slack's answer (the sandbox holds the reply), so no
 //! DELIVERED receipt exists. Its replacement finds the post by its metadata and records DELIVERED
 //! with the post's `ts`: exactly one post in Slack. Needs `LEADFLOW_TEST_BOOTSTRAP` (fails without it).

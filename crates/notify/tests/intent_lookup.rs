@@ -1,5 +1,5 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
-//! RULES.md §3, the intent: a Slack post whose intent has no DELIVERED receipt is looked up in the
+//! RULES.md §3a, the intent: a Slack post whose intent has no DELIVERED receipt is looked up in the
 //! conversation history (by its metadata) before posting again. Against the sandbox, no broker: the
 //! intent reaches a fresh stage as a replayed `POSTING` receipt, as after a crash.
 
