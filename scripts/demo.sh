@@ -51,6 +51,7 @@ STAGES=(
   "tier 9103 leads.tiered"
   "route 9104 handoff.packets"
   "route-reassign 9108 handoff.packets"
+  "route-rejections 9112 handoff.packets"
   "notify 9105 handoff.deliveries"
   "sla-watchdog 9106 sla.escalations"
   "recalibrate 9107 model.params"
@@ -181,7 +182,12 @@ SANDBOX_SMTP="127.0.0.1:2525"
 notify_env=()
 if [[ -x "${BIN}/leadflow-sandbox" ]]; then
   step "Sandbox (Slack, HubSpot, SMTP stand-ins)"
+  # it plays Slack and HubSpot for the reps too: a click on a message's Accept / Contacted / Reject
+  # and a completed task reach leadflow-ingest signed (deploy/demo/ingest.toml holds the same demo
+  # secrets as the sandbox's defaults)
   "${BIN}/leadflow-sandbox" --http "${SANDBOX_HTTP}" --smtp "${SANDBOX_SMTP}" \
+    --slack-interactions-url http://127.0.0.1:9111/v1/slack/interactions \
+    --hubspot-events-url http://127.0.0.1:9111/v1/crm/hubspot/events \
     --record "${STATE}/sandbox-requests.jsonl" </dev/null >"${LOGS}/sandbox.log" 2>&1 &
   echo "sandbox $!" >>"${PIDS}"
   notify_env=(
@@ -251,14 +257,25 @@ for entry in "${started[@]}"; do
 done
 
 if [[ -x "${BIN}/leadflow-sla-watchdog" && -x "${BIN}/leadflow-route" ]]; then
-  # simulated reps answer the packets: most in time, some late, some never (escalated by the
-  # watchdog), and some in time but recorded 15 s after the deadline, once the watchdog escalated
-  # them (it reconciles the deadline and withdraws the reassignment)
+  # simulated reps answer the packets: most in time (80 % of them accept first), some late, some
+  # never (escalated by the watchdog), 10 % rejected back to the pool with a reason, and some in
+  # time but recorded 15 s after the deadline, once the watchdog escalated them (it reconciles the
+  # deadline and withdraws the reassignment). With the sandbox and ingest running they act where
+  # reps act: buttons on the sandbox's Slack messages and HubSpot task completions, which reach
+  # leadflow-ingest signed; nothing is published to handoff.activity behind its back.
+  via=()
+  if ((${#notify_env[@]})) && [[ -x "${BIN}/leadflow-ingest" ]]; then
+    via=(--via-sandbox "http://${SANDBOX_HTTP}")
+  fi
   "${BIN}/leadflow" activity simulate --late-share 0.15 --silent-share 0.2 \
-    --recorded-late-share 0.1 --recorded-after 15 --idle-timeout 20 \
-    </dev/null >"${LOGS}/reps.log" 2>&1 &
+    --recorded-late-share 0.1 --recorded-after 15 --reject-share 0.1 --accept-share 0.8 \
+    --idle-timeout 20 "${via[@]}" </dev/null >"${LOGS}/reps.log" 2>&1 &
   echo "reps $!" >>"${PIDS}"
-  info "simulated reps answer the packets (15 % late, 20 % never, 10 % in time but recorded late; log ${LOGS}/reps.log)"
+  if ((${#via[@]})); then
+    info "simulated reps click Accept / Contacted / Reject on the sandbox's Slack messages and complete HubSpot tasks (log ${LOGS}/reps.log)"
+  else
+    info "simulated reps publish their activity directly (no sandbox or ingest built; log ${LOGS}/reps.log)"
+  fi
 fi
 
 step "Generating ${COUNT} leads at ${RATE}/s into leads.raw, stamped with the time they are sent"
@@ -397,6 +414,18 @@ if [[ -x "${BIN}/leadflow-sla-watchdog" ]]; then
     warn "${escalations} records on sla.escalations but ${reported} in the report's escalated column"
   fi
   info "${withdrawn} reassignments withdrawn (a contact stamped in time arrived after the escalation)"
+  # the reps acted from Slack and the CRM only: every activity came through leadflow-ingest
+  for topic in handoff.activity; do
+    "${BIN}/leadflow" tail "${topic}" --from-beginning --idle-timeout 3 >"${summary_dir}/${topic}.jsonl" 2>/dev/null ||
+      warn "could not read ${topic}"
+  done
+  read -r acts via_ingest kinds < <(jq -s -r '[length, (map(select(.activity_id | startswith("act-"))) | length),
+      (group_by(.kind) | map("\(.[0].kind | ascii_downcase)=\(length)") | join(","))] | @tsv' \
+      "${summary_dir}/handoff.activity.jsonl" | tr '\t' ' ')
+  rejected_moved="$(jq -s 'map(select(.assignment_reason | test("^reassigned after .* rejected it"))) | length' \
+    "${summary_dir}/handoff.packets.jsonl")"
+  info "rep activity: ${acts} records (${kinds:-none}), ${via_ingest} of them from Slack clicks and HubSpot webhooks through ingest"
+  info "${rejected_moved} rejected leads went back to the pool (leadflow-route-rejections)"
   # the CRM as the reps see it: a reassigned lead keeps one open task (the current owner's)
   if state="$(curl -fsS "http://${SANDBOX_HTTP}/_sandbox/state" 2>/dev/null)"; then
     read -r most doubled < <(jq -r '[.crm[] | select(.object_type == "tasks" and

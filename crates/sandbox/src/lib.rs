@@ -17,6 +17,7 @@
 mod control;
 mod faults;
 mod hubspot;
+pub mod interact;
 mod page;
 mod slack;
 mod slack_history;
@@ -32,6 +33,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use faults::{FaultMode, FaultSpec, Service};
+pub use interact::Interactivity;
 pub use state::{Email, Recorded, SandboxState, SlackMessage, channel_id};
 
 /// How to start the sandbox.
@@ -47,6 +49,9 @@ pub struct SandboxConfig {
     pub hubspot_token: String,
     /// Where to append every request as one JSON line, when given.
     pub record_file: Option<PathBuf>,
+    /// Where the reps' clicks and task completions go, and the apps' secrets (an empty `base_url`
+    /// becomes the HTTP listener's address at start).
+    pub interactivity: Interactivity,
 }
 
 impl Default for SandboxConfig {
@@ -57,6 +62,7 @@ impl Default for SandboxConfig {
             slack_bot_token: "xoxb-sandbox-token".into(),
             hubspot_token: "pat-sandbox-token".into(),
             record_file: None,
+            interactivity: Interactivity::default(),
         }
     }
 }
@@ -81,6 +87,11 @@ impl Sandbox {
         let smtp = TcpListener::bind(config.smtp_listen).await?;
         let http_addr = http.local_addr()?;
         let smtp_addr = smtp.local_addr()?;
+        let mut interactivity = config.interactivity.clone();
+        if interactivity.base_url.is_empty() {
+            interactivity.base_url = format!("http://{http_addr}");
+        }
+        state.set_interactivity(interactivity);
         let app = router(state.clone());
         let http_task = tokio::spawn(async move {
             if let Err(e) = axum::serve(http, app).await {
@@ -144,6 +155,7 @@ fn router(state: Arc<SandboxState>) -> Router {
         .merge(slack_history::routes())
         .merge(hubspot::routes())
         .merge(control::routes())
+        .merge(interact::routes())
         .merge(page::routes())
         .with_state(state)
 }

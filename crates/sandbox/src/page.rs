@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
 use leadflow_escape::{html as esc, safe_link, unescape_entities};
+use leadflow_events::slack_actions::{ACCEPT, BLOCK_PREFIX, CONTACTED, REJECT};
 use serde_json::Value;
 
 use crate::state::{CrmObject, SandboxState};
@@ -83,7 +84,7 @@ fn emphasis(s: &str) -> String {
     out
 }
 
-fn render_blocks(blocks: &Value, fallback: &str) -> String {
+fn render_blocks(blocks: &Value, fallback: &str, ts: &str) -> String {
     let Some(blocks) = blocks.as_array() else {
         return format!("<div class=\"section\">{}</div>", mrkdwn(fallback));
     };
@@ -122,6 +123,13 @@ fn render_blocks(blocks: &Value, fallback: &str) -> String {
                 }
                 out.push_str("</div>");
             }
+            "actions"
+                if b["block_id"]
+                    .as_str()
+                    .is_some_and(|id| id.starts_with(BLOCK_PREFIX)) =>
+            {
+                out.push_str(&rep_controls(b, ts));
+            }
             "actions" => {
                 out.push_str("<div class=\"actions\">");
                 for e in b["elements"].as_array().into_iter().flatten() {
@@ -142,6 +150,48 @@ fn render_blocks(blocks: &Value, fallback: &str) -> String {
             _ => {}
         }
     }
+    out
+}
+
+/// Accept / Contacted / Reject as forms that post the click to the sandbox, which sends it to
+/// leadflow as Slack would (`interact.rs`).
+fn rep_controls(block: &Value, ts: &str) -> String {
+    let mut out = String::from("<div class=\"actions rep-controls\">");
+    for e in block["elements"].as_array().into_iter().flatten() {
+        let form = |action: &str, inner: &str| {
+            format!(
+                "<form method=\"post\" action=\"/slack/click\" class=\"inline\"><input type=\"hidden\" name=\"ts\" value=\"{}\"><input type=\"hidden\" name=\"action\" value=\"{action}\">{inner}</form>",
+                esc(ts)
+            )
+        };
+        let label = esc(e["text"]["text"].as_str().unwrap_or_default());
+        match e["action_id"].as_str().unwrap_or_default() {
+            ACCEPT => out.push_str(&form(
+                "accept",
+                &format!(
+                    "<button class=\"button primary\" data-action=\"accept\">{label}</button>"
+                ),
+            )),
+            CONTACTED => out.push_str(&form(
+                "contacted",
+                &format!("<button class=\"button\" data-action=\"contacted\">{label}</button>"),
+            )),
+            REJECT => {
+                let mut options = String::new();
+                for o in e["options"].as_array().into_iter().flatten() {
+                    let _ = write!(
+                        options,
+                        "<option value=\"{}\">{}</option>",
+                        esc(o["value"].as_str().unwrap_or_default()),
+                        esc(o["text"]["text"].as_str().unwrap_or_default())
+                    );
+                }
+                out.push_str(&form("reject", &format!("<select name=\"reason\">{options}</select> <button class=\"button\" data-action=\"reject\">Reject</button>")));
+            }
+            _ => {}
+        }
+    }
+    out.push_str("</div>");
     out
 }
 
@@ -197,8 +247,15 @@ async fn index(State(state): State<Arc<SandboxState>>) -> Html<String> {
             esc(&m.channel),
             m.via,
             esc(&m.ts),
-            render_blocks(&m.blocks, &m.text)
+            render_blocks(&m.blocks, &m.text, &m.ts)
         );
+        for e in state.ephemerals(&m.ts) {
+            let _ = write!(
+                html,
+                "<div class=\"ephemeral\"><span class=\"meta\">Only visible to you</span> {}</div>",
+                mrkdwn(&e)
+            );
+        }
     }
     html.push_str("</section><section><h2>CRM (HubSpot)</h2>");
     for c in contacts.iter().rev() {
@@ -221,13 +278,21 @@ async fn index(State(state): State<Arc<SandboxState>>) -> Html<String> {
         }) {
             let _ = write!(
                 html,
-                "<div class=\"task\"><b>Task:</b> {} <span class=\"meta\">due {} · {} · {} · owner {} · written {}×</span><div class=\"body\">{}</div></div>",
+                "<div class=\"task\"><b>Task:</b> {} <span class=\"meta\">due {} · {} · {} · owner {} · written {}×</span>{}<div class=\"body\">{}</div></div>",
                 text_html(&prop(t, "hs_task_subject")),
                 esc(&due(&prop(t, "hs_timestamp"))),
                 esc(&prop(t, "hs_task_priority")),
                 esc(&prop(t, "hs_task_status")),
                 esc(&prop(t, "hubspot_owner_id")),
                 t.writes,
+                if prop(t, "hs_task_status") == "COMPLETED" {
+                    String::new()
+                } else {
+                    format!(
+                        " <form method=\"post\" action=\"/hubspot/complete/{}\" class=\"inline\"><button class=\"button\" data-action=\"complete\">Complete</button></form>",
+                        esc(&t.id)
+                    )
+                },
                 text_html(&prop(t, "hs_task_body")).replace('\n', "<br>")
             );
         }
@@ -286,6 +351,8 @@ h1{margin:0 0 4px}h2{border-bottom:1px solid #ddd;padding-bottom:4px}
 .context{color:#616061;font-size:12px;margin:4px 0}.mention{background:#e8f5fa;color:#1264a3;border-radius:3px;padding:0 2px}
 .actions{margin:6px 0}.button{display:inline-block;border:1px solid #bbb;border-radius:4px;padding:3px 10px;margin-right:6px;color:#1d1c1d;text-decoration:none;font-weight:600;font-size:13px}
 .button.primary{background:#007a5a;color:#fff;border-color:#007a5a}
+form.inline{display:inline}button.button{cursor:pointer;background:#fff}button.button.primary{background:#007a5a}
+.ephemeral{background:#f4ede4;border-left:3px solid #e8912d;padding:4px 10px;margin:-4px 0 8px;font-size:13px}
 .card{background:#fff;border:1px solid #cbd6e2;border-radius:6px;padding:10px 14px;margin:8px 0}
 .contact{font-weight:700;color:#33475b}.task{border-left:3px solid #ff7a59;padding-left:8px;margin:8px 0}.body{font-size:13px;margin-top:3px}
 .note{border-left:3px solid #00bda5;padding-left:8px;margin:8px 0}pre{white-space:pre-wrap;font-size:12px;background:#f5f8fa;padding:6px}
@@ -331,7 +398,7 @@ mod tests {
             {"type": "button", "text": {"type": "plain_text", "text": "Book"}, "url": "javascript:alert(1)"},
             {"type": "button", "text": {"type": "plain_text", "text": "CRM"}, "url": "https://crm.test/1"}
         ]}]);
-        let html = render_blocks(&blocks, "");
+        let html = render_blocks(&blocks, "", "1.000001");
         assert!(!html.contains("href=\"javascript"), "{html}");
         assert!(html.contains("href=\"https://crm.test/1\""), "{html}");
     }

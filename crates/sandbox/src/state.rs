@@ -74,6 +74,8 @@ struct Inner {
     dm_channels: BTreeMap<String, String>,
     /// Replies of `chat.postMessage` held after the post is recorded: (hold, replies left).
     slack_hold: Option<(std::time::Duration, u32)>,
+    /// Message ts → the ephemeral answers shown under it (only the clicking user sees them).
+    ephemerals: BTreeMap<String, Vec<String>>,
 }
 
 /// Shared state behind the servers.
@@ -82,6 +84,7 @@ pub struct SandboxState {
     pub(crate) hubspot_token: String,
     inner: Mutex<Inner>,
     record: Option<Mutex<File>>,
+    interactivity: std::sync::OnceLock<crate::interact::Interactivity>,
 }
 
 impl SandboxState {
@@ -104,6 +107,7 @@ impl SandboxState {
             hubspot_token,
             inner: Mutex::new(Inner::default()),
             record,
+            interactivity: std::sync::OnceLock::new(),
         })
     }
 
@@ -261,6 +265,47 @@ impl SandboxState {
         out.sort();
         out.dedup();
         out
+    }
+
+    /// Where clicks and task completions go (set once at start).
+    pub(crate) fn set_interactivity(&self, i: crate::interact::Interactivity) {
+        let _ = self.interactivity.set(i);
+    }
+
+    pub(crate) fn interactivity(&self) -> crate::interact::Interactivity {
+        self.interactivity.get().cloned().unwrap_or_default()
+    }
+
+    /// `response_url` with `replace_original`: the message's blocks (and text) replaced in place.
+    pub(crate) fn replace_slack_message(
+        &self,
+        ts: &str,
+        blocks: Value,
+        text: Option<String>,
+    ) -> bool {
+        let mut inner = self.lock();
+        let Some(m) = inner.slack.iter_mut().find(|m| m.ts == ts) else {
+            return false;
+        };
+        m.blocks = blocks;
+        if let Some(t) = text {
+            m.text = t;
+        }
+        true
+    }
+
+    /// An ephemeral answer to a click on the message `ts`.
+    pub(crate) fn push_ephemeral(&self, ts: &str, text: &str) {
+        self.lock()
+            .ephemerals
+            .entry(ts.to_owned())
+            .or_default()
+            .push(text.to_owned());
+    }
+
+    /// The ephemeral answers shown under the message `ts`.
+    pub fn ephemerals(&self, ts: &str) -> Vec<String> {
+        self.lock().ephemerals.get(ts).cloned().unwrap_or_default()
     }
 
     /// The DM channel with `user` (the same id every time).

@@ -171,9 +171,27 @@ pub fn judge_crm(view: &RepActionView, signal: &CrmSignal) -> Result<RepActivity
         ),
     };
     let lead = view.lead(&lead_id).ok_or(CrmSkip::NotOurs)?;
-    let current = lead.current().ok_or(CrmSkip::NotOurs)?;
-    if task_packet.is_some_and(|p| p != current.packet_id) {
-        return Err(CrmSkip::OldPacket);
+    let mut current = lead.current().ok_or(CrmSkip::NotOurs)?;
+    if let Some(task_packet) = task_packet.filter(|p| *p != current.packet_id) {
+        // The task of an older packet: notify completes it when the lead moves on (ignored), but a
+        // rep who logs a call late, stamped while they still held the lead, contacted it in time
+        // on that packet (the SLA watchdog reconciles the deadline; RA5).
+        let old = lead
+            .packets
+            .iter()
+            .find(|p| p.packet_id == task_packet)
+            .ok_or(CrmSkip::OldPacket)?;
+        let next = lead
+            .packets
+            .iter()
+            .filter(|p| (p.created_at, p.level) > (old.created_at, old.level))
+            .map(|p| p.created_at)
+            .min();
+        let held_then = signal.at >= old.created_at && next.is_some_and(|n| signal.at < n);
+        if !held_then {
+            return Err(CrmSkip::OldPacket);
+        }
+        current = old;
     }
     let Some(owner) = current.rep_id.clone() else {
         return Err(CrmSkip::NotOurs);
@@ -303,6 +321,47 @@ mod tests {
             judge_click(&v, &click("UB", "p2", RepActivityKind::Contacted)),
             Err(Refusal::Reassigned { .. })
         ));
+    }
+
+    #[test]
+    fn a_call_logged_late_on_an_older_task_counts_when_stamped_while_the_rep_held_the_lead() {
+        let mut v = view();
+        v.apply(&AnyEvent::DeliveryReceipt(receipt("p1", "t1")));
+        v.apply(&AnyEvent::HandoffPacket(packet("l1", "p2", "b", 5, 1)));
+        v.apply(&AnyEvent::DeliveryReceipt(receipt("p2", "t2")));
+        let at = |minute: i64| Timestamp(samples::T0.0 + minute * 60_000);
+        let signal = |task: &str, minute| CrmSignal {
+            object: CrmObject::Task(task.into()),
+            kind: RepActivityKind::Contacted,
+            at: at(minute),
+        };
+        // a's call at minute 3, logged after the reassignment at minute 5: a's, on p1
+        let a = judge_crm(&v, &signal("t1", 3)).unwrap();
+        assert_eq!((a.rep_id.as_str(), a.packet_id.as_deref()), ("a", Some("p1")));
+        // notify completing a's task when the lead moved on (minute 6): ignored
+        assert_eq!(judge_crm(&v, &signal("t1", 6)), Err(CrmSkip::OldPacket));
+        // b's own task: b's contact on p2
+        let b = judge_crm(&v, &signal("t2", 7)).unwrap();
+        assert_eq!((b.rep_id.as_str(), b.packet_id.as_deref()), ("b", Some("p2")));
+        assert_eq!(judge_crm(&v, &signal("t9", 7)), Err(CrmSkip::NotOurs));
+    }
+
+    fn receipt(packet: &str, task: &str) -> leadflow_events::DeliveryReceipt {
+        leadflow_events::DeliveryReceipt {
+            receipt_id: format!("r-{packet}"),
+            packet_id: packet.into(),
+            lead_id: "l1".into(),
+            channel: leadflow_events::DeliveryChannel::Crm,
+            status: leadflow_events::DeliveryStatus::Delivered,
+            attempts: 1,
+            external_id: Some(task.into()),
+            error: None,
+            delivered_at: samples::T0,
+            idempotency_key: None,
+            fallback_for: vec![],
+            remote_url: None,
+            latency_ms: None,
+        }
     }
 
     fn kind_of(i: u8) -> RepActivityKind {

@@ -62,7 +62,7 @@ pub fn parse(body: &[u8], now: Timestamp) -> Result<Interaction, PayloadError> {
         .find_map(|a| {
             let block = a["block_id"].as_str()?.strip_prefix(BLOCK_PREFIX)?;
             let (lead, packet) = block.split_once('|')?;
-            (!lead.is_empty() && !packet.is_empty()).then(|| (a, lead, packet))
+            (!lead.is_empty() && !packet.is_empty()).then_some((a, lead, packet))
         })
         .ok_or(PayloadError::NoAction)?;
     let (kind, reason) = match action["action_id"].as_str().unwrap_or_default() {
