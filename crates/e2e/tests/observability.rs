@@ -249,6 +249,8 @@ async fn observability_names_exist() {
         "tiered",
         "escalations",
         "packets",
+        // route-rejections' input; the other stages read it as a side input, which skips it
+        "activity",
     ] {
         produce_raw_all(
             &bs,
@@ -272,6 +274,7 @@ async fn observability_names_exist() {
         "leadflow-tier",
         "leadflow-route",
         "leadflow-route-reassign",
+        "leadflow-route-rejections",
         "leadflow-notify",
         "leadflow-sla-watchdog",
     ] {
