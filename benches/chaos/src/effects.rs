@@ -12,6 +12,11 @@ pub struct Effects {
     pub slack_posts: usize,
     /// Posts whose idempotency key was already posted (a rep pinged twice for one handoff).
     pub slack_duplicate_posts: usize,
+    /// Of those, direct messages (`channel_kind` "dm" in the post's metadata).
+    pub slack_duplicate_dms: usize,
+    /// `conversations.history` calls Slack answered: notify looking for a post of an intent
+    /// without its outcome before posting again (notify RULES.md §3a).
+    pub slack_lookups: usize,
     pub crm_tasks: usize,
     /// Tasks whose idempotency key already had a task (the CRM upserts by key, so 0 by design).
     pub crm_duplicate_tasks: usize,
@@ -77,16 +82,24 @@ impl Sandbox {
 /// Counts effects in the stand-ins' state (`GET /_sandbox/state`) and requests.
 pub fn count(state: &Value, requests: &Value) -> Effects {
     let mut e = Effects::default();
-    let mut posts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut posts: BTreeMap<String, (usize, bool)> = BTreeMap::new();
     for m in state["slack"].as_array().into_iter().flatten() {
         e.slack_posts += 1;
         let key = m["metadata"]["event_payload"]["idempotency_key"]
             .as_str()
             .map(str::to_owned)
             .unwrap_or_else(|| format!("text:{}", m["text"].as_str().unwrap_or_default()));
-        *posts.entry(key).or_default() += 1;
+        let dm = m["metadata"]["event_payload"]["channel_kind"].as_str() == Some("dm");
+        let entry = posts.entry(key).or_default();
+        entry.0 += 1;
+        entry.1 |= dm;
     }
-    e.slack_duplicate_posts = posts.values().map(|n| n - 1).sum();
+    e.slack_duplicate_posts = posts.values().map(|(n, _)| n - 1).sum();
+    e.slack_duplicate_dms = posts
+        .values()
+        .filter(|(_, dm)| *dm)
+        .map(|(n, _)| n - 1)
+        .sum();
     let mut tasks: BTreeMap<String, usize> = BTreeMap::new();
     for o in state["crm"].as_array().into_iter().flatten() {
         if o["object_type"].as_str() != Some("tasks") {
@@ -101,6 +114,12 @@ pub fn count(state: &Value, requests: &Value) -> Effects {
         e.crm_task_rewrites += o["writes"].as_u64().unwrap_or(1).saturating_sub(1) as usize;
     }
     e.crm_duplicate_tasks = tasks.values().map(|n| n - 1).sum();
+    e.slack_lookups = requests
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["path"] == "/api/conversations.history" && r["fault"].is_null())
+        .count();
     e.requests_failed_by_faults = requests
         .as_array()
         .into_iter()
@@ -122,6 +141,8 @@ mod tests {
                 {"text": "a", "metadata": {"event_payload": {"idempotency_key": "k1"}}},
                 {"text": "a", "metadata": {"event_payload": {"idempotency_key": "k1"}}},
                 {"text": "b", "metadata": {"event_payload": {"idempotency_key": "k2"}}},
+                {"text": "d", "metadata": {"event_payload": {"idempotency_key": "k2:dm", "channel_kind": "dm"}}},
+                {"text": "d", "metadata": {"event_payload": {"idempotency_key": "k2:dm", "channel_kind": "dm"}}},
             ],
             "crm": [
                 {"id": "1", "object_type": "tasks", "writes": 3,
@@ -133,13 +154,21 @@ mod tests {
                 {"id": "4", "object_type": "contacts", "writes": 5, "properties": {}},
             ],
         });
-        let requests = json!([{"fault": "down"}, {"fault": null}, {"fault": "error"}]);
+        let requests = json!([
+            {"fault": "down"},
+            {"fault": null},
+            {"fault": "error"},
+            {"path": "/api/conversations.history", "fault": null},
+            {"path": "/api/conversations.history", "fault": "error"},
+        ]);
         let e = count(&state, &requests);
-        assert_eq!(e.slack_posts, 3);
-        assert_eq!(e.slack_duplicate_posts, 1);
+        assert_eq!(e.slack_posts, 5);
+        assert_eq!(e.slack_duplicate_posts, 2);
+        assert_eq!(e.slack_duplicate_dms, 1);
+        assert_eq!(e.slack_lookups, 1);
         assert_eq!(e.crm_tasks, 3);
         assert_eq!(e.crm_duplicate_tasks, 1);
         assert_eq!(e.crm_task_rewrites, 2);
-        assert_eq!(e.requests_failed_by_faults, 2);
+        assert_eq!(e.requests_failed_by_faults, 3);
     }
 }

@@ -92,8 +92,12 @@ pub fn print(run: &Run, audit: &Audit, fx: &Effects) -> bool {
     println!("| external effect | count | duplicates |");
     println!("|---|---|---|");
     println!(
-        "| Slack posts (by idempotency key) | {} | {} |",
-        fx.slack_posts, fx.slack_duplicate_posts
+        "| Slack posts (by idempotency key) | {} | {} (of them direct messages: {}) |",
+        fx.slack_posts, fx.slack_duplicate_posts, fx.slack_duplicate_dms
+    );
+    println!(
+        "| Slack history lookups (an intent without its outcome) | {} | |",
+        fx.slack_lookups
     );
     println!(
         "| HubSpot tasks (by idempotency key) | {} | {} (rewrites of the same task: {}) |",

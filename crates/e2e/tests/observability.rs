@@ -252,6 +252,7 @@ async fn observability_names_exist() {
         "tiered",
         "escalations",
         "packets",
+        // route-rejections' input; the other stages read it as a side input, which skips it
         "activity",
     ] {
         produce_raw_all(

@@ -85,7 +85,7 @@ const FILES: [(EventKind, &str); 16] = [
 /// A file that embeds other types by name is inlined against the current files, like the current
 /// schemas; a self-contained copy (what the registry received at the time) keeps the embedded types'
 /// version its writer had.
-const HISTORY: [(EventKind, &str); 12] = [
+const HISTORY: [(EventKind, &str); 13] = [
     (
         EventKind::LeadEvent,
         include_str!("../../../schemas/history/lead_event.v1.avsc"),
@@ -117,6 +117,10 @@ const HISTORY: [(EventKind, &str); 12] = [
     (
         EventKind::DeliveryReceipt,
         include_str!("../../../schemas/history/delivery_receipt.v1.avsc"),
+    ),
+    (
+        EventKind::DeliveryReceipt,
+        include_str!("../../../schemas/history/delivery_receipt.v2.avsc"),
     ),
     (
         EventKind::RepActivity,

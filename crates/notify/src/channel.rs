@@ -97,6 +97,24 @@ pub trait Channel: Send + Sync + 'static {
         handoff: &'a Handoff,
         attempt: &'a Attempt<'a>,
     ) -> BoxFuture<'a, Result<Delivered, ChannelError>>;
+
+    /// Whether a call creates something the remote API cannot deduplicate (Slack `chat.postMessage`
+    /// has no idempotency key) *and* the channel can look for it afterwards ([`Channel::find`]):
+    /// notify then writes a durable intent before every call (RULES.md §3a). False by default.
+    fn journaled(&self) -> bool {
+        false
+    }
+
+    /// Looks for what an earlier call for this handoff created at or after `since` (an intent
+    /// without its outcome: a crash, or an answer lost to a timeout). `Ok(None)`: not there, the
+    /// caller delivers again. Errors are classified like [`Channel::deliver`]'s.
+    fn find<'a>(
+        &'a self,
+        _handoff: &'a Handoff,
+        _since: leadflow_events::Timestamp,
+    ) -> BoxFuture<'a, Result<Option<Delivered>, ChannelError>> {
+        Box::pin(async { Ok(None) })
+    }
 }
 
 /// `Retry-After` as seconds (HTTP-date values are treated as one second).

@@ -3,7 +3,7 @@
 //! has been unavailable for `fallback_after` or failed for good; at most one effect per packet and
 //! channel (the ledger); a receipt per channel and attempt. No Kafka types here.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use futures::future::{join_all, select_all};
@@ -13,8 +13,9 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::breaker::{Breaker, Permit};
-use crate::channel::{Attempt, Channel, ChannelError, CrmLink, Link};
+use crate::channel::{Attempt, Channel, ChannelError, CrmLink, Delivered, Link};
 use crate::email::channel_name;
+use crate::intent::IntentLog;
 use crate::ledger::{Done, Ledger};
 use crate::metrics::NotifyMetrics;
 use crate::packet::Handoff;
@@ -131,7 +132,12 @@ pub struct Notifier {
     rules: DeliveryRules,
     clock: Arc<dyn Clock>,
     metrics: Option<NotifyMetrics>,
+    /// Where intents go before a journaled call (RULES.md §3a); none: only the ledger remembers.
+    intents: OnceLock<Arc<dyn IntentLog>>,
 }
+
+/// The `error` of a `DELIVERED` receipt whose post was found rather than made.
+pub const FOUND_NOTE: &str = "already posted: found by its metadata in the conversation history";
 
 impl Notifier {
     pub fn new(
@@ -152,7 +158,13 @@ impl Notifier {
             ledger: Ledger::new(2_000_000),
             rules,
             clock,
+            intents: OnceLock::new(),
         }
+    }
+
+    /// Sets where intents are written (once; later calls are ignored).
+    pub fn set_intent_log(&self, log: Arc<dyn IntentLog>) {
+        let _ = self.intents.set(log);
     }
 
     /// Adds the direct message to the original owner of a reassigned lead (RULES.md §1).
@@ -396,6 +408,8 @@ impl Notifier {
             return (receipts, Outcome::Delivered);
         }
         let started = Instant::now();
+        // An intent without its outcome (a crash, or an answer lost): look before calling again.
+        let mut uncertain = lane.channel.journaled() && self.ledger.intent(key, ch).is_some();
         let mut attempt: u32 = 0;
         let mut first_failure: Option<Instant> = None;
         let mut last_error = String::new();
@@ -424,16 +438,8 @@ impl Notifier {
                 crm_link: link,
                 failures,
             };
-            let result =
-                match tokio::time::timeout(self.rules.attempt_timeout, lane.channel.deliver(h, &a))
-                    .await
-                {
-                    Ok(r) => r,
-                    Err(_) => Err(ChannelError::unavailable(format!(
-                        "{label}: no answer within {} ms",
-                        self.rules.attempt_timeout.as_millis()
-                    ))),
-                };
+            let mut found = false;
+            let result = self.attempt(lane, h, &a, &mut uncertain, &mut found).await;
             let now = self.clock.now();
             let wait = match result {
                 Ok(d) => {
@@ -468,7 +474,7 @@ impl Notifier {
                         status,
                         attempt,
                         Some(d.external_id),
-                        None,
+                        found.then(|| FOUND_NOTE.to_owned()),
                         now,
                         d.url,
                     ));
@@ -563,6 +569,108 @@ impl Notifier {
             }
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// One attempt: for a journaled channel, first the lookup when an earlier call may have gone
+    /// through (`uncertain`), then the durable intent, then the call (RULES.md §3a).
+    async fn attempt(
+        &self,
+        lane: &Lane,
+        h: &Handoff,
+        a: &Attempt<'_>,
+        uncertain: &mut bool,
+        found: &mut bool,
+    ) -> Result<Delivered, ChannelError> {
+        let ch = lane.channel.kind();
+        let label = channel_label(ch);
+        let limit = self.rules.attempt_timeout;
+        let timed_out = || {
+            ChannelError::unavailable(format!(
+                "{label}: no answer within {} ms",
+                limit.as_millis()
+            ))
+        };
+        let journaled = lane.channel.journaled();
+        if journaled && *uncertain {
+            match self.ledger.intent(&h.idempotency_key, ch) {
+                Some(since) => {
+                    let looked = tokio::time::timeout(limit, lane.channel.find(h, since))
+                        .await
+                        .unwrap_or_else(|_| Err(timed_out()));
+                    let result = match &looked {
+                        Ok(Some(_)) => "found",
+                        Ok(None) => "not_found",
+                        Err(e) => e.kind(),
+                    };
+                    if let Some(m) = &self.metrics {
+                        m.lookups.with_label_values(&[label, result]).inc();
+                    }
+                    match looked {
+                        Ok(Some(d)) => {
+                            tracing::info!(channel = label, lead_id = %h.lead_id, "an earlier post was found by its metadata; not posting again");
+                            *found = true;
+                            return Ok(d);
+                        }
+                        Ok(None) => *uncertain = false,
+                        Err(ChannelError::Rejected { reason }) => {
+                            // cannot look (a missing history scope): deliver rather than hold
+                            tracing::error!(channel = label, lead_id = %h.lead_id, error = %reason, "the lookup of an earlier post was refused; posting without it");
+                            *uncertain = false;
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                None => *uncertain = false,
+            }
+        }
+        if journaled {
+            self.write_intent(h, ch, a.number).await?;
+        }
+        let result = tokio::time::timeout(limit, lane.channel.deliver(h, a))
+            .await
+            .unwrap_or_else(|_| Err(timed_out()));
+        if journaled && matches!(result, Err(ChannelError::Unavailable { .. })) {
+            // the call may have reached the channel before it failed
+            *uncertain = true;
+        }
+        result
+    }
+
+    /// The intent before a call: a `POSTING` receipt, acknowledged, then remembered in the ledger.
+    async fn write_intent(
+        &self,
+        h: &Handoff,
+        ch: DeliveryChannel,
+        attempt: u32,
+    ) -> Result<(), ChannelError> {
+        let now = self.clock.now();
+        if let Some(log) = self.intents.get() {
+            let intent = receipt(
+                h,
+                ch,
+                DeliveryStatus::Posting,
+                attempt,
+                None,
+                None,
+                now,
+                None,
+            );
+            match tokio::time::timeout(self.rules.attempt_timeout, log.write(intent)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    return Err(ChannelError::unavailable(format!(
+                        "the intent was not written, not posting: {e}"
+                    )));
+                }
+                Err(_) => {
+                    return Err(ChannelError::unavailable(
+                        "the intent was not acknowledged in time, not posting",
+                    ));
+                }
+            }
+        }
+        self.ledger.note_intent(&h.idempotency_key, ch, now);
+        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]

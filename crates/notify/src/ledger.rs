@@ -6,7 +6,7 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
-use leadflow_events::{DeliveryChannel, DeliveryReceipt, DeliveryStatus};
+use leadflow_events::{DeliveryChannel, DeliveryReceipt, DeliveryStatus, Timestamp};
 
 /// What was delivered.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,6 +22,8 @@ struct Inner {
     delivered: HashMap<Key, Done>,
     order: VecDeque<Key>,
     claims: HashMap<Key, Arc<tokio::sync::Mutex<()>>>,
+    /// Intents without a delivered receipt (RULES.md §3a): when the earliest was written.
+    intents: HashMap<Key, Timestamp>,
     /// The keys delivered to the CRM, by lead (the key's first `|` field: route's keys are
     /// `lead|event|tier|trigger|level`).
     crm_by_lead: HashMap<String, BTreeSet<String>>,
@@ -60,6 +62,7 @@ impl Ledger {
     pub fn mark(&self, key: &str, channel: DeliveryChannel, done: Done) {
         let mut inner = self.lock();
         let k = (key.to_owned(), channel);
+        inner.intents.remove(&k);
         if inner.delivered.insert(k.clone(), done).is_none() {
             if channel == DeliveryChannel::Crm {
                 inner
@@ -86,8 +89,43 @@ impl Ledger {
         }
     }
 
+    /// An intent to call `channel` for `key` written at `at` (RULES.md §3a): remembered until a
+    /// delivered receipt for the pair arrives; the earliest one counts.
+    pub fn note_intent(&self, key: &str, channel: DeliveryChannel, at: Timestamp) {
+        let mut inner = self.lock();
+        let k = (key.to_owned(), channel);
+        if inner.delivered.contains_key(&k) {
+            return;
+        }
+        let earliest = inner
+            .intents
+            .get(&k)
+            .map_or(at, |t| Timestamp(t.0.min(at.0)));
+        inner.intents.insert(k, earliest);
+        if inner.intents.len() > self.capacity {
+            if let Some(oldest) = inner
+                .intents
+                .iter()
+                .min_by_key(|(_, t)| t.0)
+                .map(|(k, _)| k.clone())
+            {
+                inner.intents.remove(&oldest);
+            }
+        }
+    }
+
+    /// When the earliest intent for `key` and `channel` without a delivered receipt was written.
+    pub fn intent(&self, key: &str, channel: DeliveryChannel) -> Option<Timestamp> {
+        self.lock().intents.get(&(key.to_owned(), channel)).copied()
+    }
+
     /// Applies one receipt (own output replayed, or another instance's).
     pub fn apply(&self, r: &DeliveryReceipt) {
+        if r.status == DeliveryStatus::Posting {
+            let key = r.idempotency_key.as_deref().unwrap_or(&r.packet_id);
+            self.note_intent(key, r.channel, r.delivered_at);
+            return;
+        }
         let delivered = matches!(
             (r.channel, r.status),
             (
@@ -169,6 +207,34 @@ mod tests {
     use leadflow_events::samples;
 
     use super::*;
+
+    #[test]
+    fn an_intent_is_pending_until_its_delivered_receipt_in_either_order() {
+        let ledger = Ledger::new(10);
+        let mut intent = samples::delivery_receipt();
+        intent.status = DeliveryStatus::Posting;
+        intent.idempotency_key = Some("k1".into());
+        intent.delivered_at = Timestamp(2_000);
+        ledger.apply(&intent);
+        intent.delivered_at = Timestamp(1_000);
+        ledger.apply(&intent);
+        assert_eq!(
+            ledger.intent("k1", DeliveryChannel::Slack),
+            Some(Timestamp(1_000)),
+            "the earliest intent counts"
+        );
+        assert_eq!(ledger.intent("k1", DeliveryChannel::Crm), None);
+        let mut done = samples::delivery_receipt();
+        done.idempotency_key = Some("k1".into());
+        ledger.apply(&done);
+        assert_eq!(ledger.intent("k1", DeliveryChannel::Slack), None);
+        // replayed from another partition: the delivered receipt first, then its intent
+        done.idempotency_key = Some("k2".into());
+        ledger.apply(&done);
+        intent.idempotency_key = Some("k2".into());
+        ledger.apply(&intent);
+        assert_eq!(ledger.intent("k2", DeliveryChannel::Slack), None);
+    }
 
     #[test]
     fn delivered_receipts_are_remembered_and_bounded() {

@@ -8,6 +8,7 @@ pub mod email;
 pub mod hubspot;
 pub mod hubspot_api;
 pub mod hubspot_reassign;
+pub mod intent;
 pub mod ledger;
 pub mod metrics;
 pub mod notice;
@@ -15,7 +16,9 @@ pub mod packet;
 pub mod receipt;
 pub mod settings;
 pub mod slack;
+pub mod slack_api;
 pub mod slack_dm;
+pub mod slack_history;
 pub mod slack_message;
 pub mod stage;
 

@@ -16,6 +16,9 @@ pub struct NotifyMetrics {
     pub latency: HistogramVec,
     /// `leadflow_notify_duplicates_skipped_total{channel}`: deliveries skipped thanks to the ledger.
     pub skipped: IntCounterVec,
+    /// `leadflow_notify_lookups_total{channel, result}`: looks for an earlier post before posting
+    /// again (RULES.md §3a); result found, not_found, unavailable, rate_limited, rejected.
+    pub lookups: IntCounterVec,
 }
 
 impl NotifyMetrics {
@@ -48,6 +51,11 @@ impl NotifyMetrics {
                 "duplicates_skipped_total",
                 "Deliveries skipped because the ledger already had a delivered receipt",
                 &["channel"],
+            )?,
+            lookups: r.counter_vec(
+                "lookups_total",
+                "Looks for an earlier post of an intent without its outcome, by result",
+                &["channel", "result"],
             )?,
         })
     }

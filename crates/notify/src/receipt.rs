@@ -19,6 +19,7 @@ pub fn status_label(s: DeliveryStatus) -> &'static str {
         DeliveryStatus::Skipped => "skipped",
         DeliveryStatus::Retrying => "retrying",
         DeliveryStatus::FellBack => "fell_back",
+        DeliveryStatus::Posting => "posting",
     }
 }
 

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use leadflow_events::DeliveryChannel;
+use leadflow_events::{DeliveryChannel, Timestamp};
 use leadflow_runtime::Secret;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::channel::{
     Attempt, Channel, ChannelError, Delivered, Link, parse_retry_after, transport_error,
@@ -15,6 +15,8 @@ use crate::channel::{
 use crate::notice::{notice_blocks, notice_text};
 use crate::packet::Handoff;
 use crate::settings::SlackSettings;
+use crate::slack_api::api_call;
+use crate::slack_history::{ChannelIds, find_post};
 use crate::slack_message::{blocks, fallback_text};
 
 enum Mode {
@@ -28,16 +30,9 @@ pub struct SlackChannel {
     default_channel: String,
     channels: BTreeMap<String, String>,
     crm_link_wait: Duration,
+    /// Channel names → ids, for the history lookup (RULES.md §3a).
+    ids: ChannelIds,
 }
-
-/// `ok: false` errors worth retrying; every other error is permanent for this packet.
-const TRANSIENT_ERRORS: [&str; 5] = [
-    "internal_error",
-    "fatal_error",
-    "service_unavailable",
-    "request_timeout",
-    "team_added_to_org",
-];
 
 impl SlackChannel {
     /// `None` when neither a bot token nor a webhook URL is set.
@@ -60,6 +55,7 @@ impl SlackChannel {
             default_channel: settings.default_channel.clone(),
             channels: settings.channels.clone(),
             crm_link_wait,
+            ids: ChannelIds::default(),
         })
     }
 
@@ -102,7 +98,11 @@ impl SlackChannel {
                     "unfurl_links": false,
                     "metadata": {
                         "event_type": "leadflow_handoff",
-                        "event_payload": { "idempotency_key": h.idempotency_key, "lead_id": h.lead_id }
+                        "event_payload": {
+                            "idempotency_key": h.idempotency_key,
+                            "channel_kind": "team",
+                            "lead_id": h.lead_id
+                        }
                     }
                 });
                 let reply = api_call(&self.http, base, token, "chat.postMessage", &body)
@@ -114,6 +114,10 @@ impl SlackChannel {
                         )),
                         other => other,
                     })?;
+                self.ids.learn(
+                    self.channel_for(&h.team),
+                    reply["channel"].as_str().unwrap_or_default(),
+                );
                 Ok(Delivered {
                     external_id: reply["ts"].as_str().unwrap_or_default().to_owned(),
                     url: None,
@@ -158,66 +162,6 @@ impl SlackChannel {
     }
 }
 
-/// One Slack Web API call (`{base}/{method}`, JSON body, bot token): the reply of an `ok: true`
-/// answer, or the failure mapped to retry / rate limit / rejection.
-pub(crate) async fn api_call(
-    http: &reqwest::Client,
-    base: &str,
-    token: &Secret,
-    method: &str,
-    body: &Value,
-) -> Result<Value, ChannelError> {
-    let resp = http
-        .post(format!("{base}/{method}"))
-        .bearer_auth(token.expose())
-        .json(body)
-        .send()
-        .await
-        .map_err(|e| transport_error("slack", e))?;
-    let status = resp.status();
-    let retry_after = parse_retry_after(
-        resp.headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok()),
-    );
-    if status.as_u16() == 429 {
-        return Err(ChannelError::RateLimited {
-            reason: format!("slack {method} answered 429"),
-            retry_after: retry_after.unwrap_or(Duration::from_secs(1)),
-        });
-    }
-    if status.is_server_error() {
-        return Err(ChannelError::Unavailable {
-            reason: format!("slack answered {status}"),
-            retry_after,
-        });
-    }
-    if !status.is_success() {
-        return Err(ChannelError::rejected(format!("slack answered {status}")));
-    }
-    let reply: Value = resp.json().await.map_err(|e| transport_error("slack", e))?;
-    if reply["ok"] == true {
-        return Ok(reply);
-    }
-    let error = reply["error"]
-        .as_str()
-        .unwrap_or("unknown_error")
-        .to_owned();
-    if error == "ratelimited" {
-        return Err(ChannelError::RateLimited {
-            reason: "slack: ratelimited".into(),
-            retry_after: retry_after.unwrap_or(Duration::from_secs(1)),
-        });
-    }
-    if TRANSIENT_ERRORS.contains(&error.as_str()) {
-        return Err(ChannelError::Unavailable {
-            reason: format!("slack: {error}"),
-            retry_after,
-        });
-    }
-    Err(ChannelError::rejected(format!("slack {method}: {error}")))
-}
-
 impl Channel for SlackChannel {
     fn kind(&self) -> DeliveryChannel {
         DeliveryChannel::Slack
@@ -229,5 +173,27 @@ impl Channel for SlackChannel {
         attempt: &'a Attempt<'a>,
     ) -> BoxFuture<'a, Result<Delivered, ChannelError>> {
         Box::pin(self.post(handoff, attempt))
+    }
+
+    /// Web API only: a webhook post cannot be looked up.
+    fn journaled(&self) -> bool {
+        self.api().is_some()
+    }
+
+    fn find<'a>(
+        &'a self,
+        h: &'a Handoff,
+        since: Timestamp,
+    ) -> BoxFuture<'a, Result<Option<Delivered>, ChannelError>> {
+        Box::pin(async move {
+            let Some((base, token)) = self.api() else {
+                return Ok(None);
+            };
+            let channel = self.channel_for(&h.team);
+            let Some(id) = self.ids.resolve(&self.http, base, token, channel).await? else {
+                return Ok(None);
+            };
+            find_post(&self.http, base, token, &id, &h.idempotency_key, since).await
+        })
     }
 }

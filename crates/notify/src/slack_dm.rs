@@ -4,14 +4,16 @@
 //! the team post never sends the DM again and the other way round.
 
 use futures::future::BoxFuture;
-use leadflow_events::DeliveryChannel;
+use leadflow_events::{DeliveryChannel, Timestamp};
 use leadflow_runtime::Secret;
 use serde_json::json;
 
 use crate::channel::{Attempt, Channel, ChannelError, Delivered};
 use crate::notice::{notice_blocks, notice_text};
 use crate::packet::{Handoff, Rep};
-use crate::slack::{SlackChannel, api_call};
+use crate::slack::SlackChannel;
+use crate::slack_api::api_call;
+use crate::slack_history::find_post;
 use crate::slack_message::{direct_blocks, direct_text};
 
 /// Suffix of the idempotency key of the direct message of a reassigned packet.
@@ -66,13 +68,8 @@ impl SlackDirect {
         })
     }
 
-    async fn send(&self, h: &Handoff) -> Result<Delivered, ChannelError> {
-        let Some((_, uid)) = dm_recipient(h) else {
-            return Err(ChannelError::rejected(
-                "no original owner with a Slack user id to message",
-            ));
-        };
-        // Opening an existing DM returns the same channel: safe to repeat on a retry.
+    /// The DM channel with `uid`. Opening an existing DM returns the same channel: safe to repeat.
+    async fn open(&self, uid: &str) -> Result<String, ChannelError> {
         let opened = api_call(
             &self.http,
             &self.base,
@@ -81,11 +78,43 @@ impl SlackDirect {
             &json!({ "users": uid }),
         )
         .await?;
-        let Some(channel) = opened["channel"]["id"].as_str().filter(|c| !c.is_empty()) else {
-            return Err(ChannelError::unavailable(
+        match opened["channel"]["id"].as_str().filter(|c| !c.is_empty()) {
+            Some(c) => Ok(c.to_owned()),
+            None => Err(ChannelError::unavailable(
                 "slack conversations.open returned no channel id",
+            )),
+        }
+    }
+
+    /// The DM notify may already have sent for this key (RULES.md §3a).
+    async fn look_up(
+        &self,
+        h: &Handoff,
+        since: Timestamp,
+    ) -> Result<Option<Delivered>, ChannelError> {
+        let Some((_, uid)) = dm_recipient(h) else {
+            return Ok(None);
+        };
+        let channel = self.open(uid).await?;
+        find_post(
+            &self.http,
+            &self.base,
+            &self.token,
+            &channel,
+            &h.idempotency_key,
+            since,
+        )
+        .await
+    }
+
+    async fn send(&self, h: &Handoff) -> Result<Delivered, ChannelError> {
+        let Some((_, uid)) = dm_recipient(h) else {
+            return Err(ChannelError::rejected(
+                "no original owner with a Slack user id to message",
             ));
         };
+        let channel = self.open(uid).await?;
+        let channel = channel.as_str();
         let reply = api_call(
             &self.http,
             &self.base,
@@ -98,7 +127,11 @@ impl SlackDirect {
                 "unfurl_links": false,
                 "metadata": {
                     "event_type": if h.is_notice() { "leadflow_withdrawn" } else { "leadflow_reassigned" },
-                    "event_payload": { "idempotency_key": h.idempotency_key, "lead_id": h.lead_id }
+                    "event_payload": {
+                        "idempotency_key": h.idempotency_key,
+                        "channel_kind": "dm",
+                        "lead_id": h.lead_id
+                    }
                 }
             }),
         )
@@ -121,6 +154,18 @@ impl Channel for SlackDirect {
         _attempt: &'a Attempt<'a>,
     ) -> BoxFuture<'a, Result<Delivered, ChannelError>> {
         Box::pin(self.send(handoff))
+    }
+
+    fn journaled(&self) -> bool {
+        true
+    }
+
+    fn find<'a>(
+        &'a self,
+        handoff: &'a Handoff,
+        since: Timestamp,
+    ) -> BoxFuture<'a, Result<Option<Delivered>, ChannelError>> {
+        Box::pin(self.look_up(handoff, since))
     }
 }
 

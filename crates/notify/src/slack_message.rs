@@ -166,7 +166,9 @@ fn rep_controls(h: &Handoff) -> Option<Value> {
     let block = block_id(&h.lead_id, &h.packet_id)?;
     let options: Vec<Value> = REJECT_REASONS
         .iter()
-        .map(|(value, label)| json!({"text": {"type": "plain_text", "text": label}, "value": value}))
+        .map(
+            |(value, label)| json!({"text": {"type": "plain_text", "text": label}, "value": value}),
+        )
         .collect();
     Some(json!({"type": "actions", "block_id": block, "elements": [
         {"type": "button", "style": "primary", "text": {"type": "plain_text", "text": "Accept"}, "action_id": ACCEPT, "value": "accept"},
@@ -230,7 +232,11 @@ mod tests {
             .as_array()
             .unwrap()
             .iter()
-            .find(|b| b["block_id"].as_str().is_some_and(|id| id.starts_with("leadflow|")))
+            .find(|b| {
+                b["block_id"]
+                    .as_str()
+                    .is_some_and(|id| id.starts_with("leadflow|"))
+            })
             .expect("the rep controls");
         assert_eq!(
             controls["block_id"],
@@ -242,8 +248,14 @@ mod tests {
             .iter()
             .map(|e| e["action_id"].as_str().unwrap())
             .collect();
-        assert_eq!(ids, ["leadflow_accept", "leadflow_contacted", "leadflow_reject"]);
-        assert_eq!(controls["elements"][2]["options"].as_array().unwrap().len(), 6);
+        assert_eq!(
+            ids,
+            ["leadflow_accept", "leadflow_contacted", "leadflow_reject"]
+        );
+        assert_eq!(
+            controls["elements"][2]["options"].as_array().unwrap().len(),
+            6
+        );
     }
 
     #[test]

@@ -9,7 +9,8 @@ use leadflow_events::{
     Codec, DeliveryChannel, ErrorKind, ExceptionRecord, HandoffPacket, Timestamp, TopicRole,
 };
 use leadflow_runtime::{
-    Clock, Context, Output, SideInput, SideStart, Stage, StageError, StageRegistry, SystemClock,
+    Clock, Context, Journal, Output, SideInput, SideStart, Stage, StageError, StageRegistry,
+    SystemClock,
 };
 
 use crate::channel::Channel;
@@ -188,6 +189,12 @@ impl Stage for NotifyStage {
             role: TopicRole::Deliveries,
             start: SideStart::Since(self.ledger_window),
         }]
+    }
+
+    /// Intents (RULES.md §3a) go to `handoff.deliveries` through the run's journal.
+    fn attach_journal(&self, journal: Journal) {
+        self.notifier
+            .set_intent_log(Arc::new(crate::intent::JournalIntents(journal)));
     }
 
     fn on_side_input(&self, event: AnyEvent) -> Result<(), StageError> {

@@ -1,6 +1,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
-//! delivery_receipt v2 is a safe evolution of v1: a v1 receipt decodes with the new fields at their
-//! defaults, and v2 receipts with the new statuses round-trip.
+//! delivery_receipt v2 is a safe evolution of v1 (a v1 receipt decodes with the new fields at their
+//! defaults), v3 of v2 (POSTING; a v2 reader reads it as the enum's default, FAILED), and receipts
+//! with the new statuses round-trip.
 
 use apache_avro::types::{Record, Value};
 use leadflow_events::codec::SINGLE_OBJECT_MAGIC;
@@ -9,9 +10,12 @@ use leadflow_events::{Codec, DeliveryReceipt, DeliveryStatus, EventKind, samples
 #[tokio::test]
 async fn a_v1_receipt_decodes_as_v2() {
     let c = Codec::single_object().unwrap();
-    let v1 = c.schemas().history(EventKind::DeliveryReceipt);
-    assert_eq!(v1.len(), 1);
-    let v1 = &v1[0];
+    let history = c.schemas().history(EventKind::DeliveryReceipt);
+    assert_eq!(history.len(), 2, "v1 and v2");
+    let v1 = history
+        .iter()
+        .find(|e| e.json.contains("The result of delivering"))
+        .expect("v1 in the history");
     let mut rec = Record::new(&v1.schema).unwrap();
     rec.put("receipt_id", "r-1");
     rec.put("packet_id", "pkt-1");
@@ -39,7 +43,11 @@ async fn a_v1_receipt_decodes_as_v2() {
 #[tokio::test]
 async fn v2_statuses_round_trip() {
     let c = Codec::single_object().unwrap();
-    for status in [DeliveryStatus::Retrying, DeliveryStatus::FellBack] {
+    for status in [
+        DeliveryStatus::Retrying,
+        DeliveryStatus::FellBack,
+        DeliveryStatus::Posting,
+    ] {
         let mut r = samples::delivery_receipt();
         r.status = status;
         r.channel = leadflow_events::DeliveryChannel::Email;
@@ -48,4 +56,33 @@ async fn v2_statuses_round_trip() {
         let back: DeliveryReceipt = c.decode(&bytes).await.unwrap();
         assert_eq!(back, r);
     }
+}
+
+#[tokio::test]
+async fn a_v2_reader_reads_posting_as_failed() {
+    let c = Codec::single_object().unwrap();
+    let v2 = c
+        .schemas()
+        .history(EventKind::DeliveryReceipt)
+        .into_iter()
+        .find(|e| e.json.contains("adds RETRYING and FELL_BACK"))
+        .expect("v2 in the history");
+    assert!(!v2.json.contains("POSTING"));
+    let current = c.schemas().current(EventKind::DeliveryReceipt);
+    let mut r = samples::delivery_receipt();
+    r.status = DeliveryStatus::Posting;
+    let value = apache_avro::to_value(&r).unwrap();
+    let body = apache_avro::to_avro_datum(&current.schema, value.resolve(&current.schema).unwrap())
+        .unwrap();
+    let read =
+        apache_avro::from_avro_datum(&current.schema, &mut body.as_slice(), Some(&v2.schema))
+            .unwrap();
+    let Value::Record(fields) = read else {
+        panic!("a record")
+    };
+    let status = fields
+        .iter()
+        .find(|(n, _)| n == "status")
+        .map(|(_, v)| v.clone());
+    assert_eq!(status, Some(Value::Enum(1, "FAILED".into())));
 }

@@ -43,6 +43,7 @@ use crate::error::RuntimeError;
 use crate::group_watch::{WatchTarget, spawn_group_watch};
 use crate::http::{self, Health};
 use crate::input::{HandleConfig, Input};
+use crate::journal::Journal;
 use crate::kafka::{consumer_config, producer_config};
 use crate::metrics::StageMetrics;
 use crate::partition::{Shared, spawn_partition};
@@ -220,18 +221,24 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
     let run_stop = shutdown.child_token();
     // if this future is dropped (its task aborted), the partition tasks stop too
     let _stop_tasks_on_drop = run_stop.clone().drop_guard();
+    let gate = SendGate::start(
+        producer.clone(),
+        routing,
+        partition_refresh,
+        cfg.retry.clone(),
+    );
+    stage.attach_journal(Journal::new(
+        gate.clone(),
+        codec.clone(),
+        cfg.topics.clone(),
+    ));
     let shared = Arc::new(Shared {
         cfg: HandleConfig::from_service(cfg),
         stage: Arc::new(stage),
         codec,
         clock,
         metrics: metrics.clone(),
-        gate: SendGate::start(
-            producer.clone(),
-            routing,
-            partition_refresh,
-            cfg.retry.clone(),
-        ),
+        gate,
         consumer: consumer.clone(),
         summary: summary.clone(),
         failures: failures_tx,

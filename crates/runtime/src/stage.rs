@@ -234,4 +234,9 @@ pub trait Stage: Send + Sync + 'static {
 
     /// One output of the last round, acknowledged by the broker.
     fn on_timer_delivered(&self, _output: &Output) {}
+
+    /// Hands the stage the run's [`Journal`](crate::Journal), once, before the first input: for a
+    /// record that must be acknowledged before an outside effect happens (an intent), rather than
+    /// with the input's outputs. The default ignores it.
+    fn attach_journal(&self, _journal: crate::journal::Journal) {}
 }

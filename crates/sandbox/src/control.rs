@@ -20,6 +20,31 @@ pub(crate) fn routes() -> Router<Arc<SandboxState>> {
         .route("/_sandbox/state", get(snapshot))
         .route("/_sandbox/requests", get(requests))
         .route("/_sandbox/reset", post(reset))
+        .route("/_sandbox/slack/hold", post(hold).delete(release))
+}
+
+/// `{"delay_ms": 30000, "count": 1}`: the next `count` successful `chat.postMessage` replies are
+/// held for `delay_ms` after the post is recorded.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Hold {
+    delay_ms: u64,
+    #[serde(default = "one")]
+    count: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+async fn hold(State(state): State<Arc<SandboxState>>, axum::Json(h): axum::Json<Hold>) -> Response {
+    state.hold_slack_replies(Duration::from_millis(h.delay_ms), h.count);
+    axum::Json(json!({"held": {"delay_ms": h.delay_ms, "count": h.count}})).into_response()
+}
+
+async fn release(State(state): State<Arc<SandboxState>>) -> Response {
+    state.release_slack_holds();
+    StatusCode::NO_CONTENT.into_response()
 }
 
 /// When a fault is in force for `service`: waits (slow) or builds the failing answer.

@@ -21,20 +21,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
+pub use crate::interactivity::Interactivity;
 use crate::state::{SandboxState, SlackMessage};
-
-/// Where leadflow listens for the reps' actions, and the apps' secrets.
-#[derive(Clone, Debug, Default)]
-pub struct Interactivity {
-    /// leadflow-ingest's `POST /v1/slack/interactions` (the Slack app's Request URL).
-    pub slack_interactions_url: Option<String>,
-    pub slack_signing_secret: String,
-    /// leadflow-ingest's `POST /v1/crm/hubspot/events` (the HubSpot app's webhook target).
-    pub hubspot_events_url: Option<String>,
-    pub hubspot_client_secret: String,
-    /// The sandbox's own base URL as leadflow reaches it (`response_url` points back at it).
-    pub base_url: String,
-}
 
 pub(crate) fn routes() -> Router<Arc<SandboxState>> {
     Router::new()

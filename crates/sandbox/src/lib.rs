@@ -1,7 +1,9 @@
 //! `leadflow-sandbox`: local stand-ins for the services notify talks to, on 127.0.0.1.
 //!
 //! - Slack Web API `chat.postMessage` and `conversations.open` (a 1:1 DM channel per user; bot
-//!   token) and incoming webhooks, under `/slack/`;
+//!   token), `conversations.history` (with message metadata, paged) and `conversations.list`, and
+//!   incoming webhooks, under `/slack/`; a successful post's reply can be held after the post is
+//!   recorded (`POST /_sandbox/slack/hold`), to crash a caller between Slack's acceptance and its receipt;
 //! - the HubSpot CRM endpoints notify uses (contacts, tasks and notes upserted by a unique property,
 //!   `PATCH` of one object by id or by a unique property value, v4 default associations, owners),
 //!   under `/hubspot/`;
@@ -16,8 +18,10 @@ mod control;
 mod faults;
 mod hubspot;
 pub mod interact;
+mod interactivity;
 mod page;
 mod slack;
+mod slack_history;
 mod smtp;
 mod state;
 
@@ -31,7 +35,7 @@ use tokio::task::JoinHandle;
 
 pub use faults::{FaultMode, FaultSpec, Service};
 pub use interact::Interactivity;
-pub use state::{Email, Recorded, SandboxState, SlackMessage};
+pub use state::{Email, Recorded, SandboxState, SlackMessage, channel_id};
 
 /// How to start the sandbox.
 #[derive(Clone, Debug)]
@@ -149,6 +153,7 @@ impl Drop for Sandbox {
 fn router(state: Arc<SandboxState>) -> Router {
     Router::new()
         .merge(slack::routes())
+        .merge(slack_history::routes())
         .merge(hubspot::routes())
         .merge(control::routes())
         .merge(interact::routes())

@@ -21,7 +21,7 @@ pub(crate) fn routes() -> Router<Arc<SandboxState>> {
         .route("/slack/webhook/{*path}", post(webhook))
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -30,7 +30,11 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 /// A configured Slack fault answers instead of the handler (rate limit, outage, slow answer); the
 /// request is recorded with the fault's name either way.
-async fn fault_gate(state: &SandboxState, path: &str, payload: &Value) -> Option<Response> {
+pub(crate) async fn fault_gate(
+    state: &SandboxState,
+    path: &str,
+    payload: &Value,
+) -> Option<Response> {
     let (resp, fault) = fault_response(state, Service::Slack).await?;
     state.record(
         Service::Slack,
@@ -100,12 +104,16 @@ async fn post_message(
         blocks: blocks.clone(),
         metadata: payload["metadata"].clone(),
     });
+    if let Some(hold) = state.take_slack_hold() {
+        // recorded, answer held: the poster has no reply yet
+        tokio::time::sleep(hold).await;
+    }
     reply(
         &state,
         payload,
         json!({
             "ok": true,
-            "channel": "C0SANDBOX",
+            "channel": crate::state::channel_id(&channel),
             "ts": msg.ts,
             "message": { "type": "message", "text": text, "blocks": blocks, "ts": msg.ts }
         }),

@@ -72,6 +72,8 @@ struct Inner {
     faults: HashMap<Service, ActiveFault>,
     /// DM channel id → the user it talks to (`conversations.open`).
     dm_channels: BTreeMap<String, String>,
+    /// Replies of `chat.postMessage` held after the post is recorded: (hold, replies left).
+    slack_hold: Option<(std::time::Duration, u32)>,
     /// Message ts → the ephemeral answers shown under it (only the clicking user sees them).
     ephemerals: BTreeMap<String, Vec<String>>,
 }
@@ -82,7 +84,7 @@ pub struct SandboxState {
     pub(crate) hubspot_token: String,
     inner: Mutex<Inner>,
     record: Option<Mutex<File>>,
-    interactivity: std::sync::OnceLock<crate::interact::Interactivity>,
+    interactivity: std::sync::OnceLock<crate::interactivity::Interactivity>,
 }
 
 impl SandboxState {
@@ -211,12 +213,66 @@ impl SandboxState {
         msg
     }
 
+    /// Holds the reply of the next `count` successful `chat.postMessage` calls for `delay` *after*
+    /// the message is recorded: Slack has the post, the caller has no answer yet (a kill then is a
+    /// crash between Slack's acceptance and the caller's receipt).
+    pub fn hold_slack_replies(&self, delay: std::time::Duration, count: u32) {
+        self.lock().slack_hold = Some((delay, count));
+    }
+
+    /// Ends future holds (a reply already held still waits out its delay).
+    pub fn release_slack_holds(&self) {
+        self.lock().slack_hold = None;
+    }
+
+    /// The hold for this reply, if one is in force (consumes one).
+    pub(crate) fn take_slack_hold(&self) -> Option<std::time::Duration> {
+        let mut inner = self.lock();
+        let (delay, left) = inner.slack_hold?;
+        inner.slack_hold = (left > 1).then_some((delay, left - 1));
+        Some(delay)
+    }
+
+    /// The messages of one conversation (by id: a channel's id as [`channel_id`] gives it, or a DM
+    /// channel) with `ts` after `oldest`, newest first, as `conversations.history` lists them.
+    pub(crate) fn history(&self, channel: &str, oldest: f64) -> Vec<SlackMessage> {
+        let inner = self.lock();
+        let mut found: Vec<SlackMessage> = inner
+            .slack
+            .iter()
+            .filter(|m| channel_id(&m.channel) == channel)
+            .filter(|m| m.ts.parse::<f64>().is_ok_and(|ts| ts > oldest))
+            .cloned()
+            .collect();
+        found.reverse();
+        found
+    }
+
+    /// The channels messages were posted to, as (id, name) (`conversations.list`).
+    pub(crate) fn channels(&self) -> Vec<(String, String)> {
+        let inner = self.lock();
+        let mut out: Vec<(String, String)> = inner
+            .slack
+            .iter()
+            .filter(|m| m.via == "chat.postMessage" && !inner.dm_channels.contains_key(&m.channel))
+            .map(|m| {
+                (
+                    channel_id(&m.channel),
+                    m.channel.trim_start_matches('#').to_owned(),
+                )
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// Where clicks and task completions go (set once at start).
-    pub(crate) fn set_interactivity(&self, i: crate::interact::Interactivity) {
+    pub(crate) fn set_interactivity(&self, i: crate::interactivity::Interactivity) {
         let _ = self.interactivity.set(i);
     }
 
-    pub(crate) fn interactivity(&self) -> crate::interact::Interactivity {
+    pub(crate) fn interactivity(&self) -> crate::interactivity::Interactivity {
         self.interactivity.get().cloned().unwrap_or_default()
     }
 
@@ -375,4 +431,23 @@ impl SandboxState {
         *inner = Inner::default();
         inner.seq = seq;
     }
+}
+
+/// The id of a channel given by name (`#new-leads` or `new-leads`): `C` and a stable hash of the
+/// name, as Slack gives every channel an id; an id (`C…`, `G…`, `D…`) is its own id.
+pub fn channel_id(channel: &str) -> String {
+    let is_id = channel.len() > 1
+        && channel.starts_with(['C', 'G', 'D'])
+        && channel
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    if is_id {
+        return channel.to_owned();
+    }
+    // FNV-1a: stable across runs and builds
+    let name = channel.trim_start_matches('#');
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("C{:010X}", hash & 0xFF_FFFF_FFFF)
 }

@@ -54,4 +54,6 @@ pub enum DeliveryStatus {
     Skipped,
     Retrying,
     FellBack,
+    /// v3: the intent written before a call that has no idempotency key of its own (Slack).
+    Posting,
 }

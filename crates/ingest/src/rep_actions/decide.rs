@@ -337,12 +337,18 @@ mod tests {
         };
         // a's call at minute 3, logged after the reassignment at minute 5: a's, on p1
         let a = judge_crm(&v, &signal("t1", 3)).unwrap();
-        assert_eq!((a.rep_id.as_str(), a.packet_id.as_deref()), ("a", Some("p1")));
+        assert_eq!(
+            (a.rep_id.as_str(), a.packet_id.as_deref()),
+            ("a", Some("p1"))
+        );
         // notify completing a's task when the lead moved on (minute 6): ignored
         assert_eq!(judge_crm(&v, &signal("t1", 6)), Err(CrmSkip::OldPacket));
         // b's own task: b's contact on p2
         let b = judge_crm(&v, &signal("t2", 7)).unwrap();
-        assert_eq!((b.rep_id.as_str(), b.packet_id.as_deref()), ("b", Some("p2")));
+        assert_eq!(
+            (b.rep_id.as_str(), b.packet_id.as_deref()),
+            ("b", Some("p2"))
+        );
         assert_eq!(judge_crm(&v, &signal("t9", 7)), Err(CrmSkip::NotOurs));
     }
 
