@@ -296,6 +296,8 @@ if [[ -x "${BIN}/leadflow-ingest" ]] && command -v python3 >/dev/null 2>&1; then
   # HTTP with their API keys (deploy/ingest-publishers.example.toml); the systems that speak Kafka
   # (CRM, intent feed, webinars, sign-ups) produce to leads.raw directly
   info "hubspot and website_chat leads: POST http://127.0.0.1:9111/v1/leads (leadflow-ingest); the others: leadflow produce"
+  # their outcomes carry the lead ids ingest gives them (<publisher>:<lead_id>), so they join
+  [[ -x "${BIN}/leadflow-recalibrate" ]] && seed_args+=(--ingest-publishers hubspot,website_chat)
   run_fg bash -c 'set -o pipefail; "$1" generate --count "$2" --rate "$3" --start now --live "${@:6}" |
     python3 "$4/scripts/demo_ingest_split.py" http://127.0.0.1:9111 \
       hubspot=demo-hubspot-key website_chat=demo-website-chat-key |
@@ -438,6 +440,11 @@ if [[ -x "${BIN}/leadflow-sla-watchdog" ]]; then
       warn "CRM: ${doubled} leads have more than one open task"
     fi
   fi
+fi
+
+if [[ -x "${BIN}/leadflow-sla-watchdog" && -x "${BIN}/leadflow-route" ]]; then
+  step "Funnel quality (leadflow quality report; the console's /quality page draws it)"
+  run_fg "${BIN}/leadflow" quality report --since 1d || warn "quality report failed"
 fi
 
 if [[ -x "${BIN}/leadflow-recalibrate" ]]; then

@@ -87,6 +87,11 @@ pub struct GenerateArgs {
     /// Also write each lead's sales outcomes as JSON lines to this file.
     #[arg(long, value_name = "PATH")]
     pub outcomes_file: Option<std::path::PathBuf>,
+    /// Sources whose leads are posted through leadflow-ingest (comma-separated publisher ids, e.g.
+    /// hubspot,website_chat): ingest scopes their lead ids as `<publisher>:<lead_id>` (ingest
+    /// RULES.md P6), so their outcomes carry that id and join the leads the pipeline scored.
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub ingest_publishers: Vec<String>,
 }
 
 /// Where the outcomes of generated leads go.
@@ -261,7 +266,13 @@ async fn generate_into(
             shift(&mut lead.event, delta);
         }
         if let Some(o) = outcomes.as_deref_mut() {
-            o.emit(&outcomes::outcomes_for(args.seed, &lead)).await?;
+            let mut lead_outcomes = outcomes::outcomes_for(args.seed, &lead);
+            if args.ingest_publishers.contains(&lead.event.source_system) {
+                for out in &mut lead_outcomes {
+                    out.lead_id = format!("{}:{}", lead.event.source_system, out.lead_id);
+                }
+            }
+            o.emit(&lead_outcomes).await?;
         }
         let event = lead.event;
         if !emit(output, &event, ticker.is_some()).await? {
