@@ -32,6 +32,7 @@ import http.server
 import json
 import os
 import pathlib
+import random
 import re
 import shlex
 import signal
@@ -97,6 +98,17 @@ def start_registry() -> str:
 
 
 def free_port() -> int:
+    """A free loopback port below the kernel's ephemeral range (32768 and up): a port the kernel hands
+    out for port 0 can be taken by any outgoing connection (a Kafka client's) before the service that
+    was given it binds it."""
+    for _ in range(200):
+        port = random.randrange(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -128,6 +140,8 @@ def remap_shared_network(workloads: list[dm.Workload], notes: set[str]) -> None:
         if not members:
             continue
         ports = {}
+        # a listen address on the container's private network (0.0.0.0) is this machine's loopback
+        owner.argv = [re.sub(r"^0\.0\.0\.0:(\d+)$", r"127.0.0.1:\1", a) for a in owner.argv]
         for a in owner.argv:
             m = re.fullmatch(r"127\.0\.0\.1:(\d+)", a)
             if m:
