@@ -370,6 +370,24 @@ mod tests {
         }
     }
 
+    #[test]
+    fn leads_older_than_the_window_are_forgotten() {
+        let mut v = RepActionView::with_window_days(1);
+        v.apply(&AnyEvent::RepState(rep("a")));
+        v.apply(&AnyEvent::HandoffPacket(packet("l1", "p1", "a", 0, 0)));
+        v.apply(&AnyEvent::DeliveryReceipt(receipt("p1", "t1")));
+        let mut newer = packet("l2", "p2", "a", 0, 0);
+        newer.created_at = Timestamp(samples::T0.0 + 2 * 86_400_000);
+        v.apply(&AnyEvent::HandoffPacket(newer));
+        v.prune();
+        assert!(v.lead("l1").is_none() && v.lead("l2").is_some());
+        assert_eq!(v.packet_of_crm_task("t1"), None);
+        assert_eq!(
+            judge_click(&v, &click("UA", "p1", RepActivityKind::Accepted)),
+            Err(Refusal::UnknownLead)
+        );
+    }
+
     fn kind_of(i: u8) -> RepActivityKind {
         [
             RepActivityKind::Accepted,

@@ -78,7 +78,7 @@ impl RepActions {
     ) -> anyhow::Result<Arc<Self>> {
         let producer: FutureProducer = leadflow_runtime::kafka::producer_config(cfg).create()?;
         let this = Arc::new(Self {
-            view: Mutex::default(),
+            view: Mutex::new(RepActionView::with_window_days(s.rep_action_window_days)),
             slack_secret: s.slack_signing_secret.clone(),
             hubspot_secret: s.hubspot_client_secret.clone(),
             hubspot_url: s.hubspot_webhook_url.clone(),

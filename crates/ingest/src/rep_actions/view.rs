@@ -70,9 +70,18 @@ pub struct RepName {
     pub slack_user_id: Option<String>,
 }
 
+/// Leads whose newest packet is older than the window (behind the newest packet seen, event time)
+/// are forgotten every this many applied packets.
+const PRUNE_EVERY: u32 = 4096;
+
 /// The view (one per ingest process, behind a lock).
 #[derive(Clone, Debug, Default)]
 pub struct RepActionView {
+    /// Leads older than this (ms of event time behind the newest packet) are forgotten; `None`
+    /// keeps every lead (tests).
+    window_ms: Option<i64>,
+    newest: Timestamp,
+    since_prune: u32,
     reps: HashMap<String, RepName>,
     by_slack: HashMap<String, String>,
     leads: HashMap<String, LeadView>,
@@ -82,6 +91,36 @@ pub struct RepActionView {
 }
 
 impl RepActionView {
+    /// A view that forgets leads whose newest packet is `window_days` older than the newest one
+    /// (RA3: a click on an older message is refused as unknown).
+    pub fn with_window_days(window_days: u32) -> Self {
+        Self {
+            window_ms: Some(i64::from(window_days.max(1)) * 86_400_000),
+            ..Self::default()
+        }
+    }
+
+    /// Forgets leads, packets and CRM ids older than the window.
+    pub fn prune(&mut self) {
+        self.since_prune = 0;
+        let Some(window) = self.window_ms else {
+            return;
+        };
+        let horizon = Timestamp(self.newest.0.saturating_sub(window));
+        self.leads.retain(|_, l| {
+            l.packets.iter().any(|p| p.created_at >= horizon)
+                || (l.packets.is_empty()
+                    && !l.recorded.is_empty()
+                    && l.recorded.iter().any(|r| r.at >= horizon))
+        });
+        let leads = &self.leads;
+        self.packet_lead.retain(|_, lead| leads.contains_key(lead));
+        let packets = &self.packet_lead;
+        self.crm_task_packet.retain(|_, p| packets.contains_key(p));
+        self.crm_contact_lead
+            .retain(|_, lead| leads.contains_key(lead));
+    }
+
     /// Applies a side-input event; anything else is ignored.
     pub fn apply(&mut self, event: &AnyEvent) {
         match event {
@@ -138,6 +177,11 @@ impl RepActionView {
             created_at: p.created_at,
             level: p.escalation_level,
         });
+        self.newest = self.newest.max(p.created_at);
+        self.since_prune += 1;
+        if self.since_prune >= PRUNE_EVERY {
+            self.prune();
+        }
     }
 
     pub fn apply_activity(&mut self, a: &RepActivity) {
