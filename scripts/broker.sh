@@ -87,11 +87,21 @@ port_in_use() {
   (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
 }
 
+# Any socket on the port, listening or not: a port still held by a connection (TIME_WAIT after a
+# test run, an outgoing client's) cannot be bound either.
+port_taken() {
+  if command -v ss >/dev/null 2>&1; then
+    [[ -n "$(ss -Htan "( sport = :$2 )" 2>/dev/null)" ]] && return 0
+  fi
+  port_in_use "$1" "$2"
+}
+
+# A free port below the kernel's ephemeral range (32768 and up), which outgoing connections use.
 free_port() {
   local p tries=0
   while ((tries < 200)); do
-    p=$((20000 + RANDOM % 30000))
-    if ! port_in_use "${HOST}" "${p}"; then
+    p=$((20000 + RANDOM % 12000))
+    if ! port_taken "${HOST}" "${p}"; then
       echo "${p}"
       return 0
     fi
