@@ -9,7 +9,7 @@ use leadflow_runtime::{Context, Output, SideInput, Stage, StageError, StageRegis
 use crate::metrics::RouteMetrics;
 use crate::router::{Reassigned, Router};
 use crate::settings::RouteSettings;
-use crate::stage::{apply_side, state_inputs, wait_for_unknown_lead};
+use crate::stage::{apply_side, owned_by, state_inputs, wait_for_unknown_lead};
 
 /// `leadflow-route-rejections`: one packet per lead its owner rejected.
 #[derive(Debug)]
@@ -72,20 +72,15 @@ impl RejectionStage {
             }
             Reassigned::UnknownLead(reason) => {
                 self.metrics.rejection("unknown_lead");
-                Err(StageError::Poison {
-                    kind: ErrorKind::Processing,
-                    reason,
-                    owner: Some(self.settings.unroutable_owner.clone()),
-                })
+                Err(owned_by(&self.settings.unroutable_owner, reason))
             }
             Reassigned::Unroutable(reason) => {
                 self.metrics.rejection("unroutable");
                 self.metrics.unroutable("rejection");
-                Err(StageError::Poison {
-                    kind: ErrorKind::Processing,
-                    reason: format!("unroutable rejection: {reason}"),
-                    owner: Some(self.settings.unroutable_owner.clone()),
-                })
+                Err(owned_by(
+                    &self.settings.unroutable_owner,
+                    format!("unroutable rejection: {reason}"),
+                ))
             }
         }
     }

@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use leadflow_events::AnyEvent;
 use leadflow_events::{
-    HandoffKind, HandoffPacket, RepActivity, RepState, SlaDeadline, SlaEscalation, TierDecision,
-    Timestamp,
+    Assignee, HandoffKind, HandoffPacket, RepActivity, RepState, SlaDeadline, SlaEscalation,
+    TierDecision, Timestamp,
 };
 
 use crate::assign::{self, Choice};
@@ -210,52 +210,34 @@ impl Router {
             }
         } else {
             let preferred = Some(esc.to.as_str());
-            match assign::choose(
+            let choice = assign::choose(
                 &inner.roster,
                 &inner.state,
                 &facts,
                 exclude.as_deref().as_slice(),
                 preferred,
+            );
+            let moved = Move {
+                team: &facts.team,
+                manager_cc: manager,
+                previous,
+                level,
+            };
+            match moved.addressing(
+                choice,
+                |reason| format!("reassigned after SLA breach: {reason}"),
+                "reassigned after SLA breach to the manager: nobody else eligible".into(),
             ) {
-                Choice::Rep { rep, reason } => Addressing {
-                    assignee: Some(packet::assignee(&rep, &facts.team)),
-                    manager_cc: manager,
-                    previous_assignee: previous,
-                    assignment_reason: format!("reassigned after SLA breach: {reason}"),
-                    unassigned_reason: None,
-                    escalation_level: level,
-                },
-                Choice::Manager {
-                    rep,
-                    unassigned_reason,
-                } => {
-                    let a = packet::assignee(&rep, &facts.team);
-                    Addressing {
-                        assignee: Some(a.clone()),
-                        manager_cc: Some(a),
-                        previous_assignee: previous,
-                        assignment_reason:
-                            "reassigned after SLA breach to the manager: nobody else eligible"
-                                .into(),
-                        unassigned_reason: Some(unassigned_reason),
-                        escalation_level: level,
-                    }
-                }
-                Choice::Unroutable { reason } => return Reassigned::Unroutable(reason),
+                Ok(a) => a,
+                Err(reason) => return Reassigned::Unroutable(reason),
             }
         };
-        let sla = rebase(&current.sla, current.created_at, esc.escalated_at);
-        let mut p = packet::build(
-            decision,
+        Reassigned::Packet(self.emit_moved(
+            &mut inner.state,
+            &current,
             addressing,
-            &self.config.booking_url,
             esc.escalated_at,
-            sla,
-        );
-        p.recommended_resource = current.recommended_resource.clone();
-        let p = Arc::new(p);
-        inner.state.apply_packet(p.clone());
-        Reassigned::Packet(p)
+        ))
     }
 
     /// Reassigns every open lead of a rep who left the roster (RULES.md §6b), at `at`: for each
@@ -279,45 +261,28 @@ impl Router {
                 .filter(|m| m.id() != rep_id)
                 .map(|m| packet::assignee(m, &facts.team));
             let why = format!("{rep_id} was removed from the roster");
-            let addressing =
-                match assign::choose(&inner.roster, &inner.state, &facts, &[rep_id], None) {
-                    Choice::Rep { rep, reason } => Addressing {
-                        assignee: Some(packet::assignee(&rep, &facts.team)),
-                        manager_cc: manager,
-                        previous_assignee: current.assignee.clone(),
-                        assignment_reason: format!("{REMOVED_PREFIX}{why}; {reason}"),
-                        unassigned_reason: None,
-                        escalation_level: level,
-                    },
-                    Choice::Manager {
-                        rep,
-                        unassigned_reason,
-                    } => {
-                        let a = packet::assignee(&rep, &facts.team);
-                        Addressing {
-                            assignee: Some(a.clone()),
-                            manager_cc: Some(a),
-                            previous_assignee: current.assignee.clone(),
-                            assignment_reason: format!(
-                                "{REMOVED_PREFIX}{why}; to the manager: nobody else eligible"
-                            ),
-                            unassigned_reason: Some(unassigned_reason),
-                            escalation_level: level,
-                        }
-                    }
-                    Choice::Unroutable { reason } => {
-                        out.push(Reassigned::Unroutable(format!(
-                            "lead {} of removed rep {rep_id}: {reason}",
-                            current.lead_id()
-                        )));
-                        continue;
-                    }
-                };
-            let sla = rebase(&current.sla, current.created_at, at);
-            let mut p = packet::build(decision, addressing, &self.config.booking_url, at, sla);
-            p.recommended_resource = current.recommended_resource.clone();
-            let p = Arc::new(p);
-            inner.state.apply_packet(p.clone());
+            let choice = assign::choose(&inner.roster, &inner.state, &facts, &[rep_id], None);
+            let moved = Move {
+                team: &facts.team,
+                manager_cc: manager,
+                previous: current.assignee.clone(),
+                level,
+            };
+            let addressing = match moved.addressing(
+                choice,
+                |reason| format!("{REMOVED_PREFIX}{why}; {reason}"),
+                format!("{REMOVED_PREFIX}{why}; to the manager: nobody else eligible"),
+            ) {
+                Ok(a) => a,
+                Err(reason) => {
+                    out.push(Reassigned::Unroutable(format!(
+                        "lead {} of removed rep {rep_id}: {reason}",
+                        current.lead_id()
+                    )));
+                    continue;
+                }
+            };
+            let p = self.emit_moved(&mut inner.state, &current, addressing, at);
             out.push(Reassigned::Packet(p));
         }
         out
@@ -394,6 +359,78 @@ impl Router {
             .into_iter()
             .map(|r| (r.state.clone(), inner.state.load(r.id())))
             .collect()
+    }
+}
+
+/// A lead moving away from its owner (§6 level 1, §6b, §6c): the team, the pool's manager to copy,
+/// the owner it leaves and its new escalation level.
+struct Move<'a> {
+    team: &'a str,
+    manager_cc: Option<Assignee>,
+    previous: Option<Assignee>,
+    level: i32,
+}
+
+impl Move<'_> {
+    /// Who takes it: the chosen rep (`rep_reason` of the choice's reason), or the manager flagged
+    /// (`manager_reason`, with the choice's `unassigned_reason`); `Err` with the reason when nobody
+    /// can.
+    fn addressing(
+        self,
+        choice: Choice,
+        rep_reason: impl FnOnce(&str) -> String,
+        manager_reason: String,
+    ) -> Result<Addressing, String> {
+        match choice {
+            Choice::Rep { rep, reason } => Ok(Addressing {
+                assignee: Some(packet::assignee(&rep, self.team)),
+                manager_cc: self.manager_cc,
+                previous_assignee: self.previous,
+                assignment_reason: rep_reason(&reason),
+                unassigned_reason: None,
+                escalation_level: self.level,
+            }),
+            Choice::Manager {
+                rep,
+                unassigned_reason,
+            } => {
+                let a = packet::assignee(&rep, self.team);
+                Ok(Addressing {
+                    assignee: Some(a.clone()),
+                    manager_cc: Some(a),
+                    previous_assignee: self.previous,
+                    assignment_reason: manager_reason,
+                    unassigned_reason: Some(unassigned_reason),
+                    escalation_level: self.level,
+                })
+            }
+            Choice::Unroutable { reason } => Err(reason),
+        }
+    }
+}
+
+impl Router {
+    /// The packet that moves `current` to `addressing` at `at` (deadlines re-based, the
+    /// recommended resource kept), applied to the state.
+    fn emit_moved(
+        &self,
+        state: &mut RoutingState,
+        current: &HandoffPacket,
+        addressing: Addressing,
+        at: Timestamp,
+    ) -> Arc<HandoffPacket> {
+        let sla = rebase(&current.sla, current.created_at, at);
+        let mut p = packet::build(
+            &current.decision,
+            addressing,
+            &self.config.booking_url,
+            at,
+            sla,
+        );
+        p.recommended_resource = current.recommended_resource.clone();
+        let p = Arc::new(p);
+        state.apply_packet(p.clone());
+        p
     }
 }
 

@@ -61,6 +61,16 @@ pub(crate) fn wait_for_unknown_lead(
     result
 }
 
+/// A lead nobody can take (or route never saw): the exceptions topic, owned by `owner`
+/// (`unroutable_owner`, RULES.md §3 step 4).
+pub(crate) fn owned_by(owner: &str, reason: String) -> StageError {
+    StageError::Poison {
+        kind: ErrorKind::Processing,
+        reason,
+        owner: Some(owner.to_owned()),
+    }
+}
+
 pub(crate) fn apply_side(
     router: &Router,
     metrics: &RouteMetrics,
@@ -151,11 +161,10 @@ impl RouteStage {
             }
             Routed::Unroutable(reason) => {
                 self.metrics.unroutable("decision");
-                Err(StageError::Poison {
-                    kind: ErrorKind::Processing,
-                    reason: format!("unroutable lead: {reason}"),
-                    owner: Some(self.settings.unroutable_owner.clone()),
-                })
+                Err(owned_by(
+                    &self.settings.unroutable_owner,
+                    format!("unroutable lead: {reason}"),
+                ))
             }
         }
     }
@@ -245,20 +254,15 @@ impl ReassignStage {
             }
             Reassigned::UnknownLead(reason) => {
                 self.metrics.escalation("unknown_lead");
-                Err(StageError::Poison {
-                    kind: ErrorKind::Processing,
-                    reason,
-                    owner: Some(self.settings.unroutable_owner.clone()),
-                })
+                Err(owned_by(&self.settings.unroutable_owner, reason))
             }
             Reassigned::Unroutable(reason) => {
                 self.metrics.escalation("unroutable");
                 self.metrics.unroutable("escalation");
-                Err(StageError::Poison {
-                    kind: ErrorKind::Processing,
-                    reason: format!("unroutable reassignment: {reason}"),
-                    owner: Some(self.settings.unroutable_owner.clone()),
-                })
+                Err(owned_by(
+                    &self.settings.unroutable_owner,
+                    format!("unroutable reassignment: {reason}"),
+                ))
             }
         }
     }

@@ -2,14 +2,12 @@
 //! than everyone who rejected the lead, else the pool's manager, with the reason in the packet and
 //! the deadlines re-based to the rejection.
 
-use std::sync::Arc;
-
 use leadflow_events::{RepActivity, RepActivityKind};
 
-use super::{Reassigned, Router, rebase};
-use crate::assign::{self, Choice};
+use super::{Move, Reassigned, Router};
+use crate::assign;
 use crate::eligibility::LeadFacts;
-use crate::packet::{self, Addressing};
+use crate::packet;
 
 /// How a packet that moves a rejected lead starts its `assignment_reason`.
 pub const REJECTED_PREFIX: &str = "reassigned after ";
@@ -63,36 +61,20 @@ impl Router {
             .manager_of(&facts.team, at)
             .filter(|m| !exclude.contains(&m.id()))
             .map(|m| packet::assignee(m, &facts.team));
-        let previous = current.assignee.clone();
-        let addressing = match assign::choose(&inner.roster, &inner.state, &facts, &exclude, None) {
-            Choice::Rep { rep, reason } => Addressing {
-                assignee: Some(packet::assignee(&rep, &facts.team)),
-                manager_cc: manager,
-                previous_assignee: previous,
-                assignment_reason: format!("{REJECTED_PREFIX}{why}; {reason}"),
-                unassigned_reason: None,
-                escalation_level: level,
-            },
-            Choice::Manager {
-                rep,
-                unassigned_reason,
-            } => {
-                let a = packet::assignee(&rep, &facts.team);
-                Addressing {
-                    assignee: Some(a.clone()),
-                    manager_cc: Some(a),
-                    previous_assignee: previous,
-                    assignment_reason: format!(
-                        "{REJECTED_PREFIX}{why}; to the manager: nobody else eligible"
-                    ),
-                    unassigned_reason: Some(format!(
-                        "{unassigned_reason}; rejected by {}",
-                        rejecters.join(", ")
-                    )),
-                    escalation_level: level,
-                }
-            }
-            Choice::Unroutable { reason } => {
+        let choice = assign::choose(&inner.roster, &inner.state, &facts, &exclude, None);
+        let moved = Move {
+            team: &facts.team,
+            manager_cc: manager,
+            previous: current.assignee.clone(),
+            level,
+        };
+        let mut addressing = match moved.addressing(
+            choice,
+            |reason| format!("{REJECTED_PREFIX}{why}; {reason}"),
+            format!("{REJECTED_PREFIX}{why}; to the manager: nobody else eligible"),
+        ) {
+            Ok(a) => a,
+            Err(reason) => {
                 return Reassigned::Unroutable(format!(
                     "lead {} rejected by {}: {reason}",
                     rejection.lead_id,
@@ -100,11 +82,10 @@ impl Router {
                 ));
             }
         };
-        let sla = rebase(&current.sla, current.created_at, at);
-        let mut p = packet::build(decision, addressing, &self.config.booking_url, at, sla);
-        p.recommended_resource = current.recommended_resource.clone();
-        let p = Arc::new(p);
-        inner.state.apply_packet(p.clone());
+        if let Some(why) = addressing.unassigned_reason.as_mut() {
+            why.push_str(&format!("; rejected by {}", rejecters.join(", ")));
+        }
+        let p = self.emit_moved(&mut inner.state, &current, addressing, at);
         Reassigned::Packet(p)
     }
 }
