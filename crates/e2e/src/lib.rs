@@ -19,6 +19,30 @@ pub use pipeline_env::{
     StageEnv, TestTopics, notify_sandbox_vars, publish_generated_leads, publish_sample_roster,
 };
 
+/// A free loopback port (bound and released: the service binds it moments later).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+/// A rep of `team` who can take any lead now: available, no working hours, every territory and
+/// segment, Slack user `U<ID>`.
+pub fn team_rep(id: &str, team: &str) -> leadflow_events::RepState {
+    let mut r = leadflow_events::samples::rep_state();
+    r.rep_id = id.into();
+    r.name = format!("Rep {id}");
+    r.slack_user_id = Some(format!("U{}", id.to_uppercase()));
+    r.teams = vec![team.into()];
+    r.territories = vec![];
+    r.segments = vec![];
+    r.working_hours = None;
+    r.status = leadflow_events::RepStatus::Available;
+    r.status_until = None;
+    r
+}
+
 /// The directory holding the workspace binaries (`target/<profile>`): the current executable's
 /// directory, or its parent when it is a test in `target/<profile>/deps`.
 pub fn bin_dir() -> PathBuf {

@@ -18,11 +18,11 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use leadflow_cli::generate::{DEFAULT_START, LeadGenerator};
-use leadflow_e2e::{Service, StageEnv, TestTopics, leaks, read_logs_under, with_pii};
+use leadflow_e2e::{Service, StageEnv, TestTopics, free_port, leaks, read_logs_under, with_pii};
 use leadflow_events::{Codec, Event, ExceptionRecord, HandoffPacket, Timestamp};
 use leadflow_sandbox::{Sandbox, SandboxConfig};
 use leadflow_testkit::{
@@ -57,14 +57,6 @@ fn secrets() -> Vec<String> {
     ]
     .map(str::to_owned)
     .to_vec()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn scrape(port: u16) -> Option<String> {

@@ -10,11 +10,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use leadflow_cli::generate::DEFAULT_START;
-use leadflow_e2e::{Service, StageEnv, TestTopics, publish_generated_leads, publish_sample_roster};
+use leadflow_e2e::{
+    Service, StageEnv, TestTopics, free_port, publish_generated_leads, publish_sample_roster,
+};
 use leadflow_events::{Codec, Event, ModelParams, RepActivityKind, Timestamp, samples};
 use leadflow_sandbox::{FaultMode, FaultSpec, Sandbox, SandboxConfig, Service as Stub};
 use leadflow_testkit::{bootstrap, produce_raw_all};
@@ -135,14 +137,6 @@ fn scrape(port: u16) -> Option<String> {
     head.starts_with("HTTP/1.1 200")
         .then(|| body.to_owned())
         .or_else(|| head.starts_with("HTTP/1.0 200").then(|| body.to_owned()))
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[test]

@@ -8,38 +8,21 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use leadflow_e2e::{Service, StageEnv, TestTopics};
-use leadflow_events::{Codec, HandoffPacket, RepActivity, RepState, RepStatus, samples};
+use leadflow_e2e::{Service, StageEnv, TestTopics, free_port, team_rep};
+use leadflow_events::{Codec, HandoffPacket, RepActivity, RepState, samples};
 use leadflow_ingest::rep_actions::signatures::slack_sign;
 use leadflow_testkit::{HttpRecorder, bootstrap, consume_all, produce_raw};
 
 const SECRET: &str = "e2e-slack-signing-secret";
 
 fn rep(id: &str, manager: bool) -> RepState {
-    let mut r = samples::rep_state();
-    r.rep_id = id.into();
-    r.name = format!("Rep {id}");
-    r.slack_user_id = Some(format!("U{}", id.to_uppercase()));
-    r.teams = vec!["ae".into()];
-    r.territories = vec![];
-    r.segments = vec![];
-    r.working_hours = None;
-    r.status = RepStatus::Available;
-    r.status_until = None;
+    let mut r = team_rep(id, "ae");
     r.max_open_leads = 10;
     r.manager_id = (!manager).then(|| "mgr".to_owned());
     if manager {
         r.role = leadflow_events::RepRole::Manager;
     }
     r
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn packets(bs: &str, topic: &str, n: usize) -> Vec<HandoffPacket> {

@@ -10,34 +10,12 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use leadflow_e2e::{Service, StageEnv, TestTopics};
-use leadflow_events::{Codec, RepState, RepStatus, SlaDeadline, SlaKind, Timestamp, samples};
+use leadflow_e2e::{Service, StageEnv, TestTopics, free_port, team_rep};
+use leadflow_events::{Codec, SlaDeadline, SlaKind, Timestamp, samples};
 use leadflow_sandbox::{Interactivity, Sandbox, SandboxConfig};
 use leadflow_testkit::{bootstrap, produce_raw};
 
 const SECRET: &str = "e2e-sandbox-signing-secret";
-
-fn rep(id: &str) -> RepState {
-    let mut r = samples::rep_state();
-    r.rep_id = id.into();
-    r.name = format!("Rep {id}");
-    r.slack_user_id = Some(format!("U{}", id.to_uppercase()));
-    r.teams = vec!["ae".into()];
-    r.territories = vec![];
-    r.segments = vec![];
-    r.working_hours = None;
-    r.status = RepStatus::Available;
-    r.status_until = None;
-    r
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn repo_root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -78,7 +56,7 @@ async fn accept_clicked_in_a_browser_on_the_sandbox_stops_the_assignment_clock()
     )
     .await;
     let codec = Codec::single_object().unwrap();
-    let r = rep("a");
+    let r = team_rep("a", "ae");
     let payload = codec.encode(&names["reps"], &r).await.unwrap();
     produce_raw(&bs, &names["reps"], Some(b"a"), &payload).await;
 

@@ -43,6 +43,44 @@ fn hmac_sha256(secret: &str, parts: &[&[u8]]) -> Vec<u8> {
     m.finalize().into_bytes().to_vec()
 }
 
+/// Posts a signed request to leadflow as Slack or HubSpot would; the HTTP status it answered.
+async fn deliver(
+    url: &str,
+    content_type: &str,
+    signature: [(&str, String); 2],
+    body: String,
+) -> Result<u16, (StatusCode, String)> {
+    let mut request = reqwest::Client::new()
+        .post(url)
+        .header("content-type", content_type);
+    for (name, value) in signature {
+        request = request.header(name, value);
+    }
+    let r = request.body(body).send().await.map_err(|e| {
+        (
+            StatusCode::BAD_GATEWAY,
+            format!("leadflow unreachable: {e}"),
+        )
+    })?;
+    Ok(r.status().as_u16())
+}
+
+/// The page's answer: back to the page, or why not.
+fn to_page(result: Result<u16, (StatusCode, String)>) -> Response {
+    match result {
+        Ok(_) => Redirect::to("/").into_response(),
+        Err((status, why)) => (status, why).into_response(),
+    }
+}
+
+/// A script's answer: leadflow's status, or why the sandbox could not send it.
+fn to_script(result: Result<u16, (StatusCode, String)>) -> Response {
+    match result {
+        Ok(status) => Json(json!({"leadflow_status": status})).into_response(),
+        Err((status, why)) => (status, Json(json!({"error": why}))).into_response(),
+    }
+}
+
 /// A click: on which message (its `ts`, or the newest message with controls for a packet), which
 /// control, as whom (default: the first person the message mentions, its owner).
 #[derive(Clone, Debug, Deserialize)]
@@ -159,21 +197,16 @@ pub async fn send_click(state: &SandboxState, click: &Click) -> Result<u16, (Sta
             &[b"v0:", ts.as_bytes(), b":", body.as_bytes()]
         ))
     );
-    let r = reqwest::Client::new()
-        .post(&url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("x-slack-request-timestamp", ts)
-        .header("x-slack-signature", sig)
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| {
-            (
-                StatusCode::BAD_GATEWAY,
-                format!("leadflow unreachable: {e}"),
-            )
-        })?;
-    Ok(r.status().as_u16())
+    deliver(
+        &url,
+        "application/x-www-form-urlencoded",
+        [
+            ("x-slack-request-timestamp", ts),
+            ("x-slack-signature", sig),
+        ],
+        body,
+    )
+    .await
 }
 
 async fn page_click(State(state): State<Arc<SandboxState>>, body: Bytes) -> Response {
@@ -181,20 +214,14 @@ async fn page_click(State(state): State<Arc<SandboxState>>, body: Bytes) -> Resp
         Ok(c) => c,
         Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
     };
-    match send_click(&state, &click).await {
-        Ok(_) => Redirect::to("/").into_response(),
-        Err((status, why)) => (status, why).into_response(),
-    }
+    to_page(send_click(&state, &click).await)
 }
 
 async fn control_click(
     State(state): State<Arc<SandboxState>>,
     Json(click): Json<Click>,
 ) -> Response {
-    match send_click(&state, &click).await {
-        Ok(status) => Json(json!({"leadflow_status": status})).into_response(),
-        Err((status, why)) => (status, Json(json!({"error": why}))).into_response(),
-    }
+    to_script(send_click(&state, &click).await)
 }
 
 /// leadflow's answer on `response_url`: the message replaced, or an ephemeral line under it.
@@ -278,21 +305,16 @@ pub async fn complete_task(
         &cfg.hubspot_client_secret,
         &[b"POST", url.as_bytes(), body.as_bytes(), ts.as_bytes()],
     ));
-    let r = reqwest::Client::new()
-        .post(&url)
-        .header("content-type", "application/json")
-        .header("x-hubspot-request-timestamp", ts)
-        .header("x-hubspot-signature-v3", sig)
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| {
-            (
-                StatusCode::BAD_GATEWAY,
-                format!("leadflow unreachable: {e}"),
-            )
-        })?;
-    Ok(r.status().as_u16())
+    deliver(
+        &url,
+        "application/json",
+        [
+            ("x-hubspot-request-timestamp", ts),
+            ("x-hubspot-signature-v3", sig),
+        ],
+        body,
+    )
+    .await
 }
 
 async fn page_complete(
@@ -304,18 +326,12 @@ async fn page_complete(
         idempotency_key: None,
         occurred_at: None,
     };
-    match complete_task(&state, &c).await {
-        Ok(_) => Redirect::to("/").into_response(),
-        Err((status, why)) => (status, why).into_response(),
-    }
+    to_page(complete_task(&state, &c).await)
 }
 
 async fn control_complete(
     State(state): State<Arc<SandboxState>>,
     Json(c): Json<Complete>,
 ) -> Response {
-    match complete_task(&state, &c).await {
-        Ok(status) => Json(json!({"leadflow_status": status})).into_response(),
-        Err((status, why)) => (status, Json(json!({"error": why}))).into_response(),
-    }
+    to_script(complete_task(&state, &c).await)
 }
