@@ -3,8 +3,9 @@
 
 # The Debian packages the build needs: a C toolchain and make for rdkafka's bundled librdkafka,
 # pkg-config + OpenSSL headers for its ssl feature, zlib headers for its libz feature; jq and curl for
-# the scripts (the demo's tables, readiness polls).
-LEADFLOW_APT_PACKAGES=(build-essential pkg-config libssl-dev zlib1g-dev jq curl)
+# the scripts (the demo's tables, readiness polls); iproute2 and nftables for the network-fault run
+# (namespaces, partitions, packet loss).
+LEADFLOW_APT_PACKAGES=(build-essential pkg-config libssl-dev zlib1g-dev jq curl iproute2 nftables)
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 info() { printf '    %s\n' "$*"; }
