@@ -90,6 +90,12 @@ struct Args {
     /// skipped with the reason printed otherwise). Feeds at `--rate` for as long as the faults take.
     #[arg(long)]
     network: bool,
+    /// Which network faults, in order (comma-separated): stage, broker, slow, saas.
+    #[arg(long, value_delimiter = ',', default_value = "stage,broker,slow,saas")]
+    network_faults: Vec<String>,
+    /// The stages' `http.unready_after_ms` in the network run (the product default is 15000).
+    #[arg(long, default_value_t = 15_000)]
+    unready_after_ms: u64,
     /// Seconds each network fault lasts.
     #[arg(long, default_value_t = 30)]
     fault_secs: u64,
@@ -354,6 +360,8 @@ async fn main() -> Result<()> {
             settle: args.settle,
             max_settle: args.max_settle,
             stage_env: args.stage_env.clone(),
+            faults: args.network_faults.clone(),
+            unready_after: Duration::from_millis(args.unready_after_ms),
         })
         .await?;
         if args.logs.is_some() {

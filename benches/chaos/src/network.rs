@@ -34,8 +34,6 @@ const BROKER_PORT: u16 = 9092;
 const STAGE_HTTP_PORT: u16 = 9100;
 const SANDBOX_HTTP_PORT: u16 = 8025;
 const SANDBOX_SMTP_PORT: u16 = 2525;
-/// The documented bound of rule 5 with the default `http.unready_after_ms` (15 s + one probe).
-const UNREADY_BOUND: Duration = Duration::from_millis(18_750);
 /// Longest wait for the pipeline to catch up after a fault is healed.
 const RECOVERY_LIMIT: Duration = Duration::from_secs(120);
 /// Seconds between a fault's recovery and the next fault.
@@ -53,6 +51,18 @@ pub struct NetArgs {
     pub settle: u64,
     pub max_settle: u64,
     pub stage_env: Vec<String>,
+    /// `stage`, `broker`, `slow`, `saas`, in the order to make them.
+    pub faults: Vec<String>,
+    /// The stages' `http.unready_after_ms`.
+    pub unready_after: Duration,
+}
+
+impl NetArgs {
+    /// The runtime's documented bound for turning not-ready (RULES.md rule 5): the setting plus
+    /// two probe periods of a quarter of it.
+    fn unready_bound(&self) -> Duration {
+        self.unready_after + self.unready_after / 2
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -320,6 +330,10 @@ pub async fn run(args: NetArgs) -> Result<bool> {
             "LEADFLOW_HTTP__LISTEN".into(),
             format!("{ip}:{STAGE_HTTP_PORT}"),
         );
+        spec.env.insert(
+            "LEADFLOW_HTTP__UNREADY_AFTER_MS".into(),
+            args.unready_after.as_millis().to_string(),
+        );
         stage_urls.push((name, format!("http://{ip}:{STAGE_HTTP_PORT}/readyz")));
     }
     crate::apply_stage_env(&mut specs, &args.stage_env)?;
@@ -334,12 +348,17 @@ pub async fn run(args: NetArgs) -> Result<bool> {
     say(start, format!("pipeline up: {}", fleet.shape()));
     let monitor = Monitor::start(bootstrap.clone(), stage_urls)?;
 
-    let faults = [
-        Fault::StagePartition,
-        Fault::BrokerPartition,
-        Fault::SlowLink,
-        Fault::NotifyCutFromSaas,
-    ];
+    let faults = args
+        .faults
+        .iter()
+        .map(|f| match f.as_str() {
+            "stage" => Ok(Fault::StagePartition),
+            "broker" => Ok(Fault::BrokerPartition),
+            "slow" => Ok(Fault::SlowLink),
+            "saas" => Ok(Fault::NotifyCutFromSaas),
+            other => bail!("unknown network fault {other:?} (stage, broker, slow, saas)"),
+        })
+        .collect::<Result<Vec<_>>>()?;
     // enough input for every fault, its recovery and the gaps; the feeder stops when told
     let planned = Duration::from_secs(10)
         + (args.fault + Duration::from_secs(30) + GAP) * faults.len() as u32;
@@ -460,7 +479,7 @@ pub async fn run(args: NetArgs) -> Result<bool> {
         elapsed_s: start.elapsed().as_secs_f64(),
     };
     let mut failed = report::print(&run, &audit, &effects);
-    failed |= print_faults(&outcomes, &effects, &run);
+    failed |= print_faults(&outcomes, &effects, &run, args.unready_bound());
     Ok(failed)
 }
 
@@ -545,10 +564,15 @@ fn fmt_dur(d: Option<Duration>) -> String {
 }
 
 /// The fault table; returns whether a fault was not survived.
-fn print_faults(outcomes: &[Outcome], fx: &crate::effects::Effects, run: &report::Run) -> bool {
+fn print_faults(
+    outcomes: &[Outcome],
+    fx: &crate::effects::Effects,
+    run: &report::Run,
+    unready_bound: Duration,
+) -> bool {
     println!(
         "| network fault | not-ready after (bound {:.2} s) | max consumer lag | ready after heal | caught up after heal |",
-        UNREADY_BOUND.as_secs_f64()
+        unready_bound.as_secs_f64()
     );
     println!("|---|---|---|---|---|");
     let mut problems = Vec::new();
@@ -573,7 +597,7 @@ fn print_faults(outcomes: &[Outcome], fx: &crate::effects::Effects, run: &report
             ));
         }
         if o.unready_after
-            .is_some_and(|d| d > UNREADY_BOUND + Duration::from_secs(1))
+            .is_some_and(|d| d > unready_bound + Duration::from_secs(1))
         {
             problems.push(format!(
                 "{}: not-ready only after {}",
