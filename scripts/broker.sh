@@ -52,16 +52,17 @@ find_tansu() {
   fi
 }
 
-# Exit 0 when the tansu executable $1 was built with the PostgreSQL engine. A build without it
-# refuses a postgres:// storage URL at once with FeatureNotEnabled; one with it starts (and is
-# stopped after 5 s) or fails on the unreachable database instead.
+# Exit 0 when the tansu executable $1 was built with the PostgreSQL engine. tansu's start-up banner
+# lists the engines it was built with (`storage: <url> ["dynostore", "libsql", "postgres"]`); a
+# postgres:// URL to a closed port makes it print that line and exit at once (one built without the
+# engine exits with FeatureNotEnabled instead).
 tansu_has_postgres() {
   local out port
   port="$(free_port)"
-  out="$(cd "${TMPDIR:-/tmp}" && timeout 5 "$1" broker --cluster-id engine-probe \
+  out="$(cd "${TMPDIR:-/tmp}" && timeout 10 "$1" broker --cluster-id engine-probe \
     --listener-url "tcp://${HOST}:${port}" --advertised-listener-url "tcp://${HOST}:${port}" \
     --storage-engine "postgres://postgres@${HOST}:1/none" </dev/null 2>&1)" || true
-  ! grep -q 'FeatureNotEnabled' <<<"${out}"
+  grep -q '^storage: .*\[.*"postgres".*\]' <<<"${out}"
 }
 
 # The PostgreSQL schema of tansu's engine: LEADFLOW_TANSU_PG_SCHEMA, else the copy `install` keeps.
@@ -198,7 +199,9 @@ pg_start() {
     echo "${port}" >"${dir}/port"
   fi
   if ((fresh)); then
-    "${bin}/psql" -h "${HOST}" -p "${port}" -U postgres -d postgres -v ON_ERROR_STOP=1 -q -f "${schema}" \
+    local psql="${bin}/psql"
+    [[ -x "${psql}" ]] || psql="$(command -v psql)" || die "psql not found (apt-get install postgresql-client)"
+    "${psql}" -h "${HOST}" -p "${port}" -U postgres -d postgres -v ON_ERROR_STOP=1 -q -f "${schema}" \
       >"${dir}/schema.log" 2>&1 || { cat "${dir}/schema.log" >&2; die "tansu's schema did not apply"; }
   fi
   echo "postgres://postgres@${HOST}:${port}/postgres"
