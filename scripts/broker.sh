@@ -74,10 +74,13 @@ tansu_has_postgres() {
   grep -q '^storage: .*\[.*"postgres".*\]' <<<"${out}"
 }
 
-# The PostgreSQL schema of tansu's engine: LEADFLOW_TANSU_PG_SCHEMA, else the copy `install` keeps.
+# The PostgreSQL schema of tansu's engine: LEADFLOW_TANSU_PG_SCHEMA, else a copy kept in the
+# repository (scripts/tansu/), else the copy `install` fetched.
 pg_schema_file() {
   if [[ -n "${LEADFLOW_TANSU_PG_SCHEMA:-}" ]]; then
     echo "${LEADFLOW_TANSU_PG_SCHEMA}"
+  elif [[ -f "${REPO_ROOT}/scripts/tansu/postgres-schema-${TANSU_VERSION}.sql" ]]; then
+    echo "${REPO_ROOT}/scripts/tansu/postgres-schema-${TANSU_VERSION}.sql"
   else
     echo "${CARGO_HOME:-${HOME}/.cargo}/leadflow/tansu-${TANSU_VERSION}-postgres-schema.sql"
   fi
@@ -85,6 +88,8 @@ pg_schema_file() {
 
 sha256_of() { sha256sum "$1" | awk '{print $1}'; }
 
+# Returns non-zero (with a message) when the schema is not there and cannot be fetched: the SQLite
+# engine works without it, `--engine postgres` then stops with the same message.
 ensure_pg_schema() {
   local file tmp
   file="$(pg_schema_file)"
@@ -92,16 +97,23 @@ ensure_pg_schema() {
     say "tansu's PostgreSQL schema: ${file}"
     return 0
   fi
-  [[ -z "${LEADFLOW_TANSU_PG_SCHEMA:-}" ]] ||
-    die "LEADFLOW_TANSU_PG_SCHEMA=${file} is missing or not tansu ${TANSU_VERSION}'s etc/initdb.d/010-schema.sql (sha256 ${TANSU_PG_SCHEMA_SHA256})"
-  command -v curl >/dev/null 2>&1 || die "curl is needed to fetch ${TANSU_PG_SCHEMA_URL}"
+  if [[ -f "${file}" ]]; then
+    say "warning: ${file} is not tansu ${TANSU_VERSION}'s etc/initdb.d/010-schema.sql (sha256 ${TANSU_PG_SCHEMA_SHA256})"
+    return 1
+  fi
   mkdir -p "$(dirname "${file}")"
   tmp="${file}.part"
   say "fetching tansu's PostgreSQL schema: ${TANSU_PG_SCHEMA_URL}"
-  curl -fsSL --retry 3 -o "${tmp}" "${TANSU_PG_SCHEMA_URL}" ||
-    die "could not fetch ${TANSU_PG_SCHEMA_URL}; put that file anywhere and set LEADFLOW_TANSU_PG_SCHEMA to it"
-  [[ "$(sha256_of "${tmp}")" == "${TANSU_PG_SCHEMA_SHA256}" ]] ||
-    die "${TANSU_PG_SCHEMA_URL} does not have the expected sha256 ${TANSU_PG_SCHEMA_SHA256}"
+  if ! curl -fsSL --retry 2 --max-time 60 -o "${tmp}" "${TANSU_PG_SCHEMA_URL}"; then
+    rm -f "${tmp}"
+    say "warning: could not fetch ${TANSU_PG_SCHEMA_URL}; --engine postgres needs it: put that file anywhere and set LEADFLOW_TANSU_PG_SCHEMA to it"
+    return 1
+  fi
+  if [[ "$(sha256_of "${tmp}")" != "${TANSU_PG_SCHEMA_SHA256}" ]]; then
+    rm -f "${tmp}"
+    say "warning: ${TANSU_PG_SCHEMA_URL} does not have the expected sha256 ${TANSU_PG_SCHEMA_SHA256}"
+    return 1
+  fi
   mv "${tmp}" "${file}"
   say "tansu's PostgreSQL schema: ${file}"
 }
@@ -117,7 +129,7 @@ cmd_install() {
     fi
     if tansu_has_postgres "${tansu}"; then
       say "tansu ${version:-?} is installed: ${tansu}"
-      ensure_pg_schema
+      ensure_pg_schema || true
       ensure_postgres
       return 0
     fi
@@ -145,7 +157,7 @@ cmd_install() {
   [[ -n "${tansu}" ]] || die "cargo install finished but tansu is not in PATH or ~/.cargo/bin"
   tansu_has_postgres "${tansu}" || die "${tansu} still lacks the postgres engine (another tansu earlier in PATH?)"
   say "installed ${tansu}"
-  ensure_pg_schema
+  ensure_pg_schema || true
   ensure_postgres
 }
 
@@ -226,7 +238,8 @@ pg_start() {
   bin="$(pg_bindir)" || die "no PostgreSQL >= ${PG_MIN_MAJOR} found; run: scripts/broker.sh install"
   dir="$(pg_dir)"
   schema="$(pg_schema_file)"
-  [[ -f "${schema}" ]] || die "tansu's PostgreSQL schema ${schema} is missing; run: scripts/broker.sh install"
+  [[ -f "${schema}" && "$(sha256_of "${schema}")" == "${TANSU_PG_SCHEMA_SHA256}" ]] ||
+    die "tansu's PostgreSQL schema ${schema} is missing or not tansu ${TANSU_VERSION}'s ${TANSU_PG_SCHEMA_URL} (sha256 ${TANSU_PG_SCHEMA_SHA256}); run scripts/broker.sh install, or put that file anywhere and set LEADFLOW_TANSU_PG_SCHEMA to it"
   if [[ ! -f "${dir}/data/PG_VERSION" ]]; then
     rm -rf "${dir}"
     mkdir -p "${dir}"
