@@ -16,6 +16,8 @@
 //!
 //! Restarts wait `--restart-delay` (12 s) after a kill: on tansu 0.6.0 a replacement that joins
 //! before the dead member's 10 s session expired is assigned no partitions (scripts/BROKER.md).
+//! The broker runs on tansu's PostgreSQL engine with the stages' idempotent producers on: on SQLite
+//! a broker restart under idempotent producers kills tansu's storage (scripts/BROKER.md 3).
 
 mod audit;
 mod effects;
