@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # The local Kafka-compatible broker for development and tests: tansu 0.6.0 on SQLite or PostgreSQL.
 #
-#   scripts/broker.sh install          install tansu (both engines) and its PostgreSQL schema when missing
+#   scripts/broker.sh install          install what is missing: tansu (both engines), PostgreSQL, its schema
 #   scripts/broker.sh start [--engine sqlite|postgres] [--port P|auto] [--data FILE] [--state-dir DIR]
 #   scripts/broker.sh stop   [--state-dir DIR]    stops tansu and, on postgres, its PostgreSQL
 #   scripts/broker.sh status [--state-dir DIR]    exit 0 when running and answering Kafka requests
 #
 # Defaults: engine sqlite, port 9092 on 127.0.0.1, the kept data file .leadflow/broker.db, state (pid
 # file, log, port) under .leadflow/broker/. `--port auto` picks a free port; the chosen one is printed
-# and written to <state-dir>/port. `--engine postgres` runs a private PostgreSQL cluster (Debian's
-# postgresql package) in <state-dir>/postgres on a free 127.0.0.1 port (`--data` is not used); it is
-# kept across stop/start like the SQLite file. Production runs Apache Kafka or Redpanda; nothing
+# and written to <state-dir>/port. `--engine postgres` runs a private PostgreSQL (16 or later; see
+# scripts/BROKER.md 6) cluster in <state-dir>/postgres on a free 127.0.0.1 port (`--data` is not
+# used); it is kept across stop/start like the SQLite file. Production runs Apache Kafka or Redpanda; nothing
 # outside scripts/ and crates/testkit depends on tansu.
 set -euo pipefail
 
