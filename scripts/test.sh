@@ -167,6 +167,17 @@ else
   record chaos FAILED "${t}"
 fi
 
+# --- network faults: every process in a network namespace of its own; a stage cut off from the
+# broker, the broker cut off from everything, a slow lossy link, notify cut off from Slack/CRM,
+# 25 s each at 20 leads/s (about 5 minutes). Needs root and nft; prints why when it cannot run.
+step "Network faults (leadflow-chaos --network: partitions, slow lossy link; lost leads must be 0)"
+t="$(now_s)"
+if timeout 900 "${REPO_ROOT}/target/debug/leadflow-chaos" --network --fault-secs 25 --rate 20; then
+  record network ok "${t}"
+else
+  record network FAILED "${t}"
+fi
+
 step "Format (cargo fmt --check)"
 t="$(now_s)"
 if cargo fmt --all -- --check; then record fmt ok "${t}"; else record fmt FAILED "${t}"; fi

@@ -14,16 +14,21 @@
 //! target/release/leadflow-chaos --bin-dir target/release --leads 100000 --rate 100 --kills 20
 //! ```
 //!
-//! Restarts wait `--restart-delay` (12 s) after a kill: on tansu 0.6.0 a replacement that joins
-//! before the dead member's 10 s session expired is assigned no partitions (scripts/BROKER.md).
+//! A killed stage is restarted at once (`--restart-delay 0`), as an orchestrator restarts a crashed
+//! pod; the runtime's group watch recovers partitions a broker leaves without an owner
+//! (`crates/runtime/RULES.md` rule 1).
 //! The broker runs on tansu's PostgreSQL engine with the stages' idempotent producers on: on SQLite
 //! a broker restart under idempotent producers kills tansu's storage (scripts/BROKER.md 3).
 
 mod audit;
+mod delay_proxy;
 mod effects;
 mod feeder;
 mod fleet;
+mod groups;
 mod ledger;
+mod netlab;
+mod network;
 mod report;
 
 use std::collections::BTreeMap;
@@ -55,8 +60,8 @@ struct Args {
     /// SIGKILLs of a random stage process, spread over the generation.
     #[arg(long, default_value_t = 10)]
     kills: usize,
-    /// Seconds between a SIGKILL and the restart of its stage (tansu needs ≥ the 10 s session).
-    #[arg(long, default_value_t = 12.0)]
+    /// Seconds between a SIGKILL and the restart of its stage (0: at once, as an orchestrator does).
+    #[arg(long, default_value_t = 0.0)]
     restart_delay: f64,
     /// Share of restarts that bring a stage to two instances.
     #[arg(long, default_value_t = 0.3)]
@@ -84,6 +89,19 @@ struct Args {
     /// Give up waiting for the pipeline to settle after this many seconds.
     #[arg(long, default_value_t = 300)]
     max_settle: u64,
+    /// Network faults instead of process faults: every process in a network namespace of its own,
+    /// then a stage partitioned from the broker, the broker partitioned from everything, a slow
+    /// lossy link and notify cut off from Slack/CRM, one after the other (needs root and `nft`;
+    /// skipped with the reason printed otherwise). Feeds at `--rate` for as long as the faults take.
+    #[arg(long)]
+    network: bool,
+    /// Seconds each network fault lasts.
+    #[arg(long, default_value_t = 30)]
+    fault_secs: u64,
+    /// Extra environment for one stage, `STAGE:KEY=VALUE` (repeatable), e.g.
+    /// `tier:LEADFLOW_KAFKA_OVERRIDES=debug=cgrp` to see librdkafka's group protocol.
+    #[arg(long, value_name = "STAGE:KEY=VALUE")]
+    stage_env: Vec<String>,
     /// Directory of the leadflow binaries (default: this executable's).
     #[arg(long)]
     bin_dir: Option<PathBuf>,
@@ -120,6 +138,24 @@ fn cli(bin_dir: &Path, bootstrap: &str, args: &[&str]) -> Result<()> {
             out.status,
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+    Ok(())
+}
+
+/// Applies `--stage-env` entries to the specs.
+fn apply_stage_env(specs: &mut [Spec], entries: &[String]) -> Result<()> {
+    for e in entries {
+        let (stage, kv) = e
+            .split_once(':')
+            .with_context(|| format!("--stage-env {e:?} is not STAGE:KEY=VALUE"))?;
+        let (k, v) = kv
+            .split_once('=')
+            .with_context(|| format!("--stage-env {e:?} is not STAGE:KEY=VALUE"))?;
+        let spec = specs
+            .iter_mut()
+            .find(|s| s.name == stage)
+            .with_context(|| format!("--stage-env: no stage {stage}"))?;
+        spec.env.insert(k.to_owned(), v.to_owned());
     }
     Ok(())
 }
@@ -224,6 +260,12 @@ fn kill_times(kills: usize, gen_secs: f64, broker_at: Option<f64>, quiet: f64) -
         .collect()
 }
 
+/// How long the harness follows a kill's recovery.
+const KILL_RECOVERY_LIMIT: Duration = Duration::from_secs(180);
+/// The goal for a kill's recovery (from the SIGKILL until every partition of the stage is
+/// consumed again), printed beside the figures.
+const KILL_RECOVERY_GOAL: Duration = Duration::from_secs(30);
+
 /// A child process killed when dropped (also when the harness stops early on an error or a signal).
 struct KillOnDrop(Child);
 
@@ -299,6 +341,35 @@ async fn main() -> Result<()> {
         .unwrap_or_else(|| tmp_logs.path().to_path_buf());
     std::fs::create_dir_all(&logs)?;
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
+    let roster = args
+        .roster
+        .clone()
+        .unwrap_or_else(|| root.join("deploy/roster.csv"));
+
+    if args.network {
+        let failed = network::run(network::NetArgs {
+            rate: args.rate,
+            fault: Duration::from_secs(args.fault_secs),
+            seed: args.seed,
+            idempotent: !args.no_idempotent_producers,
+            bin_dir,
+            root,
+            logs: logs.clone(),
+            roster,
+            settle: args.settle,
+            max_settle: args.max_settle,
+            stage_env: args.stage_env.clone(),
+        })
+        .await?;
+        if args.logs.is_some() {
+            println!("logs: {}", logs.display());
+        }
+        drop(tmp_logs);
+        if failed {
+            std::process::exit(1);
+        }
+        return Ok(());
+    }
 
     let idempotent = !args.no_idempotent_producers;
     say(
@@ -312,10 +383,6 @@ async fn main() -> Result<()> {
     let mut broker = PrivateBroker::start_with(args.broker_engine);
     let bs = broker.bootstrap();
     cli(&bin_dir, &bs, &["topics", "create"])?;
-    let roster = args
-        .roster
-        .clone()
-        .unwrap_or_else(|| root.join("deploy/roster.csv"));
     cli(
         &bin_dir,
         &bs,
@@ -342,7 +409,8 @@ async fn main() -> Result<()> {
     wait_http(&sandbox_http, Duration::from_secs(20))?;
     let sandbox = Sandbox::new(format!("http://{sandbox_http}"));
 
-    let specs = stage_specs(idempotent, &bs, &sandbox_http, smtp_port, &root);
+    let mut specs = stage_specs(idempotent, &bs, &sandbox_http, smtp_port, &root);
+    apply_stage_env(&mut specs, &args.stage_env)?;
     let mut fleet = Fleet::new(&bin_dir, &logs, specs);
     fleet.start_all();
     if let Err(e) = fleet.wait_assigned(Duration::from_secs(120)) {
@@ -390,6 +458,7 @@ async fn main() -> Result<()> {
     let gen_start = Instant::now();
     let mut broker_restarted = false;
     let mut broker_down_s = 0.0;
+    let recoveries = groups::KillRecoveries::default();
     let delay = Duration::from_secs_f64(args.restart_delay);
 
     // the chaos loop: until the generator is done and every killed stage is back
@@ -413,6 +482,7 @@ async fn main() -> Result<()> {
             kills.remove(0);
             if let Some((label, pid)) = fleet.kill_random(&mut rng) {
                 say(start, format!("kill -9 {label} (pid {pid})"));
+                recoveries.watch(&bs, &label, KILL_RECOVERY_LIMIT);
             }
         }
         if let Some(b) = broker_at
@@ -512,6 +582,7 @@ async fn main() -> Result<()> {
         elapsed_s: start.elapsed().as_secs_f64(),
     };
     let failed = report::print(&run, &audit, &effects);
+    report::print_kill_recoveries(&recoveries.results(), KILL_RECOVERY_GOAL);
     if args.logs.is_some() {
         println!("logs: {}", logs.display());
     }

@@ -1,5 +1,7 @@
 //! The table the harness prints, and whether the run failed.
 
+use std::time::Duration;
+
 use crate::audit::Audit;
 use crate::effects::Effects;
 
@@ -139,4 +141,57 @@ pub fn print(run: &Run, audit: &Audit, fx: &Effects) -> bool {
         println!("RESULT: FAILED — {}", problems.join("; "));
         true
     }
+}
+
+/// The recovery time of every kill: from the SIGKILL until every partition of the killed stage's
+/// group was consumed again.
+pub fn print_kill_recoveries(done: &[(String, Option<Duration>)], goal: Duration) {
+    if done.is_empty() {
+        return;
+    }
+    let mut secs: Vec<f64> = done
+        .iter()
+        .filter_map(|(_, d)| d.map(|d| d.as_secs_f64()))
+        .collect();
+    secs.sort_by(f64::total_cmp);
+    let not_recovered: Vec<&str> = done
+        .iter()
+        .filter(|(_, d)| d.is_none())
+        .map(|(l, _)| l.as_str())
+        .collect();
+    let over: Vec<String> = done
+        .iter()
+        .filter_map(|(l, d)| {
+            d.filter(|d| *d > goal)
+                .map(|d| format!("{l} {:.1} s", d.as_secs_f64()))
+        })
+        .collect();
+    println!(
+        "kill recovery (SIGKILL → every partition of the stage consumed again): {} kills; \
+         median {:.1} s, max {:.1} s; over {} s: {}; not recovered: {}",
+        done.len(),
+        secs.get(secs.len() / 2).copied().unwrap_or(f64::NAN),
+        secs.last().copied().unwrap_or(f64::NAN),
+        goal.as_secs(),
+        if over.is_empty() {
+            "none".to_owned()
+        } else {
+            over.join(", ")
+        },
+        if not_recovered.is_empty() {
+            "none".to_owned()
+        } else {
+            not_recovered.join(", ")
+        },
+    );
+    println!(
+        "  per kill: {}",
+        done.iter()
+            .map(|(l, d)| format!(
+                "{l} {}",
+                d.map_or("—".to_owned(), |d| format!("{:.1} s", d.as_secs_f64()))
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
 }

@@ -53,12 +53,16 @@ pub use crate::kafka_security::SecurityConfig;
 pub struct HttpConfig {
     /// `host:port`; port 0 picks a free port (tests).
     pub listen: String,
+    /// `/readyz` answers 503 once no request to the broker has succeeded for this long (the
+    /// stage probes the broker every quarter of it; `crates/runtime/RULES.md` rule 5). 0: never.
+    pub unready_after_ms: u64,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:9100".into(),
+            unready_after_ms: 15_000,
         }
     }
 }

@@ -20,11 +20,13 @@ use crate::metrics::StageMetrics;
 ///   membership) and feed the partition tasks, so a loop that stops beating is wedged and a restart
 ///   is the cure. A partition waiting on a retrying dependency keeps the loop beating (a restart
 ///   would not help; `leadflow_<stage>_retries_total` and the consumer lag show it).
-/// - ready (`/readyz` 200): consuming (side inputs replayed, subscribed) and not draining.
+/// - ready (`/readyz` 200): consuming (side inputs replayed, subscribed), not draining, and the
+///   broker answered recently (`broker_probe.rs`).
 #[derive(Debug)]
 pub struct Health {
     live: AtomicBool,
     ready: AtomicBool,
+    broker_reachable: AtomicBool,
     started: Instant,
     /// Milliseconds after `started` of the consume loop's last round.
     last_beat_ms: AtomicU64,
@@ -46,6 +48,7 @@ impl Health {
         Self {
             live: AtomicBool::new(false),
             ready: AtomicBool::new(false),
+            broker_reachable: AtomicBool::new(true),
             started: Instant::now(),
             last_beat_ms: AtomicU64::new(0),
             stall_after,
@@ -58,6 +61,13 @@ impl Health {
     }
     pub fn set_ready(&self, v: bool) {
         self.ready.store(v, Ordering::SeqCst);
+    }
+    /// Whether a request to the broker succeeded within `http.unready_after_ms`.
+    pub fn set_broker_reachable(&self, v: bool) {
+        self.broker_reachable.store(v, Ordering::SeqCst);
+    }
+    pub fn broker_reachable(&self) -> bool {
+        self.broker_reachable.load(Ordering::SeqCst)
     }
 
     /// The consume loop made a round (polled the consumer, dispatched or refilled).
@@ -79,7 +89,7 @@ impl Health {
         self.live.load(Ordering::SeqCst) && self.since_last_beat() < self.stall_after
     }
     pub fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::SeqCst)
+        self.ready.load(Ordering::SeqCst) && self.broker_reachable()
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod allocator;
 mod assignment;
+mod broker_probe;
 pub mod clock;
 pub mod config;
 mod consumer_context;

@@ -6,11 +6,15 @@
 //! (`group.rejoin_after_ms`) leaves and rejoins the group, so the coordinator assigns them anew
 //! (`crates/runtime/RULES.md`, rule 1). Nothing here depends on a particular broker: "holds" comes
 //! from the group's description (DescribeGroups), and when the broker does not describe groups the
-//! rule falls back to "this member holds nothing and the lagging partitions' committed offsets did
-//! not move".
+//! rule falls back to "the lagging partitions this member does not hold have committed offsets that
+//! did not move", judged over [`HOLDER_FACTOR`] times the bound by a member that holds partitions of
+//! its own (a live owner stuck on a retry must not be taken for a dead one too soon).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
+
+/// Without a group description, a member that holds partitions judges over this many bounds.
+pub(crate) const HOLDER_FACTOR: u32 = 2;
 
 /// What one look at the group showed, for the input topic only.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -84,16 +88,26 @@ impl OrphanWatch {
                 .into_iter()
                 .filter(|p| !held.contains(p) && !view.owned.contains(p))
                 .collect(),
-            // no description: only a member holding nothing judges, and only partitions whose
-            // committed offset did not move since the previous look (a live owner commits)
-            None if view.owned.is_empty() => lagging
+            // no description: partitions this member does not hold whose committed offset did not
+            // move since the previous look (a live owner commits every commit interval)
+            None => lagging
                 .into_iter()
+                .filter(|p| !view.owned.contains(p))
                 .filter(|p| {
                     let now = view.positions.get(p).map(|(c, _)| *c);
                     self.previous.contains_key(p) && self.previous.get(p).copied() == now
                 })
                 .collect(),
-            None => BTreeSet::new(),
+        }
+    }
+
+    /// How long `view`'s orphans must last: longer for a member judging without a description
+    /// while it holds partitions itself.
+    fn bound_for(&self, view: &GroupView) -> Duration {
+        if view.held.is_none() && !view.owned.is_empty() {
+            self.bound * HOLDER_FACTOR
+        } else {
+            self.bound
         }
     }
 
@@ -107,7 +121,7 @@ impl OrphanWatch {
         }
         let since = *self.since.get_or_insert(now);
         let for_ = now.saturating_duration_since(since);
-        if for_ >= self.bound {
+        if for_ >= self.bound_for(view) {
             self.since = None;
             self.previous.clear();
             return Verdict::Rejoin {
@@ -297,11 +311,35 @@ mod tests {
             w.observe(&moved, t0 + Duration::from_secs(4)),
             Verdict::Healthy
         );
-        // a member holding partitions never judges without a description
+    }
+
+    #[test]
+    fn without_a_description_a_survivor_takes_up_a_stuck_share_after_the_longer_bound() {
         let mut w = OrphanWatch::new(BOUND);
+        let t0 = Instant::now();
+        // holds 1 (lagging, its own: never judged); 0 lags with a commit that never moves
         let v = view(&[1], None, &[(0, Some(5), 9), (1, Some(0), 9)]);
-        for s in [0, 20, 40] {
-            assert_eq!(w.observe(&v, t0 + Duration::from_secs(s)), Verdict::Healthy);
+        assert_eq!(w.observe(&v, t0), Verdict::Healthy);
+        assert!(matches!(w.observe(&v, t0 + BOUND), Verdict::Suspect { .. }));
+        assert!(matches!(
+            w.observe(&v, t0 + 2 * BOUND),
+            Verdict::Suspect { .. }
+        ));
+        assert_eq!(
+            w.observe(&v, t0 + BOUND + HOLDER_FACTOR * BOUND),
+            Verdict::Rejoin {
+                partitions: [0].into(),
+                after: HOLDER_FACTOR * BOUND
+            }
+        );
+        // a live owner of 0 commits: never judged, however long it lags
+        let mut w = OrphanWatch::new(BOUND);
+        for s in 0..40u64 {
+            let v = view(&[1], None, &[(0, Some(5 + s as i64), 90), (1, Some(0), 9)]);
+            assert_eq!(
+                w.observe(&v, t0 + Duration::from_secs(s * 3)),
+                Verdict::Healthy
+            );
         }
     }
 

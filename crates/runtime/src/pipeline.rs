@@ -221,6 +221,13 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
     let run_stop = shutdown.child_token();
     // if this future is dropped (its task aborted), the partition tasks stop too
     let _stop_tasks_on_drop = run_stop.clone().drop_guard();
+    let _probe = crate::broker_probe::spawn_broker_probe(
+        producer.clone(),
+        input_topic.clone(),
+        health.clone(),
+        Duration::from_millis(cfg.http.unready_after_ms),
+        run_stop.clone(),
+    );
     let gate = SendGate::start(
         producer.clone(),
         routing,
