@@ -24,9 +24,9 @@ pub enum BrokerEngine {
     /// A SQLite file in the broker's directory.
     #[default]
     Sqlite,
-    /// A private PostgreSQL cluster (Debian's postgresql) in the broker's directory, on a free
-    /// 127.0.0.1 port; it keeps running across `stop`/`restart`/`kill` of tansu and is stopped
-    /// when the broker is dropped.
+    /// A private PostgreSQL (16 or later, scripts/BROKER.md 6) cluster in the broker's directory,
+    /// on a free 127.0.0.1 port; it keeps running across `stop`/`restart`/`kill` of tansu and is
+    /// stopped when the broker is dropped.
     Postgres,
 }
 
