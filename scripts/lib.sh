@@ -4,8 +4,10 @@
 # The Debian packages the build needs: a C toolchain and make for rdkafka's bundled librdkafka,
 # pkg-config + OpenSSL headers for its ssl feature, zlib headers for its libz feature; jq and curl for
 # the scripts (the demo's tables, readiness polls); iproute2 and nftables for the network-fault run
-# (namespaces, partitions, packet loss).
-LEADFLOW_APT_PACKAGES=(build-essential pkg-config libssl-dev zlib1g-dev jq curl iproute2 nftables)
+# (namespaces, partitions, packet loss); psql (postgresql-client) to load tansu's schema into the
+# PostgreSQL the broker's `--engine postgres` runs (scripts/broker.sh install provides the server:
+# Debian's when it is 16 or later, else npm's embedded-postgres).
+LEADFLOW_APT_PACKAGES=(build-essential pkg-config libssl-dev zlib1g-dev jq curl iproute2 nftables postgresql-client)
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 info() { printf '    %s\n' "$*"; }

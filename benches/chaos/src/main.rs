@@ -1,7 +1,7 @@
 //! `leadflow-chaos`: the whole pipeline (enrich → score → tier → route → notify, with route-reassign
 //! and sla-watchdog) as real processes on a private tansu broker, fed N generated leads at a fixed
 //! rate while it SIGKILLs a random stage process every few seconds (restarting it, sometimes as two
-//! instances), restarts the broker once (its SQLite file survives), and has the Slack and CRM
+//! instances), restarts the broker once (its storage survives), and has the Slack and CRM
 //! stand-ins fail for a while. At the end it reads every topic from the beginning and accounts for
 //! every lead: forwarded, ended on purpose, or an exception with a reason — anything else is lost.
 //! It prints duplicates per topic and duplicate external effects, and exits non-zero when a lead is
@@ -17,6 +17,8 @@
 //! A killed stage is restarted at once (`--restart-delay 0`), as an orchestrator restarts a crashed
 //! pod; the runtime's group watch recovers partitions a broker leaves without an owner
 //! (`crates/runtime/RULES.md` rule 1).
+//! The broker runs on tansu's PostgreSQL engine with the stages' idempotent producers on: on SQLite
+//! a broker restart under idempotent producers kills tansu's storage (scripts/BROKER.md 3).
 
 mod audit;
 mod delay_proxy;
@@ -39,7 +41,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use leadflow_events::{TopicNames, TopicRole};
-use leadflow_testkit::PrivateBroker;
+use leadflow_testkit::{BrokerEngine, PrivateBroker};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -67,11 +69,14 @@ struct Args {
     /// Seed of the generated leads and of the chaos (which process, when).
     #[arg(long, default_value_t = 7)]
     seed: u64,
-    /// Keep the stages' idempotent producers (the product default). On tansu 0.6.0 a broker restart
-    /// under idempotent producers panics tansu's storage task and leaves a broker that answers every
-    /// request with an error (scripts/BROKER.md), so the harness turns idempotence off by default.
+    /// Turn the stages' and the feeder's idempotent producer off (the product keeps it on), for
+    /// comparison: a librdkafka-internal retry may then write a record twice.
     #[arg(long)]
-    idempotent_producers: bool,
+    no_idempotent_producers: bool,
+    /// tansu's storage engine. On `sqlite` a broker restart under idempotent producers kills
+    /// tansu's storage task (scripts/BROKER.md 3); `postgres` survives it.
+    #[arg(long, default_value_t = BrokerEngine::Postgres)]
+    broker_engine: BrokerEngine,
     /// Skip the broker restart.
     #[arg(long)]
     no_broker_restart: bool,
@@ -352,7 +357,7 @@ async fn main() -> Result<()> {
             rate: args.rate,
             fault: Duration::from_secs(args.fault_secs),
             seed: args.seed,
-            idempotent: args.idempotent_producers,
+            idempotent: !args.no_idempotent_producers,
             bin_dir,
             root,
             logs: logs.clone(),
@@ -374,8 +379,16 @@ async fn main() -> Result<()> {
         return Ok(());
     }
 
-    say(start, "starting a private tansu broker");
-    let mut broker = PrivateBroker::start();
+    let idempotent = !args.no_idempotent_producers;
+    say(
+        start,
+        format!(
+            "starting a private tansu broker on {} (idempotent producers {})",
+            args.broker_engine,
+            if idempotent { "on" } else { "off" }
+        ),
+    );
+    let mut broker = PrivateBroker::start_with(args.broker_engine);
     let bs = broker.bootstrap();
     cli(&bin_dir, &bs, &["topics", "create"])?;
     cli(
@@ -404,14 +417,7 @@ async fn main() -> Result<()> {
     wait_http(&sandbox_http, Duration::from_secs(20))?;
     let sandbox = Sandbox::new(format!("http://{sandbox_http}"));
 
-    let specs = stage_specs(
-        args.idempotent_producers,
-        &bs,
-        &sandbox_http,
-        smtp_port,
-        &root,
-    );
-    let mut specs = specs;
+    let mut specs = stage_specs(idempotent, &bs, &sandbox_http, smtp_port, &root);
     apply_stage_env(&mut specs, &args.stage_env)?;
     let mut fleet = Fleet::new(&bin_dir, &logs, specs);
     fleet.start_all();
@@ -450,7 +456,6 @@ async fn main() -> Result<()> {
     let feeder = {
         let bs = bs.clone();
         let (leads, rate, seed) = (args.leads, args.rate, args.seed);
-        let idempotent = args.idempotent_producers;
         tokio::spawn(async move {
             let raw = TopicNames::default();
             feeder::feed(&bs, raw.name(TopicRole::Raw), leads, rate, seed, idempotent).await
@@ -492,7 +497,7 @@ async fn main() -> Result<()> {
             && !broker_restarted
             && t >= b
         {
-            say(start, "restarting the broker (SIGTERM, same SQLite file)");
+            say(start, "restarting the broker (SIGTERM, same storage)");
             let t0 = Instant::now();
             broker.restart();
             broker_down_s = t0.elapsed().as_secs_f64();

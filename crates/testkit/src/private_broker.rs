@@ -1,18 +1,61 @@
-//! A tansu broker owned by one test: its own free port and a fresh SQLite file in a temp dir, so the
-//! test can stop, kill and restart it without disturbing the shared broker.
+//! A tansu broker owned by one test: its own free port and fresh storage in a temp dir (a SQLite
+//! file, or a private PostgreSQL cluster run by `scripts/broker.sh pg-start`), so the test can stop,
+//! kill and restart it without disturbing the shared broker.
 
+use std::fmt;
 use std::fs::File;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
 use crate::broker::kafka_answers;
 
-const INSTALL: &str = "cargo install tansu@0.6.0 --locked --features dynostore,libsql \
-                       (or scripts/broker.sh install)";
+const INSTALL: &str = "scripts/broker.sh install (cargo install tansu@0.6.0 --locked \
+                       --features dynostore,libsql,postgres, and tansu's PostgreSQL schema)";
+
+/// tansu's storage engine. Both survive a broker restart with their data; they differ in what a
+/// restart under idempotent producers does (scripts/BROKER.md 3).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BrokerEngine {
+    /// A SQLite file in the broker's directory.
+    #[default]
+    Sqlite,
+    /// A private PostgreSQL (16 or later, scripts/BROKER.md 6) cluster in the broker's directory,
+    /// on a free 127.0.0.1 port; it keeps running across `stop`/`restart`/`kill` of tansu and is
+    /// stopped when the broker is dropped.
+    Postgres,
+}
+
+impl fmt::Display for BrokerEngine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            BrokerEngine::Sqlite => "sqlite",
+            BrokerEngine::Postgres => "postgres",
+        })
+    }
+}
+
+impl FromStr for BrokerEngine {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "sqlite" => Ok(BrokerEngine::Sqlite),
+            "postgres" | "postgresql" => Ok(BrokerEngine::Postgres),
+            other => Err(format!(
+                "unknown broker engine {other:?} (sqlite or postgres)"
+            )),
+        }
+    }
+}
+
+fn broker_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/broker.sh")
+}
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
@@ -37,25 +80,39 @@ pub struct PrivateBroker {
     tansu: PathBuf,
     dir: TempDir,
     port: u16,
+    engine: BrokerEngine,
+    storage: String,
     child: Option<Child>,
 }
 
 impl PrivateBroker {
     /// Starts tansu on a free port with a fresh SQLite file; waits until it answers Kafka requests.
     pub fn start() -> Self {
+        Self::start_with(BrokerEngine::Sqlite)
+    }
+
+    /// Starts tansu on a free port with fresh storage on `engine`; waits until it answers Kafka
+    /// requests. Panics when tansu (or, for PostgreSQL, the database or tansu's schema) is missing.
+    pub fn start_with(engine: BrokerEngine) -> Self {
         let tansu = find_tansu().unwrap_or_else(|| {
             panic!(
-                "tansu is not installed (looked in PATH and ~/.cargo/bin); install it: {INSTALL}"
+                "tansu is not installed (looked in LEADFLOW_TANSU, PATH and ~/.cargo/bin); install it: {INSTALL}"
             )
         });
         let dir = tempfile::Builder::new()
             .prefix("leadflow-private-broker-")
             .tempdir()
             .unwrap_or_else(|e| panic!("cannot create a temp dir for a private broker: {e}"));
+        let storage = match engine {
+            BrokerEngine::Sqlite => "sqlite://broker.db".to_owned(),
+            BrokerEngine::Postgres => start_postgres(dir.path()),
+        };
         let mut broker = Self {
             tansu,
             dir,
             port: free_port(),
+            engine,
+            storage,
             child: None,
         };
         let mut last_error = String::new();
@@ -81,7 +138,12 @@ impl PrivateBroker {
         self.port
     }
 
-    /// The SQLite file holding the broker's data.
+    /// The storage engine it runs on.
+    pub fn engine(&self) -> BrokerEngine {
+        self.engine
+    }
+
+    /// The SQLite file holding the broker's data (with `BrokerEngine::Sqlite`).
     pub fn data_file(&self) -> PathBuf {
         self.dir.path().join("broker.db")
     }
@@ -173,7 +235,7 @@ impl PrivateBroker {
                 "--advertised-listener-url",
                 &url,
                 "--storage-engine",
-                "sqlite://broker.db",
+                &self.storage,
             ])
             .stdin(Stdio::null())
             .stdout(Stdio::from(log))
@@ -209,7 +271,44 @@ impl PrivateBroker {
 impl Drop for PrivateBroker {
     fn drop(&mut self) {
         self.kill();
+        if self.engine == BrokerEngine::Postgres {
+            let _ = Command::new(broker_script())
+                .args(["pg-stop", "--state-dir"])
+                .arg(self.dir.path())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .status();
+        }
     }
+}
+
+/// Runs `scripts/broker.sh pg-start` on `dir` (initdb, a free port, tansu's schema) and returns
+/// tansu's storage URL.
+fn start_postgres(dir: &Path) -> String {
+    // as root the cluster runs as the postgres user, which must reach the directory
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755));
+    }
+    let out = Command::new(broker_script())
+        .args(["pg-start", "--state-dir"])
+        .arg(dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", broker_script().display()));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let url = stdout.lines().last().unwrap_or("").trim().to_owned();
+    if !out.status.success() || !url.starts_with("postgres://") {
+        panic!(
+            "PostgreSQL for a private broker did not start ({}): {}{}\ninstall what is missing: \
+             apt-get install postgresql, then {INSTALL}",
+            out.status,
+            stdout,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    url
 }
 
 fn free_port() -> u16 {
