@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The local Kafka-compatible broker for development and tests: tansu 0.6.0 on SQLite or PostgreSQL.
 #
-#   scripts/broker.sh install          install what is missing: tansu (both engines), PostgreSQL, its schema
+#   scripts/broker.sh install [--engine sqlite|postgres]
+#                                      install what is missing: tansu; with postgres also its postgres
+#                                      engine, PostgreSQL 16+ and tansu's schema (scripts/BROKER.md 6)
 #   scripts/broker.sh start [--engine sqlite|postgres] [--port P|auto] [--data FILE] [--state-dir DIR]
 #   scripts/broker.sh stop   [--state-dir DIR]    stops tansu and, on postgres, its PostgreSQL
 #   scripts/broker.sh status [--state-dir DIR]    exit 0 when running and answering Kafka requests
@@ -15,6 +17,8 @@
 set -euo pipefail
 
 TANSU_VERSION="0.6.0"
+# SQLite (the default engine) needs libsql; `install --engine postgres` adds tansu's PostgreSQL engine
+TANSU_FEATURES_SQLITE="dynostore,libsql"
 TANSU_FEATURES="dynostore,libsql,postgres"
 TANSU_INSTALL_CMD="cargo install tansu@${TANSU_VERSION} --locked --features ${TANSU_FEATURES}"
 # tansu's PostgreSQL engine does not create its tables: its repository's schema at the same tag does
@@ -119,7 +123,17 @@ ensure_pg_schema() {
 }
 
 cmd_install() {
-  local tansu reason=""
+  local engine="sqlite"
+  while (($#)); do
+    case "$1" in
+      --engine) engine="${2:?--engine needs sqlite or postgres}"; shift 2 ;;
+      *) die "install: unknown option $1 (see scripts/broker.sh help)" ;;
+    esac
+  done
+  [[ "${engine}" == sqlite || "${engine}" == postgres ]] || die "install: unknown engine ${engine}"
+  local tansu reason="" features="${TANSU_FEATURES_SQLITE}"
+  [[ "${engine}" == postgres ]] && features="${TANSU_FEATURES}"
+  local install_cmd="cargo install tansu@${TANSU_VERSION} --locked --features ${features}"
   tansu="$(find_tansu)"
   if [[ -n "${tansu}" ]]; then
     local version
@@ -127,18 +141,22 @@ cmd_install() {
     if [[ "${version}" != "${TANSU_VERSION}" ]]; then
       say "warning: ${tansu} is version ${version:-unknown}, leadflow is tested with ${TANSU_VERSION}"
     fi
-    if tansu_has_postgres "${tansu}"; then
+    if [[ "${engine}" == sqlite ]]; then
       say "tansu ${version:-?} is installed: ${tansu}"
+      return 0
+    fi
+    if tansu_has_postgres "${tansu}"; then
+      say "tansu ${version:-?} is installed with the postgres engine: ${tansu}"
       ensure_pg_schema || true
       ensure_postgres
       return 0
     fi
     [[ -z "${LEADFLOW_TANSU:-}" ]] ||
-      die "LEADFLOW_TANSU=${tansu} lacks the postgres engine; build it with: ${TANSU_INSTALL_CMD} --root DIR"
+      die "LEADFLOW_TANSU=${tansu} lacks the postgres engine; build it with: ${install_cmd} --root DIR"
     reason="${tansu} was built without the postgres engine"
   fi
   command -v cargo >/dev/null 2>&1 || die "cargo is not installed (https://rustup.rs)"
-  say "${reason:-tansu is missing}; installing it (about 10-15 minutes on 2 cores): ${TANSU_INSTALL_CMD} --force"
+  say "${reason:-tansu is missing}; installing it (about 10-15 minutes on 2 cores, more with postgres): ${install_cmd} --force"
   local lock_dir="${CARGO_HOME:-${HOME}/.cargo}"
   mkdir -p "${lock_dir}"
   # one install at a time, even when test.sh and demo.sh start together
@@ -148,17 +166,19 @@ cmd_install() {
     fi
     local found
     found="$(find_tansu)"
-    if [[ -z "${found}" ]] || ! tansu_has_postgres "${found}"; then
+    if [[ -z "${found}" ]] || { [[ "${engine}" == postgres ]] && ! tansu_has_postgres "${found}"; }; then
       # shellcheck disable=SC2086
-      ${TANSU_INSTALL_CMD} --force
+      ${install_cmd} --force
     fi
   ) 9>"${lock_dir}/.leadflow-tansu-install.lock"
   tansu="$(find_tansu)"
   [[ -n "${tansu}" ]] || die "cargo install finished but tansu is not in PATH or ~/.cargo/bin"
-  tansu_has_postgres "${tansu}" || die "${tansu} still lacks the postgres engine (another tansu earlier in PATH?)"
   say "installed ${tansu}"
-  ensure_pg_schema || true
-  ensure_postgres
+  if [[ "${engine}" == postgres ]]; then
+    tansu_has_postgres "${tansu}" || die "${tansu} still lacks the postgres engine (another tansu earlier in PATH?)"
+    ensure_pg_schema || true
+    ensure_postgres
+  fi
 }
 
 # ---- PostgreSQL for `--engine postgres`: a private cluster in <state-dir>/postgres ----

@@ -17,8 +17,11 @@
 //! A killed stage is restarted at once (`--restart-delay 0`), as an orchestrator restarts a crashed
 //! pod; the runtime's group watch recovers partitions a broker leaves without an owner
 //! (`crates/runtime/RULES.md` rule 1).
-//! The broker runs on tansu's PostgreSQL engine with the stages' idempotent producers on: on SQLite
-//! a broker restart under idempotent producers kills tansu's storage (scripts/BROKER.md 3).
+//! With `--broker-engine postgres` (tansu's PostgreSQL engine, `scripts/broker.sh install --engine
+//! postgres`) the stages keep the product's idempotent producers through the broker restart. On
+//! SQLite (the default, what CI installs) a broker restart under idempotent producers kills tansu's
+//! storage task (scripts/BROKER.md 3), so there the harness turns idempotence off unless
+//! `--idempotent-producers on` is given, and says so in its first lines.
 
 mod audit;
 mod delay_proxy;
@@ -69,13 +72,13 @@ struct Args {
     /// Seed of the generated leads and of the chaos (which process, when).
     #[arg(long, default_value_t = 7)]
     seed: u64,
-    /// Turn the stages' and the feeder's idempotent producer off (the product keeps it on), for
-    /// comparison: a librdkafka-internal retry may then write a record twice.
-    #[arg(long)]
-    no_idempotent_producers: bool,
-    /// tansu's storage engine. On `sqlite` a broker restart under idempotent producers kills
-    /// tansu's storage task (scripts/BROKER.md 3); `postgres` survives it.
-    #[arg(long, default_value_t = BrokerEngine::Postgres)]
+    /// The stages' and the feeder's idempotent producer (`on`, `off`); by default on with the
+    /// PostgreSQL engine and off with SQLite, whose storage task does not survive a broker restart
+    /// under idempotent producers (scripts/BROKER.md 3).
+    #[arg(long, value_name = "on|off")]
+    idempotent_producers: Option<OnOff>,
+    /// tansu's storage engine: `sqlite` (default) or `postgres` (scripts/BROKER.md 6).
+    #[arg(long, default_value_t = BrokerEngine::Sqlite)]
     broker_engine: BrokerEngine,
     /// Skip the broker restart.
     #[arg(long)]
@@ -101,6 +104,10 @@ struct Args {
     /// The stages' `http.unready_after_ms` in the network run (the product default is 15000).
     #[arg(long, default_value_t = 15_000)]
     unready_after_ms: u64,
+    /// Seconds each partition (stage, broker) lasts; default `--fault-secs`. Beyond the stages'
+    /// 10 s session tansu 0.6 can leave a group without a leader for good (scripts/BROKER.md 7).
+    #[arg(long)]
+    partition_secs: Option<u64>,
     /// Seconds each network fault lasts.
     #[arg(long, default_value_t = 30)]
     fault_secs: u64,
@@ -117,6 +124,26 @@ struct Args {
     /// Keep the processes' logs here (default: a temporary directory, deleted).
     #[arg(long)]
     logs: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum OnOff {
+    On,
+    Off,
+}
+
+/// Whether the producers are idempotent, and why when the harness chose.
+fn idempotence(args: &Args) -> (bool, &'static str) {
+    match (args.idempotent_producers, args.broker_engine) {
+        (Some(OnOff::On), _) => (true, "as asked"),
+        (Some(OnOff::Off), _) => (false, "as asked"),
+        (None, BrokerEngine::Postgres) => (true, "the product default"),
+        (None, BrokerEngine::Sqlite) => (
+            false,
+            "OFF because tansu's SQLite engine loses its storage task in a broker restart under \
+             idempotent producers (scripts/BROKER.md 3); --broker-engine postgres keeps them on",
+        ),
+    }
 }
 
 fn repo_root() -> PathBuf {
@@ -356,8 +383,9 @@ async fn main() -> Result<()> {
         let failed = network::run(network::NetArgs {
             rate: args.rate,
             fault: Duration::from_secs(args.fault_secs),
+            partition: Duration::from_secs(args.partition_secs.unwrap_or(args.fault_secs)),
             seed: args.seed,
-            idempotent: !args.no_idempotent_producers,
+            idempotent: idempotence(&args).0,
             bin_dir,
             root,
             logs: logs.clone(),
@@ -379,11 +407,11 @@ async fn main() -> Result<()> {
         return Ok(());
     }
 
-    let idempotent = !args.no_idempotent_producers;
+    let (idempotent, why) = idempotence(&args);
     say(
         start,
         format!(
-            "starting a private tansu broker on {} (idempotent producers {})",
+            "starting a private tansu broker on {} (idempotent producers {}: {why})",
             args.broker_engine,
             if idempotent { "on" } else { "off" }
         ),

@@ -41,7 +41,10 @@ const GAP: Duration = Duration::from_secs(5);
 
 pub struct NetArgs {
     pub rate: f64,
+    /// How long the slow link and the Slack/CRM cut last.
     pub fault: Duration,
+    /// How long the partitions (a stage from the broker, the broker from everything) last.
+    pub partition: Duration,
     pub seed: u64,
     pub idempotent: bool,
     pub bin_dir: PathBuf,
@@ -74,6 +77,13 @@ enum Fault {
 }
 
 impl Fault {
+    fn lasts(self, args: &NetArgs) -> Duration {
+        match self {
+            Fault::StagePartition | Fault::BrokerPartition => args.partition,
+            Fault::SlowLink | Fault::NotifyCutFromSaas => args.fault,
+        }
+    }
+
     fn describe(self) -> &'static str {
         match self {
             Fault::StagePartition => "tier partitioned from the broker",
@@ -361,14 +371,18 @@ pub async fn run(args: NetArgs) -> Result<bool> {
         .collect::<Result<Vec<_>>>()?;
     // enough input for every fault, its recovery and the gaps; the feeder stops when told
     let planned = Duration::from_secs(10)
-        + (args.fault + Duration::from_secs(30) + GAP) * faults.len() as u32;
+        + faults
+            .iter()
+            .map(|f| f.lasts(&args) + Duration::from_secs(15) + GAP)
+            .sum::<Duration>();
     let leads = (args.rate * planned.as_secs_f64()).ceil() as u64;
     say(
         start,
         format!(
-            "feeding {leads} leads at {}/s (~{:.0} s); faults of {} s each",
+            "feeding {leads} leads at {}/s (~{:.0} s); partitions of {} s, other faults of {} s",
             args.rate,
             planned.as_secs_f64(),
+            args.partition.as_secs(),
             args.fault.as_secs()
         ),
     );
@@ -388,7 +402,11 @@ pub async fn run(args: NetArgs) -> Result<bool> {
         stopped()?;
         say(
             start,
-            format!("fault: {} for {} s", fault.describe(), args.fault.as_secs()),
+            format!(
+                "fault: {} for {} s",
+                fault.describe(),
+                fault.lasts(&args).as_secs()
+            ),
         );
         let cut_at = monitor.now();
         match fault {
@@ -404,7 +422,7 @@ pub async fn run(args: NetArgs) -> Result<bool> {
             }
             Fault::NotifyCutFromSaas => lab.cut("notify", sandbox_host.ip)?,
         }
-        supervise_for(&mut fleet, args.fault, start).await?;
+        supervise_for(&mut fleet, fault.lasts(&args), start).await?;
         match fault {
             Fault::StagePartition => lab.clear("tier"),
             Fault::BrokerPartition => lab.clear("broker"),
@@ -498,7 +516,8 @@ async fn supervise_for(fleet: &mut Fleet, d: Duration, start: Instant) -> Result
     Ok(())
 }
 
-/// Waits until no topic gained a record for `settle` seconds (at most `max_settle`).
+/// Waits until no topic gained a record and every stage's group had committed all its input for
+/// `settle` seconds (at most `max_settle`).
 async fn settle(bootstrap: &str, fleet: &mut Fleet, settle: u64, max_settle: u64) -> Result<bool> {
     let topics: Vec<String> = TopicNames::default()
         .all()
@@ -507,9 +526,16 @@ async fn settle(bootstrap: &str, fleet: &mut Fleet, settle: u64, max_settle: u64
         .collect();
     let begun = Instant::now();
     let (mut last, mut still_since) = (-1, Instant::now());
+    let groups = Arc::new(GroupReader::new(bootstrap));
     while begun.elapsed() < Duration::from_secs(max_settle) {
         let now = audit::end_offsets(bootstrap, &topics).unwrap_or(-1);
-        if now != last {
+        let g = groups.clone();
+        let lag = tokio::task::spawn_blocking(move || g.total_lag())
+            .await
+            .ok()
+            .flatten();
+        // quiet topics are not enough: a stage waiting out a retry backoff writes nothing either
+        if now != last || lag != Some(0) {
             last = now;
             still_since = Instant::now();
         } else if still_since.elapsed() >= Duration::from_secs(settle) {

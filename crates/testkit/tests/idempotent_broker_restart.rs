@@ -126,7 +126,11 @@ async fn produce_through_a_restart(engine: BrokerEngine) -> Outcome {
     }
 }
 
+/// Needs the PostgreSQL setup (`scripts/broker.sh install --engine postgres` and tansu's schema,
+/// scripts/BROKER.md 6), which CI does not install: run it with `cargo test -p leadflow-testkit
+/// --test idempotent_broker_restart -- --ignored`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs tansu's PostgreSQL engine and schema (scripts/BROKER.md 6)"]
 async fn an_idempotent_producer_delivers_everything_through_a_broker_restart_on_postgres() {
     let out = produce_through_a_restart(BrokerEngine::Postgres).await;
     assert_eq!(
