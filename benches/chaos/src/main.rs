@@ -33,6 +33,7 @@ mod ledger;
 mod netlab;
 mod network;
 mod report;
+mod settle;
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
@@ -86,7 +87,8 @@ struct Args {
     /// Skip the Slack/CRM outages.
     #[arg(long)]
     no_sandbox_faults: bool,
-    /// Seconds without a new record on any topic after which the pipeline counts as settled.
+    /// Seconds without a new record on any topic, and with every stage's input committed, after
+    /// which the pipeline counts as settled.
     #[arg(long, default_value_t = 15)]
     settle: u64,
     /// Give up waiting for the pipeline to settle after this many seconds.
@@ -555,32 +557,9 @@ async fn main() -> Result<()> {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
-    // settle: no new record on any topic for `settle` seconds
-    let topic_names: Vec<String> = TopicNames::default()
-        .all()
-        .into_iter()
-        .map(|(_, n)| n.to_owned())
-        .collect();
     let settle_start = Instant::now();
-    let mut last = -1;
-    let mut still_since = Instant::now();
-    let mut settled = false;
-    while settle_start.elapsed() < Duration::from_secs(args.max_settle) {
-        stopped()?;
-        for label in fleet.reap() {
-            say(start, format!("{label} exited on its own; restarting it"));
-        }
-        fleet.restart_due(delay, 0.0, &mut rng);
-        let now = audit::end_offsets(&bs, &topic_names).unwrap_or(-1);
-        if now != last {
-            last = now;
-            still_since = Instant::now();
-        } else if still_since.elapsed() >= Duration::from_secs(args.settle) {
-            settled = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
+    let settled =
+        settle::settle(&bs, &mut fleet, args.settle, args.max_settle, delay, start).await?;
     say(
         start,
         format!(

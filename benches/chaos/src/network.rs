@@ -28,6 +28,7 @@ use crate::effects::Sandbox;
 use crate::fleet::Fleet;
 use crate::groups::{GroupReader, STAGES};
 use crate::netlab::NetLab;
+use crate::settle::{settle, supervise_for};
 use crate::{KillOnDrop, audit, feeder, report, say, stopped};
 
 const BROKER_PORT: u16 = 9092;
@@ -422,7 +423,7 @@ pub async fn run(args: NetArgs) -> Result<bool> {
             }
             Fault::NotifyCutFromSaas => lab.cut("notify", sandbox_host.ip)?,
         }
-        supervise_for(&mut fleet, fault.lasts(&args), start).await?;
+        supervise_for(&mut fleet, Duration::ZERO, fault.lasts(&args), start).await?;
         match fault {
             Fault::StagePartition => lab.clear("tier"),
             Fault::BrokerPartition => lab.clear("broker"),
@@ -444,7 +445,13 @@ pub async fn run(args: NetArgs) -> Result<bool> {
             }) {
                 break;
             }
-            supervise_for(&mut fleet, Duration::from_millis(250), start).await?;
+            supervise_for(
+                &mut fleet,
+                Duration::ZERO,
+                Duration::from_millis(250),
+                start,
+            )
+            .await?;
         }
         let o = judge(fault, &monitor.since(cut_at), cut_at, heal_at, threshold);
         say(
@@ -459,7 +466,7 @@ pub async fn run(args: NetArgs) -> Result<bool> {
             ),
         );
         outcomes.push(o);
-        supervise_for(&mut fleet, GAP, start).await?;
+        supervise_for(&mut fleet, Duration::ZERO, GAP, start).await?;
     }
 
     let fed = feeder.await.context("feeder task")??;
@@ -470,7 +477,15 @@ pub async fn run(args: NetArgs) -> Result<bool> {
             fed.leads, fed.resends, fed.undelivered
         ),
     );
-    let settled = settle(&bootstrap, &mut fleet, args.settle, args.max_settle).await?;
+    let settled = settle(
+        &bootstrap,
+        &mut fleet,
+        args.settle,
+        args.max_settle,
+        Duration::ZERO,
+        start,
+    )
+    .await?;
     let bad_exits = fleet.stop_all(Duration::from_secs(20));
     say(start, "reading every topic from the beginning");
     let audit = audit::run(&bootstrap, &TopicNames::default()).await?;
@@ -499,51 +514,6 @@ pub async fn run(args: NetArgs) -> Result<bool> {
     let mut failed = report::print(&run, &audit, &effects);
     failed |= print_faults(&outcomes, &effects, &run, args.unready_bound());
     Ok(failed)
-}
-
-/// Waits `d`, restarting a stage that exited on its own (as a supervisor would; counted).
-async fn supervise_for(fleet: &mut Fleet, d: Duration, start: Instant) -> Result<()> {
-    let until = Instant::now() + d;
-    let mut rng = rand::rng();
-    while Instant::now() < until {
-        stopped()?;
-        for label in fleet.reap() {
-            say(start, format!("{label} exited on its own; restarting it"));
-        }
-        fleet.restart_due(Duration::ZERO, 0.0, &mut rng);
-        tokio::time::sleep(Duration::from_millis(200).min(until - Instant::now())).await;
-    }
-    Ok(())
-}
-
-/// Waits until no topic gained a record and every stage's group had committed all its input for
-/// `settle` seconds (at most `max_settle`).
-async fn settle(bootstrap: &str, fleet: &mut Fleet, settle: u64, max_settle: u64) -> Result<bool> {
-    let topics: Vec<String> = TopicNames::default()
-        .all()
-        .into_iter()
-        .map(|(_, n)| n.to_owned())
-        .collect();
-    let begun = Instant::now();
-    let (mut last, mut still_since) = (-1, Instant::now());
-    let groups = Arc::new(GroupReader::new(bootstrap));
-    while begun.elapsed() < Duration::from_secs(max_settle) {
-        let now = audit::end_offsets(bootstrap, &topics).unwrap_or(-1);
-        let g = groups.clone();
-        let lag = tokio::task::spawn_blocking(move || g.total_lag())
-            .await
-            .ok()
-            .flatten();
-        // quiet topics are not enough: a stage waiting out a retry backoff writes nothing either
-        if now != last || lag != Some(0) {
-            last = now;
-            still_since = Instant::now();
-        } else if still_since.elapsed() >= Duration::from_secs(settle) {
-            return Ok(true);
-        }
-        supervise_for(fleet, Duration::from_secs(1), begun).await?;
-    }
-    Ok(false)
 }
 
 fn judge(
