@@ -268,8 +268,10 @@ pub async fn run_stage<C: StageSettings, S: Stage>(
         };
         spawn_timers(shared.clone(), wiring, run_stop.clone())
     });
+    // never polled: nothing may queue events for it (statistics would pile up in memory)
     let observer = consumer_config(cfg, &group)
         .set("enable.auto.commit", "false")
+        .set("statistics.interval.ms", "0")
         .create()
         .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
     let group_watch = spawn_group_watch(
