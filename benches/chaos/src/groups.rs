@@ -90,11 +90,22 @@ impl GroupReader {
     }
 }
 
-/// Whether every partition of `now` moved on from `then` (its committed offset advanced) or has
-/// nothing left to consume: the group consumes all its partitions again.
+/// Whether the group consumes again: every partition that has had input since `then` (its high
+/// watermark is above the committed offset of `then`) has a committed offset that moved past it,
+/// and at least one such partition exists. A partition without new input tells nothing (nobody
+/// may own it, or an owner may have nothing to do), so it is left out.
 pub fn all_moved_on(then: &Positions, now: &Positions) -> bool {
-    now.iter()
-        .all(|(p, (at, hi))| at >= hi || then.get(p).is_none_or(|(before, _)| at > before))
+    let mut any = false;
+    for (p, (at, hi)) in now {
+        let before = then.get(p).map_or(0, |(b, _)| *b);
+        if *hi > before {
+            any = true;
+            if *at <= before {
+                return false;
+            }
+        }
+    }
+    any
 }
 
 /// How long each SIGKILL took to be recovered: from the kill until every partition of the killed
@@ -170,12 +181,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_group_has_moved_on_when_every_partition_advanced_or_is_drained() {
+    fn a_group_has_moved_on_when_every_partition_with_input_advanced() {
         let then: Positions = [(0, (10, 20)), (1, (5, 9))].into();
         assert!(!all_moved_on(&then, &[(0, (11, 25)), (1, (5, 12))].into()));
         assert!(all_moved_on(&then, &[(0, (11, 25)), (1, (6, 12))].into()));
-        // drained: nothing to move on to
         assert!(all_moved_on(&then, &[(0, (20, 20)), (1, (7, 12))].into()));
-        assert!(!all_moved_on(&then, &[(0, (10, 20)), (1, (9, 9))].into()));
+        // a partition without new input is left out
+        let drained: Positions = [(0, (20, 20)), (1, (9, 9))].into();
+        assert!(all_moved_on(
+            &drained,
+            &[(0, (20, 20)), (1, (10, 10))].into()
+        ));
+        // nothing arrived anywhere: nothing shows the group consumes
+        assert!(!all_moved_on(&drained, &drained));
+        // drained at the kill, new input that nobody consumed
+        assert!(!all_moved_on(
+            &drained,
+            &[(0, (20, 24)), (1, (9, 9))].into()
+        ));
     }
 }
