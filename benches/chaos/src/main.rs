@@ -256,17 +256,9 @@ fn stage_specs(
         ("LEADFLOW_STAGE__EMAIL__SMTP_PORT", smtp_port.to_string()),
         ("LEADFLOW_STAGE__EMAIL__TLS", "none".to_owned()),
     ];
-    let names: [&'static str; 7] = [
-        "enrich",
-        "score",
-        "tier",
-        "route",
-        "route-reassign",
-        "notify",
-        "sla-watchdog",
-    ];
-    names
-        .into_iter()
+    groups::STAGES
+        .iter()
+        .map(|(name, _, _)| *name)
         .map(|name| {
             let mut extra = demo(name);
             match name {

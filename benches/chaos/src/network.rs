@@ -94,19 +94,11 @@ impl Fault {
         }
     }
     /// The stages whose readiness must drop during the fault.
-    fn loses_broker(self) -> &'static [&'static str] {
+    fn loses_broker(self) -> Vec<&'static str> {
         match self {
-            Fault::StagePartition => &["tier"],
-            Fault::BrokerPartition => &[
-                "enrich",
-                "score",
-                "tier",
-                "route",
-                "route-reassign",
-                "notify",
-                "sla-watchdog",
-            ],
-            Fault::SlowLink | Fault::NotifyCutFromSaas => &[],
+            Fault::StagePartition => vec!["tier"],
+            Fault::BrokerPartition => STAGES.iter().map(|(s, _, _)| *s).collect(),
+            Fault::SlowLink | Fault::NotifyCutFromSaas => Vec::new(),
         }
     }
 }
@@ -526,7 +518,7 @@ fn judge(
     let during: Vec<&Sample> = samples.iter().filter(|s| s.at < heal_at).collect();
     let mut slowest: Option<Duration> = None;
     let mut stayed_ready = Vec::new();
-    for stage in fault.loses_broker() {
+    for stage in &fault.loses_broker() {
         match during
             .iter()
             .find(|s| s.ready.get(stage) == Some(&false))

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use leadflow_testkit::{BrokerEngine, PrivateBroker, consume_all, create_topic, unique_name};
+use leadflow_testkit::{BrokerEngine, PrivateBroker, create_topic, unique_name};
 use rdkafka::ClientConfig;
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -26,8 +26,6 @@ struct Outcome {
     failed_once: usize,
     /// Records still not delivered after every resend round.
     undelivered: usize,
-    /// Distinct payloads on the topic afterwards.
-    on_topic: usize,
     /// tansu's log.
     log: String,
 }
@@ -104,48 +102,16 @@ async fn produce_through_a_restart(engine: BrokerEngine) -> Outcome {
     }
     drop(producer);
 
-    let mut payloads: Vec<Vec<u8>> =
-        consume_all(&bootstrap, &topic, RECORDS, Duration::from_secs(30))
-            .await
-            .into_iter()
-            .map(|r| r.payload)
-            .collect();
-    payloads.sort();
-    payloads.dedup();
     broker.stop();
     eprintln!(
-        "{engine}: {failed_once} of {RECORDS} records failed at least once, {} never delivered, {} distinct on the topic",
-        failed.len(),
-        payloads.len()
+        "{engine}: {failed_once} of {RECORDS} records failed at least once, {} never delivered",
+        failed.len()
     );
     Outcome {
         failed_once,
         undelivered: failed.len(),
-        on_topic: payloads.len(),
         log: std::fs::read_to_string(broker.log_file()).unwrap_or_default(),
     }
-}
-
-/// Needs the PostgreSQL setup (`scripts/broker.sh install --engine postgres` and tansu's schema,
-/// scripts/BROKER.md 6), which CI does not install: run it with `cargo test -p leadflow-testkit
-/// --test idempotent_broker_restart -- --ignored`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs tansu's PostgreSQL engine and schema (scripts/BROKER.md 6)"]
-async fn an_idempotent_producer_delivers_everything_through_a_broker_restart_on_postgres() {
-    let out = produce_through_a_restart(BrokerEngine::Postgres).await;
-    assert_eq!(
-        out.undelivered,
-        0,
-        "{} of {RECORDS} records never delivered ({} failed at least once); tansu's log ends:\n{}",
-        out.undelivered,
-        out.failed_once,
-        tail(&out.log)
-    );
-    assert_eq!(out.on_topic, RECORDS, "distinct records on the topic");
-    assert!(
-        !out.log.contains("more or less than one row"),
-        "tansu's storage task panicked on PostgreSQL"
-    );
 }
 
 /// The SQLite engine's defect, kept reproduced: when it stops reproducing, a tansu release fixed
