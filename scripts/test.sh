@@ -169,7 +169,7 @@ fi
 
 # --- network faults: every process in a network namespace of its own; a stage cut off from the
 # broker and the broker cut off from everything for 5 s each (below the 10 s session: longer ones
-# can leave a tansu group without a leader, scripts/BROKER.md 7), a slow lossy link and notify cut
+# can leave a tansu group without a leader, docs/BROKER.md 7), a slow lossy link and notify cut
 # off from Slack/CRM for 20 s each, 20 leads/s, readiness bound 2 s (about 3 minutes). Needs root and
 # nft; prints why when it cannot run.
 step "Network faults (leadflow-chaos --network: partitions, slow lossy link; lost leads must be 0)"

@@ -17,7 +17,7 @@ pub const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Loads defaults → `--config` file → `LEADFLOW_*` environment → flags.
 pub fn load_config(common: &CommonArgs) -> Result<CliConfig, CliError> {
-    Ok(CliConfig::load(common)?)
+    Ok(CliConfig::load("cli", common)?)
 }
 
 /// Parses an event kind given as `LeadEvent`, `leadevent` or `leadflow.LeadEvent`.

@@ -5,7 +5,7 @@
 //! count with the 5-request limit), so in practice one request per partition at a time. Records
 //! queued behind that request whose `linger.ms` has passed make the broker thread poll with a zero
 //! timeout until the acknowledgement arrives: a busy loop that took 60–90 % of a stage's CPU on a
-//! slow broker (`scripts/BROKER.md` 5). A plain consume → produce loop with a bounded in-flight
+//! slow broker (`docs/BROKER.md` 5). A plain consume → produce loop with a bounded in-flight
 //! window rarely hits it, because it produces in bursts right after acknowledgements.
 //!
 //! The gate gives every stage that shape, **per partition**: records wait here (not in

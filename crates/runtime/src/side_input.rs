@@ -161,7 +161,7 @@ struct Replay {
     /// Records timestamped before this (ms) are outside the window and skipped undecoded. The start
     /// offsets already come from the broker's offsets-for-times answer; this also holds the window
     /// on a broker that answers a time after its last record with offset 0 instead of the end
-    /// (tansu 0.6, `scripts/BROKER.md` 5), where the whole topic would otherwise be replayed.
+    /// (tansu 0.6, `docs/BROKER.md` 5), where the whole topic would otherwise be replayed.
     not_before: Option<i64>,
 }
 
