@@ -128,8 +128,8 @@ impl Default for GroupConfig {
     fn default() -> Self {
         Self {
             rejoin_after_ms: 10_000,
-            // measured: 3 SIGKILLs of a busy stage redelivered ~33 inputs per kill at 1 s, ~9 at
-            // 200 ms (crates/runtime/RULES.md 3); a commit is sent only when offsets moved
+            // the duplicate window of a crash (crates/runtime/RULES.md 3); a commit is sent only
+            // when offsets moved
             commit_interval_ms: 200,
             instance_id: None,
         }

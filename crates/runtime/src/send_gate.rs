@@ -4,8 +4,8 @@
 //! fewer than 5 *messages* of that partition are in flight (it compares its per-partition message
 //! count with the 5-request limit), so in practice one request per partition at a time. Records
 //! queued behind that request whose `linger.ms` has passed make the broker thread poll with a zero
-//! timeout until the acknowledgement arrives: a busy loop that took 60–90 % of a stage's CPU on a
-//! slow broker (`docs/BROKER.md` 5). A plain consume → produce loop with a bounded in-flight
+//! timeout until the acknowledgement arrives: a busy loop that burns most of a core on a slow
+//! broker (`docs/BROKER.md` 5). A plain consume → produce loop with a bounded in-flight
 //! window rarely hits it, because it produces in bursts right after acknowledgements.
 //!
 //! The gate gives every stage that shape, **per partition**: records wait here (not in
@@ -13,9 +13,9 @@
 //! await their acknowledgement, and are handed over together, at most [`ROUND_BYTES`] at a time (one
 //! request), as soon as fewer are in flight. librdkafka would not have sent them earlier anyway;
 //! they now wait without burning a core, and every partition has its own request in flight, as
-//! with librdkafka alone. (A gate counting all partitions together let one request be in flight at
-//! a time: on a broker that answers a produce slowly while it serves a large fetch, the stages ran
-//! at ~0.65x a plain pass-through; `benches/README.md`.)
+//! with librdkafka alone. (A gate counting all partitions together would let one request be in
+//! flight at a time, and a broker that answers a produce slowly while it serves a large fetch would
+//! then hold every partition back.)
 //!
 //! To know a record's partition before librdkafka does, the gate applies the producer's
 //! partitioner itself ([`Routing`], [`crate::partitioner`]) and produces to that partition
