@@ -25,14 +25,16 @@
 //! over at once (no added latency). Ordering is kept: a partition's records are handed over in the
 //! order they were submitted.
 //!
-//! **Joined records.** A record submitted as *joinable* (`Output::mergeable`, a kind that is a record
-//! holding only an array: the dedup changelog's `DedupKeyBatch`) is handed over only while nothing
-//! else of its partition is in flight, joined with the joinable records waiting behind it
-//! ([`join_array_records`], at most [`JOIN_BYTES`]): one record per round trip and partition, however
-//! many outputs it holds, each submitter getting the joined record's acknowledgement. On a broker
-//! whose cost is per record (tansu: every record is a row) this is what keeps a side output of one
-//! small record per input from doubling the broker's work; at low rates a batch holds one output and
-//! is handed over at once.
+//! **Joined records.** A record of a batch kind (a record holding only an array, whose schema says
+//! its readers take it as a batch: the dedup changelog's `DedupKeyBatch`) is *joinable*: it is
+//! handed over only while nothing else of its partition is in flight, joined with the joinable
+//! records waiting behind it ([`join_array_records`], at most [`JOIN_BYTES`]): one record per round
+//! trip and partition, however many outputs it holds, each submitter getting the joined record's
+//! acknowledgement and each input's offset stored only once the record holding its output is. The
+//! stage does not ask for it: the kind decides. Whatever the broker, a joined record is smaller and
+//! quicker to read back than one record per entry (`dedup-key-size`, `benches/README.md`), and every
+//! enrich instance reads the whole changelog at start; a broker whose cost is per record also does
+//! less work. At low rates a batch holds one output and is handed over at once.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, PoisonError, RwLock};
