@@ -19,6 +19,34 @@ pub use pipeline_env::{
     StageEnv, TestTopics, notify_sandbox_vars, publish_generated_leads, publish_sample_roster,
 };
 
+/// The `/metrics` text a service serves on `127.0.0.1:port`, or `None` while it does not answer 200.
+pub fn scrape(port: u16) -> Option<String> {
+    use std::io::{Read as _, Write as _};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(3))).ok()?;
+    write!(
+        s,
+        "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut body = String::new();
+    s.read_to_string(&mut body).ok()?;
+    let (head, body) = body.split_once("\r\n\r\n")?;
+    let status = head.lines().next()?;
+    status.contains(" 200").then(|| body.to_owned())
+}
+
+/// The sum of a metric's samples (every label set) in a `/metrics` text; 0 when absent.
+pub fn metric_sum(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter(|l| {
+            l.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
 /// A free loopback port (bound and released: the service binds it moments later).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -9,13 +9,12 @@
 //! among the exported names.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use leadflow_cli::generate::DEFAULT_START;
 use leadflow_e2e::{
     Service, StageEnv, TestTopics, free_port, publish_generated_leads, publish_sample_roster,
+    scrape,
 };
 use leadflow_events::{Codec, Event, ModelParams, RepActivityKind, Timestamp, samples};
 use leadflow_sandbox::{FaultMode, FaultSpec, Sandbox, SandboxConfig, Service as Stub};
@@ -121,22 +120,6 @@ fn exported_names(exposition: &str) -> BTreeSet<String> {
         .filter_map(|l| l.split(['{', ' ']).next())
         .map(str::to_owned)
         .collect()
-}
-
-fn scrape(port: u16) -> Option<String> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(3))).ok()?;
-    write!(
-        s,
-        "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut body = String::new();
-    s.read_to_string(&mut body).ok()?;
-    let (head, body) = body.split_once("\r\n\r\n")?;
-    head.starts_with("HTTP/1.1 200")
-        .then(|| body.to_owned())
-        .or_else(|| head.starts_with("HTTP/1.0 200").then(|| body.to_owned()))
 }
 
 #[test]

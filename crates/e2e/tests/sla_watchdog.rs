@@ -8,7 +8,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use leadflow_e2e::{Service, notify_sandbox_vars, publish_sample_roster};
+use leadflow_e2e::{
+    Service, free_port, metric_sum, notify_sandbox_vars, publish_sample_roster, scrape,
+};
 use leadflow_events::{
     Codec, Event, HandoffKind, HandoffPacket, RepActivity, RepActivityKind, SlaDeadline,
     SlaEscalation, SlaKind, Timestamp, samples,
@@ -120,7 +122,7 @@ async fn escalations(topic: &str, expected: usize, timeout: Duration) -> Vec<Sla
 }
 
 /// Waits until the service's log contains every needle (or fails with the log).
-fn wait_for_log(service: &Service, needles: &[&str], timeout: Duration) {
+async fn wait_for_log(service: &Service, needles: &[&str], timeout: Duration) {
     let deadline = Instant::now() + timeout;
     loop {
         let log = service.log();
@@ -130,7 +132,33 @@ fn wait_for_log(service: &Service, needles: &[&str], timeout: Duration) {
         if Instant::now() > deadline {
             panic!("{} never logged {needles:?}; log:\n{log}", service.name);
         }
-        std::thread::sleep(Duration::from_millis(100));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Polls the watchdog's `/metrics` on `port` until `done` holds for its text.
+async fn wait_for_metrics(
+    service: &Service,
+    port: u16,
+    what: &str,
+    done: impl Fn(&str) -> bool,
+) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let text = tokio::task::spawn_blocking(move || scrape(port))
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        if done(&text) {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} never showed {what}; metrics:\n{text}\nlog:\n{}",
+            service.name,
+            service.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -140,11 +168,16 @@ const ASSIGNED: &str = "partitions assigned";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sigkilled_watchdog_escalates_each_missed_deadline_exactly_once_after_restart() {
     let t = topics("sla-kill", 2).await;
-    let env = env(&t, &unique_name("sla-kill-watchdog"));
+    let mut env = env(&t, &unique_name("sla-kill-watchdog"));
+    let port = free_port();
+    env.insert(
+        "LEADFLOW_HTTP__LISTEN".to_owned(),
+        format!("127.0.0.1:{port}"),
+    );
     let logs = tempfile::tempdir().unwrap();
 
     let first = Service::start("leadflow-sla-watchdog", &env, logs.path());
-    wait_for_log(&first, &[ARMED, ASSIGNED], Duration::from_secs(60));
+    wait_for_log(&first, &[ARMED, ASSIGNED], Duration::from_secs(60)).await;
     // two open timers, due in 10 s (room for a loaded machine to produce them and kill the process
     // before the deadline); the rep of lead-ok contacts in time
     let due = Timestamp(now().0 + 10_000);
@@ -167,8 +200,16 @@ async fn a_sigkilled_watchdog_escalates_each_missed_deadline_exactly_once_after_
         }],
     )
     .await;
-    // crash with the timers open
-    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    // crash with the timers open: lead-missed's deadline running, lead-ok's met by the contact
+    wait_for_metrics(&first, port, "one open deadline and one met", |m| {
+        metric_sum(m, "leadflow_sla_watchdog_open_deadlines") == 1.0
+            && m.lines().any(|l| {
+                l.starts_with("leadflow_sla_watchdog_deadlines_total{")
+                    && l.contains("outcome=\"met\"")
+                    && l.ends_with(" 1")
+            })
+    })
+    .await;
     drop(first); // SIGKILL
     assert!(
         escalations(&t.escalations, 1, Duration::from_secs(1))
@@ -197,7 +238,7 @@ async fn a_sigkilled_watchdog_escalates_each_missed_deadline_exactly_once_after_
     // a third life (graceful restart): the escalation is read back, nothing fires again
     assert!(second.terminate(Duration::from_secs(30)).success());
     let third = Service::start("leadflow-sla-watchdog", &env, logs.path());
-    wait_for_log(&third, &[ARMED, ASSIGNED], Duration::from_secs(60));
+    wait_for_log(&third, &[ARMED, ASSIGNED], Duration::from_secs(60)).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let all = escalations(&t.escalations, 2, Duration::from_secs(3)).await;
     let log = third.log();
@@ -216,9 +257,9 @@ async fn two_instances_split_the_leads_without_double_escalation() {
     let logs_a = tempfile::tempdir().unwrap();
     let logs_b = tempfile::tempdir().unwrap();
     let a = Service::start("leadflow-sla-watchdog", &env, logs_a.path());
-    wait_for_log(&a, &[ARMED, ASSIGNED], Duration::from_secs(60));
+    wait_for_log(&a, &[ARMED, ASSIGNED], Duration::from_secs(60)).await;
     let b = Service::start("leadflow-sla-watchdog", &env, logs_b.path());
-    wait_for_log(&b, &[ARMED, ASSIGNED], Duration::from_secs(60));
+    wait_for_log(&b, &[ARMED, ASSIGNED], Duration::from_secs(60)).await;
     // let the group settle (a's partitions were rebalanced when b joined)
     tokio::time::sleep(Duration::from_secs(4)).await;
 
@@ -381,7 +422,7 @@ async fn route_chain(prefix: &str) -> RouteChain {
     let watchdog = start("leadflow-sla-watchdog");
     let route = start("leadflow-route");
     let reassign = start("leadflow-route-reassign");
-    wait_for_log(&watchdog, &[ARMED, ASSIGNED], Duration::from_secs(60));
+    wait_for_log(&watchdog, &[ARMED, ASSIGNED], Duration::from_secs(60)).await;
     RouteChain {
         t,
         base,
@@ -693,9 +734,9 @@ async fn a_silent_hot_lead_is_reassigned_and_both_owners_are_told_while_a_contac
             .map(|s| format!("--- {}\n{}", s.name, s.log()))
             .collect()
     };
-    wait_for_log(&watchdog, &[ARMED, ASSIGNED], Duration::from_secs(60));
+    wait_for_log(&watchdog, &[ARMED, ASSIGNED], Duration::from_secs(60)).await;
     for s in [&route, &reassign, &notify] {
-        wait_for_log(s, &["partitions assigned"], Duration::from_secs(60));
+        wait_for_log(s, &["partitions assigned"], Duration::from_secs(60)).await;
     }
 
     // two hot leads, first contact due in 6 s; distinct visitors (the CRM keys contacts by email)

@@ -224,7 +224,14 @@ async fn a_status_change_on_reps_applies_to_the_next_lead() {
     let cfg = config().await;
     let a = rep("a", "ae");
     publish(&cfg, &cfg.topics.reps, &[a.clone(), manager("mgr", "ae")]).await;
-    let (stop, handle) = start(&cfg);
+    let (stop, handle, registry) = start_watched(&cfg);
+    // the roster changes below reach the running stage as side-input events, counted per topic
+    let applied = |n: u32| {
+        format!(
+            "leadflow_route_side_input_events_total{{topic=\"{}\"}} {n}",
+            cfg.topics.reps
+        )
+    };
 
     decide(&cfg, &dated("l1", None, 0)).await;
     assert_eq!(owner(&packets(&cfg, 1).await[0]), "a");
@@ -233,7 +240,7 @@ async fn a_status_change_on_reps_applies_to_the_next_lead() {
     away.status = RepStatus::OutOfOffice;
     away.status_until = Some(Timestamp(T0.0 + 86_400_000));
     publish(&cfg, &cfg.topics.reps, &[away]).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    wait_for_metric(&registry, &applied(3)).await;
     decide(&cfg, &dated("l2", None, 1)).await;
     let p = packets(&cfg, 2).await;
     assert_eq!(
@@ -245,7 +252,7 @@ async fn a_status_change_on_reps_applies_to_the_next_lead() {
     assert!(why.contains("out_of_office"), "{why}");
 
     publish(&cfg, &cfg.topics.reps, &[a]).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    wait_for_metric(&registry, &applied(4)).await;
     decide(&cfg, &dated("l3", None, 2)).await;
     let p = packets(&cfg, 3).await;
     assert_eq!(
@@ -408,9 +415,11 @@ async fn two_instances_share_the_partitions_and_converge_on_the_load() {
         })
         .collect();
     publish(&cfg, &cfg.topics.reps, &reps).await;
-    let (stop1, h1) = start(&cfg);
-    let (stop2, h2) = start(&cfg);
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    publish(&cfg, &cfg.topics.reps, &[manager("pmgr", "probe")]).await;
+    let (stop1, h1, r1) = start_watched(&cfg);
+    let (stop2, h2, r2) = start_watched(&cfg);
+    // both hold partitions of leads.tiered before the leads under test arrive
+    let probes = until_both_route(&cfg, &r1, &r2).await;
     let decisions: Vec<TierDecision> = (0..30)
         .map(|i| dated(&format!("l{i}"), None, i64::from(i)))
         .collect();
@@ -425,13 +434,15 @@ async fn two_instances_share_the_partitions_and_converge_on_the_load() {
         for r in consume_all(
             &cfg.bootstrap_servers,
             &cfg.topics.packets,
-            60,
+            60 + probes,
             Duration::from_secs(5),
         )
         .await
         {
             let p: HandoffPacket = codec.decode(&r.payload).await.unwrap();
-            by_lead.entry(p.lead_id().to_owned()).or_default().push(p);
+            if !p.lead_id().starts_with("probe-") {
+                by_lead.entry(p.lead_id().to_owned()).or_default().push(p);
+            }
         }
     }
     assert_eq!(by_lead.len(), 30, "every decision routed");

@@ -21,8 +21,8 @@ use leadflow_runtime::{
     SideStart, Stage, StageError, StageRegistry, run_stage,
 };
 use leadflow_testkit::{
-    FakeSchemaRegistry, PrivateBroker, StageProcess, bootstrap, consume_all, create_topic,
-    produce_raw_all, unique_name,
+    FakeSchemaRegistry, PrivateBroker, StageProcess, bootstrap, committed_total, consume_all,
+    create_topic, produce_raw_all, unique_name,
 };
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -211,7 +211,19 @@ async fn poison_goes_to_exceptions_while_good_input_flows_on() {
     let addr = addr_rx.await.expect("http endpoint bound");
     let out = event_ids(&bs, &t.output, 8, Duration::from_secs(60)).await;
     let exc = consume_all(&bs, &t.exceptions, 3, Duration::from_secs(60)).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // the outputs are on their topics; the counters follow the acknowledgements
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !http_get(addr, "/metrics")
+        .await
+        .1
+        .contains("leadflow_echo_handler_duration_seconds_count 11")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "11 inputs not handled within 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let (status, _) = http_get(addr, "/readyz").await;
     assert_eq!(status, 200, "ready while consuming");
     let (status, _) = http_get(addr, "/healthz").await;
@@ -357,7 +369,16 @@ async fn sigkilled_stage_process_loses_no_acknowledged_event() {
     let mut first = StageProcess::start(&echo_stage_binary(), &env, logs.path(), "echo-1");
     let batch1 = event_ids(&bs, &t.output, 50, Duration::from_secs(60)).await;
     assert_eq!(batch1.len(), 50, "batch 1 processed; log:\n{}", first.log());
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    let group = t.cfg.group_id.clone().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while committed_total(&bs, &group, &t.input, 2).await < 50 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "batch 1's offsets were not committed within 30 s; log:\n{}",
+            first.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     // batch 2: the process is SIGKILLed as soon as its first outputs appear
     produce_raw_all(&bs, &t.input, encoded((50..250).map(lead)).await).await;

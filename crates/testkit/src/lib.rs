@@ -36,6 +36,7 @@ pub use kafka::{
     Record, TopicReader, consume_all, create_topic, produce_raw, produce_raw_all, produce_raw_burst,
 };
 pub use names::unique_name;
+pub use offsets::committed_total;
 pub use private_broker::{BrokerEngine, PrivateBroker, find_tansu};
 pub use process::StageProcess;
 pub use schema_registry::FakeSchemaRegistry;
