@@ -9,13 +9,14 @@ use std::time::Duration;
 use futures::future::{join_all, select_all};
 use leadflow_events::{DeliveryChannel, DeliveryReceipt, DeliveryStatus};
 use leadflow_runtime::Clock;
+use leadflow_runtime::resilience::{BackoffPolicy, BreakerConfig};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::breaker::{Breaker, Permit};
 use crate::channel::{Attempt, Channel, ChannelError, CrmLink, Delivered, Link};
 use crate::email::channel_name;
 use crate::intent::IntentLog;
+use crate::lane::{Lane, LanePermit};
 use crate::ledger::{Done, Ledger};
 use crate::metrics::NotifyMetrics;
 use crate::packet::Handoff;
@@ -55,33 +56,24 @@ impl DeliveryRules {
         }
     }
 
+    /// Each channel's circuit breaker (the runtime's RULES.md, rule 6).
+    pub fn breaker(&self) -> BreakerConfig {
+        BreakerConfig {
+            threshold: self.breaker_failures,
+            open_for: self.breaker_open,
+            // a probe whose packet was cancelled never reports: free its slot
+            probe_timeout: Some(self.attempt_timeout * 2),
+        }
+    }
+
     /// Backoff before attempt `attempt + 1`: initial × 2^(attempt−1), capped, ± jitter.
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self
-            .initial_backoff
-            .saturating_mul(1_u32 << attempt.saturating_sub(1).min(20));
-        let base = exp.min(self.max_backoff).as_secs_f64();
-        let spread = base * self.jitter * (rand::random::<f64>() * 2.0 - 1.0);
-        Duration::from_secs_f64((base + spread).max(0.001))
-    }
-}
-
-/// A channel with its breaker.
-pub struct Lane {
-    pub channel: Arc<dyn Channel>,
-    pub breaker: Breaker,
-}
-
-impl Lane {
-    pub fn new(channel: Arc<dyn Channel>, rules: &DeliveryRules) -> Self {
-        Self {
-            channel,
-            breaker: Breaker::new(
-                rules.breaker_failures,
-                rules.breaker_open,
-                rules.attempt_timeout * 2,
-            ),
+        BackoffPolicy {
+            initial: self.initial_backoff,
+            max: self.max_backoff,
+            jitter: self.jitter,
         }
+        .delay(attempt, rand::random::<f64>())
     }
 }
 
@@ -151,9 +143,9 @@ impl Notifier {
             metrics,
             primaries: primaries
                 .into_iter()
-                .map(|c| Lane::new(c, &rules))
+                .map(|c| Lane::new(c, rules.breaker()))
                 .collect(),
-            fallback: fallback.map(|c| Lane::new(c, &rules)),
+            fallback: fallback.map(|c| Lane::new(c, rules.breaker())),
             direct: None,
             ledger: Ledger::new(2_000_000),
             rules,
@@ -169,7 +161,7 @@ impl Notifier {
 
     /// Adds the direct message to the original owner of a reassigned lead (RULES.md §1).
     pub fn with_direct(mut self, channel: Arc<dyn Channel>) -> Self {
-        self.direct = Some(Lane::new(channel, &self.rules));
+        self.direct = Some(Lane::new(channel, self.rules.breaker()));
         self
     }
 
@@ -417,10 +409,10 @@ impl Notifier {
             if let Some(m) = metrics {
                 m.breaker
                     .with_label_values(&[label])
-                    .set(lane.breaker.state_value());
+                    .set(lane.state_value());
             }
-            if let Permit::WaitUntil(until) = lane.breaker.permit() {
-                let since = earliest(lane.breaker.unavailable_since(), first_failure);
+            if let LanePermit::WaitUntil(until) = lane.permit() {
+                let since = earliest(lane.unavailable_since(), first_failure);
                 progress.send_modify(|p| {
                     p.unavailable_since = earliest(p.unavailable_since, since);
                     p.last_error
@@ -443,7 +435,7 @@ impl Notifier {
             let now = self.clock.now();
             let wait = match result {
                 Ok(d) => {
-                    lane.breaker.success();
+                    lane.success();
                     if let Some(m) = metrics {
                         m.latency
                             .with_label_values(&[label])
@@ -487,7 +479,7 @@ impl Notifier {
                     }
                     match e {
                         ChannelError::Rejected { reason } => {
-                            lane.breaker.success();
+                            lane.success();
                             if ch == DeliveryChannel::Crm {
                                 link.send_if_modified(|l| {
                                     let pending = *l == Link::Pending;
@@ -519,7 +511,7 @@ impl Notifier {
                             retry_after,
                         } => {
                             let wait = retry_after.min(self.rules.max_retry_after);
-                            lane.breaker.rate_limited(wait);
+                            lane.rate_limited(wait);
                             last_error = format!("{reason}; retry after {} ms", wait.as_millis());
                             wait
                         }
@@ -527,7 +519,7 @@ impl Notifier {
                             reason,
                             retry_after,
                         } => {
-                            lane.breaker.failure();
+                            lane.failure();
                             last_error = reason;
                             self.rules
                                 .backoff(attempt)
@@ -559,7 +551,7 @@ impl Notifier {
                 now,
                 None,
             ));
-            let since = earliest(lane.breaker.unavailable_since(), first_failure);
+            let since = earliest(lane.unavailable_since(), first_failure);
             progress.send_modify(|p| {
                 p.unavailable_since = earliest(p.unavailable_since, since);
                 p.last_error = Some(last_error.clone());
