@@ -57,7 +57,7 @@ impl DeliveryRules {
         }
     }
 
-    /// Each channel's circuit breaker (the runtime's RULES.md, rule 6).
+    /// Each channel's circuit breaker (the runtime's RULES.md, rule 8).
     pub fn breaker(&self) -> BreakerConfig {
         BreakerConfig {
             threshold: self.breaker_failures,

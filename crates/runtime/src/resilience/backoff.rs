@@ -1,4 +1,4 @@
-//! The backoff (RULES.md, rule 6): `initial × 2^(n−1)` before retry `n`, capped at `max`, spread by
+//! The backoff (RULES.md, rule 8): `initial × 2^(n−1)` before retry `n`, capped at `max`, spread by
 //! ±`jitter` (a fraction) with a random sample the caller supplies; and a retry budget per input.
 
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! The circuit breaker (RULES.md, rule 6): opens after `threshold` consecutive failures, lets one
+//! The circuit breaker (RULES.md, rule 8): opens after `threshold` consecutive failures, lets one
 //! probe through after `open_for` (half-open), closes when the probe succeeds and re-opens for a full
 //! `open_for` when it fails. Pure: every decision takes `now` from the caller's clock.
 
