@@ -228,12 +228,7 @@ pub fn steps(packet: &HandoffPacket, fate: &Fate) -> Vec<Step> {
 }
 
 fn fnv(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.as_bytes() {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
+    leadflow_events::stable_hash::fnv1a_64(s.as_bytes())
 }
 
 /// How often a step the sandbox cannot place yet (its message or task not there) is tried again.

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use leadflow_events::{Codec, ErrorKind, ExceptionRecord, Timestamp};
 use leadflow_testkit::{bootstrap, create_topic, produce_raw, unique_name};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_leadflow");
@@ -178,16 +179,14 @@ fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &st
     }
 }
 
+/// A form or query value: RFC 3986's unreserved characters as they are, everything else `%XX`.
 fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    utf8_percent_encode(s, UNRESERVED).to_string()
 }
 
 fn hidden(html: &str, name: &str) -> String {

@@ -5,7 +5,7 @@
 //! and their numbers are in `crates/enrich/RULES.md`.
 //!
 //! Pure parts — [`normalise`], [`validate`], [`persona`], [`dedup`], [`dedup_key`],
-//! [`provider::breaker`] — have no I/O; [`stage::EnrichStage`] is the thin `Stage` shell the runtime
+//! [`provider::CircuitBreaker`] — have no I/O; [`stage::EnrichStage`] is the thin `Stage` shell the runtime
 //! drives.
 
 pub mod address;

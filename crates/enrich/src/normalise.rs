@@ -34,14 +34,50 @@ pub fn normalise(mut event: LeadEvent, free_mail: &FreeMailList) -> Result<Norma
     trim_in_place(&mut event.source_record_id);
     check_required(&event)?;
 
-    let mut warn: Vec<String> = Vec::new();
-    let mut push = |code: &str| {
-        if !warn.iter().any(|w| w == code) {
-            warn.push(code.to_owned());
-        }
-    };
+    let mut warn = Warnings::default();
+    let email = normalise_email(&mut event, free_mail, &mut warn)?;
+    normalise_provided_domains(&mut event, &mut warn)?;
+    let company_domain = choose_company_domain(&event, free_mail, &email, &mut warn);
+    normalise_people_and_company_text(&mut event, &mut warn);
+    normalise_countries(&mut event, &mut warn);
+    normalise_phone(&mut event, &mut warn);
 
-    // Email: syntax and domain.
+    Ok(Normalised {
+        lead: event,
+        email_domain: email.domain,
+        free_mail: email.free_mail,
+        company_domain,
+        warnings: warn.0,
+    })
+}
+
+/// Quality warning codes in the order first seen, each once.
+#[derive(Default)]
+struct Warnings(Vec<String>);
+
+impl Warnings {
+    fn push(&mut self, code: &str) {
+        if !self.0.iter().any(|w| w == code) {
+            self.0.push(code.to_owned());
+        }
+    }
+}
+
+/// What the email says about the lead.
+struct EmailFacts {
+    /// Domain of the email, lower-cased.
+    domain: Option<String>,
+    free_mail: bool,
+    /// Neither free mail nor disposable: the mailbox says something about the company.
+    business: bool,
+}
+
+/// Email (§2, §6): syntax and domain; free-mail, disposable and role-account warnings.
+fn normalise_email(
+    event: &mut LeadEvent,
+    free_mail: &FreeMailList,
+    warn: &mut Warnings,
+) -> Result<EmailFacts, Invalid> {
     let email = match clean_owned(event.contact.email.take()) {
         None => None,
         Some(raw) => Some(Email::parse(&raw).map_err(|e| {
@@ -50,34 +86,36 @@ pub fn normalise(mut event: LeadEvent, free_mail: &FreeMailList) -> Result<Norma
             ))
         })?),
     };
-    let email_domain = email.as_ref().map(|e| e.domain().to_owned());
-    let is_free_mail = email_domain
-        .as_deref()
-        .is_some_and(|d| free_mail.contains(d));
-    let is_disposable = email_domain
-        .as_deref()
-        .is_some_and(disposable::is_disposable);
+    let domain = email.as_ref().map(|e| e.domain().to_owned());
+    let is_free_mail = domain.as_deref().is_some_and(|d| free_mail.contains(d));
+    let is_disposable = domain.as_deref().is_some_and(disposable::is_disposable);
     let is_role = email
         .as_ref()
         .is_some_and(|e| role_account::is_role_account(e.local_part()));
     event.contact.email = email.map(Email::into_string);
     if event.contact.email.is_none() {
-        push(warnings::MISSING_EMAIL);
+        warn.push(warnings::MISSING_EMAIL);
     }
     if is_free_mail {
-        push(warnings::FREE_MAIL);
+        warn.push(warnings::FREE_MAIL);
     }
     if is_disposable {
-        push(warnings::DISPOSABLE_EMAIL);
+        warn.push(warnings::DISPOSABLE_EMAIL);
     }
     if is_role {
-        push(warnings::ROLE_ACCOUNT);
+        warn.push(warnings::ROLE_ACCOUNT);
     }
-    // A personal or throwaway mailbox says nothing about the company.
-    let business_email = !is_free_mail && !is_disposable;
+    Ok(EmailFacts {
+        domain,
+        free_mail: is_free_mail,
+        // A personal or throwaway mailbox says nothing about the company.
+        business: !is_free_mail && !is_disposable,
+    })
+}
 
-    // Provided domains: normalised; invalid ones dropped (fatal only when nothing else identifies
-    // the lead).
+/// Provided domains (§3): normalised; invalid ones dropped (fatal only when nothing else identifies
+/// the lead).
+fn normalise_provided_domains(event: &mut LeadEvent, warn: &mut Warnings) -> Result<(), Invalid> {
     let mut first_domain_error = None;
     let mut provided = |field: &'static str, raw: Option<String>| -> Option<String> {
         let raw = clean_owned(raw)?;
@@ -100,88 +138,95 @@ pub fn normalise(mut event: LeadEvent, free_mail: &FreeMailList) -> Result<Norma
                 "{field} is not a valid domain: it {e} (and there is no contact.email)"
             )));
         }
-        push(warnings::INVALID_COMPANY_DOMAIN);
+        warn.push(warnings::INVALID_COMPANY_DOMAIN);
     }
+    Ok(())
+}
 
-    // The company domain: provided (not free-mail), else derived from a business email.
+/// The company domain (§3): provided (not free-mail), else derived from a business email.
+fn choose_company_domain(
+    event: &LeadEvent,
+    free_mail: &FreeMailList,
+    email: &EmailFacts,
+    warn: &mut Warnings,
+) -> Option<String> {
     let mut company_domain = None;
     for d in [&event.company.domain, &event.account_domain]
         .into_iter()
         .flatten()
     {
         if free_mail.contains(d) {
-            push(warnings::FREE_MAIL_COMPANY_DOMAIN);
+            warn.push(warnings::FREE_MAIL_COMPANY_DOMAIN);
         } else if company_domain.is_none() {
             company_domain = Some(d.clone());
         }
     }
-    match (&company_domain, &email_domain) {
-        (None, Some(ed)) if business_email => {
+    match (&company_domain, &email.domain) {
+        (None, Some(ed)) if email.business => {
             company_domain = Some(address::registrable_domain(ed).to_owned());
-            push(warnings::COMPANY_DOMAIN_DERIVED);
+            warn.push(warnings::COMPANY_DOMAIN_DERIVED);
         }
-        (None, _) => push(warnings::MISSING_COMPANY),
-        (Some(cd), Some(ed)) if business_email => {
+        (None, _) => warn.push(warnings::MISSING_COMPANY),
+        (Some(cd), Some(ed)) if email.business => {
             if !address::domain_is_under(ed, cd) && !address::domain_is_under(cd, ed) {
-                push(warnings::EMAIL_DOMAIN_DIFFERS);
+                warn.push(warnings::EMAIL_DOMAIN_DIFFERS);
             }
         }
         (Some(_), _) => {}
     }
+    company_domain
+}
 
-    // People and company text.
+/// People and company text: names cleaned, missing name and title warned.
+fn normalise_people_and_company_text(event: &mut LeadEvent, warn: &mut Warnings) {
     let contact = &mut event.contact;
     contact.first_name = normalise_person_name_owned(contact.first_name.take());
     contact.last_name = normalise_person_name_owned(contact.last_name.take());
     contact.title = clean_owned(contact.title.take());
     contact.department = clean_owned(contact.department.take());
     if contact.first_name.is_none() && contact.last_name.is_none() {
-        push(warnings::MISSING_NAME);
+        warn.push(warnings::MISSING_NAME);
     }
     if contact.title.is_none() {
-        push(warnings::MISSING_TITLE);
+        warn.push(warnings::MISSING_TITLE);
     }
     event.company.name = clean_owned(event.company.name.take());
     event.company.industry = clean_owned(event.company.industry.take());
+}
 
-    // Countries -> ISO alpha-2; unrecognised values are dropped with a warning.
+/// Countries (§4) -> ISO alpha-2; unrecognised values are dropped with a warning.
+fn normalise_countries(event: &mut LeadEvent, warn: &mut Warnings) {
     for value in [&mut event.contact.country, &mut event.company.country] {
         if let Some(raw) = clean_owned(value.take()) {
             *value = country::to_alpha2(&raw).map(str::to_owned);
             if value.is_none() {
-                push(warnings::UNKNOWN_COUNTRY);
+                warn.push(warnings::UNKNOWN_COUNTRY);
             }
         } else {
             *value = None;
         }
     }
+}
 
-    // Phone -> E.164, read in the contact's country, else the company's; kept as given (with a
-    // warning) when that fails.
-    if let Some(raw) = clean_owned(event.contact.phone.take()) {
-        let region = event
-            .contact
-            .country
-            .as_deref()
-            .or(event.company.country.as_deref());
-        event.contact.phone = Some(match phone::to_e164(&raw, region) {
-            Ok(e164) => e164,
-            Err(_) => {
-                push(warnings::INVALID_PHONE);
-                raw
-            }
-        });
-    } else {
+/// Phone (§5) -> E.164, read in the contact's country, else the company's; kept as given (with a
+/// warning) when that fails.
+fn normalise_phone(event: &mut LeadEvent, warn: &mut Warnings) {
+    let Some(raw) = clean_owned(event.contact.phone.take()) else {
         event.contact.phone = None;
-    }
-
-    Ok(Normalised {
-        lead: event,
-        email_domain,
-        free_mail: is_free_mail,
-        company_domain,
-        warnings: warn,
-    })
+        return;
+    };
+    let region = event
+        .contact
+        .country
+        .as_deref()
+        .or(event.company.country.as_deref());
+    event.contact.phone = Some(match phone::to_e164(&raw, region) {
+        Ok(e164) => e164,
+        Err(_) => {
+            warn.push(warnings::INVALID_PHONE);
+            raw
+        }
+    });
 }
 
 fn trim_in_place(s: &mut String) {
@@ -282,10 +327,23 @@ mod tests {
         warnings: &'static [&'static str],
     }
 
+    type Edit = fn(&mut LeadEvent);
+
+    fn check_email_cases(cases: &[(&str, Edit, Want)]) {
+        for (name, edit, want) in cases {
+            let n = run(*edit).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(n.lead.contact.email.as_deref(), want.email, "{name}");
+            assert_eq!(n.email_domain.as_deref(), want.email_domain, "{name}");
+            assert_eq!(n.free_mail, want.free_mail, "{name}");
+            assert_eq!(n.company_domain.as_deref(), want.company_domain, "{name}");
+            assert_eq!(n.warnings, want.warnings, "{name}");
+        }
+    }
+
+    /// Upper case, `www`, a URL and surrounding blanks (§2, §3).
     #[test]
-    fn email_and_company_domain_rules() {
-        type Edit = fn(&mut LeadEvent);
-        let cases: &[(&str, Edit, Want)] = &[
+    fn emails_and_provided_domains_are_normalised() {
+        check_email_cases(&[
             (
                 "upper-case email and www company domain are normalised",
                 |e| {
@@ -302,6 +360,41 @@ mod tests {
                 },
             ),
             (
+                "account domain used when company domain is missing",
+                |e| {
+                    e.company.domain = None;
+                    e.account_domain = Some("Northwind.io".into());
+                },
+                Want {
+                    email: Some("ada.lovelace@northwind.io"),
+                    email_domain: Some("northwind.io"),
+                    free_mail: false,
+                    company_domain: Some("northwind.io"),
+                    warnings: &[],
+                },
+            ),
+            (
+                "company domain without email",
+                |e| {
+                    e.contact.email = Some("   ".into());
+                    e.account_domain = None;
+                },
+                Want {
+                    email: None,
+                    email_domain: None,
+                    free_mail: false,
+                    company_domain: Some("northwind.io"),
+                    warnings: &[warnings::MISSING_EMAIL],
+                },
+            ),
+        ]);
+    }
+
+    /// A business email derives the company domain when none is provided, else is compared with it (§3).
+    #[test]
+    fn a_business_email_gives_or_checks_the_company_domain() {
+        check_email_cases(&[
+            (
                 "derived company domain from a business email",
                 |e| {
                     e.company.domain = None;
@@ -316,6 +409,35 @@ mod tests {
                     warnings: &[warnings::COMPANY_DOMAIN_DERIVED],
                 },
             ),
+            (
+                "business email at another company",
+                |e| e.contact.email = Some("ada@acme-robotics.com".into()),
+                Want {
+                    email: Some("ada@acme-robotics.com"),
+                    email_domain: Some("acme-robotics.com"),
+                    free_mail: false,
+                    company_domain: Some("northwind.io"),
+                    warnings: &[warnings::EMAIL_DOMAIN_DIFFERS],
+                },
+            ),
+            (
+                "email on a subdomain of the company domain",
+                |e| e.contact.email = Some("ada@eu.northwind.io".into()),
+                Want {
+                    email: Some("ada@eu.northwind.io"),
+                    email_domain: Some("eu.northwind.io"),
+                    free_mail: false,
+                    company_domain: Some("northwind.io"),
+                    warnings: &[],
+                },
+            ),
+        ]);
+    }
+
+    /// A free-mail address or a free-mail company domain names no company (§3, §6).
+    #[test]
+    fn free_mail_never_names_the_company() {
+        check_email_cases(&[
             (
                 "free-mail with no company",
                 |e| {
@@ -364,82 +486,29 @@ mod tests {
                     ],
                 },
             ),
-            (
-                "invalid company domain dropped when the email identifies the lead",
-                |e| {
-                    e.company.domain = Some("n/a".into());
-                    e.account_domain = None;
-                },
-                Want {
-                    email: Some("ada.lovelace@northwind.io"),
-                    email_domain: Some("northwind.io"),
-                    free_mail: false,
-                    company_domain: Some("northwind.io"),
-                    warnings: &[
-                        warnings::INVALID_COMPANY_DOMAIN,
-                        warnings::COMPANY_DOMAIN_DERIVED,
-                    ],
-                },
-            ),
-            (
-                "account domain used when company domain is missing",
-                |e| {
-                    e.company.domain = None;
-                    e.account_domain = Some("Northwind.io".into());
-                },
-                Want {
-                    email: Some("ada.lovelace@northwind.io"),
-                    email_domain: Some("northwind.io"),
-                    free_mail: false,
-                    company_domain: Some("northwind.io"),
-                    warnings: &[],
-                },
-            ),
-            (
-                "company domain without email",
-                |e| {
-                    e.contact.email = Some("   ".into());
-                    e.account_domain = None;
-                },
-                Want {
-                    email: None,
-                    email_domain: None,
-                    free_mail: false,
-                    company_domain: Some("northwind.io"),
-                    warnings: &[warnings::MISSING_EMAIL],
-                },
-            ),
-            (
-                "business email at another company",
-                |e| e.contact.email = Some("ada@acme-robotics.com".into()),
-                Want {
-                    email: Some("ada@acme-robotics.com"),
-                    email_domain: Some("acme-robotics.com"),
-                    free_mail: false,
-                    company_domain: Some("northwind.io"),
-                    warnings: &[warnings::EMAIL_DOMAIN_DIFFERS],
-                },
-            ),
-            (
-                "email on a subdomain of the company domain",
-                |e| e.contact.email = Some("ada@eu.northwind.io".into()),
-                Want {
-                    email: Some("ada@eu.northwind.io"),
-                    email_domain: Some("eu.northwind.io"),
-                    free_mail: false,
-                    company_domain: Some("northwind.io"),
-                    warnings: &[],
-                },
-            ),
-        ];
-        for (name, edit, want) in cases {
-            let n = run(*edit).unwrap_or_else(|e| panic!("{name}: {e}"));
-            assert_eq!(n.lead.contact.email.as_deref(), want.email, "{name}");
-            assert_eq!(n.email_domain.as_deref(), want.email_domain, "{name}");
-            assert_eq!(n.free_mail, want.free_mail, "{name}");
-            assert_eq!(n.company_domain.as_deref(), want.company_domain, "{name}");
-            assert_eq!(n.warnings, want.warnings, "{name}");
-        }
+        ]);
+    }
+
+    /// An invalid provided domain is not fatal while the email identifies the lead (§3).
+    #[test]
+    fn an_invalid_company_domain_is_dropped_when_the_email_identifies_the_lead() {
+        check_email_cases(&[(
+            "invalid company domain dropped when the email identifies the lead",
+            |e| {
+                e.company.domain = Some("n/a".into());
+                e.account_domain = None;
+            },
+            Want {
+                email: Some("ada.lovelace@northwind.io"),
+                email_domain: Some("northwind.io"),
+                free_mail: false,
+                company_domain: Some("northwind.io"),
+                warnings: &[
+                    warnings::INVALID_COMPANY_DOMAIN,
+                    warnings::COMPANY_DOMAIN_DERIVED,
+                ],
+            },
+        )]);
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod samples;
 pub mod schema;
 pub mod secret;
 pub mod slack_actions;
+pub mod stable_hash;
 pub mod time;
 pub mod topics;
 

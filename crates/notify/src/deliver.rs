@@ -3,19 +3,21 @@
 //! has been unavailable for `fallback_after` or failed for good; at most one effect per packet and
 //! channel (the ledger); a receipt per channel and attempt. No Kafka types here.
 
+use std::ops::ControlFlow;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use futures::future::{join_all, select_all};
-use leadflow_events::{DeliveryChannel, DeliveryReceipt, DeliveryStatus};
+use leadflow_events::{DeliveryChannel, DeliveryReceipt, DeliveryStatus, Timestamp};
 use leadflow_runtime::Clock;
+use leadflow_runtime::resilience::{BackoffPolicy, BreakerConfig};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::breaker::{Breaker, Permit};
 use crate::channel::{Attempt, Channel, ChannelError, CrmLink, Delivered, Link};
 use crate::email::channel_name;
 use crate::intent::IntentLog;
+use crate::lane::{Lane, LanePermit};
 use crate::ledger::{Done, Ledger};
 use crate::metrics::NotifyMetrics;
 use crate::packet::Handoff;
@@ -55,33 +57,24 @@ impl DeliveryRules {
         }
     }
 
+    /// Each channel's circuit breaker (the runtime's RULES.md, rule 8).
+    pub fn breaker(&self) -> BreakerConfig {
+        BreakerConfig {
+            threshold: self.breaker_failures,
+            open_for: self.breaker_open,
+            // a probe whose packet was cancelled never reports: free its slot
+            probe_timeout: Some(self.attempt_timeout * 2),
+        }
+    }
+
     /// Backoff before attempt `attempt + 1`: initial × 2^(attempt−1), capped, ± jitter.
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self
-            .initial_backoff
-            .saturating_mul(1_u32 << attempt.saturating_sub(1).min(20));
-        let base = exp.min(self.max_backoff).as_secs_f64();
-        let spread = base * self.jitter * (rand::random::<f64>() * 2.0 - 1.0);
-        Duration::from_secs_f64((base + spread).max(0.001))
-    }
-}
-
-/// A channel with its breaker.
-pub struct Lane {
-    pub channel: Arc<dyn Channel>,
-    pub breaker: Breaker,
-}
-
-impl Lane {
-    pub fn new(channel: Arc<dyn Channel>, rules: &DeliveryRules) -> Self {
-        Self {
-            channel,
-            breaker: Breaker::new(
-                rules.breaker_failures,
-                rules.breaker_open,
-                rules.attempt_timeout * 2,
-            ),
+        BackoffPolicy {
+            initial: self.initial_backoff,
+            max: self.max_backoff,
+            jitter: self.jitter,
         }
+        .delay(attempt, rand::random::<f64>())
     }
 }
 
@@ -123,6 +116,32 @@ fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
     }
 }
 
+/// One packet on one lane: what `run_lane` and its steps share.
+struct LaneRun<'a> {
+    lane: &'a Lane,
+    h: &'a Handoff,
+    link: &'a CrmLink,
+    progress: &'a watch::Sender<Progress>,
+    ch: DeliveryChannel,
+    label: &'static str,
+    started: Instant,
+    attempt: u32,
+    first_failure: Option<Instant>,
+    last_error: String,
+    receipts: Vec<DeliveryReceipt>,
+}
+
+/// The CRM has no link to give now: Slack stops waiting for one.
+fn no_link_now(link: &CrmLink) {
+    link.send_if_modified(|l| {
+        let pending = *l == Link::Pending;
+        if pending {
+            *l = Link::None;
+        }
+        pending
+    });
+}
+
 pub struct Notifier {
     primaries: Vec<Lane>,
     fallback: Option<Lane>,
@@ -151,9 +170,9 @@ impl Notifier {
             metrics,
             primaries: primaries
                 .into_iter()
-                .map(|c| Lane::new(c, &rules))
+                .map(|c| Lane::new(c, rules.breaker()))
                 .collect(),
-            fallback: fallback.map(|c| Lane::new(c, &rules)),
+            fallback: fallback.map(|c| Lane::new(c, rules.breaker())),
             direct: None,
             ledger: Ledger::new(2_000_000),
             rules,
@@ -169,7 +188,7 @@ impl Notifier {
 
     /// Adds the direct message to the original owner of a reassigned lead (RULES.md §1).
     pub fn with_direct(mut self, channel: Arc<dyn Channel>) -> Self {
-        self.direct = Some(Lane::new(channel, &self.rules));
+        self.direct = Some(Lane::new(channel, self.rules.breaker()));
         self
     }
 
@@ -370,6 +389,7 @@ impl Notifier {
         }
     }
 
+    /// One lane for one packet: attempts until delivered, rejected or out of time (RULES.md §2).
     async fn run_lane(
         &self,
         lane: &Lane,
@@ -380,61 +400,37 @@ impl Notifier {
         progress: &watch::Sender<Progress>,
     ) -> (Vec<DeliveryReceipt>, Outcome) {
         let ch = lane.channel.kind();
-        let label = channel_label(ch);
-        let metrics = self.metrics.as_ref();
-        let key = &h.idempotency_key;
-        let mut receipts = Vec::new();
-        let _claim = self.ledger.claim(key, ch).await;
-        if let Some(done) = self.ledger.delivered(key, ch) {
-            if let Some(m) = metrics {
-                m.skipped.with_label_values(&[label]).inc();
-            }
-            if ch == DeliveryChannel::Crm {
-                if let Some(url) = &done.url {
-                    link.send_replace(Link::Ready(url.clone()));
-                }
-            }
-            receipts.push(receipt(
-                h,
-                ch,
-                DeliveryStatus::Skipped,
-                0,
-                Some(done.external_id),
-                Some("already delivered for this idempotency key".into()),
-                self.clock.now(),
-                done.url,
-            ));
-            progress.send_modify(|p| p.done = Some(true));
-            return (receipts, Outcome::Delivered);
+        let _claim = self.ledger.claim(&h.idempotency_key, ch).await;
+        if let Some(done) = self.ledger.delivered(&h.idempotency_key, ch) {
+            return self.already_delivered(h, ch, link, done, progress);
         }
-        let started = Instant::now();
+        let mut run = LaneRun {
+            lane,
+            h,
+            link,
+            progress,
+            ch,
+            label: channel_label(ch),
+            started: Instant::now(),
+            attempt: 0,
+            first_failure: None,
+            last_error: String::new(),
+            receipts: Vec::new(),
+        };
         // An intent without its outcome (a crash, or an answer lost): look before calling again.
-        let mut uncertain = lane.channel.journaled() && self.ledger.intent(key, ch).is_some();
-        let mut attempt: u32 = 0;
-        let mut first_failure: Option<Instant> = None;
-        let mut last_error = String::new();
+        let mut uncertain =
+            lane.channel.journaled() && self.ledger.intent(&h.idempotency_key, ch).is_some();
         loop {
-            if let Some(m) = metrics {
-                m.breaker
-                    .with_label_values(&[label])
-                    .set(lane.breaker.state_value());
-            }
-            if let Permit::WaitUntil(until) = lane.breaker.permit() {
-                let since = earliest(lane.breaker.unavailable_since(), first_failure);
-                progress.send_modify(|p| {
-                    p.unavailable_since = earliest(p.unavailable_since, since);
-                    p.last_error
-                        .get_or_insert_with(|| format!("{label} circuit breaker open"));
-                });
+            if let Some(until) = self.breaker_wait(&run) {
                 if until >= deadline {
-                    return self.give_up(h, ch, attempt, started, &last_error, receipts, progress);
+                    return self.give_up(run);
                 }
                 tokio::time::sleep_until(until).await;
                 continue;
             }
-            attempt += 1;
+            run.attempt += 1;
             let a = Attempt {
-                number: attempt,
+                number: run.attempt,
                 crm_link: link,
                 failures,
             };
@@ -442,133 +438,211 @@ impl Notifier {
             let result = self.attempt(lane, h, &a, &mut uncertain, &mut found).await;
             let now = self.clock.now();
             let wait = match result {
-                Ok(d) => {
-                    lane.breaker.success();
-                    if let Some(m) = metrics {
-                        m.latency
-                            .with_label_values(&[label])
-                            .observe(started.elapsed().as_secs_f64());
-                        m.breaker.with_label_values(&[label]).set(0);
-                    }
-                    self.ledger.mark(
-                        key,
-                        ch,
-                        Done {
-                            external_id: d.external_id.clone(),
-                            url: d.url.clone(),
-                        },
-                    );
-                    if ch == DeliveryChannel::Crm {
-                        if let Some(url) = &d.url {
-                            link.send_replace(Link::Ready(url.clone()));
-                        }
-                    }
-                    let status = if ch == DeliveryChannel::Email {
-                        DeliveryStatus::FellBack
-                    } else {
-                        DeliveryStatus::Delivered
-                    };
-                    receipts.push(receipt(
-                        h,
-                        ch,
-                        status,
-                        attempt,
-                        Some(d.external_id),
-                        found.then(|| FOUND_NOTE.to_owned()),
-                        now,
-                        d.url,
-                    ));
-                    progress.send_modify(|p| p.done = Some(true));
-                    return (receipts, Outcome::Delivered);
-                }
-                Err(e) => {
-                    if let Some(m) = metrics {
-                        m.failures.with_label_values(&[label, e.kind()]).inc();
-                    }
-                    match e {
-                        ChannelError::Rejected { reason } => {
-                            lane.breaker.success();
-                            if ch == DeliveryChannel::Crm {
-                                link.send_if_modified(|l| {
-                                    let pending = *l == Link::Pending;
-                                    if pending {
-                                        *l = Link::None;
-                                    }
-                                    pending
-                                });
-                            }
-                            tracing::warn!(channel = label, lead_id = %h.lead_id, "delivery rejected for good (the reason is on the receipt and the exception record)");
-                            receipts.push(receipt(
-                                h,
-                                ch,
-                                DeliveryStatus::Failed,
-                                attempt,
-                                None,
-                                Some(reason.clone()),
-                                now,
-                                None,
-                            ));
-                            progress.send_modify(|p| {
-                                p.done = Some(false);
-                                p.last_error = Some(reason.clone());
-                            });
-                            return (receipts, Outcome::Rejected(reason));
-                        }
-                        ChannelError::RateLimited {
-                            reason,
-                            retry_after,
-                        } => {
-                            let wait = retry_after.min(self.rules.max_retry_after);
-                            lane.breaker.rate_limited(wait);
-                            last_error = format!("{reason}; retry after {} ms", wait.as_millis());
-                            wait
-                        }
-                        ChannelError::Unavailable {
-                            reason,
-                            retry_after,
-                        } => {
-                            lane.breaker.failure();
-                            last_error = reason;
-                            self.rules
-                                .backoff(attempt)
-                                .max(retry_after.unwrap_or_default())
-                                .min(self.rules.max_retry_after)
-                        }
-                    }
-                }
+                Ok(d) => return self.delivered(run, d, found, now),
+                Err(e) => match self.failed(&mut run, e, now) {
+                    ControlFlow::Continue(wait) => wait,
+                    ControlFlow::Break(rejected) => return rejected,
+                },
             };
-            if ch == DeliveryChannel::Crm {
-                // Slack does not wait for a link the CRM cannot give now.
-                link.send_if_modified(|l| {
-                    let pending = *l == Link::Pending;
-                    if pending {
-                        *l = Link::None;
-                    }
-                    pending
-                });
-            }
-            first_failure.get_or_insert_with(Instant::now);
-            tracing::info!(channel = label, lead_id = %h.lead_id, attempt, error = %last_error, "delivery attempt failed; retrying");
-            receipts.push(receipt(
-                h,
-                ch,
-                DeliveryStatus::Retrying,
-                attempt,
-                None,
-                Some(last_error.clone()),
-                now,
-                None,
-            ));
-            let since = earliest(lane.breaker.unavailable_since(), first_failure);
-            progress.send_modify(|p| {
-                p.unavailable_since = earliest(p.unavailable_since, since);
-                p.last_error = Some(last_error.clone());
-            });
+            self.retrying(&mut run, now);
             if Instant::now() + wait >= deadline {
-                return self.give_up(h, ch, attempt, started, &last_error, receipts, progress);
+                return self.give_up(run);
             }
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// The ledger says this packet already went out on this channel: a `SKIPPED` receipt.
+    fn already_delivered(
+        &self,
+        h: &Handoff,
+        ch: DeliveryChannel,
+        link: &CrmLink,
+        done: Done,
+        progress: &watch::Sender<Progress>,
+    ) -> (Vec<DeliveryReceipt>, Outcome) {
+        if let Some(m) = &self.metrics {
+            m.skipped.with_label_values(&[channel_label(ch)]).inc();
+        }
+        if ch == DeliveryChannel::Crm {
+            if let Some(url) = &done.url {
+                link.send_replace(Link::Ready(url.clone()));
+            }
+        }
+        let skipped = receipt(
+            h,
+            ch,
+            DeliveryStatus::Skipped,
+            0,
+            Some(done.external_id),
+            Some("already delivered for this idempotency key".into()),
+            self.clock.now(),
+            done.url,
+        );
+        progress.send_modify(|p| p.done = Some(true));
+        (vec![skipped], Outcome::Delivered)
+    }
+
+    /// The breaker's gauge; while it is open, the instant to ask again (and the lane counts as
+    /// unavailable since its first failure).
+    fn breaker_wait(&self, run: &LaneRun<'_>) -> Option<Instant> {
+        let (lane, label) = (run.lane, run.label);
+        if let Some(m) = &self.metrics {
+            m.breaker
+                .with_label_values(&[label])
+                .set(lane.state_value());
+        }
+        let LanePermit::WaitUntil(until) = lane.permit() else {
+            return None;
+        };
+        let since = earliest(lane.unavailable_since(), run.first_failure);
+        run.progress.send_modify(|p| {
+            p.unavailable_since = earliest(p.unavailable_since, since);
+            p.last_error
+                .get_or_insert_with(|| format!("{label} circuit breaker open"));
+        });
+        Some(until)
+    }
+
+    /// The channel took the packet: close the breaker, remember it in the ledger, hand the CRM link
+    /// on, a `DELIVERED` receipt (`FELL_BACK` for the email).
+    fn delivered(
+        &self,
+        mut run: LaneRun<'_>,
+        d: Delivered,
+        found: bool,
+        now: Timestamp,
+    ) -> (Vec<DeliveryReceipt>, Outcome) {
+        let (ch, label) = (run.ch, run.label);
+        run.lane.success();
+        if let Some(m) = &self.metrics {
+            m.latency
+                .with_label_values(&[label])
+                .observe(run.started.elapsed().as_secs_f64());
+            m.breaker.with_label_values(&[label]).set(0);
+        }
+        let done = Done {
+            external_id: d.external_id.clone(),
+            url: d.url.clone(),
+        };
+        self.ledger.mark(&run.h.idempotency_key, ch, done);
+        if ch == DeliveryChannel::Crm {
+            if let Some(url) = &d.url {
+                run.link.send_replace(Link::Ready(url.clone()));
+            }
+        }
+        let status = if ch == DeliveryChannel::Email {
+            DeliveryStatus::FellBack
+        } else {
+            DeliveryStatus::Delivered
+        };
+        run.receipts.push(receipt(
+            run.h,
+            ch,
+            status,
+            run.attempt,
+            Some(d.external_id),
+            found.then(|| FOUND_NOTE.to_owned()),
+            now,
+            d.url,
+        ));
+        run.progress.send_modify(|p| p.done = Some(true));
+        (run.receipts, Outcome::Delivered)
+    }
+
+    /// A failed attempt: a rejection ends the lane (`Break`); a rate limit or an outage tells the
+    /// breaker and gives the wait before the next attempt (`Continue`).
+    fn failed(
+        &self,
+        run: &mut LaneRun<'_>,
+        e: ChannelError,
+        now: Timestamp,
+    ) -> ControlFlow<(Vec<DeliveryReceipt>, Outcome), Duration> {
+        if let Some(m) = &self.metrics {
+            m.failures.with_label_values(&[run.label, e.kind()]).inc();
+        }
+        match e {
+            ChannelError::Rejected { reason } => {
+                ControlFlow::Break(self.rejected(run, reason, now))
+            }
+            ChannelError::RateLimited {
+                reason,
+                retry_after,
+            } => {
+                let wait = retry_after.min(self.rules.max_retry_after);
+                run.lane.rate_limited(wait);
+                run.last_error = format!("{reason}; retry after {} ms", wait.as_millis());
+                ControlFlow::Continue(wait)
+            }
+            ChannelError::Unavailable {
+                reason,
+                retry_after,
+            } => {
+                run.lane.failure();
+                run.last_error = reason;
+                let wait = self
+                    .rules
+                    .backoff(run.attempt)
+                    .max(retry_after.unwrap_or_default())
+                    .min(self.rules.max_retry_after);
+                ControlFlow::Continue(wait)
+            }
+        }
+    }
+
+    /// Rejected for good: the channel is up (the breaker closes), a `FAILED` receipt.
+    fn rejected(
+        &self,
+        run: &mut LaneRun<'_>,
+        reason: String,
+        now: Timestamp,
+    ) -> (Vec<DeliveryReceipt>, Outcome) {
+        run.lane.success();
+        if run.ch == DeliveryChannel::Crm {
+            no_link_now(run.link);
+        }
+        tracing::warn!(channel = run.label, lead_id = %run.h.lead_id, "delivery rejected for good (the reason is on the receipt and the exception record)");
+        run.receipts.push(receipt(
+            run.h,
+            run.ch,
+            DeliveryStatus::Failed,
+            run.attempt,
+            None,
+            Some(reason.clone()),
+            now,
+            None,
+        ));
+        run.progress.send_modify(|p| {
+            p.done = Some(false);
+            p.last_error = Some(reason.clone());
+        });
+        (std::mem::take(&mut run.receipts), Outcome::Rejected(reason))
+    }
+
+    /// An attempt to try again: a `RETRYING` receipt, and the lane counts as unavailable.
+    fn retrying(&self, run: &mut LaneRun<'_>, now: Timestamp) {
+        if run.ch == DeliveryChannel::Crm {
+            // Slack does not wait for a link the CRM cannot give now.
+            no_link_now(run.link);
+        }
+        run.first_failure.get_or_insert_with(Instant::now);
+        tracing::info!(channel = run.label, lead_id = %run.h.lead_id, attempt = run.attempt, error = %run.last_error, "delivery attempt failed; retrying");
+        run.receipts.push(receipt(
+            run.h,
+            run.ch,
+            DeliveryStatus::Retrying,
+            run.attempt,
+            None,
+            Some(run.last_error.clone()),
+            now,
+            None,
+        ));
+        let since = earliest(run.lane.unavailable_since(), run.first_failure);
+        let last_error = run.last_error.clone();
+        run.progress.send_modify(|p| {
+            p.unavailable_since = earliest(p.unavailable_since, since);
+            p.last_error = Some(last_error);
+        });
     }
 
     /// One attempt: for a journaled channel, first the lookup when an earlier call may have gone
@@ -673,40 +747,32 @@ impl Notifier {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn give_up(
-        &self,
-        h: &Handoff,
-        ch: DeliveryChannel,
-        attempt: u32,
-        started: Instant,
-        last_error: &str,
-        mut receipts: Vec<DeliveryReceipt>,
-        progress: &watch::Sender<Progress>,
-    ) -> (Vec<DeliveryReceipt>, Outcome) {
+    /// Out of time: a `FAILED` receipt naming the last error.
+    fn give_up(&self, mut run: LaneRun<'_>) -> (Vec<DeliveryReceipt>, Outcome) {
         let reason = format!(
-            "unavailable for {} s after {attempt} attempt(s), gave up (last error: {})",
-            started.elapsed().as_secs(),
-            if last_error.is_empty() {
+            "unavailable for {} s after {} attempt(s), gave up (last error: {})",
+            run.started.elapsed().as_secs(),
+            run.attempt,
+            if run.last_error.is_empty() {
                 "circuit breaker open"
             } else {
-                last_error
+                &run.last_error
             }
         );
-        receipts.push(receipt(
-            h,
-            ch,
+        run.receipts.push(receipt(
+            run.h,
+            run.ch,
             DeliveryStatus::Failed,
-            attempt,
+            run.attempt,
             None,
             Some(reason.clone()),
             self.clock.now(),
             None,
         ));
-        progress.send_modify(|p| {
+        run.progress.send_modify(|p| {
             p.done = Some(false);
             p.last_error = Some(reason.clone());
         });
-        (receipts, Outcome::GaveUp(reason))
+        (run.receipts, Outcome::GaveUp(reason))
     }
 }

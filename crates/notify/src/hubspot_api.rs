@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use leadflow_runtime::Secret;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
@@ -212,15 +213,41 @@ impl HubspotApi {
     }
 }
 
+/// What a path segment keeps as it is: RFC 3986's unreserved characters; everything else is `%XX`.
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// Percent-encodes a unique property value for a URL path segment.
 pub(crate) fn path_segment(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
+    utf8_percent_encode(value, PATH_SEGMENT).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_segment;
+
+    #[test]
+    fn path_segments_encode_as_they_always_did() {
+        // expected values computed with the hand-written encoder this one replaced
+        let cases = [
+            ("a|0:task", "a%7C0%3Atask"),
+            ("notify:k 1/x", "notify%3Ak%201%2Fx"),
+            (
+                "lead 42 & co=1#top+%",
+                "lead%2042%20%26%20co%3D1%23top%2B%25",
+            ),
+            ("Zoë-Łódź_~.", "Zo%C3%AB-%C5%81%C3%B3d%C5%BA_~."),
+            ("", ""),
+            (
+                "\u{7f}\t\n\"'<>?[]@!$()*,;",
+                "%7F%09%0A%22%27%3C%3E%3F%5B%5D%40%21%24%28%29%2A%2C%3B",
+            ),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(path_segment(raw), want, "{raw:?}");
         }
     }
-    out
 }

@@ -1,7 +1,6 @@
 //! The notify stage: `handoff.packets` → Slack and the CRM at once, email as the fallback, a receipt
 //! per channel and attempt on `handoff.deliveries`. The rules, with their numbers: `RULES.md`.
 
-pub mod breaker;
 pub mod channel;
 pub mod deliver;
 pub mod email;
@@ -9,6 +8,7 @@ pub mod hubspot;
 pub mod hubspot_api;
 pub mod hubspot_reassign;
 pub mod intent;
+pub mod lane;
 pub mod ledger;
 pub mod metrics;
 pub mod notice;

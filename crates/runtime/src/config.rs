@@ -102,7 +102,7 @@ impl Default for RetryConfig {
             initial_backoff_ms: 200,
             max_backoff_ms: 30_000,
             // 8 doubling delays (51 s) + 6 x 30 s = about 4 minutes, under librdkafka's default
-            // max.poll.interval.ms (5 minutes); see `retry::tests`
+            // max.poll.interval.ms (5 minutes); see `resilience::backoff` tests
             max_attempts: 15,
         }
     }

@@ -9,7 +9,7 @@ use crate::config::{ExceptionsConfig, RetryConfig, ServiceConfig, StageSettings}
 use crate::error::RuntimeError;
 use crate::exceptions::{Source, exception_record};
 use crate::metrics::StageMetrics;
-use crate::retry::Backoff;
+use crate::resilience::Backoff;
 use crate::stage::{Context, Stage, StageError};
 use leadflow_events::TopicNames;
 
@@ -95,7 +95,7 @@ pub(crate) async fn handle<S: Stage>(
     };
 
     // decode (a registry outage is retried; anything else is poison)
-    let mut backoff = Backoff::new(&cfg.retry);
+    let mut backoff = Backoff::from_retry(&cfg.retry);
     let event = loop {
         match codec.decode::<S::Input>(&input.payload).await {
             Ok(e) => break e,
@@ -125,7 +125,7 @@ pub(crate) async fn handle<S: Stage>(
         record_time: input.record_time,
         now: clock.now(),
     };
-    let mut backoff = Backoff::new(&cfg.retry);
+    let mut backoff = Backoff::from_retry(&cfg.retry);
     // the first attempt takes the decoded event; a retry decodes the payload again (deterministic,
     // and far rarer than a clone of every input)
     let mut first = Some(event);
@@ -172,7 +172,7 @@ pub(crate) async fn handle<S: Stage>(
     let mut records = Vec::with_capacity(outputs.len());
     for output in outputs {
         let topic = cfg.topics.name(output.role).to_owned();
-        let mut backoff = Backoff::new(&cfg.retry);
+        let mut backoff = Backoff::from_retry(&cfg.retry);
         let payload = loop {
             match output.event.encode(codec, &topic).await {
                 Ok(p) => break p,

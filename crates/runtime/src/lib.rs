@@ -29,7 +29,7 @@ pub mod partitioner;
 pub mod pipeline;
 mod preflight;
 pub mod registry;
-pub mod retry;
+pub mod resilience;
 mod secret;
 mod send_gate;
 mod service;

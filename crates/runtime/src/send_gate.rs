@@ -49,7 +49,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::config::RetryConfig;
 use crate::kafka_errors::is_retryable;
 use crate::partitioner::Partitioner;
-use crate::retry::Backoff;
+use crate::resilience::Backoff;
 use crate::topic_metadata::{fetch_cluster_metadata, partition_counts};
 
 /// How long a refresh of the partition counts may wait for the broker.
@@ -488,7 +488,7 @@ fn acknowledged(lane: &mut Lane, mut h: Handover, result: Delivered, retry: &Ret
     if !is_retryable(&error) {
         return h.replies.send(Err(error));
     }
-    let backoff = h.backoff.get_or_insert_with(|| Backoff::new(retry));
+    let backoff = h.backoff.get_or_insert_with(|| Backoff::from_retry(retry));
     let Some(delay) = backoff.next_delay() else {
         tracing::warn!(topic = %h.topic, attempts = backoff.attempts(), error = %error, "delivery failed; retries used up");
         return h.replies.send(Err(error));

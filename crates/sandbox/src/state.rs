@@ -444,10 +444,27 @@ pub fn channel_id(channel: &str) -> String {
     if is_id {
         return channel.to_owned();
     }
-    // FNV-1a: stable across runs and builds
+    // stable across runs and builds
     let name = channel.trim_start_matches('#');
-    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
+    let hash = leadflow_events::stable_hash::fnv1a_64(name.as_bytes());
     format!("C{:010X}", hash & 0xFF_FFFF_FFFF)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::channel_id;
+
+    #[test]
+    fn channel_ids_are_stable() {
+        let cases = [
+            ("#new-leads", "C3DB870DE93"),
+            ("new-leads", "C3DB870DE93"),
+            ("#a", "C4C8601EC8C"),
+            ("C0123ABC", "C0123ABC"),
+            ("D42", "D42"),
+        ];
+        for (name, want) in cases {
+            assert_eq!(channel_id(name), want, "{name}");
+        }
+    }
 }

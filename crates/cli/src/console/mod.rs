@@ -29,6 +29,7 @@ use axum::routing::{get, post};
 use clap::Args;
 use leadflow_events::{Codec, Secret};
 use minijinja::{AutoEscape, Environment, Output, State, Value};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use security::Security;
 
 use crate::error::CliError;
@@ -168,17 +169,18 @@ async fn shutdown() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+/// What a query value keeps as it is: RFC 3986's unreserved characters and `:` (exception and trace
+/// ids hold it); everything else, every byte of a non-ASCII character included, is `%XX`.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b':');
+
 /// Percent-encodes a query value (ids hold `:` and `.`; lead ids are free text).
 pub fn url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b':') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(s, QUERY_VALUE).to_string()
 }
 
 #[cfg(test)]
@@ -189,6 +191,28 @@ mod tests {
     fn templates_parse_and_urls_are_encoded() {
         assert!(templates().is_ok());
         assert_eq!(url_encode("notify:k 1/x"), "notify:k%201%2Fx");
+    }
+
+    #[test]
+    fn query_values_encode_as_the_console_always_did() {
+        // expected values computed with the hand-written encoder this one replaced
+        let cases = [
+            ("notify:k 1/x", "notify:k%201%2Fx"),
+            (
+                "lead 42 & co=1#top+%",
+                "lead%2042%20%26%20co%3D1%23top%2B%25",
+            ),
+            ("Zoë-Łódź_~.", "Zo%C3%AB-%C5%81%C3%B3d%C5%BA_~."),
+            ("a|0:task", "a%7C0:task"),
+            ("", ""),
+            (
+                "\u{7f}\t\n\"'<>?[]@!$()*,;",
+                "%7F%09%0A%22%27%3C%3E%3F%5B%5D%40%21%24%28%29%2A%2C%3B",
+            ),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(url_encode(raw), want, "{raw:?}");
+        }
     }
 
     #[test]

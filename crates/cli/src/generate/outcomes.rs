@@ -99,11 +99,7 @@ fn after(rng: &mut GenRng, at: Timestamp, lo_days: f64, hi_days: f64) -> Timesta
 
 fn rng_for(seed: u64, lead_id: &str) -> GenRng {
     // FNV-1a of the lead id, mixed with the seed: a stream per lead, independent of the lead stream.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in lead_id.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
+    let h = leadflow_events::stable_hash::fnv1a_64(lead_id.as_bytes());
     GenRng::seed_from_u64(seed.rotate_left(17) ^ h ^ 0x6f75_7463_6f6d_6573)
 }
 

@@ -10,10 +10,13 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use leadflow_events::Firmographics;
+use leadflow_runtime::resilience::{
+    BackoffPolicy, BreakerConfig, BreakerState, CircuitBreaker, MonotonicClock,
+    SystemMonotonicClock,
+};
 use reqwest::{StatusCode, Url};
 use serde::Deserialize;
 
-use super::breaker::{BreakerState, CircuitBreaker, MonotonicClock, SystemMonotonicClock};
 use super::{FirmographicsProvider, ProviderError};
 use crate::bands::{employee_band, range_midpoint, revenue_band};
 use crate::settings::ProviderSettings;
@@ -104,10 +107,12 @@ impl<C: MonotonicClock> HttpProvider<C> {
             .user_agent(concat!("leadflow-enrich/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        let breaker = Mutex::new(CircuitBreaker::new(
-            config.breaker_failure_threshold,
-            config.breaker_cooldown,
-        ));
+        let breaker = Mutex::new(CircuitBreaker::new(BreakerConfig {
+            threshold: config.breaker_failure_threshold,
+            open_for: config.breaker_cooldown,
+            // a lookup is not cancelled while it is out: its trial always reports
+            probe_timeout: None,
+        }));
         Ok(Self {
             client,
             endpoint,
@@ -125,6 +130,15 @@ impl<C: MonotonicClock> HttpProvider<C> {
     fn with_breaker<T>(&self, f: impl FnOnce(&mut CircuitBreaker) -> T) -> T {
         let mut guard = self.breaker.lock().unwrap_or_else(PoisonError::into_inner);
         f(&mut guard)
+    }
+
+    /// `retry_backoff` doubling per retry, capped at [`MAX_BACKOFF`], no jitter.
+    fn backoff(&self) -> BackoffPolicy {
+        BackoffPolicy {
+            initial: self.config.retry_backoff,
+            max: MAX_BACKOFF,
+            jitter: 0.0,
+        }
     }
 
     fn publish_breaker_state(&self) {
@@ -163,11 +177,7 @@ impl<C: MonotonicClock> HttpProvider<C> {
                     if !failed.retryable || attempt >= self.config.max_retries {
                         return Err(failed.error);
                     }
-                    let backoff = self
-                        .config
-                        .retry_backoff
-                        .saturating_mul(1 << attempt.min(16))
-                        .min(MAX_BACKOFF);
+                    let backoff = self.backoff().delay(attempt + 1, 0.5);
                     tracing::debug!(attempt, error = %failed.error, backoff_ms = backoff.as_millis() as u64, "provider request failed, retrying");
                     tokio::time::sleep(backoff).await;
                     attempt += 1;

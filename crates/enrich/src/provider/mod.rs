@@ -4,17 +4,16 @@
 //! Clearbit-style API with timeouts, bounded retries and a circuit breaker. A provider error never
 //! stops a lead: the transform records `PROVIDER_UNAVAILABLE` and moves on.
 
-pub mod breaker;
 pub mod http;
 pub mod local;
 
 use std::future::Future;
 
-pub use breaker::{
-    BreakerState, CircuitBreaker, ManualMonotonicClock, MonotonicClock, SystemMonotonicClock,
-};
 pub use http::{HttpProvider, HttpProviderConfig};
 pub use leadflow_events::Firmographics;
+pub use leadflow_runtime::resilience::{
+    BreakerState, CircuitBreaker, ManualMonotonicClock, MonotonicClock, SystemMonotonicClock,
+};
 pub use local::LocalProvider;
 
 use crate::settings::{ProviderKind, ProviderSettings};
@@ -60,7 +59,8 @@ pub trait FirmographicsProvider: Send + Sync + 'static {
 #[derive(Debug)]
 pub enum AnyProvider {
     Local(LocalProvider),
-    Http(HttpProvider),
+    /// Boxed: the client, its breaker and its settings are far larger than a local dataset handle.
+    Http(Box<HttpProvider>),
 }
 
 /// The provider could not be built from the settings.
@@ -95,13 +95,13 @@ impl AnyProvider {
                 );
                 AnyProvider::Local(provider)
             }
-            ProviderKind::Http => AnyProvider::Http(
+            ProviderKind::Http => AnyProvider::Http(Box::new(
                 HttpProvider::new(
                     HttpProviderConfig::from_settings(settings),
                     SystemMonotonicClock,
                 )
                 .map_err(ProviderSetupError::Http)?,
-            ),
+            )),
         })
     }
 }
