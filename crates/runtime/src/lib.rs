@@ -39,6 +39,7 @@ pub mod summary;
 pub mod timer;
 mod timer_task;
 pub mod topic_metadata;
+pub mod topic_range;
 
 pub use clock::{Clock, SystemClock};
 pub use config::{CommonArgs, NoSettings, ServiceConfig, StageSettings};
