@@ -36,6 +36,8 @@ pub enum RangeStart {
     /// This offset per partition (clamped into the watermarks); a partition not listed starts at
     /// its low watermark.
     Offsets(BTreeMap<i32, i64>),
+    /// This offset in every partition (clamped into its watermarks).
+    Offset(i64),
     /// The first record written at or after this time (ms since the epoch); a partition without one
     /// has nothing to read.
     Time(i64),

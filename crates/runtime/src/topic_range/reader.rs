@@ -17,7 +17,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long one poll waits for a record.
 const POLL: Duration = Duration::from_millis(200);
 
-/// What [`TopicRange::next`] found.
+/// What [`TopicRange::step`] found.
 pub enum Step<'a> {
     /// A record of the range (or, when following, any record).
     Record(BorrowedMessage<'a>),
@@ -121,7 +121,7 @@ impl TopicRange {
 
     /// The next step of the read. After [`RangeError::Stalled`] the read may go on (the next call
     /// waits another `give_up_after`).
-    pub fn next(&mut self) -> Result<Step<'_>, RangeError> {
+    pub fn step(&mut self) -> Result<Step<'_>, RangeError> {
         let topic = self.spec.topic.as_str();
         let state = &mut self.state;
         let consumer = &self.consumer;
@@ -192,7 +192,7 @@ impl TopicRange {
     /// Calls `f` with every record of the range until the read ends (not for a following read).
     pub fn for_each(&mut self, mut f: impl FnMut(&BorrowedMessage<'_>)) -> Result<(), RangeError> {
         loop {
-            match self.next()? {
+            match self.step()? {
                 Step::Record(m) => f(&m),
                 Step::Reached { .. } | Step::Idle => {}
                 Step::CaughtUp | Step::End => return Ok(()),
@@ -319,6 +319,7 @@ fn plan(consumer: &BaseConsumer, spec: &RangeSpec) -> Result<Vec<PartitionRange>
         let start = match (&spec.start, &by_time) {
             (RangeStart::Beginning, _) => None,
             (RangeStart::Offsets(offsets), _) => offsets.get(&p).copied(),
+            (RangeStart::Offset(offset), _) => Some(*offset),
             // no record at or after the time: nothing to read
             (RangeStart::Time(_), Some(found)) => Some(found.get(&p).copied().unwrap_or(high)),
             (RangeStart::Time(_), None) => Some(high),

@@ -95,7 +95,7 @@ impl TopicRange {
                 if tx.is_closed() {
                     return;
                 }
-                let item = match self.next() {
+                let item = match self.step() {
                     Ok(Step::Record(m)) => RangeItem::Record(RangeRecord::of(&m)),
                     Ok(Step::Reached { partition, next }) => RangeItem::Reached { partition, next },
                     Ok(Step::Idle) => continue,
