@@ -34,8 +34,6 @@ use rdkafka::producer::{FutureProducer, Producer};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-pub use crate::assignment::FlowLimits;
-use crate::assignment::Partitions;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{ServiceConfig, StageSettings};
 use crate::consumer_context::StageConsumerContext;
@@ -46,13 +44,15 @@ use crate::input::{HandleConfig, Input};
 use crate::journal::Journal;
 use crate::kafka::{consumer_config, producer_config};
 use crate::metrics::StageMetrics;
-use crate::partition::{Shared, spawn_partition};
+use crate::partition_task::{Shared, spawn_partition};
 use crate::preflight::require_topics;
 use crate::registry::StageRegistry;
 use crate::send_gate::{Routing, SendGate};
 use crate::side_input::{SideMessage, spawn_side_inputs};
 use crate::stage::Stage;
 use crate::summary::{RunSummary, SummaryCounters};
+pub use crate::task_registry::FlowLimits;
+use crate::task_registry::Partitions;
 use crate::timer::{Ownership, Positions};
 use crate::timer_task::{TimerWiring, spawn_timers};
 
