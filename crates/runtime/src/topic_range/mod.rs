@@ -145,10 +145,12 @@ pub enum RangeError {
     },
     #[error("the range read of {topic} stopped: {detail}")]
     Stopped { topic: String, detail: String },
-    #[error("reading {topic} made no progress for {} s: {detail}", waited.as_secs())]
+    #[error("reading {topic} made no progress for {} s{}: {detail}", waited.as_secs(), if *broker_answered { "" } else { " (the broker did not answer)" })]
     Stalled {
         topic: String,
         waited: Duration,
+        /// The last look at the high watermarks was answered.
+        broker_answered: bool,
         detail: String,
     },
 }

@@ -43,6 +43,8 @@ struct ReadState {
     looked_at: Instant,
     /// What went wrong last (a consumer error, an unanswered look), for a stall's message.
     last_problem: Option<String>,
+    /// The last look at the high watermarks was answered (none yet counts as answered).
+    look_answered: bool,
 }
 
 /// A range read in progress (see the module).
@@ -94,6 +96,7 @@ impl TopicRange {
                 progress_at: now,
                 looked_at: now,
                 last_problem: None,
+                look_answered: true,
             },
             ranges,
             spec,
@@ -223,6 +226,7 @@ fn stalled(topic: &str, waited: Duration, state: &ReadState) -> RangeError {
     RangeError::Stalled {
         topic: topic.to_owned(),
         waited,
+        broker_answered: state.look_answered,
         detail,
     }
 }
@@ -239,6 +243,7 @@ fn pause(consumer: &BaseConsumer, topic: &str, partition: i32) {
 /// The stall rule's look: the high watermark of every open partition, compared with its position.
 fn look(consumer: &BaseConsumer, topic: &str, follow: bool, state: &mut ReadState) {
     state.looked_at = Instant::now();
+    state.look_answered = true;
     let positions = consumer.position().ok();
     for partition in state.ends.open_partitions() {
         let client_position = positions
@@ -267,6 +272,7 @@ fn look(consumer: &BaseConsumer, topic: &str, follow: bool, state: &mut ReadStat
                 }
             }
             Err(e) => {
+                state.look_answered = false;
                 state.last_problem = Some(format!(
                     "the broker did not answer a watermarks request: {e}"
                 ));
