@@ -60,8 +60,17 @@ impl PartitionRange {
 pub enum Arrival {
     /// Inside the range.
     Inside,
-    /// Of a partition already done, or at or past its end: not part of the read.
+    /// At or past the end of a partition still open: not part of the read, and the partition is done.
+    Ended,
+    /// Of a partition already done (or not read): not part of the read, and not progress either.
     Outside,
+}
+
+impl Arrival {
+    /// The read moved on: a record inside the range, or a partition done (the stall rule's progress).
+    pub fn is_progress(self) -> bool {
+        self != Arrival::Outside
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,7 +128,7 @@ impl RangeEnds {
         };
         if offset >= open.end {
             self.open.remove(&partition);
-            return Arrival::Outside;
+            return Arrival::Ended;
         }
         open.position = open.position.max(offset + 1);
         if open.position >= open.end {
@@ -128,9 +137,13 @@ impl RangeEnds {
         Arrival::Inside
     }
 
-    /// The partition is done whatever its position (the caller stops it, e.g. at a time bound).
-    pub fn finish(&mut self, partition: i32) {
-        self.open.remove(&partition);
+    /// The partition is done whatever its position (the caller stops it, e.g. at a time bound):
+    /// [`Arrival::Ended`] when it was open.
+    pub fn finish(&mut self, partition: i32) -> Arrival {
+        match self.open.remove(&partition) {
+            Some(_) => Arrival::Ended,
+            None => Arrival::Outside,
+        }
     }
 
     /// A look at the broker: the client's position of `partition` (`None` when it has none yet) and
@@ -195,8 +208,10 @@ mod tests {
         assert_eq!(e.arrived(2, 5), Arrival::Inside);
         assert_eq!(e.arrived(0, 1), Arrival::Inside);
         assert!(e.is_done());
-        // a record of a partition already done is not part of the read
+        // a record of a partition already done is not part of the read, nor progress: a busy done
+        // partition does not put off the look at the others
         assert_eq!(e.arrived(0, 2), Arrival::Outside);
+        assert!(!Arrival::Outside.is_progress());
         assert_eq!(e.arrived(7, 0), Arrival::Outside);
     }
 
@@ -205,8 +220,13 @@ mod tests {
         let mut e = ends(&[(0, 0, 10)]);
         assert_eq!(e.arrived(0, 3), Arrival::Inside);
         // offsets 4..9 were markers or compacted away: the next record is past the end
-        assert_eq!(e.arrived(0, 12), Arrival::Outside);
+        assert_eq!(e.arrived(0, 12), Arrival::Ended);
+        assert!(Arrival::Ended.is_progress());
         assert!(e.is_done());
+        // a time bound ends a partition once
+        let mut e = ends(&[(0, 0, 10)]);
+        assert_eq!(e.finish(0), Arrival::Ended);
+        assert_eq!(e.finish(0), Arrival::Outside);
     }
 
     #[test]

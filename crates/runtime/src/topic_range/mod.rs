@@ -3,8 +3,8 @@
 //! group. The one reader of the CLI's reports and queues, ingest's idempotency rebuild, the side
 //! inputs' replay and the test kit.
 //!
-//! **Stall rule** (`crates/runtime/RULES.md` rule 6). After [`StallPolicy::look_after`] without a
-//! record (5 s by default), the reader reads the high watermarks of the partitions not done yet and
+//! **Stall rule** (`crates/runtime/RULES.md` rule 6). After [`StallPolicy::look_after`] without
+//! progress (5 s by default; a record inside the range or a partition done), the reader reads the high watermarks of the partitions not done yet and
 //! counts a partition done when its position — the client's, or the one the records gave — is at or
 //! past `min(end, current high watermark)`: a last offset that never arrives (a transaction marker, a
 //! record compacted away, a high watermark a broker restart set lower) does not hold the read
@@ -17,6 +17,7 @@
 
 mod ends;
 mod reader;
+mod stall;
 mod stream;
 
 use std::collections::BTreeMap;
@@ -24,6 +25,7 @@ use std::time::Duration;
 
 pub use ends::{Arrival, PartitionRange, RangeEnds};
 pub use reader::{Step, TopicRange};
+pub use stall::{StallAction, StallClock};
 pub use stream::{RangeItem, RangeRecord, RangeStream, read_to_end};
 
 use crate::partitioner::Partitioner;

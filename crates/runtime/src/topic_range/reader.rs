@@ -9,6 +9,7 @@ use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 use super::ends::{Arrival, PartitionRange, RangeEnds};
+use super::stall::{StallAction, StallClock};
 use super::{Partitions, RangeError, RangeSpec, RangeStart};
 use crate::topic_metadata::{fetch_cluster_metadata, partitions_of};
 
@@ -39,8 +40,7 @@ struct ReadState {
     caught_up: bool,
     timed_out: bool,
     started: Instant,
-    progress_at: Instant,
-    looked_at: Instant,
+    stall: StallClock,
     /// What went wrong last (a consumer error, an unanswered look), for a stall's message.
     last_problem: Option<String>,
     /// The last look at the high watermarks was answered (none yet counts as answered).
@@ -93,8 +93,7 @@ impl TopicRange {
                 caught_up: false,
                 timed_out: false,
                 started: now,
-                progress_at: now,
-                looked_at: now,
+                stall: StallClock::new(spec.stall, now),
                 last_problem: None,
                 look_answered: true,
             },
@@ -146,15 +145,13 @@ impl TopicRange {
                         Step::End
                     });
                 }
-                let idle = state.progress_at.max(state.looked_at).elapsed();
-                if idle >= self.spec.stall.look_after {
-                    look(consumer, topic, self.spec.follow, state);
-                    continue;
-                }
-                if state.progress_at.elapsed() >= self.spec.stall.give_up_after {
-                    let waited = state.progress_at.elapsed();
-                    state.progress_at = Instant::now();
-                    return Err(stalled(topic, waited, state));
+                match state.stall.action(Instant::now()) {
+                    StallAction::Poll => {}
+                    StallAction::Look => {
+                        look(consumer, topic, self.spec.follow, state);
+                        continue;
+                    }
+                    StallAction::GiveUp(waited) => return Err(stalled(topic, waited, state)),
                 }
             } else if !self.spec.follow {
                 return Ok(Step::End);
@@ -176,16 +173,17 @@ impl TopicRange {
                 .spec
                 .stop_at_time
                 .is_some_and(|stop| message.timestamp().to_millis().is_some_and(|at| at >= stop));
-            let arrival = if past_time && state.ends.position(partition).is_some() {
-                state.ends.finish(partition);
-                Arrival::Outside
+            let arrival = if past_time {
+                state.ends.finish(partition)
             } else {
                 state.ends.arrived(partition, message.offset())
             };
-            if state.ends.position(partition).is_none() && !self.spec.follow {
+            if arrival == Arrival::Ended && !self.spec.follow {
                 pause(consumer, topic, partition);
             }
-            state.progress_at = Instant::now();
+            if arrival.is_progress() {
+                state.stall.progressed(Instant::now());
+            }
             if arrival == Arrival::Inside || self.spec.follow {
                 return Ok(Step::Record(message));
             }
@@ -242,7 +240,7 @@ fn pause(consumer: &BaseConsumer, topic: &str, partition: i32) {
 
 /// The stall rule's look: the high watermark of every open partition, compared with its position.
 fn look(consumer: &BaseConsumer, topic: &str, follow: bool, state: &mut ReadState) {
-    state.looked_at = Instant::now();
+    state.stall.looked(Instant::now());
     state.look_answered = true;
     let positions = consumer.position().ok();
     for partition in state.ends.open_partitions() {
@@ -265,7 +263,7 @@ fn look(consumer: &BaseConsumer, topic: &str, follow: bool, state: &mut ReadStat
                          its last record; counted done"
                     );
                     state.reached.push((partition, next));
-                    state.progress_at = Instant::now();
+                    state.stall.progressed(Instant::now());
                     if !follow {
                         pause(consumer, topic, partition);
                     }
