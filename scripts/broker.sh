@@ -3,7 +3,7 @@
 #
 #   scripts/broker.sh install [--engine sqlite|postgres]
 #                                      install what is missing: tansu; with postgres also its postgres
-#                                      engine, PostgreSQL 16+ and tansu's schema (scripts/BROKER.md 6)
+#                                      engine, PostgreSQL 16+ and tansu's schema (docs/BROKER.md 6)
 #   scripts/broker.sh start [--engine sqlite|postgres] [--port P|auto] [--data FILE] [--state-dir DIR]
 #   scripts/broker.sh stop   [--state-dir DIR]    stops tansu and, on postgres, its PostgreSQL
 #   scripts/broker.sh status [--state-dir DIR]    exit 0 when running and answering Kafka requests
@@ -11,7 +11,7 @@
 # Defaults: engine sqlite, port 9092 on 127.0.0.1, the kept data file .leadflow/broker.db, state (pid
 # file, log, port) under .leadflow/broker/. `--port auto` picks a free port; the chosen one is printed
 # and written to <state-dir>/port. `--engine postgres` runs a private PostgreSQL (16 or later; see
-# scripts/BROKER.md 6) cluster in <state-dir>/postgres on a free 127.0.0.1 port (`--data` is not
+# docs/BROKER.md 6) cluster in <state-dir>/postgres on a free 127.0.0.1 port (`--data` is not
 # used); it is kept across stop/start like the SQLite file. Production runs Apache Kafka or Redpanda; nothing
 # outside scripts/ and crates/testkit depends on tansu.
 set -euo pipefail

@@ -20,8 +20,8 @@ config.rs: nested keys split on "__"), and:
       or API key for its provider kind; { env = "VAR" } names a variable the container has), and
       Secrets the user creates (also those KEDA's TriggerAuthentication reads) are declared in
       deploy/k8s/base/*.example.yaml with those keys;
-  R4  a LEADFLOW_STAGE__* variable comes only from a source that one binary reads ([stage] tables
-      differ per binary and refuse keys they do not know);
+  R4  (gone: one environment may hold every binary's keys; each binary takes its own
+      LEADFLOW_<SERVICE>__* keys and the LEADFLOW_STAGE__* keys it knows, crates/runtime/RULES.md 6)
   R5  every topic a service uses is one the topics job creates (same names, after the environment);
   R6  every service's HTTP port (http.listen) is on all interfaces and is the port its probes, its
       `http` container port, its prometheus.io/port annotation, its published compose port and its
@@ -128,7 +128,14 @@ def read(src: dm.Source) -> str:
     return src.read_text() if isinstance(src, pathlib.Path) else src
 
 
-def effective_config(w: dm.Workload, config_path: str | None) -> dict:
+def own_stage_prefix(binary: str) -> str:
+    """The environment prefix of a binary's own [stage] keys (crates/runtime/src/config.rs
+    stage_env_prefix): leadflow-sla-watchdog -> LEADFLOW_SLA_WATCHDOG__, the CLI -> LEADFLOW_CLI__."""
+    name = binary.removeprefix("leadflow").removeprefix("-") or "cli"
+    return "LEADFLOW_" + name.upper().replace("-", "_") + "__"
+
+
+def effective_config(w: dm.Workload, config_path: str | None, binary: str) -> dict:
     cfg: dict = {}
     if config_path:
         src = w.lookup(config_path)
@@ -141,12 +148,23 @@ def effective_config(w: dm.Workload, config_path: str | None) -> dict:
         if not k.startswith("LEADFLOW_") or k in ("LEADFLOW_CONFIG", "LEADFLOW_KAFKA_OVERRIDES"):
             continue
         path = k[len("LEADFLOW_") :].lower().split("__")
-        if path[0] not in TOP_LEVEL:
+        if path[0] not in TOP_LEVEL or path[0] == "stage":
             continue
         node = cfg
         for p in path[:-1]:
             node = node.setdefault(p, {}) if isinstance(node.get(p, {}), dict) else {}
         node[path[-1]] = env_value(v)
+    # [stage]: the shared prefix, then the binary's own (it wins)
+    own = own_stage_prefix(binary)
+    for prefix in ("LEADFLOW_STAGE__", own):
+        for k, v in sorted(w.env.items()):
+            if not k.startswith(prefix):
+                continue
+            path = ["stage"] + k[len(prefix) :].lower().split("__")
+            node = cfg
+            for p in path[:-1]:
+                node = node.setdefault(p, {}) if isinstance(node.get(p, {}), dict) else {}
+            node[path[-1]] = env_value(v)
     return cfg
 
 
@@ -230,7 +248,7 @@ def check_secrets(w: dm.Workload, binary: str, cfg: dict) -> None:
         if kind == "local" and not given("stage.provider.dataset_path"):
             problem(w.where, "stage.provider.kind = local needs stage.provider.dataset_path (your company file)")
         if kind == "http" and not (given("stage.provider.url") and given("stage.provider.api_key")):
-            problem(w.where, "stage.provider.kind = http needs stage.provider.url and api_key (LEADFLOW_STAGE__PROVIDER__API_KEY)")
+            problem(w.where, "stage.provider.kind = http needs stage.provider.url and api_key (LEADFLOW_ENRICH__PROVIDER__API_KEY)")
 
 
 def listen_port(w: dm.Workload, cfg: dict) -> int | None:
@@ -257,7 +275,7 @@ def check_k8s_ports(w: dm.Workload, port: int, podmonitor_ports: set[str]) -> No
             problem(w.where, f"the PodMonitor scrapes port {name!r} ({named.get(name)}), the service listens on {port}")
 
 
-def check_workload(w: dm.Workload, image: set[str], seen_stage_env: dict) -> tuple[str, dict] | None:
+def check_workload(w: dm.Workload, image: set[str]) -> tuple[str, dict] | None:
     for p in w.problems:
         problem(w.where, p)
     cfg_out = None
@@ -279,7 +297,7 @@ def check_workload(w: dm.Workload, image: set[str], seen_stage_env: dict) -> tup
             problem(w.where, f"{binary} runs without --config")
         elif check_path(w, image, "--config", path) is None:
             continue
-        cfg = effective_config(w, path)
+        cfg = effective_config(w, path, binary)
         for key, ref in file_refs(cfg):
             if ref.startswith("$"):
                 if ref[1:] not in w.env:
@@ -296,9 +314,6 @@ def check_workload(w: dm.Workload, image: set[str], seen_stage_env: dict) -> tup
                 except tomllib.TOMLDecodeError as e:
                     problem(w.where, f"{ref} is not valid TOML: {e}")
         check_secrets(w, binary, cfg)
-        for var, origin in w.env_origin.items():
-            if var.startswith("LEADFLOW_STAGE__") and origin != "env" and origin != "environment":
-                seen_stage_env.setdefault((origin.split(" (")[0], var), set()).add((binary, w.where))
         cfg_out = (binary, cfg)
     return cfg_out
 
@@ -309,17 +324,11 @@ def topics_of(cfg: dict) -> dict:
 
 def check_set(name: str, workloads: list[dm.Workload], image: set[str], podmonitor_ports: set[str] | None,
               scrape: dict[str, set[str]] | None) -> None:
-    seen_stage_env: dict = {}
     configs = {}
     for w in workloads:
-        out = check_workload(w, image, seen_stage_env)
+        out = check_workload(w, image)
         if out:
             configs[w.where] = (w, *out)
-    # R4
-    for (origin, var), users in sorted(seen_stage_env.items()):
-        binaries = {b for b, _ in users}
-        if len(binaries) > 1:
-            problem(f"{name} {origin}", f"{var} reaches {', '.join(sorted(binaries))}: only one binary's [stage] has that key, the others refuse to start")
     # R5
     creators = [(w, cfg) for w, b, cfg in configs.values() if any("topics" in c and "create" in c for c in w.commands())]
     if not creators:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Browser test of `leadflow console` (issue 14): seeds a lead and an exception on fresh topics, starts
+# Browser test of `leadflow console`: seeds a lead and an exception on fresh topics, starts
 # the console, and drives headless Chromium (Debian's `chromium`, installed when missing) through it
 # with scripts/browser/console_check.py: the queue shows the seeded exception, a page served from
 # another origin (another port of 127.0.0.1) that auto-submits a close form to the console is

@@ -8,8 +8,10 @@
 # scripts/deploy_start_test.py says what is replaced locally (broker address and security, the
 # schema registry, ports) and why. Uses target/debug (build first); needs root or passwordless sudo
 # (mount namespaces). scripts/test.sh runs it after the build; about a minute.
-#   scripts/deploy-start-test.sh            # compose and prod
-#   scripts/deploy-start-test.sh compose    # one set (compose, prod or dev)
+#   scripts/deploy-start-test.sh            # compose, prod and shared
+#   scripts/deploy-start-test.sh compose    # one set (compose, prod, dev or shared)
+# The shared set is compose's, with every container given the union of every container's LEADFLOW_*
+# environment: one ConfigMap or Secret for every binary (crates/runtime/RULES.md 6).
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,7 +21,7 @@ cd "${REPO_ROOT}"
 
 BIN_DIR="${LEADFLOW_BIN_DIR:-${REPO_ROOT}/target/debug}"
 sets=("$@")
-((${#sets[@]} > 0)) || sets=(compose prod)
+((${#sets[@]} > 0)) || sets=(compose prod shared)
 
 for b in leadflow leadflow-enrich leadflow-score leadflow-tier leadflow-route leadflow-route-reassign \
   leadflow-sla-watchdog leadflow-notify leadflow-recalibrate leadflow-ingest leadflow-sandbox; do
@@ -48,9 +50,10 @@ failed=0
 for set in "${sets[@]}"; do
   step "Start test: ${set}"
   mkdir -p "${WORK}/${set}"
-  if [[ "${set}" == compose ]]; then
+  if [[ "${set}" == compose || "${set}" == shared ]]; then
     docker-compose -f docker-compose.yml config >"${WORK}/${set}/compose.yaml"
     input=(--compose "${WORK}/${set}/compose.yaml")
+    [[ "${set}" == shared ]] && input+=(--shared-env)
   else
     "${DEPLOY_TOOLS}/bin/kubectl" kustomize "deploy/k8s/overlays/${set}" >"${WORK}/${set}/rendered.yaml"
     input=(--overlay "${WORK}/${set}/rendered.yaml")

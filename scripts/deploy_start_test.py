@@ -125,10 +125,10 @@ def local_env(w: dm.Workload, bootstrap: str, registry: str, notes: set[str]) ->
     if w.argv and w.argv[0] not in NO_HTTP and not w.is_job:
         port = free_port()
         env["LEADFLOW_HTTP__LISTEN"] = f"127.0.0.1:{port}"
-    if "LEADFLOW_STAGE__API_LISTEN" in env:
+    for key in [k for k in ("LEADFLOW_STAGE__API_LISTEN", "LEADFLOW_INGEST__API_LISTEN") if k in env]:
         # ingest's public API port, like http.listen: every copy of it runs on this one machine
-        env["LEADFLOW_STAGE__API_LISTEN"] = f"127.0.0.1:{free_port()}"
-        notes.add("LEADFLOW_STAGE__API_LISTEN is a free loopback port")
+        env[key] = f"127.0.0.1:{free_port()}"
+        notes.add(f"{key} is a free loopback port")
     return env, port
 
 
@@ -158,6 +158,20 @@ def remap_shared_network(workloads: list[dm.Workload], notes: set[str]) -> None:
 
 
 # --------------------------------------------------------------------------------------- mounts
+
+
+def share_environment(workloads: list[dm.Workload], notes: set[str]) -> None:
+    """Every leadflow container gets every other's LEADFLOW_* variables (its own values win), as if
+    one ConfigMap held them all: each binary must take its own keys and leave the others'
+    (crates/runtime/RULES.md 6)."""
+    union: dict[str, str] = {}
+    for w in workloads:
+        if w.argv and "sandbox" not in w.argv[0]:
+            union.update({k: v for k, v in w.env.items() if k.startswith("LEADFLOW_")})
+    for w in workloads:
+        if w.argv and "sandbox" not in w.argv[0]:
+            w.env = {**union, **w.env}
+    notes.add(f"every container has the union of the containers' environments ({len(union)} LEADFLOW_* variables)")
 
 
 def materialise(w: dm.Workload, work: pathlib.Path) -> list[tuple[str, pathlib.Path, bool]]:
@@ -273,6 +287,9 @@ def main() -> int:
     ap.add_argument("--bootstrap", required=True)
     ap.add_argument("--work", required=True, type=pathlib.Path)
     ap.add_argument("--deadline", type=float, default=120)
+    ap.add_argument("--shared-env", action="store_true",
+                    help="give every container the union of every container's LEADFLOW_* environment "
+                         "(its own values win): one shared ConfigMap/Secret for every binary")
     a = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the containers on the way out
     if a.compose:
@@ -285,6 +302,8 @@ def main() -> int:
             print(f"    {w.where}: {'; '.join(w.problems)}", file=sys.stderr)
     notes: set[str] = {"the schema registry is a minimal one served by the test"}
     remap_shared_network(workloads, notes)
+    if a.shared_env:
+        share_environment(workloads, notes)
     # The publishers Secret of the example holds placeholders ingest rightly refuses: the start test
     # gives it the demo publishers instead (the file compose mounts).
     for w in workloads:

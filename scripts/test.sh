@@ -116,7 +116,7 @@ else
   tests_failed="$(awk '/^test result:/ {n += $6} END {print n + 0}' "${test_log}")"
 fi
 
-# --- ingest (issue 17): property-based API test of leadflow-ingest's OpenAPI document -------------
+# --- ingest: property-based API test of leadflow-ingest's OpenAPI document -------------
 # schemathesis (PyPI, pinned, into .leadflow/venv) against the service on 127.0.0.1 and this broker:
 # no 5xx, no answer that violates the document (scripts/api-test.sh; about 1 to 2 minutes).
 step "API test (leadflow-ingest, schemathesis)"
@@ -137,7 +137,7 @@ if "${REPO_ROOT}/scripts/abuse-test.sh"; then record abuse ok "${t}"; else recor
 
 "${REPO_ROOT}/scripts/broker.sh" stop --state-dir "${WORK_DIR}/state" >/dev/null || true
 
-# --- exceptions (issue 14): the console in a real browser -------------------------------------
+# --- exceptions: the console in a real browser -------------------------------------
 # headless Chromium (Debian's package, installed when missing) drives `leadflow console`: the queue
 # shows a seeded exception, the close action works, a trace page renders. Starts its own tansu.
 step "Console (headless Chromium)"
@@ -156,7 +156,7 @@ step "Deploy start test (compose and prod configuration, /readyz)"
 t="$(now_s)"
 if "${REPO_ROOT}/scripts/deploy-start-test.sh"; then record startup ok "${t}"; else record startup FAILED "${t}"; fi
 
-# --- chaos (issue 11): the whole pipeline as processes on its own private tansu, 5,000 leads at
+# --- chaos: the whole pipeline as processes on its own private tansu, 5,000 leads at
 # 100/s, 10 kill -9 of random stage processes, one broker restart, Slack/CRM stand-in outages;
 # fails when a lead is lost (benches/chaos, about 2 minutes). Figures of the full run: benches/README.md.
 step "Chaos (leadflow-chaos: kill -9, broker restart, stand-in outages; lost leads must be 0)"
@@ -169,7 +169,7 @@ fi
 
 # --- network faults: every process in a network namespace of its own; a stage cut off from the
 # broker and the broker cut off from everything for 5 s each (below the 10 s session: longer ones
-# can leave a tansu group without a leader, scripts/BROKER.md 7), a slow lossy link and notify cut
+# can leave a tansu group without a leader, docs/BROKER.md 7), a slow lossy link and notify cut
 # off from Slack/CRM for 20 s each, 20 leads/s, readiness bound 2 s (about 3 minutes). Needs root and
 # nft; prints why when it cannot run.
 step "Network faults (leadflow-chaos --network: partitions, slow lossy link; lost leads must be 0)"
@@ -203,7 +203,7 @@ else
   record clippy FAILED "${t}"
 fi
 
-# --- fuzzsec (issue 11): fuzz targets and cargo-deny ------------------------------------------
+# --- fuzzsec: fuzz targets and cargo-deny ------------------------------------------
 # Every fuzz target of fuzz/ for 25 s (nightly toolchain, cargo-fuzz, no sanitizer; its own target
 # dir fuzz/target, first build a few minutes) — see fuzz/README.md.
 step "Fuzz (cargo +nightly fuzz, 25 s per target)"

@@ -20,7 +20,7 @@
 //! With `--broker-engine postgres` (tansu's PostgreSQL engine, `scripts/broker.sh install --engine
 //! postgres`) the stages keep the product's idempotent producers through the broker restart. On
 //! SQLite (the default, what CI installs) a broker restart under idempotent producers kills tansu's
-//! storage task (scripts/BROKER.md 3), so there the harness turns idempotence off unless
+//! storage task (docs/BROKER.md 3), so there the harness turns idempotence off unless
 //! `--idempotent-producers on` is given, and says so in its first lines.
 
 mod audit;
@@ -75,10 +75,10 @@ struct Args {
     seed: u64,
     /// The stages' and the feeder's idempotent producer (`on`, `off`); by default on with the
     /// PostgreSQL engine and off with SQLite, whose storage task does not survive a broker restart
-    /// under idempotent producers (scripts/BROKER.md 3).
+    /// under idempotent producers (docs/BROKER.md 3).
     #[arg(long, value_name = "on|off")]
     idempotent_producers: Option<OnOff>,
-    /// tansu's storage engine: `sqlite` (default) or `postgres` (scripts/BROKER.md 6).
+    /// tansu's storage engine: `sqlite` (default) or `postgres` (docs/BROKER.md 6).
     #[arg(long, default_value_t = BrokerEngine::Sqlite)]
     broker_engine: BrokerEngine,
     /// Skip the broker restart.
@@ -107,7 +107,7 @@ struct Args {
     #[arg(long, default_value_t = 15_000)]
     unready_after_ms: u64,
     /// Seconds each partition (stage, broker) lasts; default `--fault-secs`. Beyond the stages'
-    /// 10 s session tansu 0.6 can leave a group without a leader for good (scripts/BROKER.md 7).
+    /// 10 s session tansu 0.6 can leave a group without a leader for good (docs/BROKER.md 7).
     #[arg(long)]
     partition_secs: Option<u64>,
     /// Seconds each network fault lasts.
@@ -143,7 +143,7 @@ fn idempotence(args: &Args) -> (bool, &'static str) {
         (None, BrokerEngine::Sqlite) => (
             false,
             "OFF because tansu's SQLite engine loses its storage task in a broker restart under \
-             idempotent producers (scripts/BROKER.md 3); --broker-engine postgres keeps them on",
+             idempotent producers (docs/BROKER.md 3); --broker-engine postgres keeps them on",
         ),
     }
 }

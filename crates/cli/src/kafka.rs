@@ -38,7 +38,7 @@ pub fn scan_config(cfg: &CliConfig, purpose: &str) -> rdkafka::ClientConfig {
 
 /// Loads defaults → `--config` file → `LEADFLOW_*` environment → flags.
 pub fn load_config(common: &CommonArgs) -> Result<CliConfig, CliError> {
-    Ok(CliConfig::load(common)?)
+    Ok(CliConfig::load("cli", common)?)
 }
 
 /// Parses an event kind given as `LeadEvent`, `leadevent` or `leadflow.LeadEvent`.

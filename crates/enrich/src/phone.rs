@@ -29,14 +29,14 @@ pub enum PhoneProblem {
 }
 
 /// Compiled patterns the phone metadata keeps. The crate's default (100) is smaller than the patterns
-/// one country code can need (+1 alone spans 25 regions), so every parse would recompile regexes:
-/// ~40 µs a number instead of a few. Only patterns of the regions actually seen are compiled.
+/// one country code can need (+1 alone spans 25 regions), so every parse would recompile regexes.
+/// Only patterns of the regions actually seen are compiled.
 const REGEX_CACHE_CAPACITY: usize = 4096;
 
 static ENLARGE_CACHE: Once = Once::new();
 
 /// Results remembered (the same number in the same region always gives the same answer): a repeat
-/// lead, a redelivered or replayed record, a number shared by a switchboard skips the ~20 µs parse.
+/// lead, a redelivered or replayed record, a number shared by a switchboard skips the parse.
 /// Bounded: the memory is emptied when full (at most ~2 MB).
 const MEMO_CAPACITY: usize = 16_384;
 

@@ -109,9 +109,7 @@ impl<P: FirmographicsProvider> Stage for EnrichStage<P> {
                 let key = DedupKeyBatch::of(changelog.record(&enriched));
                 Ok(vec![
                     Output::to(TopicRole::Enriched, *enriched),
-                    Output::to(TopicRole::DedupKeys, key)
-                        .with_key(lead_id)
-                        .mergeable(),
+                    Output::to(TopicRole::DedupKeys, key).with_key(lead_id),
                 ])
             }
             EnrichOutcome::DuplicateEvent => Ok(Vec::new()),

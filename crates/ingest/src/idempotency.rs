@@ -87,8 +87,7 @@ fn publisher_of(key: &str) -> &str {
 
 /// Bytes one entry costs beyond its key and its stored ids: the hash map slot (at most half full
 /// after a resize, hence 2x, plus 1x for the table the last resize freed, which the allocator may
-/// keep resident for a while: without it, the resident growth exceeded the accounting by 4 % on a
-/// loaded machine), the B-tree position (a node is at least half full: 2x of 16 bytes), the key's
+/// keep resident for a while: without it, the resident growth can exceed the accounting), the B-tree position (a node is at least half full: 2x of 16 bytes), the key's
 /// `Arc` header and the allocator's rounding of the three allocations. Checked against the
 /// process's resident growth by `tests/idempotency_memory.rs`; measured by
 /// `benches/idempotency_memory.rs`.

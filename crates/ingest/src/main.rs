@@ -19,7 +19,8 @@ use tokio_util::sync::CancellationToken;
     name = "leadflow-ingest",
     after_help = "Example:\n  leadflow-ingest --bootstrap-servers 127.0.0.1:9092 --config deploy/config/ingest.toml\n\n\
 Every setting can also come from the environment: LEADFLOW_BOOTSTRAP_SERVERS, LEADFLOW_HTTP__LISTEN, \
-LEADFLOW_STAGE__<KEY>, LEADFLOW_KAFKA_OVERRIDES=\"security.protocol=SASL_SSL,...\". \
+LEADFLOW_INGEST__<KEY> (this binary's [stage] keys; LEADFLOW_STAGE__<KEY> is shared by every binary, \
+each taking the keys it knows), LEADFLOW_KAFKA_OVERRIDES=\"security.protocol=SASL_SSL,...\". \
 The API document is served at /openapi.json; rules: crates/ingest/RULES.md."
 )]
 struct Args {
@@ -29,12 +30,10 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let cfg = ServiceConfig::<IngestSettings>::load(&args.common)
+    let cfg = ServiceConfig::<IngestSettings>::load("ingest", &args.common)
         .context("leadflow-ingest: configuration rejected")?;
     init_tracing(&cfg.log)?;
-    for variable in leadflow_runtime::config::unknown_env_vars::<IngestSettings>() {
-        tracing::warn!(%variable, "ignoring an environment variable no setting reads");
-    }
+    leadflow_runtime::log_unread_env::<IngestSettings>("ingest");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

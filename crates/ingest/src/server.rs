@@ -83,27 +83,7 @@ pub async fn start(
         .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
     let codec = Arc::new(Codec::from_config(cfg.registry.as_ref())?);
     let topic = cfg.topics.name(TopicRole::Raw).to_owned();
-    let producer_config = leadflow_runtime::kafka::producer_config(cfg);
-    crate::sink::check_producer(&producer_config)
-        .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
-    let sink = Arc::new(
-        LeadSink::new(
-            producer_config.clone(),
-            &topic,
-            codec.clone(),
-            s.ack_timeout_ms,
-            s.max_queued_records,
-        )?
-        .with_signing(s.record_signing_secret.clone()),
-    );
-    if s.record_signing_secret.is_none() {
-        tracing::warn!(
-            "stage.record_signing_secret is not set: the idempotency rebuild trusts ingest headers any producer on the topic wrote (RULES.md I5)"
-        );
-    }
-    sink.probe(Duration::from_secs(15))
-        .await
-        .map_err(|e| anyhow::anyhow!("{e} (bootstrap {})", cfg.bootstrap_servers))?;
+    let sink = connect_sink(cfg, &s, &topic, &codec).await?;
 
     let mut store = IdempotencyStore::new(
         s.idempotency_window_secs,
@@ -150,26 +130,17 @@ pub async fn start(
         "idempotency memory rebuilt from {topic}"
     );
 
-    let metrics = IngestMetrics::new(&options.metrics)?;
-    metrics
-        .idempotency_entries
-        .set(i64::try_from(store.len()).unwrap_or(i64::MAX));
-    metrics
-        .idempotency_bytes
-        .set(i64::try_from(store.bytes()).unwrap_or(i64::MAX));
-    let publishers = Publishers::new(&s.publishers, s.signature_tolerance_secs);
     let doc = document();
-    let schemas = handlers::schemas(&doc);
     let health = Arc::new(Health::default());
     let ingest = Arc::new(Ingest {
         settings: s.clone(),
-        publishers,
+        publishers: Publishers::new(&s.publishers, s.signature_tolerance_secs),
         sink: sink.clone(),
+        metrics: metrics_of(&options.metrics, &store)?,
         store: Mutex::new(store),
-        metrics,
         health: health.clone(),
         clock: options.clock.clone(),
-        schemas,
+        schemas: handlers::schemas(&doc),
         limits: RateLimits::new(
             s.publishers.iter().map(|p| p.id.as_str()),
             s.rate_limit_per_sec,
@@ -191,25 +162,13 @@ pub async fn start(
             );
         })?;
     let mut app = router(ingest.clone(), doc.to_string());
-    let rep_actions = if RepActions::enabled(&s) {
-        let ra = RepActions::start(
-            cfg,
-            &s,
-            codec.clone(),
-            options.clock.clone(),
-            &options.metrics,
-            options.shutdown.clone(),
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("rep actions (RULES.md RA3): {e}"))?;
+    let rep_actions = start_rep_actions(cfg, &s, &codec, &options).await?;
+    if let Some(ra) = &rep_actions {
         app = app.merge(
             crate::rep_actions::routes::router(ra.clone())
                 .layer(axum::extract::DefaultBodyLimit::max(s.max_body_bytes)),
         );
-        Some(ra)
-    } else {
-        None
-    };
+    }
     let listener = tokio::net::TcpListener::bind(&s.api_listen).await?;
     let addr = listener.local_addr()?;
     let ops_listener = tokio::net::TcpListener::bind(&cfg.http.listen).await?;
@@ -219,31 +178,10 @@ pub async fn start(
         Duration::from_millis(s.broker_probe_interval_ms),
         shutdown.clone(),
     ));
-    let beat = health.clone();
-    let beat_stop = shutdown.clone();
-    tokio::spawn(async move {
-        loop {
-            beat.beat();
-            tokio::select! {
-                _ = beat_stop.cancelled() => return,
-                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-            }
-        }
-    });
+    spawn_heartbeat(health.clone(), shutdown.clone());
     // the internal listener stops after the API drained (probes answer "not ready" meanwhile)
     let ops_stop = CancellationToken::new();
-    let ops = {
-        let stop = ops_stop.clone();
-        let app = ops_router(ingest.clone());
-        tokio::spawn(async move {
-            let served = axum::serve(ops_listener, app)
-                .with_graceful_shutdown(async move { stop.cancelled().await })
-                .await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "internal http server stopped");
-            }
-        })
-    };
+    let ops = serve_ops(ops_listener, ops_router(ingest.clone()), ops_stop.clone());
     health.set_live(true);
     health.set_ready(true);
     let grace = Duration::from_millis(cfg.shutdown_grace_ms);
@@ -276,5 +214,100 @@ pub async fn start(
         ingest,
         rep_actions,
         task,
+    })
+}
+
+/// The producer of `leads.raw`, checked and connected (the broker answered a probe).
+async fn connect_sink(
+    cfg: &ServiceConfig<IngestSettings>,
+    s: &IngestSettings,
+    topic: &str,
+    codec: &Arc<Codec>,
+) -> anyhow::Result<Arc<LeadSink>> {
+    let producer_config = leadflow_runtime::kafka::producer_config(cfg);
+    crate::sink::check_producer(&producer_config)
+        .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+    let sink = Arc::new(
+        LeadSink::new(
+            producer_config.clone(),
+            topic,
+            codec.clone(),
+            s.ack_timeout_ms,
+            s.max_queued_records,
+        )?
+        .with_signing(s.record_signing_secret.clone()),
+    );
+    if s.record_signing_secret.is_none() {
+        tracing::warn!(
+            "stage.record_signing_secret is not set: the idempotency rebuild trusts ingest headers any producer on the topic wrote (RULES.md I5)"
+        );
+    }
+    sink.probe(Duration::from_secs(15))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e} (bootstrap {})", cfg.bootstrap_servers))?;
+    Ok(sink)
+}
+
+/// Ingest's metrics, with the rebuilt idempotency memory's size.
+fn metrics_of(registry: &StageRegistry, store: &IdempotencyStore) -> anyhow::Result<IngestMetrics> {
+    let metrics = IngestMetrics::new(registry)?;
+    metrics
+        .idempotency_entries
+        .set(i64::try_from(store.len()).unwrap_or(i64::MAX));
+    metrics
+        .idempotency_bytes
+        .set(i64::try_from(store.bytes()).unwrap_or(i64::MAX));
+    Ok(metrics)
+}
+
+/// The Slack and HubSpot rep-action endpoints, when a secret turns them on (RULES.md RA1–RA7).
+async fn start_rep_actions(
+    cfg: &ServiceConfig<IngestSettings>,
+    s: &IngestSettings,
+    codec: &Arc<Codec>,
+    options: &Options,
+) -> anyhow::Result<Option<Arc<RepActions>>> {
+    if !RepActions::enabled(s) {
+        return Ok(None);
+    }
+    let ra = RepActions::start(
+        cfg,
+        s,
+        codec.clone(),
+        options.clock.clone(),
+        &options.metrics,
+        options.shutdown.clone(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("rep actions (RULES.md RA3): {e}"))?;
+    Ok(Some(ra))
+}
+
+/// Proves liveness every second until `stop`.
+fn spawn_heartbeat(health: Arc<Health>, stop: CancellationToken) {
+    tokio::spawn(async move {
+        loop {
+            health.beat();
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+        }
+    });
+}
+
+/// Serves the internal routes until `stop`.
+fn serve_ops(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    stop: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "internal http server stopped");
+        }
     })
 }

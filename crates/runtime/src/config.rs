@@ -128,8 +128,8 @@ impl Default for GroupConfig {
     fn default() -> Self {
         Self {
             rejoin_after_ms: 10_000,
-            // measured: 3 SIGKILLs of a busy stage redelivered ~33 inputs per kill at 1 s, ~9 at
-            // 200 ms (crates/runtime/RULES.md 3); a commit is sent only when offsets moved
+            // the duplicate window of a crash (crates/runtime/RULES.md 3); a commit is sent only
+            // when offsets moved
             commit_interval_ms: 200,
             instance_id: None,
         }
@@ -210,8 +210,11 @@ pub enum ConfigError {
 }
 
 impl<S: StageSettings> ServiceConfig<S> {
-    /// Loads defaults → file → `LEADFLOW_*` environment → flags, then validates.
-    pub fn load(args: &CommonArgs) -> Result<Self, ConfigError> {
+    /// Loads defaults → file → `LEADFLOW_*` environment → flags, then validates. `service` is the
+    /// binary's name (`enrich`, `sla-watchdog`, `cli`): its `[stage]` keys also come from
+    /// `LEADFLOW_<SERVICE>__<KEY>` (see [`stage_env_prefix`]), so one environment (a shared
+    /// ConfigMap or Secret) can hold every binary's settings.
+    pub fn load(service: &str, args: &CommonArgs) -> Result<Self, ConfigError> {
         let mut fig = Figment::from(Serialized::defaults(Self::default()));
         if let Some(path) = &args.config {
             if !Path::new(path).exists() {
@@ -236,9 +239,21 @@ impl<S: StageSettings> ServiceConfig<S> {
                 .filter(move |k| {
                     let k = k.as_str().to_ascii_lowercase();
                     let top = k.split("__").next().unwrap_or_default();
-                    known.iter().any(|n| n == top)
+                    top != "stage" && known.iter().any(|n| n == top)
                 })
                 .split("__"),
+        );
+        let shared = shared_stage_keys::<S>().read;
+        fig = fig.merge(
+            Env::prefixed(SHARED_STAGE_PREFIX)
+                .filter(move |k| shared.iter().any(|s| s == &k.as_str().to_ascii_lowercase()))
+                .split("__")
+                .map(|k| format!("stage.{k}").into()),
+        );
+        fig = fig.merge(
+            Env::prefixed(&stage_env_prefix(service))
+                .split("__")
+                .map(|k| format!("stage.{k}").into()),
         );
         if let Some(b) = &args.bootstrap_servers {
             fig = fig.merge(Serialized::default("bootstrap_servers", b));
@@ -322,19 +337,102 @@ impl<S: StageSettings> ServiceConfig<S> {
     }
 }
 
-/// `LEADFLOW_*` variables in the environment that no setting reads (typos, other tools' settings);
-/// services log them at start so a misspelt override does not go unnoticed.
-pub fn unknown_env_vars<S: StageSettings>() -> Vec<String> {
+/// The environment prefix of a binary's own `[stage]` keys: `LEADFLOW_ENRICH__`,
+/// `LEADFLOW_SLA_WATCHDOG__` (the name upper-cased, `-` as `_`). Keys under it are checked as
+/// strictly as the file's `[stage]` table: an unknown one stops the binary.
+pub fn stage_env_prefix(service: &str) -> String {
+    format!(
+        "LEADFLOW_{}__",
+        service.to_ascii_uppercase().replace('-', "_")
+    )
+}
+
+/// The prefix every binary reads for `[stage]` keys, whoever they belong to: a binary takes the
+/// keys its settings know and leaves the others (they belong to another binary's `[stage]`).
+pub const SHARED_STAGE_PREFIX: &str = "LEADFLOW_STAGE__";
+
+/// What a binary does with the `LEADFLOW_*` variables of its environment that it does not read.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct UnreadEnv {
+    /// Names no binary reads (a misspelt top-level key, another tool's setting): logged as
+    /// warnings so a typo does not go unnoticed.
+    pub unknown: Vec<String>,
+    /// Names that belong to another binary (`LEADFLOW_<OTHER>__…`, or a `LEADFLOW_STAGE__…` key
+    /// this binary's settings do not have): logged at debug level, since a shared environment
+    /// holds them on purpose.
+    pub other_binaries: Vec<String>,
+}
+
+/// Sorts the `LEADFLOW_*` variables this binary does not read into [`UnreadEnv`]; services log
+/// them at start.
+pub fn unread_env_vars<S: StageSettings>(service: &str) -> UnreadEnv {
     let known = known_top_level_keys::<S>();
-    std::env::vars()
-        .filter_map(|(k, _)| {
-            let rest = k.strip_prefix("LEADFLOW_")?.to_ascii_lowercase();
-            let top = rest.split("__").next().unwrap_or_default().to_owned();
-            let read =
-                known.contains(&top) || matches!(rest.as_str(), "config" | "kafka_overrides");
-            (!read).then_some(k)
-        })
-        .collect()
+    let own = stage_env_prefix(service);
+    let shared = shared_stage_keys::<S>();
+    let mut unread = UnreadEnv::default();
+    let mut names: Vec<String> = std::env::vars().map(|(k, _)| k).collect();
+    names.sort();
+    for k in names {
+        let Some(rest) = k.strip_prefix("LEADFLOW_") else {
+            continue;
+        };
+        let rest = rest.to_ascii_lowercase();
+        let top = rest.split("__").next().unwrap_or_default().to_owned();
+        if k.starts_with(&own) || matches!(rest.as_str(), "config" | "kafka_overrides") {
+            continue;
+        }
+        if top == "stage" {
+            if shared.ignored.iter().any(|i| i == &k) {
+                unread.other_binaries.push(k);
+            }
+        } else if known.contains(&top) {
+            continue;
+        } else if rest.contains("__") {
+            unread.other_binaries.push(k);
+        } else {
+            unread.unknown.push(k);
+        }
+    }
+    unread
+}
+
+/// The `LEADFLOW_STAGE__*` variables of the environment, split into the keys `S` has (lower-case,
+/// prefix stripped, as the loader reads them) and the variable names it has not. A key counts as
+/// unknown when `S` refuses it as an unknown field; a known key with a bad value is read, so the
+/// load names it.
+struct SharedStageKeys {
+    read: Vec<String>,
+    ignored: Vec<String>,
+}
+
+fn shared_stage_keys<S: StageSettings>() -> SharedStageKeys {
+    let mut keys = SharedStageKeys {
+        read: Vec::new(),
+        ignored: Vec::new(),
+    };
+    for (name, _) in std::env::vars() {
+        let Some(rest) = name.strip_prefix(SHARED_STAGE_PREFIX) else {
+            continue;
+        };
+        let key = rest.to_ascii_lowercase();
+        let only = key.clone();
+        let alone = Figment::from(Serialized::defaults(S::default())).merge(
+            Env::prefixed(SHARED_STAGE_PREFIX)
+                .filter(move |k| k.as_str().eq_ignore_ascii_case(&only))
+                .split("__"),
+        );
+        let unknown = alone.extract::<S>().err().is_some_and(|errors| {
+            errors
+                .into_iter()
+                .any(|e| matches!(e.kind, figment::error::Kind::UnknownField(..)))
+        });
+        if unknown {
+            keys.ignored.push(name);
+        } else {
+            keys.read.push(key);
+        }
+    }
+    keys
 }
 
 fn known_top_level_keys<S: StageSettings>() -> Vec<String> {

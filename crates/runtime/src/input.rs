@@ -46,8 +46,8 @@ pub(crate) struct Encoded {
     pub(crate) topic: String,
     pub(crate) key: String,
     pub(crate) payload: Vec<u8>,
-    /// The send gate may join it with the joinable records behind it (`Output::mergeable` on a kind
-    /// the codec joins).
+    /// The send gate may join it with the joinable records behind it (a batch kind, one the codec
+    /// joins: `send_gate.rs`, "Joined records").
     pub(crate) joinable: bool,
     /// For an exception record: its error kind and owner (the `failed_total` labels).
     pub(crate) exception: Option<(ErrorKind, String)>,
@@ -194,7 +194,7 @@ pub(crate) async fn handle<S: Stage>(
             topic,
             key: output.record_key().to_owned(),
             payload,
-            joinable: output.mergeable && codec.joins(output.event.kind()),
+            joinable: codec.joins(output.event.kind()),
             exception: None,
         });
     }

@@ -76,7 +76,7 @@ pub fn side_consumer_config<S: StageSettings>(cfg: &ServiceConfig<S>, group: &st
 /// Connects `producer` to the cluster while nothing is queued (blocking, up to 5 s, best effort):
 /// an idempotent producer that has records queued before it holds a producer id waits for
 /// librdkafka's 500 ms PID timer, so the first outputs after a start paid up to ~1 s
-/// (scripts/BROKER.md 2). A broker that does not answer here is reported by the first send.
+/// (docs/BROKER.md 2). A broker that does not answer here is reported by the first send.
 ///
 /// Returns the partition count of every topic the cluster reported (empty if it did not answer),
 /// which the send gate routes by.

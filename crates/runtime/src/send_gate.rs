@@ -4,8 +4,8 @@
 //! fewer than 5 *messages* of that partition are in flight (it compares its per-partition message
 //! count with the 5-request limit), so in practice one request per partition at a time. Records
 //! queued behind that request whose `linger.ms` has passed make the broker thread poll with a zero
-//! timeout until the acknowledgement arrives: a busy loop that took 60–90 % of a stage's CPU on a
-//! slow broker (`scripts/BROKER.md` 5). A plain consume → produce loop with a bounded in-flight
+//! timeout until the acknowledgement arrives: a busy loop that burns most of a core on a slow
+//! broker (`docs/BROKER.md` 5). A plain consume → produce loop with a bounded in-flight
 //! window rarely hits it, because it produces in bursts right after acknowledgements.
 //!
 //! The gate gives every stage that shape, **per partition**: records wait here (not in
@@ -13,9 +13,9 @@
 //! await their acknowledgement, and are handed over together, at most [`ROUND_BYTES`] at a time (one
 //! request), as soon as fewer are in flight. librdkafka would not have sent them earlier anyway;
 //! they now wait without burning a core, and every partition has its own request in flight, as
-//! with librdkafka alone. (A gate counting all partitions together let one request be in flight at
-//! a time: on a broker that answers a produce slowly while it serves a large fetch, the stages ran
-//! at ~0.65x a plain pass-through; `benches/README.md`.)
+//! with librdkafka alone. (A gate counting all partitions together would let one request be in
+//! flight at a time, and a broker that answers a produce slowly while it serves a large fetch would
+//! then hold every partition back.)
 //!
 //! To know a record's partition before librdkafka does, the gate applies the producer's
 //! partitioner itself ([`Routing`], [`crate::partitioner`]) and produces to that partition
@@ -25,14 +25,16 @@
 //! over at once (no added latency). Ordering is kept: a partition's records are handed over in the
 //! order they were submitted.
 //!
-//! **Joined records.** A record submitted as *joinable* (`Output::mergeable`, a kind that is a record
-//! holding only an array: the dedup changelog's `DedupKeyBatch`) is handed over only while nothing
-//! else of its partition is in flight, joined with the joinable records waiting behind it
-//! ([`join_array_records`], at most [`JOIN_BYTES`]): one record per round trip and partition, however
-//! many outputs it holds, each submitter getting the joined record's acknowledgement. On a broker
-//! whose cost is per record (tansu: every record is a row) this is what keeps a side output of one
-//! small record per input from doubling the broker's work; at low rates a batch holds one output and
-//! is handed over at once.
+//! **Joined records.** A record of a batch kind (a record holding only an array, whose schema says
+//! its readers take it as a batch: the dedup changelog's `DedupKeyBatch`) is *joinable*: it is
+//! handed over only while nothing else of its partition is in flight, joined with the joinable
+//! records waiting behind it ([`join_array_records`], at most [`JOIN_BYTES`]): one record per round
+//! trip and partition, however many outputs it holds, each submitter getting the joined record's
+//! acknowledgement and each input's offset stored only once the record holding its output is. The
+//! stage does not ask for it: the kind decides. Whatever the broker, a joined record is smaller and
+//! quicker to read back than one record per entry (`dedup-key-size`, `benches/README.md`), and every
+//! enrich instance reads the whole changelog at start; a broker whose cost is per record also does
+//! less work. At low rates a batch holds one output and is handed over at once.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, PoisonError, RwLock};

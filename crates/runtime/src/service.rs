@@ -42,18 +42,18 @@ where
         .after_help(format!(
             "Example:\n  {name} --bootstrap-servers 127.0.0.1:9092 --config deploy/config/{}.toml\n\n\
              Every setting can also come from the environment: LEADFLOW_BOOTSTRAP_SERVERS, \
-             LEADFLOW_GROUP_ID, LEADFLOW_TOPICS__RAW, LEADFLOW_HTTP__LISTEN, LEADFLOW_STAGE__<KEY>, \
-             LEADFLOW_KAFKA_OVERRIDES=\"security.protocol=SASL_SSL,...\".",
-            S::NAME
+             LEADFLOW_GROUP_ID, LEADFLOW_TOPICS__RAW, LEADFLOW_HTTP__LISTEN, {prefix}<KEY> (this \
+             binary's [stage] keys; LEADFLOW_STAGE__<KEY> is shared by every binary, each taking the \
+             keys it knows), LEADFLOW_KAFKA_OVERRIDES=\"security.protocol=SASL_SSL,...\".",
+            S::NAME,
+            prefix = crate::config::stage_env_prefix(S::NAME),
         ));
     let matches = command.get_matches();
     let args = ServiceArgs::from_arg_matches(&matches)?;
-    let cfg = ServiceConfig::<C>::load(&args.common)
+    let cfg = ServiceConfig::<C>::load(S::NAME, &args.common)
         .with_context(|| format!("{name}: configuration rejected"))?;
     init_tracing(&cfg.log)?;
-    for variable in crate::config::unknown_env_vars::<C>() {
-        tracing::warn!(%variable, "ignoring an environment variable no setting reads");
-    }
+    log_unread_env::<C>(S::NAME);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -147,4 +147,16 @@ pub fn init_tracing(cfg: &LogConfig) -> anyhow::Result<()> {
         builder.try_init()
     };
     installed.map_err(|e| anyhow::anyhow!("installing the logger: {e}"))
+}
+
+/// Logs the `LEADFLOW_*` variables this binary does not read: a warning for a name no binary reads
+/// (a typo), debug for another binary's keys in a shared environment.
+pub fn log_unread_env<C: StageSettings>(service: &str) {
+    let unread = crate::config::unread_env_vars::<C>(service);
+    for variable in unread.unknown {
+        tracing::warn!(%variable, "ignoring an environment variable no setting reads");
+    }
+    for variable in unread.other_binaries {
+        tracing::debug!(%variable, "ignoring another binary's environment variable");
+    }
 }

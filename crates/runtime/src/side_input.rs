@@ -36,7 +36,7 @@ pub enum SideMessage {
 
 /// Starts one task per side input. Each reports `CaughtUp` once, then keeps following.
 ///
-/// The replay is a following [`TopicRange`] read (`crates/runtime/RULES.md` rule 6): a partition is
+/// The replay is a following [`TopicRange`] read (`crates/runtime/RULES.md` rule 7): a partition is
 /// caught up when its last record up to the start's high watermark arrived, or when a look at the
 /// broker finds its position at or past the high watermark the broker has now — a replay
 /// interrupted by a broker restart reports caught up without the record it waited for.
@@ -103,7 +103,7 @@ struct Replay {
     /// Records timestamped before this (ms) are outside the window and skipped undecoded. The start
     /// offsets already come from the broker's offsets-for-times answer; this also holds the window
     /// on a broker that answers a time after its last record with offset 0 instead of the end
-    /// (tansu 0.6, `scripts/BROKER.md` 5), where the whole topic would otherwise be replayed.
+    /// (tansu 0.6, `docs/BROKER.md` 5), where the whole topic would otherwise be replayed.
     not_before: Option<i64>,
 }
 

@@ -41,9 +41,6 @@ pub struct Output {
     pub role: TopicRole,
     pub key: Option<String>,
     pub event: AnyEvent,
-    /// The runtime may join this record with others of the same kind bound for the same partition
-    /// (see [`Output::mergeable`]).
-    pub mergeable: bool,
 }
 
 impl Output {
@@ -53,19 +50,7 @@ impl Output {
             role,
             key: None,
             event: event.into(),
-            mergeable: false,
         }
-    }
-
-    /// Lets the send gate join this record with the mergeable records waiting behind it for the
-    /// same partition into one record (for a kind that is a record holding only an array, such as
-    /// the dedup changelog's `DedupKeyBatch`: their array items are concatenated, in order). The
-    /// joined record carries the first one's key, and each input's offset is still stored only once
-    /// the record holding its output is acknowledged. It saves the broker one record per joined
-    /// output; for other kinds the flag is ignored.
-    pub fn mergeable(mut self) -> Self {
-        self.mergeable = true;
-        self
     }
 
     /// Overrides the record key (e.g. the account domain for account-grouped topics).

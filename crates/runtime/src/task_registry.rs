@@ -2,7 +2,7 @@
 //! partitions have a task, their input queues, flow control, and stopping them on revoke or shutdown
 //! with a bounded wait for their drain. The tasks themselves are in `partition_task.rs`.
 //!
-//! Flow control has two levels (`scripts/BROKER.md` 5):
+//! Flow control has two levels (`docs/BROKER.md` 5):
 //! - a task that keeps up but is slower than the fetches: inputs that find its queue full wait in
 //!   the partition's stash, and once [`FlowLimits::stash_limit`] inputs wait in the stashes of partitions that
 //!   make progress the consume loop stops polling ([`Partitions::accepting`]) until the tasks caught

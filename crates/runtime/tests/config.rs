@@ -48,7 +48,8 @@ fn args(config: Option<&str>, bootstrap: Option<&str>) -> CommonArgs {
 #[test]
 fn defaults_need_nothing() {
     Jail::expect_with(|_| {
-        let cfg = ServiceConfig::<NoSettings>::load(&args(None, None)).expect("defaults load");
+        let cfg =
+            ServiceConfig::<NoSettings>::load("svc", &args(None, None)).expect("defaults load");
         assert_eq!(cfg.bootstrap_servers, "127.0.0.1:9092");
         assert_eq!(cfg.topics.raw, "leads.raw");
         assert_eq!(cfg.group_for("enrich"), "leadflow-enrich");
@@ -83,8 +84,9 @@ fn file_then_environment_then_flags() {
         // SASL_SSL needs credentials: the password comes from the environment (a secret)
         jail.set_env("LEADFLOW_SECURITY__SASL_USERNAME", "leadflow-svc");
         jail.set_env("LEADFLOW_SECURITY__SASL_PASSWORD", "pw-from-env-7731");
-        let cfg = ServiceConfig::<Settings>::load(&args(Some("svc.toml"), Some("flag:9092")))
-            .expect("layers load");
+        let cfg =
+            ServiceConfig::<Settings>::load("svc", &args(Some("svc.toml"), Some("flag:9092")))
+                .expect("layers load");
         assert_eq!(cfg.bootstrap_servers, "flag:9092", "flag wins");
         assert_eq!(cfg.group_id.as_deref(), Some("from-file"));
         assert_eq!(cfg.topics.raw, "raw.from.env", "environment beats file");
@@ -130,7 +132,7 @@ fn invalid_values_are_rejected_with_the_key_named() {
     for (file, expected) in cases {
         Jail::expect_with(|jail| {
             jail.create_file("svc.toml", file)?;
-            let err = ServiceConfig::<Settings>::load(&args(Some("svc.toml"), None))
+            let err = ServiceConfig::<Settings>::load("svc", &args(Some("svc.toml"), None))
                 .expect_err(file)
                 .to_string();
             assert!(err.contains(expected), "{file:?}: {err}");
@@ -142,8 +144,8 @@ fn invalid_values_are_rejected_with_the_key_named() {
 #[test]
 fn a_missing_config_file_is_an_error() {
     Jail::expect_with(|_| {
-        let err =
-            ServiceConfig::<NoSettings>::load(&args(Some("nope.toml"), None)).expect_err("missing");
+        let err = ServiceConfig::<NoSettings>::load("svc", &args(Some("nope.toml"), None))
+            .expect_err("missing");
         assert!(err.to_string().contains("nope.toml"));
         Ok(())
     });
@@ -152,19 +154,105 @@ fn a_missing_config_file_is_an_error() {
 #[test]
 fn unknown_leadflow_variables_are_reported() {
     Jail::expect_with(|jail| {
-        jail.set_env("LEADFLOW_TOPICZ__RAW", "typo");
+        jail.set_env("LEADFLOW_TOPICZ", "typo");
         jail.set_env("LEADFLOW_TOPICS__RAW", "fine");
         jail.set_env("LEADFLOW_KAFKA_OVERRIDES", "linger.ms=1");
-        let unknown = leadflow_runtime::config::unknown_env_vars::<NoSettings>();
-        assert!(
-            unknown.contains(&"LEADFLOW_TOPICZ__RAW".to_owned()),
-            "{unknown:?}"
-        );
-        assert!(
-            !unknown
+        jail.set_env("LEADFLOW_SVC__THRESHOLD", "0.5");
+        jail.set_env("LEADFLOW_STAGE__THRESHOLD", "0.5");
+        jail.set_env("LEADFLOW_STAGE__PROVIDER__KIND", "demo");
+        jail.set_env("LEADFLOW_ENRICH__PROVIDER__KIND", "demo");
+        let unread = leadflow_runtime::config::unread_env_vars::<Settings>("svc");
+        // the test's own environment (LEADFLOW_TEST_BOOTSTRAP) is left out of the comparison
+        let set_here = |names: &[String]| -> Vec<String> {
+            names
                 .iter()
-                .any(|v| v == "LEADFLOW_TOPICS__RAW" || v == "LEADFLOW_KAFKA_OVERRIDES")
+                .filter(|n| !n.starts_with("LEADFLOW_TEST_"))
+                .cloned()
+                .collect()
+        };
+        assert_eq!(set_here(&unread.unknown), ["LEADFLOW_TOPICZ"]);
+        assert_eq!(
+            set_here(&unread.other_binaries),
+            [
+                "LEADFLOW_ENRICH__PROVIDER__KIND",
+                "LEADFLOW_STAGE__PROVIDER__KIND"
+            ]
         );
+        Ok(())
+    });
+}
+
+/// Settings of a second binary, for the shared-environment tests.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct OtherSettings {
+    provider: Provider,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct Provider {
+    kind: String,
+}
+
+impl StageSettings for OtherSettings {}
+
+/// One environment (a shared ConfigMap or Secret) with every binary's keys starts every binary:
+/// each takes its own `LEADFLOW_<SERVICE>__` keys and the `LEADFLOW_STAGE__` keys it knows.
+#[test]
+fn a_shared_environment_serves_every_binary() {
+    Jail::expect_with(|jail| {
+        jail.set_env("LEADFLOW_STAGE__PROVIDER__KIND", "demo");
+        jail.set_env("LEADFLOW_STAGE__THRESHOLD", "0.6");
+        jail.set_env("LEADFLOW_SCORER__THRESHOLD", "0.7");
+        jail.set_env("LEADFLOW_ENRICH__PROVIDER__KIND", "http");
+        jail.set_env("LEADFLOW_TOPICS__RAW", "raw.shared");
+        let scorer =
+            ServiceConfig::<Settings>::load("scorer", &args(None, None)).expect("scorer starts");
+        assert_eq!(
+            scorer.stage.threshold, 0.7,
+            "its own prefix beats the shared one"
+        );
+        assert_eq!(scorer.topics.raw, "raw.shared");
+        let enrich = ServiceConfig::<OtherSettings>::load("enrich", &args(None, None))
+            .expect("enrich starts");
+        assert_eq!(enrich.stage.provider.kind, "http");
+        let other = ServiceConfig::<OtherSettings>::load("other", &args(None, None))
+            .expect("a third binary starts");
+        assert_eq!(other.stage.provider.kind, "demo", "the shared key it knows");
+        let cli = ServiceConfig::<NoSettings>::load("cli", &args(None, None))
+            .expect("a binary without stage settings starts");
+        assert_eq!(cli.topics.raw, "raw.shared");
+        Ok(())
+    });
+}
+
+/// A binary's own prefix is as strict as its file: a misspelt key stops it, with the key named. A
+/// shared key it knows with a bad value stops it too.
+#[test]
+fn own_stage_keys_are_checked_strictly() {
+    Jail::expect_with(|jail| {
+        jail.set_env("LEADFLOW_SCORER__THRESHOLDD", "0.7");
+        let err = ServiceConfig::<Settings>::load("scorer", &args(None, None))
+            .expect_err("a typo under its own prefix")
+            .to_string();
+        assert!(err.contains("thresholdd"), "{err}");
+        Ok(())
+    });
+    Jail::expect_with(|jail| {
+        jail.set_env("LEADFLOW_STAGE__THRESHOLD", "high");
+        let err = ServiceConfig::<Settings>::load("scorer", &args(None, None))
+            .expect_err("a bad shared value")
+            .to_string();
+        assert!(err.to_lowercase().contains("stage.threshold"), "{err}");
+        Ok(())
+    });
+    Jail::expect_with(|jail| {
+        jail.set_env("LEADFLOW_SLA_WATCHDOG__THRESHOLD", "2.0");
+        let err = ServiceConfig::<Settings>::load("sla-watchdog", &args(None, None))
+            .expect_err("validated like the file")
+            .to_string();
+        assert!(err.contains("stage.threshold"), "{err}");
         Ok(())
     });
 }
@@ -179,7 +267,7 @@ fn shipped_leadflow_toml_documents_the_defaults() {
         "/../../deploy/config/leadflow.toml"
     );
     Jail::expect_with(|_| {
-        let cfg = ServiceConfig::<NoSettings>::load(&args(Some(path), None))
+        let cfg = ServiceConfig::<NoSettings>::load("svc", &args(Some(path), None))
             .expect("the shipped leadflow.toml loads");
         // The deviations the file's comments announce: a production bootstrap list, a registry and
         // JSON logs.

@@ -258,7 +258,7 @@ async fn a_broker_restart_under_load_neither_stops_the_stage_nor_loses_input() {
     let mut broker = PrivateBroker::start();
     let mut p = pipeline(broker.bootstrap(), p_count(), 2).await;
     // tansu 0.6 answers only errors after a restart once an idempotent producer from before it
-    // produces again (scripts/BROKER.md 3); Apache Kafka does not, and production keeps idempotence
+    // produces again (docs/BROKER.md 3); Apache Kafka does not, and production keeps idempotence
     p.env.insert(
         "LEADFLOW_KAFKA_OVERRIDES".into(),
         "enable.idempotence=false".into(),

@@ -323,7 +323,7 @@ fn echo_stage_binary() -> std::path::PathBuf {
 }
 
 /// The restart delay after a SIGKILL on the local broker: tansu 0.6.0 assigns no partitions to a
-/// replacement that joins before the dead member's 10 s session expired (scripts/BROKER.md, 1).
+/// replacement that joins before the dead member's 10 s session expired (docs/BROKER.md, 1).
 const TANSU_SESSION_EXPIRY: Duration = Duration::from_secs(12);
 
 /// A crash is a SIGKILL of a real stage process: no drain, no final commit, no LeaveGroup. Inputs

@@ -3,7 +3,7 @@
 //! them empty) is read exactly once and the read ends, from the beginning and from an offset; a
 //! following read that a broker restart interrupts reads everything and catches up.
 //!
-//! The stall rule (rule 6: a last offset that never arrives) is tested without a broker in
+//! The stall rule (rule 7: a last offset that never arrives) is tested without a broker in
 //! `src/topic_range/ends.rs`: the development broker can produce none of its causes on demand (it
 //! does not support transactions, so writes no commit markers, and does not compact; a topic
 //! deleted and created again under a reader that already fetched gave the old records).

@@ -18,13 +18,13 @@ const INSTALL: &str = "scripts/broker.sh install (cargo install tansu@0.6.0 --lo
                        --features dynostore,libsql,postgres, and tansu's PostgreSQL schema)";
 
 /// tansu's storage engine. Both survive a broker restart with their data; they differ in what a
-/// restart under idempotent producers does (scripts/BROKER.md 3).
+/// restart under idempotent producers does (docs/BROKER.md 3).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum BrokerEngine {
     /// A SQLite file in the broker's directory.
     #[default]
     Sqlite,
-    /// A private PostgreSQL (16 or later, scripts/BROKER.md 6) cluster in the broker's directory,
+    /// A private PostgreSQL (16 or later, docs/BROKER.md 6) cluster in the broker's directory,
     /// on a free 127.0.0.1 port; it keeps running across `stop`/`restart`/`kill` of tansu and is
     /// stopped when the broker is dropped.
     Postgres,

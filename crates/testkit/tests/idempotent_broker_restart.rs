@@ -1,5 +1,5 @@
 //! One idempotent producer (the stages' settings: `enable.idempotence=true`, `acks=all`) sending
-//! through a graceful restart of a private tansu, on each storage engine (scripts/BROKER.md 3).
+//! through a graceful restart of a private tansu, on each storage engine (docs/BROKER.md 3).
 //!
 //! While tansu stops it answers produces with UNKNOWN_SERVER_ERROR; librdkafka fails those records
 //! and bumps its producer epoch by itself (KIP-360), which tansu has never seen. On SQLite the next
@@ -115,7 +115,7 @@ async fn produce_through_a_restart(engine: BrokerEngine) -> Outcome {
 }
 
 /// The SQLite engine's defect, kept reproduced: when it stops reproducing, a tansu release fixed
-/// it, and scripts/BROKER.md 3 and the chaos harness's engine default can be revisited.
+/// it, and docs/BROKER.md 3 and the chaos harness's engine default can be revisited.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tansu_on_sqlite_still_panics_its_storage_task_after_a_restart_under_an_idempotent_producer()
  {
@@ -123,14 +123,14 @@ async fn tansu_on_sqlite_still_panics_its_storage_task_after_a_restart_under_an_
     assert!(
         out.log.contains("more or less than one row"),
         "tansu on SQLite no longer panics at lite.rs `query_one` ({} records failed at least once, {} never delivered): \
-         the defect of scripts/BROKER.md 3 is gone; update it. tansu's log ends:\n{}",
+         the defect of docs/BROKER.md 3 is gone; update it. tansu's log ends:\n{}",
         out.failed_once,
         out.undelivered,
         tail(&out.log)
     );
     assert!(
         out.undelivered > 0,
-        "the panic no longer stops deliveries: update scripts/BROKER.md 3"
+        "the panic no longer stops deliveries: update docs/BROKER.md 3"
     );
 }
 

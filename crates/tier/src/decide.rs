@@ -21,8 +21,8 @@
 
 use chrono::{DateTime, Datelike, Duration, Utc};
 use leadflow_events::{
-    EnrichmentStatus, HandoffKind, HandoffTrigger, LeadLevel, Persona, RecommendedResource,
-    ScoredLead, SlaDeadline, SlaKind, TierDecision, Timestamp,
+    ChatSignals, EnrichmentStatus, HandoffKind, HandoffTrigger, LeadLevel, Persona,
+    RecommendedResource, ScoredLead, SlaDeadline, SlaKind, TierDecision, Timestamp,
 };
 
 use crate::calendar::Calendar;
@@ -126,39 +126,62 @@ impl Plan {
     }
 }
 
-fn evaluate(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> Verdict {
-    let at = scored.enriched.lead.occurred_at.to_datetime();
-    let score = scored.score.clamp(0, 100);
-    let band = policy
-        .band_for(score)
-        .cloned()
-        .unwrap_or_else(catch_all_band);
-    let open = calendar.is_open(at);
-    let persona = scored.enriched.persona;
-    let negative = persona.is_negative();
-    let confident = scored.confidence >= policy.confidence_threshold;
-    let eligible = !negative && confident;
-    let chat = scored.enriched.lead.chat.as_ref();
-    let signals = Signals::detect(chat, &policy.stall);
-    let escalation = policy
-        .escalation_band()
-        .cloned()
-        .unwrap_or_else(|| band.clone());
+/// What every rule of a decision looks at, read once from the lead, the policy and the calendar.
+struct Facts<'a> {
+    scored: &'a ScoredLead,
+    policy: &'a TierPolicy,
+    calendar: &'a Calendar,
+    at: DateTime<Utc>,
+    score: i32,
+    band: Band,
+    /// The band a hot lead or an explicit request is escalated to.
+    escalation: Band,
+    open: bool,
+    negative: bool,
+    confident: bool,
+    /// Neither a negative persona (G1) nor below the confidence threshold (G2).
+    eligible: bool,
+    chat: Option<&'a ChatSignals>,
+    signals: Signals,
+    gaps: Vec<String>,
+}
 
-    let gaps = evidence_gaps(scored);
-    let mut reasons = vec![
-        band_reason(score, &band, policy),
-        hours_reason(at, open, calendar),
-    ];
-    let year = calendar.local(at).year();
-    if !calendar.knows_year(year) {
-        reasons.push(format!(
-            "the calendar knows no public holidays for {year} ({}): every working day counts as a business day",
-            calendar.holidays().describe()
-        ));
+impl<'a> Facts<'a> {
+    fn read(scored: &'a ScoredLead, policy: &'a TierPolicy, calendar: &'a Calendar) -> Self {
+        let score = scored.score.clamp(0, 100);
+        let band = policy
+            .band_for(score)
+            .cloned()
+            .unwrap_or_else(catch_all_band);
+        let negative = scored.enriched.persona.is_negative();
+        let confident = scored.confidence >= policy.confidence_threshold;
+        let chat = scored.enriched.lead.chat.as_ref();
+        let at = scored.enriched.lead.occurred_at.to_datetime();
+        Self {
+            scored,
+            policy,
+            calendar,
+            at,
+            score,
+            escalation: policy
+                .escalation_band()
+                .cloned()
+                .unwrap_or_else(|| band.clone()),
+            band,
+            open: calendar.is_open(at),
+            negative,
+            confident,
+            eligible: !negative && confident,
+            chat,
+            signals: Signals::detect(chat, &policy.stall),
+            gaps: evidence_gaps(scored),
+        }
     }
-    let gate = || -> String {
-        if negative {
+
+    /// Why a lead is kept from a human: its persona (G1) or its score confidence (G2).
+    fn gate(&self) -> String {
+        let persona = self.scored.enriched.persona;
+        if self.negative {
             format!(
                 "persona {} ({}) is never escalated or queued for a human unless they ask for one",
                 persona_code(persona),
@@ -167,334 +190,385 @@ fn evaluate(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> Ve
         } else {
             format!(
                 "score confidence {:.2} is below the {:.2} threshold{}",
-                scored.confidence,
-                policy.confidence_threshold,
-                gaps_text(&gaps)
+                self.scored.confidence,
+                self.policy.confidence_threshold,
+                gaps_text(&self.gaps)
             )
         }
-    };
-
-    let mut plan: Option<Plan> = None;
-
-    // Trigger 1: hot lead, gated by the confidence of the dimensions that fired it (rule T1), not by
-    // the score's confidence (which is largely profile completeness).
-    if let Some(hot) = signals.hot_lead {
-        let weak = hot.below(policy.confidence_threshold);
-        if negative {
-            reasons.push(format!(
-                "hot-lead signals ({}) not acted on: {}",
-                hot.describe(),
-                gate()
-            ));
-        } else if !weak.is_empty() {
-            let list: Vec<String> = weak
-                .iter()
-                .map(|(name, c)| format!("{name} {c:.2}"))
-                .collect();
-            reasons.push(format!(
-                "hot-lead signals ({}) not acted on: the qualifier's confidence in {} is below the {:.2} threshold",
-                hot.describe(),
-                list.join(", "),
-                policy.confidence_threshold
-            ));
-        } else {
-            reasons.push(format!(
-                "hot lead: {}: escalate immediately to {}",
-                hot.describe(),
-                escalation.team
-            ));
-            if band.tier != escalation.tier || !confident {
-                reasons.push(format!(
-                    "the score band is low for a hot lead ({} at score {score}, score confidence {:.2}): the conversation qualifies the lead, the profile is thin{}",
-                    band.tier,
-                    scored.confidence,
-                    gaps_text(&gaps)
-                ));
-            }
-            plan = Some(Plan::Escalate {
-                trigger: HandoffTrigger::HotLead,
-                team: escalation.team.clone(),
-                sla: escalation.sla,
-            });
-        }
     }
 
-    // Trigger 2: explicit request for a human, whatever the persona, score or confidence.
-    if signals.human_requested {
-        match &plan {
-            Some(p) => reasons.push(format!(
-                "the visitor also asked for a human ({} takes priority)",
-                trigger_text(p.trigger())
-            )),
-            None => {
-                let team = if band.action.is_human() && eligible {
-                    band.team.clone()
-                } else {
-                    policy.fallback_team.clone()
-                };
-                reasons.push(format!(
-                    "the visitor asked for a human: escalated whatever the persona, score or confidence, to {team}"
-                ));
-                plan = Some(Plan::Escalate {
-                    trigger: HandoffTrigger::ExplicitRequest,
-                    team,
-                    sla: escalation.sla,
-                });
-            }
-        }
+    /// The band's own team and SLA when the lead qualifies for its human queue.
+    fn band_queue(&self) -> Option<(String, SlaMinutes)> {
+        (self.band.action.is_human() && self.eligible)
+            .then(|| (self.band.team.clone(), self.band.sla))
     }
+}
 
-    // Trigger 3: out-of-scope question, routed by category.
-    if let Some(category) = signals.out_of_scope {
-        let team = policy.out_of_scope.team_for(category).to_owned();
-        let what = category_text(category);
-        match &plan {
-            Some(p) => reasons.push(format!(
-                "out-of-scope question ({what}) noted for {team} ({} takes priority)",
-                trigger_text(p.trigger())
-            )),
-            None if negative => reasons.push(format!(
-                "out-of-scope question ({what}) not routed to {team}: {}",
-                gate()
-            )),
-            None => {
-                // routed by category, but never slower than the lead's band: a HOT lead asking
-                // about contract terms still gets the HOT first-contact SLA, from that team
-                let sla = if band.action.is_human() && eligible {
-                    band.sla
-                } else {
-                    SlaMinutes::default()
-                };
-                reasons.push(format!(
-                    "out-of-scope question ({what}): capture handoff routed to {team}"
-                ));
-                plan = Some(Plan::Capture {
-                    trigger: HandoffTrigger::OutOfScope,
-                    team,
-                    sla,
-                });
-            }
-        }
-    }
-
-    // Trigger 4: stall or frustration: offer a human.
-    if signals.stalled || signals.frustrated {
-        let what = signals.stall_text(&policy.stall);
-        match &plan {
-            Some(p) => reasons.push(format!(
-                "{what} ({} takes priority)",
-                trigger_text(p.trigger())
-            )),
-            None if negative => reasons.push(format!("{what}: no human offered: {}", gate())),
-            None => {
-                let (team, sla) = if band.action.is_human() && eligible {
-                    (band.team.clone(), band.sla)
-                } else {
-                    (policy.fallback_team.clone(), SlaMinutes::default())
-                };
-                reasons.push(format!(
-                    "{what}: a human is offered, capture handoff to {team}"
-                ));
-                plan = Some(Plan::Capture {
-                    trigger: HandoffTrigger::StallOrFrustration,
-                    team,
-                    sla,
-                });
-            }
-        }
-    }
-
-    // Trigger 5: a warm lead still talking after several exchanges: soft escalation (a resource now,
-    // no call); the band's queue still applies when the lead qualifies for it.
-    let exchanges = chat.map_or(0, |c| c.exchange_count);
-    let min_exchanges = policy.soft_escalation.min_exchanges;
-    let mut nurture_resource = false;
-    let warm_conversation = chat.is_some()
-        && band.lead_level == LeadLevel::Warm
-        && u32::try_from(exchanges).is_ok_and(|e| e >= min_exchanges);
-    if warm_conversation {
-        let what = format!("warm lead after {exchanges} exchanges (at least {min_exchanges})");
-        match &plan {
-            Some(p) => reasons.push(format!(
-                "{what}: no soft escalation ({} takes priority)",
-                trigger_text(p.trigger())
-            )),
-            None if negative => {
-                reasons.push(format!("{what}: no soft escalation: {}", gate()));
-            }
-            None if eligible && band.action.is_human() => {
-                reasons.push(format!(
-                    "{what}: soft escalation, a resource is offered instead of a call; the band's queue for {} still applies",
-                    band.team
-                ));
-                plan = Some(Plan::Soft {
-                    team: band.team.clone(),
-                    sla: band.sla,
-                });
-            }
-            None => {
-                // nobody to hand over to: no handoff, but the resource goes with the nurture
-                reasons.push(format!(
-                    "{what}: a resource is offered with the nurture, no handoff: {}",
-                    if band.action.is_human() {
-                        gate()
-                    } else {
-                        format!("band {} does not queue for a human", band.tier)
-                    }
-                ));
-                nurture_resource = true;
-                plan = Some(Plan::NoHandoff {
-                    team: NURTURE_TEAM.into(),
-                    sla: SlaMinutes::default(),
-                });
-            }
-        }
-    }
-
-    // Then the score band.
-    let plan = match plan {
-        Some(p) => p,
-        None if band.action.is_human() && !eligible => {
-            reasons.push(format!(
-                "band {} would {}, but {}: kept out of the human queue, nurture until more signals accumulate",
-                band.tier,
-                band.action.describe(),
-                gate()
-            ));
-            Plan::NoHandoff {
-                team: NURTURE_TEAM.into(),
-                sla: SlaMinutes::default(),
-            }
-        }
-        None => match band.action {
-            BandAction::Escalate => Plan::Escalate {
-                trigger: HandoffTrigger::ScoreBand,
-                team: band.team.clone(),
-                sla: band.sla,
-            },
-            BandAction::Queue => Plan::Capture {
-                trigger: HandoffTrigger::ScoreBand,
-                team: band.team.clone(),
-                sla: band.sla,
-            },
-            BandAction::Sequence | BandAction::Nurture => Plan::NoHandoff {
-                team: band.team.clone(),
-                sla: band.sla,
-            },
-        },
-    };
+fn evaluate(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> Verdict {
+    let facts = Facts::read(scored, policy, calendar);
+    let mut reasons = opening_reasons(&facts);
+    let mut plan = hot_lead(&facts, &mut reasons);
+    human_request(&facts, &mut plan, &mut reasons);
+    out_of_scope(&facts, &mut plan, &mut reasons);
+    stall_or_frustration(&facts, &mut plan, &mut reasons);
+    let nurture_resource = warm_conversation(&facts, &mut plan, &mut reasons);
+    let plan = plan.unwrap_or_else(|| band_plan(&facts, &mut reasons));
 
     // Rule E1: a lead kept from a human while its firmographics are missing says so.
     let unenriched = scored.enriched.enrichment != EnrichmentStatus::Enriched;
     if matches!(plan, Plan::NoHandoff { .. }) && unenriched {
         reasons.push(format!(
             "no handoff while the firmographics are missing ({}): company fit could not be scored, so the score may understate the lead",
-            gaps.join("; ")
+            facts.gaps.join("; ")
         ));
     }
-
     let lead_level = if plan.trigger() == HandoffTrigger::HotLead {
         LeadLevel::Hot
     } else {
-        band.lead_level
+        facts.band.lead_level
     };
-    let rules = CommitmentRules {
-        same_day_cutoff: policy.same_day_cutoff,
-        next_morning_by: policy.next_morning_by,
-    };
+    let scheduled = schedule(&facts, plan, &mut reasons);
+    let recommended_resource = resource(&facts, &scheduled, nurture_resource, &mut reasons);
+    Verdict {
+        tier: facts.band.tier,
+        lead_level,
+        handoff: scheduled.handoff,
+        trigger: scheduled.trigger,
+        team: scheduled.team,
+        within_business_hours: facts.open,
+        sla: scheduled.sla,
+        commitment: scheduled.commitment,
+        recommended_resource,
+        reasons,
+    }
+}
 
-    let (handoff, trigger, team, sla, commitment) = match plan {
-        Plan::Escalate { trigger, team, sla } if open => (
-            HandoffKind::Escalation,
+/// The band, the business hours and a calendar without the event's year.
+fn opening_reasons(f: &Facts) -> Vec<String> {
+    let mut reasons = vec![
+        band_reason(f.score, &f.band, f.policy),
+        hours_reason(f.at, f.open, f.calendar),
+    ];
+    let year = f.calendar.local(f.at).year();
+    if !f.calendar.knows_year(year) {
+        reasons.push(format!(
+            "the calendar knows no public holidays for {year} ({}): every working day counts as a business day",
+            f.calendar.holidays().describe()
+        ));
+    }
+    reasons
+}
+
+/// Trigger T1: hot lead, gated by the confidence of the dimensions that fired it, not by the
+/// score's confidence (which is largely profile completeness).
+fn hot_lead(f: &Facts, reasons: &mut Vec<String>) -> Option<Plan> {
+    let hot = f.signals.hot_lead.as_ref()?;
+    let weak = hot.below(f.policy.confidence_threshold);
+    if f.negative {
+        reasons.push(format!(
+            "hot-lead signals ({}) not acted on: {}",
+            hot.describe(),
+            f.gate()
+        ));
+        return None;
+    }
+    if !weak.is_empty() {
+        let list: Vec<String> = weak
+            .iter()
+            .map(|(name, c)| format!("{name} {c:.2}"))
+            .collect();
+        reasons.push(format!(
+            "hot-lead signals ({}) not acted on: the qualifier's confidence in {} is below the {:.2} threshold",
+            hot.describe(),
+            list.join(", "),
+            f.policy.confidence_threshold
+        ));
+        return None;
+    }
+    reasons.push(format!(
+        "hot lead: {}: escalate immediately to {}",
+        hot.describe(),
+        f.escalation.team
+    ));
+    if f.band.tier != f.escalation.tier || !f.confident {
+        reasons.push(format!(
+            "the score band is low for a hot lead ({} at score {}, score confidence {:.2}): the conversation qualifies the lead, the profile is thin{}",
+            f.band.tier,
+            f.score,
+            f.scored.confidence,
+            gaps_text(&f.gaps)
+        ));
+    }
+    Some(Plan::Escalate {
+        trigger: HandoffTrigger::HotLead,
+        team: f.escalation.team.clone(),
+        sla: f.escalation.sla,
+    })
+}
+
+/// Trigger T2: an explicit request for a human, whatever the persona, score or confidence.
+fn human_request(f: &Facts, plan: &mut Option<Plan>, reasons: &mut Vec<String>) {
+    if !f.signals.human_requested {
+        return;
+    }
+    if let Some(p) = plan {
+        reasons.push(format!(
+            "the visitor also asked for a human ({} takes priority)",
+            trigger_text(p.trigger())
+        ));
+        return;
+    }
+    let team = f
+        .band_queue()
+        .map_or_else(|| f.policy.fallback_team.clone(), |(team, _)| team);
+    reasons.push(format!(
+        "the visitor asked for a human: escalated whatever the persona, score or confidence, to {team}"
+    ));
+    *plan = Some(Plan::Escalate {
+        trigger: HandoffTrigger::ExplicitRequest,
+        team,
+        sla: f.escalation.sla,
+    });
+}
+
+/// Trigger T3: an out-of-scope question, routed by category.
+fn out_of_scope(f: &Facts, plan: &mut Option<Plan>, reasons: &mut Vec<String>) {
+    let Some(category) = f.signals.out_of_scope else {
+        return;
+    };
+    let team = f.policy.out_of_scope.team_for(category).to_owned();
+    let what = category_text(category);
+    if let Some(p) = plan {
+        reasons.push(format!(
+            "out-of-scope question ({what}) noted for {team} ({} takes priority)",
+            trigger_text(p.trigger())
+        ));
+        return;
+    }
+    if f.negative {
+        reasons.push(format!(
+            "out-of-scope question ({what}) not routed to {team}: {}",
+            f.gate()
+        ));
+        return;
+    }
+    // routed by category, but never slower than the lead's band: a HOT lead asking about contract
+    // terms still gets the HOT first-contact SLA, from that team
+    let sla = f.band_queue().map(|(_, sla)| sla).unwrap_or_default();
+    reasons.push(format!(
+        "out-of-scope question ({what}): capture handoff routed to {team}"
+    ));
+    *plan = Some(Plan::Capture {
+        trigger: HandoffTrigger::OutOfScope,
+        team,
+        sla,
+    });
+}
+
+/// Trigger T4: a stalled or frustrated conversation: a human is offered.
+fn stall_or_frustration(f: &Facts, plan: &mut Option<Plan>, reasons: &mut Vec<String>) {
+    if !(f.signals.stalled || f.signals.frustrated) {
+        return;
+    }
+    let what = f.signals.stall_text(&f.policy.stall);
+    if let Some(p) = plan {
+        reasons.push(format!(
+            "{what} ({} takes priority)",
+            trigger_text(p.trigger())
+        ));
+        return;
+    }
+    if f.negative {
+        reasons.push(format!("{what}: no human offered: {}", f.gate()));
+        return;
+    }
+    let (team, sla) = f
+        .band_queue()
+        .unwrap_or_else(|| (f.policy.fallback_team.clone(), SlaMinutes::default()));
+    reasons.push(format!(
+        "{what}: a human is offered, capture handoff to {team}"
+    ));
+    *plan = Some(Plan::Capture {
+        trigger: HandoffTrigger::StallOrFrustration,
+        team,
+        sla,
+    });
+}
+
+/// Trigger T5: a warm lead still talking after several exchanges: soft escalation (a resource now,
+/// no call); the band's queue still applies when the lead qualifies for it. Returns whether the
+/// resource goes with the nurture instead (nobody to hand over to).
+fn warm_conversation(f: &Facts, plan: &mut Option<Plan>, reasons: &mut Vec<String>) -> bool {
+    let exchanges = f.chat.map_or(0, |c| c.exchange_count);
+    let min_exchanges = f.policy.soft_escalation.min_exchanges;
+    let warm = f.chat.is_some()
+        && f.band.lead_level == LeadLevel::Warm
+        && u32::try_from(exchanges).is_ok_and(|e| e >= min_exchanges);
+    if !warm {
+        return false;
+    }
+    let what = format!("warm lead after {exchanges} exchanges (at least {min_exchanges})");
+    if let Some(p) = plan {
+        reasons.push(format!(
+            "{what}: no soft escalation ({} takes priority)",
+            trigger_text(p.trigger())
+        ));
+        return false;
+    }
+    if f.negative {
+        reasons.push(format!("{what}: no soft escalation: {}", f.gate()));
+        return false;
+    }
+    if let Some((team, sla)) = f.band_queue() {
+        reasons.push(format!(
+            "{what}: soft escalation, a resource is offered instead of a call; the band's queue for {team} still applies"
+        ));
+        *plan = Some(Plan::Soft { team, sla });
+        return false;
+    }
+    // nobody to hand over to: no handoff, but the resource goes with the nurture
+    reasons.push(format!(
+        "{what}: a resource is offered with the nurture, no handoff: {}",
+        if f.band.action.is_human() {
+            f.gate()
+        } else {
+            format!("band {} does not queue for a human", f.band.tier)
+        }
+    ));
+    *plan = Some(Plan::NoHandoff {
+        team: NURTURE_TEAM.into(),
+        sla: SlaMinutes::default(),
+    });
+    true
+}
+
+/// Rule B: no trigger decided, so the score band does (G2 keeps a gated lead out of the queue).
+fn band_plan(f: &Facts, reasons: &mut Vec<String>) -> Plan {
+    let band = &f.band;
+    if band.action.is_human() && !f.eligible {
+        reasons.push(format!(
+            "band {} would {}, but {}: kept out of the human queue, nurture until more signals accumulate",
+            band.tier,
+            band.action.describe(),
+            f.gate()
+        ));
+        return Plan::NoHandoff {
+            team: NURTURE_TEAM.into(),
+            sla: SlaMinutes::default(),
+        };
+    }
+    let (team, sla) = (band.team.clone(), band.sla);
+    match band.action {
+        BandAction::Escalate => Plan::Escalate {
+            trigger: HandoffTrigger::ScoreBand,
+            team,
+            sla,
+        },
+        BandAction::Queue => Plan::Capture {
+            trigger: HandoffTrigger::ScoreBand,
+            team,
+            sla,
+        },
+        BandAction::Sequence | BandAction::Nurture => Plan::NoHandoff { team, sla },
+    }
+}
+
+/// A plan placed in time: its deadlines, and outside business hours the capture with its
+/// commitment that replaces an escalation.
+struct Scheduled {
+    handoff: HandoffKind,
+    trigger: HandoffTrigger,
+    team: String,
+    sla: Vec<SlaDeadline>,
+    commitment: Option<String>,
+}
+
+fn schedule(f: &Facts, plan: Plan, reasons: &mut Vec<String>) -> Scheduled {
+    let (calendar, at, open) = (f.calendar, f.at, f.open);
+    let rules = CommitmentRules {
+        same_day_cutoff: f.policy.same_day_cutoff,
+        next_morning_by: f.policy.next_morning_by,
+    };
+    let now = |handoff, trigger, team, sla: &SlaMinutes| Scheduled {
+        handoff,
+        trigger,
+        team,
+        sla: deadlines(calendar, at, sla),
+        commitment: None,
+    };
+    let captured = |trigger, team, sla: &SlaMinutes, reasons: &mut Vec<String>| {
+        let (sla, c) = capture(calendar, &rules, at, open, sla, reasons);
+        Scheduled {
+            handoff: HandoffKind::Capture,
             trigger,
             team,
-            deadlines(calendar, at, &sla),
-            None,
-        ),
+            sla,
+            commitment: Some(c.text),
+        }
+    };
+    match plan {
+        Plan::Escalate { trigger, team, sla } if open => {
+            now(HandoffKind::Escalation, trigger, team, &sla)
+        }
         Plan::Escalate { trigger, team, sla } => {
             reasons.push(
                 "outside business hours: the escalation becomes a capture handoff with a specific commitment"
                     .into(),
             );
-            let (sla, c) = capture(calendar, &rules, at, open, &sla, &mut reasons);
-            (HandoffKind::Capture, trigger, team, sla, Some(c.text))
+            captured(trigger, team, &sla, reasons)
         }
-        Plan::Capture { trigger, team, sla } => {
-            let (sla, c) = capture(calendar, &rules, at, open, &sla, &mut reasons);
-            (HandoffKind::Capture, trigger, team, sla, Some(c.text))
-        }
-        Plan::Soft { team, sla } if open || sla.is_empty() => (
+        Plan::Capture { trigger, team, sla } => captured(trigger, team, &sla, reasons),
+        Plan::Soft { team, sla } if open || sla.is_empty() => now(
             HandoffKind::SoftEscalation,
             HandoffTrigger::WarmConversation,
             team,
-            deadlines(calendar, at, &sla),
-            None,
+            &sla,
         ),
         Plan::Soft { team, sla } => {
             reasons.push(
                 "outside business hours: the soft escalation becomes a capture handoff with a specific commitment and the resource"
                     .into(),
             );
-            let (sla, c) = capture(calendar, &rules, at, open, &sla, &mut reasons);
-            (
-                HandoffKind::Capture,
-                HandoffTrigger::WarmConversation,
-                team,
-                sla,
-                Some(c.text),
-            )
+            captured(HandoffTrigger::WarmConversation, team, &sla, reasons)
         }
-        Plan::NoHandoff { team, sla } => (
-            HandoffKind::None,
-            HandoffTrigger::None,
-            team,
-            deadlines(calendar, at, &sla),
-            None,
-        ),
-    };
+        Plan::NoHandoff { team, sla } => now(HandoffKind::None, HandoffTrigger::None, team, &sla),
+    }
+}
 
-    // A resource for the visitor: on a soft escalation (or with the nurture of a warm conversation
-    // nobody is queued for), and on the after-hours capture of a hot lead or a stalled conversation
-    // (rule R1).
-    let wants_resource = chat.is_some()
-        && (trigger == HandoffTrigger::WarmConversation
+/// Rule R1: a resource for the visitor on a soft escalation (or with the nurture of a warm
+/// conversation nobody is queued for), and on the after-hours capture of a hot lead or a stalled
+/// conversation.
+fn resource(
+    f: &Facts,
+    s: &Scheduled,
+    nurture_resource: bool,
+    reasons: &mut Vec<String>,
+) -> Option<RecommendedResource> {
+    let wants_resource = f.chat.is_some()
+        && (s.trigger == HandoffTrigger::WarmConversation
             || nurture_resource
-            || (!open
-                && handoff == HandoffKind::Capture
+            || (!f.open
+                && s.handoff == HandoffKind::Capture
                 && matches!(
-                    trigger,
+                    s.trigger,
                     HandoffTrigger::HotLead | HandoffTrigger::StallOrFrustration
                 )));
-    let topic = chat.and_then(|c| c.topic.as_deref());
-    let recommended_resource = if wants_resource {
-        let r = pick_resource(&policy.resources, &policy.soft_escalation, topic);
-        reasons.push(match &r {
-            Some(r) => format!(
-                "resource offered to the visitor: \"{}\" (topic {})",
-                r.title, r.topic
-            ),
-            None => format!(
-                "no resource offered: the catalogue has no entry for topic {} and no fallback topic",
-                topic.map_or_else(|| "(none)".to_owned(), normalise_topic)
-            ),
-        });
-        r
-    } else {
-        None
-    };
-
-    Verdict {
-        tier: band.tier,
-        lead_level,
-        handoff,
-        trigger,
-        team,
-        within_business_hours: open,
-        sla,
-        commitment,
-        recommended_resource,
-        reasons,
+    if !wants_resource {
+        return None;
     }
+    let topic = f.chat.and_then(|c| c.topic.as_deref());
+    let r = pick_resource(&f.policy.resources, &f.policy.soft_escalation, topic);
+    reasons.push(match &r {
+        Some(r) => format!(
+            "resource offered to the visitor: \"{}\" (topic {})",
+            r.title, r.topic
+        ),
+        None => format!(
+            "no resource offered: the catalogue has no entry for topic {} and no fallback topic",
+            topic.map_or_else(|| "(none)".to_owned(), normalise_topic)
+        ),
+    });
+    r
 }
 
 /// What is missing behind a lead's score (rule E1): the firmographics and the activity history.

@@ -503,10 +503,24 @@ mod tests {
         assert!(r.is_err(), "a resource needs a url");
     }
 
+    type Edit = fn(&mut TierSettings);
+
+    /// Each edit of the default settings is refused with a message naming the key.
+    fn assert_each_refused(cases: Vec<(Edit, &str)>) {
+        for (edit, expected) in cases {
+            let mut s = TierSettings::default();
+            edit(&mut s);
+            let err = s.validate().expect_err(expected);
+            assert!(
+                err.contains(expected),
+                "{err:?} should contain {expected:?}"
+            );
+        }
+    }
+
     #[test]
-    fn validation_messages_name_the_key() {
-        type Edit = fn(&mut TierSettings);
-        let cases: Vec<(Edit, &str)> = vec![
+    fn validation_messages_name_the_key_thresholds_times_and_teams() {
+        assert_each_refused(vec![
             (
                 |s| s.confidence_threshold = 1.5,
                 "confidence_threshold must be between 0 and 1",
@@ -540,6 +554,12 @@ mod tests {
                 |s| s.soft_escalation.min_exchanges = 0,
                 "soft_escalation.min_exchanges must be at least 1",
             ),
+        ]);
+    }
+
+    #[test]
+    fn validation_messages_name_the_key_resources_and_routing_teams() {
+        assert_each_refused(vec![
             (
                 |s| s.soft_escalation.fallback_topic = "misc".into(),
                 "soft_escalation.fallback_topic \"misc\" is not a topic",
@@ -568,6 +588,12 @@ mod tests {
                 |s| s.out_of_scope.legal_compliance = "Legal Team".into(),
                 "out_of_scope.legal_compliance",
             ),
+        ]);
+    }
+
+    #[test]
+    fn validation_messages_name_the_key_calendar() {
+        assert_each_refused(vec![
             (
                 |s| s.calendar.timezone = "Europe/Pariss".into(),
                 "calendar.timezone \"Europe/Pariss\" is not a known IANA time zone",
@@ -614,6 +640,12 @@ mod tests {
                 },
                 "calendar.holidays: key \"next\" is not a year",
             ),
+        ]);
+    }
+
+    #[test]
+    fn validation_messages_name_the_key_band_overrides() {
+        assert_each_refused(vec![
             (
                 |s| {
                     s.bands.insert("LUKEWARM".into(), BandOverride::default());
@@ -668,15 +700,6 @@ mod tests {
                 },
                 "bands.HOT.team",
             ),
-        ];
-        for (edit, expected) in cases {
-            let mut s = TierSettings::default();
-            edit(&mut s);
-            let err = s.validate().expect_err(expected);
-            assert!(
-                err.contains(expected),
-                "{err:?} should contain {expected:?}"
-            );
-        }
+        ]);
     }
 }

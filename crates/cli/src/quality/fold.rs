@@ -196,57 +196,8 @@ impl Acceptance {
 
 /// Folds the inputs into the report.
 pub fn fold(inp: &Inputs) -> QualityReport {
-    // Q1: the handoffs, once per packet id
-    let mut seen = HashSet::new();
-    let mut hs: Vec<Handoff> = Vec::new();
-    let mut by_lead: HashMap<&str, Vec<usize>> = HashMap::new();
-    let mut by_packet: HashMap<&str, usize> = HashMap::new();
-    for p in inp
-        .packets
-        .iter()
-        .filter(|p| is_handoff(p, inp.since, inp.now))
-    {
-        if !seen.insert(p.packet_id.as_str()) {
-            continue;
-        }
-        by_lead.entry(p.lead_id()).or_default().push(hs.len());
-        by_packet.insert(&p.packet_id, hs.len());
-        hs.push(Handoff {
-            packet: p,
-            answer: None,
-            contacted: None,
-        });
-    }
-    // Q2 and Q6: activities answer the packet they name, else the one holding the lead
-    let mut seen_ids = HashSet::new();
-    for a in inp.activity {
-        if !seen_ids.insert(a.activity_id.as_str()) {
-            continue;
-        }
-        // Q2: a named packet that is no handoff of the window (an earlier one, a withdrawal
-        // notice, an unknown id) takes the activity with it
-        let i = match a.packet_id.as_deref() {
-            Some(p) => by_packet.get(p).copied(),
-            None => holding(&by_lead, &hs, &a.lead_id, a.occurred_at),
-        };
-        let Some(i) = i else {
-            continue;
-        };
-        let h = &mut hs[i];
-        if let Some(ans) = answer_of_activity(a) {
-            answer(h, a.occurred_at, ans);
-        }
-        let contact = matches!(
-            a.kind,
-            RepActivityKind::Contacted | RepActivityKind::Qualified | RepActivityKind::Disqualified
-        );
-        if contact
-            && a.occurred_at >= h.packet.created_at
-            && h.contacted.is_none_or(|t| a.occurred_at < t)
-        {
-            h.contacted = Some(a.occurred_at);
-        }
-    }
+    let mut hs = Handoffs::of(inp);
+    hs.answer_by_activity(inp.activity);
     // Q2: the outcome feed's ACCEPTED / REJECTED answer the holding handoff
     let mut seen_outcomes = HashSet::new();
     let outcomes: Vec<&LeadOutcome> = inp
@@ -254,22 +205,124 @@ pub fn fold(inp: &Inputs) -> QualityReport {
         .iter()
         .filter(|o| seen_outcomes.insert(o.outcome_id.as_str()))
         .collect();
-    for o in &outcomes {
-        let ans = match o.stage {
-            OutcomeStage::Accepted => Answer::Accepted,
-            OutcomeStage::Rejected => Answer::Rejected(rejection_reason(o.reason.as_deref())),
-            _ => continue,
+    hs.answer_by_outcomes(&outcomes);
+    let answers = acceptance_of(&hs.list);
+    QualityReport {
+        since: inp.since.to_string(),
+        now: inp.now.to_string(),
+        acceptance: answers.overall,
+        acceptance_by_tier: answers.tiers,
+        acceptance_by_source: answers.sources,
+        acceptance_by_rep: answers.reps,
+        rejection_reasons: answers.reasons,
+        funnel: funnel_of(&hs.list, &outcomes, inp.activity),
+        contact_by_tier: contact_by_tier(&hs.list, inp),
+        accuracy: accuracy_of(inp, &outcomes),
+    }
+}
+
+/// The handoffs of the window (Q1) with the indexes the answers are matched by (Q2).
+struct Handoffs<'a> {
+    list: Vec<Handoff<'a>>,
+    by_lead: HashMap<&'a str, Vec<usize>>,
+    by_packet: HashMap<&'a str, usize>,
+}
+
+impl<'a> Handoffs<'a> {
+    /// Q1: the handoffs, once per packet id.
+    fn of(inp: &Inputs<'a>) -> Self {
+        let mut hs = Self {
+            list: Vec::new(),
+            by_lead: HashMap::new(),
+            by_packet: HashMap::new(),
         };
-        if let Some(i) = holding(&by_lead, &hs, &o.lead_id, o.occurred_at) {
-            answer(&mut hs[i], o.occurred_at, ans);
+        let mut seen = HashSet::new();
+        for p in inp
+            .packets
+            .iter()
+            .filter(|p| is_handoff(p, inp.since, inp.now))
+        {
+            if !seen.insert(p.packet_id.as_str()) {
+                continue;
+            }
+            hs.by_lead
+                .entry(p.lead_id())
+                .or_default()
+                .push(hs.list.len());
+            hs.by_packet.insert(&p.packet_id, hs.list.len());
+            hs.list.push(Handoff {
+                packet: p,
+                answer: None,
+                contacted: None,
+            });
+        }
+        hs
+    }
+
+    /// Q2 and Q6: activities answer the packet they name, else the one holding the lead.
+    fn answer_by_activity(&mut self, activity: &[RepActivity]) {
+        let mut seen_ids = HashSet::new();
+        for a in activity {
+            if !seen_ids.insert(a.activity_id.as_str()) {
+                continue;
+            }
+            // Q2: a named packet that is no handoff of the window (an earlier one, a withdrawal
+            // notice, an unknown id) takes the activity with it
+            let i = match a.packet_id.as_deref() {
+                Some(p) => self.by_packet.get(p).copied(),
+                None => holding(&self.by_lead, &self.list, &a.lead_id, a.occurred_at),
+            };
+            let Some(i) = i else {
+                continue;
+            };
+            let h = &mut self.list[i];
+            if let Some(ans) = answer_of_activity(a) {
+                answer(h, a.occurred_at, ans);
+            }
+            let contact = matches!(
+                a.kind,
+                RepActivityKind::Contacted
+                    | RepActivityKind::Qualified
+                    | RepActivityKind::Disqualified
+            );
+            if contact
+                && a.occurred_at >= h.packet.created_at
+                && h.contacted.is_none_or(|t| a.occurred_at < t)
+            {
+                h.contacted = Some(a.occurred_at);
+            }
         }
     }
 
-    // Q3, Q4
+    /// Q2: an ACCEPTED or REJECTED outcome answers the handoff holding the lead.
+    fn answer_by_outcomes(&mut self, outcomes: &[&LeadOutcome]) {
+        for o in outcomes {
+            let ans = match o.stage {
+                OutcomeStage::Accepted => Answer::Accepted,
+                OutcomeStage::Rejected => Answer::Rejected(rejection_reason(o.reason.as_deref())),
+                _ => continue,
+            };
+            if let Some(i) = holding(&self.by_lead, &self.list, &o.lead_id, o.occurred_at) {
+                answer(&mut self.list[i], o.occurred_at, ans);
+            }
+        }
+    }
+}
+
+/// Q3 and Q4: acceptance overall, per tier, source and rep, and the rejection reasons ranked.
+struct Answers {
+    overall: Acceptance,
+    tiers: BTreeMap<String, Acceptance>,
+    sources: BTreeMap<String, Acceptance>,
+    reps: BTreeMap<String, Acceptance>,
+    reasons: Vec<ReasonCount>,
+}
+
+fn acceptance_of(hs: &[Handoff]) -> Answers {
     let mut overall = Acceptance::default();
     let (mut tiers, mut sources, mut reps) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
     let mut reasons: BTreeMap<&'static str, u64> = BTreeMap::new();
-    for h in &hs {
+    for h in hs {
         let a = h.answer.map(|(_, a)| a);
         let p = h.packet;
         overall.add(a);
@@ -289,7 +342,7 @@ pub fn fold(inp: &Inputs) -> QualityReport {
             *reasons.entry(reason).or_default() += 1;
         }
     }
-    let mut rejection_reasons: Vec<ReasonCount> = reasons
+    let mut ranked: Vec<ReasonCount> = reasons
         .into_iter()
         .map(|(reason, count)| ReasonCount {
             reason,
@@ -297,12 +350,20 @@ pub fn fold(inp: &Inputs) -> QualityReport {
             share: count as f64 / overall.rejected.max(1) as f64,
         })
         .collect();
-    rejection_reasons.sort_by(|a, b| b.count.cmp(&a.count).then(a.reason.cmp(b.reason)));
+    ranked.sort_by(|a, b| b.count.cmp(&a.count).then(a.reason.cmp(b.reason)));
+    Answers {
+        overall,
+        tiers,
+        sources,
+        reps,
+        reasons: ranked,
+    }
+}
 
-    // Q5: per lead, from its first handoff
-    let mut funnel = Funnel::default();
+/// Q5: per lead, from its first handoff.
+fn funnel_of(hs: &[Handoff], outcomes: &[&LeadOutcome], activity: &[RepActivity]) -> Funnel {
     let mut first_handoff: HashMap<&str, Timestamp> = HashMap::new();
-    for h in &hs {
+    for h in hs {
         let t = first_handoff
             .entry(h.packet.lead_id())
             .or_insert(h.packet.created_at);
@@ -311,7 +372,7 @@ pub fn fold(inp: &Inputs) -> QualityReport {
     let mut sql: HashSet<&str> = HashSet::new();
     let mut opp: HashSet<&str> = HashSet::new();
     let mut won: HashSet<&str> = HashSet::new();
-    for o in &outcomes {
+    for o in outcomes {
         let Some(first) = first_handoff.get(o.lead_id.as_str()) else {
             continue;
         };
@@ -335,8 +396,7 @@ pub fn fold(inp: &Inputs) -> QualityReport {
             OutcomeStage::Accepted | OutcomeStage::Rejected => {}
         }
     }
-    for a in inp
-        .activity
+    for a in activity
         .iter()
         .filter(|a| a.kind == RepActivityKind::Qualified)
     {
@@ -347,16 +407,22 @@ pub fn fold(inp: &Inputs) -> QualityReport {
             sql.insert(a.lead_id.as_str());
         }
     }
-    funnel.mqls = first_handoff.len() as u64;
-    funnel.sqls = sql.len() as u64;
-    funnel.opportunities = opp.len() as u64;
-    funnel.won = won.len() as u64;
+    let mut funnel = Funnel {
+        mqls: first_handoff.len() as u64,
+        sqls: sql.len() as u64,
+        opportunities: opp.len() as u64,
+        won: won.len() as u64,
+        ..Funnel::default()
+    };
     funnel.mql_to_sql = ratio(funnel.sqls, funnel.mqls);
     funnel.sql_to_opportunity = ratio(funnel.opportunities, funnel.sqls);
+    funnel
+}
 
-    // Q6, Q7
+/// Q6 and Q7: time to first contact and SLA adherence per tier.
+fn contact_by_tier(hs: &[Handoff], inp: &Inputs) -> BTreeMap<String, Contact> {
     let mut contact: BTreeMap<String, (Contact, Vec<i64>)> = BTreeMap::new();
-    for h in &hs {
+    for h in hs {
         let (c, minutes) = contact.entry(h.packet.tier().to_owned()).or_default();
         c.handoffs += 1;
         match h.contacted {
@@ -379,7 +445,7 @@ pub fn fold(inp: &Inputs) -> QualityReport {
         c.sla_breached = a.breached;
         c.sla_met_rate = a.ratio();
     }
-    let contact_by_tier = contact
+    contact
         .into_iter()
         .map(|(tier, (mut c, mut minutes))| {
             minutes.sort_unstable();
@@ -387,20 +453,7 @@ pub fn fold(inp: &Inputs) -> QualityReport {
             c.p90_minutes = nearest_rank(&minutes, 0.9);
             (tier, c)
         })
-        .collect();
-
-    QualityReport {
-        since: inp.since.to_string(),
-        now: inp.now.to_string(),
-        acceptance: overall,
-        acceptance_by_tier: tiers,
-        acceptance_by_source: sources,
-        acceptance_by_rep: reps,
-        rejection_reasons,
-        funnel,
-        contact_by_tier,
-        accuracy: accuracy_of(inp, &outcomes),
-    }
+        .collect()
 }
 
 /// Q8, Q9: the first score of each lead scored in the window, labelled by its outcomes.

@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use leadflow_events::{AnyEvent, Timestamp, TopicRole};
+use leadflow_events::{
+    AnyEvent, EnrichedLead, HandoffPacket, ScoredLead, TierDecision, Timestamp, TopicRole,
+};
 use serde::Serialize;
 
 /// One event of the lead, where it was found.
@@ -72,8 +74,11 @@ fn label<T: Serialize>(v: &T) -> String {
 }
 
 /// (event time, decision, reasons, versions) of one event.
-fn describe(e: &AnyEvent) -> (Timestamp, String, Vec<String>, BTreeMap<String, String>) {
-    let mut versions = BTreeMap::new();
+type Described = (Timestamp, String, Vec<String>, BTreeMap<String, String>);
+
+/// (event time, decision, reasons, versions) of one event.
+fn describe(e: &AnyEvent) -> Described {
+    let versions = BTreeMap::new();
     match e {
         AnyEvent::LeadEvent(l) => (
             l.occurred_at,
@@ -86,83 +91,10 @@ fn describe(e: &AnyEvent) -> (Timestamp, String, Vec<String>, BTreeMap<String, S
             vec![format!("event {}", l.event_id)],
             versions,
         ),
-        AnyEvent::EnrichedLead(x) => {
-            let mut reasons = vec![format!("persona: {}", x.persona_reason)];
-            reasons.extend(x.quality_warnings.iter().map(|w| format!("warning: {w}")));
-            if let Some(f) = &x.firmographics {
-                versions.insert("firmographics".into(), f.provider.clone());
-            }
-            (
-                x.enriched_at,
-                format!(
-                    "account {}, persona {}, enrichment {}{}",
-                    x.account_key,
-                    label(&x.persona),
-                    label(&x.enrichment),
-                    if x.is_update { " (update)" } else { "" }
-                ),
-                reasons,
-                versions,
-            )
-        }
-        AnyEvent::ScoredLead(s) => {
-            versions.insert("model".into(), s.model_version.clone());
-            let mut factors: Vec<_> = s.factors.iter().collect();
-            factors.sort_by(|a, b| b.points.abs().total_cmp(&a.points.abs()));
-            (
-                s.scored_at,
-                format!(
-                    "score {} (fit {:.0}, intent {:.0}, qualification {:.0}, negative {:.0}), confidence {:.2}",
-                    s.score, s.fit, s.intent, s.qualification, s.negative, s.confidence
-                ),
-                factors
-                    .iter()
-                    .map(|f| format!("{:+.1} {}: {}", f.points, f.code, f.explanation))
-                    .collect(),
-                versions,
-            )
-        }
-        AnyEvent::TierDecision(d) => {
-            versions.insert("policy".into(), d.policy_version.clone());
-            versions.insert("model".into(), d.model_version.clone());
-            let mut decision = format!(
-                "{} ({}), {} via {} to {}",
-                d.tier,
-                label(&d.lead_level),
-                label(&d.handoff),
-                label(&d.trigger),
-                d.target_team
-            );
-            if let Some(c) = &d.commitment {
-                let _ = write!(decision, "; commitment: {c}");
-            }
-            let mut reasons = d.reasons.clone();
-            reasons.extend(
-                d.sla
-                    .iter()
-                    .map(|s| format!("SLA {} due {}", label(&s.kind), s.due_at)),
-            );
-            (d.decided_at, decision, reasons, versions)
-        }
-        AnyEvent::HandoffPacket(p) => {
-            versions.insert("policy".into(), p.decision.policy_version.clone());
-            let who = p.assignee.as_ref().map_or_else(
-                || "nobody".to_owned(),
-                |a| format!("{} ({}, {})", a.rep_id, a.role, a.team),
-            );
-            let mut reasons = vec![p.assignment_reason.clone()];
-            reasons.extend(p.unassigned_reason.clone());
-            reasons.push(format!("next step: {}", p.next_step));
-            (
-                p.created_at,
-                format!(
-                    "packet {} to {} (priority {}, escalation level {})",
-                    p.packet_id, who, p.priority, p.escalation_level
-                ),
-                reasons,
-                versions,
-            )
-        }
+        AnyEvent::EnrichedLead(x) => enriched(x),
+        AnyEvent::ScoredLead(s) => scored(s),
+        AnyEvent::TierDecision(d) => tiered(d),
+        AnyEvent::HandoffPacket(p) => packet(p),
         AnyEvent::DeliveryReceipt(r) => (
             r.delivered_at,
             format!(
@@ -180,6 +112,98 @@ fn describe(e: &AnyEvent) -> (Timestamp, String, Vec<String>, BTreeMap<String, S
             a.reason.iter().cloned().collect(),
             versions,
         ),
+        other => after_handoff(other),
+    }
+}
+
+fn enriched(x: &EnrichedLead) -> Described {
+    let mut versions = BTreeMap::new();
+    let mut reasons = vec![format!("persona: {}", x.persona_reason)];
+    reasons.extend(x.quality_warnings.iter().map(|w| format!("warning: {w}")));
+    if let Some(f) = &x.firmographics {
+        versions.insert("firmographics".into(), f.provider.clone());
+    }
+    (
+        x.enriched_at,
+        format!(
+            "account {}, persona {}, enrichment {}{}",
+            x.account_key,
+            label(&x.persona),
+            label(&x.enrichment),
+            if x.is_update { " (update)" } else { "" }
+        ),
+        reasons,
+        versions,
+    )
+}
+
+fn scored(s: &ScoredLead) -> Described {
+    let versions = BTreeMap::from([("model".to_owned(), s.model_version.clone())]);
+    let mut factors: Vec<_> = s.factors.iter().collect();
+    factors.sort_by(|a, b| b.points.abs().total_cmp(&a.points.abs()));
+    (
+        s.scored_at,
+        format!(
+            "score {} (fit {:.0}, intent {:.0}, qualification {:.0}, negative {:.0}), confidence {:.2}",
+            s.score, s.fit, s.intent, s.qualification, s.negative, s.confidence
+        ),
+        factors
+            .iter()
+            .map(|f| format!("{:+.1} {}: {}", f.points, f.code, f.explanation))
+            .collect(),
+        versions,
+    )
+}
+
+fn tiered(d: &TierDecision) -> Described {
+    let versions = BTreeMap::from([
+        ("policy".to_owned(), d.policy_version.clone()),
+        ("model".to_owned(), d.model_version.clone()),
+    ]);
+    let mut decision = format!(
+        "{} ({}), {} via {} to {}",
+        d.tier,
+        label(&d.lead_level),
+        label(&d.handoff),
+        label(&d.trigger),
+        d.target_team
+    );
+    if let Some(c) = &d.commitment {
+        let _ = write!(decision, "; commitment: {c}");
+    }
+    let mut reasons = d.reasons.clone();
+    reasons.extend(
+        d.sla
+            .iter()
+            .map(|s| format!("SLA {} due {}", label(&s.kind), s.due_at)),
+    );
+    (d.decided_at, decision, reasons, versions)
+}
+
+fn packet(p: &HandoffPacket) -> Described {
+    let versions = BTreeMap::from([("policy".to_owned(), p.decision.policy_version.clone())]);
+    let who = p.assignee.as_ref().map_or_else(
+        || "nobody".to_owned(),
+        |a| format!("{} ({}, {})", a.rep_id, a.role, a.team),
+    );
+    let mut reasons = vec![p.assignment_reason.clone()];
+    reasons.extend(p.unassigned_reason.clone());
+    reasons.push(format!("next step: {}", p.next_step));
+    (
+        p.created_at,
+        format!(
+            "packet {} to {} (priority {}, escalation level {})",
+            p.packet_id, who, p.priority, p.escalation_level
+        ),
+        reasons,
+        versions,
+    )
+}
+
+/// Escalations, SLA outcomes, sales outcomes, exceptions and anything else.
+fn after_handoff(e: &AnyEvent) -> Described {
+    let mut versions = BTreeMap::new();
+    match e {
         AnyEvent::SlaEscalation(s) => (
             s.escalated_at,
             format!(

@@ -2,7 +2,7 @@
 //!
 //! apache-avro's schema-aware serializer finds each record field by name in a `BTreeMap` (string
 //! comparisons per field of every nested record) and gives every array or map item a buffer of its
-//! own; that was 15–17 % of a stage's CPU (`perf`, `scripts/BROKER.md` 5's runs). This serializer
+//! own, a large share of a stage's CPU per record under `perf`. This serializer
 //! walks the record's fields in schema order instead — the event types declare their fields in the
 //! schema's order, which is what apache-avro's writer relies on too — and writes every value
 //! straight into the output.

@@ -53,8 +53,8 @@ pub struct Codec {
     writers: HashMap<EventKind, Mutex<GenericSingleObjectWriter>>,
     /// Per kind, the schema with its named-type references inlined: `encode` serializes events
     /// straight to Avro bytes with it (serde → schema-aware writer), without the intermediate `Value`
-    /// tree, its validation walk and the writer lock — the largest cost per record in the profile
-    /// (benches/README.md). Kinds whose schema cannot be inlined (recursive types) are absent.
+    /// tree, its validation walk and the writer lock, which cost more per record than anything else
+    /// a stage did. Kinds whose schema cannot be inlined (recursive types) are absent.
     direct: HashMap<EventKind, Schema>,
     /// Kinds whose inlined schema (`direct`) the direct decoder reads (`direct.rs`): a payload written
     /// with the current schema decodes straight from its bytes into the event.

@@ -58,7 +58,7 @@ impl Event for DedupKey {
 
 /// `schemas/dedup_key_batch.avsc`: the sightings of one or more leads, in production order — one
 /// record of `enrich.dedup-keys`. enrich submits a batch of one per lead; the runtime's send gate
-/// joins consecutive batches bound for the same partition (`Output::mergeable`), which the Avro
+/// joins consecutive batches bound for the same partition (a batch kind: `crates/runtime/src/send_gate.rs`), which the Avro
 /// encoding of a record holding only an array allows by concatenating their array blocks.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DedupKeyBatch {

@@ -142,18 +142,7 @@ pub fn to_lead_event(
             "must be epoch milliseconds with 13 digits",
         ));
     }
-    let mut values: BTreeMap<String, String> = BTreeMap::new();
-    for f in list {
-        // HubSpot never sends a blank name; one is skipped rather than refusing the lead
-        let name = f.name.trim().to_lowercase();
-        if name.is_empty() {
-            continue;
-        }
-        let v = f.value.trim();
-        if !v.is_empty() {
-            values.insert(name, v.to_owned());
-        }
-    }
+    let values = field_values(list);
     let email = values.get("email").cloned();
     let hutk = sub.context.as_ref().and_then(|c| c.hutk.clone());
     // without email or hutk the lead is still published (lead id = event id): enrich flags what it
@@ -195,57 +184,8 @@ pub fn to_lead_event(
     let page_name = sub.context.as_ref().and_then(|c| c.page_name.clone());
     let website = take("website").or_else(|| take("domain"));
     let account_domain = website.as_deref().and_then(host_of);
-    let hint = format!(
-        "{} {} {}",
-        page_name.as_deref().unwrap_or_default(),
-        page_uri.as_deref().unwrap_or_default(),
-        form
-    )
-    .to_lowercase();
-    let kind = if hint.contains("demo") {
-        ActivityKind::DemoRequest
-    } else if hint.contains("pricing") {
-        ActivityKind::PricingPageView
-    } else if hint.contains("contact") || hint.contains("sales") {
-        ActivityKind::ContactSales
-    } else {
-        ActivityKind::Other
-    };
-    let mut attributes = BTreeMap::new();
-    attributes.insert("hubspot.form_id".to_owned(), form.clone());
-    if !portal.is_empty() {
-        attributes.insert("hubspot.portal_id".to_owned(), portal);
-    }
-    if let Some(h) = &hutk {
-        attributes.insert("hubspot.hutk".to_owned(), h.clone());
-    }
-    const MAPPED: &[&str] = &[
-        "email",
-        "firstname",
-        "lastname",
-        "phone",
-        "mobilephone",
-        "jobtitle",
-        "department",
-        "country",
-        "company",
-        "website",
-        "domain",
-        "industry",
-        "numemployees",
-        "annualrevenue",
-    ];
-    for (k, v) in &values {
-        if MAPPED.contains(&k.as_str()) {
-            continue;
-        }
-        let key = if k.starts_with("utm_") {
-            k.clone()
-        } else {
-            format!("form.{k}")
-        };
-        attributes.insert(key, v.clone());
-    }
+    let kind = activity_kind(page_name.as_deref(), page_uri.as_deref(), &form);
+    let attributes = attributes_of(&values, &form, portal, hutk.as_deref());
     Ok(LeadEvent {
         event_id,
         lead_id,
@@ -287,6 +227,83 @@ pub fn to_lead_event(
         }),
         attributes,
     })
+}
+
+/// The submitted fields by lower-case name, trimmed; blank names and values are left out (HubSpot
+/// never sends a blank name: one is skipped rather than refusing the lead).
+fn field_values(list: &[HubSpotField]) -> BTreeMap<String, String> {
+    list.iter()
+        .map(|f| (f.name.trim().to_lowercase(), f.value.trim()))
+        .filter(|(name, v)| !name.is_empty() && !v.is_empty())
+        .map(|(name, v)| (name, v.to_owned()))
+        .collect()
+}
+
+/// What the visitor did, from the page and the form's name: a demo request, a pricing page view, a
+/// contact-sales form, or another form.
+fn activity_kind(page_name: Option<&str>, page_uri: Option<&str>, form: &str) -> ActivityKind {
+    let hint = format!(
+        "{} {} {form}",
+        page_name.unwrap_or_default(),
+        page_uri.unwrap_or_default(),
+    )
+    .to_lowercase();
+    if hint.contains("demo") {
+        ActivityKind::DemoRequest
+    } else if hint.contains("pricing") {
+        ActivityKind::PricingPageView
+    } else if hint.contains("contact") || hint.contains("sales") {
+        ActivityKind::ContactSales
+    } else {
+        ActivityKind::Other
+    }
+}
+
+/// The fields the lead event has a place for; the others go to its attributes.
+const MAPPED: &[&str] = &[
+    "email",
+    "firstname",
+    "lastname",
+    "phone",
+    "mobilephone",
+    "jobtitle",
+    "department",
+    "country",
+    "company",
+    "website",
+    "domain",
+    "industry",
+    "numemployees",
+    "annualrevenue",
+];
+
+/// The HubSpot ids, then every unmapped field: `utm_*` as they are, the others as `form.<name>`.
+fn attributes_of(
+    values: &BTreeMap<String, String>,
+    form: &str,
+    portal: String,
+    hutk: Option<&str>,
+) -> BTreeMap<String, String> {
+    let mut attributes = BTreeMap::new();
+    attributes.insert("hubspot.form_id".to_owned(), form.to_owned());
+    if !portal.is_empty() {
+        attributes.insert("hubspot.portal_id".to_owned(), portal);
+    }
+    if let Some(h) = hutk {
+        attributes.insert("hubspot.hutk".to_owned(), h.to_owned());
+    }
+    for (k, v) in values {
+        if MAPPED.contains(&k.as_str()) {
+            continue;
+        }
+        let key = if k.starts_with("utm_") {
+            k.clone()
+        } else {
+            format!("form.{k}")
+        };
+        attributes.insert(key, v.clone());
+    }
+    attributes
 }
 
 /// `"250"` → 250; HubSpot's range options (`"201-500"`, `"1000+"`) → their lower bound.

@@ -3,7 +3,7 @@
 //! group. The one reader of the CLI's reports and queues, ingest's idempotency rebuild, the side
 //! inputs' replay and the test kit.
 //!
-//! **Stall rule** (`crates/runtime/RULES.md` rule 6). After [`StallPolicy::look_after`] without
+//! **Stall rule** (`crates/runtime/RULES.md` rule 7). After [`StallPolicy::look_after`] without
 //! progress (5 s by default; a record inside the range or a partition done), the reader reads the high watermarks of the partitions not done yet and
 //! counts a partition done when its position — the client's, or the one the records gave — is at or
 //! past `min(end, current high watermark)`: a last offset that never arrives (a transaction marker, a
@@ -58,7 +58,7 @@ pub enum Partitions {
 /// How a read that receives nothing goes on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StallPolicy {
-    /// Without a record for this long, look at the high watermarks (rule 6).
+    /// Without progress for this long, look at the high watermarks (rule 7).
     pub look_after: Duration,
     /// Without progress for this long, [`RangeError::Stalled`].
     pub give_up_after: Duration,
