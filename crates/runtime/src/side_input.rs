@@ -294,4 +294,87 @@ mod tests {
                 .is_err()
         );
     }
+
+    #[tokio::test]
+    async fn a_partition_the_stall_rule_ends_moves_the_position_and_the_side_input_catches_up() {
+        let codec = Arc::new(Codec::single_object().expect("codec"));
+        let role = TopicRole::Reps;
+        let payload = codec
+            .encode("reps", &samples::rep_state())
+            .await
+            .expect("encode");
+        let (items_tx, items_rx) = mpsc::channel(8);
+        let record = RangeRecord {
+            partition: 0,
+            offset: 4,
+            timestamp: None,
+            key: Some(b"ae-1".to_vec()),
+            payload: Some(payload),
+            headers: Vec::new(),
+        };
+        for item in [
+            RangeItem::Record(record),
+            // the record at offset 9 never arrives (offsets 5..9 were skipped markers): a look finds
+            // the client at 10, the high watermark
+            RangeItem::Reached {
+                partition: 0,
+                next: 10,
+            },
+            RangeItem::CaughtUp,
+        ] {
+            items_tx.send(Ok(item)).await.expect("send");
+        }
+        // the read ends after these: a message missing below fails instead of waiting
+        drop(items_tx);
+        let (tx, mut rx) = mpsc::channel(8);
+        let replay = Replay {
+            role,
+            kind: EventKind::RepState,
+            not_before: None,
+        };
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(follow(
+            RangeStream::from_channel(items_rx),
+            replay,
+            codec,
+            tx,
+            shutdown.clone(),
+        ));
+        let mut seen = Vec::new();
+        while seen.len() < 4 {
+            seen.push(rx.recv().await.expect("a message"));
+        }
+        assert!(
+            matches!(&seen[0], SideMessage::Event(TopicRole::Reps, e) if matches!(**e, AnyEvent::RepState(_))),
+            "{seen:?}"
+        );
+        assert!(
+            matches!(
+                seen[1],
+                SideMessage::Position {
+                    partition: 0,
+                    next: 5,
+                    ..
+                }
+            ),
+            "{seen:?}"
+        );
+        assert!(
+            matches!(
+                seen[2],
+                SideMessage::Position {
+                    partition: 0,
+                    next: 10,
+                    ..
+                }
+            ),
+            "{seen:?}"
+        );
+        assert!(
+            matches!(seen[3], SideMessage::CaughtUp(TopicRole::Reps)),
+            "{seen:?}"
+        );
+        shutdown.cancel();
+        task.await.expect("task");
+    }
 }

@@ -65,6 +65,11 @@ pub struct RangeStream {
 }
 
 impl RangeStream {
+    /// A stream of what `rx` hands over (a test's stand-in for a read).
+    pub fn from_channel(rx: mpsc::Receiver<Result<RangeItem, RangeError>>) -> Self {
+        RangeStream { rx }
+    }
+
     /// The next item; `None` once the read is over (after [`RangeItem::CaughtUp`] for a read that
     /// does not follow, or after an error).
     pub async fn next(&mut self) -> Option<Result<RangeItem, RangeError>> {
