@@ -1,19 +1,21 @@
 //! Reads every pipeline topic from the beginning after the run, decodes it and feeds the ledger.
 
-use std::collections::{HashMap, HashSet};
-use std::time::{Duration, Instant};
+use std::collections::HashMap;
+use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use leadflow_events::{
     AnyEvent, Codec, DeliveryReceipt, EnrichedLead, EventKind, ExceptionRecord, HandoffKind,
     HandoffPacket, LeadEvent, ScoredLead, TierDecision, TopicNames, TopicRole,
 };
+use leadflow_runtime::topic_range::{RangeError, RangeSpec, TopicRange};
+use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 use crate::ledger::{self, At, DupCount, Hop, HopCount, Input};
 
+/// How long a topic's read may make no progress before the audit gives up.
 const READ_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// One record: its position and the decoded event (`None` when it does not decode).
@@ -51,49 +53,20 @@ fn reader_config(bootstrap: &str) -> ClientConfig {
 }
 
 /// Every record of `topic`, from the beginning to the end offsets seen at the start, in partition
-/// and offset order.
+/// and offset order (a topic that does not exist has none).
 fn read_topic(bootstrap: &str, topic: &str) -> Result<Vec<(At, Vec<u8>)>> {
-    let consumer: BaseConsumer = reader_config(bootstrap).create()?;
-    let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
-    let partitions: Vec<i32> = md
-        .topics()
-        .first()
-        .map(|t| t.partitions().iter().map(|p| p.id()).collect())
-        .unwrap_or_default();
-    let mut ends = HashMap::new();
-    let mut tpl = TopicPartitionList::new();
-    for p in &partitions {
-        let (low, high) = consumer.fetch_watermarks(topic, *p, Duration::from_secs(10))?;
-        if high > low {
-            ends.insert(*p, high);
-            tpl.add_partition_offset(topic, *p, Offset::Beginning)?;
-        }
-    }
+    let mut spec = RangeSpec::whole(topic);
+    spec.stall.give_up_after = READ_TIMEOUT;
+    let mut reader = match TopicRange::open(&reader_config(bootstrap), spec) {
+        Ok(reader) => reader,
+        Err(RangeError::NoSuchTopic { .. }) => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
     let mut out = Vec::new();
-    if ends.is_empty() {
-        return Ok(out);
-    }
-    consumer.assign(&tpl)?;
-    let deadline = Instant::now() + READ_TIMEOUT;
-    let mut done: HashSet<i32> = HashSet::new();
-    while done.len() < ends.len() {
-        if Instant::now() > deadline {
-            bail!("reading {topic}: not at its end offsets after {READ_TIMEOUT:?}");
-        }
-        match consumer.poll(Duration::from_millis(500)) {
-            None => {}
-            Some(Err(e)) => eprintln!("chaos: reading {topic}: {e} (retrying)"),
-            Some(Ok(m)) => {
-                let p = m.partition();
-                if m.offset() + 1 >= ends.get(&p).copied().unwrap_or(0) {
-                    done.insert(p);
-                }
-                if m.offset() < ends.get(&p).copied().unwrap_or(0) {
-                    out.push(((p, m.offset()), m.payload().unwrap_or_default().to_vec()));
-                }
-            }
-        }
-    }
+    reader.for_each(|m| {
+        let at = (m.partition(), m.offset());
+        out.push((at, m.payload().unwrap_or_default().to_vec()));
+    })?;
     out.sort_by_key(|(at, _)| *at);
     Ok(out)
 }

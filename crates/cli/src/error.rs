@@ -56,6 +56,18 @@ impl CliError {
     }
 }
 
+/// A range read's failure: a partition the topic does not have is the user's to fix.
+impl From<leadflow_runtime::topic_range::RangeError> for CliError {
+    fn from(e: leadflow_runtime::topic_range::RangeError) -> Self {
+        match e {
+            e @ leadflow_runtime::topic_range::RangeError::NoSuchPartition { .. } => {
+                CliError::Usage(e.to_string())
+            }
+            e => CliError::Broker(e.to_string()),
+        }
+    }
+}
+
 /// Describes a serde_json error the way `produce` reports it: `column C: <message>` (the message names
 /// the field, e.g. "missing field `lead_id`"), without serde's own "line 1" which would be misleading.
 pub fn describe_json_error(e: &serde_json::Error) -> String {

@@ -15,6 +15,27 @@ pub type CliConfig = ServiceConfig<NoSettings>;
 /// How long to wait for the broker to answer a metadata request.
 pub const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The client settings of a range read (`leadflow_runtime::topic_range`): the configured cluster
+/// and security, a throw-away group id named after `purpose`, nothing committed.
+pub fn range_config(cfg: &CliConfig, purpose: &str) -> rdkafka::ClientConfig {
+    let group = format!("leadflow-cli-{purpose}-{}", uuid::Uuid::new_v4());
+    let mut config = leadflow_runtime::kafka::consumer_config(cfg, &group);
+    config.set("statistics.interval.ms", "0");
+    config
+}
+
+/// A range read's settings for a scan of many records: larger fetches, no wait for a fuller one.
+pub fn scan_config(cfg: &CliConfig, purpose: &str) -> rdkafka::ClientConfig {
+    let mut config = range_config(cfg, purpose);
+    config
+        .set("fetch.wait.max.ms", "10")
+        .set("queued.min.messages", "200000")
+        .set("fetch.max.bytes", "52428800")
+        .set("max.partition.fetch.bytes", "10485760")
+        .remove("partitioner");
+    config
+}
+
 /// Loads defaults → `--config` file → `LEADFLOW_*` environment → flags.
 pub fn load_config(common: &CommonArgs) -> Result<CliConfig, CliError> {
     Ok(CliConfig::load("cli", common)?)

@@ -3,20 +3,18 @@
 //! [`crate::sla_fold`]: every escalation on `sla.escalations` is one escalated deadline here, and
 //! a breach counts against the owner who missed it, also after the lead was reassigned.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use leadflow_events::AnyEvent;
 use leadflow_events::{Codec, EventKind, Timestamp, TopicRole};
+use leadflow_runtime::topic_range::{self, RangeSpec};
 use leadflow_sla_watchdog::{DeadlineState, DeadlineView, WatchdogSettings};
-use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::message::Message;
-use rdkafka::{Offset, TopicPartitionList};
 
 use crate::error::CliError;
-use crate::kafka::{CliConfig, METADATA_TIMEOUT, topic_partitions};
+use crate::kafka::{CliConfig, range_config};
 
 /// SLA commands.
 #[derive(Debug, Subcommand)]
@@ -219,67 +217,17 @@ pub(crate) async fn read_since(
     kind: EventKind,
     since: Timestamp,
 ) -> Result<Vec<AnyEvent>, CliError> {
-    let group = format!("leadflow-cli-sla-{}", uuid::Uuid::new_v4());
-    let mut config = leadflow_runtime::kafka::consumer_config(cfg, &group);
-    config
-        .set("enable.auto.commit", "false")
-        .set("statistics.interval.ms", "0");
-    let consumer: StreamConsumer = config
-        .create()
-        .map_err(|e| CliError::broker("cannot create a consumer", e))?;
-    let partitions = topic_partitions(consumer.client(), &cfg.bootstrap_servers, topic)?;
-    let mut times = TopicPartitionList::new();
-    for p in &partitions {
-        times
-            .add_partition_offset(topic, *p, Offset::Offset(since.0.max(0)))
-            .map_err(|e| CliError::broker("cannot build the assignment", e))?;
-    }
-    let start = consumer
-        .offsets_for_times(times, METADATA_TIMEOUT)
-        .map_err(|e| CliError::broker(&format!("cannot find offsets of {topic}"), e))?;
-    let mut remaining: HashMap<i32, i64> = HashMap::new();
-    let mut tpl = TopicPartitionList::new();
-    for p in &partitions {
-        let (low, high) = consumer
-            .fetch_watermarks(topic, *p, METADATA_TIMEOUT)
-            .map_err(|e| CliError::broker(&format!("cannot read the end of {topic}"), e))?;
-        let from = match start.find_partition(topic, *p).map(|e| e.offset()) {
-            Some(Offset::Offset(o)) => o,
-            Some(Offset::End) => high,
-            _ => low,
-        };
-        if from < high {
-            remaining.insert(*p, high);
-            tpl.add_partition_offset(topic, *p, Offset::Offset(from))
-                .map_err(|e| CliError::broker("cannot build the assignment", e))?;
-        }
-    }
-    let mut out = Vec::new();
-    if remaining.is_empty() {
-        return Ok(out);
-    }
-    consumer
-        .assign(&tpl)
-        .map_err(|e| CliError::broker(&format!("cannot assign the partitions of {topic}"), e))?;
-    while !remaining.is_empty() {
-        let message = tokio::time::timeout(Duration::from_secs(30), consumer.recv())
-            .await
-            .map_err(|_| CliError::Broker(format!("reading {topic} stalled for 30 s")))?
-            .map_err(|e| CliError::broker(&format!("cannot read {topic}"), e))?;
-        let (partition, offset) = (message.partition(), message.offset());
-        if let Some(payload) = message.payload() {
-            match AnyEvent::decode(codec, kind, payload).await {
-                Ok(e) => out.push(e),
-                Err(e) => eprintln!(
-                    "{topic} partition {partition} offset {offset}: skipped, cannot decode: {e}"
-                ),
-            }
-        }
-        if remaining
-            .get(&partition)
-            .is_some_and(|high| offset + 1 >= *high)
-        {
-            remaining.remove(&partition);
+    let config = range_config(cfg, "sla");
+    let records = topic_range::read_to_end(&config, RangeSpec::since(topic, since.0)).await?;
+    let mut out = Vec::with_capacity(records.len());
+    for r in records {
+        let Some(payload) = r.payload else { continue };
+        match AnyEvent::decode(codec, kind, &payload).await {
+            Ok(e) => out.push(e),
+            Err(e) => eprintln!(
+                "{topic} partition {} offset {}: skipped, cannot decode: {e}",
+                r.partition, r.offset
+            ),
         }
     }
     Ok(out)

@@ -3,12 +3,13 @@
 //! (`idempotency_max_bytes`: the store evicts each publisher's oldest). Records other producers wrote
 //! carry no such headers and are skipped.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use leadflow_runtime::topic_range::{PartitionRange, RangeError, RangeSpec, Step, TopicRange};
 use rdkafka::message::Headers;
-use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use rdkafka::{ClientConfig, Message};
 
 use crate::idempotency::{IdempotencyStore, Stored, event_key, request_key};
 use crate::sink::headers;
@@ -144,112 +145,93 @@ impl Replayer {
     }
 }
 
-/// A group-less consumer of `topic` positioned at `now_ms - window_ms`.
+/// The read of `leads.raw` behind the rebuild: a following range read (`leadflow_runtime::topic_range`),
+/// so the catch-up ends where the topic ended at the start and the follower goes on from there with
+/// the same consumer. Owned by one thread at a time.
+pub struct RebuildRead {
+    range: RefCell<TopicRange>,
+}
+
+/// A group-less read of `topic` from `now_ms - window_ms`; returns it with its planned ranges.
 pub fn open(
     client: &ClientConfig,
     topic: &str,
     now_ms: i64,
     window_ms: i64,
-) -> Result<(BaseConsumer, HashMap<i32, i64>), String> {
+) -> Result<(RebuildRead, Vec<PartitionRange>), String> {
     let mut config = client.clone();
     config
         .set("group.id", "leadflow-ingest-replay")
-        .set("enable.auto.commit", "false")
-        .set("enable.auto.offset.store", "false")
-        .set("enable.partition.eof", "false")
         .set("fetch.wait.max.ms", "50");
-    let consumer: BaseConsumer = config.create().map_err(|e| e.to_string())?;
-    let meta = consumer
-        .fetch_metadata(Some(topic), Duration::from_secs(10))
-        .map_err(|e| format!("metadata of {topic}: {e}"))?;
-    let partitions: Vec<i32> = meta
-        .topics()
-        .iter()
-        .filter(|t| t.name() == topic)
-        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
-        .collect();
-    let mut times = TopicPartitionList::new();
-    for p in &partitions {
-        times
-            .add_partition_offset(topic, *p, Offset::Offset(now_ms.saturating_sub(window_ms)))
-            .map_err(|e| e.to_string())?;
-    }
-    let starts = consumer
-        .offsets_for_times(times, Duration::from_secs(10))
-        .map_err(|e| format!("offsets of {topic} by time: {e}"))?;
-    let mut assign = TopicPartitionList::new();
-    let mut remaining: HashMap<i32, i64> = HashMap::new();
-    for p in &partitions {
-        let (low, high) = consumer
-            .fetch_watermarks(topic, *p, Duration::from_secs(10))
-            .map_err(|e| format!("watermarks of {topic}/{p}: {e}"))?;
-        let start = match starts.find_partition(topic, *p).map(|e| e.offset()) {
-            Some(Offset::Offset(o)) => o.max(low),
-            // no record at or after the time: start at the end
-            _ => high,
-        };
-        assign
-            .add_partition_offset(topic, *p, Offset::Offset(start))
-            .map_err(|e| e.to_string())?;
-        if start < high {
-            remaining.insert(*p, high);
-        }
-    }
-    consumer.assign(&assign).map_err(|e| e.to_string())?;
-    Ok((consumer, remaining))
+    let mut spec = RangeSpec::since(topic, now_ms.saturating_sub(window_ms));
+    spec.follow = true;
+    let range = TopicRange::open(&config, spec).map_err(|e| e.to_string())?;
+    let ranges = range.ranges().to_vec();
+    Ok((
+        RebuildRead {
+            range: RefCell::new(range),
+        },
+        ranges,
+    ))
 }
 
-/// Reads until every partition reached the end it had at the start (bounded by `timeout`) into
-/// `store`. Blocking: run it on a blocking thread.
+/// Reads until every partition reached the end it had at the start (`ranges`), bounded by
+/// `timeout`, into `store`. Blocking: run it on a blocking thread.
 pub fn catch_up(
-    consumer: &BaseConsumer,
-    mut remaining: HashMap<i32, i64>,
+    read: &RebuildRead,
+    ranges: Vec<PartitionRange>,
     now_ms: i64,
     timeout: Duration,
     replayer: &mut Replayer,
     store: &mut IdempotencyStore,
 ) -> Result<(), String> {
     let started = Instant::now();
-    while !remaining.is_empty() {
+    let mut range = read.range.borrow_mut();
+    tracing::debug!(
+        offsets = ranges.iter().map(PartitionRange::len).sum::<i64>(),
+        "idempotency rebuild: reading {}",
+        range.topic()
+    );
+    loop {
         if started.elapsed() > timeout {
             replayer.counts.timed_out = true;
-            break;
+            return Ok(());
         }
-        let Some(msg) = consumer.poll(Duration::from_millis(200)) else {
-            continue;
-        };
-        let msg = msg.map_err(|e| e.to_string())?;
-        if let Some(high) = remaining.get(&msg.partition()) {
-            if msg.offset() + 1 >= *high {
-                remaining.remove(&msg.partition());
+        match range.step() {
+            Ok(Step::Record(msg)) => replayer.apply(&msg, now_ms, store),
+            Ok(Step::CaughtUp | Step::End) => return Ok(()),
+            Ok(Step::Reached { .. } | Step::Idle) => {}
+            // the time bound decides when a slow broker has had long enough
+            Err(e @ RangeError::Stalled { .. }) => {
+                tracing::warn!(error = %e, "idempotency rebuild")
             }
+            Err(e) => return Err(e.to_string()),
         }
-        replayer.apply(&msg, now_ms, store);
     }
-    Ok(())
 }
 
 /// Keeps following the topic after the catch-up: other instances' accepted requests join this
 /// instance's memory within a poll (so a retry reaching another replica is still recognised).
 pub fn follow(
-    consumer: BaseConsumer,
+    read: RebuildRead,
     mut replayer: Replayer,
     store: &std::sync::Mutex<IdempotencyStore>,
     clock: &dyn leadflow_runtime::Clock,
     stop: &tokio_util::sync::CancellationToken,
 ) {
+    let mut range = read.range.into_inner();
     while !stop.is_cancelled() {
-        match consumer.poll(Duration::from_millis(100)) {
-            None => {}
-            Some(Ok(msg)) => {
+        match range.step() {
+            Ok(Step::Record(msg)) => {
                 let now = clock.now().millis();
                 let mut s = store
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 replayer.apply(&msg, now, &mut s);
             }
-            Some(Err(e)) => {
-                tracing::debug!(error = %e, "idempotency follower: consumer error");
+            Ok(_) => {}
+            Err(e) => {
+                tracing::debug!(error = %e, "idempotency follower: read error");
             }
         }
     }

@@ -9,8 +9,8 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Reb
 use rdkafka::statistics::Statistics;
 use rdkafka::{ClientContext, TopicPartitionList};
 
-use crate::assignment::{Drained, Partitions};
 use crate::metrics::StageMetrics;
+use crate::task_registry::{Drained, Partitions};
 use crate::timer::Ownership;
 
 /// Context of the main (group) consumer.

@@ -8,6 +8,8 @@ pub enum RuntimeError {
     Config(String),
     #[error("kafka: {0}")]
     Kafka(#[source] Box<rdkafka::error::KafkaError>),
+    #[error("side input: {0}")]
+    SideInput(#[source] Box<crate::topic_range::RangeError>),
     #[error("codec: {0}")]
     Codec(#[source] Box<leadflow_events::codec::CodecInitError>),
     #[error("metrics: {0}")]

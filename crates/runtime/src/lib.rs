@@ -7,7 +7,6 @@
 
 pub mod admin;
 pub mod allocator;
-mod assignment;
 mod broker_probe;
 pub mod clock;
 pub mod config;
@@ -24,7 +23,7 @@ pub mod kafka_errors;
 pub mod kafka_security;
 pub mod metrics;
 mod orphans;
-mod partition;
+mod partition_task;
 pub mod partitioner;
 pub mod pipeline;
 mod preflight;
@@ -36,9 +35,11 @@ mod service;
 pub mod side_input;
 pub mod stage;
 pub mod summary;
+mod task_registry;
 pub mod timer;
 mod timer_task;
 pub mod topic_metadata;
+pub mod topic_range;
 
 pub use clock::{Clock, SystemClock};
 pub use config::{CommonArgs, NoSettings, ServiceConfig, StageSettings};

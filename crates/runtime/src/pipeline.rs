@@ -5,7 +5,7 @@
 //!   record) is acknowledged by the broker, and the outputs of every earlier input of its partition
 //!   too, so a crash never skips an unacknowledged input (Vector's ordered finalizer, rust-rdkafka's
 //!   at_least_once);
-//! - partitions are processed concurrently, one task per assigned partition ([`crate::partition`]);
+//! - partitions are processed concurrently, one task per assigned partition ([`crate::partition_task`]);
 //!   within a partition outputs are produced and offsets stored in input order, with at most
 //!   [`Stage::partition_concurrency`] inputs transformed at once;
 //! - a poison input (undecodable, invalid) becomes an exception record and the stage moves on;
@@ -14,7 +14,7 @@
 //!   waiting, and keeps polling, so the member stays in its group and the other partitions flow on;
 //!   after `retry.max_attempts` the stage stops (fatal, non-zero exit);
 //! - a backlog is paced without pausing: the consume loop stops polling while enough inputs wait for
-//!   tasks that are busy (`assignment.rs`), and outputs reach librdkafka through the send gate
+//!   tasks that are busy (`task_registry.rs`), and outputs reach librdkafka through the send gate
 //!   (`send_gate.rs`), so neither the consumer's prefetch nor the producer's broker thread works
 //!   for nothing;
 //! - on revoke: the revoked partitions' tasks finish what they handled, wait (bounded) for its
@@ -34,8 +34,6 @@ use rdkafka::producer::{FutureProducer, Producer};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-pub use crate::assignment::FlowLimits;
-use crate::assignment::Partitions;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{ServiceConfig, StageSettings};
 use crate::consumer_context::StageConsumerContext;
@@ -46,13 +44,15 @@ use crate::input::{HandleConfig, Input};
 use crate::journal::Journal;
 use crate::kafka::{consumer_config, producer_config};
 use crate::metrics::StageMetrics;
-use crate::partition::{Shared, spawn_partition};
+use crate::partition_task::{Shared, spawn_partition};
 use crate::preflight::require_topics;
 use crate::registry::StageRegistry;
 use crate::send_gate::{Routing, SendGate};
 use crate::side_input::{SideMessage, spawn_side_inputs};
 use crate::stage::Stage;
 use crate::summary::{RunSummary, SummaryCounters};
+pub use crate::task_registry::FlowLimits;
+use crate::task_registry::Partitions;
 use crate::timer::{Ownership, Positions};
 use crate::timer_task::{TimerWiring, spawn_timers};
 

@@ -3,16 +3,10 @@
 //! without a value) reaches the stage as [`AnyEvent::Tombstone`], so a deletion on a compacted
 //! topic applies at once, not only after the next restart.
 
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use leadflow_events::AnyEvent;
 use leadflow_events::{Codec, Tombstone, TopicRole};
-use rdkafka::Offset;
-use rdkafka::TopicPartitionList;
-use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::message::Message;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -21,7 +15,9 @@ use crate::config::{ServiceConfig, StageSettings};
 use crate::error::RuntimeError;
 use crate::kafka::side_consumer_config;
 use crate::stage::{SideInput, SideStart};
-use crate::topic_metadata::{fetch_cluster_metadata, partitions_of};
+use crate::topic_range::{
+    RangeError, RangeItem, RangeRecord, RangeSpec, RangeStart, RangeStream, TopicRange,
+};
 
 /// What a side-input task reports to the pipeline.
 #[derive(Debug)]
@@ -38,9 +34,12 @@ pub enum SideMessage {
     },
 }
 
-const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// Starts one task per side input. Each reports `CaughtUp` once, then keeps following.
+///
+/// The replay is a following [`TopicRange`] read (`crates/runtime/RULES.md` rule 7): a partition is
+/// caught up when its last record up to the start's high watermark arrived, or when a look at the
+/// broker finds its position at or past the high watermark the broker has now — a replay
+/// interrupted by a broker restart reports caught up without the record it waited for.
 pub async fn spawn_side_inputs<S: StageSettings>(
     cfg: &ServiceConfig<S>,
     group: &str,
@@ -55,109 +54,52 @@ pub async fn spawn_side_inputs<S: StageSettings>(
         let kind = input.role.event_kind().ok_or_else(|| {
             RuntimeError::Config(format!("side input {topic} has no event schema"))
         })?;
-        let consumer: StreamConsumer = side_consumer_config(cfg, group)
-            .create()
-            .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
-        let (assignment, targets, not_before, starts) =
-            assignment(&consumer, &topic, input.start, clock.as_ref()).await?;
-        for (partition, next) in starts {
+        let mut spec = RangeSpec::whole(topic.clone());
+        spec.follow = true;
+        let mut not_before = None;
+        if let SideStart::Since(window) = input.start {
+            let from = clock.now().0 - i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
+            not_before = Some(from);
+            spec.start = RangeStart::Time(from);
+        }
+        let reader = TopicRange::open_async(&side_consumer_config(cfg, group), spec)
+            .await
+            .map_err(|e| match e {
+                RangeError::NoSuchTopic { .. } => RuntimeError::Config(format!(
+                    "side-input topic {topic} does not exist; create the pipeline topics first (leadflow topics create)"
+                )),
+                e => RuntimeError::SideInput(Box::new(e)),
+            })?;
+        for r in reader.ranges() {
             let _ = tx
                 .send(SideMessage::Position {
                     role: input.role,
-                    partition,
-                    next,
+                    partition: r.partition,
+                    next: r.start,
                 })
                 .await;
         }
-        consumer
-            .assign(&assignment)
-            .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
-        let role = input.role;
-        let tx = tx.clone();
-        let codec = codec.clone();
-        let shutdown = shutdown.clone();
-        tokio::spawn(async move {
-            let replay = Replay {
-                role,
-                kind,
-                targets,
-                not_before,
-            };
-            follow(consumer, replay, codec, tx, shutdown).await;
-        });
+        let records = reader.spawn();
+        let replay = Replay {
+            role: input.role,
+            kind,
+            not_before,
+        };
+        tokio::spawn(follow(
+            records,
+            replay,
+            codec.clone(),
+            tx.clone(),
+            shutdown.clone(),
+        ));
     }
     Ok(())
-}
-
-/// Assigns every partition at its start offset; returns the offsets that mean "caught up", for a
-/// [`SideStart::Since`] window the earliest record timestamp (ms) the window keeps, and each
-/// partition's start offset (its first position).
-async fn assignment(
-    consumer: &StreamConsumer,
-    topic: &str,
-    start: SideStart,
-    clock: &dyn Clock,
-) -> Result<
-    (
-        TopicPartitionList,
-        HashMap<i32, i64>,
-        Option<i64>,
-        Vec<(i32, i64)>,
-    ),
-    RuntimeError,
-> {
-    let meta = fetch_cluster_metadata(consumer.client(), METADATA_TIMEOUT)
-        .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
-    let partitions: Vec<i32> = partitions_of(&meta, topic).unwrap_or_default();
-    if partitions.is_empty() {
-        return Err(RuntimeError::Config(format!(
-            "side-input topic {topic} does not exist; create the pipeline topics first (leadflow topics create)"
-        )));
-    }
-    let mut tpl = TopicPartitionList::new();
-    for p in &partitions {
-        tpl.add_partition_offset(topic, *p, Offset::Beginning)
-            .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
-    }
-    let mut not_before = None;
-    if let SideStart::Since(window) = start {
-        let from = clock.now().0 - i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
-        not_before = Some(from);
-        let mut times = TopicPartitionList::new();
-        for p in &partitions {
-            times
-                .add_partition_offset(topic, *p, Offset::Offset(from.max(0)))
-                .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
-        }
-        tpl = consumer
-            .offsets_for_times(times, METADATA_TIMEOUT)
-            .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
-    }
-    let mut targets = HashMap::new();
-    let mut starts = Vec::new();
-    for p in &partitions {
-        let (low, high) = consumer
-            .fetch_watermarks(topic, *p, METADATA_TIMEOUT)
-            .map_err(|e| RuntimeError::Kafka(Box::new(e)))?;
-        let start_at = match tpl.find_partition(topic, *p).map(|e| e.offset()) {
-            Some(Offset::Offset(o)) => o,
-            Some(Offset::End) => high,
-            _ => low,
-        };
-        starts.push((*p, start_at.min(high)));
-        if start_at < high {
-            targets.insert(*p, high);
-        }
-    }
-    Ok((tpl, targets, not_before, starts))
 }
 
 /// What one side-input task replays and follows.
 struct Replay {
     role: TopicRole,
     kind: leadflow_events::EventKind,
-    /// Per partition, the high watermark at start: reaching every one means "caught up".
-    targets: HashMap<i32, i64>,
     /// Records timestamped before this (ms) are outside the window and skipped undecoded. The start
     /// offsets already come from the broker's offsets-for-times answer; this also holds the window
     /// on a broker that answers a time after its last record with offset 0 instead of the end
@@ -186,11 +128,11 @@ async fn decode(
 }
 
 /// A record with a key and no value is a tombstone: [`AnyEvent::Tombstone`] of the topic's kind.
-fn tombstone<M: Message>(msg: &M, kind: leadflow_events::EventKind) -> Option<AnyEvent> {
-    if msg.payload().is_some() {
+fn tombstone(record: &RangeRecord, kind: leadflow_events::EventKind) -> Option<AnyEvent> {
+    if record.payload.is_some() {
         return None;
     }
-    let key = msg.key().filter(|k| !k.is_empty())?;
+    let key = record.key.as_deref().filter(|k| !k.is_empty())?;
     Some(AnyEvent::Tombstone(Tombstone {
         kind,
         key: String::from_utf8_lossy(key).into_owned(),
@@ -198,7 +140,7 @@ fn tombstone<M: Message>(msg: &M, kind: leadflow_events::EventKind) -> Option<An
 }
 
 async fn follow(
-    consumer: StreamConsumer,
+    mut records: RangeStream,
     replay: Replay,
     codec: Arc<Codec>,
     tx: mpsc::Sender<SideMessage>,
@@ -207,78 +149,85 @@ async fn follow(
     let Replay {
         role,
         kind,
-        mut targets,
         not_before,
     } = replay;
-    let mut caught_up = targets.is_empty();
-    if caught_up && tx.send(SideMessage::CaughtUp(role)).await.is_err() {
-        return;
-    }
     loop {
-        let msg = tokio::select! {
+        let item = tokio::select! {
             _ = shutdown.cancelled() => return,
-            m = consumer.recv() => m,
+            item = records.next() => item,
         };
-        let msg = match msg {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::warn!(error = %e, side_input = ?role, "side-input consumer error");
-                continue;
-            }
-        };
-        let (partition, offset) = (msg.partition(), msg.offset());
-        let outside_window = not_before
-            .zip(msg.timestamp().to_millis())
-            .is_some_and(|(from, at)| at < from);
-        if let Some(tombstone) = tombstone(&msg, kind).filter(|_| !outside_window) {
-            // a deletion on a compacted topic: the stage forgets the key (a removed rep)
-            if tx
-                .send(SideMessage::Event(role, Box::new(tombstone)))
-                .await
-                .is_err()
-            {
+        let message = match item {
+            None => {
+                tracing::error!(side_input = ?role, "side-input reader stopped");
                 return;
             }
-        } else if let Some(payload) = msg.payload().filter(|_| !outside_window) {
-            match decode(&codec, role, kind, payload).await {
-                Ok(event) => {
-                    if tx
-                        .send(SideMessage::Event(role, Box::new(event)))
-                        .await
-                        .is_err()
-                    {
-                        return;
-                    }
-                }
-                Err(e) => tracing::warn!(
-                    topic = msg.topic(), partition, offset, error = %e,
-                    "side-input record does not decode; skipped"
-                ),
+            Some(Err(e)) => {
+                tracing::error!(side_input = ?role, error = %e, "side-input reader failed");
+                return;
             }
-        }
-        let position = SideMessage::Position {
-            role,
-            partition,
-            next: offset + 1,
-        };
-        if tx.send(position).await.is_err() {
-            return;
-        }
-        if !caught_up {
-            if targets
-                .get(&partition)
-                .is_some_and(|high| offset + 1 >= *high)
-            {
-                targets.remove(&partition);
+            Some(Ok(RangeItem::CaughtUp)) => SideMessage::CaughtUp(role),
+            Some(Ok(RangeItem::Stalled(e))) => {
+                tracing::warn!(side_input = ?role, error = %e, "side-input replay makes no progress; still waiting");
+                continue;
             }
-            if targets.is_empty() {
-                caught_up = true;
-                if tx.send(SideMessage::CaughtUp(role)).await.is_err() {
+            Some(Ok(RangeItem::Reached { partition, next })) => SideMessage::Position {
+                role,
+                partition,
+                next,
+            },
+            Some(Ok(RangeItem::Record(record))) => {
+                if !forward(&record, role, kind, not_before, &codec, &tx).await {
                     return;
                 }
+                SideMessage::Position {
+                    role,
+                    partition: record.partition,
+                    next: record.offset + 1,
+                }
             }
+        };
+        if tx.send(message).await.is_err() {
+            return;
         }
     }
+}
+
+/// Sends the event (or tombstone) a record holds, unless it is outside the window or does not
+/// decode; `false` once the pipeline no longer listens.
+async fn forward(
+    record: &RangeRecord,
+    role: TopicRole,
+    kind: leadflow_events::EventKind,
+    not_before: Option<i64>,
+    codec: &Codec,
+    tx: &mpsc::Sender<SideMessage>,
+) -> bool {
+    let outside_window = not_before
+        .zip(record.timestamp)
+        .is_some_and(|(from, at)| at < from);
+    if outside_window {
+        return true;
+    }
+    let event = if let Some(tombstone) = tombstone(record, kind) {
+        // a deletion on a compacted topic: the stage forgets the key (a removed rep)
+        tombstone
+    } else if let Some(payload) = &record.payload {
+        match decode(codec, role, kind, payload).await {
+            Ok(event) => event,
+            Err(e) => {
+                tracing::warn!(
+                    partition = record.partition, offset = record.offset, error = %e,
+                    side_input = ?role, "side-input record does not decode; skipped"
+                );
+                return true;
+            }
+        }
+    } else {
+        return true;
+    };
+    tx.send(SideMessage::Event(role, Box::new(event)))
+        .await
+        .is_ok()
 }
 
 #[cfg(test)]
@@ -289,18 +238,13 @@ mod tests {
 
     #[test]
     fn a_keyed_record_without_a_value_is_a_tombstone_of_the_topics_kind() {
-        use rdkafka::Timestamp as KafkaTime;
-        use rdkafka::message::OwnedMessage;
-        let record = |key: Option<&[u8]>, payload: Option<&[u8]>| {
-            OwnedMessage::new(
-                payload.map(<[u8]>::to_vec),
-                key.map(<[u8]>::to_vec),
-                "reps".into(),
-                KafkaTime::NotAvailable,
-                0,
-                7,
-                None,
-            )
+        let record = |key: Option<&[u8]>, payload: Option<&[u8]>| RangeRecord {
+            partition: 0,
+            offset: 7,
+            timestamp: None,
+            key: key.map(<[u8]>::to_vec),
+            payload: payload.map(<[u8]>::to_vec),
+            headers: Vec::new(),
         };
         assert_eq!(
             tombstone(&record(Some(b"ae-1"), None), EventKind::RepState),
@@ -349,5 +293,88 @@ mod tests {
                 .await
                 .is_err()
         );
+    }
+
+    #[tokio::test]
+    async fn a_partition_the_stall_rule_ends_moves_the_position_and_the_side_input_catches_up() {
+        let codec = Arc::new(Codec::single_object().expect("codec"));
+        let role = TopicRole::Reps;
+        let payload = codec
+            .encode("reps", &samples::rep_state())
+            .await
+            .expect("encode");
+        let (items_tx, items_rx) = mpsc::channel(8);
+        let record = RangeRecord {
+            partition: 0,
+            offset: 4,
+            timestamp: None,
+            key: Some(b"ae-1".to_vec()),
+            payload: Some(payload),
+            headers: Vec::new(),
+        };
+        for item in [
+            RangeItem::Record(record),
+            // the record at offset 9 never arrives (offsets 5..9 were skipped markers): a look finds
+            // the client at 10, the high watermark
+            RangeItem::Reached {
+                partition: 0,
+                next: 10,
+            },
+            RangeItem::CaughtUp,
+        ] {
+            items_tx.send(Ok(item)).await.expect("send");
+        }
+        // the read ends after these: a message missing below fails instead of waiting
+        drop(items_tx);
+        let (tx, mut rx) = mpsc::channel(8);
+        let replay = Replay {
+            role,
+            kind: EventKind::RepState,
+            not_before: None,
+        };
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(follow(
+            RangeStream::from_channel(items_rx),
+            replay,
+            codec,
+            tx,
+            shutdown.clone(),
+        ));
+        let mut seen = Vec::new();
+        while seen.len() < 4 {
+            seen.push(rx.recv().await.expect("a message"));
+        }
+        assert!(
+            matches!(&seen[0], SideMessage::Event(TopicRole::Reps, e) if matches!(**e, AnyEvent::RepState(_))),
+            "{seen:?}"
+        );
+        assert!(
+            matches!(
+                seen[1],
+                SideMessage::Position {
+                    partition: 0,
+                    next: 5,
+                    ..
+                }
+            ),
+            "{seen:?}"
+        );
+        assert!(
+            matches!(
+                seen[2],
+                SideMessage::Position {
+                    partition: 0,
+                    next: 10,
+                    ..
+                }
+            ),
+            "{seen:?}"
+        );
+        assert!(
+            matches!(seen[3], SideMessage::CaughtUp(TopicRole::Reps)),
+            "{seen:?}"
+        );
+        shutdown.cancel();
+        task.await.expect("task");
     }
 }

@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::RuntimeError;
-use crate::partition::Shared;
+use crate::partition_task::Shared;
 use crate::partitioner::Partitioner;
 use crate::stage::{Output, Stage, StageError};
 use crate::timer::{OwnedKeys, Ownership, Positions};

@@ -3,14 +3,14 @@
 use std::time::{Duration, Instant};
 
 use leadflow_runtime::topic_metadata::{fetch_cluster_metadata, led_partition_count};
+use leadflow_runtime::topic_range::{RangeItem, RangeSpec, RangeStream, TopicRange};
+use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::RDKafkaErrorCode;
-use rdkafka::message::{Headers, Message};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -215,11 +215,12 @@ pub async fn consume_all(
     records
 }
 
-/// One consumer reading a topic from the beginning of every partition, without a consumer group
-/// commit, for callers that decide themselves when they have read enough (a record that holds
-/// several outputs, e.g. a joined dedup changelog record, makes counting records the wrong test).
+/// One read of a topic from the beginning of every partition, following it (a following
+/// `leadflow_runtime::topic_range` read, without a consumer group commit), for callers that decide
+/// themselves when they have read enough (a record that holds several outputs, e.g. a joined dedup
+/// changelog record, makes counting records the wrong test).
 pub struct TopicReader {
-    consumer: StreamConsumer,
+    records: RangeStream,
     topic: String,
 }
 
@@ -231,25 +232,15 @@ impl TopicReader {
         if partitions == 0 {
             return None;
         }
-        let consumer: StreamConsumer = client_config(bootstrap)
-            .set("group.id", crate::unique_name("leadflow-testkit-reader"))
-            .set("enable.auto.commit", "false")
-            .set("enable.auto.offset.store", "false")
-            .set("enable.partition.eof", "false")
-            .set("auto.offset.reset", "earliest")
-            .create()
-            .unwrap_or_else(|e| panic!("cannot create a consumer for {bootstrap}: {e}"));
-        let mut assignment = TopicPartitionList::new();
-        for partition in 0..partitions as i32 {
-            assignment
-                .add_partition_offset(topic, partition, Offset::Beginning)
-                .unwrap_or_else(|e| panic!("bad partition {partition} of {topic}: {e}"));
-        }
-        consumer
-            .assign(&assignment)
-            .unwrap_or_else(|e| panic!("cannot assign the partitions of {topic}: {e}"));
+        let mut config = client_config(bootstrap);
+        config.set("group.id", crate::unique_name("leadflow-testkit-reader"));
+        let mut spec = RangeSpec::whole(topic);
+        spec.follow = true;
+        let range = TopicRange::open_async(&config, spec)
+            .await
+            .unwrap_or_else(|e| panic!("cannot read {topic} on {bootstrap}: {e}"));
         Some(Self {
-            consumer,
+            records: range.spawn(),
             topic: topic.to_owned(),
         })
     }
@@ -258,28 +249,23 @@ impl TopicReader {
     /// `deadline` passed.
     pub async fn next(&mut self, deadline: tokio::time::Instant) -> Option<Record> {
         loop {
-            match tokio::time::timeout_at(deadline, self.consumer.recv()).await {
+            match tokio::time::timeout_at(deadline, self.records.next()).await {
                 Err(_elapsed) => return None,
-                Ok(Err(e)) => {
-                    eprintln!("testkit: reading {}: {e} (retrying)", self.topic);
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                Ok(Ok(message)) => {
+                Ok(None) => panic!("testkit: the read of {} stopped", self.topic),
+                Ok(Some(Err(e))) => panic!("testkit: reading {}: {e}", self.topic),
+                Ok(Some(Ok(RangeItem::Record(r)))) => {
                     return Some(Record {
-                        partition: message.partition(),
-                        offset: message.offset(),
-                        key: message.key().map(<[u8]>::to_vec),
-                        payload: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
-                        headers: message
-                            .headers()
-                            .map(|hs| {
-                                hs.iter()
-                                    .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec)))
-                                    .collect()
-                            })
-                            .unwrap_or_default(),
+                        partition: r.partition,
+                        offset: r.offset,
+                        key: r.key,
+                        payload: r.payload.unwrap_or_default(),
+                        headers: r.headers,
                     });
                 }
+                Ok(Some(Ok(RangeItem::Stalled(e)))) => {
+                    eprintln!("testkit: reading {}: {e} (still waiting)", self.topic);
+                }
+                Ok(Some(Ok(RangeItem::CaughtUp | RangeItem::Reached { .. }))) => {}
             }
         }
     }

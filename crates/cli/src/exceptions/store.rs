@@ -1,86 +1,29 @@
 //! The queue's Kafka side: reading `leads.exceptions` and `exceptions.state` to their current end,
 //! writing a state record, and re-producing a record to its source topic.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use leadflow_events::{Codec, Event, ExceptionRecord, ExceptionState, ReplayTarget, TopicRole};
-use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::message::{Header, Message, OwnedHeaders};
+use leadflow_runtime::topic_range::{self, RangeRecord, RangeSpec};
+use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
-use rdkafka::{Offset, TopicPartitionList};
 
 use super::queue::Queue;
 use crate::error::CliError;
-use crate::kafka::{CliConfig, METADATA_TIMEOUT, topic_partitions};
+use crate::kafka::{CliConfig, range_config};
 
 /// Header a re-produced record carries: the exception entry it resolves (audit; not needed to fold).
 pub const REPLAY_HEADER: &str = "leadflow-replay-of";
 
-/// One record as read.
-#[derive(Clone, Debug)]
-pub struct RawRecord {
-    pub partition: i32,
-    pub offset: i64,
-    pub key: Option<Vec<u8>>,
-    pub payload: Option<Vec<u8>>,
-}
-
 /// Every record of `topic` from the beginning up to the end it had when reading started.
-pub async fn read_to_end(cfg: &CliConfig, topic: &str) -> Result<Vec<RawRecord>, CliError> {
-    let group = format!("leadflow-cli-exceptions-{}", uuid::Uuid::new_v4());
-    let mut config = leadflow_runtime::kafka::consumer_config(cfg, &group);
-    config
-        .set("enable.auto.commit", "false")
-        .set("statistics.interval.ms", "0");
-    let consumer: StreamConsumer = config
-        .create()
-        .map_err(|e| CliError::broker("cannot create a consumer", e))?;
-    let partitions = topic_partitions(consumer.client(), &cfg.bootstrap_servers, topic)?;
-    let mut remaining: HashMap<i32, i64> = HashMap::new();
-    let mut tpl = TopicPartitionList::new();
-    for p in &partitions {
-        let (low, high) = consumer
-            .fetch_watermarks(topic, *p, METADATA_TIMEOUT)
-            .map_err(|e| CliError::broker(&format!("cannot read the end of {topic}"), e))?;
-        if low < high {
-            remaining.insert(*p, high);
-            tpl.add_partition_offset(topic, *p, Offset::Offset(low))
-                .map_err(|e| CliError::broker("cannot build the assignment", e))?;
-        }
-    }
-    let mut out = Vec::new();
-    if remaining.is_empty() {
-        return Ok(out);
-    }
-    consumer
-        .assign(&tpl)
-        .map_err(|e| CliError::broker(&format!("cannot assign the partitions of {topic}"), e))?;
-    while !remaining.is_empty() {
-        let message = tokio::time::timeout(Duration::from_secs(30), consumer.recv())
-            .await
-            .map_err(|_| CliError::Broker(format!("reading {topic} stalled for 30 s")))?
-            .map_err(|e| CliError::broker(&format!("cannot read {topic}"), e))?;
-        let (partition, offset) = (message.partition(), message.offset());
-        out.push(RawRecord {
-            partition,
-            offset,
-            key: message.key().map(<[u8]>::to_vec),
-            payload: message.payload().map(<[u8]>::to_vec),
-        });
-        if remaining
-            .get(&partition)
-            .is_some_and(|high| offset + 1 >= *high)
-        {
-            remaining.remove(&partition);
-        }
-    }
-    Ok(out)
+pub async fn read_to_end(cfg: &CliConfig, topic: &str) -> Result<Vec<RangeRecord>, CliError> {
+    let config = range_config(cfg, "exceptions");
+    Ok(topic_range::read_to_end(&config, RangeSpec::whole(topic)).await?)
 }
 
 /// Decodes what can be decoded; an undecodable record is reported on stderr and skipped.
-async fn decode_all<E: Event>(codec: &Codec, topic: &str, records: Vec<RawRecord>) -> Vec<E> {
+async fn decode_all<E: Event>(codec: &Codec, topic: &str, records: Vec<RangeRecord>) -> Vec<E> {
     let mut out = Vec::with_capacity(records.len());
     for r in records {
         let Some(payload) = r.payload else { continue };

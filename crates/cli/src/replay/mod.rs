@@ -3,20 +3,15 @@
 //! idempotency keys): stages downstream treat them as the redeliveries they are, and notify's
 //! per-packet-and-channel idempotency keys keep Slack / CRM / email from receiving anything twice.
 
-pub mod range;
-
-use std::collections::BTreeMap;
-
 use clap::Args;
 use leadflow_events::{AnyEvent, Codec, Timestamp};
-use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::message::Message;
-use rdkafka::{Offset, TopicPartitionList};
+use leadflow_runtime::topic_range::{
+    PartitionRange, Partitions, RangeItem, RangeSpec, RangeStart, TopicRange,
+};
 
 use crate::error::CliError;
-use crate::kafka::{CliConfig, METADATA_TIMEOUT, kind_for_topic, topic_partitions};
+use crate::kafka::{CliConfig, kind_for_topic, range_config};
 use crate::sink::Sink;
-use range::{PartitionRange, clamp};
 
 #[derive(Debug, Args)]
 #[command(
@@ -62,51 +57,19 @@ fn parse_time(s: &str) -> Result<Timestamp, String> {
 
 /// Runs `replay`.
 pub async fn run(cfg: &CliConfig, args: &ReplayArgs) -> Result<(), CliError> {
-    let group = format!("leadflow-cli-replay-{}", uuid::Uuid::new_v4());
-    let mut config = leadflow_runtime::kafka::consumer_config(cfg, &group);
-    config
-        .set("enable.auto.commit", "false")
-        .set("enable.auto.offset.store", "false");
-    let consumer: StreamConsumer = config
-        .create()
-        .map_err(|e| CliError::broker("cannot create a consumer", e))?;
-    let mut partitions = topic_partitions(consumer.client(), &cfg.bootstrap_servers, &args.topic)?;
+    let mut spec = RangeSpec::whole(args.topic.clone());
     if let Some(p) = args.partition {
-        if !partitions.contains(&p) {
-            return Err(CliError::Usage(format!(
-                "{} has no partition {p} (it has {partitions:?})",
-                args.topic
-            )));
-        }
-        partitions = vec![p];
+        spec.partitions = Partitions::Only(vec![p]);
     }
-    // starts by time resolve to offsets first
-    let mut by_time: BTreeMap<i32, i64> = BTreeMap::new();
-    if let Some(since) = args.since {
-        let mut tpl = TopicPartitionList::new();
-        for p in &partitions {
-            tpl.add_partition_offset(&args.topic, *p, Offset::Offset(since.0))
-                .map_err(|e| CliError::broker("cannot build the assignment", e))?;
-        }
-        let found = consumer
-            .offsets_for_times(tpl, METADATA_TIMEOUT)
-            .map_err(|e| CliError::broker("cannot look up offsets by time", e))?;
-        for e in found.elements() {
-            let o = match e.offset() {
-                Offset::Offset(o) => o,
-                _ => i64::MAX, // nothing at or after `since`
-            };
-            by_time.insert(e.partition(), o);
-        }
-    }
-    let mut ranges = Vec::new();
-    for p in &partitions {
-        let marks = consumer
-            .fetch_watermarks(&args.topic, *p, METADATA_TIMEOUT)
-            .map_err(|e| CliError::broker(&format!("cannot read the end of {}", args.topic), e))?;
-        let from = by_time.get(p).copied().or(args.from_offset);
-        ranges.push(clamp(*p, marks, from, args.to_offset));
-    }
+    spec.start = match (args.since, args.from_offset) {
+        (Some(since), _) => RangeStart::Time(since.0),
+        (None, Some(offset)) => RangeStart::Offset(offset),
+        (None, None) => RangeStart::Beginning,
+    };
+    spec.end_offset = args.to_offset.map(|last| last.saturating_add(1));
+    spec.stop_at_time = args.until.map(|until| until.0);
+    let reader = TopicRange::open_async(&range_config(cfg, "replay"), spec).await?;
+    let ranges = reader.ranges().to_vec();
     let total: i64 = ranges.iter().map(PartitionRange::len).sum();
     let target = args.to.clone().unwrap_or_else(|| args.topic.clone());
     eprintln!(
@@ -132,19 +95,10 @@ pub async fn run(cfg: &CliConfig, args: &ReplayArgs) -> Result<(), CliError> {
             r.len()
         );
     }
-    let todo: Vec<PartitionRange> = ranges.into_iter().filter(|r| !r.is_empty()).collect();
-    if todo.is_empty() {
+    if ranges.iter().all(PartitionRange::is_empty) {
         eprintln!("nothing to replay");
         return Ok(());
     }
-    let mut tpl = TopicPartitionList::new();
-    for r in &todo {
-        tpl.add_partition_offset(&args.topic, r.partition, Offset::Offset(r.start))
-            .map_err(|e| CliError::broker("cannot build the assignment", e))?;
-    }
-    consumer
-        .assign(&tpl)
-        .map_err(|e| CliError::broker(&format!("cannot assign {}", args.topic), e))?;
     let codec = Codec::from_config(cfg.registry.as_ref())?;
     let kind = kind_for_topic(&cfg.topics, &args.topic, None);
     let mut sink = if args.dry_run {
@@ -152,33 +106,33 @@ pub async fn run(cfg: &CliConfig, args: &ReplayArgs) -> Result<(), CliError> {
     } else {
         Some(Sink::connect(cfg, &target)?)
     };
-    let mut open: BTreeMap<i32, i64> = todo.iter().map(|r| (r.partition, r.end)).collect();
+    let mut records = reader.spawn();
     let mut sent = 0u64;
-    while !open.is_empty() {
-        let msg = tokio::time::timeout(std::time::Duration::from_secs(30), consumer.recv())
-            .await
-            .map_err(|_| CliError::Broker(format!("no record from {} for 30 s", args.topic)))?
-            .map_err(|e| CliError::broker("cannot read", e))?;
-        let (p, offset) = (msg.partition(), msg.offset());
-        let Some(end) = open.get(&p).copied() else {
-            continue;
+    loop {
+        let record = match records.next().await {
+            None => {
+                return Err(CliError::Broker(format!(
+                    "reading {} stopped before its end",
+                    args.topic
+                )));
+            }
+            Some(item) => match item? {
+                RangeItem::Record(r) => r,
+                RangeItem::CaughtUp => break,
+                RangeItem::Reached { .. } => continue,
+                RangeItem::Stalled(e) => return Err(e.into()),
+            },
         };
-        let past_until = args
-            .until
-            .is_some_and(|u| msg.timestamp().to_millis().is_some_and(|t| t >= u.0));
-        if offset >= end || past_until {
-            open.remove(&p);
-            continue;
-        }
-        let key = msg
-            .key()
-            .map(|k| String::from_utf8_lossy(k).into_owned())
+        let (p, offset) = (record.partition, record.offset);
+        let key = record
+            .key
+            .map(|k| String::from_utf8_lossy(&k).into_owned())
             .unwrap_or_default();
-        let payload = msg.payload().unwrap_or_default();
+        let payload = record.payload.unwrap_or_default();
         match &mut sink {
             None => {
                 let what = match kind {
-                    Some(k) => match AnyEvent::decode(&codec, k, payload).await {
+                    Some(k) => match AnyEvent::decode(&codec, k, &payload).await {
                         Ok(e) => format!(
                             "{} lead {}",
                             crate::kafka::kind_name(e.kind()),
@@ -190,12 +144,9 @@ pub async fn run(cfg: &CliConfig, args: &ReplayArgs) -> Result<(), CliError> {
                 };
                 println!("{}\t{p}\t{offset}\t{key}\t{what}", args.topic);
             }
-            Some(s) => s.send(&key, payload).await?,
+            Some(s) => s.send(&key, &payload).await?,
         }
         sent += 1;
-        if offset + 1 >= end {
-            open.remove(&p);
-        }
     }
     match sink {
         Some(mut s) => {

@@ -9,19 +9,18 @@
 //! default). Lines are appended before the offsets are replaced (write + rename), so a crash can
 //! only index a record twice, which lookups tolerate (they take the min and max).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use leadflow_events::Timestamp;
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use leadflow_runtime::topic_range::{RangeSpec, RangeStart, TopicRange};
 use rdkafka::message::Message;
-use rdkafka::{Offset, TopicPartitionList};
 
 use crate::error::CliError;
-use crate::kafka::{CliConfig, METADATA_TIMEOUT, topic_partitions};
+use crate::kafka::{CliConfig, scan_config};
 
 const HEADER: &str = "leadflow-trace-index v2";
 
@@ -169,61 +168,26 @@ impl LeadIndex {
     /// re-created) is indexed again from its beginning.
     pub fn catch_up(&mut self, cfg: &CliConfig, topic: &str) -> Result<CatchUp, CliError> {
         let started = Instant::now();
-        let group = format!("leadflow-cli-trace-index-{}", uuid::Uuid::new_v4());
-        let mut config = leadflow_runtime::kafka::consumer_config(cfg, &group);
-        config
-            .set("enable.auto.commit", "false")
-            .set("statistics.interval.ms", "0")
-            .set("fetch.wait.max.ms", "10")
-            .set("queued.min.messages", "200000")
-            .set("fetch.max.bytes", "52428800")
-            .set("max.partition.fetch.bytes", "10485760")
-            .remove("partitioner");
-        let consumer: BaseConsumer = config
-            .create()
-            .map_err(|e| CliError::broker("cannot create a consumer", e))?;
-        let partitions = topic_partitions(consumer.client(), &cfg.bootstrap_servers, topic)?;
-        let mut remaining = HashMap::new();
-        let mut tpl = TopicPartitionList::new();
-        for p in partitions {
-            let (low, high) = consumer
-                .fetch_watermarks(topic, p, METADATA_TIMEOUT)
-                .map_err(|e| CliError::broker(&format!("cannot read the end of {topic}"), e))?;
-            let mut from = self.next.get(&p).copied().unwrap_or(low);
-            if from > high {
-                // the topic was re-created: everything indexed for it is stale
-                self.pending.clear();
-                self.next.clear();
-                self.reset = true;
-                return self.catch_up(cfg, topic);
-            }
-            from = from.max(low);
-            self.next.insert(p, from);
-            if from < high {
-                remaining.insert(p, high);
-                tpl.add_partition_offset(topic, p, Offset::Offset(from))
-                    .map_err(|e| CliError::broker("cannot build the assignment", e))?;
-            }
+        let mut spec = RangeSpec::whole(topic);
+        spec.start = RangeStart::Offsets(self.next.clone().into_iter().collect());
+        let mut reader = TopicRange::open(&scan_config(cfg, "trace-index"), spec)?;
+        let recreated = reader.ranges().iter().any(|r| {
+            self.next
+                .get(&r.partition)
+                .is_some_and(|next| *next > r.high)
+        });
+        if recreated {
+            // the topic was re-created: everything indexed for it is stale
+            self.pending.clear();
+            self.next.clear();
+            self.reset = true;
+            return self.catch_up(cfg, topic);
+        }
+        for r in reader.ranges() {
+            self.next.insert(r.partition, r.start);
         }
         let mut done = CatchUp::default();
-        if !remaining.is_empty() {
-            consumer.assign(&tpl).map_err(|e| {
-                CliError::broker(&format!("cannot assign the partitions of {topic}"), e)
-            })?;
-        }
-        let mut idle_since = Instant::now();
-        while !remaining.is_empty() {
-            let Some(result) = consumer.poll(Duration::from_millis(500)) else {
-                if idle_since.elapsed() > Duration::from_secs(30) {
-                    return Err(CliError::Broker(format!(
-                        "indexing {topic} stalled for 30 s"
-                    )));
-                }
-                continue;
-            };
-            idle_since = Instant::now();
-            let m = result.map_err(|e| CliError::broker(&format!("cannot read {topic}"), e))?;
-            let (p, o) = (m.partition(), m.offset());
+        reader.for_each(|m| {
             if let (Some(key), Some(at)) = (
                 m.key().and_then(|k| std::str::from_utf8(k).ok()),
                 m.timestamp().to_millis(),
@@ -231,11 +195,8 @@ impl LeadIndex {
                 self.add(key, at);
             }
             done.indexed += 1;
-            self.next.insert(p, o + 1);
-            if remaining.get(&p).is_some_and(|high| o + 1 >= *high) {
-                remaining.remove(&p);
-            }
-        }
+            self.next.insert(m.partition(), m.offset() + 1);
+        })?;
         done.elapsed = started.elapsed();
         Ok(done)
     }

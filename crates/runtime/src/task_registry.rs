@@ -1,6 +1,6 @@
 //! The partition tasks of one run, as the consume loop and the rebalance callback see them: which
 //! partitions have a task, their input queues, flow control, and stopping them on revoke or shutdown
-//! with a bounded wait for their drain. The tasks themselves are in `partition.rs`.
+//! with a bounded wait for their drain. The tasks themselves are in `partition_task.rs`.
 //!
 //! Flow control has two levels (`docs/BROKER.md` 5):
 //! - a task that keeps up but is slower than the fetches: inputs that find its queue full wait in

@@ -25,7 +25,6 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::assignment::TaskEnds;
 use crate::clock::Clock;
 use crate::consumer_context::StageConsumerContext;
 use crate::delivery::{Completion, ProducedCounters, complete, send_all, store_offset};
@@ -35,6 +34,7 @@ use crate::metrics::StageMetrics;
 use crate::send_gate::SendGate;
 use crate::stage::Stage;
 use crate::summary::SummaryCounters;
+use crate::task_registry::TaskEnds;
 
 /// Inputs of one partition whose outputs may await acknowledgement at once.
 const ACKS_PER_PARTITION: usize = 1_000;
