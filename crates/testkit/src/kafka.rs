@@ -215,6 +215,29 @@ pub async fn consume_all(
     records
 }
 
+/// Every record of `topic` up to the end each partition has now (its high watermark), in
+/// partition and offset order: what a test reads once the writers stopped, to count exactly what
+/// was written (no record after the end can be missed, none is waited for).
+pub async fn read_to_end(bootstrap: &str, topic: &str) -> Vec<Record> {
+    let mut config = client_config(bootstrap);
+    config.set("group.id", crate::unique_name("leadflow-testkit-reader"));
+    let mut records: Vec<Record> =
+        leadflow_runtime::topic_range::read_to_end(&config, RangeSpec::whole(topic))
+            .await
+            .unwrap_or_else(|e| panic!("cannot read {topic} to its end on {bootstrap}: {e}"))
+            .into_iter()
+            .map(|r| Record {
+                partition: r.partition,
+                offset: r.offset,
+                key: r.key,
+                payload: r.payload.unwrap_or_default(),
+                headers: r.headers,
+            })
+            .collect();
+    records.sort_by_key(|r| (r.partition, r.offset));
+    records
+}
+
 /// One read of a topic from the beginning of every partition, following it (a following
 /// `leadflow_runtime::topic_range` read, without a consumer group commit), for callers that decide
 /// themselves when they have read enough (a record that holds several outputs, e.g. a joined dedup

@@ -33,7 +33,8 @@ pub use clock::ManualClock;
 pub use compliance::{DeferredCompliance, StageCompliance, TimedInputs, Trigger, Wiring};
 pub use http_recorder::{HttpRecorder, RecordedRequest};
 pub use kafka::{
-    Record, TopicReader, consume_all, create_topic, produce_raw, produce_raw_all, produce_raw_burst,
+    Record, TopicReader, consume_all, create_topic, produce_raw, produce_raw_all,
+    produce_raw_burst, read_to_end,
 };
 pub use names::unique_name;
 pub use offsets::committed_total;
