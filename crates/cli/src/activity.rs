@@ -178,10 +178,7 @@ fn read_file(path: &PathBuf) -> Result<Vec<RepActivity>, CliError> {
     let mut out = Vec::new();
     for (i, line) in input.lines().enumerate() {
         let number = i as u64 + 1;
-        let line = line.map_err(|e| CliError::BadLine {
-            line: number,
-            message: format!("cannot read the line: {e}"),
-        })?;
+        let line = line.map_err(|e| CliError::unreadable_line(number, &e))?;
         if line.trim().is_empty() {
             continue;
         }

@@ -51,6 +51,14 @@ impl CliError {
         }
     }
 
+    /// Line `line` (from 1) of an input could not be read.
+    pub(crate) fn unreadable_line(line: u64, e: &io::Error) -> Self {
+        CliError::BadLine {
+            line,
+            message: format!("cannot read the line: {e}"),
+        }
+    }
+
     pub(crate) fn broker(context: &str, e: impl std::fmt::Display) -> Self {
         CliError::Broker(format!("{context}: {e}"))
     }

@@ -21,6 +21,7 @@ pub mod sla_report;
 pub mod tail;
 pub mod topics;
 pub mod trace;
+pub mod unit_chart;
 
 use clap::{Parser, Subcommand};
 use leadflow_runtime::CommonArgs;

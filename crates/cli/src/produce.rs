@@ -101,10 +101,7 @@ async fn produce_lines(
     let mut number = 0u64;
     while let Some(line) = rx.recv().await {
         number += 1;
-        let line = line.map_err(|e| CliError::BadLine {
-            line: number,
-            message: format!("cannot read the line: {e}"),
-        })?;
+        let line = line.map_err(|e| CliError::unreadable_line(number, &e))?;
         if line.trim().is_empty() {
             continue;
         }

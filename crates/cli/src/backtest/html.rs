@@ -6,6 +6,7 @@ use std::fmt::Write;
 use leadflow_escape::html as esc;
 
 use super::report::{ModelFigures, Report};
+use crate::unit_chart::UnitChart;
 
 const LIVE: &str = "#7a869a";
 const CAND: &str = "#0b6bcb";
@@ -14,32 +15,19 @@ const NOT: &str = "#d64545";
 
 /// Calibration: mean predicted (x) against observed conversion (y) per score decile, both models.
 fn calibration_svg(r: &Report) -> String {
-    let (w, h, m) = (380.0, 320.0, 40.0);
-    let x = |v: f64| m + v * (w - 2.0 * m);
-    let y = |v: f64| h - m - v * (h - 2.0 * m);
+    let chart = UnitChart {
+        w: 380.0,
+        h: 320.0,
+        m: 40.0,
+    };
+    let (w, h) = (chart.w, chart.h);
+    let (x, y) = (|v| chart.x(v), |v| chart.y(v));
     let mut s = format!(
         r##"<svg data-chart="calibration" xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img"><title>Calibration per score decile</title>"##
     );
-    let _ = write!(
-        s,
-        r##"<rect x="{m}" y="{m}" width="{}" height="{}" fill="#fafbfc" stroke="#ccc"/><line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#bbb" stroke-dasharray="4 3"/>"##,
-        w - 2.0 * m,
-        h - 2.0 * m,
-        x(0.0),
-        y(0.0),
-        x(1.0),
-        y(1.0)
-    );
-    for t in [0.0, 0.25, 0.5, 0.75, 1.0] {
-        let _ = write!(
-            s,
-            r##"<text x="{}" y="{}" font-size="10" text-anchor="middle">{t}</text><text x="{}" y="{}" font-size="10" text-anchor="end">{t}</text>"##,
-            x(t),
-            h - m + 14.0,
-            m - 4.0,
-            y(t) + 3.0
-        );
-    }
+    s.push_str(&chart.area());
+    s.push_str(&chart.diagonal());
+    s.push_str(&chart.ticks());
     for (f, colour) in [(&r.live, LIVE), (&r.candidate, CAND)] {
         let pts: Vec<(f64, f64)> = f
             .calibration

@@ -164,7 +164,7 @@ pub async fn run(cfg: &CliConfig, command: &ExceptionsCommand) -> Result<(), Cli
     let codec = Codec::from_config(cfg.registry.as_ref())?;
     let queue = store::load(cfg, &codec).await?;
     let now = now();
-    match command {
+    let (id, req, actor, reason) = match command {
         ExceptionsCommand::List(a) => {
             let filter = Filter {
                 stage: a.stage.clone(),
@@ -175,104 +175,59 @@ pub async fn run(cfg: &CliConfig, command: &ExceptionsCommand) -> Result<(), Cli
                 lead: a.lead.clone(),
             };
             print!("{}", render::list(&queue.list(&filter, now), now, a.json));
-            Ok(())
+            return Ok(());
         }
         ExceptionsCommand::Show(a) => {
             let entry = find(&queue, &a.id)?;
             let original = decode_original(cfg, &codec, entry).await;
             print!("{}", render::show(entry, &original, now, a.json));
-            Ok(())
+            return Ok(());
         }
-        ExceptionsCommand::Close(a) => {
-            let req = Request::Close;
-            execute(
-                cfg,
-                &codec,
-                &queue,
-                &a.id,
-                req,
-                a.actor.as_ref(),
-                Some(a.reason.clone()),
-            )
-            .await
-        }
+        ExceptionsCommand::Close(a) => (
+            &a.id,
+            Request::Close,
+            a.actor.as_ref(),
+            Some(a.reason.clone()),
+        ),
         ExceptionsCommand::Reopen(a) => {
-            execute(
-                cfg,
-                &codec,
-                &queue,
-                &a.id,
-                Request::Reopen,
-                a.actor.as_ref(),
-                a.reason.clone(),
-            )
-            .await
+            (&a.id, Request::Reopen, a.actor.as_ref(), a.reason.clone())
         }
-        ExceptionsCommand::Assign(a) => {
-            let req = Request::Assign {
+        ExceptionsCommand::Assign(a) => (
+            &a.act.id,
+            Request::Assign {
                 owner: a.owner.clone(),
-            };
-            execute(
-                cfg,
-                &codec,
-                &queue,
-                &a.act.id,
-                req,
-                a.act.actor.as_ref(),
-                a.act.reason.clone(),
-            )
-            .await
-        }
-        ExceptionsCommand::Escalate(a) => {
-            let req = Request::Escalate {
+            },
+            a.act.actor.as_ref(),
+            a.act.reason.clone(),
+        ),
+        ExceptionsCommand::Escalate(a) => (
+            &a.act.id,
+            Request::Escalate {
                 owner: a.owner.clone(),
-            };
-            execute(
-                cfg,
-                &codec,
-                &queue,
-                &a.act.id,
-                req,
-                a.act.actor.as_ref(),
-                a.act.reason.clone(),
-            )
-            .await
-        }
-        ExceptionsCommand::Retry(a) => {
-            let req = Request::Retry { force: a.force };
-            execute(
-                cfg,
-                &codec,
-                &queue,
-                &a.act.id,
-                req,
-                a.act.actor.as_ref(),
-                a.act.reason.clone(),
-            )
-            .await
-        }
+            },
+            a.act.actor.as_ref(),
+            a.act.reason.clone(),
+        ),
+        ExceptionsCommand::Retry(a) => (
+            &a.act.id,
+            Request::Retry { force: a.force },
+            a.act.actor.as_ref(),
+            a.act.reason.clone(),
+        ),
         ExceptionsCommand::Replay(a) => {
             let edited = match &a.edit {
                 Some(path) => Some(read_edit(path)?),
                 None => None,
             };
+            let act = &a.resend.act;
             let req = Request::Replay {
                 force: a.resend.force,
                 edited,
             };
-            let act = &a.resend.act;
-            execute(
-                cfg,
-                &codec,
-                &queue,
-                &act.id,
-                req,
-                act.actor.as_ref(),
-                act.reason.clone(),
-            )
-            .await
+            (&act.id, req, act.actor.as_ref(), act.reason.clone())
         }
-    }
+    };
+    execute(cfg, &codec, &queue, id, req, actor, reason).await
 }
 
 /// An action as the CLI and the console ask for it.

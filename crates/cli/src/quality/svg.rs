@@ -7,6 +7,7 @@ use leadflow_escape::html as esc;
 use leadflow_recalibrate::accuracy::TOLERANCE;
 
 use super::fold::{ACCEPTANCE_TARGET, Acceptance, CONTACT_BUCKET_LABELS, QualityReport};
+use crate::unit_chart::UnitChart;
 use std::collections::BTreeMap;
 
 const BAR: &str = "#0b6bcb";
@@ -179,18 +180,22 @@ pub fn contact(r: &QualityReport) -> String {
 
 /// Predicted (x) against observed (y) conversion per score decile, with the ±15-point band (Q9).
 pub fn calibration(r: &QualityReport) -> String {
-    let (w, h, m) = (340.0, 320.0, 40.0);
-    let x = |v: f64| m + v * (w - 2.0 * m);
-    let y = |v: f64| h - m - v * (h - 2.0 * m);
+    let chart = UnitChart {
+        w: 340.0,
+        h: 320.0,
+        m: 40.0,
+    };
+    let (w, h) = (chart.w, chart.h);
+    let (x, y) = (|v| chart.x(v), |v| chart.y(v));
     let t = TOLERANCE;
     let mut s = format!(
         r##"<svg data-chart="calibration" xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img"><title>Predicted against observed conversion per score decile</title>"##
     );
+    s.push_str(&chart.area());
+    // the ±15-point band around the diagonal
     let _ = write!(
         s,
-        r##"<rect x="{m}" y="{m}" width="{}" height="{}" fill="#fafbfc" stroke="#ccc"/><polygon points="{:.1},{:.1} {:.1},{:.1} {:.1},{:.1} {:.1},{:.1} {:.1},{:.1} {:.1},{:.1}" fill="#1f9d55" fill-opacity="0.12"/><line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#bbb" stroke-dasharray="4 3"/>"##,
-        w - 2.0 * m,
-        h - 2.0 * m,
+        r##"<polygon points="{:.1},{:.1} {:.1},{:.1} {:.1},{:.1} {:.1},{:.1} {:.1},{:.1} {:.1},{:.1}" fill="#1f9d55" fill-opacity="0.12"/>"##,
         x(0.0),
         y(t),
         x(0.0),
@@ -202,22 +207,10 @@ pub fn calibration(r: &QualityReport) -> String {
         x(1.0),
         y(1.0),
         x(1.0 - t),
-        y(1.0),
-        x(0.0),
-        y(0.0),
-        x(1.0),
         y(1.0)
     );
-    for v in [0.0, 0.25, 0.5, 0.75, 1.0] {
-        let _ = write!(
-            s,
-            r##"<text x="{:.1}" y="{}" font-size="10" text-anchor="middle">{v}</text><text x="{}" y="{:.1}" font-size="10" text-anchor="end">{v}</text>"##,
-            x(v),
-            h - m + 14.0,
-            m - 4.0,
-            y(v) + 3.0
-        );
-    }
+    s.push_str(&chart.diagonal());
+    s.push_str(&chart.ticks());
     for d in &r.accuracy.deciles {
         let (Some(p), Some(o)) = (d.predicted, d.observed) else {
             continue;

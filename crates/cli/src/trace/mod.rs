@@ -25,19 +25,21 @@ use leadflow_runtime::partitioner::Partitioner;
 use scan::{ScanRequest, ScanStats, scan};
 use timeline::{Found, Step};
 
-/// The topics a lead passes through, in pipeline order.
-pub const LEAD_TOPICS: [TopicRole; 10] = [
-    TopicRole::Raw,
-    TopicRole::Enriched,
-    TopicRole::Scored,
-    TopicRole::Tiered,
-    TopicRole::Packets,
-    TopicRole::Deliveries,
-    TopicRole::Activity,
-    TopicRole::Escalations,
-    TopicRole::Outcomes,
-    TopicRole::Exceptions,
-];
+/// The topics a lead passes through, in pipeline order: every topic but the model's, the roster,
+/// and the state topics (exception decisions, dedup keys, SLA outcomes).
+fn lead_topics() -> impl Iterator<Item = TopicRole> {
+    TopicRole::ALL.into_iter().filter(|r| {
+        !matches!(
+            r,
+            TopicRole::ModelParams
+                | TopicRole::ModelHistory
+                | TopicRole::Reps
+                | TopicRole::ExceptionsState
+                | TopicRole::DedupKeys
+                | TopicRole::SlaOutcomes
+        )
+    })
+}
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
@@ -203,11 +205,7 @@ pub async fn collect(
     };
     let mut tasks = Vec::new();
     // `leads.tiered` is keyed by account (tier's POLICY.md K1): read once the account is known
-    for role in LEAD_TOPICS
-        .into_iter()
-        .skip(1)
-        .filter(|r| *r != TopicRole::Tiered)
-    {
+    for role in lead_topics().skip(1).filter(|r| *r != TopicRole::Tiered) {
         let req = request(role, since, until_of(role));
         tasks.push(async move { (role, run_scan(cfg, req).await) });
     }
@@ -344,4 +342,29 @@ pub async fn run(cfg: &CliConfig, args: &TraceArgs) -> Result<(), CliError> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lead_passes_through_its_topics_in_pipeline_order() {
+        let topics: Vec<TopicRole> = lead_topics().collect();
+        assert_eq!(
+            topics,
+            [
+                TopicRole::Raw,
+                TopicRole::Enriched,
+                TopicRole::Scored,
+                TopicRole::Tiered,
+                TopicRole::Packets,
+                TopicRole::Deliveries,
+                TopicRole::Activity,
+                TopicRole::Escalations,
+                TopicRole::Outcomes,
+                TopicRole::Exceptions,
+            ]
+        );
+    }
 }
