@@ -7,9 +7,9 @@ use leadflow_events::{AnyEvent, ErrorKind, RepActivity, RepActivityKind, TopicRo
 use leadflow_runtime::{Context, Output, SideInput, Stage, StageError, StageRegistry};
 
 use crate::metrics::RouteMetrics;
-use crate::router::{Reassigned, Router};
+use crate::router::Router;
 use crate::settings::RouteSettings;
-use crate::stage::{apply_side, owned_by, state_inputs, wait_for_unknown_lead};
+use crate::stage::{apply_side, reassignment_outputs, state_inputs, wait_for_unknown_lead};
 
 /// `leadflow-route-rejections`: one packet per lead its owner rejected.
 #[derive(Debug)]
@@ -54,35 +54,25 @@ impl RejectionStage {
                 "REJECTED activity without a lead_id or rep_id",
             ));
         }
-        match self.router.reassign_rejected(activity) {
-            Reassigned::Packet(p) => {
-                let result = if p.unassigned_reason.is_some() {
-                    "manager"
-                } else {
-                    "reassigned"
-                };
-                self.metrics.rejection(result);
-                self.metrics.packet("rejected");
-                Ok(vec![Output::to(TopicRole::Packets, (*p).clone())])
-            }
-            Reassigned::Redelivered(p) => Ok(vec![Output::to(TopicRole::Packets, (*p).clone())]),
-            Reassigned::NotOpen => {
-                self.metrics.rejection("not_open");
-                Ok(Vec::new())
-            }
-            Reassigned::UnknownLead(reason) => {
-                self.metrics.rejection("unknown_lead");
-                Err(owned_by(&self.settings.unroutable_owner, reason))
-            }
-            Reassigned::Unroutable(reason) => {
-                self.metrics.rejection("unroutable");
-                self.metrics.unroutable("rejection");
-                Err(owned_by(
-                    &self.settings.unroutable_owner,
-                    format!("unroutable rejection: {reason}"),
-                ))
-            }
-        }
+        reassignment_outputs(
+            self.router.reassign_rejected(activity),
+            &self.metrics,
+            &self.settings.unroutable_owner,
+            ("rejection", "rejection"),
+            |result| self.metrics.rejection(result),
+            |p, redelivered| {
+                // a redelivery counts nothing on the rejection counters
+                if !redelivered {
+                    let result = if p.unassigned_reason.is_some() {
+                        "manager"
+                    } else {
+                        "reassigned"
+                    };
+                    self.metrics.rejection(result);
+                    self.metrics.packet("rejected");
+                }
+            },
+        )
     }
 }
 

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use leadflow_events::AnyEvent;
-use leadflow_events::{ErrorKind, HandoffKind, SlaEscalation, TierDecision, TopicRole};
+use leadflow_events::{
+    ErrorKind, HandoffKind, HandoffPacket, SlaEscalation, TierDecision, TopicRole,
+};
 use leadflow_runtime::{Context, Output, SideInput, SideStart, Stage, StageError, StageRegistry};
 
 use crate::metrics::RouteMetrics;
@@ -68,6 +70,48 @@ pub(crate) fn owned_by(owner: &str, reason: String) -> StageError {
         kind: ErrorKind::Processing,
         reason,
         owner: Some(owner.to_owned()),
+    }
+}
+
+/// The outputs of a reassignment of an open lead (after an SLA breach, after a rejection): the
+/// packet (`on_packet` counts it, told whether it is a redelivery), nothing for a lead no longer
+/// open, or an exception owned by `unroutable_owner` for a lead route never saw or nobody can take.
+/// `count` counts those three results on the input's own counter; `(input, action)` name the input
+/// in the unroutable counter and the action in the exception's reason (`("escalation",
+/// "reassignment")`).
+pub(crate) fn reassignment_outputs(
+    reassigned: Reassigned,
+    metrics: &RouteMetrics,
+    unroutable_owner: &str,
+    (input, action): (&str, &str),
+    count: impl Fn(&str),
+    on_packet: impl FnOnce(&HandoffPacket, bool),
+) -> Result<Vec<Output>, StageError> {
+    match reassigned {
+        Reassigned::Packet(p) => {
+            on_packet(&p, false);
+            Ok(vec![Output::to(TopicRole::Packets, (*p).clone())])
+        }
+        Reassigned::Redelivered(p) => {
+            on_packet(&p, true);
+            Ok(vec![Output::to(TopicRole::Packets, (*p).clone())])
+        }
+        Reassigned::NotOpen => {
+            count("not_open");
+            Ok(Vec::new())
+        }
+        Reassigned::UnknownLead(reason) => {
+            count("unknown_lead");
+            Err(owned_by(unroutable_owner, reason))
+        }
+        Reassigned::Unroutable(reason) => {
+            count("unroutable");
+            metrics.unroutable(input);
+            Err(owned_by(
+                unroutable_owner,
+                format!("unroutable {action}: {reason}"),
+            ))
+        }
     }
 }
 
@@ -238,33 +282,21 @@ impl ReassignStage {
 
     /// The pure transform: one escalation → zero or one reassigned packet.
     pub fn reassign(&self, esc: &SlaEscalation) -> Result<Vec<Output>, StageError> {
-        match self.router.reassign(esc) {
-            Reassigned::Packet(p) => {
-                self.metrics.escalation("reassigned");
-                self.metrics.packet("reassigned");
-                Ok(vec![Output::to(TopicRole::Packets, (*p).clone())])
-            }
-            Reassigned::Redelivered(p) => {
-                self.metrics.escalation("redelivered");
-                Ok(vec![Output::to(TopicRole::Packets, (*p).clone())])
-            }
-            Reassigned::NotOpen => {
-                self.metrics.escalation("not_open");
-                Ok(Vec::new())
-            }
-            Reassigned::UnknownLead(reason) => {
-                self.metrics.escalation("unknown_lead");
-                Err(owned_by(&self.settings.unroutable_owner, reason))
-            }
-            Reassigned::Unroutable(reason) => {
-                self.metrics.escalation("unroutable");
-                self.metrics.unroutable("escalation");
-                Err(owned_by(
-                    &self.settings.unroutable_owner,
-                    format!("unroutable reassignment: {reason}"),
-                ))
-            }
-        }
+        reassignment_outputs(
+            self.router.reassign(esc),
+            &self.metrics,
+            &self.settings.unroutable_owner,
+            ("escalation", "reassignment"),
+            |result| self.metrics.escalation(result),
+            |_, redelivered| {
+                if redelivered {
+                    self.metrics.escalation("redelivered");
+                } else {
+                    self.metrics.escalation("reassigned");
+                    self.metrics.packet("reassigned");
+                }
+            },
+        )
     }
 }
 
