@@ -92,6 +92,18 @@ pub enum Persona {
 }
 
 impl Persona {
+    /// The Avro symbol, e.g. `P1`, `UNKNOWN`.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Persona::P1 => "P1",
+            Persona::P2 => "P2",
+            Persona::P3 => "P3",
+            Persona::N1 => "N1",
+            Persona::N2 => "N2",
+            Persona::Unknown => "UNKNOWN",
+        }
+    }
+
     /// N1 (competitor) and N2 (researcher) are never escalated unless they ask for a human.
     pub fn is_negative(self) -> bool {
         matches!(self, Persona::N1 | Persona::N2)
