@@ -1,48 +1,17 @@
 //! `leadflow-route-rejections` (`handoff.activity` → `handoff.packets`): a lead its rep rejected
 //! goes back to the pool (RULES.md §6c). Every other activity is read and left alone.
 
-use std::sync::Arc;
+use leadflow_events::{ErrorKind, RepActivity, RepActivityKind, TopicRole};
+use leadflow_runtime::{Context, Output, Stage, StageError};
 
-use leadflow_events::{AnyEvent, ErrorKind, RepActivity, RepActivityKind, TopicRole};
-use leadflow_runtime::{Context, Output, SideInput, Stage, StageError, StageRegistry};
+use crate::stage::{reassignment_outputs, route_side_inputs, route_stage, wait_for_unknown_lead};
 
-use crate::metrics::RouteMetrics;
-use crate::router::Router;
-use crate::settings::RouteSettings;
-use crate::stage::{apply_side, reassignment_outputs, state_inputs, wait_for_unknown_lead};
-
-/// `leadflow-route-rejections`: one packet per lead its owner rejected.
-#[derive(Debug)]
-pub struct RejectionStage {
-    router: Arc<Router>,
-    settings: RouteSettings,
-    metrics: RouteMetrics,
-}
+route_stage!(
+    /// `leadflow-route-rejections`: one packet per lead its owner rejected.
+    RejectionStage
+);
 
 impl RejectionStage {
-    /// Builds the stage, registering its metrics in `registry`.
-    pub fn new(
-        settings: &RouteSettings,
-        registry: &StageRegistry,
-    ) -> Result<Self, prometheus::Error> {
-        Ok(Self {
-            router: Arc::new(Router::with_window(
-                settings.router_config(),
-                settings.state_window_days,
-            )),
-            settings: settings.clone(),
-            metrics: RouteMetrics::register(registry)?,
-        })
-    }
-
-    pub fn metrics(&self) -> &RouteMetrics {
-        &self.metrics
-    }
-
-    pub fn router(&self) -> &Arc<Router> {
-        &self.router
-    }
-
     /// The pure transform: a REJECTED activity → zero or one reassigned packet; other kinds → none.
     pub fn reject(&self, activity: &RepActivity) -> Result<Vec<Output>, StageError> {
         if activity.kind != RepActivityKind::Rejected {
@@ -85,11 +54,5 @@ impl Stage for RejectionStage {
         wait_for_unknown_lead(self.reject(&input), ctx)
     }
 
-    fn side_inputs(&self) -> Vec<SideInput> {
-        state_inputs(self.settings.state_window_days)
-    }
-
-    fn on_side_input(&self, event: AnyEvent) -> Result<(), StageError> {
-        apply_side(&self.router, &self.metrics, &event)
-    }
+    route_side_inputs!();
 }
