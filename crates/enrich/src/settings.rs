@@ -262,15 +262,8 @@ mod tests {
     /// the demo).
     #[test]
     fn deploy_config_equals_the_defaults() {
-        use figment::Figment;
-        use figment::providers::{Format, Toml};
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../deploy/config/enrich.toml"
-        );
-        let stage: EnrichSettings = Figment::from(Toml::file(path))
-            .extract_inner("stage")
-            .unwrap();
+        let stage: EnrichSettings =
+            leadflow_runtime::config::deploy_config_stage("enrich").unwrap();
         let mut expected = EnrichSettings::default();
         assert_eq!(expected.provider.dataset_path, None);
         expected.provider.dataset_path = stage.provider.dataset_path.clone();

@@ -227,7 +227,7 @@ pub fn conclude(index: &mut DedupIndex, prepared: Prepared, lookup: Lookup) -> E
         status_index(enriched.enrichment),
         status_label(enriched.enrichment),
         persona_index(enriched.persona),
-        persona_label(enriched.persona),
+        enriched.persona.symbol(),
     );
     EnrichOutcome::Lead(Box::new(enriched))
 }
@@ -320,16 +320,5 @@ fn persona_index(p: Persona) -> usize {
         Persona::N1 => 3,
         Persona::N2 => 4,
         Persona::Unknown => 5,
-    }
-}
-
-fn persona_label(p: Persona) -> &'static str {
-    match p {
-        Persona::P1 => "P1",
-        Persona::P2 => "P2",
-        Persona::P3 => "P3",
-        Persona::N1 => "N1",
-        Persona::N2 => "N2",
-        Persona::Unknown => "UNKNOWN",
     }
 }

@@ -16,30 +16,27 @@
 /// Slack mrkdwn: `&` → `&amp;`, `<` → `&lt;`, `>` → `&gt;` (Slack's own three escapes). Control
 /// characters other than line breaks are dropped.
 pub fn slack_mrkdwn(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\n' => out.push('\n'),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
+    slack_escaped(s, true)
 }
 
 /// Slack's plain `text` (the notification and screen-reader text). Slack parses it like mrkdwn, so
 /// it gets the same three escapes; it is one line, so every control character (line breaks too)
 /// becomes a space.
 pub fn slack_text(s: &str) -> String {
+    slack_escaped(s, false)
+}
+
+/// Slack's three escapes. `multi_line`: line breaks are kept and other control characters dropped
+/// (mrkdwn); otherwise every control character, line breaks too, becomes a space (one line).
+fn slack_escaped(s: &str, multi_line: bool) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
+            '\n' if multi_line => out.push('\n'),
+            c if c.is_control() && multi_line => {}
             c if c.is_control() => out.push(' '),
             c => out.push(c),
         }

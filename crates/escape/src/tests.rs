@@ -33,6 +33,12 @@ fn the_issue_strings_are_inert_in_slack() {
 }
 
 #[test]
+fn slack_mrkdwn_keeps_line_breaks_and_drops_controls_slack_text_makes_them_spaces() {
+    assert_eq!(slack_mrkdwn("a\tb\nc\r<d>"), "ab\nc&lt;d&gt;");
+    assert_eq!(slack_text("a\tb\nc\r<d>"), "a b c &lt;d&gt;");
+}
+
+#[test]
 fn html_and_crm_escape_quotes_too() {
     assert_eq!(html("\"><script>'"), "&quot;&gt;&lt;script&gt;&#39;");
     assert_eq!(crm("a<b>\n\u{7}c"), "a&lt;b&gt;\nc");

@@ -4,7 +4,7 @@
 use serde_json::Value as Json;
 
 use crate::codec::{Codec, DecodeError, EncodeError};
-use crate::event::{Event, EventKind};
+use crate::event::{Event, EventKind, with_event_kinds};
 use crate::json::event_to_json;
 use crate::model::*;
 
@@ -17,7 +17,7 @@ pub struct Tombstone {
 }
 
 macro_rules! any_event {
-    ($($kind:ident),* $(,)?) => {
+    ($($kind:ident => $file:literal),* $(,)?) => {
         /// Any event of the contract, for tools that handle topics generically.
         // Variants nest each other (a packet holds a decision holds a score...), so their sizes are
         // close to each other; boxing them would only add allocations.
@@ -115,21 +115,4 @@ macro_rules! any_event {
     };
 }
 
-any_event!(
-    LeadEvent,
-    EnrichedLead,
-    ScoredLead,
-    TierDecision,
-    HandoffPacket,
-    DeliveryReceipt,
-    RepActivity,
-    SlaEscalation,
-    LeadOutcome,
-    ModelParams,
-    ExceptionRecord,
-    RepState,
-    ExceptionState,
-    DedupKey,
-    DedupKeyBatch,
-    SlaOutcome,
-);
+with_event_kinds!(any_event);

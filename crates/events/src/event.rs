@@ -15,91 +15,92 @@ pub trait Event: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
     fn lead_id(&self) -> Option<&str>;
 }
 
-/// Every event kind of the contract, one per file in `schemas/`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum EventKind {
-    LeadEvent,
-    EnrichedLead,
-    ScoredLead,
-    TierDecision,
-    HandoffPacket,
-    DeliveryReceipt,
-    RepActivity,
-    SlaEscalation,
-    LeadOutcome,
-    ModelParams,
-    ExceptionRecord,
-    RepState,
-    ExceptionState,
-    DedupKey,
-    DedupKeyBatch,
-    SlaOutcome,
+/// Implements [`Event`] for a model type whose [`EventKind`] variant has the type's name: keyed by
+/// its lead id at `lead_id = path` (a lead-scoped event), or by `key = field` for an event about no
+/// single lead.
+macro_rules! impl_event {
+    ($ty:ident, lead_id = $($field:ident).+) => {
+        impl $crate::event::Event for $ty {
+            const KIND: $crate::event::EventKind = $crate::event::EventKind::$ty;
+            fn key(&self) -> &str {
+                &self.$($field).+
+            }
+            fn lead_id(&self) -> Option<&str> {
+                Some(&self.$($field).+)
+            }
+        }
+    };
+    ($ty:ident, key = $field:ident) => {
+        impl $crate::event::Event for $ty {
+            const KIND: $crate::event::EventKind = $crate::event::EventKind::$ty;
+            fn key(&self) -> &str {
+                &self.$field
+            }
+            fn lead_id(&self) -> Option<&str> {
+                None
+            }
+        }
+    };
+}
+pub(crate) use impl_event;
+
+/// Calls `$callback!` with every event kind of the contract and its schema file under `schemas/`:
+/// the one list [`EventKind`] and [`crate::any::AnyEvent`] are both generated from.
+macro_rules! with_event_kinds {
+    ($callback:ident) => {
+        $callback! {
+            LeadEvent => "lead_event.avsc",
+            EnrichedLead => "enriched_lead.avsc",
+            ScoredLead => "scored_lead.avsc",
+            TierDecision => "tier_decision.avsc",
+            HandoffPacket => "handoff_packet.avsc",
+            DeliveryReceipt => "delivery_receipt.avsc",
+            RepActivity => "rep_activity.avsc",
+            SlaEscalation => "sla_escalation.avsc",
+            LeadOutcome => "lead_outcome.avsc",
+            ModelParams => "model_params.avsc",
+            ExceptionRecord => "exception_record.avsc",
+            RepState => "rep_state.avsc",
+            ExceptionState => "exception_state.avsc",
+            DedupKey => "dedup_key.avsc",
+            DedupKeyBatch => "dedup_key_batch.avsc",
+            SlaOutcome => "sla_outcome.avsc",
+        }
+    };
+}
+pub(crate) use with_event_kinds;
+
+macro_rules! event_kind {
+    ($($kind:ident => $file:literal),* $(,)?) => {
+        /// Every event kind of the contract, one per file in `schemas/`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum EventKind {
+            $($kind,)*
+        }
+
+        impl EventKind {
+            pub const ALL: [EventKind; [$(EventKind::$kind),*].len()] = [$(EventKind::$kind),*];
+
+            /// Avro full name of the record, e.g. `leadflow.LeadEvent`.
+            pub fn full_name(self) -> &'static str {
+                match self {
+                    $(EventKind::$kind => concat!("leadflow.", stringify!($kind)),)*
+                }
+            }
+
+            /// The schema file under `schemas/`.
+            pub fn file_name(self) -> &'static str {
+                match self {
+                    $(EventKind::$kind => $file,)*
+                }
+            }
+        }
+    };
 }
 
+with_event_kinds!(event_kind);
+
 impl EventKind {
-    pub const ALL: [EventKind; 16] = [
-        EventKind::LeadEvent,
-        EventKind::EnrichedLead,
-        EventKind::ScoredLead,
-        EventKind::TierDecision,
-        EventKind::HandoffPacket,
-        EventKind::DeliveryReceipt,
-        EventKind::RepActivity,
-        EventKind::SlaEscalation,
-        EventKind::LeadOutcome,
-        EventKind::ModelParams,
-        EventKind::ExceptionRecord,
-        EventKind::RepState,
-        EventKind::ExceptionState,
-        EventKind::DedupKey,
-        EventKind::DedupKeyBatch,
-        EventKind::SlaOutcome,
-    ];
-
-    /// Avro full name of the record, e.g. `leadflow.LeadEvent`.
-    pub fn full_name(self) -> &'static str {
-        match self {
-            EventKind::LeadEvent => "leadflow.LeadEvent",
-            EventKind::EnrichedLead => "leadflow.EnrichedLead",
-            EventKind::ScoredLead => "leadflow.ScoredLead",
-            EventKind::TierDecision => "leadflow.TierDecision",
-            EventKind::HandoffPacket => "leadflow.HandoffPacket",
-            EventKind::DeliveryReceipt => "leadflow.DeliveryReceipt",
-            EventKind::RepActivity => "leadflow.RepActivity",
-            EventKind::SlaEscalation => "leadflow.SlaEscalation",
-            EventKind::LeadOutcome => "leadflow.LeadOutcome",
-            EventKind::ModelParams => "leadflow.ModelParams",
-            EventKind::ExceptionRecord => "leadflow.ExceptionRecord",
-            EventKind::RepState => "leadflow.RepState",
-            EventKind::ExceptionState => "leadflow.ExceptionState",
-            EventKind::DedupKey => "leadflow.DedupKey",
-            EventKind::DedupKeyBatch => "leadflow.DedupKeyBatch",
-            EventKind::SlaOutcome => "leadflow.SlaOutcome",
-        }
-    }
-
-    /// The schema file under `schemas/`.
-    pub fn file_name(self) -> &'static str {
-        match self {
-            EventKind::LeadEvent => "lead_event.avsc",
-            EventKind::EnrichedLead => "enriched_lead.avsc",
-            EventKind::ScoredLead => "scored_lead.avsc",
-            EventKind::TierDecision => "tier_decision.avsc",
-            EventKind::HandoffPacket => "handoff_packet.avsc",
-            EventKind::DeliveryReceipt => "delivery_receipt.avsc",
-            EventKind::RepActivity => "rep_activity.avsc",
-            EventKind::SlaEscalation => "sla_escalation.avsc",
-            EventKind::LeadOutcome => "lead_outcome.avsc",
-            EventKind::ModelParams => "model_params.avsc",
-            EventKind::ExceptionRecord => "exception_record.avsc",
-            EventKind::RepState => "rep_state.avsc",
-            EventKind::ExceptionState => "exception_state.avsc",
-            EventKind::DedupKey => "dedup_key.avsc",
-            EventKind::DedupKeyBatch => "dedup_key_batch.avsc",
-            EventKind::SlaOutcome => "sla_outcome.avsc",
-        }
-    }
-
     /// Finds the kind of an Avro full name.
     pub fn from_full_name(name: &str) -> Option<EventKind> {
         EventKind::ALL.into_iter().find(|k| k.full_name() == name)

@@ -9,6 +9,7 @@
 //! or unknown payloads with a typed [`DecodeError`].
 
 pub mod any;
+pub mod bands;
 pub mod codec;
 pub mod event;
 pub mod json;

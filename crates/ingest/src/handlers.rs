@@ -9,11 +9,12 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use leadflow_events::LeadEvent;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::adapters::{chat, hubspot};
-use crate::api::{Accepted, BatchIn, BatchResults, LeadIn, Problem};
+use crate::api::{Accepted, BatchIn, BatchResults, FieldError, LeadIn, Problem};
 use crate::metrics::UNAUTHENTICATED;
 use crate::problem::Failure;
 use crate::service::{Credentials, Ingest, Schemas};
@@ -362,11 +363,44 @@ fn webhook_body<T: serde::de::DeserializeOwned>(
         return Err(Failure::invalid(errors));
     }
     serde_json::from_value(value).map_err(|e| {
-        Failure::invalid(vec![crate::api::FieldError {
+        Failure::invalid(vec![FieldError {
             pointer: String::new(),
             reason: e.to_string(),
         }])
     })
+}
+
+/// A webhook whose body an adapter maps to one lead event: the body is checked against the
+/// published schema `schema`, read as a `T`, mapped by `to_event` for the authenticated publisher
+/// and posted; 202 once the broker acknowledged it.
+#[allow(clippy::too_many_arguments)]
+async fn adapted_webhook<T: serde::de::DeserializeOwned>(
+    ingest: AppState,
+    route: &'static str,
+    headers: HeaderMap,
+    publisher: String,
+    body: Body,
+    schema: &'static str,
+    to_event: fn(&T, &str) -> Result<LeadEvent, Vec<FieldError>>,
+) -> Response {
+    run(
+        ingest,
+        route,
+        headers,
+        Some(publisher),
+        body,
+        |i, who, key, body| async move {
+            let result = match webhook_body::<T>(&i, schema, &body) {
+                Ok(input) => match to_event(&input, &who) {
+                    Ok(event) => i.post_event(&who, key.as_deref(), &body, event).await,
+                    Err(fields) => Err(Failure::invalid(fields)),
+                },
+                Err(f) => Err(f),
+            };
+            answer(StatusCode::ACCEPTED, result)
+        },
+    )
+    .await
 }
 
 /// A HubSpot form submission webhook.
@@ -392,26 +426,14 @@ pub async fn hubspot_webhook(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    run(
+    adapted_webhook(
         ingest,
         "/v1/webhooks/hubspot/{publisher}",
         headers,
-        Some(publisher),
+        publisher,
         body,
-        |i, who, key, body| async move {
-            let result = match webhook_body::<hubspot::HubSpotFormSubmission>(
-                &i,
-                "HubSpotFormSubmission",
-                &body,
-            ) {
-                Ok(sub) => match hubspot::to_lead_event(&sub, &who) {
-                    Ok(event) => i.post_event(&who, key.as_deref(), &body, event).await,
-                    Err(fields) => Err(Failure::invalid(fields)),
-                },
-                Err(f) => Err(f),
-            };
-            answer(StatusCode::ACCEPTED, result)
-        },
+        "HubSpotFormSubmission",
+        hubspot::to_lead_event,
     )
     .await
 }
@@ -439,22 +461,14 @@ pub async fn chat_webhook(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    run(
+    adapted_webhook(
         ingest,
         "/v1/webhooks/chat/{publisher}",
         headers,
-        Some(publisher),
+        publisher,
         body,
-        |i, who, key, body| async move {
-            let result = match webhook_body::<chat::ChatTranscript>(&i, "ChatTranscript", &body) {
-                Ok(t) => match chat::to_lead_event(&t, &who) {
-                    Ok(event) => i.post_event(&who, key.as_deref(), &body, event).await,
-                    Err(fields) => Err(Failure::invalid(fields)),
-                },
-                Err(f) => Err(f),
-            };
-            answer(StatusCode::ACCEPTED, result)
-        },
+        "ChatTranscript",
+        chat::to_lead_event,
     )
     .await
 }

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use clap::Parser;
 use leadflow_ingest::config::IngestSettings;
 use leadflow_ingest::server::{Options, start};
-use leadflow_runtime::{CommonArgs, ServiceConfig, StageRegistry, SystemClock, init_tracing};
+use leadflow_runtime::{CommonArgs, StageRegistry, SystemClock, shutdown_signal, start_service};
 use tokio_util::sync::CancellationToken;
 
 /// The leadflow ingest service: publishers POST lead events (JSON, HubSpot form submissions, chat
@@ -30,14 +30,7 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let cfg = ServiceConfig::<IngestSettings>::load("ingest", &args.common)
-        .context("leadflow-ingest: configuration rejected")?;
-    init_tracing(&cfg.log)?;
-    leadflow_runtime::log_unread_env::<IngestSettings>("ingest");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let (cfg, runtime) = start_service::<IngestSettings>("ingest", &args.common)?;
     // one worker per core the process may use (its CPU affinity: `taskset -c 1` gives one)
     tracing::info!(
         workers = runtime.metrics().num_workers(),
@@ -55,25 +48,11 @@ fn main() -> anyhow::Result<()> {
         )
         .await
         .context("leadflow-ingest: start-up failed")?;
-        wait_for_signal().await;
+        // without signal handlers ingest stops at once, as it always has
+        shutdown_signal().await;
         shutdown.cancel();
         running.task.await.context("leadflow-ingest: server task")?;
         tracing::info!("leadflow-ingest stopped");
         Ok(())
     })
-}
-
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        tracing::error!("cannot install signal handlers");
-        return;
-    };
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM: draining"),
-        _ = int.recv() => tracing::info!("SIGINT: draining"),
-    }
 }

@@ -131,6 +131,27 @@ struct LaneRun<'a> {
     receipts: Vec<DeliveryReceipt>,
 }
 
+impl LaneRun<'_> {
+    /// The channel's delivery failed for good (`reason`): a `FAILED` receipt, and the progress
+    /// says done without success.
+    fn failed(&mut self, reason: &str, now: Timestamp) {
+        self.receipts.push(receipt(
+            self.h,
+            self.ch,
+            DeliveryStatus::Failed,
+            self.attempt,
+            None,
+            Some(reason.to_owned()),
+            now,
+            None,
+        ));
+        self.progress.send_modify(|p| {
+            p.done = Some(false);
+            p.last_error = Some(reason.to_owned());
+        });
+    }
+}
+
 /// The CRM has no link to give now: Slack stops waiting for one.
 fn no_link_now(link: &CrmLink) {
     link.send_if_modified(|l| {
@@ -602,20 +623,7 @@ impl Notifier {
             no_link_now(run.link);
         }
         tracing::warn!(channel = run.label, lead_id = %run.h.lead_id, "delivery rejected for good (the reason is on the receipt and the exception record)");
-        run.receipts.push(receipt(
-            run.h,
-            run.ch,
-            DeliveryStatus::Failed,
-            run.attempt,
-            None,
-            Some(reason.clone()),
-            now,
-            None,
-        ));
-        run.progress.send_modify(|p| {
-            p.done = Some(false);
-            p.last_error = Some(reason.clone());
-        });
+        run.failed(&reason, now);
         (std::mem::take(&mut run.receipts), Outcome::Rejected(reason))
     }
 
@@ -759,20 +767,7 @@ impl Notifier {
                 &run.last_error
             }
         );
-        run.receipts.push(receipt(
-            run.h,
-            run.ch,
-            DeliveryStatus::Failed,
-            run.attempt,
-            None,
-            Some(reason.clone()),
-            self.clock.now(),
-            None,
-        ));
-        run.progress.send_modify(|p| {
-            p.done = Some(false);
-            p.last_error = Some(reason.clone());
-        });
+        run.failed(&reason, self.clock.now());
         (run.receipts, Outcome::GaveUp(reason))
     }
 }

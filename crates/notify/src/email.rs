@@ -159,14 +159,7 @@ fn body(h: &Handoff, failures: &[(DeliveryChannel, String)]) -> String {
             esc(&rep.rep_id)
         ));
     }
-    for (label, value) in [
-        ("Name", Some(v.display_name())),
-        ("Company", v.company.clone()),
-        ("Title", v.title.clone()),
-        ("Email", v.email.clone()),
-        ("Phone", v.phone.clone()),
-        ("Country", v.country.clone()),
-    ] {
+    for (label, value) in v.contact_fields() {
         if let Some(value) = value {
             out.push_str(&format!("{label}: {}\n", esc(&value)));
         }

@@ -40,6 +40,19 @@ impl Visitor {
             .unwrap_or_else(|| "Unknown visitor".into())
     }
 
+    /// The contact lines a message shows, in order, labelled: name, company, title, email, phone,
+    /// country (`None`: not known).
+    pub fn contact_fields(&self) -> [(&'static str, Option<String>); 6] {
+        [
+            ("Name", Some(self.display_name())),
+            ("Company", self.company.clone()),
+            ("Title", self.title.clone()),
+            ("Email", self.email.clone()),
+            ("Phone", self.phone.clone()),
+            ("Country", self.country.clone()),
+        ]
+    }
+
     /// (first name, last name) for CRMs that want them apart: split at the first space.
     pub fn split_name(&self) -> (Option<String>, Option<String>) {
         match self

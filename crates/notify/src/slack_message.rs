@@ -98,14 +98,7 @@ pub fn blocks(h: &Handoff, crm_url: Option<&str>) -> Value {
 
     let v = &h.visitor;
     let mut fields = Vec::new();
-    for (label, value) in [
-        ("Name", Some(v.display_name())),
-        ("Company", v.company.clone()),
-        ("Title", v.title.clone()),
-        ("Email", v.email.clone()),
-        ("Phone", v.phone.clone()),
-        ("Country", v.country.clone()),
-    ] {
+    for (label, value) in v.contact_fields() {
         if let Some(value) = value.filter(|s| !s.is_empty()) {
             fields.push(json!({"type": "mrkdwn", "text": format!("*{label}*\n{}", esc(&value))}));
         }

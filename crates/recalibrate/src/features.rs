@@ -18,26 +18,8 @@ pub const PROBE_WEIGHT: f64 = 10.0;
 /// Caps of the probe model: never reached by the probe's weights.
 const PROBE_CAP: f64 = 1000.0;
 
-/// Which score component a code belongs to (SC1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Component {
-    Fit,
-    Intent,
-    Qualification,
-    Negative,
-}
-
-impl Component {
-    /// The component of a weight code by its family.
-    pub fn of(code: &str) -> Component {
-        match code.split_once('.').map(|(f, _)| f) {
-            Some("activity") => Component::Intent,
-            Some("qualification") => Component::Qualification,
-            Some("negative") => Component::Negative,
-            _ => Component::Fit,
-        }
-    }
-}
+/// Which score component a code belongs to (SC1): score's own classification.
+pub use leadflow_score::explain::Component;
 
 /// A lead's features: (code index, amount) for every factor that applies. Disqualifier amounts are
 /// negative (points are subtracted), so the score is Σ weight · amount for every code.

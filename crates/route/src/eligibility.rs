@@ -59,16 +59,7 @@ impl LeadFacts {
 }
 
 /// The employee band of a head count, as enrich spells it.
-pub fn employee_band(count: u64) -> &'static str {
-    match count {
-        0..=10 => "1-10",
-        11..=50 => "11-50",
-        51..=200 => "51-200",
-        201..=1000 => "201-1000",
-        1001..=5000 => "1001-5000",
-        _ => "5000+",
-    }
-}
+pub use leadflow_events::bands::employee_band;
 
 /// Why a rep cannot take a lead now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -1,48 +1,17 @@
 //! `leadflow-route-rejections` (`handoff.activity` → `handoff.packets`): a lead its rep rejected
 //! goes back to the pool (RULES.md §6c). Every other activity is read and left alone.
 
-use std::sync::Arc;
+use leadflow_events::{ErrorKind, RepActivity, RepActivityKind, TopicRole};
+use leadflow_runtime::{Context, Output, Stage, StageError};
 
-use leadflow_events::{AnyEvent, ErrorKind, RepActivity, RepActivityKind, TopicRole};
-use leadflow_runtime::{Context, Output, SideInput, Stage, StageError, StageRegistry};
+use crate::stage::{reassignment_outputs, route_side_inputs, route_stage, wait_for_unknown_lead};
 
-use crate::metrics::RouteMetrics;
-use crate::router::{Reassigned, Router};
-use crate::settings::RouteSettings;
-use crate::stage::{apply_side, owned_by, state_inputs, wait_for_unknown_lead};
-
-/// `leadflow-route-rejections`: one packet per lead its owner rejected.
-#[derive(Debug)]
-pub struct RejectionStage {
-    router: Arc<Router>,
-    settings: RouteSettings,
-    metrics: RouteMetrics,
-}
+route_stage!(
+    /// `leadflow-route-rejections`: one packet per lead its owner rejected.
+    RejectionStage
+);
 
 impl RejectionStage {
-    /// Builds the stage, registering its metrics in `registry`.
-    pub fn new(
-        settings: &RouteSettings,
-        registry: &StageRegistry,
-    ) -> Result<Self, prometheus::Error> {
-        Ok(Self {
-            router: Arc::new(Router::with_window(
-                settings.router_config(),
-                settings.state_window_days,
-            )),
-            settings: settings.clone(),
-            metrics: RouteMetrics::register(registry)?,
-        })
-    }
-
-    pub fn metrics(&self) -> &RouteMetrics {
-        &self.metrics
-    }
-
-    pub fn router(&self) -> &Arc<Router> {
-        &self.router
-    }
-
     /// The pure transform: a REJECTED activity → zero or one reassigned packet; other kinds → none.
     pub fn reject(&self, activity: &RepActivity) -> Result<Vec<Output>, StageError> {
         if activity.kind != RepActivityKind::Rejected {
@@ -54,35 +23,25 @@ impl RejectionStage {
                 "REJECTED activity without a lead_id or rep_id",
             ));
         }
-        match self.router.reassign_rejected(activity) {
-            Reassigned::Packet(p) => {
-                let result = if p.unassigned_reason.is_some() {
-                    "manager"
-                } else {
-                    "reassigned"
-                };
-                self.metrics.rejection(result);
-                self.metrics.packet("rejected");
-                Ok(vec![Output::to(TopicRole::Packets, (*p).clone())])
-            }
-            Reassigned::Redelivered(p) => Ok(vec![Output::to(TopicRole::Packets, (*p).clone())]),
-            Reassigned::NotOpen => {
-                self.metrics.rejection("not_open");
-                Ok(Vec::new())
-            }
-            Reassigned::UnknownLead(reason) => {
-                self.metrics.rejection("unknown_lead");
-                Err(owned_by(&self.settings.unroutable_owner, reason))
-            }
-            Reassigned::Unroutable(reason) => {
-                self.metrics.rejection("unroutable");
-                self.metrics.unroutable("rejection");
-                Err(owned_by(
-                    &self.settings.unroutable_owner,
-                    format!("unroutable rejection: {reason}"),
-                ))
-            }
-        }
+        reassignment_outputs(
+            self.router.reassign_rejected(activity),
+            &self.metrics,
+            &self.settings.unroutable_owner,
+            ("rejection", "rejection"),
+            |result| self.metrics.rejection(result),
+            |p, redelivered| {
+                // a redelivery counts nothing on the rejection counters
+                if !redelivered {
+                    let result = if p.unassigned_reason.is_some() {
+                        "manager"
+                    } else {
+                        "reassigned"
+                    };
+                    self.metrics.rejection(result);
+                    self.metrics.packet("rejected");
+                }
+            },
+        )
     }
 }
 
@@ -95,11 +54,5 @@ impl Stage for RejectionStage {
         wait_for_unknown_lead(self.reject(&input), ctx)
     }
 
-    fn side_inputs(&self) -> Vec<SideInput> {
-        state_inputs(self.settings.state_window_days)
-    }
-
-    fn on_side_input(&self, event: AnyEvent) -> Result<(), StageError> {
-        apply_side(&self.router, &self.metrics, &event)
-    }
+    route_side_inputs!();
 }

@@ -2,16 +2,16 @@
 //! `handoff.packets` ([`ReassignStage`]). Both rebuild the same routing state from the `reps`,
 //! `handoff.packets` and `handoff.activity` side inputs before their first input.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use leadflow_events::AnyEvent;
-use leadflow_events::{ErrorKind, HandoffKind, SlaEscalation, TierDecision, TopicRole};
-use leadflow_runtime::{Context, Output, SideInput, SideStart, Stage, StageError, StageRegistry};
+use leadflow_events::{
+    ErrorKind, HandoffKind, HandoffPacket, SlaEscalation, TierDecision, TopicRole,
+};
+use leadflow_runtime::{Context, Output, SideInput, SideStart, Stage, StageError};
 
 use crate::metrics::RouteMetrics;
 use crate::router::{Reassigned, Routed, Router};
-use crate::settings::RouteSettings;
 
 /// How long (ms, by the escalation's record time) an escalation for a lead not yet seen routed is
 /// retried before it becomes an exception (RULES.md §6).
@@ -71,6 +71,48 @@ pub(crate) fn owned_by(owner: &str, reason: String) -> StageError {
     }
 }
 
+/// The outputs of a reassignment of an open lead (after an SLA breach, after a rejection): the
+/// packet (`on_packet` counts it, told whether it is a redelivery), nothing for a lead no longer
+/// open, or an exception owned by `unroutable_owner` for a lead route never saw or nobody can take.
+/// `count` counts those three results on the input's own counter; `(input, action)` name the input
+/// in the unroutable counter and the action in the exception's reason (`("escalation",
+/// "reassignment")`).
+pub(crate) fn reassignment_outputs(
+    reassigned: Reassigned,
+    metrics: &RouteMetrics,
+    unroutable_owner: &str,
+    (input, action): (&str, &str),
+    count: impl Fn(&str),
+    on_packet: impl FnOnce(&HandoffPacket, bool),
+) -> Result<Vec<Output>, StageError> {
+    match reassigned {
+        Reassigned::Packet(p) => {
+            on_packet(&p, false);
+            Ok(vec![Output::to(TopicRole::Packets, (*p).clone())])
+        }
+        Reassigned::Redelivered(p) => {
+            on_packet(&p, true);
+            Ok(vec![Output::to(TopicRole::Packets, (*p).clone())])
+        }
+        Reassigned::NotOpen => {
+            count("not_open");
+            Ok(Vec::new())
+        }
+        Reassigned::UnknownLead(reason) => {
+            count("unknown_lead");
+            Err(owned_by(unroutable_owner, reason))
+        }
+        Reassigned::Unroutable(reason) => {
+            count("unroutable");
+            metrics.unroutable(input);
+            Err(owned_by(
+                unroutable_owner,
+                format!("unroutable {action}: {reason}"),
+            ))
+        }
+    }
+}
+
 pub(crate) fn apply_side(
     router: &Router,
     metrics: &RouteMetrics,
@@ -86,47 +128,81 @@ pub(crate) fn apply_side(
     })
 }
 
-/// `leadflow-route`: one packet per tier decision that hands off to a human.
-#[derive(Debug)]
-pub struct RouteStage {
-    router: Arc<Router>,
-    settings: RouteSettings,
-    metrics: RouteMetrics,
+/// Declares a route stage: its routing state (rebuilt from the side inputs before the first
+/// input, [`state_inputs`]), settings and metrics, with `new`, `with_router`, `metrics` and
+/// `router`.
+macro_rules! route_stage {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug)]
+        pub struct $name {
+            router: std::sync::Arc<$crate::router::Router>,
+            settings: $crate::settings::RouteSettings,
+            metrics: $crate::metrics::RouteMetrics,
+        }
+
+        impl $name {
+            /// Builds the stage, registering its metrics in `registry`.
+            pub fn new(
+                settings: &$crate::settings::RouteSettings,
+                registry: &leadflow_runtime::StageRegistry,
+            ) -> Result<Self, prometheus::Error> {
+                let router = std::sync::Arc::new($crate::router::Router::with_window(
+                    settings.router_config(),
+                    settings.state_window_days,
+                ));
+                Self::with_router(settings, router, registry)
+            }
+
+            /// Builds the stage on `router`, registering its metrics in `registry`.
+            pub fn with_router(
+                settings: &$crate::settings::RouteSettings,
+                router: std::sync::Arc<$crate::router::Router>,
+                registry: &leadflow_runtime::StageRegistry,
+            ) -> Result<Self, prometheus::Error> {
+                Ok(Self {
+                    router,
+                    settings: settings.clone(),
+                    metrics: $crate::metrics::RouteMetrics::register(registry)?,
+                })
+            }
+
+            pub fn metrics(&self) -> &$crate::metrics::RouteMetrics {
+                &self.metrics
+            }
+
+            pub fn router(&self) -> &std::sync::Arc<$crate::router::Router> {
+                &self.router
+            }
+        }
+    };
 }
+pub(crate) use route_stage;
+
+/// The side-input half of a route stage's `Stage` impl (inside the impl block): the routing
+/// state's side inputs ([`state_inputs`]), applied by [`apply_side`].
+macro_rules! route_side_inputs {
+    () => {
+        fn side_inputs(&self) -> Vec<leadflow_runtime::SideInput> {
+            $crate::stage::state_inputs(self.settings.state_window_days)
+        }
+
+        fn on_side_input(
+            &self,
+            event: leadflow_events::AnyEvent,
+        ) -> Result<(), leadflow_runtime::StageError> {
+            $crate::stage::apply_side(&self.router, &self.metrics, &event)
+        }
+    };
+}
+pub(crate) use route_side_inputs;
+
+route_stage!(
+    /// `leadflow-route`: one packet per tier decision that hands off to a human.
+    RouteStage
+);
 
 impl RouteStage {
-    /// Builds the stage, registering its metrics in `registry`.
-    pub fn new(
-        settings: &RouteSettings,
-        registry: &StageRegistry,
-    ) -> Result<Self, prometheus::Error> {
-        let router = Arc::new(Router::with_window(
-            settings.router_config(),
-            settings.state_window_days,
-        ));
-        Self::with_router(settings, router, registry)
-    }
-
-    pub fn with_router(
-        settings: &RouteSettings,
-        router: Arc<Router>,
-        registry: &StageRegistry,
-    ) -> Result<Self, prometheus::Error> {
-        Ok(Self {
-            router,
-            settings: settings.clone(),
-            metrics: RouteMetrics::register(registry)?,
-        })
-    }
-
-    pub fn metrics(&self) -> &RouteMetrics {
-        &self.metrics
-    }
-
-    pub fn router(&self) -> &Arc<Router> {
-        &self.router
-    }
-
     /// The pure transform: one decision → zero or one packet, or an error for the exceptions topic.
     pub fn route(&self, input: &TierDecision) -> Result<Vec<Output>, StageError> {
         if input.handoff != HandoffKind::None && input.target_team.trim().is_empty() {
@@ -183,47 +259,15 @@ impl Stage for RouteStage {
         self.route(&input)
     }
 
-    fn side_inputs(&self) -> Vec<SideInput> {
-        state_inputs(self.settings.state_window_days)
-    }
-
-    fn on_side_input(&self, event: AnyEvent) -> Result<(), StageError> {
-        apply_side(&self.router, &self.metrics, &event)
-    }
+    route_side_inputs!();
 }
 
-/// `leadflow-route-reassign`: one reassigned packet per SLA breach.
-#[derive(Debug)]
-pub struct ReassignStage {
-    router: Arc<Router>,
-    settings: RouteSettings,
-    metrics: RouteMetrics,
-}
+route_stage!(
+    /// `leadflow-route-reassign`: one reassigned packet per SLA breach.
+    ReassignStage
+);
 
 impl ReassignStage {
-    /// Builds the stage, registering its metrics in `registry`.
-    pub fn new(
-        settings: &RouteSettings,
-        registry: &StageRegistry,
-    ) -> Result<Self, prometheus::Error> {
-        Ok(Self {
-            router: Arc::new(Router::with_window(
-                settings.router_config(),
-                settings.state_window_days,
-            )),
-            settings: settings.clone(),
-            metrics: RouteMetrics::register(registry)?,
-        })
-    }
-
-    pub fn metrics(&self) -> &RouteMetrics {
-        &self.metrics
-    }
-
-    pub fn router(&self) -> &Arc<Router> {
-        &self.router
-    }
-
     /// The stage's step: an escalation for a lead this instance has not seen routed is retried while
     /// the escalation is younger than [`UNKNOWN_LEAD_WAIT_MS`] (RULES.md §6: the packet is on its way
     /// through the `handoff.packets` side input, which can lag the watchdog's escalation by a fetch
@@ -238,33 +282,21 @@ impl ReassignStage {
 
     /// The pure transform: one escalation → zero or one reassigned packet.
     pub fn reassign(&self, esc: &SlaEscalation) -> Result<Vec<Output>, StageError> {
-        match self.router.reassign(esc) {
-            Reassigned::Packet(p) => {
-                self.metrics.escalation("reassigned");
-                self.metrics.packet("reassigned");
-                Ok(vec![Output::to(TopicRole::Packets, (*p).clone())])
-            }
-            Reassigned::Redelivered(p) => {
-                self.metrics.escalation("redelivered");
-                Ok(vec![Output::to(TopicRole::Packets, (*p).clone())])
-            }
-            Reassigned::NotOpen => {
-                self.metrics.escalation("not_open");
-                Ok(Vec::new())
-            }
-            Reassigned::UnknownLead(reason) => {
-                self.metrics.escalation("unknown_lead");
-                Err(owned_by(&self.settings.unroutable_owner, reason))
-            }
-            Reassigned::Unroutable(reason) => {
-                self.metrics.escalation("unroutable");
-                self.metrics.unroutable("escalation");
-                Err(owned_by(
-                    &self.settings.unroutable_owner,
-                    format!("unroutable reassignment: {reason}"),
-                ))
-            }
-        }
+        reassignment_outputs(
+            self.router.reassign(esc),
+            &self.metrics,
+            &self.settings.unroutable_owner,
+            ("escalation", "reassignment"),
+            |result| self.metrics.escalation(result),
+            |_, redelivered| {
+                if redelivered {
+                    self.metrics.escalation("redelivered");
+                } else {
+                    self.metrics.escalation("reassigned");
+                    self.metrics.packet("reassigned");
+                }
+            },
+        )
     }
 }
 
@@ -281,21 +313,17 @@ impl Stage for ReassignStage {
         self.reassign_at(&input, ctx)
     }
 
-    fn side_inputs(&self) -> Vec<SideInput> {
-        state_inputs(self.settings.state_window_days)
-    }
-
-    fn on_side_input(&self, event: AnyEvent) -> Result<(), StageError> {
-        apply_side(&self.router, &self.metrics, &event)
-    }
+    route_side_inputs!();
 }
 
 #[cfg(test)]
 mod tests {
     use leadflow_events::AnyEvent;
     use leadflow_events::{RepRole, RepStatus, samples};
+    use leadflow_runtime::StageRegistry;
 
     use super::*;
+    use crate::settings::RouteSettings;
 
     fn stage() -> RouteStage {
         RouteStage::new(&RouteSettings::default(), &StageRegistry::new("route")).unwrap()

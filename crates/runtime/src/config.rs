@@ -337,6 +337,20 @@ impl<S: StageSettings> ServiceConfig<S> {
     }
 }
 
+/// The `[stage]` table of this repository's `deploy/config/<service>.toml`, read as `C`: what the
+/// stages' tests compare with `C::default()` (the deploy files document every key with its
+/// default).
+pub fn deploy_config_stage<C: serde::de::DeserializeOwned>(
+    service: &str,
+) -> Result<C, Box<figment::Error>> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../deploy/config")
+        .join(format!("{service}.toml"));
+    Figment::from(Toml::file(path))
+        .extract_inner("stage")
+        .map_err(Box::new)
+}
+
 /// The environment prefix of a binary's own `[stage]` keys: `LEADFLOW_ENRICH__`,
 /// `LEADFLOW_SLA_WATCHDOG__` (the name upper-cased, `-` as `_`). Keys under it are checked as
 /// strictly as the file's `[stage]` table: an unknown one stops the binary.

@@ -49,7 +49,7 @@ pub use kafka_security::{SaslMechanism, SecurityConfig, SecurityProtocol};
 pub use pipeline::{FlowLimits, RunOptions, run_stage};
 pub use registry::StageRegistry;
 pub use secret::Secret;
-pub use service::{init_tracing, log_unread_env, service_main};
+pub use service::{init_tracing, log_unread_env, service_main, shutdown_signal, start_service};
 pub use stage::{Context, Output, SideInput, SideStart, Stage, StageError};
 pub use summary::RunSummary;
 pub use timer::OwnedKeys;

@@ -50,14 +50,7 @@ where
         ));
     let matches = command.get_matches();
     let args = ServiceArgs::from_arg_matches(&matches)?;
-    let cfg = ServiceConfig::<C>::load(S::NAME, &args.common)
-        .with_context(|| format!("{name}: configuration rejected"))?;
-    init_tracing(&cfg.log)?;
-    log_unread_env::<C>(S::NAME);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let (cfg, runtime) = start_service::<C>(S::NAME, &args.common)?;
     let result = runtime.block_on(async move {
         let metrics = StageRegistry::new(S::NAME);
         let stage = build(&cfg, &metrics).with_context(|| format!("{name}: building the stage"))?;
@@ -81,9 +74,40 @@ where
     result
 }
 
+/// The start of every service's `main` (the stages' [`service_main`], ingest's): loads the layered
+/// configuration of the service `name` (e.g. `score`, `ingest`), sets up logging
+/// ([`init_tracing`]), warns about `LEADFLOW_` variables nothing reads ([`log_unread_env`]) and
+/// builds the multi-thread async runtime the service runs on.
+pub fn start_service<C: StageSettings>(
+    name: &str,
+    common: &CommonArgs,
+) -> anyhow::Result<(ServiceConfig<C>, tokio::runtime::Runtime)> {
+    let cfg = ServiceConfig::<C>::load(name, common)
+        .with_context(|| format!("leadflow-{name}: configuration rejected"))?;
+    init_tracing(&cfg.log)?;
+    log_unread_env::<C>(name);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    Ok((cfg, runtime))
+}
+
 /// Cancels `shutdown` on SIGTERM or SIGINT, and from then on bounds the process's life to `grace`
 /// ([`exit_after`]).
 async fn watch_signals(shutdown: CancellationToken, grace: std::time::Duration) {
+    if !shutdown_signal().await {
+        // no handlers: the stage runs until a fatal error or SIGKILL
+        return;
+    }
+    shutdown.cancel();
+    exit_after(grace);
+}
+
+/// Waits for the first SIGTERM or SIGINT (Ctrl-C off Unix), logging which: when a service starts
+/// draining. Returns `true` then; `false` at once, with an error logged, when the handlers cannot be
+/// installed.
+pub async fn shutdown_signal() -> bool {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -92,7 +116,7 @@ async fn watch_signals(shutdown: CancellationToken, grace: std::time::Duration) 
             signal(SignalKind::interrupt()),
         ) else {
             tracing::error!("cannot install signal handlers");
-            return;
+            return false;
         };
         tokio::select! {
             _ = term.recv() => tracing::info!("SIGTERM: draining"),
@@ -103,8 +127,7 @@ async fn watch_signals(shutdown: CancellationToken, grace: std::time::Duration) 
     {
         let _ = tokio::signal::ctrl_c().await;
     }
-    shutdown.cancel();
-    exit_after(grace);
+    true
 }
 
 /// The hard deadline of a stop: if the process is still running `grace` after the signal (a broker

@@ -89,6 +89,79 @@ async fn gate(
     None
 }
 
+/// The unique property a CRM object is upserted and addressed by.
+fn unique_property(object: &str) -> &'static str {
+    if object == "contacts" {
+        "email"
+    } else {
+        "leadflow_idempotency_key"
+    }
+}
+
+/// One CRM v3 object call (`method` on `path`, a JSON body): every answer is recorded with the
+/// payload.
+struct ObjectCall<'a> {
+    state: &'a SandboxState,
+    method: &'static str,
+    path: String,
+    payload: Value,
+}
+
+impl<'a> ObjectCall<'a> {
+    /// Reads the body (not JSON: null), checks the token and the faults ([`gate`]) and that
+    /// `object` is a type the stand-in keeps; `Err` is the answer to give instead.
+    async fn open(
+        state: &'a SandboxState,
+        headers: &HeaderMap,
+        method: &'static str,
+        path: String,
+        body: &[u8],
+        object: &str,
+    ) -> Result<ObjectCall<'a>, Response> {
+        let payload: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        if let Some(resp) = gate(state, headers, method, &path, &payload).await {
+            return Err(resp);
+        }
+        let call = ObjectCall {
+            state,
+            method,
+            path,
+            payload,
+        };
+        if !OBJECT_TYPES.contains(&object) {
+            return Err(call.fail(
+                StatusCode::NOT_FOUND,
+                "OBJECT_NOT_FOUND",
+                format!("Unknown object type {object}"),
+            ));
+        }
+        Ok(call)
+    }
+
+    /// A HubSpot error answer, recorded.
+    fn fail(&self, status: StatusCode, category: &str, message: String) -> Response {
+        self.record(status);
+        error(status, category, &message)
+    }
+
+    /// A 200 with `body`, recorded.
+    fn ok(&self, body: Value) -> Response {
+        self.record(StatusCode::OK);
+        (StatusCode::OK, rate_headers(), axum::Json(body)).into_response()
+    }
+
+    fn record(&self, status: StatusCode) {
+        self.state.record(
+            Service::Hubspot,
+            self.method,
+            &self.path,
+            status.as_u16(),
+            None,
+            self.payload.clone(),
+        );
+    }
+}
+
 fn valid_email(e: &str) -> bool {
     let mut parts = e.split('@');
     matches!((parts.next(), parts.next(), parts.next()), (Some(l), Some(d), None) if !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.'))
@@ -101,28 +174,12 @@ async fn batch_upsert(
     body: Bytes,
 ) -> Response {
     let path = format!("/crm/v3/objects/{object}/batch/upsert");
-    let payload: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    if let Some(resp) = gate(&state, &headers, "POST", &path, &payload).await {
-        return resp;
-    }
-    let fail = |status: StatusCode, category: &str, message: String| {
-        state.record(
-            Service::Hubspot,
-            "POST",
-            &path,
-            status.as_u16(),
-            None,
-            payload.clone(),
-        );
-        error(status, category, &message)
+    let call = match ObjectCall::open(&state, &headers, "POST", path, &body, &object).await {
+        Ok(call) => call,
+        Err(resp) => return resp,
     };
-    if !OBJECT_TYPES.contains(&object.as_str()) {
-        return fail(
-            StatusCode::NOT_FOUND,
-            "OBJECT_NOT_FOUND",
-            format!("Unknown object type {object}"),
-        );
-    }
+    let fail = |status, category, message| call.fail(status, category, message);
+    let payload = &call.payload;
     let Some(inputs) = payload["inputs"].as_array() else {
         return fail(
             StatusCode::BAD_REQUEST,
@@ -134,11 +191,7 @@ async fn batch_upsert(
     for input in inputs {
         let id_property = input["idProperty"].as_str().unwrap_or_default();
         let key = input["id"].as_str().unwrap_or_default();
-        let expected = if object == "contacts" {
-            "email"
-        } else {
-            "leadflow_idempotency_key"
-        };
+        let expected = unique_property(&object);
         if id_property != expected || key.is_empty() {
             return fail(
                 StatusCode::BAD_REQUEST,
@@ -161,13 +214,7 @@ async fn batch_upsert(
         let (id, created) = state.upsert(&object, key, properties.clone());
         results.push(json!({"id": id, "new": created, "properties": properties}));
     }
-    state.record(Service::Hubspot, "POST", &path, 200, None, payload.clone());
-    (
-        StatusCode::OK,
-        rate_headers(),
-        axum::Json(json!({"status": "COMPLETE", "results": results})),
-    )
-        .into_response()
+    call.ok(json!({"status": "COMPLETE", "results": results}))
 }
 
 /// `PATCH /crm/v3/objects/{object}/{id}` (`?idProperty=` to address the object by a unique
@@ -180,34 +227,14 @@ async fn update(
     body: Bytes,
 ) -> Response {
     let path = format!("/crm/v3/objects/{object}/{id}");
-    let payload: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    if let Some(resp) = gate(&state, &headers, "PATCH", &path, &payload).await {
-        return resp;
-    }
-    let fail = |status: StatusCode, category: &str, message: String| {
-        state.record(
-            Service::Hubspot,
-            "PATCH",
-            &path,
-            status.as_u16(),
-            None,
-            payload.clone(),
-        );
-        error(status, category, &message)
+    let call = match ObjectCall::open(&state, &headers, "PATCH", path, &body, &object).await {
+        Ok(call) => call,
+        Err(resp) => return resp,
     };
-    if !OBJECT_TYPES.contains(&object.as_str()) {
-        return fail(
-            StatusCode::NOT_FOUND,
-            "OBJECT_NOT_FOUND",
-            format!("Unknown object type {object}"),
-        );
-    }
+    let fail = |status, category, message| call.fail(status, category, message);
+    let payload = &call.payload;
     let id_property = query.get("idProperty").map(String::as_str);
-    let expected = if object == "contacts" {
-        "email"
-    } else {
-        "leadflow_idempotency_key"
-    };
+    let expected = unique_property(&object);
     if id_property.is_some_and(|p| p != expected) {
         return fail(
             StatusCode::BAD_REQUEST,
@@ -236,13 +263,7 @@ async fn update(
             format!("resource not found: {object} {id}"),
         );
     };
-    state.record(Service::Hubspot, "PATCH", &path, 200, None, payload.clone());
-    (
-        StatusCode::OK,
-        rate_headers(),
-        axum::Json(json!({"id": obj.id, "properties": obj.properties, "archived": false})),
-    )
-        .into_response()
+    call.ok(json!({"id": obj.id, "properties": obj.properties, "archived": false}))
 }
 
 async fn associate(

@@ -47,19 +47,32 @@ pub(crate) async fn fault_gate(
     Some(resp)
 }
 
+/// Reads a Web API call's JSON body (not JSON: null) and lets a configured fault answer instead
+/// ([`fault_gate`]); `Err` is that answer.
+async fn read_call(state: &SandboxState, path: &str, body: &[u8]) -> Result<Value, Response> {
+    let payload: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    match fault_gate(state, path, &payload).await {
+        Some(resp) => Err(resp),
+        None => Ok(payload),
+    }
+}
+
+/// Slack's answer to a Web API call (HTTP 200, `ok` in the body says how it went), recorded with
+/// the call's payload.
+fn reply(state: &SandboxState, path: &str, payload: Value, body: Value) -> Response {
+    state.record(Service::Slack, "POST", path, 200, None, payload);
+    (StatusCode::OK, axum::Json(body)).into_response()
+}
+
 async fn post_message(
     State(state): State<Arc<SandboxState>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let path = "/api/chat.postMessage";
-    let payload: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    if let Some(resp) = fault_gate(&state, path, &payload).await {
-        return resp;
-    }
-    let reply = |state: &SandboxState, payload: Value, body: Value| {
-        state.record(Service::Slack, "POST", path, 200, None, payload);
-        (StatusCode::OK, axum::Json(body)).into_response()
+    let payload = match read_call(&state, path, &body).await {
+        Ok(payload) => payload,
+        Err(resp) => return resp,
     };
     if bearer(&headers) != Some(state.slack_bot_token.as_str()) {
         let error = if bearer(&headers).is_some() {
@@ -67,11 +80,12 @@ async fn post_message(
         } else {
             "not_authed"
         };
-        return reply(&state, payload, json!({"ok": false, "error": error}));
+        return reply(&state, path, payload, json!({"ok": false, "error": error}));
     }
     if payload.is_null() {
         return reply(
             &state,
+            path,
             payload,
             json!({"ok": false, "error": "invalid_json"}),
         );
@@ -80,6 +94,7 @@ async fn post_message(
     if channel.is_empty() || channel.starts_with("#missing") {
         return reply(
             &state,
+            path,
             payload,
             json!({"ok": false, "error": "channel_not_found"}),
         );
@@ -87,6 +102,7 @@ async fn post_message(
     if channel.starts_with("#archived") {
         return reply(
             &state,
+            path,
             payload,
             json!({"ok": false, "error": "is_archived"}),
         );
@@ -94,7 +110,12 @@ async fn post_message(
     let text = payload["text"].as_str().unwrap_or_default().to_owned();
     let blocks = payload["blocks"].clone();
     if text.is_empty() && !blocks.is_array() {
-        return reply(&state, payload, json!({"ok": false, "error": "no_text"}));
+        return reply(
+            &state,
+            path,
+            payload,
+            json!({"ok": false, "error": "no_text"}),
+        );
     }
     let msg = state.push_slack(SlackMessage {
         ts: String::new(),
@@ -110,6 +131,7 @@ async fn post_message(
     }
     reply(
         &state,
+        path,
         payload,
         json!({
             "ok": true,
@@ -128,17 +150,14 @@ async fn open_conversation(
     body: Bytes,
 ) -> Response {
     let path = "/api/conversations.open";
-    let payload: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    if let Some(resp) = fault_gate(&state, path, &payload).await {
-        return resp;
-    }
-    let reply = |state: &SandboxState, payload: Value, body: Value| {
-        state.record(Service::Slack, "POST", path, 200, None, payload);
-        (StatusCode::OK, axum::Json(body)).into_response()
+    let payload = match read_call(&state, path, &body).await {
+        Ok(payload) => payload,
+        Err(resp) => return resp,
     };
     if bearer(&headers) != Some(state.slack_bot_token.as_str()) {
         return reply(
             &state,
+            path,
             payload,
             json!({"ok": false, "error": "invalid_auth"}),
         );
@@ -151,6 +170,7 @@ async fn open_conversation(
     if users.is_empty() {
         return reply(
             &state,
+            path,
             payload,
             json!({"ok": false, "error": "users_list_not_supplied"}),
         );
@@ -159,6 +179,7 @@ async fn open_conversation(
         // a multi-person DM: not used by leadflow
         return reply(
             &state,
+            path,
             payload,
             json!({"ok": false, "error": "not_supported_by_sandbox"}),
         );
@@ -166,6 +187,7 @@ async fn open_conversation(
     if !(users.starts_with('U') || users.starts_with('W')) || users.len() < 3 {
         return reply(
             &state,
+            path,
             payload,
             json!({"ok": false, "error": "user_not_found"}),
         );
@@ -173,6 +195,7 @@ async fn open_conversation(
     let channel = state.open_dm(&users);
     reply(
         &state,
+        path,
         payload,
         json!({"ok": true, "channel": {"id": channel}}),
     )
@@ -184,10 +207,10 @@ async fn webhook(
     body: Bytes,
 ) -> Response {
     let rec_path = format!("/webhook/{path}");
-    let payload: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    if let Some(resp) = fault_gate(&state, &rec_path, &payload).await {
-        return resp;
-    }
+    let payload = match read_call(&state, &rec_path, &body).await {
+        Ok(payload) => payload,
+        Err(resp) => return resp,
+    };
     let (status, text) = if path.contains("missing") {
         (StatusCode::NOT_FOUND, "no_service")
     } else if payload.is_null() || (payload["text"].is_null() && !payload["blocks"].is_array()) {

@@ -35,7 +35,8 @@ async fn session(stream: TcpStream, state: Arc<SandboxState>) -> std::io::Result
     let mut lines = BufReader::new(read);
     let fault = state.take_fault(Service::Smtp);
     match fault.as_ref().map(|f| f.mode) {
-        Some(FaultMode::Down) => {
+        Some(mode @ (FaultMode::Down | FaultMode::RateLimit)) => {
+            // the connection is refused with a 421 greeting, recorded
             state.record(
                 Service::Smtp,
                 "CONNECT",
@@ -44,23 +45,12 @@ async fn session(stream: TcpStream, state: Arc<SandboxState>) -> std::io::Result
                 fault.as_ref(),
                 json!(null),
             );
-            write
-                .write_all(b"421 4.3.2 Service not available (sandbox fault)\r\n")
-                .await?;
-            return Ok(());
-        }
-        Some(FaultMode::RateLimit) => {
-            state.record(
-                Service::Smtp,
-                "CONNECT",
-                "",
-                421,
-                fault.as_ref(),
-                json!(null),
-            );
-            write
-                .write_all(b"421 4.7.0 Too many connections, try again later\r\n")
-                .await?;
+            let greeting: &[u8] = if mode == FaultMode::Down {
+                b"421 4.3.2 Service not available (sandbox fault)\r\n"
+            } else {
+                b"421 4.7.0 Too many connections, try again later\r\n"
+            };
+            write.write_all(greeting).await?;
             return Ok(());
         }
         Some(FaultMode::Slow) => {

@@ -205,31 +205,19 @@ pub fn key(family: &str, value: &str) -> String {
     k
 }
 
-/// Employee band of a head count (the bands of `enriched_lead.avsc`).
+/// Employee band of a head count (the bands of `enriched_lead.avsc`); none for a count below 1.
 pub fn employee_band_for(count: i32) -> Option<&'static str> {
-    Some(match count {
-        i32::MIN..=0 => return None,
-        1..=10 => "1-10",
-        11..=50 => "11-50",
-        51..=200 => "51-200",
-        201..=1000 => "201-1000",
-        1001..=5000 => "1001-5000",
-        _ => "5000+",
-    })
+    u64::try_from(count)
+        .ok()
+        .filter(|&n| n > 0)
+        .map(leadflow_events::bands::employee_band)
 }
 
-/// Revenue band of an annual revenue in USD (the bands of `enriched_lead.avsc`).
+/// Revenue band of an annual revenue in USD (the bands of `enriched_lead.avsc`); none below 0.
 pub fn revenue_band_for(usd: i64) -> Option<&'static str> {
-    const M: i64 = 1_000_000;
-    Some(match usd {
-        i64::MIN..=-1 => return None,
-        0..M => "<1M",
-        M..=9_999_999 => "1M-10M",
-        10_000_000..=49_999_999 => "10M-50M",
-        50_000_000..=249_999_999 => "50M-250M",
-        250_000_000..=999_999_999 => "250M-1B",
-        _ => "1B+",
-    })
+    u64::try_from(usd)
+        .ok()
+        .map(leadflow_events::bands::revenue_band)
 }
 
 #[cfg(test)]

@@ -8,13 +8,26 @@ use leadflow_events::{ActivityKind, ScoreFactor};
 use crate::codes::Negative;
 use crate::demographics::{self, Seniority};
 
-/// Which score component a contribution belongs to.
+/// Which score component a contribution (or a weight code) belongs to (SC1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Component {
     Fit,
     Intent,
     Qualification,
     Negative,
+}
+
+impl Component {
+    /// The component of a weight code by its family (`activity.*` intent, `qualification.*`,
+    /// `negative.*`, every other family fit).
+    pub fn of(code: &str) -> Component {
+        match code.split_once('.').map(|(f, _)| f) {
+            Some(crate::codes::ACTIVITY) => Component::Intent,
+            Some(crate::codes::QUALIFICATION) => Component::Qualification,
+            Some(crate::codes::NEGATIVE) => Component::Negative,
+            _ => Component::Fit,
+        }
+    }
 }
 
 /// A chat qualification dimension (RULES.md SC2: the four of the chat).

@@ -63,15 +63,7 @@ mod tests {
     /// `ScoreSettings::default()`.
     #[test]
     fn deploy_config_equals_the_defaults() {
-        use figment::Figment;
-        use figment::providers::{Format, Toml};
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../deploy/config/score.toml"
-        );
-        let stage: ScoreSettings = Figment::from(Toml::file(path))
-            .extract_inner("stage")
-            .unwrap();
+        let stage: ScoreSettings = leadflow_runtime::config::deploy_config_stage("score").unwrap();
         assert_eq!(stage, ScoreSettings::default());
     }
 

@@ -184,7 +184,7 @@ impl<'a> Facts<'a> {
         if self.negative {
             format!(
                 "persona {} ({}) is never escalated or queued for a human unless they ask for one",
-                persona_code(persona),
+                persona.symbol(),
                 persona_text(persona)
             )
         } else {
@@ -759,17 +759,6 @@ fn trigger_text(t: HandoffTrigger) -> &'static str {
         HandoffTrigger::ScoreBand => "the score band",
         HandoffTrigger::WarmConversation => "the soft escalation",
         HandoffTrigger::None => "nothing",
-    }
-}
-
-fn persona_code(p: Persona) -> &'static str {
-    match p {
-        Persona::P1 => "P1",
-        Persona::P2 => "P2",
-        Persona::P3 => "P3",
-        Persona::N1 => "N1",
-        Persona::N2 => "N2",
-        Persona::Unknown => "UNKNOWN",
     }
 }
 

@@ -200,17 +200,7 @@ impl Walk<'_> {
         match schema {
             Schema::Null => Ok(()),
             Schema::Boolean => self.skip("boolean", 1),
-            Schema::Int
-            | Schema::Long
-            | Schema::Date
-            | Schema::TimeMillis
-            | Schema::TimeMicros
-            | Schema::TimestampMillis
-            | Schema::TimestampMicros
-            | Schema::TimestampNanos
-            | Schema::LocalTimestampMillis
-            | Schema::LocalTimestampMicros
-            | Schema::LocalTimestampNanos => self.long("integer").map(drop),
+            avro_int_schema!() | avro_long_schema!() => self.long("integer").map(drop),
             Schema::Float => self.skip("float", 4),
             Schema::Double => self.skip("double", 8),
             Schema::Bytes | Schema::BigDecimal | Schema::Uuid => self.length_prefixed("bytes"),

@@ -81,23 +81,14 @@ pub(crate) fn supported(schema: &Schema) -> bool {
     match schema {
         Schema::Null
         | Schema::Boolean
-        | Schema::Int
-        | Schema::Long
+        | avro_int_schema!()
+        | avro_long_schema!()
         | Schema::Float
         | Schema::Double
         | Schema::Bytes
         | Schema::String
         | Schema::Enum(_)
-        | Schema::Fixed(_)
-        | Schema::Date
-        | Schema::TimeMillis
-        | Schema::TimeMicros
-        | Schema::TimestampMillis
-        | Schema::TimestampMicros
-        | Schema::TimestampNanos
-        | Schema::LocalTimestampMillis
-        | Schema::LocalTimestampMicros
-        | Schema::LocalTimestampNanos => true,
+        | Schema::Fixed(_) => true,
         Schema::Array(a) => supported(&a.items),
         Schema::Map(m) => supported(&m.types),
         Schema::Union(u) => u.variants().iter().all(supported),
@@ -297,15 +288,8 @@ impl<'de> Deserializer<'de> for De<'_, 'de> {
         match self.schema {
             Schema::Null => visitor.visit_unit(),
             Schema::Boolean => visitor.visit_bool(self.r.bool()?),
-            Schema::Int | Schema::Date | Schema::TimeMillis => visitor.visit_i32(self.r.int()?),
-            Schema::Long
-            | Schema::TimeMicros
-            | Schema::TimestampMillis
-            | Schema::TimestampMicros
-            | Schema::TimestampNanos
-            | Schema::LocalTimestampMillis
-            | Schema::LocalTimestampMicros
-            | Schema::LocalTimestampNanos => visitor.visit_i64(self.r.long()?),
+            avro_int_schema!() => visitor.visit_i32(self.r.int()?),
+            avro_long_schema!() => visitor.visit_i64(self.r.long()?),
             Schema::Float => visitor.visit_f32(f32::from_le_bytes(self.r.fixed()?)),
             Schema::Double => visitor.visit_f64(f64::from_le_bytes(self.r.fixed()?)),
             Schema::Bytes => visitor.visit_borrowed_bytes(self.r.bytes()?),
@@ -327,14 +311,14 @@ impl<'de> Deserializer<'de> for De<'_, 'de> {
                     .deserialize_any(visitor),
                 }
             }
-            Schema::Array(a) => visitor.visit_seq(Items {
+            Schema::Array(a) => visitor.visit_seq(Blocked {
                 r: self.r,
-                items: &a.items,
+                schema: &a.items,
                 blocks: Blocks::default(),
             }),
-            Schema::Map(m) => visitor.visit_map(Entries {
+            Schema::Map(m) => visitor.visit_map(Blocked {
                 r: self.r,
-                values: &m.types,
+                schema: &m.types,
                 blocks: Blocks::default(),
             }),
             Schema::Record(rec) => visitor.visit_map(Fields {
@@ -415,25 +399,32 @@ impl<'de> Deserializer<'de> for De<'_, 'de> {
     }
 }
 
-/// The items of an array.
-struct Items<'s, 'de> {
+/// The blocks of an array (its items) or of a map (its entries, string keys): `schema` is the
+/// schema of the items or of the map's values.
+struct Blocked<'s, 'de> {
     r: &'s mut Reader<'de>,
-    items: &'s Schema,
+    schema: &'s Schema,
     blocks: Blocks,
 }
 
-impl<'de> SeqAccess<'de> for Items<'_, 'de> {
+impl<'de> Blocked<'_, 'de> {
+    /// Reads one item or value with the blocks' schema.
+    fn element<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value> {
+        seed.deserialize(De {
+            r: &mut *self.r,
+            schema: self.schema,
+        })
+    }
+}
+
+impl<'de> SeqAccess<'de> for Blocked<'_, 'de> {
     type Error = DirectError;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
         if !self.blocks.next(self.r)? {
             return Ok(None);
         }
-        seed.deserialize(De {
-            r: &mut *self.r,
-            schema: self.items,
-        })
-        .map(Some)
+        self.element(seed).map(Some)
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -441,14 +432,7 @@ impl<'de> SeqAccess<'de> for Items<'_, 'de> {
     }
 }
 
-/// The entries of a map (string keys).
-struct Entries<'s, 'de> {
-    r: &'s mut Reader<'de>,
-    values: &'s Schema,
-    blocks: Blocks,
-}
-
-impl<'de> MapAccess<'de> for Entries<'_, 'de> {
+impl<'de> MapAccess<'de> for Blocked<'_, 'de> {
     type Error = DirectError;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
@@ -462,10 +446,7 @@ impl<'de> MapAccess<'de> for Entries<'_, 'de> {
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
-        seed.deserialize(De {
-            r: &mut *self.r,
-            schema: self.values,
-        })
+        self.element(seed)
     }
 
     fn size_hint(&self) -> Option<usize> {

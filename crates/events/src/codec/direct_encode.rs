@@ -121,18 +121,11 @@ impl<'s, 'o> Enc<'s, 'o> {
     fn long(self, v: i64) -> Result<()> {
         let e = self.branch()?;
         match e.schema {
-            Schema::Long
-            | Schema::TimestampMillis
-            | Schema::TimestampMicros
-            | Schema::TimestampNanos
-            | Schema::LocalTimestampMillis
-            | Schema::LocalTimestampMicros
-            | Schema::LocalTimestampNanos
-            | Schema::TimeMicros => {
+            avro_long_schema!() => {
                 write_long(e.out, v);
                 Ok(())
             }
-            Schema::Int | Schema::Date | Schema::TimeMillis => {
+            avro_int_schema!() => {
                 let v = i32::try_from(v).map_err(|_| Unsupported("int out of range".into()))?;
                 write_long(e.out, i64::from(v));
                 Ok(())

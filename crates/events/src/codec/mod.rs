@@ -5,6 +5,29 @@
 //! (so events written with an older schema decode into today's types), and reports every malformed
 //! payload as a typed [`DecodeError`] — never a panic.
 
+/// The pattern of the Avro types written as a zig-zag varint that fits 32 bits: `int` and its
+/// logical types.
+macro_rules! avro_int_schema {
+    () => {
+        Schema::Int | Schema::Date | Schema::TimeMillis
+    };
+}
+
+/// The pattern of the Avro types written as a zig-zag varint of 64 bits: `long` and its logical
+/// types.
+macro_rules! avro_long_schema {
+    () => {
+        Schema::Long
+            | Schema::TimeMicros
+            | Schema::TimestampMillis
+            | Schema::TimestampMicros
+            | Schema::TimestampNanos
+            | Schema::LocalTimestampMillis
+            | Schema::LocalTimestampMicros
+            | Schema::LocalTimestampNanos
+    };
+}
+
 mod array_join;
 mod bounds;
 mod direct;

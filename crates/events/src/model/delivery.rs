@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::{Event, EventKind};
+use crate::event::impl_event;
 use crate::time::Timestamp;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -28,15 +28,7 @@ pub struct DeliveryReceipt {
     pub latency_ms: Option<i64>,
 }
 
-impl Event for DeliveryReceipt {
-    const KIND: EventKind = EventKind::DeliveryReceipt;
-    fn key(&self) -> &str {
-        &self.lead_id
-    }
-    fn lead_id(&self) -> Option<&str> {
-        Some(&self.lead_id)
-    }
-}
+impl_event!(DeliveryReceipt, lead_id = lead_id);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

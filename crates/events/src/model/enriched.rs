@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::LeadEvent;
-use crate::event::{Event, EventKind};
+use crate::event::impl_event;
 use crate::time::Timestamp;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -53,15 +53,7 @@ impl EnrichedLead {
     }
 }
 
-impl Event for EnrichedLead {
-    const KIND: EventKind = EventKind::EnrichedLead;
-    fn key(&self) -> &str {
-        &self.lead.lead_id
-    }
-    fn lead_id(&self) -> Option<&str> {
-        Some(&self.lead.lead_id)
-    }
-}
+impl_event!(EnrichedLead, lead_id = lead.lead_id);
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -100,6 +92,18 @@ pub enum Persona {
 }
 
 impl Persona {
+    /// The Avro symbol, e.g. `P1`, `UNKNOWN`.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Persona::P1 => "P1",
+            Persona::P2 => "P2",
+            Persona::P3 => "P3",
+            Persona::N1 => "N1",
+            Persona::N2 => "N2",
+            Persona::Unknown => "UNKNOWN",
+        }
+    }
+
     /// N1 (competitor) and N2 (researcher) are never escalated unless they ask for a human.
     pub fn is_negative(self) -> bool {
         matches!(self, Persona::N1 | Persona::N2)

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::{Event, EventKind};
+use crate::event::impl_event;
 use crate::time::Timestamp;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -22,15 +22,7 @@ pub struct ExceptionState {
     pub history: Vec<ExceptionAction>,
 }
 
-impl Event for ExceptionState {
-    const KIND: EventKind = EventKind::ExceptionState;
-    fn key(&self) -> &str {
-        &self.exception_id
-    }
-    fn lead_id(&self) -> Option<&str> {
-        None
-    }
-}
+impl_event!(ExceptionState, key = exception_id);
 
 /// Where an entry stands after its latest action.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]

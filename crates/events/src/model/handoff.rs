@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{HandoffTrigger, LeadLevel, SlaDeadline, TierDecision};
-use crate::event::{Event, EventKind};
+use crate::event::impl_event;
 use crate::time::Timestamp;
 
 /// Who owns a lead, by when, and everything they need. Keyed by lead id.
@@ -78,15 +78,10 @@ impl HandoffPacket {
     }
 }
 
-impl Event for HandoffPacket {
-    const KIND: EventKind = EventKind::HandoffPacket;
-    fn key(&self) -> &str {
-        &self.decision.scored.enriched.lead.lead_id
-    }
-    fn lead_id(&self) -> Option<&str> {
-        Some(self.key())
-    }
-}
+impl_event!(
+    HandoffPacket,
+    lead_id = decision.scored.enriched.lead.lead_id
+);
 
 /// A rep as the packet's readers (notify, the watchdog, the CRM) need them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::{Event, EventKind};
+use crate::event::impl_event;
 use crate::time::Timestamp;
 
 /// A lead event as published by an upstream system. Keyed by `lead_id`.
@@ -33,15 +33,7 @@ pub struct LeadEvent {
     pub attributes: BTreeMap<String, String>,
 }
 
-impl Event for LeadEvent {
-    const KIND: EventKind = EventKind::LeadEvent;
-    fn key(&self) -> &str {
-        &self.lead_id
-    }
-    fn lead_id(&self) -> Option<&str> {
-        Some(&self.lead_id)
-    }
-}
+impl_event!(LeadEvent, lead_id = lead_id);
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::{Event, EventKind};
+use crate::event::impl_event;
 use crate::time::Timestamp;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -74,12 +74,4 @@ fn default_qualification_cap() -> f64 {
     30.0
 }
 
-impl Event for ModelParams {
-    const KIND: EventKind = EventKind::ModelParams;
-    fn key(&self) -> &str {
-        &self.model
-    }
-    fn lead_id(&self) -> Option<&str> {
-        None
-    }
-}
+impl_event!(ModelParams, key = model);

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::{Event, EventKind};
+use crate::event::impl_event;
 use crate::time::Timestamp;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -23,15 +23,7 @@ pub struct LeadOutcome {
     pub occurred_at: Timestamp,
 }
 
-impl Event for LeadOutcome {
-    const KIND: EventKind = EventKind::LeadOutcome;
-    fn key(&self) -> &str {
-        &self.lead_id
-    }
-    fn lead_id(&self) -> Option<&str> {
-        Some(&self.lead_id)
-    }
-}
+impl_event!(LeadOutcome, lead_id = lead_id);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::{Event, EventKind};
+use crate::event::impl_event;
 use crate::time::Timestamp;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -20,15 +20,7 @@ pub struct RepActivity {
     pub occurred_at: Timestamp,
 }
 
-impl Event for RepActivity {
-    const KIND: EventKind = EventKind::RepActivity;
-    fn key(&self) -> &str {
-        &self.lead_id
-    }
-    fn lead_id(&self) -> Option<&str> {
-        Some(&self.lead_id)
-    }
-}
+impl_event!(RepActivity, lead_id = lead_id);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::{Event, EventKind};
+use crate::event::impl_event;
 use crate::time::Timestamp;
 
 /// A rep's current state. The latest record per rep id wins; a tombstone removes the rep.
@@ -38,15 +38,7 @@ pub struct RepState {
     pub updated_at: Timestamp,
 }
 
-impl Event for RepState {
-    const KIND: EventKind = EventKind::RepState;
-    fn key(&self) -> &str {
-        &self.rep_id
-    }
-    fn lead_id(&self) -> Option<&str> {
-        None
-    }
-}
+impl_event!(RepState, key = rep_id);
 
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::EnrichedLead;
-use crate::event::{Event, EventKind};
+use crate::event::impl_event;
 use crate::time::Timestamp;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -20,15 +20,7 @@ pub struct ScoredLead {
     pub scored_at: Timestamp,
 }
 
-impl Event for ScoredLead {
-    const KIND: EventKind = EventKind::ScoredLead;
-    fn key(&self) -> &str {
-        &self.enriched.lead.lead_id
-    }
-    fn lead_id(&self) -> Option<&str> {
-        Some(&self.enriched.lead.lead_id)
-    }
-}
+impl_event!(ScoredLead, lead_id = enriched.lead.lead_id);
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ScoreFactor {

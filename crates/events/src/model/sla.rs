@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::SlaKind;
-use crate::event::{Event, EventKind};
+use crate::event::impl_event;
 use crate::time::Timestamp;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -30,12 +30,4 @@ pub struct SlaEscalation {
     pub late_by_ms: Option<i64>,
 }
 
-impl Event for SlaEscalation {
-    const KIND: EventKind = EventKind::SlaEscalation;
-    fn key(&self) -> &str {
-        &self.lead_id
-    }
-    fn lead_id(&self) -> Option<&str> {
-        Some(&self.lead_id)
-    }
-}
+impl_event!(SlaEscalation, lead_id = lead_id);

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::SlaKind;
-use crate::event::{Event, EventKind};
+use crate::event::impl_event;
 use crate::time::Timestamp;
 
 /// What happened to a deadline (see the schema's documentation of each symbol).
@@ -75,12 +75,4 @@ pub struct SlaOutcome {
     pub escalation_id: Option<String>,
 }
 
-impl Event for SlaOutcome {
-    const KIND: EventKind = EventKind::SlaOutcome;
-    fn key(&self) -> &str {
-        &self.lead_id
-    }
-    fn lead_id(&self) -> Option<&str> {
-        Some(&self.lead_id)
-    }
-}
+impl_event!(SlaOutcome, lead_id = lead_id);

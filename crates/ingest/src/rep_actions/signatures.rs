@@ -46,28 +46,52 @@ fn within(skew_secs: i64, tolerance_secs: u64) -> Result<(), SignatureError> {
     }
 }
 
+/// A request's timestamp header (seconds for Slack, milliseconds for HubSpot).
+fn timestamp(text: &str) -> Result<i64, SignatureError> {
+    text.trim()
+        .parse()
+        .map_err(|_| SignatureError::BadTimestamp)
+}
+
+/// Compares the signature a request carries with the one computed for it, in constant time.
+fn matches(expected: &[u8], given: &[u8]) -> Result<(), SignatureError> {
+    if bool::from(expected.ct_eq(given)) {
+        Ok(())
+    } else {
+        Err(SignatureError::Mismatch)
+    }
+}
+
+/// The HMAC of Slack's `v0` base string `v0:<timestamp>:<body>`.
+fn slack_mac(secret: &str, timestamp: i64, body: &[u8]) -> Vec<u8> {
+    let ts = timestamp.to_string();
+    hmac(secret, &[b"v0:", ts.as_bytes(), b":", body])
+}
+
+/// The HMAC of HubSpot's v3 source string: method, URI, body and timestamp (ms) concatenated.
+fn hubspot_mac(secret: &str, method: &str, uri: &str, body: &[u8], timestamp_ms: i64) -> Vec<u8> {
+    let ts = timestamp_ms.to_string();
+    hmac(
+        secret,
+        &[method.as_bytes(), uri.as_bytes(), body, ts.as_bytes()],
+    )
+}
+
 /// Slack's `v0` signature of `body` sent at `timestamp` (seconds).
 pub fn slack_sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
-    let ts = timestamp.to_string();
-    format!(
-        "v0={}",
-        hex::encode(hmac(secret, &[b"v0:", ts.as_bytes(), b":", body]))
-    )
+    format!("v0={}", hex::encode(slack_mac(secret, timestamp, body)))
 }
 
 /// Checks a Slack request.
 pub fn verify_slack(
     secret: &str,
-    timestamp: &str,
+    timestamp_secs: &str,
     signature: &str,
     body: &[u8],
     now_secs: i64,
     tolerance_secs: u64,
 ) -> Result<(), SignatureError> {
-    let ts: i64 = timestamp
-        .trim()
-        .parse()
-        .map_err(|_| SignatureError::BadTimestamp)?;
+    let ts = timestamp(timestamp_secs)?;
     within(now_secs.saturating_sub(ts), tolerance_secs)?;
     let given = signature
         .trim()
@@ -75,13 +99,7 @@ pub fn verify_slack(
         .and_then(|h| hex::decode(h).ok())
         .filter(|b| b.len() == 32)
         .ok_or(SignatureError::Malformed)?;
-    let ts = ts.to_string();
-    let expected = hmac(secret, &[b"v0:", ts.as_bytes(), b":", body]);
-    if bool::from(expected.ct_eq(&given)) {
-        Ok(())
-    } else {
-        Err(SignatureError::Mismatch)
-    }
+    matches(&slack_mac(secret, ts, body), &given)
 }
 
 /// HubSpot's v3 signature of a request (`uri`: the full URL HubSpot called, query included).
@@ -92,10 +110,12 @@ pub fn hubspot_sign(
     body: &[u8],
     timestamp_ms: i64,
 ) -> String {
-    let ts = timestamp_ms.to_string();
-    base64::engine::general_purpose::STANDARD.encode(hmac(
+    base64::engine::general_purpose::STANDARD.encode(hubspot_mac(
         secret,
-        &[method.as_bytes(), uri.as_bytes(), body, ts.as_bytes()],
+        method,
+        uri,
+        body,
+        timestamp_ms,
     ))
 }
 
@@ -111,26 +131,14 @@ pub fn verify_hubspot(
     now_ms: i64,
     tolerance_secs: u64,
 ) -> Result<(), SignatureError> {
-    let ts: i64 = timestamp_ms
-        .trim()
-        .parse()
-        .map_err(|_| SignatureError::BadTimestamp)?;
+    let ts = timestamp(timestamp_ms)?;
     within(now_ms.saturating_sub(ts) / 1000, tolerance_secs)?;
     let given = base64::engine::general_purpose::STANDARD
         .decode(signature.trim())
         .ok()
         .filter(|b| b.len() == 32)
         .ok_or(SignatureError::Malformed)?;
-    let ts = ts.to_string();
-    let expected = hmac(
-        secret,
-        &[method.as_bytes(), uri.as_bytes(), body, ts.as_bytes()],
-    );
-    if bool::from(expected.ct_eq(&given)) {
-        Ok(())
-    } else {
-        Err(SignatureError::Mismatch)
-    }
+    matches(&hubspot_mac(secret, method, uri, body, ts), &given)
 }
 
 #[cfg(test)]
