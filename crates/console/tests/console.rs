@@ -37,8 +37,10 @@ async fn env(bs: &str) -> Env {
     for t in [&raw, &exceptions, &state] {
         create_topic(bs, t, 1).await;
     }
-    let mut cfg = CliConfig::default();
-    cfg.bootstrap_servers = bs.into();
+    let mut cfg = CliConfig {
+        bootstrap_servers: bs.into(),
+        ..CliConfig::default()
+    };
     cfg.topics.raw = raw.clone();
     cfg.topics.exceptions = exceptions.clone();
     cfg.topics.exceptions_state = state.clone();
