@@ -20,10 +20,6 @@ pub const CONSOLE_BINARY: &str = "leadflow-console";
 #[derive(Debug, Args)]
 #[command(
     disable_help_flag = true,
-    long_about = "Serve the web console on 127.0.0.1 (by default 127.0.0.1:8780): the exception queue \
-with its actions, a lead's trace, live per-tier queues and SLA status, the funnel-quality report, and \
-/metrics. Runs the leadflow-console binary installed beside leadflow with the same arguments; \
-`leadflow console --help` prints its flags (--listen, --refresh, --token-file, --allowed-host).",
     after_help = "Examples:
   leadflow console
   leadflow console --listen 127.0.0.1:8790 --refresh 5

@@ -142,6 +142,11 @@ pub enum Command {
     Trace(trace::TraceArgs),
     /// Serve the web console on 127.0.0.1: exception queue, traces, per-tier queues and SLA status
     /// (runs leadflow-console).
+    ///
+    /// Serves the exception queue with its actions, a lead's trace, live per-tier queues and SLA
+    /// status, the funnel-quality report and /metrics, by default on 127.0.0.1:8780. Runs the
+    /// leadflow-console binary installed beside leadflow with the same arguments: `leadflow console
+    /// --help` prints its flags (--listen, --refresh, --token-file, --allowed-host).
     Console(console::ConsoleArgs),
 }
 
