@@ -15,12 +15,13 @@
 #            a foreign Host header (DNS rebinding) on pages and posts, oversized bodies; each must be
 #            refused (403, or 413 for the bodies), then the exception queue is unchanged, nothing new
 #            is on the source topic, and the console still serves its pages
-#            (crates/cli/src/console/RULES.md).
+#            (crates/console/RULES.md).
 #
 # Environment:
 #   LEADFLOW_TEST_BOOTSTRAP    the broker (required)
 #   ABUSE_INGEST_MAX_RSS_MIB   the ingest memory bound checked (default 800)
-# Needs target/debug/leadflow-ingest and target/debug/leadflow (cargo build --workspace).
+# Needs target/debug/leadflow-ingest, target/debug/leadflow and target/debug/leadflow-console, which
+# `leadflow console` runs (cargo build --workspace).
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,8 +32,8 @@ cd "${REPO_ROOT}"
 BOOTSTRAP="${LEADFLOW_TEST_BOOTSTRAP:?set LEADFLOW_TEST_BOOTSTRAP to the test broker (scripts/broker.sh start)}"
 INGEST_MAX_RSS_MIB="${ABUSE_INGEST_MAX_RSS_MIB:-800}"
 BIN="${REPO_ROOT}/target/debug"
-[[ -x "${BIN}/leadflow-ingest" && -x "${BIN}/leadflow" ]] ||
-  fail "build first: cargo build --workspace (target/debug/leadflow-ingest, target/debug/leadflow)"
+[[ -x "${BIN}/leadflow-ingest" && -x "${BIN}/leadflow" && -x "${BIN}/leadflow-console" ]] ||
+  fail "build first: cargo build --workspace (target/debug/leadflow-ingest, target/debug/leadflow, target/debug/leadflow-console)"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/leadflow-abuse-test.XXXXXX")"
 pids=()

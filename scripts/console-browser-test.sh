@@ -5,7 +5,8 @@
 # another origin (another port of 127.0.0.1) that auto-submits a close form to the console is
 # refused and changes nothing, the close action works (and is on exceptions.state, checked with the
 # CLI), a trace page renders.
-# Uses target/debug/leadflow (build first). Uses LEADFLOW_TEST_BOOTSTRAP's broker when it answers,
+# Uses target/debug/leadflow and target/debug/leadflow-console, which `leadflow console` runs (build
+# first). Uses LEADFLOW_TEST_BOOTSTRAP's broker when it answers,
 # else starts its own tansu.
 set -euo pipefail
 
@@ -15,7 +16,8 @@ source "${REPO_ROOT}/scripts/lib.sh"
 cd "${REPO_ROOT}"
 
 BIN="${REPO_ROOT}/target/debug/leadflow"
-[[ -x "${BIN}" ]] || fail "build first: cargo build -p leadflow-cli"
+[[ -x "${BIN}" && -x "${BIN}-console" ]] ||
+  fail "build first: cargo build -p leadflow-cli -p leadflow-console (target/debug/leadflow, target/debug/leadflow-console)"
 
 ensure_chromium
 

@@ -5,7 +5,8 @@
 # the console and drives headless Chromium (Debian's `chromium`, installed when missing) through the
 # page with scripts/browser/quality_check.py: the tables hold the fixture's figures, the charts are
 # there with their marks, the navigation links the page, a bad window is refused.
-# Uses target/debug/leadflow (build first). Uses LEADFLOW_TEST_BOOTSTRAP's broker when it answers,
+# Uses target/debug/leadflow and target/debug/leadflow-console, which `leadflow console` runs (build
+# first). Uses LEADFLOW_TEST_BOOTSTRAP's broker when it answers,
 # else starts its own tansu.
 set -euo pipefail
 
@@ -15,7 +16,8 @@ source "${REPO_ROOT}/scripts/lib.sh"
 cd "${REPO_ROOT}"
 
 BIN="${REPO_ROOT}/target/debug/leadflow"
-[[ -x "${BIN}" ]] || fail "build first: cargo build -p leadflow-cli"
+[[ -x "${BIN}" && -x "${BIN}-console" ]] ||
+  fail "build first: cargo build -p leadflow-cli -p leadflow-console (target/debug/leadflow, target/debug/leadflow-console)"
 
 ensure_chromium
 

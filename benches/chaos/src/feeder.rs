@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use leadflow_cli::generate::{DEFAULT_START, LeadGenerator};
 use leadflow_events::{Codec, Event, Timestamp};
+use leadflow_generate::{DEFAULT_START, LeadGenerator};
 use rdkafka::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio::task::JoinSet;

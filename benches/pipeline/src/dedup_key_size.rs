@@ -15,11 +15,11 @@ mod timing;
 
 use std::hint::black_box;
 
-use leadflow_cli::generate::{DEFAULT_START, LeadGenerator};
 use leadflow_enrich::dedup_key::hash128;
 use leadflow_enrich::{EnrichSettings, EnrichStage};
 use leadflow_events::codec::join_array_records;
 use leadflow_events::{AnyEvent, Codec, DedupKeyBatch, EnrichedLead, Timestamp};
+use leadflow_generate::{DEFAULT_START, LeadGenerator};
 use leadflow_runtime::{Context, Stage, StageRegistry};
 use timing::best_us;
 

@@ -23,9 +23,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use clap::Parser;
-use leadflow_cli::generate::{DEFAULT_START, LeadGenerator};
 use leadflow_e2e::Service;
 use leadflow_events::{Codec, Event, Timestamp};
+use leadflow_generate::{DEFAULT_START, LeadGenerator};
 use leadflow_testkit::{create_topic, unique_name};
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{Consumer, StreamConsumer};
@@ -100,7 +100,7 @@ async fn main() -> anyhow::Result<()> {
             env!("CARGO_MANIFEST_DIR"),
             "/../../deploy/roster.csv"
         ))?;
-        let roster = leadflow_cli::reps::roster_file::parse(
+        let roster = leadflow_generate::roster_file::parse(
             "roster.csv",
             &text,
             Timestamp::parse_rfc3339(DEFAULT_START)?,

@@ -44,7 +44,8 @@ impl CliError {
         }
     }
 
-    pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
+    /// An I/O failure with what was being done.
+    pub fn io(context: impl Into<String>, source: io::Error) -> Self {
         CliError::Io {
             context: context.into(),
             source,
@@ -59,7 +60,8 @@ impl CliError {
         }
     }
 
-    pub(crate) fn broker(context: &str, e: impl std::fmt::Display) -> Self {
+    /// A broker failure with what was being done.
+    pub fn broker(context: &str, e: impl std::fmt::Display) -> Self {
         CliError::Broker(format!("{context}: {e}"))
     }
 }

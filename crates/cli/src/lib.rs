@@ -1,5 +1,28 @@
-//! The `leadflow` command line: topic administration, producing and tailing events as JSON lines, and
-//! a seeded synthetic lead generator. One module per command; `main.rs` only parses and exits.
+//! The `leadflow` command line, one module per command (`main.rs` only parses and exits):
+//!
+//! - `topics`: create the pipeline's topics, or list their configured names;
+//! - `generate`: a seeded synthetic lead stream (and its sales outcomes) as JSON lines or to a topic;
+//!   the generator itself is the `leadflow_generate` crate (`crates/generate`);
+//! - `produce`: JSON lines from stdin or a file, encoded as Avro events onto a topic;
+//! - `tail`: a topic's events printed as JSON lines;
+//! - `reps`: the rep roster: import a roster file, change a rep's status, list reps with their load,
+//!   remove a rep;
+//! - `activity`: record what a rep did with a lead (which stops its SLA clocks), one at a time or
+//!   from a file;
+//! - `sla`: the SLA adherence report, from the deadlines' recorded outcomes;
+//! - `quality`: the funnel-quality report: acceptance, rejection reasons, MQL → SQL → opportunity,
+//!   time to contact, scoring accuracy;
+//! - `model`: the scoring model's versions: list, show, promote, roll back;
+//! - `backtest`: score historical leads with a candidate model and the live one, against their
+//!   outcomes;
+//! - `replay`: re-drive a time or offset range of a topic;
+//! - `exceptions`: work the exception queue: list, show, retry, replay, close, assign, escalate;
+//! - `trace`: follow one lead through every topic, with its decisions, reasons and latencies;
+//! - `console`: the web console, which is the `leadflow-console` binary of `crates/console` (built
+//!   on this library); `leadflow console` runs it with the same arguments (`console.rs`).
+//!
+//! The library is also what the console and the trace bench build on: the exception store, the reports,
+//! traces and the broker helpers are public.
 
 pub mod activity;
 pub mod activity_publish;
@@ -44,10 +67,18 @@ Exit codes: 0 ok, 1 broker or I/O failure, 2 bad input or configuration.";
 #[command(
     name = "leadflow",
     version,
-    about = "Operate a leadflow pipeline: create its topics, produce and tail events, generate synthetic leads",
+    about = "Operate a leadflow pipeline: topics, synthetic leads, produce and tail, the rep roster and \
+their activity, SLA and quality reports, the scoring model, backtests, replays, the exception queue, \
+lead traces and the web console",
     long_about = "Operate a leadflow pipeline from the shell. Events travel as Avro on Kafka; this tool \
 shows and accepts them as JSON lines, one event per line, so `generate`, `produce` and `tail` can be \
-piped into each other and into jq.",
+piped into each other and into jq.\n\n\
+topics creates the topics; generate makes a seeded synthetic lead stream; produce and tail write and \
+read a topic as JSON lines; reps manages the rep roster and activity records what a rep did with a \
+lead; sla and quality report SLA adherence and funnel quality; model manages the scoring model's \
+versions and backtest compares a candidate with the live one; replay re-drives a range of a topic; \
+exceptions works the exception queue; trace follows one lead through every topic; console serves the \
+web console (the leadflow-console binary installed beside leadflow).",
     after_help = EXAMPLES
 )]
 pub struct Cli {
@@ -110,12 +141,22 @@ pub enum Command {
     Exceptions(exceptions::ExceptionsCommand),
     /// Follow one lead through every topic: its timeline, decisions, reasons, versions and latencies.
     Trace(trace::TraceArgs),
-    /// Serve the web console on 127.0.0.1: exception queue, traces, per-tier queues and SLA status.
+    /// Serve the web console on 127.0.0.1: exception queue, traces, per-tier queues and SLA status
+    /// (runs leadflow-console).
+    ///
+    /// Serves the exception queue with its actions, a lead's trace, live per-tier queues and SLA
+    /// status, the funnel-quality report and /metrics, by default on 127.0.0.1:8780. Runs the
+    /// leadflow-console binary installed beside leadflow with the same arguments: `leadflow console
+    /// --help` prints its flags (--listen, --refresh, --token-file, --allowed-host).
     Console(console::ConsoleArgs),
 }
 
 /// Runs a parsed command line to completion.
 pub fn run(cli: Cli) -> Result<(), CliError> {
+    if let Command::Console(args) = &cli.command {
+        // the console is a binary of its own: this process becomes it
+        return console::run(&cli.common, args);
+    }
     init_logging();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -172,16 +213,13 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 let cfg = kafka::load_config(&cli.common)?;
                 trace::run(&cfg, args).await
             }
-            Command::Console(args) => {
-                let cfg = kafka::load_config(&cli.common)?;
-                console::run(&cfg, args).await
-            }
+            Command::Console(args) => console::run(&cli.common, args),
         }
     })
 }
 
 /// Warnings and errors (including librdkafka's) on stderr; `RUST_LOG` overrides.
-fn init_logging() {
+pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     // a second initialisation (tests calling `run` twice) is harmless

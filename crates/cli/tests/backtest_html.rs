@@ -9,11 +9,11 @@ use std::process::Command;
 
 use leadflow_cli::backtest::report::{Row, backtest};
 use leadflow_cli::backtest::write_reports;
-use leadflow_cli::generate::LeadGenerator;
-use leadflow_cli::generate::outcomes::outcomes_for;
 use leadflow_enrich::provider::LocalProvider;
 use leadflow_enrich::{EnrichOutcome, EnrichSettings, Enricher};
 use leadflow_events::{OutcomeStage, Timestamp};
+use leadflow_generate::LeadGenerator;
+use leadflow_generate::outcomes::outcomes_for;
 use leadflow_score::Model;
 
 fn chromium() -> String {

@@ -5,11 +5,11 @@
 //! unseen seed) better than the mis-weighted model, pass the gate, and a worse candidate (fitted on
 //! shuffled labels) must never be promoted over it.
 
-use leadflow_cli::generate::LeadGenerator;
-use leadflow_cli::generate::outcomes::outcomes_for;
 use leadflow_enrich::provider::LocalProvider;
 use leadflow_enrich::{EnrichOutcome, EnrichSettings, Enricher};
 use leadflow_events::{ModelParams, ScoredLead, Timestamp};
+use leadflow_generate::LeadGenerator;
+use leadflow_generate::outcomes::outcomes_for;
 use leadflow_recalibrate::evaluate::auc;
 use leadflow_recalibrate::{FeatureSpace, FitSettings, GateSettings, Join, Sample, attempt};
 use leadflow_score::{Model, score};

@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::ops::Index;
 
-use leadflow_cli::generate::LeadGenerator;
-use leadflow_cli::reps::roster_file;
 use leadflow_events::{Codec, Event, LeadEvent, RepState, Timestamp};
+use leadflow_generate::LeadGenerator;
+use leadflow_generate::roster_file;
 use leadflow_sandbox::Sandbox;
 use leadflow_testkit::{create_topic, produce_raw_all, unique_name};
 

@@ -19,11 +19,11 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use leadflow_cli::generate::{DEFAULT_START, LeadGenerator};
 use leadflow_e2e::{
     Service, StageEnv, TestTopics, free_port, leaks, read_logs_under, scrape, with_pii,
 };
 use leadflow_events::{Codec, Event, ExceptionRecord, HandoffPacket, Timestamp};
+use leadflow_generate::{DEFAULT_START, LeadGenerator};
 use leadflow_sandbox::{Sandbox, SandboxConfig};
 use leadflow_testkit::{
     FakeSchemaRegistry, bootstrap, consume_all, create_topic, produce_raw_all, unique_name,
@@ -121,7 +121,7 @@ async fn no_pii_or_secret_reaches_a_log_line_or_metrics() {
         "/../../deploy/roster.csv"
     ))
     .unwrap();
-    let roster = leadflow_cli::reps::roster_file::parse("roster.csv", &text, start).unwrap();
+    let roster = leadflow_generate::roster_file::parse("roster.csv", &text, start).unwrap();
     let mut records = Vec::new();
     for r in &roster {
         records.push((

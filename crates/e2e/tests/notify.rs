@@ -7,12 +7,12 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use leadflow_cli::generate::DEFAULT_START;
 use leadflow_e2e::{Service, StageEnv, TestTopics, publish_generated_leads, publish_sample_roster};
 use leadflow_events::{
     Codec, DeliveryChannel, DeliveryReceipt, DeliveryStatus, ExceptionRecord, HandoffPacket,
     LeadLevel, Timestamp,
 };
+use leadflow_generate::DEFAULT_START;
 use leadflow_sandbox::{Sandbox, SandboxConfig, Service as Stub};
 use leadflow_testkit::{bootstrap, consume_all};
 

@@ -11,12 +11,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use leadflow_cli::generate::DEFAULT_START;
 use leadflow_e2e::{
     Service, StageEnv, TestTopics, free_port, publish_generated_leads, publish_sample_roster,
     scrape,
 };
 use leadflow_events::{Codec, Event, ModelParams, RepActivityKind, Timestamp, samples};
+use leadflow_generate::DEFAULT_START;
 use leadflow_sandbox::{FaultMode, FaultSpec, Sandbox, SandboxConfig, Service as Stub};
 use leadflow_testkit::{bootstrap, produce_raw_all};
 

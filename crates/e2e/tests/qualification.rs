@@ -7,12 +7,12 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
-use leadflow_cli::generate::{DEFAULT_START, LeadGenerator, SyntheticPersona};
 use leadflow_e2e::Service;
 use leadflow_events::{
     Codec, ErrorKind, Event, ExceptionRecord, HandoffKind, LeadEvent, Persona, TierDecision,
     Timestamp,
 };
+use leadflow_generate::{DEFAULT_START, LeadGenerator, SyntheticPersona};
 use leadflow_runtime::{Context, Stage};
 use leadflow_testkit::{bootstrap, consume_all, create_topic, produce_raw_all, unique_name};
 

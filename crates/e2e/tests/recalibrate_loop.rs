@@ -9,8 +9,6 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use leadflow_cli::generate::LeadGenerator;
-use leadflow_cli::generate::outcomes::outcomes_for;
 use leadflow_e2e::Service;
 use leadflow_enrich::provider::LocalProvider;
 use leadflow_enrich::{EnrichOutcome, EnrichSettings, Enricher};
@@ -18,6 +16,8 @@ use leadflow_events::{
     Codec, EnrichedLead, Event, ExceptionRecord, LeadOutcome, ModelParams, ModelStatus,
     OutcomeStage, ScoredLead, Timestamp,
 };
+use leadflow_generate::LeadGenerator;
+use leadflow_generate::outcomes::outcomes_for;
 use leadflow_testkit::{bootstrap, consume_all, create_topic, produce_raw_all, unique_name};
 
 /// Leads of the last few weeks (inside the retention window).

@@ -7,11 +7,11 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use leadflow_cli::generate::DEFAULT_START;
 use leadflow_e2e::{Service, StageEnv, TestTopics, publish_generated_leads, publish_sample_roster};
 use leadflow_events::{
     Codec, ExceptionRecord, HandoffKind, HandoffPacket, RepRole, TierDecision, Timestamp,
 };
+use leadflow_generate::DEFAULT_START;
 use leadflow_testkit::{bootstrap, consume_all};
 
 const LEADS: usize = 200;

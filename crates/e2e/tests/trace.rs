@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use leadflow_cli::generate::DEFAULT_START;
 use leadflow_e2e::{
     Service, StageEnv, TestTopics, bin, publish_generated_leads, publish_sample_roster,
 };
 use leadflow_events::{Codec, DeliveryReceipt, DeliveryStatus, Timestamp};
+use leadflow_generate::DEFAULT_START;
 use leadflow_sandbox::{Sandbox, SandboxConfig};
 use leadflow_testkit::{bootstrap, consume_all};
 use serde_json::Value;

@@ -1,6 +1,5 @@
 //! `leadflow reps import|set-status|list|remove`: the rep roster on the compacted `reps` topic.
 
-pub mod roster_file;
 pub(crate) mod topic;
 
 use std::path::PathBuf;
@@ -8,6 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use leadflow_events::AnyEvent;
 use leadflow_events::{Codec, EventKind, RepState, RepStatus, Timestamp, TopicRole};
+use leadflow_generate::roster_file::{self, RosterError};
 use leadflow_route::{Reassigned, Router};
 
 use crate::error::CliError;
@@ -120,10 +120,10 @@ async fn import(cfg: &CliConfig, args: &ImportArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::io(format!("cannot read {}", args.file.display()), e))?;
     let name = args.file.to_string_lossy();
     let reps = roster_file::parse(&name, &text, now()).map_err(|e| match e {
-        CliError::BadLine { line, message } => CliError::Usage(format!(
+        RosterError::BadLine { line, message } => CliError::Usage(format!(
             "{name}: line {line}: {message} (nothing was published)"
         )),
-        other => other,
+        e @ RosterError::Empty { .. } => CliError::Usage(e.to_string()),
     })?;
     if args.dry_run {
         eprintln!(

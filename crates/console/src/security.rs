@@ -1,6 +1,6 @@
 //! The console's request rules (pure): which Host and Origin a request may carry, the session
 //! cookie, the CSRF token and per-exception form tickets, and the optional token login. The rules
-//! with their numbers are in `RULES.md` beside this file; `guard.rs` applies them to every request.
+//! with their numbers are in the crate's `RULES.md`; `guard.rs` applies them to every request.
 
 use std::net::{IpAddr, SocketAddr};
 

@@ -1,7 +1,6 @@
 //! `leadflow console`: a small server-rendered web console on 127.0.0.1 over the same data as the
 //! CLI — the exception queue with its actions, a lead's trace, live per-tier queues and SLA status,
-//! the funnel-quality report —
-//! and `/metrics` with the queue's overdue gauge per owner and stage.
+//! the funnel-quality report — and `/metrics` with the queue's overdue gauge per owner and stage.
 //!
 //! Templates are minijinja (embedded at build time, parsed at start, HTML auto-escaped with
 //! `leadflow_escape::html`); every page reads the topics afresh, so several consoles and CLI users
@@ -9,7 +8,20 @@
 //!
 //! Every request passes `guard.rs` (Host and Origin checks, the session, the optional login);
 //! every form carries the session's CSRF token, and an exception's action forms a ticket for that
-//! exception. The rules: `RULES.md` beside this file.
+//! exception. The rules: `crates/console/RULES.md`.
+//!
+//! # How `leadflow console` reaches this crate
+//!
+//! The console reads through the CLI's library (`leadflow_cli`: the exception store and its actions,
+//! the quality and SLA reports, traces, the broker helpers), so this crate depends on `leadflow-cli`
+//! and the `leadflow` binary cannot depend on it in turn (a package cycle). The console is therefore a
+//! binary of its own, `leadflow-console`, installed beside `leadflow` (`cargo build` puts both in
+//! `target/<profile>/`; the container image copies every `leadflow*` binary). `leadflow console ARGS`
+//! replaces itself with `leadflow-console ARGS` found next to its own executable (the global
+//! `--config` and `--bootstrap-servers` passed on as flags, the environment as it is), so the two
+//! command lines are the same, with the same flags, exit codes and signals; when the binary is
+//! missing, `leadflow console` fails naming the path it looked for. The forwarding is
+//! `crates/cli/src/console.rs`; the flags are [`ConsoleArgs`] here.
 
 mod guard;
 mod login;
@@ -26,14 +38,15 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use clap::Args;
+use clap::{Args, Parser};
 use leadflow_events::{Codec, Secret};
+use leadflow_runtime::CommonArgs;
 use minijinja::{AutoEscape, Environment, Output, State, Value};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use security::Security;
 
-use crate::error::CliError;
-use crate::kafka::CliConfig;
+use leadflow_cli::CliError;
+use leadflow_cli::kafka::CliConfig;
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
@@ -56,6 +69,42 @@ pub struct ConsoleArgs {
     /// other host are refused (DNS rebinding).
     #[arg(long, value_name = "HOST")]
     pub allowed_host: Vec<String>,
+}
+
+/// The `leadflow-console` command line (`leadflow console` forwards its arguments here): the options
+/// every leadflow binary takes, then the console's own.
+#[derive(Debug, Parser)]
+#[command(
+    name = "leadflow-console",
+    bin_name = "leadflow console",
+    version,
+    about = "Serve the leadflow web console: the exception queue and its actions, lead traces, per-tier queues and SLA status, the funnel-quality report, /metrics",
+    long_about = "Serve the leadflow web console on 127.0.0.1 (by default 127.0.0.1:8780): the exception \
+queue with its actions, a lead's trace, live per-tier queues and SLA status, the funnel-quality report, \
+and /metrics. Every page reads the topics afresh. Run as `leadflow console` or as `leadflow-console`, \
+with the same flags.\n\n\
+Configuration: defaults, then --config <file>, then LEADFLOW_* environment variables, then flags. \
+Exit codes: 0 ok, 1 broker or I/O failure, 2 bad input or configuration."
+)]
+pub struct ConsoleCli {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub console: ConsoleArgs,
+}
+
+/// Runs the console to completion (until Ctrl-C or SIGTERM): logging, the async runtime, the
+/// configuration, then [`run`].
+pub fn run_cli(cli: ConsoleCli) -> Result<(), CliError> {
+    leadflow_cli::init_logging();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::io("cannot start the async runtime", e))?;
+    runtime.block_on(async move {
+        let cfg = leadflow_cli::kafka::load_config(&cli.common)?;
+        run(&cfg, &cli.console).await
+    })
 }
 
 /// Environment variable holding the login token.
@@ -186,6 +235,30 @@ pub fn url_encode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn command_line_is_consistent() {
+        use clap::CommandFactory;
+        ConsoleCli::command().debug_assert();
+        let cli = ConsoleCli::try_parse_from([
+            "leadflow-console",
+            "--config",
+            "leadflow.toml",
+            "--listen",
+            "127.0.0.1:8790",
+            "--allowed-host",
+            "console.example.com",
+            "--allowed-host",
+            "other.example.com",
+        ])
+        .expect("parses");
+        assert_eq!(cli.console.listen.port(), 8790);
+        assert_eq!(cli.console.allowed_host.len(), 2);
+        assert_eq!(
+            cli.common.config.as_deref(),
+            Some(std::path::Path::new("leadflow.toml"))
+        );
+    }
 
     #[test]
     fn templates_parse_and_urls_are_encoded() {

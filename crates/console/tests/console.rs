@@ -1,23 +1,29 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
-//! `leadflow console` as a process against the local broker, driven over raw HTTP/1.1: a forged
-//! post (no CSRF token, a foreign Origin, a foreign Host, another exception's ticket) changes
-//! nothing; the console's own form, with its cookie, token and ticket, does. A non-loopback listen
-//! address without a login is refused; with a token, every page asks for the login first.
+//! `leadflow-console` (what `leadflow console` runs, with the same arguments) as a process against
+//! the local broker, driven over raw HTTP/1.1: a forged post (no CSRF token, a foreign Origin, a
+//! foreign Host, another exception's ticket) changes nothing; the console's own form, with its
+//! cookie, token and ticket, does. A non-loopback listen address without a login is refused; with a
+//! token, every page asks for the login first. The state is read back through the CLI's library (the
+//! queue `leadflow exceptions list` shows).
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use leadflow_cli::exceptions::{render, store};
+use leadflow_cli::kafka::CliConfig;
 use leadflow_events::{Codec, ErrorKind, ExceptionRecord, Timestamp};
 use leadflow_testkit::{bootstrap, create_topic, produce_raw, unique_name};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_leadflow");
+const BIN: &str = env!("CARGO_BIN_EXE_leadflow-console");
 
 struct Env {
     vars: Vec<(String, String)>,
+    /// The same topics, for reading the queue through the CLI's library.
+    cfg: CliConfig,
     exceptions: String,
     raw: String,
 }
@@ -31,7 +37,15 @@ async fn env(bs: &str) -> Env {
     for t in [&raw, &exceptions, &state] {
         create_topic(bs, t, 1).await;
     }
+    let mut cfg = CliConfig {
+        bootstrap_servers: bs.into(),
+        ..CliConfig::default()
+    };
+    cfg.topics.raw = raw.clone();
+    cfg.topics.exceptions = exceptions.clone();
+    cfg.topics.exceptions_state = state.clone();
     Env {
+        cfg,
         vars: vec![
             ("LEADFLOW_BOOTSTRAP_SERVERS".into(), bs.into()),
             ("LEADFLOW_TOPICS__RAW".into(), raw.clone()),
@@ -82,14 +96,17 @@ async fn raise(bs: &str, e: &Env, id: &str) {
     produce_raw(bs, &e.exceptions, Some(id.as_bytes()), &bytes).await;
 }
 
-fn status_of(e: &Env, id: &str) -> String {
-    let out = cli(e, &["exceptions", "list", "--all", "--json"]);
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find(|v| v["exception_id"] == id)
-        .map(|v| v["status"].as_str().unwrap_or_default().to_owned())
+/// The exception's status as `leadflow exceptions list --all --json` shows it.
+async fn status_of(e: &Env, id: &str) -> String {
+    let codec = Codec::single_object().unwrap();
+    let queue = store::load(&e.cfg, &codec).await.expect("the queue loads");
+    let now = Timestamp::from(chrono::Utc::now());
+    queue
+        .get(id)
+        .map(|entry| {
+            let v: Value = render::entry_json(entry, now);
+            v["status"].as_str().unwrap_or_default().to_owned()
+        })
         .unwrap_or_default()
 }
 
@@ -120,7 +137,7 @@ fn start(e: &Env, extra_env: &[(&str, &str)]) -> Console {
         cmd.env(k, v);
     }
     let child = cmd
-        .args(["console", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -317,7 +334,7 @@ async fn a_forged_post_changes_nothing_and_the_consoles_own_form_works() {
     );
     assert_eq!(r.status, 403, "pages are not served under a foreign host");
     assert_eq!(
-        status_of(&e, &id),
+        status_of(&e, &id).await,
         "open",
         "no forged post changed the state"
     );
@@ -331,15 +348,15 @@ async fn a_forged_post_changes_nothing_and_the_consoles_own_form_works() {
         &close_form(&id, &csrf, &ticket),
     );
     assert_eq!(r.status, 303, "{} {}", r.headers, r.body);
-    assert_eq!(status_of(&e, &id), "closed");
-    assert_eq!(status_of(&e, &other), "open");
+    assert_eq!(status_of(&e, &id).await, "closed");
+    assert_eq!(status_of(&e, &other).await, "open");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn beyond_loopback_the_console_needs_a_login_token() {
     let bs = bootstrap();
     let e = env(&bs).await;
-    let refused = cli(&e, &["console", "--listen", "0.0.0.0:0"]);
+    let refused = cli(&e, &["--listen", "0.0.0.0:0"]);
     assert_eq!(refused.status.code(), Some(2), "{refused:?}");
     assert!(String::from_utf8_lossy(&refused.stderr).contains("not a loopback address"));
 

@@ -1,19 +1,7 @@
 //! `leadflow generate`: a seeded, realistic synthetic lead stream as JSON lines or straight to a topic.
 //!
-//! The stream itself is pure ([`LeadGenerator`]); this module only paces and writes it.
-
-mod activity;
-mod catalogue;
-mod chat;
-mod clock;
-mod companies;
-mod generator;
-pub mod outcomes;
-mod people;
-mod pick;
-mod sources;
-#[cfg(test)]
-mod tests;
+//! The stream itself is pure and lives in its own crate (`leadflow_generate`, `crates/generate`); this
+//! module only paces it and writes it to stdout, a topic and the outcomes file.
 
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::time::Duration;
@@ -22,29 +10,12 @@ use clap::Args;
 use futures::FutureExt;
 use leadflow_events::json::event_to_json;
 use leadflow_events::{Codec, EventKind, LeadEvent, Timestamp};
+use leadflow_generate::{DEFAULT_START, LeadGenerator, outcomes, shift};
 use leadflow_runtime::CommonArgs;
-
-pub use chat::is_hot;
-pub use companies::{COMPETITOR_DOMAINS, FREE_MAIL_DOMAINS};
-pub use generator::{GeneratedLead, LeadGenerator, Quirk, Repeat, shift};
-pub use people::SyntheticPersona;
-pub use sources::Source;
 
 use crate::error::CliError;
 use crate::kafka::{kind_name, load_config};
 use crate::sink::Sink;
-
-/// The default start of the stream: Friday 2026-11-20 12:00 UTC, so a few hundred events cover
-/// business hours, the evening and the weekend.
-pub const DEFAULT_START: &str = "2026-11-20T12:00:00Z";
-
-/// How interested a lead is, which drives its activity and chat signals.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Intent {
-    Cold,
-    Warm,
-    Hot,
-}
 
 #[derive(Debug, Args)]
 #[command(

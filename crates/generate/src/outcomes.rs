@@ -181,7 +181,7 @@ pub fn outcomes_for(seed: u64, lead: &GeneratedLead) -> Vec<LeadOutcome> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::generate::LeadGenerator;
+    use crate::LeadGenerator;
     use leadflow_events::Timestamp;
 
     fn leads(n: usize) -> Vec<GeneratedLead> {

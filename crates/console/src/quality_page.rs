@@ -1,5 +1,5 @@
 //! The console's `/quality` page: the funnel-quality report of `leadflow quality report` with
-//! inline SVG charts (`crate::quality::svg`; no script). Read-only: no form, so no CSRF token
+//! inline SVG charts (`leadflow_cli::quality::svg`; no script). Read-only: no form, so no CSRF token
 //! (`RULES.md` C1 concerns state-changing posts); it passes `guard.rs` like every page.
 
 use std::sync::Arc;
@@ -13,8 +13,8 @@ use serde::Deserialize;
 
 use super::App;
 use super::pages::render;
-use crate::quality::{collect, svg};
-use crate::sla_report::parse_window;
+use leadflow_cli::quality::{collect, svg};
+use leadflow_cli::sla_report::parse_window;
 
 /// The window when the page is asked for none.
 const DEFAULT_WINDOW: &str = "30d";
@@ -71,5 +71,5 @@ pub async fn quality(State(app): State<Arc<App>>, Query(q): Query<QualityQuery>)
 
 /// `pct(x)` in templates: a share as a percentage with one decimal, `-` for none.
 fn pct(x: Option<f64>) -> String {
-    crate::quality::render::pct(x)
+    leadflow_cli::quality::render::pct(x)
 }

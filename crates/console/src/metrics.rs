@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use leadflow_events::Timestamp;
 
 use super::App;
-use crate::exceptions::queue::{Filter, Queue};
-use crate::exceptions::store;
+use leadflow_cli::exceptions::queue::{Filter, Queue};
+use leadflow_cli::exceptions::store;
 
 /// Escapes a label value (owners and stages are configured team and service names).
 fn label(v: &str) -> String {

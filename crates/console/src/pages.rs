@@ -12,9 +12,9 @@ use serde::Deserialize;
 
 use super::security::Session;
 use super::{App, url_encode, views};
-use crate::exceptions::queue::Filter;
-use crate::exceptions::{Request, decode_original, perform, store};
-use crate::trace;
+use leadflow_cli::exceptions::queue::Filter;
+use leadflow_cli::exceptions::{Request, decode_original, perform, store};
+use leadflow_cli::trace;
 
 /// How far back the SLA page looks.
 const SLA_WINDOW_DAYS: i64 = 7;
@@ -260,7 +260,7 @@ pub async fn trace(State(app): State<Arc<App>>, Query(q): Query<TraceQuery>) -> 
 pub async fn queues(State(app): State<Arc<App>>) -> Response {
     let now = now();
     let since = Timestamp(now.0 - SLA_WINDOW_DAYS * 86_400_000);
-    match crate::sla_report::deadline_views(&app.cfg, since).await {
+    match leadflow_cli::sla_report::deadline_views(&app.cfg, since).await {
         Ok(deadlines) => {
             let (tiers, open) = views::tiers(&deadlines, now, OPEN_LIMIT);
             render(

@@ -7,8 +7,8 @@ use leadflow_sla_watchdog::{DeadlineState, DeadlineView};
 use serde::Serialize;
 
 use super::url_encode;
-use crate::exceptions::queue::Entry;
-use crate::exceptions::render::due_in;
+use leadflow_cli::exceptions::queue::Entry;
+use leadflow_cli::exceptions::render::due_in;
 
 #[derive(Debug, Serialize)]
 pub struct EntryView {
