@@ -78,18 +78,7 @@ impl From<leadflow_runtime::topic_range::RangeError> for CliError {
     }
 }
 
-/// Describes a serde_json error the way `produce` reports it: `column C: <message>` (the message names
-/// the field, e.g. "missing field `lead_id`"), without serde's own "line 1" which would be misleading.
-pub fn describe_json_error(e: &serde_json::Error) -> String {
-    let full = e.to_string();
-    let suffix = format!(" at line {} column {}", e.line(), e.column());
-    let message = full.strip_suffix(&suffix).unwrap_or(&full);
-    if e.column() == 0 {
-        message.to_owned()
-    } else {
-        format!("column {}: {message}", e.column())
-    }
-}
+pub use leadflow_events::json::describe_json_error;
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,11 @@ pub struct UnitChart {
 }
 
 impl UnitChart {
+    /// A `w` × `h` chart with a margin `m` around the plot area.
+    pub fn new(w: f64, h: f64, m: f64) -> Self {
+        Self { w, h, m }
+    }
+
     /// The horizontal position of the share `v`.
     pub fn x(&self, v: f64) -> f64 {
         self.m + v * (self.w - 2.0 * self.m)
@@ -19,6 +24,31 @@ impl UnitChart {
     /// The vertical position of the share `v` (0 at the bottom).
     pub fn y(&self, v: f64) -> f64 {
         self.h - self.m - v * (self.h - 2.0 * self.m)
+    }
+
+    /// The opening `<svg>` tag of a calibration chart with its title, the plot area, the diagonal
+    /// where predicted equals observed and the tick labels; `band` is drawn between the area and
+    /// the diagonal (e.g. a tolerance band). The caller adds the points and closes the tag.
+    pub fn calibration_frame(&self, title: &str, band: &str) -> String {
+        let (w, h) = (self.w, self.h);
+        format!(
+            r##"<svg data-chart="calibration" xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img"><title>{title}</title>{}{band}{}{}"##,
+            self.area(),
+            self.diagonal(),
+            self.ticks()
+        )
+    }
+
+    /// The axis labels (`x_label` under the x axis, "observed" along the y axis) and the closing tag.
+    pub fn close(&self, x_label: &str) -> String {
+        let (w, h) = (self.w, self.h);
+        format!(
+            r##"<text x="{}" y="{}" font-size="11" text-anchor="middle">{x_label}</text><text x="12" y="{}" font-size="11" transform="rotate(-90 12 {})" text-anchor="middle">observed</text></svg>"##,
+            w / 2.0,
+            h - 6.0,
+            h / 2.0,
+            h / 2.0
+        )
     }
 
     /// The plot area's background.

@@ -10,6 +10,20 @@ use crate::codec::{EncodeError, to_resolved_value};
 use crate::event::Event;
 use crate::time::Timestamp;
 
+/// A serde_json error of one line of a JSON lines file as `column C: <message>` (the message names
+/// the field, e.g. "missing field `lead_id`"), without serde's own "line 1", which would be
+/// misleading: the caller names the file's line.
+pub fn describe_json_error(e: &serde_json::Error) -> String {
+    let full = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    let message = full.strip_suffix(&suffix).unwrap_or(&full);
+    if e.column() == 0 {
+        message.to_owned()
+    } else {
+        format!("column {}: {message}", e.column())
+    }
+}
+
 /// Renders a decoded Avro value as JSON.
 pub fn avro_to_json(value: &Value) -> Json {
     match value {

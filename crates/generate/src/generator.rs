@@ -112,6 +112,41 @@ struct Profile {
     last_at: Timestamp,
 }
 
+impl Profile {
+    /// The event just generated for this person becomes the last one a repeat refers to.
+    fn record(
+        &mut self,
+        source: Source,
+        record_id: String,
+        event_type: LeadEventType,
+        at: Timestamp,
+    ) {
+        self.last_source = source;
+        self.last_record_id = record_id;
+        self.last_event_type = event_type;
+        self.last_at = at;
+    }
+
+    /// `event` with what the generator knows about this person.
+    fn lead(
+        &self,
+        event: LeadEvent,
+        repeat: Option<Repeat>,
+        hot_chat: bool,
+        quirk: Option<Quirk>,
+    ) -> GeneratedLead {
+        GeneratedLead {
+            event,
+            persona: self.persona,
+            intent: self.intent,
+            repeat,
+            unknown_domain: self.unknown_domain,
+            hot_chat,
+            quirk,
+        }
+    }
+}
+
 /// A deterministic stream of realistic `LeadEvent`s.
 pub struct LeadGenerator {
     seed: u64,
@@ -155,19 +190,8 @@ impl LeadGenerator {
         } else {
             None
         };
-        profile.last_source = source;
-        profile.last_record_id = record_id;
-        profile.last_event_type = event_type;
-        profile.last_at = at;
-        let lead = GeneratedLead {
-            event,
-            persona: profile.persona,
-            intent: profile.intent,
-            repeat: None,
-            unknown_domain: profile.unknown_domain,
-            hot_chat,
-            quirk,
-        };
+        profile.record(source, record_id, event_type, at);
+        let lead = profile.lead(event, None, hot_chat, quirk);
         self.remember(profile);
         lead
     }
@@ -222,19 +246,8 @@ impl LeadGenerator {
                 *email = capitalised(email);
             }
         }
-        profile.last_source = source;
-        profile.last_record_id = record_id;
-        profile.last_event_type = event_type;
-        profile.last_at = at;
-        let lead = GeneratedLead {
-            event,
-            persona: profile.persona,
-            intent: profile.intent,
-            repeat: Some(kind),
-            unknown_domain: profile.unknown_domain,
-            hot_chat,
-            quirk: None,
-        };
+        profile.record(source, record_id, event_type, at);
+        let lead = profile.lead(event, Some(kind), hot_chat, None);
         self.history[slot] = profile;
         lead
     }

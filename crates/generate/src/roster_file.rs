@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use leadflow_events::json::describe_json_error;
 use leadflow_events::{RepRole, RepState, RepStatus, Timestamp, WorkingHours};
 use leadflow_route::roster;
 use serde::Deserialize;
@@ -304,19 +305,6 @@ fn json_rows(text: &str) -> Result<Rows, RosterError> {
             rows.push((n, row));
         }
         Ok(rows)
-    }
-}
-
-/// A serde_json error as `column C: <message>` (the message names the field, e.g. "missing field
-/// `rep_id`"), without serde's own "line 1", which would be misleading for a line of a JSON lines file.
-fn describe_json_error(e: &serde_json::Error) -> String {
-    let full = e.to_string();
-    let suffix = format!(" at line {} column {}", e.line(), e.column());
-    let message = full.strip_suffix(&suffix).unwrap_or(&full);
-    if e.column() == 0 {
-        message.to_owned()
-    } else {
-        format!("column {}: {message}", e.column())
     }
 }
 

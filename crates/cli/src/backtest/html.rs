@@ -15,19 +15,9 @@ const NOT: &str = "#d64545";
 
 /// Calibration: mean predicted (x) against observed conversion (y) per score decile, both models.
 fn calibration_svg(r: &Report) -> String {
-    let chart = UnitChart {
-        w: 380.0,
-        h: 320.0,
-        m: 40.0,
-    };
-    let (w, h) = (chart.w, chart.h);
+    let chart = UnitChart::new(380.0, 320.0, 40.0);
     let (x, y) = (|v| chart.x(v), |v| chart.y(v));
-    let mut s = format!(
-        r##"<svg data-chart="calibration" xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img"><title>Calibration per score decile</title>"##
-    );
-    s.push_str(&chart.area());
-    s.push_str(&chart.diagonal());
-    s.push_str(&chart.ticks());
+    let mut s = chart.calibration_frame("Calibration per score decile", "");
     for (f, colour) in [(&r.live, LIVE), (&r.candidate, CAND)] {
         let pts: Vec<(f64, f64)> = f
             .calibration
@@ -52,14 +42,7 @@ fn calibration_svg(r: &Report) -> String {
             );
         }
     }
-    let _ = write!(
-        s,
-        r##"<text x="{}" y="{}" font-size="11" text-anchor="middle">predicted conversion</text><text x="12" y="{}" font-size="11" transform="rotate(-90 12 {})" text-anchor="middle">observed</text></svg>"##,
-        w / 2.0,
-        h - 6.0,
-        h / 2.0,
-        h / 2.0
-    );
+    s.push_str(&chart.close("predicted conversion"));
     s
 }
 

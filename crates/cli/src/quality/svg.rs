@@ -180,21 +180,11 @@ pub fn contact(r: &QualityReport) -> String {
 
 /// Predicted (x) against observed (y) conversion per score decile, with the ±15-point band (Q9).
 pub fn calibration(r: &QualityReport) -> String {
-    let chart = UnitChart {
-        w: 340.0,
-        h: 320.0,
-        m: 40.0,
-    };
-    let (w, h) = (chart.w, chart.h);
+    let chart = UnitChart::new(340.0, 320.0, 40.0);
     let (x, y) = (|v| chart.x(v), |v| chart.y(v));
     let t = TOLERANCE;
-    let mut s = format!(
-        r##"<svg data-chart="calibration" xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img"><title>Predicted against observed conversion per score decile</title>"##
-    );
-    s.push_str(&chart.area());
     // the ±15-point band around the diagonal
-    let _ = write!(
-        s,
+    let band = format!(
         r##"<polygon points="{:.1},{:.1} {:.1},{:.1} {:.1},{:.1} {:.1},{:.1} {:.1},{:.1} {:.1},{:.1}" fill="#1f9d55" fill-opacity="0.12"/>"##,
         x(0.0),
         y(t),
@@ -209,8 +199,10 @@ pub fn calibration(r: &QualityReport) -> String {
         x(1.0 - t),
         y(1.0)
     );
-    s.push_str(&chart.diagonal());
-    s.push_str(&chart.ticks());
+    let mut s = chart.calibration_frame(
+        "Predicted against observed conversion per score decile",
+        &band,
+    );
     for d in &r.accuracy.deciles {
         let (Some(p), Some(o)) = (d.predicted, d.observed) else {
             continue;
@@ -235,13 +227,6 @@ pub fn calibration(r: &QualityReport) -> String {
             d.labelled
         );
     }
-    let _ = write!(
-        s,
-        r##"<text x="{}" y="{}" font-size="11" text-anchor="middle">predicted conversion (score / 100)</text><text x="12" y="{}" font-size="11" transform="rotate(-90 12 {})" text-anchor="middle">observed</text></svg>"##,
-        w / 2.0,
-        h - 6.0,
-        h / 2.0,
-        h / 2.0
-    );
+    s.push_str(&chart.close("predicted conversion (score / 100)"));
     s
 }
