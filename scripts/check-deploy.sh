@@ -28,14 +28,15 @@ out="$(mktemp -d "${TMPDIR:-/tmp}/leadflow-deploy.XXXXXX")"
 trap 'rm -rf "${out}"' EXIT
 failed=0
 
-# The service binaries: every leadflow-* bin target except the sandbox and the measuring tools of the
+# The service binaries: every leadflow-* bin target except the sandbox, the console (an operator's
+# command, run by `leadflow console` on a workstation; not deployed) and the measuring tools of the
 # packages under benches/ (leadflow-chaos drives the pipeline; it is not deployed).
 stages="$(cargo metadata --no-deps --format-version 1 --offline 2>/dev/null | "${py}" -c '
 import json, sys
 m = json.load(sys.stdin)
 bins = sorted({t["name"] for p in m["packages"] if "/benches/" not in p["manifest_path"]
                for t in p["targets"] if "bin" in t["kind"]})
-print(",".join(b for b in bins if b.startswith("leadflow-") and b != "leadflow-sandbox"))
+print(",".join(b for b in bins if b.startswith("leadflow-") and b not in ("leadflow-sandbox", "leadflow-console")))
 ')"
 info "stage binaries: ${stages//,/ }"
 
