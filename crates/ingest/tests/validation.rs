@@ -18,22 +18,9 @@ fn check(name: &str, body: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A lead every check accepts (shared with the schema bench).
 fn valid_lead() -> Value {
-    json!({
-        "event_id": "evt-1",
-        "lead_id": "lead-1",
-        "account_domain": null,
-        "source_record_id": "form-77",
-        "occurred_at": "2026-11-30T09:30:00Z",
-        "event_type": "FORM_SUBMISSION",
-        "contact": {"email": "a@b.example", "first_name": "Ada", "country": "FR"},
-        "company": {"name": "Acme", "employee_count": 120, "annual_revenue_usd": 5000000},
-        "activities": [{"kind": "DEMO_REQUEST", "occurred_at": "2026-11-30T09:29:00Z", "detail": "/demo"}],
-        "chat": {"human_requested": true, "exchange_count": 4,
-                 "qualification": {"timing": {"confirmed": true, "confidence": 0.9}}},
-        "session": {"page_url": "https://x.example/demo", "started_at": "2026-11-30T09:20:00Z"},
-        "attributes": {"utm_source": "ads"}
-    })
+    serde_json::from_str(include_str!("fixtures/valid_lead.json")).expect("the fixture is JSON")
 }
 
 #[test]
