@@ -115,7 +115,8 @@ fn descend(e: &ValidationError<'_>, out: &mut BTreeSet<String>) {
 
 /// A lead every check accepts (shared with the tests).
 fn valid_lead() -> Value {
-    serde_json::from_str(include_str!("../tests/fixtures/valid_lead.json")).expect("the fixture is JSON")
+    serde_json::from_str(include_str!("../tests/fixtures/valid_lead.json"))
+        .expect("the fixture is JSON")
 }
 
 fn with(pointer: &str, bad: Value) -> Value {
