@@ -16,8 +16,9 @@ config.rs: nested keys split on "__"), and:
       _path, _file, _location; secrets given as { file = "..." }) is in a mounted volume, ConfigMap,
       Secret or the image — a ConfigMap or Secret volume holds exactly its keys;
   R3  every secret or setting a service cannot start without is given (SASL credentials with a SASL
-      protocol, and none without one; notify's Slack and HubSpot tokens while those channels are on; enrich's company file
-      or API key for its provider kind; { env = "VAR" } names a variable the container has), and
+      protocol, and none without one; notify's Slack and HubSpot tokens while those channels are on;
+      nurture's HubSpot token; enrich's company file or API key for its provider kind;
+      { env = "VAR" } names a variable the container has), and
       Secrets the user creates (also those KEDA's TriggerAuthentication reads) are declared in
       deploy/k8s/base/*.example.yaml with those keys;
   R4  (gone: one environment may hold every binary's keys; each binary takes its own
@@ -243,6 +244,9 @@ def check_secrets(w: dm.Workload, binary: str, cfg: dict) -> None:
             problem(w.where, "hubspot is enabled but stage.hubspot.token is not given")
         if get(cfg, "stage.email.enabled", True) and given("stage.email.username") != given("stage.email.password"):
             problem(w.where, "stage.email.username and stage.email.password go together")
+    if binary == "leadflow-nurture" and not given("stage.hubspot.token"):
+        # every enrolment goes through HubSpot: the service refuses to start without it
+        problem(w.where, "stage.hubspot.token is not given (LEADFLOW_NURTURE__HUBSPOT__TOKEN)")
     if binary == "leadflow-enrich":
         kind = get(cfg, "stage.provider.kind", "local")
         if kind == "local" and not given("stage.provider.dataset_path"):

@@ -49,6 +49,7 @@ STAGES=(
   "enrich 9101 leads.enriched"
   "score 9102 leads.scored"
   "tier 9103 leads.tiered"
+  "nurture 9113 handoff.activity"
   "route 9104 handoff.packets"
   "route-reassign 9108 handoff.packets"
   "route-rejections 9112 handoff.packets"
@@ -219,9 +220,9 @@ for entry in "${STAGES[@]}"; do
   if [[ "${name}" == enrich ]]; then
     stage_env=(LEADFLOW_STAGE__PROVIDER__KIND=demo)
   fi
-  if [[ "${name}" == notify ]]; then
+  if [[ "${name}" == notify || "${name}" == nurture ]]; then
     if ((${#notify_env[@]} == 0)); then
-      info "leadflow-notify: no sandbox built, skipped (it needs Slack/HubSpot/SMTP)"
+      info "leadflow-${name}: no sandbox built, skipped (it needs the sandbox's HubSpot)"
       continue
     fi
     stage_env=("${notify_env[@]}")
@@ -234,7 +235,8 @@ for entry in "${STAGES[@]}"; do
   started+=("${name} ${port}")
   # the output shown is the handoff path's last topic; recalibrate's model.params is the feedback
   # loop, shown in its own step at the end (leadflow model list)
-  [[ "${name}" == recalibrate ]] || last_topic="${topic}"
+  # nurture's handoff.activity is the automated half, shown in its own step ("Nurture")
+  [[ "${name}" == recalibrate || "${name}" == nurture ]] || last_topic="${topic}"
 done
 ((${#started[@]})) || warn "no stage service is built; the demo only produces and reads leads.raw"
 
@@ -269,7 +271,7 @@ if [[ -x "${BIN}/leadflow-sla-watchdog" && -x "${BIN}/leadflow-route" ]]; then
   fi
   "${BIN}/leadflow" activity simulate --late-share 0.15 --silent-share 0.2 \
     --recorded-late-share 0.1 --recorded-after 15 --reject-share 0.1 --accept-share 0.8 \
-    --idle-timeout 20 "${via[@]}" </dev/null >"${LOGS}/reps.log" 2>&1 &
+    --idle-timeout 45 "${via[@]}" </dev/null >"${LOGS}/reps.log" 2>&1 &
   echo "reps $!" >>"${PIDS}"
   if ((${#via[@]})); then
     info "simulated reps click Accept / Contacted / Reject on the sandbox's Slack messages and complete HubSpot tasks (log ${LOGS}/reps.log)"
@@ -345,6 +347,37 @@ else
 fi
 info "$(wc -l <"${output}") records of ${last_topic}, as JSON lines in ${output}"
 
+if [[ -x "${BIN}/leadflow-nurture" ]] && ((${#notify_env[@]})) && command -v jq >/dev/null 2>&1; then
+  # the automated half (crates/nurture/RULES.md): every no-handoff lead with an email was enrolled in
+  # its tier's HubSpot list (the sandbox's lists), which meets NURTURE_24H's first touch; one in three
+  # enrolled NURTURE_24H leads now answers the sequence's email, as the email system publishes the
+  # reply to leads.raw, and tier hands each reply to the WARM queue (crates/tier/POLICY.md N1)
+  step "Nurture: enrolments, and replies that bring a human"
+  nurture_dir="${STATE}/nurture"
+  mkdir -p "${nurture_dir}"
+  "${BIN}/leadflow" tail handoff.activity --from-beginning --idle-timeout 3 2>/dev/null |
+    jq -r 'select(.kind == "ENROLLED") | .lead_id' | sort -u >"${nurture_dir}/enrolled.txt" || true
+  info "$(wc -l <"${nurture_dir}/enrolled.txt") leads enrolled; the sandbox's lists (id: members): $(curl -fsS "http://${SANDBOX_HTTP}/_sandbox/state" | jq -r '.lists | to_entries | map("\(.key): \(.value | length)") | join(", ")')"
+  "${BIN}/leadflow" tail leads.tiered --from-beginning --idle-timeout 3 2>/dev/null |
+    jq -c -s --argjson now "$(date +%s%3N)" --rawfile enrolled "${nurture_dir}/enrolled.txt" '
+      ($enrolled | split("\n")) as $in
+      | map(select(.handoff == "NONE" and .tier == "NURTURE_24H")
+            | .scored.enriched.lead | select(.lead_id as $id | $in | index($id)))
+      | unique_by(.lead_id) | to_entries | map(select(.key % 3 == 0) | .value) | .[]
+      | {event_id: ("reply-" + .event_id), lead_id, account_domain,
+         source_system: "hubspot-sequences", source_record_id: ("reply-" + .source_record_id),
+         occurred_at: $now, event_type: "EMAIL_REPLY", contact, company,
+         activities: [{kind: "EMAIL_REPLY", occurred_at: $now, detail: "reply: nurture sequence"}],
+         chat: null, session: null, attributes: {}}' >"${nurture_dir}/replies.jsonl"
+  if [[ -s "${nurture_dir}/replies.jsonl" ]]; then
+    run_fg "${BIN}/leadflow" produce leads.raw <"${nurture_dir}/replies.jsonl" >"${LOGS}/replies.log" 2>&1 ||
+      warn "the replies were not all produced (${LOGS}/replies.log)"
+    info "$(wc -l <"${nurture_dir}/replies.jsonl") enrolled NURTURE_24H leads replied (${nurture_dir}/replies.jsonl)"
+  else
+    info "no enrolled NURTURE_24H lead to reply in this run"
+  fi
+fi
+
 if [[ -x "${BIN}/leadflow-sla-watchdog" ]]; then
   # the leads carry the wall-clock time, so their deadlines (one or two minutes: deploy/demo/tier.toml)
   # run on the real clock: wait until the watchdog has settled every deadline it opened (met, closed
@@ -402,6 +435,8 @@ if [[ -x "${BIN}/leadflow-sla-watchdog" ]]; then
     info "SLA column: what the watchdog decided for each deadline, in order (sla.outcomes), with the owner"
     info "it was charged to: MET, CLOSED_LATE (contacted after the deadline), ESCALATED (reassigned),"
     info "RECONCILED (a contact stamped in time arrived after the escalation), MISSED (automated sequence)"
+    replied="$(jq -s '[.[] | select(.decision.trigger == "NURTURE_REPLY") | .decision.scored.enriched.lead.lead_id] | unique | length' "${summary_dir}/handoff.packets.jsonl")"
+    info "${replied} of them are nurtured leads that replied to their sequence (trigger NURTURE_REPLY, tier POLICY.md N1)"
   fi
 
   step "SLA adherence (leadflow sla report; escalations: leadflow tail sla.escalations --from-beginning)"

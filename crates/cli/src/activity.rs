@@ -138,6 +138,11 @@ pub fn parse_activity_line(line: &str, number: u64) -> Result<RepActivity, CliEr
     if activity.kind == RepActivityKind::Other {
         return Err(bad("kind OTHER cannot be recorded".into()));
     }
+    if activity.kind == RepActivityKind::Enrolled {
+        return Err(bad(
+            "kind ENROLLED is recorded by the nurture stage, not by a rep".into(),
+        ));
+    }
     if activity.lead_id.trim().is_empty() || activity.rep_id.trim().is_empty() {
         return Err(bad("lead_id and rep_id must not be empty".into()));
     }

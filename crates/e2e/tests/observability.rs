@@ -274,6 +274,7 @@ async fn observability_names_exist() {
         "leadflow-route-reassign",
         "leadflow-route-rejections",
         "leadflow-notify",
+        "leadflow-nurture",
         "leadflow-sla-watchdog",
         "leadflow-recalibrate",
     ] {
@@ -296,7 +297,7 @@ async fn observability_names_exist() {
         if b == "leadflow-recalibrate" {
             env = env.stage("TICK_MS", "200");
         }
-        if b == "leadflow-notify" {
+        if b == "leadflow-notify" || b == "leadflow-nurture" {
             env = env.notify_on(&sandbox);
         }
         services.push((Service::start(b, env.vars(), logs.path()), port));

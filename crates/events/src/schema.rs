@@ -85,7 +85,7 @@ const FILES: [(EventKind, &str); 16] = [
 /// A file that embeds other types by name is inlined against the current files, like the current
 /// schemas; a self-contained copy (what the registry received at the time) keeps the embedded types'
 /// version its writer had.
-const HISTORY: [(EventKind, &str); 13] = [
+const HISTORY: [(EventKind, &str); 19] = [
     (
         EventKind::LeadEvent,
         include_str!("../../../schemas/history/lead_event.v1.avsc"),
@@ -95,16 +95,32 @@ const HISTORY: [(EventKind, &str); 13] = [
         include_str!("../../../schemas/history/lead_event.v2.avsc"),
     ),
     (
+        EventKind::LeadEvent,
+        include_str!("../../../schemas/history/lead_event.v3.avsc"),
+    ),
+    (
         EventKind::EnrichedLead,
         include_str!("../../../schemas/history/enriched_lead.v1.avsc"),
+    ),
+    (
+        EventKind::EnrichedLead,
+        include_str!("../../../schemas/history/enriched_lead.v2.avsc"),
     ),
     (
         EventKind::ScoredLead,
         include_str!("../../../schemas/history/scored_lead.v1.avsc"),
     ),
     (
+        EventKind::ScoredLead,
+        include_str!("../../../schemas/history/scored_lead.v2.avsc"),
+    ),
+    (
         EventKind::TierDecision,
         include_str!("../../../schemas/history/tier_decision.v1.avsc"),
+    ),
+    (
+        EventKind::TierDecision,
+        include_str!("../../../schemas/history/tier_decision.v2.avsc"),
     ),
     (
         EventKind::HandoffPacket,
@@ -113,6 +129,10 @@ const HISTORY: [(EventKind, &str); 13] = [
     (
         EventKind::HandoffPacket,
         include_str!("../../../schemas/history/handoff_packet.v3.avsc"),
+    ),
+    (
+        EventKind::HandoffPacket,
+        include_str!("../../../schemas/history/handoff_packet.v4.avsc"),
     ),
     (
         EventKind::DeliveryReceipt,
@@ -125,6 +145,10 @@ const HISTORY: [(EventKind, &str); 13] = [
     (
         EventKind::RepActivity,
         include_str!("../../../schemas/history/rep_activity.v1.avsc"),
+    ),
+    (
+        EventKind::RepActivity,
+        include_str!("../../../schemas/history/rep_activity.v2.avsc"),
     ),
     (
         EventKind::SlaEscalation,
@@ -412,14 +436,15 @@ mod tests {
                 Some(kind)
             );
         }
-        assert_eq!(set.history(EventKind::LeadEvent).len(), 2);
-        assert_eq!(set.history(EventKind::HandoffPacket).len(), 2);
+        assert_eq!(set.history(EventKind::LeadEvent).len(), 3);
+        assert_eq!(set.history(EventKind::HandoffPacket).len(), 3);
         for kind in [
             EventKind::EnrichedLead,
             EventKind::ScoredLead,
             EventKind::TierDecision,
+            EventKind::RepActivity,
         ] {
-            assert_eq!(set.history(kind).len(), 1, "{kind}");
+            assert_eq!(set.history(kind).len(), 2, "{kind}");
         }
     }
 

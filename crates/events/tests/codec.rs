@@ -478,24 +478,32 @@ async fn route_contract_json_round_trips() {
 #[tokio::test]
 async fn old_rep_activity_resolves_to_current_type() {
     let c = codec();
-    let v1 = c.schemas().history(EventKind::RepActivity);
-    assert_eq!(v1.len(), 1, "one historical activity schema");
-    let v1 = &v1[0];
-    let mut rec = Record::new(&v1.schema).expect("v1 record");
-    rec.put("activity_id", "act-old");
-    rec.put("lead_id", "lead-1");
-    rec.put("packet_id", Value::Union(0, Box::new(Value::Null)));
-    rec.put("rep_id", "rep-1");
-    rec.put("kind", Value::Enum(1, "CONTACTED".into()));
-    rec.put("reason", Value::Union(0, Box::new(Value::Null)));
-    rec.put("reassigned_to", Value::Union(0, Box::new(Value::Null)));
-    rec.put("occurred_at", Value::TimestampMillis(1_700_000_000_000));
-    let body = apache_avro::to_avro_datum(&v1.schema, rec).expect("v1 encodes");
-    let mut bytes = SINGLE_OBJECT_MAGIC.to_vec();
-    bytes.extend_from_slice(&v1.fingerprint);
-    bytes.extend_from_slice(&body);
-    let a: leadflow_events::RepActivity = c.decode(&bytes).await.expect("resolves");
-    assert_eq!(a.kind, leadflow_events::RepActivityKind::Contacted);
+    let history = c.schemas().history(EventKind::RepActivity);
+    assert_eq!(
+        history.len(),
+        2,
+        "two historical activity schemas (v1, and v2 before ENROLLED)"
+    );
+    for old in &history {
+        let mut rec = Record::new(&old.schema).expect("old record");
+        rec.put("activity_id", "act-old");
+        rec.put("lead_id", "lead-1");
+        rec.put("packet_id", Value::Union(0, Box::new(Value::Null)));
+        rec.put("rep_id", "rep-1");
+        rec.put("kind", Value::Enum(1, "CONTACTED".into()));
+        rec.put("reason", Value::Union(0, Box::new(Value::Null)));
+        rec.put("reassigned_to", Value::Union(0, Box::new(Value::Null)));
+        rec.put("occurred_at", Value::TimestampMillis(1_700_000_000_000));
+        let body = apache_avro::to_avro_datum(&old.schema, rec).expect("old encodes");
+        let mut bytes = SINGLE_OBJECT_MAGIC.to_vec();
+        bytes.extend_from_slice(&old.fingerprint);
+        bytes.extend_from_slice(&body);
+        let a: leadflow_events::RepActivity = c.decode(&bytes).await.expect("resolves");
+        assert_eq!(a.kind, leadflow_events::RepActivityKind::Contacted);
+    }
+    let mut enrolled = leadflow_events::samples::rep_activity();
+    enrolled.kind = leadflow_events::RepActivityKind::Enrolled;
+    roundtrip(&c, enrolled).await;
     let mut q = leadflow_events::samples::rep_activity();
     q.kind = leadflow_events::RepActivityKind::Qualified;
     roundtrip(&c, q).await;

@@ -149,6 +149,7 @@ fn activity(rng: &mut GenRng, kind: ActivityKind, occurred_at: Timestamp) -> Act
         ContactSales => Some("/contact-sales".to_owned()),
         ContentDownload => Some(format!("ebook: {}", pick(rng, &CONTENT))),
         WebinarRegistered | WebinarAttended => Some(format!("webinar: {}", pick(rng, &WEBINARS))),
+        EmailReply => Some("reply: nurture sequence".to_owned()),
         EmailOpen | EmailClick => Some(format!(
             "campaign: {}",
             pick(

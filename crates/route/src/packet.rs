@@ -42,6 +42,7 @@ fn trigger_code(t: HandoffTrigger) -> &'static str {
         HandoffTrigger::ScoreBand => "SCORE_BAND",
         HandoffTrigger::None => "NONE",
         HandoffTrigger::WarmConversation => "WARM_CONVERSATION",
+        HandoffTrigger::NurtureReply => "NURTURE_REPLY",
     }
 }
 
@@ -151,6 +152,7 @@ pub fn summary(decision: &TierDecision) -> String {
         (LeadEventType::ProductSignup, _) => "signed up for the product".into(),
         (LeadEventType::IntentSurge, _) => "showed an intent surge".into(),
         (LeadEventType::CrmUpdate, _) => "was updated in the CRM".into(),
+        (LeadEventType::EmailReply, _) => "replied to a nurture email".into(),
         (LeadEventType::Other, _) => format!("came in through {}", lead.source_system),
     };
     let _ = write!(out, "{who} {channel}");
@@ -240,6 +242,10 @@ pub fn summary(decision: &TierDecision) -> String {
         }
         HandoffTrigger::WarmConversation => Some(
             "A warm lead still talking after several exchanges: offered a resource instead of a call."
+                .to_owned(),
+        ),
+        HandoffTrigger::NurtureReply => Some(
+            "They replied to the automated nurture sequence: a human takes the conversation over."
                 .to_owned(),
         ),
         HandoffTrigger::ScoreBand | HandoffTrigger::None => None,

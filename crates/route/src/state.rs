@@ -198,12 +198,12 @@ impl RoutingState {
     }
 
     /// Applies a rep's activity: CONTACTED, QUALIFIED, DISQUALIFIED, REJECTED and REASSIGNED
-    /// release the lead from the rep's load; ACCEPTED (and unknown kinds) keep it. Returns whether
+    /// release the lead from the rep's load; ACCEPTED, ENROLLED (automation) and unknown kinds keep it. Returns whether
     /// a load was released.
     pub fn apply_activity(&mut self, activity: &RepActivity) -> bool {
         if matches!(
             activity.kind,
-            RepActivityKind::Accepted | RepActivityKind::Other
+            RepActivityKind::Accepted | RepActivityKind::Enrolled | RepActivityKind::Other
         ) {
             return false;
         }

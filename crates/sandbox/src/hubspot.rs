@@ -1,5 +1,6 @@
 //! HubSpot stand-in: CRM v3 batch upsert (contacts by email; tasks and notes by a unique custom
-//! property), v4 default associations, and owners, with HubSpot's rate-limit headers.
+//! property), v4 default associations, owners, and lists v3 memberships (the nurture stage's
+//! enrolments), with HubSpot's rate-limit headers.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -29,6 +30,10 @@ pub(crate) fn routes() -> Router<Arc<SandboxState>> {
             put(associate),
         )
         .route("/hubspot/crm/v3/owners", get(owners))
+        .route(
+            "/hubspot/crm/v3/lists/{list_id}/memberships/add",
+            put(add_memberships),
+        )
         .route("/hubspot/crm/v3/objects/{object}/{id}", patch(update))
 }
 
@@ -288,6 +293,47 @@ async fn associate(
         StatusCode::OK,
         rate_headers(),
         axum::Json(json!({"status": "COMPLETE", "results": [{"fromObjectTypeId": from, "fromObjectId": from_id, "toObjectTypeId": to, "toObjectId": to_id}]})),
+    )
+        .into_response()
+}
+
+/// `PUT /crm/v3/lists/{listId}/memberships/add` with a JSON array of record ids: HubSpot's answer
+/// lists the ids added and the ids of no record (`recordIdsMissing`); a member already in the list is
+/// in neither, so the call is idempotent.
+async fn add_memberships(
+    State(state): State<Arc<SandboxState>>,
+    Path(list_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = format!("/crm/v3/lists/{list_id}/memberships/add");
+    let payload: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if let Some(resp) = gate(&state, &headers, "PUT", &path, &payload).await {
+        return resp;
+    }
+    let ids: Option<Vec<String>> = payload.as_array().and_then(|a| {
+        a.iter()
+            .map(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+            .collect()
+    });
+    let Some(ids) = ids else {
+        state.record(Service::Hubspot, "PUT", &path, 400, None, payload);
+        return error(
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            "the body is a JSON array of record ids",
+        );
+    };
+    let (added, missing) = state.add_to_list(&list_id, &ids);
+    state.record(Service::Hubspot, "PUT", &path, 200, None, payload);
+    (
+        StatusCode::OK,
+        rate_headers(),
+        axum::Json(json!({"recordIdsAdded": added, "recordIdsMissing": missing})),
     )
         .into_response()
 }

@@ -76,6 +76,8 @@ struct Inner {
     slack_hold: Option<(std::time::Duration, u32)>,
     /// Message ts → the ephemeral answers shown under it (only the clicking user sees them).
     ephemerals: BTreeMap<String, Vec<String>>,
+    /// List id → the contact ids added to it (lists v3 memberships), in the order added.
+    lists: BTreeMap<String, Vec<String>>,
 }
 
 /// Shared state behind the servers.
@@ -193,6 +195,39 @@ impl SandboxState {
 
     pub fn emails(&self) -> Vec<Email> {
         self.lock().emails.clone()
+    }
+
+    /// Adds contacts to a list (lists v3 `memberships/add`): returns the ids added and the ids of
+    /// no contact (missing). A member already in the list is neither (HubSpot's answer for it).
+    pub(crate) fn add_to_list(&self, list_id: &str, ids: &[String]) -> (Vec<String>, Vec<String>) {
+        let mut inner = self.lock();
+        let (mut added, mut missing) = (Vec::new(), Vec::new());
+        for id in ids {
+            let exists = inner
+                .crm
+                .iter()
+                .any(|o| o.object_type == "contacts" && &o.id == id);
+            if !exists {
+                missing.push(id.clone());
+                continue;
+            }
+            let members = inner.lists.entry(list_id.to_owned()).or_default();
+            if !members.contains(id) {
+                members.push(id.clone());
+                added.push(id.clone());
+            }
+        }
+        (added, missing)
+    }
+
+    /// The contact ids of a list, in the order they were added.
+    pub fn list_members(&self, list_id: &str) -> Vec<String> {
+        self.lock().lists.get(list_id).cloned().unwrap_or_default()
+    }
+
+    /// Every list with its members.
+    pub fn lists(&self) -> BTreeMap<String, Vec<String>> {
+        self.lock().lists.clone()
     }
 
     /// CRM objects of one type (`contacts`, `tasks`, `notes`).
@@ -420,6 +455,7 @@ impl SandboxState {
         serde_json::json!({
             "slack": inner.slack,
             "crm": inner.crm,
+            "lists": inner.lists,
             "emails": inner.emails,
             "requests": inner.requests.len(),
         })

@@ -32,7 +32,7 @@ pub const OPEN_FAMILIES: [&str; 6] = [
 pub const OTHER: &str = "other";
 
 /// Every activity kind, in a fixed order (the index into per-kind tables).
-pub const ACTIVITY_KINDS: [ActivityKind; 12] = [
+pub const ACTIVITY_KINDS: [ActivityKind; 13] = [
     ActivityKind::PageView,
     ActivityKind::PricingPageView,
     ActivityKind::DemoRequest,
@@ -45,6 +45,7 @@ pub const ACTIVITY_KINDS: [ActivityKind; 12] = [
     ActivityKind::TrialSignup,
     ActivityKind::IntentSurge,
     ActivityKind::Other,
+    ActivityKind::EmailReply,
 ];
 
 /// Position of `kind` in [`ACTIVITY_KINDS`].
@@ -62,6 +63,7 @@ pub fn activity_index(kind: ActivityKind) -> usize {
         ActivityKind::TrialSignup => 9,
         ActivityKind::IntentSurge => 10,
         ActivityKind::Other => 11,
+        ActivityKind::EmailReply => 12,
     }
 }
 

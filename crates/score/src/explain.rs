@@ -260,6 +260,7 @@ pub fn activity_phrase(kind: ActivityKind) -> &'static str {
         ActivityKind::TrialSignup => "Signed up for a trial",
         ActivityKind::IntentSurge => "Showed an intent surge",
         ActivityKind::Other => "Other activity",
+        ActivityKind::EmailReply => "Replied to a nurture email",
     }
 }
 

@@ -28,6 +28,7 @@ pub fn implied_activity(event_type: LeadEventType) -> Option<ActivityKind> {
         LeadEventType::Webinar => Some(ActivityKind::WebinarRegistered),
         LeadEventType::IntentSurge => Some(ActivityKind::IntentSurge),
         LeadEventType::ProductSignup => Some(ActivityKind::TrialSignup),
+        LeadEventType::EmailReply => Some(ActivityKind::EmailReply),
         LeadEventType::FormSubmission
         | LeadEventType::ChatConversation
         | LeadEventType::CrmUpdate

@@ -64,6 +64,9 @@ pub struct ActivityTimes {
     /// Disqualified or rejected: the lead is closed.
     pub closed: Option<Timestamp>,
     pub reassigned: Option<Timestamp>,
+    /// Enrolled in a nurture sequence by automation: closes only the clocks of a no-handoff decision
+    /// (a human's clocks on a later packet keep running).
+    pub enrolled: Option<Timestamp>,
 }
 
 fn earliest(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
@@ -84,6 +87,7 @@ impl ActivityTimes {
             RepActivityKind::Qualified => &mut self.qualified,
             RepActivityKind::Rejected | RepActivityKind::Disqualified => &mut self.closed,
             RepActivityKind::Reassigned => &mut self.reassigned,
+            RepActivityKind::Enrolled => &mut self.enrolled,
             RepActivityKind::Other => return false,
         };
         *slot = earliest(*slot, Some(at));
@@ -93,15 +97,18 @@ impl ActivityTimes {
     /// When the clock of `kind` was stopped, if it was (RULES.md, "What closes a deadline"):
     /// - assignment: accepted, reassigned, contacted, qualified, disqualified/rejected;
     /// - first contact: contacted, qualified, disqualified/rejected;
-    /// - qualification: qualified, disqualified/rejected.
-    pub fn closed_at(&self, kind: SlaKind) -> Option<Timestamp> {
+    /// - qualification: qualified, disqualified/rejected;
+    /// - and, for the clocks of a no-handoff decision only (`automated`), the enrolment in a nurture
+    ///   sequence closes assignment and first contact (the automated first touch).
+    pub fn closed_at(&self, kind: SlaKind, automated: bool) -> Option<Timestamp> {
         let decided = earliest(self.qualified, self.closed);
+        let enrolled = self.enrolled.filter(|_| automated);
         match kind {
             SlaKind::Qualification => decided,
-            SlaKind::FirstContact => earliest(self.contacted, decided),
+            SlaKind::FirstContact => earliest(earliest(self.contacted, enrolled), decided),
             SlaKind::Assignment => earliest(
                 earliest(self.accepted, self.reassigned),
-                earliest(self.contacted, decided),
+                earliest(earliest(self.contacted, enrolled), decided),
             ),
         }
     }
@@ -115,15 +122,34 @@ mod tests {
     fn closing_rules_per_kind() {
         let mut a = ActivityTimes::default();
         assert!(a.record(RepActivityKind::Accepted, Timestamp(10)));
-        assert_eq!(a.closed_at(SlaKind::Assignment), Some(Timestamp(10)));
-        assert_eq!(a.closed_at(SlaKind::FirstContact), None);
+        assert_eq!(a.closed_at(SlaKind::Assignment, false), Some(Timestamp(10)));
+        assert_eq!(a.closed_at(SlaKind::FirstContact, false), None);
         a.record(RepActivityKind::Contacted, Timestamp(30));
         a.record(RepActivityKind::Contacted, Timestamp(20));
-        assert_eq!(a.closed_at(SlaKind::FirstContact), Some(Timestamp(20)));
-        assert_eq!(a.closed_at(SlaKind::Qualification), None);
+        assert_eq!(
+            a.closed_at(SlaKind::FirstContact, false),
+            Some(Timestamp(20))
+        );
+        assert_eq!(a.closed_at(SlaKind::Qualification, false), None);
         a.record(RepActivityKind::Disqualified, Timestamp(40));
-        assert_eq!(a.closed_at(SlaKind::Qualification), Some(Timestamp(40)));
+        assert_eq!(
+            a.closed_at(SlaKind::Qualification, false),
+            Some(Timestamp(40))
+        );
         assert!(!a.record(RepActivityKind::Other, Timestamp(1)));
-        assert_eq!(a.closed_at(SlaKind::Assignment), Some(Timestamp(10)));
+        assert_eq!(a.closed_at(SlaKind::Assignment, false), Some(Timestamp(10)));
+    }
+
+    #[test]
+    fn an_enrolment_closes_only_the_clocks_of_a_no_handoff_decision() {
+        let mut a = ActivityTimes::default();
+        assert!(a.record(RepActivityKind::Enrolled, Timestamp(5)));
+        // the automated first touch of NURTURE_24H
+        assert_eq!(a.closed_at(SlaKind::FirstContact, true), Some(Timestamp(5)));
+        assert_eq!(a.closed_at(SlaKind::Assignment, true), Some(Timestamp(5)));
+        assert_eq!(a.closed_at(SlaKind::Qualification, true), None);
+        // a human's packet after the lead replied: its clocks are not closed by the enrolment
+        assert_eq!(a.closed_at(SlaKind::FirstContact, false), None);
+        assert_eq!(a.closed_at(SlaKind::Assignment, false), None);
     }
 }

@@ -305,7 +305,7 @@ impl Engine {
                     d,
                     Decided::escalated(level, escalated_at, id),
                 ));
-            } else if let Some(at) = lead.activity.closed_at(d.kind) {
+            } else if let Some(at) = lead.activity.closed_at(d.kind, !timers.escalatable) {
                 timers.deadlines[i].state = settle_closed(d.due_at, at);
                 let d = &timers.deadlines[i];
                 out.push(closed_outcome(&timers.tier, d));
@@ -355,7 +355,7 @@ impl Engine {
                 }
             }
             for d in &mut timers.deadlines {
-                let Some(at) = lead.activity.closed_at(d.kind) else {
+                let Some(at) = lead.activity.closed_at(d.kind, !timers.escalatable) else {
                     continue;
                 };
                 match d.state {
@@ -403,7 +403,7 @@ impl Engine {
             let info = PacketInfo::of(old);
             for d in &mut old.deadlines {
                 let (DeadlineState::Escalated { level }, Some(at)) =
-                    (d.state, lead.activity.closed_at(d.kind))
+                    (d.state, lead.activity.closed_at(d.kind, !old.escalatable))
                 else {
                     continue;
                 };

@@ -164,7 +164,7 @@ impl WatchdogMetrics {
     }
 
     /// A rep's answer to a handoff (quality rule Q10): every activity once per instance; the
-    /// kinds that answer nothing (REASSIGNED, OTHER) are not counted.
+    /// kinds that answer nothing (REASSIGNED, ENROLLED by automation, OTHER) are not counted.
     pub fn answered(&self, tier: &str, a: &RepActivity) {
         let answer = match a.kind {
             RepActivityKind::Accepted
@@ -172,7 +172,9 @@ impl WatchdogMetrics {
             | RepActivityKind::Qualified
             | RepActivityKind::Disqualified => "accepted",
             RepActivityKind::Rejected => "rejected",
-            RepActivityKind::Reassigned | RepActivityKind::Other => return,
+            RepActivityKind::Reassigned | RepActivityKind::Enrolled | RepActivityKind::Other => {
+                return;
+            }
         };
         self.answers.with_label_values(&[tier, answer]).inc();
         if answer == "rejected" {

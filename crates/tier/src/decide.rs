@@ -28,6 +28,7 @@ use leadflow_events::{
 use crate::calendar::Calendar;
 use crate::commitment::{Commitment, CommitmentRules, CommitmentSlot, commit};
 use crate::conversation::{normalise_topic, pick_resource};
+use crate::nurture_reply::{Enrolment, engagement};
 use crate::policy::{Band, BandAction, SlaMinutes, TierPolicy};
 use crate::triggers::{Signals, category_text};
 
@@ -58,7 +59,17 @@ pub fn decide(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> 
 
 /// [`decide`] taking the lead by value (no clone).
 pub fn decide_owned(scored: ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> TierDecision {
-    let v = evaluate(&scored, policy, calendar);
+    decide_with(scored, policy, calendar, None)
+}
+
+/// [`decide_owned`] knowing the lead's nurture enrolment, if it has one (rule N1).
+pub fn decide_with(
+    scored: ScoredLead,
+    policy: &TierPolicy,
+    calendar: &Calendar,
+    enrolment: Option<&Enrolment>,
+) -> TierDecision {
+    let v = evaluate(&scored, policy, calendar, enrolment);
     let decided_at = scored.enriched.lead.occurred_at;
     let model_version = scored.model_version.clone();
     TierDecision {
@@ -144,10 +155,17 @@ struct Facts<'a> {
     chat: Option<&'a ChatSignals>,
     signals: Signals,
     gaps: Vec<String>,
+    /// The lead's nurture enrolment (rule N1).
+    enrolment: Option<&'a Enrolment>,
 }
 
 impl<'a> Facts<'a> {
-    fn read(scored: &'a ScoredLead, policy: &'a TierPolicy, calendar: &'a Calendar) -> Self {
+    fn read(
+        scored: &'a ScoredLead,
+        policy: &'a TierPolicy,
+        calendar: &'a Calendar,
+        enrolment: Option<&'a Enrolment>,
+    ) -> Self {
         let score = scored.score.clamp(0, 100);
         let band = policy
             .band_for(score)
@@ -175,6 +193,7 @@ impl<'a> Facts<'a> {
             chat,
             signals: Signals::detect(chat, &policy.stall),
             gaps: evidence_gaps(scored),
+            enrolment,
         }
     }
 
@@ -204,11 +223,17 @@ impl<'a> Facts<'a> {
     }
 }
 
-fn evaluate(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> Verdict {
-    let facts = Facts::read(scored, policy, calendar);
+fn evaluate(
+    scored: &ScoredLead,
+    policy: &TierPolicy,
+    calendar: &Calendar,
+    enrolment: Option<&Enrolment>,
+) -> Verdict {
+    let facts = Facts::read(scored, policy, calendar, enrolment);
     let mut reasons = opening_reasons(&facts);
     let mut plan = hot_lead(&facts, &mut reasons);
     human_request(&facts, &mut plan, &mut reasons);
+    nurture_reply(&facts, &mut plan, &mut reasons);
     out_of_scope(&facts, &mut plan, &mut reasons);
     stall_or_frustration(&facts, &mut plan, &mut reasons);
     let nurture_resource = warm_conversation(&facts, &mut plan, &mut reasons);
@@ -222,10 +247,11 @@ fn evaluate(scored: &ScoredLead, policy: &TierPolicy, calendar: &Calendar) -> Ve
             facts.gaps.join("; ")
         ));
     }
-    let lead_level = if plan.trigger() == HandoffTrigger::HotLead {
-        LeadLevel::Hot
-    } else {
-        facts.band.lead_level
+    let lead_level = match plan.trigger() {
+        HandoffTrigger::HotLead => LeadLevel::Hot,
+        // N1: a lead that answered its sequence is warm, whatever its band
+        HandoffTrigger::NurtureReply => LeadLevel::Warm,
+        _ => facts.band.lead_level,
     };
     let scheduled = schedule(&facts, plan, &mut reasons);
     let recommended_resource = resource(&facts, &scheduled, nurture_resource, &mut reasons);
@@ -390,6 +416,65 @@ fn stall_or_frustration(f: &Facts, plan: &mut Option<Plan>, reasons: &mut Vec<St
     ));
     *plan = Some(Plan::Capture {
         trigger: HandoffTrigger::StallOrFrustration,
+        team,
+        sla,
+    });
+}
+
+/// Rule N1: an enrolled lead that engages again (a reply, a form sent again) within its sequence's
+/// window, while its band hands it to nobody, is captured for the first band that queues for a human
+/// (WARM), with that band's SLAs. After the window, or for a negative persona, it stays in nurture.
+fn nurture_reply(f: &Facts, plan: &mut Option<Plan>, reasons: &mut Vec<String>) {
+    let (Some(what), Some(enrolment)) = (engagement(f.scored), f.enrolment) else {
+        return;
+    };
+    let at = f.scored.enriched.lead.occurred_at;
+    let Some(window_h) = enrolment.window_hours(f.policy) else {
+        return;
+    };
+    if at < enrolment.enrolled_at {
+        return; // an engagement older than the enrolment answers nothing of it
+    }
+    let elapsed_h = (at.0 - enrolment.enrolled_at.0) as f64 / 3_600_000.0;
+    let what = format!(
+        "{what} {elapsed_h:.1} h after enrolment in the {} sequence",
+        enrolment.tier
+    );
+    if elapsed_h > f64::from(window_h) {
+        reasons.push(format!(
+            "{what}, outside its {window_h} h window: stays in nurture"
+        ));
+        return;
+    }
+    if let Some(p) = plan {
+        reasons.push(format!(
+            "{what} ({} takes priority)",
+            trigger_text(p.trigger())
+        ));
+        return;
+    }
+    if f.band_queue().is_some() {
+        reasons.push(format!("{what}: the band's own handoff applies"));
+        return;
+    }
+    if f.negative {
+        reasons.push(format!("{what}: no human: {}", f.gate()));
+        return;
+    }
+    let (team, sla) = f
+        .policy
+        .bands
+        .iter()
+        .find(|b| b.action == BandAction::Queue)
+        .map_or_else(
+            || (f.policy.fallback_team.clone(), SlaMinutes::default()),
+            |b| (b.team.clone(), b.sla),
+        );
+    reasons.push(format!(
+        "{what}, within its {window_h} h window: capture handoff to {team}"
+    ));
+    *plan = Some(Plan::Capture {
+        trigger: HandoffTrigger::NurtureReply,
         team,
         sla,
     });
@@ -758,6 +843,7 @@ fn trigger_text(t: HandoffTrigger) -> &'static str {
         HandoffTrigger::StallOrFrustration => "the stall",
         HandoffTrigger::ScoreBand => "the score band",
         HandoffTrigger::WarmConversation => "the soft escalation",
+        HandoffTrigger::NurtureReply => "the reply to the nurture sequence",
         HandoffTrigger::None => "nothing",
     }
 }

@@ -15,6 +15,7 @@ use leadflow_events::{LeadLevel, OutOfScopeCategory};
 use serde::{Deserialize, Serialize};
 
 use crate::conversation::{ResourceCatalogue, SoftEscalationRules, StallRules, default_catalogue};
+use crate::nurture_reply::NurtureReplyRules;
 
 /// Revision of the preset definitions; bump when a preset's numbers change.
 pub const PRESET_REVISION: u32 = 1;
@@ -261,6 +262,8 @@ pub struct TierPolicy {
     pub soft_escalation: SoftEscalationRules,
     /// Resources offered to visitors, by conversation topic.
     pub resources: ResourceCatalogue,
+    /// How long a nurture sequence listens for a reply (rule N1).
+    pub nurture_reply: NurtureReplyRules,
 }
 
 impl TierPolicy {
@@ -279,6 +282,7 @@ impl TierPolicy {
             stall: StallRules::default(),
             soft_escalation: SoftEscalationRules::default(),
             resources: default_catalogue(),
+            nurture_reply: NurtureReplyRules::default(),
         }
     }
 

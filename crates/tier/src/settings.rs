@@ -13,6 +13,10 @@
 //! min_score = 72
 //! first_contact_minutes = 120
 //!
+//! [stage.nurture_reply]           # rule N1: a reply within the window brings a human
+//! sequence_window_hours = 24      # bands with an automated sequence (NURTURE_24H)
+//! nurture_window_hours = 168      # marketing-nurture bands (NURTURE)
+//!
 //! [stage.out_of_scope]
 //! sensitive_internal = "sales"
 //!
@@ -39,6 +43,7 @@ use crate::conversation::{
     ResourceCatalogue, SoftEscalationRules, StallRules, default_catalogue, valid_topic,
 };
 use crate::holidays::{HolidayRules, Holidays};
+use crate::nurture_reply::NurtureReplyRules;
 use crate::policy::{
     BandAction, DEFAULT_CONFIDENCE_THRESHOLD, OutOfScopeRouting, PolicyPreset, TierPolicy,
     version_for,
@@ -78,6 +83,8 @@ pub struct TierSettings {
     /// Resources offered to visitors, by conversation topic: `[stage.resources.<topic>]` with
     /// `title` and `url`. Replaces the default catalogue when given.
     pub resources: ResourceCatalogue,
+    /// How long after an enrolment a reply still brings a human (rule N1).
+    pub nurture_reply: NurtureReplyRules,
     pub calendar: CalendarSettings,
 }
 
@@ -94,6 +101,7 @@ impl Default for TierSettings {
             stall: StallRules::default(),
             soft_escalation: SoftEscalationRules::default(),
             resources: default_catalogue(),
+            nurture_reply: NurtureReplyRules::default(),
             calendar: CalendarSettings::default(),
         }
     }
@@ -265,6 +273,7 @@ impl TierSettings {
             stall: self.stall.clone(),
             soft_escalation: self.soft_escalation.clone(),
             resources: self.resources.clone(),
+            nurture_reply: self.nurture_reply,
         })
     }
 
@@ -275,6 +284,14 @@ impl TierSettings {
                 self.stall.max_exchanges_without_proposal,
             ),
             ("stall.short_answers", self.stall.short_answers),
+            (
+                "nurture_reply.sequence_window_hours",
+                self.nurture_reply.sequence_window_hours,
+            ),
+            (
+                "nurture_reply.nurture_window_hours",
+                self.nurture_reply.nurture_window_hours,
+            ),
             (
                 "soft_escalation.min_exchanges",
                 self.soft_escalation.min_exchanges,

@@ -1,14 +1,17 @@
 //! The `Stage` shell: leads.scored -> leads.tiered, one decision per scored lead, keyed by the
-//! lead's account (POLICY.md "Output keying").
+//! lead's account (POLICY.md "Output keying"). Its one piece of state, the nurture enrolments of
+//! rule N1, is a side input: `handoff.activity` over the longest sequence window.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use leadflow_events::{ErrorKind, ScoredLead, TopicRole};
-use leadflow_runtime::{Context, Output, Stage, StageError, StageRegistry};
+use leadflow_events::{AnyEvent, ErrorKind, HandoffKind, ScoredLead, TopicRole};
+use leadflow_runtime::{Context, Output, SideInput, SideStart, Stage, StageError, StageRegistry};
 
 use crate::calendar::{Calendar, UnknownYearWarnings};
-use crate::decide::{check_input, decide_owned};
+use crate::decide::{check_input, decide_with};
 use crate::metrics::TierMetrics;
+use crate::nurture_reply::EnrolmentMemory;
 use crate::policy::TierPolicy;
 use crate::settings::{SettingsError, TierSettings};
 
@@ -21,14 +24,15 @@ pub enum TierInitError {
     Metrics(#[from] prometheus::Error),
 }
 
-/// The tier stage: applies the policy and the calendar to each scored lead. Stateless between
-/// inputs (the policy and calendar are read-only), so it is shared by every partition task as is.
+/// The tier stage: applies the policy and the calendar to each scored lead. The policy and calendar
+/// are read-only; the enrolments (rule N1) sit behind their own lock, shared by every partition task.
 #[derive(Clone, Debug)]
 pub struct TierStage {
     policy: TierPolicy,
     calendar: Calendar,
     metrics: TierMetrics,
     unknown_years: Arc<UnknownYearWarnings>,
+    enrolments: Arc<EnrolmentMemory>,
 }
 
 impl TierStage {
@@ -45,7 +49,13 @@ impl TierStage {
             calendar,
             metrics,
             unknown_years: Arc::default(),
+            enrolments: Arc::default(),
         }
+    }
+
+    /// The nurture enrolments the stage knows (rule N1).
+    pub fn enrolments(&self) -> &EnrolmentMemory {
+        &self.enrolments
     }
 
     /// The stage's metrics.
@@ -78,9 +88,32 @@ impl Stage for TierStage {
             .map_err(|e| StageError::poison(ErrorKind::Validation, e.to_string()))?;
         let at = input.enriched.lead.occurred_at.to_datetime();
         self.unknown_years.check(&self.calendar, at);
-        let decision = decide_owned(input, &self.policy, &self.calendar);
+        let lead_id = input.enriched.lead.lead_id.clone();
+        let enrolment = self.enrolments.get(&lead_id);
+        let decision = decide_with(input, &self.policy, &self.calendar, enrolment.as_ref());
+        if enrolment.is_some() && decision.handoff != HandoffKind::None {
+            // handed to a human: a second reply to the old sequence hands nothing over again
+            self.enrolments.forget(&lead_id);
+        }
         self.metrics.record(&decision);
         Ok(vec![Output::to(TopicRole::Tiered, decision)])
+    }
+
+    /// Rule N1's enrolments: the nurture stage's `ENROLLED` activities of the longest window (plus
+    /// a day, so an enrolment at the window's edge is not missed after a restart).
+    fn side_inputs(&self) -> Vec<SideInput> {
+        let hours = u64::from(self.policy.nurture_reply.longest_hours()) + 24;
+        vec![SideInput {
+            role: TopicRole::Activity,
+            start: SideStart::Since(Duration::from_secs(hours * 3600)),
+        }]
+    }
+
+    fn on_side_input(&self, event: AnyEvent) -> Result<(), StageError> {
+        if let AnyEvent::RepActivity(a) = event {
+            self.enrolments.apply(&a, &self.policy.nurture_reply);
+        }
+        Ok(())
     }
 }
 

@@ -158,7 +158,7 @@ fn answer_of_activity(a: &RepActivity) -> Option<Answer> {
         | RepActivityKind::Qualified
         | RepActivityKind::Disqualified => Some(Answer::Accepted),
         RepActivityKind::Rejected => Some(Answer::Rejected(rejection_reason(a.reason.as_deref()))),
-        RepActivityKind::Reassigned | RepActivityKind::Other => None,
+        RepActivityKind::Reassigned | RepActivityKind::Enrolled | RepActivityKind::Other => None,
     }
 }
 

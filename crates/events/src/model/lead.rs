@@ -47,6 +47,8 @@ pub enum LeadEventType {
     ProductSignup,
     #[default]
     Other,
+    /// A reply to an automated (nurture) email: a nurtured lead answering its sequence.
+    EmailReply,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -110,6 +112,8 @@ pub enum ActivityKind {
     IntentSurge,
     #[default]
     Other,
+    /// The lead replied to an automated (nurture) email.
+    EmailReply,
 }
 
 impl ActivityKind {
@@ -128,6 +132,7 @@ impl ActivityKind {
             ActivityKind::TrialSignup => "TRIAL_SIGNUP",
             ActivityKind::IntentSurge => "INTENT_SURGE",
             ActivityKind::Other => "OTHER",
+            ActivityKind::EmailReply => "EMAIL_REPLY",
         }
     }
 }

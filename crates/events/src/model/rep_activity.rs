@@ -33,4 +33,7 @@ pub enum RepActivityKind {
     Disqualified,
     /// A symbol added after this build (the Avro enum default).
     Other,
+    /// Automation (rep id `automation`) enrolled the lead in a nurture sequence: the automated
+    /// first touch of a no-handoff decision.
+    Enrolled,
 }

@@ -76,6 +76,8 @@ pub enum HandoffTrigger {
     None,
     /// A warm lead still talking after several exchanges (soft escalation).
     WarmConversation,
+    /// A nurtured lead replied within its sequence's window: a human takes over.
+    NurtureReply,
 }
 
 /// One entry of the tier stage's resources catalogue, offered to the visitor.

@@ -73,6 +73,7 @@ pub fn kind_word(kind: RepActivityKind) -> &'static str {
         RepActivityKind::Qualified => "qualified",
         RepActivityKind::Disqualified => "disqualified",
         RepActivityKind::Other => "other",
+        RepActivityKind::Enrolled => "enrolled",
     }
 }
 

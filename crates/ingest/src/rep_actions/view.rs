@@ -57,7 +57,10 @@ impl LeadView {
     pub fn closed(&self, packet_id: &str) -> Option<&Recorded> {
         self.recorded.iter().find(|r| {
             r.packet_id == packet_id
-                && !matches!(r.kind, RepActivityKind::Accepted | RepActivityKind::Other)
+                && !matches!(
+                    r.kind,
+                    RepActivityKind::Accepted | RepActivityKind::Enrolled | RepActivityKind::Other
+                )
         })
     }
 }

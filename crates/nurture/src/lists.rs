@@ -1,0 +1,117 @@
+//! The HubSpot side of an enrolment (RULES.md E5): the contact upserted by email (CRM v3 batch
+//! upsert), then added to the sequence's list (lists v3 `PUT /crm/v3/lists/{listId}/memberships/add`,
+//! a no-op for a member). Both calls are idempotent, so a retry or a redelivered decision enrols
+//! nobody twice. Unavailable and rate-limited answers are retried with the backoff; a rejection is
+//! final.
+
+use std::time::Duration;
+
+use leadflow_notify::ChannelError;
+use leadflow_notify::hubspot_api::HubspotApi;
+use leadflow_runtime::resilience::{Backoff, BackoffPolicy};
+use serde_json::{Value, json};
+
+use crate::enrol::{Enrol, Enrolled};
+
+/// Why an enrolment did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum EnrolError {
+    /// HubSpot refused it (4xx other than 429): retrying will not help.
+    #[error("HubSpot refused the enrolment: {0}")]
+    Refused(String),
+    /// Still unavailable after every attempt.
+    #[error("HubSpot unavailable after {attempts} attempts: {last}")]
+    GaveUp { attempts: u32, last: String },
+}
+
+/// HubSpot lists and contacts, with the retry policy of `[stage]`.
+pub struct Lists {
+    api: HubspotApi,
+    record_url: String,
+    policy: BackoffPolicy,
+    attempts: u32,
+}
+
+impl Lists {
+    pub fn new(api: HubspotApi, record_url: &str, policy: BackoffPolicy, attempts: u32) -> Self {
+        Self {
+            api,
+            record_url: record_url.to_owned(),
+            policy,
+            attempts,
+        }
+    }
+
+    /// Enrols, retrying what may pass later; `on_retry` is told of each retry (metrics).
+    pub async fn enrol(&self, e: &Enrol, on_retry: impl Fn()) -> Result<Enrolled, EnrolError> {
+        let mut backoff = Backoff::new(self.policy, self.attempts);
+        loop {
+            match self.once(e).await {
+                Ok(contact_id) => {
+                    return Ok(Enrolled {
+                        record_url: self.record_url.replace("{contact_id}", &contact_id),
+                        contact_id,
+                        attempts: backoff.attempts() + 1,
+                    });
+                }
+                Err(ChannelError::Rejected { reason }) => return Err(EnrolError::Refused(reason)),
+                Err(err) => {
+                    let wait = match &err {
+                        ChannelError::RateLimited { retry_after, .. } => Some(*retry_after),
+                        ChannelError::Unavailable { retry_after, .. } => *retry_after,
+                        ChannelError::Rejected { .. } => None,
+                    };
+                    let Some(delay) = backoff.next_delay() else {
+                        return Err(EnrolError::GaveUp {
+                            attempts: backoff.attempts(),
+                            last: err.to_string(),
+                        });
+                    };
+                    on_retry();
+                    tokio::time::sleep(wait.unwrap_or(delay).min(Duration::from_secs(60))).await;
+                }
+            }
+        }
+    }
+
+    async fn once(&self, e: &Enrol) -> Result<String, ChannelError> {
+        let contact_id = self
+            .api
+            .upsert("contacts", "email", &e.email, contact_properties(e))
+            .await?;
+        let reply = self
+            .api
+            .call(
+                reqwest::Method::PUT,
+                &format!("/crm/v3/lists/{}/memberships/add", e.list_id),
+                Some(&json!([contact_id])),
+            )
+            .await?;
+        // a contact HubSpot cannot find (merged or deleted between the two calls) is reported as
+        // missing, not added: retry (the next upsert returns the surviving record)
+        let missing = reply["recordIdsMissing"]
+            .as_array()
+            .is_some_and(|m| m.iter().any(|id| id.as_str() == Some(&contact_id)));
+        if missing {
+            return Err(ChannelError::unavailable(format!(
+                "hubspot list {} reported the contact missing",
+                e.list_id
+            )));
+        }
+        Ok(contact_id)
+    }
+}
+
+fn contact_properties(e: &Enrol) -> Value {
+    let mut p = json!({ "email": e.email });
+    for (key, value) in [
+        ("firstname", &e.first_name),
+        ("lastname", &e.last_name),
+        ("company", &e.company),
+    ] {
+        if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
+            p[key] = Value::String(v.to_owned());
+        }
+    }
+    p
+}
