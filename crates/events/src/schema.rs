@@ -85,7 +85,7 @@ const FILES: [(EventKind, &str); 16] = [
 /// A file that embeds other types by name is inlined against the current files, like the current
 /// schemas; a self-contained copy (what the registry received at the time) keeps the embedded types'
 /// version its writer had.
-const HISTORY: [(EventKind, &str); 13] = [
+const HISTORY: [(EventKind, &str); 14] = [
     (
         EventKind::LeadEvent,
         include_str!("../../../schemas/history/lead_event.v1.avsc"),
@@ -113,6 +113,10 @@ const HISTORY: [(EventKind, &str); 13] = [
     (
         EventKind::HandoffPacket,
         include_str!("../../../schemas/history/handoff_packet.v3.avsc"),
+    ),
+    (
+        EventKind::HandoffPacket,
+        include_str!("../../../schemas/history/handoff_packet.v4.avsc"),
     ),
     (
         EventKind::DeliveryReceipt,
@@ -413,7 +417,7 @@ mod tests {
             );
         }
         assert_eq!(set.history(EventKind::LeadEvent).len(), 2);
-        assert_eq!(set.history(EventKind::HandoffPacket).len(), 2);
+        assert_eq!(set.history(EventKind::HandoffPacket).len(), 3);
         for kind in [
             EventKind::EnrichedLead,
             EventKind::ScoredLead,
