@@ -283,7 +283,10 @@ async fn v4_handoff_packet_and_the_committee_field_resolve_both_ways() {
     let packet = samples::handoff_packet();
     let bytes = written_with(&v4, &packet, &["committee"]);
     let back: leadflow_events::HandoffPacket = c.decode(&bytes).await.expect("v4 resolves");
-    assert_eq!(back, packet, "a v4 packet is today's packet without a committee");
+    assert_eq!(
+        back, packet,
+        "a v4 packet is today's packet without a committee"
+    );
 
     let current = c.schemas().current(EventKind::HandoffPacket);
     let with = samples::committee_packet();

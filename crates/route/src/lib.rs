@@ -22,7 +22,9 @@
 //! Load, rotation and account owners live in [`RoutingState`], rebuilt at start from the `reps`,
 //! `handoff.packets` (route's own output) and `handoff.activity` topics — never only in memory.
 
+pub mod accounts;
 pub mod assign;
+pub mod committee;
 pub mod eligibility;
 pub mod hours;
 pub mod metrics;

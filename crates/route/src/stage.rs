@@ -38,6 +38,11 @@ pub(crate) fn state_inputs(window_days: u32) -> Vec<SideInput> {
             role: TopicRole::Activity,
             start: window,
         },
+        // every decision, for the accounts' committees (RULES.md §9)
+        SideInput {
+            role: TopicRole::Tiered,
+            start: window,
+        },
     ]
 }
 
