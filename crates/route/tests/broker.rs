@@ -629,7 +629,12 @@ async fn three_people_of_one_account_get_one_owner_and_one_card_listing_all_thre
     publish(
         &cfg,
         &cfg.topics.reps,
-        &[rep("a", "ae"), rep("b", "ae"), rep("c", "ae"), manager("mgr", "ae")],
+        &[
+            rep("a", "ae"),
+            rep("b", "ae"),
+            rep("c", "ae"),
+            manager("mgr", "ae"),
+        ],
     )
     .await;
     let person = |lead: &str, persona: Persona, title: &str, minutes: i64| {
@@ -647,7 +652,10 @@ async fn three_people_of_one_account_get_one_owner_and_one_card_listing_all_thre
     publish(&cfg, &cfg.topics.tiered, &three).await;
     let p = packets(&cfg, 3).await;
     let owners: Vec<_> = p.iter().map(owner).collect();
-    assert!(owners.iter().all(|o| *o == owners[0]), "one owner: {owners:?}");
+    assert!(
+        owners.iter().all(|o| *o == owners[0]),
+        "one owner: {owners:?}"
+    );
     let card = &p[0];
     assert_eq!(card.committee.as_ref().unwrap().updates_card, None);
     for later in &p[1..] {
