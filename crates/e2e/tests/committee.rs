@@ -50,13 +50,24 @@ async fn three_people_of_one_account_make_one_owner_and_one_card_listing_all_thr
     let names = TestTopics::create(
         &bs,
         "e2e-committee",
-        &["tiered", "packets", "deliveries", "activity", "reps", "exceptions"],
+        &[
+            "tiered",
+            "packets",
+            "deliveries",
+            "activity",
+            "reps",
+            "exceptions",
+        ],
         3,
     )
     .await;
     let codec = Codec::single_object().unwrap();
     let now = Timestamp::from(chrono::Utc::now());
-    let reps = [team_rep("ae-1", "ae"), team_rep("ae-2", "ae"), team_rep("ae-3", "ae")];
+    let reps = [
+        team_rep("ae-1", "ae"),
+        team_rep("ae-2", "ae"),
+        team_rep("ae-3", "ae"),
+    ];
     publish(&bs, &names["reps"], &codec, &reps).await;
 
     let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
@@ -74,8 +85,20 @@ async fn three_people_of_one_account_make_one_owner_and_one_card_listing_all_thr
 
     let three = [
         person("c-cfo", "Carla", "CFO", Persona::P1, now),
-        person("c-eng", "Eve", "Data Engineer", Persona::P3, Timestamp(now.0 + 1_000)),
-        person("c-mgr", "Marc", "IT Manager", Persona::P2, Timestamp(now.0 + 2_000)),
+        person(
+            "c-eng",
+            "Eve",
+            "Data Engineer",
+            Persona::P3,
+            Timestamp(now.0 + 1_000),
+        ),
+        person(
+            "c-mgr",
+            "Marc",
+            "IT Manager",
+            Persona::P2,
+            Timestamp(now.0 + 2_000),
+        ),
     ];
     publish(&bs, &names["tiered"], &codec, &three).await;
 
@@ -92,7 +115,9 @@ async fn three_people_of_one_account_make_one_owner_and_one_card_listing_all_thr
         }
         let slack_done = receipts
             .iter()
-            .filter(|r| r.channel == DeliveryChannel::Slack && r.status == DeliveryStatus::Delivered)
+            .filter(|r| {
+                r.channel == DeliveryChannel::Slack && r.status == DeliveryStatus::Delivered
+            })
             .count();
         if (packets.len() >= 3 && slack_done >= 3) || Instant::now() > deadline {
             break (packets, receipts);
@@ -108,7 +133,10 @@ async fn three_people_of_one_account_make_one_owner_and_one_card_listing_all_thr
         .iter()
         .map(|p| p.assignee.as_ref().unwrap().rep_id.as_str())
         .collect();
-    assert!(owners.iter().all(|o| *o == owners[0]), "one owner: {owners:?}");
+    assert!(
+        owners.iter().all(|o| *o == owners[0]),
+        "one owner: {owners:?}"
+    );
     let mut by_time: Vec<&HandoffPacket> = packets.iter().collect();
     by_time.sort_by_key(|p| p.created_at);
     let last = by_time[2].committee.as_ref().unwrap();
@@ -118,14 +146,21 @@ async fn three_people_of_one_account_make_one_owner_and_one_card_listing_all_thr
     // Slack: one card in the channel with the map of all three, the others in its thread
     let messages = sandbox.state.slack_messages();
     let cards: Vec<_> = messages.iter().filter(|m| m.thread_ts.is_none()).collect();
-    assert_eq!(cards.len(), 1, "one card, not competing posts: {messages:#?}\n{log_text}");
+    assert_eq!(
+        cards.len(),
+        1,
+        "one card, not competing posts: {messages:#?}\n{log_text}"
+    );
     let card = cards[0];
     let map = card.blocks.to_string();
     assert!(map.contains("3 known people"), "{map}\n{log_text}");
     for name in ["Carla Initech", "Eve Initech", "Marc Initech"] {
         assert!(map.contains(name), "{name} on the card: {map}");
     }
-    assert!(map.contains("Start with the champion, Marc Initech"), "{map}");
+    assert!(
+        map.contains("Start with the champion, Marc Initech"),
+        "{map}"
+    );
     let replies = messages
         .iter()
         .filter(|m| m.thread_ts.as_deref() == Some(card.ts.as_str()))
