@@ -230,6 +230,9 @@ mod tests {
         }
     }
 
+    /// People as (lead id, persona, score, status).
+    type People = &'static [(&'static str, &'static str, i32, &'static str)];
+
     fn known(members: Vec<CommitteeMember>) -> Known {
         Known {
             account_key: "acme.com".into(),
@@ -262,7 +265,7 @@ mod tests {
     /// (people as id:persona:score:status, expected engagement order, expected listing order)
     #[test]
     fn engagement_order_table() {
-        let cases: [(&[(&str, &str, i32, &str)], &[&str], &[&str]); 7] = [
+        let cases: [(People, &[&str], &[&str]); 7] = [
             // champion → economic buyer → technical evaluator, whatever the arrival order
             (
                 &[
@@ -333,7 +336,7 @@ mod tests {
 
     #[test]
     fn strategy_table() {
-        let cases: [(&[(&str, &str, i32, &str)], &str); 5] = [
+        let cases: [(People, &str); 5] = [
             (
                 &[
                     ("c", "P2", 10, "NURTURE"),
