@@ -31,7 +31,15 @@ fn role_label(role: &str) -> &'static str {
     }
 }
 
+/// One line: control characters (a newline in a lead-provided name or title) become spaces.
+fn flat(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
 fn cut(s: String) -> String {
+    let s = flat(&s);
     if s.chars().count() <= LINE_MAX {
         return s;
     }
@@ -102,10 +110,10 @@ fn heading(c: &Committee) -> String {
         || "no owner yet".to_owned(),
         |o| format!("owner {}", o.name),
     );
-    format!(
+    flat(&format!(
         "Buying committee of {} — {} known people, {owner}",
         c.account_key, c.total
-    )
+    ))
 }
 
 /// The committee as plain text (CRM note, email).
@@ -114,7 +122,7 @@ pub fn text(c: &Committee) -> String {
     if c.updates_card.is_some() {
         out.push_str("\nThis person joins the account's existing card (same owner).");
     }
-    out.push_str(&format!("\nStrategy: {}", c.strategy));
+    out.push_str(&format!("\nStrategy: {}", flat(&c.strategy)));
     for l in lines(c, c.members.len()) {
         out.push('\n');
         out.push_str(&l);
@@ -138,9 +146,9 @@ pub fn blocks(c: &Committee, stamp: i64) -> Vec<Value> {
     );
     let head = format!(
         "*Buying committee* of {} — {} known people, {owner}\n*Strategy:* {}",
-        esc(&c.account_key),
+        esc(&flat(&c.account_key)),
         c.total,
-        esc(&c.strategy)
+        esc(&flat(&c.strategy))
     );
     let mut map: Vec<String> = lines(c, SLACK_LISTED).iter().map(|l| esc(l)).collect();
     if let Some(more) = counts(c, c.members.len().min(SLACK_LISTED)) {
@@ -233,6 +241,15 @@ mod tests {
         assert!(b.contains("*Buying committee* of northwind.io"), "{b}");
         assert!(b.contains("leadflow_committee_head:7"), "{b}");
         assert!(b.contains("1. Champion — Ana Lopez"), "{b}");
+    }
+
+    #[test]
+    fn a_lead_provided_newline_stays_on_its_line() {
+        let mut c = committee();
+        c.members[0].name = Some("Ana\nOwner: someone else".into());
+        let t = text(&c);
+        assert_eq!(t.lines().count(), 5, "{t}");
+        assert!(t.contains("Ana Owner: someone else"), "{t}");
     }
 
     #[test]
