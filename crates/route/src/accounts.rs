@@ -274,3 +274,161 @@ impl AccountBook {
         self.accounts.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use leadflow_events::{Persona, samples};
+
+    use super::*;
+
+    fn decision(lead: &str, account: &str, at: i64) -> TierDecision {
+        let mut d = samples::tier_decision();
+        d.scored.enriched.lead.lead_id = lead.into();
+        d.scored.enriched.account_key = account.into();
+        d.scored.enriched.company_domain = Some(account.into());
+        d.decided_at = Timestamp(at);
+        d
+    }
+
+    fn packet(lead: &str, rep: &str, at: i64) -> HandoffPacket {
+        let mut p = samples::handoff_packet();
+        p.decision = decision(lead, "acme.com", at);
+        p.packet_id = format!("pkt-{lead}-{rep}");
+        p.idempotency_key = format!("{lead}|{rep}");
+        p.created_at = Timestamp(at);
+        if let Some(a) = p.assignee.as_mut() {
+            a.rep_id = rep.into();
+        }
+        p
+    }
+
+    fn activity(lead: &str, rep: &str, kind: RepActivityKind, at: i64) -> RepActivity {
+        RepActivity {
+            activity_id: format!("{lead}-{at}"),
+            lead_id: lead.into(),
+            packet_id: None,
+            rep_id: rep.into(),
+            kind,
+            reason: None,
+            reassigned_to: None,
+            occurred_at: Timestamp(at),
+        }
+    }
+
+    fn status(b: &AccountBook, lead: &str) -> String {
+        let (people, _) = b.members("acme.com");
+        people
+            .into_iter()
+            .find(|m| m.lead_id == lead)
+            .map(|m| m.status)
+            .unwrap_or_default()
+    }
+
+    /// (steps in arrival order, expected status): any order of the side inputs gives the same.
+    #[test]
+    fn statuses_move_forward_by_event_time_whatever_the_arrival_order() {
+        type Step = fn(&mut AccountBook);
+        let decided: Step = |b| b.apply_decision(&decision("l1", "acme.com", 10));
+        let mut nurture_d = decision("l1", "acme.com", 10);
+        nurture_d.handoff = HandoffKind::None;
+        let handed: Step = |b| b.apply_packet(&packet("l1", "ana", 10));
+        let contacted: Step =
+            |b| b.apply_activity(&activity("l1", "ana", RepActivityKind::Contacted, 20));
+        let rejected: Step =
+            |b| b.apply_activity(&activity("l1", "ana", RepActivityKind::Rejected, 20));
+        let moved: Step = |b| b.apply_packet(&packet("l1", "bo", 20));
+        let cases: [(&[Step], &str); 6] = [
+            (&[decided], "DECIDED"),
+            (&[decided, handed], "HANDED_OFF"),
+            (&[handed, decided], "HANDED_OFF"),
+            (&[decided, handed, contacted], "CONTACTED"),
+            (&[handed, contacted, decided], "CONTACTED"),
+            // rejected by ana, then the new owner's packet at the rejection's instant
+            (&[decided, handed, rejected, moved], "HANDED_OFF"),
+        ];
+        for (i, (steps, expected)) in cases.iter().enumerate() {
+            let mut b = AccountBook::default();
+            for step in *steps {
+                step(&mut b);
+            }
+            assert_eq!(status(&b, "l1"), *expected, "case {i}");
+        }
+        let mut b = AccountBook::default();
+        b.apply_decision(&nurture_d);
+        assert_eq!(status(&b, "l1"), "NURTURE");
+        // another rep's activity never moves the holder's person
+        b.apply_packet(&packet("l1", "ana", 10));
+        b.apply_activity(&activity("l1", "zed", RepActivityKind::Disqualified, 30));
+        assert_eq!(status(&b, "l1"), "HANDED_OFF");
+    }
+
+    #[test]
+    fn the_latest_decision_sets_score_tier_and_persona() {
+        let mut b = AccountBook::default();
+        let mut late = decision("l1", "acme.com", 20);
+        late.scored.score = 90;
+        late.scored.enriched.persona = Persona::P2;
+        let mut early = decision("l1", "acme.com", 10);
+        early.scored.score = 40;
+        b.apply_decision(&late);
+        b.apply_decision(&early);
+        let (people, _) = b.members("acme.com");
+        assert_eq!((people[0].score, people[0].persona.as_str()), (90, "P2"));
+    }
+
+    #[test]
+    fn an_account_describes_200_people_and_counts_the_rest() {
+        let mut b = AccountBook::default();
+        for i in 0..(MAX_TRACKED + 25) {
+            b.apply_decision(&decision(&format!("l{i}"), "big.com", 1));
+        }
+        // a replay counts nobody twice
+        b.apply_decision(&decision("l210", "big.com", 1));
+        let (people, untracked) = b.members("big.com");
+        assert_eq!((people.len(), untracked), (MAX_TRACKED, 25));
+    }
+
+    #[test]
+    fn prune_forgets_people_past_the_window_unless_a_rep_holds_them() {
+        let mut b = AccountBook::default();
+        b.apply_decision(&decision("old", "acme.com", 0));
+        b.apply_packet(&packet("held", "ana", 0));
+        b.apply_decision(&decision("new", "acme.com", 100));
+        b.apply_decision(&decision("gone", "other.com", 0));
+        b.prune(Timestamp(50));
+        let (people, _) = b.members("acme.com");
+        let ids: Vec<&str> = people.iter().map(|m| m.lead_id.as_str()).collect();
+        assert_eq!(ids, ["held", "new"]);
+        assert_eq!(b.accounts(), 1, "other.com is forgotten");
+    }
+
+    #[test]
+    fn the_card_is_the_earliest_person_the_rep_holds_in_the_team() {
+        let mut b = AccountBook::default();
+        b.apply_packet(&packet("first", "ana", 10));
+        let mut update = packet("second", "ana", 20);
+        update.committee = Some(leadflow_events::Committee {
+            updates_card: Some("pkt-first-ana".into()),
+            card_key: Some("first|ana".into()),
+            ..Default::default()
+        });
+        b.apply_packet(&update);
+        let card = Some(("pkt-first-ana".to_owned(), "first|ana".to_owned()));
+        assert_eq!(b.card("acme.com", "ae", "ana", "third"), card);
+        assert_eq!(
+            b.card("acme.com", "ae", "ana", "first"),
+            Some(("pkt-first-ana".into(), "first|ana".into())),
+            "the second passes the card on"
+        );
+        assert_eq!(
+            b.card("acme.com", "ae", "bo", "third"),
+            None,
+            "bo holds nobody"
+        );
+        assert_eq!(
+            b.card("acme.com", "sdr", "ana", "third"),
+            None,
+            "another team"
+        );
+    }
+}
