@@ -378,6 +378,26 @@ if [[ -x "${BIN}/leadflow-nurture" ]] && ((${#notify_env[@]})) && command -v jq 
   fi
 fi
 
+if [[ -x "${BIN}/leadflow-route" ]] && command -v jq >/dev/null 2>&1; then
+  # buying committees (crates/route/RULES.md section 9): the latest packet of the largest accounts,
+  # its map as the owner's card shows it (lead ids and titles; the names are on the card)
+  step "Buying committees: one card per account, the largest three"
+  committees="${STATE}/committees.jsonl"
+  "${BIN}/leadflow" tail handoff.packets --from-beginning --idle-timeout 5 >"${committees}" 2>/dev/null ||
+    warn "could not read handoff.packets"
+  jq -s -r 'map(select(.committee != null and .committee.total >= 2 and .withdraws == null))
+      | group_by(.committee.account_key) | map(max_by(.committee.total)) | sort_by(-.committee.total)
+      | .[:3][] | .committee
+      | "    \(.account_key): \(.total) known people, owner \(.owner.rep_id // "-")\(if .updates_card then " (an update of the card)" else "" end)",
+        "      strategy: \(.strategy)",
+        (.members[] | "      \(.role | ascii_upcase | .[0:18]) \(.lead_id) (\(.title // "no title")) \(.persona), score \(.score) \(.tier), \(.status), rep \(.owner_rep_id // "-")")' \
+    "${committees}"
+  accounts="$(jq -s 'map(select(.committee.total? >= 2)) | map(.committee.account_key) | unique | length' "${committees}")"
+  updates="$(jq -s 'map(select(.committee.updates_card? != null)) | length' "${committees}")"
+  info "${accounts} accounts with two or more known people; ${updates} packets updated an owner's card"
+  info "(Slack: one card per account, its map updated in place, the next people in its thread: http://${SANDBOX_HTTP}/)"
+fi
+
 if [[ -x "${BIN}/leadflow-sla-watchdog" ]]; then
   # the leads carry the wall-clock time, so their deadlines (one or two minutes: deploy/demo/tier.toml)
   # run on the real clock: wait until the watchdog has settled every deadline it opened (met, closed

@@ -76,6 +76,8 @@ async fn main() -> anyhow::Result<()> {
         "tiered",
         "model_params",
         "exceptions",
+        // tier's side input (the nurture enrolments of its rule N1), empty here
+        "activity",
     ];
     let names: BTreeMap<&str, String> = roles
         .into_iter()

@@ -465,8 +465,13 @@ fn the_scanner_flags_each_planted_canary_and_nothing_in_clean_output() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_canary_a_stage_logs_through_its_logger_is_caught_in_its_log_file() {
     let bs = bootstrap();
-    let topics =
-        TestTopics::create(&bs, "e2e-pii-check", &["scored", "tiered", "exceptions"], 1).await;
+    let topics = TestTopics::create(
+        &bs,
+        "e2e-pii-check",
+        &["scored", "tiered", "exceptions", "activity"],
+        1,
+    )
+    .await;
     let start = Timestamp::parse_rfc3339(DEFAULT_START).unwrap();
     let mut generator = LeadGenerator::new(31, start);
     let (_, pii) = with_pii(generator.next_lead().event, 4);

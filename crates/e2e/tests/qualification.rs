@@ -26,6 +26,8 @@ struct Topics {
     tiered: String,
     model: String,
     exceptions: String,
+    /// tier's side input (the nurture enrolments of rule N1)
+    activity: String,
 }
 
 fn env_for(stage: &str, bs: &str, t: &Topics) -> BTreeMap<String, String> {
@@ -42,6 +44,7 @@ fn env_for(stage: &str, bs: &str, t: &Topics) -> BTreeMap<String, String> {
         ("LEADFLOW_TOPICS__TIERED".into(), t.tiered.clone()),
         ("LEADFLOW_TOPICS__MODEL_PARAMS".into(), t.model.clone()),
         ("LEADFLOW_TOPICS__EXCEPTIONS".into(), t.exceptions.clone()),
+        ("LEADFLOW_TOPICS__ACTIVITY".into(), t.activity.clone()),
         ("LEADFLOW_HTTP__LISTEN".into(), "127.0.0.1:0".into()),
         ("LEADFLOW_SHUTDOWN_GRACE_MS".into(), "15000".into()),
     ]);
@@ -111,6 +114,7 @@ async fn qualification_stages_decide_a_generated_stream() {
         tiered: unique_name("e2e-tiered"),
         model: unique_name("e2e-model"),
         exceptions: unique_name("e2e-exceptions"),
+        activity: unique_name("e2e-activity"),
     };
     for topic in [
         &t.raw,
@@ -119,6 +123,7 @@ async fn qualification_stages_decide_a_generated_stream() {
         &t.scored,
         &t.tiered,
         &t.exceptions,
+        &t.activity,
     ] {
         create_topic(&bs, topic, 3).await;
     }

@@ -32,7 +32,9 @@ async fn sigterm_with_the_broker_stopped_exits_within_the_grace_period() {
     let output = unique_name("sd-tiered");
     let exceptions = unique_name("sd-exceptions");
     let params = unique_name("sd-params");
-    for t in [&input, &output, &exceptions, &params] {
+    // tier's side input (the nurture enrolments of rule N1)
+    let activity = unique_name("sd-activity");
+    for t in [&input, &output, &exceptions, &params, &activity] {
         create_topic(&bs, t, 1).await;
     }
     let env = BTreeMap::from([
@@ -42,6 +44,7 @@ async fn sigterm_with_the_broker_stopped_exits_within_the_grace_period() {
         ("LEADFLOW_TOPICS__TIERED".to_owned(), output.clone()),
         ("LEADFLOW_TOPICS__EXCEPTIONS".to_owned(), exceptions.clone()),
         ("LEADFLOW_TOPICS__MODEL_PARAMS".to_owned(), params.clone()),
+        ("LEADFLOW_TOPICS__ACTIVITY".to_owned(), activity.clone()),
         ("LEADFLOW_HTTP__LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
         (
             "LEADFLOW_SHUTDOWN_GRACE_MS".to_owned(),

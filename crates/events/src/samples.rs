@@ -231,7 +231,55 @@ pub fn handoff_packet() -> HandoffPacket {
         priority: 91,
         created_at: T0,
         withdraws: None,
+        committee: None,
     }
+}
+
+/// The sample packet as the second person of its account: the committee map with both people and
+/// the update of the account's card.
+pub fn committee_packet() -> HandoffPacket {
+    let mut p = handoff_packet();
+    let owner = p.assignee.clone();
+    p.committee = Some(Committee {
+        account_key: "northwind.io".into(),
+        owner: owner.clone(),
+        total: 2,
+        members: vec![
+            CommitteeMember {
+                lead_id: "lead-0000".into(),
+                name: Some("Ana Lopez".into()),
+                title: Some("Data Engineering Manager".into()),
+                persona: "P2".into(),
+                role: "champion".into(),
+                score: 72,
+                tier: "WARM".into(),
+                status: "CONTACTED".into(),
+                owner_rep_id: owner.as_ref().map(|a| a.rep_id.clone()),
+            },
+            CommitteeMember {
+                lead_id: "lead-0001".into(),
+                name: Some("Jane Doe".into()),
+                title: Some("VP Data".into()),
+                persona: "P1".into(),
+                role: "economic_buyer".into(),
+                score: 91,
+                tier: "HOT".into(),
+                status: "HANDED_OFF".into(),
+                owner_rep_id: owner.as_ref().map(|a| a.rep_id.clone()),
+            },
+        ],
+        summary: vec![CommitteeCount {
+            dimension: "persona".into(),
+            value: "P1".into(),
+            count: 1,
+        }],
+        engagement_order: vec!["lead-0000".into(), "lead-0001".into()],
+        strategy: "Start with the champion, Ana Lopez, then involve the economic buyer, Jane Doe."
+            .into(),
+        updates_card: Some("pkt-card-0000".into()),
+        card_key: Some("lead-0000|evt-0000|WARM|SCORE_BAND|0".into()),
+    });
+    p
 }
 
 /// An available AE covering France and mid-size companies, Paris office hours.

@@ -30,6 +30,7 @@ async fn every_event_round_trips_single_object() {
     roundtrip(&c, samples::scored_lead()).await;
     roundtrip(&c, samples::tier_decision()).await;
     roundtrip(&c, samples::handoff_packet()).await;
+    roundtrip(&c, samples::committee_packet()).await;
     roundtrip(&c, samples::delivery_receipt()).await;
     roundtrip(&c, samples::rep_activity()).await;
     roundtrip(&c, samples::sla_escalation()).await;
@@ -271,6 +272,36 @@ async fn v2_handoff_packet_resolves_to_current_type() {
     assert_eq!(back.packet_id, packet.packet_id);
     assert_eq!(back.decision.recommended_resource, None);
     assert_eq!(back.recommended_resource, packet.recommended_resource);
+}
+
+/// A packet route wrote before the committee field still decodes (no committee), and a reader still
+/// on version 4 reads a packet with a committee, skipping it: a rolling upgrade in either order.
+#[tokio::test]
+async fn v4_handoff_packet_and_the_committee_field_resolve_both_ways() {
+    let c = codec();
+    let v4 = history(&c, EventKind::HandoffPacket, "Version 4 ");
+    let packet = samples::handoff_packet();
+    let bytes = written_with(&v4, &packet, &["committee"]);
+    let back: leadflow_events::HandoffPacket = c.decode(&bytes).await.expect("v4 resolves");
+    assert_eq!(
+        back, packet,
+        "a v4 packet is today's packet without a committee"
+    );
+
+    let current = c.schemas().current(EventKind::HandoffPacket);
+    let with = samples::committee_packet();
+    let value = apache_avro::to_value(&with)
+        .unwrap()
+        .resolve(&current.schema)
+        .unwrap();
+    let body = apache_avro::to_avro_datum(&current.schema, value).unwrap();
+    let read = apache_avro::from_avro_datum(&current.schema, &mut &body[..], Some(&v4.schema))
+        .expect("a v4 reader resolves a v5 packet");
+    let Value::Record(fields) = read else {
+        panic!("not a record")
+    };
+    assert!(fields.iter().all(|(n, _)| n != "committee"));
+    assert!(fields.iter().any(|(n, _)| n == "withdraws"));
 }
 
 /// A reader still on the v1 decision schema reads the new SOFT_ESCALATION / WARM_CONVERSATION

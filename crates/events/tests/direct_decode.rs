@@ -79,6 +79,7 @@ async fn direct_decoding_equals_the_value_path_for_every_kind() {
     same_event(&codec, samples::scored_lead()).await;
     same_event(&codec, samples::tier_decision()).await;
     same_event(&codec, samples::handoff_packet()).await;
+    same_event(&codec, samples::committee_packet()).await;
     same_event(&codec, samples::delivery_receipt()).await;
     same_event(&codec, samples::rep_activity()).await;
     same_event(&codec, samples::sla_escalation()).await;

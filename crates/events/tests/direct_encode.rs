@@ -36,6 +36,7 @@ async fn direct_encoding_equals_the_value_path_for_every_kind() {
     same_bytes(&codec, samples::scored_lead()).await;
     same_bytes(&codec, samples::tier_decision()).await;
     same_bytes(&codec, samples::handoff_packet()).await;
+    same_bytes(&codec, samples::committee_packet()).await;
     same_bytes(&codec, samples::delivery_receipt()).await;
     same_bytes(&codec, samples::rep_activity()).await;
     same_bytes(&codec, samples::sla_escalation()).await;

@@ -389,3 +389,43 @@ fn shift_moves_every_time_of_an_event() {
     let started = |e: &LeadEvent| e.session.as_ref().and_then(|s| s.started_at).map(|t| t.0);
     assert_eq!(started(&e), started(&before).map(|t| t + 1000));
 }
+
+/// Buying committees (route RULES.md §9): a demo-sized stream (200 leads, the demo's default
+/// `COUNT`) already has accounts with several people of different personas, because the business
+/// leads are drawn from the ~150 companies of the enrich dataset.
+#[test]
+fn a_demo_sized_stream_has_multi_person_accounts() {
+    for seed in [7, 23, 29] {
+        let mut people: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut personas: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for l in leads(seed, 200) {
+            let Some(email) = l.event.contact.email.as_deref() else {
+                continue;
+            };
+            let d = domain(email).to_ascii_lowercase();
+            if d == "gmail.com" || super::companies::FREE_MAIL_DOMAINS.contains(&d.as_str()) {
+                continue; // free mail has no account
+            }
+            people
+                .entry(d.clone())
+                .or_default()
+                .insert(l.event.lead_id.clone());
+            personas
+                .entry(d)
+                .or_default()
+                .insert(format!("{:?}", l.persona));
+        }
+        let committees = people.values().filter(|p| p.len() >= 2).count();
+        let mixed = personas.values().filter(|p| p.len() >= 2).count();
+        let largest = people.values().map(BTreeSet::len).max().unwrap_or(0);
+        assert!(
+            committees >= 10,
+            "seed {seed}: {committees} accounts with 2+ people"
+        );
+        assert!(mixed >= 5, "seed {seed}: {mixed} accounts mixing personas");
+        assert!(
+            largest >= 3,
+            "seed {seed}: largest account has {largest} people"
+        );
+    }
+}

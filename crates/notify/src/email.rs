@@ -165,6 +165,15 @@ fn body(h: &Handoff, failures: &[(DeliveryChannel, String)]) -> String {
         }
     }
     out.push_str(&format!("\nSummary: {}\n", esc(&h.summary)));
+    if let Some(c) = h
+        .committee
+        .as_ref()
+        .filter(|c| crate::committee_view::shown(c))
+    {
+        for line in crate::committee_view::text(c).lines() {
+            out.push_str(&format!("{}\n", esc(line)));
+        }
+    }
     if let Some(c) = &h.commitment {
         out.push_str(&format!("Commitment: {}\n", esc(c)));
     }

@@ -205,8 +205,14 @@ impl HubspotChannel {
 /// as HTML, so every value in it (the packet's JSON too) passes the CRM escaper.
 fn note_body(h: &Handoff) -> String {
     let packet = serde_json::to_string_pretty(h).unwrap_or_default();
+    let committee = h
+        .committee
+        .as_ref()
+        .filter(|c| crate::committee_view::shown(c))
+        .map(|c| format!("\n\n{}", crm(&crate::committee_view::text(c))))
+        .unwrap_or_default();
     format!(
-        "leadflow handoff — {} lead, {} tier, score {}\nReasons: {}\nQualification: {}\n\nContext packet:\n{}",
+        "leadflow handoff — {} lead, {} tier, score {}\nReasons: {}\nQualification: {}{committee}\n\nContext packet:\n{}",
         h.level_label(),
         crm(&h.tier),
         h.score,

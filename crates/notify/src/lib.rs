@@ -2,6 +2,7 @@
 //! per channel and attempt on `handoff.deliveries`. The rules, with their numbers: `RULES.md`.
 
 pub mod channel;
+pub mod committee_view;
 pub mod deliver;
 pub mod email;
 pub mod hubspot;
@@ -17,6 +18,7 @@ pub mod receipt;
 pub mod settings;
 pub mod slack;
 pub mod slack_api;
+pub mod slack_card;
 pub mod slack_dm;
 pub mod slack_history;
 pub mod slack_message;

@@ -1,7 +1,7 @@
 //! `Handoff`: what notify needs from a `HandoffPacket`, in one place. Everything else in the crate
 //! reads this view, so a new packet version changes only [`Handoff::from_packet`].
 
-use leadflow_events::{Assignee, HandoffPacket, LeadLevel, SlaKind, Timestamp};
+use leadflow_events::{Assignee, Committee, HandoffPacket, LeadLevel, SlaKind, Timestamp};
 use serde::Serialize;
 
 /// Suffix of a withdrawal notice's idempotency key after the withdrawn packet's (the SLA
@@ -111,6 +111,11 @@ pub struct Handoff {
     /// tasks are closed when this one is written (RULES.md §1b). Filled by the stage from the
     /// ledger; empty from [`Handoff::from_packet`].
     pub supersedes: Vec<String>,
+    /// The account's buying committee (route RULES.md §9), when the lead has an account.
+    pub committee: Option<Committee>,
+    /// The Slack `ts` of the account card this packet updates (RULES.md §1d): the card's first
+    /// packet's delivered post, filled by the stage from the ledger; `None` posts a card of its own.
+    pub card_ts: Option<String>,
 }
 
 fn rep(a: &Assignee) -> Rep {
@@ -193,6 +198,8 @@ impl Handoff {
             lead_occurred_at: lead.occurred_at,
             withdraws: p.withdraws.clone(),
             supersedes: Vec::new(),
+            committee: p.committee.clone(),
+            card_ts: None,
         }
     }
 
@@ -207,6 +214,11 @@ impl Handoff {
         } else {
             "after the SLA breach"
         }
+    }
+
+    /// The idempotency key of the account card this packet updates (route RULES.md §9.3).
+    pub fn card_key(&self) -> Option<&str> {
+        self.committee.as_ref().and_then(|c| c.card_key.as_deref())
     }
 
     /// Whether this is a withdrawal notice rather than a handoff.

@@ -16,6 +16,7 @@ use crate::notice::{notice_blocks, notice_text};
 use crate::packet::Handoff;
 use crate::settings::SlackSettings;
 use crate::slack_api::api_call;
+use crate::slack_card::Card;
 use crate::slack_history::{ChannelIds, find_post};
 use crate::slack_message::{blocks, fallback_text};
 
@@ -32,6 +33,8 @@ pub struct SlackChannel {
     crm_link_wait: Duration,
     /// Channel names → ids, for the history lookup (RULES.md §3a).
     ids: ChannelIds,
+    /// One card update at a time (read, replace, write: RULES.md §1d).
+    cards: tokio::sync::Mutex<()>,
 }
 
 impl SlackChannel {
@@ -56,6 +59,7 @@ impl SlackChannel {
             channels: settings.channels.clone(),
             crm_link_wait,
             ids: ChannelIds::default(),
+            cards: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -91,7 +95,21 @@ impl SlackChannel {
         };
         match &self.mode {
             Mode::Api { base, token } => {
-                let body = json!({
+                // an update of the account's card: its map in place, this person in its thread
+                let thread = h.card_ts.as_deref().filter(|_| !h.is_notice());
+                if let Some(ts) = thread {
+                    let _one = self.cards.lock().await;
+                    let card = Card {
+                        http: &self.http,
+                        base,
+                        token,
+                        ids: &self.ids,
+                        channel: self.channel_for(&h.team),
+                        ts,
+                    };
+                    card.update(h).await?;
+                }
+                let mut body = json!({
                     "channel": self.channel_for(&h.team),
                     "text": text,
                     "blocks": blocks,
@@ -105,6 +123,9 @@ impl SlackChannel {
                         }
                     }
                 });
+                if let Some(ts) = thread {
+                    body["thread_ts"] = json!(ts);
+                }
                 let reply = api_call(&self.http, base, token, "chat.postMessage", &body)
                     .await
                     .map_err(|e| match e {

@@ -94,6 +94,11 @@ pub fn blocks(h: &Handoff, crm_url: Option<&str>) -> Value {
     if let Some(cc) = h.manager_cc.as_ref().filter(|cc| !cc_is_owner(cc)) {
         owner.push_str(&format!("\ncc {}", mention(cc)));
     }
+    if h.card_ts.is_some() {
+        owner.push_str(
+            "\nA new person of an account you already work: the account's card is updated.",
+        );
+    }
     out.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": owner}}));
 
     let v = &h.visitor;
@@ -120,6 +125,13 @@ pub fn blocks(h: &Handoff, crm_url: Option<&str>) -> Value {
         None => "*SLA deadline*\nnone".to_owned(),
     }}));
     out.push(json!({"type": "section", "fields": promise}));
+    if let Some(c) = h
+        .committee
+        .as_ref()
+        .filter(|c| crate::committee_view::shown(c))
+    {
+        out.extend(crate::committee_view::blocks(c, h.created_at.0));
+    }
 
     if let Some(controls) = rep_controls(h) {
         out.push(controls);

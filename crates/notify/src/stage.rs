@@ -24,6 +24,27 @@ use crate::settings::NotifySettings;
 use crate::slack::SlackChannel;
 use crate::slack_dm::SlackDirect;
 
+/// How long a packet that updates an account's card waits for the card's own Slack post to be in
+/// the ledger (RULES.md §1d: the card's packet may be in delivery on another partition); then it
+/// posts a card of its own.
+pub const CARD_WAIT: Duration = Duration::from_secs(5);
+
+/// The Slack `ts` of the card `key` names, once delivered (within [`CARD_WAIT`]); a webhook post
+/// has none.
+pub async fn card_ts(notifier: &Notifier, key: &str) -> Option<String> {
+    let deadline = tokio::time::Instant::now() + CARD_WAIT;
+    loop {
+        if let Some(done) = notifier.ledger().delivered(key, DeliveryChannel::Slack) {
+            let ts = done.external_id;
+            return (!ts.is_empty() && !ts.starts_with("webhook:")).then_some(ts);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The notify stage.
 pub struct NotifyStage {
     notifier: Arc<Notifier>,
@@ -165,6 +186,9 @@ impl Stage for NotifyStage {
             &h,
             &self.notifier.ledger().crm_keys_of_lead(&h.lead_id),
         );
+        if let Some(key) = h.card_key().map(str::to_owned) {
+            h.card_ts = card_ts(&self.notifier, &key).await;
+        }
         if h.idempotency_key.is_empty() {
             return Err(StageError::poison(
                 ErrorKind::Validation,

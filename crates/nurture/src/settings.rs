@@ -153,13 +153,19 @@ mod tests {
     fn deploy_config_equals_the_defaults() {
         use figment::Figment;
         use figment::providers::{Format, Toml};
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/config/nurture.toml");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../deploy/config/nurture.toml"
+        );
         let stage: NurtureSettings = Figment::from(Toml::file(path))
             .extract_inner("stage")
             .unwrap();
         assert_eq!(stage, NurtureSettings::default());
         // the demo's: the sandbox's HubSpot, valid
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/demo/nurture.toml");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../deploy/demo/nurture.toml"
+        );
         let demo: NurtureSettings = Figment::from(Toml::file(path))
             .extract_inner("stage")
             .unwrap();

@@ -19,10 +19,13 @@
 //! (open loads rebuilt from packets and activity). [`assign::choose`] is the whole selection.
 //!
 //! # State
-//! Load, rotation and account owners live in [`RoutingState`], rebuilt at start from the `reps`,
-//! `handoff.packets` (route's own output) and `handoff.activity` topics — never only in memory.
+//! Load, rotation, account owners and the accounts' buying committees live in [`RoutingState`],
+//! rebuilt at start from the `reps`, `handoff.packets` (route's own output), `handoff.activity` and
+//! `leads.tiered` topics — never only in memory.
 
+pub mod accounts;
 pub mod assign;
+pub mod committee;
 pub mod eligibility;
 pub mod hours;
 pub mod metrics;

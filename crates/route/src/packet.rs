@@ -120,6 +120,7 @@ pub fn build(
         escalation_level: addressing.escalation_level,
         decision: decision.clone(),
         withdraws: None,
+        committee: None,
     }
 }
 

@@ -15,6 +15,7 @@ use crate::packet::{self, Addressing};
 use crate::roster::Roster;
 use crate::state::{Applied, RoutingState};
 
+mod card;
 mod rejection;
 
 pub use rejection::REJECTED_PREFIX;
@@ -99,10 +100,13 @@ impl Router {
     /// Routes one tier decision (RULES.md §1–§4).
     pub fn route(&self, decision: &TierDecision) -> Routed {
         if decision.handoff == HandoffKind::None {
+            // the person still joins their account's committee (§9)
+            self.lock().state.apply_decision(decision);
             return Routed::NoHandoff;
         }
         let key = packet::idempotency_key(decision, 0);
         let mut inner = self.lock();
+        inner.state.apply_decision(decision);
         if let Some(rec) = inner.state.lead(decision.lead_id_str()) {
             if rec.idempotency_key == key {
                 return match &rec.packet {
@@ -144,13 +148,15 @@ impl Router {
                 }
             }
         };
-        let p = Arc::new(packet::build(
+        let mut p = packet::build(
             decision,
             addressing,
             &self.config.booking_url,
             decision.decided_at,
             decision.sla.clone(),
-        ));
+        );
+        p.committee = card::committee_of(&inner, &p);
+        let p = Arc::new(p);
         inner.state.apply_packet(p.clone());
         Routed::Packet(p)
     }
@@ -232,12 +238,7 @@ impl Router {
                 Err(reason) => return Reassigned::Unroutable(reason),
             }
         };
-        Reassigned::Packet(self.emit_moved(
-            &mut inner.state,
-            &current,
-            addressing,
-            esc.escalated_at,
-        ))
+        Reassigned::Packet(self.emit_moved(&mut inner, &current, addressing, esc.escalated_at))
     }
 
     /// Reassigns every open lead of a rep who left the roster (RULES.md §6b), at `at`: for each
@@ -282,7 +283,7 @@ impl Router {
                     continue;
                 }
             };
-            let p = self.emit_moved(&mut inner.state, &current, addressing, at);
+            let p = self.emit_moved(&mut inner, &current, addressing, at);
             out.push(Reassigned::Packet(p));
         }
         out
@@ -300,6 +301,11 @@ impl Router {
             }
             AnyEvent::RepActivity(a) => {
                 self.apply_activity(a);
+                Ok(())
+            }
+            // every decision, handed off or not: its person in the account's committee (§9)
+            AnyEvent::TierDecision(d) => {
+                self.lock().state.apply_decision(d);
                 Ok(())
             }
             // `leadflow reps remove`: the rep leaves the roster at once (RULES.md §7)
@@ -414,7 +420,7 @@ impl Router {
     /// recommended resource kept), applied to the state.
     fn emit_moved(
         &self,
-        state: &mut RoutingState,
+        inner: &mut Inner,
         current: &HandoffPacket,
         addressing: Addressing,
         at: Timestamp,
@@ -428,8 +434,9 @@ impl Router {
             sla,
         );
         p.recommended_resource = current.recommended_resource.clone();
+        p.committee = card::committee_of(inner, &p);
         let p = Arc::new(p);
-        state.apply_packet(p.clone());
+        inner.state.apply_packet(p.clone());
         p
     }
 }

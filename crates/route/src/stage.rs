@@ -1,6 +1,7 @@
 //! The `Stage` shells: `leads.tiered` → `handoff.packets` ([`RouteStage`]) and `sla.escalations` →
 //! `handoff.packets` ([`ReassignStage`]). Both rebuild the same routing state from the `reps`,
-//! `handoff.packets` and `handoff.activity` side inputs before their first input.
+//! `handoff.packets`, `handoff.activity` and `leads.tiered` (committees) side inputs before their
+//! first input.
 
 use std::time::Duration;
 
@@ -18,7 +19,8 @@ use crate::router::{Reassigned, Routed, Router};
 pub const UNKNOWN_LEAD_WAIT_MS: i64 = 30_000;
 pub(crate) const NEVER_ASSIGNED: &str = "which route never assigned";
 
-/// The side inputs both stages replay: the roster in full, packets and activity over the window.
+/// The side inputs every route stage replays: the roster in full; packets, activity and decisions
+/// (the accounts' committees, RULES.md §9) over the window.
 pub(crate) fn state_inputs(window_days: u32) -> Vec<SideInput> {
     let window = if window_days == 0 {
         SideStart::Beginning
@@ -36,6 +38,11 @@ pub(crate) fn state_inputs(window_days: u32) -> Vec<SideInput> {
         },
         SideInput {
             role: TopicRole::Activity,
+            start: window,
+        },
+        // every decision, for the accounts' committees (RULES.md §9)
+        SideInput {
+            role: TopicRole::Tiered,
             start: window,
         },
     ]

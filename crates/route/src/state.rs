@@ -9,7 +9,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use leadflow_events::{HandoffPacket, RepActivity, RepActivityKind, Timestamp};
+use leadflow_events::{HandoffPacket, RepActivity, RepActivityKind, TierDecision, Timestamp};
+
+use crate::accounts::AccountBook;
 
 /// The current packet of a lead. The full packet is kept only while the lead is open (a
 /// reassignment needs it); a closed lead keeps its identity, so a late replay stays a no-op.
@@ -54,6 +56,8 @@ pub struct RoutingState {
     released: HashMap<(String, String), Timestamp>,
     /// lead → the reps who rejected it, in the order they did (RULES.md §6c: never offered again).
     rejected_by: HashMap<String, Vec<String>>,
+    /// The known people of each account (RULES.md §9).
+    accounts: AccountBook,
     /// Closed leads older than this (event time, behind the newest packet) are forgotten.
     window_ms: Option<i64>,
     newest: Timestamp,
@@ -167,6 +171,7 @@ impl RoutingState {
             }
         }
         self.newest = self.newest.max(packet.created_at);
+        self.accounts.apply_packet(&packet);
         let record = LeadRecord {
             idempotency_key: packet.idempotency_key.clone(),
             created_at: packet.created_at,
@@ -195,12 +200,30 @@ impl RoutingState {
         self.released.retain(|_, t| *t >= horizon);
         let leads = &self.leads;
         self.rejected_by.retain(|lead, _| leads.contains_key(lead));
+        self.accounts.prune(horizon);
+    }
+
+    /// A tier decision (route's input or the `leads.tiered` side input): the person joins their
+    /// account's committee (RULES.md §9).
+    pub fn apply_decision(&mut self, decision: &TierDecision) {
+        self.newest = self.newest.max(decision.decided_at);
+        self.accounts.apply_decision(decision);
+        self.since_prune += 1;
+        if self.since_prune >= PRUNE_EVERY {
+            self.prune();
+        }
+    }
+
+    /// The known people of each account.
+    pub fn accounts(&self) -> &AccountBook {
+        &self.accounts
     }
 
     /// Applies a rep's activity: CONTACTED, QUALIFIED, DISQUALIFIED, REJECTED and REASSIGNED
     /// release the lead from the rep's load; ACCEPTED, ENROLLED (automation) and unknown kinds keep it. Returns whether
     /// a load was released.
     pub fn apply_activity(&mut self, activity: &RepActivity) -> bool {
+        self.accounts.apply_activity(activity);
         if matches!(
             activity.kind,
             RepActivityKind::Accepted | RepActivityKind::Enrolled | RepActivityKind::Other

@@ -617,3 +617,70 @@ async fn cap_overshoot_with_two_instances_is_measured_and_bounded() {
     h1.await.unwrap();
     h2.await.unwrap();
 }
+
+/// Three people of one account produced at once: one owner, the second and third packets update
+/// the first one's card, and the third lists all three in the engagement order (RULES.md §9). A
+/// restarted route rebuilds the committee from the side inputs: a fourth person (nurture, then
+/// handed off) sees the three others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_people_of_one_account_get_one_owner_and_one_card_listing_all_three() {
+    use leadflow_events::Persona;
+    let cfg = config().await;
+    publish(
+        &cfg,
+        &cfg.topics.reps,
+        &[
+            rep("a", "ae"),
+            rep("b", "ae"),
+            rep("c", "ae"),
+            manager("mgr", "ae"),
+        ],
+    )
+    .await;
+    let person = |lead: &str, persona: Persona, title: &str, minutes: i64| {
+        let mut d = dated(lead, Some("initech.com"), minutes);
+        d.scored.enriched.persona = persona;
+        d.scored.enriched.lead.contact.title = Some(title.into());
+        d
+    };
+    let (stop, handle) = start(&cfg);
+    let three = [
+        person("cfo", Persona::P1, "CFO", 0),
+        person("eng", Persona::P3, "Engineer", 1),
+        person("mgr-1", Persona::P2, "IT Manager", 2),
+    ];
+    publish(&cfg, &cfg.topics.tiered, &three).await;
+    let p = packets(&cfg, 3).await;
+    let owners: Vec<_> = p.iter().map(owner).collect();
+    assert!(
+        owners.iter().all(|o| *o == owners[0]),
+        "one owner: {owners:?}"
+    );
+    let card = &p[0];
+    assert_eq!(card.committee.as_ref().unwrap().updates_card, None);
+    for later in &p[1..] {
+        let c = later.committee.as_ref().unwrap();
+        assert_eq!(c.updates_card.as_deref(), Some(card.packet_id.as_str()));
+        assert_eq!(c.card_key.as_deref(), Some(card.idempotency_key.as_str()));
+    }
+    let c = p[2].committee.as_ref().unwrap();
+    assert_eq!(c.total, 3);
+    assert_eq!(c.engagement_order, ["mgr-1", "cfo", "eng"]);
+    assert_eq!(c.owner.as_ref().map(|o| o.rep_id.as_str()), Some(owners[0]));
+    stop.cancel();
+    handle.await.unwrap();
+
+    // a new process: the committee comes back from leads.tiered, handoff.packets and activity
+    let (stop, handle) = start(&cfg);
+    let mut fourth = person("ops", Persona::Unknown, "Ops", 3);
+    fourth.handoff = leadflow_events::HandoffKind::Capture;
+    decide(&cfg, &fourth).await;
+    let p = packets(&cfg, 4).await;
+    assert_eq!(owner(&p[3]), owners[0], "the account owner again");
+    let c = p[3].committee.as_ref().unwrap();
+    assert_eq!(c.total, 4);
+    assert_eq!(c.engagement_order, ["mgr-1", "cfo", "eng", "ops"]);
+    assert_eq!(c.updates_card.as_deref(), Some(card.packet_id.as_str()));
+    stop.cancel();
+    handle.await.unwrap();
+}

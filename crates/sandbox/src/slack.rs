@@ -17,6 +17,7 @@ use crate::state::{SandboxState, SlackMessage};
 pub(crate) fn routes() -> Router<Arc<SandboxState>> {
     Router::new()
         .route("/slack/api/chat.postMessage", post(post_message))
+        .route("/slack/api/chat.update", post(update_message))
         .route("/slack/api/conversations.open", post(open_conversation))
         .route("/slack/webhook/{*path}", post(webhook))
 }
@@ -124,6 +125,8 @@ async fn post_message(
         text: text.clone(),
         blocks: blocks.clone(),
         metadata: payload["metadata"].clone(),
+        thread_ts: payload["thread_ts"].as_str().map(str::to_owned),
+        edits: 0,
     });
     if let Some(hold) = state.take_slack_hold() {
         // recorded, answer held: the poster has no reply yet
@@ -140,6 +143,42 @@ async fn post_message(
             "message": { "type": "message", "text": text, "blocks": blocks, "ts": msg.ts }
         }),
     )
+}
+
+/// `chat.update` with `channel` (id or name), `ts`, `text` and/or `blocks`: the message replaced in
+/// place; `message_not_found` when there is none, `cant_update_message` without content.
+async fn update_message(
+    State(state): State<Arc<SandboxState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = "/api/chat.update";
+    let payload = match read_call(&state, path, &body).await {
+        Ok(payload) => payload,
+        Err(resp) => return resp,
+    };
+    if bearer(&headers) != Some(state.slack_bot_token.as_str()) {
+        return reply(
+            &state,
+            path,
+            payload,
+            json!({"ok": false, "error": "invalid_auth"}),
+        );
+    }
+    let channel = payload["channel"].as_str().unwrap_or_default().to_owned();
+    let ts = payload["ts"].as_str().unwrap_or_default().to_owned();
+    let text = payload["text"].as_str().unwrap_or_default().to_owned();
+    let blocks = payload["blocks"].clone();
+    if text.is_empty() && !blocks.is_array() {
+        let answer = json!({"ok": false, "error": "no_text"});
+        return reply(&state, path, payload, answer);
+    }
+    if !state.update_slack_message(&channel, &ts, blocks, text.clone()) {
+        let answer = json!({"ok": false, "error": "message_not_found"});
+        return reply(&state, path, payload, answer);
+    }
+    let answer = json!({"ok": true, "channel": channel, "ts": ts, "text": text});
+    reply(&state, path, payload, answer)
 }
 
 /// `conversations.open` with `users` (one user id: a 1:1 DM): the DM channel id, the same for the
@@ -223,6 +262,8 @@ async fn webhook(
             text: payload["text"].as_str().unwrap_or_default().to_owned(),
             blocks: payload["blocks"].clone(),
             metadata: Value::Null,
+            thread_ts: None,
+            edits: 0,
         });
         (StatusCode::OK, "ok")
     };

@@ -83,13 +83,15 @@ async fn history(
         .and_then(|n| n.parse::<usize>().ok())
         .unwrap_or(0);
     let metadata = matches!(text(&p, "include_all_metadata").as_str(), "true" | "1");
-    let all = state.history(&channel, oldest);
+    let latest = text(&p, "latest").parse::<f64>().unwrap_or(f64::MAX);
+    let inclusive = matches!(text(&p, "inclusive").as_str(), "true" | "1");
+    let all = state.history(&channel, oldest, (latest, inclusive));
     let page: Vec<Value> = all
         .iter()
         .skip(start)
         .take(limit)
         .map(|m| {
-            let mut v = json!({"type": "message", "ts": m.ts, "text": m.text});
+            let mut v = json!({"type": "message", "ts": m.ts, "text": m.text, "blocks": m.blocks});
             if metadata && !m.metadata.is_null() {
                 v["metadata"] = m.metadata.clone();
             }

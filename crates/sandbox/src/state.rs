@@ -35,6 +35,10 @@ pub struct SlackMessage {
     pub text: String,
     pub blocks: Value,
     pub metadata: Value,
+    /// A thread reply: the parent message's `ts`.
+    pub thread_ts: Option<String>,
+    /// How many times `chat.update` replaced the message.
+    pub edits: u32,
 }
 
 /// A CRM object (contact, task or note) with its properties.
@@ -269,14 +273,24 @@ impl SandboxState {
     }
 
     /// The messages of one conversation (by id: a channel's id as [`channel_id`] gives it, or a DM
-    /// channel) with `ts` after `oldest`, newest first, as `conversations.history` lists them.
-    pub(crate) fn history(&self, channel: &str, oldest: f64) -> Vec<SlackMessage> {
+    /// channel) with `ts` after `oldest` and up to `latest` (`inclusive`: the message at `latest`
+    /// too), newest first, as `conversations.history` lists them: thread replies are not listed.
+    pub(crate) fn history(
+        &self,
+        channel: &str,
+        oldest: f64,
+        (latest, inclusive): (f64, bool),
+    ) -> Vec<SlackMessage> {
         let inner = self.lock();
         let mut found: Vec<SlackMessage> = inner
             .slack
             .iter()
-            .filter(|m| channel_id(&m.channel) == channel)
+            .filter(|m| channel_id(&m.channel) == channel && m.thread_ts.is_none())
             .filter(|m| m.ts.parse::<f64>().is_ok_and(|ts| ts > oldest))
+            .filter(|m| {
+                m.ts.parse::<f64>()
+                    .is_ok_and(|ts| ts < latest || (inclusive && ts == latest))
+            })
             .cloned()
             .collect();
         found.reverse();
@@ -326,6 +340,29 @@ impl SandboxState {
         if let Some(t) = text {
             m.text = t;
         }
+        true
+    }
+
+    /// `chat.update`: the message `ts` of `channel` (an id or a name) gets new blocks and text.
+    /// `false` when there is no such message.
+    pub(crate) fn update_slack_message(
+        &self,
+        channel: &str,
+        ts: &str,
+        blocks: Value,
+        text: String,
+    ) -> bool {
+        let mut inner = self.lock();
+        let Some(m) = inner
+            .slack
+            .iter_mut()
+            .find(|m| m.ts == ts && (m.channel == channel || channel_id(&m.channel) == channel))
+        else {
+            return false;
+        };
+        m.blocks = blocks;
+        m.text = text;
+        m.edits += 1;
         true
     }
 

@@ -1,4 +1,4 @@
-//! `schemas/handoff_packet.avsc` (version 4): the context packet on `handoff.packets`.
+//! `schemas/handoff_packet.avsc` (version 5): the context packet on `handoff.packets`.
 
 use serde::{Deserialize, Serialize};
 
@@ -49,6 +49,9 @@ pub struct HandoffPacket {
     /// is needed.
     #[serde(default)]
     pub withdraws: Option<String>,
+    /// The account as a buying committee (route RULES.md §9); `None` without an account.
+    #[serde(default)]
+    pub committee: Option<Committee>,
 }
 
 impl HandoffPacket {
@@ -142,4 +145,63 @@ pub struct ResourceLink {
     pub topic: String,
     pub title: String,
     pub url: String,
+}
+
+/// One context card per account: the committee map and the engagement strategy (route RULES.md §9).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Committee {
+    pub account_key: String,
+    /// The account's owner in the packet's team.
+    #[serde(default)]
+    pub owner: Option<Assignee>,
+    /// Known people, this lead included (listed or not).
+    #[serde(default)]
+    pub total: i32,
+    /// At most 50, in the engagement order, then the rest.
+    #[serde(default)]
+    pub members: Vec<CommitteeMember>,
+    /// Counts per persona and status when more people are known than listed.
+    #[serde(default)]
+    pub summary: Vec<CommitteeCount>,
+    /// Lead ids to engage, in order.
+    #[serde(default)]
+    pub engagement_order: Vec<String>,
+    #[serde(default)]
+    pub strategy: String,
+    /// The `packet_id` of the card's first packet when this packet updates the card.
+    #[serde(default)]
+    pub updates_card: Option<String>,
+    /// The `idempotency_key` of the card's first packet.
+    #[serde(default)]
+    pub card_key: Option<String>,
+}
+
+/// One known person of an account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitteeMember {
+    pub lead_id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    /// `P1`, `P2`, `P3`, `N1`, `N2` or `UNKNOWN`.
+    pub persona: String,
+    /// `champion`, `economic_buyer`, `technical_evaluator`, `unclassified`, `competitor`,
+    /// `researcher`.
+    pub role: String,
+    pub score: i32,
+    pub tier: String,
+    /// `DECIDED`, `NURTURE`, `HANDED_OFF`, `ACCEPTED`, `CONTACTED`, `QUALIFIED`, `DISQUALIFIED`,
+    /// `REJECTED`.
+    pub status: String,
+    #[serde(default)]
+    pub owner_rep_id: Option<String>,
+}
+
+/// How many known people have one value of one dimension (`persona` or `status`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitteeCount {
+    pub dimension: String,
+    pub value: String,
+    pub count: i32,
 }

@@ -85,7 +85,7 @@ impl Router {
         if let Some(why) = addressing.unassigned_reason.as_mut() {
             why.push_str(&format!("; rejected by {}", rejecters.join(", ")));
         }
-        let p = self.emit_moved(&mut inner.state, &current, addressing, at);
+        let p = self.emit_moved(&mut inner, &current, addressing, at);
         Reassigned::Packet(p)
     }
 }
