@@ -58,6 +58,33 @@ async fn read_call(state: &SandboxState, path: &str, body: &[u8]) -> Result<Valu
     }
 }
 
+/// [`read_call`] of a call that needs the bot token: Slack's `not_authed` without one,
+/// `invalid_auth` with another.
+async fn read_authed_call(
+    state: &SandboxState,
+    headers: &HeaderMap,
+    path: &str,
+    body: &[u8],
+) -> Result<Value, Response> {
+    let payload = read_call(state, path, body).await?;
+    match bearer(headers) {
+        Some(token) if token == state.slack_bot_token.as_str() => Ok(payload),
+        given => {
+            let error = if given.is_some() {
+                "invalid_auth"
+            } else {
+                "not_authed"
+            };
+            Err(reply(
+                state,
+                path,
+                payload,
+                json!({"ok": false, "error": error}),
+            ))
+        }
+    }
+}
+
 /// Slack's answer to a Web API call (HTTP 200, `ok` in the body says how it went), recorded with
 /// the call's payload.
 fn reply(state: &SandboxState, path: &str, payload: Value, body: Value) -> Response {
@@ -71,18 +98,10 @@ async fn post_message(
     body: Bytes,
 ) -> Response {
     let path = "/api/chat.postMessage";
-    let payload = match read_call(&state, path, &body).await {
+    let payload = match read_authed_call(&state, &headers, path, &body).await {
         Ok(payload) => payload,
         Err(resp) => return resp,
     };
-    if bearer(&headers) != Some(state.slack_bot_token.as_str()) {
-        let error = if bearer(&headers).is_some() {
-            "invalid_auth"
-        } else {
-            "not_authed"
-        };
-        return reply(&state, path, payload, json!({"ok": false, "error": error}));
-    }
     if payload.is_null() {
         return reply(
             &state,
@@ -153,18 +172,10 @@ async fn update_message(
     body: Bytes,
 ) -> Response {
     let path = "/api/chat.update";
-    let payload = match read_call(&state, path, &body).await {
+    let payload = match read_authed_call(&state, &headers, path, &body).await {
         Ok(payload) => payload,
         Err(resp) => return resp,
     };
-    if bearer(&headers) != Some(state.slack_bot_token.as_str()) {
-        return reply(
-            &state,
-            path,
-            payload,
-            json!({"ok": false, "error": "invalid_auth"}),
-        );
-    }
     let channel = payload["channel"].as_str().unwrap_or_default().to_owned();
     let ts = payload["ts"].as_str().unwrap_or_default().to_owned();
     let text = payload["text"].as_str().unwrap_or_default().to_owned();
@@ -189,18 +200,10 @@ async fn open_conversation(
     body: Bytes,
 ) -> Response {
     let path = "/api/conversations.open";
-    let payload = match read_call(&state, path, &body).await {
+    let payload = match read_authed_call(&state, &headers, path, &body).await {
         Ok(payload) => payload,
         Err(resp) => return resp,
     };
-    if bearer(&headers) != Some(state.slack_bot_token.as_str()) {
-        return reply(
-            &state,
-            path,
-            payload,
-            json!({"ok": false, "error": "invalid_auth"}),
-        );
-    }
     let users = payload["users"]
         .as_str()
         .unwrap_or_default()
