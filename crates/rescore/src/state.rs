@@ -240,7 +240,7 @@ impl Book {
                 Entry::Human { .. } => None,
             })
             .filter(|s| now.0.saturating_sub(s.checked_at.0) >= interval)
-            .filter(|s| settings.tiers.iter().any(|t| *t == s.tier))
+            .filter(|s| settings.tiers.contains(&s.tier))
             .filter(|s| owns(s.lead.account_or_lead()))
             .collect();
         due.sort_by(|a, b| {
