@@ -370,7 +370,8 @@ if [[ -x "${BIN}/leadflow-nurture" ]] && ((${#notify_env[@]})) && command -v jq 
          activities: [{kind: "EMAIL_REPLY", occurred_at: $now, detail: "reply: nurture sequence"}],
          chat: null, session: null, attributes: {}}' >"${nurture_dir}/replies.jsonl"
   if [[ -s "${nurture_dir}/replies.jsonl" ]]; then
-    run_fg "${BIN}/leadflow" produce leads.raw <"${nurture_dir}/replies.jsonl" >"${LOGS}/replies.log" 2>&1 ||
+    # (not run_fg: a background command's stdin is /dev/null)
+    "${BIN}/leadflow" produce leads.raw <"${nurture_dir}/replies.jsonl" >"${LOGS}/replies.log" 2>&1 ||
       warn "the replies were not all produced (${LOGS}/replies.log)"
     info "$(wc -l <"${nurture_dir}/replies.jsonl") enrolled NURTURE_24H leads replied (${nurture_dir}/replies.jsonl)"
   else

@@ -5,7 +5,7 @@
 use leadflow_events::{Committee, CommitteeMember};
 use serde_json::{Value, json};
 
-use crate::slack_message::esc;
+use leadflow_escape::slack_mrkdwn as esc;
 
 /// `block_id` prefix of the committee's Slack blocks: a card update replaces exactly these.
 pub const BLOCK_PREFIX: &str = "leadflow_committee";

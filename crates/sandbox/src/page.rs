@@ -258,18 +258,30 @@ async fn index(State(state): State<Arc<SandboxState>>) -> Html<String> {
         }
     }
     html.push_str("</section><section><h2>CRM (HubSpot)</h2>");
+    let lists = state.lists();
     for c in contacts.iter().rev() {
         let name = format!("{} {}", prop(c, "firstname"), prop(c, "lastname"));
+        // the nurture sequences' lists the contact was enrolled in
+        let member_of: Vec<&str> = lists
+            .iter()
+            .filter(|(_, members)| members.contains(&c.id))
+            .map(|(id, _)| id.as_str())
+            .collect();
         let _ = write!(
             html,
-            "<div class=\"card\"><div class=\"contact\">{} <span class=\"meta\">contact {} · {} · {} · owner {}</span></div>",
+            "<div class=\"card\"><div class=\"contact\">{} <span class=\"meta\">contact {} · {} · {} · owner {}{}</span></div>",
             esc(name.trim()),
             esc(&c.id),
             esc(&prop(c, "email")),
             esc(&prop(c, "company")),
             esc(&Some(prop(c, "hubspot_owner_id"))
                 .filter(|o| !o.is_empty())
-                .unwrap_or_else(|| "unassigned".into()))
+                .unwrap_or_else(|| "unassigned".into())),
+            if member_of.is_empty() {
+                String::new()
+            } else {
+                format!(" · in list {}", esc(&member_of.join(", ")))
+            }
         );
         for t in tasks.iter().filter(|t| {
             c.associations

@@ -450,7 +450,7 @@ fn nurture_reply(f: &Facts, plan: &mut Option<Plan>, reasons: &mut Vec<String>) 
         return;
     };
     let at = f.scored.enriched.lead.occurred_at;
-    let Some(window_h) = enrolment.window_hours(f.policy) else {
+    let Some(window_h) = f.policy.nurture_window_hours(&enrolment.tier) else {
         return;
     };
     if at < enrolment.enrolled_at {

@@ -10,8 +10,6 @@ use leadflow_events::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::policy::{BandAction, TierPolicy};
-
 const HOUR_MS: i64 = 3_600_000;
 
 /// `[stage.nurture_reply]`: how long after the enrolment a reply still brings a human.
@@ -34,15 +32,6 @@ impl Default for NurtureReplyRules {
 }
 
 impl NurtureReplyRules {
-    /// The window of `action`'s band, if it enrols leads at all.
-    pub fn window_hours(&self, action: BandAction) -> Option<u32> {
-        match action {
-            BandAction::Sequence => Some(self.sequence_window_hours),
-            BandAction::Nurture => Some(self.nurture_window_hours),
-            BandAction::Escalate | BandAction::Queue => None,
-        }
-    }
-
     /// The longest window: how far back the enrolments are replayed.
     pub fn longest_hours(&self) -> u32 {
         self.sequence_window_hours.max(self.nurture_window_hours)
@@ -55,15 +44,6 @@ pub struct Enrolment {
     /// The tier whose sequence it is (the `ENROLLED` activity's `reason`).
     pub tier: String,
     pub enrolled_at: Timestamp,
-}
-
-impl Enrolment {
-    /// The window of the enrolment's band under `policy`, in hours (`None`: the tier is unknown to
-    /// the policy or is not a nurture band).
-    pub fn window_hours(&self, policy: &TierPolicy) -> Option<u32> {
-        let band = policy.bands.iter().find(|b| b.tier == self.tier)?;
-        policy.nurture_reply.window_hours(band.action)
-    }
 }
 
 /// What the lead did that counts as engaging with the sequence, as a phrase for the reasons.

@@ -294,6 +294,18 @@ impl TierPolicy {
             .or_else(|| self.bands.last())
     }
 
+    /// How long after an enrolment in `tier`'s sequence a reply still brings a human (rule N1), in
+    /// hours; `None` when `tier` is not a band of this policy that enrols (an automated sequence or
+    /// nurture).
+    pub fn nurture_window_hours(&self, tier: &str) -> Option<u32> {
+        let band = self.bands.iter().find(|b| b.tier == tier)?;
+        match band.action {
+            BandAction::Sequence => Some(self.nurture_reply.sequence_window_hours),
+            BandAction::Nurture => Some(self.nurture_reply.nurture_window_hours),
+            BandAction::Escalate | BandAction::Queue => None,
+        }
+    }
+
     /// The band a hot lead or an explicit request is escalated with: the top band.
     pub fn escalation_band(&self) -> Option<&Band> {
         self.bands.first()
