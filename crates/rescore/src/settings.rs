@@ -128,4 +128,18 @@ mod tests {
             assert!(err.contains(expected), "{err} should name {expected}");
         }
     }
+
+    #[test]
+    fn deploy_config_equals_the_defaults() {
+        use figment::Figment;
+        use figment::providers::{Format, Toml};
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../deploy/config/rescore.toml"
+        );
+        let stage: RescoreSettings = Figment::from(Toml::file(path))
+            .extract_inner("stage")
+            .unwrap();
+        assert_eq!(stage, RescoreSettings::default());
+    }
 }
