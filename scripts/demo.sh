@@ -50,6 +50,7 @@ STAGES=(
   "score 9102 leads.scored"
   "tier 9103 leads.tiered"
   "nurture 9113 handoff.activity"
+  "rescore 9114 leads.state"
   "route 9104 handoff.packets"
   "route-reassign 9108 handoff.packets"
   "route-rejections 9112 handoff.packets"
@@ -235,8 +236,9 @@ for entry in "${STAGES[@]}"; do
   started+=("${name} ${port}")
   # the output shown is the handoff path's last topic; recalibrate's model.params is the feedback
   # loop, shown in its own step at the end (leadflow model list)
-  # nurture's handoff.activity is the automated half, shown in its own step ("Nurture")
-  [[ "${name}" == recalibrate || "${name}" == nurture ]] || last_topic="${topic}"
+  # nurture's handoff.activity is the automated half, shown in its own step ("Nurture"); rescore's
+  # leads.state is the leads' merged state, and its re-entries are shown in their own step
+  [[ "${name}" == recalibrate || "${name}" == nurture || "${name}" == rescore ]] || last_topic="${topic}"
 done
 ((${#started[@]})) || warn "no stage service is built; the demo only produces and reads leads.raw"
 
@@ -377,6 +379,39 @@ if [[ -x "${BIN}/leadflow-nurture" ]] && ((${#notify_env[@]})) && command -v jq 
   else
     info "no enrolled NURTURE_24H lead to reply in this run"
   fi
+  if [[ -x "${BIN}/leadflow-rescore" ]]; then
+    # re-scoring (crates/rescore/RULES.md I1-I5): other enrolled NURTURE_24H leads, ones that did not
+    # reply (every third from the second on), show new intent: an update on leads.raw with a pricing
+    # page view, a webinar attended and an email click of now. That update alone scores like a
+    # nurtured lead (crates/rescore/tests/default_model.rs: 3 such activities alone stay
+    # NURTURE_24H), but rescore's merged lead, with the lead's earlier activities, may reach WARM
+    # (score >= 70, confidence >= 0.80): then it re-enters leads.enriched and tier hands it to the
+    # WARM queue with "re-scored (intent): score N, was M" as its first reason (tier POLICY.md RS1).
+    # The update carries only the new activities: rescore merges them with the ones it holds (M2),
+    # and re-enters only when the merged lead scores higher than the update alone (I5).
+    step "Re-scoring: leads that warmed up"
+    "${BIN}/leadflow" tail leads.tiered --from-beginning --idle-timeout 3 2>/dev/null |
+      jq -c -s --argjson now "$(date +%s%3N)" --rawfile enrolled "${nurture_dir}/enrolled.txt" '
+        ($enrolled | split("\n")) as $in
+        | map(select(.handoff == "NONE" and .tier == "NURTURE_24H")
+              | .scored.enriched.lead | select(.lead_id as $id | $in | index($id)))
+        | unique_by(.lead_id) | to_entries | map(select(.key % 3 == 1) | .value) | .[]
+        | {event_id: ("intent-" + .event_id), lead_id, account_domain,
+           source_system, source_record_id: ("intent-" + .source_record_id),
+           occurred_at: $now, event_type: "INTENT_SURGE", contact, company,
+           activities: [{kind: "PRICING_PAGE_VIEW", occurred_at: $now, detail: "intent: pricing page"},
+                        {kind: "WEBINAR_ATTENDED", occurred_at: ($now - 60000), detail: "intent: product webinar"},
+                        {kind: "EMAIL_CLICK", occurred_at: ($now - 120000), detail: "intent: nurture email click"}],
+           chat: null, session: null, attributes: {}}' >"${nurture_dir}/intent.jsonl"
+    if [[ -s "${nurture_dir}/intent.jsonl" ]]; then
+      # (not run_fg: a background command's stdin is /dev/null)
+      "${BIN}/leadflow" produce leads.raw <"${nurture_dir}/intent.jsonl" >"${LOGS}/intent.log" 2>&1 ||
+        warn "the intent updates were not all produced (${LOGS}/intent.log)"
+      info "$(wc -l <"${nurture_dir}/intent.jsonl") enrolled NURTURE_24H leads showed new intent (${nurture_dir}/intent.jsonl); those whose merged lead reaches WARM are re-scored"
+    else
+      info "no enrolled NURTURE_24H lead to show new intent in this run"
+    fi
+  fi
 fi
 
 if [[ -x "${BIN}/leadflow-route" ]] && command -v jq >/dev/null 2>&1; then
@@ -458,6 +493,8 @@ if [[ -x "${BIN}/leadflow-sla-watchdog" ]]; then
     info "RECONCILED (a contact stamped in time arrived after the escalation), MISSED (automated sequence)"
     replied="$(jq -s '[.[] | select(.decision.trigger == "NURTURE_REPLY") | .decision.scored.enriched.lead.lead_id] | unique | length' "${summary_dir}/handoff.packets.jsonl")"
     info "${replied} of them are nurtured leads that replied to their sequence (trigger NURTURE_REPLY, tier POLICY.md N1)"
+    rescored="$(jq -s '[.[] | select((.decision.reasons[0]? // "") | startswith("re-scored")) | .decision.scored.enriched.lead.lead_id] | unique | length' "${summary_dir}/handoff.packets.jsonl")"
+    info "${rescored} of them are nurtured leads that warmed up and were re-scored into a human band (reason \"re-scored (...)\", crates/rescore/RULES.md)"
   fi
 
   step "SLA adherence (leadflow sla report; escalations: leadflow tail sla.escalations --from-beginning)"

@@ -23,7 +23,7 @@ BIN_DIR="${LEADFLOW_BIN_DIR:-${REPO_ROOT}/target/debug}"
 sets=("$@")
 ((${#sets[@]} > 0)) || sets=(compose prod shared)
 
-for b in leadflow leadflow-enrich leadflow-score leadflow-tier leadflow-nurture leadflow-route leadflow-route-reassign \
+for b in leadflow leadflow-enrich leadflow-score leadflow-tier leadflow-nurture leadflow-rescore leadflow-route leadflow-route-reassign \
   leadflow-sla-watchdog leadflow-notify leadflow-recalibrate leadflow-ingest leadflow-sandbox; do
   [[ -x "${BIN_DIR}/${b}" ]] || fail "${BIN_DIR}/${b} is missing: build first (cargo build --workspace --bins)"
 done

@@ -13,7 +13,7 @@ pub enum TopicsCommand {
     #[command(
         long_about = "Creates every pipeline topic named in the configuration that does not exist \
 yet; existing topics are left unchanged, so the command is safe to run on every deploy. \
-The compacted topics (model.params, model.history, reps, exceptions.state) keep the latest value \
+The compacted topics (model.params, model.history, reps, exceptions.state, leads.state) keep the latest value \
 per key and get at most 3 partitions; enrich.dedup-keys (enrich's dedup changelog) is created with \
 cleanup.policy=delete and retention.ms=2592000000 (720 h, the default dedup window).\n\n\
 Prints one line per topic: `created` or `already exists`.",

@@ -196,6 +196,8 @@ async fn observability_names_exist() {
             "model_history",
             "outcomes",
             "exceptions",
+            // rescore's output and side input (its merged lead states)
+            "lead_state",
         ],
         2,
     )
@@ -275,6 +277,7 @@ async fn observability_names_exist() {
         "leadflow-route-rejections",
         "leadflow-notify",
         "leadflow-nurture",
+        "leadflow-rescore",
         "leadflow-sla-watchdog",
         "leadflow-recalibrate",
     ] {

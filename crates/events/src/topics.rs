@@ -31,6 +31,9 @@ pub enum TopicRole {
     /// What happened to every SLA deadline, as the sla-watchdog decided it (its record of SLA
     /// adherence: the SLA report, the console and the KPIs read it).
     SlaOutcomes,
+    /// The latest state of every lead (compacted, key = lead id): the merged lead with its latest
+    /// score, enough to re-score it without the source system (`crates/rescore/RULES.md`).
+    LeadState,
 }
 
 /// How long the dedup changelog keeps records: the enrich stage's default dedup window (720 h =
@@ -38,7 +41,7 @@ pub enum TopicRole {
 pub const DEDUP_KEYS_RETENTION: std::time::Duration = std::time::Duration::from_secs(720 * 3600);
 
 impl TopicRole {
-    pub const ALL: [TopicRole; 16] = [
+    pub const ALL: [TopicRole; 17] = [
         TopicRole::Raw,
         TopicRole::Enriched,
         TopicRole::Scored,
@@ -55,6 +58,7 @@ impl TopicRole {
         TopicRole::ExceptionsState,
         TopicRole::DedupKeys,
         TopicRole::SlaOutcomes,
+        TopicRole::LeadState,
     ];
 
     /// The event kind the topic carries (every role has one; `Option` kept for callers written when
@@ -77,6 +81,7 @@ impl TopicRole {
             TopicRole::ExceptionsState => EventKind::ExceptionState,
             TopicRole::DedupKeys => EventKind::DedupKeyBatch,
             TopicRole::SlaOutcomes => EventKind::SlaOutcome,
+            TopicRole::LeadState => EventKind::ScoredLead,
         })
     }
 
@@ -108,6 +113,7 @@ impl TopicRole {
             TopicRole::ExceptionsState => "exceptions_state",
             TopicRole::DedupKeys => "dedup_keys",
             TopicRole::SlaOutcomes => "sla_outcomes",
+            TopicRole::LeadState => "lead_state",
         }
     }
 
@@ -120,6 +126,7 @@ impl TopicRole {
                 | TopicRole::Reps
                 | TopicRole::ModelHistory
                 | TopicRole::ExceptionsState
+                | TopicRole::LeadState
         )
     }
 
@@ -154,6 +161,7 @@ pub struct TopicNames {
     pub exceptions_state: String,
     pub dedup_keys: String,
     pub sla_outcomes: String,
+    pub lead_state: String,
 }
 
 impl Default for TopicNames {
@@ -175,6 +183,7 @@ impl Default for TopicNames {
             exceptions_state: "exceptions.state".into(),
             dedup_keys: "enrich.dedup-keys".into(),
             sla_outcomes: "sla.outcomes".into(),
+            lead_state: "leads.state".into(),
         }
     }
 }
@@ -199,6 +208,7 @@ impl TopicNames {
             TopicRole::ExceptionsState => &self.exceptions_state,
             TopicRole::DedupKeys => &self.dedup_keys,
             TopicRole::SlaOutcomes => &self.sla_outcomes,
+            TopicRole::LeadState => &self.lead_state,
         }
     }
 

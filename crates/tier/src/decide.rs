@@ -271,10 +271,11 @@ fn evaluate(
 
 /// The band, the business hours and a calendar without the event's year.
 fn opening_reasons(f: &Facts) -> Vec<String> {
-    let mut reasons = vec![
+    let mut reasons: Vec<String> = rescore_reason(f.scored).into_iter().collect();
+    reasons.extend([
         band_reason(f.score, &f.band, f.policy),
         hours_reason(f.at, f.open, f.calendar),
-    ];
+    ]);
     let year = f.calendar.local(f.at).year();
     if !f.calendar.knows_year(year) {
         reasons.push(format!(
@@ -283,6 +284,26 @@ fn opening_reasons(f: &Facts) -> Vec<String> {
         ));
     }
     reasons
+}
+
+/// The lead event attribute the rescore stage sets on a re-entered lead (`intent` / `scheduled`).
+pub const RESCORE_ATTRIBUTE: &str = "leadflow.rescore";
+/// The score of the lead's previous decision, on a re-entered lead.
+pub const RESCORE_PREVIOUS_SCORE_ATTRIBUTE: &str = "leadflow.rescore.previous_score";
+
+/// Rule RS1: a lead the rescore stage sent back through scoring says so first, with its old score.
+fn rescore_reason(scored: &ScoredLead) -> Option<String> {
+    let attributes = &scored.enriched.lead.attributes;
+    let why = attributes.get(RESCORE_ATTRIBUTE)?.trim();
+    let why = if why.is_empty() { "re-entry" } else { why };
+    Some(match attributes.get(RESCORE_PREVIOUS_SCORE_ATTRIBUTE) {
+        Some(was) => format!(
+            "re-scored ({why}): score {}, was {}",
+            scored.score,
+            was.trim()
+        ),
+        None => format!("re-scored ({why}): score {}", scored.score),
+    })
 }
 
 /// Trigger T1: hot lead, gated by the confidence of the dimensions that fired it, not by the
@@ -883,6 +904,38 @@ mod tests {
                 ok,
                 "score {score} confidence {confidence}"
             );
+        }
+    }
+
+    /// Rule RS1: a re-entered lead's first reason says it was re-scored and from what score; a lead
+    /// without the attribute gets no such reason.
+    #[test]
+    fn a_rescored_lead_says_so_first() {
+        let cases: [(Option<&str>, Option<&str>, Option<&str>); 4] = [
+            (None, None, None),
+            (
+                Some("intent"),
+                Some("48"),
+                Some("re-scored (intent): score 74, was 48"),
+            ),
+            (
+                Some("scheduled"),
+                Some("30"),
+                Some("re-scored (scheduled): score 74, was 30"),
+            ),
+            (Some("intent"), None, Some("re-scored (intent): score 74")),
+        ];
+        for (why, was, want) in cases {
+            let mut s = samples::scored_lead();
+            s.score = 74;
+            let attributes = &mut s.enriched.lead.attributes;
+            if let Some(why) = why {
+                attributes.insert(RESCORE_ATTRIBUTE.into(), why.into());
+            }
+            if let Some(was) = was {
+                attributes.insert(RESCORE_PREVIOUS_SCORE_ATTRIBUTE.into(), was.into());
+            }
+            assert_eq!(rescore_reason(&s).as_deref(), want, "{why:?} {was:?}");
         }
     }
 }

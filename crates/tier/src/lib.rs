@@ -44,7 +44,10 @@ pub mod triggers;
 pub use calendar::Calendar;
 pub use commitment::{Commitment, CommitmentRules, CommitmentSlot};
 pub use conversation::{Resource, ResourceCatalogue, SoftEscalationRules, StallRules};
-pub use decide::{InputError, check_input, decide, decide_owned, decide_with};
+pub use decide::{
+    InputError, RESCORE_ATTRIBUTE, RESCORE_PREVIOUS_SCORE_ATTRIBUTE, check_input, decide,
+    decide_owned, decide_with,
+};
 pub use holidays::{HolidayRules, Holidays, easter_sunday};
 pub use metrics::TierMetrics;
 pub use nurture_reply::{Enrolment, EnrolmentMemory, NurtureReplyRules};

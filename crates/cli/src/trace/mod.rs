@@ -37,6 +37,7 @@ fn lead_topics() -> impl Iterator<Item = TopicRole> {
                 | TopicRole::ExceptionsState
                 | TopicRole::DedupKeys
                 | TopicRole::SlaOutcomes
+                | TopicRole::LeadState
         )
     })
 }

@@ -62,6 +62,7 @@ fn hop(role: TopicRole) -> &'static str {
         TopicRole::ExceptionsState => "exception-state",
         TopicRole::DedupKeys => "dedup-key",
         TopicRole::SlaOutcomes => "sla-outcome",
+        TopicRole::LeadState => "lead-state",
     }
 }
 
