@@ -408,6 +408,21 @@ if [[ -x "${BIN}/leadflow-nurture" ]] && ((${#notify_env[@]})) && command -v jq 
       "${BIN}/leadflow" produce leads.raw <"${nurture_dir}/intent.jsonl" >"${LOGS}/intent.log" 2>&1 ||
         warn "the intent updates were not all produced (${LOGS}/intent.log)"
       info "$(wc -l <"${nurture_dir}/intent.jsonl") enrolled NURTURE_24H leads showed new intent (${nurture_dir}/intent.jsonl); those whose merged lead reaches WARM are re-scored"
+      # the re-scored decisions: tier's first reason says "re-scored" (tier POLICY.md RS1)
+      rescored=""
+      for _ in $(seq 1 10); do
+        sleep 3
+        rescored="$("${BIN}/leadflow" tail leads.tiered --from-beginning --idle-timeout 3 2>/dev/null |
+          jq -r 'select((.reasons[0] // "") | startswith("re-scored"))
+                 | "      \(.scored.enriched.lead.lead_id): \(.tier), \(.reasons[0])"')"
+        [[ -n "${rescored}" ]] && break
+      done
+      if [[ -n "${rescored}" ]]; then
+        info "re-scored and handed to a human again:"
+        printf '%s\n' "${rescored}"
+      else
+        info "none of them reached a human band after merging (their earlier activities were too few)"
+      fi
     else
       info "no enrolled NURTURE_24H lead to show new intent in this run"
     fi
