@@ -352,30 +352,45 @@ info "$(wc -l <"${output}") records of ${last_topic}, as JSON lines in ${output}
 if [[ -x "${BIN}/leadflow-nurture" ]] && ((${#notify_env[@]})) && command -v jq >/dev/null 2>&1; then
   # the automated half (crates/nurture/RULES.md): every no-handoff lead with an email was enrolled in
   # its tier's HubSpot list (the sandbox's lists), which meets NURTURE_24H's first touch; one in three
-  # enrolled NURTURE_24H leads now answers the sequence's email, as the email system publishes the
-  # reply to leads.raw, and tier hands each reply to the WARM queue (crates/tier/POLICY.md N1)
+  # enrolled NURTURE_24H leads now answers the sequence's email, HubSpot reports the reply to ingest,
+  # and tier hands each reply to the WARM queue (crates/tier/POLICY.md N1)
   step "Nurture: enrolments, and replies that bring a human"
   nurture_dir="${STATE}/nurture"
   mkdir -p "${nurture_dir}"
   "${BIN}/leadflow" tail handoff.activity --from-beginning --idle-timeout 3 2>/dev/null |
     jq -r 'select(.kind == "ENROLLED") | .lead_id' | sort -u >"${nurture_dir}/enrolled.txt" || true
   info "$(wc -l <"${nurture_dir}/enrolled.txt") leads enrolled; the sandbox's lists (id: members): $(curl -fsS "http://${SANDBOX_HTTP}/_sandbox/state" | jq -r '.lists | to_entries | map("\(.key): \(.value | length)") | join(", ")')"
+  # every third enrolled NURTURE_24H lead replies: HubSpot's workflow ("sales email replied") sends
+  # the contact, with the lead id nurture set on it, to ingest's replies webhook with the hubspot
+  # publisher's key (crates/ingest/RULES.md A3; the sandbox's contacts are HubSpot's)
+  curl -fsS "http://${SANDBOX_HTTP}/_sandbox/state" >"${nurture_dir}/sandbox-state.json" 2>/dev/null || echo '{}' >"${nurture_dir}/sandbox-state.json"
   "${BIN}/leadflow" tail leads.tiered --from-beginning --idle-timeout 3 2>/dev/null |
-    jq -c -s --argjson now "$(date +%s%3N)" --rawfile enrolled "${nurture_dir}/enrolled.txt" '
+    jq -c -s --argjson now "$(date +%s%3N)" --rawfile enrolled "${nurture_dir}/enrolled.txt" \
+      --slurpfile sandbox "${nurture_dir}/sandbox-state.json" '
       ($enrolled | split("\n")) as $in
+      | ($sandbox[0].crm // [] | map(select(.object_type == "contacts"))) as $contacts
       | map(select(.handoff == "NONE" and .tier == "NURTURE_24H")
             | .scored.enriched.lead | select(.lead_id as $id | $in | index($id)))
       | unique_by(.lead_id) | to_entries | map(select(.key % 3 == 0) | .value) | .[]
-      | {event_id: ("reply-" + .event_id), lead_id, account_domain,
-         source_system: "hubspot-sequences", source_record_id: ("reply-" + .source_record_id),
-         occurred_at: $now, event_type: "EMAIL_REPLY", contact, company,
-         activities: [{kind: "EMAIL_REPLY", occurred_at: $now, detail: "reply: nurture sequence"}],
-         chat: null, session: null, attributes: {}}' >"${nurture_dir}/replies.jsonl"
+      | .lead_id as $id
+      | ($contacts | map(select(.properties.leadflow_lead_id == $id)) | first) as $c
+      | select($c != null)
+      | {objectId: ($c.id | tonumber? // $c.id),
+         properties: ($c.properties + {hs_sales_email_last_replied: ($now | tostring)})}' \
+    >"${nurture_dir}/replies.jsonl"
   if [[ -s "${nurture_dir}/replies.jsonl" ]]; then
-    # (not run_fg: a background command's stdin is /dev/null)
-    "${BIN}/leadflow" produce leads.raw <"${nurture_dir}/replies.jsonl" >"${LOGS}/replies.log" 2>&1 ||
-      warn "the replies were not all produced (${LOGS}/replies.log)"
-    info "$(wc -l <"${nurture_dir}/replies.jsonl") enrolled NURTURE_24H leads replied (${nurture_dir}/replies.jsonl)"
+    replied=0
+    while IFS= read -r body; do
+      code="$(curl -sS -o "${LOGS}/reply-answer.json" -w '%{http_code}' -X POST \
+        -H 'content-type: application/json' -H 'x-api-key: demo-hubspot-key' \
+        --data "${body}" "http://127.0.0.1:9111/v1/webhooks/hubspot/hubspot/replies" 2>>"${LOGS}/replies.log")" || code=000
+      if [[ "${code}" == 202 ]]; then
+        replied=$((replied + 1))
+      else
+        warn "ingest answered ${code} to a reply: $(cat "${LOGS}/reply-answer.json" 2>/dev/null)"
+      fi
+    done <"${nurture_dir}/replies.jsonl"
+    info "${replied} enrolled NURTURE_24H leads replied: HubSpot's workflow posted them to ingest (${nurture_dir}/replies.jsonl)"
   else
     info "no enrolled NURTURE_24H lead to reply in this run"
   fi

@@ -2,22 +2,54 @@
 //! The automated half of the funnel as real processes on the local broker: enrich → score → tier →
 //! route and nurture, the sandbox as HubSpot. Every no-handoff NURTURE_24H lead with an email is
 //! enrolled (the sandbox's list 101 holds its contact; a CRM receipt and an ENROLLED activity by
-//! automation are on their topics), and a reply of one of them, published to leads.raw as the email
-//! system would, comes back from tier as a NURTURE_REPLY capture and from route as a packet for a rep.
+//! automation are on their topics), and a reply of one of them, posted to ingest's replies webhook as
+//! HubSpot's workflow would (the contact with the lead id nurture set on it), comes back from tier as
+//! a NURTURE_REPLY capture and from route as a packet for a rep.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use leadflow_e2e::{Service, StageEnv, TestTopics, publish_generated_leads, publish_sample_roster};
+use leadflow_e2e::{
+    Service, StageEnv, TestTopics, free_port, publish_generated_leads, publish_sample_roster,
+};
 use leadflow_events::{
-    Activity, ActivityKind, Codec, DeliveryChannel, DeliveryReceipt, DeliveryStatus, Event,
-    HandoffKind, HandoffPacket, HandoffTrigger, LeadEventType, RepActivity, RepActivityKind,
-    TierDecision, Timestamp,
+    Codec, DeliveryChannel, DeliveryReceipt, DeliveryStatus, Event, HandoffKind, HandoffPacket,
+    HandoffTrigger, RepActivity, RepActivityKind, TierDecision, Timestamp,
 };
 use leadflow_sandbox::{Sandbox, SandboxConfig};
-use leadflow_testkit::{bootstrap, consume_all, produce_raw_all};
+use leadflow_testkit::{bootstrap, consume_all};
 
 const LEADS: usize = 80;
+const CRM_KEY: &str = "key-hubspot-crm-0123456789";
+
+/// Posts a reply to ingest's replies webhook as HubSpot's workflow does (its "API key"
+/// authentication), once ingest listens; the answer's status.
+async fn post_reply(ingest: &str, body: &serde_json::Value, logs: &dyn Fn() -> String) -> u16 {
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        // not listening yet, or 503 while its producer connects: again
+        if let Ok(r) = http
+            .post(format!("{ingest}/v1/webhooks/hubspot/hubspot-crm/replies"))
+            .header("x-api-key", CRM_KEY)
+            .json(body)
+            .send()
+            .await
+        {
+            let status = r.status().as_u16();
+            if status != 503 {
+                assert_eq!(status, 202, "{}", r.text().await.unwrap_or_default());
+                return status;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "ingest never took the reply; logs:\n{}",
+            logs()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
 
 async fn decode_all<T: Event>(bs: &str, topic: &str, codec: &Codec) -> Vec<T> {
     let mut out = Vec::new();
@@ -53,22 +85,41 @@ async fn nurture_leads_are_enrolled_and_a_reply_reaches_a_rep() {
     // leads of now: the enrolment happens now, and a reply must come after it
     let start = Timestamp(chrono::Utc::now().timestamp_millis() - 60_000);
     publish_sample_roster(&bs, &names["reps"], &codec, start).await;
-    let leads = publish_generated_leads(&bs, &names["raw"], &codec, 31, start, LEADS).await;
+    publish_generated_leads(&bs, &names["raw"], &codec, 31, start, LEADS).await;
 
     let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
     let logs = tempfile::tempdir().unwrap();
+    // ingest, with HubSpot as the publisher that may post replies (crm_replies)
+    let port = free_port();
+    let ingest_url = format!("http://127.0.0.1:{port}");
+    let publishers = logs.path().join("publishers.toml");
+    let key_hash: String = leadflow_ingest::auth::hash_api_key(CRM_KEY)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    std::fs::write(
+        &publishers,
+        format!("[[publishers]]\nid = \"hubspot-crm\"\napi_key_sha256 = [\"{key_hash}\"]\ncrm_replies = true\n"),
+    )
+    .unwrap();
     let services: Vec<Service> = [
         "leadflow-enrich",
         "leadflow-score",
         "leadflow-tier",
         "leadflow-route",
         "leadflow-nurture",
+        "leadflow-ingest",
     ]
     .into_iter()
     .map(|b| {
         let mut env = StageEnv::new(&bs, b, &names);
         if b == "leadflow-nurture" {
             env = env.notify_on(&sandbox);
+        }
+        if b == "leadflow-ingest" {
+            env = env
+                .stage("API_LISTEN", &format!("127.0.0.1:{port}"))
+                .stage("PUBLISHERS_FILE", publishers.to_str().unwrap());
         }
         Service::start(b, env.vars(), logs.path())
     })
@@ -145,32 +196,35 @@ async fn nurture_leads_are_enrolled_and_a_reply_reaches_a_rep() {
         );
     }
 
-    // 2. one of them replies: the email system publishes the reply to leads.raw
-    let (lead_id, _) = nurtured.iter().next().unwrap();
-    let mut reply = leads
-        .iter()
-        .find(|l| &l.lead_id == lead_id)
-        .expect("the nurtured lead was generated")
-        .clone();
+    // 2. one of them replies: HubSpot's workflow ("sales email replied") sends the contact, with
+    //    the lead id nurture set on it, to ingest's replies webhook (ingest RULES.md A3)
+    let (lead_id, d) = nurtured.iter().next().unwrap();
+    let email = d.scored.enriched.lead.contact.email.clone().unwrap();
+    let contact = sandbox
+        .state
+        .crm_objects("contacts")
+        .into_iter()
+        .find(|c| c.properties.get("email").and_then(|v| v.as_str()) == Some(email.as_str()))
+        .unwrap();
+    assert_eq!(
+        contact
+            .properties
+            .get("leadflow_lead_id")
+            .and_then(|v| v.as_str()),
+        Some(lead_id.as_str()),
+        "nurture set the lead id on the contact"
+    );
+    let mut properties = contact.properties.clone();
     let now = Timestamp(chrono::Utc::now().timestamp_millis());
-    reply.event_id = format!("reply-{}", reply.event_id);
-    reply.event_type = LeadEventType::EmailReply;
-    reply.occurred_at = now;
-    reply.chat = None;
-    reply.activities = vec![Activity {
-        kind: ActivityKind::EmailReply,
-        occurred_at: now,
-        detail: Some("reply: nurture sequence".into()),
-    }];
-    produce_raw_all(
-        &bs,
-        &names["raw"],
-        vec![(
-            Some(reply.key().as_bytes().to_vec()),
-            codec.encode(&names["raw"], &reply).await.unwrap(),
-        )],
-    )
-    .await;
+    properties.insert(
+        "hs_sales_email_last_replied".into(),
+        serde_json::Value::String(now.0.to_string()),
+    );
+    // HubSpot sends the contact id as a number
+    let object_id: i64 = contact.id.parse().unwrap();
+    let body = serde_json::json!({ "objectId": object_id, "properties": properties });
+    let status = post_reply(&ingest_url, &body, &|| logs_text(&services)).await;
+    assert_eq!(status, 202);
 
     // 3. tier captures it for the WARM queue and route hands it to a rep
     let deadline = Instant::now() + Duration::from_secs(120);

@@ -2,7 +2,7 @@
 //! (`v0=hex(HMAC(secret, "v0:" + timestamp + ":" + body))`, the scheme of Slack's signing secret).
 //! Pure: the clock is passed in. Rules: `RULES.md` § Authentication.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use hmac::{Hmac, Mac};
 use leadflow_runtime::Secret;
@@ -35,13 +35,16 @@ pub enum AuthError {
     /// The API key belongs to another publisher than the one the request names (403).
     #[error("this API key belongs to publisher {key}, not {named}")]
     WrongPublisher { key: String, named: String },
+    /// The publisher is not the CRM that may post replies for leadflow's lead ids (403, P6).
+    #[error("publisher {0:?} may not post CRM replies (crm_replies is not set)")]
+    NotCrm(String),
 }
 
 impl AuthError {
     /// 403 for a valid identity asking for someone else's publisher; 401 for everything else.
     pub fn status(&self) -> u16 {
         match self {
-            AuthError::WrongPublisher { .. } => 403,
+            AuthError::WrongPublisher { .. } | AuthError::NotCrm(_) => 403,
             _ => 401,
         }
     }
@@ -52,6 +55,7 @@ impl AuthError {
 pub struct Publishers {
     by_key_hash: HashMap<[u8; 32], String>,
     secrets: HashMap<String, Option<Secret>>,
+    crm_replies: HashSet<String>,
     tolerance_secs: u64,
 }
 
@@ -96,8 +100,18 @@ impl Publishers {
         Self {
             by_key_hash,
             secrets,
+            crm_replies: config
+                .iter()
+                .filter(|p| p.crm_replies)
+                .map(|p| p.id.clone())
+                .collect(),
             tolerance_secs,
         }
+    }
+
+    /// `true` when `id` may post contacts' replies naming leadflow's own lead ids (A3, P6).
+    pub fn may_post_replies(&self, id: &str) -> bool {
+        self.crm_replies.contains(id)
     }
 
     /// Ids of every configured publisher (the bounded set of metrics labels).
@@ -175,11 +189,13 @@ mod tests {
                     id: "forms".into(),
                     api_key_sha256: vec![hex::encode(hash_api_key("k-forms"))],
                     webhook_secret: Some(Secret::new("s3cret")),
+                    crm_replies: false,
                 },
                 PublisherConfig {
                     id: "crm".into(),
                     api_key_sha256: vec![hex::encode(hash_api_key("k-crm"))],
                     webhook_secret: None,
+                    crm_replies: false,
                 },
             ],
             300,

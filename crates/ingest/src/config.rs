@@ -113,6 +113,10 @@ pub struct PublisherConfig {
     /// HMAC-SHA256 secret of its signed webhooks (`{ env = "VAR" }` or `{ file = "/path" }`).
     #[serde(default)]
     pub webhook_secret: Option<Secret>,
+    /// May post contacts' email replies (`/v1/webhooks/hubspot/{publisher}/replies`, RULES.md A3), whose
+    /// lead ids are leadflow's own: only for the CRM leadflow enrols nurtured leads into (P6).
+    #[serde(default)]
+    pub crm_replies: bool,
 }
 
 impl IngestSettings {
@@ -230,6 +234,7 @@ mod tests {
             id: id.into(),
             api_key_sha256: vec![hash.into()],
             webhook_secret: None,
+            crm_replies: false,
         }
     }
 

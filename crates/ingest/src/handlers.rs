@@ -13,7 +13,7 @@ use leadflow_events::LeadEvent;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::adapters::{chat, hubspot};
+use crate::adapters::{chat, hubspot, hubspot_reply};
 use crate::api::{Accepted, BatchIn, BatchResults, FieldError, LeadIn, Problem};
 use crate::metrics::UNAUTHENTICATED;
 use crate::problem::Failure;
@@ -434,6 +434,62 @@ pub async fn hubspot_webhook(
         body,
         "HubSpotFormSubmission",
         hubspot::to_lead_event,
+    )
+    .await
+}
+
+/// A HubSpot workflow's webhook for a contact that replied to an email.
+#[utoipa::path(
+    post, path = "/v1/webhooks/hubspot/{publisher}/replies", tag = "webhooks",
+    params(PublisherPath, IdempotencyHeader),
+    request_body(content = hubspot_reply::HubSpotContactReply, content_type = "application/json"),
+    responses(
+        (status = 202, description = "Mapped to an EMAIL_REPLY lead event for the contact's lead and acknowledged by the broker", body = Accepted),
+        (status = 400, description = "Invalid reply: every invalid field named (the email and a reply time are required)", body = Problem),
+        (status = 401, description = "Missing, malformed, wrong or expired signature (or API key)", body = Problem),
+        (status = 403, description = "The API key belongs to another publisher", body = Problem),
+        (status = 409, description = "The same reply with other content, or in flight", body = Problem),
+        (status = 413, description = "Body larger than max_body_bytes", body = Problem),
+        (status = 429, description = "Rate limit (rate_limited) or producer queue full (backpressure): nothing written, retry after Retry-After seconds", body = Problem),
+        (status = 503, description = "Broker or schema registry unreachable: retry after Retry-After seconds", body = Problem),
+    ),
+    security(("signature" = []), ("bearer" = []), ("api_key" = []))
+)]
+pub async fn hubspot_reply_webhook(
+    State(ingest): State<AppState>,
+    Path(publisher): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    run(
+        ingest,
+        "/v1/webhooks/hubspot/{publisher}/replies",
+        headers,
+        Some(publisher),
+        body,
+        |i, who, key, body| async move {
+            // the lead ids of replies are leadflow's own, not the publisher's (P6): the CRM only
+            if !i.publishers.may_post_replies(&who) {
+                let e = crate::auth::AuthError::NotCrm(who);
+                tracing::info!(error = %e, "reply refused (403)");
+                return auth_failure(&e).into_response();
+            }
+            let result = match webhook_body::<hubspot_reply::HubSpotContactReply>(
+                &i,
+                "HubSpotContactReply",
+                &body,
+            ) {
+                Ok(input) => match hubspot_reply::to_lead_event(&input, &who) {
+                    Ok(event) => {
+                        i.post_scoped_event(&who, key.as_deref(), &body, event)
+                            .await
+                    }
+                    Err(fields) => Err(Failure::invalid(fields)),
+                },
+                Err(f) => Err(f),
+            };
+            answer(StatusCode::ACCEPTED, result)
+        },
     )
     .await
 }

@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::adapters::{chat, hubspot};
+use crate::adapters::{chat, hubspot, hubspot_reply};
 use crate::api;
 use crate::handlers;
 
@@ -46,7 +46,7 @@ present must verify even when an API key is sent too (and both must name the sam
     info(
         title = "leadflow ingest",
         description = "The HTTP front door of leadflow: publishers post lead events (or HubSpot form \
-submissions and chat transcripts) and get 202 once the broker acknowledged them on leads.raw. \
+submissions, contacts' email replies and chat transcripts) and get 202 once the broker acknowledged them on leads.raw. \
 Authentication: a publisher's API key (`Authorization: Bearer` or `X-Api-Key`) or, on the webhook \
 routes, an HMAC-SHA256 signature (`X-Leadflow-Timestamp`, `X-Leadflow-Signature: v0=hex(HMAC(secret, \
 \"v0:\" + timestamp + \":\" + body))`, timestamp within 300 s). Batches are all or nothing unless \
@@ -57,6 +57,7 @@ answer without a second record. Rules and numbers: crates/ingest/RULES.md."
         handlers::post_lead,
         handlers::post_batch,
         handlers::hubspot_webhook,
+        handlers::hubspot_reply_webhook,
         handlers::chat_webhook,
     ),
     components(schemas(
@@ -68,6 +69,7 @@ answer without a second record. Rules and numbers: crates/ingest/RULES.md."
         api::BatchResults,
         api::ItemResult,
         hubspot::HubSpotFormSubmission,
+        hubspot_reply::HubSpotContactReply,
         chat::ChatTranscript,
     )),
     modifiers(&Security),

@@ -52,6 +52,10 @@ pub fn router(ingest: AppState, doc_json: String) -> Router {
             post(handlers::hubspot_webhook),
         )
         .route(
+            "/v1/webhooks/hubspot/{publisher}/replies",
+            post(handlers::hubspot_reply_webhook),
+        )
+        .route(
             "/v1/webhooks/chat/{publisher}",
             post(handlers::chat_webhook),
         )

@@ -436,6 +436,17 @@ impl Ingest {
         mut event: LeadEvent,
     ) -> Result<Accepted, Failure> {
         scope_lead_id(&mut event, publisher);
+        self.post_scoped_event(publisher, key, body, event).await
+    }
+
+    /// Writes an event whose lead id is already leadflow's (scoped by the adapter: a CRM reply, A3).
+    pub async fn post_scoped_event(
+        &self,
+        publisher: &str,
+        key: Option<&str>,
+        body: &[u8],
+        event: LeadEvent,
+    ) -> Result<Accepted, Failure> {
         let item = Item {
             fingerprint: event_fingerprint(&event),
             event,

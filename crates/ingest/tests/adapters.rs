@@ -1,10 +1,10 @@
 //! The webhook adapters on example payloads written for the tests (HubSpot's form submission shape,
-//! a chat transcript).
+//! a chat transcript, a HubSpot workflow's contact reply).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use leadflow_events::{ActivityKind, LeadEventType};
-use leadflow_ingest::adapters::{chat, hubspot};
+use leadflow_ingest::adapters::{chat, hubspot, hubspot_reply};
 
 fn hubspot_example() -> hubspot::HubSpotFormSubmission {
     serde_json::from_str(include_str!("fixtures/hubspot_form_submission.json")).unwrap()
@@ -188,5 +188,93 @@ fn chat_errors_name_their_fields() {
         pointers,
         ["/messages/1/sent_at", "/visitor/id"],
         "{errors:?}"
+    );
+}
+
+fn reply_example() -> serde_json::Value {
+    serde_json::from_str(include_str!("fixtures/hubspot_contact_reply.json")).unwrap()
+}
+
+fn reply_of(v: serde_json::Value) -> Result<leadflow_events::LeadEvent, Vec<String>> {
+    let reply: hubspot_reply::HubSpotContactReply = serde_json::from_value(v).unwrap();
+    hubspot_reply::to_lead_event(&reply, "hubspot-workflows").map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|e| format!("{} {}", e.pointer, e.reason))
+            .collect()
+    })
+}
+
+#[test]
+fn a_hubspot_reply_becomes_an_email_reply_of_the_lead_nurture_enrolled() {
+    let e = reply_of(reply_example()).unwrap();
+    assert_eq!(e.event_type, LeadEventType::EmailReply);
+    assert_eq!(
+        e.lead_id, "lead-1796672762-65",
+        "the lead id nurture set on the contact"
+    );
+    assert_eq!(e.source_system, "hubspot-workflows");
+    assert_eq!(e.source_record_id, "contact:51/reply:1764496200000");
+    assert_eq!(e.occurred_at.0, 1_764_496_200_000);
+    assert_eq!(e.activities.len(), 1);
+    assert_eq!(e.activities[0].kind, ActivityKind::EmailReply);
+    assert_eq!(e.activities[0].occurred_at, e.occurred_at);
+    assert_eq!(
+        e.contact.email.as_deref(),
+        Some("Dana.Reyes@northwind-logistics.com")
+    );
+    assert_eq!(e.contact.title.as_deref(), Some("VP Operations"));
+    assert_eq!(e.account_domain.as_deref(), Some("northwind-logistics.com"));
+    assert_eq!(e.attributes["hubspot.reply"], "sales_email");
+    assert_eq!(e.attributes["hubspot.contact_id"], "51");
+    // HubSpot sends the webhook again: the same event
+    assert_eq!(reply_of(reply_example()).unwrap().event_id, e.event_id);
+    // a later reply of the same contact is another event
+    let mut later = reply_example();
+    later["properties"]["hs_sales_email_last_replied"] = "1764499800000".into();
+    assert_ne!(reply_of(later).unwrap().event_id, e.event_id);
+}
+
+#[test]
+fn a_reply_of_a_contact_leadflow_never_enrolled_is_the_lead_of_its_email() {
+    // no lead id property (an older contact, or the property not configured), HubSpot's older
+    // property shape, a marketing email reply in ISO 8601
+    let v = serde_json::json!({
+        "vid": 77,
+        "properties": {
+            "email": {"value": "dana.reyes@northwind-logistics.com"},
+            "hs_email_last_reply_date": {"value": "2025-11-30T10:10:00Z"}
+        }
+    });
+    let e = reply_of(v).unwrap();
+    // the same person's form through the same publisher, once ingest scoped its lead id (P6)
+    let form = hubspot::to_lead_event(&hubspot_example(), "hubspot-workflows").unwrap();
+    assert_eq!(
+        e.lead_id,
+        format!("hubspot-workflows:{}", form.lead_id),
+        "one person, one lead: the lead of the same person's form"
+    );
+    assert_eq!(e.occurred_at.to_rfc3339(), "2025-11-30T10:10:00.000Z");
+    assert_eq!(e.attributes["hubspot.reply"], "marketing_email");
+    assert_eq!(e.source_record_id, "contact:77/reply:1764497400000");
+}
+
+#[test]
+fn a_reply_without_email_or_reply_time_names_every_missing_field() {
+    let errors = reply_of(serde_json::json!({"objectId": 1, "properties": {"firstname": "Dana"}}))
+        .unwrap_err();
+    assert_eq!(
+        errors,
+        vec![
+            "/properties/email required: the contact's email (include it in the workflow's webhook)".to_owned(),
+            "/properties/hs_sales_email_last_replied required: hs_sales_email_last_replied or hs_email_last_reply_date, the time of the reply".to_owned(),
+        ]
+    );
+    // seconds instead of milliseconds is refused, not dated 1970
+    let mut v = reply_example();
+    v["properties"]["hs_sales_email_last_replied"] = "1764496200".into();
+    assert_eq!(
+        reply_of(v).unwrap_err(),
+        vec!["/properties/hs_sales_email_last_replied must be epoch milliseconds (13 digits) or an ISO 8601 time".to_owned()]
     );
 }

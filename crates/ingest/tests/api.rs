@@ -278,6 +278,47 @@ async fn signed_webhooks_bad_and_expired_signatures_and_wrong_publishers() {
 }
 
 #[tokio::test]
+async fn a_hubspot_reply_lands_on_leads_raw_as_an_email_reply_of_its_lead() {
+    let h = Harness::start(&bootstrap(), |_| {}).await;
+    let reply = include_str!("fixtures/hubspot_contact_reply.json");
+    let path = "/v1/webhooks/hubspot/forms/replies";
+    // the workflow's webhook, with the publisher's API key (HubSpot's "API key" authentication)
+    let (s, b, _) = h.post(path, Some(FORMS_KEY), &[], reply).await;
+    assert_eq!(s, 202, "{b}");
+    // a publisher that is not the CRM may not name leadflow's leads (P6): 403
+    let chat_path = "/v1/webhooks/hubspot/chat-bot/replies";
+    let (s, refused, _) = h.post(chat_path, Some(CHAT_KEY), &[], reply).await;
+    assert_eq!(s, 403, "{refused}");
+    // HubSpot retries: the same event, not written twice
+    let (s, again, _) = h.post(path, Some(FORMS_KEY), &[], reply).await;
+    assert_eq!(s, 202, "{again}");
+    assert_eq!(again["replayed"], true);
+    assert_eq!(again["event_ids"], b["event_ids"]);
+    // no reply time: 400 naming the field, nothing written
+    let (s, bad, _) = h
+        .post(
+            path,
+            Some(FORMS_KEY),
+            &[],
+            r#"{"objectId": 5, "properties": {"email": "x@northwind-logistics.com"}}"#,
+        )
+        .await;
+    assert_eq!(s, 400, "{bad}");
+    assert_eq!(
+        bad["fields"][0]["pointer"],
+        "/properties/hs_sales_email_last_replied"
+    );
+    let events = h.events(2, SHORT).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    let e = &events[0];
+    assert_eq!(e.event_type, leadflow_events::LeadEventType::EmailReply);
+    assert_eq!(e.lead_id, "lead-1796672762-65");
+    assert_eq!(e.source_system, "forms");
+    assert_eq!(serde_json::json!([e.event_id]), b["event_ids"]);
+    h.stop().await;
+}
+
+#[tokio::test]
 async fn a_full_producer_queue_answers_429_with_retry_after() {
     // a queue of 2 records: a batch of 3 cannot fit
     let h = Harness::start(&bootstrap(), |cfg| cfg.stage.max_queued_records = 2).await;

@@ -32,6 +32,7 @@ fn the_document_is_openapi_3_1() {
         "/v1/leads",
         "/v1/leads:batch",
         "/v1/webhooks/hubspot/{publisher}",
+        "/v1/webhooks/hubspot/{publisher}/replies",
         "/v1/webhooks/chat/{publisher}",
     ] {
         assert!(doc["paths"][path]["post"].is_object(), "{path} documented");

@@ -30,15 +30,24 @@ pub struct Lists {
     record_url: String,
     policy: BackoffPolicy,
     attempts: u32,
+    /// The custom contact property that holds the lead id (empty: none).
+    lead_id_property: String,
 }
 
 impl Lists {
-    pub fn new(api: HubspotApi, record_url: &str, policy: BackoffPolicy, attempts: u32) -> Self {
+    pub fn new(
+        api: HubspotApi,
+        record_url: &str,
+        policy: BackoffPolicy,
+        attempts: u32,
+        lead_id_property: &str,
+    ) -> Self {
         Self {
             api,
             record_url: record_url.to_owned(),
             policy,
             attempts,
+            lead_id_property: lead_id_property.trim().to_owned(),
         }
     }
 
@@ -77,7 +86,12 @@ impl Lists {
     async fn once(&self, e: &Enrol) -> Result<String, ChannelError> {
         let contact_id = self
             .api
-            .upsert("contacts", "email", &e.email, contact_properties(e))
+            .upsert(
+                "contacts",
+                "email",
+                &e.email,
+                contact_properties(e, &self.lead_id_property),
+            )
             .await?;
         let reply = self
             .api
@@ -102,8 +116,13 @@ impl Lists {
     }
 }
 
-fn contact_properties(e: &Enrol) -> Value {
+/// The upserted contact's properties: the email, the names and company when known, and the lead id
+/// in `lead_id_property` (RULES.md E5).
+fn contact_properties(e: &Enrol, lead_id_property: &str) -> Value {
     let mut p = json!({ "email": e.email });
+    if !lead_id_property.is_empty() {
+        p[lead_id_property] = Value::String(e.lead_id.clone());
+    }
     for (key, value) in [
         ("firstname", &e.first_name),
         ("lastname", &e.last_name),
@@ -114,4 +133,39 @@ fn contact_properties(e: &Enrol) -> Value {
         }
     }
     p
+}
+
+#[cfg(test)]
+mod tests {
+    use leadflow_events::Timestamp;
+
+    use super::*;
+
+    fn enrol() -> Enrol {
+        Enrol {
+            lead_id: "lead-7".into(),
+            tier: "NURTURE_24H".into(),
+            list_id: "101".into(),
+            email: "dana@northwind.example".into(),
+            first_name: Some("Dana".into()),
+            last_name: Some(String::new()),
+            company: None,
+            sequence_id: "sequence:lead-7:1".into(),
+            idempotency_key: "nurture|lead-7|1|NURTURE_24H".into(),
+            decided_at: Timestamp(1),
+        }
+    }
+
+    #[test]
+    fn the_contact_carries_the_lead_id_in_its_property_unless_none_is_set() {
+        assert_eq!(
+            contact_properties(&enrol(), "leadflow_lead_id"),
+            json!({"email": "dana@northwind.example", "firstname": "Dana", "leadflow_lead_id": "lead-7"}),
+            "blank and unknown names are left out"
+        );
+        assert_eq!(
+            contact_properties(&enrol(), ""),
+            json!({"email": "dana@northwind.example", "firstname": "Dana"})
+        );
+    }
 }

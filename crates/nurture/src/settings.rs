@@ -16,6 +16,7 @@
 //! [stage.hubspot]
 //! api_url = "https://api.hubapi.com"
 //! token = { env = "HUBSPOT_TOKEN" }
+//! lead_id_property = "leadflow_lead_id"   # custom contact property set to the lead id ("" = none)
 //! ```
 
 use std::collections::BTreeMap;
@@ -74,6 +75,10 @@ pub struct HubspotConnection {
     pub token: Option<Secret>,
     /// The contact's record link on the receipt; `{contact_id}` is replaced.
     pub record_url: String,
+    /// A custom contact property (single-line text) the upsert sets to the lead id, so a HubSpot
+    /// workflow that reports the contact's reply names the lead (ingest RULES.md A3). Empty: not
+    /// set (the reply is then matched by email).
+    pub lead_id_property: String,
 }
 
 impl Default for HubspotConnection {
@@ -82,6 +87,7 @@ impl Default for HubspotConnection {
             api_url: "https://api.hubapi.com".into(),
             token: None,
             record_url: "https://app.hubspot.com/contacts/0/record/0-1/{contact_id}".into(),
+            lead_id_property: "leadflow_lead_id".into(),
         }
     }
 }

@@ -57,6 +57,7 @@ impl NurtureStage {
                 &settings.hubspot.record_url,
                 policy,
                 settings.retry_attempts,
+                &settings.hubspot.lead_id_property,
             )),
             settings: Arc::new(settings.clone()),
             metrics: NurtureMetrics::register(registry)?,

@@ -175,43 +175,25 @@ pub fn to_lead_event(
         .conversion_id
         .clone()
         .unwrap_or_else(|| format!("{form}:{millis}"));
-    let take = |k: &str| values.get(k).cloned();
     let page_uri = sub
         .context
         .as_ref()
         .and_then(|c| c.page_uri.clone())
         .or_else(|| sub.page_url.clone());
     let page_name = sub.context.as_ref().and_then(|c| c.page_name.clone());
-    let website = take("website").or_else(|| take("domain"));
-    let account_domain = website.as_deref().and_then(host_of);
+    let company = company_of(&values);
     let kind = activity_kind(page_name.as_deref(), page_uri.as_deref(), &form);
     let attributes = attributes_of(&values, &form, portal, hutk.as_deref());
     Ok(LeadEvent {
         event_id,
         lead_id,
-        account_domain: account_domain.clone(),
+        account_domain: company.domain.clone(),
         source_system: publisher.to_owned(),
         source_record_id,
         occurred_at,
         event_type: LeadEventType::FormSubmission,
-        contact: Contact {
-            email,
-            first_name: take("firstname"),
-            last_name: take("lastname"),
-            phone: take("phone").or_else(|| take("mobilephone")),
-            title: take("jobtitle"),
-            department: take("department"),
-            country: take("country"),
-        },
-        company: Company {
-            name: take("company"),
-            domain: account_domain,
-            industry: take("industry"),
-            employee_count: take("numemployees").and_then(|v| parse_count(&v)),
-            annual_revenue_usd: take("annualrevenue")
-                .and_then(|v| v.replace([',', ' '], "").parse().ok()),
-            country: None,
-        },
+        contact: contact_of(&values),
+        company,
         activities: vec![Activity {
             kind,
             occurred_at,
@@ -227,6 +209,39 @@ pub fn to_lead_event(
         }),
         attributes,
     })
+}
+
+/// The contact of HubSpot contact properties (lower-case names, blanks left out): `email`,
+/// `firstname`, `lastname`, `phone` (else `mobilephone`), `jobtitle`, `department`, `country`.
+pub(crate) fn contact_of(values: &BTreeMap<String, String>) -> Contact {
+    let take = |k: &str| values.get(k).cloned();
+    Contact {
+        email: take("email"),
+        first_name: take("firstname"),
+        last_name: take("lastname"),
+        phone: take("phone").or_else(|| take("mobilephone")),
+        title: take("jobtitle"),
+        department: take("department"),
+        country: take("country"),
+    }
+}
+
+/// The company of HubSpot contact properties: `company`, the host of `website` (else `domain`),
+/// `industry`, `numemployees` (a range keeps its lower bound), `annualrevenue`.
+pub(crate) fn company_of(values: &BTreeMap<String, String>) -> Company {
+    let take = |k: &str| values.get(k).cloned();
+    Company {
+        name: take("company"),
+        domain: take("website")
+            .or_else(|| take("domain"))
+            .as_deref()
+            .and_then(host_of),
+        industry: take("industry"),
+        employee_count: take("numemployees").and_then(|v| parse_count(&v)),
+        annual_revenue_usd: take("annualrevenue")
+            .and_then(|v| v.replace([',', ' '], "").parse().ok()),
+        country: None,
+    }
 }
 
 /// The submitted fields by lower-case name, trimmed; blank names and values are left out (HubSpot

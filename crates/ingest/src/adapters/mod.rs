@@ -4,6 +4,7 @@
 
 pub mod chat;
 pub mod hubspot;
+pub mod hubspot_reply;
 
 use sha2::{Digest, Sha256};
 

@@ -35,11 +35,13 @@ pub fn publishers() -> Vec<PublisherConfig> {
             id: "forms".into(),
             api_key_sha256: vec![hex::encode(hash_api_key(FORMS_KEY))],
             webhook_secret: Some(Secret::new(FORMS_SECRET)),
+            crm_replies: true,
         },
         PublisherConfig {
             id: "chat-bot".into(),
             api_key_sha256: vec![hex::encode(hash_api_key(CHAT_KEY))],
             webhook_secret: Some(Secret::new(CHAT_SECRET)),
+            crm_replies: false,
         },
     ]
 }
