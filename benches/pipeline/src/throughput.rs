@@ -19,6 +19,8 @@
 #![allow(clippy::expect_used, clippy::panic)]
 
 mod broker;
+#[allow(dead_code)] // the memory reading is pipeline-soak's
+mod procstat;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -454,20 +456,9 @@ fn exited(pid: Pid) -> bool {
         .unwrap_or(true)
 }
 
-/// utime + stime of a process, in seconds (`/proc/<pid>/stat`, fields 14 and 15, in clock ticks).
+/// utime + stime of a process, in seconds.
 fn cpu_seconds(pid: Pid) -> anyhow::Result<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.0))?;
-    // the command name (field 2) may hold spaces: count fields after its closing parenthesis
-    let after = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest)
-        .context("unexpected /proc stat format")?;
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    // `after` starts at field 3 (state): utime is field 14 -> index 11, stime 15 -> index 12
-    let utime: f64 = fields.get(11).context("utime")?.parse()?;
-    let stime: f64 = fields.get(12).context("stime")?.parse()?;
-    let ticks = 100.0; // USER_HZ on Linux
-    Ok((utime + stime) / ticks)
+    procstat::cpu_seconds(pid.0)
 }
 
 /// The reference: plain rdkafka at-least-once pass-through with the stages' client settings.
