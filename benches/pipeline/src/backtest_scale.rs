@@ -63,11 +63,21 @@ struct Args {
     rounds: u32,
     /// A consumer setting `KEY=VALUE` of the plain read and pass-through, on top of librdkafka's
     /// defaults (repeatable).
-    #[arg(long = "plain-setting", value_name = "KEY=VALUE")]
+    /// The default, `fetch.wait.max.ms=0`, makes it the fastest plain read of tansu, which holds
+    /// every fetch answer for half the wait when data is there (`benches/README.md`).
+    #[arg(
+        long = "plain-setting",
+        value_name = "KEY=VALUE",
+        default_value = "fetch.wait.max.ms=0"
+    )]
     plain_settings: Vec<String>,
     /// The leadflow binary (default: next to this one).
     #[arg(long)]
     leadflow: Option<PathBuf>,
+    /// Another leadflow binary (e.g. a build of the previous commit) whose backtest is measured
+    /// after the first's in each round: before/after in one run.
+    #[arg(long)]
+    compare: Option<PathBuf>,
     /// Internal: run as the plain reader of `BOOTSTRAP;TOPICS`.
     #[arg(long, hide = true)]
     plain_read: Option<String>,
@@ -157,25 +167,28 @@ async fn main() -> anyhow::Result<()> {
                 None,
                 records,
             ));
-            let mut cmd = leadflow_command(&leadflow, &bs, &scored, &outcomes, &side);
-            cmd.arg("backtest")
-                .arg("--candidate")
-                .arg(&candidate)
-                .arg("--json")
-                .arg(dir.path().join("backtest.json"))
-                .arg("--html")
-                .arg(dir.path().join("backtest.html"));
-            let bt = run_logged(
-                &format!("round {round}: leadflow backtest"),
-                cmd,
-                broker_pid,
-            )?;
-            let leads = backtest_leads(&bt.stdout)?;
-            eprintln!("{}", bt.stdout.trim_end());
-            rows.push(Row {
-                leads: Some(leads),
-                ..Row::new("leadflow backtest", bt, Some(base), records)
-            });
+            let binaries = std::iter::once(("leadflow backtest", &leadflow)).chain(
+                args.compare
+                    .as_ref()
+                    .map(|c| ("compared leadflow backtest", c)),
+            );
+            for (name, bin) in binaries {
+                let mut cmd = leadflow_command(bin, &bs, &scored, &outcomes, &side);
+                cmd.arg("backtest")
+                    .arg("--candidate")
+                    .arg(&candidate)
+                    .arg("--json")
+                    .arg(dir.path().join("backtest.json"))
+                    .arg("--html")
+                    .arg(dir.path().join("backtest.html"));
+                let bt = run_logged(&format!("round {round}: {name}"), cmd, broker_pid)?;
+                let leads = backtest_leads(&bt.stdout)?;
+                eprintln!("{}", bt.stdout.trim_end());
+                rows.push(Row {
+                    leads: Some(leads),
+                    ..Row::new(name, bt, Some(base), records)
+                });
+            }
         }
         if args.measure.iter().any(|m| m == "replay") {
             let copy = unique_name("bs-copy");
