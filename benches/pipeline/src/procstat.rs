@@ -1,10 +1,22 @@
-//! What a process costs, from `/proc`: CPU seconds (utime + stime) and resident memory.
+//! What a process costs, from `/proc`: CPU seconds (utime + stime) and resident memory. Each
+//! harness binary uses part of it.
+#![allow(dead_code)]
 
 use anyhow::Context as _;
 
 /// utime + stime of a process, in seconds (`/proc/<pid>/stat`, fields 14 and 15, in clock ticks).
 pub fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    stat_cpu_seconds(&std::fs::read_to_string(format!("/proc/{pid}/stat"))?)
+}
+
+/// The state letter of a `/proc/<pid>/stat` line (`Z` for a zombie).
+pub fn state(stat: &str) -> Option<char> {
+    stat.rsplit_once(')')
+        .and_then(|(_, rest)| rest.trim_start().chars().next())
+}
+
+/// utime + stime of a `/proc/<pid>/stat` line, in seconds.
+pub fn stat_cpu_seconds(stat: &str) -> anyhow::Result<f64> {
     // the command name (field 2) may hold spaces: count fields after its closing parenthesis
     let after = stat
         .rsplit_once(')')

@@ -19,7 +19,6 @@
 #![allow(clippy::expect_used, clippy::panic)]
 
 mod broker;
-#[allow(dead_code)] // the memory reading is pipeline-soak's
 mod procstat;
 
 use std::collections::BTreeMap;
