@@ -190,11 +190,13 @@ async fn main() -> anyhow::Result<()> {
     };
 
     // receive packets and receipts while sending
+    let done_sending = Arc::new(AtomicBool::new(false));
     let receiver = tokio::spawn(receive(
         bs.clone(),
         names["packets"].clone(),
         names["deliveries"].clone(),
         Codec::single_object()?,
+        done_sending.clone(),
     ));
     let sent = send(&bs, &names["raw"], &codec, args.rate, args.duration_secs).await?;
     let send_end_s = started.elapsed().as_secs_f64();
@@ -211,6 +213,7 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let drain_s = started.elapsed().as_secs_f64() - send_end_s;
+    done_sending.store(true, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs(3)).await;
     stop_sampling.store(true, Ordering::Relaxed);
     let _ = sampler.join();
@@ -244,11 +247,12 @@ async fn main() -> anyhow::Result<()> {
         broker.label()
     );
     println!(
-        "  sent {} leads at {}/s for {} s (the sender fell behind its schedule by at most {} ms; {} sends failed); the Slack/CRM stand-in answers in {}-{} ms",
+        "  sent {} leads at {}/s for {} s (the sender fell behind its schedule by at most {} ms; the broker acknowledged the last one {:.1} s after the first was sent; {} sends failed); the Slack/CRM stand-in answers in {}-{} ms",
         sent.count,
         args.rate,
         args.duration_secs,
         sent.max_behind_ms,
+        sent.acked_after_s,
         sent.failed,
         args.saas_delay_ms,
         args.saas_delay_ms + args.saas_jitter_ms
@@ -275,6 +279,14 @@ async fn main() -> anyhow::Result<()> {
         } else {
             "NOT caught up"
         }
+    );
+    let longest_gap = samples
+        .windows(2)
+        .map(|w| w[1].at_s - w[0].at_s)
+        .fold(0.0, f64::max);
+    println!(
+        "  longest gap between lag samples (every {} s): {longest_gap:.1} s (a longer gap is the broker not answering)",
+        args.sample_secs
     );
     report_stages(&stages, &samples, send_end_s, args.warmup_secs as f64);
     report_processes(&processes, &samples, args.warmup_secs as f64, send_end_s);
@@ -350,6 +362,8 @@ struct Sent {
     count: usize,
     failed: u64,
     max_behind_ms: u128,
+    /// When the broker had acknowledged every lead, from the first send.
+    acked_after_s: f64,
 }
 
 /// Sends generated leads, open loop: lead *i* is due at start + i / rate; each lead's times are moved
@@ -377,8 +391,10 @@ async fn send(
         count: 0,
         failed: 0,
         max_behind_ms: 0,
+        acked_after_s: 0.0,
     };
     let mut pending = Vec::new();
+    let mut ack_tasks = Vec::new();
     for i in 0..total {
         let due = start + gap.mul_f64(i as f64);
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
@@ -407,13 +423,13 @@ async fn send(
         if pending.len() >= 1_000 {
             let batch = std::mem::take(&mut pending);
             let failed = failed.clone();
-            tokio::spawn(async move {
+            ack_tasks.push(tokio::spawn(async move {
                 for d in batch {
                     if !matches!(d.await, Ok(Ok(_))) {
                         failed.fetch_add(1, Ordering::Relaxed);
                     }
                 }
-            });
+            }));
         }
     }
     for d in pending {
@@ -421,7 +437,10 @@ async fn send(
             failed.fetch_add(1, Ordering::Relaxed);
         }
     }
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    for t in ack_tasks {
+        let _ = t.await;
+    }
+    sent.acked_after_s = start.elapsed().as_secs_f64();
     sent.failed = failed.load(Ordering::Relaxed);
     Ok(sent)
 }
@@ -434,13 +453,15 @@ struct Delivered {
     channels: u8,
 }
 
-/// Reads packets (packet → the lead's raw event id) and receipts until 20 s pass without a record
-/// once sending is over; returns the delivery per raw event id.
+/// Reads packets (packet → the lead's raw event id) and receipts until `done` is set (the stages
+/// caught up, or the drain time ran out) and 10 s passed without a record; returns the delivery per
+/// raw event id.
 async fn receive(
     bs: String,
     packets: String,
     deliveries: String,
     codec: Codec,
+    done: Arc<AtomicBool>,
 ) -> anyhow::Result<HashMap<String, Delivered>> {
     let consumer: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", &bs)
@@ -454,22 +475,16 @@ async fn receive(
     let mut event_of: HashMap<String, String> = HashMap::new();
     let mut by_packet: HashMap<String, (Delivered, Vec<String>)> = HashMap::new();
     let mut idle = Duration::ZERO;
-    // the sender runs for minutes: stop only after a long quiet spell once records flowed
-    let mut seen_any = false;
     loop {
-        let Ok(next) = tokio::time::timeout(Duration::from_secs(5), consumer.recv()).await else {
-            idle += Duration::from_secs(5);
-            if seen_any && idle >= Duration::from_secs(20) {
-                break;
-            }
-            if idle >= Duration::from_secs(600) {
+        let Ok(next) = tokio::time::timeout(Duration::from_secs(1), consumer.recv()).await else {
+            idle += Duration::from_secs(1);
+            if done.load(Ordering::Relaxed) && idle >= Duration::from_secs(10) {
                 break;
             }
             continue;
         };
         idle = Duration::ZERO;
         let Ok(msg) = next else { continue };
-        seen_any = true;
         let (Some(created), Some(payload)) = (msg.timestamp().to_millis(), msg.payload()) else {
             continue;
         };
