@@ -21,6 +21,7 @@
 mod broker;
 mod latency;
 mod procstat;
+mod stage_env;
 mod svg;
 
 use std::collections::{BTreeMap, HashMap};
@@ -136,7 +137,8 @@ async fn main() -> anyhow::Result<()> {
         create_topic(&bs, topic, partitions).await;
     }
     let codec = Codec::single_object()?;
-    publish_roster(&bs, &names["reps"], &codec).await?;
+    let since = Timestamp(chrono::Utc::now().timestamp_millis() - 86_400_000);
+    leadflow_e2e::publish_sample_roster(&bs, &names["reps"], &codec, since).await;
     let sandbox = Sandbox::start(SandboxConfig::default()).await?;
     for service in [SandboxService::Slack, SandboxService::Hubspot] {
         sandbox.state.set_fault(
@@ -152,7 +154,10 @@ async fn main() -> anyhow::Result<()> {
         .iter()
         .map(|(name, input)| {
             let group = unique_name(&format!("soak-{name}"));
-            let env = stage_env(name, &bs, &group, &names, &sandbox);
+            let mut env = stage_env::stage_env(name, &bs, &group, &names, "warn");
+            if *name == "notify" {
+                env.extend(leadflow_e2e::notify_sandbox_vars(&sandbox));
+            }
             let binary = leadflow_e2e::bin(&format!("leadflow-{name}"));
             Stage {
                 name,
@@ -299,59 +304,6 @@ async fn main() -> anyhow::Result<()> {
         println!("  {name}: exit {status} after SIGTERM");
     }
     drop(broker);
-    Ok(())
-}
-
-fn stage_env(
-    name: &str,
-    bs: &str,
-    group: &str,
-    names: &BTreeMap<&str, String>,
-    sandbox: &Sandbox,
-) -> BTreeMap<String, String> {
-    let mut env = BTreeMap::from([
-        ("LEADFLOW_BOOTSTRAP_SERVERS".to_owned(), bs.to_owned()),
-        ("LEADFLOW_GROUP_ID".to_owned(), group.to_owned()),
-        ("LEADFLOW_HTTP__LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
-        ("LEADFLOW_LOG__LEVEL".to_owned(), "warn".to_owned()),
-    ]);
-    for (role, topic) in names {
-        env.insert(
-            format!("LEADFLOW_TOPICS__{}", role.to_ascii_uppercase()),
-            topic.clone(),
-        );
-    }
-    if name == "enrich" {
-        // the bundled demo dataset as the firmographics provider
-        env.insert(
-            "LEADFLOW_STAGE__PROVIDER__KIND".to_owned(),
-            "demo".to_owned(),
-        );
-    }
-    if name == "notify" {
-        env.extend(leadflow_e2e::notify_sandbox_vars(sandbox));
-    }
-    env
-}
-
-async fn publish_roster(bs: &str, topic: &str, codec: &Codec) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../deploy/roster.csv"
-    ))?;
-    let roster = leadflow_generate::roster_file::parse(
-        "roster.csv",
-        &text,
-        Timestamp(chrono::Utc::now().timestamp_millis() - 86_400_000),
-    )?;
-    let mut records = Vec::new();
-    for r in &roster {
-        records.push((
-            Some(r.rep_id.as_bytes().to_vec()),
-            codec.encode(topic, r).await?,
-        ));
-    }
-    leadflow_testkit::produce_raw_all(bs, topic, records).await;
     Ok(())
 }
 

@@ -20,6 +20,7 @@
 
 mod broker;
 mod procstat;
+mod stage_env;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -173,28 +174,13 @@ async fn main() -> anyhow::Result<()> {
         .await?;
         rows.push((format!("pass-through over {input}"), pass, None));
 
-        let mut env = BTreeMap::from([
-            ("LEADFLOW_BOOTSTRAP_SERVERS".to_owned(), bs.clone()),
-            (
-                "LEADFLOW_GROUP_ID".to_owned(),
-                unique_name(&format!("tp-{stage}")),
-            ),
-            ("LEADFLOW_HTTP__LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
-            ("LEADFLOW_LOG__LEVEL".to_owned(), "warn".to_owned()),
-        ]);
-        for (role, topic) in &names {
-            env.insert(
-                format!("LEADFLOW_TOPICS__{}", role.to_ascii_uppercase()),
-                topic.clone(),
-            );
-        }
-        if stage == "enrich" {
-            // the bundled demo dataset, said explicitly (`local` needs the user's own file)
-            env.insert(
-                "LEADFLOW_STAGE__PROVIDER__KIND".to_owned(),
-                "demo".to_owned(),
-            );
-        }
+        let mut env = stage_env::stage_env(
+            stage,
+            &bs,
+            &unique_name(&format!("tp-{stage}")),
+            &names,
+            "warn",
+        );
         // every input ends on the output topic or (poison) on the exceptions topic, which each
         // stage run gets fresh
         let exceptions = unique_name(&format!("tp-exceptions-{stage}"));
