@@ -36,7 +36,6 @@ mod report;
 mod settle;
 
 use std::collections::BTreeMap;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -45,7 +44,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use leadflow_events::{TopicNames, TopicRole};
-use leadflow_testkit::{BrokerEngine, PrivateBroker};
+use leadflow_testkit::{BrokerEngine, PrivateBroker, free_port};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -150,10 +149,6 @@ fn idempotence(args: &Args) -> (bool, &'static str) {
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 fn say(start: Instant, msg: impl AsRef<str>) {
@@ -419,8 +414,8 @@ async fn main() -> Result<()> {
         &["reps", "import", &roster.display().to_string()],
     )?;
 
-    let http_port = free_port()?;
-    let smtp_port = free_port()?;
+    let http_port = free_port();
+    let smtp_port = free_port();
     let sandbox_http = format!("127.0.0.1:{http_port}");
     let mut sandbox_proc = KillOnDrop(
         Command::new(bin_dir.join("leadflow-sandbox"))
