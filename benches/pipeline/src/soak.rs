@@ -228,6 +228,9 @@ async fn main() -> anyhow::Result<()> {
     let warm_from = sent.first_ms + i64::try_from(args.warmup_secs * 1_000).unwrap_or(i64::MAX);
     let mut both: Vec<i64> = Vec::new();
     let mut first: Vec<i64> = Vec::new();
+    // the two hops of `both`: raw → packet (enrich, score, tier, route and the broker between them)
+    // and packet → both delivered (notify, the stand-in); with the send time, for the tail over time
+    let mut hops: Vec<Hops> = Vec::new();
     let mut all_leads = 0usize;
     for (event_id, d) in &delivered {
         let Some(sent_ms) = sent.at.get(event_id) else {
@@ -240,6 +243,12 @@ async fn main() -> anyhow::Result<()> {
         first.push(d.first_ms - sent_ms);
         if d.channels >= 2 {
             both.push(d.last_ms - sent_ms);
+            hops.push(Hops {
+                sent_s: (sent_ms - sent.first_ms) as f64 / 1_000.0,
+                to_packet_ms: d.packet_ms - sent_ms,
+                to_delivered_ms: d.last_ms - d.packet_ms,
+                total_ms: d.last_ms - sent_ms,
+            });
         }
     }
     both.sort_unstable();
@@ -277,6 +286,7 @@ async fn main() -> anyhow::Result<()> {
         first.len(),
         latency::summary(&first)
     );
+    report_hops(&hops);
     println!(
         "  after sending: {} in {drain_s:.0} s",
         if drained {
@@ -296,6 +306,7 @@ async fn main() -> anyhow::Result<()> {
     report_stages(&stages, &samples, send_end_s, args.warmup_secs as f64);
     report_processes(&processes, &samples, args.warmup_secs as f64, send_end_s);
     write_outputs(&args, &stages, &samples, &both)?;
+    write_latency_over_time(&args, &hops)?;
 
     drop(sandbox);
     for s in stages {
@@ -397,12 +408,15 @@ async fn send(
     Ok(sent)
 }
 
-/// Delivery of one lead's packet: its first and last `DELIVERED` receipt and how many channels.
+/// Delivery of one lead's packet: its first and last `DELIVERED` receipt and how many channels,
+/// and when route wrote the packet (its CreateTime), which splits the latency into the hops before
+/// and after notify.
 #[derive(Clone, Copy, Debug)]
 struct Delivered {
     first_ms: i64,
     last_ms: i64,
     channels: u8,
+    packet_ms: i64,
 }
 
 /// Reads packets (packet → the lead's raw event id) and receipts until `done` is set (the stages
@@ -424,7 +438,7 @@ async fn receive(
         .create()
         .context("receipt consumer")?;
     consumer.subscribe(&[packets.as_str(), deliveries.as_str()])?;
-    let mut event_of: HashMap<String, String> = HashMap::new();
+    let mut event_of: HashMap<String, (String, i64)> = HashMap::new();
     let mut by_packet: HashMap<String, (Delivered, Vec<String>)> = HashMap::new();
     let mut idle = Duration::ZERO;
     loop {
@@ -444,7 +458,7 @@ async fn receive(
             if let Ok(p) = codec.decode::<HandoffPacket>(payload).await {
                 event_of
                     .entry(p.packet_id)
-                    .or_insert(p.decision.scored.enriched.lead.event_id);
+                    .or_insert((p.decision.scored.enriched.lead.event_id, created));
             }
         } else if let Ok(r) = codec.decode::<DeliveryReceipt>(payload).await {
             if r.status != DeliveryStatus::Delivered {
@@ -456,6 +470,7 @@ async fn receive(
                     first_ms: created,
                     last_ms: created,
                     channels: 0,
+                    packet_ms: 0,
                 },
                 Vec::new(),
             ));
@@ -469,7 +484,15 @@ async fn receive(
     }
     Ok(by_packet
         .into_iter()
-        .filter_map(|(packet, (d, _))| event_of.get(&packet).map(|e| (e.clone(), d)))
+        .filter_map(|(packet, (d, _))| {
+            event_of.get(&packet).map(|(e, packet_ms)| {
+                let d = Delivered {
+                    packet_ms: *packet_ms,
+                    ..d
+                };
+                (e.clone(), d)
+            })
+        })
         .collect())
 }
 
@@ -677,6 +700,109 @@ fn write_outputs(
     )?;
     println!(
         "  plots: {0}/lag.svg, {0}/latency.svg; lag samples: {0}/lag.csv",
+        args.out_dir.display()
+    );
+    Ok(())
+}
+
+/// Picks one latency of a lead's [`Hops`].
+type HopOf = fn(&Hops) -> i64;
+
+/// One handed-off lead's latency, split at the packet.
+struct Hops {
+    /// When it was sent, seconds after the first lead.
+    sent_s: f64,
+    to_packet_ms: i64,
+    to_delivered_ms: i64,
+    total_ms: i64,
+}
+
+/// Where the time goes: raw → packet and packet → delivered, over all leads after the warm-up and
+/// per minute of sending (a tail that grows with time shows here).
+fn report_hops(hops: &[Hops]) {
+    let sorted = |f: HopOf, of: &[&Hops]| {
+        let mut v: Vec<i64> = of.iter().map(|h| f(h)).collect();
+        v.sort_unstable();
+        v
+    };
+    let all: Vec<&Hops> = hops.iter().collect();
+    println!(
+        "    of which raw -> packet (enrich, score, tier, route, the broker): {}",
+        latency::summary(&sorted(|h| h.to_packet_ms, &all))
+    );
+    println!(
+        "    and packet -> both delivered (notify, the stand-in): {}",
+        latency::summary(&sorted(|h| h.to_delivered_ms, &all))
+    );
+    println!("  p99 per minute of sending, ms (raw -> packet / packet -> delivered / total):");
+    let last_minute = hops.iter().map(|h| h.sent_s as u64 / 60).max().unwrap_or(0);
+    for minute in 0..=last_minute {
+        let of: Vec<&Hops> = hops
+            .iter()
+            .filter(|h| h.sent_s as u64 / 60 == minute)
+            .collect();
+        if of.is_empty() {
+            continue;
+        }
+        let p99 = |v: Vec<i64>| v[((v.len() as f64 - 1.0) * 0.99).round() as usize];
+        println!(
+            "    minute {:>2}: {:>6} / {:>6} / {:>6}  ({} leads)",
+            minute + 1,
+            p99(sorted(|h| h.to_packet_ms, &of)),
+            p99(sorted(|h| h.to_delivered_ms, &of)),
+            p99(sorted(|h| h.total_ms, &of)),
+            of.len()
+        );
+    }
+}
+
+/// `latency-over-time.svg`: p50 and p99 per 10 s of sending, total and per hop.
+fn write_latency_over_time(args: &Args, hops: &[Hops]) -> anyhow::Result<()> {
+    const WINDOW_S: f64 = 10.0;
+    let windows = hops
+        .iter()
+        .map(|h| (h.sent_s / WINDOW_S) as usize)
+        .max()
+        .map_or(0, |w| w + 1);
+    let pick: [(&str, HopOf, f64); 4] = [
+        ("p99 raw -> delivered", |h| h.total_ms, 0.99),
+        ("p50 raw -> delivered", |h| h.total_ms, 0.5),
+        ("p99 raw -> packet", |h| h.to_packet_ms, 0.99),
+        ("p99 packet -> delivered", |h| h.to_delivered_ms, 0.99),
+    ];
+    let series: Vec<svg::Series> = pick
+        .iter()
+        .map(|(name, f, q)| svg::Series {
+            name: (*name).to_owned(),
+            points: (0..windows)
+                .filter_map(|w| {
+                    let mut v: Vec<i64> = hops
+                        .iter()
+                        .filter(|h| (h.sent_s / WINDOW_S) as usize == w)
+                        .map(f)
+                        .collect();
+                    v.sort_unstable();
+                    let at = ((v.len() as f64 - 1.0) * q).round() as usize;
+                    v.get(at)
+                        .map(|ms| ((w as f64 + 0.5) * WINDOW_S, *ms as f64))
+                })
+                .collect(),
+        })
+        .collect();
+    std::fs::write(
+        args.out_dir.join("latency-over-time.svg"),
+        svg::lines(
+            &format!(
+                "latency per 10 s of sending, {} leads/s for {} s",
+                args.rate, args.duration_secs
+            ),
+            "seconds since the first lead (when it was sent)",
+            "milliseconds",
+            &series,
+        ),
+    )?;
+    println!(
+        "  latency over time: {}/latency-over-time.svg",
         args.out_dir.display()
     );
     Ok(())

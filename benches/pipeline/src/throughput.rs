@@ -333,7 +333,9 @@ async fn measure(
     let profiler = match perf {
         Some(file) => Some(
             std::process::Command::new("perf")
-                .args(["record", "-F", "499", "-g", "-p", &pid.0.to_string(), "-o"])
+                // DWARF call graphs: the release build keeps no frame pointers
+                .args(["record", "-F", "999", "--call-graph", "dwarf,16384"])
+                .args(["-p", &pid.0.to_string(), "-o"])
                 .arg(&file)
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null())
