@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use futures::future::BoxFuture;
 use leadflow_escape::crm;
@@ -28,10 +29,15 @@ pub struct HubspotChannel {
 }
 
 impl HubspotChannel {
-    pub fn new(settings: &HubspotSettings, http: reqwest::Client) -> Option<HubspotChannel> {
+    /// `max_hold`: the cap on a rate limit's wait (`max_retry_after_ms`, RULES.md §2).
+    pub fn new(
+        settings: &HubspotSettings,
+        http: reqwest::Client,
+        max_hold: Duration,
+    ) -> Option<HubspotChannel> {
         let token = settings.token.clone().filter(|t| !t.is_empty())?;
         Some(HubspotChannel {
-            api: HubspotApi::new(http, &settings.api_url, token),
+            api: HubspotApi::new(http, &settings.api_url, token, max_hold),
             record_url: settings.record_url.clone(),
             owners: settings.owners.clone(),
             lookup_owner_by_email: settings.lookup_owner_by_email,
