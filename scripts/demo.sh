@@ -520,7 +520,8 @@ if [[ -x "${BIN}/leadflow-sla-watchdog" ]]; then
       done
     info "SLA column: what the watchdog decided for each deadline, in order (sla.outcomes), with the owner"
     info "it was charged to: MET, CLOSED_LATE (contacted after the deadline), ESCALATED (reassigned),"
-    info "RECONCILED (a contact stamped in time arrived after the escalation), MISSED (automated sequence)"
+    info "RECONCILED (a contact stamped in time arrived after the escalation), MISSED (the automated first"
+    info "touch of a no-handoff decision never came: nurture did not enrol the lead in time, e.g. it has no email)"
     replied="$(jq -s '[.[] | select(.decision.trigger == "NURTURE_REPLY") | .decision.scored.enriched.lead.lead_id] | unique | length' "${summary_dir}/handoff.packets.jsonl")"
     info "${replied} of them are nurtured leads that replied to their sequence (trigger NURTURE_REPLY, tier POLICY.md N1)"
     rescored="$(jq -s '[.[] | select((.decision.reasons[0]? // "") | startswith("re-scored")) | .decision.scored.enriched.lead.lead_id] | unique | length' "${summary_dir}/handoff.packets.jsonl")"
@@ -551,6 +552,47 @@ if [[ -x "${BIN}/leadflow-sla-watchdog" ]]; then
     "${summary_dir}/handoff.packets.jsonl")"
   info "rep activity: ${acts} records (${kinds:-none}), ${via_ingest} of them from Slack clicks and HubSpot webhooks through ingest"
   info "${rejected_moved} rejected leads went back to the pool (leadflow-route-rejections)"
+  # the report's "automation" row: the first touch of the no-handoff decisions (NURTURE_24H's
+  # automated sequence), which nurture's ENROLLED activity meets (crates/sla-watchdog/RULES.md). A
+  # breach there is a decision nurture did not enrol in time; nurture puts the ones it cannot enrol
+  # on leads.exceptions (crates/nurture/RULES.md E3: no email, MISSING_FIELD; E5: HubSpot refused or
+  # unavailable, VALIDATION / DELIVERY), whose reason starts with "the <tier> sequence".
+  "${BIN}/leadflow" tail leads.exceptions --from-beginning --idle-timeout 3 >"${summary_dir}/leads.exceptions.jsonl" 2>/dev/null ||
+    warn "could not read leads.exceptions"
+  read -r auto_breached auto_no_email auto_failed auto_late auto_unexplained < <(jq -r -n \
+      --arg since "$(date -u -d '1 day ago' +%Y-%m-%dT%H:%M:%S)" \
+      --slurpfile outcomes "${summary_dir}/sla.outcomes.jsonl" \
+      --slurpfile activity "${summary_dir}/handoff.activity.jsonl" \
+      --slurpfile exceptions "${summary_dir}/leads.exceptions.jsonl" '
+    ($exceptions | map(select(.stage == "nurture"))) as $exc
+    | ($activity | map(select(.kind == "ENROLLED"))) as $enrolled
+    # each no-handoff deadline of the report window, as last decided (a MISSED then MET is met)
+    | [$outcomes[] | select((.packet_id | startswith("sequence:")) and .due_at >= $since)]
+    | group_by([.packet_id, .sla_kind])
+    | map((map(select(.outcome != "OPENED")) | last) // .[0])
+    | map(select(.outcome == "MISSED" or .outcome == "CLOSED_LATE")
+          | . as $d
+          | ($exc | map(select(.lead_id == $d.lead_id
+                               and (.reason // "" | startswith("the \($d.tier) sequence")))) | first) as $x
+          | if $x != null then (if $x.error_kind == "MISSING_FIELD" then "no_email" else "failed" end)
+            elif .outcome == "CLOSED_LATE" or ($enrolled | any(.packet_id == $d.packet_id)) then "late"
+            else "unexplained" end)
+    | [length, (map(select(. == "no_email")) | length), (map(select(. == "failed")) | length),
+       (map(select(. == "late")) | length), (map(select(. == "unexplained")) | length)] | @tsv' |
+    tr '\t' ' ') || true
+  if [[ "${auto_breached:-0}" == 0 ]]; then
+    info "sla report, \"automation\": every first touch of a no-handoff decision (NURTURE_24H's sequence) was met by nurture's enrolment"
+  else
+    info "sla report, row \"automation\": the first touch of the no-handoff decisions (NURTURE_24H's automated sequence), met"
+    info "by nurture's enrolment (ENROLLED), never escalated. Its ${auto_breached} breached are decisions nurture did not enrol in time:"
+    info "  lead without an email (a sequence is email; MISSING_FIELD exception for marketing-ops): ${auto_no_email}"
+    info "  enrolment HubSpot refused or that failed after its retries (VALIDATION, DELIVERY exception): ${auto_failed}"
+    info "  enrolled after the deadline: ${auto_late}     (the exceptions: leadflow exceptions list --stage nurture)"
+    info "The NURTURE_24H tier row also counts the NURTURE_24H leads a human took (a chat request, a reply): theirs are the reps'."
+    if [[ "${auto_unexplained:-0}" != 0 ]]; then
+      warn "${auto_unexplained} no-handoff first touches missed with neither an enrolment nor a nurture exception (${LOGS}/nurture.log)"
+    fi
+  fi
   # the CRM as the reps see it: a reassigned lead keeps one open task (the current owner's)
   if state="$(curl -fsS "http://${SANDBOX_HTTP}/_sandbox/state" 2>/dev/null)"; then
     read -r most doubled < <(jq -r '[.crm[] | select(.object_type == "tasks" and

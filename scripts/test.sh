@@ -40,6 +40,10 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# A test run builds from scratch on a clean checkout: cargo's incremental caches would only add
+# another copy of the workspace's crates (as large as the build itself) for nothing to reuse.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 step "Tools"
 t="$(now_s)"
 ensure_disk_space

@@ -36,7 +36,6 @@ mod report;
 mod settle;
 
 use std::collections::BTreeMap;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -45,7 +44,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use leadflow_events::{TopicNames, TopicRole};
-use leadflow_testkit::{BrokerEngine, PrivateBroker};
+use leadflow_testkit::{BrokerEngine, PrivateBroker, free_port};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -152,10 +151,6 @@ fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
 fn say(start: Instant, msg: impl AsRef<str>) {
     println!("[{:>6.1}s] {}", start.elapsed().as_secs_f64(), msg.as_ref());
 }
@@ -199,7 +194,7 @@ fn stage_specs(
     idempotent: bool,
     bootstrap: &str,
     sandbox_http: &str,
-    smtp_port: u16,
+    sandbox_smtp: &str,
     root: &Path,
 ) -> Vec<Spec> {
     let base = |extra: &[(&str, String)]| {
@@ -223,6 +218,11 @@ fn stage_specs(
         }
         env
     };
+    // host:port of the stand-in's SMTP listener, as notify reaches it (its own namespace in the
+    // network run: loopback there is not the stand-in's)
+    let (smtp_host, smtp_port) = sandbox_smtp
+        .rsplit_once(':')
+        .unwrap_or((sandbox_smtp, "25"));
     let demo = |name: &str| {
         let p = root.join("deploy/demo").join(format!("{name}.toml"));
         if p.is_file() {
@@ -252,8 +252,8 @@ fn stage_specs(
             "LEADFLOW_STAGE__HUBSPOT__RECORD_URL",
             format!("http://{sandbox_http}/#contact-{{contact_id}}"),
         ),
-        ("LEADFLOW_STAGE__EMAIL__SMTP_HOST", "127.0.0.1".to_owned()),
-        ("LEADFLOW_STAGE__EMAIL__SMTP_PORT", smtp_port.to_string()),
+        ("LEADFLOW_STAGE__EMAIL__SMTP_HOST", smtp_host.to_owned()),
+        ("LEADFLOW_STAGE__EMAIL__SMTP_PORT", smtp_port.to_owned()),
         ("LEADFLOW_STAGE__EMAIL__TLS", "none".to_owned()),
     ];
     groups::STAGES
@@ -419,8 +419,8 @@ async fn main() -> Result<()> {
         &["reps", "import", &roster.display().to_string()],
     )?;
 
-    let http_port = free_port()?;
-    let smtp_port = free_port()?;
+    let http_port = free_port();
+    let smtp_port = free_port();
     let sandbox_http = format!("127.0.0.1:{http_port}");
     let mut sandbox_proc = KillOnDrop(
         Command::new(bin_dir.join("leadflow-sandbox"))
@@ -439,7 +439,8 @@ async fn main() -> Result<()> {
     wait_http(&sandbox_http, Duration::from_secs(20))?;
     let sandbox = Sandbox::new(format!("http://{sandbox_http}"));
 
-    let mut specs = stage_specs(idempotent, &bs, &sandbox_http, smtp_port, &root);
+    let smtp = format!("127.0.0.1:{smtp_port}");
+    let mut specs = stage_specs(idempotent, &bs, &sandbox_http, &smtp, &root);
     apply_stage_env(&mut specs, &args.stage_env)?;
     let mut fleet = Fleet::new(&bin_dir, &logs, specs);
     fleet.start_all();

@@ -277,6 +277,7 @@ pub async fn run(args: NetArgs) -> Result<bool> {
 
     let sandbox_host = lab.host("sandbox")?.clone();
     let sandbox_http = format!("{}:{SANDBOX_HTTP_PORT}", sandbox_host.ip);
+    let sandbox_smtp = format!("{}:{SANDBOX_SMTP_PORT}", sandbox_host.ip);
     let mut sandbox_proc = KillOnDrop(
         Command::new("ip")
             .args(["netns", "exec", &sandbox_host.netns])
@@ -285,7 +286,7 @@ pub async fn run(args: NetArgs) -> Result<bool> {
                 "--http",
                 &sandbox_http,
                 "--smtp",
-                &format!("{}:{SANDBOX_SMTP_PORT}", sandbox_host.ip),
+                &sandbox_smtp,
                 "--public-url",
                 &format!("http://{sandbox_http}"),
             ])
@@ -318,7 +319,7 @@ pub async fn run(args: NetArgs) -> Result<bool> {
         args.idempotent,
         &bootstrap,
         &sandbox_http,
-        SANDBOX_SMTP_PORT,
+        &sandbox_smtp,
         &args.root,
     );
     let mut stage_urls = Vec::new();

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use leadflow_testkit::{PrivateBroker, create_topic, unique_name};
+use leadflow_testkit::{PrivateBroker, create_topic, free_port, unique_name};
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
@@ -127,14 +127,6 @@ impl Drop for Started {
             .status();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 struct Target {

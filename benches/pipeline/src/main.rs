@@ -16,6 +16,7 @@
 
 mod broker;
 mod latency;
+mod stage_env;
 
 use broker::BenchBroker;
 use std::collections::{BTreeMap, HashMap};
@@ -96,23 +97,13 @@ async fn main() -> anyhow::Result<()> {
     let codec = Codec::single_object()?;
     let sandbox = if full {
         // the sample roster for route, the sandbox for notify
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../deploy/roster.csv"
-        ))?;
-        let roster = leadflow_generate::roster_file::parse(
-            "roster.csv",
-            &text,
+        leadflow_e2e::publish_sample_roster(
+            &bs,
+            &names["reps"],
+            &codec,
             Timestamp::parse_rfc3339(DEFAULT_START)?,
-        )?;
-        let mut records = Vec::new();
-        for r in &roster {
-            records.push((
-                Some(r.rep_id.as_bytes().to_vec()),
-                codec.encode(&names["reps"], r).await?,
-            ));
-        }
-        leadflow_testkit::produce_raw_all(&bs, &names["reps"], records).await;
+        )
+        .await;
         Some(leadflow_sandbox::Sandbox::start(leadflow_sandbox::SandboxConfig::default()).await?)
     } else {
         None
@@ -126,40 +117,15 @@ async fn main() -> anyhow::Result<()> {
         .iter()
         .copied()
         .map(|stage| {
-            let mut env = BTreeMap::from([
-                ("LEADFLOW_BOOTSTRAP_SERVERS".to_owned(), bs.clone()),
-                (
-                    "LEADFLOW_GROUP_ID".to_owned(),
-                    unique_name(&format!("bench-{stage}")),
-                ),
-                ("LEADFLOW_HTTP__LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
-                ("LEADFLOW_LOG__LEVEL".to_owned(), "info".to_owned()),
-            ]);
-            for (role, topic) in &names {
-                env.insert(
-                    format!("LEADFLOW_TOPICS__{}", role.to_ascii_uppercase()),
-                    topic.clone(),
-                );
-            }
-            if stage == "enrich" {
-                // The bench runs on the bundled demo dataset, and says so.
-                env.insert(
-                    "LEADFLOW_STAGE__PROVIDER__KIND".to_owned(),
-                    "demo".to_owned(),
-                );
-            }
+            let mut env = stage_env::stage_env(
+                stage,
+                &bs,
+                &unique_name(&format!("bench-{stage}")),
+                &names,
+                "info",
+            );
             if let (Some(sb), "notify") = (&sandbox, stage) {
-                for (k, v) in [
-                    ("SLACK__API_URL", sb.slack_api_url()),
-                    ("SLACK__BOT_TOKEN", "xoxb-sandbox-token".to_owned()),
-                    ("HUBSPOT__API_URL", sb.hubspot_api_url()),
-                    ("HUBSPOT__TOKEN", "pat-sandbox-token".to_owned()),
-                    ("EMAIL__SMTP_HOST", "127.0.0.1".to_owned()),
-                    ("EMAIL__SMTP_PORT", sb.smtp_addr.port().to_string()),
-                    ("EMAIL__TLS", "none".to_owned()),
-                ] {
-                    env.insert(format!("LEADFLOW_STAGE__{k}"), v);
-                }
+                env.extend(leadflow_e2e::notify_sandbox_vars(sb));
             }
             Service::start(&format!("leadflow-{stage}"), &env, logs.path())
         })

@@ -19,6 +19,8 @@
 #![allow(clippy::expect_used, clippy::panic)]
 
 mod broker;
+mod procstat;
+mod stage_env;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -172,28 +174,13 @@ async fn main() -> anyhow::Result<()> {
         .await?;
         rows.push((format!("pass-through over {input}"), pass, None));
 
-        let mut env = BTreeMap::from([
-            ("LEADFLOW_BOOTSTRAP_SERVERS".to_owned(), bs.clone()),
-            (
-                "LEADFLOW_GROUP_ID".to_owned(),
-                unique_name(&format!("tp-{stage}")),
-            ),
-            ("LEADFLOW_HTTP__LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
-            ("LEADFLOW_LOG__LEVEL".to_owned(), "warn".to_owned()),
-        ]);
-        for (role, topic) in &names {
-            env.insert(
-                format!("LEADFLOW_TOPICS__{}", role.to_ascii_uppercase()),
-                topic.clone(),
-            );
-        }
-        if stage == "enrich" {
-            // the bundled demo dataset, said explicitly (`local` needs the user's own file)
-            env.insert(
-                "LEADFLOW_STAGE__PROVIDER__KIND".to_owned(),
-                "demo".to_owned(),
-            );
-        }
+        let mut env = stage_env::stage_env(
+            stage,
+            &bs,
+            &unique_name(&format!("tp-{stage}")),
+            &names,
+            "warn",
+        );
         // every input ends on the output topic or (poison) on the exceptions topic, which each
         // stage run gets fresh
         let exceptions = unique_name(&format!("tp-exceptions-{stage}"));
@@ -346,7 +333,9 @@ async fn measure(
     let profiler = match perf {
         Some(file) => Some(
             std::process::Command::new("perf")
-                .args(["record", "-F", "499", "-g", "-p", &pid.0.to_string(), "-o"])
+                // DWARF call graphs: the release build keeps no frame pointers
+                .args(["record", "-F", "999", "--call-graph", "dwarf,16384"])
+                .args(["-p", &pid.0.to_string(), "-o"])
                 .arg(&file)
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null())
@@ -454,20 +443,9 @@ fn exited(pid: Pid) -> bool {
         .unwrap_or(true)
 }
 
-/// utime + stime of a process, in seconds (`/proc/<pid>/stat`, fields 14 and 15, in clock ticks).
+/// utime + stime of a process, in seconds.
 fn cpu_seconds(pid: Pid) -> anyhow::Result<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.0))?;
-    // the command name (field 2) may hold spaces: count fields after its closing parenthesis
-    let after = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest)
-        .context("unexpected /proc stat format")?;
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    // `after` starts at field 3 (state): utime is field 14 -> index 11, stime 15 -> index 12
-    let utime: f64 = fields.get(11).context("utime")?.parse()?;
-    let stime: f64 = fields.get(12).context("stime")?.parse()?;
-    let ticks = 100.0; // USER_HZ on Linux
-    Ok((utime + stime) / ticks)
+    procstat::cpu_seconds(pid.0)
 }
 
 /// The reference: plain rdkafka at-least-once pass-through with the stages' client settings.

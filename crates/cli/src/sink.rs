@@ -55,8 +55,13 @@ impl Sink {
 
     /// Queues one record, first waiting for the oldest delivery when the window is full.
     pub async fn send(&mut self, key: &str, payload: &[u8]) -> Result<(), CliError> {
-        while self.in_flight.len() >= self.window {
-            self.complete_one().await?;
+        // a full window is drained before the next send: producing while an idempotent producer's
+        // request is in flight makes librdkafka's broker thread spin on a slow broker
+        // (docs/BROKER.md §5); bursts after the acknowledgements do not
+        if self.in_flight.len() >= self.window {
+            while !self.in_flight.is_empty() {
+                self.complete_one().await?;
+            }
         }
         loop {
             let record = FutureRecord::to(&self.topic).key(key).payload(payload);

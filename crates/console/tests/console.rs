@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use leadflow_cli::exceptions::{render, store};
 use leadflow_cli::kafka::CliConfig;
 use leadflow_events::{Codec, ErrorKind, ExceptionRecord, Timestamp};
-use leadflow_testkit::{bootstrap, create_topic, produce_raw, unique_name};
+use leadflow_testkit::{bootstrap, create_topic, free_port, produce_raw, unique_name};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 
@@ -120,14 +120,6 @@ impl Drop for Console {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn start(e: &Env, extra_env: &[(&str, &str)]) -> Console {

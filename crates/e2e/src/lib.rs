@@ -47,13 +47,8 @@ pub fn metric_sum(text: &str, name: &str) -> f64 {
         .sum()
 }
 
-/// A free loopback port (bound and released: the service binds it moments later).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free loopback port")
-        .port()
-}
+/// A free loopback port for a service a test starts (outside the kernel's ephemeral range).
+pub use leadflow_testkit::free_port;
 
 /// A rep of `team` who can take any lead now: available, no working hours, every territory and
 /// segment, Slack user `U<ID>`.

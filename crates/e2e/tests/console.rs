@@ -71,11 +71,7 @@ async fn leadflow_console_is_the_console_binary_with_the_same_arguments() {
     assert_eq!(refused.status.code(), Some(2), "{refused:?}");
     assert!(String::from_utf8_lossy(&refused.stderr).contains("not a loopback address"));
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = leadflow_testkit::free_port();
     let mut child = leadflow(&env)
         .args(["console", "--listen", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::null())

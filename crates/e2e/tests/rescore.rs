@@ -81,7 +81,7 @@ fn pick(decisions: &[TierDecision], leads: &[LeadEvent], now: Timestamp) -> Opti
                 continue;
             };
             let again = decide(&score(&r.lead, &model), &policy, &calendar);
-            if again.handoff != HandoffKind::None {
+            if again.handoff != HandoffKind::None && again.tier == "WARM" {
                 return Some(u);
             }
         }
@@ -201,6 +201,7 @@ async fn a_nurtured_lead_with_new_intent_is_rescored_and_handed_off() {
     };
     let d = &packet.decision;
     assert_ne!(d.handoff, HandoffKind::None);
+    assert_eq!(d.tier, "WARM", "the nurtured lead warmed up into WARM");
     assert!(
         d.reasons[0].starts_with("re-scored (intent): score "),
         "{:#?}",

@@ -370,6 +370,16 @@ fn webhook_body<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// Whose lead ids an adapter writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LeadIds {
+    /// The publisher's own: ingest scopes them to it (P6).
+    Publisher,
+    /// leadflow's own, complete as the adapter wrote them (a CRM reply, A3): only a publisher with
+    /// `crm_replies` may post them.
+    Leadflow,
+}
+
 /// A webhook whose body an adapter maps to one lead event: the body is checked against the
 /// published schema `schema`, read as a `T`, mapped by `to_event` for the authenticated publisher
 /// and posted; 202 once the broker acknowledged it.
@@ -382,6 +392,7 @@ async fn adapted_webhook<T: serde::de::DeserializeOwned>(
     body: Body,
     schema: &'static str,
     to_event: fn(&T, &str) -> Result<LeadEvent, Vec<FieldError>>,
+    ids: LeadIds,
 ) -> Response {
     run(
         ingest,
@@ -390,8 +401,17 @@ async fn adapted_webhook<T: serde::de::DeserializeOwned>(
         Some(publisher),
         body,
         |i, who, key, body| async move {
+            if ids == LeadIds::Leadflow && !i.publishers.may_post_replies(&who) {
+                let e = crate::auth::AuthError::NotCrm(who);
+                tracing::info!(error = %e, "request refused (403)");
+                return auth_failure(&e).into_response();
+            }
             let result = match webhook_body::<T>(&i, schema, &body) {
                 Ok(input) => match to_event(&input, &who) {
+                    Ok(event) if ids == LeadIds::Leadflow => {
+                        i.post_scoped_event(&who, key.as_deref(), &body, event)
+                            .await
+                    }
                     Ok(event) => i.post_event(&who, key.as_deref(), &body, event).await,
                     Err(fields) => Err(Failure::invalid(fields)),
                 },
@@ -434,6 +454,7 @@ pub async fn hubspot_webhook(
         body,
         "HubSpotFormSubmission",
         hubspot::to_lead_event,
+        LeadIds::Publisher,
     )
     .await
 }
@@ -461,35 +482,16 @@ pub async fn hubspot_reply_webhook(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    run(
+    // the lead ids of replies are leadflow's own, not the publisher's (P6): the CRM only
+    adapted_webhook(
         ingest,
         "/v1/webhooks/hubspot/{publisher}/replies",
         headers,
-        Some(publisher),
+        publisher,
         body,
-        |i, who, key, body| async move {
-            // the lead ids of replies are leadflow's own, not the publisher's (P6): the CRM only
-            if !i.publishers.may_post_replies(&who) {
-                let e = crate::auth::AuthError::NotCrm(who);
-                tracing::info!(error = %e, "reply refused (403)");
-                return auth_failure(&e).into_response();
-            }
-            let result = match webhook_body::<hubspot_reply::HubSpotContactReply>(
-                &i,
-                "HubSpotContactReply",
-                &body,
-            ) {
-                Ok(input) => match hubspot_reply::to_lead_event(&input, &who) {
-                    Ok(event) => {
-                        i.post_scoped_event(&who, key.as_deref(), &body, event)
-                            .await
-                    }
-                    Err(fields) => Err(Failure::invalid(fields)),
-                },
-                Err(f) => Err(f),
-            };
-            answer(StatusCode::ACCEPTED, result)
-        },
+        "HubSpotContactReply",
+        hubspot_reply::to_lead_event,
+        LeadIds::Leadflow,
     )
     .await
 }
@@ -525,6 +527,7 @@ pub async fn chat_webhook(
         body,
         "ChatTranscript",
         chat::to_lead_event,
+        LeadIds::Publisher,
     )
     .await
 }

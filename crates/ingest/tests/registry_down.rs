@@ -12,11 +12,7 @@ use leadflow_testkit::bootstrap;
 #[tokio::test]
 async fn a_registry_outage_is_a_503_that_names_nothing_internal() {
     // a port nothing listens on: bound, then closed
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = leadflow_testkit::free_port();
     let url = format!("http://127.0.0.1:{port}");
     let h = Harness::start(&bootstrap(), |c| {
         c.registry = Some(RegistryConfig {

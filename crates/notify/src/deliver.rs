@@ -94,6 +94,15 @@ pub struct DeliveryReport {
     pub undeliverable: Vec<Undeliverable>,
 }
 
+/// The wait before a packet's next attempt on a lane.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Wait {
+    delay: Duration,
+    /// An outage's backoff, cut short when the channel answers another packet; a wait the service
+    /// asked for (`Retry-After`, a rate limit) is waited out.
+    ends_on_recovery: bool,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 enum Outcome {
     Delivered,
@@ -441,15 +450,21 @@ impl Notifier {
         // An intent without its outcome (a crash, or an answer lost): look before calling again.
         let mut uncertain =
             lane.channel.journaled() && self.ledger.intent(&h.idempotency_key, ch).is_some();
+        let mut recoveries = lane.recoveries();
         loop {
             if let Some(until) = self.breaker_wait(&run) {
                 if until >= deadline {
                     return self.give_up(run);
                 }
-                tokio::time::sleep_until(until).await;
+                tokio::select! {
+                    _ = tokio::time::sleep_until(until) => {}
+                    _ = recoveries.changed() => {}
+                }
                 continue;
             }
             run.attempt += 1;
+            // a recovery before this attempt is no reason to cut the wait after it short
+            recoveries.borrow_and_update();
             let a = Attempt {
                 number: run.attempt,
                 crm_link: link,
@@ -466,10 +481,23 @@ impl Notifier {
                 },
             };
             self.retrying(&mut run, now);
-            if Instant::now() + wait >= deadline {
-                return self.give_up(run);
+            let until = Instant::now() + wait.delay;
+            if !wait.ends_on_recovery {
+                if until >= deadline {
+                    return self.give_up(run);
+                }
+                tokio::time::sleep_until(until).await;
+                continue;
             }
-            tokio::time::sleep(wait).await;
+            // an outage: back off, but retry as soon as the channel answers another packet
+            tokio::select! {
+                _ = tokio::time::sleep_until(until.min(deadline)) => {
+                    if until >= deadline {
+                        return self.give_up(run);
+                    }
+                }
+                _ = recoveries.changed() => {}
+            }
         }
     }
 
@@ -578,7 +606,7 @@ impl Notifier {
         run: &mut LaneRun<'_>,
         e: ChannelError,
         now: Timestamp,
-    ) -> ControlFlow<(Vec<DeliveryReceipt>, Outcome), Duration> {
+    ) -> ControlFlow<(Vec<DeliveryReceipt>, Outcome), Wait> {
         if let Some(m) = &self.metrics {
             m.failures.with_label_values(&[run.label, e.kind()]).inc();
         }
@@ -593,7 +621,10 @@ impl Notifier {
                 let wait = retry_after.min(self.rules.max_retry_after);
                 run.lane.rate_limited(wait);
                 run.last_error = format!("{reason}; retry after {} ms", wait.as_millis());
-                ControlFlow::Continue(wait)
+                ControlFlow::Continue(Wait {
+                    delay: wait,
+                    ends_on_recovery: false,
+                })
             }
             ChannelError::Unavailable {
                 reason,
@@ -601,12 +632,16 @@ impl Notifier {
             } => {
                 run.lane.failure();
                 run.last_error = reason;
-                let wait = self
+                let delay = self
                     .rules
                     .backoff(run.attempt)
                     .max(retry_after.unwrap_or_default())
                     .min(self.rules.max_retry_after);
-                ControlFlow::Continue(wait)
+                ControlFlow::Continue(Wait {
+                    delay,
+                    // the service asked for its wait: honour it
+                    ends_on_recovery: retry_after.is_none(),
+                })
             }
         }
     }

@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use futures::future::BoxFuture;
 use leadflow_escape::crm;
@@ -28,10 +29,15 @@ pub struct HubspotChannel {
 }
 
 impl HubspotChannel {
-    pub fn new(settings: &HubspotSettings, http: reqwest::Client) -> Option<HubspotChannel> {
+    /// `max_hold`: the cap on a rate limit's wait (`max_retry_after_ms`, RULES.md §2).
+    pub fn new(
+        settings: &HubspotSettings,
+        http: reqwest::Client,
+        max_hold: Duration,
+    ) -> Option<HubspotChannel> {
         let token = settings.token.clone().filter(|t| !t.is_empty())?;
         Some(HubspotChannel {
-            api: HubspotApi::new(http, &settings.api_url, token),
+            api: HubspotApi::new(http, &settings.api_url, token, max_hold),
             record_url: settings.record_url.clone(),
             owners: settings.owners.clone(),
             lookup_owner_by_email: settings.lookup_owner_by_email,
@@ -52,6 +58,22 @@ impl HubspotChannel {
         self.api
             .associate_to(from, from_id, "contacts", contact_id)
             .await
+    }
+
+    /// Upserts an engagement by its leadflow key, then associates it with the contact; its id.
+    async fn write_associated(
+        &self,
+        object: &str,
+        key: &str,
+        properties: serde_json::Value,
+        contact_id: &str,
+    ) -> Result<String, ChannelError> {
+        let id = self
+            .api
+            .upsert(object, ID_PROPERTY, key, properties)
+            .await?;
+        self.associate(object, &id, contact_id).await?;
+        Ok(id)
     }
 
     /// The CRM owner of the contact: the assignee's, or for a withdrawal notice the previous
@@ -156,26 +178,15 @@ impl HubspotChannel {
             task["hubspot_owner_id"] = json!(o);
             note["hubspot_owner_id"] = json!(o);
         }
-        let task_id = self
-            .api
-            .upsert(
-                "tasks",
-                ID_PROPERTY,
-                &format!("{}:task", h.idempotency_key),
-                task,
-            )
-            .await?;
-        let note_id = self
-            .api
-            .upsert(
-                "notes",
-                ID_PROPERTY,
-                &format!("{}:note", h.idempotency_key),
-                note,
-            )
-            .await?;
-        self.associate("tasks", &task_id, &contact_id).await?;
-        self.associate("notes", &note_id, &contact_id).await?;
+        // the task and the note are written at once, each associated as soon as it exists: three
+        // round trips after the owner instead of five (every call is idempotent, so a failure of
+        // one drops the other's call in flight and the retry writes both again)
+        let task_key = format!("{}:task", h.idempotency_key);
+        let note_key = format!("{}:note", h.idempotency_key);
+        let (task_id, _note_id) = tokio::try_join!(
+            self.write_associated("tasks", &task_key, task, &contact_id),
+            self.write_associated("notes", &note_key, note, &contact_id),
+        )?;
         if !h.supersedes.is_empty() {
             crate::hubspot_reassign::close_superseded_tasks(
                 &self.api,

@@ -23,15 +23,20 @@ pub struct HubspotApi {
     token: Secret,
     /// No request before this instant (rate-limit window exhausted).
     not_before: Mutex<Option<Instant>>,
+    /// The longest a rate limit holds the next request (the caller's cap on `Retry-After`).
+    max_hold: Duration,
 }
 
 impl HubspotApi {
-    pub fn new(http: reqwest::Client, base: &str, token: Secret) -> Self {
+    /// `max_hold`: the longest an exhausted window or a 429's `Retry-After` holds the next request
+    /// (notify's `max_retry_after_ms`, nurture's 60 s); a longer wait asked for is cut to it.
+    pub fn new(http: reqwest::Client, base: &str, token: Secret, max_hold: Duration) -> Self {
         Self {
             http,
             base: base.trim_end_matches('/').to_owned(),
             token,
             not_before: Mutex::new(None),
+            max_hold,
         }
     }
 
@@ -91,7 +96,10 @@ impl HubspotApi {
         let remaining = header("x-hubspot-ratelimit-remaining").and_then(|v| v.parse::<u64>().ok());
         let retry_after = parse_retry_after(header("retry-after").as_deref());
         if remaining == Some(0) || status.as_u16() == 429 {
-            let wait = retry_after.or(interval).unwrap_or(Duration::from_secs(1));
+            let wait = retry_after
+                .or(interval)
+                .unwrap_or(Duration::from_secs(1))
+                .min(self.max_hold);
             *self.not_before.lock().unwrap_or_else(|e| e.into_inner()) =
                 Some(Instant::now() + wait);
         }
@@ -227,7 +235,48 @@ pub(crate) fn path_segment(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::path_segment;
+    use super::*;
+    use leadflow_sandbox::{FaultMode, FaultSpec, Sandbox, SandboxConfig, Service};
+
+    #[tokio::test]
+    async fn a_retry_after_beyond_the_cap_holds_the_next_call_only_for_the_cap() {
+        let sb = Sandbox::start(SandboxConfig::default()).await.unwrap();
+        sb.set_fault(
+            Service::Hubspot,
+            FaultSpec::new(FaultMode::RateLimit)
+                .count(1)
+                .retry_after(65),
+        );
+        let cap = Duration::from_millis(300);
+        let api = HubspotApi::new(
+            reqwest::Client::new(),
+            &sb.hubspot_api_url(),
+            Secret::new("pat-sandbox-token"),
+            cap,
+        );
+        let upsert = || {
+            api.upsert(
+                "contacts",
+                "email",
+                "ada@acme.example",
+                json!({"email": "ada@acme.example"}),
+            )
+        };
+        let first = upsert().await;
+        assert!(
+            matches!(&first, Err(ChannelError::RateLimited { retry_after, .. }) if *retry_after == Duration::from_secs(65)),
+            "{first:?}"
+        );
+        let started = Instant::now();
+        let second = upsert().await;
+        let held = started.elapsed();
+        assert!(second.is_ok(), "{second:?}");
+        assert!(held >= cap, "the rate limit was not respected: {held:?}");
+        assert!(
+            held < Duration::from_secs(30),
+            "the 65 s Retry-After held the client past its cap: {held:?}"
+        );
+    }
 
     #[test]
     fn path_segments_encode_as_they_always_did() {

@@ -11,6 +11,7 @@ use std::time::Duration;
 use leadflow_runtime::resilience::{
     BreakerConfig, CircuitBreaker, MonotonicClock, Permit, TokioMonotonicClock,
 };
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::channel::Channel;
@@ -20,6 +21,9 @@ pub struct Lane {
     pub channel: Arc<dyn Channel>,
     breaker: Mutex<CircuitBreaker>,
     clock: TokioMonotonicClock,
+    /// Counts the channel's recoveries (an answer after a failing streak): packets backing off
+    /// after an outage retry as soon as it moves, not when their own backoff ends (RULES.md §2).
+    recoveries: watch::Sender<u64>,
 }
 
 /// What a caller may do now.
@@ -36,6 +40,7 @@ impl Lane {
             channel,
             breaker: Mutex::new(CircuitBreaker::new(breaker)),
             clock: TokioMonotonicClock,
+            recoveries: watch::Sender::new(0),
         }
     }
 
@@ -50,9 +55,24 @@ impl Lane {
         }
     }
 
-    /// The channel answered (delivered, or rejected this packet: it is up either way).
+    /// The channel answered (delivered, or rejected this packet: it is up either way). After a
+    /// failing streak this is a recovery: the packets backing off are woken.
     pub fn success(&self) {
-        self.breaker().on_success();
+        let recovered = {
+            let mut b = self.breaker();
+            let failing = b.unavailable_since().is_some();
+            b.on_success();
+            failing
+        };
+        if recovered {
+            self.recoveries.send_modify(|n| *n = n.wrapping_add(1));
+        }
+    }
+
+    /// Sees the channel's next recovery: take it before an attempt, await `changed()` while
+    /// backing off after it.
+    pub fn recoveries(&self) -> watch::Receiver<u64> {
+        self.recoveries.subscribe()
     }
 
     /// The channel was unavailable.

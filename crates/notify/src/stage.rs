@@ -90,7 +90,7 @@ impl NotifyStage {
             primaries.push(Arc::new(slack));
         }
         if s.hubspot.enabled {
-            let crm = HubspotChannel::new(&s.hubspot, http.clone())
+            let crm = HubspotChannel::new(&s.hubspot, http.clone(), rules.max_retry_after)
                 .ok_or("hubspot is enabled but has no token")?;
             primaries.push(Arc::new(crm));
         }

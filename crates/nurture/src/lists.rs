@@ -13,6 +13,9 @@ use serde_json::{Value, json};
 
 use crate::enrol::{Enrol, Enrolled};
 
+/// The longest a `Retry-After` (or HubSpot's rate-limit window) holds the next call (RULES.md E5).
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
 /// Why an enrolment did not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum EnrolError {
@@ -77,7 +80,7 @@ impl Lists {
                         });
                     };
                     on_retry();
-                    tokio::time::sleep(wait.unwrap_or(delay).min(Duration::from_secs(60))).await;
+                    tokio::time::sleep(wait.unwrap_or(delay).min(MAX_RETRY_AFTER)).await;
                 }
             }
         }

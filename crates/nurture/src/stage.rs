@@ -45,7 +45,12 @@ impl NurtureStage {
             .user_agent("leadflow-nurture")
             .build()?;
         let token = settings.hubspot.token.clone().unwrap_or_default();
-        let api = HubspotApi::new(http, &settings.hubspot.api_url, token);
+        let api = HubspotApi::new(
+            http,
+            &settings.hubspot.api_url,
+            token,
+            crate::lists::MAX_RETRY_AFTER,
+        );
         let policy = BackoffPolicy {
             initial: Duration::from_millis(settings.initial_backoff_ms),
             max: Duration::from_millis(settings.max_backoff_ms),

@@ -55,7 +55,7 @@ pub(crate) async fn fault_response(
     let fault = state.take_fault(service)?;
     let resp = match fault.mode {
         FaultMode::Slow => {
-            tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
+            tokio::time::sleep(fault.slow_wait()).await;
             return None;
         }
         FaultMode::Down => (

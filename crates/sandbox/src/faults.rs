@@ -57,6 +57,9 @@ pub struct FaultSpec {
     pub for_ms: Option<u64>,
     #[serde(default = "default_delay")]
     pub delay_ms: u64,
+    /// Slow: a further delay drawn uniformly from 0 to `jitter_ms` per request (a real API's spread).
+    #[serde(default)]
+    pub jitter_ms: u64,
     #[serde(default = "default_retry_after")]
     pub retry_after_s: u64,
 }
@@ -76,6 +79,7 @@ impl FaultSpec {
             count: None,
             for_ms: None,
             delay_ms: default_delay(),
+            jitter_ms: 0,
             retry_after_s: default_retry_after(),
         }
     }
@@ -93,6 +97,26 @@ impl FaultSpec {
     pub fn delay(mut self, d: Duration) -> Self {
         self.delay_ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
         self
+    }
+
+    /// Slow answers wait `delay` plus up to `jitter`, uniformly.
+    pub fn jitter(mut self, jitter: Duration) -> Self {
+        self.jitter_ms = u64::try_from(jitter.as_millis()).unwrap_or(u64::MAX);
+        self
+    }
+
+    /// The wait of one slow answer: `delay_ms` plus a uniform draw in `0..=jitter_ms`.
+    pub fn slow_wait(&self) -> Duration {
+        use std::hash::{BuildHasher, Hasher};
+        let extra = if self.jitter_ms == 0 {
+            0
+        } else {
+            // a fresh random hasher per call: no random crate needed for a spread
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u64(self.jitter_ms);
+            h.finish() % (self.jitter_ms + 1)
+        };
+        Duration::from_millis(self.delay_ms.saturating_add(extra))
     }
 
     pub fn retry_after(mut self, seconds: u64) -> Self {
@@ -160,5 +184,20 @@ mod tests {
         let mut g = ActiveFault::new(FaultSpec::new(FaultMode::Down));
         assert!(g.take().is_some());
         assert!(!g.is_spent());
+    }
+
+    #[test]
+    fn a_slow_answer_waits_its_delay_plus_at_most_its_jitter() {
+        let fixed = FaultSpec::new(FaultMode::Slow).delay(Duration::from_millis(50));
+        assert_eq!(fixed.slow_wait(), Duration::from_millis(50));
+        let spread = fixed.jitter(Duration::from_millis(100));
+        let waits: Vec<Duration> = (0..200).map(|_| spread.slow_wait()).collect();
+        assert!(
+            waits
+                .iter()
+                .all(|w| (Duration::from_millis(50)..=Duration::from_millis(150)).contains(w))
+        );
+        let distinct: std::collections::BTreeSet<_> = waits.iter().collect();
+        assert!(distinct.len() > 20, "spread, not one value: {distinct:?}");
     }
 }

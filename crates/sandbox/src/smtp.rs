@@ -55,7 +55,7 @@ async fn session(stream: TcpStream, state: Arc<SandboxState>) -> std::io::Result
         }
         Some(FaultMode::Slow) => {
             if let Some(f) = &fault {
-                tokio::time::sleep(Duration::from_millis(f.delay_ms)).await;
+                tokio::time::sleep(f.slow_wait()).await;
             }
         }
         _ => {}

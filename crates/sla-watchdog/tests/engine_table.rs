@@ -1,13 +1,14 @@
 //! Table tests of the timer engine with an injected clock (no broker): met, breached, breached twice,
 //! contacted late with an earlier event time, weekend and holiday deadlines, NURTURE_24H never
-//! escalated, replay without a storm.
+//! escalated, NURTURE_24H's first touch met by nurture's `ENROLLED` activity (and a human's clocks
+//! not), replay without a storm.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use chrono::Duration;
 use leadflow_events::{
-    HandoffKind, HandoffPacket, RepActivity, RepActivityKind, SlaDeadline, SlaEscalation, SlaKind,
-    Timestamp, samples,
+    HandoffKind, HandoffPacket, HandoffTrigger, RepActivity, RepActivityKind, SlaDeadline,
+    SlaEscalation, SlaKind, SlaOutcome, SlaOutcomeKind, TierDecision, Timestamp, samples,
 };
 use leadflow_sla_watchdog::{DeadlineState, Engine, EngineRules, Outcome};
 use leadflow_tier::CalendarSettings;
@@ -579,4 +580,481 @@ fn a_packet_s_own_deadlines_win_and_a_reassigned_packet_breach_goes_to_the_manag
     assert_eq!(fired[0].1.level, 2);
     assert_eq!(fired[0].1.to, "manager:ae");
     assert_eq!(fired[0].1.due_at, Timestamp(t0.0 + 20 * MIN));
+}
+
+// ---------------------------------------------------------------------------------------------
+// NURTURE_24H's automated first touch: nurture's `ENROLLED` activity (crates/nurture/RULES.md E4)
+// through the engine's activity path (RULES.md, "What closes a deadline").
+
+const HOUR: i64 = 60 * MIN;
+
+/// A NURTURE_24H decision of `lead` as tier emits it (no handoff: nurture's automated sequence,
+/// team `nurture`), decided at `t0`, with these deadlines (tier's: first contact 24 h).
+fn nurture_24h(lead: &str, t0: Timestamp, sla: &[(SlaKind, Timestamp)]) -> TierDecision {
+    let mut d = samples::tier_decision();
+    d.tier = "NURTURE_24H".into();
+    d.handoff = HandoffKind::None;
+    d.trigger = HandoffTrigger::None;
+    d.target_team = "nurture".into();
+    d.decided_at = t0;
+    d.sla = sla
+        .iter()
+        .map(|(kind, due_at)| SlaDeadline {
+            kind: *kind,
+            due_at: *due_at,
+        })
+        .collect();
+    d.scored.enriched.lead.lead_id = lead.into();
+    d
+}
+
+/// The id the watchdog gives the clocks of a no-handoff decision (nurture's receipt and activity
+/// carry it as their `packet_id`).
+fn sequence_id(lead: &str, decided_at: Timestamp) -> String {
+    format!("sequence:{lead}:{}", decided_at.0)
+}
+
+/// nurture's `ENROLLED` activity (crates/nurture/RULES.md E4): rep id `automation`, `reason` = the
+/// tier, the decision's sequence id, the time the enrolment happened.
+fn enrolment(lead: &str, decided_at: Timestamp, at: Timestamp) -> RepActivity {
+    RepActivity {
+        activity_id: format!("enrol-{lead}-{}", decided_at.0),
+        lead_id: lead.into(),
+        packet_id: Some(sequence_id(lead, decided_at)),
+        rep_id: "automation".into(),
+        kind: RepActivityKind::Enrolled,
+        reason: Some("NURTURE_24H".into()),
+        reassigned_to: None,
+        occurred_at: at,
+    }
+}
+
+/// What a `sla.outcomes` record says (OPENED left out): packet, kind, outcome, owner, breach,
+/// event time.
+type Settled = (
+    String,
+    SlaKind,
+    SlaOutcomeKind,
+    Option<String>,
+    bool,
+    Option<Timestamp>,
+);
+
+fn settled(records: &[SlaOutcome]) -> Vec<Settled> {
+    records
+        .iter()
+        .filter(|o| o.outcome != SlaOutcomeKind::Opened)
+        .map(|o| {
+            (
+                o.packet_id.clone(),
+                o.sla_kind,
+                o.outcome,
+                o.owner.clone(),
+                o.breach,
+                o.event_at,
+            )
+        })
+        .collect()
+}
+
+/// Ticks the engine's clock at `now` (the timer task's round), acknowledging what it raises.
+fn tick(e: &mut Engine, now: Timestamp) -> (Vec<SlaEscalation>, Vec<Outcome>) {
+    let (esc, mut out) = e.due(now, &all);
+    for x in &esc {
+        out.extend(e.apply_escalation(x));
+    }
+    (esc, out)
+}
+
+#[test]
+fn an_enrolment_settles_the_nurture_24h_first_touch_by_its_event_time() {
+    use SlaOutcomeKind::{ClosedLate, Met, Missed};
+    let t0 = samples::T0;
+    let due = Timestamp(t0.0 + 24 * HOUR);
+    let fires = Timestamp(due.0 + LATENESS);
+    struct Case {
+        name: &'static str,
+        /// The enrolment: (its event time, when the watchdog reads it), ms after t0; none: nurture
+        /// never enrolled the lead (no email: a MISSING_FIELD exception for marketing-ops).
+        enrolled: Option<(i64, i64)>,
+        /// The records after OPENED: (outcome, event time of the closing enrolment, ms after t0).
+        want: Vec<(SlaOutcomeKind, Option<i64>)>,
+        /// What the activity path reports when the enrolment is applied.
+        on_enrolment: Option<Outcome>,
+    }
+    let met = |kind| Outcome::Met {
+        tier: "NURTURE_24H".into(),
+        kind,
+    };
+    let d = due.0 - t0.0;
+    let cases = [
+        Case {
+            name: "enrolled a second after the decision: met",
+            enrolled: Some((1_000, 1_000)),
+            want: vec![(Met, Some(1_000))],
+            on_enrolment: Some(met(SlaKind::FirstContact)),
+        },
+        Case {
+            name: "enrolled at the deadline exactly: met",
+            enrolled: Some((d, d)),
+            want: vec![(Met, Some(d))],
+            on_enrolment: Some(met(SlaKind::FirstContact)),
+        },
+        Case {
+            name: "enrolled after the deadline, before the timer fired: closed late (a breach)",
+            enrolled: Some((d + 10_000, d + 10_000)),
+            want: vec![(ClosedLate, Some(d + 10_000))],
+            on_enrolment: Some(Outcome::ClosedLate {
+                tier: "NURTURE_24H".into(),
+                kind: SlaKind::FirstContact,
+            }),
+        },
+        Case {
+            name: "never enrolled: missed when the timer fires",
+            enrolled: None,
+            want: vec![(Missed, None)],
+            on_enrolment: None,
+        },
+        Case {
+            name: "enrolled after the timer fired: stays missed, the late enrolment adds nothing",
+            enrolled: Some((d + 5 * MIN, d + 5 * MIN)),
+            want: vec![(Missed, None)],
+            on_enrolment: None,
+        },
+        Case {
+            name: "enrolled in time, read after the timer fired: met after all",
+            enrolled: Some((d - 1_000, d + 5 * MIN)),
+            want: vec![(Missed, None), (Met, Some(d - 1_000))],
+            on_enrolment: Some(Outcome::ContestedEscalation {
+                tier: "NURTURE_24H".into(),
+                kind: SlaKind::FirstContact,
+            }),
+        },
+    ];
+    for c in cases {
+        let name = c.name;
+        let lead = "N-enrol";
+        let seq = sequence_id(lead, t0);
+        let mut e = engine();
+        e.apply_decision(&nurture_24h(lead, t0, &[(SlaKind::FirstContact, due)]));
+        let opened = e.take_journal();
+        assert_eq!(opened.len(), 1, "{name}: {opened:?}");
+        assert_eq!(opened[0].outcome, SlaOutcomeKind::Opened, "{name}");
+        assert_eq!(opened[0].packet_id, seq, "{name}");
+        assert_eq!(
+            opened[0].owner, None,
+            "{name}: nobody holds an automated sequence"
+        );
+        let mut escalations = Vec::new();
+        if let Some((at, read_at)) = c.enrolled {
+            // the timer has run up to the moment the enrolment is read (its rounds at the firing
+            // time and then)
+            let read = Timestamp(t0.0 + read_at);
+            for now in [fires, read].into_iter().filter(|now| *now <= read) {
+                let (esc, _) = tick(&mut e, now);
+                escalations.extend(esc);
+            }
+            let out = e.apply_activity(&enrolment(lead, t0, Timestamp(t0.0 + at)));
+            let closed: Vec<&Outcome> = out
+                .iter()
+                .filter(|o| !matches!(o, Outcome::FirstContact { .. }))
+                .collect();
+            match &c.on_enrolment {
+                Some(want) => assert_eq!(closed, [want], "{name}"),
+                None => assert!(closed.is_empty(), "{name}: {closed:?}"),
+            }
+        }
+        for now in [Timestamp(fires.0 - 1), fires, Timestamp(due.0 + HOUR)] {
+            let (esc, _) = tick(&mut e, now);
+            escalations.extend(esc);
+        }
+        assert!(
+            escalations.is_empty(),
+            "{name}: never escalated: {escalations:?}"
+        );
+        let want: Vec<Settled> = c
+            .want
+            .iter()
+            .map(|(outcome, at)| {
+                (
+                    seq.clone(),
+                    SlaKind::FirstContact,
+                    *outcome,
+                    None,
+                    outcome.is_breach(),
+                    at.map(|ms| Timestamp(t0.0 + ms)),
+                )
+            })
+            .collect();
+        let journal = e.take_journal();
+        assert_eq!(settled(&journal), want, "{name}");
+        // a MISSED is decided when the timer fires (due + allowed lateness), never before
+        for r in journal.iter().filter(|r| r.outcome == Missed) {
+            assert_eq!(r.decided_at, fires, "{name}");
+            assert_eq!(
+                r.outcome_id,
+                format!("{seq}:first_contact:MISSED"),
+                "{name}"
+            );
+        }
+        assert_eq!(
+            e.open_counts()
+                .get(&("NURTURE_24H".to_owned(), SlaKind::FirstContact)),
+            Some(&0),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn an_enrolment_read_before_its_decision_still_meets_it() {
+    // the watchdog replays leads.tiered and handoff.activity concurrently: nurture's enrolment can be
+    // read before the decision it answers
+    let t0 = samples::T0;
+    let due = Timestamp(t0.0 + 24 * HOUR);
+    let lead = "N-early";
+    let at = Timestamp(t0.0 + 800);
+    let mut e = engine();
+    assert!(e.apply_activity(&enrolment(lead, t0, at)).is_empty());
+    let out = e.apply_decision(&nurture_24h(lead, t0, &[(SlaKind::FirstContact, due)]));
+    assert!(
+        out.contains(&Outcome::Met {
+            tier: "NURTURE_24H".into(),
+            kind: SlaKind::FirstContact
+        }),
+        "{out:?}"
+    );
+    let (esc, missed) = tick(&mut e, Timestamp(due.0 + LATENESS));
+    assert!(esc.is_empty() && missed.is_empty(), "{esc:?} {missed:?}");
+    let records: Vec<(SlaOutcomeKind, Option<Timestamp>)> = e
+        .take_journal()
+        .into_iter()
+        .map(|o| (o.outcome, o.event_at))
+        .collect();
+    assert_eq!(
+        records,
+        [
+            (SlaOutcomeKind::Opened, None),
+            (SlaOutcomeKind::Met, Some(at))
+        ]
+    );
+}
+
+#[test]
+fn an_enrolment_closes_the_assignment_and_first_contact_of_a_no_handoff_decision_not_its_qualification()
+ {
+    let t0 = samples::T0;
+    let mut e = engine();
+    let sla = [
+        (SlaKind::Assignment, Timestamp(t0.0 + HOUR)),
+        (SlaKind::FirstContact, Timestamp(t0.0 + 24 * HOUR)),
+        (SlaKind::Qualification, Timestamp(t0.0 + 48 * HOUR)),
+    ];
+    e.apply_decision(&nurture_24h("N-kinds", t0, &sla));
+    e.take_journal();
+    let at = Timestamp(t0.0 + 2_000);
+    e.apply_activity(&enrolment("N-kinds", t0, at));
+    let seq = sequence_id("N-kinds", t0);
+    assert_eq!(
+        settled(&e.take_journal()),
+        [
+            (
+                seq.clone(),
+                SlaKind::Assignment,
+                SlaOutcomeKind::Met,
+                None,
+                false,
+                Some(at)
+            ),
+            (
+                seq.clone(),
+                SlaKind::FirstContact,
+                SlaOutcomeKind::Met,
+                None,
+                false,
+                Some(at)
+            ),
+        ]
+    );
+    // qualifying the lead is not the automation's: that clock runs on (and is missed)
+    let (esc, out) = tick(&mut e, Timestamp(t0.0 + 49 * HOUR));
+    assert!(esc.is_empty());
+    assert_eq!(
+        out,
+        [Outcome::Missed {
+            tier: "NURTURE_24H".into(),
+            kind: SlaKind::Qualification
+        }]
+    );
+}
+
+#[test]
+fn a_nurture_24h_decision_never_enrolled_is_missed_and_charged_to_automation() {
+    // two NURTURE_24H decisions; nurture enrols the first and cannot enrol the second (no email:
+    // a MISSING_FIELD exception, crates/nurture/RULES.md E3)
+    let t0 = samples::T0;
+    let due = Timestamp(t0.0 + 24 * HOUR);
+    let mut e = engine();
+    for lead in ["N-ok", "N-no-email"] {
+        e.apply_decision(&nurture_24h(lead, t0, &[(SlaKind::FirstContact, due)]));
+    }
+    e.apply_activity(&enrolment("N-ok", t0, Timestamp(t0.0 + 1_500)));
+    let (esc, out) = tick(&mut e, Timestamp(due.0 + LATENESS));
+    assert!(esc.is_empty(), "an automated sequence is never escalated");
+    assert_eq!(
+        out,
+        [Outcome::Missed {
+            tier: "NURTURE_24H".into(),
+            kind: SlaKind::FirstContact
+        }]
+    );
+    let journal = e.take_journal();
+    let decided: Vec<(&str, SlaOutcomeKind, Option<&str>, bool)> = journal
+        .iter()
+        .filter(|o| o.outcome != SlaOutcomeKind::Opened)
+        .map(|o| (o.lead_id.as_str(), o.outcome, o.owner.as_deref(), o.breach))
+        .collect();
+    assert_eq!(
+        decided,
+        [
+            ("N-ok", SlaOutcomeKind::Met, None, false),
+            ("N-no-email", SlaOutcomeKind::Missed, None, true),
+        ]
+    );
+    // the report charges a deadline nobody held on a never-escalated decision to `automation`
+    // (crates/cli/src/sla_report.rs): no owner, not escalatable
+    let mut views = e.snapshot();
+    views.sort_by(|a, b| a.lead_id.cmp(&b.lead_id));
+    let views: Vec<(&str, Option<&str>, bool, DeadlineState)> = views
+        .iter()
+        .map(|v| {
+            (
+                v.lead_id.as_str(),
+                v.owner.as_deref(),
+                v.escalatable,
+                v.deadline.state,
+            )
+        })
+        .collect();
+    assert_eq!(
+        views,
+        [
+            ("N-no-email", None, false, DeadlineState::Missed),
+            (
+                "N-ok",
+                None,
+                false,
+                DeadlineState::Met {
+                    at: Timestamp(t0.0 + 1_500)
+                }
+            ),
+        ]
+    );
+}
+
+#[test]
+fn an_enrolment_does_not_close_a_human_s_clocks() {
+    let t0 = samples::T0;
+    let due = Timestamp(t0.0 + 5 * MIN);
+    // (case, whether the enrolment is read before the human's packet)
+    for (name, enrolment_first) in [
+        ("enrolment read after the packet", false),
+        ("enrolment read before the packet", true),
+    ] {
+        let mut e = engine();
+        let lead = "H-enrol";
+        // the lead was also enrolled in a sequence (an earlier nurture decision) a minute in
+        let enrolled = enrolment(lead, Timestamp(t0.0 - HOUR), Timestamp(t0.0 + MIN));
+        let mut out = Vec::new();
+        if enrolment_first {
+            out.extend(e.apply_activity(&enrolled));
+            out.extend(e.apply_packet(&hot(lead, t0)));
+        } else {
+            out.extend(e.apply_packet(&hot(lead, t0)));
+            out.extend(e.apply_activity(&enrolled));
+        }
+        assert!(
+            !out.iter().any(|o| matches!(
+                o,
+                Outcome::Met { .. } | Outcome::ClosedLate { .. } | Outcome::FirstContact { .. }
+            )),
+            "{name}: {out:?}"
+        );
+        assert_eq!(e.deadlines(lead)[0].state, DeadlineState::Open, "{name}");
+        // nobody called: the human's deadline escalates as any other
+        let (esc, _) = tick(&mut e, Timestamp(due.0 + LATENESS));
+        assert_eq!(esc.len(), 1, "{name}");
+        assert_eq!(esc[0].level, 1, "{name}");
+        assert_eq!(esc[0].from_rep_id.as_deref(), Some("rep-1"), "{name}");
+        assert_eq!(esc[0].to, "pool:ae", "{name}");
+        let escalated: Vec<(SlaOutcomeKind, Option<String>)> = e
+            .take_journal()
+            .into_iter()
+            .filter(|o| o.outcome != SlaOutcomeKind::Opened)
+            .map(|o| (o.outcome, o.owner))
+            .collect();
+        assert_eq!(
+            escalated,
+            [(SlaOutcomeKind::Escalated, Some("rep-1".to_owned()))],
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_nurtured_lead_that_replied_keeps_the_human_s_clocks_running() {
+    // NURTURE_24H's sequence met by the enrolment; the lead replies two hours later and tier hands it
+    // to a human (trigger NURTURE_REPLY, tier POLICY.md N1): the enrolment does not close the new
+    // owner's first contact
+    let t0 = samples::T0;
+    let lead = "N-replied";
+    let mut e = engine();
+    e.apply_decision(&nurture_24h(
+        lead,
+        t0,
+        &[(SlaKind::FirstContact, Timestamp(t0.0 + 24 * HOUR))],
+    ));
+    e.apply_activity(&enrolment(lead, t0, Timestamp(t0.0 + 1_000)));
+    let t1 = Timestamp(t0.0 + 2 * HOUR);
+    let due = Timestamp(t1.0 + 4 * HOUR);
+    let mut p = packet(
+        lead,
+        "pkt-N-replied",
+        t1,
+        t1,
+        &[(SlaKind::FirstContact, due)],
+        "sdr-1",
+    );
+    p.decision.tier = "NURTURE_24H".into();
+    p.decision.handoff = HandoffKind::Capture;
+    p.decision.trigger = HandoffTrigger::NurtureReply;
+    p.decision.target_team = "sdr".into();
+    let out = e.apply_packet(&p);
+    assert!(
+        !out.iter()
+            .any(|o| matches!(o, Outcome::Met { .. } | Outcome::ClosedLate { .. })),
+        "{out:?}"
+    );
+    let (esc, _) = tick(&mut e, Timestamp(due.0 + LATENESS));
+    assert_eq!(esc.len(), 1, "{esc:?}");
+    assert_eq!(esc[0].from_rep_id.as_deref(), Some("sdr-1"));
+    assert_eq!(esc[0].packet_id, "pkt-N-replied");
+    let records: Vec<(String, SlaOutcomeKind, Option<String>)> = e
+        .take_journal()
+        .into_iter()
+        .filter(|o| o.outcome != SlaOutcomeKind::Opened)
+        .map(|o| (o.packet_id, o.outcome, o.owner))
+        .collect();
+    assert_eq!(
+        records,
+        [
+            // the automated first touch stays met (a settled clock is not superseded)
+            (sequence_id(lead, t0), SlaOutcomeKind::Met, None),
+            (
+                "pkt-N-replied".to_owned(),
+                SlaOutcomeKind::Escalated,
+                Some("sdr-1".to_owned())
+            ),
+        ]
+    );
 }

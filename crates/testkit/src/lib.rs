@@ -24,6 +24,7 @@ mod http_recorder;
 mod kafka;
 mod names;
 mod offsets;
+mod ports;
 mod private_broker;
 mod process;
 mod schema_registry;
@@ -38,6 +39,7 @@ pub use kafka::{
 };
 pub use names::unique_name;
 pub use offsets::committed_total;
+pub use ports::free_port;
 pub use private_broker::{BrokerEngine, PrivateBroker, find_tansu};
 pub use process::StageProcess;
 pub use schema_registry::FakeSchemaRegistry;

@@ -4,7 +4,6 @@
 
 use std::fmt;
 use std::fs::File;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::str::FromStr;
@@ -13,6 +12,7 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 use crate::broker::kafka_answers;
+use crate::ports::free_port;
 
 const INSTALL: &str = "scripts/broker.sh install (cargo install tansu@0.6.0 --locked \
                        --features dynostore,libsql,postgres, and tansu's PostgreSQL schema)";
@@ -309,13 +309,6 @@ fn start_postgres(dir: &Path) -> String {
         );
     }
     url
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("cannot find a free port: {e}"))
 }
 
 fn log_tail(path: &Path) -> String {

@@ -77,7 +77,10 @@ struct Inner {
 }
 
 impl EnrolmentMemory {
-    /// Applies one activity: an `ENROLLED` one remembers the enrolment (the latest per lead).
+    /// Applies one activity: an `ENROLLED` one remembers the enrolment (POLICY.md N1): the first
+    /// enrolment in a sequence starts its window, and enrolling the lead in the same sequence again
+    /// (a later decision that still nurtures it) does not restart it; an enrolment in another
+    /// sequence, later than the remembered one, replaces it.
     pub fn apply(&self, activity: &RepActivity, rules: &NurtureReplyRules) {
         if activity.kind != RepActivityKind::Enrolled {
             return;
@@ -94,7 +97,10 @@ impl EnrolmentMemory {
                 tier: tier.to_owned(),
                 enrolled_at: at,
             });
-        if at >= entry.enrolled_at {
+        if entry.tier == tier {
+            // the same sequence: its window runs from the first enrolment (one replayed late too)
+            entry.enrolled_at = entry.enrolled_at.min(at);
+        } else if at >= entry.enrolled_at {
             entry.tier = tier.to_owned();
             entry.enrolled_at = at;
         }
@@ -180,7 +186,7 @@ mod tests {
     }
 
     #[test]
-    fn the_memory_keeps_the_latest_enrolment_and_evicts_old_ones() {
+    fn the_memory_keeps_the_latest_sequence_and_evicts_old_enrolments() {
         let rules = NurtureReplyRules::default();
         let m = EnrolmentMemory::default();
         m.apply(&enrolled("L1", "NURTURE", 10 * HOUR_MS), &rules);
@@ -204,5 +210,23 @@ mod tests {
         assert_eq!(m.len(), 1);
         m.forget("L3");
         assert!(m.is_empty());
+    }
+
+    #[test]
+    fn enrolling_a_lead_in_the_same_sequence_again_does_not_restart_its_window() {
+        let rules = NurtureReplyRules::default();
+        let m = EnrolmentMemory::default();
+        let first = |m: &EnrolmentMemory| m.get("L1").map(|e| (e.tier, e.enrolled_at.0));
+        m.apply(&enrolled("L1", "NURTURE_24H", 10 * HOUR_MS), &rules);
+        // a late reply kept the lead in nurture: the nurture stage enrols it again at 40 h
+        m.apply(&enrolled("L1", "NURTURE_24H", 40 * HOUR_MS), &rules);
+        assert_eq!(first(&m), Some(("NURTURE_24H".into(), 10 * HOUR_MS)));
+        // replayed out of order, the first enrolment still wins
+        m.apply(&enrolled("L2", "NURTURE", 40 * HOUR_MS), &rules);
+        m.apply(&enrolled("L2", "NURTURE", 30 * HOUR_MS), &rules);
+        assert_eq!(m.get("L2").map(|e| e.enrolled_at.0), Some(30 * HOUR_MS));
+        // another sequence starts its own window
+        m.apply(&enrolled("L1", "NURTURE", 50 * HOUR_MS), &rules);
+        assert_eq!(first(&m), Some(("NURTURE".into(), 50 * HOUR_MS)));
     }
 }

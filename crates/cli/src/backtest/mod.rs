@@ -3,21 +3,22 @@
 //! one-screen summary (crates/recalibrate/RULES.md R7).
 
 pub mod html;
+mod read;
 pub mod report;
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
-use leadflow_events::{AnyEvent, RepRole, RepStatus, Timestamp, TopicRole};
-use leadflow_recalibrate::join::label_of;
+use leadflow_events::{AnyEvent, Codec, RepRole, RepStatus, Timestamp, TopicRole};
 use leadflow_score::Model;
 
 use crate::error::CliError;
 use crate::kafka::CliConfig;
 use crate::reps::topic::read_all;
-use report::{Row, backtest, summary};
+use report::{Scored, report, summary};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Source {
@@ -88,6 +89,8 @@ pub async fn run(cfg: &CliConfig, args: &BacktestArgs) -> Result<(), CliError> {
             }
         }
     };
+    let (live_version, candidate_version) =
+        (live.version().to_owned(), candidate.version().to_owned());
     let role = match args.source {
         Source::Scored => TopicRole::Scored,
         Source::Enriched => TopicRole::Enriched,
@@ -97,68 +100,48 @@ pub async fn run(cfg: &CliConfig, args: &BacktestArgs) -> Result<(), CliError> {
         cfg.topics.name(role),
         cfg.topics.outcomes
     );
-    let mut leads: HashMap<String, leadflow_events::EnrichedLead> = HashMap::new();
-    for (_, e) in read_all(cfg, role, None).await? {
-        let lead = match e {
-            Some(AnyEvent::ScoredLead(s)) => s.enriched,
-            Some(AnyEvent::EnrichedLead(e)) => e,
-            _ => continue,
-        };
-        let at = lead.lead.occurred_at;
-        if args.since.is_some_and(|s| at < s) || args.until.is_some_and(|u| at >= u) {
-            continue;
+    let codec = Arc::new(Codec::from_config(cfg.registry.as_ref())?);
+    let leads = read::leads(
+        cfg,
+        codec.clone(),
+        read::LeadsRead {
+            role,
+            live: Arc::new(live),
+            candidate: Arc::new(candidate),
+            since: args.since,
+            until: args.until,
+            progress: std::io::stderr().is_terminal(),
+        },
+    );
+    let labels = read::labels(cfg, codec);
+    let capacity = async {
+        match args.capacity {
+            Some(c) => Some(c),
+            None => roster_capacity(cfg).await,
         }
-        leads.insert(lead.lead.lead_id.clone(), lead);
-    }
-    let mut labels: HashMap<String, bool> = HashMap::new();
-    for (_, e) in read_all(cfg, TopicRole::Outcomes, None).await? {
-        if let Some(AnyEvent::LeadOutcome(o)) = e {
-            if let Some(y) = label_of(o.stage) {
-                let l = labels.entry(o.lead_id).or_insert(y);
-                *l = *l || y;
-            }
-        }
-    }
-    let capacity = match args.capacity {
-        Some(c) => Some(c),
-        None => roster_capacity(cfg).await,
     };
-    let mut rows: Vec<Row> = leads
-        .into_values()
-        .map(|lead| Row {
-            converted: labels.get(&lead.lead.lead_id).copied(),
-            lead,
+    let (leads, labels, capacity) = tokio::join!(leads, labels, capacity);
+    let (leads, labels) = (leads?, labels?);
+    // the figures are summed in lead time order, then lead id
+    let mut by_time: Vec<(String, Scored)> = leads.into_iter().collect();
+    by_time.sort_by(|(a_id, a), (b_id, b)| {
+        a.occurred_at
+            .cmp(&b.occurred_at)
+            .then_with(|| a_id.cmp(b_id))
+    });
+    let rows: Vec<Scored> = by_time
+        .into_iter()
+        .map(|(id, s)| Scored {
+            converted: labels.get(&id).copied(),
+            ..s
         })
         .collect();
-    rows.sort_by(|a, b| {
-        a.lead
-            .lead
-            .occurred_at
-            .cmp(&b.lead.lead.occurred_at)
-            .then_with(|| a.lead.lead.lead_id.cmp(&b.lead.lead.lead_id))
-    });
     if rows.is_empty() {
         return Err(CliError::Usage(
             "no leads in that range: check --since/--until and --source".into(),
         ));
     }
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let b = indicatif::ProgressBar::new(rows.len() as u64);
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "scoring {bar:40} {pos}/{len} leads ({eta} left)",
-        ) {
-            b.set_style(style);
-        }
-        b
-    });
-    let r = backtest(&rows, &live, &candidate, capacity, || {
-        if let Some(b) = &bar {
-            b.inc(1);
-        }
-    });
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
+    let r = report(&rows, &live_version, &candidate_version, capacity);
     write_reports(&r, &args.json, &args.html)?;
     print!("{}", summary(&r));
     println!("wrote {} and {}", args.json.display(), args.html.display());

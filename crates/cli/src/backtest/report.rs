@@ -1,7 +1,7 @@
 //! The backtest's figures: both models score the same leads (the score stage's own code), compared on
 //! the leads' outcomes. Pure.
 
-use leadflow_events::EnrichedLead;
+use leadflow_events::{EnrichedLead, Timestamp};
 use leadflow_recalibrate::evaluate::{auc, band, brier, ece};
 use leadflow_recalibrate::fit::{platt, sigmoid};
 use leadflow_score::{Model, assess};
@@ -21,6 +21,35 @@ pub struct Row {
     pub lead: EnrichedLead,
     /// Converted (SQL or later), not (rejected), or not known yet.
     pub converted: Option<bool>,
+}
+
+/// One lead of the backtest once both models scored it: all the figures need of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scored {
+    pub occurred_at: Timestamp,
+    /// Converted (SQL or later), not (rejected), or not known yet.
+    pub converted: Option<bool>,
+    /// The live model's score.
+    pub live: i32,
+    /// The candidate's score.
+    pub candidate: i32,
+}
+
+impl Scored {
+    /// `lead` scored by both models (the score stage's `assess`).
+    pub fn of(
+        lead: &EnrichedLead,
+        live: &Model,
+        candidate: &Model,
+        converted: Option<bool>,
+    ) -> Self {
+        Scored {
+            occurred_at: lead.lead.occurred_at,
+            converted,
+            live: assess(lead, live, 0).score,
+            candidate: assess(lead, candidate, 0).score,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -81,11 +110,11 @@ fn decile(score: i32) -> usize {
     (score.clamp(0, 100) / 10).min(9) as usize
 }
 
-fn business_days(rows: &[Row]) -> usize {
+fn business_days(rows: &[Scored]) -> usize {
     use chrono::Datelike;
     let mut days: Vec<chrono::NaiveDate> = rows
         .iter()
-        .map(|r| r.lead.lead.occurred_at.to_datetime().date_naive())
+        .map(|r| r.occurred_at.to_datetime().date_naive())
         .collect();
     let (Some(first), Some(last)) = (days.iter().min().copied(), days.iter().max().copied()) else {
         return 0;
@@ -105,10 +134,16 @@ fn business_days(rows: &[Row]) -> usize {
     n
 }
 
-fn figures(rows: &[Row], scores: &[i32], version: &str, days: usize) -> ModelFigures {
+fn figures(
+    rows: &[Scored],
+    score: impl Fn(&Scored) -> i32,
+    version: &str,
+    days: usize,
+) -> ModelFigures {
     let boundaries: Vec<i32> = TIERS[..3].iter().map(|t| t.1).collect();
+    let scores: Vec<i32> = rows.iter().map(score).collect();
     let (mut ls, mut ys) = (Vec::new(), Vec::new());
-    for (r, s) in rows.iter().zip(scores) {
+    for (r, s) in rows.iter().zip(&scores) {
         if let Some(y) = r.converted {
             ls.push(f64::from(*s));
             ys.push(y);
@@ -152,7 +187,7 @@ fn figures(rows: &[Row], scores: &[i32], version: &str, days: usize) -> ModelFig
             conversion_rate: None,
         })
         .collect();
-    for (r, s) in rows.iter().zip(scores) {
+    for (r, s) in rows.iter().zip(&scores) {
         let t = &mut tiers[band(*s, &boundaries)];
         t.leads += 1;
         if let Some(y) = r.converted {
@@ -186,36 +221,53 @@ pub fn backtest(
     capacity_per_business_day: Option<f64>,
     mut progress: impl FnMut(),
 ) -> Report {
-    let mut old = Vec::with_capacity(rows.len());
-    let mut new = Vec::with_capacity(rows.len());
-    for r in rows {
-        old.push(assess(&r.lead, live, 0).score);
-        new.push(assess(&r.lead, candidate, 0).score);
-        progress();
-    }
+    let scored: Vec<Scored> = rows
+        .iter()
+        .map(|r| {
+            let s = Scored::of(&r.lead, live, candidate, r.converted);
+            progress();
+            s
+        })
+        .collect();
+    report(
+        &scored,
+        live.version(),
+        candidate.version(),
+        capacity_per_business_day,
+    )
+}
+
+/// Compares the two models' scores of `rows` (in the order the figures are summed in: the command
+/// sorts them by lead time, then lead id).
+pub fn report(
+    rows: &[Scored],
+    live_version: &str,
+    candidate_version: &str,
+    capacity_per_business_day: Option<f64>,
+) -> Report {
     let days = business_days(rows);
     let boundaries: Vec<i32> = TIERS[..3].iter().map(|t| t.1).collect();
     let mut shift = vec![vec![0usize; TIERS.len()]; TIERS.len()];
-    for (o, n) in old.iter().zip(&new) {
-        shift[band(*o, &boundaries)][band(*n, &boundaries)] += 1;
+    for r in rows {
+        shift[band(r.live, &boundaries)][band(r.candidate, &boundaries)] += 1;
     }
     let changed: usize = (0..TIERS.len())
         .flat_map(|i| (0..TIERS.len()).map(move |j| (i, j)))
         .filter(|(i, j)| i != j)
         .map(|(i, j)| shift[i][j])
         .sum();
-    let mut sorted: Vec<&Row> = rows.iter().collect();
-    sorted.sort_by_key(|r| r.lead.lead.occurred_at);
+    let from = rows.iter().map(|r| r.occurred_at).min();
+    let to = rows.iter().map(|r| r.occurred_at).max();
     Report {
-        from: sorted.first().map(|r| r.lead.lead.occurred_at.to_rfc3339()),
-        to: sorted.last().map(|r| r.lead.lead.occurred_at.to_rfc3339()),
+        from: from.map(|t| t.to_rfc3339()),
+        to: to.map(|t| t.to_rfc3339()),
         leads: rows.len(),
         labelled: rows.iter().filter(|r| r.converted.is_some()).count(),
         converted: rows.iter().filter(|r| r.converted == Some(true)).count(),
         business_days: days,
         capacity_per_business_day,
-        live: figures(rows, &old, live.version(), days),
-        candidate: figures(rows, &new, candidate.version(), days),
+        live: figures(rows, |r| r.live, live_version, days),
+        candidate: figures(rows, |r| r.candidate, candidate_version, days),
         tier_names: TIERS.iter().map(|t| t.0).collect(),
         tier_shift: shift,
         tier_change_share: changed as f64 / rows.len().max(1) as f64,
