@@ -375,15 +375,13 @@ async fn start_locator(
     fed: Option<Book>,
 ) -> String {
     let book = fed.unwrap_or_else(|| Book::new(topics.to_vec(), BookLimits::default()));
-    let shared = Shared::new(book);
+    let shared = Shared::new(book, leadflow_runtime::StageRegistry::new("locator")).unwrap();
     let stop = tokio_util::sync::CancellationToken::new();
     let addr = serve("127.0.0.1:0", shared.clone(), stop.clone())
         .await
         .unwrap();
     if feed == Feed::Deliveries {
-        shared
-            .caught_up
-            .store(true, std::sync::atomic::Ordering::SeqCst);
+        shared.set_caught_up();
     } else {
         let config = leadflow_runtime::kafka::base_config(cfg);
         let (s, st) = (shared.clone(), stop.clone());
@@ -393,7 +391,7 @@ async fn start_locator(
         while !shared.caught_up.load(std::sync::atomic::Ordering::SeqCst) {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        let n = shared.records.load(std::sync::atomic::Ordering::Relaxed);
+        let n = shared.metrics.records.get();
         println!(
             "locator caught up: {n} records in {:.1} s, process CPU {:.1} µs per record",
             t.elapsed().as_secs_f64(),

@@ -2,7 +2,7 @@
 //! when not, 503 while the locator has not yet read the topics to the ends they had when it
 //! started), plus `/healthz`, `/readyz` and `/metrics`.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use axum::Router;
@@ -12,7 +12,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
+use leadflow_runtime::StageRegistry;
+
 use crate::book::Book;
+use crate::metrics::LocatorMetrics;
 
 /// One record of the key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,21 +47,26 @@ pub struct Shared {
     pub caught_up: AtomicBool,
     /// Set by the consumer loop; `/healthz` fails when it stops.
     pub live: AtomicBool,
-    pub records: AtomicU64,
-    pub dropped: AtomicU64,
-    pub lookups: AtomicU64,
+    pub metrics: LocatorMetrics,
+    registry: StageRegistry,
 }
 
 impl Shared {
-    pub fn new(book: Book) -> Arc<Self> {
-        Arc::new(Shared {
+    /// The shared state over `book`, its metrics registered in `registry` (served by `/metrics`).
+    pub fn new(book: Book, registry: StageRegistry) -> Result<Arc<Self>, prometheus::Error> {
+        Ok(Arc::new(Shared {
             book: RwLock::new(book),
             caught_up: AtomicBool::new(false),
             live: AtomicBool::new(true),
-            records: AtomicU64::new(0),
-            dropped: AtomicU64::new(0),
-            lookups: AtomicU64::new(0),
-        })
+            metrics: LocatorMetrics::register(&registry)?,
+            registry,
+        }))
+    }
+
+    /// Marks the book caught up (ready, and its gauge).
+    pub fn set_caught_up(&self) {
+        self.caught_up.store(true, Ordering::SeqCst);
+        self.metrics.caught_up.set(1);
     }
 
     /// The answer for `key`; `None` when not booked.
@@ -101,8 +109,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
 }
 
 async fn lead(State(s): State<Arc<Shared>>, Path(key): Path<String>) -> Response {
-    s.lookups.fetch_add(1, Ordering::Relaxed);
     if !s.caught_up.load(Ordering::SeqCst) {
+        s.metrics.lookup("not_ready");
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             "still reading the lead topics\n",
@@ -111,8 +119,10 @@ async fn lead(State(s): State<Arc<Shared>>, Path(key): Path<String>) -> Response
     }
     let located = s.locate(&key);
     let status = if located.spots.is_empty() {
+        s.metrics.lookup("not_found");
         StatusCode::NOT_FOUND
     } else {
+        s.metrics.lookup("found");
         StatusCode::OK
     };
     (status, axum::Json(located)).into_response()
@@ -142,17 +152,16 @@ async fn metrics(State(s): State<Arc<Shared>>) -> ([(&'static str, &'static str)
             (b.keys(), b.bytes())
         }
     };
-    let text = format!(
-        "# TYPE leadflow_locator_book_keys gauge\nleadflow_locator_book_keys {keys}\n\
-         # TYPE leadflow_locator_book_bytes gauge\nleadflow_locator_book_bytes {bytes}\n\
-         # TYPE leadflow_locator_records_total counter\nleadflow_locator_records_total {}\n\
-         # TYPE leadflow_locator_dropped_records_total counter\nleadflow_locator_dropped_records_total {}\n\
-         # TYPE leadflow_locator_lookups_total counter\nleadflow_locator_lookups_total {}\n",
-        s.records.load(Ordering::Relaxed),
-        s.dropped.load(Ordering::Relaxed),
-        s.lookups.load(Ordering::Relaxed),
-    );
-    ([("content-type", "text/plain; version=0.0.4")], text)
+    s.metrics
+        .book_keys
+        .set(i64::try_from(keys).unwrap_or(i64::MAX));
+    s.metrics
+        .book_bytes
+        .set(i64::try_from(bytes).unwrap_or(i64::MAX));
+    (
+        [("content-type", "text/plain; version=0.0.4")],
+        s.registry.render(),
+    )
 }
 
 /// Binds `listen` and serves `shared` until `shutdown`; returns the bound address.
@@ -188,7 +197,7 @@ mod tests {
         );
         book.observe(0, b"lead 1", 2, 40, 1_000);
         book.observe(1, b"lead 1", 4, 9, 1_070);
-        let shared = Shared::new(book);
+        let shared = Shared::new(book, StageRegistry::new("locator")).expect("metrics");
         let token = tokio_util::sync::CancellationToken::new();
         let addr = serve("127.0.0.1:0", shared.clone(), token.clone())
             .await
@@ -197,7 +206,7 @@ mod tests {
         let url = |k: &str| format!("http://{addr}/v1/leads/{k}");
         let early = client.get(url("lead%201")).send().await.expect("answered");
         assert_eq!(early.status(), 503);
-        shared.caught_up.store(true, Ordering::SeqCst);
+        shared.set_caught_up();
         let found = client.get(url("lead%201")).send().await.expect("answered");
         assert_eq!(found.status(), 200);
         let located: Located = found.json().await.expect("json");
@@ -227,8 +236,16 @@ mod tests {
             metrics.contains("leadflow_locator_book_keys 1\n"),
             "{metrics}"
         );
+        for (result, n) in [("not_ready", 1), ("found", 1), ("not_found", 1)] {
+            assert!(
+                metrics.contains(&format!(
+                    "leadflow_locator_lookups_total{{result=\"{result}\"}} {n}\n"
+                )),
+                "{metrics}"
+            );
+        }
         assert!(
-            metrics.contains("leadflow_locator_lookups_total 3\n"),
+            metrics.contains("leadflow_locator_caught_up 1\n"),
             "{metrics}"
         );
         token.cancel();

@@ -51,7 +51,9 @@ pub fn follow(
         }
     }
     consumer.assign(&assignment)?;
-    shared.caught_up.store(behind.is_empty(), Ordering::SeqCst);
+    if behind.is_empty() {
+        shared.set_caught_up();
+    }
     while !stop.is_cancelled() {
         let Some(first) = consumer.poll(Duration::from_millis(100)) else {
             continue;
@@ -76,9 +78,9 @@ pub fn follow(
                         ),
                         _ => Observed::Dropped,
                     };
-                    shared.records.fetch_add(1, Ordering::Relaxed);
+                    shared.metrics.records.inc();
                     if observed == Observed::Dropped {
-                        shared.dropped.fetch_add(1, Ordering::Relaxed);
+                        shared.metrics.dropped.inc();
                     }
                     if let Some(i) = index {
                         let reached = behind
@@ -87,7 +89,7 @@ pub fn follow(
                         if reached {
                             behind.remove(&(i, m.partition()));
                             if behind.is_empty() {
-                                shared.caught_up.store(true, Ordering::SeqCst);
+                                shared.set_caught_up();
                                 tracing::info!(keys = book.keys(), "caught up");
                             }
                         }

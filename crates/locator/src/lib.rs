@@ -10,6 +10,7 @@
 pub mod api;
 pub mod book;
 pub mod follow;
+pub mod metrics;
 
 pub use api::{Located, Spot, router};
 pub use book::{Book, BookLimits, Observed};

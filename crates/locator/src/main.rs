@@ -44,7 +44,11 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let cfg = ServiceConfig::<NoSettings>::load(leadflow_locator::SERVICE_NAME, &args.common)?;
     leadflow_runtime::init_tracing(&cfg.log)?;
-    let shared = Shared::new(Book::new(lead_topics(&cfg), BookLimits::default()));
+    let registry = leadflow_runtime::StageRegistry::new(leadflow_locator::SERVICE_NAME);
+    let shared = Shared::new(
+        Book::new(lead_topics(&cfg), BookLimits::default()),
+        registry,
+    )?;
     let stop = tokio_util::sync::CancellationToken::new();
     let addr = serve(&cfg.http.listen, shared.clone(), stop.clone()).await?;
     tracing::info!(%addr, "serving /v1/leads/{{key}}");

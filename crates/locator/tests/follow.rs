@@ -39,10 +39,11 @@ async fn the_locator_books_every_record_and_turns_ready_once_caught_up() {
     )
     .await;
     let on_scored = produce_raw(&bs, &scored, Some(b"lead-1"), b"d").await;
-    let shared = Shared::new(Book::new(
-        vec![raw.clone(), scored.clone()],
-        BookLimits::default(),
-    ));
+    let shared = Shared::new(
+        Book::new(vec![raw.clone(), scored.clone()], BookLimits::default()),
+        leadflow_runtime::StageRegistry::new("locator"),
+    )
+    .expect("metrics");
     let stop = tokio_util::sync::CancellationToken::new();
     let mut config = rdkafka::ClientConfig::new();
     config.set("bootstrap.servers", &bs);

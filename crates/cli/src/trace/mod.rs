@@ -318,6 +318,8 @@ pub fn to_json(lead_id: &str, trace: &Trace) -> serde_json::Value {
         "steps": trace.steps,
         "scanned_records": trace.scans.iter().map(|(_, s)| s.scanned).sum::<u64>(),
         "elapsed_ms": u64::try_from(trace.elapsed.as_millis()).unwrap_or(u64::MAX),
+        // null when the trace scanned (no locator configured, or it did not answer)
+        "located_records": trace.locator.as_ref().map(|l| l.spots),
     })
 }
 
