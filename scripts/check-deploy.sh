@@ -5,8 +5,9 @@
 #   - scripts/validate_deploy.py validates KEDA / Prometheus-operator objects against deploy/schemas,
 #     and checks that every leadflow-* stage binary of the workspace has a Deployment (probes,
 #     requests, non-root read-only, grace above shutdown_grace_ms), a PDB and a ScaledObject capped
-#     at the topics' partition count, that the PrometheusRule equals deploy/observability/alerts.yml,
-#     and that the dashboard JSON parses;
+#     at the topics' partition count (leadflow-ingest: a CPU HPA and a Service; leadflow-locator, a
+#     full copy: a fixed replica count, no autoscaler, a Service), that the PrometheusRule equals
+#     deploy/observability/alerts.yml, and that the dashboard JSON parses;
 #   - promtool checks the alert rules and the compose Prometheus config;
 #   - docker-compose config parses docker-compose.yml (default and redpanda profile);
 #   - scripts/check_deploy_refs.py checks, for compose and every rendered overlay, that what each

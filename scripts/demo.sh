@@ -57,6 +57,7 @@ STAGES=(
   "notify 9105 handoff.deliveries"
   "sla-watchdog 9106 sla.escalations"
   "recalibrate 9107 model.params"
+  "locator 9115 -"
 )
 
 stop_services() {
@@ -238,7 +239,8 @@ for entry in "${STAGES[@]}"; do
   # loop, shown in its own step at the end (leadflow model list)
   # nurture's handoff.activity is the automated half, shown in its own step ("Nurture"); rescore's
   # leads.state is the leads' merged state, and its re-entries are shown in their own step
-  [[ "${name}" == recalibrate || "${name}" == nurture || "${name}" == rescore ]] || last_topic="${topic}"
+  # the locator writes no topic: it books where each lead's records are, for leadflow trace
+  [[ "${name}" == recalibrate || "${name}" == nurture || "${name}" == rescore || "${name}" == locator ]] || last_topic="${topic}"
 done
 ((${#started[@]})) || warn "no stage service is built; the demo only produces and reads leads.raw"
 
@@ -607,6 +609,15 @@ if [[ -x "${BIN}/leadflow-sla-watchdog" ]]; then
   fi
 fi
 
+if [[ -x "${BIN}/leadflow-locator" && -n "${summary_dir:-}" ]] && command -v jq >/dev/null 2>&1; then
+  traced="$(jq -r -s 'map(.decision.scored.enriched.lead.lead_id) | last // empty' "${summary_dir}/handoff.packets.jsonl" 2>/dev/null || true)"
+  if [[ -n "${traced}" ]]; then
+    step "One lead's way through the pipeline (leadflow trace, with the lead locator)"
+    run_fg env LEADFLOW_LOCATOR_URL="http://127.0.0.1:9115" "${BIN}/leadflow" trace "${traced}" --stats ||
+      warn "leadflow trace ${traced} failed"
+  fi
+fi
+
 if [[ -x "${BIN}/leadflow-sla-watchdog" && -x "${BIN}/leadflow-route" ]]; then
   step "Funnel quality (leadflow quality report; the console's /quality page draws it)"
   run_fg "${BIN}/leadflow" quality report --since 1d || warn "quality report failed"
@@ -638,5 +649,5 @@ info "exceptions:  target/release/leadflow tail leads.exceptions --from-beginnin
 if ((${#notify_env[@]})); then
   info "sandbox:     http://${SANDBOX_HTTP}/  (what notify delivered; requests in .leadflow/sandbox-requests.jsonl)"
 fi
-info "console:     target/${PROFILE}/leadflow console   (exceptions queue, queues & SLA, lead traces in a browser)"
+info "console:     LEADFLOW_LOCATOR_URL=http://127.0.0.1:9115 target/${PROFILE}/leadflow console   (exceptions queue, queues & SLA, lead traces in a browser)"
 info "broker data: .leadflow/broker.db (kept between runs; RESET=1 starts empty)"

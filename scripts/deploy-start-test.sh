@@ -24,7 +24,7 @@ sets=("$@")
 ((${#sets[@]} > 0)) || sets=(compose prod shared)
 
 for b in leadflow leadflow-enrich leadflow-score leadflow-tier leadflow-nurture leadflow-rescore leadflow-route leadflow-route-reassign \
-  leadflow-sla-watchdog leadflow-notify leadflow-recalibrate leadflow-ingest leadflow-sandbox; do
+  leadflow-sla-watchdog leadflow-notify leadflow-recalibrate leadflow-ingest leadflow-locator leadflow-sandbox; do
   [[ -x "${BIN_DIR}/${b}" ]] || fail "${BIN_DIR}/${b} is missing: build first (cargo build --workspace --bins)"
 done
 [[ -n "${DEPLOY_TOOLS:-}" ]] || ensure_deploy_tools

@@ -10,7 +10,8 @@ For every rendered overlay (the output of `kubectl kustomize deploy/k8s/overlays
   non-root read-only container, terminationGracePeriodSeconds above its shutdown_grace_ms, a
   PodDisruptionBudget and a KEDA ScaledObject on its Deployment whose maxReplicaCount equals the
   partitions the topics Job creates (HTTP services such as leadflow-ingest: a CPU
-  HorizontalPodAutoscaler and a Service instead);
+  HorizontalPodAutoscaler and a Service instead; a full copy such as leadflow-locator, annotated
+  leadflow.io/full-copy: "true": a fixed replica count, no autoscaler, and a Service);
 - the PrometheusRule holds exactly the groups of the plain alerts file;
 - every alert has its section in deploy/RUNBOOK.md and a runbook_url pointing at it.
 The dashboard must parse and every panel target must have a PromQL expression.
@@ -54,6 +55,9 @@ def shutdown_grace_ms(container: dict, configmaps: dict) -> int:
 
 # Binaries that serve HTTP rather than consume a topic (scaled on CPU, reached through a Service).
 HTTP_SERVICES = {"leadflow-ingest"}
+# A Deployment annotated with this reads its topics without a consumer group, every replica all of
+# them, and holds the same state (leadflow-locator): replicas are copies, not shares of partitions.
+FULL_COPY = "leadflow.io/full-copy"
 
 
 def check_overlay(path: pathlib.Path, stages: list[str], alerts: dict) -> None:
@@ -126,6 +130,11 @@ def check_overlay(path: pathlib.Path, stages: list[str], alerts: dict) -> None:
             p["spec"]["selector"].get("matchLabels", {}).items() <= labels.items() for p in pdbs.values()
         ):
             problem(where, "no PodDisruptionBudget selects it")
+        selected = any(
+            svc["spec"].get("selector", {}).items() <= labels.items()
+            for svc in by_kind.get("Service", {}).values()
+            if svc["spec"].get("selector")
+        )
         if stage in HTTP_SERVICES:
             # HTTP services have no consumer group: a CPU HorizontalPodAutoscaler scales them
             hpa = hpas.get(stage)
@@ -133,11 +142,19 @@ def check_overlay(path: pathlib.Path, stages: list[str], alerts: dict) -> None:
                 problem(where, "no HorizontalPodAutoscaler targets it")
             elif hpa["spec"].get("minReplicas", 1) > hpa["spec"].get("maxReplicas", 0):
                 problem(where, "HorizontalPodAutoscaler minReplicas above maxReplicas")
-            if not any(
-                svc["spec"].get("selector", {}).items() <= labels.items()
-                for svc in by_kind.get("Service", {}).values()
-                if svc["spec"].get("selector")
-            ):
+            if not selected:
+                problem(where, "no Service selects it")
+            continue
+        if dep["metadata"].get("annotations", {}).get(FULL_COPY) == "true":
+            # every replica holds everything: more replicas add copies, not throughput, so a fixed
+            # count per overlay and no autoscaler; clients reach it through a Service
+            if stage in scaled:
+                problem(where, "a full copy must not have a KEDA ScaledObject (no consumer group to scale on)")
+            if stage in hpas:
+                problem(where, "a full copy must not have a HorizontalPodAutoscaler")
+            if not dep["spec"].get("replicas"):
+                problem(where, "a full copy needs its replica count set")
+            if not selected:
                 problem(where, "no Service selects it")
             continue
         so = scaled.get(stage)

@@ -69,6 +69,10 @@ pub struct ConsoleArgs {
     /// other host are refused (DNS rebinding).
     #[arg(long, value_name = "HOST")]
     pub allowed_host: Vec<String>,
+    /// The lead locator (`leadflow-locator`'s HTTP listener, e.g. http://leadflow-locator:9100):
+    /// the trace page reads exactly the lead's records; it scans when the locator does not answer.
+    #[arg(long, value_name = "URL", env = leadflow_cli::trace::locate::LOCATOR_ENV)]
+    pub locator_url: Option<String>,
 }
 
 /// The `leadflow-console` command line (`leadflow console` forwards its arguments here): the options
@@ -130,6 +134,8 @@ pub struct App {
     pub templates: Environment<'static>,
     pub refresh: u32,
     pub security: Arc<Security>,
+    /// How the trace page traces (the lead locator, when configured).
+    pub trace: leadflow_cli::trace::TraceOptions,
 }
 
 /// minijinja's output formatter with the one HTML escaper of `leadflow_escape` for strings.
@@ -189,6 +195,10 @@ pub async fn run(cfg: &CliConfig, args: &ConsoleArgs) -> Result<(), CliError> {
         templates: templates().map_err(|e| CliError::Internal(format!("templates: {e}")))?,
         refresh: args.refresh.max(1),
         security: Arc::new(security),
+        trace: leadflow_cli::trace::TraceOptions {
+            locator_url: args.locator_url.clone(),
+            ..leadflow_cli::trace::TraceOptions::default()
+        },
     });
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

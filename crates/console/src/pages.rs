@@ -233,7 +233,7 @@ pub async fn trace(State(app): State<Arc<App>>, Query(q): Query<TraceQuery>) -> 
     let Some(lead) = nonempty(q.lead) else {
         return render(&app, "trace.html", context! {});
     };
-    match trace::collect(&app.cfg, &app.codec, &lead, &trace::TraceOptions::default()).await {
+    match trace::collect(&app.cfg, &app.codec, &lead, &app.trace).await {
         Ok(t) => {
             let json = trace::to_json(&lead, &t);
             render(

@@ -280,6 +280,7 @@ async fn observability_names_exist() {
         "leadflow-rescore",
         "leadflow-sla-watchdog",
         "leadflow-recalibrate",
+        "leadflow-locator",
     ] {
         let port = free_port();
         let mut env = StageEnv::new(&bs, b, &names)

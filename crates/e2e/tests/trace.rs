@@ -172,6 +172,63 @@ async fn a_handed_off_lead_is_traced_through_every_hop() {
     assert!(text.contains(&format!("lead {lead}:")), "{text}");
     assert!(text.contains("versions: model"), "{text}");
 
+    // with the lead locator as a process of its own: the same timeline, read at the offsets it gives
+    let port = leadflow_testkit::free_port();
+    let locator_env = StageEnv::new(&bs, "leadflow-locator", &names)
+        .set("HTTP__LISTEN", &format!("127.0.0.1:{port}"));
+    let locator = Service::start("leadflow-locator", locator_env.vars(), logs.path());
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !reqwest::get(format!("{url}/readyz"))
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the locator never caught up: {}",
+            locator.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let mut located_cmd = Command::new(bin("leadflow"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("LEADFLOW_") {
+            located_cmd.env_remove(key);
+        }
+    }
+    let out = located_cmd
+        .env("LEADFLOW_BOOTSTRAP_SERVERS", &bs)
+        .envs(&topic_env)
+        .env("LEADFLOW_LOCATOR_URL", &url)
+        .args(["trace", &lead, "--json", "--no-index"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "trace with the locator failed: {stderr}");
+    let located: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        located["located_records"].as_u64().is_some_and(|n| n >= 6),
+        "the locator pointed at the lead's records: {located} {stderr}"
+    );
+    let located_hops: Vec<&str> = located["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["hop"].as_str().unwrap())
+        .collect();
+    assert_eq!(located_hops, hops, "the same timeline as the scan");
+    let metrics = reqwest::get(format!("{url}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("leadflow_locator_lookups_total{result=\"found\"}"),
+        "{metrics}"
+    );
+    locator.terminate(Duration::from_secs(15));
+
     for s in services {
         s.terminate(Duration::from_secs(15));
     }

@@ -8,8 +8,14 @@
 //! known yet; key bytes are compared before anything is decoded), then every other topic from the
 //! lead's first write minus `--skew` (`offsets_for_times`), all topics at once, up to a horizon per
 //! topic after the lead's last raw event ([`horizon`]; `--full` reads to the current end).
+//!
+//! With a lead locator (`--locator-url`, `LEADFLOW_LOCATOR_URL`: the `leadflow-locator` service) the
+//! trace asks it where the lead's records are and reads exactly those ([`by_locator`]); it falls
+//! back to the scan when the locator does not answer or does not know the lead.
 
+pub mod by_locator;
 pub mod index;
+pub mod locate;
 pub mod scan;
 pub mod timeline;
 
@@ -68,6 +74,10 @@ pub struct TraceArgs {
     /// Where the raw-topic index lives (default: ~/.cache/leadflow/trace-index).
     #[arg(long, value_name = "DIR")]
     pub index_dir: Option<PathBuf>,
+    /// The lead locator (`leadflow-locator`'s HTTP listener, e.g. http://locator:9100): read
+    /// exactly the lead's records; the trace scans when it does not answer.
+    #[arg(long, value_name = "URL", env = locate::LOCATOR_ENV)]
+    pub locator_url: Option<String>,
     /// Print how many records were scanned per topic and how long it took (stderr).
     #[arg(long)]
     pub stats: bool,
@@ -96,6 +106,8 @@ pub struct Trace {
     pub scans: Vec<(String, ScanStats)>,
     /// What catching the raw index up cost, when one was used.
     pub index: Option<index::CatchUp>,
+    /// What the lead locator did, when it answered.
+    pub locator: Option<by_locator::LocatorUse>,
     pub elapsed: Duration,
 }
 
@@ -110,6 +122,8 @@ pub struct TraceOptions {
     pub full: bool,
     /// The raw-topic index directory (`None`: scan the lead's raw partition from its beginning).
     pub index_dir: Option<PathBuf>,
+    /// The lead locator's base URL (`None`: scan).
+    pub locator_url: Option<String>,
 }
 
 impl Default for TraceOptions {
@@ -119,6 +133,7 @@ impl Default for TraceOptions {
             skew: Duration::from_secs(300),
             full: false,
             index_dir: index::default_dir(),
+            locator_url: None,
         }
     }
 }
@@ -159,6 +174,13 @@ pub async fn collect(
 ) -> Result<Trace, CliError> {
     let (all_partitions, skew, full) = (opts.all_partitions, opts.skew, opts.full);
     let started = Instant::now();
+    if let (Some(url), false) = (&opts.locator_url, all_partitions) {
+        match by_locator::collect(cfg, codec, lead_id, opts, url).await {
+            Ok(Some(trace)) => return Ok(trace),
+            Ok(None) => eprintln!("the lead locator does not know {lead_id}: scanning"),
+            Err(e) => eprintln!("the lead locator could not be used ({e}): scanning"),
+        }
+    }
     let partitioner = if all_partitions {
         None
     } else {
@@ -296,6 +318,8 @@ pub fn to_json(lead_id: &str, trace: &Trace) -> serde_json::Value {
         "steps": trace.steps,
         "scanned_records": trace.scans.iter().map(|(_, s)| s.scanned).sum::<u64>(),
         "elapsed_ms": u64::try_from(trace.elapsed.as_millis()).unwrap_or(u64::MAX),
+        // null when the trace scanned (no locator configured, or it did not answer)
+        "located_records": trace.locator.as_ref().map(|l| l.spots),
     })
 }
 
@@ -311,6 +335,7 @@ pub async fn run(cfg: &CliConfig, args: &TraceArgs) -> Result<(), CliError> {
         } else {
             args.index_dir.clone().or_else(index::default_dir)
         },
+        locator_url: args.locator_url.clone(),
     };
     let trace = collect(cfg, &codec, &args.lead_id, &opts).await?;
     if args.json {
@@ -325,6 +350,13 @@ pub async fn run(cfg: &CliConfig, args: &TraceArgs) -> Result<(), CliError> {
                 s.partitions,
                 s.scanned,
                 s.elapsed.as_millis()
+            );
+        }
+        if let Some(l) = &trace.locator {
+            eprintln!(
+                "locator: {} record(s) located in {} ms",
+                l.spots,
+                l.lookup.as_millis()
             );
         }
         if let Some(c) = &trace.index {
