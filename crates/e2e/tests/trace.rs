@@ -204,7 +204,10 @@ async fn a_handed_off_lead_is_traced_through_every_hop() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "trace with the locator failed: {stderr}");
+    assert!(
+        out.status.success(),
+        "trace with the locator failed: {stderr}"
+    );
     let located: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(
         located["located_records"].as_u64().is_some_and(|n| n >= 6),

@@ -53,7 +53,8 @@ fn main() {
         rss as f64 / leads as f64,
         book.bytes() as f64 / leads as f64,
     );
-    let shared = Shared::new(book);
+    let shared =
+        Shared::new(book, leadflow_runtime::StageRegistry::new("locator")).expect("metrics");
     let t = Instant::now();
     let mut spots = 0;
     for k in keys
