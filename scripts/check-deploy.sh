@@ -8,7 +8,8 @@
 #     at the topics' partition count (leadflow-ingest: a CPU HPA and a Service; leadflow-locator, a
 #     full copy: a fixed replica count, no autoscaler, a Service), that the PrometheusRule equals
 #     deploy/observability/alerts.yml, and that the dashboard JSON parses;
-#   - promtool checks the alert rules and the compose Prometheus config;
+#   - promtool checks the alert rules (and runs their unit tests, alerts_test.yml) and the compose
+#     Prometheus config;
 #   - docker-compose config parses docker-compose.yml (default and redpanda profile);
 #   - scripts/check_deploy_refs.py checks, for compose and every rendered overlay, that what each
 #     service's configuration points at exists where it runs: the --config file and every file it
@@ -66,6 +67,7 @@ fi
   --dashboard deploy/observability/grafana/leadflow.json "${rendered[@]}" || failed=1
 
 promtool check rules deploy/observability/alerts.yml || failed=1
+promtool test rules deploy/observability/alerts_test.yml || failed=1
 promtool check config deploy/observability/prometheus.yml >/dev/null || failed=1
 
 docker-compose -f docker-compose.yml config -q || failed=1
