@@ -102,9 +102,15 @@ fn delivered(report: &leadflow_notify::DeliveryReport) -> bool {
         .any(|r| r.status == DeliveryStatus::Delivered)
 }
 
-#[tokio::test(start_paused = true)]
-async fn packets_backing_off_deliver_as_soon_as_another_packet_gets_through() {
-    let slack = Scripted::new(None);
+/// A notifier over `slack` (down), and the first packet's delivery started in the background.
+fn first_packet_on(
+    slack: Arc<Scripted>,
+) -> (
+    Arc<Scripted>,
+    Arc<Notifier>,
+    Handoff,
+    tokio::task::JoinHandle<leadflow_notify::DeliveryReport>,
+) {
     let notifier = Arc::new(Notifier::new(
         vec![slack.clone()],
         None,
@@ -117,6 +123,12 @@ async fn packets_backing_off_deliver_as_soon_as_another_packet_gets_through() {
         let (n, h) = (notifier.clone(), first.clone());
         tokio::spawn(async move { n.deliver(&h).await })
     };
+    (slack, notifier, first, waiting)
+}
+
+#[tokio::test(start_paused = true)]
+async fn packets_backing_off_deliver_as_soon_as_another_packet_gets_through() {
+    let (slack, notifier, first, waiting) = first_packet_on(Scripted::new(None));
     // down for 16 s: the first packet's attempts at 0, 0.5, 1.5, 3.5, 7.5 and 15.5 s fail, and
     // its next backoff is 16 s (the attempt at 31.5 s)
     tokio::time::sleep(Duration::from_secs(16)).await;
@@ -140,19 +152,8 @@ async fn packets_backing_off_deliver_as_soon_as_another_packet_gets_through() {
 
 #[tokio::test(start_paused = true)]
 async fn a_retry_after_is_waited_out_even_when_the_channel_answers_another_packet() {
-    let slack = Scripted::new(Some(Duration::from_secs(20)));
-    let notifier = Arc::new(Notifier::new(
-        vec![slack.clone()],
-        None,
-        rules(),
-        Arc::new(SystemClock),
-        None,
-    ));
-    let first = handoff(1);
-    let waiting = {
-        let (n, h) = (notifier.clone(), first.clone());
-        tokio::spawn(async move { n.deliver(&h).await })
-    };
+    let (slack, notifier, first, waiting) =
+        first_packet_on(Scripted::new(Some(Duration::from_secs(20))));
     tokio::time::sleep(Duration::from_secs(1)).await;
     slack.down.store(false, Ordering::SeqCst);
     let report = notifier.deliver(&handoff(2)).await;
